@@ -1,0 +1,39 @@
+# Everything a fresh machine with Python 3.11+ needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+UV := $(VENV)/.uv/bin/uv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+EDITABLES := -e libs/contracts -e libs/servicekit -e libs/testkit -e services/identity -e services/directory \
+	-e services/notebook -e services/import -e services/notify -e services/gateway -e cli
+
+.PHONY: run test install lock schemas clean
+
+run: install
+	$(VENV)/bin/carnet up
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+# uv itself comes from PyPI into a private folder, so nothing outside the project is touched.
+$(UV):
+	$(PYTHON) -m venv $(VENV)/.uv
+	$(VENV)/.uv/bin/pip install --quiet uv
+
+$(STAMP): $(UV) requirements.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml cli/pyproject.toml)
+	$(UV) venv --allow-existing --python $(PYTHON) $(VENV)
+	$(UV) pip sync --python $(PY) requirements.lock
+	$(UV) pip install --python $(PY) --no-deps $(EDITABLES)
+	touch $(STAMP)
+
+lock: $(UV)
+	$(UV) pip compile requirements.in -o requirements.lock --no-header --no-annotate
+
+schemas: install
+	$(PY) -m contracts.snapshots
+
+clean:
+	rm -rf var $(VENV)

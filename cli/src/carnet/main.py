@@ -1,0 +1,157 @@
+"""`carnet`: the operator's command. `carnet up` is what `make run` runs."""
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import nats
+import typer
+
+from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENT_LABEL
+from contracts.identity import SeedDemoAccountsV1
+from servicekit.deadletters import list_dead_letters, replay
+from servicekit.migrations import upgrade
+from servicekit.rpc import RpcClient
+from servicekit.settings import ServiceSettings
+from servicekit.streams import ensure_streams
+from servicekit.topology import SERVICES
+from testkit.harness import ServiceProcess, gateway_process, service_process
+from testkit.infra import bundled_nats_server, free_port, wait_for_port
+
+app = typer.Typer(help="Carnet de bord : lancer, migrer, peupler, rejouer les lettres mortes.", no_args_is_help=True)
+dlq = typer.Typer(help="Lettres mortes (messages qu'un service n'a pas pu traiter).")
+app.add_typer(dlq, name="dlq")
+
+
+def database_url(service_env_prefix: str, name: str, var_dir: Path) -> str:
+    return os.environ.get(f"{service_env_prefix}_DATABASE_URL") or f"sqlite+aiosqlite:///{(var_dir / f'{name}.db').resolve()}"
+
+
+@app.command()
+def migrate() -> None:
+    """Brings every service database to its latest schema."""
+    var_dir = ServiceSettings().var_dir
+    var_dir.mkdir(parents=True, exist_ok=True)
+    for service in SERVICES:
+        upgrade(service.migrations_dir, database_url(service.env_prefix, service.name, var_dir))
+        typer.echo(f"  base de données {service.name} à jour")
+
+
+async def _seed(nats_url: str) -> None:
+    nc = await nats.connect(nats_url)
+    try:
+        reply = await RpcClient(nc, timeout_s=10).call(SeedDemoAccountsV1(accounts=DEMO_ACCOUNTS))
+        typer.echo(f"  démo « {DEMO_DEPLOYMENT_LABEL} » : {reply.created} comptes créés, {reply.existing} déjà présents")
+    finally:
+        await nc.drain()
+
+
+@app.command()
+def seed() -> None:
+    """Creates the demo territory and one account per role (dev mode only)."""
+    asyncio.run(_seed(ServiceSettings().nats_url))
+
+
+def _start_nats(var_dir: Path, log_dir: Path) -> tuple[subprocess.Popen, str]:
+    binary = bundled_nats_server()
+    if binary is None:
+        raise typer.Exit("nats-server introuvable : lancez `make run` pour l'installer.")
+    port = free_port()  # a system NATS may already hold 4222
+    store = var_dir / "nats"
+    store.mkdir(parents=True, exist_ok=True)
+    log = (log_dir / "nats.log").open("ab")
+    process = subprocess.Popen([binary, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)],
+                               stdout=log, stderr=log)
+    wait_for_port(port)
+    return process, f"nats://127.0.0.1:{port}"
+
+
+async def _prepare_streams(nats_url: str) -> None:
+    nc = await nats.connect(nats_url)
+    await ensure_streams(nc.jetstream())
+    await nc.drain()
+
+
+@app.command()
+def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="Port du site")) -> None:
+    """Migrates, starts NATS, every service and the gateway, seeds the demo; Ctrl-C stops everything."""
+    settings = ServiceSettings()
+    var_dir = settings.var_dir.resolve()
+    log_dir = var_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    migrate()
+    nats_process, nats_url = _start_nats(var_dir, log_dir)
+    processes: list[ServiceProcess] = []
+    try:
+        asyncio.run(_prepare_streams(nats_url))
+        public_url = os.environ.get("CARNET_PUBLIC_URL", f"http://127.0.0.1:{port}")
+        common = {"NATS_URL": nats_url, "CARNET_ENV": settings.env, "CARNET_VAR_DIR": str(var_dir),
+                  "CARNET_PUBLIC_URL": public_url}
+        for service in SERVICES:
+            url = database_url(service.env_prefix, service.name, var_dir)
+            processes.append(service_process(service.name, common, url, log_dir).start())
+            typer.echo(f"  service {service.name} prêt")
+        gateway = gateway_process(common, log_dir, {"CARNET_PORT": str(port), "CARNET_PUBLIC_URL": public_url})
+        processes.append(gateway.start())
+        if settings.dev_mode:
+            asyncio.run(_seed(nats_url))
+        typer.echo(f"\nCarnet de bord tourne sur {public_url}  (journaux : {log_dir})")
+        if settings.dev_mode:
+            typer.echo(f"Boîte de réception de développement : {public_url}/dev/mailbox")
+            typer.echo("Comptes de démonstration (connexion par lien e-mail, à lire dans la boîte ci-dessus) :")
+            for account in DEMO_ACCOUNTS:
+                typer.echo(f"  {account.role.value:<20} {account.email}")
+        typer.echo("Ctrl-C pour tout arrêter.")
+        while all(p.process.poll() is None for p in processes) and nats_process.poll() is None:
+            time.sleep(0.5)
+        dead = [p.name for p in processes if p.process.poll() is not None]
+        typer.echo(f"Arrêt : un processus s'est terminé ({', '.join(dead) or 'nats-server'}), voir {log_dir}", err=True)
+        raise typer.Exit(1)
+    except KeyboardInterrupt:
+        typer.echo("\nArrêt en cours…")
+    finally:
+        for process in reversed(processes):
+            process.stop()
+        nats_process.terminate()
+        nats_process.wait(10)
+        typer.echo("Tout est arrêté.")
+
+
+async def _with_js(work):
+    nc = await nats.connect(ServiceSettings().nats_url)
+    try:
+        return await work(nc.jetstream())
+    finally:
+        await nc.drain()
+
+
+@dlq.command("list")
+def dlq_list() -> None:
+    """Lists dead letters: the consumer that gave up and the original message's stream and sequence."""
+    for letter in asyncio.run(_with_js(list_dead_letters)):
+        typer.echo(f"{letter.dlq_seq}\t{letter.reason}\t{letter.consumer}\t{letter.stream}#{letter.stream_seq}")
+
+
+@dlq.command("replay")
+def dlq_replay(sequence: int = typer.Argument(..., help="Numéro de la lettre morte (colonne 1 de `carnet dlq list`)")) -> None:
+    """Republishes the original message of a dead letter; consumers' inboxes keep its effect single."""
+
+    async def work(js):
+        for letter in await list_dead_letters(js):
+            if letter.dlq_seq == sequence:
+                await replay(js, letter)
+                return letter
+        return None
+
+    letter = asyncio.run(_with_js(work))
+    if letter is None:
+        typer.echo(f"Aucune lettre morte n°{sequence}.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Rejouée : {letter.stream}#{letter.stream_seq}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,73 @@
+"""Base classes of every message on the bus.
+
+Subjects are class variables, never derived from ``__name__``: renaming a class must not change the wire.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WireModel(BaseModel):
+    # Consumers ignore unknown fields so that producers can add optional fields freely.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class IntegrationEvent(WireModel):
+    """A fact published by its owner service on ``<owner>.<aggregate>.<past_tense>.v<N>``."""
+
+    subject: ClassVar[str]
+    version: ClassVar[int] = 1
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class RpcReply(WireModel):
+    """Answer of an RPC; each request class names its reply class."""
+
+
+class RpcRequest(WireModel):
+    """A request on ``rpc.<service>.<operation>.v<N>``, answered by one replica of the service."""
+
+    subject: ClassVar[str]
+    reply_model: ClassVar[type[RpcReply]]
+
+
+class ErrorCode(StrEnum):
+    invalid = "invalid"
+    unauthenticated = "unauthenticated"
+    forbidden = "forbidden"
+    not_found = "not_found"
+    conflict = "conflict"
+    too_large = "too_large"
+    rate_limited = "rate_limited"
+    unavailable = "unavailable"
+    timeout = "timeout"
+
+
+HTTP_STATUS_BY_ERROR: dict[ErrorCode, int] = {
+    ErrorCode.invalid: 422,
+    ErrorCode.unauthenticated: 401,
+    ErrorCode.forbidden: 403,
+    ErrorCode.not_found: 404,
+    ErrorCode.conflict: 409,
+    ErrorCode.too_large: 413,
+    ErrorCode.rate_limited: 429,
+    ErrorCode.unavailable: 503,
+    ErrorCode.timeout: 504,
+}
+
+ERROR_HEADER = "Carnet-Error"
+
+
+class ErrorEnvelope(WireModel):
+    """Body of an RPC error reply, sent with the ``Carnet-Error: <code>`` header."""
+
+    code: ErrorCode
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)

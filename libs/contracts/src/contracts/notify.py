@@ -1,0 +1,62 @@
+"""Messages owned by the notify service."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import Field
+
+from contracts.base import IntegrationEvent, RpcReply, RpcRequest, WireModel
+from contracts.registry import register
+
+
+class Channel(StrEnum):
+    email = "email"
+    sms = "sms"
+
+
+class MailboxMessage(WireModel):
+    channel: Channel
+    to: str
+    subject: str
+    text: str
+    links: list[str]
+    sent_at: datetime | None
+
+
+class DevMailboxReply(RpcReply):
+    messages: list[MailboxMessage]
+
+
+@register
+class ReadDevMailboxV1(RpcRequest):
+    """Messages kept instead of sent in dev mode; ``not_found`` outside dev mode."""
+
+    subject: ClassVar[str] = "rpc.notify.read_dev_mailbox.v1"
+    reply_model: ClassVar = DevMailboxReply
+
+    to: str | None = Field(default=None, max_length=320)
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+@register
+class MessageSentV1(IntegrationEvent):
+    subject: ClassVar[str] = "notify.message.sent.v1"
+
+    message_id: uuid.UUID
+    channel: Channel
+    template: str
+    source_event_id: uuid.UUID
+
+
+@register
+class MessageFailedV1(IntegrationEvent):
+    subject: ClassVar[str] = "notify.message.failed.v1"
+
+    message_id: uuid.UUID
+    channel: Channel
+    template: str
+    source_event_id: uuid.UUID
+    error: str

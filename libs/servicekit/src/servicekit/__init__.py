@@ -1,0 +1,1 @@
+"""Shared plumbing of Carnet de bord services. Business rules never live here."""

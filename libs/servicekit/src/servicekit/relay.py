@@ -1,0 +1,96 @@
+"""Publishes outbox rows to JetStream, then marks them published.
+
+Exactly once on the stream even if the relay dies between publish and mark, or two relays run:
+each message carries ``Nats-Msg-Id = event_id`` and JetStream drops duplicates within its window.
+On PostgreSQL, ``FOR UPDATE SKIP LOCKED`` lets replicas share rows instead of racing on them.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import structlog
+from nats.js import JetStreamContext
+from prometheus_client import Counter
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from servicekit.db import is_sqlite, utcnow
+from servicekit.messaging import outbox_table
+from servicekit.outbox import Outbox
+
+log = structlog.get_logger("servicekit.relay")
+PUBLISHED = Counter("carnet_outbox_published_total", "Outbox rows published to JetStream", ["service"])
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        service: str,
+        sessions: async_sessionmaker[AsyncSession],
+        js: JetStreamContext,
+        outbox: Outbox,
+        *,
+        batch_size: int = 500,
+        poll_interval_s: float = 1.0,
+        after_publish: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
+        self.service = service
+        self.sessions = sessions
+        self.js = js
+        self.outbox = outbox
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self._after_publish = after_publish  # test seam: simulates a crash before the mark
+
+    async def publish_pending(self) -> int:
+        """Publishes one batch; returns how many rows it published."""
+        async with self.sessions() as session, session.begin():
+            query = (
+                select(outbox_table.c.seq, outbox_table.c.event_id, outbox_table.c.subject,
+                       outbox_table.c.payload, outbox_table.c.headers)
+                .where(outbox_table.c.published_at.is_(None))
+                .order_by(outbox_table.c.seq)
+                .limit(self.batch_size)
+            )
+            if not is_sqlite(session.bind.engine):
+                query = query.with_for_update(skip_locked=True)
+            rows = (await session.execute(query)).all()
+            if not rows:
+                return 0
+            # All publishes in flight at once, then wait for every ack: one await per message caps throughput.
+            await asyncio.gather(
+                *(
+                    self.js.publish(row.subject, row.payload, headers={**row.headers, "Nats-Msg-Id": str(row.event_id)})
+                    for row in rows
+                )
+            )
+            if self._after_publish is not None:
+                await self._after_publish(len(rows))
+            await session.execute(
+                update(outbox_table)
+                .where(outbox_table.c.seq.in_([row.seq for row in rows]))
+                .values(published_at=utcnow())
+            )
+        PUBLISHED.labels(self.service).inc(len(rows))
+        return len(rows)
+
+    async def run_forever(self) -> None:
+        failures = 0
+        while True:
+            try:
+                while await self.publish_pending() == self.batch_size:
+                    pass
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # NATS or the database is away: retry with backoff, rows stay pending
+                failures += 1
+                log.warning("relay_publish_failed", error=str(exc), attempt=failures)
+                await asyncio.sleep(min(0.2 * 2**failures, 10))
+                continue
+            self.outbox.committed.clear()
+            try:
+                await asyncio.wait_for(self.outbox.committed.wait(), timeout=self.poll_interval_s)
+            except TimeoutError:
+                pass

@@ -1,0 +1,45 @@
+"""Settings common to every service; each service subclasses with its own ``env_prefix``.
+
+Fields read from unprefixed variables (``NATS_URL``, ``CARNET_ENV``…) declare a validation alias,
+which pydantic-settings reads as is.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _alias(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = Field("dev", validation_alias=_alias("CARNET_ENV"))
+    nats_url: str = Field("nats://127.0.0.1:4222", validation_alias=_alias("NATS_URL"))
+    var_dir: Path = Field(Path("var"), validation_alias=_alias("CARNET_VAR_DIR"))
+    public_url: str = Field("http://127.0.0.1:8080", validation_alias=_alias("CARNET_PUBLIC_URL"))
+    trace_file: Path | None = Field(None, validation_alias=_alias("CARNET_TRACE_FILE"))
+    log_level: str = Field("info", validation_alias=_alias("CARNET_LOG_LEVEL"))
+    rpc_timeout_s: float = Field(5.0, validation_alias=_alias("CARNET_RPC_TIMEOUT_S"))
+
+    # Prefixed per service: IDENTITY_DATABASE_URL, IDENTITY_HEALTH_PORT…
+    database_url: str = ""
+    health_host: str = "127.0.0.1"
+    health_port: int = 0
+
+    @property
+    def dev_mode(self) -> bool:
+        return self.env in ("dev", "test")
+
+    def resolved_database_url(self, service: str) -> str:
+        from servicekit.db import async_url
+
+        if self.database_url:
+            return async_url(self.database_url)
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{(self.var_dir / f'{service}.db').resolve()}"

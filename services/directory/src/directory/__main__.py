@@ -1,0 +1,3 @@
+from directory.bootstrap import main
+
+main()

@@ -1,0 +1,6 @@
+"""Tables of the directory service."""
+from __future__ import annotations
+
+from servicekit.db import new_metadata
+
+metadata = new_metadata()

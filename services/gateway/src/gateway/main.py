@@ -1,0 +1,140 @@
+"""The gateway process: authenticates, maps each route to one RPC, maps replies and errors to HTTP."""
+from __future__ import annotations
+
+import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import structlog
+import swagger_ui_bundle
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from opentelemetry import trace
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
+
+from contracts.base import HTTP_STATUS_BY_ERROR, ErrorCode, ErrorEnvelope
+from gateway.api import auth, dev, me
+from gateway.config import GatewaySettings
+from gateway.web import pages
+from servicekit import telemetry
+from servicekit.app import connect_nats
+from servicekit.errors import ServiceError
+from servicekit.logging import configure_logging
+from servicekit.rpc import RpcClient
+
+log = structlog.get_logger("gateway")
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+# Swagger UI initialises itself with an inline script: allowed on that page only.
+DOCS_CSP = "default-src 'self'; img-src 'self' data:; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'"
+
+
+def error_response(envelope: ErrorEnvelope) -> JSONResponse:
+    return JSONResponse(envelope.model_dump(mode="json"), status_code=HTTP_STATUS_BY_ERROR[envelope.code])
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        configure_logging("gateway", settings.log_level)
+        telemetry.configure_tracing("gateway", settings.trace_file)
+        app.state.nc = await connect_nats(settings.nats_url, "gateway")
+        app.state.rpc = RpcClient(app.state.nc, timeout_s=settings.rpc_timeout_s)
+        yield
+        await app.state.nc.drain()
+
+    app = FastAPI(
+        title="Carnet de bord",
+        version="1",
+        description="API du Carnet de bord. Les messages d'erreur sont en français.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+
+    @app.middleware("http")
+    async def request_context(request: Request, call_next):
+        request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
+        request.state.request_id = request_id[:100]
+        with (
+            structlog.contextvars.bound_contextvars(request_id=request.state.request_id),
+            telemetry.tracer().start_as_current_span(
+                f"{request.method} {request.url.path}", kind=trace.SpanKind.SERVER
+            ),
+        ):
+            response = await call_next(request)
+        response.headers["X-Request-Id"] = request.state.request_id
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith("/api/docs"):
+            response.headers["Content-Security-Policy"] = DOCS_CSP
+        if settings.secure_cookies:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        return response
+
+    @app.exception_handler(ServiceError)
+    async def service_error(_request: Request, exc: ServiceError):
+        return error_response(exc.envelope())
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError):
+        fields = [{"loc": [str(p) for p in e["loc"]], "type": e["type"]} for e in exc.errors()]
+        return error_response(ErrorEnvelope(
+            code=ErrorCode.invalid,
+            message="La demande est mal formée : vérifiez le format JSON et les champs obligatoires.",
+            details={"fields": fields},
+        ))
+
+    app.include_router(auth.router)
+    app.include_router(me.router)
+    app.include_router(dev.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.mount("/api/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def docs():
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="Carnet de bord – API",
+            swagger_js_url="/api/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/api/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/api/docs-assets/favicon-32x32.png",
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz():
+        return {"service": "gateway", "status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request):
+        ready = bool(getattr(request.app.state, "nc", None) and request.app.state.nc.is_connected)
+        return JSONResponse({"service": "gateway", "ready": ready}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics():
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def main() -> None:
+    settings = GatewaySettings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
+                proxy_headers=False)

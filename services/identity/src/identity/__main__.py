@@ -1,0 +1,3 @@
+from identity.bootstrap import main
+
+main()

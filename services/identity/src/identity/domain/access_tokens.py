@@ -1,0 +1,53 @@
+"""Access tokens: EdDSA JWTs signed with the current key, named by ``kid`` so verifiers follow rotation."""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import OKPAlgorithm
+
+from servicekit.auth import ALGORITHM, AUDIENCE, ISSUER
+
+
+@dataclass(frozen=True)
+class Claims:
+    account_id: uuid.UUID
+    role: str
+    deployment_id: uuid.UUID | None
+    profile_id: uuid.UUID | None
+    structure_ids: tuple[uuid.UUID, ...] = ()
+
+
+def new_private_key_pem() -> str:
+    return (
+        Ed25519PrivateKey.generate()
+        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .decode()
+    )
+
+
+def public_jwk(kid: str, private_key_pem: str) -> dict:
+    private_key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+    jwk = json.loads(OKPAlgorithm.to_jwk(private_key.public_key()))
+    return {**jwk, "kid": kid, "alg": ALGORITHM, "use": "sig"}
+
+
+def encode_access_token(claims: Claims, kid: str, private_key_pem: str, now: datetime, ttl: timedelta) -> str:
+    payload = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": str(claims.account_id),
+        "role": claims.role,
+        "deployment_id": str(claims.deployment_id) if claims.deployment_id else None,
+        "profile_id": str(claims.profile_id) if claims.profile_id else None,
+        "structure_ids": [str(s) for s in claims.structure_ids],
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(payload, private_key_pem, algorithm=ALGORITHM, headers={"kid": kid})

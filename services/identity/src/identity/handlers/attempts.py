@@ -1,0 +1,53 @@
+"""Login attempts: counted for rate limits (per email and per IP) and kept as the login audit."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.identity import ClientInfo
+from identity.adapters.orm import LoginAttempt
+from identity.domain.errors import TOO_MANY_REQUESTS, RateLimited
+from identity.domain.sessions import over_limit
+from identity.handlers.deps import Deps
+
+
+async def enforce_rate_limits(session: AsyncSession, deps: Deps, client: ClientInfo, email_hash: str | None) -> None:
+    since = deps.clock() - timedelta(seconds=deps.settings.rate_window_s)
+    if email_hash is not None:
+        per_email = await session.scalar(
+            select(func.count()).where(
+                LoginAttempt.email_hash == email_hash, LoginAttempt.kind == "link_requested", LoginAttempt.at > since
+            )
+        )
+        if over_limit(per_email, deps.settings.max_link_requests_per_email):
+            raise RateLimited(TOO_MANY_REQUESTS)
+    if client.ip:
+        per_ip = await session.scalar(select(func.count()).where(LoginAttempt.ip == client.ip, LoginAttempt.at > since))
+        if over_limit(per_ip, deps.settings.max_login_attempts_per_ip):
+            raise RateLimited(TOO_MANY_REQUESTS)
+
+
+def record_attempt(
+    session: AsyncSession,
+    deps: Deps,
+    client: ClientInfo,
+    kind: str,
+    *,
+    success: bool,
+    email_hash: str | None = None,
+    account_id: uuid.UUID | None = None,
+) -> None:
+    session.add(
+        LoginAttempt(
+            kind=kind,
+            email_hash=email_hash,
+            account_id=account_id,
+            ip=client.ip[:64],
+            user_agent=client.user_agent[:300],
+            success=success,
+            at=deps.clock(),
+        )
+    )

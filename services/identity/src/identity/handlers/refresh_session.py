@@ -1,0 +1,63 @@
+"""Rotates a refresh token. Presenting one already used means it was stolen: the whole family is revoked."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.identity import AcceptedReply, LogoutV1, RefreshSessionV1, TokenPairReply
+from identity.adapters.orm import Account, RefreshToken
+from identity.domain.errors import SESSION_NOT_VALID, Unauthenticated
+from identity.domain.secrets import hash_secret
+from identity.domain.sessions import OneTimeSecretState, Verdict, judge
+from identity.handlers.attempts import record_attempt
+from identity.handlers.deps import Deps
+from identity.handlers.issue_session import issue_session
+from servicekit.rpc import RpcContext
+
+
+async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+async def refresh_session(request: RefreshSessionV1, _ctx: RpcContext, deps: Deps) -> TokenPairReply:
+    now = deps.clock()
+    async with deps.sessions() as session, session.begin():
+        token = (
+            await session.execute(
+                select(RefreshToken).where(RefreshToken.token_hash == hash_secret(request.refresh_token))
+            )
+        ).scalar_one_or_none()
+        account = await session.get(Account, token.account_id) if token else None
+        verdict = judge(OneTimeSecretState(token.expires_at, token.used_at, token.revoked_at), now) if token else None
+        if verdict is Verdict.usable and account is not None and account.status == "active":
+            claimed = await session.execute(
+                update(RefreshToken)
+                .where(RefreshToken.id == token.id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
+                .values(used_at=now)
+            )
+            if claimed.rowcount == 1:
+                record_attempt(session, deps, request.client, "refreshed", success=True, account_id=account.id)
+                return await issue_session(session, deps, account, family_id=token.family_id)
+            verdict = Verdict.already_used  # a concurrent use won the race: treat as a replay
+        if token is not None and verdict is Verdict.already_used:
+            await revoke_family(session, token.family_id, now)
+            record_attempt(session, deps, request.client, "refresh_replayed", success=False, account_id=token.account_id)
+    raise Unauthenticated(SESSION_NOT_VALID)
+
+
+async def logout(request: LogoutV1, _ctx: RpcContext, deps: Deps) -> AcceptedReply:
+    async with deps.sessions() as session, session.begin():
+        token = (
+            await session.execute(
+                select(RefreshToken).where(RefreshToken.token_hash == hash_secret(request.refresh_token))
+            )
+        ).scalar_one_or_none()
+        if token is not None:
+            await revoke_family(session, token.family_id, deps.clock())
+    return AcceptedReply()

@@ -1,0 +1,3 @@
+from data_import.bootstrap import main
+
+main()

@@ -1,0 +1,3 @@
+from notebook.bootstrap import main
+
+main()

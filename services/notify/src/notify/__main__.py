@@ -1,0 +1,3 @@
+from notify.bootstrap import main
+
+main()

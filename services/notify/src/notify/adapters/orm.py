@@ -1,0 +1,46 @@
+"""Notify's tables: its own outbox of messages to deliver, which is also the delivery log."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Index, String, Text, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from servicekit.db import UtcDateTime, new_metadata
+
+metadata = new_metadata()
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+    type_annotation_map = {datetime: UtcDateTime, uuid.UUID: Uuid}
+
+
+class OutgoingMessage(Base):
+    __tablename__ = "outgoing_message"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    # One message per triggering event and template: a redelivered event cannot make a second send.
+    source_event_id: Mapped[uuid.UUID]
+    template: Mapped[str] = mapped_column(String(60))
+    channel: Mapped[str] = mapped_column(String(10))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    links: Mapped[list] = mapped_column(JSON)
+    # Bodies carrying a one-time secret are wiped once delivered, outside dev mode.
+    contains_secret: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | sent | failed | kept
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("uq_outgoing_message_source", "source_event_id", "template", unique=True),
+        Index("ix_outgoing_message_due", "status", "next_attempt_at"),
+        Index("ix_outgoing_message_recipient", "recipient"),
+    )

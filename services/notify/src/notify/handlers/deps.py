@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from notify.config import NotifySettings
+from servicekit.db import utcnow
+from servicekit.outbox import Outbox
+
+
+@dataclass
+class Deps:
+    sessions: async_sessionmaker[AsyncSession]
+    outbox: Outbox
+    settings: NotifySettings
+    clock: Callable[[], datetime] = utcnow
+    # Set when a message is queued, so that the sender delivers it at once instead of at its next poll.
+    queued: asyncio.Event = field(default_factory=asyncio.Event)

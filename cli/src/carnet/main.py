@@ -90,12 +90,13 @@ def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="
         public_url = os.environ.get("CARNET_PUBLIC_URL", f"http://127.0.0.1:{port}")
         common = {"NATS_URL": nats_url, "CARNET_ENV": settings.env, "CARNET_VAR_DIR": str(var_dir),
                   "CARNET_PUBLIC_URL": public_url}
-        for service in SERVICES:
+        for service in SERVICES:  # started together, then awaited: start-up is mostly Python imports
             url = database_url(service.env_prefix, service.name, var_dir)
-            processes.append(service_process(service.name, common, url, log_dir).start())
-            typer.echo(f"  service {service.name} prêt")
-        gateway = gateway_process(common, log_dir, {"CARNET_PORT": str(port), "CARNET_PUBLIC_URL": public_url})
-        processes.append(gateway.start())
+            processes.append(service_process(service.name, common, url, log_dir).start(wait=False))
+        processes.append(gateway_process(common, log_dir, port, {"CARNET_PUBLIC_URL": public_url}).start(wait=False))
+        for process in processes:
+            process.wait_ready(60)
+            typer.echo(f"  {process.name} prêt")
         if settings.dev_mode:
             asyncio.run(_seed(nats_url))
         typer.echo(f"\nCarnet de bord tourne sur {public_url}  (journaux : {log_dir})")

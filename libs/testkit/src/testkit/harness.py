@@ -6,9 +6,9 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
-import httpx
 
 from servicekit.topology import SERVICES_BY_NAME
 from testkit.infra import free_port
@@ -23,23 +23,25 @@ class ServiceProcess:
         self.log_path = log_dir / f"{name}.log"
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout_s: float = 30) -> ServiceProcess:
+    def start(self, timeout_s: float = 30, wait: bool = True) -> ServiceProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", self.module], env={**os.environ, **self.env}, stdout=log, stderr=log
         )
-        self.wait_ready(timeout_s)
+        if wait:
+            self.wait_ready(timeout_s)
         return self
 
-    def wait_ready(self, timeout_s: float) -> None:
+    def wait_ready(self, timeout_s: float = 30) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.logs()}")
             try:
-                if httpx.get(self.health_url, timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
+                with urllib.request.urlopen(self.health_url, timeout=1) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:  # refused while starting, or 503 (HTTPError) while not ready
                 pass
             time.sleep(0.1)
         raise TimeoutError(f"{self.name} not ready after {timeout_s}s:\n{self.logs()}")
@@ -71,8 +73,9 @@ def service_process(name: str, common_env: dict[str, str], database_url: str, lo
     return ServiceProcess(name, info.package, env, f"http://127.0.0.1:{port}/readyz", log_dir)
 
 
-def gateway_process(common_env: dict[str, str], log_dir: Path, extra_env: dict[str, str] | None = None) -> ServiceProcess:
-    port = free_port()
+def gateway_process(common_env: dict[str, str], log_dir: Path, port: int | None = None,
+                    extra_env: dict[str, str] | None = None) -> ServiceProcess:
+    port = port or free_port()
     env = {**common_env, "CARNET_PORT": str(port), "CARNET_PUBLIC_URL": f"http://127.0.0.1:{port}", **(extra_env or {})}
     process = ServiceProcess("gateway", "gateway", env, f"http://127.0.0.1:{port}/healthz", log_dir)
     process.base_url = f"http://127.0.0.1:{port}"

@@ -1,0 +1,205 @@
+"""Outbox relay, inbox and dead letters against a real nats-server with JetStream, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import ClassVar
+
+import pytest
+from sqlalchemy import Column, MetaData, Table, Uuid, func, insert, select
+
+from contracts.base import IntegrationEvent
+from contracts.streams import DEADLETTER
+from servicekit import inbox
+from servicekit.consumers import ConsumerGroup, Subscription
+from servicekit.db import create_engine, sessionmaker
+from servicekit.deadletters import list_dead_letters, replay
+from servicekit.messaging import create_messaging_tables, outbox_table
+from servicekit.outbox import Outbox
+from servicekit.relay import OutboxRelay
+
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
+
+
+class ProbeHappenedV1(IntegrationEvent):
+    """A test-only event, deliberately left out of the contracts registry."""
+
+    subject: ClassVar[str] = "notify.probe.happened.v1"
+    label: str = ""
+
+
+effects = Table("probe_effect", MetaData(), Column("event_id", Uuid, primary_key=True))
+
+
+@pytest.fixture
+async def sessions(databases):
+    engine = create_engine(await databases.create("kit"))
+    async with engine.begin() as connection:
+        await connection.run_sync(create_messaging_tables)
+        await connection.run_sync(effects.metadata.create_all)
+    yield sessionmaker(engine)
+    await engine.dispose()
+
+
+async def write_events(sessions, outbox: Outbox, count: int) -> list[ProbeHappenedV1]:
+    events = [ProbeHappenedV1(label=str(i)) for i in range(count)]
+    async with sessions() as session, session.begin():
+        for event in events:
+            await outbox.add(session, event)
+    return events
+
+
+async def stream_count(js, subject=ProbeHappenedV1.subject) -> int:
+    info = await js.stream_info("NOTIFY", subjects_filter=subject)
+    return info.state.messages
+
+
+async def unpublished(sessions) -> int:
+    async with sessions() as session:
+        return await session.scalar(select(func.count()).where(outbox_table.c.published_at.is_(None)))
+
+
+async def test_outbox_write_wakes_the_relay_only_when_the_transaction_commits(sessions):
+    outbox = Outbox()
+    async with sessions() as session:
+        async with session.begin():
+            await outbox.add(session, ProbeHappenedV1())
+            assert not outbox.committed.is_set()
+        assert outbox.committed.is_set()
+
+
+async def test_relay_publishes_each_row_once_even_when_it_crashes_between_publish_and_mark(sessions, jetstream):
+    outbox = Outbox()
+    await write_events(sessions, outbox, 25)
+
+    async def crash(_count: int) -> None:
+        raise RuntimeError("relay killed before marking rows published")
+
+    crashing = OutboxRelay("kit", sessions, jetstream, outbox, after_publish=crash)
+    with pytest.raises(RuntimeError):
+        await crashing.publish_pending()
+    assert await stream_count(jetstream) == 25
+    assert await unpublished(sessions) == 25  # the mark was rolled back with the crash
+
+    assert await OutboxRelay("kit", sessions, jetstream, outbox).publish_pending() == 25
+    assert await stream_count(jetstream) == 25  # republished with the same Nats-Msg-Id: deduplicated
+    assert await unpublished(sessions) == 0
+
+
+async def test_two_relays_running_at_once_publish_each_row_exactly_once(sessions, jetstream):
+    outbox = Outbox()
+    events = await write_events(sessions, outbox, 300)
+    relays = [OutboxRelay("kit", sessions, jetstream, outbox, batch_size=40) for _ in range(2)]
+    tasks = [asyncio.create_task(relay.run_forever()) for relay in relays]
+    try:
+        for _ in range(200):
+            if await unpublished(sessions) == 0:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    assert await unpublished(sessions) == 0
+    assert await stream_count(jetstream) == 300
+    # Rows leave in the order they were written.
+    subscription = await jetstream.pull_subscribe(ProbeHappenedV1.subject, stream="NOTIFY")
+    seen = []
+    while len(seen) < 300:
+        for msg in await subscription.fetch(100, timeout=2):
+            seen.append(json.loads(msg.data)["label"])
+            await msg.ack()
+    assert sorted(seen, key=int) == [e.label for e in events]
+
+
+async def collect_until(predicate, timeout_s: float = 15) -> None:
+    for _ in range(int(timeout_s / 0.05)):
+        if await predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+async def test_a_redelivered_event_has_one_effect(sessions, jetstream):
+    calls = []
+
+    async def handler(event: ProbeHappenedV1, meta) -> None:
+        calls.append(meta.num_delivered)
+        async with sessions() as session, session.begin():
+            if await inbox.claim(session, "kit-probe", event.event_id):
+                await session.execute(insert(effects).values(event_id=event.event_id))
+        if meta.num_delivered == 1:
+            raise ConnectionError("lost the connection after committing, before the ack")
+
+    consumers = ConsumerGroup(jetstream)
+    await consumers.start(Subscription("kit-probe", ProbeHappenedV1, handler, nak_delays_s=(0.05,)))
+    try:
+        event = ProbeHappenedV1()
+        await jetstream.publish(event.subject, event.model_dump_json().encode(), headers={"Nats-Msg-Id": str(event.event_id)})
+        await collect_until(lambda: _true(len(calls) >= 2))
+        info = await jetstream.consumer_info("NOTIFY", "kit-probe")
+        await collect_until(lambda: _ack_floor_reached(jetstream, info.delivered.stream_seq))
+    finally:
+        await consumers.stop()
+    assert calls == [1, 2]
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(effects)) == 1
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _ack_floor_reached(js, stream_seq: int) -> bool:
+    return (await js.consumer_info("NOTIFY", "kit-probe")).ack_floor.stream_seq >= stream_seq
+
+
+async def dead_letter_count(js) -> int:
+    return (await js.stream_info(DEADLETTER.name)).state.messages
+
+
+async def test_poison_message_lands_in_deadletter_after_max_deliver_while_the_next_is_processed(jetstream):
+    handled, attempts = [], []
+
+    async def handler(event: ProbeHappenedV1, meta) -> None:
+        if event.label == "poison":
+            attempts.append(meta.num_delivered)
+            raise ValueError("this message can never be handled")
+        handled.append(event.label)
+
+    consumers = ConsumerGroup(jetstream)
+    await consumers.start(Subscription("kit-probe", ProbeHappenedV1, handler, max_deliver=3, nak_delays_s=(0.05,)))
+    try:
+        for label in ("poison", "good"):
+            event = ProbeHappenedV1(label=label)
+            await jetstream.publish(event.subject, event.model_dump_json().encode())
+        await collect_until(lambda: dead_letter_count(jetstream))
+    finally:
+        await consumers.stop()
+    assert handled == ["good"]
+    assert attempts == [1, 2, 3]
+    [letter] = await list_dead_letters(jetstream)
+    assert (letter.consumer, letter.stream, letter.reason) == ("kit-probe", "NOTIFY", "max_deliveries")
+
+    # Replay re-reads the original message from its stream and publishes it again.
+    await replay(jetstream, letter)
+    assert await stream_count(jetstream) == 3
+
+
+async def test_a_message_that_breaks_its_contract_is_dead_lettered_at_once(jetstream):
+    handled = []
+
+    async def handler(event, meta) -> None:
+        handled.append(event)
+
+    consumers = ConsumerGroup(jetstream)
+    await consumers.start(Subscription("kit-probe", ProbeHappenedV1, handler, max_deliver=5))
+    try:
+        await jetstream.publish(ProbeHappenedV1.subject, b'{"event_id": "not-a-uuid"}')
+        await jetstream.publish(ProbeHappenedV1.subject, ProbeHappenedV1(label="ok").model_dump_json().encode())
+        await collect_until(lambda: dead_letter_count(jetstream))
+    finally:
+        await consumers.stop()
+    [letter] = await list_dead_letters(jetstream)
+    assert letter.reason == "terminated"
+    assert [e.label for e in handled] == ["ok"]

@@ -17,7 +17,7 @@ def _alias(name: str) -> AliasChoices:
 
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore")
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     env: Literal["dev", "test", "prod"] = Field("dev", validation_alias=_alias("CARNET_ENV"))
     nats_url: str = Field("nats://127.0.0.1:4222", validation_alias=_alias("NATS_URL"))

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, event
+import uuid
+
+from sqlalchemy import DateTime, MetaData, Uuid, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
@@ -81,4 +84,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-__all__ = ["Engine", "UtcDateTime", "create_engine", "new_metadata", "sessionmaker", "utcnow"]
+def new_declarative_base() -> type[DeclarativeBase]:
+    """A declarative base of its own per service (own metadata), with UTC datetimes and UUID columns."""
+
+    class Base(DeclarativeBase):
+        metadata = new_metadata()
+        type_annotation_map = {datetime: UtcDateTime, uuid.UUID: Uuid}
+
+    return Base
+
+
+__all__ = ["Engine", "UtcDateTime", "new_declarative_base", "create_engine", "new_metadata", "sessionmaker", "utcnow"]

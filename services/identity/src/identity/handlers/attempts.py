@@ -25,7 +25,14 @@ async def enforce_rate_limits(session: AsyncSession, deps: Deps, client: ClientI
         if over_limit(per_email, deps.settings.max_link_requests_per_email):
             raise RateLimited(TOO_MANY_REQUESTS)
     if client.ip:
-        per_ip = await session.scalar(select(func.count()).where(LoginAttempt.ip == client.ip, LoginAttempt.at > since))
+        # Requests and refusals only: a busy office behind one address must not be locked out by its refreshes.
+        per_ip = await session.scalar(
+            select(func.count()).where(
+                LoginAttempt.ip == client.ip,
+                LoginAttempt.kind.in_(("link_requested", "link_refused")),
+                LoginAttempt.at > since,
+            )
+        )
         if over_limit(per_ip, deps.settings.max_login_attempts_per_ip):
             raise RateLimited(TOO_MANY_REQUESTS)
 

@@ -4,17 +4,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Index, String, Text, Uuid
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
 
-from servicekit.db import UtcDateTime, new_metadata
+from servicekit.db import new_declarative_base
 
-metadata = new_metadata()
-
-
-class Base(DeclarativeBase):
-    metadata = metadata
-    type_annotation_map = {datetime: UtcDateTime, uuid.UUID: Uuid}
+Base = new_declarative_base()
+metadata = Base.metadata
 
 
 class OutgoingMessage(Base):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -79,6 +80,8 @@ async def _prepare_streams(nats_url: str) -> None:
 def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="Port du site")) -> None:
     """Migrates, starts NATS, every service and the gateway, seeds the demo; Ctrl-C stops everything."""
     settings = ServiceSettings()
+    # SIGTERM (a supervisor, `timeout`) stops everything like Ctrl-C, instead of orphaning the services.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     var_dir = settings.var_dir.resolve()
     log_dir = var_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)

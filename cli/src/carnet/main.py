@@ -13,6 +13,7 @@ import typer
 
 from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENT_LABEL
 from contracts.identity import SeedDemoAccountsV1
+from servicekit.db import default_database_url
 from servicekit.deadletters import list_dead_letters, replay
 from servicekit.migrations import upgrade
 from servicekit.rpc import RpcClient
@@ -28,14 +29,13 @@ app.add_typer(dlq, name="dlq")
 
 
 def database_url(service_env_prefix: str, name: str, var_dir: Path) -> str:
-    return os.environ.get(f"{service_env_prefix}_DATABASE_URL") or f"sqlite+aiosqlite:///{(var_dir / f'{name}.db').resolve()}"
+    return os.environ.get(f"{service_env_prefix}_DATABASE_URL") or default_database_url(var_dir, name)
 
 
 @app.command()
 def migrate() -> None:
     """Brings every service database to its latest schema."""
     var_dir = ServiceSettings().var_dir
-    var_dir.mkdir(parents=True, exist_ok=True)
     for service in SERVICES:
         upgrade(service.migrations_dir, database_url(service.env_prefix, service.name, var_dir))
         typer.echo(f"  base de données {service.name} à jour")

@@ -1,14 +1,14 @@
 """Async engines, metadata conventions and column types shared by every service database."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import uuid
+from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import DateTime, MetaData, Uuid, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -31,6 +31,12 @@ def async_url(url: str) -> str:
     if url.startswith("sqlite:///"):
         return "sqlite+aiosqlite:///" + url.split(":///", 1)[1]
     return url
+
+
+def default_database_url(var_dir: Path, service: str) -> str:
+    """The embedded default: one SQLite file per service under ``var/``."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite+aiosqlite:///{(var_dir / f'{service}.db').resolve()}"
 
 
 def is_sqlite(url_or_engine: str | AsyncEngine) -> bool:

@@ -37,9 +37,6 @@ class ServiceSettings(BaseSettings):
         return self.env in ("dev", "test")
 
     def resolved_database_url(self, service: str) -> str:
-        from servicekit.db import async_url
+        from servicekit.db import async_url, default_database_url
 
-        if self.database_url:
-            return async_url(self.database_url)
-        self.var_dir.mkdir(parents=True, exist_ok=True)
-        return f"sqlite+aiosqlite:///{(self.var_dir / f'{service}.db').resolve()}"
+        return async_url(self.database_url) if self.database_url else default_database_url(self.var_dir, service)

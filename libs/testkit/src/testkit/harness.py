@@ -9,7 +9,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-
 from servicekit.topology import SERVICES_BY_NAME
 from testkit.infra import free_port
 

@@ -8,13 +8,20 @@ STAMP := $(VENV)/.installed
 EDITABLES := -e libs/contracts -e libs/servicekit -e libs/testkit -e services/identity -e services/directory \
 	-e services/notebook -e services/import -e services/notify -e services/gateway -e cli
 
-.PHONY: run test install lock schemas clean
+.PHONY: run test install chromium lock schemas clean
 
 run: install
 	$(VENV)/bin/carnet up
 
-test: install
+test: install chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Browser tests drive Debian's Chromium through Playwright; installed here when the machine lacks it.
+chromium:
+	@command -v chromium >/dev/null || command -v /usr/bin/chromium >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y --no-install-recommends chromium \
+		|| { $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium; }; }
 
 install: $(STAMP)
 

@@ -6,16 +6,12 @@ import time
 import pytest
 
 from contracts.identity import DemoAccount, Role
+from testkit.system import csrf_of, open_link, token_of
 
 pytestmark = pytest.mark.e2e
 
 PRO = DemoAccount(email="pro@demo.carnet.test", role=Role.professional,
                   deployment_id="93000000-0000-4000-8000-000000000093")
-
-
-def token_of(message: dict) -> str:
-    [link] = message["links"]
-    return link.rsplit("/auth/magic/", 1)[1]
 
 
 async def test_a_professional_logs_in_from_the_emailed_link_and_sees_who_they_are(system):
@@ -28,7 +24,7 @@ async def test_a_professional_logs_in_from_the_emailed_link_and_sees_who_they_ar
         assert "expire dans 15 minutes" in email["text"]
         assert email["links"][0].startswith(f"{system.base_url}/auth/magic/")
 
-        landing = await client.get(f"/auth/magic/{token_of(email)}")
+        landing = await open_link(client, email["links"][0])
         assert landing.status_code == 303 and landing.headers["location"] == "/"
         session_cookie = next(c for c in landing.headers.get_list("set-cookie") if c.startswith("carnet_session="))
         assert "HttpOnly" in session_cookie and "SameSite=lax" in session_cookie
@@ -39,11 +35,12 @@ async def test_a_professional_logs_in_from_the_emailed_link_and_sees_who_they_ar
         assert me.json()["role"] == "professional"
         assert me.json()["deployment_id"] == "93000000-0000-4000-8000-000000000093"
 
+        assert me.json()["pending_steps"] == ["cgu", "onboarding"]
         home = await client.get("/")
-        assert home.status_code == 200 and "Professionnel" in home.text
+        assert home.status_code == 303 and home.headers["location"] == "/cgu"
 
         client.cookies.clear()
-        reused = await client.get(f"/auth/magic/{token_of(email)}")
+        reused = await open_link(client, email["links"][0])
         assert reused.status_code == 401
         assert "n'est plus valide" in reused.text
 
@@ -131,5 +128,6 @@ async def test_pages_and_openapi_are_served_in_french_with_security_headers(syst
         assert (await client.get("/api/docs")).status_code == 200
         assert (await client.get("/")).headers["location"] == "/connexion"
 
+        assert csrf_of(client)
         no_csrf = await client.post("/connexion", data={"email": PRO.email})
         assert no_csrf.status_code == 403 and "Le formulaire a expiré" in no_csrf.text

@@ -11,7 +11,7 @@ from pathlib import Path
 import nats
 import typer
 
-from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENT_LABEL
+from carnet.demo import DEMO_ACCOUNTS, DEMO_BENEFICIARY_PHONE, DEMO_DEPLOYMENT_LABEL, DEMO_DEPLOYMENTS
 from contracts.identity import SeedDemoAccountsV1
 from servicekit.db import default_database_url
 from servicekit.deadletters import list_dead_letters, replay
@@ -44,7 +44,7 @@ def migrate() -> None:
 async def _seed(nats_url: str) -> None:
     nc = await nats.connect(nats_url)
     try:
-        reply = await RpcClient(nc, timeout_s=10).call(SeedDemoAccountsV1(accounts=DEMO_ACCOUNTS))
+        reply = await RpcClient(nc, timeout_s=10).call(SeedDemoAccountsV1(accounts=DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS))
         typer.echo(f"  démo « {DEMO_DEPLOYMENT_LABEL} » : {reply.created} comptes créés, {reply.existing} déjà présents")
     finally:
         await nc.drain()
@@ -108,6 +108,7 @@ def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="
             typer.echo("Comptes de démonstration (connexion par lien e-mail, à lire dans la boîte ci-dessus) :")
             for account in DEMO_ACCOUNTS:
                 typer.echo(f"  {account.role.value:<20} {account.email}")
+            typer.echo(f"La bénéficiaire peut aussi se connecter par code SMS au {DEMO_BENEFICIARY_PHONE}.")
         typer.echo("Ctrl-C pour tout arrêter.")
         while all(p.process.poll() is None for p in processes) and nats_process.poll() is None:
             time.sleep(0.5)

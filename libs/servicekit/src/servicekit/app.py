@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import UTC, datetime, timedelta
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,10 +14,11 @@ import nats
 import structlog
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
+from nats.js.api import ConsumerConfig, DeliverPolicy
 from sqlalchemy import text
 
 from contracts.base import RpcReply, RpcRequest
-from contracts.identity import GetJwksV1
+from contracts.identity import GetJwksV1, SessionsRevokedV1
 from servicekit.auth import TokenVerifier
 from servicekit.consumers import ConsumerGroup, Subscription
 from servicekit.db import create_engine, sessionmaker
@@ -30,6 +32,8 @@ from servicekit.streams import ensure_streams
 from servicekit.telemetry import configure_tracing
 
 log = structlog.get_logger("servicekit.app")
+# Longer than an access token lives: older revocations concern tokens that have expired anyway.
+REVOCATION_LOOKBACK = timedelta(minutes=20)
 
 
 async def connect_nats(url: str, name: str) -> NatsClient:
@@ -70,6 +74,20 @@ class Service:
     def subscribe(self, subscription: Subscription) -> None:
         self._subscriptions.append(subscription)
 
+    async def _follow_revocations(self) -> None:
+        """Replays recent session revocations, then follows new ones, before serving any request."""
+        revocations = self.verifier.revocations
+
+        async def on_revoked(msg) -> None:
+            event = SessionsRevokedV1.model_validate_json(msg.data)
+            revocations.add(event.account_id, event.session_id, event.revoked_at.timestamp())
+
+        start = datetime.now(UTC) - REVOCATION_LOOKBACK
+        self._revocations_sub = await self.js.subscribe(
+            SessionsRevokedV1.subject, cb=on_revoked, ordered_consumer=True,
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=start),
+        )
+
     async def _fetch_jwks(self) -> list[dict]:
         assert self.rpc is not None
         return (await self.rpc.call(GetJwksV1())).keys
@@ -82,6 +100,7 @@ class Service:
         self.js = self.nc.jetstream()
         await ensure_streams(self.js)
         self.rpc = RpcClient(self.nc, timeout_s=self.settings.rpc_timeout_s)
+        await self._follow_revocations()
         self.rpc_server = RpcServer(self.nc, self.name)
         for request_type, handler in self._handlers:
             await self.rpc_server.serve(request_type, handler)
@@ -122,6 +141,8 @@ class Service:
             await self.rpc_server.stop()
         if getattr(self, "consumers", None):
             await self.consumers.stop()
+        if getattr(self, "_revocations_sub", None):
+            await self._revocations_sub.unsubscribe()
         for task in self._tasks:
             if task.get_name().endswith("-health"):
                 continue

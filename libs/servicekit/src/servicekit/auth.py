@@ -10,12 +10,16 @@ from typing import Any
 import jwt
 from jwt import PyJWK
 
-from servicekit.errors import Unauthenticated
+from servicekit.errors import Forbidden, Unauthenticated
 
 ISSUER = "carnet-identity"
 AUDIENCE = "carnet"
 ALGORITHM = "EdDSA"
 SESSION_EXPIRED = "Votre session a expiré ou n'est pas valide. Reconnectez-vous."
+STEPS_PENDING = {
+    "cgu": "Acceptez les conditions générales d'utilisation pour continuer.",
+    "onboarding": "Complétez votre profil (page « Bienvenue ») pour continuer.",
+}
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,9 @@ class Principal:
     deployment_id: uuid.UUID | None
     profile_id: uuid.UUID | None
     structure_ids: tuple[uuid.UUID, ...]
+    session_id: uuid.UUID | None = None
+    pending_steps: tuple[str, ...] = ()
+    issued_at: int = 0
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> Principal:
@@ -37,12 +44,39 @@ class Principal:
             deployment_id=optional_uuid(claims.get("deployment_id")),
             profile_id=optional_uuid(claims.get("profile_id")),
             structure_ids=tuple(uuid.UUID(s) for s in claims.get("structure_ids", [])),
+            session_id=optional_uuid(claims.get("sid")),
+            pending_steps=tuple(claims.get("pending") or ()),
+            issued_at=int(claims.get("iat", 0)),
         )
 
 
+class Revocations:
+    """Sessions revoked before their access tokens expire (logout everywhere, deactivation).
+
+    Fed by identity's ``identity.sessions.revoked.v1`` events; a token issued at or before the revocation
+    of its account or of its session is refused.
+    """
+
+    def __init__(self) -> None:
+        self._accounts: dict[uuid.UUID, float] = {}
+        self._sessions: dict[uuid.UUID, float] = {}
+
+    def add(self, account_id: uuid.UUID, session_id: uuid.UUID | None, revoked_at: float) -> None:
+        target, key = (self._sessions, session_id) if session_id else (self._accounts, account_id)
+        target[key] = max(target.get(key, 0.0), revoked_at)
+
+    def revoked(self, principal: Principal) -> bool:
+        # JWT iat has one-second resolution: a token issued in the same second as the revocation is refused too.
+        if principal.issued_at <= self._accounts.get(principal.account_id, -1):
+            return True
+        return principal.session_id is not None and principal.issued_at <= self._sessions.get(principal.session_id, -1)
+
+
 class TokenVerifier:
-    def __init__(self, fetch_jwks: Callable[[], Awaitable[list[dict[str, Any]]]], *, min_refresh_interval_s: float = 10):
+    def __init__(self, fetch_jwks: Callable[[], Awaitable[list[dict[str, Any]]]], *, min_refresh_interval_s: float = 10,
+                 revocations: Revocations | None = None):
         self._fetch_jwks = fetch_jwks
+        self.revocations = revocations or Revocations()
         self._keys: dict[str, PyJWK] = {}
         self._fetched_at = 0.0
         self._min_refresh_interval_s = min_refresh_interval_s
@@ -57,7 +91,18 @@ class TokenVerifier:
         except KeyError:
             raise Unauthenticated(SESSION_EXPIRED) from None
 
-    async def verify(self, token: str | None) -> Principal:
+    async def verify(self, token: str | None, *, allow_pending: bool = False) -> Principal:
+        """The token's holder. Refused while the account has steps pending (CGU, onboarding), unless
+        ``allow_pending`` (the calls that complete those steps, and "who am I")."""
+        principal = await self._decode(token)
+        if self.revocations.revoked(principal):
+            raise Unauthenticated(SESSION_EXPIRED)
+        if principal.pending_steps and not allow_pending:
+            step = principal.pending_steps[0]
+            raise Forbidden(STEPS_PENDING.get(step, SESSION_EXPIRED), details={"pending_steps": list(principal.pending_steps)})
+        return principal
+
+    async def _decode(self, token: str | None) -> Principal:
         if not token:
             raise Unauthenticated("Vous devez être connecté pour accéder à cette page.")
         try:

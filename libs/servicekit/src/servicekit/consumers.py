@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from nats.aio.msg import Msg
@@ -52,6 +53,7 @@ class Subscription:
     nak_delays_s: tuple[float, ...] = (1, 2, 5, 10, 30, 60, 120)
     batch: int = 32
     _task: asyncio.Task | None = field(default=None, repr=False)
+    _pull: Any = field(default=None, repr=False)
 
 
 class ConsumerGroup:
@@ -75,6 +77,7 @@ class ConsumerGroup:
                 max_ack_pending=1000,
             ),
         )
+        subscription._pull = pull
         subscription._task = asyncio.create_task(self._pull_loop(subscription, pull), name=subscription.durable)
         self.subscriptions.append(subscription)
 
@@ -139,3 +142,10 @@ class ConsumerGroup:
             if subscription._task:
                 subscription._task.cancel()
         await asyncio.gather(*(s._task for s in self.subscriptions if s._task), return_exceptions=True)
+        # A pull subscription left open holds the connection's drain until its timeout: close them first.
+        for subscription in self.subscriptions:
+            if subscription._pull is not None:
+                try:
+                    await subscription._pull.unsubscribe()
+                except Exception as exc:  # already closed with the connection: nothing left to release
+                    log.debug("unsubscribe_failed", consumer=subscription.durable, error=str(exc))

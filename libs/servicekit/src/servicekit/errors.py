@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts.base import ErrorCode, ErrorEnvelope
+from contracts.base import HTTP_STATUS_BY_ERROR, ErrorCode, ErrorEnvelope
 
 
 class ServiceError(Exception):
@@ -17,6 +17,10 @@ class ServiceError(Exception):
         if code is not None:
             self.code = code
         self.details = details or {}
+
+    @property
+    def http_status(self) -> int:
+        return HTTP_STATUS_BY_ERROR[self.code]
 
     def envelope(self) -> ErrorEnvelope:
         return ErrorEnvelope(code=self.code, message=self.message, details=self.details)

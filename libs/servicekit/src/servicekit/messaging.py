@@ -38,6 +38,9 @@ inbox_table = Table(
 )
 
 
+MESSAGING_TABLES = frozenset(messaging_metadata.tables)
+
+
 def create_messaging_tables(connection) -> None:
     """Called from a service's first Alembic migration with ``op.get_bind()``."""
     messaging_metadata.create_all(connection)

@@ -10,6 +10,7 @@ from sqlalchemy import MetaData, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from servicekit.db import async_url
+from servicekit.messaging import MESSAGING_TABLES
 
 
 def alembic_config(migrations_dir: Path, url: str) -> Config:
@@ -33,6 +34,10 @@ def run_env(target_metadata: MetaData | None = None) -> None:
             target_metadata=target_metadata,
             render_as_batch=True,  # SQLite cannot ALTER most things: Alembic rebuilds the table
             compare_type=True,
+            # The outbox and inbox are created by servicekit, not declared in the service's models.
+            include_object=lambda _obj, name, type_, _reflected, _compare_to: not (
+                type_ == "table" and name in MESSAGING_TABLES
+            ),
         )
         with context.begin_transaction():
             context.run_migrations()

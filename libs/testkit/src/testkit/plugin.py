@@ -9,6 +9,7 @@ import pytest
 from contracts.streams import ALL_STREAMS
 from servicekit.streams import ensure_streams
 from testkit.infra import DatabaseFactory, NatsServer, bundled_nats_server, missing
+from testkit.system import system  # noqa: F401  (a fixture: identity, notify and the gateway running)
 
 MARKERS = {
     "unit": "pure code, no I/O",
@@ -17,6 +18,7 @@ MARKERS = {
     "browser": "real Chromium",
     "faults": "crashes, kills, poison messages",
     "slow": "takes more than a few seconds",
+    "system_env": "extra environment for the services of the `system` fixture, per service name",
 }
 
 

@@ -18,3 +18,4 @@ async def call(request: Request, message: RpcRequest, *, access_token: str | Non
     if access_token:
         headers["Authorization"] = f"Bearer {access_token}"
     return await client_of(request).call(message, headers=headers)
+

@@ -3,11 +3,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from identity.domain.access_tokens import Claims, encode_access_token, new_private_key_pem, public_jwk
+from identity.domain.access_tokens import Claims, encode_access_token, load_private_key, new_private_key_pem, public_jwk
 from identity.domain.secrets import hash_secret, new_secret, normalise_email
 from identity.domain.sessions import OneTimeSecretState, Verdict, judge, over_limit
 from servicekit.auth import TokenVerifier
-from servicekit.errors import Unauthenticated
+from servicekit.errors import Forbidden, Unauthenticated
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -43,13 +43,20 @@ def test_the_limit_counts_earlier_attempts_only():
     assert over_limit(5, 5)
 
 
-def signed(kid: str, pem: str, now: datetime, ttl=timedelta(minutes=15)) -> str:
-    claims = Claims(uuid.uuid4(), "professional", uuid.uuid4(), None, (uuid.uuid4(),))
-    return encode_access_token(claims, kid, pem, now, ttl)
+def new_key():
+    password = b"test-secret"
+    pem = new_private_key_pem(password)
+    assert "ENCRYPTED PRIVATE KEY" in pem  # a copy of the database cannot sign tokens
+    return load_private_key(pem, password)
+
+
+def signed(kid: str, key, now: datetime, ttl=timedelta(minutes=15), **claims) -> str:
+    values = {"structure_ids": (uuid.uuid4(),), **claims}
+    return encode_access_token(Claims(uuid.uuid4(), "professional", uuid.uuid4(), None, **values), kid, key, now, ttl)
 
 
 async def test_services_verify_tokens_against_the_jwks_and_follow_key_rotation():
-    old_pem, new_pem = new_private_key_pem(), new_private_key_pem()
+    old_pem, new_pem = new_key(), new_key()
     published = [public_jwk("old", old_pem)]
 
     async def fetch():
@@ -64,15 +71,51 @@ async def test_services_verify_tokens_against_the_jwks_and_follow_key_rotation()
 
 
 async def test_expired_forged_or_missing_tokens_are_refused_in_french():
-    pem = new_private_key_pem()
+    pem = new_key()
 
     async def fetch():
         return [public_jwk("k", pem)]
 
     verifier = TokenVerifier(fetch, min_refresh_interval_s=0)
     expired = signed("k", pem, datetime.now(UTC) - timedelta(hours=1))
-    forged = signed("k", new_private_key_pem(), datetime.now(UTC))
+    forged = signed("k", new_key(), datetime.now(UTC))
     for token in (expired, forged, "n'importe quoi", None):
         with pytest.raises(Unauthenticated) as refused:
             await verifier.verify(token)
         assert "connect" in refused.value.message
+
+
+async def test_a_token_with_steps_pending_opens_only_the_calls_that_complete_them():
+    key = new_key()
+
+    async def fetch():
+        return [public_jwk("k", key)]
+
+    verifier = TokenVerifier(fetch, min_refresh_interval_s=0)
+    token = signed("k", key, datetime.now(UTC), pending_steps=("cgu", "onboarding"))
+    with pytest.raises(Forbidden) as refused:
+        await verifier.verify(token)
+    assert "conditions générales" in refused.value.message
+    assert refused.value.details == {"pending_steps": ["cgu", "onboarding"]}
+    assert (await verifier.verify(token, allow_pending=True)).pending_steps == ("cgu", "onboarding")
+
+
+async def test_revoked_sessions_and_accounts_refuse_tokens_issued_before_the_revocation():
+    key = new_key()
+
+    async def fetch():
+        return [public_jwk("k", key)]
+
+    verifier = TokenVerifier(fetch, min_refresh_interval_s=0)
+    session_id = uuid.uuid4()
+    issued = datetime.now(UTC) - timedelta(minutes=1)
+    token = signed("k", key, issued, session_id=session_id)
+    principal = await verifier.verify(token)
+    verifier.revocations.add(principal.account_id, session_id, issued.timestamp())
+    with pytest.raises(Unauthenticated):
+        await verifier.verify(token)
+    other_session = signed("k", key, issued, session_id=uuid.uuid4())
+    other = await verifier.verify(other_session)
+    verifier.revocations.add(other.account_id, None, datetime.now(UTC).timestamp())  # the whole account
+    with pytest.raises(Unauthenticated):
+        await verifier.verify(other_session)

@@ -1,4 +1,5 @@
-"""All message templates live in ``templates/``: ``<name>.subject.j2``, ``<name>.txt.j2``, ``<name>.html.j2``."""
+"""All message templates live in ``templates/``: ``<name>.subject.j2``, ``<name>.txt.j2``, ``<name>.html.j2``
+for an email, ``<name>.sms.j2`` for an SMS (kept to the GSM alphabet and under 160 characters)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,18 +16,23 @@ _environment = Environment(
 
 
 @dataclass(frozen=True)
-class RenderedEmail:
+class Rendered:
     subject: str
     text: str
-    html: str
+    html: str | None
     links: list[str]
 
 
-def render_email(name: str, *, links: list[str], **context) -> RenderedEmail:
+def render_email(name: str, *, links: list[str], **context) -> Rendered:
     subject = _environment.get_template(f"{name}.subject.j2").render(**context).strip()
-    return RenderedEmail(
+    return Rendered(
         subject=subject,
         text=_environment.get_template(f"{name}.txt.j2").render(**context),
         html=_environment.get_template(f"{name}.html.j2").render(subject=subject, **context),
         links=links,
     )
+
+
+def render_sms(name: str, **context) -> Rendered:
+    return Rendered(subject="SMS", text=_environment.get_template(f"{name}.sms.j2").render(**context).strip(),
+                    html=None, links=[])

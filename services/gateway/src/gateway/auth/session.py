@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
-from contracts.identity import ClientInfo, RefreshSessionV1, TokenPairReply
+from typing import Any
+
+from contracts.base import RpcRequest
+from contracts.identity import AccessTokenReply, ClientInfo, RefreshSessionV1, TokenPairReply
 from gateway.bus import call
 from servicekit.errors import Unauthenticated
 
@@ -32,6 +35,13 @@ def set_session_cookies(request: Request, response: Response, tokens: TokenPairR
                         samesite="lax", secure=secure, path="/")
 
 
+def set_access_cookie(request: Request, response: Response, tokens: AccessTokenReply) -> None:
+    """After CGU or onboarding: same session, new access token without the completed step."""
+    if bearer_token(request) is None:
+        response.set_cookie(ACCESS_COOKIE, tokens.access_token, max_age=tokens.expires_in, httponly=True,
+                            samesite="lax", secure=request.app.state.settings.secure_cookies, path="/")
+
+
 def clear_session_cookies(response: Response) -> None:
     response.delete_cookie(ACCESS_COOKIE, path="/")
     response.delete_cookie(REFRESH_COOKIE, path="/")
@@ -49,3 +59,8 @@ async def access_token_for(request: Request, response: Response | None = None) -
         set_session_cookies(request, response, tokens)
         return tokens.access_token
     raise Unauthenticated("Vous devez être connecté pour accéder à cette page.")
+
+
+async def call_as_caller(request: Request, response: Response, message: RpcRequest) -> Any:
+    """An RPC on behalf of the caller: bearer header, or session cookie renewed on ``response`` when expired."""
+    return await call(request, message, access_token=await access_token_for(request, response))

@@ -1,108 +1,183 @@
-"""French server-rendered pages: login, magic-link landing, home, dev mailbox."""
+"""Public pages: login by email link, by SMS code, by single sign-on, sign-up request, logout, dev mailbox."""
 from __future__ import annotations
 
-from pathlib import Path
+import uuid
 
-from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
 
-from contracts.base import HTTP_STATUS_BY_ERROR
-from contracts.identity import ExchangeLoginLinkV1, GetMeV1, LogoutV1, RequestLoginLinkV1, Role
-from contracts.notify import ReadDevMailboxV1
-from gateway.api.auth import LINK_SENT
-from gateway.auth.session import (
-    REFRESH_COOKIE,
-    access_token_for,
-    clear_session_cookies,
-    client_info,
-    set_session_cookies,
+from contracts.identity import (
+    CompleteOidcLoginV1,
+    ConfirmEmailChangeV1,
+    ExchangeLoginLinkV1,
+    GetLoginOptionsV1,
+    LogoutV1,
+    ProfileFields,
+    RequestLoginLinkV1,
+    RequestSignupV1,
+    RequestSmsCodeV1,
+    StartOidcLoginV1,
+    VerifySmsCodeV1,
 )
+from contracts.notify import ReadDevMailboxV1
+from gateway.api.auth import CODE_SENT, LINK_SENT, SIGNUP_SENT
+from gateway.auth.session import REFRESH_COOKIE, clear_session_cookies, client_info, set_session_cookies
 from gateway.bus import call
-from gateway.web.csrf import check_csrf, csrf_token
-from servicekit.errors import ServiceError, Unauthenticated
+from gateway.web.common import error_page, redirect, render, require_csrf, signed_in
+from servicekit.errors import ServiceError
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
-
-ROLE_LABELS = {
-    Role.admin_cdb: "Administrateur Carnet de bord",
-    Role.manager: "Gestionnaire du territoire",
-    Role.admin_structure: "Administrateur de structure",
-    Role.orientation_manager: "Chargé d'orientation",
-    Role.professional: "Professionnel",
-    Role.beneficiary: "Bénéficiaire",
-    Role.partner: "Partenaire",
-}
+EMAIL_CONFIRMED = "Votre nouvelle adresse e-mail est enregistrée. Utilisez-la désormais pour vous connecter."
 
 
-def page(request: Request, name: str, context: dict | None = None, status_code: int = 200) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, context or {}, status_code=status_code)
-
-
-def error_page(request: Request, error: ServiceError) -> HTMLResponse:
-    return page(request, "error.html.j2", {"message": error.message}, HTTP_STATUS_BY_ERROR[error.code])
-
-
-def with_cookies_of(source: Response, target: Response) -> Response:
-    for name, value in source.raw_headers:
-        if name == b"set-cookie":
-            target.raw_headers.append((name, value))
-    return target
-
-
-@router.get("/")
-async def home(request: Request):
-    renewed = Response()
-    try:
-        token = await access_token_for(request, renewed)
-        me = await call(request, GetMeV1(), access_token=token)
-    except Unauthenticated:
-        return RedirectResponse("/connexion", status_code=303)
-    form = Response()
-    response = page(request, "home.html.j2", {"me": me, "role_label": ROLE_LABELS[me.role],
-                                               "csrf": csrf_token(request, form)})
-    return with_cookies_of(form, with_cookies_of(renewed, response))
-
-
-@router.get("/connexion")
-async def login_form(request: Request):
-    cookies = Response()
-    return with_cookies_of(cookies, page(request, "login.html.j2", {"csrf": csrf_token(request, cookies)}))
-
-
-@router.post("/connexion")
-async def login_submit(request: Request, email: str = Form("", max_length=320), csrf: str = Form("")):
-    cookies = Response()
-    try:
-        check_csrf(request, csrf)
-        await call(request, RequestLoginLinkV1(email=email, client=client_info(request)))
-    except ServiceError as error:
-        context = {"csrf": csrf_token(request, cookies), "error": error.message, "email": email}
-        return with_cookies_of(cookies, page(request, "login.html.j2", context, HTTP_STATUS_BY_ERROR[error.code]))
-    return page(request, "link_sent.html.j2", {"message": LINK_SENT, "email": email})
-
-
-@router.get("/auth/magic/{token}")
-async def magic_link_landing(token: str, request: Request):
-    try:
-        tokens = await call(request, ExchangeLoginLinkV1(token=token[:200], client=client_info(request)))
-    except ServiceError as error:
-        return error_page(request, error)
+def signed_in_redirect(request: Request, tokens) -> RedirectResponse:
     response = RedirectResponse("/", status_code=303)
     set_session_cookies(request, response, tokens)
     return response
 
 
-@router.post("/deconnexion")
-async def logout(request: Request, csrf: str = Form("")):
+@router.get("/")
+async def home(request: Request):
+    visitor = await signed_in(request)
+    return render(request, "home.html.j2", visitor=visitor)
+
+
+@router.get("/connexion")
+async def login_form(request: Request):
+    options = await call(request, GetLoginOptionsV1())
+    return render(request, "login.html.j2", {"options": options})
+
+
+@router.post("/connexion")
+async def login_submit(request: Request, email: str = Form("", max_length=320), csrf: str = Form("")):
+    require_csrf(request, csrf)
     try:
-        check_csrf(request, csrf)
+        await call(request, RequestLoginLinkV1(email=email, client=client_info(request)))
+    except ServiceError as error:
+        options = await call(request, GetLoginOptionsV1())
+        return render(request, "login.html.j2", {"options": options, "error": error.message, "email": email},
+                      status_code=error.http_status)
+    return render(request, "notice.html.j2", {"title": "Consultez votre messagerie", "message": LINK_SENT,
+                                              "retry": "/connexion"})
+
+
+@router.get("/auth/magic/{token}")
+async def magic_link_landing(token: str, request: Request):
+    # A button, not an automatic login: mail scanners open links, and the link serves only once.
+    return render(request, "magic_landing.html.j2", {"token": token[:200]})
+
+
+@router.post("/auth/magic/{token}")
+async def magic_link_use(token: str, request: Request, csrf: str = Form("")):
+    require_csrf(request, csrf)
+    try:
+        tokens = await call(request, ExchangeLoginLinkV1(token=token[:200], client=client_info(request)))
     except ServiceError as error:
         return error_page(request, error)
+    return signed_in_redirect(request, tokens)
+
+
+@router.get("/connexion/sms")
+async def sms_form(request: Request):
+    return render(request, "sms_login.html.j2")
+
+
+@router.post("/connexion/sms")
+async def sms_request(request: Request, phone: str = Form("", max_length=40), csrf: str = Form("")):
+    require_csrf(request, csrf)
+    try:
+        await call(request, RequestSmsCodeV1(phone=phone, client=client_info(request)))
+    except ServiceError as error:
+        return render(request, "sms_login.html.j2", {"error": error.message, "phone": phone},
+                      status_code=error.http_status)
+    return render(request, "sms_code.html.j2", {"phone": phone, "message": CODE_SENT})
+
+
+@router.post("/connexion/sms/code")
+async def sms_verify(request: Request, phone: str = Form("", max_length=40), code: str = Form("", max_length=12),
+                     csrf: str = Form("")):
+    require_csrf(request, csrf)
+    try:
+        tokens = await call(request, VerifySmsCodeV1(phone=phone, code=code, client=client_info(request)))
+    except ServiceError as error:
+        return render(request, "sms_code.html.j2", {"phone": phone, "error": error.message},
+                      status_code=error.http_status)
+    return signed_in_redirect(request, tokens)
+
+
+@router.get("/auth/oidc")
+async def oidc_start(request: Request):
+    try:
+        started = await call(request, StartOidcLoginV1())
+    except ServiceError as error:
+        return error_page(request, error)
+    return RedirectResponse(started.authorization_url, status_code=303)
+
+
+@router.get("/auth/oidc/callback")
+async def oidc_callback(request: Request, code: str = "", state: str = "", error: str = ""):
+    try:
+        if error or not code:
+            raise ServiceError(f"Le fournisseur d'identité a interrompu la connexion ({error or 'sans code'}). "
+                               "Réessayez, ou recevez un lien de connexion par e-mail.")
+        tokens = await call(request, CompleteOidcLoginV1(code=code[:2000], state=state[:200],
+                                                         client=client_info(request)))
+    except ServiceError as failure:
+        return error_page(request, failure)
+    return signed_in_redirect(request, tokens)
+
+
+@router.get("/inscription")
+async def signup_form(request: Request):
+    return render(request, "signup.html.j2", {"options": await call(request, GetLoginOptionsV1()), "form": {}})
+
+
+@router.post("/inscription")
+async def signup_submit(
+    request: Request, csrf: str = Form(""), email: str = Form("", max_length=320),
+    firstname: str = Form("", max_length=120), lastname: str = Form("", max_length=120),
+    phone: str = Form("", max_length=40), position: str = Form("", max_length=200),
+    deployment_id: str = Form("", max_length=40), structure_name: str = Form("", max_length=250),
+):
+    require_csrf(request, csrf)
+    form = {"email": email, "firstname": firstname, "lastname": lastname, "phone": phone, "position": position,
+            "deployment_id": deployment_id, "structure_name": structure_name}
+    try:
+        try:
+            deployment = uuid.UUID(deployment_id)
+        except ValueError:
+            raise ServiceError("Choisissez votre territoire dans la liste.") from None
+        await call(request, RequestSignupV1(
+            email=email, deployment_id=deployment, structure_name=structure_name, client=client_info(request),
+            profile=ProfileFields(firstname=firstname, lastname=lastname, phone=phone, position=position)))
+    except ServiceError as error:
+        options = await call(request, GetLoginOptionsV1())
+        return render(request, "signup.html.j2", {"options": options, "form": form, "error": error.message},
+                      status_code=error.http_status)
+    return render(request, "notice.html.j2", {"title": "Demande envoyée", "message": SIGNUP_SENT})
+
+
+@router.get("/compte/email/{token}")
+async def email_change_landing(token: str, request: Request):
+    return render(request, "email_confirm.html.j2", {"token": token[:200]})
+
+
+@router.post("/compte/email/{token}")
+async def email_change_confirm(token: str, request: Request, csrf: str = Form("")):
+    require_csrf(request, csrf)
+    try:
+        await call(request, ConfirmEmailChangeV1(token=token[:200]))
+    except ServiceError as error:
+        return error_page(request, error)
+    return render(request, "notice.html.j2", {"title": "Adresse e-mail confirmée", "message": EMAIL_CONFIRMED})
+
+
+@router.post("/deconnexion")
+async def logout(request: Request, csrf: str = Form("")):
+    require_csrf(request, csrf)
     if refresh := request.cookies.get(REFRESH_COOKIE):
         await call(request, LogoutV1(refresh_token=refresh))
-    response = RedirectResponse("/connexion", status_code=303)
+    response = redirect("/connexion")
     clear_session_cookies(response)
     return response
 
@@ -113,4 +188,5 @@ async def dev_mailbox(request: Request, to: str | None = None):
         reply = await call(request, ReadDevMailboxV1(to=to or None))
     except ServiceError as error:
         return error_page(request, error)
-    return page(request, "dev_mailbox.html.j2", {"messages": reply.messages, "to": to or ""})
+    return render(request, "dev_mailbox.html.j2", {"messages": reply.messages, "to": to or ""})
+

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from servicekit.db import new_declarative_base
@@ -17,12 +17,29 @@ class Account(Base):
     __tablename__ = "account"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    # Beneficiaries may have no email (they log in by SMS code): email and phone are each optional, unique.
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
     role: Mapped[str] = mapped_column(String(40))
     deployment_id: Mapped[uuid.UUID | None]
     profile_id: Mapped[uuid.UUID | None]
     status: Mapped[str] = mapped_column(String(20), default="active")  # active | pending | deactivated
     created_at: Mapped[datetime]
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)  # E.164
+    firstname: Mapped[str] = mapped_column(String(120), default="")
+    lastname: Mapped[str] = mapped_column(String(120), default="")
+    position: Mapped[str] = mapped_column(String(200), default="")
+    structure_ids: Mapped[list] = mapped_column(JSON, default=list)
+    requested_structure: Mapped[str] = mapped_column(String(250), default="")
+    cgu_version: Mapped[str | None] = mapped_column(String(20))
+    cgu_accepted_at: Mapped[datetime | None]
+    onboarded_at: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("uq_account_profile", "role", "profile_id", unique=True),
+        Index("ix_account_deployment_status", "deployment_id", "status"),
+    )
 
 
 class LoginLink(Base):
@@ -47,6 +64,9 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # Where the session was opened and last renewed, shown on "Mon compte" to spot a session one does not know.
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
 
 
 class SigningKey(Base):
@@ -76,3 +96,52 @@ class LoginAttempt(Base):
         Index("ix_login_attempt_email_hash_at", "email_hash", "at"),
         Index("ix_login_attempt_ip_at", "ip", "at"),
     )
+
+
+class SmsCode(Base):
+    """A 6-digit code: few bits, so it is peppered (HMAC with the service secret), short-lived and tries are counted."""
+
+    __tablename__ = "sms_code"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None]
+
+
+class EmailChange(Base):
+    __tablename__ = "email_change"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    new_email: Mapped[str] = mapped_column(String(320))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class OidcLogin(Base):
+    """An authorization request in flight: ``state`` names it, the PKCE verifier and nonce wait for the callback."""
+
+    __tablename__ = "oidc_login"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    nonce: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class Deployment(Base):
+    """Read model of directory's territories, for the sign-up form."""
+
+    __tablename__ = "deployment"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    department_code: Mapped[str] = mapped_column(String(3))

@@ -21,23 +21,31 @@ class Claims:
     deployment_id: uuid.UUID | None
     profile_id: uuid.UUID | None
     structure_ids: tuple[uuid.UUID, ...] = ()
+    session_id: uuid.UUID | None = None  # the refresh family: revoking it from "Mon compte" ends this token too
+    pending_steps: tuple[str, ...] = ()
 
 
-def new_private_key_pem() -> str:
+def new_private_key_pem(password: bytes) -> str:
+    """Private keys are stored encrypted with the service secret: a copy of the database cannot sign tokens."""
     return (
         Ed25519PrivateKey.generate()
-        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                       serialization.BestAvailableEncryption(password))
         .decode()
     )
 
 
-def public_jwk(kid: str, private_key_pem: str) -> dict:
-    private_key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+def load_private_key(private_key_pem: str, password: bytes) -> Ed25519PrivateKey:
+    return serialization.load_pem_private_key(private_key_pem.encode(), password=password)
+
+
+def public_jwk(kid: str, private_key: Ed25519PrivateKey) -> dict:
     jwk = json.loads(OKPAlgorithm.to_jwk(private_key.public_key()))
     return {**jwk, "kid": kid, "alg": ALGORITHM, "use": "sig"}
 
 
-def encode_access_token(claims: Claims, kid: str, private_key_pem: str, now: datetime, ttl: timedelta) -> str:
+def encode_access_token(claims: Claims, kid: str, private_key: Ed25519PrivateKey, now: datetime,
+                        ttl: timedelta) -> str:
     payload = {
         "iss": ISSUER,
         "aud": AUDIENCE,
@@ -46,8 +54,10 @@ def encode_access_token(claims: Claims, kid: str, private_key_pem: str, now: dat
         "deployment_id": str(claims.deployment_id) if claims.deployment_id else None,
         "profile_id": str(claims.profile_id) if claims.profile_id else None,
         "structure_ids": [str(s) for s in claims.structure_ids],
+        "sid": str(claims.session_id) if claims.session_id else None,
+        "pending": list(claims.pending_steps),
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
         "jti": uuid.uuid4().hex,
     }
-    return jwt.encode(payload, private_key_pem, algorithm=ALGORITHM, headers={"kid": kid})
+    return jwt.encode(payload, private_key, algorithm=ALGORITHM, headers={"kid": kid})

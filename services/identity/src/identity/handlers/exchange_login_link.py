@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from contracts.identity import ExchangeLoginLinkV1, TokenPairReply
+from contracts.identity import AccountStatus, ExchangeLoginLinkV1, TokenPairReply
 from identity.adapters.orm import Account, LoginLink
-from identity.domain.errors import LINK_NOT_VALID, Unauthenticated
+from identity.domain.errors import ACCOUNT_DEACTIVATED, LINK_NOT_VALID, Unauthenticated
 from identity.domain.secrets import hash_secret
 from identity.domain.sessions import OneTimeSecretState, Verdict, judge
 from identity.handlers.attempts import enforce_rate_limits, record_attempt
@@ -26,8 +26,15 @@ async def exchange_login_link(request: ExchangeLoginLinkV1, _ctx: RpcContext, de
             link is not None
             and judge(OneTimeSecretState(link.expires_at, link.used_at), now) is Verdict.usable
             and account is not None
-            and account.status == "active"
         )
+        if usable and account.status == AccountStatus.deactivated:
+            record_attempt(session, deps, request.client, "login_refused_deactivated", success=False,
+                           account_id=account.id)
+            deactivated = True
+            usable = False
+        else:
+            deactivated = False
+            usable = usable and account.status == AccountStatus.active
         if usable:
             # Conditional update: of two concurrent uses of the same link, exactly one wins.
             claimed = await session.execute(
@@ -36,8 +43,9 @@ async def exchange_login_link(request: ExchangeLoginLinkV1, _ctx: RpcContext, de
             usable = claimed.rowcount == 1
         if usable:
             record_attempt(session, deps, request.client, "link_used", success=True, account_id=account.id)
-            return await issue_session(session, deps, account)
-        record_attempt(session, deps, request.client, "link_refused", success=False,
-                       account_id=account.id if account else None)
+            return await issue_session(session, deps, account, request.client)
+        if not deactivated:
+            record_attempt(session, deps, request.client, "link_refused", success=False,
+                           account_id=account.id if account else None)
     # Raised after the block so that the refused attempt is committed, not rolled back.
-    raise Unauthenticated(LINK_NOT_VALID)
+    raise Unauthenticated(ACCOUNT_DEACTIVATED if deactivated else LINK_NOT_VALID)

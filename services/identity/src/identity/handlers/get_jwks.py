@@ -11,9 +11,10 @@ from servicekit.rpc import RpcContext
 
 async def jwks(deps: Deps) -> list[dict]:
     now = deps.clock()
+    password = deps.settings.key_password
     async with deps.sessions() as session, session.begin():
-        await current_key(session, now, timedelta(days=deps.settings.signing_key_max_age_days))
-        return await published_jwks(session, now, deps.jwks_keep)
+        await current_key(session, now, timedelta(days=deps.settings.signing_key_max_age_days), password)
+        return await published_jwks(session, now, deps.jwks_keep, password)
 
 
 async def get_jwks(_request: GetJwksV1, _ctx: RpcContext, deps: Deps) -> JwksReply:

@@ -6,9 +6,9 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.identity import AcceptedReply, LogoutV1, RefreshSessionV1, TokenPairReply
+from contracts.identity import AcceptedReply, AccountStatus, LogoutV1, RefreshSessionV1, TokenPairReply
 from identity.adapters.orm import Account, RefreshToken
-from identity.domain.errors import SESSION_NOT_VALID, Unauthenticated
+from identity.domain.errors import ACCOUNT_DEACTIVATED, SESSION_NOT_VALID, Unauthenticated
 from identity.domain.secrets import hash_secret
 from identity.domain.sessions import OneTimeSecretState, Verdict, judge
 from identity.handlers.attempts import record_attempt
@@ -27,6 +27,7 @@ async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now) -> Non
 
 async def refresh_session(request: RefreshSessionV1, _ctx: RpcContext, deps: Deps) -> TokenPairReply:
     now = deps.clock()
+    deactivated = False
     async with deps.sessions() as session, session.begin():
         token = (
             await session.execute(
@@ -35,7 +36,9 @@ async def refresh_session(request: RefreshSessionV1, _ctx: RpcContext, deps: Dep
         ).scalar_one_or_none()
         account = await session.get(Account, token.account_id) if token else None
         verdict = judge(OneTimeSecretState(token.expires_at, token.used_at, token.revoked_at), now) if token else None
-        if verdict is Verdict.usable and account is not None and account.status == "active":
+        if account is not None and account.status == AccountStatus.deactivated:
+            deactivated = True  # its sessions were revoked with it: say why rather than "expired"
+        elif verdict is Verdict.usable and account is not None and account.status == AccountStatus.active:
             claimed = await session.execute(
                 update(RefreshToken)
                 .where(RefreshToken.id == token.id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
@@ -43,12 +46,12 @@ async def refresh_session(request: RefreshSessionV1, _ctx: RpcContext, deps: Dep
             )
             if claimed.rowcount == 1:
                 record_attempt(session, deps, request.client, "refreshed", success=True, account_id=account.id)
-                return await issue_session(session, deps, account, family_id=token.family_id)
+                return await issue_session(session, deps, account, request.client, family_id=token.family_id)
             verdict = Verdict.already_used  # a concurrent use won the race: treat as a replay
         if token is not None and verdict is Verdict.already_used:
             await revoke_family(session, token.family_id, now)
             record_attempt(session, deps, request.client, "refresh_replayed", success=False, account_id=token.account_id)
-    raise Unauthenticated(SESSION_NOT_VALID)
+    raise Unauthenticated(ACCOUNT_DEACTIVATED if deactivated else SESSION_NOT_VALID)
 
 
 async def logout(request: LogoutV1, _ctx: RpcContext, deps: Deps) -> AcceptedReply:

@@ -17,7 +17,7 @@ class OutgoingMessage(Base):
     __tablename__ = "outgoing_message"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    # One message per triggering event and template: a redelivered event cannot make a second send.
+    # One message per triggering event, template and recipient: a redelivered event cannot make a second send.
     source_event_id: Mapped[uuid.UUID]
     template: Mapped[str] = mapped_column(String(60))
     channel: Mapped[str] = mapped_column(String(10))
@@ -36,7 +36,7 @@ class OutgoingMessage(Base):
     sent_at: Mapped[datetime | None]
 
     __table_args__ = (
-        Index("uq_outgoing_message_source", "source_event_id", "template", unique=True),
+        Index("uq_outgoing_message_source_recipient", "source_event_id", "template", "recipient", unique=True),
         Index("ix_outgoing_message_due", "status", "next_attempt_at"),
         Index("ix_outgoing_message_recipient", "recipient"),
     )

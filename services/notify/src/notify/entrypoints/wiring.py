@@ -3,23 +3,25 @@ from __future__ import annotations
 
 from functools import partial
 
-from contracts.identity import LoginLinkIssuedV1
+from contracts.identity import AccountDeactivatedV1, LoginLinkIssuedV1, SignupRequestedV1, SmsCodeIssuedV1
 from contracts.notify import ReadDevMailboxV1
-from notify.handlers import login_link_issued
+from notify.handlers import account_messages, login_link_issued, sms_code_issued
 from notify.handlers.deliver import run_sender
 from notify.handlers.deps import Deps
 from notify.handlers.read_dev_mailbox import read_dev_mailbox
 from servicekit.app import Service
 from servicekit.consumers import Subscription
 
+SUBSCRIPTIONS = (
+    (login_link_issued.CONSUMER, LoginLinkIssuedV1, login_link_issued.on_login_link_issued),
+    (sms_code_issued.CONSUMER, SmsCodeIssuedV1, sms_code_issued.on_sms_code_issued),
+    (account_messages.SIGNUP_CONSUMER, SignupRequestedV1, account_messages.on_signup_requested),
+    (account_messages.DEACTIVATED_CONSUMER, AccountDeactivatedV1, account_messages.on_account_deactivated),
+)
+
 
 def register(service: Service, deps: Deps) -> None:
     service.handle(ReadDevMailboxV1, partial(read_dev_mailbox, deps=deps))
-    service.subscribe(
-        Subscription(
-            durable=login_link_issued.CONSUMER,
-            event_type=LoginLinkIssuedV1,
-            handler=partial(login_link_issued.on_login_link_issued, deps=deps),
-        )
-    )
+    for durable, event_type, handler in SUBSCRIPTIONS:
+        service.subscribe(Subscription(durable=durable, event_type=event_type, handler=partial(handler, deps=deps)))
     service.add_task(partial(run_sender, deps), name="notify-sender")

@@ -13,7 +13,8 @@ from notify.domain.retries import next_attempt_at
 from notify.handlers.deps import Deps
 
 log = structlog.get_logger("notify.deliver")
-SECRET_WIPED = "[contenu effacé après envoi : il contenait un lien à usage unique]"
+SECRET_WIPED = "[contenu effacé après envoi : il contenait un lien ou un code à usage unique]"
+NO_SMS_PROVIDER = "Aucun fournisseur de SMS n'est configuré : le SMS n'a pas été envoyé."
 
 
 async def deliver_due(deps: Deps, limit: int = 50) -> int:
@@ -43,6 +44,8 @@ async def _deliver_one(deps: Deps, message_id) -> None:
             message.status, message.sent_at = "kept", deps.clock()
             return
         try:
+            if message.channel == Channel.sms:
+                raise PermanentFailure(NO_SMS_PROVIDER)
             await send_email(settings, to=message.recipient, subject=message.subject, text=message.text,
                              html=message.html, message_id=str(message.id))
         except (TransientFailure, PermanentFailure) as exc:

@@ -1,24 +1,43 @@
-"""Queues a rendered message in notify's own outbox, in the same transaction as the inbox claim."""
+"""Queues rendered messages in notify's own outbox, in the same transaction as the inbox claim of their event.
+
+Adding a notification is one template plus one subscriber that calls ``queue_once``.
+"""
 from __future__ import annotations
 
-import uuid
+from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from contracts.base import IntegrationEvent
+from contracts.notify import Channel
 from notify.adapters.orm import OutgoingMessage
 from notify.handlers.deps import Deps
-from notify.rendering import RenderedEmail
+from notify.rendering import Rendered
+from servicekit import inbox
 
 
-def queue_email(
-    session: AsyncSession, deps: Deps, *, source_event_id: uuid.UUID, template: str, to: str,
-    email: RenderedEmail, contains_secret: bool = False,
-) -> None:
-    now = deps.clock()
-    session.add(
-        OutgoingMessage(
-            source_event_id=source_event_id, template=template, channel="email", recipient=to,
-            subject=email.subject, text=email.text, html=email.html, links=email.links,
-            contains_secret=contains_secret, created_at=now, next_attempt_at=now,
-        )
-    )
+@dataclass(frozen=True)
+class Outgoing:
+    template: str
+    channel: Channel
+    to: str
+    rendered: Rendered
+    contains_secret: bool = False
+
+
+async def queue_once(deps: Deps, consumer: str, event: IntegrationEvent, messages: list[Outgoing]) -> None:
+    """Queues the messages of ``event`` unless this consumer already handled it (a redelivery)."""
+    async with deps.sessions() as session, session.begin():
+        if not await inbox.claim(session, consumer, event.event_id):
+            return
+        now = deps.clock()
+        for message in messages:
+            session.add(OutgoingMessage(
+                source_event_id=event.event_id, template=message.template, channel=message.channel,
+                recipient=message.to, subject=message.rendered.subject, text=message.rendered.text,
+                html=message.rendered.html, links=message.rendered.links,
+                contains_secret=message.contains_secret, created_at=now, next_attempt_at=now,
+            ))
+    deps.queued.set()
+
+
+def page_url(deps: Deps, path: str) -> str:
+    return f"{deps.settings.public_url.rstrip('/')}{path}"

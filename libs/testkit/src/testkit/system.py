@@ -1,4 +1,4 @@
-"""A running system for end-to-end tests: identity, notify and the gateway as real processes."""
+"""A running system for end-to-end and browser tests: identity, notify and the gateway as real processes."""
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +10,8 @@ import httpx
 import nats
 import pytest
 
-from contracts.identity import DemoAccount, Role, SeedDemoAccountsV1
+from contracts.base import IntegrationEvent
+from contracts.identity import DemoAccount, DeploymentChoice, SeedDemoAccountsV1
 from servicekit.rpc import RpcClient
 from servicekit.topology import SERVICES_BY_NAME
 from testkit.harness import ServiceProcess, gateway_process, service_process
@@ -28,10 +29,19 @@ class RunningSystem:
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.base_url, timeout=15, follow_redirects=False)
 
-    async def seed(self, *accounts: DemoAccount) -> None:
+    async def seed(self, *accounts: DemoAccount, deployments: list[DeploymentChoice] = ()) -> None:
         nc = await nats.connect(self.nats_url)
         try:
-            await RpcClient(nc).call(SeedDemoAccountsV1(accounts=list(accounts)))
+            await RpcClient(nc).call(SeedDemoAccountsV1(accounts=list(accounts), deployments=list(deployments)))
+        finally:
+            await nc.drain()
+
+    async def publish(self, event: IntegrationEvent) -> None:
+        """Publishes an event as its owner service would (directory and notebook are not part of this system)."""
+        nc = await nats.connect(self.nats_url)
+        try:
+            await nc.jetstream().publish(event.subject, event.model_dump_json().encode(),
+                                         headers={"Nats-Msg-Id": str(event.event_id)})
         finally:
             await nc.drain()
 
@@ -45,21 +55,46 @@ class RunningSystem:
             await asyncio.sleep(0.1)
         raise AssertionError(f"no message for {to} after {timeout_s}s")
 
+    async def login_by_link(self, client: httpx.AsyncClient, email: str, count: int = 1) -> httpx.Response:
+        """Asks for a link, reads it in the dev mailbox, opens it and presses "Continuer" as a browser would."""
+        await client.post("/api/v1/auth/magic-link", json={"email": email})
+        [message, *_] = await self.mailbox(client, email, count)
+        return await open_link(client, message["links"][0])
+
     def spans(self) -> list[dict]:
         return [json.loads(line) for line in self.trace_file.read_text().splitlines() if line.strip()]
 
 
+def csrf_of(client: httpx.AsyncClient) -> str:
+    return client.cookies["carnet_csrf"]
+
+
+async def open_link(client: httpx.AsyncClient, link: str) -> httpx.Response:
+    """GET shows a page with a button (mail scanners open links); the POST of that button uses the link."""
+    path = "/" + link.split("/", 3)[3]
+    landing = await client.get(path)
+    assert landing.status_code == 200, landing.text
+    return await client.post(path, data={"csrf": csrf_of(client)})
+
+
+def token_of(message: dict) -> str:
+    return message["links"][0].rsplit("/", 1)[1]
+
+
 @pytest.fixture
-async def system(nats_url, jetstream, databases, tmp_path):
+async def system(nats_url, jetstream, databases, tmp_path, request):
     trace_file = tmp_path / "spans.jsonl"
     common = {"NATS_URL": nats_url, "CARNET_ENV": "dev", "CARNET_TRACE_FILE": str(trace_file),
               "CARNET_RPC_TIMEOUT_S": "2", "CARNET_VAR_DIR": str(tmp_path / "var")}
     processes: dict[str, ServiceProcess] = {}
+    # ``@pytest.mark.system_env(identity={...})`` adds settings for one service (an OIDC issuer, say).
+    marker = request.node.get_closest_marker("system_env")
+    extra_env = {name: {k: str(v) for k, v in env.items()} for name, env in (marker.kwargs if marker else {}).items()}
     try:
         gateway = gateway_process(common, tmp_path)
         for name in E2E_SERVICES:
             url = await databases.create(name, SERVICES_BY_NAME[name].migrations_dir)
-            env = {"CARNET_PUBLIC_URL": gateway.base_url}
+            env = {"CARNET_PUBLIC_URL": gateway.base_url, **extra_env.get(name, {})}
             processes[name] = service_process(name, common, url, tmp_path, env).start(wait=False)
         processes["gateway"] = gateway.start(wait=False)
         for process in processes.values():

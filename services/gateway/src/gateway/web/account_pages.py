@@ -1,0 +1,202 @@
+"""Signed-in pages about accounts: CGU, "Bienvenue" (onboarding), "Mon compte", and administrators' accounts list."""
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Form, Request
+
+from contracts.identity import (
+    AcceptCguV1,
+    AccountAction,
+    AccountStatus,
+    ChangeAccountV1,
+    CompleteOnboardingV1,
+    ListAccountsV1,
+    ListLoginHistoryV1,
+    ListMySessionsV1,
+    PendingStep,
+    ProfileFields,
+    RequestEmailChangeV1,
+    RevokeMySessionV1,
+    UpdateMyProfileV1,
+)
+from gateway.auth.session import set_access_cookie
+from gateway.bus import call
+from gateway.web.common import (
+    LeavePage,
+    Visitor,
+    error_page,
+    next_step_page,
+    redirect,
+    render,
+    require_csrf,
+    signed_in,
+)
+from servicekit.errors import ServiceError
+
+router = APIRouter(include_in_schema=False)
+
+CGU_REQUIRED = "Cochez la case pour accepter les conditions générales d'utilisation."
+ACTION_LABELS = {
+    AccountAction.confirm: "Valider la demande",
+    AccountAction.deactivate: "Désactiver",
+    AccountAction.reactivate: "Réactiver",
+    AccountAction.resend_invitation: "Renvoyer un lien de connexion",
+}
+ACTION_DONE = {
+    AccountAction.confirm: "La demande est validée : un lien de connexion a été envoyé à la personne.",
+    AccountAction.deactivate: "Le compte est désactivé : ses sessions sont fermées et il ne peut plus se connecter.",
+    AccountAction.reactivate: "Le compte est réactivé : la personne peut de nouveau se connecter.",
+    AccountAction.resend_invitation: "Un nouveau lien de connexion a été envoyé.",
+}
+STATUS_LABELS = {AccountStatus.pending: "En attente de validation", AccountStatus.active: "Actif",
+                 AccountStatus.deactivated: "Désactivé"}
+LOGIN_KINDS = {
+    "link_requested": "Demande de lien ou de code", "link_used": "Connexion par lien", "code_used": "Connexion par SMS",
+    "oidc_login": "Connexion par fournisseur d'identité", "refreshed": "Session prolongée",
+    "link_refused": "Lien ou code refusé", "refresh_replayed": "Réutilisation d'une session (bloquée)",
+    "login_refused_deactivated": "Connexion refusée : compte désactivé", "oidc_refused": "Connexion refusée",
+}
+MANAGE_PAGE = "/comptes"
+
+
+def with_token(visitor: Visitor, tokens, request: Request, location: str):
+    response = redirect(location, visitor)
+    set_access_cookie(request, response, tokens)
+    return response
+
+
+async def call_or_leave(request: Request, visitor: Visitor, message):
+    try:
+        return await call(request, message, access_token=visitor.token)
+    except ServiceError as error:
+        raise LeavePage(error_page(request, error, visitor=visitor)) from None
+
+
+@router.get("/cgu")
+async def cgu(request: Request):
+    visitor = await signed_in(request, allow_pending=True)
+    return render(request, "cgu.html.j2", visitor=visitor)
+
+
+@router.post("/cgu")
+async def cgu_accept(request: Request, csrf: str = Form(""), accept: str = Form(""), version: str = Form("")):
+    visitor = await signed_in(request, allow_pending=True)
+    require_csrf(request, csrf, visitor)
+    if not accept:
+        return render(request, "cgu.html.j2", {"error": CGU_REQUIRED}, visitor=visitor, status_code=422)
+    tokens = await call_or_leave(request, visitor, AcceptCguV1(version=version[:20]))
+    return with_token(visitor, tokens, request, next_step_page(visitor.me.pending_steps, PendingStep.cgu))
+
+
+@router.get("/bienvenue")
+async def welcome(request: Request):
+    visitor = await signed_in(request, allow_pending=True)
+    if PendingStep.cgu in visitor.me.pending_steps:
+        return redirect("/cgu", visitor)
+    return render(request, "welcome.html.j2", {"form": visitor.me.model_dump()}, visitor=visitor)
+
+
+def profile_form(firstname: str, lastname: str, phone: str, position: str) -> ProfileFields:
+    return ProfileFields(firstname=firstname, lastname=lastname, phone=phone, position=position)
+
+
+@router.post("/bienvenue")
+async def welcome_submit(
+    request: Request, csrf: str = Form(""), firstname: str = Form("", max_length=120),
+    lastname: str = Form("", max_length=120), phone: str = Form("", max_length=40),
+    position: str = Form("", max_length=200),
+):
+    visitor = await signed_in(request, allow_pending=True)
+    require_csrf(request, csrf, visitor)
+    fields = profile_form(firstname, lastname, phone, position)
+    try:
+        tokens = await call(request, CompleteOnboardingV1(profile=fields), access_token=visitor.token)
+    except ServiceError as error:
+        return render(request, "welcome.html.j2", {"form": fields.model_dump(), "error": error.message},
+                      visitor=visitor, status_code=error.http_status)
+    response = render(request, "welcome_done.html.j2", visitor=visitor)
+    set_access_cookie(request, response, tokens)
+    return response
+
+
+async def account_page(request: Request, visitor: Visitor, **context):
+    sessions = await call_or_leave(request, visitor, ListMySessionsV1())
+    history = await call_or_leave(request, visitor, ListLoginHistoryV1(limit=20))
+    context.setdefault("form", visitor.me.model_dump())
+    return render(request, "account.html.j2", {"sessions": sessions.sessions, "history": history.events,
+                                               "kinds": LOGIN_KINDS, **context},
+                  visitor=visitor, status_code=context.pop("status_code", 200))
+
+
+@router.get("/compte")
+async def my_account(request: Request):
+    return await account_page(request, await signed_in(request))
+
+
+@router.post("/compte/profil")
+async def my_profile_submit(
+    request: Request, csrf: str = Form(""), firstname: str = Form("", max_length=120),
+    lastname: str = Form("", max_length=120), phone: str = Form("", max_length=40),
+    position: str = Form("", max_length=200),
+):
+    visitor = await signed_in(request)
+    require_csrf(request, csrf, visitor)
+    fields = profile_form(firstname, lastname, phone, position)
+    try:
+        visitor.me = await call(request, UpdateMyProfileV1(profile=fields), access_token=visitor.token)
+    except ServiceError as error:
+        return await account_page(request, visitor, form=fields.model_dump(), profile_error=error.message,
+                                  status_code=error.http_status)
+    return await account_page(request, visitor, notice="Vos informations sont enregistrées.")
+
+
+@router.post("/compte/email")
+async def my_email_submit(request: Request, csrf: str = Form(""), new_email: str = Form("", max_length=320)):
+    visitor = await signed_in(request)
+    require_csrf(request, csrf, visitor)
+    try:
+        await call(request, RequestEmailChangeV1(new_email=new_email), access_token=visitor.token)
+    except ServiceError as error:
+        return await account_page(request, visitor, email_error=error.message, new_email=new_email,
+                                  status_code=error.http_status)
+    return await account_page(request, visitor, notice=f"Un lien de confirmation a été envoyé à {new_email}. "
+                              "Votre adresse changera quand vous l'aurez ouvert.")
+
+
+@router.post("/compte/sessions/{session_id}/revoquer")
+async def my_session_revoke(session_id: uuid.UUID, request: Request, csrf: str = Form("")):
+    visitor = await signed_in(request)
+    require_csrf(request, csrf, visitor)
+    await call_or_leave(request, visitor, RevokeMySessionV1(session_id=session_id))
+    return redirect("/compte", visitor)
+
+
+@router.get("/comptes")
+async def accounts(request: Request, statut: str = "", offset: int = 0, notice: str = ""):
+    visitor = await signed_in(request)
+    status = AccountStatus(statut) if statut in AccountStatus.__members__ else None
+    reply = await call_or_leave(request, visitor, ListAccountsV1(status=status, offset=max(0, offset), limit=50))
+    return render(request, "accounts.html.j2", {
+        "accounts": reply.accounts, "total": reply.total, "status": status, "offset": max(0, offset),
+        "status_labels": STATUS_LABELS, "action_labels": ACTION_LABELS,
+        "notice": ACTION_DONE.get(notice) if notice in AccountAction.__members__ else None,
+    }, visitor=visitor)
+
+
+@router.post("/comptes/{account_id}/{action}")
+async def account_change(account_id: uuid.UUID, action: AccountAction, request: Request, csrf: str = Form(""),
+                         statut: str = Form("")):
+    visitor = await signed_in(request)
+    require_csrf(request, csrf, visitor)
+    await call_or_leave(request, visitor, ChangeAccountV1(account_id=account_id, action=action))
+    back = f"{MANAGE_PAGE}?notice={action.value}" + (f"&statut={statut}" if statut in AccountStatus.__members__ else "")
+    return redirect(back, visitor)
+
+
+@router.get("/comptes/{account_id}/connexions")
+async def account_logins(account_id: uuid.UUID, request: Request):
+    visitor = await signed_in(request)
+    history = await call_or_leave(request, visitor, ListLoginHistoryV1(account_id=account_id))
+    return render(request, "account_logins.html.j2", {"history": history.events, "kinds": LOGIN_KINDS},
+                  visitor=visitor)

@@ -1,0 +1,102 @@
+"""What every server-rendered page needs: templates, the signed-in visitor, CSRF, cookies, leaving early."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from contracts.base import HTTP_STATUS_BY_ERROR
+from contracts.identity import GetMeV1, MeReply, PendingStep, Role
+from gateway.auth.session import ACCESS_COOKIE, REFRESH_COOKIE, access_token_for, clear_session_cookies
+from gateway.bus import call
+from gateway.web.csrf import check_csrf, csrf_token
+from servicekit.errors import ServiceError, Unauthenticated
+
+templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
+
+ROLE_LABELS = {
+    Role.admin_cdb: "Administrateur Carnet de bord",
+    Role.manager: "Gestionnaire du territoire",
+    Role.admin_structure: "Administrateur de structure",
+    Role.orientation_manager: "Chargé d'orientation",
+    Role.professional: "Professionnel",
+    Role.beneficiary: "Bénéficiaire",
+    Role.partner: "Partenaire",
+}
+STEP_PAGES = {PendingStep.cgu: "/cgu", PendingStep.onboarding: "/bienvenue"}
+templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
+
+
+class LeavePage(Exception):
+    """Raised by a page that cannot go on (not signed in, a step pending, a bad form): the response to send."""
+
+    def __init__(self, response: Response):
+        self.response = response
+
+
+@dataclass
+class Visitor:
+    me: MeReply
+    token: str
+    cookies: Response  # renewed session cookies, to copy onto whatever the page answers
+
+    @property
+    def manages_accounts(self) -> bool:
+        return self.me.role in (Role.admin_cdb, Role.manager, Role.admin_structure)
+
+
+def with_cookies_of(source: Response, target: Response) -> Response:
+    for name, value in source.raw_headers:
+        if name == b"set-cookie":
+            target.raw_headers.append((name, value))
+    return target
+
+
+def render(request: Request, name: str, context: dict | None = None, *, visitor: Visitor | None = None,
+           status_code: int = 200) -> HTMLResponse:
+    cookies = visitor.cookies if visitor else Response()
+    context = {"csrf": csrf_token(request, cookies), "visitor": visitor, **(context or {})}
+    return with_cookies_of(cookies, templates.TemplateResponse(request, name, context, status_code=status_code))
+
+
+def error_page(request: Request, error: ServiceError, *, visitor: Visitor | None = None) -> HTMLResponse:
+    return render(request, "error.html.j2", {"message": error.message}, visitor=visitor,
+                  status_code=HTTP_STATUS_BY_ERROR[error.code])
+
+
+def redirect(location: str, visitor: Visitor | None = None) -> Response:
+    response = RedirectResponse(location, status_code=303)
+    return with_cookies_of(visitor.cookies, response) if visitor else response
+
+
+def next_step_page(pending_steps: list[PendingStep], done: PendingStep | None = None) -> str:
+    remaining = [step for step in pending_steps if step != done]
+    return STEP_PAGES[remaining[0]] if remaining else "/"
+
+
+async def signed_in(request: Request, *, allow_pending: bool = False) -> Visitor:
+    """The visitor, or a ``LeavePage`` to the login page, to the step they must complete, or to why they can't."""
+    cookies = Response()
+    try:
+        token = await access_token_for(request, cookies)
+        me = await call(request, GetMeV1(), access_token=token)
+    except Unauthenticated as error:
+        if not ({ACCESS_COOKIE, REFRESH_COOKIE} & set(request.cookies)):
+            raise LeavePage(redirect("/connexion")) from None
+        response = error_page(request, error)  # expired, revoked or deactivated: say so, and forget the session
+        clear_session_cookies(response)
+        raise LeavePage(response) from None
+    visitor = Visitor(me, token, cookies)
+    if me.pending_steps and not allow_pending:
+        raise LeavePage(redirect(STEP_PAGES[me.pending_steps[0]], visitor))
+    return visitor
+
+
+def require_csrf(request: Request, submitted: str, visitor: Visitor | None = None) -> None:
+    try:
+        check_csrf(request, submitted)
+    except ServiceError as error:
+        raise LeavePage(error_page(request, error, visitor=visitor)) from None

@@ -1,0 +1,61 @@
+"""Change of email: a link goes to the new address; the email changes only when that link is used."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from contracts.identity import (
+    AcceptedReply,
+    AccountProfileChangedV1,
+    ConfirmEmailChangeV1,
+    LinkPurpose,
+    LoginLinkIssuedV1,
+    RequestEmailChangeV1,
+)
+from identity.adapters.orm import Account, EmailChange
+from identity.domain.errors import EMAIL_LINK_NOT_VALID, EMAIL_TAKEN, INVALID_EMAIL, Conflict, Invalid, Unauthenticated
+from identity.domain.secrets import hash_secret, new_secret, normalise_email
+from identity.handlers.accounts import current_account, refuse_inactive, state_of
+from identity.handlers.deps import Deps
+from servicekit.rpc import RpcContext
+
+
+async def request_email_change(request: RequestEmailChangeV1, ctx: RpcContext, deps: Deps) -> AcceptedReply:
+    new_email = normalise_email(request.new_email)
+    if new_email is None:
+        raise Invalid(INVALID_EMAIL, details={"field": "new_email"})
+    async with deps.sessions() as session, session.begin():
+        _principal, account = await current_account(session, deps, ctx)
+        if await session.scalar(select(Account.id).where(Account.email == new_email, Account.id != account.id)):
+            raise Conflict(EMAIL_TAKEN, details={"field": "new_email"})
+        now = deps.clock()
+        token = new_secret()
+        change = EmailChange(account_id=account.id, new_email=new_email, token_hash=hash_secret(token),
+                             created_at=now, expires_at=now + timedelta(seconds=deps.settings.email_change_ttl_s))
+        session.add(change)
+        await deps.outbox.add(session, LoginLinkIssuedV1(
+            account_id=account.id, email=new_email, token=token, expires_at=change.expires_at,
+            purpose=LinkPurpose.email_change, firstname=account.firstname))
+    return AcceptedReply()
+
+
+async def confirm_email_change(request: ConfirmEmailChangeV1, _ctx: RpcContext, deps: Deps) -> AcceptedReply:
+    """The token alone proves access to the new mailbox; it serves once, within a day."""
+    now = deps.clock()
+    async with deps.sessions() as session, session.begin():
+        change = (await session.execute(select(EmailChange).where(
+            EmailChange.token_hash == hash_secret(request.token)))).scalar_one_or_none()
+        if change is None or change.used_at is not None or change.expires_at <= now:
+            raise Unauthenticated(EMAIL_LINK_NOT_VALID)
+        claimed = await session.execute(update(EmailChange).where(
+            EmailChange.id == change.id, EmailChange.used_at.is_(None)).values(used_at=now))
+        if claimed.rowcount != 1:
+            raise Unauthenticated(EMAIL_LINK_NOT_VALID)
+        account = refuse_inactive(await session.get(Account, change.account_id))
+        if await session.scalar(select(Account.id).where(Account.email == change.new_email, Account.id != account.id)):
+            raise Conflict(EMAIL_TAKEN)
+        account.email, account.updated_at = change.new_email, now
+        await deps.outbox.add(session, AccountProfileChangedV1(**state_of(account), phone=account.phone,
+                                                               position=account.position))
+    return AcceptedReply()

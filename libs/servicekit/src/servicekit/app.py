@@ -61,6 +61,7 @@ class Service:
         self.js: JetStreamContext | None = None
         self.rpc: RpcClient | None = None
         self.verifier = TokenVerifier(self._fetch_jwks)
+        self.follow_revocations = True
         self._handlers: list[tuple[type[RpcRequest], Callable[[Any, RpcContext], Awaitable[RpcReply]]]] = []
         self._subscriptions: list[Subscription] = []
         self._background: list[tuple[Callable[[], Awaitable[None]], str]] = []
@@ -100,7 +101,8 @@ class Service:
         self.js = self.nc.jetstream()
         await ensure_streams(self.js)
         self.rpc = RpcClient(self.nc, timeout_s=self.settings.rpc_timeout_s)
-        await self._follow_revocations()
+        if self.follow_revocations:
+            await self._follow_revocations()
         self.rpc_server = RpcServer(self.nc, self.name)
         for request_type, handler in self._handlers:
             await self.rpc_server.serve(request_type, handler)

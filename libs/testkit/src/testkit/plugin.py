@@ -9,7 +9,7 @@ import pytest
 from contracts.streams import ALL_STREAMS
 from servicekit.streams import ensure_streams
 from testkit.infra import DatabaseFactory, NatsServer, bundled_nats_server, missing
-from testkit.system import system  # noqa: F401  (a fixture: identity, notify and the gateway running)
+from testkit.system import oidc_issuer, system  # noqa: F401  (fixtures: a running system, an OIDC provider)
 
 MARKERS = {
     "unit": "pure code, no I/O",
@@ -18,7 +18,6 @@ MARKERS = {
     "browser": "real Chromium",
     "faults": "crashes, kills, poison messages",
     "slow": "takes more than a few seconds",
-    "system_env": "extra environment for the services of the `system` fixture, per service name",
 }
 
 

@@ -15,6 +15,7 @@ from contracts.identity import DemoAccount, DeploymentChoice, SeedDemoAccountsV1
 from servicekit.rpc import RpcClient
 from servicekit.topology import SERVICES_BY_NAME
 from testkit.harness import ServiceProcess, gateway_process, service_process
+from testkit.oidc_issuer import LocalOidcIssuer
 
 E2E_SERVICES = ("identity", "notify")
 
@@ -24,6 +25,7 @@ class RunningSystem:
     base_url: str
     nats_url: str
     trace_file: Path
+    log_dir: Path
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
 
     def client(self) -> httpx.AsyncClient:
@@ -87,9 +89,10 @@ async def system(nats_url, jetstream, databases, tmp_path, request):
     common = {"NATS_URL": nats_url, "CARNET_ENV": "dev", "CARNET_TRACE_FILE": str(trace_file),
               "CARNET_RPC_TIMEOUT_S": "2", "CARNET_VAR_DIR": str(tmp_path / "var")}
     processes: dict[str, ServiceProcess] = {}
-    # ``@pytest.mark.system_env(identity={...})`` adds settings for one service (an OIDC issuer, say).
-    marker = request.node.get_closest_marker("system_env")
-    extra_env = {name: {k: str(v) for k, v in env.items()} for name, env in (marker.kwargs if marker else {}).items()}
+    # A test that also asks for ``oidc_issuer`` gets identity pointed at it.
+    extra_env = {}
+    if "oidc_issuer" in request.fixturenames:
+        extra_env["identity"] = request.getfixturevalue("oidc_issuer").identity_env()
     try:
         gateway = gateway_process(common, tmp_path)
         for name in E2E_SERVICES:
@@ -99,7 +102,14 @@ async def system(nats_url, jetstream, databases, tmp_path, request):
         processes["gateway"] = gateway.start(wait=False)
         for process in processes.values():
             await asyncio.to_thread(process.wait_ready, 60)
-        yield RunningSystem(gateway.base_url, nats_url, trace_file, processes)
+        yield RunningSystem(gateway.base_url, nats_url, trace_file, tmp_path, processes)
     finally:
         for process in processes.values():
             process.stop()
+
+
+@pytest.fixture
+def oidc_issuer():
+    issuer = LocalOidcIssuer().start()
+    yield issuer
+    issuer.stop()

@@ -77,7 +77,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("updated_at", servicekit.db.UtcDateTime(timezone=True), nullable=True))
         batch_op.alter_column("email", existing_type=sa.String(length=320), nullable=True)
         batch_op.create_index("ix_account_deployment_status", ["deployment_id", "status"], unique=False)
-        batch_op.create_unique_constraint(batch_op.f("uq_account_phone"), ["phone"])
+        batch_op.create_index("uq_account_beneficiary_phone", ["phone"], unique=True,
+                              sqlite_where=sa.text("role = 'beneficiary'"),
+                              postgresql_where=sa.text("role = 'beneficiary'"))
         batch_op.create_index("uq_account_profile", ["role", "profile_id"], unique=True)
     with op.batch_alter_table("refresh_token") as batch_op:
         batch_op.add_column(sa.Column("ip", sa.String(length=64), nullable=False, server_default=empty))
@@ -90,7 +92,7 @@ def downgrade() -> None:
         batch_op.drop_column("ip")
     with op.batch_alter_table("account") as batch_op:
         batch_op.drop_index("uq_account_profile")
-        batch_op.drop_constraint(batch_op.f("uq_account_phone"), type_="unique")
+        batch_op.drop_index("uq_account_beneficiary_phone")
         batch_op.drop_index("ix_account_deployment_status")
         batch_op.alter_column("email", existing_type=sa.String(length=320), nullable=False)
         for column in ("updated_at", "last_login_at", "onboarded_at", "cgu_accepted_at", "cgu_version",

@@ -17,6 +17,7 @@ def build(settings: IdentitySettings | None = None) -> Service:
     deps = Deps(sessions=service.sessions, outbox=service.outbox, settings=settings,
                 verifier=TokenVerifier(lambda: jwks(deps), min_refresh_interval_s=0))
     service.verifier = deps.verifier  # identity reads its own keys, it does not ask itself over NATS
+    service.follow_revocations = False  # and its database says at once whether an account or session was revoked
     rpc.register(service, deps)
     return service
 

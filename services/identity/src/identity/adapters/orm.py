@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from servicekit.db import new_declarative_base
@@ -24,7 +24,7 @@ class Account(Base):
     profile_id: Mapped[uuid.UUID | None]
     status: Mapped[str] = mapped_column(String(20), default="active")  # active | pending | deactivated
     created_at: Mapped[datetime]
-    phone: Mapped[str | None] = mapped_column(String(20), unique=True)  # E.164
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164; a beneficiary's is their login (unique)
     firstname: Mapped[str] = mapped_column(String(120), default="")
     lastname: Mapped[str] = mapped_column(String(120), default="")
     position: Mapped[str] = mapped_column(String(200), default="")
@@ -39,6 +39,9 @@ class Account(Base):
     __table_args__ = (
         Index("uq_account_profile", "role", "profile_id", unique=True),
         Index("ix_account_deployment_status", "deployment_id", "status"),
+        # Colleagues share an office line; a beneficiary's mobile names one account for SMS login.
+        Index("uq_account_beneficiary_phone", "phone", unique=True,
+              sqlite_where=text("role = 'beneficiary'"), postgresql_where=text("role = 'beneficiary'")),
     )
 
 

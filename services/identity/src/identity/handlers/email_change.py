@@ -7,7 +7,6 @@ from sqlalchemy import select, update
 
 from contracts.identity import (
     AcceptedReply,
-    AccountProfileChangedV1,
     ConfirmEmailChangeV1,
     LinkPurpose,
     LoginLinkIssuedV1,
@@ -16,7 +15,8 @@ from contracts.identity import (
 from identity.adapters.orm import Account, EmailChange
 from identity.domain.errors import EMAIL_LINK_NOT_VALID, EMAIL_TAKEN, INVALID_EMAIL, Conflict, Invalid, Unauthenticated
 from identity.domain.secrets import hash_secret, new_secret, normalise_email
-from identity.handlers.accounts import current_account, refuse_inactive, state_of
+from identity.handlers.accounts import current_account, refuse_inactive
+from identity.handlers.profile_fields import profile_changed
 from identity.handlers.deps import Deps
 from servicekit.rpc import RpcContext
 
@@ -56,6 +56,5 @@ async def confirm_email_change(request: ConfirmEmailChangeV1, _ctx: RpcContext, 
         if await session.scalar(select(Account.id).where(Account.email == change.new_email, Account.id != account.id)):
             raise Conflict(EMAIL_TAKEN)
         account.email, account.updated_at = change.new_email, now
-        await deps.outbox.add(session, AccountProfileChangedV1(**state_of(account), phone=account.phone,
-                                                               position=account.position))
+        await deps.outbox.add(session, profile_changed(account))
     return AcceptedReply()

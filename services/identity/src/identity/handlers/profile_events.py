@@ -47,7 +47,8 @@ async def on_profile_state(event: ProfileState, _meta: EventMeta, deps: Deps) ->
         if email and email != account.email and await session.scalar(
                 select(Account.id).where(Account.email == email, Account.id != account.id)):
             raise RejectMessage("email already used by another account")
-        if phone and await session.scalar(select(Account.id).where(Account.phone == phone, Account.id != account.id)):
+        if phone and role == Role.beneficiary and await session.scalar(select(Account.id).where(
+                Account.phone == phone, Account.role == Role.beneficiary, Account.id != account.id)):
             log.warning("phone_shared_by_two_profiles", profile_id=str(event.profile_id))
             phone = account.phone  # two people on one number (a couple): SMS login stays with the first
         account.profile_id, account.deployment_id = event.profile_id, event.deployment_id

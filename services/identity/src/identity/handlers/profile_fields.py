@@ -9,7 +9,7 @@ from identity.handlers.accounts import state_of
 from identity.handlers.deps import Deps
 
 
-def apply_profile(account: Account, fields: ProfileFields, deps: Deps) -> AccountProfileChangedV1:
+def apply_profile(account: Account, fields: ProfileFields, deps: Deps) -> None:
     firstname, lastname = fields.firstname.strip(), fields.lastname.strip()
     if not firstname or not lastname:
         raise Invalid(NAME_REQUIRED, details={"fields": ["firstname", "lastname"]})
@@ -23,4 +23,7 @@ def apply_profile(account: Account, fields: ProfileFields, deps: Deps) -> Accoun
     if account.role != "beneficiary":
         account.phone = phone
     account.updated_at = deps.clock()
+
+
+def profile_changed(account: Account) -> AccountProfileChangedV1:
     return AccountProfileChangedV1(**state_of(account), phone=account.phone, position=account.position)

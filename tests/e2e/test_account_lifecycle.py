@@ -301,3 +301,16 @@ async def test_no_secret_is_readable_through_the_api_or_the_logs(system):
         assert answer.status_code == 200 and secret not in answer.text and "token_hash" not in answer.text
     logs = "".join(p.read_text() for p in system.log_dir.glob("*.log"))
     assert secret not in logs and f"code de connexion est {code}" not in logs
+
+
+async def test_every_demo_role_logs_in_through_the_api(system):
+    from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS
+
+    await system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)
+    async with system.client() as client:
+        for account in DEMO_ACCOUNTS:
+            token = await sign_in(system, client, account.email)
+            me = (await client.get("/api/v1/me", headers=bearer(token))).json()
+            assert (me["role"], me["pending_steps"]) == (account.role.value, [])
+            assert me["deployment_id"] == (str(account.deployment_id) if account.deployment_id else None)
+            assert me["structure_ids"] == [str(s) for s in account.structure_ids]

@@ -25,6 +25,11 @@ def upgrade(migrations_dir: Path, url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(migrations_dir, url), revision)
 
 
+def declared_by_the_service(_object, name, type_, _reflected, _compare_to) -> bool:
+    """Autogenerate filter: the outbox and inbox are created by servicekit, not declared in the service's models."""
+    return not (type_ == "table" and name in MESSAGING_TABLES)
+
+
 def run_env(target_metadata: MetaData | None = None) -> None:
     url = context.config.get_main_option("sqlalchemy.url")
 
@@ -34,10 +39,7 @@ def run_env(target_metadata: MetaData | None = None) -> None:
             target_metadata=target_metadata,
             render_as_batch=True,  # SQLite cannot ALTER most things: Alembic rebuilds the table
             compare_type=True,
-            # The outbox and inbox are created by servicekit, not declared in the service's models.
-            include_object=lambda _obj, name, type_, _reflected, _compare_to: not (
-                type_ == "table" and name in MESSAGING_TABLES
-            ),
+            include_object=declared_by_the_service,
         )
         with context.begin_transaction():
             context.run_migrations()

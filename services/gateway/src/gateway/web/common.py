@@ -8,12 +8,13 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from contracts.base import HTTP_STATUS_BY_ERROR
+from contracts.base import HTTP_STATUS_BY_ERROR, ErrorCode
 from contracts.identity import GetMeV1, MeReply, PendingStep, Role
 from gateway.auth.session import ACCESS_COOKIE, REFRESH_COOKIE, access_token_for, clear_session_cookies
 from gateway.bus import call
+from gateway.web import formatting
 from gateway.web.csrf import check_csrf, csrf_token
-from servicekit.errors import ServiceError, Unauthenticated
+from servicekit.errors import ServiceError
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
@@ -28,6 +29,8 @@ ROLE_LABELS = {
 }
 STEP_PAGES = {PendingStep.cgu: "/cgu", PendingStep.onboarding: "/bienvenue"}
 templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
+templates.env.filters["heure"] = formatting.local_time
+templates.env.filters["telephone"] = formatting.phone
 
 
 class LeavePage(Exception):
@@ -83,7 +86,9 @@ async def signed_in(request: Request, *, allow_pending: bool = False) -> Visitor
     try:
         token = await access_token_for(request, cookies)
         me = await call(request, GetMeV1(), access_token=token)
-    except Unauthenticated as error:
+    except ServiceError as error:
+        if error.code != ErrorCode.unauthenticated:
+            raise
         if not ({ACCESS_COOKIE, REFRESH_COOKIE} & set(request.cookies)):
             raise LeavePage(redirect("/connexion")) from None
         response = error_page(request, error)  # expired, revoked or deactivated: say so, and forget the session

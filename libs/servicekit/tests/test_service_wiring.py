@@ -1,0 +1,66 @@
+"""A service follows session revocations from the bus; every service's migrations match its models."""
+from __future__ import annotations
+
+import asyncio
+import importlib
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine as create_sync_engine
+
+from contracts.identity import SessionsRevokedV1
+from servicekit.app import Service
+from servicekit.auth import Principal
+from servicekit.migrations import declared_by_the_service, upgrade
+from servicekit.settings import ServiceSettings
+from servicekit.topology import SERVICES, SERVICES_BY_NAME
+
+pytestmark = pytest.mark.integration
+
+
+def principal(account_id: uuid.UUID, issued_at: datetime, session_id: uuid.UUID | None = None) -> Principal:
+    return Principal(account_id, "professional", None, None, (), session_id, (), int(issued_at.timestamp()))
+
+
+async def test_a_service_refuses_tokens_of_sessions_revoked_before_it_started_and_after(
+        nats_url, jetstream, databases):
+    url = await databases.create("notify", SERVICES_BY_NAME["notify"].migrations_dir)
+    issued = datetime.now(UTC)
+    early, late, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    # Revoked while the service was down: replayed from the stream at start.
+    await jetstream.publish(SessionsRevokedV1.subject, SessionsRevokedV1(
+        account_id=early, revoked_at=datetime.now(UTC)).model_dump_json().encode())
+    service = Service("notify", ServiceSettings(nats_url=nats_url, database_url=url))
+    await service.start()
+    try:
+        session_id = uuid.uuid4()
+        await jetstream.publish(SessionsRevokedV1.subject, SessionsRevokedV1(
+            account_id=late, session_id=session_id, revoked_at=datetime.now(UTC)).model_dump_json().encode())
+        revocations = service.verifier.revocations
+        for _ in range(50):
+            if revocations.revoked(principal(late, issued, session_id)):
+                break
+            await asyncio.sleep(0.1)
+        assert revocations.revoked(principal(early, issued))
+        assert revocations.revoked(principal(late, issued, session_id))
+        assert not revocations.revoked(principal(late, issued, uuid.uuid4()))  # another session of that account
+        assert not revocations.revoked(principal(other, issued))
+    finally:
+        await service.stop()
+
+
+@pytest.mark.parametrize("service", [s.name for s in SERVICES])
+def test_migrations_create_exactly_what_the_models_declare(service, tmp_path):
+    url = f"sqlite:///{tmp_path / service}.db"
+    spec = SERVICES_BY_NAME[service]
+    upgrade(spec.migrations_dir, url)
+    metadata = importlib.import_module(f"{spec.package}.adapters.orm").metadata
+    engine = create_sync_engine(url)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": declared_by_the_service})
+        differences = compare_metadata(context, metadata)
+    engine.dispose()
+    assert differences == [], f"{service}: write a migration for {differences}"

@@ -23,6 +23,8 @@ MANAGER_51 = DemoAccount(email="manager51@demo.carnet.test", role=Role.manager, 
                          firstname="Marc", lastname="Marne")
 BENEFICIARY = DemoAccount(email="sophie@demo.carnet.test", role=Role.beneficiary, deployment_id=D93,
                           firstname="Sophie", lastname="Tifour", phone="06 12 34 56 78")
+ADMIN_S1 = DemoAccount(email="admin-s1@demo.carnet.test", role=Role.admin_structure, deployment_id=D93,
+                       firstname="Jacques", lastname="Célaire", structure_ids=[S1])
 PROFILE = {"firstname": "Pierre", "lastname": "Chevalier", "phone": "01 48 12 34 56", "position": "Conseiller"}
 
 
@@ -130,11 +132,17 @@ async def test_a_deactivated_account_is_locked_out_at_its_next_request(system):
 
 
 async def test_a_manager_sees_and_manages_only_their_own_territory(system):
-    await system.seed(MANAGER_93, MANAGER_51, deployments=DEPLOYMENTS)
+    await system.seed(MANAGER_93, MANAGER_51, ADMIN_S1, deployments=DEPLOYMENTS)
     await system.publish(ProfessionalCreatedV1(profile_id=uuid.uuid4(), deployment_id=D93, email="pro93@livry.fr",
                                                firstname="Pro", lastname="Neuf-Trois", structure_ids=[S1]))
-    async with system.client() as m93, system.client() as m51:
+    await system.publish(ProfessionalCreatedV1(profile_id=uuid.uuid4(), deployment_id=D93, email="other@asso.fr",
+                                               firstname="Autre", lastname="Structure", structure_ids=[uuid.uuid4()]))
+    async with system.client() as m93, system.client() as m51, system.client() as admin_s1:
         await system.mailbox(m93, "pro93@livry.fr")
+        await system.mailbox(m93, "other@asso.fr")
+        token_s1 = await sign_in(system, admin_s1, ADMIN_S1.email)
+        seen_by_s1 = (await admin_s1.get("/api/v1/accounts", headers=bearer(token_s1))).json()
+        assert [a["email"] for a in seen_by_s1["accounts"]] == ["pro93@livry.fr"] and seen_by_s1["total"] == 1
         token_93 = await sign_in(system, m93, MANAGER_93.email)
         token_51 = await sign_in(system, m51, MANAGER_51.email)
         seen_by_51 = (await m51.get("/api/v1/accounts", headers=bearer(token_51))).json()

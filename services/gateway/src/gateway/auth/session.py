@@ -27,19 +27,20 @@ def bearer_token(request: Request) -> str | None:
     return value[7:].strip() if value.lower().startswith("bearer ") else None
 
 
+def _set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax",
+                        secure=request.app.state.settings.secure_cookies, path="/")
+
+
 def set_session_cookies(request: Request, response: Response, tokens: TokenPairReply) -> None:
-    secure = request.app.state.settings.secure_cookies
-    response.set_cookie(ACCESS_COOKIE, tokens.access_token, max_age=tokens.expires_in, httponly=True,
-                        samesite="lax", secure=secure, path="/")
-    response.set_cookie(REFRESH_COOKIE, tokens.refresh_token, max_age=REFRESH_MAX_AGE_S, httponly=True,
-                        samesite="lax", secure=secure, path="/")
+    _set_cookie(request, response, ACCESS_COOKIE, tokens.access_token, tokens.expires_in)
+    _set_cookie(request, response, REFRESH_COOKIE, tokens.refresh_token, REFRESH_MAX_AGE_S)
 
 
 def set_access_cookie(request: Request, response: Response, tokens: AccessTokenReply) -> None:
     """After CGU or onboarding: same session, new access token without the completed step."""
     if bearer_token(request) is None:
-        response.set_cookie(ACCESS_COOKIE, tokens.access_token, max_age=tokens.expires_in, httponly=True,
-                            samesite="lax", secure=request.app.state.settings.secure_cookies, path="/")
+        _set_cookie(request, response, ACCESS_COOKIE, tokens.access_token, tokens.expires_in)
 
 
 def clear_session_cookies(response: Response) -> None:

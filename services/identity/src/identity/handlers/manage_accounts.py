@@ -1,7 +1,7 @@
 """Administrators' view of accounts: the list with states and actions, login histories, and the actions."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select, true
 
 from contracts.identity import (
     AccountAction,
@@ -31,12 +31,13 @@ MANAGING_ROLES = {Role.admin_cdb, Role.manager, Role.admin_structure}
 
 
 def scope_filter(actor: Actor):
-    """The SQL side of ``habilitation.in_scope``, to page over the right rows; each row is checked again."""
+    """``habilitation.in_scope`` in SQL, exact for admin_cdb and managers (paged in the database); for
+    structure admins it narrows to their territory's professionals and the structures are checked per row."""
     if actor.role == Role.admin_cdb:
-        return True
-    if actor.role in (Role.manager, Role.admin_structure):
-        return Account.deployment_id == actor.deployment_id
-    return False
+        return true()
+    if actor.role == Role.manager:
+        return and_(Account.deployment_id == actor.deployment_id, Account.role.not_in((Role.admin_cdb, Role.partner)))
+    return and_(Account.deployment_id == actor.deployment_id, Account.role == Role.professional)
 
 
 async def list_accounts(request: ListAccountsV1, ctx: RpcContext, deps: Deps) -> AccountsReply:
@@ -45,17 +46,19 @@ async def list_accounts(request: ListAccountsV1, ctx: RpcContext, deps: Deps) ->
         actor = actor_of(principal)
         if actor.role not in MANAGING_ROLES:
             raise Forbidden(NOT_ALLOWED)
-        query = select(Account).where(scope_filter(actor))
+        query = select(Account).where(scope_filter(actor)).order_by(Account.created_at.desc(), Account.id)
         if request.status:
             query = query.where(Account.status == request.status)
         if request.role:
             query = query.where(Account.role == request.role)
         if actor.role == Role.admin_structure:
-            query = query.where(Account.role == Role.professional)
-        candidates = (await session.execute(query.order_by(Account.created_at.desc()))).scalars().all()
-    visible = [a for a in candidates if may(actor, AccountOperation.view, target_of(a))]
-    page = visible[request.offset:request.offset + request.limit]
-    return AccountsReply(accounts=[view_of(a, actor) for a in page], total=len(visible))
+            rows = (await session.execute(query)).scalars().all()
+            visible = [a for a in rows if may(actor, AccountOperation.view, target_of(a))]
+            total, page = len(visible), visible[request.offset:request.offset + request.limit]
+        else:
+            total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+            page = (await session.execute(query.offset(request.offset).limit(request.limit))).scalars().all()
+    return AccountsReply(accounts=[view_of(a, actor) for a in page], total=total)
 
 
 async def list_login_history(request: ListLoginHistoryV1, ctx: RpcContext, deps: Deps) -> LoginHistoryReply:

@@ -8,7 +8,7 @@ import pytest
 
 from contracts.identity import DemoAccount, DeploymentChoice, Role
 from contracts.profiles import ProfessionalCreatedV1, ProfessionalDeactivatedV1
-from testkit.system import csrf_of, open_link, token_of
+from testkit.system import bearer, csrf_of, link_token, open_link, sign_in, token_of
 
 pytestmark = pytest.mark.e2e
 
@@ -25,35 +25,6 @@ BENEFICIARY = DemoAccount(email="sophie@demo.carnet.test", role=Role.beneficiary
                           firstname="Sophie", lastname="Tifour", phone="06 12 34 56 78")
 ADMIN_S1 = DemoAccount(email="admin-s1@demo.carnet.test", role=Role.admin_structure, deployment_id=D93,
                        firstname="Jacques", lastname="Célaire", structure_ids=[S1])
-PROFILE = {"firstname": "Pierre", "lastname": "Chevalier", "phone": "01 48 12 34 56", "position": "Conseiller"}
-
-
-async def sign_in(system, client, email: str, count: int = 1) -> str:
-    """Logs in by link and completes CGU and onboarding through the API; returns the access token."""
-    pair = (await client.post("/api/v1/auth/token", json={"token": await link_token(system, client, email, count)})).json()
-    assert "access_token" in pair, pair
-    bearer = {"Authorization": f"Bearer {pair['access_token']}"}
-    me = (await client.get("/api/v1/me", headers=bearer)).json()
-    if "cgu" in me["pending_steps"]:
-        pair = (await client.post("/api/v1/me/cgu", json={"version": me["cgu_version"]}, headers=bearer)).json()
-        bearer = {"Authorization": f"Bearer {pair['access_token']}"}
-    if "onboarding" in me["pending_steps"]:
-        profile = {**PROFILE, "firstname": me["firstname"] or "Prénom", "lastname": me["lastname"] or "Nom"}
-        pair = (await client.post("/api/v1/me/onboarding", json=profile, headers=bearer)).json()
-    assert "access_token" in pair, pair
-    return pair["access_token"]
-
-
-async def link_token(system, client, email: str, count: int = 1) -> str:
-    await client.post("/api/v1/auth/magic-link", json={"email": email})
-    [message, *_] = await system.mailbox(client, email, count)
-    return token_of(message)
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
-
-
 async def test_invited_professional_logs_in_accepts_cgu_completes_onboarding_then_reaches_the_api(system):
     created = ProfessionalCreatedV1(profile_id=uuid.uuid4(), deployment_id=D93, email="Pierre.Chevalier@Livry.fr",
                                     firstname="Pierre", lastname="Chevalier", structure_ids=[S1],

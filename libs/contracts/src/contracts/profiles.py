@@ -30,6 +30,8 @@ class ProfileState(IntegrationEvent):
     position: str = Field(default="", max_length=200)
     # Professionals: their structure; structure admins: every structure they administer.
     structure_ids: list[uuid.UUID] = Field(default_factory=list)
+    # Professionals: the orientation systems ("dispositifs") they are habilitated for.
+    orientation_system_ids: list[uuid.UUID] = Field(default_factory=list)
     # Who created it, when a person did (an import or a partner otherwise): shown in the invitation.
     created_by_name: str = Field(default="", max_length=250)
 

@@ -17,7 +17,7 @@ from servicekit.topology import SERVICES_BY_NAME
 from testkit.harness import ServiceProcess, gateway_process, service_process
 from testkit.oidc_issuer import LocalOidcIssuer
 
-E2E_SERVICES = ("identity", "notify")
+E2E_SERVICES = ("identity", "directory", "notify")
 
 
 @dataclass
@@ -81,6 +81,37 @@ async def open_link(client: httpx.AsyncClient, link: str) -> httpx.Response:
 
 def token_of(message: dict) -> str:
     return message["links"][0].rsplit("/", 1)[1]
+
+
+ONBOARDING_PROFILE = {"phone": "01 48 12 34 56", "position": "Conseiller"}
+
+
+async def sign_in(system: RunningSystem, client: httpx.AsyncClient, email: str, count: int = 1) -> str:
+    """Logs in by link (the ``count``-th message to ``email``) and completes the CGU and onboarding steps
+    through the API; returns an access token free of pending steps."""
+    pair = (await client.post("/api/v1/auth/token", json={"token": await link_token(system, client, email, count)})).json()
+    assert "access_token" in pair, pair
+    token = pair["access_token"]
+    me = (await client.get("/api/v1/me", headers=bearer(token))).json()
+    if "cgu" in me["pending_steps"]:
+        answer = (await client.post("/api/v1/me/cgu", json={"version": me["cgu_version"]}, headers=bearer(token))).json()
+        token = answer["access_token"]
+    if "onboarding" in me["pending_steps"]:
+        profile = {**ONBOARDING_PROFILE, "firstname": me["firstname"] or "Prénom", "lastname": me["lastname"] or "Nom"}
+        answer = (await client.post("/api/v1/me/onboarding", json=profile, headers=bearer(token))).json()
+        assert "access_token" in answer, answer
+        token = answer["access_token"]
+    return token
+
+
+async def link_token(system: RunningSystem, client: httpx.AsyncClient, email: str, count: int = 1) -> str:
+    await client.post("/api/v1/auth/magic-link", json={"email": email})
+    [message, *_] = await system.mailbox(client, email, count)
+    return token_of(message)
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -1,15 +1,20 @@
-"""Composition root of the directory service: its process runs, serves health and relays its outbox;
-its use cases arrive with their issues."""
+"""Composition root of the directory service (nothing happens at import)."""
 from __future__ import annotations
 
 from directory.config import DirectorySettings
+from directory.entrypoints import wiring
+from directory.handlers.deps import Deps
 from servicekit.app import Service
 
 NAME = "directory"
 
 
 def build(settings: DirectorySettings | None = None) -> Service:
-    return Service(NAME, settings or DirectorySettings())
+    settings = settings or DirectorySettings()
+    service = Service(NAME, settings)
+    wiring.register(service, Deps(sessions=service.sessions, outbox=service.outbox, settings=settings,
+                                  verifier=service.verifier))
+    return service
 
 
 def main() -> None:

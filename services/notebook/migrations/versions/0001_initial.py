@@ -5,7 +5,6 @@ Revises:
 """
 from alembic import op
 
-from notebook.adapters.orm import metadata
 from servicekit.messaging import create_messaging_tables, drop_messaging_tables
 
 revision = "0001"
@@ -15,11 +14,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # The first revision creates the tables as the models declare them; later ones use op.* deltas.
-    metadata.create_all(op.get_bind())
+    # Only servicekit's tables: business tables arrive in later revisions, written out as op.* calls.
     create_messaging_tables(op.get_bind())
 
 
 def downgrade() -> None:
     drop_messaging_tables(op.get_bind())
-    metadata.drop_all(op.get_bind())

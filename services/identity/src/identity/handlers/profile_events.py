@@ -51,6 +51,9 @@ async def on_profile_state(event: ProfileState, _meta: EventMeta, deps: Deps) ->
                 Account.phone == phone, Account.role == Role.beneficiary, Account.id != account.id)):
             log.warning("phone_shared_by_two_profiles", profile_id=str(event.profile_id))
             phone = account.phone  # two people on one number (a couple): SMS login stays with the first
+        recreated = event.subject.endswith(".created.v1") and account.status == AccountStatus.deactivated
+        if recreated:  # the person was deactivated, then created again: their account opens again
+            account.status = AccountStatus.active
         account.profile_id, account.deployment_id = event.profile_id, event.deployment_id
         account.email, account.phone = email, phone
         account.firstname, account.lastname = event.firstname or account.firstname, event.lastname or account.lastname
@@ -58,7 +61,7 @@ async def on_profile_state(event: ProfileState, _meta: EventMeta, deps: Deps) ->
         account.structure_ids = [str(s) for s in event.structure_ids]
         account.updated_at = deps.clock()
         await session.flush()
-        if is_new and email and role != Role.beneficiary:
+        if (is_new or recreated) and email and role != Role.beneficiary:
             await issue_link(session, deps, account, LinkPurpose.invitation, event.created_by_name)
 
 

@@ -1,0 +1,35 @@
+"""Contact details as people type them, normalised the same way by every service."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Overseas départements dial their own "0…" numbers (0692 in La Réunion): tried after metropolitan France.
+FRENCH_REGIONS = ("FR", "RE", "GP", "MQ", "GF", "YT", "PM", "BL", "MF")
+
+
+def normalise_email(email: str) -> str | None:
+    """Lower-cased, trimmed address, or None when it cannot be an address."""
+    email = email.strip().lower()
+    return email if EMAIL_PATTERN.match(email) and len(email) <= 320 else None
+
+
+def normalise_phone(phone: str) -> str | None:
+    """E.164 form of a French number (metropolitan or overseas), or None when it is not a valid number."""
+    for region in FRENCH_REGIONS:
+        try:
+            number = phonenumbers.parse(phone.strip(), region)
+        except phonenumbers.NumberParseException:
+            return None
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
+def search_key(text: str) -> str:
+    """What searches compare: no accents, no case, single spaces ("Élodie  DUPRÉ" → "elodie dupre")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())

@@ -1,0 +1,168 @@
+"""People of a territory: created (identity invites them), deactivated (history kept), found in the annuaire."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.directory import (
+    CreatePersonV1,
+    DeactivatePersonV1,
+    PeopleReply,
+    PersonFields,
+    PersonReply,
+    PersonRole,
+    SearchPeopleV1,
+)
+from contracts.registry import registry
+from directory.adapters.orm import OrientationSystem, Person, PersonOrientationSystem, PersonStructure, Structure
+from directory.domain.habilitation import Caller, Operation, Scope
+from directory.domain.validation import clean_email, clean_phone, required
+from directory.handlers.caller import caller_of, require, territory_of
+from directory.handlers.deps import Deps
+from directory.handlers.search import matches_words
+from directory.handlers.views import person_links, person_views
+from servicekit.contact import search_key
+from servicekit.errors import Conflict, Invalid, NotFound
+from servicekit.rpc import RpcContext
+
+EMAIL_TAKEN = "Une personne active utilise déjà l'adresse {email} : une adresse ne sert qu'à un compte."
+STRUCTURE_REQUIRED = "Choisissez la structure de ce professionnel."
+ONE_STRUCTURE = "Un professionnel est rattaché à une seule structure."
+UNKNOWN_STRUCTURE = "Cette structure n'existe pas sur ce territoire."
+UNKNOWN_SYSTEM = "Ce dispositif d'accompagnement n'existe pas sur ce territoire."
+NATIONAL_TEAM = "L'équipe nationale de Carnet de bord"
+PERSON_NOT_FOUND = "Cette personne n'existe pas, ou vous n'avez pas le droit de la voir."
+ALREADY_DEACTIVATED = "Cette personne est déjà désactivée."
+
+
+def clean_person(fields: PersonFields) -> dict:
+    return {"firstname": required(fields.firstname, "firstname", "prénom"),
+            "lastname": required(fields.lastname, "lastname", "nom"),
+            "email": clean_email(fields.email), "phone": clean_phone(fields.phone),
+            "position": fields.position.strip()}
+
+
+async def publish_person(session: AsyncSession, deps: Deps, person: Person, kind: str, created_by: str = "") -> None:
+    """``directory.<role>.<kind>.v1`` carrying the person as they are now."""
+    event_type = registry[f"directory.{person.role}.{kind}.v1"]
+    if kind == "deactivated":
+        await deps.outbox.add(session, event_type(profile_id=person.id, deployment_id=person.deployment_id))
+        return
+    structures, systems = await person_links(session, [person.id])
+    await deps.outbox.add(session, event_type(
+        profile_id=person.id, deployment_id=person.deployment_id, email=person.email, phone=person.phone or None,
+        firstname=person.firstname, lastname=person.lastname, position=person.position,
+        structure_ids=[s.id for s in structures[person.id]],
+        orientation_system_ids=[o.id for o in systems[person.id]], created_by_name=created_by))
+
+
+def search_text_of(person: Person, structures: list[Structure]) -> str:
+    parts = [person.firstname, person.lastname, person.email, person.phone]
+    for s in structures:
+        parts += [s.name, s.city, s.postal_code]
+    return search_key(" ".join(parts))
+
+
+async def check_links(session: AsyncSession, deployment_id: uuid.UUID, role: PersonRole,
+                      structure_ids: list[uuid.UUID], system_ids: list[uuid.UUID]) -> list[Structure]:
+    if role == PersonRole.professional and not structure_ids:
+        raise Invalid(STRUCTURE_REQUIRED, details={"field": "structure_ids"})
+    if role == PersonRole.professional and len(set(structure_ids)) > 1:
+        raise Invalid(ONE_STRUCTURE, details={"field": "structure_ids"})
+    structures = (await session.execute(select(Structure).where(
+        Structure.id.in_(structure_ids), Structure.deployment_id == deployment_id,
+        Structure.deactivated_at.is_(None)))).scalars().all()
+    if len(structures) != len(set(structure_ids)):
+        raise Invalid(UNKNOWN_STRUCTURE, details={"field": "structure_ids"})
+    found = await session.scalar(select(func.count()).where(
+        OrientationSystem.id.in_(system_ids), OrientationSystem.deployment_id == deployment_id))
+    if found != len(set(system_ids)):
+        raise Invalid(UNKNOWN_SYSTEM, details={"field": "orientation_system_ids"})
+    return list(structures)
+
+
+async def add_person(session: AsyncSession, deps: Deps, deployment_id: uuid.UUID, role: PersonRole,
+                     fields: PersonFields, structure_ids: list[uuid.UUID], system_ids: list[uuid.UUID],
+                     created_by: str, person_id: uuid.UUID | None = None) -> Person:
+    values = clean_person(fields)
+    if await session.scalar(select(Person.id).where(Person.email == values["email"],
+                                                    Person.deactivated_at.is_(None))):
+        raise Conflict(EMAIL_TAKEN.format(email=values["email"]), details={"field": "email"})
+    structures = await check_links(session, deployment_id, role, structure_ids, system_ids)
+    person = Person(id=person_id or uuid.uuid4(), role=role, deployment_id=deployment_id,
+                    created_at=deps.clock(), **values)
+    person.search_text = search_text_of(person, structures)
+    session.add(person)
+    await session.flush()
+    session.add_all([PersonStructure(person_id=person.id, structure_id=s.id) for s in structures])
+    session.add_all([PersonOrientationSystem(person_id=person.id, orientation_system_id=o)
+                     for o in set(system_ids)])
+    await session.flush()
+    await publish_person(session, deps, person, "created", created_by)
+    return person
+
+
+def creation_operation(role: PersonRole) -> Operation:
+    return {PersonRole.professional: Operation.create_professional,
+            PersonRole.manager: Operation.add_manager}.get(role, Operation.create_staff)
+
+
+async def create_person(request: CreatePersonV1, ctx: RpcContext, deps: Deps) -> PersonReply:
+    caller = await caller_of(ctx, deps)
+    deployment_id = territory_of(caller, request.deployment_id)
+    require(caller, creation_operation(request.role), Scope(deployment_id, frozenset(request.structure_ids)))
+    async with deps.sessions() as session, session.begin():
+        person = await add_person(session, deps, deployment_id, request.role, request.person, request.structure_ids,
+                                  request.orientation_system_ids, await author_name(session, caller))
+        [view] = await person_views(session, caller, [person])
+    return PersonReply(**view.model_dump())
+
+
+async def author_name(session: AsyncSession, caller: Caller) -> str:
+    """Named in the invitation ("Agathe Deblouze vous a créé un compte")."""
+    author = await session.get(Person, caller.profile_id) if caller.profile_id else None
+    if author is not None:
+        return f"{author.firstname} {author.lastname}"
+    return NATIONAL_TEAM if caller.role == "admin_cdb" else ""
+
+
+async def deactivate_person(request: DeactivatePersonV1, ctx: RpcContext, deps: Deps) -> PersonReply:
+    caller = await caller_of(ctx, deps)
+    async with deps.sessions() as session, session.begin():
+        person = await session.get(Person, request.person_id, with_for_update=True)
+        if person is None:
+            raise NotFound(PERSON_NOT_FOUND)
+        structures, _ = await person_links(session, [person.id])
+        scope = Scope(person.deployment_id, frozenset(s.id for s in structures[person.id]), person.id)
+        require(caller, Operation.deactivate_person, scope)
+        if person.deactivated_at is not None:
+            raise Conflict(ALREADY_DEACTIVATED)
+        person.deactivated_at = person.updated_at = deps.clock()
+        await publish_person(session, deps, person, "deactivated")
+        [view] = await person_views(session, caller, [person])
+    return PersonReply(**view.model_dump())
+
+
+async def search_people(request: SearchPeopleV1, ctx: RpcContext, deps: Deps) -> PeopleReply:
+    caller = await caller_of(ctx, deps)
+    deployment_id = territory_of(caller, request.deployment_id)
+    require(caller, Operation.search_annuaire, Scope(deployment_id))
+    conditions = [Person.deployment_id == deployment_id, *matches_words(Person.search_text, request.q)]
+    if not request.include_deactivated:
+        conditions.append(Person.deactivated_at.is_(None))
+    if request.role:
+        conditions.append(Person.role == request.role)
+    if request.structure_id:
+        conditions.append(Person.id.in_(select(PersonStructure.person_id).where(
+            PersonStructure.structure_id == request.structure_id)))
+    if request.orientation_system_id:
+        conditions.append(Person.id.in_(select(PersonOrientationSystem.person_id).where(
+            PersonOrientationSystem.orientation_system_id == request.orientation_system_id)))
+    async with deps.sessions() as session:
+        total = await session.scalar(select(func.count()).where(and_(*conditions)))
+        people = (await session.execute(select(Person).where(and_(*conditions))
+                                        .order_by(Person.lastname, Person.firstname, Person.id)
+                                        .offset(request.offset).limit(request.limit))).scalars().all()
+        return PeopleReply(people=await person_views(session, caller, list(people)), total=total)

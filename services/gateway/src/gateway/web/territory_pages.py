@@ -1,0 +1,275 @@
+"""Pages of territories and the annuaire: admin's territories, a territory's structures, people, dispositifs."""
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from starlette.datastructures import FormData
+
+from contracts.directory import (
+    CreateDeploymentV1,
+    CreateOrientationSystemV1,
+    CreatePersonV1,
+    CreateStructureV1,
+    DeactivatePersonV1,
+    GetDeploymentV1,
+    GetStructureV1,
+    ListDeploymentsV1,
+    OrientationType,
+    PersonFields,
+    PersonRole,
+    SearchPeopleV1,
+    SearchStructuresV1,
+    StructureFields,
+    UpdateStructureV1,
+)
+from contracts.identity import Role
+from gateway.bus import call
+from gateway.web.common import LeavePage, Visitor, error_page, redirect, render, require_csrf, signed_in
+from servicekit.errors import ServiceError
+
+router = APIRouter(include_in_schema=False)
+
+PERSON_ROLE_LABELS = {PersonRole.professional: "Professionnel", PersonRole.admin_structure: "Administrateur de structure",
+                      PersonRole.orientation_manager: "Chargé d'orientation",
+                      PersonRole.manager: "Gestionnaire du territoire"}
+ORIENTATION_TYPE_LABELS = {OrientationType.pro: "Professionnel", OrientationType.sociopro: "Socio-professionnel",
+                           OrientationType.social: "Social", OrientationType.autre: "Autre"}
+STRUCTURE_FIELDS = ("name", "siret", "short_desc", "address1", "address2", "postal_code", "city", "phone", "email",
+                    "website")
+INVITED = "{name} est enregistré(e) : une invitation à se connecter vient de lui être envoyée par e-mail."
+
+
+def territory_param(request: Request) -> uuid.UUID | None:
+    """admin_cdb names the territory in ``?territoire=``; everyone else works in their own."""
+    value = request.query_params.get("territoire", "")
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+async def ask(request: Request, visitor: Visitor, message):
+    try:
+        return await call(request, message, access_token=visitor.token)
+    except ServiceError as error:
+        raise LeavePage(error_page(request, error, visitor=visitor)) from None
+
+
+async def page_context(request: Request, visitor: Visitor) -> dict:
+    territory = await ask(request, visitor, GetDeploymentV1(deployment_id=territory_param(request)))
+    suffix = f"?territoire={territory.deployment_id}" if visitor.me.role == Role.admin_cdb else ""
+    return {"territory": territory, "suffix": suffix, "role_labels": PERSON_ROLE_LABELS,
+            "type_labels": ORIENTATION_TYPE_LABELS}
+
+
+def ids(form: FormData, name: str) -> list[uuid.UUID]:
+    values = []
+    for value in form.getlist(name):
+        try:
+            values.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return values
+
+
+def text(form: FormData, name: str, limit: int = 300) -> str:
+    return str(form.get(name, ""))[:limit]
+
+
+def structure_fields(form: FormData) -> StructureFields:
+    return StructureFields(**{name: text(form, name, 2000 if name == "short_desc" else 300)
+                              for name in STRUCTURE_FIELDS},
+                           sensitive=form.get("sensitive") == "oui",
+                           orientation_system_ids=ids(form, "orientation_system_ids"))
+
+
+def person_fields(form: FormData) -> PersonFields:
+    return PersonFields(firstname=text(form, "firstname", 120), lastname=text(form, "lastname", 120),
+                        email=text(form, "email", 320), phone=text(form, "phone", 40),
+                        position=text(form, "position", 200))
+
+
+@router.get("/territoires")
+async def deployments(request: Request, notice: str = ""):
+    visitor = await signed_in(request)
+    reply = await ask(request, visitor, ListDeploymentsV1())
+    return render(request, "deployments.html.j2", {"deployments": reply.deployments, "form": {}, "notice": notice},
+                  visitor=visitor)
+
+
+@router.post("/territoires")
+async def deployment_create(request: Request):
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    try:
+        created = await call(request, CreateDeploymentV1(
+            label=text(form, "label", 200), department_code=text(form, "department_code", 3),
+            manager=person_fields(form)), access_token=visitor.token)
+    except ServiceError as error:
+        reply = await ask(request, visitor, ListDeploymentsV1())
+        return render(request, "deployments.html.j2", {"deployments": reply.deployments, "form": dict(form),
+                                                       "error": error.message},
+                      visitor=visitor, status_code=error.http_status)
+    return redirect(f"/territoire?territoire={created.deployment_id}", visitor)
+
+
+@router.get("/territoire")
+async def territory(request: Request):
+    visitor = await signed_in(request)
+    return render(request, "territory.html.j2", {**await page_context(request, visitor), "form": {}}, visitor=visitor)
+
+
+@router.post("/territoire/dispositifs")
+async def orientation_system_create(request: Request):
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    context = await page_context(request, visitor)
+    kind = text(form, "orientation_type")
+    try:
+        await call(request, CreateOrientationSystemV1(
+            deployment_id=context["territory"].deployment_id, name=text(form, "name", 120),
+            orientation_type=OrientationType(kind) if kind in OrientationType.__members__ else OrientationType.autre),
+            access_token=visitor.token)
+    except ServiceError as error:
+        return render(request, "territory.html.j2", {**context, "form": dict(form), "error": error.message},
+                      visitor=visitor, status_code=error.http_status)
+    return redirect(f"/territoire{context['suffix']}", visitor)
+
+
+async def structures_page(request: Request, visitor: Visitor, **extra):
+    context = await page_context(request, visitor)
+    q = request.query_params.get("q", "")[:200]
+    system = request.query_params.get("dispositif", "")
+    found = await ask(request, visitor, SearchStructuresV1(
+        deployment_id=context["territory"].deployment_id, q=q, limit=100,
+        orientation_system_id=uuid.UUID(system) if system in {str(s.orientation_system_id) for s in
+                                                              context["territory"].orientation_systems} else None))
+    status_code = extra.pop("status_code", 200)
+    return render(request, "structures.html.j2", {**context, "structures": found.structures, "total": found.total,
+                                                  "q": q, "system": system, "form": {}, **extra},
+                  visitor=visitor, status_code=status_code)
+
+
+@router.get("/territoire/structures")
+async def structures(request: Request):
+    return await structures_page(request, await signed_in(request))
+
+
+@router.post("/territoire/structures")
+async def structure_create(request: Request):
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    try:
+        created = await call(request, CreateStructureV1(deployment_id=territory_param(request),
+                                                        structure=structure_fields(form)), access_token=visitor.token)
+    except ServiceError as error:
+        return await structures_page(request, visitor, form=dict(form), error=error.message,
+                                     checked=[str(i) for i in ids(form, "orientation_system_ids")],
+                                     status_code=error.http_status)
+    suffix = f"?territoire={created.deployment_id}" if visitor.me.role == Role.admin_cdb else ""
+    return redirect(f"/territoire/structures/{created.structure_id}{suffix}", visitor)
+
+
+async def structure_page(request: Request, visitor: Visitor, structure_id: uuid.UUID, **extra):
+    structure = await ask(request, visitor, GetStructureV1(structure_id=structure_id))
+    context = await page_context(request, visitor)
+    people = await ask(request, visitor, SearchPeopleV1(deployment_id=structure.deployment_id,
+                                                        structure_id=structure_id, limit=100))
+    status_code = extra.pop("status_code", 200)
+    return render(request, "structure.html.j2", {
+        **context, "structure": structure, "people": people.people, "person_form": {}, "form": structure.model_dump(),
+        "checked": [str(i) for i in structure.orientation_system_ids], **extra}, visitor=visitor,
+        status_code=status_code)
+
+
+@router.get("/territoire/structures/{structure_id}")
+async def structure(structure_id: uuid.UUID, request: Request, notice: str = ""):
+    return await structure_page(request, await signed_in(request), structure_id, notice=notice)
+
+
+@router.post("/territoire/structures/{structure_id}")
+async def structure_update(structure_id: uuid.UUID, request: Request):
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    try:
+        version = int(text(form, "version", 10) or 0)
+        await call(request, UpdateStructureV1(structure_id=structure_id, version=version,
+                                              structure=structure_fields(form)), access_token=visitor.token)
+    except ServiceError as error:
+        return await structure_page(request, visitor, structure_id, form=dict(form), error=error.message,
+                                    checked=[str(i) for i in ids(form, "orientation_system_ids")],
+                                    status_code=error.http_status)
+    return await structure_page(request, visitor, structure_id, notice="Les modifications sont enregistrées.")
+
+
+async def people_page(request: Request, visitor: Visitor, **extra):
+    context = await page_context(request, visitor)
+    q = request.query_params.get("q", "")[:200]
+    role = request.query_params.get("role", "")
+    found = await ask(request, visitor, SearchPeopleV1(
+        deployment_id=context["territory"].deployment_id, q=q, limit=100,
+        role=PersonRole(role) if role in PersonRole.__members__ else None))
+    structures_found = await ask(request, visitor, SearchStructuresV1(
+        deployment_id=context["territory"].deployment_id, limit=100))
+    status_code = extra.pop("status_code", 200)
+    return render(request, "people.html.j2", {**context, "people": found.people, "total": found.total, "q": q,
+                                              "role": role, "structures": structures_found.structures,
+                                              "person_form": {}, **extra}, visitor=visitor, status_code=status_code)
+
+
+@router.get("/territoire/personnes")
+async def people(request: Request, notice: str = ""):
+    return await people_page(request, await signed_in(request), notice=notice)
+
+
+@router.post("/territoire/personnes")
+async def person_create(request: Request):
+    """Also the "add a professional" form of a structure page, which comes back to that structure."""
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    role = text(form, "role")
+    back_to = text(form, "back_to")
+    try:
+        created = await call(request, CreatePersonV1(
+            deployment_id=territory_param(request),
+            role=PersonRole(role) if role in PersonRole.__members__ else PersonRole.professional,
+            person=person_fields(form), structure_ids=ids(form, "structure_ids"),
+            orientation_system_ids=ids(form, "orientation_system_ids")), access_token=visitor.token)
+    except ServiceError as error:
+        if back_to:
+            return await structure_page(request, visitor, uuid.UUID(back_to), person_form=dict(form),
+                                        person_error=error.message, status_code=error.http_status)
+        return await people_page(request, visitor, person_form=dict(form), error=error.message,
+                                 status_code=error.http_status)
+    notice = INVITED.format(name=f"{created.firstname} {created.lastname}")
+    if back_to:
+        return await structure_page(request, visitor, uuid.UUID(back_to), notice=notice)
+    return await people_page(request, visitor, notice=notice)
+
+
+@router.post("/territoire/personnes/{person_id}/desactiver")
+async def person_deactivate(person_id: uuid.UUID, request: Request):
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    person = await ask(request, visitor, DeactivatePersonV1(person_id=person_id))
+    return await people_page(request, visitor, notice=f"{person.firstname} {person.lastname} est désactivé(e) : "
+                             "son compte est fermé et son historique conservé.")
+
+
+@router.get("/annuaire")
+async def annuaire(request: Request):
+    visitor = await signed_in(request)
+    q = request.query_params.get("q", "")[:200]
+    deployment_id = territory_param(request)
+    people_found = await ask(request, visitor, SearchPeopleV1(deployment_id=deployment_id, q=q,
+                                                              role=PersonRole.professional, limit=50))
+    structures_found = await ask(request, visitor, SearchStructuresV1(deployment_id=deployment_id, q=q, limit=50))
+    return render(request, "annuaire.html.j2", {"q": q, "people": people_found, "structures": structures_found},
+                  visitor=visitor)

@@ -1,0 +1,183 @@
+"""Territories, structures, people and the annuaire, through the gateway, with identity's invitations."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from contracts.identity import DemoAccount, Role
+from contracts.profiles import BeneficiaryCreatedV1
+from testkit.system import bearer, open_link, sign_in
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = DemoAccount(email="admin@demo.carnet.test", role=Role.admin_cdb, firstname="Alice", lastname="Admin")
+SIRET_OK, SIRET_BAD = "73282932000074", "73282932000075"
+
+
+def structure(name: str, **fields) -> dict:
+    return {"name": name, "postal_code": "93190", "city": "Livry-Gargan", **fields}
+
+
+async def open_territory(system, client, code: str, manager_email: str) -> tuple[str, str]:
+    """As admin_cdb: a territory and its first manager, who signs in from the invitation. Returns their token."""
+    admin_token = await sign_in(system, client, ADMIN.email)
+    created = await client.post("/api/v1/deployments", headers=bearer(admin_token), json={
+        "label": f"Territoire {code}", "department_code": code,
+        "manager": {"firstname": "Agathe", "lastname": f"Gestion{code}", "email": manager_email}})
+    assert created.status_code == 201, created.text
+    territory = created.json()
+    assert [s["name"] for s in territory["orientation_systems"]] == ["Professionnel", "Social", "Socio-professionnel"]
+    [invitation] = await system.mailbox(client, manager_email)
+    assert "L'équipe nationale de Carnet de bord vous a créé un compte" in invitation["text"]
+    async with system.client() as manager:
+        await open_link(manager, invitation["links"][0])
+        token = await sign_in(system, manager, manager_email, count=2)
+    return territory["deployment_id"], token
+
+
+async def test_a_manager_builds_the_territory_and_each_new_person_is_invited(system):
+    await system.seed(ADMIN)
+    async with system.client() as client:
+        d93, manager = await open_territory(system, client, "93", "agathe@cd93.fr")
+        d51, other_manager = await open_territory(system, client, "51", "marc@cd51.fr")
+        me = (await client.get("/api/v1/me", headers=bearer(manager))).json()
+        assert me["deployment_id"] == d93 and me["profile_id"]
+
+        system_answer = await client.post("/api/v1/orientation-systems", headers=bearer(manager),
+                                          json={"name": "RSA – Insertion", "orientation_type": "sociopro"})
+        assert system_answer.status_code == 201
+        rsa = system_answer.json()["orientation_system_id"]
+        twice = await client.post("/api/v1/orientation-systems", headers=bearer(manager),
+                                  json={"name": "rsa – insertion", "orientation_type": "pro"})
+        assert twice.status_code == 409 and "déjà" in twice.json()["message"]
+
+        bad_siret = await client.post("/api/v1/structures", headers=bearer(manager),
+                                      json={"structure": structure("CCAS", siret=SIRET_BAD)})
+        assert bad_siret.status_code == 422 and "clé de contrôle" in bad_siret.json()["message"]
+        bad_email = await client.post("/api/v1/structures", headers=bearer(manager),
+                                      json={"structure": structure("CCAS", email="ccas@")})
+        assert bad_email.status_code == 422 and "n'est pas valide" in bad_email.json()["message"]
+        ccas = (await client.post("/api/v1/structures", headers=bearer(manager), json={"structure": structure(
+            "CCAS de Livry-Gargan", siret=SIRET_OK, sensitive=True, orientation_system_ids=[rsa])})).json()
+        assert ccas["siret"] == SIRET_OK and ccas["sensitive"] is True and ccas["can_edit"] is True
+
+        pro_body = {"role": "professional", "structure_ids": [ccas["structure_id"]], "orientation_system_ids": [rsa],
+                    "person": {"firstname": "Élodie", "lastname": "Dupré", "email": "elodie.dupre@ccas93.fr",
+                               "phone": "01 41 70 88 00", "position": "Conseillère"}}
+        no_structure = await client.post("/api/v1/people", headers=bearer(manager),
+                                         json={**pro_body, "structure_ids": []})
+        assert no_structure.status_code == 422 and "structure" in no_structure.json()["message"]
+        pro = await client.post("/api/v1/people", headers=bearer(manager), json=pro_body)
+        assert pro.status_code == 201, pro.text
+        duplicate = await client.post("/api/v1/people", headers=bearer(manager), json=pro_body)
+        assert duplicate.status_code == 409 and "elodie.dupre@ccas93.fr" in duplicate.json()["message"]
+
+        [invitation] = await system.mailbox(client, "elodie.dupre@ccas93.fr")
+        assert "Agathe Gestion93 vous a créé un compte" in invitation["text"]
+        async with system.client() as pro_client:
+            pro_token = await sign_in(system, pro_client, "elodie.dupre@ccas93.fr", count=2)
+            pro_me = (await pro_client.get("/api/v1/me", headers=bearer(pro_token))).json()
+            assert pro_me["structure_ids"] == [ccas["structure_id"]] and pro_me["deployment_id"] == d93
+            # The annuaire, accent- and case-insensitive; a professional never sees the "sensible" flag.
+            found = (await pro_client.get("/api/v1/people", headers=bearer(pro_token),
+                                          params={"q": "ELODIE dupre livry"})).json()
+            assert [p["lastname"] for p in found["people"]] == ["Dupré"]
+            seen = (await pro_client.get(f"/api/v1/structures/{ccas['structure_id']}", headers=bearer(pro_token))).json()
+            assert seen["sensitive"] is False and seen["can_edit"] is False
+            refused = await pro_client.post("/api/v1/structures", headers=bearer(pro_token),
+                                            json={"structure": structure("Asso")})
+            assert refused.status_code == 403
+
+        # The manager of another territory sees none of it.
+        assert (await client.get("/api/v1/structures", headers=bearer(other_manager))).json()["total"] == 0
+        assert (await client.get("/api/v1/people", headers=bearer(other_manager),
+                                 params={"q": "dupre"})).json()["total"] == 0
+        for path in (f"/api/v1/structures/{ccas['structure_id']}", f"/api/v1/deployments/{d93}",
+                     f"/api/v1/structures?deployment_id={d93}"):
+            assert (await client.get(path, headers=bearer(other_manager))).status_code == 403
+        assert (await client.post(f"/api/v1/people/{pro.json()['person_id']}/deactivate",
+                                  headers=bearer(other_manager))).status_code == 403
+
+        counts = (await client.get("/api/v1/territory", headers=bearer(manager))).json()
+        assert (counts["structures"], counts["professionals"]) == (1, 1)
+
+
+async def test_edits_never_overwrite_each_other_and_deactivation_closes_the_account(system):
+    await system.seed(ADMIN)
+    async with system.client() as client:
+        _d93, manager = await open_territory(system, client, "93", "agathe@cd93.fr")
+        ccas = (await client.post("/api/v1/structures", headers=bearer(manager),
+                                  json={"structure": structure("CCAS")})).json()
+        first = await client.put(f"/api/v1/structures/{ccas['structure_id']}", headers=bearer(manager), json={
+            "structure_id": ccas["structure_id"], "version": ccas["version"],
+            "structure": structure("CCAS de Livry", city="Livry-Gargan")})
+        assert first.status_code == 200 and first.json()["version"] == ccas["version"] + 1
+        stale = await client.put(f"/api/v1/structures/{ccas['structure_id']}", headers=bearer(manager), json={
+            "structure_id": ccas["structure_id"], "version": ccas["version"], "structure": structure("Autre nom")})
+        assert stale.status_code == 409 and "Quelqu'un a modifié" in stale.json()["message"]
+        assert stale.json()["details"]["current"]["name"] == "CCAS de Livry"
+
+        pro = (await client.post("/api/v1/people", headers=bearer(manager), json={
+            "role": "professional", "structure_ids": [ccas["structure_id"]],
+            "person": {"firstname": "Paul", "lastname": "Parti", "email": "paul@ccas93.fr"}})).json()
+        async with system.client() as pro_client:
+            pro_token = await sign_in(system, pro_client, "paul@ccas93.fr", count=2)
+            off = await client.post(f"/api/v1/people/{pro['person_id']}/deactivate", headers=bearer(manager))
+            assert off.status_code == 200 and off.json()["deactivated"] is True
+            for _ in range(50):  # the account closes when identity consumes directory's event
+                answer = await pro_client.get("/api/v1/me", headers=bearer(pro_token))
+                if answer.status_code == 401:
+                    break
+                await asyncio.sleep(0.1)
+            assert answer.status_code == 401 and "désactivé" in answer.json()["message"]
+        assert (await client.get("/api/v1/people", headers=bearer(manager), params={"q": "paul"})).json()["total"] == 0
+        kept = (await client.get("/api/v1/people", headers=bearer(manager),
+                                 params={"q": "paul", "include_deactivated": "true"})).json()
+        assert kept["people"][0]["deactivated"] is True
+
+
+async def test_structure_admins_edit_their_structure_only_and_beneficiaries_are_counted_once(system):
+    await system.seed(ADMIN)
+    async with system.client() as client:
+        d93, manager = await open_territory(system, client, "93", "agathe@cd93.fr")
+        mine, other = [(await client.post("/api/v1/structures", headers=bearer(manager),
+                                          json={"structure": structure(name, sensitive=True)})).json()
+                       for name in ("Mission locale", "Association Tremplin")]
+        await client.post("/api/v1/people", headers=bearer(manager), json={
+            "role": "admin_structure", "structure_ids": [mine["structure_id"]],
+            "person": {"firstname": "Jacques", "lastname": "Célaire", "email": "jacques@ml93.fr"}})
+        async with system.client() as admin_client:
+            admin = await sign_in(system, admin_client, "jacques@ml93.fr", count=1)
+            own = (await admin_client.get(f"/api/v1/structures/{mine['structure_id']}", headers=bearer(admin))).json()
+            assert own["can_edit"] and own["sensitive"] is True
+            edited = await admin_client.put(f"/api/v1/structures/{mine['structure_id']}", headers=bearer(admin), json={
+                "structure_id": mine["structure_id"], "version": own["version"],
+                "structure": structure("Mission locale", phone="01 43 00 00 00", sensitive=False)})
+            assert edited.status_code == 200
+            assert edited.json()["sensitive"] is True  # the flag is the managers' call, not the structure's
+            refused = await admin_client.put(f"/api/v1/structures/{other['structure_id']}", headers=bearer(admin), json={
+                "structure_id": other["structure_id"], "version": other["version"], "structure": structure("Pris")})
+            assert refused.status_code == 403
+            hired = await admin_client.post("/api/v1/people", headers=bearer(admin), json={
+                "role": "professional", "structure_ids": [mine["structure_id"]],
+                "person": {"firstname": "Nina", "lastname": "Nouvelle", "email": "nina@ml93.fr"}})
+            assert hired.status_code == 201
+            elsewhere = await admin_client.post("/api/v1/people", headers=bearer(admin), json={
+                "role": "professional", "structure_ids": [other["structure_id"]],
+                "person": {"firstname": "Non", "lastname": "Autorisé", "email": "non@asso.fr"}})
+            assert elsewhere.status_code == 403
+
+        beneficiary = BeneficiaryCreatedV1(profile_id=uuid.uuid4(), deployment_id=uuid.UUID(d93),
+                                           firstname="Sophie", lastname="Tifour")
+        await system.publish(beneficiary)
+        await system.publish(beneficiary)  # redelivered: counted once
+        await system.publish(BeneficiaryCreatedV1(profile_id=uuid.uuid4(), deployment_id=uuid.UUID(d93)))
+        for _ in range(50):
+            counts = (await client.get("/api/v1/territory", headers=bearer(manager))).json()
+            if counts["beneficiaries"] >= 2:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        assert (await client.get("/api/v1/territory", headers=bearer(manager))).json()["beneficiaries"] == 2

@@ -8,13 +8,17 @@ STAMP := $(VENV)/.installed
 EDITABLES := -e libs/contracts -e libs/servicekit -e libs/testkit -e services/identity -e services/directory \
 	-e services/notebook -e services/import -e services/notify -e services/gateway -e cli
 
-.PHONY: run test install chromium lock schemas clean
+.PHONY: run test bench install chromium lock schemas clean
 
 run: install
 	$(VENV)/bin/carnet up
 
 test: install chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Budgets of DESIGN §6, each with its baseline in the same run; results in bench/results/.
+bench: install
+	$(PY) bench/annuaire.py
 
 # Browser tests drive Debian's Chromium through Playwright; installed here when the machine lacks it.
 chromium:

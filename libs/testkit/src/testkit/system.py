@@ -10,7 +10,7 @@ import httpx
 import nats
 import pytest
 
-from contracts.base import IntegrationEvent
+from contracts.base import IntegrationEvent, RpcRequest
 from contracts.identity import DemoAccount, DeploymentChoice, SeedDemoAccountsV1
 from servicekit.rpc import RpcClient
 from servicekit.topology import SERVICES_BY_NAME
@@ -32,9 +32,13 @@ class RunningSystem:
         return httpx.AsyncClient(base_url=self.base_url, timeout=15, follow_redirects=False)
 
     async def seed(self, *accounts: DemoAccount, deployments: list[DeploymentChoice] = ()) -> None:
+        await self.call(SeedDemoAccountsV1(accounts=list(accounts), deployments=list(deployments)))
+
+    async def call(self, request: RpcRequest):
+        """An RPC straight on the bus, as a service or a tool would (the dev seeds)."""
         nc = await nats.connect(self.nats_url)
         try:
-            await RpcClient(nc).call(SeedDemoAccountsV1(accounts=list(accounts), deployments=list(deployments)))
+            return await RpcClient(nc, timeout_s=10).call(request)
         finally:
             await nc.drain()
 

@@ -122,8 +122,19 @@ async def test_edits_never_overwrite_each_other_and_deactivation_closes_the_acco
         pro = (await client.post("/api/v1/people", headers=bearer(manager), json={
             "role": "professional", "structure_ids": [ccas["structure_id"]],
             "person": {"firstname": "Paul", "lastname": "Parti", "email": "paul@ccas93.fr"}})).json()
+        # A typo in the email, corrected by the manager: the account follows, the new address logs in.
+        corrected = await client.put(f"/api/v1/people/{pro['person_id']}", headers=bearer(manager), json={
+            "person_id": pro["person_id"], "structure_ids": [ccas["structure_id"]],
+            "person": {"firstname": "Paul", "lastname": "Parti", "email": "paul.parti@ccas93.fr"}})
+        assert corrected.status_code == 200 and corrected.json()["email"] == "paul.parti@ccas93.fr"
         async with system.client() as pro_client:
-            pro_token = await sign_in(system, pro_client, "paul@ccas93.fr", count=2)
+            for _ in range(50):
+                await pro_client.post("/api/v1/auth/magic-link", json={"email": "paul.parti@ccas93.fr"})
+                box = (await pro_client.get("/api/v1/dev/mailbox", params={"to": "paul.parti@ccas93.fr"})).json()
+                if box:
+                    break
+                await asyncio.sleep(0.2)
+            pro_token = await sign_in(system, pro_client, "paul.parti@ccas93.fr", count=2)
             off = await client.post(f"/api/v1/people/{pro['person_id']}/deactivate", headers=bearer(manager))
             assert off.status_code == 200 and off.json()["deactivated"] is True
             for _ in range(50):  # the account closes when identity consumes directory's event

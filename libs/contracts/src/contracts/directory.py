@@ -249,6 +249,27 @@ class CreatePersonV1(RpcRequest):
 
 
 @register
+class UpdatePersonV1(RpcRequest):
+    """Corrects a person (name, email, phone, position, structures, orientation systems); identity follows."""
+
+    subject: ClassVar[str] = "rpc.directory.update_person.v1"
+    reply_model: ClassVar = PersonReply
+
+    person_id: uuid.UUID
+    person: PersonFields
+    structure_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+    orientation_system_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+
+
+@register
+class GetPersonV1(RpcRequest):
+    subject: ClassVar[str] = "rpc.directory.get_person.v1"
+    reply_model: ClassVar = PersonReply
+
+    person_id: uuid.UUID
+
+
+@register
 class DeactivatePersonV1(RpcRequest):
     """Soft deactivation: history is kept, the account is closed, notebook memberships end."""
 

@@ -22,10 +22,11 @@ CALLERS = {
     "professional": Caller(Role.professional, D93, frozenset({S1})),
     "beneficiary": Caller(Role.beneficiary, D93),
 }
-IN_SCOPE = Scope(D93, frozenset({S1}), uuid.uuid4())
-OTHER_STRUCTURE = Scope(D93, frozenset({S2}), uuid.uuid4())
-OTHER_TERRITORY = Scope(D51, frozenset({S1}), uuid.uuid4())
-SELF = Scope(D93, frozenset({S1}), ME)
+IN_SCOPE = Scope(D93, frozenset({S1}), uuid.uuid4(), Role.professional)
+OTHER_STRUCTURE = Scope(D93, frozenset({S2}), uuid.uuid4(), Role.professional)
+OTHER_TERRITORY = Scope(D51, frozenset({S1}), uuid.uuid4(), Role.professional)
+SELF = Scope(D93, frozenset({S1}), ME, Role.admin_structure)
+FELLOW_ADMIN = Scope(D93, frozenset({S1}), uuid.uuid4(), Role.admin_structure)
 
 # operation: the callers allowed in scope; out of their territory only admin_cdb is ever allowed.
 ALLOWED = {
@@ -60,8 +61,13 @@ def test_structure_admins_act_only_on_the_structures_they_administer(operation):
     assert may(CALLERS["manager"], operation, OTHER_STRUCTURE)
 
 
+def test_structure_admins_manage_professionals_not_fellow_admins():
+    assert not may(CALLERS["admin_structure"], Operation.deactivate_person, FELLOW_ADMIN)
+    assert may(CALLERS["manager"], Operation.deactivate_person, FELLOW_ADMIN)
+
+
 def test_nobody_deactivates_themselves():
-    assert not may(CALLERS["manager"], Operation.deactivate_person, SELF)
+    assert not may(CALLERS["manager"], Operation.deactivate_person, Scope(D93, person_id=ME))
     assert not may(CALLERS["admin_structure"], Operation.deactivate_person, SELF)
 
 

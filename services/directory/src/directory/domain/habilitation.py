@@ -43,6 +43,7 @@ class Scope:
     deployment_id: uuid.UUID | None = None
     structure_ids: frozenset[uuid.UUID] = frozenset()
     person_id: uuid.UUID | None = None
+    person_role: str | None = None
 
 
 TERRITORY_STAFF = {Role.manager, Role.admin_structure, Role.orientation_manager, Role.professional}
@@ -62,8 +63,8 @@ def may(caller: Caller, operation: Operation, scope: Scope) -> bool:
     if caller.role == Role.admin_structure:
         if operation in (Operation.edit_structure, Operation.see_sensitive_flag, Operation.create_professional):
             return administers
-        if operation == Operation.deactivate_person:
-            return administers and scope.person_id != caller.profile_id
+        if operation == Operation.deactivate_person:  # their structures' professionals, not fellow admins
+            return administers and scope.person_role == Role.professional and scope.person_id != caller.profile_id
         return operation in (Operation.view_deployment, Operation.search_annuaire)
     if caller.role in (Role.orientation_manager, Role.professional):
         return operation in (Operation.view_deployment, Operation.search_annuaire)

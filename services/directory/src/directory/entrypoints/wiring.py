@@ -23,6 +23,8 @@ ROUTES = {
     contract.GetStructureV1: structures.get_structure,
     contract.SearchStructuresV1: structures.search_structures,
     contract.CreatePersonV1: people.create_person,
+    contract.UpdatePersonV1: people.update_person,
+    contract.GetPersonV1: people.get_person,
     contract.DeactivatePersonV1: people.deactivate_person,
     contract.SearchPeopleV1: people.search_people,
     contract.SeedDemoTerritoryV1: seed_demo_territory,

@@ -3,17 +3,19 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.directory import (
     CreatePersonV1,
     DeactivatePersonV1,
+    GetPersonV1,
     PeopleReply,
     PersonFields,
     PersonReply,
     PersonRole,
     SearchPeopleV1,
+    UpdatePersonV1,
 )
 from contracts.registry import registry
 from directory.adapters.orm import OrientationSystem, Person, PersonOrientationSystem, PersonStructure, Structure
@@ -128,17 +130,62 @@ async def author_name(session: AsyncSession, caller: Caller) -> str:
     return NATIONAL_TEAM if caller.role == "admin_cdb" else ""
 
 
+async def managed_person(session: AsyncSession, caller: Caller, person_id: uuid.UUID) -> Person:
+    """A person the caller may manage (edit, deactivate): their territory's manager, their structure's admin."""
+    person = await session.get(Person, person_id, with_for_update=True)
+    if person is None:
+        raise NotFound(PERSON_NOT_FOUND)
+    structures, _ = await person_links(session, [person.id])
+    require(caller, Operation.deactivate_person,
+            Scope(person.deployment_id, frozenset(s.id for s in structures[person.id]), person.id, person.role))
+    if person.deactivated_at is not None:
+        raise Conflict(ALREADY_DEACTIVATED)
+    return person
+
+
+async def get_person(request: GetPersonV1, ctx: RpcContext, deps: Deps) -> PersonReply:
+    caller = await caller_of(ctx, deps)
+    async with deps.sessions() as session:
+        person = await session.get(Person, request.person_id)
+        if person is None:
+            raise NotFound(PERSON_NOT_FOUND)
+        require(caller, Operation.search_annuaire, Scope(person.deployment_id))
+        [view] = await person_views(session, caller, [person])
+    return PersonReply(**view.model_dump())
+
+
+async def update_person(request: UpdatePersonV1, ctx: RpcContext, deps: Deps) -> PersonReply:
+    caller = await caller_of(ctx, deps)
+    async with deps.sessions() as session, session.begin():
+        person = await managed_person(session, caller, request.person_id)
+        values = clean_person(request.person)
+        if values["email"] != person.email and await session.scalar(select(Person.id).where(
+                Person.email == values["email"], Person.deactivated_at.is_(None), Person.id != person.id)):
+            raise Conflict(EMAIL_TAKEN.format(email=values["email"]), details={"field": "email"})
+        structures = await check_links(session, person.deployment_id, PersonRole(person.role), request.structure_ids,
+                                       request.orientation_system_ids)
+        # A structure admin moves professionals only between structures they administer.
+        require(caller, Operation.create_professional,
+                Scope(person.deployment_id, frozenset(s.id for s in structures)))
+        for name, value in values.items():
+            setattr(person, name, value)
+        person.updated_at = deps.clock()
+        person.search_text = search_text_of(person, structures)
+        await session.execute(delete(PersonStructure).where(PersonStructure.person_id == person.id))
+        await session.execute(delete(PersonOrientationSystem).where(PersonOrientationSystem.person_id == person.id))
+        session.add_all([PersonStructure(person_id=person.id, structure_id=s.id) for s in structures])
+        session.add_all([PersonOrientationSystem(person_id=person.id, orientation_system_id=o)
+                         for o in set(request.orientation_system_ids)])
+        await session.flush()
+        await publish_person(session, deps, person, "updated")
+        [view] = await person_views(session, caller, [person])
+    return PersonReply(**view.model_dump())
+
+
 async def deactivate_person(request: DeactivatePersonV1, ctx: RpcContext, deps: Deps) -> PersonReply:
     caller = await caller_of(ctx, deps)
     async with deps.sessions() as session, session.begin():
-        person = await session.get(Person, request.person_id, with_for_update=True)
-        if person is None:
-            raise NotFound(PERSON_NOT_FOUND)
-        structures, _ = await person_links(session, [person.id])
-        scope = Scope(person.deployment_id, frozenset(s.id for s in structures[person.id]), person.id)
-        require(caller, Operation.deactivate_person, scope)
-        if person.deactivated_at is not None:
-            raise Conflict(ALREADY_DEACTIVATED)
+        person = await managed_person(session, caller, request.person_id)
         person.deactivated_at = person.updated_at = deps.clock()
         await publish_person(session, deps, person, "deactivated")
         [view] = await person_views(session, caller, [person])

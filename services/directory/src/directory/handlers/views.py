@@ -71,7 +71,7 @@ async def person_views(session: AsyncSession, caller: Caller, people: list[Perso
     structures, systems = await person_links(session, [p.id for p in people])
     views = []
     for p in people:
-        scope = Scope(p.deployment_id, frozenset(s.id for s in structures[p.id]), p.id)
+        scope = Scope(p.deployment_id, frozenset(s.id for s in structures[p.id]), p.id, p.role)
         views.append(PersonView(
             person_id=p.id, role=p.role, deployment_id=p.deployment_id, firstname=p.firstname, lastname=p.lastname,
             email=p.email, phone=p.phone, position=p.position,

@@ -14,6 +14,7 @@ from contracts.directory import (
     DeploymentReply,
     DeploymentsReply,
     GetDeploymentV1,
+    GetPersonV1,
     GetStructureV1,
     ListDeploymentsV1,
     ListOrientationSystemsV1,
@@ -26,6 +27,7 @@ from contracts.directory import (
     SearchStructuresV1,
     StructureReply,
     StructuresReply,
+    UpdatePersonV1,
     UpdateStructureV1,
 )
 from gateway.auth.session import call_as_caller
@@ -113,6 +115,18 @@ async def search_people(
 async def create_person(body: CreatePersonV1, request: Request, response: Response) -> PersonReply:
     """A professional, structure admin, orientation manager or manager; they receive an invitation by email."""
     return await call_as_caller(request, response, body)
+
+
+@router.get("/people/{person_id}", response_model=PersonReply)
+async def get_person(person_id: uuid.UUID, request: Request, response: Response) -> PersonReply:
+    return await call_as_caller(request, response, GetPersonV1(person_id=person_id))
+
+
+@router.put("/people/{person_id}", response_model=PersonReply)
+async def update_person(person_id: uuid.UUID, body: UpdatePersonV1, request: Request,
+                        response: Response) -> PersonReply:
+    """Corrects a person; a new email becomes their login at once (their account follows)."""
+    return await call_as_caller(request, response, body.model_copy(update={"person_id": person_id}))
 
 
 @router.post("/people/{person_id}/deactivate", response_model=PersonReply)

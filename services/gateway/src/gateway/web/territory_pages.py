@@ -13,6 +13,7 @@ from contracts.directory import (
     CreateStructureV1,
     DeactivatePersonV1,
     GetDeploymentV1,
+    GetPersonV1,
     GetStructureV1,
     ListDeploymentsV1,
     OrientationType,
@@ -21,6 +22,7 @@ from contracts.directory import (
     SearchPeopleV1,
     SearchStructuresV1,
     StructureFields,
+    UpdatePersonV1,
     UpdateStructureV1,
 )
 from contracts.identity import Role
@@ -251,6 +253,41 @@ async def person_create(request: Request):
     if back_to:
         return await structure_page(request, visitor, uuid.UUID(back_to), notice=notice)
     return await people_page(request, visitor, notice=notice)
+
+
+async def person_page(request: Request, visitor: Visitor, person_id: uuid.UUID, **extra):
+    person = await ask(request, visitor, GetPersonV1(person_id=person_id))
+    context = await page_context(request, visitor)
+    structures_found = await ask(request, visitor, SearchStructuresV1(deployment_id=person.deployment_id, limit=100))
+    status_code = extra.pop("status_code", 200)
+    return render(request, "person.html.j2", {
+        **context, "person": person, "structures": structures_found.structures, "person_form": person.model_dump(),
+        "chosen": [str(s.structure_id) for s in person.structures],
+        "checked": [str(o.orientation_system_id) for o in person.orientation_systems], **extra},
+        visitor=visitor, status_code=status_code)
+
+
+@router.get("/territoire/personnes/{person_id}")
+async def person(person_id: uuid.UUID, request: Request):
+    return await person_page(request, await signed_in(request), person_id)
+
+
+@router.post("/territoire/personnes/{person_id}")
+async def person_update(person_id: uuid.UUID, request: Request):
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    try:
+        await call(request, UpdatePersonV1(person_id=person_id, person=person_fields(form),
+                                           structure_ids=ids(form, "structure_ids"),
+                                           orientation_system_ids=ids(form, "orientation_system_ids")),
+                   access_token=visitor.token)
+    except ServiceError as error:
+        return await person_page(request, visitor, person_id, person_form=dict(form), error=error.message,
+                                 chosen=[str(i) for i in ids(form, "structure_ids")],
+                                 checked=[str(i) for i in ids(form, "orientation_system_ids")],
+                                 status_code=error.http_status)
+    return await person_page(request, visitor, person_id, notice="Les modifications sont enregistrées.")
 
 
 @router.post("/territoire/personnes/{person_id}/desactiver")

@@ -227,7 +227,7 @@ async def test_professionals_log_in_through_an_oidc_provider_matched_on_their_ve
         assert (await client.get("/api/v1/auth/options")).json()["oidc_enabled"] is True
         assert "S'identifier avec ProConnect" in (await client.get("/connexion")).text
 
-        async def through_provider() -> "httpx.Response":
+        async def through_provider():
             started = await client.get("/auth/oidc")
             assert started.status_code == 303 and started.headers["location"].startswith(oidc_issuer.url)
             async with system.client() as provider_browser:

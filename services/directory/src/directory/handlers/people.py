@@ -95,15 +95,22 @@ async def add_person(session: AsyncSession, deps: Deps, deployment_id: uuid.UUID
     structures = await check_links(session, deployment_id, role, structure_ids, system_ids)
     person = Person(id=person_id or uuid.uuid4(), role=role, deployment_id=deployment_id,
                     created_at=deps.clock(), **values)
-    person.search_text = search_text_of(person, structures)
     session.add(person)
     await session.flush()
-    session.add_all([PersonStructure(person_id=person.id, structure_id=s.id) for s in structures])
-    session.add_all([PersonOrientationSystem(person_id=person.id, orientation_system_id=o)
-                     for o in set(system_ids)])
-    await session.flush()
+    await link_person(session, person, structures, system_ids)
     await publish_person(session, deps, person, "created", created_by)
     return person
+
+
+async def link_person(session: AsyncSession, person: Person, structures: list[Structure],
+                      system_ids: list[uuid.UUID]) -> None:
+    """Sets the person's structures and orientation systems, and what the annuaire finds them by."""
+    person.search_text = search_text_of(person, structures)
+    await session.execute(delete(PersonStructure).where(PersonStructure.person_id == person.id))
+    await session.execute(delete(PersonOrientationSystem).where(PersonOrientationSystem.person_id == person.id))
+    session.add_all([PersonStructure(person_id=person.id, structure_id=s.id) for s in structures])
+    session.add_all([PersonOrientationSystem(person_id=person.id, orientation_system_id=o) for o in set(system_ids)])
+    await session.flush()
 
 
 def creation_operation(role: PersonRole) -> Operation:
@@ -170,13 +177,7 @@ async def update_person(request: UpdatePersonV1, ctx: RpcContext, deps: Deps) ->
         for name, value in values.items():
             setattr(person, name, value)
         person.updated_at = deps.clock()
-        person.search_text = search_text_of(person, structures)
-        await session.execute(delete(PersonStructure).where(PersonStructure.person_id == person.id))
-        await session.execute(delete(PersonOrientationSystem).where(PersonOrientationSystem.person_id == person.id))
-        session.add_all([PersonStructure(person_id=person.id, structure_id=s.id) for s in structures])
-        session.add_all([PersonOrientationSystem(person_id=person.id, orientation_system_id=o)
-                         for o in set(request.orientation_system_ids)])
-        await session.flush()
+        await link_person(session, person, structures, request.orientation_system_ids)
         await publish_person(session, deps, person, "updated")
         [view] = await person_views(session, caller, [person])
     return PersonReply(**view.model_dump())

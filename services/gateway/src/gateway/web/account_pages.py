@@ -23,9 +23,8 @@ from contracts.identity import (
 from gateway.auth.session import set_access_cookie
 from gateway.bus import call
 from gateway.web.common import (
-    LeavePage,
     Visitor,
-    error_page,
+    call_or_leave,
     next_step_page,
     redirect,
     render,
@@ -64,13 +63,6 @@ def with_token(visitor: Visitor, tokens, request: Request, location: str):
     response = redirect(location, visitor)
     set_access_cookie(request, response, tokens)
     return response
-
-
-async def call_or_leave(request: Request, visitor: Visitor, message):
-    try:
-        return await call(request, message, access_token=visitor.token)
-    except ServiceError as error:
-        raise LeavePage(error_page(request, error, visitor=visitor)) from None
 
 
 @router.get("/cgu")

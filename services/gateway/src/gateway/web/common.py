@@ -105,3 +105,11 @@ def require_csrf(request: Request, submitted: str, visitor: Visitor | None = Non
         check_csrf(request, submitted)
     except ServiceError as error:
         raise LeavePage(error_page(request, error, visitor=visitor)) from None
+
+
+async def call_or_leave(request: Request, visitor: Visitor, message):
+    """An RPC for a page that cannot go on without its answer: a refusal becomes the error page."""
+    try:
+        return await call(request, message, access_token=visitor.token)
+    except ServiceError as error:
+        raise LeavePage(error_page(request, error, visitor=visitor)) from None

@@ -27,7 +27,7 @@ from contracts.directory import (
 )
 from contracts.identity import Role
 from gateway.bus import call
-from gateway.web.common import LeavePage, Visitor, error_page, redirect, render, require_csrf, signed_in
+from gateway.web.common import Visitor, call_or_leave, redirect, render, require_csrf, signed_in
 from servicekit.errors import ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -51,15 +51,8 @@ def territory_param(request: Request) -> uuid.UUID | None:
         return None
 
 
-async def ask(request: Request, visitor: Visitor, message):
-    try:
-        return await call(request, message, access_token=visitor.token)
-    except ServiceError as error:
-        raise LeavePage(error_page(request, error, visitor=visitor)) from None
-
-
 async def page_context(request: Request, visitor: Visitor) -> dict:
-    territory = await ask(request, visitor, GetDeploymentV1(deployment_id=territory_param(request)))
+    territory = await call_or_leave(request, visitor, GetDeploymentV1(deployment_id=territory_param(request)))
     suffix = f"?territoire={territory.deployment_id}" if visitor.me.role == Role.admin_cdb else ""
     return {"territory": territory, "suffix": suffix, "role_labels": PERSON_ROLE_LABELS,
             "type_labels": ORIENTATION_TYPE_LABELS}
@@ -95,7 +88,7 @@ def person_fields(form: FormData) -> PersonFields:
 @router.get("/territoires")
 async def deployments(request: Request, notice: str = ""):
     visitor = await signed_in(request)
-    reply = await ask(request, visitor, ListDeploymentsV1())
+    reply = await call_or_leave(request, visitor, ListDeploymentsV1())
     return render(request, "deployments.html.j2", {"deployments": reply.deployments, "form": {}, "notice": notice},
                   visitor=visitor)
 
@@ -110,7 +103,7 @@ async def deployment_create(request: Request):
             label=text(form, "label", 200), department_code=text(form, "department_code", 3),
             manager=person_fields(form)), access_token=visitor.token)
     except ServiceError as error:
-        reply = await ask(request, visitor, ListDeploymentsV1())
+        reply = await call_or_leave(request, visitor, ListDeploymentsV1())
         return render(request, "deployments.html.j2", {"deployments": reply.deployments, "form": dict(form),
                                                        "error": error.message},
                       visitor=visitor, status_code=error.http_status)
@@ -145,7 +138,7 @@ async def structures_page(request: Request, visitor: Visitor, **extra):
     context = await page_context(request, visitor)
     q = request.query_params.get("q", "")[:200]
     system = request.query_params.get("dispositif", "")
-    found = await ask(request, visitor, SearchStructuresV1(
+    found = await call_or_leave(request, visitor, SearchStructuresV1(
         deployment_id=context["territory"].deployment_id, q=q, limit=100,
         orientation_system_id=uuid.UUID(system) if system in {str(s.orientation_system_id) for s in
                                                               context["territory"].orientation_systems} else None))
@@ -177,9 +170,9 @@ async def structure_create(request: Request):
 
 
 async def structure_page(request: Request, visitor: Visitor, structure_id: uuid.UUID, **extra):
-    structure = await ask(request, visitor, GetStructureV1(structure_id=structure_id))
+    structure = await call_or_leave(request, visitor, GetStructureV1(structure_id=structure_id))
     context = await page_context(request, visitor)
-    people = await ask(request, visitor, SearchPeopleV1(deployment_id=structure.deployment_id,
+    people = await call_or_leave(request, visitor, SearchPeopleV1(deployment_id=structure.deployment_id,
                                                         structure_id=structure_id, limit=100))
     status_code = extra.pop("status_code", 200)
     return render(request, "structure.html.j2", {
@@ -213,10 +206,10 @@ async def people_page(request: Request, visitor: Visitor, **extra):
     context = await page_context(request, visitor)
     q = request.query_params.get("q", "")[:200]
     role = request.query_params.get("role", "")
-    found = await ask(request, visitor, SearchPeopleV1(
+    found = await call_or_leave(request, visitor, SearchPeopleV1(
         deployment_id=context["territory"].deployment_id, q=q, limit=100,
         role=PersonRole(role) if role in PersonRole.__members__ else None))
-    structures_found = await ask(request, visitor, SearchStructuresV1(
+    structures_found = await call_or_leave(request, visitor, SearchStructuresV1(
         deployment_id=context["territory"].deployment_id, limit=100))
     status_code = extra.pop("status_code", 200)
     return render(request, "people.html.j2", {**context, "people": found.people, "total": found.total, "q": q,
@@ -256,9 +249,9 @@ async def person_create(request: Request):
 
 
 async def person_page(request: Request, visitor: Visitor, person_id: uuid.UUID, **extra):
-    person = await ask(request, visitor, GetPersonV1(person_id=person_id))
+    person = await call_or_leave(request, visitor, GetPersonV1(person_id=person_id))
     context = await page_context(request, visitor)
-    structures_found = await ask(request, visitor, SearchStructuresV1(deployment_id=person.deployment_id, limit=100))
+    structures_found = await call_or_leave(request, visitor, SearchStructuresV1(deployment_id=person.deployment_id, limit=100))
     status_code = extra.pop("status_code", 200)
     return render(request, "person.html.j2", {
         **context, "person": person, "structures": structures_found.structures, "person_form": person.model_dump(),
@@ -295,7 +288,7 @@ async def person_deactivate(person_id: uuid.UUID, request: Request):
     visitor = await signed_in(request)
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
-    person = await ask(request, visitor, DeactivatePersonV1(person_id=person_id))
+    person = await call_or_leave(request, visitor, DeactivatePersonV1(person_id=person_id))
     return await people_page(request, visitor, notice=f"{person.firstname} {person.lastname} est désactivé(e) : "
                              "son compte est fermé et son historique conservé.")
 
@@ -305,8 +298,8 @@ async def annuaire(request: Request):
     visitor = await signed_in(request)
     q = request.query_params.get("q", "")[:200]
     deployment_id = territory_param(request)
-    people_found = await ask(request, visitor, SearchPeopleV1(deployment_id=deployment_id, q=q,
+    people_found = await call_or_leave(request, visitor, SearchPeopleV1(deployment_id=deployment_id, q=q,
                                                               role=PersonRole.professional, limit=50))
-    structures_found = await ask(request, visitor, SearchStructuresV1(deployment_id=deployment_id, q=q, limit=50))
+    structures_found = await call_or_leave(request, visitor, SearchStructuresV1(deployment_id=deployment_id, q=q, limit=50))
     return render(request, "annuaire.html.j2", {"q": q, "people": people_found, "structures": structures_found},
                   visitor=visitor)

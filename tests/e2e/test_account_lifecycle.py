@@ -66,7 +66,7 @@ async def test_invited_professional_logs_in_accepts_cgu_completes_onboarding_the
         assert me["profile_id"] == str(created.profile_id) and me["structure_ids"] == [str(S1)]
         assert me["phone"] == "+33611223344" and me["position"] == "Conseiller d'insertion"
         assert (await client.get("/")).status_code == 200
-        assert (await system.mailbox(client, email)) == [invitation]  # still one invitation
+        assert len(await system.mailbox(client, email)) == 1  # still one invitation
 
 
 async def test_a_deactivated_account_is_locked_out_at_its_next_request(system):

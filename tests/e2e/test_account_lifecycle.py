@@ -293,3 +293,21 @@ async def test_every_demo_role_logs_in_through_the_api(system):
             assert (me["role"], me["pending_steps"]) == (account.role.value, [])
             assert me["deployment_id"] == (str(account.deployment_id) if account.deployment_id else None)
             assert me["structure_ids"] == [str(s) for s in account.structure_ids]
+
+
+async def test_profile_states_arriving_out_of_order_never_undo_a_newer_one(system):
+    from datetime import UTC, datetime, timedelta
+
+    from contracts.profiles import ProfessionalUpdatedV1
+
+    profile_id, then = uuid.uuid4(), datetime.now(UTC)
+    common = {"profile_id": profile_id, "deployment_id": D93, "firstname": "Léa", "lastname": "Lente", "structure_ids": [S1]}
+    # created, updated and deactivated are consumed separately: here the correction overtakes the creation.
+    await system.publish(ProfessionalUpdatedV1(**common, email="lea.lente@livry.fr", occurred_at=then))
+    async with system.client() as client:
+        await system.mailbox(client, "lea.lente@livry.fr")
+        await system.publish(ProfessionalCreatedV1(**common, email="lea@livry.fr",
+                                                   occurred_at=then - timedelta(seconds=1)))
+        token = await sign_in(system, client, "lea.lente@livry.fr", count=2)
+        assert (await client.get("/api/v1/me", headers=bearer(token))).json()["email"] == "lea.lente@livry.fr"
+        assert (await client.get("/api/v1/dev/mailbox", params={"to": "lea@livry.fr"})).json() == []

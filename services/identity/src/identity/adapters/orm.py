@@ -35,6 +35,8 @@ class Account(Base):
     onboarded_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
+    # When the profile's owner emitted the state applied last: an older state arriving late is ignored.
+    profile_synced_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("uq_account_profile", "role", "profile_id", unique=True),

@@ -29,10 +29,13 @@ async def current_account(
 ) -> tuple[Principal, Account]:
     """The caller, checked against the database: identity knows at once of a deactivation or a revoked session."""
     principal = await deps.verifier.verify(ctx.bearer_token, allow_pending=True)
-    account = refuse_inactive(await session.get(Account, principal.account_id))
-    if principal.session_id is not None and await session.scalar(
+    # The session is read before the account: a deactivation commits both together, so an account read
+    # after a revoked session is seen deactivated too, and the person is told why (READ COMMITTED).
+    revoked = principal.session_id is not None and await session.scalar(
         select(exists().where(RefreshToken.family_id == principal.session_id, RefreshToken.revoked_at.is_not(None)))
-    ):
+    )
+    account = refuse_inactive(await session.get(Account, principal.account_id))
+    if revoked:
         raise Unauthenticated(SESSION_NOT_VALID)
     steps = steps_of(account, deps)
     if steps and not allow_pending:

@@ -24,6 +24,10 @@ CONSUMER = "identity-profiles"
 log = structlog.get_logger("identity.profiles")
 
 
+def is_stale(account: Account, event: ProfileState | ProfileDeactivated) -> bool:
+    return account.profile_synced_at is not None and event.occurred_at < account.profile_synced_at
+
+
 async def on_profile_state(event: ProfileState, _meta: EventMeta, deps: Deps) -> None:
     role = event.role
     email = normalise_email(event.email) if event.email else None
@@ -40,6 +44,8 @@ async def on_profile_state(event: ProfileState, _meta: EventMeta, deps: Deps) ->
             account = (await session.execute(select(Account).where(Account.email == email))).scalar_one_or_none()
             if account is not None and account.role != role:
                 raise RejectMessage(f"email already used by a {account.role} account")
+        if account is not None and is_stale(account, event):
+            return  # created, updated and deactivated travel on separate consumers: a late older state loses
         is_new = account is None
         if is_new:
             account = Account(role=role, created_at=deps.clock(), status=AccountStatus.active)
@@ -59,7 +65,7 @@ async def on_profile_state(event: ProfileState, _meta: EventMeta, deps: Deps) ->
         account.firstname, account.lastname = event.firstname or account.firstname, event.lastname or account.lastname
         account.position = event.position or account.position
         account.structure_ids = [str(s) for s in event.structure_ids]
-        account.updated_at = deps.clock()
+        account.updated_at, account.profile_synced_at = deps.clock(), event.occurred_at
         await session.flush()
         if (is_new or recreated) and email and role != Role.beneficiary:
             await issue_link(session, deps, account, LinkPurpose.invitation, event.created_by_name)
@@ -71,9 +77,10 @@ async def on_profile_deactivated(event: ProfileDeactivated, _meta: EventMeta, de
             return
         account = (await session.execute(select(Account).where(
             Account.role == event.role, Account.profile_id == event.profile_id))).scalar_one_or_none()
-        if account is None or account.status == AccountStatus.deactivated:
+        if account is None or account.status == AccountStatus.deactivated or is_stale(account, event):
             return
         account.status, account.updated_at = AccountStatus.deactivated, deps.clock()
+        account.profile_synced_at = event.occurred_at
         await revoke_sessions(session, deps, account.id)
         await deps.outbox.add(session, AccountDeactivatedV1(**state_of(account)))
 

@@ -130,4 +130,9 @@ async def test_pages_and_openapi_are_served_in_french_with_security_headers(syst
 
         assert csrf_of(client)
         no_csrf = await client.post("/connexion", data={"email": PRO.email})
+        templates = await client.get("/dev/modeles")
+        assert templates.status_code == 200 and "Votre compte Carnet de bord a été créé" in templates.text
+        html = await client.get("/dev/modeles/invitation.html")
+        assert html.status_code == 200 and "Activer mon compte" in html.text
+        assert html.headers["content-security-policy"].startswith("default-src 'none'")
         assert no_csrf.status_code == 403 and "Le formulaire a expiré" in no_csrf.text

@@ -41,6 +41,26 @@ class ReadDevMailboxV1(RpcRequest):
     limit: int = Field(default=50, ge=1, le=500)
 
 
+class TemplatePreview(WireModel):
+    template: str
+    channel: Channel
+    subject: str
+    text: str
+    html: str | None
+
+
+class TemplatePreviewsReply(RpcReply):
+    previews: list[TemplatePreview]
+
+
+@register
+class PreviewTemplatesV1(RpcRequest):
+    """Every template rendered with sample data; ``not_found`` outside dev mode."""
+
+    subject: ClassVar[str] = "rpc.notify.preview_templates.v1"
+    reply_model: ClassVar = TemplatePreviewsReply
+
+
 @register
 class MessageSentV1(IntegrationEvent):
     subject: ClassVar[str] = "notify.message.sent.v1"

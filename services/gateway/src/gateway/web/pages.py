@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from contracts.identity import (
     CompleteOidcLoginV1,
@@ -19,14 +19,15 @@ from contracts.identity import (
     StartOidcLoginV1,
     VerifySmsCodeV1,
 )
-from contracts.notify import ReadDevMailboxV1
+from contracts.notify import PreviewTemplatesV1, ReadDevMailboxV1
 from gateway.api.auth import CODE_SENT, LINK_SENT, SIGNUP_SENT
 from gateway.auth.session import REFRESH_COOKIE, clear_session_cookies, client_info, set_session_cookies
 from gateway.bus import call
 from gateway.web.common import error_page, redirect, render, require_csrf, signed_in
-from servicekit.errors import ServiceError
+from servicekit.errors import NotFound, ServiceError
 
 router = APIRouter(include_in_schema=False)
+EMAIL_PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 EMAIL_CONFIRMED = "Votre nouvelle adresse e-mail est enregistrée. Utilisez-la désormais pour vous connecter."
 
 
@@ -190,3 +191,26 @@ async def dev_mailbox(request: Request, to: str | None = None):
         return error_page(request, error)
     return render(request, "dev_mailbox.html.j2", {"messages": reply.messages, "to": to or ""})
 
+
+
+@router.get("/dev/modeles")
+async def dev_templates(request: Request):
+    """Every email and SMS with sample data, to review wording and layout without triggering them."""
+    try:
+        reply = await call(request, PreviewTemplatesV1())
+    except ServiceError as error:
+        return error_page(request, error)
+    return render(request, "dev_templates.html.j2", {"previews": reply.previews})
+
+
+@router.get("/dev/modeles/{template}.html")
+async def dev_template_html(template: str, request: Request):
+    try:
+        reply = await call(request, PreviewTemplatesV1())
+    except ServiceError as error:
+        return error_page(request, error)
+    preview = next((p for p in reply.previews if p.template == template and p.html), None)
+    if preview is None:
+        return error_page(request, NotFound("Ce modèle n'existe pas."))
+    # The email as a mail client shows it: its inline styles need their own CSP, on this dev page only.
+    return HTMLResponse(preview.html, headers={"Content-Security-Policy": EMAIL_PREVIEW_CSP})

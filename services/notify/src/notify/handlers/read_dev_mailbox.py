@@ -1,18 +1,40 @@
-"""The dev mailbox: messages kept instead of sent, readable only in dev mode."""
+"""Dev mode only: the mailbox of messages kept instead of sent, and every template with sample data."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from contracts.notify import DevMailboxReply, MailboxMessage, ReadDevMailboxV1
+from contracts.notify import (
+    DevMailboxReply,
+    MailboxMessage,
+    PreviewTemplatesV1,
+    ReadDevMailboxV1,
+    TemplatePreview,
+    TemplatePreviewsReply,
+)
 from notify.adapters.orm import OutgoingMessage
 from notify.handlers.deps import Deps
+from notify.samples import SAMPLES, render_sample
 from servicekit.errors import NotFound
 from servicekit.rpc import RpcContext
 
 
-async def read_dev_mailbox(request: ReadDevMailboxV1, _ctx: RpcContext, deps: Deps) -> DevMailboxReply:
+def dev_only(deps: Deps) -> None:
     if deps.settings.env != "dev":
         raise NotFound("Cette page n'existe pas.")
+
+
+async def preview_templates(_request: PreviewTemplatesV1, _ctx: RpcContext, deps: Deps) -> TemplatePreviewsReply:
+    dev_only(deps)
+    previews = []
+    for name, (channel, _context) in SAMPLES.items():
+        rendered = render_sample(name)
+        previews.append(TemplatePreview(template=name, channel=channel, subject=rendered.subject, text=rendered.text,
+                                        html=rendered.html))
+    return TemplatePreviewsReply(previews=previews)
+
+
+async def read_dev_mailbox(request: ReadDevMailboxV1, _ctx: RpcContext, deps: Deps) -> DevMailboxReply:
+    dev_only(deps)
     query = select(OutgoingMessage).order_by(OutgoingMessage.created_at.desc()).limit(request.limit)
     if request.to:
         query = query.where(OutgoingMessage.recipient == request.to.strip().lower())

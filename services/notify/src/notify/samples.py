@@ -1,0 +1,29 @@
+"""Sample data for every template: the dev preview page and the rendering snapshot tests use the same."""
+from __future__ import annotations
+
+from contracts.notify import Channel
+from notify.rendering import Rendered, render_email, render_sms
+
+BASE = "https://carnet.example.fr"
+LINK = f"{BASE}/auth/magic/exemple-de-jeton"
+SAMPLES: dict[str, tuple[Channel, dict]] = {
+    "login_link": (Channel.email, {"link": LINK, "minutes": 15}),
+    "invitation": (Channel.email, {"link": LINK, "firstname": "Élodie", "invited_by": "Agathe Deblouze",
+                                   "login_url": f"{BASE}/connexion", "days": 7}),
+    "signup_confirmed": (Channel.email, {"link": LINK, "firstname": "Nadia", "invited_by": "Agathe Deblouze",
+                                         "login_url": f"{BASE}/connexion", "days": 7}),
+    "email_change": (Channel.email, {"link": f"{BASE}/compte/email/exemple-de-jeton", "firstname": "Élodie",
+                                     "hours": 24}),
+    "signup_requested": (Channel.email, {"link": f"{BASE}/comptes?statut=pending", "firstname": "Nadia",
+                                         "lastname": "Nouvelle", "email": "nadia.nouvelle@asso.fr",
+                                         "structure": "Association Tremplin"}),
+    "account_deactivated": (Channel.email, {"firstname": "Paul"}),
+    "sms_code": (Channel.sms, {"code": "482913", "minutes": 10}),
+}
+
+
+def render_sample(name: str) -> Rendered:
+    channel, context = SAMPLES[name]
+    if channel == Channel.sms:
+        return render_sms(name, **context)
+    return render_email(name, links=[context["link"]] if "link" in context else [], **context)

@@ -5,7 +5,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import DateTime, MetaData, Uuid, event
+from sqlalchemy import DateTime, MetaData, Select, Uuid, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -101,3 +101,10 @@ def new_declarative_base() -> type[DeclarativeBase]:
 
 
 __all__ = ["Engine", "UtcDateTime", "new_declarative_base", "create_engine", "new_metadata", "sessionmaker", "utcnow"]
+
+
+async def paged(session: AsyncSession, query: Select, offset: int, limit: int) -> tuple[int, list]:
+    """How many rows ``query`` selects in all, and the page of them at ``offset`` (in the query's order)."""
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = (await session.execute(query.offset(offset).limit(limit))).scalars().all()
+    return total, list(rows)

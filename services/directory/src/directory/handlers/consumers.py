@@ -1,13 +1,12 @@
 """Events of other services kept here: beneficiaries counted per territory, profile edits made at identity."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from contracts.identity import AccountProfileChangedV1
 from contracts.profiles import BeneficiaryCreatedV1, BeneficiaryDeactivatedV1
-from directory.adapters.orm import BeneficiarySeen, Person, PersonStructure, Structure
+from directory.adapters.orm import BeneficiarySeen, Person
 from directory.handlers.deps import Deps
 from directory.handlers.people import search_text_of
+from directory.handlers.views import person_links
 from servicekit import inbox
 from servicekit.consumers import EventMeta
 
@@ -45,7 +44,5 @@ async def on_account_profile_changed(event: AccountProfileChangedV1, _meta: Even
         person.phone, person.position = event.phone or "", event.position
         person.email = event.email or person.email
         person.updated_at = deps.clock()
-        structures = (await session.execute(select(Structure).join(
-            PersonStructure, PersonStructure.structure_id == Structure.id)
-            .where(PersonStructure.person_id == person.id))).scalars().all()
-        person.search_text = search_text_of(person, list(structures))
+        structures, _ = await person_links(session, [person.id])
+        person.search_text = search_text_of(person, structures[person.id])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.directory import (
@@ -26,6 +26,7 @@ from directory.handlers.deps import Deps
 from directory.handlers.search import matches_words
 from directory.handlers.views import person_links, person_views
 from servicekit.contact import search_key
+from servicekit.db import paged
 from servicekit.errors import Conflict, Invalid, NotFound
 from servicekit.rpc import RpcContext
 
@@ -209,8 +210,6 @@ async def search_people(request: SearchPeopleV1, ctx: RpcContext, deps: Deps) ->
         conditions.append(Person.id.in_(select(PersonOrientationSystem.person_id).where(
             PersonOrientationSystem.orientation_system_id == request.orientation_system_id)))
     async with deps.sessions() as session:
-        total = await session.scalar(select(func.count()).where(and_(*conditions)))
-        people = (await session.execute(select(Person).where(and_(*conditions))
-                                        .order_by(Person.lastname, Person.firstname, Person.id)
-                                        .offset(request.offset).limit(request.limit))).scalars().all()
-        return PeopleReply(people=await person_views(session, caller, list(people)), total=total)
+        total, people = await paged(session, select(Person).where(*conditions).order_by(
+            Person.lastname, Person.firstname, Person.id), request.offset, request.limit)
+        return PeopleReply(people=await person_views(session, caller, people), total=total)

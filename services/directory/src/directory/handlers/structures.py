@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import Role
@@ -25,8 +25,9 @@ from directory.handlers.caller import caller_of, require, territory_of
 from directory.handlers.deps import Deps
 from directory.handlers.people import UNKNOWN_SYSTEM, search_text_of
 from directory.handlers.search import matches_words
-from directory.handlers.views import structure_views
+from directory.handlers.views import person_links, structure_views
 from servicekit.contact import search_key
+from servicekit.db import paged
 from servicekit.errors import Conflict, Invalid, NotFound
 
 NAME_TAKEN = "Une structure porte déjà ce nom sur ce territoire."
@@ -150,11 +151,9 @@ async def refresh_people_search(session: AsyncSession, structure_id: uuid.UUID) 
     """People are found by their structure's name and city: a renamed structure renames their search text."""
     people = (await session.execute(select(Person).join(PersonStructure, PersonStructure.person_id == Person.id)
                                     .where(PersonStructure.structure_id == structure_id))).scalars().all()
+    structures, _ = await person_links(session, [p.id for p in people])
     for person in people:
-        structures = (await session.execute(select(Structure).join(
-            PersonStructure, PersonStructure.structure_id == Structure.id)
-            .where(PersonStructure.person_id == person.id))).scalars().all()
-        person.search_text = search_text_of(person, list(structures))
+        person.search_text = search_text_of(person, structures[person.id])
 
 
 async def search_structures(request: SearchStructuresV1, ctx, deps: Deps) -> StructuresReply:
@@ -167,8 +166,6 @@ async def search_structures(request: SearchStructuresV1, ctx, deps: Deps) -> Str
         conditions.append(Structure.id.in_(select(StructureOrientationSystem.structure_id).where(
             StructureOrientationSystem.orientation_system_id == request.orientation_system_id)))
     async with deps.sessions() as session:
-        total = await session.scalar(select(func.count()).where(and_(*conditions)))
-        structures = (await session.execute(select(Structure).where(and_(*conditions))
-                                            .order_by(Structure.name_key, Structure.id)
-                                            .offset(request.offset).limit(request.limit))).scalars().all()
-        return StructuresReply(structures=await structure_views(session, caller, list(structures)), total=total)
+        total, structures = await paged(session, select(Structure).where(*conditions).order_by(
+            Structure.name_key, Structure.id), request.offset, request.limit)
+        return StructuresReply(structures=await structure_views(session, caller, structures), total=total)

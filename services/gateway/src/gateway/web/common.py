@@ -107,9 +107,10 @@ def require_csrf(request: Request, submitted: str, visitor: Visitor | None = Non
         raise LeavePage(error_page(request, error, visitor=visitor)) from None
 
 
-async def call_or_leave(request: Request, visitor: Visitor, message):
-    """An RPC for a page that cannot go on without its answer: a refusal becomes the error page."""
+async def call_or_leave(request: Request, visitor: Visitor | None, message):
+    """An RPC for a page that cannot go on without its answer: a refusal becomes the error page.
+    ``visitor`` None calls anonymously (public pages)."""
     try:
-        return await call(request, message, access_token=visitor.token)
+        return await call(request, message, access_token=visitor.token if visitor else None)
     except ServiceError as error:
         raise LeavePage(error_page(request, error, visitor=visitor)) from None

@@ -23,7 +23,7 @@ from contracts.notify import PreviewTemplatesV1, ReadDevMailboxV1
 from gateway.api.auth import CODE_SENT, LINK_SENT, SIGNUP_SENT
 from gateway.auth.session import REFRESH_COOKIE, clear_session_cookies, client_info, set_session_cookies
 from gateway.bus import call
-from gateway.web.common import error_page, redirect, render, require_csrf, signed_in
+from gateway.web.common import call_or_leave, error_page, redirect, render, require_csrf, signed_in
 from servicekit.errors import NotFound, ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -71,10 +71,7 @@ async def magic_link_landing(token: str, request: Request):
 @router.post("/auth/magic/{token}")
 async def magic_link_use(token: str, request: Request, csrf: str = Form("")):
     require_csrf(request, csrf)
-    try:
-        tokens = await call(request, ExchangeLoginLinkV1(token=token[:200], client=client_info(request)))
-    except ServiceError as error:
-        return error_page(request, error)
+    tokens = await call_or_leave(request, None, ExchangeLoginLinkV1(token=token[:200], client=client_info(request)))
     return signed_in_redirect(request, tokens)
 
 
@@ -108,10 +105,7 @@ async def sms_verify(request: Request, phone: str = Form("", max_length=40), cod
 
 @router.get("/auth/oidc")
 async def oidc_start(request: Request):
-    try:
-        started = await call(request, StartOidcLoginV1())
-    except ServiceError as error:
-        return error_page(request, error)
+    started = await call_or_leave(request, None, StartOidcLoginV1())
     return RedirectResponse(started.authorization_url, status_code=303)
 
 
@@ -166,10 +160,7 @@ async def email_change_landing(token: str, request: Request):
 @router.post("/compte/email/{token}")
 async def email_change_confirm(token: str, request: Request, csrf: str = Form("")):
     require_csrf(request, csrf)
-    try:
-        await call(request, ConfirmEmailChangeV1(token=token[:200]))
-    except ServiceError as error:
-        return error_page(request, error)
+    await call_or_leave(request, None, ConfirmEmailChangeV1(token=token[:200]))
     return render(request, "notice.html.j2", {"title": "Adresse e-mail confirmée", "message": EMAIL_CONFIRMED})
 
 
@@ -185,10 +176,7 @@ async def logout(request: Request, csrf: str = Form("")):
 
 @router.get("/dev/mailbox")
 async def dev_mailbox(request: Request, to: str | None = None):
-    try:
-        reply = await call(request, ReadDevMailboxV1(to=to or None))
-    except ServiceError as error:
-        return error_page(request, error)
+    reply = await call_or_leave(request, None, ReadDevMailboxV1(to=to or None))
     return render(request, "dev_mailbox.html.j2", {"messages": reply.messages, "to": to or ""})
 
 
@@ -196,19 +184,13 @@ async def dev_mailbox(request: Request, to: str | None = None):
 @router.get("/dev/modeles")
 async def dev_templates(request: Request):
     """Every email and SMS with sample data, to review wording and layout without triggering them."""
-    try:
-        reply = await call(request, PreviewTemplatesV1())
-    except ServiceError as error:
-        return error_page(request, error)
+    reply = await call_or_leave(request, None, PreviewTemplatesV1())
     return render(request, "dev_templates.html.j2", {"previews": reply.previews})
 
 
 @router.get("/dev/modeles/{template}.html")
 async def dev_template_html(template: str, request: Request):
-    try:
-        reply = await call(request, PreviewTemplatesV1())
-    except ServiceError as error:
-        return error_page(request, error)
+    reply = await call_or_leave(request, None, PreviewTemplatesV1())
     preview = next((p for p in reply.previews if p.template == template and p.html), None)
     if preview is None:
         return error_page(request, NotFound("Ce modèle n'existe pas."))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from contracts.identity import (
     AcceptedReply,
@@ -12,6 +12,7 @@ from contracts.identity import (
     LoginLinkIssuedV1,
     RequestEmailChangeV1,
 )
+from identity.adapters.one_time_secrets import claim, usable
 from identity.adapters.orm import Account, EmailChange
 from identity.domain.errors import EMAIL_LINK_NOT_VALID, EMAIL_TAKEN, INVALID_EMAIL, Conflict, Invalid, Unauthenticated
 from identity.domain.secrets import hash_secret, new_secret, normalise_email
@@ -46,11 +47,7 @@ async def confirm_email_change(request: ConfirmEmailChangeV1, _ctx: RpcContext, 
     async with deps.sessions() as session, session.begin():
         change = (await session.execute(select(EmailChange).where(
             EmailChange.token_hash == hash_secret(request.token)))).scalar_one_or_none()
-        if change is None or change.used_at is not None or change.expires_at <= now:
-            raise Unauthenticated(EMAIL_LINK_NOT_VALID)
-        claimed = await session.execute(update(EmailChange).where(
-            EmailChange.id == change.id, EmailChange.used_at.is_(None)).values(used_at=now))
-        if claimed.rowcount != 1:
+        if not (usable(change, now) and await claim(session, change, now)):
             raise Unauthenticated(EMAIL_LINK_NOT_VALID)
         account = refuse_inactive(await session.get(Account, change.account_id))
         if await session.scalar(select(Account.id).where(Account.email == change.new_email, Account.id != account.id)):

@@ -1,7 +1,7 @@
 """Administrators' view of accounts: the list with states and actions, login histories, and the actions."""
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import and_, select, true
 
 from contracts.identity import (
     AccountAction,
@@ -25,6 +25,7 @@ from identity.domain.habilitation import STATUS_BEFORE, AccountOperation, Actor,
 from identity.handlers.accounts import actor_of, current_account, revoke_sessions, state_of, target_of, view_of
 from identity.handlers.deps import Deps
 from identity.handlers.request_login_link import issue_link
+from servicekit.db import paged
 from servicekit.rpc import RpcContext
 
 MANAGING_ROLES = {Role.admin_cdb, Role.manager, Role.admin_structure}
@@ -56,8 +57,7 @@ async def list_accounts(request: ListAccountsV1, ctx: RpcContext, deps: Deps) ->
             visible = [a for a in rows if may(actor, AccountOperation.view, target_of(a))]
             total, page = len(visible), visible[request.offset:request.offset + request.limit]
         else:
-            total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-            page = (await session.execute(query.offset(request.offset).limit(request.limit))).scalars().all()
+            total, page = await paged(session, query, request.offset, request.limit)
     return AccountsReply(accounts=[view_of(a, actor) for a in page], total=total)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from contracts.identity import (
     AccountStatus,
@@ -19,6 +19,7 @@ from contracts.identity import (
     TokenPairReply,
 )
 from identity.adapters.oidc import OidcClient, OidcError
+from identity.adapters.one_time_secrets import claim, usable
 from identity.adapters.orm import Account, OidcLogin
 from identity.domain.errors import (
     ACCOUNT_DEACTIVATED,
@@ -76,9 +77,7 @@ async def complete_oidc_login(request: CompleteOidcLoginV1, _ctx: RpcContext, de
     async with deps.sessions() as session, session.begin():
         await enforce_rate_limits(session, deps, request.client, None)
         pending = await session.get(OidcLogin, hash_secret(request.state))
-        claimed = pending is not None and pending.expires_at > now and (await session.execute(
-            update(OidcLogin).where(OidcLogin.state_hash == pending.state_hash, OidcLogin.used_at.is_(None))
-            .values(used_at=now))).rowcount == 1
+        claimed = usable(pending, now) and await claim(session, pending, now)
         if not claimed:
             record_attempt(session, deps, request.client, "link_refused", success=False)
     if not claimed:

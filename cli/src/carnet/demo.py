@@ -1,16 +1,19 @@
-"""The demo territory of `make run`: one account per role, a structure, a beneficiary reachable by SMS.
+"""The demo territory of `make run`: one account per role, two structures, beneficiaries (one reachable by SMS).
 
 Identity gets the accounts (so that every role can log in at once), directory the territory and its
 people with the same emails: their events then link each account to its profile.
 """
 import uuid
+from datetime import date
 
 from contracts.directory import DemoPerson, DemoStructure, PersonFields, PersonRole, SeedDemoTerritoryV1, StructureFields
 from contracts.identity import DemoAccount, DeploymentChoice, Role
+from contracts.notebook import BeneficiaryFields, DemoBeneficiary, RightRsa, SeedDemoNotebooksV1
 
 # Fixed so that every seed of every machine names the same deployment and structure.
 DEMO_93 = uuid.UUID("93000000-0000-4000-8000-000000000093")
 DEMO_STRUCTURE = uuid.UUID("93000000-0000-4000-8000-00000000a001")
+DEMO_OTHER_STRUCTURE = uuid.UUID("93000000-0000-4000-8000-00000000a002")
 DEMO_DEPLOYMENT_LABEL = "Démo 93"
 DEMO_DEPLOYMENTS = [DeploymentChoice(deployment_id=DEMO_93, label=DEMO_DEPLOYMENT_LABEL, department_code="93")]
 DEMO_BENEFICIARY_PHONE = "06 12 34 56 78"
@@ -25,23 +28,45 @@ DEMO_ACCOUNTS = [
                 firstname="Giulia", lastname="Diaby"),
     DemoAccount(email="pro@demo.carnet.test", role=Role.professional, deployment_id=DEMO_93,
                 firstname="Pierre", lastname="Chevalier", structure_ids=[DEMO_STRUCTURE]),
+    DemoAccount(email="pro2@demo.carnet.test", role=Role.professional, deployment_id=DEMO_93,
+                firstname="Simon", lastname="Anka", structure_ids=[DEMO_OTHER_STRUCTURE]),
     DemoAccount(email="beneficiaire@demo.carnet.test", role=Role.beneficiary, deployment_id=DEMO_93,
                 firstname="Sophie", lastname="Tifour", phone=DEMO_BENEFICIARY_PHONE),
 ]
 
 # Profiles of the people of structures; ids fixed like the territory's.
-DEMO_PROFILE_IDS = {Role.manager: "b001", Role.admin_structure: "b002", Role.orientation_manager: "b003",
-                    Role.professional: "b004"}
+DEMO_PROFILE_IDS = {"manager@demo.carnet.test": "b001", "structure@demo.carnet.test": "b002",
+                    "orientation@demo.carnet.test": "b003", "pro@demo.carnet.test": "b004",
+                    "pro2@demo.carnet.test": "b005"}
 DEMO_TERRITORY = SeedDemoTerritoryV1(
     deployment_id=DEMO_93, label=DEMO_DEPLOYMENT_LABEL, department_code="93",
     structures=[DemoStructure(structure_id=DEMO_STRUCTURE, structure=StructureFields(
         name="Centre communal d'action sociale de Livry-Gargan", postal_code="93190", city="Livry-Gargan",
-        address1="3 place François Mitterrand", phone="01 41 70 88 00"))],
+        address1="3 place François Mitterrand", phone="01 41 70 88 00")),
+                DemoStructure(structure_id=DEMO_OTHER_STRUCTURE, structure=StructureFields(
+                    name="Groupe NS", postal_code="93200", city="Saint-Denis", phone="01 49 33 00 00"))],
     people=[
-        DemoPerson(person_id=uuid.UUID(f"93000000-0000-4000-8000-00000000{DEMO_PROFILE_IDS[a.role]}"),
+        DemoPerson(person_id=uuid.UUID(f"93000000-0000-4000-8000-00000000{DEMO_PROFILE_IDS[a.email]}"),
                    role=PersonRole(a.role.value),
                    person=PersonFields(firstname=a.firstname, lastname=a.lastname, email=a.email),
                    structure_ids=a.structure_ids)
-        for a in DEMO_ACCOUNTS if a.role in DEMO_PROFILE_IDS
+        for a in DEMO_ACCOUNTS if a.email in DEMO_PROFILE_IDS
     ],
 )
+
+# Sophie Tifour is the beneficiary account above (same email and phone: her notebook links to it).
+DEMO_NOTEBOOKS = SeedDemoNotebooksV1(deployment_id=DEMO_93, beneficiaries=[
+    DemoBeneficiary(
+        notebook_id=uuid.UUID(f"93000000-0000-4000-8000-0000000c{n:04d}"),
+        beneficiary_id=uuid.UUID(f"93000000-0000-4000-8000-0000000d{n:04d}"),
+        beneficiary=BeneficiaryFields(date_of_birth=date(1980 + n, n, 10 + n), postal_code="93190",
+                                      city="Livry-Gargan", right_rsa=RightRsa.droit_ouvert_versable, **fields))
+    for n, fields in enumerate([
+        {"firstname": "Sophie", "lastname": "Tifour", "email": "beneficiaire@demo.carnet.test",
+         "mobile_number": DEMO_BENEFICIARY_PHONE, "caf_number": "1234567", "pe_number": "1234567A",
+         "nir": "2800593190123", "subject_to_right_and_duty": True},
+        {"firstname": "Myrna", "lastname": "Henderson", "mobile_number": "06 98 76 54 32"},
+        {"firstname": "Lindsay", "lastname": "Aguilar", "email": "lindsay.aguilar@demo.carnet.test"},
+        {"firstname": "Étienne", "lastname": "Gonzalez"},
+    ], start=1)
+])

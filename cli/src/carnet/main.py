@@ -11,7 +11,14 @@ from pathlib import Path
 import nats
 import typer
 
-from carnet.demo import DEMO_ACCOUNTS, DEMO_BENEFICIARY_PHONE, DEMO_DEPLOYMENT_LABEL, DEMO_DEPLOYMENTS, DEMO_TERRITORY
+from carnet.demo import (
+    DEMO_ACCOUNTS,
+    DEMO_BENEFICIARY_PHONE,
+    DEMO_DEPLOYMENT_LABEL,
+    DEMO_DEPLOYMENTS,
+    DEMO_NOTEBOOKS,
+    DEMO_TERRITORY,
+)
 from contracts.identity import SeedDemoAccountsV1
 from servicekit.db import default_database_url
 from servicekit.deadletters import list_dead_letters, replay
@@ -47,6 +54,7 @@ async def _seed(nats_url: str) -> None:
         rpc = RpcClient(nc, timeout_s=10)
         reply = await rpc.call(SeedDemoAccountsV1(accounts=DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS))
         await rpc.call(DEMO_TERRITORY)  # after the accounts: their profiles then link to them, no invitation sent
+        await rpc.call(DEMO_NOTEBOOKS)
         typer.echo(f"  démo « {DEMO_DEPLOYMENT_LABEL} » : {reply.created} comptes créés, {reply.existing} déjà présents")
     finally:
         await nc.drain()

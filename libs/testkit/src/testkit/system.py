@@ -1,4 +1,5 @@
-"""A running system for end-to-end and browser tests: identity, notify and the gateway as real processes."""
+"""A running system for end-to-end and browser tests: identity, directory, notebook, notify and the gateway
+as real processes."""
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +18,7 @@ from servicekit.topology import SERVICES_BY_NAME
 from testkit.harness import ServiceProcess, gateway_process, service_process
 from testkit.oidc_issuer import LocalOidcIssuer
 
-E2E_SERVICES = ("identity", "directory", "notify")
+E2E_SERVICES = ("identity", "directory", "notebook", "notify")
 
 
 @dataclass

@@ -1,6 +1,337 @@
-"""Tables of the notebook service."""
+"""Tables of the notebook service: beneficiaries, notebooks and everything on their page, the referentials,
+and read models of directory's professionals, structures and orientation systems (fed by its events)."""
 from __future__ import annotations
 
-from servicekit.db import new_metadata
+import uuid
+from datetime import date, datetime
 
-metadata = new_metadata()
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from servicekit.db import new_declarative_base
+
+Base = new_declarative_base()
+metadata = Base.metadata
+ACTIVE_MEMBER = text("ended_at IS NULL")
+NOT_DELETED = text("deleted_at IS NULL")
+
+
+# --- Referentials (loaded by migration 0002 from notebook/referentials/*.csv) ---------------------------------
+
+class RefTheme(Base):
+    __tablename__ = "ref_theme"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    label: Mapped[str] = mapped_column(String(120))
+
+
+class RefSituation(Base):
+    __tablename__ = "ref_situation"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    theme: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(String(300))
+
+
+class RefTarget(Base):
+    __tablename__ = "ref_target"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    theme: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(String(300))
+
+
+class RefAction(Base):
+    __tablename__ = "ref_action"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    theme: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(String(300))
+
+
+class RomeCode(Base):
+    __tablename__ = "rome_code"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(5), index=True)
+    label: Mapped[str] = mapped_column(String(250))
+    search_text: Mapped[str] = mapped_column(String(250))  # label without accents nor case
+
+
+# --- Read models of directory ----------------------------------------------------------------------------------
+
+class Person(Base):
+    """A person of a structure (professional, orientation manager, structure admin, manager), as directory
+    last described them: names for authors and groups, structures and orientation systems for the rules."""
+
+    __tablename__ = "person"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # directory's person id = the token's profile_id
+    role: Mapped[str] = mapped_column(String(30))
+    deployment_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    firstname: Mapped[str] = mapped_column(String(120), default="")
+    lastname: Mapped[str] = mapped_column(String(120), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    structure_ids: Mapped[list] = mapped_column(JSON, default=list)
+    orientation_system_ids: Mapped[list] = mapped_column(JSON, default=list)
+    occurred_at: Mapped[datetime]  # of the state applied: an older state arriving late is ignored
+    deactivated_at: Mapped[datetime | None]
+
+
+class StructureRead(Base):
+    __tablename__ = "structure"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    deployment_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(250))
+    city: Mapped[str] = mapped_column(String(120), default="")
+    postal_code: Mapped[str] = mapped_column(String(10), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    occurred_at: Mapped[datetime]
+
+
+class OrientationSystemRead(Base):
+    __tablename__ = "orientation_system"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    deployment_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    orientation_type: Mapped[str] = mapped_column(String(10))
+
+
+# --- Beneficiary and notebook -------------------------------------------------------------------------------
+
+class Beneficiary(Base):
+    __tablename__ = "beneficiary"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    deployment_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    firstname: Mapped[str] = mapped_column(String(120))
+    lastname: Mapped[str] = mapped_column(String(120))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    place_of_birth: Mapped[str] = mapped_column(String(120), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    mobile_number: Mapped[str] = mapped_column(String(40), default="")
+    address1: Mapped[str] = mapped_column(String(250), default="")
+    address2: Mapped[str] = mapped_column(String(250), default="")
+    postal_code: Mapped[str] = mapped_column(String(10), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    # Encrypted at rest (Fernet); the *_index columns are keyed hashes for exact matching.
+    nir_encrypted: Mapped[str] = mapped_column(Text, default="")
+    nir_index: Mapped[str | None] = mapped_column(String(64))
+    caf_number_encrypted: Mapped[str] = mapped_column(Text, default="")
+    caf_number_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    pe_number_encrypted: Mapped[str] = mapped_column(Text, default="")
+    pe_number_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    external_id: Mapped[str] = mapped_column(String(100), default="")
+    right_rsa: Mapped[str | None] = mapped_column(String(60))
+    right_are: Mapped[bool] = mapped_column(Boolean, default=False)
+    right_ass: Mapped[bool] = mapped_column(Boolean, default=False)
+    right_bonus: Mapped[bool] = mapped_column(Boolean, default=False)
+    rsa_suspension_reason: Mapped[str] = mapped_column(String(60), default="")
+    rsa_closure_reason: Mapped[str] = mapped_column(String(60), default="")
+    rsa_closure_date: Mapped[date | None] = mapped_column(Date)
+    subject_to_right_and_duty: Mapped[bool] = mapped_column(Boolean, default=False)
+    search_text: Mapped[str] = mapped_column(Text, default="")  # names and phone digits, without accents
+    # Names without accents nor case, and birth date: one beneficiary per person and territory.
+    identity_key: Mapped[str] = mapped_column(String(260))
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
+    updated_by_name: Mapped[str] = mapped_column(String(250), default="")
+
+    __table_args__ = (
+        Index("uq_beneficiary_nir", "nir_index", unique=True),
+        Index("uq_beneficiary_identity", "deployment_id", "identity_key", unique=True),
+    )
+
+
+class Notebook(Base):
+    __tablename__ = "notebook"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    beneficiary_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("beneficiary.id"), unique=True)
+    deployment_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    # Socio-professional diagnostic (the situations and projects are rows of their own).
+    work_situation: Mapped[str | None] = mapped_column(String(40))
+    work_situation_date: Mapped[date | None] = mapped_column(Date)
+    work_situation_end_date: Mapped[date | None] = mapped_column(Date)
+    right_rqth: Mapped[bool] = mapped_column(Boolean, default=False)
+    education_level: Mapped[str | None] = mapped_column(String(5))
+    last_job_ended_at: Mapped[date | None] = mapped_column(Date)
+    diagnostic_version: Mapped[int] = mapped_column(default=1)
+    diagnostic_updated_at: Mapped[datetime | None]
+    diagnostic_updated_by_name: Mapped[str] = mapped_column(String(250), default="")
+    orientation_system_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
+
+
+class Member(Base):
+    """A professional or orientation manager in the group of a notebook; ended rows are its history."""
+
+    __tablename__ = "member"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    notebook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notebook.id"), index=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    member_type: Mapped[str] = mapped_column(String(30))
+    orientation_system_id: Mapped[uuid.UUID | None]
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    last_contact_at: Mapped[datetime | None]
+    last_visited_at: Mapped[datetime | None]
+    last_modified_at: Mapped[datetime | None]
+    created_by: Mapped[uuid.UUID | None]
+
+    __table_args__ = (
+        Index("uq_member_active", "notebook_id", "person_id", unique=True,
+              sqlite_where=ACTIVE_MEMBER, postgresql_where=ACTIVE_MEMBER),
+        # One active référent per notebook, whatever two professionals do at the same instant.
+        Index("uq_member_one_referent", "notebook_id", unique=True,
+              sqlite_where=text("ended_at IS NULL AND member_type = 'referent'"),
+              postgresql_where=text("ended_at IS NULL AND member_type = 'referent'")),
+    )
+
+
+class BeneficiaryStructure(Base):
+    """The structures that follow a beneficiary: ``current`` ones, and ``outdated`` ones as history."""
+
+    __tablename__ = "beneficiary_structure"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    notebook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notebook.id"), index=True)
+    structure_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class NotebookSituation(Base):
+    __tablename__ = "notebook_situation"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    notebook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notebook.id"), index=True)
+    situation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ref_situation.id"))
+    created_at: Mapped[datetime]
+    created_by_name: Mapped[str] = mapped_column(String(250), default="")
+    deleted_at: Mapped[datetime | None]
+    deleted_by_name: Mapped[str] = mapped_column(String(250), default="")
+
+
+class ProfessionalProject(Base):
+    __tablename__ = "professional_project"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    notebook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notebook.id"), index=True)
+    rome_code: Mapped[str | None] = mapped_column(String(250))
+    mobility_radius_km: Mapped[int | None]
+    hourly_rate_cents: Mapped[int | None]
+    contract_type: Mapped[str | None] = mapped_column(String(40))
+    employment_type: Mapped[str | None] = mapped_column(String(20))
+    updated_at: Mapped[datetime]
+    updated_by_name: Mapped[str] = mapped_column(String(250), default="")
+
+
+class Focus(Base):
+    """A work axis ("axe de travail") on one theme."""
+
+    __tablename__ = "focus"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    notebook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notebook.id"), index=True)
+    theme: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime]
+    created_by: Mapped[uuid.UUID | None]
+    created_by_name: Mapped[str] = mapped_column(String(250), default="")
+    deleted_at: Mapped[datetime | None]
+
+
+class Target(Base):
+    """An objective of a work axis."""
+
+    __tablename__ = "target"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    focus_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("focus.id"), index=True)
+    target: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20))
+    linked_to: Mapped[str] = mapped_column(String(10))
+    user_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime]
+    created_by: Mapped[uuid.UUID | None]
+    created_by_name: Mapped[str] = mapped_column(String(250), default="")
+    deleted_at: Mapped[datetime | None]
+
+
+class Action(Base):
+    __tablename__ = "action"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    target_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("target.id"), index=True)
+    action: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20))
+    starting_at: Mapped[date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime]
+    created_by: Mapped[uuid.UUID | None]
+    created_by_name: Mapped[str] = mapped_column(String(250), default="")
+    deleted_at: Mapped[datetime | None]
+
+
+class Appointment(Base):
+    __tablename__ = "appointment"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    notebook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notebook.id"), index=True)
+    person_id: Mapped[uuid.UUID]  # the member the appointment is with
+    at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime]
+    created_by: Mapped[uuid.UUID | None]
+
+
+class TimelineEvent(Base):
+    """One change of the notebook, in French, with its author and source. ``hidden``: its subject was deleted
+    (kept for the audit trail only); ``redacted_at``: a manager removed a sensitive text from it."""
+
+    __tablename__ = "timeline_event"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    notebook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notebook.id"))
+    occurred_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[str] = mapped_column(Text)
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)  # field → [before, after]: the rectification trail
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    author_id: Mapped[uuid.UUID | None]
+    author_name: Mapped[str] = mapped_column(String(250), default="")
+    source: Mapped[str] = mapped_column(String(20), default="person")
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    redacted_at: Mapped[datetime | None]
+    redacted_by_name: Mapped[str] = mapped_column(String(250), default="")
+    redaction_reason: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_timeline_notebook_time", "notebook_id", "occurred_at"),)
+
+
+class NotebookVisit(Base):
+    """The access log: who opened the notebook, when (one row per view)."""
+
+    __tablename__ = "notebook_visit"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    notebook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notebook.id"))
+    account_id: Mapped[uuid.UUID]
+    person_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    role: Mapped[str] = mapped_column(String(30))
+    person_name: Mapped[str] = mapped_column(String(250), default="")
+    structure_name: Mapped[str] = mapped_column(String(250), default="")
+    visited_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_visit_notebook_time", "notebook_id", "visited_at"),)

@@ -1,0 +1,728 @@
+"""The notebook ("carnet de bord"): one beneficiary's journey on one page.
+
+Commands that change a part of the notebook carry the ``version`` the caller read: if someone changed
+it meanwhile the answer is a conflict carrying the current version, never a silent overwrite.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import Field
+
+from contracts.base import IntegrationEvent, RpcReply, RpcRequest, WireModel
+from contracts.identity import AcceptedReply
+from contracts.registry import register
+
+
+class RightRsa(StrEnum):
+    droit_ouvert_versable = "rsa_droit_ouvert_versable"
+    droit_ouvert_et_suspendu = "rsa_droit_ouvert_et_suspendu"
+    droit_ouvert_versement_suspendu = "rsa_droit_ouvert_versement_suspendu"
+    demande_en_attente = "rsa_demande_en_attente"
+    refuse = "rsa_refuse"
+    clos = "rsa_clos"
+    clos_anterieur = "rsa_clos_anterieur"
+
+
+class WorkSituation(StrEnum):
+    recherche_emploi = "recherche_emploi"
+    recherche_formation = "recherche_formation"
+    recherche_alternance = "recherche_alternance"
+    recherche_stage = "recherche_stage"
+    emploi = "emploi"
+    formation = "formation"
+    stage = "stage"
+    alternance = "alternance"
+    service_civique = "service_civique"
+    iae = "iae"
+    interim = "interim"
+    construction_projet = "construction_projet"
+    projet_entrepreneurial = "projet_entrepreneurial"
+    entrepreneur = "entrepreneur"
+    etudiant = "etudiant"
+    scolarise = "scolarisé"
+    enretraite = "enretraite"
+    maladie = "maladie"
+    invalidite = "invalidite"
+    conge_parental = "conge_parental"
+    au_foyer = "au_foyer"
+    autre = "autre"
+    cdi_temps_plein = "cdi_temps_plein"
+    cdi_temps_partiel = "cdi_temps_partiel"
+    cdd_temps_plein = "cdd_temps_plein"
+    cdd_temps_partiel = "cdd_temps_partiel"
+    intermittent = "intermittent"
+    aidant_familial = "aidant_familial"
+    exploitant_agricole = "exploitant_agricole"
+
+
+class EducationLevel(StrEnum):
+    AFS = "AFS"
+    C12 = "C12"
+    C3A = "C3A"
+    CFG = "CFG"
+    CP4 = "CP4"
+    NV5 = "NV5"
+    NV4 = "NV4"
+    NV3 = "NV3"
+    NV2 = "NV2"
+    NV1 = "NV1"
+
+
+class ContractLink(StrEnum):
+    """A notebook's contract, and the contract an objective is linked to."""
+
+    cer = "cer"
+    cej = "cej"
+    ppae = "ppae"
+    pacea = "pacea"
+    no = "no"
+
+
+class JobContractType(StrEnum):
+    cdi = "cdi"
+    cdd = "cdd"
+    interim = "interim"
+    saisonnier = "saisonnier"
+    liberal = "liberal"
+    contrat_professionnalisation = "contrat_professionnalisation"
+    apprentissage = "apprentissage"
+    portage_salarial = "portage_salarial"
+
+
+class EmploymentType(StrEnum):
+    full_time = "full_time"
+    part_time = "part_time"
+
+
+class MemberType(StrEnum):
+    referent = "referent"
+    no_referent = "no_referent"
+    orientation_manager = "orientation_manager"
+
+
+class MembershipEndReason(StrEnum):
+    left = "left"                  # "Se détacher"
+    replaced = "replaced"          # another référent took over; the former one stays as a member
+    removed = "removed"            # removed by a structure admin or a manager
+    deactivated = "deactivated"    # the professional's profile was deactivated
+
+
+class TargetStatus(StrEnum):
+    in_progress = "in_progress"
+    done = "done"
+    abandoned = "abandoned"
+
+
+class ActionStatus(StrEnum):
+    planned = "planned"
+    in_progress = "in_progress"
+    standby = "standby"
+    done = "done"
+    abandoned = "abandoned"    # by the beneficiary
+    canceled = "canceled"      # by the structure
+
+
+class AppointmentStatus(StrEnum):
+    planned = "planned"
+    present = "present"
+    absent = "absent"
+    excused = "excused"
+    cancelled = "cancelled"
+
+
+class ChangeSource(StrEnum):
+    """Where a change of the notebook came from, shown in its history."""
+
+    person = "person"
+    import_ = "import"
+    france_travail = "france_travail"
+    partner = "partner"
+
+
+class SupportStatus(StrEnum):
+    """The v1 list filters: accompanied = active référent; waiting = a current structure but no référent."""
+
+    all = "all"
+    accompanied = "accompanied"
+    waiting = "waiting"
+    not_accompanied = "not_accompanied"
+
+
+class Access(StrEnum):
+    """How much of a notebook the caller sees: its public card, or the whole notebook."""
+
+    public = "public"
+    full = "full"
+
+
+# --- Wire models -----------------------------------------------------------------------------------------
+
+class BeneficiaryFields(WireModel):
+    firstname: str = Field(max_length=120)
+    lastname: str = Field(max_length=120)
+    date_of_birth: date
+    place_of_birth: str = Field(default="", max_length=120)
+    email: str = Field(default="", max_length=320)
+    mobile_number: str = Field(default="", max_length=40)
+    address1: str = Field(default="", max_length=250)
+    address2: str = Field(default="", max_length=250)
+    postal_code: str = Field(default="", max_length=10)
+    city: str = Field(default="", max_length=120)
+    # 13 or 15 characters (the key is checked then dropped); stored encrypted.
+    nir: str = Field(default="", max_length=21)
+    caf_number: str = Field(default="", max_length=20)
+    pe_number: str = Field(default="", max_length=20)
+    external_id: str = Field(default="", max_length=100)
+    right_rsa: RightRsa | None = None
+    right_are: bool = False
+    right_ass: bool = False
+    right_bonus: bool = False
+    rsa_suspension_reason: str = Field(default="", max_length=60)
+    rsa_closure_reason: str = Field(default="", max_length=60)
+    rsa_closure_date: date | None = None
+    subject_to_right_and_duty: bool = False
+
+
+class BeneficiaryView(BeneficiaryFields):
+    beneficiary_id: uuid.UUID
+    version: int
+    updated_at: datetime | None = None
+    updated_by_name: str = ""
+
+
+class PersonRef(WireModel):
+    person_id: uuid.UUID
+    firstname: str
+    lastname: str
+    email: str = ""
+    phone: str = ""
+    structure_name: str = ""
+
+
+class MemberView(WireModel):
+    member_id: uuid.UUID
+    person: PersonRef
+    member_type: MemberType
+    orientation_system_name: str = ""
+    started_at: datetime
+    ended_at: datetime | None = None
+    end_reason: MembershipEndReason | None = None
+    last_contact_at: datetime | None = None
+    last_appointment_at: datetime | None = None
+
+
+class StructureLinkView(WireModel):
+    structure_id: uuid.UUID
+    name: str
+    status: str  # current | outdated
+    started_at: datetime
+    ended_at: datetime | None = None
+
+
+class SituationView(WireModel):
+    situation_id: uuid.UUID
+    theme: str
+    description: str
+    added_at: datetime
+    added_by_name: str = ""
+
+
+class ProjectFields(WireModel):
+    rome_code: str | None = Field(default=None, max_length=200)  # the ROME label; None: "Projet en construction"
+    mobility_radius_km: int | None = Field(default=None, ge=0, le=1000)
+    hourly_rate_cents: int | None = Field(default=None, gt=0, le=100_000)
+    contract_type: JobContractType | None = None
+    employment_type: EmploymentType | None = None
+
+
+class ProjectView(ProjectFields):
+    project_id: uuid.UUID
+    updated_at: datetime
+    updated_by_name: str = ""
+
+
+class DiagnosticFields(WireModel):
+    work_situation: WorkSituation | None = None
+    work_situation_date: date | None = None
+    work_situation_end_date: date | None = None
+    right_rqth: bool = False
+    education_level: EducationLevel | None = None
+    last_job_ended_at: date | None = None
+    situation_ids: list[uuid.UUID] = Field(default_factory=list, max_length=88)
+    projects: list[ProjectFields] = Field(default_factory=list, max_length=5)
+
+
+class DiagnosticView(WireModel):
+    work_situation: WorkSituation | None = None
+    work_situation_date: date | None = None
+    work_situation_end_date: date | None = None
+    right_rqth: bool = False
+    education_level: EducationLevel | None = None
+    last_job_ended_at: date | None = None
+    situations: list[SituationView] = Field(default_factory=list)
+    projects: list[ProjectView] = Field(default_factory=list)
+    version: int = 1
+    updated_at: datetime | None = None
+    updated_by_name: str = ""
+
+
+class ActionView(WireModel):
+    action_id: uuid.UUID
+    action: str
+    status: ActionStatus
+    starting_at: date
+    created_at: datetime
+    created_by_name: str = ""
+    version: int
+
+
+class TargetView(WireModel):
+    target_id: uuid.UUID
+    target: str
+    status: TargetStatus
+    linked_to: ContractLink
+    user_consent: bool
+    created_at: datetime
+    created_by_name: str = ""
+    version: int
+    actions: list[ActionView] = Field(default_factory=list)
+
+
+class FocusView(WireModel):
+    focus_id: uuid.UUID
+    theme: str
+    theme_label: str
+    created_at: datetime
+    created_by_name: str = ""
+    targets: list[TargetView] = Field(default_factory=list)
+
+    @property
+    def actions_in_progress(self) -> int:
+        return sum(1 for t in self.targets for a in t.actions if a.status == ActionStatus.in_progress)
+
+
+class AppointmentView(WireModel):
+    appointment_id: uuid.UUID
+    person: PersonRef
+    at: datetime
+    status: AppointmentStatus
+    version: int
+
+
+class TimelineEntry(WireModel):
+    entry_id: uuid.UUID
+    occurred_at: datetime
+    kind: str             # beneficiary, member, diagnostic, focus, target, action, appointment, notebook
+    summary: str          # in French, for people
+    author_id: uuid.UUID | None = None
+    author_name: str = ""
+    source: ChangeSource = ChangeSource.person
+    redacted: bool = False
+
+
+class VisitView(WireModel):
+    person_name: str
+    role: str
+    structure_name: str = ""
+    visited_at: datetime
+
+
+class OrientationChoice(WireModel):
+    orientation_system_id: uuid.UUID
+    name: str
+
+
+class NotebookPage(RpcReply):
+    """Everything the notebook page shows; the sections the caller may not see are left empty."""
+
+    notebook_id: uuid.UUID
+    deployment_id: uuid.UUID
+    access: Access
+    beneficiary: BeneficiaryView
+    members: list[MemberView] = Field(default_factory=list)
+    structures: list[StructureLinkView] = Field(default_factory=list)
+    orientation_system_name: str = ""
+    diagnostic: DiagnosticView | None = None
+    focuses: list[FocusView] = Field(default_factory=list)
+    appointments: list[AppointmentView] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    visits: list[VisitView] = Field(default_factory=list)
+    # What the caller may do here, so that pages offer only what the service will accept.
+    allowed: list[str] = Field(default_factory=list)
+    # Orientation systems the calling professional holds, offered when joining as référent.
+    my_orientation_systems: list[OrientationChoice] = Field(default_factory=list)
+
+
+class NotebookRow(WireModel):
+    notebook_id: uuid.UUID
+    firstname: str
+    lastname: str
+    date_of_birth: date
+    mobile_number: str = ""
+    referent_name: str = ""
+    structure_name: str = ""
+    orientation_system_name: str = ""
+    subject_to_right_and_duty: bool = False
+    support: SupportStatus = SupportStatus.not_accompanied
+
+
+class NotebooksReply(RpcReply):
+    notebooks: list[NotebookRow]
+    total: int
+
+
+class NotebookCreatedReply(RpcReply):
+    notebook_id: uuid.UUID
+    beneficiary_id: uuid.UUID
+
+
+class VersionReply(RpcReply):
+    """The id and new version of what a command created or changed."""
+
+    id: uuid.UUID
+    version: int = 1
+
+
+class RomeCode(WireModel):
+    code: str
+    label: str
+
+
+class RomeCodesReply(RpcReply):
+    codes: list[RomeCode]
+
+
+class ReferentialItem(WireModel):
+    id: uuid.UUID
+    theme: str
+    description: str
+
+
+class Referentials(RpcReply):
+    themes: dict[str, str]             # name → French label, in display order
+    focus_themes: list[str]            # the themes offered for a work axis
+    situations: list[ReferentialItem]
+    targets: list[ReferentialItem]
+    actions: list[ReferentialItem]
+
+
+class DashboardTile(WireModel):
+    key: str
+    label: str
+    count: int
+
+
+class DashboardReply(RpcReply):
+    tiles: list[DashboardTile]
+
+
+# --- RPCs ------------------------------------------------------------------------------------------------
+
+@register
+class CreateBeneficiaryV1(RpcRequest):
+    """A manager creates a beneficiary and their notebook (imports arrive through data_import)."""
+
+    subject: ClassVar[str] = "rpc.notebook.create_beneficiary.v1"
+    reply_model: ClassVar = NotebookCreatedReply
+
+    deployment_id: uuid.UUID | None = None
+    beneficiary: BeneficiaryFields
+
+
+@register
+class UpdateBeneficiaryV1(RpcRequest):
+    """Changes identity, contact, rights; each role may change only its fields (spec §1.2)."""
+
+    subject: ClassVar[str] = "rpc.notebook.update_beneficiary.v1"
+    reply_model: ClassVar = VersionReply
+
+    notebook_id: uuid.UUID
+    version: int
+    beneficiary: BeneficiaryFields
+
+
+@register
+class GetNotebookPageV1(RpcRequest):
+    """The notebook page; a professional's view is recorded in the access log. A beneficiary omits the id."""
+
+    subject: ClassVar[str] = "rpc.notebook.get_page.v1"
+    reply_model: ClassVar = NotebookPage
+
+    notebook_id: uuid.UUID | None = None
+    timeline_kind: str = Field(default="", max_length=20)
+    timeline_author_id: uuid.UUID | None = None
+
+
+@register
+class SearchNotebooksV1(RpcRequest):
+    """The beneficiaries of the caller's territory (or their own, ``mine``), by name, NIR, CAF/FT ids, phone."""
+
+    subject: ClassVar[str] = "rpc.notebook.search.v1"
+    reply_model: ClassVar = NotebooksReply
+
+    q: str = Field(default="", max_length=200)
+    support: SupportStatus = SupportStatus.all
+    mine: bool = False
+    subject_to_right_and_duty: bool = False
+    structure_id: uuid.UUID | None = None
+    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=20, ge=1, le=100)
+
+
+@register
+class RecentNotebooksV1(RpcRequest):
+    """"Derniers profils consultés" (visited) or "modifiés" (modified) by the calling professional."""
+
+    subject: ClassVar[str] = "rpc.notebook.recent.v1"
+    reply_model: ClassVar = NotebooksReply
+
+    kind: str = Field(default="visited", pattern="^(visited|modified)$")
+    limit: int = Field(default=5, ge=1, le=20)
+
+
+@register
+class GetDashboardV1(RpcRequest):
+    """The tiles of the caller's home: territory (manager), structure (structure admin), portfolio (CO, pro)."""
+
+    subject: ClassVar[str] = "rpc.notebook.dashboard.v1"
+    reply_model: ClassVar = DashboardReply
+
+    structure_id: uuid.UUID | None = None
+
+
+@register
+class JoinNotebookV1(RpcRequest):
+    """"Se rattacher": as a member, or as référent holding one of the caller's orientation systems."""
+
+    subject: ClassVar[str] = "rpc.notebook.join.v1"
+    reply_model: ClassVar = VersionReply
+
+    notebook_id: uuid.UUID
+    as_referent: bool = False
+    orientation_system_id: uuid.UUID | None = None
+
+
+@register
+class InviteMemberV1(RpcRequest):
+    """"Inviter un accompagnateur": adds another professional of the territory as a member."""
+
+    subject: ClassVar[str] = "rpc.notebook.invite_member.v1"
+    reply_model: ClassVar = VersionReply
+
+    notebook_id: uuid.UUID
+    person_id: uuid.UUID
+
+
+@register
+class LeaveNotebookV1(RpcRequest):
+    """"Se détacher": ends the caller's membership (a référent hands over first)."""
+
+    subject: ClassVar[str] = "rpc.notebook.leave.v1"
+    reply_model: ClassVar = AcceptedReply
+
+    notebook_id: uuid.UUID
+
+
+@register
+class UpdateDiagnosticV1(RpcRequest):
+    subject: ClassVar[str] = "rpc.notebook.update_diagnostic.v1"
+    reply_model: ClassVar = VersionReply
+
+    notebook_id: uuid.UUID
+    version: int
+    diagnostic: DiagnosticFields
+
+
+@register
+class SearchRomeCodesV1(RpcRequest):
+    """"Rechercher un métier ou un code ROME": every word, in order or not, accents and case ignored."""
+
+    subject: ClassVar[str] = "rpc.notebook.search_rome_codes.v1"
+    reply_model: ClassVar = RomeCodesReply
+
+    q: str = Field(max_length=100)
+    limit: int = Field(default=20, ge=1, le=50)
+
+
+@register
+class GetReferentialsV1(RpcRequest):
+    subject: ClassVar[str] = "rpc.notebook.referentials.v1"
+    reply_model: ClassVar = Referentials
+
+
+@register
+class AddFocusV1(RpcRequest):
+    """"Ajouter un axe de travail"."""
+
+    subject: ClassVar[str] = "rpc.notebook.add_focus.v1"
+    reply_model: ClassVar = VersionReply
+
+    notebook_id: uuid.UUID
+    theme: str = Field(max_length=60)
+
+
+@register
+class AddTargetV1(RpcRequest):
+    """"Ajouter un objectif": a referential target of the axis's theme, or free text."""
+
+    subject: ClassVar[str] = "rpc.notebook.add_target.v1"
+    reply_model: ClassVar = VersionReply
+
+    focus_id: uuid.UUID
+    target: str = Field(max_length=300)
+    linked_to: ContractLink = ContractLink.no
+    user_consent: bool = False
+
+
+@register
+class UpdateTargetV1(RpcRequest):
+    subject: ClassVar[str] = "rpc.notebook.update_target.v1"
+    reply_model: ClassVar = VersionReply
+
+    target_id: uuid.UUID
+    version: int
+    status: TargetStatus
+    linked_to: ContractLink
+    user_consent: bool = False
+    reason: str = Field(default="", max_length=500)  # why it is closed or abandoned
+
+
+@register
+class AddActionV1(RpcRequest):
+    subject: ClassVar[str] = "rpc.notebook.add_action.v1"
+    reply_model: ClassVar = VersionReply
+
+    target_id: uuid.UUID
+    action: str = Field(max_length=300)
+    starting_at: date | None = None
+    status: ActionStatus = ActionStatus.in_progress
+
+
+@register
+class UpdateActionV1(RpcRequest):
+    subject: ClassVar[str] = "rpc.notebook.update_action.v1"
+    reply_model: ClassVar = VersionReply
+
+    action_id: uuid.UUID
+    version: int
+    status: ActionStatus
+    reason: str = Field(default="", max_length=500)
+
+
+@register
+class DeleteParcoursItemV1(RpcRequest):
+    """Deletes an axis, objective or action (typed by mistake): gone from the history everyone sees."""
+
+    subject: ClassVar[str] = "rpc.notebook.delete_parcours_item.v1"
+    reply_model: ClassVar = AcceptedReply
+
+    kind: str = Field(pattern="^(focus|target|action)$")
+    item_id: uuid.UUID
+
+
+@register
+class BookAppointmentV1(RpcRequest):
+    """An appointment with a member of the group (the caller by default)."""
+
+    subject: ClassVar[str] = "rpc.notebook.book_appointment.v1"
+    reply_model: ClassVar = VersionReply
+
+    notebook_id: uuid.UUID
+    person_id: uuid.UUID | None = None
+    at: datetime
+    status: AppointmentStatus = AppointmentStatus.planned
+
+
+@register
+class UpdateAppointmentV1(RpcRequest):
+    subject: ClassVar[str] = "rpc.notebook.update_appointment.v1"
+    reply_model: ClassVar = VersionReply
+
+    appointment_id: uuid.UUID
+    version: int
+    at: datetime
+    status: AppointmentStatus
+
+
+@register
+class RedactTimelineEntryV1(RpcRequest):
+    """A manager hides a history text that holds sensitive details; the entry stays, marked redacted."""
+
+    subject: ClassVar[str] = "rpc.notebook.redact.v1"
+    reply_model: ClassVar = AcceptedReply
+
+    entry_id: uuid.UUID
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class DemoBeneficiary(WireModel):
+    notebook_id: uuid.UUID
+    beneficiary_id: uuid.UUID
+    beneficiary: BeneficiaryFields
+
+
+@register
+class SeedDemoNotebooksV1(RpcRequest):
+    """Dev only: the beneficiaries of the demo territory, with fixed ids."""
+
+    subject: ClassVar[str] = "rpc.notebook.seed_demo.v1"
+    reply_model: ClassVar = AcceptedReply
+
+    deployment_id: uuid.UUID
+    beneficiaries: list[DemoBeneficiary]
+
+
+# --- Events ----------------------------------------------------------------------------------------------
+
+class NotebookEvent(IntegrationEvent):
+    notebook_id: uuid.UUID
+    deployment_id: uuid.UUID
+    beneficiary_id: uuid.UUID
+
+
+@register
+class NotebookCreatedV1(NotebookEvent):
+    subject: ClassVar[str] = "notebook.notebook.created.v1"
+
+
+@register
+class MemberAddedV1(NotebookEvent):
+    """A professional joined or was invited; ``invited_by`` is set when someone else added them."""
+
+    subject: ClassVar[str] = "notebook.member.added.v1"
+
+    person_id: uuid.UUID
+    member_type: MemberType
+    invited_by_name: str = ""
+    invited_by_id: uuid.UUID | None = None
+
+
+@register
+class MemberEndedV1(NotebookEvent):
+    subject: ClassVar[str] = "notebook.member.ended.v1"
+
+    person_id: uuid.UUID
+    member_type: MemberType
+    reason: MembershipEndReason
+
+
+@register
+class ReferentChangedV1(NotebookEvent):
+    subject: ClassVar[str] = "notebook.referent.changed.v1"
+
+    referent_id: uuid.UUID
+    previous_referent_id: uuid.UUID | None = None
+    orientation_system_id: uuid.UUID | None = None
+
+
+@register
+class AppointmentBookedV1(NotebookEvent):
+    subject: ClassVar[str] = "notebook.appointment.booked.v1"
+
+    appointment_id: uuid.UUID
+    person_id: uuid.UUID
+    at: datetime

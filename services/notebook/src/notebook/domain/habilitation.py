@@ -1,0 +1,94 @@
+"""Who may do what on a notebook: default deny, scopes of spec §1.2 without v1's over-broad rules.
+
+A caller stands in one or more *relations* to a notebook (a member also belongs to the territory); an
+operation is allowed when one of those relations grants it to the caller's role.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from contracts.identity import Role
+
+
+class Relation(StrEnum):
+    own = "own"              # the beneficiary's own notebook
+    member = "member"        # an active member of the group
+    structure = "structure"  # a structure admin of a structure following the beneficiary
+    territory = "territory"  # the notebook's territory
+    elsewhere = "elsewhere"  # another territory
+
+
+class Operation(StrEnum):
+    view_public = "view_public"        # identity, contact and group: the card every professional may open
+    view_full = "view_full"            # the whole notebook
+    view_access_log = "view_access_log"
+    edit_contact = "edit_contact"
+    edit_rights = "edit_rights"        # rights and CAF/MSA, France Travail numbers
+    edit_identity = "edit_identity"    # names, birth, NIR, SI id, "droits et devoirs", CAF/MSA reasons
+    edit_diagnostic = "edit_diagnostic"
+    edit_parcours = "edit_parcours"
+    manage_appointments = "manage_appointments"
+    join = "join"
+    invite = "invite"
+    leave = "leave"
+    redact = "redact"
+    create = "create"
+
+
+_MEMBER_WORK = frozenset({Operation.view_public, Operation.view_full, Operation.edit_contact, Operation.edit_rights,
+                          Operation.edit_diagnostic, Operation.edit_parcours, Operation.manage_appointments,
+                          Operation.invite, Operation.leave})
+
+GRANTS: dict[Role, dict[Relation, frozenset[Operation]]] = {
+    Role.admin_cdb: {
+        Relation.territory: frozenset({Operation.view_public, Operation.view_full, Operation.view_access_log}),
+    },
+    Role.manager: {
+        Relation.territory: frozenset({
+            Operation.view_public, Operation.view_full, Operation.view_access_log, Operation.edit_contact,
+            Operation.edit_rights, Operation.edit_identity, Operation.edit_diagnostic, Operation.redact,
+            Operation.create}),
+    },
+    Role.orientation_manager: {
+        Relation.territory: frozenset({Operation.view_public, Operation.view_full, Operation.join}),
+        Relation.member: _MEMBER_WORK,
+    },
+    Role.professional: {
+        Relation.territory: frozenset({Operation.view_public, Operation.join}),
+        Relation.member: _MEMBER_WORK,
+    },
+    Role.admin_structure: {
+        Relation.territory: frozenset({Operation.view_public}),
+        Relation.structure: frozenset({Operation.view_public, Operation.view_full, Operation.edit_contact,
+                                       Operation.manage_appointments}),
+    },
+    Role.beneficiary: {
+        Relation.own: frozenset({Operation.view_public, Operation.view_full, Operation.view_access_log,
+                                 Operation.edit_contact}),
+    },
+}
+
+
+def may(role: Role, relations: frozenset[Relation], operation: Operation) -> bool:
+    grants = GRANTS.get(role, {})
+    return any(operation in grants.get(relation, ()) for relation in relations)
+
+
+def allowed_operations(role: Role, relations: frozenset[Relation]) -> list[str]:
+    return sorted(op.value for op in Operation if may(role, relations, op))
+
+
+# Which operation each field of the beneficiary needs, so that an edit is checked field by field.
+FIELD_OPERATION: dict[str, Operation] = {
+    **dict.fromkeys(("email", "mobile_number", "address1", "address2", "postal_code", "city"), Operation.edit_contact),
+    **dict.fromkeys(("right_rsa", "right_are", "right_ass", "right_bonus", "caf_number", "pe_number"),
+                    Operation.edit_rights),
+    **dict.fromkeys(("firstname", "lastname", "date_of_birth", "place_of_birth", "nir", "external_id",
+                     "rsa_suspension_reason", "rsa_closure_reason", "rsa_closure_date",
+                     "subject_to_right_and_duty"), Operation.edit_identity),
+}
+
+
+def fields_refused(role: Role, relations: frozenset[Relation], changed: set[str]) -> list[str]:
+    """The changed fields this caller may not change (empty: the edit is allowed)."""
+    return sorted(f for f in changed if not may(role, relations, FIELD_OPERATION[f]))

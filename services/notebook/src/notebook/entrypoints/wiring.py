@@ -1,0 +1,68 @@
+"""Binds notebook's RPC subjects and event subscriptions to their use cases."""
+from __future__ import annotations
+
+from functools import partial
+
+from contracts import notebook as contract
+from contracts.directory import OrientationSystemCreatedV1, StructureCreatedV1, StructureUpdatedV1
+from contracts.profiles import PROFILE_DEACTIVATED_EVENTS, PROFILE_STATE_EVENTS
+from notebook.handlers import (
+    appointments,
+    beneficiaries,
+    diagnostic,
+    members,
+    page,
+    parcours,
+    read_models,
+    referentials,
+    search,
+    seed_demo,
+    timeline,
+)
+from notebook.handlers.deps import Deps
+from servicekit.app import Service
+from servicekit.consumers import Subscription
+
+ROUTES = {
+    contract.CreateBeneficiaryV1: beneficiaries.create_beneficiary,
+    contract.UpdateBeneficiaryV1: beneficiaries.update_beneficiary,
+    contract.GetNotebookPageV1: page.get_page,
+    contract.SearchNotebooksV1: search.search,
+    contract.RecentNotebooksV1: search.recent,
+    contract.GetDashboardV1: search.dashboard,
+    contract.JoinNotebookV1: members.join,
+    contract.InviteMemberV1: members.invite,
+    contract.LeaveNotebookV1: members.leave,
+    contract.UpdateDiagnosticV1: diagnostic.update_diagnostic,
+    contract.SearchRomeCodesV1: referentials.search_rome_codes,
+    contract.GetReferentialsV1: referentials.get_referentials,
+    contract.AddFocusV1: parcours.add_focus,
+    contract.AddTargetV1: parcours.add_target,
+    contract.UpdateTargetV1: parcours.update_target,
+    contract.AddActionV1: parcours.add_action,
+    contract.UpdateActionV1: parcours.update_action,
+    contract.DeleteParcoursItemV1: parcours.delete_item,
+    contract.BookAppointmentV1: appointments.book_appointment,
+    contract.UpdateAppointmentV1: appointments.update_appointment,
+    contract.RedactTimelineEntryV1: timeline.redact,
+    contract.SeedDemoNotebooksV1: seed_demo.seed_demo,
+}
+# Directory's people (not the beneficiaries, whose profiles notebook owns), structures and orientation systems.
+PEOPLE_STATES = tuple(e for e in PROFILE_STATE_EVENTS if e.subject.startswith("directory."))
+PEOPLE_DEACTIVATIONS = tuple(e for e in PROFILE_DEACTIVATED_EVENTS if e.subject.startswith("directory."))
+SUBSCRIPTIONS = (
+    *((f"notebook-{e.subject.split('.')[1]}-{e.subject.split('.')[2]}", e, read_models.on_person_state)
+      for e in PEOPLE_STATES),
+    *((f"notebook-{e.subject.split('.')[1]}-deactivated", e, read_models.on_person_deactivated)
+      for e in PEOPLE_DEACTIVATIONS),
+    ("notebook-structure-created", StructureCreatedV1, read_models.on_structure_state),
+    ("notebook-structure-updated", StructureUpdatedV1, read_models.on_structure_state),
+    ("notebook-orientation-system-created", OrientationSystemCreatedV1, read_models.on_orientation_system_created),
+)
+
+
+def register(service: Service, deps: Deps) -> None:
+    for request_type, handler in ROUTES.items():
+        service.handle(request_type, partial(handler, deps=deps))
+    for durable, event_type, handler in SUBSCRIPTIONS:
+        service.subscribe(Subscription(durable=durable, event_type=event_type, handler=partial(handler, deps=deps)))

@@ -1,0 +1,24 @@
+"""What every notebook use case needs, built once in bootstrap."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from notebook.config import NotebookSettings
+from notebook.domain.protection import FieldProtection
+from servicekit.auth import TokenVerifier
+from servicekit.db import utcnow
+from servicekit.outbox import Outbox
+
+
+@dataclass
+class Deps:
+    sessions: async_sessionmaker[AsyncSession]
+    outbox: Outbox
+    settings: NotebookSettings
+    verifier: TokenVerifier
+    protection: FieldProtection
+    clock: Callable[[], datetime] = utcnow

@@ -1,0 +1,132 @@
+"""Pure rules of the notebook: NIR, protection of identifiers, habilitation table, parcours and référent rules."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from contracts.identity import Role
+from contracts.notebook import ContractLink, MemberType, TargetStatus
+from notebook.domain.habilitation import GRANTS, Operation, Relation, fields_refused, may
+from notebook.domain.nir import clean_nir, key_of
+from notebook.domain.parcours import (
+    check_can_leave,
+    check_consent,
+    check_referent_system,
+    check_target_change,
+    check_version,
+)
+from notebook.domain.protection import FieldProtection
+from servicekit.errors import Conflict, Invalid
+
+R = Relation
+O = Operation
+ALL = frozenset
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("2800593190123", "2800593190123"),
+    ("2 80 05 93 190 123 45", "2800593190123"),
+    ("1 85 05 2A 123 456 " + f"{key_of('185052A123456'):02d}", "185052A123456"),
+    ("", ""),
+])
+def test_a_nir_is_kept_in_13_characters_once_its_key_is_checked(typed, stored):
+    assert clean_nir(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["2800593190123 46", "280059319012", "9800593190123", "28005931901AB"])
+def test_a_wrong_nir_is_refused_with_a_french_message(typed):
+    with pytest.raises(Invalid, match="sécurité sociale"):
+        clean_nir(typed)
+
+
+def test_identifiers_are_encrypted_and_matched_by_a_keyed_hash():
+    protection = FieldProtection(b"secret")
+    token = protection.encrypt("2800593190123")
+    assert "2800593190123" not in token and protection.decrypt(token) == "2800593190123"
+    assert protection.index("nir", "2 800593190123") == protection.index("nir", "2800593190123")
+    assert protection.index("nir", "1234567") != protection.index("caf", "1234567")
+    assert FieldProtection(b"other").index("nir", "2800593190123") != protection.index("nir", "2800593190123")
+    assert protection.index("caf", " ") is None
+
+
+# role × relation × operation: what each role may do, from the spec's matrix without v1's over-broad rules.
+TABLE = [
+    (Role.professional, ALL({R.territory}), O.view_public, True),
+    (Role.professional, ALL({R.territory}), O.view_full, False),
+    (Role.professional, ALL({R.territory}), O.join, True),
+    (Role.professional, ALL({R.territory}), O.edit_parcours, False),
+    (Role.professional, ALL({R.territory, R.member}), O.view_full, True),
+    (Role.professional, ALL({R.territory, R.member}), O.edit_parcours, True),
+    (Role.professional, ALL({R.territory, R.member}), O.edit_identity, False),
+    (Role.professional, ALL({R.territory, R.member}), O.view_access_log, False),
+    (Role.professional, ALL({R.elsewhere}), O.view_public, False),
+    (Role.orientation_manager, ALL({R.territory}), O.view_full, True),
+    (Role.orientation_manager, ALL({R.territory}), O.edit_parcours, False),
+    (Role.orientation_manager, ALL({R.territory, R.member}), O.edit_diagnostic, True),
+    (Role.manager, ALL({R.territory}), O.edit_identity, True),
+    (Role.manager, ALL({R.territory}), O.redact, True),
+    (Role.manager, ALL({R.territory}), O.edit_parcours, False),
+    (Role.manager, ALL({R.elsewhere}), O.view_public, False),
+    (Role.admin_structure, ALL({R.territory}), O.view_full, False),
+    (Role.admin_structure, ALL({R.territory, R.structure}), O.view_full, True),
+    (Role.admin_structure, ALL({R.territory, R.structure}), O.manage_appointments, True),
+    (Role.admin_structure, ALL({R.territory, R.structure}), O.edit_rights, False),
+    (Role.beneficiary, ALL({R.own}), O.view_full, True),
+    (Role.beneficiary, ALL({R.own}), O.view_access_log, True),
+    (Role.beneficiary, ALL({R.own}), O.edit_contact, True),
+    (Role.beneficiary, ALL({R.own}), O.edit_rights, False),
+    (Role.beneficiary, ALL(), O.view_public, False),
+    (Role.admin_cdb, ALL({R.territory}), O.view_full, True),
+    (Role.admin_cdb, ALL({R.territory}), O.edit_contact, False),
+]
+
+
+@pytest.mark.parametrize("role, relations, operation, allowed", TABLE)
+def test_habilitation_table(role, relations, operation, allowed):
+    assert may(role, relations, operation) is allowed
+
+
+def test_what_is_not_granted_is_denied():
+    assert not may(Role.professional, ALL({R.own, R.structure}), O.view_public)
+    assert not may(Role.admin_structure, ALL({R.member}), O.view_full)  # structure admins are never members
+    assert all(role in GRANTS for role in (Role.manager, Role.professional, Role.beneficiary))
+
+
+def test_an_edit_is_checked_field_by_field():
+    member = ALL({R.territory, R.member})
+    assert fields_refused(Role.professional, member, {"mobile_number", "right_rsa", "caf_number"}) == []
+    assert fields_refused(Role.professional, member, {"mobile_number", "lastname", "nir"}) == ["lastname", "nir"]
+    assert fields_refused(Role.admin_structure, ALL({R.territory, R.structure}), {"pe_number"}) == ["pe_number"]
+    assert fields_refused(Role.beneficiary, ALL({R.own}), {"email", "city"}) == []
+
+
+def test_an_objective_linked_to_a_contract_needs_the_beneficiarys_consent():
+    check_consent(ContractLink.no, False)
+    check_consent(ContractLink.cer, True)
+    with pytest.raises(Invalid, match="consentement"):
+        check_consent(ContractLink.cer, False)
+
+
+def test_abandoning_an_objective_needs_a_reason():
+    check_target_change(TargetStatus.done, "")
+    with pytest.raises(Invalid, match="pourquoi"):
+        check_target_change(TargetStatus.abandoned, " ")
+
+
+def test_a_stale_version_is_a_conflict_carrying_the_current_state():
+    check_version(3, 3, {})
+    with pytest.raises(Conflict) as error:
+        check_version(4, 3, {"status": "done"})
+    assert error.value.details == {"version": 4, "current": {"status": "done"}}
+
+
+def test_the_referent_cannot_leave_and_must_hold_the_orientation_system():
+    check_can_leave(MemberType.no_referent)
+    with pytest.raises(Conflict, match="référent"):
+        check_can_leave(MemberType.referent)
+    held = uuid.uuid4()
+    check_referent_system(held, {held})
+    for chosen in (None, uuid.uuid4()):
+        with pytest.raises(Invalid, match="dispositif"):
+            check_referent_system(chosen, {held})

@@ -1,0 +1,254 @@
+"""The notebook through the gateway, on real NATS and both databases: the demo territory's professional finds a
+beneficiary, joins as référent, fills the diagnostic and the parcours, books an appointment; the beneficiary reads
+all of it and who consulted it; a professional of another structure sees only the public card."""
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
+from testkit.system import bearer, sign_in
+
+pytestmark = pytest.mark.e2e
+
+SOPHIE = str(DEMO_NOTEBOOKS.beneficiaries[0].notebook_id)
+MYRNA = str(DEMO_NOTEBOOKS.beneficiaries[1].notebook_id)
+
+
+async def seed_demo(system) -> None:
+    await system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)
+    await system.call(DEMO_TERRITORY)
+    await system.call(DEMO_NOTEBOOKS)
+
+
+async def until(check, timeout_s: float = 15):
+    """Waits for what events bring (read models, accounts): returns the first truthy answer of ``check``."""
+    for _ in range(int(timeout_s / 0.1)):
+        if result := await check():
+            return result
+        await asyncio.sleep(0.1)
+    raise AssertionError("the events never arrived")
+
+
+async def page_with_systems(client, token, notebook_id):
+    async def check():
+        page = (await client.get(f"/api/v1/notebooks/{notebook_id}", headers=bearer(token))).json()
+        return page if page.get("my_orientation_systems") else None
+    return await until(check)
+
+
+async def names(client, token, **params) -> list[str]:
+    answer = await client.get("/api/v1/notebooks", headers=bearer(token), params=params)
+    assert answer.status_code == 200, answer.text
+    return [f"{r['firstname']} {r['lastname']}" for r in answer.json()["notebooks"]]
+
+
+async def test_a_professional_follows_a_beneficiary_who_then_reads_everything(system):
+    await seed_demo(system)
+    async with system.client() as client:
+        pro = await sign_in(system, client, "pro@demo.carnet.test")
+        h = bearer(pro)
+
+        # The annuaire: names without accents or case, phone, NIR with its key, CAF number.
+        assert await names(client, pro, q="tifour") == ["Sophie Tifour"]
+        assert await names(client, pro, q="ETIENNE gonz") == ["Étienne Gonzalez"]
+        assert await names(client, pro, q="06 98 76 54 32") == ["Myrna Henderson"]
+        assert await names(client, pro, q="0698765432") == ["Myrna Henderson"]
+        assert await names(client, pro, q="2 80 05 93 190 123 45") == ["Sophie Tifour"]
+        assert await names(client, pro, q="1234567") == ["Sophie Tifour"]
+        assert await names(client, pro, q="Inconnu") == []
+
+        # Not a member yet: the public card, without identifiers, and "Se rattacher".
+        page = await page_with_systems(client, pro, SOPHIE)
+        assert page["access"] == "public" and page["diagnostic"] is None and page["focuses"] == []
+        assert page["beneficiary"]["nir"] == "" and page["beneficiary"]["caf_number"] == ""
+        assert "join" in page["allowed"] and "edit_parcours" not in page["allowed"]
+        professionnel = next(s for s in page["my_orientation_systems"] if s["name"] == "Professionnel")
+
+        refused = await client.post(f"/api/v1/notebooks/{SOPHIE}/members", headers=h, json={"as_referent": True})
+        assert refused.status_code == 422 and "dispositif" in refused.json()["message"]
+        joined = await client.post(f"/api/v1/notebooks/{SOPHIE}/members", headers=h, json={
+            "as_referent": True, "orientation_system_id": professionnel["orientation_system_id"]})
+        assert joined.status_code == 200, joined.text
+
+        page = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=h)).json()
+        assert page["access"] == "full" and page["orientation_system_name"] == "Professionnel"
+        [referent] = [m for m in page["members"] if m["ended_at"] is None]
+        assert (referent["person"]["lastname"], referent["member_type"]) == ("Chevalier", "referent")
+        assert referent["person"]["structure_name"] == "Centre communal d'action sociale de Livry-Gargan"
+        assert [s["status"] for s in page["structures"]] == ["current"]
+        assert page["beneficiary"]["caf_number"] == "1234567" and page["beneficiary"]["nir"] == ""
+        leave = await client.delete(f"/api/v1/notebooks/{SOPHIE}/members/me", headers=h)
+        assert leave.status_code == 409 and "référent" in leave.json()["message"]
+
+        # The diagnostic, with a job found by ROME search "with holes".
+        rome = (await client.get("/api/v1/rome-codes", headers=h, params={"q": "dev info"})).json()["codes"]
+        assert "Développeur / Développeuse informatique (M1805)" in [c["label"] for c in rome]
+        referentials = (await client.get("/api/v1/referentials", headers=h)).json()
+        assert len(referentials["situations"]) == 88 and len(referentials["targets"]) == 58
+        assert len(referentials["actions"]) == 134 and len(referentials["themes"]) == 16
+        situations = [s["id"] for s in referentials["situations"]
+                      if s["description"] in ("Hébergé chez un tiers", "Permis B")]
+        diagnostic = {"work_situation": "recherche_emploi", "work_situation_date": "2026-06-20",
+                      "work_situation_end_date": "2027-06-20", "situation_ids": situations,
+                      "projects": [{"rome_code": "Développeur / Développeuse informatique (M1805)",
+                                    "mobility_radius_km": 100, "hourly_rate_cents": 1495, "contract_type": "cdi",
+                                    "employment_type": "full_time"}]}
+        saved = await client.put(f"/api/v1/notebooks/{SOPHIE}/diagnostic", headers=h,
+                                 json={"version": page["diagnostic"]["version"], "diagnostic": diagnostic})
+        assert saved.status_code == 200, saved.text
+        stale = await client.put(f"/api/v1/notebooks/{SOPHIE}/diagnostic", headers=h,
+                                 json={"version": page["diagnostic"]["version"], "diagnostic": diagnostic})
+        assert stale.status_code == 409 and stale.json()["details"]["version"] == saved.json()["version"]
+
+        # The parcours: a work axis, an objective, an action; a status change with the version read.
+        focus = await client.post(f"/api/v1/notebooks/{SOPHIE}/focuses", headers=h, json={"theme": "logement"})
+        assert focus.status_code == 201, focus.text
+        no_consent = await client.post(f"/api/v1/focuses/{focus.json()['id']}/targets", headers=h,
+                                       json={"target": "Accéder à un logement", "linked_to": "cer"})
+        assert no_consent.status_code == 422 and "consentement" in no_consent.json()["message"]
+        target = await client.post(f"/api/v1/focuses/{focus.json()['id']}/targets", headers=h, json={
+            "target": "Accéder à un logement", "linked_to": "cer", "user_consent": True})
+        action = await client.post(f"/api/v1/targets/{target.json()['id']}/actions", headers=h,
+                                   json={"action": "Demande de logement social", "starting_at": "2026-11-23"})
+        assert action.status_code == 201, action.text
+        done = await client.put(f"/api/v1/actions/{action.json()['id']}", headers=h,
+                                json={"version": 1, "status": "done"})
+        assert done.json()["version"] == 2
+        lost = await client.put(f"/api/v1/actions/{action.json()['id']}", headers=h,
+                                json={"version": 1, "status": "canceled"})
+        assert lost.status_code == 409 and "pendant que vous" in lost.json()["message"]
+        assert lost.json()["details"]["current"]["status"] == "done"
+
+        at = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+        booked = await client.post(f"/api/v1/notebooks/{SOPHIE}/appointments", headers=h,
+                                   json={"at": at.isoformat(), "status": "planned"})
+        assert booked.status_code == 201, booked.text
+
+        page = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=h)).json()
+        assert page["diagnostic"]["work_situation"] == "recherche_emploi"
+        assert {s["description"] for s in page["diagnostic"]["situations"]} == {"Hébergé chez un tiers", "Permis B"}
+        assert page["diagnostic"]["projects"][0]["hourly_rate_cents"] == 1495
+        [axis] = page["focuses"]
+        assert axis["theme_label"] == "Logement" and axis["targets"][0]["actions"][0]["status"] == "done"
+        assert page["appointments"][0]["person"]["lastname"] == "Chevalier"
+        summaries = [e["summary"] for e in page["timeline"]]
+        assert any("devient référent" in s for s in summaries)
+        assert any(s.startswith("Action « Demande de logement social » : réalisée") for s in summaries)
+        assert all(e["author_name"] == "Pierre Chevalier" for e in page["timeline"] if e["kind"] == "action")
+        only_actions = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=h,
+                                         params={"timeline_kind": "action"})).json()["timeline"]
+        assert {e["kind"] for e in only_actions} == {"action"} and len(only_actions) == 2
+        assert await names(client, pro, mine="true") == ["Sophie Tifour"]
+        assert await names(client, pro, support="accompanied") == ["Sophie Tifour"]
+        recent = (await client.get("/api/v1/notebooks/recent", headers=h)).json()["notebooks"]
+        assert recent[0]["lastname"] == "Tifour"
+
+        # A professional of another structure, not a member: only the public card.
+        other = await sign_in(system, client, "pro2@demo.carnet.test")
+        card = (await until(lambda: page_with_systems(client, other, SOPHIE)))
+        assert card["access"] == "public" and card["focuses"] == [] and card["timeline"] == []
+        assert card["members"][0]["person"]["lastname"] == "Chevalier"
+        denied = await client.post(f"/api/v1/notebooks/{SOPHIE}/focuses", headers=bearer(other),
+                                   json={"theme": "emploi"})
+        assert denied.status_code == 403 and denied.json()["details"]["reason"] == "not_a_member"
+        assert "rattachez-vous" in denied.json()["message"]
+
+        # The beneficiary reads their whole notebook and who consulted it; corrects their phone, not their name.
+        me = await sign_in(system, client, "beneficiaire@demo.carnet.test")
+        mine = (await client.get("/api/v1/me/notebook", headers=bearer(me))).json()
+        assert mine["access"] == "full" and mine["notebook_id"] == SOPHIE
+        assert mine["focuses"][0]["targets"][0]["target"] == "Accéder à un logement"
+        assert mine["appointments"] and mine["diagnostic"]["projects"]
+        assert {v["person_name"] for v in mine["visits"]} >= {"Pierre Chevalier", "Simon Anka"}
+        assert mine["members"][0]["person"]["email"] == "pro@demo.carnet.test"
+        fields = {**mine["beneficiary"], "mobile_number": "07 81 22 33 44"}
+        version = mine["beneficiary"]["version"]
+        fixed = await client.put(f"/api/v1/notebooks/{SOPHIE}/beneficiary", headers=bearer(me),
+                                 json={"version": version, "beneficiary": fields})
+        assert fixed.status_code == 200, fixed.text
+        renamed = await client.put(f"/api/v1/notebooks/{SOPHIE}/beneficiary", headers=bearer(me), json={
+            "version": fixed.json()["version"], "beneficiary": {**fields, "lastname": "Autre"}})
+        assert renamed.status_code == 403 and "nom" in renamed.json()["message"]
+        trail = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=h)).json()["timeline"][0]
+        assert trail["summary"] == "Informations personnelles mises à jour : téléphone"
+        assert trail["author_name"] == "Sophie Tifour"
+
+
+async def test_the_group_keeps_one_referent_and_its_history_and_deletions_leave_the_history(system):
+    await seed_demo(system)
+    async with system.client() as client:
+        pro, other = (await sign_in(system, client, "pro@demo.carnet.test"),
+                      await sign_in(system, client, "pro2@demo.carnet.test"))
+        systems = {}
+        for token in (pro, other):
+            page = await page_with_systems(client, token, MYRNA)
+            systems[token] = page["my_orientation_systems"][0]["orientation_system_id"]
+
+        async def join(token):
+            return await client.post(f"/api/v1/notebooks/{MYRNA}/members", headers=bearer(token),
+                                     json={"as_referent": True, "orientation_system_id": systems[token]})
+
+        # Both at once: one référent in the end, the other one a member (or told to reload).
+        answers = await asyncio.gather(join(pro), join(other))
+        assert sorted(a.status_code for a in answers)[0] == 200
+        page = (await client.get(f"/api/v1/notebooks/{MYRNA}", headers=bearer(pro))).json()
+        assert len([m for m in page["members"] if m["ended_at"] is None and m["member_type"] == "referent"]) == 1
+
+        # The other one takes over: the former référent stays as a member, the history shows who held it.
+        again = await client.post(f"/api/v1/notebooks/{MYRNA}/members", headers=bearer(pro),
+                                  json={"as_referent": True, "orientation_system_id": systems[pro]})
+        if again.status_code == 409:  # pro already was the référent
+            again = await join(other)
+        assert again.status_code == 200, again.text
+        page = (await client.get(f"/api/v1/notebooks/{MYRNA}", headers=bearer(pro))).json()
+        active = {m["person"]["lastname"]: m["member_type"] for m in page["members"] if m["ended_at"] is None}
+        assert sorted(active.values()) == ["no_referent", "referent"]
+        assert any(m["end_reason"] == "replaced" for m in page["members"] if m["ended_at"])
+        member_token = pro if active["Chevalier"] == "no_referent" else other
+        focus = await client.post(f"/api/v1/notebooks/{MYRNA}/focuses", headers=bearer(member_token),
+                                  json={"theme": "mobilite"})
+        target = await client.post(f"/api/v1/focuses/{focus.json()['id']}/targets", headers=bearer(member_token),
+                                   json={"target": "Santé mentale de Myrna"})
+        deleted = await client.delete(f"/api/v1/targets/{target.json()['id']}", headers=bearer(member_token))
+        assert deleted.status_code == 200
+        page = (await client.get(f"/api/v1/notebooks/{MYRNA}", headers=bearer(member_token))).json()
+        assert not any("Santé mentale" in e["summary"] for e in page["timeline"])
+        assert page["focuses"][0]["targets"] == []
+        left = await client.delete(f"/api/v1/notebooks/{MYRNA}/members/me", headers=bearer(member_token))
+        assert left.status_code == 200
+        page = (await client.get(f"/api/v1/notebooks/{MYRNA}", headers=bearer(member_token))).json()
+        assert page["access"] == "public"
+        assert any(m["end_reason"] == "left" for m in page["members"] if m["ended_at"])
+
+
+async def test_a_manager_creates_beneficiaries_and_bad_input_changes_nothing(system):
+    await seed_demo(system)
+    async with system.client() as client:
+        manager = await sign_in(system, client, "manager@demo.carnet.test")
+        h = bearer(manager)
+        person = {"firstname": "Noël", "lastname": "Keller", "date_of_birth": "1975-12-25", "nir": "1751293190123 00"}
+        bad = await client.post("/api/v1/notebooks", headers=h, json={"beneficiary": person})
+        assert bad.status_code == 422 and "sécurité sociale" in bad.json()["message"]
+        assert await names(client, manager, q="keller") == []
+        created = await client.post("/api/v1/notebooks", headers=h,
+                                    json={"beneficiary": {**person, "nir": "", "mobile_number": "0601020304"}})
+        assert created.status_code == 201, created.text
+        twice = await client.post("/api/v1/notebooks", headers=h,
+                                  json={"beneficiary": {**person, "nir": "", "lastname": "KELLER"}})
+        assert twice.status_code == 409 and "déjà un carnet" in twice.json()["message"]
+        assert await names(client, manager, q="noel") == ["Noël Keller"]
+        tiles = {t["key"]: t["count"] for t in (await client.get("/api/v1/dashboard", headers=h)).json()["tiles"]}
+        assert tiles["beneficiaries"] == 5 and tiles["not_accompanied"] == 5 and tiles["structures"] == 2
+        unknown = await client.get("/api/v1/notebooks/8b1d0a4e-58f4-4a39-9a43-2a8b3f0c0c11", headers=h)
+        assert unknown.status_code == 404 and "importé" in unknown.json()["message"]
+        page = (await client.get(f"/api/v1/notebooks/{created.json()['notebook_id']}", headers=h)).json()
+        assert page["access"] == "full" and "redact" in page["allowed"]
+        entry = page["timeline"][0]
+        redacted = await client.post(f"/api/v1/timeline/{entry['entry_id']}/redaction", headers=h,
+                                     json={"reason": "Donnée de santé saisie par erreur"})
+        assert redacted.status_code == 200
+        page = (await client.get(f"/api/v1/notebooks/{created.json()['notebook_id']}", headers=h)).json()
+        assert page["timeline"][0]["redacted"] and page["timeline"][0]["summary"] == "Texte masqué par un gestionnaire"

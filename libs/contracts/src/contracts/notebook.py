@@ -405,6 +405,7 @@ class ReferentialItem(WireModel):
 class Referentials(RpcReply):
     themes: dict[str, str]             # name → French label, in display order
     focus_themes: list[str]            # the themes offered for a work axis
+    target_themes: dict[str, list[str]]  # a work axis's theme → the themes its objectives are taken from
     situations: list[ReferentialItem]
     targets: list[ReferentialItem]
     actions: list[ReferentialItem]

@@ -32,7 +32,9 @@ async def get_referentials(_request: GetReferentialsV1, ctx, deps: Deps) -> Refe
             rows = (await session.execute(select(table).order_by(table.theme, table.description))).scalars()
             return [ReferentialItem(id=r.id, theme=r.theme, description=r.description) for r in rows]
 
-        return Referentials(themes=themes, focus_themes=list(FOCUS_THEMES), situations=await items(RefSituation),
+        return Referentials(themes=themes, focus_themes=list(FOCUS_THEMES),
+                            target_themes={t: list(target_themes_of(t)) for t in FOCUS_THEMES},
+                            situations=await items(RefSituation),
                             targets=await items(RefTarget), actions=await items(RefAction))
 
 

@@ -1,0 +1,271 @@
+"""Pages of the notebook: the beneficiaries' list and annuaire, the one-page carnet with its forms, and the
+beneficiary's own notebook. Every form posts, then comes back to its section (or shows the refusal there)."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from contracts.directory import PersonRole, SearchPeopleV1
+from contracts.identity import Role
+from contracts.notebook import (
+    ActionStatus,
+    AddActionV1,
+    AddFocusV1,
+    AddTargetV1,
+    AppointmentStatus,
+    BeneficiaryFields,
+    BookAppointmentV1,
+    ContractLink,
+    CreateBeneficiaryV1,
+    DeleteParcoursItemV1,
+    DiagnosticFields,
+    EducationLevel,
+    GetDashboardV1,
+    GetNotebookPageV1,
+    GetReferentialsV1,
+    InviteMemberV1,
+    JoinNotebookV1,
+    LeaveNotebookV1,
+    ProjectFields,
+    RecentNotebooksV1,
+    RedactTimelineEntryV1,
+    RightRsa,
+    SearchNotebooksV1,
+    SearchRomeCodesV1,
+    SupportStatus,
+    TargetStatus,
+    UpdateActionV1,
+    UpdateAppointmentV1,
+    UpdateBeneficiaryV1,
+    UpdateDiagnosticV1,
+    UpdateTargetV1,
+    WorkSituation,
+)
+from gateway.bus import call
+from gateway.web import labels
+from gateway.web.common import Visitor, call_or_leave, redirect, render, require_csrf, signed_in
+from servicekit.errors import ServiceError
+
+router = APIRouter(include_in_schema=False)
+PARIS = ZoneInfo("Europe/Paris")
+INVALID_FORM = "Le formulaire contient une valeur invalide : vérifiez les champs saisis."
+
+
+def text(form: FormData, name: str, limit: int = 300) -> str:
+    return str(form.get(name, "")).strip()[:limit]
+
+
+def optional_date(form: FormData, name: str) -> date | None:
+    value = text(form, name, 10)
+    return date.fromisoformat(value) if value else None
+
+
+def optional_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def optional_int(form: FormData, name: str, scale: int = 1) -> int | None:
+    value = text(form, name, 12).replace(",", ".")
+    return round(float(value) * scale) if value else None
+
+
+@router.get("/beneficiaires")
+async def beneficiaries(request: Request, q: str = "", support: str = "all", mine: str = "", notice: str = "",
+                        offset: int = 0):
+    visitor = await signed_in(request)
+    if visitor.me.role == Role.beneficiary:
+        return redirect("/mon-carnet", visitor)
+    return await list_page(request, visitor, q=q, support=support, mine=mine == "1", notice=notice, offset=offset)
+
+
+async def list_page(request: Request, visitor: Visitor, *, q: str = "", support: str = "all", mine: bool = False,
+                    notice: str = "", offset: int = 0, form: dict | None = None, error: str = "",
+                    status_code: int = 200):
+    support_status = SupportStatus(support) if support in SupportStatus.__members__ else SupportStatus.all
+    found = await call_or_leave(request, visitor, SearchNotebooksV1(
+        q=q[:200], support=support_status, mine=mine, offset=max(offset, 0), limit=20))
+    tiles = await call_or_leave(request, visitor, GetDashboardV1())
+    recent = {}
+    if visitor.me.role in (Role.professional, Role.orientation_manager):
+        for kind in ("visited", "modified"):
+            recent[kind] = (await call_or_leave(request, visitor, RecentNotebooksV1(kind=kind))).notebooks
+    return render(request, "beneficiaries.html.j2", {
+        "found": found, "tiles": tiles.tiles, "recent": recent, "q": q, "support": support_status, "mine": mine,
+        "offset": max(offset, 0), "notice": notice, "form": form or {}, "error": error, "labels": labels,
+    }, visitor=visitor, status_code=status_code)
+
+
+def beneficiary_fields(form: FormData) -> BeneficiaryFields:
+    return BeneficiaryFields(
+        firstname=text(form, "firstname", 120), lastname=text(form, "lastname", 120),
+        date_of_birth=optional_date(form, "date_of_birth"), place_of_birth=text(form, "place_of_birth", 120),
+        email=text(form, "email", 320), mobile_number=text(form, "mobile_number", 40),
+        address1=text(form, "address1", 250), address2=text(form, "address2", 250),
+        postal_code=text(form, "postal_code", 10), city=text(form, "city", 120), nir=text(form, "nir", 21),
+        caf_number=text(form, "caf_number", 20), pe_number=text(form, "pe_number", 20),
+        external_id=text(form, "external_id", 100),
+        right_rsa=RightRsa(form["right_rsa"]) if form.get("right_rsa") else None,
+        right_are=form.get("right_are") == "oui", right_ass=form.get("right_ass") == "oui",
+        right_bonus=form.get("right_bonus") == "oui",
+        rsa_suspension_reason=text(form, "rsa_suspension_reason", 60),
+        rsa_closure_reason=text(form, "rsa_closure_reason", 60),
+        rsa_closure_date=optional_date(form, "rsa_closure_date"),
+        subject_to_right_and_duty=form.get("subject_to_right_and_duty") == "oui")
+
+
+@router.post("/beneficiaires")
+async def beneficiary_create(request: Request):
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    try:
+        created = await call(request, CreateBeneficiaryV1(beneficiary=beneficiary_fields(form)),
+                             access_token=visitor.token)
+    except (ValidationError, ValueError):
+        return await list_page(request, visitor, form=dict(form), error=INVALID_FORM, status_code=422)
+    except ServiceError as error:
+        return await list_page(request, visitor, form=dict(form), error=error.message,
+                               status_code=error.http_status)
+    return redirect(f"/carnets/{created.notebook_id}?notice=created", visitor)
+
+
+NOTICES = {
+    "created": "Le carnet est créé.", "joined": "Vous êtes rattaché(e) à ce carnet.",
+    "left": "Vous êtes détaché(e) de ce carnet.", "invited": "Le professionnel est ajouté au groupe de suivi.",
+    "info": "Informations mises à jour.", "diagnostic": "Diagnostic socioprofessionnel enregistré.",
+    "focus": "Nouvel axe de travail créé !", "target": "Objectif ajouté.", "action": "Action ajoutée.",
+    "status": "Statut mis à jour.", "appointment": "Rendez-vous enregistré.", "deleted": "Élément supprimé.",
+    "redacted": "Le texte est masqué ; l'historique garde la trace du masquage.",
+}
+
+
+async def notebook_page(request: Request, visitor: Visitor, notebook_id: uuid.UUID | None, *, error: str = "",
+                        error_section: str = "", form: dict | None = None, status_code: int = 200):
+    params = request.query_params
+    page = await call_or_leave(request, visitor, GetNotebookPageV1(
+        notebook_id=notebook_id, timeline_kind=params.get("historique", "")[:20],
+        timeline_author_id=optional_uuid(params.get("auteur", ""))))
+    referentials = await call_or_leave(request, visitor, GetReferentialsV1()) if page.access == "full" else None
+    rome_codes, invitees = [], []
+    if (metier := params.get("metier", "").strip()) and "edit_diagnostic" in page.allowed:
+        rome_codes = (await call_or_leave(request, visitor, SearchRomeCodesV1(q=metier[:100]))).codes
+    if (who := params.get("inviter", "").strip()) and "invite" in page.allowed:
+        member_ids = {m.person.person_id for m in page.members if m.ended_at is None}
+        people = await call_or_leave(request, visitor, SearchPeopleV1(q=who[:200], role=PersonRole.professional,
+                                                                      limit=5))
+        invitees = [p for p in people.people if p.person_id not in member_ids]
+    return render(request, "notebook.html.j2", {
+        "page": page, "b": page.beneficiary, "referentials": referentials, "labels": labels,
+        "rome_codes": rome_codes, "metier": params.get("metier", ""), "invitees": invitees,
+        "inviter": params.get("inviter", ""), "notice": NOTICES.get(params.get("notice", ""), ""),
+        "error": error, "error_section": error_section, "form": form or {},
+        "my_membership": next((m for m in page.members if m.ended_at is None
+                               and m.person.person_id == visitor.me.profile_id), None),
+        "timeline_kind": params.get("historique", ""), "today": date.today().isoformat(),
+        "base": "/mon-carnet" if visitor.me.role == Role.beneficiary else f"/carnets/{page.notebook_id}",
+    }, visitor=visitor, status_code=status_code)
+
+
+@router.get("/carnets/{notebook_id}")
+async def notebook(notebook_id: uuid.UUID, request: Request):
+    return await notebook_page(request, await signed_in(request), notebook_id)
+
+
+@router.get("/mon-carnet")
+async def my_notebook(request: Request):
+    return await notebook_page(request, await signed_in(request), None)
+
+
+def diagnostic_fields(form: FormData) -> DiagnosticFields:
+    projects = []
+    for index in range(6):
+        prefix = f"project_{index}_"
+        if not form.get(prefix + "present") or form.get(prefix + "remove") == "oui":
+            continue
+        projects.append(ProjectFields(
+            rome_code=text(form, prefix + "rome_code", 200) or None,
+            mobility_radius_km=optional_int(form, prefix + "mobility_radius_km"),
+            hourly_rate_cents=optional_int(form, prefix + "hourly_rate", 100),
+            contract_type=text(form, prefix + "contract_type", 40) or None,
+            employment_type=text(form, prefix + "employment_type", 20) or None))
+    return DiagnosticFields(
+        work_situation=WorkSituation(form["work_situation"]) if form.get("work_situation") else None,
+        work_situation_date=optional_date(form, "work_situation_date"),
+        work_situation_end_date=optional_date(form, "work_situation_end_date"),
+        right_rqth=form.get("right_rqth") == "oui",
+        education_level=EducationLevel(form["education_level"]) if form.get("education_level") else None,
+        last_job_ended_at=optional_date(form, "last_job_ended_at"),
+        situation_ids=[uuid.UUID(str(v)) for v in form.getlist("situation_ids")], projects=projects)
+
+
+def appointment_at(form: FormData) -> datetime:
+    day = date.fromisoformat(text(form, "day", 10))
+    hour, minute = int(text(form, "hour", 2) or 0), int(text(form, "minute", 2) or 0)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=PARIS)
+
+
+# Each form of the page: the message it sends, built from the form, and the section and notice to come back to.
+ACTIONS = {
+    "rattachement": ("groupe", "joined", lambda nid, f: JoinNotebookV1(
+        notebook_id=nid, as_referent=f.get("as_referent") == "oui",
+        orientation_system_id=optional_uuid(text(f, "orientation_system_id")))),
+    "detachement": ("groupe", "left", lambda nid, f: LeaveNotebookV1(notebook_id=nid)),
+    "invitation": ("groupe", "invited", lambda nid, f: InviteMemberV1(
+        notebook_id=nid, person_id=uuid.UUID(text(f, "person_id")))),
+    "informations": ("informations", "info", lambda nid, f: UpdateBeneficiaryV1(
+        notebook_id=nid, version=int(text(f, "version")), beneficiary=beneficiary_fields(f))),
+    "diagnostic": ("diagnostic", "diagnostic", lambda nid, f: UpdateDiagnosticV1(
+        notebook_id=nid, version=int(text(f, "version")), diagnostic=diagnostic_fields(f))),
+    "axes": ("plan", "focus", lambda nid, f: AddFocusV1(notebook_id=nid, theme=text(f, "theme", 60))),
+    "objectifs": ("plan", "target", lambda nid, f: AddTargetV1(
+        focus_id=uuid.UUID(text(f, "focus_id")), target=text(f, "free_target") or text(f, "target"),
+        linked_to=ContractLink(text(f, "linked_to") or "no"), user_consent=f.get("user_consent") == "oui")),
+    "statut-objectif": ("plan", "status", lambda nid, f: UpdateTargetV1(
+        target_id=uuid.UUID(text(f, "target_id")), version=int(text(f, "version")),
+        status=TargetStatus(text(f, "status")), linked_to=ContractLink(text(f, "linked_to") or "no"),
+        user_consent=f.get("user_consent") == "oui", reason=text(f, "reason", 500))),
+    "actions": ("plan", "action", lambda nid, f: AddActionV1(
+        target_id=uuid.UUID(text(f, "target_id")), action=text(f, "free_action") or text(f, "action"),
+        starting_at=optional_date(f, "starting_at"))),
+    "statut-action": ("plan", "status", lambda nid, f: UpdateActionV1(
+        action_id=uuid.UUID(text(f, "action_id")), version=int(text(f, "version")),
+        status=ActionStatus(text(f, "status")), reason=text(f, "reason", 500))),
+    "suppression": ("plan", "deleted", lambda nid, f: DeleteParcoursItemV1(
+        kind=text(f, "kind", 10), item_id=uuid.UUID(text(f, "item_id")))),
+    "rendez-vous": ("rendez-vous", "appointment", lambda nid, f: BookAppointmentV1(
+        notebook_id=nid, at=appointment_at(f), status=AppointmentStatus(text(f, "status") or "planned"))),
+    "statut-rendez-vous": ("rendez-vous", "appointment", lambda nid, f: UpdateAppointmentV1(
+        appointment_id=uuid.UUID(text(f, "appointment_id")), version=int(text(f, "version")),
+        at=datetime.fromisoformat(text(f, "at", 40)), status=AppointmentStatus(text(f, "status")))),
+    "masquer": ("historique", "redacted", lambda nid, f: RedactTimelineEntryV1(
+        entry_id=uuid.UUID(text(f, "entry_id")), reason=text(f, "reason", 500))),
+}
+
+
+@router.post("/carnets/{notebook_id}/{action}")
+async def notebook_action(notebook_id: uuid.UUID, action: str, request: Request):
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    if action not in ACTIONS:
+        return redirect(f"/carnets/{notebook_id}", visitor)
+    section, notice, build = ACTIONS[action]
+    own = visitor.me.role == Role.beneficiary
+    try:
+        await call(request, build(notebook_id, form), access_token=visitor.token)
+    except (ValidationError, ValueError, KeyError):
+        return await notebook_page(request, visitor, None if own else notebook_id, error=INVALID_FORM,
+                                   error_section=section, form=dict(form), status_code=422)
+    except ServiceError as error:
+        return await notebook_page(request, visitor, None if own else notebook_id, error=error.message,
+                                   error_section=section, form=dict(form), status_code=error.http_status)
+    base = "/mon-carnet" if own else f"/carnets/{notebook_id}"
+    return redirect(f"{base}?notice={notice}#{section}", visitor)

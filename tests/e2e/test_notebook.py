@@ -39,6 +39,11 @@ async def page_with_systems(client, token, notebook_id):
     return await until(check)
 
 
+async def messages_about(system, client, to: str, subject: str) -> list[dict]:
+    answer = await client.get("/api/v1/dev/mailbox", params={"to": to})
+    return [m for m in answer.json() if m["subject"].startswith(subject)]
+
+
 async def names(client, token, **params) -> list[str]:
     answer = await client.get("/api/v1/notebooks", headers=bearer(token), params=params)
     assert answer.status_code == 200, answer.text
@@ -126,6 +131,8 @@ async def test_a_professional_follows_a_beneficiary_who_then_reads_everything(sy
         booked = await client.post(f"/api/v1/notebooks/{SOPHIE}/appointments", headers=h,
                                    json={"at": at.isoformat(), "status": "planned"})
         assert booked.status_code == 201, booked.text
+        [sms] = await system.mailbox(client, "+33612345678")
+        assert sms["channel"] == "sms" and "rendez-vous le" in sms["text"] and "Pierre Chevalier" in sms["text"]
 
         page = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=h)).json()
         assert page["diagnostic"]["work_situation"] == "recherche_emploi"
@@ -222,6 +229,21 @@ async def test_the_group_keeps_one_referent_and_its_history_and_deletions_leave_
         page = (await client.get(f"/api/v1/notebooks/{MYRNA}", headers=bearer(member_token))).json()
         assert page["access"] == "public"
         assert any(m["end_reason"] == "left" for m in page["members"] if m["ended_at"])
+
+        # The former référent was told, by email; invited back by the référent, they are told again.
+        referent_token = other if member_token == pro else pro
+        former_email = "pro@demo.carnet.test" if member_token == pro else "pro2@demo.carnet.test"
+        former_id = next(m["person"]["person_id"] for m in page["members"] if m["person"]["email"] == former_email)
+        replaced = await until(lambda: messages_about(system, client, former_email, "Changement de référent"))
+        assert replaced[0]["links"][0].endswith(f"/carnets/{MYRNA}")
+        invited = await client.post(f"/api/v1/notebooks/{MYRNA}/invitations", headers=bearer(referent_token),
+                                    json={"person_id": former_id})
+        assert invited.status_code == 200, invited.text
+        again = await client.post(f"/api/v1/notebooks/{MYRNA}/invitations", headers=bearer(referent_token),
+                                  json={"person_id": former_id})
+        assert again.status_code == 409 and "déjà" in again.json()["message"]
+        invitation = await until(lambda: messages_about(system, client, former_email, "Invitation à rejoindre"))
+        assert "vous a ajouté(e) au groupe de suivi" in invitation[0]["text"]
 
 
 async def test_a_manager_creates_beneficiaries_and_bad_input_changes_nothing(system):

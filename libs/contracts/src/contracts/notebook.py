@@ -700,6 +700,9 @@ class MemberAddedV1(NotebookEvent):
     member_type: MemberType
     invited_by_name: str = ""
     invited_by_id: uuid.UUID | None = None
+    # Who to tell (notify keeps no directory of its own).
+    person_email: str = ""
+    person_firstname: str = ""
 
 
 @register
@@ -716,7 +719,10 @@ class ReferentChangedV1(NotebookEvent):
     subject: ClassVar[str] = "notebook.referent.changed.v1"
 
     referent_id: uuid.UUID
+    referent_name: str = ""
     previous_referent_id: uuid.UUID | None = None
+    previous_referent_email: str = ""
+    previous_referent_firstname: str = ""
     orientation_system_id: uuid.UUID | None = None
 
 
@@ -727,3 +733,8 @@ class AppointmentBookedV1(NotebookEvent):
     appointment_id: uuid.UUID
     person_id: uuid.UUID
     at: datetime
+    with_name: str = ""
+    structure_name: str = ""
+    # The beneficiary, told by SMS when they have a mobile number, by email otherwise.
+    beneficiary_phone: str = ""
+    beneficiary_email: str = ""

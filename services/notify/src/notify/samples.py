@@ -19,6 +19,14 @@ SAMPLES: dict[str, tuple[Channel, dict]] = {
                                          "structure": "Association Tremplin"}),
     "account_deactivated": (Channel.email, {"firstname": "Paul"}),
     "sms_code": (Channel.sms, {"code": "482913", "minutes": 10}),
+    "notebook_invitation": (Channel.email, {"link": f"{BASE}/carnets/exemple", "firstname": "Paul",
+                                            "invited_by": "Pierre Chevalier"}),
+    "referent_replaced": (Channel.email, {"link": f"{BASE}/carnets/exemple", "firstname": "Simon",
+                                          "referent": "Pierre Chevalier"}),
+    "appointment_booked": (Channel.sms, {"when": "01/12/2026 à 15:45", "with_name": "Pierre Chevalier",
+                                         "structure": "CCAS de Livry-Gargan"}),
+    "appointment_booked_email": (Channel.email, {"link": f"{BASE}/mon-carnet", "when": "01/12/2026 à 15:45",
+                                                 "with_name": "Pierre Chevalier", "structure": "CCAS de Livry-Gargan"}),
 }
 
 

@@ -2,6 +2,7 @@
 cancelled. A member books their own; a structure admin books for the members of their structures."""
 from __future__ import annotations
 
+import uuid
 from zoneinfo import ZoneInfo
 
 from contracts.identity import Role
@@ -12,7 +13,7 @@ from contracts.notebook import (
     UpdateAppointmentV1,
     VersionReply,
 )
-from notebook.adapters.orm import Appointment, Member, Person
+from notebook.adapters.orm import Appointment, Beneficiary, Member, Person, StructureRead
 from notebook.domain.habilitation import Operation
 from notebook.domain.parcours import check_version
 from notebook.handlers.caller import active_member, caller_of, open_notebook
@@ -62,12 +63,17 @@ async def book_appointment(request: BookAppointmentV1, ctx, deps: Deps) -> Versi
         if request.status == AppointmentStatus.present:
             member.last_contact_at = max(member.last_contact_at or request.at, request.at)
         person = await session.get(Person, person_id)
+        beneficiary = await session.get(Beneficiary, notebook.beneficiary_id)
+        structure = await session.get(StructureRead, uuid.UUID(str(person.structure_ids[0]))) \
+            if person.structure_ids else None
         await record(session, deps, notebook, caller, "appointment",
                      f"Rendez-vous du {when(request.at)} avec {person.firstname} {person.lastname} : "
                      f"{STATUS_LABELS[request.status]}", subject_id=appointment.id)
         await deps.outbox.add(session, AppointmentBookedV1(
             notebook_id=notebook.id, deployment_id=notebook.deployment_id, beneficiary_id=notebook.beneficiary_id,
-            appointment_id=appointment.id, person_id=person_id, at=request.at))
+            appointment_id=appointment.id, person_id=person_id, at=request.at,
+            with_name=f"{person.firstname} {person.lastname}", structure_name=structure.name if structure else "",
+            beneficiary_phone=beneficiary.mobile_number, beneficiary_email=beneficiary.email))
     return VersionReply(id=appointment.id)
 
 

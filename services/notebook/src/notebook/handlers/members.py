@@ -81,6 +81,7 @@ async def become_referent(session: AsyncSession, deps: Deps, notebook: Notebook,
         Member.notebook_id == notebook.id, Member.member_type == MemberType.referent.value,
         Member.ended_at.is_(None)))).scalar_one_or_none()
     previous_id = previous.person_id if previous else None
+    former = await session.get(Person, previous_id) if previous_id and previous_id != person.id else None
     if previous is not None:
         end(previous, MembershipEndReason.replaced, deps)
         await session.flush()
@@ -101,7 +102,10 @@ async def become_referent(session: AsyncSession, deps: Deps, notebook: Notebook,
                  + (f" ({system.name})" if system else ""), subject_id=person.id)
     await deps.outbox.add(session, ReferentChangedV1(
         notebook_id=notebook.id, deployment_id=notebook.deployment_id, beneficiary_id=notebook.beneficiary_id,
-        referent_id=person.id, previous_referent_id=previous_id, orientation_system_id=orientation_system_id))
+        referent_id=person.id, referent_name=person_name(person), previous_referent_id=previous_id,
+        previous_referent_email=former.email if former else "",
+        previous_referent_firstname=former.firstname if former else "",
+        orientation_system_id=orientation_system_id))
 
 
 async def join(request: JoinNotebookV1, ctx, deps: Deps) -> VersionReply:
@@ -158,7 +162,7 @@ async def invite(request: InviteMemberV1, ctx, deps: Deps) -> VersionReply:
             await deps.outbox.add(session, MemberAddedV1(
                 notebook_id=notebook.id, deployment_id=notebook.deployment_id, beneficiary_id=notebook.beneficiary_id,
                 person_id=person.id, member_type=member_type, invited_by_name=inviter,
-                invited_by_id=caller.profile_id))
+                invited_by_id=caller.profile_id, person_email=person.email, person_firstname=person.firstname))
     except IntegrityError as error:
         raise Conflict(ALREADY_INVITED) from error
     return VersionReply(id=notebook.id)

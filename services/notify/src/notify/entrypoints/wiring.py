@@ -4,8 +4,9 @@ from __future__ import annotations
 from functools import partial
 
 from contracts.identity import AccountDeactivatedV1, LoginLinkIssuedV1, SignupRequestedV1, SmsCodeIssuedV1
+from contracts.notebook import AppointmentBookedV1, MemberAddedV1, ReferentChangedV1
 from contracts.notify import PreviewTemplatesV1, ReadDevMailboxV1
-from notify.handlers import account_messages, login_link_issued, sms_code_issued
+from notify.handlers import account_messages, login_link_issued, notebook_messages, sms_code_issued
 from notify.handlers.deliver import run_sender
 from notify.handlers.deps import Deps
 from notify.handlers.read_dev_mailbox import preview_templates, read_dev_mailbox
@@ -17,6 +18,9 @@ SUBSCRIPTIONS = (
     (sms_code_issued.CONSUMER, SmsCodeIssuedV1, sms_code_issued.on_sms_code_issued),
     (account_messages.SIGNUP_CONSUMER, SignupRequestedV1, account_messages.on_signup_requested),
     (account_messages.DEACTIVATED_CONSUMER, AccountDeactivatedV1, account_messages.on_account_deactivated),
+    (notebook_messages.INVITATION_CONSUMER, MemberAddedV1, notebook_messages.on_member_added),
+    (notebook_messages.REFERENT_CONSUMER, ReferentChangedV1, notebook_messages.on_referent_changed),
+    (notebook_messages.APPOINTMENT_CONSUMER, AppointmentBookedV1, notebook_messages.on_appointment_booked),
 )
 
 

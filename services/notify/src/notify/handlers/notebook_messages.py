@@ -1,0 +1,51 @@
+"""Notebook events → messages: an invitation into a group, a référent replaced, an appointment booked."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from contracts.notebook import AppointmentBookedV1, MemberAddedV1, ReferentChangedV1
+from contracts.notify import Channel
+from notify.handlers.deps import Deps
+from notify.handlers.queue_message import Outgoing, page_url, queue_once
+from notify.rendering import render_email, render_sms
+from servicekit.consumers import EventMeta
+
+INVITATION_CONSUMER = "notify-notebook-invitations"
+REFERENT_CONSUMER = "notify-referent-changes"
+APPOINTMENT_CONSUMER = "notify-appointments-booked"
+PARIS = ZoneInfo("Europe/Paris")
+
+
+async def on_member_added(event: MemberAddedV1, _meta: EventMeta, deps: Deps) -> None:
+    """Only someone added by another member is told: who joins by themselves knows it."""
+    messages = []
+    if event.invited_by_id and event.invited_by_id != event.person_id and event.person_email:
+        link = page_url(deps, f"/carnets/{event.notebook_id}")
+        email = render_email("notebook_invitation", links=[link], link=link, firstname=event.person_firstname,
+                             invited_by=event.invited_by_name or "Un professionnel")
+        messages.append(Outgoing("notebook_invitation", Channel.email, event.person_email, email))
+    await queue_once(deps, INVITATION_CONSUMER, event, messages)
+
+
+async def on_referent_changed(event: ReferentChangedV1, _meta: EventMeta, deps: Deps) -> None:
+    messages = []
+    if event.previous_referent_email and event.previous_referent_id != event.referent_id:
+        link = page_url(deps, f"/carnets/{event.notebook_id}")
+        email = render_email("referent_replaced", links=[link], link=link,
+                             firstname=event.previous_referent_firstname, referent=event.referent_name)
+        messages.append(Outgoing("referent_replaced", Channel.email, event.previous_referent_email, email))
+    await queue_once(deps, REFERENT_CONSUMER, event, messages)
+
+
+async def on_appointment_booked(event: AppointmentBookedV1, _meta: EventMeta, deps: Deps) -> None:
+    context = {"when": event.at.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M"), "with_name": event.with_name,
+               "structure": event.structure_name}
+    messages = []
+    if event.beneficiary_phone:
+        messages.append(Outgoing("appointment_booked", Channel.sms, event.beneficiary_phone,
+                                 render_sms("appointment_booked", **context)))
+    elif event.beneficiary_email:
+        link = page_url(deps, "/mon-carnet")
+        messages.append(Outgoing("appointment_booked_email", Channel.email, event.beneficiary_email,
+                                 render_email("appointment_booked_email", links=[link], link=link, **context)))
+    await queue_once(deps, APPOINTMENT_CONSUMER, event, messages)

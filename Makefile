@@ -19,6 +19,7 @@ test: install chromium
 # Budgets of DESIGN §6, each with its baseline in the same run; results in bench/results/.
 bench: install
 	$(PY) bench/annuaire.py
+	$(PY) bench/carnets.py
 
 # Browser tests drive Debian's Chromium through Playwright; installed here when the machine lacks it.
 chromium:

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.e2e
 
 SOPHIE = str(DEMO_NOTEBOOKS.beneficiaries[0].notebook_id)
 MYRNA = str(DEMO_NOTEBOOKS.beneficiaries[1].notebook_id)
+PRO2 = "93000000-0000-4000-8000-00000000b005"  # Simon Anka, Groupe NS (carnet.demo)
 
 
 async def seed_demo(system) -> None:
@@ -244,6 +245,19 @@ async def test_the_group_keeps_one_referent_and_its_history_and_deletions_leave_
         assert again.status_code == 409 and "déjà" in again.json()["message"]
         invitation = await until(lambda: messages_about(system, client, former_email, "Invitation à rejoindre"))
         assert "vous a ajouté(e) au groupe de suivi" in invitation[0]["text"]
+
+        # A professional deactivated by the manager leaves every group: the notebook waits for a référent again.
+        manager = await sign_in(system, client, "manager@demo.carnet.test")
+        deactivated = await client.post(f"/api/v1/people/{PRO2}/deactivate", headers=bearer(manager))
+        assert deactivated.status_code == 200, deactivated.text
+
+        async def pro2_gone():
+            page = (await client.get(f"/api/v1/notebooks/{MYRNA}", headers=bearer(manager))).json()
+            mine = [m for m in page["members"] if m["person"]["person_id"] == PRO2]
+            return page if mine and all(m["ended_at"] for m in mine) else None
+        page = await until(pro2_gone)
+        assert any(m["end_reason"] == "deactivated" for m in page["members"] if m["person"]["person_id"] == PRO2)
+        assert [m["person"]["lastname"] for m in page["members"] if m["ended_at"] is None] == ["Chevalier"]
 
 
 async def test_a_manager_creates_beneficiaries_and_bad_input_changes_nothing(system):

@@ -7,16 +7,12 @@ DATABASE_ADMIN_URL is set. Results: bench/results/annuaire-<backend>.json.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import platform
 import random
-import statistics
-import tempfile
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+
+from benchkit import on_each_backend, run, timed_ms
 
 from contracts.directory import GetStructureV1, SearchPeopleV1
 from contracts.identity import Role
@@ -31,8 +27,6 @@ from servicekit.contact import search_key
 from servicekit.db import create_engine, sessionmaker
 from servicekit.outbox import Outbox
 from servicekit.rpc import RpcContext
-from servicekit.topology import SERVICES_BY_NAME
-from testkit.infra import DatabaseFactory
 
 PROFESSIONALS, STRUCTURES, RUNS = 5_000, 250, 200
 FIRSTNAMES = ["Élodie", "Pierre", "Sophie", "Jérôme", "Anaïs", "Karim", "Hélène", "Noël", "Zoé", "Mathis", "Inès"]
@@ -72,12 +66,6 @@ async def seed(url: str) -> tuple[uuid.UUID, uuid.UUID]:
     return deployment_id, structures[0].id
 
 
-def timed_ms(samples: list[float]) -> dict:
-    samples = sorted(samples)
-    return {"p50_ms": round(statistics.median(samples), 2), "p95_ms": round(samples[int(len(samples) * 0.95)], 2),
-            "max_ms": round(samples[-1], 2), "runs": len(samples)}
-
-
 async def measure(backend: str, url: str) -> dict:
     deployment_id, structure_id = await seed(url)
     key = load_private_key(new_private_key_pem(b"bench"), b"bench")
@@ -92,20 +80,11 @@ async def measure(backend: str, url: str) -> dict:
                 verifier=TokenVerifier(jwks))
     ctx = RpcContext(headers={"Authorization": f"Bearer {token}"})
 
-    async def run(make_call) -> list[float]:
-        await make_call()  # warm-up: keys, connections, statement caches
-        samples = []
-        for _ in range(RUNS):
-            started = time.perf_counter()
-            await make_call()
-            samples.append((time.perf_counter() - started) * 1000)
-        return samples
-
-    baseline = await run(lambda: get_structure(GetStructureV1(structure_id=structure_id), ctx, deps))
+    baseline = await run(lambda: get_structure(GetStructureV1(structure_id=structure_id), ctx, deps), RUNS)
     results = {}
     for q in QUERIES:
         reply = await search_people(SearchPeopleV1(q=q), ctx, deps)
-        samples = await run(lambda q=q: search_people(SearchPeopleV1(q=q), ctx, deps))
+        samples = await run(lambda q=q: search_people(SearchPeopleV1(q=q), ctx, deps), RUNS)
         results[q or "(tous)"] = {**timed_ms(samples), "total": reply.total}
     await engine.dispose()
     return {"backend": backend, "professionals": PROFESSIONALS, "structures": STRUCTURES, "budget_ms": 50,
@@ -114,20 +93,9 @@ async def measure(backend: str, url: str) -> dict:
 
 
 async def main() -> None:
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    backends = ["sqlite"] + (["postgresql"] if os.environ.get("DATABASE_ADMIN_URL") else [])
-    for backend in backends:
-        with tempfile.TemporaryDirectory() as folder:
-            factory = DatabaseFactory(backend, Path(folder), os.environ.get("DATABASE_ADMIN_URL"))
-            try:
-                url = await factory.create("directory", SERVICES_BY_NAME["directory"].migrations_dir)
-                result = await measure(backend, url)
-            finally:
-                await factory.drop_all()
-        (out / f"annuaire-{backend}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    for result in await on_each_backend("annuaire", "directory", measure):
         worst = max(r["p95_ms"] for r in result["search_people"].values())
-        print(f"annuaire {backend}: baseline p50 {result['baseline_get_structure']['p50_ms']} ms, "
+        print(f"annuaire {result['backend']}: baseline p50 {result['baseline_get_structure']['p50_ms']} ms, "
               f"search p95 worst {worst} ms (budget {result['budget_ms']} ms)")
 
 

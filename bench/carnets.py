@@ -8,17 +8,13 @@ Results: bench/results/carnets-<backend>.json.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import platform
 import random
-import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-from annuaire import timed_ms
+from benchkit import on_each_backend, run, timed_ms
 from sqlalchemy import text
 
 from contracts.identity import Role
@@ -34,8 +30,6 @@ from servicekit.auth import TokenVerifier
 from servicekit.db import create_engine, sessionmaker
 from servicekit.outbox import Outbox
 from servicekit.rpc import RpcContext
-from servicekit.topology import SERVICES_BY_NAME
-from testkit.infra import DatabaseFactory
 
 NOTEBOOKS, RUNS = 10_000, 200
 ROME_QUERIES = ["dev info", "M1805", "boulanger", "aide soignant", "conducteur engins", "zzz-rien"]
@@ -77,25 +71,16 @@ async def measure(backend: str, url: str) -> dict:
     seeded_s = time.perf_counter() - started
     ctx = RpcContext(headers={"Authorization": f"Bearer {token}"})
 
-    async def run(make_call) -> list[float]:
-        await make_call()
-        samples = []
-        for _ in range(RUNS):
-            begin = time.perf_counter()
-            await make_call()
-            samples.append((time.perf_counter() - begin) * 1000)
-        return samples
-
-    baseline = await run(lambda: search_rome_codes(SearchRomeCodesV1(q=""), ctx, deps))
+    baseline = await run(lambda: search_rome_codes(SearchRomeCodesV1(q=""), ctx, deps), RUNS)
     rome = {}
     for q in ROME_QUERIES:
         found = len((await search_rome_codes(SearchRomeCodesV1(q=q), ctx, deps)).codes)
-        rome[q] = {**timed_ms(await run(lambda q=q: search_rome_codes(SearchRomeCodesV1(q=q), ctx, deps))),
+        rome[q] = {**timed_ms(await run(lambda q=q: search_rome_codes(SearchRomeCodesV1(q=q), ctx, deps), RUNS)),
                    "found": found}
     beneficiaries = {}
     for q in SEARCHES:
         total = (await search(SearchNotebooksV1(q=q), ctx, deps)).total
-        beneficiaries[q or "(tous)"] = {**timed_ms(await run(lambda q=q: search(SearchNotebooksV1(q=q), ctx, deps))),
+        beneficiaries[q or "(tous)"] = {**timed_ms(await run(lambda q=q: search(SearchNotebooksV1(q=q), ctx, deps), RUNS)),
                                         "total": total}
     await engine.dispose()
     return {"backend": backend, "notebooks": NOTEBOOKS, "seeded_in_s": round(seeded_s, 1),
@@ -105,19 +90,8 @@ async def measure(backend: str, url: str) -> dict:
 
 
 async def main() -> None:
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    backends = ["sqlite"] + (["postgresql"] if os.environ.get("DATABASE_ADMIN_URL") else [])
-    for backend in backends:
-        with tempfile.TemporaryDirectory() as folder:
-            factory = DatabaseFactory(backend, Path(folder), os.environ.get("DATABASE_ADMIN_URL"))
-            try:
-                url = await factory.create("notebook", SERVICES_BY_NAME["notebook"].migrations_dir)
-                result = await measure(backend, url)
-            finally:
-                await factory.drop_all()
-        (out / f"carnets-{backend}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-        print(f"carnets {backend}: baseline p50 {result['baseline_empty_rome_query']['p50_ms']} ms, "
+    for result in await on_each_backend("carnets", "notebook", measure):
+        print(f"carnets {result['backend']}: baseline p50 {result['baseline_empty_rome_query']['p50_ms']} ms, "
               f"ROME p95 worst {max(r['p95_ms'] for r in result['rome_search'].values())} ms (budget 30), "
               f"search p95 worst {max(r['p95_ms'] for r in result['beneficiary_search'].values())} ms (budget 50)")
 

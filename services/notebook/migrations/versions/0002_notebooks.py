@@ -77,7 +77,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('beneficiary', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_beneficiary_caf_number_index'), ['caf_number_index'], unique=False)
-        batch_op.create_index(batch_op.f('ix_beneficiary_deployment_id'), ['deployment_id'], unique=False)
+        batch_op.create_index('ix_beneficiary_list_order', ['deployment_id', 'lastname', 'firstname'], unique=False)
         batch_op.create_index(batch_op.f('ix_beneficiary_pe_number_index'), ['pe_number_index'], unique=False)
         batch_op.create_index('uq_beneficiary_identity', ['deployment_id', 'identity_key'], unique=True)
         batch_op.create_index('uq_beneficiary_nir', ['nir_index'], unique=True)
@@ -426,7 +426,7 @@ def downgrade() -> None:
         batch_op.drop_index('uq_beneficiary_nir')
         batch_op.drop_index('uq_beneficiary_identity')
         batch_op.drop_index(batch_op.f('ix_beneficiary_pe_number_index'))
-        batch_op.drop_index(batch_op.f('ix_beneficiary_deployment_id'))
+        batch_op.drop_index('ix_beneficiary_list_order')
         batch_op.drop_index(batch_op.f('ix_beneficiary_caf_number_index'))
 
     op.drop_table('beneficiary')

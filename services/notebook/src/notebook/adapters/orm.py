@@ -107,7 +107,7 @@ class Beneficiary(Base):
     __tablename__ = "beneficiary"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    deployment_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    deployment_id: Mapped[uuid.UUID]
     firstname: Mapped[str] = mapped_column(String(120))
     lastname: Mapped[str] = mapped_column(String(120))
     date_of_birth: Mapped[date] = mapped_column(Date)
@@ -145,6 +145,7 @@ class Beneficiary(Base):
     __table_args__ = (
         Index("uq_beneficiary_nir", "nir_index", unique=True),
         Index("uq_beneficiary_identity", "deployment_id", "identity_key", unique=True),
+        Index("ix_beneficiary_list_order", "deployment_id", "lastname", "firstname"),  # lists sorted by name
     )
 
 

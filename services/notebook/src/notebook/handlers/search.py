@@ -110,8 +110,9 @@ async def rows_of(session: AsyncSession, notebooks: list[tuple[Notebook, Benefic
 async def search(request: SearchNotebooksV1, ctx, deps: Deps) -> NotebooksReply:
     caller = await caller_of(ctx, deps)
     deployment_id = territory_of(caller)
+    # Filtered on the beneficiary's territory, so that one index serves the filter and the order by name.
     query = (select(Notebook, Beneficiary).join(Beneficiary, Beneficiary.id == Notebook.beneficiary_id)
-             .where(Notebook.deployment_id == deployment_id))
+             .where(Beneficiary.deployment_id == deployment_id))
     if caller.role == Role.admin_structure:
         if request.structure_id and request.structure_id not in caller.structure_ids:
             raise Forbidden(NOT_YOUR_STRUCTURE)

@@ -288,3 +288,55 @@ async def test_a_manager_creates_beneficiaries_and_bad_input_changes_nothing(sys
         assert redacted.status_code == 200
         page = (await client.get(f"/api/v1/notebooks/{created.json()['notebook_id']}", headers=h)).json()
         assert page["timeline"][0]["redacted"] and page["timeline"][0]["summary"] == "Texte masqué par un gestionnaire"
+
+
+async def test_an_orientation_manager_and_a_structure_admin_see_what_their_role_allows(system):
+    await seed_demo(system)
+    async with system.client() as client:
+        pro = await sign_in(system, client, "pro@demo.carnet.test")
+        page = await page_with_systems(client, pro, SOPHIE)
+        await client.post(f"/api/v1/notebooks/{SOPHIE}/members", headers=bearer(pro), json={
+            "as_referent": True, "orientation_system_id": page["my_orientation_systems"][0]["orientation_system_id"]})
+
+        # The orientation manager reads every notebook of the territory, works on it once a member.
+        co = await sign_in(system, client, "orientation@demo.carnet.test")
+        page = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=bearer(co))).json()
+        assert page["access"] == "full" and "join" in page["allowed"] and "edit_parcours" not in page["allowed"]
+        tiles = {t["key"]: t["count"] for t in (await client.get("/api/v1/dashboard", headers=bearer(co))).json()["tiles"]}
+        assert (tiles["mine"], tiles["others_accompanied"], tiles["others_not_accompanied"]) == (0, 1, 3)
+        joined = await client.post(f"/api/v1/notebooks/{SOPHIE}/members", headers=bearer(co), json={})
+        assert joined.status_code == 200, joined.text
+        focus = await client.post(f"/api/v1/notebooks/{SOPHIE}/focuses", headers=bearer(co), json={"theme": "emploi"})
+        assert focus.status_code == 201, focus.text
+        tiles = {t["key"]: t["count"] for t in (await client.get("/api/v1/dashboard", headers=bearer(co))).json()["tiles"]}
+        assert (tiles["mine"], tiles["mine_accompanied"], tiles["others_accompanied"]) == (1, 1, 0)
+        page = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=bearer(co))).json()
+        assert {m["member_type"] for m in page["members"]} == {"referent", "orientation_manager"}
+        assert await names(client, co, subject_to_right_and_duty="true") == ["Sophie Tifour"]
+        assert await names(client, co, support="not_accompanied") == [
+            "Lindsay Aguilar", "Étienne Gonzalez", "Myrna Henderson"]
+
+        # The structure admin: the beneficiaries their structure follows, contact fields and appointments only.
+        admin = await sign_in(system, client, "structure@demo.carnet.test")
+        assert await names(client, admin) == ["Sophie Tifour"]
+        tiles = {t["key"]: t["count"] for t in (await client.get("/api/v1/dashboard", headers=bearer(admin))).json()["tiles"]}
+        assert tiles == {"accompanied": 1, "not_accompanied": 0}
+        page = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=bearer(admin))).json()
+        assert page["access"] == "full" and "edit_parcours" not in page["allowed"]
+        assert (await client.get(f"/api/v1/notebooks/{MYRNA}", headers=bearer(admin))).json()["access"] == "public"
+        fields, version = page["beneficiary"], page["beneficiary"]["version"]
+        refused = await client.put(f"/api/v1/notebooks/{SOPHIE}/beneficiary", headers=bearer(admin), json={
+            "version": version, "beneficiary": {**fields, "pe_number": "999"}})
+        assert refused.status_code == 403 and "identifiant France Travail" in refused.json()["message"]
+        moved = await client.put(f"/api/v1/notebooks/{SOPHIE}/beneficiary", headers=bearer(admin), json={
+            "version": version, "beneficiary": {**fields, "city": "Bondy", "postal_code": "93140"}})
+        assert moved.status_code == 200, moved.text
+        pierre = next(m["person"]["person_id"] for m in page["members"] if m["member_type"] == "referent")
+        giulia = next(m["person"]["person_id"] for m in page["members"] if m["member_type"] == "orientation_manager")
+        at = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+        booked = await client.post(f"/api/v1/notebooks/{SOPHIE}/appointments", headers=bearer(admin),
+                                   json={"person_id": pierre, "at": at})
+        assert booked.status_code == 201, booked.text
+        other = await client.post(f"/api/v1/notebooks/{SOPHIE}/appointments", headers=bearer(admin),
+                                  json={"person_id": giulia, "at": at})
+        assert other.status_code == 403

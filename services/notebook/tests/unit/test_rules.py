@@ -7,7 +7,7 @@ import pytest
 
 from contracts.identity import Role
 from contracts.notebook import ContractLink, MemberType, TargetStatus
-from notebook.domain.habilitation import GRANTS, Operation, Relation, fields_refused, may
+from notebook.domain.habilitation import GRANTS, PUBLIC_CARD_HIDDEN, Operation, Relation, fields_refused, hidden_fields, may
 from notebook.domain.nir import clean_nir, key_of
 from notebook.domain.parcours import (
     check_can_leave,
@@ -130,3 +130,11 @@ def test_the_referent_cannot_leave_and_must_hold_the_orientation_system():
     for chosen in (None, uuid.uuid4()):
         with pytest.raises(Invalid, match="dispositif"):
             check_referent_system(chosen, {held})
+
+
+def test_identifiers_are_hidden_from_who_may_not_see_them():
+    assert hidden_fields(Role.professional, ALL({R.territory})) == PUBLIC_CARD_HIDDEN
+    assert hidden_fields(Role.professional, ALL({R.territory, R.member})) == {"nir"}
+    assert hidden_fields(Role.admin_structure, ALL({R.territory, R.structure})) == {"nir"}
+    assert hidden_fields(Role.manager, ALL({R.territory})) == frozenset()
+    assert hidden_fields(Role.beneficiary, ALL({R.own})) == frozenset()

@@ -92,3 +92,16 @@ FIELD_OPERATION: dict[str, Operation] = {
 def fields_refused(role: Role, relations: frozenset[Relation], changed: set[str]) -> list[str]:
     """The changed fields this caller may not change (empty: the edit is allowed)."""
     return sorted(f for f in changed if not may(role, relations, FIELD_OPERATION[f]))
+
+
+# Identifiers left out of the public card; the NIR is shown to managers and to the person only.
+PUBLIC_CARD_HIDDEN = frozenset({"nir", "caf_number", "pe_number", "external_id", "subject_to_right_and_duty"})
+
+
+def hidden_fields(role: Role, relations: frozenset[Relation]) -> frozenset[str]:
+    """The beneficiary's fields this caller does not see (nor, therefore, send back changed)."""
+    if not may(role, relations, Operation.view_full):
+        return PUBLIC_CARD_HIDDEN
+    if not may(role, relations, Operation.edit_identity) and Relation.own not in relations:
+        return frozenset({"nir"})
+    return frozenset()

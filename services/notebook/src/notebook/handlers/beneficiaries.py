@@ -17,7 +17,7 @@ from contracts.notebook import (
 )
 from contracts.profiles import BeneficiaryCreatedV1, BeneficiaryUpdatedV1
 from notebook.adapters.orm import Beneficiary, Notebook
-from notebook.domain.habilitation import Operation, Relation, fields_refused
+from notebook.domain.habilitation import Operation, Relation, fields_refused, hidden_fields
 from notebook.domain.nir import clean_nir
 from notebook.domain.parcours import check_version
 from notebook.handlers.caller import Caller, caller_of, name_of, open_notebook, require
@@ -172,7 +172,9 @@ async def update_beneficiary(request: UpdateBeneficiaryV1, ctx, deps: Deps) -> V
         beneficiary = await session.get(Beneficiary, notebook.beneficiary_id, with_for_update=True)
         before = view_of(beneficiary, deps)
         check_version(beneficiary.version, request.version, before.model_dump(mode="json"))
-        after = cleaned(request.beneficiary)
+        # What the caller was not shown comes back empty: it stays as it is.
+        after = cleaned(request.beneficiary.model_copy(update={
+            name: getattr(before, name) for name in hidden_fields(caller.role, relations)}))
         changed = changed_fields(before, after)
         if not changed:
             return VersionReply(id=beneficiary.id, version=beneficiary.version)

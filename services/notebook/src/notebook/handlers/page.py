@@ -38,16 +38,11 @@ from notebook.adapters.orm import (
     Target,
     TimelineEvent,
 )
-from notebook.domain.habilitation import Operation, allowed_operations, may
+from notebook.domain.habilitation import Operation, allowed_operations, hidden_fields, may
 from notebook.handlers.beneficiaries import view_of
 from notebook.handlers.caller import Caller, caller_of, name_of, open_notebook
 from notebook.handlers.deps import Deps
 from notebook.handlers.diagnostic import diagnostic_view
-
-# Shown on the public card of a notebook (identity, contact, group), never its identifiers.
-HIDDEN_ON_PUBLIC_CARD = {"nir": "", "caf_number": "", "pe_number": "", "external_id": "",
-                         "subject_to_right_and_duty": False}
-
 
 async def people_refs(session: AsyncSession, person_ids: set[uuid.UUID]) -> dict[uuid.UUID, PersonRef]:
     if not person_ids:
@@ -171,10 +166,8 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
         notebook, relations = await open_notebook(session, caller, request.notebook_id, Operation.view_public)
         full = may(caller.role, relations, Operation.view_full)
         beneficiary = view_of(await session.get(Beneficiary, notebook.beneficiary_id), deps)
-        if not full:
-            beneficiary = beneficiary.model_copy(update=HIDDEN_ON_PUBLIC_CARD)
-        elif not may(caller.role, relations, Operation.edit_identity) and caller.role != Role.beneficiary:
-            beneficiary = beneficiary.model_copy(update={"nir": ""})  # NIR: managers and the person only
+        beneficiary = beneficiary.model_copy(update={
+            name: type(getattr(beneficiary, name))() for name in hidden_fields(caller.role, relations)})
         system = await session.get(OrientationSystemRead, notebook.orientation_system_id) \
             if notebook.orientation_system_id else None
         my_systems = []

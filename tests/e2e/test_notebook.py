@@ -289,6 +289,14 @@ async def test_a_manager_creates_beneficiaries_and_bad_input_changes_nothing(sys
         page = (await client.get(f"/api/v1/notebooks/{created.json()['notebook_id']}", headers=h)).json()
         assert page["timeline"][0]["redacted"] and page["timeline"][0]["summary"] == "Texte masqué par un gestionnaire"
 
+        # The delivery log is the national admins': every message with its status.
+        refused = await client.get("/api/v1/deliveries", headers=h)
+        assert refused.status_code == 403 and "administrateurs" in refused.json()["message"]
+        admin = await sign_in(system, client, "admin@demo.carnet.test")
+        log = (await client.get("/api/v1/deliveries", headers=bearer(admin))).json()
+        assert log["total"] >= 2 and {d["status"] for d in log["deliveries"]} == {"kept"}
+        assert "manager@demo.carnet.test" in {d["recipient"] for d in log["deliveries"]}
+
 
 async def test_an_orientation_manager_and_a_structure_admin_see_what_their_role_allows(system):
     await seed_demo(system)

@@ -69,6 +69,7 @@ class MessageSentV1(IntegrationEvent):
     channel: Channel
     template: str
     source_event_id: uuid.UUID
+    recipient: str = ""
 
 
 @register
@@ -80,3 +81,35 @@ class MessageFailedV1(IntegrationEvent):
     template: str
     source_event_id: uuid.UUID
     error: str
+    # The address or number that failed, so that the service owning the contact can flag it.
+    recipient: str = ""
+
+
+class DeliveryView(WireModel):
+    message_id: uuid.UUID
+    created_at: datetime
+    channel: Channel
+    template: str
+    recipient: str
+    status: str  # pending, sending, sent, failed, kept (dev mailbox), uncertain (interrupted mid-send)
+    attempts: int
+    last_error: str | None = None
+    sent_at: datetime | None = None
+
+
+class DeliveriesReply(RpcReply):
+    deliveries: list[DeliveryView]
+    total: int
+
+
+@register
+class ListDeliveriesV1(RpcRequest):
+    """The delivery log, newest first (admin_cdb): what was sent, what failed and why, what is retried."""
+
+    subject: ClassVar[str] = "rpc.notify.list_deliveries.v1"
+    reply_model: ClassVar = DeliveriesReply
+
+    status: str = Field(default="", max_length=12)
+    recipient: str = Field(default="", max_length=320)
+    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=50, ge=1, le=200)

@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
 from contracts.base import HTTP_STATUS_BY_ERROR, ErrorCode, ErrorEnvelope
-from gateway.api import accounts, auth, dev, directory, me, notebooks
+from gateway.api import accounts, auth, deliveries, dev, directory, me, notebooks
 from gateway.config import GatewaySettings
 from gateway.web import account_pages, notebook_pages, pages, territory_pages
 from gateway.web.common import LeavePage
@@ -106,7 +106,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def leave_page(_request: Request, exc: LeavePage):
         return exc.response
 
-    for router in (auth.router, me.router, accounts.router, directory.router, notebooks.router, dev.router,
+    for router in (auth.router, me.router, accounts.router, deliveries.router, directory.router, notebooks.router,
+                   dev.router,
                    pages.router, account_pages.router, territory_pages.router, notebook_pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

@@ -12,7 +12,8 @@ NAME = "notify"
 def build(settings: NotifySettings | None = None) -> Service:
     settings = settings or NotifySettings()
     service = Service(NAME, settings)
-    wiring.register(service, Deps(sessions=service.sessions, outbox=service.outbox, settings=settings))
+    wiring.register(service, Deps(sessions=service.sessions, outbox=service.outbox, settings=settings,
+                                  verifier=service.verifier))
     return service
 
 

@@ -1,5 +1,7 @@
 from typing import Literal
 
+from pydantic import SecretStr
+
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import ServiceSettings
@@ -20,3 +22,12 @@ class NotifySettings(ServiceSettings):
     mail_from: str = "Carnet de bord <ne-pas-repondre@carnet.test>"
     max_attempts: int = 8
     retry_base_s: float = 2.0
+    # A message claimed for sending longer ago than this was interrupted (the process died mid-send): it may
+    # have been delivered, so it is marked "uncertain" and never sent again by itself.
+    sending_lease_s: float = 120
+    # SMS: "none" fails them with a clear reason outside dev mode; "brevo" sends through a Brevo-compatible API.
+    sms_provider: Literal["none", "brevo"] = "none"
+    sms_api_url: str = ""
+    sms_api_key: SecretStr = SecretStr("")
+    sms_sender: str = "CarnetBord"
+    sms_timeout_s: float = 10

@@ -20,6 +20,7 @@ from contracts.identity import (
     RevokeMySessionV1,
     UpdateMyProfileV1,
 )
+from contracts.notify import ListDeliveriesV1
 from gateway.auth.session import set_access_cookie
 from gateway.bus import call
 from gateway.web.common import (
@@ -192,3 +193,17 @@ async def account_logins(account_id: uuid.UUID, request: Request):
     history = await call_or_leave(request, visitor, ListLoginHistoryV1(account_id=account_id))
     return render(request, "account_logins.html.j2", {"history": history.events, "kinds": LOGIN_KINDS},
                   visitor=visitor)
+
+
+DELIVERY_STATUSES = {"": "Tous", "failed": "En échec", "uncertain": "Interrompus", "pending": "En attente",
+                     "sent": "Envoyés", "kept": "Gardés (développement)"}
+
+
+@router.get("/envois")
+async def deliveries(request: Request, statut: str = "", offset: int = 0):
+    """The delivery log (admin_cdb): what was sent, what failed and why, what waits for a retry."""
+    visitor = await signed_in(request)
+    status = statut if statut in DELIVERY_STATUSES else ""
+    reply = await call_or_leave(request, visitor, ListDeliveriesV1(status=status, offset=max(offset, 0)))
+    return render(request, "deliveries.html.j2", {"reply": reply, "status": status, "statuses": DELIVERY_STATUSES,
+                                                  "offset": max(offset, 0)}, visitor=visitor)

@@ -28,12 +28,14 @@ class OutgoingMessage(Base):
     links: Mapped[list] = mapped_column(JSON)
     # Bodies carrying a one-time secret are wiped once delivered, outside dev mode.
     contains_secret: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | sent | failed | kept
+    # pending → sending → sent | failed | pending again (retry); kept (dev mailbox); uncertain (interrupted)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    sending_since: Mapped[datetime | None]
 
     __table_args__ = (
         Index("uq_outgoing_message_source_recipient", "source_event_id", "template", "recipient", unique=True),

@@ -5,9 +5,10 @@ from functools import partial
 
 from contracts.identity import AccountDeactivatedV1, LoginLinkIssuedV1, SignupRequestedV1, SmsCodeIssuedV1
 from contracts.notebook import AppointmentBookedV1, MemberAddedV1, ReferentChangedV1
-from contracts.notify import PreviewTemplatesV1, ReadDevMailboxV1
+from contracts.notify import ListDeliveriesV1, PreviewTemplatesV1, ReadDevMailboxV1
 from notify.handlers import account_messages, login_link_issued, notebook_messages, sms_code_issued
 from notify.handlers.deliver import run_sender
+from notify.handlers.delivery_log import list_deliveries
 from notify.handlers.deps import Deps
 from notify.handlers.read_dev_mailbox import preview_templates, read_dev_mailbox
 from servicekit.app import Service
@@ -27,6 +28,7 @@ SUBSCRIPTIONS = (
 def register(service: Service, deps: Deps) -> None:
     service.handle(ReadDevMailboxV1, partial(read_dev_mailbox, deps=deps))
     service.handle(PreviewTemplatesV1, partial(preview_templates, deps=deps))
+    service.handle(ListDeliveriesV1, partial(list_deliveries, deps=deps))
     for durable, event_type, handler in SUBSCRIPTIONS:
         service.subscribe(Subscription(durable=durable, event_type=event_type, handler=partial(handler, deps=deps)))
     service.add_task(partial(run_sender, deps), name="notify-sender")

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notify.config import NotifySettings
+from servicekit.auth import TokenVerifier
 from servicekit.db import utcnow
 from servicekit.outbox import Outbox
 
@@ -18,5 +19,6 @@ class Deps:
     outbox: Outbox
     settings: NotifySettings
     clock: Callable[[], datetime] = utcnow
+    verifier: TokenVerifier | None = None
     # Set when a message is queued, so that the sender delivers it at once instead of at its next poll.
     queued: asyncio.Event = field(default_factory=asyncio.Event)

@@ -1,0 +1,18 @@
+"""The delivery log of emails and SMS (admin_cdb), answered by notify."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request, Response
+
+from contracts.notify import DeliveriesReply, ListDeliveriesV1
+from gateway.auth.session import call_as_caller
+
+router = APIRouter(prefix="/api/v1/deliveries", tags=["envois"])
+
+
+@router.get("", response_model=DeliveriesReply)
+async def list_deliveries(request: Request, response: Response, status: str = Query("", max_length=12),
+                          recipient: str = Query("", max_length=320), offset: int = Query(0, ge=0),
+                          limit: int = Query(50, ge=1, le=200)) -> DeliveriesReply:
+    """Every message, newest first, with its status (sent, failed, pending, uncertain…), attempts and error."""
+    return await call_as_caller(request, response, ListDeliveriesV1(status=status, recipient=recipient,
+                                                                    offset=offset, limit=limit))

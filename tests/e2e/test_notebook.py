@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,6 +16,7 @@ pytestmark = pytest.mark.e2e
 
 SOPHIE = str(DEMO_NOTEBOOKS.beneficiaries[0].notebook_id)
 MYRNA = str(DEMO_NOTEBOOKS.beneficiaries[1].notebook_id)
+PARIS = ZoneInfo("Europe/Paris")
 PRO2 = "93000000-0000-4000-8000-00000000b005"  # Simon Anka, Groupe NS (carnet.demo)
 
 
@@ -341,10 +343,19 @@ async def test_an_orientation_manager_and_a_structure_admin_see_what_their_role_
         assert moved.status_code == 200, moved.text
         pierre = next(m["person"]["person_id"] for m in page["members"] if m["member_type"] == "referent")
         giulia = next(m["person"]["person_id"] for m in page["members"] if m["member_type"] == "orientation_manager")
-        at = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+        tomorrow = datetime.now(PARIS).date() + timedelta(days=1)
+        at = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 10, 30, tzinfo=PARIS).isoformat()
         booked = await client.post(f"/api/v1/notebooks/{SOPHIE}/appointments", headers=bearer(admin),
                                    json={"person_id": pierre, "at": at})
         assert booked.status_code == 201, booked.text
+        # Told at once, and reminded the day before (today) by the schedule.
+        reminder = await until(lambda: messages_about(system, client, "+33612345678", "SMS"), timeout_s=20)
+        assert any("rendez-vous le" in m["text"] for m in reminder)
+
+        async def reminders():
+            return [m for m in await system.mailbox(client, "+33612345678")
+                    if "rappel, rendez-vous demain à 10:30" in m["text"]]
+        assert len(await until(reminders, timeout_s=20)) == 1
         other = await client.post(f"/api/v1/notebooks/{SOPHIE}/appointments", headers=bearer(admin),
                                   json={"person_id": giulia, "at": at})
         assert other.status_code == 403

@@ -411,6 +411,22 @@ class Referentials(RpcReply):
     actions: list[ReferentialItem]
 
 
+class WaitingStructure(WireModel):
+    structure_id: uuid.UUID
+    name: str
+    waiting: int
+
+
+class WaitingDigestRecipient(WireModel):
+    email: str
+    firstname: str = ""
+    structures: list[WaitingStructure]
+
+
+class WaitingDigestReply(RpcReply):
+    recipients: list[WaitingDigestRecipient]
+
+
 class DashboardTile(WireModel):
     key: str
     label: str
@@ -660,6 +676,15 @@ class RedactTimelineEntryV1(RpcRequest):
     reason: str = Field(min_length=3, max_length=500)
 
 
+@register
+class ListWaitingForReferentV1(RpcRequest):
+    """For notify's nightly digest: each structure admin with their structures' beneficiaries waiting for a
+    référent. Internal (answered to services on the bus; the gateway exposes no route to it)."""
+
+    subject: ClassVar[str] = "rpc.notebook.waiting_for_referent.v1"
+    reply_model: ClassVar = WaitingDigestReply
+
+
 class DemoBeneficiary(WireModel):
     notebook_id: uuid.UUID
     beneficiary_id: uuid.UUID
@@ -738,3 +763,14 @@ class AppointmentBookedV1(NotebookEvent):
     # The beneficiary, told by SMS when they have a mobile number, by email otherwise.
     beneficiary_phone: str = ""
     beneficiary_email: str = ""
+
+
+@register
+class AppointmentChangedV1(NotebookEvent):
+    """Moved, or its status set (present, absent, excused, cancelled): reminders follow it."""
+
+    subject: ClassVar[str] = "notebook.appointment.changed.v1"
+
+    appointment_id: uuid.UUID
+    at: datetime
+    status: AppointmentStatus

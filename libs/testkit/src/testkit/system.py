@@ -126,7 +126,8 @@ def bearer(token: str) -> dict:
 async def system(nats_url, jetstream, databases, tmp_path, request):
     trace_file = tmp_path / "spans.jsonl"
     common = {"NATS_URL": nats_url, "CARNET_ENV": "dev", "CARNET_TRACE_FILE": str(trace_file),
-              "CARNET_RPC_TIMEOUT_S": "2", "CARNET_VAR_DIR": str(tmp_path / "var")}
+              "CARNET_RPC_TIMEOUT_S": "2", "CARNET_VAR_DIR": str(tmp_path / "var"),
+              "NOTIFY_SCHEDULE_INTERVAL_S": "1"}
     processes: dict[str, ServiceProcess] = {}
     # A test that also asks for ``oidc_issuer`` gets identity pointed at it.
     extra_env = {}

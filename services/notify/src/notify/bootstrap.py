@@ -12,8 +12,12 @@ NAME = "notify"
 def build(settings: NotifySettings | None = None) -> Service:
     settings = settings or NotifySettings()
     service = Service(NAME, settings)
+
+    async def call(request):
+        return await service.rpc.call(request)
+
     wiring.register(service, Deps(sessions=service.sessions, outbox=service.outbox, settings=settings,
-                                  verifier=service.verifier))
+                                  verifier=service.verifier, call=call))
     return service
 
 

@@ -31,3 +31,8 @@ class NotifySettings(ServiceSettings):
     sms_api_key: SecretStr = SecretStr("")
     sms_sender: str = "CarnetBord"
     sms_timeout_s: float = 10
+    # Schedules (appointment reminders, nightly digest) are checked this often; each runs once per period
+    # whatever the number of notify replicas.
+    schedule_interval_s: float = 60
+    # The digest of beneficiaries waiting for a référent goes out each day from this hour (Paris time).
+    digest_hour: int = 7

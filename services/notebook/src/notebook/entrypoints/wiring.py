@@ -10,6 +10,7 @@ from notebook.handlers import (
     appointments,
     beneficiaries,
     diagnostic,
+    digests,
     members,
     page,
     parcours,
@@ -46,6 +47,7 @@ ROUTES = {
     contract.UpdateAppointmentV1: appointments.update_appointment,
     contract.RedactTimelineEntryV1: timeline.redact,
     contract.SeedDemoNotebooksV1: seed_demo.seed_demo,
+    contract.ListWaitingForReferentV1: digests.waiting_for_referent,
 }
 # Directory's people (not the beneficiaries, whose profiles notebook owns), structures and orientation systems.
 PEOPLE_STATES = tuple(e for e in PROFILE_STATE_EVENTS if e.subject.startswith("directory."))

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from contracts.identity import Role
 from contracts.notebook import (
     AppointmentBookedV1,
+    AppointmentChangedV1,
     AppointmentStatus,
     BookAppointmentV1,
     UpdateAppointmentV1,
@@ -96,4 +97,7 @@ async def update_appointment(request: UpdateAppointmentV1, ctx, deps: Deps) -> V
         await record(session, deps, notebook, caller, "appointment",
                      f"Rendez-vous du {when(request.at)} : {STATUS_LABELS[request.status]}",
                      subject_id=appointment.id)
+        await deps.outbox.add(session, AppointmentChangedV1(
+            notebook_id=notebook.id, deployment_id=notebook.deployment_id, beneficiary_id=notebook.beneficiary_id,
+            appointment_id=appointment.id, at=request.at, status=request.status))
     return VersionReply(id=appointment.id, version=appointment.version)

@@ -42,3 +42,19 @@ class OutgoingMessage(Base):
         Index("ix_outgoing_message_due", "status", "next_attempt_at"),
         Index("ix_outgoing_message_recipient", "recipient"),
     )
+
+
+class AppointmentCopy(Base):
+    """Appointments as notebook announced them, for the reminder the day before (no call back needed)."""
+
+    __tablename__ = "appointment_copy"
+
+    appointment_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    notebook_id: Mapped[uuid.UUID]
+    at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    with_name: Mapped[str] = mapped_column(String(250), default="")
+    structure_name: Mapped[str] = mapped_column(String(250), default="")
+    beneficiary_phone: Mapped[str] = mapped_column(String(40), default="")
+    beneficiary_email: Mapped[str] = mapped_column(String(320), default="")
+    occurred_at: Mapped[datetime]  # of the last state applied

@@ -4,9 +4,9 @@ from __future__ import annotations
 from functools import partial
 
 from contracts.identity import AccountDeactivatedV1, LoginLinkIssuedV1, SignupRequestedV1, SmsCodeIssuedV1
-from contracts.notebook import AppointmentBookedV1, MemberAddedV1, ReferentChangedV1
+from contracts.notebook import AppointmentBookedV1, AppointmentChangedV1, MemberAddedV1, ReferentChangedV1
 from contracts.notify import ListDeliveriesV1, PreviewTemplatesV1, ReadDevMailboxV1
-from notify.handlers import account_messages, login_link_issued, notebook_messages, sms_code_issued
+from notify.handlers import account_messages, login_link_issued, notebook_messages, schedules, sms_code_issued
 from notify.handlers.deliver import run_sender
 from notify.handlers.delivery_log import list_deliveries
 from notify.handlers.deps import Deps
@@ -22,6 +22,8 @@ SUBSCRIPTIONS = (
     (notebook_messages.INVITATION_CONSUMER, MemberAddedV1, notebook_messages.on_member_added),
     (notebook_messages.REFERENT_CONSUMER, ReferentChangedV1, notebook_messages.on_referent_changed),
     (notebook_messages.APPOINTMENT_CONSUMER, AppointmentBookedV1, notebook_messages.on_appointment_booked),
+    (schedules.COPY_CONSUMER, AppointmentBookedV1, schedules.on_appointment),
+    (f"{schedules.COPY_CONSUMER}-changes", AppointmentChangedV1, schedules.on_appointment),
 )
 
 
@@ -32,3 +34,4 @@ def register(service: Service, deps: Deps) -> None:
     for durable, event_type, handler in SUBSCRIPTIONS:
         service.subscribe(Subscription(durable=durable, event_type=event_type, handler=partial(handler, deps=deps)))
     service.add_task(partial(run_sender, deps), name="notify-sender")
+    service.add_task(partial(schedules.run_schedules, deps), name="notify-schedules")

@@ -16,7 +16,7 @@ async def on_signup_requested(event: SignupRequestedV1, _meta: EventMeta, deps: 
     link = page_url(deps, "/comptes?statut=pending")
     email = render_email("signup_requested", links=[link], link=link, firstname=event.firstname,
                          lastname=event.lastname, email=event.email, structure=event.requested_structure)
-    await queue_once(deps, SIGNUP_CONSUMER, event,
+    await queue_once(deps, SIGNUP_CONSUMER, event.event_id,
                      [Outgoing("signup_requested", Channel.email, to, email) for to in event.manager_emails])
 
 
@@ -25,4 +25,4 @@ async def on_account_deactivated(event: AccountDeactivatedV1, _meta: EventMeta, 
     if event.email:
         email = render_email("account_deactivated", links=[], firstname=event.firstname)
         messages.append(Outgoing("account_deactivated", Channel.email, event.email, email))
-    await queue_once(deps, DEACTIVATED_CONSUMER, event, messages)
+    await queue_once(deps, DEACTIVATED_CONSUMER, event.event_id, messages)

@@ -27,4 +27,4 @@ async def on_login_link_issued(event: LoginLinkIssuedV1, _meta: EventMeta, deps:
         login_url=page_url(deps, "/connexion"), minutes=max(1, round(lifetime_s / 60)),
         hours=max(1, round(lifetime_s / 3600)), days=max(1, round(lifetime_s / 86400)),
     )
-    await queue_once(deps, CONSUMER, event, [Outgoing(template, Channel.email, event.email, email, True)])
+    await queue_once(deps, CONSUMER, event.event_id, [Outgoing(template, Channel.email, event.email, email, True)])

@@ -24,7 +24,7 @@ async def on_member_added(event: MemberAddedV1, _meta: EventMeta, deps: Deps) ->
         email = render_email("notebook_invitation", links=[link], link=link, firstname=event.person_firstname,
                              invited_by=event.invited_by_name or "Un professionnel")
         messages.append(Outgoing("notebook_invitation", Channel.email, event.person_email, email))
-    await queue_once(deps, INVITATION_CONSUMER, event, messages)
+    await queue_once(deps, INVITATION_CONSUMER, event.event_id, messages)
 
 
 async def on_referent_changed(event: ReferentChangedV1, _meta: EventMeta, deps: Deps) -> None:
@@ -34,7 +34,7 @@ async def on_referent_changed(event: ReferentChangedV1, _meta: EventMeta, deps: 
         email = render_email("referent_replaced", links=[link], link=link,
                              firstname=event.previous_referent_firstname, referent=event.referent_name)
         messages.append(Outgoing("referent_replaced", Channel.email, event.previous_referent_email, email))
-    await queue_once(deps, REFERENT_CONSUMER, event, messages)
+    await queue_once(deps, REFERENT_CONSUMER, event.event_id, messages)
 
 
 async def on_appointment_booked(event: AppointmentBookedV1, _meta: EventMeta, deps: Deps) -> None:
@@ -48,4 +48,4 @@ async def on_appointment_booked(event: AppointmentBookedV1, _meta: EventMeta, de
         link = page_url(deps, "/mon-carnet")
         messages.append(Outgoing("appointment_booked_email", Channel.email, event.beneficiary_email,
                                  render_email("appointment_booked_email", links=[link], link=link, **context)))
-    await queue_once(deps, APPOINTMENT_CONSUMER, event, messages)
+    await queue_once(deps, APPOINTMENT_CONSUMER, event.event_id, messages)

@@ -15,4 +15,4 @@ TEMPLATE = "sms_code"
 async def on_sms_code_issued(event: SmsCodeIssuedV1, _meta: EventMeta, deps: Deps) -> None:
     minutes = max(1, round((event.expires_at - event.occurred_at).total_seconds() / 60))
     sms = render_sms(TEMPLATE, code=event.code, minutes=minutes)
-    await queue_once(deps, CONSUMER, event, [Outgoing(TEMPLATE, Channel.sms, event.phone, sms, True)])
+    await queue_once(deps, CONSUMER, event.event_id, [Outgoing(TEMPLATE, Channel.sms, event.phone, sms, True)])

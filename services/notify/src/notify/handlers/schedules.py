@@ -1,0 +1,113 @@
+"""Scheduled messages: the reminder the day before an appointment, and each day's digest of beneficiaries
+waiting for a référent for structure admins.
+
+Each run is keyed by its period (an appointment and its time; a day), claimed in the inbox in the same
+transaction as its messages: however many notify replicas run the schedule, each period is sent once.
+"""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import structlog
+from sqlalchemy import select
+
+from contracts.notebook import AppointmentBookedV1, AppointmentChangedV1, ListWaitingForReferentV1
+from contracts.notify import Channel
+from notify.adapters.orm import AppointmentCopy
+from notify.handlers.deps import Deps
+from notify.handlers.queue_message import Outgoing, page_url, queue_once
+from notify.rendering import render_email, render_sms
+from servicekit import inbox
+from servicekit.consumers import EventMeta
+from servicekit.messaging import inbox_table
+
+log = structlog.get_logger("notify.schedules")
+PARIS = ZoneInfo("Europe/Paris")
+COPY_CONSUMER = "notify-appointment-copies"
+REMINDER_SCHEDULE = "notify-appointment-reminders"
+DIGEST_SCHEDULE = "notify-waiting-digest"
+PERIODS = uuid.UUID("6f1c3a52-9a8e-4c1e-8d2b-5b0c6e7f4a10")  # namespace of the periods' ids
+
+
+def period_id(kind: str, key: str) -> uuid.UUID:
+    return uuid.uuid5(PERIODS, f"{kind}:{key}")
+
+
+async def on_appointment(event: AppointmentBookedV1 | AppointmentChangedV1, _meta: EventMeta, deps: Deps) -> None:
+    async with deps.sessions() as session, session.begin():
+        if not await inbox.claim(session, COPY_CONSUMER, event.event_id):
+            return
+        copy = await session.get(AppointmentCopy, event.appointment_id)
+        if copy is not None and copy.occurred_at >= event.occurred_at:
+            return
+        if copy is None:
+            if not isinstance(event, AppointmentBookedV1):
+                return  # a change of an appointment booked before notify kept them: no contact to remind
+            copy = AppointmentCopy(appointment_id=event.appointment_id, notebook_id=event.notebook_id,
+                                   status="planned", with_name=event.with_name, structure_name=event.structure_name,
+                                   beneficiary_phone=event.beneficiary_phone,
+                                   beneficiary_email=event.beneficiary_email)
+            session.add(copy)
+        if isinstance(event, AppointmentChangedV1):
+            copy.status = event.status.value
+        copy.at, copy.occurred_at = event.at, event.occurred_at
+
+
+async def send_reminders(deps: Deps, now: datetime) -> int:
+    """Tomorrow's planned appointments (Paris days) each get one reminder: by SMS, or by email without a mobile."""
+    tomorrow = now.astimezone(PARIS).date() + timedelta(days=1)
+    start = datetime.combine(tomorrow, time(0), PARIS)
+    async with deps.sessions() as session:
+        due = (await session.execute(select(AppointmentCopy).where(
+            AppointmentCopy.at >= start, AppointmentCopy.at < start + timedelta(days=1),
+            AppointmentCopy.status == "planned"))).scalars().all()
+    sent = 0
+    for appointment in due:
+        context = {"when": appointment.at.astimezone(PARIS).strftime("à %H:%M"), "with_name": appointment.with_name,
+                   "structure": appointment.structure_name}
+        if appointment.beneficiary_phone:
+            message = Outgoing("appointment_reminder", Channel.sms, appointment.beneficiary_phone,
+                               render_sms("appointment_reminder", **context))
+        elif appointment.beneficiary_email:
+            link = page_url(deps, "/mon-carnet")
+            message = Outgoing("appointment_reminder_email", Channel.email, appointment.beneficiary_email,
+                               render_email("appointment_reminder_email", links=[link], link=link, **context))
+        else:
+            continue
+        # Keyed by the appointment *and its time*: moved to another day, it is reminded again.
+        key = period_id("reminder", f"{appointment.appointment_id}:{appointment.at.isoformat()}")
+        sent += await queue_once(deps, REMINDER_SCHEDULE, key, [message])
+    return sent
+
+
+async def send_waiting_digest(deps: Deps, now: datetime) -> bool:
+    """Once a day from ``digest_hour``: each structure admin whose structures have beneficiaries waiting."""
+    local = now.astimezone(PARIS)
+    if local.hour < deps.settings.digest_hour:
+        return False
+    key = period_id("digest", local.date().isoformat())
+    async with deps.sessions() as session:
+        if await session.scalar(select(inbox_table.c.event_id).where(
+                inbox_table.c.consumer == DIGEST_SCHEDULE, inbox_table.c.event_id == key)):
+            return False  # already sent today (by this replica or another)
+    reply = await deps.call(ListWaitingForReferentV1())
+    link = page_url(deps, "/beneficiaires?support=waiting")
+    messages = [Outgoing("waiting_digest", Channel.email, r.email,
+                         render_email("waiting_digest", links=[link], link=link, firstname=r.firstname,
+                                      structures=r.structures)) for r in reply.recipients]
+    return await queue_once(deps, DIGEST_SCHEDULE, key, messages)
+
+
+async def run_schedules(deps: Deps) -> None:
+    while True:
+        for schedule in (send_reminders, send_waiting_digest):
+            try:
+                await schedule(deps, deps.clock())
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # notebook unreachable, a database hiccup: the next tick tries again
+                log.exception("schedule_failed", schedule=schedule.__name__)
+        await asyncio.sleep(deps.settings.schedule_interval_s)

@@ -4,12 +4,13 @@ all of it and who consulted it; a professional of another structure sees only th
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
+from contracts.notify import MessageFailedV1
 from testkit.system import bearer, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -290,6 +291,22 @@ async def test_a_manager_creates_beneficiaries_and_bad_input_changes_nothing(sys
         assert redacted.status_code == 200
         page = (await client.get(f"/api/v1/notebooks/{created.json()['notebook_id']}", headers=h)).json()
         assert page["timeline"][0]["redacted"] and page["timeline"][0]["summary"] == "Texte masqué par un gestionnaire"
+
+        # An SMS that could not be delivered flags the number on the page, until someone corrects it.
+        notebook_id = created.json()["notebook_id"]
+        await system.publish(MessageFailedV1(message_id=uuid.uuid4(), channel="sms", template="appointment_booked",
+                                             source_event_id=uuid.uuid4(), error="400", recipient="+33601020304"))
+
+        async def flagged():
+            page = (await client.get(f"/api/v1/notebooks/{notebook_id}", headers=h)).json()
+            return page if page["beneficiary"]["mobile_failed_at"] else None
+        page = await until(flagged)
+        fixed = await client.put(f"/api/v1/notebooks/{notebook_id}/beneficiary", headers=h, json={
+            "version": page["beneficiary"]["version"],
+            "beneficiary": {**page["beneficiary"], "mobile_number": "06 01 02 03 05"}})
+        assert fixed.status_code == 200, fixed.text
+        page = (await client.get(f"/api/v1/notebooks/{notebook_id}", headers=h)).json()
+        assert page["beneficiary"]["mobile_failed_at"] is None
 
         # The delivery log is the national admins': every message with its status.
         refused = await client.get("/api/v1/deliveries", headers=h)

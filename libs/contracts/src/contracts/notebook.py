@@ -190,6 +190,9 @@ class BeneficiaryFields(WireModel):
 class BeneficiaryView(BeneficiaryFields):
     beneficiary_id: uuid.UUID
     version: int
+    # When a message to this number or address could not be delivered: the page asks to check it.
+    mobile_failed_at: datetime | None = None
+    email_failed_at: datetime | None = None
     updated_at: datetime | None = None
     updated_by_name: str = ""
 

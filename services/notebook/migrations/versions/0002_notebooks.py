@@ -67,6 +67,8 @@ def upgrade() -> None:
     sa.Column('rsa_closure_reason', sa.String(length=60), nullable=False),
     sa.Column('rsa_closure_date', sa.Date(), nullable=True),
     sa.Column('subject_to_right_and_duty', sa.Boolean(), nullable=False),
+    sa.Column('mobile_failed_at', servicekit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('email_failed_at', servicekit.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('search_text', sa.Text(), nullable=False),
     sa.Column('identity_key', sa.String(length=260), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),

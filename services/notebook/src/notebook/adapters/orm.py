@@ -134,6 +134,9 @@ class Beneficiary(Base):
     rsa_closure_reason: Mapped[str] = mapped_column(String(60), default="")
     rsa_closure_date: Mapped[date | None] = mapped_column(Date)
     subject_to_right_and_duty: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when notify could not deliver to this number or address (cleared when it changes).
+    mobile_failed_at: Mapped[datetime | None]
+    email_failed_at: Mapped[datetime | None]
     search_text: Mapped[str] = mapped_column(Text, default="")  # names and phone digits, without accents
     # Names without accents nor case, and birth date: one beneficiary per person and territory.
     identity_key: Mapped[str] = mapped_column(String(260))

@@ -5,6 +5,7 @@ from functools import partial
 
 from contracts import notebook as contract
 from contracts.directory import OrientationSystemCreatedV1, StructureCreatedV1, StructureUpdatedV1
+from contracts.notify import MessageFailedV1
 from contracts.profiles import PROFILE_DEACTIVATED_EVENTS, PROFILE_STATE_EVENTS
 from notebook.handlers import (
     appointments,
@@ -60,6 +61,7 @@ SUBSCRIPTIONS = (
     ("notebook-structure-created", StructureCreatedV1, read_models.on_structure_state),
     ("notebook-structure-updated", StructureUpdatedV1, read_models.on_structure_state),
     ("notebook-orientation-system-created", OrientationSystemCreatedV1, read_models.on_orientation_system_created),
+    ("notebook-message-failed", MessageFailedV1, read_models.on_message_failed),
 )
 
 

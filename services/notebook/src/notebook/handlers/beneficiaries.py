@@ -79,7 +79,8 @@ def view_of(beneficiary: Beneficiary, deps: Deps) -> BeneficiaryView:
     p = deps.protection
     return BeneficiaryView(
         beneficiary_id=beneficiary.id, version=beneficiary.version, updated_at=beneficiary.updated_at,
-        updated_by_name=beneficiary.updated_by_name,
+        updated_by_name=beneficiary.updated_by_name, mobile_failed_at=beneficiary.mobile_failed_at,
+        email_failed_at=beneficiary.email_failed_at,
         nir=p.decrypt(beneficiary.nir_encrypted), caf_number=p.decrypt(beneficiary.caf_number_encrypted),
         pe_number=p.decrypt(beneficiary.pe_number_encrypted),
         **{name: getattr(beneficiary, name) for name in BeneficiaryFields.model_fields
@@ -183,6 +184,10 @@ async def update_beneficiary(request: UpdateBeneficiaryV1, ctx, deps: Deps) -> V
                             details={"fields": refused})
         apply(beneficiary, after, deps)
         await check_unique(session, beneficiary)
+        if "mobile_number" in changed:
+            beneficiary.mobile_failed_at = None
+        if "email" in changed:
+            beneficiary.email_failed_at = None
         beneficiary.version += 1
         beneficiary.updated_at = deps.clock()
         beneficiary.updated_by_name = await name_of(session, caller)

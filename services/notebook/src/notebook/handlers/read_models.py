@@ -3,10 +3,13 @@ its group are answered from the notebook database alone. Events carry whole stat
 and a state older than the one applied is ignored (created and updated travel on separate consumers)."""
 from __future__ import annotations
 
+from sqlalchemy import update
+
 from contracts.directory import OrientationSystemCreatedV1, StructureState
+from contracts.notify import Channel, MessageFailedV1
 from contracts.identity import Role
 from contracts.profiles import ProfileDeactivated, ProfileState
-from notebook.adapters.orm import OrientationSystemRead, Person, StructureRead
+from notebook.adapters.orm import Beneficiary, OrientationSystemRead, Person, StructureRead
 from notebook.handlers.deps import Deps
 from notebook.handlers.members import end_memberships_of
 from servicekit import inbox
@@ -67,3 +70,15 @@ async def on_orientation_system_created(event: OrientationSystemCreatedV1, _meta
         if await session.get(OrientationSystemRead, event.orientation_system_id) is None:
             session.add(OrientationSystemRead(id=event.orientation_system_id, deployment_id=event.deployment_id,
                                               name=event.name, orientation_type=event.orientation_type.value))
+
+
+async def on_message_failed(event: MessageFailedV1, _meta: EventMeta, deps: Deps) -> None:
+    """A number or address notify could not deliver to is flagged on the beneficiaries who have it."""
+    if not event.recipient:
+        return
+    async with deps.sessions() as session, session.begin():
+        if not await inbox.claim(session, CONSUMER, event.event_id):
+            return
+        column = Beneficiary.mobile_number if event.channel == Channel.sms else Beneficiary.email
+        flag = "mobile_failed_at" if event.channel == Channel.sms else "email_failed_at"
+        await session.execute(update(Beneficiary).where(column == event.recipient).values({flag: event.occurred_at}))

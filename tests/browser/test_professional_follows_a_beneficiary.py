@@ -101,3 +101,26 @@ async def test_a_professional_follows_a_beneficiary_who_reads_it_all(system, bro
     await expect(beneficiary.get_by_role("status")).to_have_text("Informations mises à jour.")
     await expect(main).to_contain_text("07 81 22 33 44")
     await beneficiary.screenshot(path=SCREENSHOTS / "notebook-beneficiary.png", full_page=True)
+
+
+async def test_a_manager_assigns_a_referent_to_several_beneficiaries_from_the_list(system, browser: Browser):
+    await system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)
+    await system.call(DEMO_TERRITORY)
+    await system.call(DEMO_NOTEBOOKS)
+    page = await (await browser.new_context(locale="fr-FR")).new_page()
+    await log_in_by_email(page, system, "manager@demo.carnet.test")
+    await accept_steps(page, Role.manager)
+    await page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Bénéficiaires").click()
+    await expect(page.get_by_role("main")).to_contain_text("Bénéficiaires non accompagnés")
+    await page.get_by_label("Sélectionner Myrna HENDERSON").check()
+    await page.get_by_label("Sélectionner Lindsay AGUILAR").check()
+    await page.get_by_label("Nom du référent").select_option(
+        label="Pierre CHEVALIER – Centre communal d'action sociale de Livry-Gargan")
+    await page.get_by_role("button", name="Rattacher").click()
+    await expect(page.get_by_role("status")).to_have_text("Le référent est désigné pour les bénéficiaires sélectionnés.")
+    await page.get_by_label("Statut").select_option(label="Accompagné")
+    await page.get_by_role("button", name="Rechercher").click()
+    rows = page.get_by_role("row")
+    await expect(rows).to_have_count(3)  # the header and the two beneficiaries
+    await expect(page.get_by_role("table")).to_contain_text("Pierre Chevalier")
+    await page.screenshot(path=SCREENSHOTS / "beneficiaries-manager.png", full_page=True)

@@ -376,3 +376,44 @@ async def test_an_orientation_manager_and_a_structure_admin_see_what_their_role_
         other = await client.post(f"/api/v1/notebooks/{SOPHIE}/appointments", headers=bearer(admin),
                                   json={"person_id": giulia, "at": at})
         assert other.status_code == 403
+
+
+async def test_referents_and_orientation_managers_are_assigned_in_bulk_within_each_roles_reach(system):
+    await seed_demo(system)
+    lindsay, etienne = (str(b.notebook_id) for b in DEMO_NOTEBOOKS.beneficiaries[2:4])
+    pierre = "93000000-0000-4000-8000-00000000b004"
+    giulia = "93000000-0000-4000-8000-00000000b003"
+    async with system.client() as client:
+        manager = await sign_in(system, client, "manager@demo.carnet.test")
+        await page_with_systems(client, await sign_in(system, client, "pro@demo.carnet.test"), lindsay)
+
+        async def assign(token, path, **body):
+            return await client.post(f"/api/v1/notebooks/{path}", headers=bearer(token), json=body)
+
+        done = await assign(manager, "referent-assignments", notebook_ids=[lindsay, etienne], person_id=pierre)
+        assert done.status_code == 200 and done.json()["assigned"] == 2, done.text
+        assert await names(client, manager, support="accompanied") == ["Lindsay Aguilar", "Étienne Gonzalez"]
+
+        co = await sign_in(system, client, "orientation@demo.carnet.test")
+        done = await assign(co, "orientation-manager-assignments", notebook_ids=[lindsay], person_id=giulia)
+        assert done.json()["assigned"] == 1
+        not_co = await assign(co, "orientation-manager-assignments", notebook_ids=[lindsay], person_id=pierre)
+        assert not_co.status_code == 422 and "chargé d'orientation" in not_co.json()["message"]
+
+        admin = await sign_in(system, client, "structure@demo.carnet.test")
+        other_structure = await assign(admin, "referent-assignments", notebook_ids=[lindsay], person_id=PRO2)
+        assert other_structure.status_code == 422 and "vos structures" in other_structure.json()["message"]
+        not_followed = await assign(admin, "referent-assignments", notebook_ids=[MYRNA], person_id=pierre)
+        assert not_followed.status_code == 403
+        again = await assign(admin, "referent-assignments", notebook_ids=[lindsay], person_id=pierre)
+        assert again.json()["assigned"] == 0  # already the référent: nothing changes
+
+        moved = await assign(manager, "referent-assignments", notebook_ids=[lindsay], person_id=PRO2,
+                             remove_previous=True)
+        assert moved.json()["assigned"] == 1, moved.text
+        page = (await client.get(f"/api/v1/notebooks/{lindsay}", headers=bearer(manager))).json()
+        active = {m["person"]["lastname"]: m["member_type"] for m in page["members"] if m["ended_at"] is None}
+        assert active == {"Anka": "referent", "Diaby": "orientation_manager"}
+        assert [s["name"] for s in page["structures"] if s["status"] == "current"] == ["Groupe NS"]
+        told = await until(lambda: messages_about(system, client, "pro@demo.carnet.test", "Changement de référent"))
+        assert told[0]["links"][0].endswith(f"/carnets/{lindsay}")

@@ -537,6 +537,35 @@ class InviteMemberV1(RpcRequest):
     person_id: uuid.UUID
 
 
+class AssignedReply(RpcReply):
+    assigned: int
+
+
+@register
+class AssignReferentV1(RpcRequest):
+    """"Rattacher" (structure admin, manager, orientation manager): a référent for one or several notebooks."""
+
+    subject: ClassVar[str] = "rpc.notebook.assign_referent.v1"
+    reply_model: ClassVar = AssignedReply
+
+    notebook_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+    person_id: uuid.UUID
+    orientation_system_id: uuid.UUID | None = None
+    # "Retirer l'ancien référent du groupe de suivi"; otherwise the former référent stays as a member.
+    remove_previous: bool = False
+
+
+@register
+class AssignOrientationManagerV1(RpcRequest):
+    """"Assigner un chargé d'orientation" (manager, orientation manager) to one or several notebooks."""
+
+    subject: ClassVar[str] = "rpc.notebook.assign_orientation_manager.v1"
+    reply_model: ClassVar = AssignedReply
+
+    notebook_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+    person_id: uuid.UUID
+
+
 @register
 class LeaveNotebookV1(RpcRequest):
     """"Se détacher": ends the caller's membership (a référent hands over first)."""

@@ -79,6 +79,12 @@ TABLE = [
     (Role.beneficiary, ALL(), O.view_public, False),
     (Role.admin_cdb, ALL({R.territory}), O.view_full, True),
     (Role.admin_cdb, ALL({R.territory}), O.edit_contact, False),
+    (Role.admin_structure, ALL({R.territory, R.structure}), O.assign, True),
+    (Role.admin_structure, ALL({R.territory}), O.assign, False),
+    (Role.admin_structure, ALL({R.territory, R.structure}), O.assign_orientation_manager, False),
+    (Role.manager, ALL({R.territory}), O.assign, True),
+    (Role.orientation_manager, ALL({R.territory}), O.assign_orientation_manager, True),
+    (Role.professional, ALL({R.territory, R.member}), O.assign, False),
 ]
 
 

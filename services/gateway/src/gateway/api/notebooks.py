@@ -16,6 +16,9 @@ from contracts.notebook import (
     AddActionV1,
     AddFocusV1,
     AddTargetV1,
+    AssignedReply,
+    AssignOrientationManagerV1,
+    AssignReferentV1,
     AppointmentStatus,
     BeneficiaryFields,
     BookAppointmentV1,
@@ -134,6 +137,20 @@ async def search_notebooks(
     return await call_as_caller(request, response, SearchNotebooksV1(
         q=q, support=support, mine=mine, subject_to_right_and_duty=subject_to_right_and_duty,
         structure_id=structure_id, offset=offset, limit=limit))
+
+
+@router.post("/notebooks/referent-assignments", response_model=AssignedReply)
+async def assign_referent(body: AssignReferentV1, request: Request, response: Response) -> AssignedReply:
+    """"Rattacher": a référent for one or several notebooks (structure admin among their professionals, manager,
+    orientation manager); ``remove_previous`` takes the former référent out of the group."""
+    return await call_as_caller(request, response, body)
+
+
+@router.post("/notebooks/orientation-manager-assignments", response_model=AssignedReply)
+async def assign_orientation_manager(body: AssignOrientationManagerV1, request: Request,
+                                     response: Response) -> AssignedReply:
+    """"Assigner un chargé d'orientation" to one or several notebooks."""
+    return await call_as_caller(request, response, body)
 
 
 @router.get("/notebooks/recent", response_model=NotebooksReply)

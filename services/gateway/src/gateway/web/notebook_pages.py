@@ -18,6 +18,8 @@ from contracts.notebook import (
     AddFocusV1,
     AddTargetV1,
     AppointmentStatus,
+    AssignOrientationManagerV1,
+    AssignReferentV1,
     BeneficiaryFields,
     BookAppointmentV1,
     ContractLink,
@@ -79,28 +81,68 @@ def optional_int(form: FormData, name: str, scale: int = 1) -> int | None:
 
 @router.get("/beneficiaires")
 async def beneficiaries(request: Request, q: str = "", support: str = "all", mine: str = "", notice: str = "",
-                        offset: int = 0):
+                        droits_et_devoirs: str = "", offset: int = 0):
     visitor = await signed_in(request)
     if visitor.me.role == Role.beneficiary:
         return redirect("/mon-carnet", visitor)
-    return await list_page(request, visitor, q=q, support=support, mine=mine == "1", notice=notice, offset=offset)
+    return await list_page(request, visitor, q=q, support=support, mine=mine == "1", notice=notice, offset=offset,
+                           duties=droits_et_devoirs == "1")
 
 
 async def list_page(request: Request, visitor: Visitor, *, q: str = "", support: str = "all", mine: bool = False,
-                    notice: str = "", offset: int = 0, form: dict | None = None, error: str = "",
-                    status_code: int = 200):
+                    duties: bool = False, notice: str = "", offset: int = 0, form: dict | None = None,
+                    error: str = "", status_code: int = 200):
     support_status = SupportStatus(support) if support in SupportStatus.__members__ else SupportStatus.all
     found = await call_or_leave(request, visitor, SearchNotebooksV1(
-        q=q[:200], support=support_status, mine=mine, offset=max(offset, 0), limit=20))
+        q=q[:200], support=support_status, mine=mine, subject_to_right_and_duty=duties, offset=max(offset, 0),
+        limit=20))
     tiles = await call_or_leave(request, visitor, GetDashboardV1())
+    referents, orientation_managers = [], []
+    if visitor.me.role in ASSIGNING_ROLES:
+        people = await call_or_leave(request, visitor, SearchPeopleV1(role=PersonRole.professional, limit=100))
+        mine = set(visitor.me.structure_ids)
+        referents = [p for p in people.people if visitor.me.role != Role.admin_structure
+                     or mine & {s.structure_id for s in p.structures}]
+    if visitor.me.role in (Role.manager, Role.orientation_manager):
+        orientation_managers = (await call_or_leave(request, visitor, SearchPeopleV1(
+            role=PersonRole.orientation_manager, limit=100))).people
     recent = {}
     if visitor.me.role in (Role.professional, Role.orientation_manager):
         for kind in ("visited", "modified"):
             recent[kind] = (await call_or_leave(request, visitor, RecentNotebooksV1(kind=kind))).notebooks
     return render(request, "beneficiaries.html.j2", {
         "found": found, "tiles": tiles.tiles, "recent": recent, "q": q, "support": support_status, "mine": mine,
-        "offset": max(offset, 0), "notice": notice, "form": form or {}, "error": error, "labels": labels,
+        "duties": duties,
+        "offset": max(offset, 0), "notice": ASSIGNED.get(notice, ""), "form": form or {},
+        "error": error, "labels": labels, "referents": referents, "orientation_managers": orientation_managers,
     }, visitor=visitor, status_code=status_code)
+
+
+ASSIGNING_ROLES = (Role.admin_structure, Role.manager, Role.orientation_manager)
+ASSIGNED = {"referent": "Le référent est désigné pour les bénéficiaires sélectionnés.",
+            "co": "Le chargé d'orientation est assigné aux bénéficiaires sélectionnés."}
+
+
+@router.post("/beneficiaires/rattachement")
+async def assign(request: Request):
+    """"Rattacher" the selected beneficiaries to a référent, or assign them a chargé d'orientation."""
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    notebook_ids = [i for i in (optional_uuid(str(v)) for v in form.getlist("notebook_ids")) if i]
+    co = form.get("assign") == "co"
+    person_id = optional_uuid(text(form, "orientation_manager_id" if co else "referent_id"))
+    if not notebook_ids or person_id is None:
+        return await list_page(request, visitor, error="Sélectionnez au moins un bénéficiaire et une personne.",
+                               status_code=422)
+    message = (AssignOrientationManagerV1(notebook_ids=notebook_ids, person_id=person_id) if co else
+               AssignReferentV1(notebook_ids=notebook_ids, person_id=person_id,
+                                remove_previous=form.get("remove_previous") == "oui"))
+    try:
+        await call(request, message, access_token=visitor.token)
+    except ServiceError as error:
+        return await list_page(request, visitor, error=error.message, status_code=error.http_status)
+    return redirect(f"/beneficiaires?notice={'co' if co else 'referent'}", visitor)
 
 
 def beneficiary_fields(form: FormData) -> BeneficiaryFields:

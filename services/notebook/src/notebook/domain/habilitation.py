@@ -33,6 +33,8 @@ class Operation(StrEnum):
     leave = "leave"
     redact = "redact"
     create = "create"
+    assign = "assign"                                      # choose the référent ("Rattacher")
+    assign_orientation_manager = "assign_orientation_manager"
 
 
 _MEMBER_WORK = frozenset({Operation.view_public, Operation.view_full, Operation.edit_contact, Operation.edit_rights,
@@ -47,10 +49,11 @@ GRANTS: dict[Role, dict[Relation, frozenset[Operation]]] = {
         Relation.territory: frozenset({
             Operation.view_public, Operation.view_full, Operation.view_access_log, Operation.edit_contact,
             Operation.edit_rights, Operation.edit_identity, Operation.edit_diagnostic, Operation.redact,
-            Operation.create}),
+            Operation.create, Operation.assign, Operation.assign_orientation_manager}),
     },
     Role.orientation_manager: {
-        Relation.territory: frozenset({Operation.view_public, Operation.view_full, Operation.join}),
+        Relation.territory: frozenset({Operation.view_public, Operation.view_full, Operation.join, Operation.assign,
+                                       Operation.assign_orientation_manager}),
         Relation.member: _MEMBER_WORK,
     },
     Role.professional: {
@@ -60,7 +63,7 @@ GRANTS: dict[Role, dict[Relation, frozenset[Operation]]] = {
     Role.admin_structure: {
         Relation.territory: frozenset({Operation.view_public}),
         Relation.structure: frozenset({Operation.view_public, Operation.view_full, Operation.edit_contact,
-                                       Operation.manage_appointments}),
+                                       Operation.manage_appointments, Operation.assign}),
     },
     Role.beneficiary: {
         Relation.own: frozenset({Operation.view_public, Operation.view_full, Operation.view_access_log,

@@ -35,6 +35,8 @@ ROUTES = {
     contract.JoinNotebookV1: members.join,
     contract.InviteMemberV1: members.invite,
     contract.LeaveNotebookV1: members.leave,
+    contract.AssignReferentV1: members.assign_referent,
+    contract.AssignOrientationManagerV1: members.assign_orientation_manager,
     contract.UpdateDiagnosticV1: diagnostic.update_diagnostic,
     contract.SearchRomeCodesV1: referentials.search_rome_codes,
     contract.GetReferentialsV1: referentials.get_referentials,

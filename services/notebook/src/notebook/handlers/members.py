@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import AcceptedReply, Role
 from contracts.notebook import (
+    AssignedReply,
+    AssignOrientationManagerV1,
+    AssignReferentV1,
     InviteMemberV1,
     JoinNotebookV1,
     LeaveNotebookV1,
@@ -76,7 +79,8 @@ async def follow_by_structure(session: AsyncSession, deps: Deps, notebook: Noteb
 
 
 async def become_referent(session: AsyncSession, deps: Deps, notebook: Notebook, person: Person, caller: Caller,
-                          orientation_system_id: uuid.UUID) -> None:
+                          orientation_system_id: uuid.UUID, keep_previous: bool = True) -> None:
+    """The one way a notebook changes référent (joining, or an assignment): one history entry, one event."""
     previous = (await session.execute(select(Member).where(
         Member.notebook_id == notebook.id, Member.member_type == MemberType.referent.value,
         Member.ended_at.is_(None)))).scalar_one_or_none()
@@ -85,7 +89,7 @@ async def become_referent(session: AsyncSession, deps: Deps, notebook: Notebook,
     if previous is not None:
         end(previous, MembershipEndReason.replaced, deps)
         await session.flush()
-        if previous.person_id != person.id:  # the former référent stays in the group, as a member
+        if previous.person_id != person.id and keep_previous:  # the former référent stays, as a member
             session.add(Member(notebook_id=notebook.id, person_id=previous.person_id,
                                member_type=MemberType.no_referent.value, started_at=deps.clock(),
                                created_by=caller.profile_id))
@@ -217,3 +221,78 @@ async def end_memberships_of(session: AsyncSession, deps: Deps, person: Person) 
         await end_membership(session, deps, notebook, member, person, MembershipEndReason.deactivated, None)
 
 
+
+
+NOT_ASSIGNABLE = ("Ce professionnel ne peut pas être désigné : il doit être actif sur ce territoire"
+                  "{structure}.")
+NOT_AN_ORIENTATION_MANAGER = "Choisissez un chargé d'orientation actif de ce territoire."
+
+
+def referent_system(notebook: Notebook, person: Person, requested: uuid.UUID | None) -> uuid.UUID:
+    """The orientation system the new référent holds: the one asked for, the notebook's current one, or their first."""
+    held = [str(s) for s in person.orientation_system_ids]
+    for candidate in (requested, notebook.orientation_system_id):
+        if candidate and str(candidate) in held:
+            return uuid.UUID(str(candidate))
+    if requested or not held:
+        check_referent_system(str(requested) if requested else None, set(held))
+    return uuid.UUID(held[0])
+
+
+async def assign_referent(request: AssignReferentV1, ctx, deps: Deps) -> AssignedReply:
+    """"Rattacher": one or several notebooks get a référent chosen by a structure admin (among their structures'
+    professionals), a manager or an orientation manager; the former one stays a member unless removed."""
+    caller = await caller_of(ctx, deps)
+    assigned = 0
+    try:
+        async with deps.sessions.begin() as session:
+            person = await session.get(Person, request.person_id)
+            mine = caller.role != Role.admin_structure or (
+                person and {str(s) for s in person.structure_ids} & {str(s) for s in caller.structure_ids})
+            if (person is None or person.role != Role.professional.value or person.deactivated_at is not None
+                    or person.deployment_id != caller.deployment_id or not mine):
+                structure = " et dans l'une de vos structures" if caller.role == Role.admin_structure else ""
+                raise Invalid(NOT_ASSIGNABLE.format(structure=structure), details={"field": "person_id"})
+            for notebook_id in request.notebook_ids:
+                notebook, _ = await open_notebook(session, caller, notebook_id, Operation.assign)
+                current = await active_member(session, notebook.id, person.id)
+                if current and current.member_type == MemberType.referent.value:
+                    continue
+                await become_referent(session, deps, notebook, person, caller,
+                                      referent_system(notebook, person, request.orientation_system_id),
+                                      keep_previous=not request.remove_previous)
+                assigned += 1
+    except IntegrityError as error:
+        raise Conflict(REFERENT_RACE) from error
+    return AssignedReply(assigned=assigned)
+
+
+async def assign_orientation_manager(request: AssignOrientationManagerV1, ctx, deps: Deps) -> AssignedReply:
+    """"Assigner un chargé d'orientation": the notebook's current one (if any) hands over."""
+    caller = await caller_of(ctx, deps)
+    assigned = 0
+    async with deps.sessions.begin() as session:
+        person = await session.get(Person, request.person_id)
+        if (person is None or person.role != Role.orientation_manager.value or person.deactivated_at is not None
+                or person.deployment_id != caller.deployment_id):
+            raise Invalid(NOT_AN_ORIENTATION_MANAGER, details={"field": "person_id"})
+        for notebook_id in request.notebook_ids:
+            notebook, _ = await open_notebook(session, caller, notebook_id, Operation.assign_orientation_manager)
+            current = (await session.execute(select(Member).where(
+                Member.notebook_id == notebook.id, Member.member_type == MemberType.orientation_manager.value,
+                Member.ended_at.is_(None)))).scalars().all()
+            if any(m.person_id == person.id for m in current):
+                continue
+            for member in current:
+                await end_membership(session, deps, notebook, member, await session.get(Person, member.person_id),
+                                     MembershipEndReason.replaced, caller)
+            await add_member(session, deps, notebook, person, MemberType.orientation_manager, caller)
+            await record(session, deps, notebook, caller, "member",
+                         f"{person_name(person)} devient chargé d'orientation", subject_id=person.id)
+            await deps.outbox.add(session, MemberAddedV1(
+                notebook_id=notebook.id, deployment_id=notebook.deployment_id, beneficiary_id=notebook.beneficiary_id,
+                person_id=person.id, member_type=MemberType.orientation_manager,
+                invited_by_name=await name_of(session, caller), invited_by_id=caller.profile_id,
+                person_email=person.email, person_firstname=person.firstname))
+            assigned += 1
+    return AssignedReply(assigned=assigned)

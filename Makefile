@@ -20,6 +20,7 @@ test: install chromium
 bench: install
 	$(PY) bench/annuaire.py
 	$(PY) bench/carnets.py
+	$(PY) bench/notebook_page.py
 
 # Browser tests drive Debian's Chromium through Playwright; installed here when the machine lacks it.
 chromium:

@@ -1,0 +1,52 @@
+"""The baseline of bench/notebook_page.py: one FastAPI + SQLAlchemy process reading the same rows as the notebook
+page (and writing its access-log row), with no gateway, bus, token or habilitation in between.
+
+Run as ``python bench/page_baseline.py <database-url> <port>``.
+"""
+from __future__ import annotations
+
+import sys
+import uuid
+
+import uvicorn
+from fastapi import FastAPI
+
+from contracts.notebook import Access, GetNotebookPageV1, NotebookPage
+from notebook.adapters.orm import Beneficiary, Notebook, NotebookVisit
+from notebook.config import NotebookSettings
+from notebook.domain.protection import FieldProtection
+from notebook.handlers.beneficiaries import view_of
+from notebook.handlers.deps import Deps
+from notebook.handlers.diagnostic import diagnostic_view
+from notebook.handlers.page import appointments_of, members_of, parcours_of, structures_of, timeline_of, visits_of
+from servicekit.db import create_engine, sessionmaker, utcnow
+from servicekit.outbox import Outbox
+
+
+def create_app(url: str) -> FastAPI:
+    settings = NotebookSettings()
+    deps = Deps(sessions=sessionmaker(create_engine(url)), outbox=Outbox(), settings=settings, verifier=None,
+                protection=FieldProtection(settings.secret_key.get_secret_value().encode()))
+    app = FastAPI()
+
+    @app.get("/notebooks/{notebook_id}")
+    async def page(notebook_id: uuid.UUID) -> NotebookPage:
+        async with deps.sessions.begin() as session:
+            notebook = await session.get(Notebook, notebook_id)
+            page = NotebookPage(
+                notebook_id=notebook.id, deployment_id=notebook.deployment_id, access=Access.full,
+                beneficiary=view_of(await session.get(Beneficiary, notebook.beneficiary_id), deps),
+                members=await members_of(session, notebook), structures=await structures_of(session, notebook),
+                diagnostic=await diagnostic_view(session, notebook), focuses=await parcours_of(session, notebook),
+                appointments=await appointments_of(session, notebook),
+                timeline=await timeline_of(session, notebook, GetNotebookPageV1(notebook_id=notebook.id), 200),
+                visits=await visits_of(session, notebook, 50))
+            session.add(NotebookVisit(notebook_id=notebook.id, account_id=uuid.uuid4(), role="manager",
+                                      visited_at=utcnow()))
+        return page
+
+    return app
+
+
+if __name__ == "__main__":
+    uvicorn.run(create_app(sys.argv[1]), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")

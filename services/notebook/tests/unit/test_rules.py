@@ -8,6 +8,7 @@ import pytest
 from contracts.identity import Role
 from contracts.notebook import ContractLink, MemberType, TargetStatus
 from notebook.domain.habilitation import GRANTS, PUBLIC_CARD_HIDDEN, Operation, Relation, fields_refused, hidden_fields, may
+from notebook.adapters.orm import Person
 from notebook.domain.nir import clean_nir, key_of
 from notebook.domain.parcours import (
     check_can_leave,
@@ -132,10 +133,11 @@ def test_the_referent_cannot_leave_and_must_hold_the_orientation_system():
     with pytest.raises(Conflict, match="référent"):
         check_can_leave(MemberType.referent)
     held = uuid.uuid4()
-    check_referent_system(held, {held})
+    person = Person(orientation_system_ids=[str(held)], structure_ids=[])
+    check_referent_system(held, person)
     for chosen in (None, uuid.uuid4()):
         with pytest.raises(Invalid, match="dispositif"):
-            check_referent_system(chosen, {held})
+            check_referent_system(chosen, person)
 
 
 def test_identifiers_are_hidden_from_who_may_not_see_them():

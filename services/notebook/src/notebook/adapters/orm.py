@@ -78,6 +78,13 @@ class Person(Base):
     occurred_at: Mapped[datetime]  # of the state applied: an older state arriving late is ignored
     deactivated_at: Mapped[datetime | None]
 
+    def works_in(self, structure_ids) -> bool:
+        """Whether one of their structures is among ``structure_ids`` (stored as strings in JSON)."""
+        return bool({str(s) for s in self.structure_ids} & {str(s) for s in structure_ids})
+
+    def holds(self, orientation_system_id) -> bool:
+        return str(orientation_system_id) in {str(s) for s in self.orientation_system_ids}
+
 
 class StructureRead(Base):
     __tablename__ = "structure"

@@ -38,6 +38,7 @@ def check_can_leave(member_type: MemberType) -> None:
         raise Conflict(REFERENT_CANNOT_LEAVE)
 
 
-def check_referent_system(chosen: object | None, held: set) -> None:
-    if chosen is None or chosen not in held:
+def check_referent_system(chosen: object | None, person) -> None:
+    """``person`` holds orientation systems (``holds``): the référent's must be one of them."""
+    if chosen is None or not person.holds(chosen):
         raise Invalid(NO_ORIENTATION_SYSTEM, details={"field": "orientation_system_id"})

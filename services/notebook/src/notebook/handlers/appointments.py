@@ -44,7 +44,7 @@ async def check_with_whom(session, caller, notebook, person_id) -> Member:
         raise Invalid(NOT_IN_GROUP, details={"field": "person_id"})
     if caller.role == Role.admin_structure:
         person = await session.get(Person, person_id)
-        if not person or not {str(s) for s in person.structure_ids} & {str(s) for s in caller.structure_ids}:
+        if not person or not person.works_in(caller.structure_ids):
             raise Forbidden(OTHER_MEMBER)
     elif person_id != caller.profile_id:
         raise Forbidden(OTHER_MEMBER)

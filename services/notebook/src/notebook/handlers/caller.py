@@ -75,9 +75,9 @@ async def followed_by_structures(session: AsyncSession, notebook_id: uuid.UUID,
             BeneficiaryStructure.notebook_id == notebook_id, BeneficiaryStructure.status == "current",
             BeneficiaryStructure.structure_id.in_(structure_ids)).limit(1)):
         return True
-    members = (await session.execute(select(Person.structure_ids).join(Member, Member.person_id == Person.id).where(
+    members = (await session.execute(select(Person).join(Member, Member.person_id == Person.id).where(
         Member.notebook_id == notebook_id, Member.ended_at.is_(None)))).scalars().all()
-    return any(str(s) in {str(x) for x in structure_ids} for ids in members for s in ids)
+    return any(person.works_in(structure_ids) for person in members)
 
 
 def require(caller: Caller, relations: frozenset[Relation], operation: Operation) -> None:

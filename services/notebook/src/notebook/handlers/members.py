@@ -124,8 +124,7 @@ async def join(request: JoinNotebookV1, ctx, deps: Deps) -> VersionReply:
             if request.as_referent:
                 if current and current.member_type == MemberType.referent.value:
                     raise Conflict(ALREADY_MEMBER)
-                check_referent_system(str(request.orientation_system_id) if request.orientation_system_id else None,
-                                      {str(s) for s in person.orientation_system_ids})
+                check_referent_system(request.orientation_system_id, person)
                 await become_referent(session, deps, notebook, person, caller, request.orientation_system_id)
                 member_type = MemberType.referent
             else:
@@ -230,13 +229,12 @@ NOT_AN_ORIENTATION_MANAGER = "Choisissez un chargé d'orientation actif de ce te
 
 def referent_system(notebook: Notebook, person: Person, requested: uuid.UUID | None) -> uuid.UUID:
     """The orientation system the new référent holds: the one asked for, the notebook's current one, or their first."""
-    held = [str(s) for s in person.orientation_system_ids]
     for candidate in (requested, notebook.orientation_system_id):
-        if candidate and str(candidate) in held:
+        if candidate and person.holds(candidate):
             return uuid.UUID(str(candidate))
-    if requested or not held:
-        check_referent_system(str(requested) if requested else None, set(held))
-    return uuid.UUID(held[0])
+    if requested or not person.orientation_system_ids:
+        check_referent_system(requested, person)
+    return uuid.UUID(str(person.orientation_system_ids[0]))
 
 
 async def assign_referent(request: AssignReferentV1, ctx, deps: Deps) -> AssignedReply:
@@ -247,8 +245,7 @@ async def assign_referent(request: AssignReferentV1, ctx, deps: Deps) -> Assigne
     try:
         async with deps.sessions.begin() as session:
             person = await session.get(Person, request.person_id)
-            mine = caller.role != Role.admin_structure or (
-                person and {str(s) for s in person.structure_ids} & {str(s) for s in caller.structure_ids})
+            mine = caller.role != Role.admin_structure or (person and person.works_in(caller.structure_ids))
             if (person is None or person.role != Role.professional.value or person.deactivated_at is not None
                     or person.deployment_id != caller.deployment_id or not mine):
                 structure = " et dans l'une de vos structures" if caller.role == Role.admin_structure else ""

@@ -102,6 +102,13 @@ async def test_a_professional_follows_a_beneficiary_who_reads_it_all(system, bro
     await expect(main).to_contain_text("07 81 22 33 44")
     await beneficiary.screenshot(path=SCREENSHOTS / "notebook-beneficiary.png", full_page=True)
 
+    history = beneficiary.locator("#historique")
+    await expect(history).to_contain_text("Informations personnelles mises à jour : téléphone")
+    await beneficiary.get_by_label("Auteur").select_option(label="Pierre Chevalier")
+    await beneficiary.get_by_role("button", name="Filtrer").click()
+    await expect(history).to_contain_text("Action ajoutée : Actions collectives liées au logement")
+    await expect(history).not_to_contain_text("Informations personnelles mises à jour")
+
 
 async def test_a_manager_assigns_a_referent_to_several_beneficiaries_from_the_list(system, browser: Browser):
     await system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)

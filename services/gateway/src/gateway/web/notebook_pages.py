@@ -211,7 +211,8 @@ async def notebook_page(request: Request, visitor: Visitor, notebook_id: uuid.UU
         "error": error, "error_section": error_section, "form": form or {},
         "my_membership": next((m for m in page.members if m.ended_at is None
                                and m.person.person_id == visitor.me.profile_id), None),
-        "timeline_kind": params.get("historique", ""), "today": date.today().isoformat(),
+        "timeline_kind": params.get("historique", ""), "timeline_author": params.get("auteur", ""),
+        "today": date.today().isoformat(),
         "base": "/mon-carnet" if visitor.me.role == Role.beneficiary else f"/carnets/{page.notebook_id}",
     }, visitor=visitor, status_code=status_code)
 

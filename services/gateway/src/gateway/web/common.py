@@ -100,6 +100,11 @@ async def signed_in(request: Request, *, allow_pending: bool = False) -> Visitor
     return visitor
 
 
+def form_text(form, name: str, limit: int = 300) -> str:
+    """A form field as text: trimmed, at most ``limit`` characters (longer input is cut, never an error page)."""
+    return str(form.get(name, "")).strip()[:limit]
+
+
 def require_csrf(request: Request, submitted: str, visitor: Visitor | None = None) -> None:
     try:
         check_csrf(request, submitted)

@@ -51,15 +51,12 @@ from contracts.notebook import (
 from gateway.bus import call
 from gateway.web import labels
 from gateway.web.common import Visitor, call_or_leave, redirect, render, require_csrf, signed_in
+from gateway.web.common import form_text as text
 from servicekit.errors import ServiceError
 
 router = APIRouter(include_in_schema=False)
 PARIS = ZoneInfo("Europe/Paris")
 INVALID_FORM = "Le formulaire contient une valeur invalide : vérifiez les champs saisis."
-
-
-def text(form: FormData, name: str, limit: int = 300) -> str:
-    return str(form.get(name, "")).strip()[:limit]
 
 
 def optional_date(form: FormData, name: str) -> date | None:

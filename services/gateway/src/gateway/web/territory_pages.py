@@ -28,6 +28,7 @@ from contracts.directory import (
 from contracts.identity import Role
 from gateway.bus import call
 from gateway.web.common import Visitor, call_or_leave, redirect, render, require_csrf, signed_in
+from gateway.web.common import form_text as text
 from servicekit.errors import ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -66,10 +67,6 @@ def ids(form: FormData, name: str) -> list[uuid.UUID]:
         except ValueError:
             continue
     return values
-
-
-def text(form: FormData, name: str, limit: int = 300) -> str:
-    return str(form.get(name, ""))[:limit]
 
 
 def structure_fields(form: FormData) -> StructureFields:

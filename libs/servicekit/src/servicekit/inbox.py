@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,3 +24,9 @@ async def claim(session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bo
     )
     result = await session.execute(statement)
     return result.rowcount == 1
+
+
+async def seen(session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bool:
+    """Whether ``consumer`` already claimed ``event_id`` (a cheap look before costly work; ``claim`` decides)."""
+    return await session.scalar(select(inbox_table.c.event_id).where(
+        inbox_table.c.consumer == consumer, inbox_table.c.event_id == event_id)) is not None

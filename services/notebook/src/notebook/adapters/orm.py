@@ -78,6 +78,11 @@ class Person(Base):
     occurred_at: Mapped[datetime]  # of the state applied: an older state arriving late is ignored
     deactivated_at: Mapped[datetime | None]
 
+    @property
+    def structure_id(self) -> uuid.UUID | None:
+        """A professional's structure (a structure admin's first): the one shown beside their name."""
+        return uuid.UUID(str(self.structure_ids[0])) if self.structure_ids else None
+
     def works_in(self, structure_ids) -> bool:
         """Whether one of their structures is among ``structure_ids`` (stored as strings in JSON)."""
         return bool({str(s) for s in self.structure_ids} & {str(s) for s in structure_ids})

@@ -2,7 +2,6 @@
 cancelled. A member books their own; a structure admin books for the members of their structures."""
 from __future__ import annotations
 
-import uuid
 from zoneinfo import ZoneInfo
 
 from contracts.identity import Role
@@ -65,8 +64,7 @@ async def book_appointment(request: BookAppointmentV1, ctx, deps: Deps) -> Versi
             member.last_contact_at = max(member.last_contact_at or request.at, request.at)
         person = await session.get(Person, person_id)
         beneficiary = await session.get(Beneficiary, notebook.beneficiary_id)
-        structure = await session.get(StructureRead, uuid.UUID(str(person.structure_ids[0]))) \
-            if person.structure_ids else None
+        structure = await session.get(StructureRead, person.structure_id) if person.structure_id else None
         await record(session, deps, notebook, caller, "appointment",
                      f"Rendez-vous du {when(request.at)} avec {person.firstname} {person.lastname} : "
                      f"{STATUS_LABELS[request.status]}", subject_id=appointment.id)

@@ -98,8 +98,8 @@ async def become_referent(session: AsyncSession, deps: Deps, notebook: Notebook,
         await session.flush()
     await add_member(session, deps, notebook, person, MemberType.referent, caller, orientation_system_id)
     notebook.orientation_system_id = orientation_system_id
-    if person.structure_ids:
-        await follow_by_structure(session, deps, notebook, uuid.UUID(str(person.structure_ids[0])))
+    if person.structure_id:
+        await follow_by_structure(session, deps, notebook, person.structure_id)
     system = await session.get(OrientationSystemRead, orientation_system_id)
     await record(session, deps, notebook, caller, "member",
                  f"{person_name(person)} devient référent"

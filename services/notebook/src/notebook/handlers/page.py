@@ -40,20 +40,19 @@ from notebook.adapters.orm import (
 )
 from notebook.domain.habilitation import Operation, allowed_operations, hidden_fields, may
 from notebook.handlers.beneficiaries import view_of
-from notebook.handlers.caller import Caller, caller_of, name_of, open_notebook
+from notebook.handlers.caller import Caller, active_member, caller_of, name_of, open_notebook
 from notebook.handlers.deps import Deps
 from notebook.handlers.diagnostic import diagnostic_view
+from notebook.handlers.read_models import orientation_system_names, structure_names
+
 
 async def people_refs(session: AsyncSession, person_ids: set[uuid.UUID]) -> dict[uuid.UUID, PersonRef]:
     if not person_ids:
         return {}
     people = (await session.execute(select(Person).where(Person.id.in_(person_ids)))).scalars().all()
-    structure_ids = {uuid.UUID(str(p.structure_ids[0])) for p in people if p.structure_ids}
-    names = dict((await session.execute(select(StructureRead.id, StructureRead.name).where(
-        StructureRead.id.in_(structure_ids)))).all()) if structure_ids else {}
+    names = await structure_names(session, {p.structure_id for p in people})
     refs = {p.id: PersonRef(person_id=p.id, firstname=p.firstname, lastname=p.lastname, email=p.email, phone=p.phone,
-                            structure_name=names.get(uuid.UUID(str(p.structure_ids[0])), "") if p.structure_ids else "")
-            for p in people}
+                            structure_name=names.get(p.structure_id, "")) for p in people}
     return {pid: refs.get(pid) or PersonRef(person_id=pid, firstname="", lastname="Professionnel inconnu")
             for pid in person_ids}
 
@@ -62,7 +61,7 @@ async def members_of(session: AsyncSession, notebook: Notebook) -> list[MemberVi
     members = (await session.execute(select(Member).where(Member.notebook_id == notebook.id)
                                      .order_by(Member.ended_at.is_not(None), Member.started_at))).scalars().all()
     refs = await people_refs(session, {m.person_id for m in members})
-    systems = dict((await session.execute(select(OrientationSystemRead.id, OrientationSystemRead.name))).all())
+    systems = await orientation_system_names(session, {m.orientation_system_id for m in members})
     last_appointments = dict((await session.execute(
         select(Appointment.person_id, func.max(Appointment.at)).where(
             Appointment.notebook_id == notebook.id, Appointment.status != "cancelled")
@@ -144,20 +143,13 @@ async def log_visit(session: AsyncSession, deps: Deps, caller: Caller, notebook:
     if caller.role == Role.beneficiary:
         return
     now = deps.clock()
-    structure_name = ""
     person = await session.get(Person, caller.profile_id) if caller.profile_id else None
-    if person and person.structure_ids:
-        structure = await session.get(StructureRead, uuid.UUID(str(person.structure_ids[0])))
-        structure_name = structure.name if structure else ""
+    structure = await session.get(StructureRead, person.structure_id) if person and person.structure_id else None
     session.add(NotebookVisit(notebook_id=notebook.id, account_id=caller.account_id, person_id=caller.profile_id,
                               role=caller.role.value, person_name=await name_of(session, caller),
-                              structure_name=structure_name, visited_at=now))
-    if caller.profile_id:
-        member = (await session.execute(select(Member).where(
-            Member.notebook_id == notebook.id, Member.person_id == caller.profile_id,
-            Member.ended_at.is_(None)))).scalar_one_or_none()
-        if member:
-            member.last_visited_at = now
+                              structure_name=structure.name if structure else "", visited_at=now))
+    if member := await active_member(session, notebook.id, caller.profile_id):
+        member.last_visited_at = now
 
 
 async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:

@@ -3,7 +3,10 @@ its group are answered from the notebook database alone. Events carry whole stat
 and a state older than the one applied is ignored (created and updated travel on separate consumers)."""
 from __future__ import annotations
 
-from sqlalchemy import update
+import uuid
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.directory import OrientationSystemCreatedV1, StructureState
 from contracts.notify import Channel, MessageFailedV1
@@ -16,6 +19,18 @@ from servicekit import inbox
 from servicekit.consumers import EventMeta
 
 CONSUMER = "notebook-read-models"
+
+
+async def structure_names(session: AsyncSession, structure_ids: set) -> dict[uuid.UUID, str]:
+    structure_ids = {s for s in structure_ids if s}
+    return dict((await session.execute(select(StructureRead.id, StructureRead.name).where(
+        StructureRead.id.in_(structure_ids)))).all()) if structure_ids else {}
+
+
+async def orientation_system_names(session: AsyncSession, system_ids: set) -> dict[uuid.UUID, str]:
+    system_ids = {s for s in system_ids if s}
+    return dict((await session.execute(select(OrientationSystemRead.id, OrientationSystemRead.name).where(
+        OrientationSystemRead.id.in_(system_ids)))).all()) if system_ids else {}
 
 
 async def on_person_state(event: ProfileState, _meta: EventMeta, deps: Deps) -> None:

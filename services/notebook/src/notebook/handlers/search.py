@@ -25,13 +25,13 @@ from notebook.adapters.orm import (
     Member,
     Notebook,
     NotebookVisit,
-    OrientationSystemRead,
     Person,
     StructureRead,
     TimelineEvent,
 )
 from notebook.handlers.caller import Caller, caller_of
 from notebook.handlers.deps import Deps
+from notebook.handlers.read_models import orientation_system_names
 from servicekit.contact import search_key
 from servicekit.errors import Forbidden, Invalid
 
@@ -96,7 +96,7 @@ async def rows_of(session: AsyncSession, notebooks: list[tuple[Notebook, Benefic
         select(BeneficiaryStructure.notebook_id, StructureRead.name)
         .join(StructureRead, StructureRead.id == BeneficiaryStructure.structure_id)
         .where(BeneficiaryStructure.notebook_id.in_(ids), BeneficiaryStructure.status == "current"))).all())
-    systems = dict((await session.execute(select(OrientationSystemRead.id, OrientationSystemRead.name))).all())
+    systems = await orientation_system_names(session, {n.orientation_system_id for n, _ in notebooks})
     return [NotebookRow(
         notebook_id=n.id, firstname=b.firstname, lastname=b.lastname, date_of_birth=b.date_of_birth,
         mobile_number=b.mobile_number, referent_name=referents.get(n.id, ""), structure_name=structures.get(n.id, ""),

@@ -37,15 +37,20 @@ async def on_referent_changed(event: ReferentChangedV1, _meta: EventMeta, deps: 
     await queue_once(deps, REFERENT_CONSUMER, event.event_id, messages)
 
 
-async def on_appointment_booked(event: AppointmentBookedV1, _meta: EventMeta, deps: Deps) -> None:
-    context = {"when": event.at.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M"), "with_name": event.with_name,
-               "structure": event.structure_name}
-    messages = []
-    if event.beneficiary_phone:
-        messages.append(Outgoing("appointment_booked", Channel.sms, event.beneficiary_phone,
-                                 render_sms("appointment_booked", **context)))
-    elif event.beneficiary_email:
+def to_beneficiary(deps: Deps, template: str, phone: str, email: str, **context) -> list[Outgoing]:
+    """A message for a beneficiary: by SMS (``template``) when they have a mobile, by email
+    (``<template>_email``, linking to their notebook) otherwise, none without either."""
+    if phone:
+        return [Outgoing(template, Channel.sms, phone, render_sms(template, **context))]
+    if email:
         link = page_url(deps, "/mon-carnet")
-        messages.append(Outgoing("appointment_booked_email", Channel.email, event.beneficiary_email,
-                                 render_email("appointment_booked_email", links=[link], link=link, **context)))
-    await queue_once(deps, APPOINTMENT_CONSUMER, event.event_id, messages)
+        return [Outgoing(f"{template}_email", Channel.email, email,
+                         render_email(f"{template}_email", links=[link], link=link, **context))]
+    return []
+
+
+async def on_appointment_booked(event: AppointmentBookedV1, _meta: EventMeta, deps: Deps) -> None:
+    await queue_once(deps, APPOINTMENT_CONSUMER, event.event_id, to_beneficiary(
+        deps, "appointment_booked", event.beneficiary_phone, event.beneficiary_email,
+        when=event.at.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M"), with_name=event.with_name,
+        structure=event.structure_name))

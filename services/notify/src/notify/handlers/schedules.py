@@ -18,11 +18,11 @@ from contracts.notebook import AppointmentBookedV1, AppointmentChangedV1, ListWa
 from contracts.notify import Channel
 from notify.adapters.orm import AppointmentCopy
 from notify.handlers.deps import Deps
+from notify.handlers.notebook_messages import to_beneficiary
 from notify.handlers.queue_message import Outgoing, page_url, queue_once
-from notify.rendering import render_email, render_sms
+from notify.rendering import render_email
 from servicekit import inbox
 from servicekit.consumers import EventMeta
-from servicekit.messaging import inbox_table
 
 log = structlog.get_logger("notify.schedules")
 PARIS = ZoneInfo("Europe/Paris")
@@ -66,20 +66,15 @@ async def send_reminders(deps: Deps, now: datetime) -> int:
             AppointmentCopy.status == "planned"))).scalars().all()
     sent = 0
     for appointment in due:
-        context = {"when": appointment.at.astimezone(PARIS).strftime("à %H:%M"), "with_name": appointment.with_name,
-                   "structure": appointment.structure_name}
-        if appointment.beneficiary_phone:
-            message = Outgoing("appointment_reminder", Channel.sms, appointment.beneficiary_phone,
-                               render_sms("appointment_reminder", **context))
-        elif appointment.beneficiary_email:
-            link = page_url(deps, "/mon-carnet")
-            message = Outgoing("appointment_reminder_email", Channel.email, appointment.beneficiary_email,
-                               render_email("appointment_reminder_email", links=[link], link=link, **context))
-        else:
+        messages = to_beneficiary(deps, "appointment_reminder", appointment.beneficiary_phone,
+                                  appointment.beneficiary_email,
+                                  when=appointment.at.astimezone(PARIS).strftime("à %H:%M"),
+                                  with_name=appointment.with_name, structure=appointment.structure_name)
+        if not messages:
             continue
         # Keyed by the appointment *and its time*: moved to another day, it is reminded again.
         key = period_id("reminder", f"{appointment.appointment_id}:{appointment.at.isoformat()}")
-        sent += await queue_once(deps, REMINDER_SCHEDULE, key, [message])
+        sent += await queue_once(deps, REMINDER_SCHEDULE, key, messages)
     return sent
 
 
@@ -90,9 +85,8 @@ async def send_waiting_digest(deps: Deps, now: datetime) -> bool:
         return False
     key = period_id("digest", local.date().isoformat())
     async with deps.sessions() as session:
-        if await session.scalar(select(inbox_table.c.event_id).where(
-                inbox_table.c.consumer == DIGEST_SCHEDULE, inbox_table.c.event_id == key)):
-            return False  # already sent today (by this replica or another)
+        if await inbox.seen(session, DIGEST_SCHEDULE, key):
+            return False  # already sent today (by this replica or another): no need to ask notebook
     reply = await deps.call(ListWaitingForReferentV1())
     link = page_url(deps, "/beneficiaires?support=waiting")
     messages = [Outgoing("waiting_digest", Channel.email, r.email,

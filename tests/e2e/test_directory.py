@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from contracts.identity import DemoAccount, Role
+from contracts.notify import MessageFailedV1
 from contracts.profiles import BeneficiaryCreatedV1
 from testkit.system import bearer, open_link, sign_in
 
@@ -122,11 +123,24 @@ async def test_edits_never_overwrite_each_other_and_deactivation_closes_the_acco
         pro = (await client.post("/api/v1/people", headers=bearer(manager), json={
             "role": "professional", "structure_ids": [ccas["structure_id"]],
             "person": {"firstname": "Paul", "lastname": "Parti", "email": "paul@ccas93.fr"}})).json()
+        # Notify could not deliver to that address: the manager sees it on the person, until it is corrected.
+        await system.publish(MessageFailedV1(message_id=uuid.uuid4(), channel="email", template="invitation",
+                                             source_event_id=uuid.uuid4(), error="550 boîte inconnue",
+                                             recipient="paul@ccas93.fr"))
+        for _ in range(50):
+            seen = (await client.get(f"/api/v1/people/{pro['person_id']}", headers=bearer(manager))).json()
+            if seen["email_failed_at"]:
+                break
+            await asyncio.sleep(0.1)
+        assert seen["email_failed_at"] and seen["phone_failed_at"] is None
+        page = await client.get(f"/territoire/personnes/{pro['person_id']}", headers=bearer(manager))
+        assert "n'a pas pu être remis : vérifiez cette adresse" in page.text
         # A typo in the email, corrected by the manager: the account follows, the new address logs in.
         corrected = await client.put(f"/api/v1/people/{pro['person_id']}", headers=bearer(manager), json={
             "person_id": pro["person_id"], "structure_ids": [ccas["structure_id"]],
             "person": {"firstname": "Paul", "lastname": "Parti", "email": "paul.parti@ccas93.fr"}})
         assert corrected.status_code == 200 and corrected.json()["email"] == "paul.parti@ccas93.fr"
+        assert corrected.json()["email_failed_at"] is None
         async with system.client() as pro_client:
             for _ in range(50):
                 await pro_client.post("/api/v1/auth/magic-link", json={"email": "paul.parti@ccas93.fr"})

@@ -95,6 +95,9 @@ class PersonView(WireModel):
     orientation_systems: list[OrientationSystemView] = Field(default_factory=list)
     deactivated: bool = False
     can_edit: bool = False
+    # Notify could not deliver there: shown until the address or number is corrected.
+    email_failed_at: datetime | None = None
+    phone_failed_at: datetime | None = None
 
 
 class DeploymentView(WireModel):

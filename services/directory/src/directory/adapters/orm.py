@@ -90,6 +90,9 @@ class Person(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime | None]
     deactivated_at: Mapped[datetime | None]
+    # When notify last failed to deliver to this address or number; cleared when it is corrected.
+    email_failed_at: Mapped[datetime | None]
+    phone_failed_at: Mapped[datetime | None]
 
     __table_args__ = (
         # One account per email at identity: one active person per email here.

@@ -5,6 +5,7 @@ from functools import partial
 
 from contracts import directory as contract
 from contracts.identity import AccountProfileChangedV1
+from contracts.notify import MessageFailedV1
 from contracts.profiles import BeneficiaryCreatedV1, BeneficiaryDeactivatedV1
 from directory.handlers import consumers, deployments, people, structures
 from directory.handlers.deps import Deps
@@ -33,6 +34,7 @@ SUBSCRIPTIONS = (
     ("directory-beneficiary-created", BeneficiaryCreatedV1, consumers.on_beneficiary_created),
     ("directory-beneficiary-deactivated", BeneficiaryDeactivatedV1, consumers.on_beneficiary_deactivated),
     ("directory-account-profile-changed", AccountProfileChangedV1, consumers.on_account_profile_changed),
+    ("directory-message-failed", MessageFailedV1, consumers.on_message_failed),
 )
 
 

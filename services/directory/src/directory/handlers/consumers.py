@@ -1,11 +1,15 @@
-"""Events of other services kept here: beneficiaries counted per territory, profile edits made at identity."""
+"""Events of other services kept here: beneficiaries counted per territory, profile edits made at identity,
+addresses and numbers notify could not deliver to."""
 from __future__ import annotations
 
+from sqlalchemy import update
+
 from contracts.identity import AccountProfileChangedV1
+from contracts.notify import Channel, MessageFailedV1
 from contracts.profiles import BeneficiaryCreatedV1, BeneficiaryDeactivatedV1
 from directory.adapters.orm import BeneficiarySeen, Person
 from directory.handlers.deps import Deps
-from directory.handlers.people import search_text_of
+from directory.handlers.people import publish_person, search_text_of, set_contact
 from directory.handlers.views import person_links
 from servicekit import inbox
 from servicekit.consumers import EventMeta
@@ -37,12 +41,27 @@ async def on_account_profile_changed(event: AccountProfileChangedV1, _meta: Even
     async with deps.sessions() as session, session.begin():
         if not await inbox.claim(session, CONSUMER, event.event_id):
             return
-        person = await session.get(Person, event.profile_id)
+        person = await session.get(Person, event.profile_id, with_for_update=True)
         if person is None or person.deactivated_at is not None:
             return
         person.firstname, person.lastname = event.firstname or person.firstname, event.lastname or person.lastname
-        person.phone, person.position = event.phone or "", event.position
-        person.email = event.email or person.email
+        person.position = event.position
+        set_contact(person, email=event.email or person.email, phone=event.phone or "")
         person.updated_at = deps.clock()
         structures, _ = await person_links(session, [person.id])
         person.search_text = search_text_of(person, structures[person.id])
+        # Notebook's read model shows the group's contact details: it must hear of the new number too.
+        await publish_person(session, deps, person, "updated")
+
+
+async def on_message_failed(event: MessageFailedV1, _meta: EventMeta, deps: Deps) -> None:
+    """An address or number notify could not deliver to is flagged on the active people who have it."""
+    if not event.recipient:
+        return
+    async with deps.sessions() as session, session.begin():
+        if not await inbox.claim(session, CONSUMER, event.event_id):
+            return
+        column, flag = ((Person.phone, "phone_failed_at") if event.channel == Channel.sms
+                        else (Person.email, "email_failed_at"))
+        await session.execute(update(Person).where(column == event.recipient, Person.deactivated_at.is_(None))
+                              .values({flag: event.occurred_at}))

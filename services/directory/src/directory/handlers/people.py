@@ -48,7 +48,12 @@ def clean_person(fields: PersonFields) -> dict:
 
 
 async def publish_person(session: AsyncSession, deps: Deps, person: Person, kind: str, created_by: str = "") -> None:
-    """``directory.<role>.<kind>.v1`` carrying the person as they are now."""
+    """``directory.<role>.<kind>.v1`` carrying the person as they are now.
+
+    Consumers order a person's events by ``occurred_at``: the write is flushed first, so that the event is
+    stamped once this transaction holds the person (row lock, or SQLite's write lock), after any write
+    committed before it. Stamped earlier, a deactivation could lose to an update committed just before it."""
+    await session.flush()
     event_type = registry[f"directory.{person.role}.{kind}.v1"]
     if kind == "deactivated":
         await deps.outbox.add(session, event_type(profile_id=person.id, deployment_id=person.deployment_id))
@@ -59,6 +64,14 @@ async def publish_person(session: AsyncSession, deps: Deps, person: Person, kind
         firstname=person.firstname, lastname=person.lastname, position=person.position,
         structure_ids=[s.id for s in structures[person.id]],
         orientation_system_ids=[o.id for o in systems[person.id]], created_by_name=created_by))
+
+
+def set_contact(person: Person, email: str, phone: str) -> None:
+    """A corrected address or number is no longer flagged as undeliverable."""
+    if email != person.email:
+        person.email, person.email_failed_at = email, None
+    if phone != person.phone:
+        person.phone, person.phone_failed_at = phone, None
 
 
 def search_text_of(person: Person, structures: list[Structure]) -> str:
@@ -175,6 +188,7 @@ async def update_person(request: UpdatePersonV1, ctx: RpcContext, deps: Deps) ->
         # A structure admin moves professionals only between structures they administer.
         require(caller, Operation.create_professional,
                 Scope(person.deployment_id, frozenset(s.id for s in structures)))
+        set_contact(person, email=values.pop("email"), phone=values.pop("phone"))
         for name, value in values.items():
             setattr(person, name, value)
         person.updated_at = deps.clock()

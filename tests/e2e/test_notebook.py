@@ -417,3 +417,92 @@ async def test_referents_and_orientation_managers_are_assigned_in_bulk_within_ea
         assert [s["name"] for s in page["structures"] if s["status"] == "current"] == ["Groupe NS"]
         told = await until(lambda: messages_about(system, client, "pro@demo.carnet.test", "Changement de référent"))
         assert told[0]["links"][0].endswith(f"/carnets/{lindsay}")
+
+
+@pytest.mark.service_env(notify={"NOTIFY_DIGEST_HOUR": "0"})  # the daily digest goes as soon as there is one
+async def test_notifications_follow_each_persons_choice_and_an_admin_resends_what_failed(system):
+    await seed_demo(system)
+    lindsay = str(DEMO_NOTEBOOKS.beneficiaries[2].notebook_id)
+    async with system.client() as client:
+        pro, pro2 = (await sign_in(system, client, "pro@demo.carnet.test"),
+                     await sign_in(system, client, "pro2@demo.carnet.test"))
+        chosen = await client.put("/api/v1/me/notification-preferences", headers=bearer(pro2),
+                                  json={"frequency": "daily"})
+        assert chosen.status_code == 200 and chosen.json()["frequency"] == "daily"
+        assert (await client.get("/api/v1/me/notification-preferences", headers=bearer(pro2))).json() == {
+            "frequency": "daily"}
+
+        # Invited into a group, Simon gets it in his daily digest instead of an email of its own.
+        joined = await client.post(f"/api/v1/notebooks/{lindsay}/members", headers=bearer(pro),
+                                   json={"as_referent": False})
+        assert joined.status_code == 200, joined.text
+        await until(lambda: page_with_systems(client, pro, lindsay))
+        invite = await client.post(f"/api/v1/notebooks/{lindsay}/invitations", headers=bearer(pro),
+                                   json={"person_id": PRO2})
+        assert invite.status_code == 200, invite.text
+        [digest] = await until(lambda: messages_about(system, client, "pro2@demo.carnet.test", "Vos notifications"))
+        assert "- Invitation à rejoindre un carnet de bord" in digest["text"]
+        assert digest["links"][0].endswith(f"/carnets/{lindsay}")
+        assert await messages_about(system, client, "pro2@demo.carnet.test", "Invitation à rejoindre") == []
+
+        # Invited again after today's digest, the message waits for tomorrow's, until Simon changes his mind.
+        left = await client.delete(f"/api/v1/notebooks/{lindsay}/members/me", headers=bearer(pro2))
+        assert left.status_code == 200, left.text
+        again = await client.post(f"/api/v1/notebooks/{lindsay}/invitations", headers=bearer(pro),
+                                  json={"person_id": PRO2})
+        assert again.status_code == 200, again.text
+        admin = await sign_in(system, client, "admin@demo.carnet.test")
+
+        async def held():
+            log = (await client.get("/api/v1/deliveries", headers=bearer(admin),
+                                    params={"recipient": "pro2@demo.carnet.test", "status": "held"})).json()
+            return log["deliveries"]
+        [waiting] = await until(held)
+        assert waiting["template"] == "notebook_invitation"
+        page = await client.get("/envois?statut=held", headers=bearer(admin))
+        assert "Pour le résumé du jour" in page.text
+        await client.put("/api/v1/me/notification-preferences", headers=bearer(pro2), json={"frequency": "immediate"})
+        [alone] = await until(lambda: messages_about(system, client, "pro2@demo.carnet.test", "Invitation à rejoindre"))
+        assert alone["links"][0].endswith(f"/carnets/{lindsay}")
+
+        # Sophie chooses SMS and email for her appointments, on her notebook; "Mon compte" is not the place.
+        me = await sign_in(system, client, "beneficiaire@demo.carnet.test")
+        refused = await client.get("/api/v1/me/notification-preferences", headers=bearer(me))
+        assert refused.status_code == 403 and "carnet" in refused.json()["message"]
+        mine = (await client.get("/api/v1/me/notebook", headers=bearer(me))).json()
+        fields, version = mine["beneficiary"], mine["beneficiary"]["version"]
+        no_email = await client.put(f"/api/v1/notebooks/{SOPHIE}/beneficiary", headers=bearer(me), json={
+            "version": version, "beneficiary": {**fields, "email": "", "notification_channels": ["sms", "email"]}})
+        assert no_email.status_code == 422 and "adresse électronique" in no_email.json()["message"]
+        both = await client.put(f"/api/v1/notebooks/{SOPHIE}/beneficiary", headers=bearer(me), json={
+            "version": version, "beneficiary": {**fields, "notification_channels": ["sms", "email"]}})
+        assert both.status_code == 200, both.text
+        member = await client.post(f"/api/v1/notebooks/{SOPHIE}/members", headers=bearer(pro),
+                                   json={"as_referent": False})
+        assert member.status_code == 200, member.text
+        at = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+        booked = await client.post(f"/api/v1/notebooks/{SOPHIE}/appointments", headers=bearer(pro),
+                                   json={"at": at.isoformat(), "status": "planned"})
+        assert booked.status_code == 201, booked.text
+        [sms] = await system.mailbox(client, "+33612345678")
+        [email] = await until(lambda: messages_about(system, client, "beneficiaire@demo.carnet.test",
+                                                     "Votre rendez-vous"))
+        assert "Pierre Chevalier" in sms["text"] and "Pierre Chevalier" in email["text"]
+
+        # Pierre gives his direct line in "Mon compte": the group's contact column shows it.
+        profile = await client.put("/api/v1/me/profile", headers=bearer(pro), json={
+            "firstname": "Pierre", "lastname": "Chevalier", "phone": "01 43 00 00 01", "position": "Conseiller"})
+        assert profile.status_code == 200, profile.text
+
+        async def new_phone():
+            page = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=bearer(me))).json()
+            return [m for m in page["members"] if m["person"]["phone"] == "+33143000001"]
+        await until(new_phone)
+
+        # Resending by hand is for national admins, and for failed or interrupted messages only.
+        kept_id = (await client.get("/api/v1/deliveries", headers=bearer(admin),
+                                    params={"recipient": "+33612345678"})).json()["deliveries"][0]["message_id"]
+        refused = await client.post(f"/api/v1/deliveries/{kept_id}/resend", headers=bearer(pro))
+        assert refused.status_code == 403
+        delivered = await client.post(f"/api/v1/deliveries/{kept_id}/resend", headers=bearer(admin))
+        assert delivered.status_code == 409 and "en échec ou interrompu" in delivered.json()["message"]

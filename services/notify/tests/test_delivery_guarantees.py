@@ -14,10 +14,15 @@ from aiosmtpd.handlers import Sink
 from sqlalchemy import select
 
 from contracts.identity import LoginLinkIssuedV1, SmsCodeIssuedV1
+from contracts.notify import ResendMessageV1
 from notify.adapters.orm import OutgoingMessage
 from notify.handlers.deliver import INTERRUPTED, deliver_due
+from notify.handlers.delivery_log import resend_message
 from notify.handlers.sms_code_issued import on_sms_code_issued
+from servicekit.auth import Principal
 from servicekit.db import create_engine, sessionmaker
+from servicekit.errors import Conflict, Forbidden
+from servicekit.rpc import RpcContext
 from servicekit.topology import SERVICES_BY_NAME
 from testkit.harness import service_process
 from testkit.infra import free_port
@@ -111,6 +116,29 @@ async def test_a_provider_error_is_retried_and_a_refusal_is_final(make_deps, pro
     [message] = await messages(deps)
     assert (message.status, message.attempts) == ("failed", 1) and "400" in message.last_error
     assert len(refusing.requests) == 1  # no retry loop on a 4xx
+
+    # The number corrected with the provider, a national admin resends it by hand: sent, once.
+    deps.verifier = AsVerified(Principal(uuid.uuid4(), "professional", None, None, ()))
+    with pytest.raises(Forbidden):
+        await resend_message(ResendMessageV1(message_id=message.id), RpcContext(), deps)
+    deps.verifier = AsVerified(Principal(uuid.uuid4(), "admin_cdb", None, None, ()))
+    resent = await resend_message(ResendMessageV1(message_id=message.id), RpcContext(), deps)
+    assert (resent.status, resent.attempts) == ("pending", 0)
+    await deliver_due(deps)
+    [message] = await messages(deps)
+    assert (message.status, message.attempts) == ("sent", 1) and len(refusing.requests) == 2
+    with pytest.raises(Conflict):
+        await resend_message(ResendMessageV1(message_id=message.id), RpcContext(), deps)
+
+
+class AsVerified:
+    """Stands for the token verifier: every token is this principal's."""
+
+    def __init__(self, principal: Principal):
+        self.principal = principal
+
+    async def verify(self, _token):
+        return self.principal
 
 
 class SlowToAcknowledge(Sink):

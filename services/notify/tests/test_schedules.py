@@ -1,5 +1,6 @@
 """Schedules run once per period whatever the number of notify replicas: two replicas on one database race
-for the digest and the reminders, and each message is queued once."""
+for the digests and the reminders, and each message is queued once. Reminders follow the beneficiary's
+contact details and chosen channels; professionals who chose it get their non-urgent messages once a day."""
 from __future__ import annotations
 
 import asyncio
@@ -14,14 +15,24 @@ from contracts.notebook import (
     AppointmentBookedV1,
     AppointmentChangedV1,
     AppointmentStatus,
+    BeneficiaryContactChangedV1,
     WaitingDigestRecipient,
     WaitingDigestReply,
     WaitingStructure,
 )
-from notify.adapters.orm import OutgoingMessage
+from contracts.notify import Channel
+from notify.adapters.orm import NotificationPreference, OutgoingMessage
 from notify.config import NotifySettings
 from notify.handlers.deps import Deps
-from notify.handlers.schedules import on_appointment, send_reminders, send_waiting_digest
+from notify.handlers.queue_message import Outgoing, queue_once
+from notify.handlers.schedules import (
+    on_appointment,
+    on_contact_changed,
+    send_daily_digests,
+    send_reminders,
+    send_waiting_digest,
+)
+from notify.rendering import render_email
 from servicekit.db import create_engine, sessionmaker
 from servicekit.outbox import Outbox
 from servicekit.topology import SERVICES_BY_NAME
@@ -103,3 +114,51 @@ async def test_each_appointment_is_reminded_once_the_day_before_and_again_if_mov
         appointment_id=cancelled.appointment_id, at=cancelled.at, status=AppointmentStatus.cancelled), None, first)
     await send_reminders(first, MORNING)
     assert len(await queued(first)) == 2  # a cancelled appointment is not reminded
+
+
+async def test_reminders_follow_a_new_number_and_the_channels_the_beneficiary_chose(replicas):
+    first, _second = replicas
+    appointment = booked((MORNING + timedelta(days=1)).replace(hour=10), phone="+33612345678")
+    await on_appointment(appointment, None, first)
+    older = BeneficiaryContactChangedV1(notebook_id=NOTEBOOK, deployment_id=DEPLOYMENT, beneficiary_id=BENEFICIARY,
+                                        phone="+33600000000", occurred_at=appointment.occurred_at - timedelta(hours=1))
+    changed = BeneficiaryContactChangedV1(notebook_id=NOTEBOOK, deployment_id=DEPLOYMENT, beneficiary_id=BENEFICIARY,
+                                          phone="+33798765432", email="sophie@example.fr",
+                                          channels=[Channel.sms, Channel.email])
+    await on_contact_changed(changed, None, first)
+    await on_contact_changed(older, None, first)  # arriving late, an older state changes nothing
+    await send_reminders(first, MORNING)
+    assert [(m.channel, m.recipient) for m in await queued(first)] == [
+        ("sms", "+33798765432"), ("email", "sophie@example.fr")]
+
+
+def invitation(to: str) -> Outgoing:
+    return Outgoing("notebook_invitation", Channel.email, to, render_email(
+        "notebook_invitation", links=["https://carnet.example.fr/carnets/1"], link="https://carnet.example.fr/carnets/1",
+        firstname="Paul", invited_by="Pierre Chevalier"))
+
+
+async def test_who_chose_the_daily_digest_gets_non_urgent_messages_once_a_day_even_with_two_replicas(replicas):
+    first, second = replicas
+    async with first.sessions() as session, session.begin():
+        session.add(NotificationPreference(account_id=uuid.uuid4(), email="paul@ccas.fr", frequency="daily",
+                                           updated_at=MORNING))
+    for to in ("paul@ccas.fr", "simon@groupe-ns.fr"):
+        await queue_once(first, "test-invitations", uuid.uuid4(), [invitation(to)])
+    await queue_once(first, "test-invitations", uuid.uuid4(), [invitation("paul@ccas.fr")])
+    statuses = {(m.recipient, m.status) for m in await queued(first)}
+    assert statuses == {("paul@ccas.fr", "held"), ("simon@groupe-ns.fr", "pending")}
+
+    assert await send_daily_digests(first, MORNING.replace(hour=6)) == 0  # before the hour
+    sent = await asyncio.gather(send_daily_digests(first, MORNING), send_daily_digests(second, MORNING))
+    assert sorted(sent) == [0, 1]
+    [digest] = [m for m in await queued(first) if m.template == "daily_digest"]
+    assert digest.recipient == "paul@ccas.fr" and digest.status == "pending"
+    assert digest.text.count("- Invitation à rejoindre un carnet de bord") == 2 and len(digest.links) == 2
+    assert [m.status for m in await queued(first) if m.template == "notebook_invitation"
+            and m.recipient == "paul@ccas.fr"] == ["digested", "digested"]
+
+    # Held after today's digest went out: it waits for tomorrow's.
+    await queue_once(first, "test-invitations", uuid.uuid4(), [invitation("paul@ccas.fr")])
+    assert await send_daily_digests(second, MORNING + timedelta(hours=4)) == 0
+    assert await send_daily_digests(second, MORNING + timedelta(days=1)) == 1

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from contracts.base import IntegrationEvent, RpcReply, RpcRequest, WireModel
 from contracts.identity import AcceptedReply
+from contracts.notify import Channel
 from contracts.registry import register
 
 
@@ -185,6 +186,9 @@ class BeneficiaryFields(WireModel):
     rsa_closure_reason: str = Field(default="", max_length=60)
     rsa_closure_date: date | None = None
     subject_to_right_and_duty: bool = False
+    # How the beneficiary wants to hear of appointments: empty is "by SMS, by email without a mobile".
+    # Legal and login messages do not depend on it.
+    notification_channels: list[Channel] = Field(default_factory=list, max_length=2)
 
 
 class BeneficiaryView(BeneficiaryFields):
@@ -792,9 +796,21 @@ class AppointmentBookedV1(NotebookEvent):
     at: datetime
     with_name: str = ""
     structure_name: str = ""
-    # The beneficiary, told by SMS when they have a mobile number, by email otherwise.
+    # The beneficiary, told on the channels they chose (by default SMS, or email without a mobile).
     beneficiary_phone: str = ""
     beneficiary_email: str = ""
+    beneficiary_channels: list[Channel] = Field(default_factory=list)
+
+
+@register
+class BeneficiaryContactChangedV1(NotebookEvent):
+    """The beneficiary's mobile, email or chosen channels changed: reminders already planned follow them."""
+
+    subject: ClassVar[str] = "notebook.beneficiary.contact_changed.v1"
+
+    phone: str = ""
+    email: str = ""
+    channels: list[Channel] = Field(default_factory=list)
 
 
 @register

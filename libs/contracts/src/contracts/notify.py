@@ -91,7 +91,9 @@ class DeliveryView(WireModel):
     channel: Channel
     template: str
     recipient: str
-    status: str  # pending, sending, sent, failed, kept (dev mailbox), uncertain (interrupted mid-send)
+    # pending, sending, sent, failed, kept (dev mailbox), uncertain (interrupted mid-send),
+    # held (for the recipient's daily digest), digested (sent within it)
+    status: str
     attempts: int
     last_error: str | None = None
     sent_at: datetime | None = None
@@ -113,3 +115,41 @@ class ListDeliveriesV1(RpcRequest):
     recipient: str = Field(default="", max_length=320)
     offset: int = Field(default=0, ge=0)
     limit: int = Field(default=50, ge=1, le=200)
+
+
+@register
+class ResendMessageV1(RpcRequest):
+    """An admin sends again a message that failed or was interrupted mid-send ("uncertain"): never automatic,
+    because an uncertain message may have reached its recipient already."""
+
+    subject: ClassVar[str] = "rpc.notify.resend_message.v1"
+    reply_model: ClassVar = DeliveryView
+
+    message_id: uuid.UUID
+
+
+class NotificationFrequency(StrEnum):
+    immediate = "immediate"
+    daily = "daily"  # one email a day gathering the non-urgent notifications
+
+
+class NotificationPreferencesReply(RpcReply):
+    frequency: NotificationFrequency = NotificationFrequency.immediate
+
+
+@register
+class GetMyNotificationPreferencesV1(RpcRequest):
+    """The caller's choice (professionals, managers, structure admins, orientation managers)."""
+
+    subject: ClassVar[str] = "rpc.notify.get_my_preferences.v1"
+    reply_model: ClassVar = NotificationPreferencesReply
+
+
+@register
+class SetMyNotificationPreferencesV1(RpcRequest):
+    """Login links, codes and account messages are always sent at once, whatever the choice."""
+
+    subject: ClassVar[str] = "rpc.notify.set_my_preferences.v1"
+    reply_model: ClassVar = NotificationPreferencesReply
+
+    frequency: NotificationFrequency

@@ -18,6 +18,7 @@ MARKERS = {
     "browser": "real Chromium",
     "faults": "crashes, kills, poison messages",
     "slow": "takes more than a few seconds",
+    "service_env": "extra environment of the system's services, by service name (e.g. notify={...})",
 }
 
 

@@ -130,9 +130,13 @@ async def system(nats_url, jetstream, databases, tmp_path, request):
               "NOTIFY_SCHEDULE_INTERVAL_S": "1"}
     processes: dict[str, ServiceProcess] = {}
     # A test that also asks for ``oidc_issuer`` gets identity pointed at it.
-    extra_env = {}
+    extra_env: dict[str, dict[str, str]] = {}
     if "oidc_issuer" in request.fixturenames:
         extra_env["identity"] = request.getfixturevalue("oidc_issuer").identity_env()
+    # A test may set a service's settings: ``@pytest.mark.service_env(notify={"NOTIFY_DIGEST_HOUR": "0"})``.
+    if marker := request.node.get_closest_marker("service_env"):
+        for name, env in marker.kwargs.items():
+            extra_env.setdefault(name, {}).update(env)
     try:
         gateway = gateway_process(common, tmp_path)
         for name in E2E_SERVICES:

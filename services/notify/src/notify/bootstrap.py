@@ -13,8 +13,8 @@ def build(settings: NotifySettings | None = None) -> Service:
     settings = settings or NotifySettings()
     service = Service(NAME, settings)
 
-    async def call(request):
-        return await service.rpc.call(request)
+    async def call(request, headers=None):
+        return await service.rpc.call(request, headers=headers)
 
     wiring.register(service, Deps(sessions=service.sessions, outbox=service.outbox, settings=settings,
                                   verifier=service.verifier, call=call))

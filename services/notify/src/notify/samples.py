@@ -35,6 +35,11 @@ SAMPLES: dict[str, tuple[Channel, dict]] = {
                                                       {"name": "Groupe NS", "waiting": 1}]}),
     "appointment_booked_email": (Channel.email, {"link": f"{BASE}/mon-carnet", "when": "01/12/2026 à 15:45",
                                                  "with_name": "Pierre Chevalier", "structure": "CCAS de Livry-Gargan"}),
+    "daily_digest": (Channel.email, {"link": f"{BASE}/carnets/exemple", "preferences": f"{BASE}/compte",
+                                     "items": [{"subject": "Invitation à rejoindre un carnet de bord",
+                                                "link": f"{BASE}/carnets/exemple"},
+                                               {"subject": "Changement de référent sur un carnet de bord",
+                                                "link": f"{BASE}/carnets/autre"}]}),
 }
 
 

@@ -1,9 +1,11 @@
 """The delivery log of emails and SMS (admin_cdb), answered by notify."""
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Query, Request, Response
 
-from contracts.notify import DeliveriesReply, ListDeliveriesV1
+from contracts.notify import DeliveriesReply, DeliveryView, ListDeliveriesV1, ResendMessageV1
 from gateway.auth.session import call_as_caller
 
 router = APIRouter(prefix="/api/v1/deliveries", tags=["envois"])
@@ -16,3 +18,9 @@ async def list_deliveries(request: Request, response: Response, status: str = Qu
     """Every message, newest first, with its status (sent, failed, pending, uncertain…), attempts and error."""
     return await call_as_caller(request, response, ListDeliveriesV1(status=status, recipient=recipient,
                                                                     offset=offset, limit=limit))
+
+
+@router.post("/{message_id}/resend", response_model=DeliveryView)
+async def resend(message_id: uuid.UUID, request: Request, response: Response) -> DeliveryView:
+    """Sends again a failed or interrupted message, by hand (never automatic: it may have been delivered)."""
+    return await call_as_caller(request, response, ResendMessageV1(message_id=message_id))

@@ -1,4 +1,5 @@
-"""The caller's own account: who they are, CGU, onboarding, profile, email, sessions, login history."""
+"""The caller's own account: who they are, CGU, onboarding, profile, email, sessions, login history, and
+how often they want to be notified."""
 from __future__ import annotations
 
 import uuid
@@ -23,6 +24,11 @@ from contracts.identity import (
     RevokeMySessionV1,
     SessionsReply,
     UpdateMyProfileV1,
+)
+from contracts.notify import (
+    GetMyNotificationPreferencesV1,
+    NotificationPreferencesReply,
+    SetMyNotificationPreferencesV1,
 )
 from gateway.auth.session import call_as_caller, set_access_cookie
 from gateway.bus import call
@@ -97,3 +103,15 @@ async def my_logins(request: Request, response: Response) -> LoginHistoryReply:
 @router.get("/.well-known/jwks.json", include_in_schema=False)
 async def jwks(request: Request) -> dict:
     return {"keys": (await call(request, GetJwksV1())).keys}
+
+
+@router.get("/api/v1/me/notification-preferences", response_model=NotificationPreferencesReply)
+async def my_notification_preferences(request: Request, response: Response) -> NotificationPreferencesReply:
+    return await call_as_caller(request, response, GetMyNotificationPreferencesV1())
+
+
+@router.put("/api/v1/me/notification-preferences", response_model=NotificationPreferencesReply)
+async def set_my_notification_preferences(body: SetMyNotificationPreferencesV1, request: Request,
+                                          response: Response) -> NotificationPreferencesReply:
+    """``immediate``, or ``daily``: one email a day gathering the non-urgent notifications."""
+    return await call_as_caller(request, response, body)

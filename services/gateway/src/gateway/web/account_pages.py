@@ -20,7 +20,13 @@ from contracts.identity import (
     RevokeMySessionV1,
     UpdateMyProfileV1,
 )
-from contracts.notify import ListDeliveriesV1
+from contracts.notify import (
+    GetMyNotificationPreferencesV1,
+    ListDeliveriesV1,
+    NotificationFrequency,
+    ResendMessageV1,
+    SetMyNotificationPreferencesV1,
+)
 from gateway.auth.session import set_access_cookie
 from gateway.bus import call
 from gateway.web.common import (
@@ -58,6 +64,10 @@ LOGIN_KINDS = {
     "login_refused_deactivated": "Connexion refusée : compte désactivé", "oidc_refused": "Connexion refusée",
 }
 MANAGE_PAGE = "/comptes"
+NOTIFICATIONS_SAVED = {
+    "immediate": "Vous recevrez chaque notification à son arrivée.",
+    "daily": "Vous recevrez un résumé quotidien de vos notifications, chaque matin.",
+}
 
 
 def with_token(visitor: Visitor, tokens, request: Request, location: str):
@@ -117,6 +127,8 @@ async def account_page(request: Request, visitor: Visitor, **context):
     sessions = await call_or_leave(request, visitor, ListMySessionsV1())
     history = await call_or_leave(request, visitor, ListLoginHistoryV1(limit=20))
     context.setdefault("form", visitor.me.model_dump())
+    if visitor.me.role != "beneficiary":  # beneficiaries choose their channels on their notebook
+        context["frequency"] = (await call_or_leave(request, visitor, GetMyNotificationPreferencesV1())).frequency
     return render(request, "account.html.j2", {"sessions": sessions.sessions, "history": history.events,
                                                "kinds": LOGIN_KINDS, **context},
                   visitor=visitor, status_code=context.pop("status_code", 200))
@@ -142,6 +154,17 @@ async def my_profile_submit(
         return await account_page(request, visitor, form=fields.model_dump(), profile_error=error.message,
                                   status_code=error.http_status)
     return await account_page(request, visitor, notice="Vos informations sont enregistrées.")
+
+
+@router.post("/compte/notifications")
+async def my_notifications_submit(request: Request, csrf: str = Form(""), frequency: str = Form("")):
+    visitor = await signed_in(request)
+    require_csrf(request, csrf, visitor)
+    if frequency not in NotificationFrequency.__members__:
+        return await account_page(request, visitor, notifications_error="Choisissez quand être prévenu.",
+                                  status_code=422)
+    await call_or_leave(request, visitor, SetMyNotificationPreferencesV1(frequency=frequency))
+    return await account_page(request, visitor, notice=NOTIFICATIONS_SAVED[frequency])
 
 
 @router.post("/compte/email")
@@ -196,14 +219,25 @@ async def account_logins(account_id: uuid.UUID, request: Request):
 
 
 DELIVERY_STATUSES = {"": "Tous", "failed": "En échec", "uncertain": "Interrompus", "pending": "En attente",
-                     "sent": "Envoyés", "kept": "Gardés (développement)"}
+                     "sent": "Envoyés", "held": "Pour le résumé du jour", "digested": "Envoyés dans un résumé",
+                     "kept": "Gardés (développement)"}
+DELIVERY_NOTICES = {"resent": "Le message est renvoyé : son nouveau statut s'affiche dans le journal."}
 
 
 @router.get("/envois")
-async def deliveries(request: Request, statut: str = "", offset: int = 0):
+async def deliveries(request: Request, statut: str = "", offset: int = 0, notice: str = ""):
     """The delivery log (admin_cdb): what was sent, what failed and why, what waits for a retry."""
     visitor = await signed_in(request)
     status = statut if statut in DELIVERY_STATUSES else ""
     reply = await call_or_leave(request, visitor, ListDeliveriesV1(status=status, offset=max(offset, 0)))
     return render(request, "deliveries.html.j2", {"reply": reply, "status": status, "statuses": DELIVERY_STATUSES,
-                                                  "offset": max(offset, 0)}, visitor=visitor)
+                                                  "offset": max(offset, 0), "notice": DELIVERY_NOTICES.get(notice)},
+                  visitor=visitor)
+
+
+@router.post("/envois/{message_id}/renvoyer")
+async def delivery_resend(message_id: uuid.UUID, request: Request, csrf: str = Form("")):
+    visitor = await signed_in(request)
+    require_csrf(request, csrf, visitor)
+    await call_or_leave(request, visitor, ResendMessageV1(message_id=message_id))
+    return redirect("/envois?notice=resent", visitor)

@@ -48,6 +48,7 @@ from contracts.notebook import (
     UpdateTargetV1,
     WorkSituation,
 )
+from contracts.notify import Channel
 from gateway.bus import call
 from gateway.web import labels
 from gateway.web.common import Visitor, call_or_leave, redirect, render, require_csrf, signed_in
@@ -157,7 +158,8 @@ def beneficiary_fields(form: FormData) -> BeneficiaryFields:
         rsa_suspension_reason=text(form, "rsa_suspension_reason", 60),
         rsa_closure_reason=text(form, "rsa_closure_reason", 60),
         rsa_closure_date=optional_date(form, "rsa_closure_date"),
-        subject_to_right_and_duty=form.get("subject_to_right_and_duty") == "oui")
+        subject_to_right_and_duty=form.get("subject_to_right_and_duty") == "oui",
+        notification_channels=[c for c in form.getlist("notification_channels") if c in Channel.__members__])
 
 
 @router.post("/beneficiaires")

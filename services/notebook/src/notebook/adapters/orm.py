@@ -146,6 +146,7 @@ class Beneficiary(Base):
     rsa_closure_reason: Mapped[str] = mapped_column(String(60), default="")
     rsa_closure_date: Mapped[date | None] = mapped_column(Date)
     subject_to_right_and_duty: Mapped[bool] = mapped_column(Boolean, default=False)
+    notification_channels: Mapped[list] = mapped_column(JSON, default=list)  # "sms", "email"; empty: automatic
     # Set when notify could not deliver to this number or address (cleared when it changes).
     mobile_failed_at: Mapped[datetime | None]
     email_failed_at: Mapped[datetime | None]

@@ -83,7 +83,8 @@ def allowed_operations(role: Role, relations: frozenset[Relation]) -> list[str]:
 
 # Which operation each field of the beneficiary needs, so that an edit is checked field by field.
 FIELD_OPERATION: dict[str, Operation] = {
-    **dict.fromkeys(("email", "mobile_number", "address1", "address2", "postal_code", "city"), Operation.edit_contact),
+    **dict.fromkeys(("email", "mobile_number", "address1", "address2", "postal_code", "city",
+                     "notification_channels"), Operation.edit_contact),
     **dict.fromkeys(("right_rsa", "right_are", "right_ass", "right_bonus", "caf_number", "pe_number"),
                     Operation.edit_rights),
     **dict.fromkeys(("firstname", "lastname", "date_of_birth", "place_of_birth", "nir", "external_id",

@@ -72,7 +72,8 @@ async def book_appointment(request: BookAppointmentV1, ctx, deps: Deps) -> Versi
             notebook_id=notebook.id, deployment_id=notebook.deployment_id, beneficiary_id=notebook.beneficiary_id,
             appointment_id=appointment.id, person_id=person_id, at=request.at,
             with_name=f"{person.firstname} {person.lastname}", structure_name=structure.name if structure else "",
-            beneficiary_phone=beneficiary.mobile_number, beneficiary_email=beneficiary.email))
+            beneficiary_phone=beneficiary.mobile_number, beneficiary_email=beneficiary.email,
+            beneficiary_channels=beneficiary.notification_channels))
     return VersionReply(id=appointment.id)
 
 

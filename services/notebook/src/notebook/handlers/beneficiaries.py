@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.notebook import (
+    BeneficiaryContactChangedV1,
     BeneficiaryFields,
     BeneficiaryView,
     CreateBeneficiaryV1,
@@ -41,7 +42,12 @@ FIELD_LABELS = {
     "right_bonus": "prime d'activité", "rsa_suspension_reason": "motif de suspension du RSA",
     "rsa_closure_reason": "motif de clôture du RSA", "rsa_closure_date": "date de clôture du RSA",
     "subject_to_right_and_duty": "soumis aux droits et devoirs",
+    "notification_channels": "moyens d'être prévenu",
 }
+CHANNEL_LABELS = {"sms": "SMS", "email": "courriel"}
+CHANNEL_NEEDS = {"sms": ("mobile_number", "Pour être prévenu par SMS, renseignez un numéro de portable."),
+                 "email": ("email", "Pour être prévenu par courriel, renseignez une adresse électronique.")}
+CONTACT_FIELDS = frozenset({"mobile_number", "email", "notification_channels"})
 # Identifiers never written in clear in the history: only that they changed.
 SECRET_FIELDS = frozenset({"nir", "caf_number", "pe_number"})
 
@@ -61,8 +67,14 @@ def cleaned(fields: BeneficiaryFields) -> BeneficiaryFields:
         phone = normalise_phone(fields.mobile_number) or ""
         if not phone:
             raise Invalid(BAD_PHONE, details={"field": "mobile_number"})
+    channels = list(dict.fromkeys(fields.notification_channels))
+    for channel in channels:
+        needed, message = CHANNEL_NEEDS[channel]
+        if not {"email": email, "mobile_number": phone}[needed]:
+            raise Invalid(message, details={"field": needed})
     return fields.model_copy(update={
         "firstname": firstname, "lastname": lastname, "email": email, "mobile_number": phone,
+        "notification_channels": channels,
         "nir": clean_nir(fields.nir), "caf_number": fields.caf_number.strip(), "pe_number": fields.pe_number.strip(),
         **{name: getattr(fields, name).strip() for name in ("place_of_birth", "address1", "address2", "postal_code",
                                                              "city", "external_id")},
@@ -162,6 +174,8 @@ def changed_fields(before: BeneficiaryView, after: BeneficiaryFields) -> set[str
 def trail(before: BeneficiaryView, after: BeneficiaryFields, changed: set[str]) -> dict:
     """field → [before, after] for the history; secret identifiers only say that they changed."""
     def shown(name, value):
+        if name == "notification_channels":
+            return ", ".join(CHANNEL_LABELS[c] for c in value) or "automatique"
         return "•••" if name in SECRET_FIELDS and value else (str(value) if value is not None else "")
     return {name: [shown(name, getattr(before, name)), shown(name, getattr(after, name))] for name in sorted(changed)}
 
@@ -195,6 +209,11 @@ async def update_beneficiary(request: UpdateBeneficiaryV1, ctx, deps: Deps) -> V
                      "Informations personnelles mises à jour : " + ", ".join(FIELD_LABELS[f] for f in sorted(changed)),
                      changes=trail(before, after, changed), author_name=beneficiary.updated_by_name)
         await publish_profile(deps, session, beneficiary, BeneficiaryUpdatedV1)
+        if changed & CONTACT_FIELDS:
+            await deps.outbox.add(session, BeneficiaryContactChangedV1(
+                notebook_id=notebook.id, deployment_id=notebook.deployment_id, beneficiary_id=beneficiary.id,
+                phone=beneficiary.mobile_number, email=beneficiary.email,
+                channels=beneficiary.notification_channels))
     return VersionReply(id=beneficiary.id, version=beneficiary.version)
 
 

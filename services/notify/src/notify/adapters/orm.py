@@ -28,7 +28,8 @@ class OutgoingMessage(Base):
     links: Mapped[list] = mapped_column(JSON)
     # Bodies carrying a one-time secret are wiped once delivered, outside dev mode.
     contains_secret: Mapped[bool] = mapped_column(Boolean, default=False)
-    # pending → sending → sent | failed | pending again (retry); kept (dev mailbox); uncertain (interrupted)
+    # pending → sending → sent | failed | pending again (retry); kept (dev mailbox); uncertain (interrupted);
+    # held for the recipient's daily digest → digested once the digest is queued
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -57,4 +58,20 @@ class AppointmentCopy(Base):
     structure_name: Mapped[str] = mapped_column(String(250), default="")
     beneficiary_phone: Mapped[str] = mapped_column(String(40), default="")
     beneficiary_email: Mapped[str] = mapped_column(String(320), default="")
+    beneficiary_channels: Mapped[list] = mapped_column(JSON, default=list)
     occurred_at: Mapped[datetime]  # of the last state applied
+    contact_at: Mapped[datetime | None]  # of the last contact details applied
+
+
+class NotificationPreference(Base):
+    """A professional's choice of immediate messages or one daily digest, for the non-urgent ones.
+
+    Kept with the account's email when it was chosen: messages are addressed by email. After an email
+    change the choice no longer matches and messages go out at once again: none is held by mistake."""
+
+    __tablename__ = "notification_preference"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    frequency: Mapped[str] = mapped_column(String(10))
+    updated_at: Mapped[datetime]

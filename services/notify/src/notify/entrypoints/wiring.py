@@ -3,12 +3,38 @@ from __future__ import annotations
 
 from functools import partial
 
-from contracts.identity import AccountDeactivatedV1, LoginLinkIssuedV1, SignupRequestedV1, SmsCodeIssuedV1
-from contracts.notebook import AppointmentBookedV1, AppointmentChangedV1, MemberAddedV1, ReferentChangedV1
-from contracts.notify import ListDeliveriesV1, PreviewTemplatesV1, ReadDevMailboxV1
-from notify.handlers import account_messages, login_link_issued, notebook_messages, schedules, sms_code_issued
+from contracts.identity import (
+    AccountDeactivatedV1,
+    AccountProfileChangedV1,
+    LoginLinkIssuedV1,
+    SignupRequestedV1,
+    SmsCodeIssuedV1,
+)
+from contracts.notebook import (
+    AppointmentBookedV1,
+    AppointmentChangedV1,
+    BeneficiaryContactChangedV1,
+    MemberAddedV1,
+    ReferentChangedV1,
+)
+from contracts.notify import (
+    GetMyNotificationPreferencesV1,
+    ListDeliveriesV1,
+    PreviewTemplatesV1,
+    ReadDevMailboxV1,
+    ResendMessageV1,
+    SetMyNotificationPreferencesV1,
+)
+from notify.handlers import (
+    account_messages,
+    login_link_issued,
+    notebook_messages,
+    preferences,
+    schedules,
+    sms_code_issued,
+)
 from notify.handlers.deliver import run_sender
-from notify.handlers.delivery_log import list_deliveries
+from notify.handlers.delivery_log import list_deliveries, resend_message
 from notify.handlers.deps import Deps
 from notify.handlers.read_dev_mailbox import preview_templates, read_dev_mailbox
 from servicekit.app import Service
@@ -24,13 +50,22 @@ SUBSCRIPTIONS = (
     (notebook_messages.APPOINTMENT_CONSUMER, AppointmentBookedV1, notebook_messages.on_appointment_booked),
     (schedules.COPY_CONSUMER, AppointmentBookedV1, schedules.on_appointment),
     (f"{schedules.COPY_CONSUMER}-changes", AppointmentChangedV1, schedules.on_appointment),
+    (f"{schedules.COPY_CONSUMER}-contacts", BeneficiaryContactChangedV1, schedules.on_contact_changed),
+    (preferences.CONSUMER, AccountProfileChangedV1, preferences.on_account_profile_changed),
 )
+ROUTES = {
+    ReadDevMailboxV1: read_dev_mailbox,
+    PreviewTemplatesV1: preview_templates,
+    ListDeliveriesV1: list_deliveries,
+    ResendMessageV1: resend_message,
+    GetMyNotificationPreferencesV1: preferences.get_my_preferences,
+    SetMyNotificationPreferencesV1: preferences.set_my_preferences,
+}
 
 
 def register(service: Service, deps: Deps) -> None:
-    service.handle(ReadDevMailboxV1, partial(read_dev_mailbox, deps=deps))
-    service.handle(PreviewTemplatesV1, partial(preview_templates, deps=deps))
-    service.handle(ListDeliveriesV1, partial(list_deliveries, deps=deps))
+    for request_type, handler in ROUTES.items():
+        service.handle(request_type, partial(handler, deps=deps))
     for durable, event_type, handler in SUBSCRIPTIONS:
         service.subscribe(Subscription(durable=durable, event_type=event_type, handler=partial(handler, deps=deps)))
     service.add_task(partial(run_sender, deps), name="notify-sender")

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contracts.base import RpcRequest
 from notify.config import NotifySettings
 from servicekit.auth import TokenVerifier
 from servicekit.db import utcnow
@@ -21,7 +20,7 @@ class Deps:
     settings: NotifySettings
     clock: Callable[[], datetime] = utcnow
     verifier: TokenVerifier | None = None
-    # RPCs to other services (the digest asks notebook who waits for a référent).
-    call: Callable[[RpcRequest], Awaitable] | None = None
+    # RPCs to other services (the digest asks notebook who waits for a référent), with optional headers.
+    call: Callable[..., Awaitable] | None = None
     # Set when a message is queued, so that the sender delivers it at once instead of at its next poll.
     queued: asyncio.Event = field(default_factory=asyncio.Event)

@@ -37,20 +37,24 @@ async def on_referent_changed(event: ReferentChangedV1, _meta: EventMeta, deps: 
     await queue_once(deps, REFERENT_CONSUMER, event.event_id, messages)
 
 
-def to_beneficiary(deps: Deps, template: str, phone: str, email: str, **context) -> list[Outgoing]:
-    """A message for a beneficiary: by SMS (``template``) when they have a mobile, by email
-    (``<template>_email``, linking to their notebook) otherwise, none without either."""
-    if phone:
-        return [Outgoing(template, Channel.sms, phone, render_sms(template, **context))]
-    if email:
+def to_beneficiary(deps: Deps, template: str, phone: str, email: str, channels: list[str],
+                   **context) -> list[Outgoing]:
+    """A message for a beneficiary on the channels they chose: by SMS (``template``) and/or by email
+    (``<template>_email``, linking to their notebook). Without a choice: by SMS when they have a mobile,
+    by email otherwise."""
+    chosen = set(channels) or {Channel.sms if phone else Channel.email}
+    messages = []
+    if Channel.sms in chosen and phone:
+        messages.append(Outgoing(template, Channel.sms, phone, render_sms(template, **context)))
+    if Channel.email in chosen and email:
         link = page_url(deps, "/mon-carnet")
-        return [Outgoing(f"{template}_email", Channel.email, email,
-                         render_email(f"{template}_email", links=[link], link=link, **context))]
-    return []
+        messages.append(Outgoing(f"{template}_email", Channel.email, email,
+                                 render_email(f"{template}_email", links=[link], link=link, **context)))
+    return messages
 
 
 async def on_appointment_booked(event: AppointmentBookedV1, _meta: EventMeta, deps: Deps) -> None:
     await queue_once(deps, APPOINTMENT_CONSUMER, event.event_id, to_beneficiary(
-        deps, "appointment_booked", event.beneficiary_phone, event.beneficiary_email,
+        deps, "appointment_booked", event.beneficiary_phone, event.beneficiary_email, event.beneficiary_channels,
         when=event.at.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M"), with_name=event.with_name,
         structure=event.structure_name))

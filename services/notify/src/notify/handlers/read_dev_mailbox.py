@@ -35,7 +35,9 @@ async def preview_templates(_request: PreviewTemplatesV1, _ctx: RpcContext, deps
 
 async def read_dev_mailbox(request: ReadDevMailboxV1, _ctx: RpcContext, deps: Deps) -> DevMailboxReply:
     dev_only(deps)
-    query = select(OutgoingMessage).order_by(OutgoingMessage.created_at.desc()).limit(request.limit)
+    # Held for a daily digest, a message has not gone out: the digest shows in the mailbox instead.
+    query = (select(OutgoingMessage).where(OutgoingMessage.status.not_in(("held", "digested")))
+             .order_by(OutgoingMessage.created_at.desc()).limit(request.limit))
     if request.to:
         query = query.where(OutgoingMessage.recipient == request.to.strip().lower())
     async with deps.sessions() as session:

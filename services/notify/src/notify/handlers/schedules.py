@@ -1,5 +1,5 @@
-"""Scheduled messages: the reminder the day before an appointment, and each day's digest of beneficiaries
-waiting for a référent for structure admins.
+"""Scheduled messages: the reminder the day before an appointment, each day's digest of beneficiaries
+waiting for a référent for structure admins, and the daily digest of professionals who chose one.
 
 Each run is keyed by its period (an appointment and its time; a day), claimed in the inbox in the same
 transaction as its messages: however many notify replicas run the schedule, each period is sent once.
@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import defaultdict
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import select
 
-from contracts.notebook import AppointmentBookedV1, AppointmentChangedV1, ListWaitingForReferentV1
+from contracts.notebook import (
+    AppointmentBookedV1,
+    AppointmentChangedV1,
+    BeneficiaryContactChangedV1,
+    ListWaitingForReferentV1,
+)
 from contracts.notify import Channel
-from notify.adapters.orm import AppointmentCopy
+from notify.adapters.orm import AppointmentCopy, OutgoingMessage
 from notify.handlers.deps import Deps
 from notify.handlers.notebook_messages import to_beneficiary
 from notify.handlers.queue_message import Outgoing, page_url, queue_once
@@ -29,6 +35,7 @@ PARIS = ZoneInfo("Europe/Paris")
 COPY_CONSUMER = "notify-appointment-copies"
 REMINDER_SCHEDULE = "notify-appointment-reminders"
 DIGEST_SCHEDULE = "notify-waiting-digest"
+DAILY_DIGEST_SCHEDULE = "notify-daily-digests"
 PERIODS = uuid.UUID("6f1c3a52-9a8e-4c1e-8d2b-5b0c6e7f4a10")  # namespace of the periods' ids
 
 
@@ -49,11 +56,25 @@ async def on_appointment(event: AppointmentBookedV1 | AppointmentChangedV1, _met
             copy = AppointmentCopy(appointment_id=event.appointment_id, notebook_id=event.notebook_id,
                                    status="planned", with_name=event.with_name, structure_name=event.structure_name,
                                    beneficiary_phone=event.beneficiary_phone,
-                                   beneficiary_email=event.beneficiary_email)
+                                   beneficiary_email=event.beneficiary_email,
+                                   beneficiary_channels=event.beneficiary_channels, contact_at=event.occurred_at)
             session.add(copy)
         if isinstance(event, AppointmentChangedV1):
             copy.status = event.status.value
         copy.at, copy.occurred_at = event.at, event.occurred_at
+
+
+async def on_contact_changed(event: BeneficiaryContactChangedV1, _meta: EventMeta, deps: Deps) -> None:
+    """A new number, address or choice of channels: the reminders still to send go there."""
+    async with deps.sessions() as session, session.begin():
+        if not await inbox.claim(session, COPY_CONSUMER, event.event_id):
+            return
+        copies = (await session.execute(select(AppointmentCopy).where(
+            AppointmentCopy.notebook_id == event.notebook_id))).scalars().all()
+        for copy in copies:
+            if copy.contact_at is None or copy.contact_at < event.occurred_at:
+                copy.beneficiary_phone, copy.beneficiary_email = event.phone, event.email
+                copy.beneficiary_channels, copy.contact_at = event.channels, event.occurred_at
 
 
 async def send_reminders(deps: Deps, now: datetime) -> int:
@@ -67,7 +88,7 @@ async def send_reminders(deps: Deps, now: datetime) -> int:
     sent = 0
     for appointment in due:
         messages = to_beneficiary(deps, "appointment_reminder", appointment.beneficiary_phone,
-                                  appointment.beneficiary_email,
+                                  appointment.beneficiary_email, appointment.beneficiary_channels,
                                   when=appointment.at.astimezone(PARIS).strftime("à %H:%M"),
                                   with_name=appointment.with_name, structure=appointment.structure_name)
         if not messages:
@@ -95,9 +116,38 @@ async def send_waiting_digest(deps: Deps, now: datetime) -> bool:
     return await queue_once(deps, DIGEST_SCHEDULE, key, messages)
 
 
+async def send_daily_digests(deps: Deps, now: datetime) -> int:
+    """Once a day from ``digest_hour``: one email per professional gathering the messages held for them."""
+    local = now.astimezone(PARIS)
+    if local.hour < deps.settings.digest_hour:
+        return 0
+    async with deps.sessions() as session:
+        held = (await session.execute(select(OutgoingMessage).where(OutgoingMessage.status == "held")
+                                      .order_by(OutgoingMessage.created_at))).scalars().all()
+        by_recipient: dict[str, list[OutgoingMessage]] = defaultdict(list)
+        for message in held:
+            by_recipient[message.recipient].append(message)
+        due = {recipient: messages for recipient, messages in by_recipient.items()
+               if not await inbox.seen(session, DAILY_DIGEST_SCHEDULE, digest_period(local, recipient))}
+    sent = 0
+    for recipient, messages in due.items():
+        items = [{"subject": m.subject, "link": m.links[0] if m.links else ""} for m in messages]
+        email = render_email("daily_digest", links=[i["link"] for i in items if i["link"]], items=items,
+                             preferences=page_url(deps, "/compte"))
+        # Held after today's digest went out, a message waits for tomorrow's.
+        sent += await queue_once(deps, DAILY_DIGEST_SCHEDULE, digest_period(local, recipient),
+                                 [Outgoing("daily_digest", Channel.email, recipient, email)],
+                                 absorbed=[m.id for m in messages])
+    return sent
+
+
+def digest_period(local: datetime, recipient: str) -> uuid.UUID:
+    return period_id("daily-digest", f"{local.date().isoformat()}:{recipient}")
+
+
 async def run_schedules(deps: Deps) -> None:
     while True:
-        for schedule in (send_reminders, send_waiting_digest):
+        for schedule in (send_reminders, send_waiting_digest, send_daily_digests):
             try:
                 await schedule(deps, deps.clock())
             except asyncio.CancelledError:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
+from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_OTHER_STRUCTURE, DEMO_TERRITORY
 from contracts.notify import MessageFailedV1
 from testkit.system import bearer, sign_in
 
@@ -18,6 +18,7 @@ pytestmark = pytest.mark.e2e
 SOPHIE = str(DEMO_NOTEBOOKS.beneficiaries[0].notebook_id)
 MYRNA = str(DEMO_NOTEBOOKS.beneficiaries[1].notebook_id)
 PARIS = ZoneInfo("Europe/Paris")
+PRO1 = "93000000-0000-4000-8000-00000000b004"  # Pierre Chevalier, CCAS de Livry-Gargan (carnet.demo)
 PRO2 = "93000000-0000-4000-8000-00000000b005"  # Simon Anka, Groupe NS (carnet.demo)
 
 
@@ -506,3 +507,90 @@ async def test_notifications_follow_each_persons_choice_and_an_admin_resends_wha
         assert refused.status_code == 403
         delivered = await client.post(f"/api/v1/deliveries/{kept_id}/resend", headers=bearer(admin))
         assert delivered.status_code == 409 and "en échec ou interrompu" in delivered.json()["message"]
+
+
+async def test_a_referent_asks_for_a_reorientation_and_an_orientation_manager_decides(system):
+    await seed_demo(system)
+    async with system.client() as client:
+        pro, pro2, co = (await sign_in(system, client, "pro@demo.carnet.test"),
+                         await sign_in(system, client, "pro2@demo.carnet.test"),
+                         await sign_in(system, client, "orientation@demo.carnet.test"))
+        page = await page_with_systems(client, pro, SOPHIE)
+        systems = {s["name"]: s["orientation_system_id"] for s in page["my_orientation_systems"]}
+        joined = await client.post(f"/api/v1/notebooks/{SOPHIE}/members", headers=bearer(pro),
+                                   json={"as_referent": True, "orientation_system_id": systems["Professionnel"]})
+        assert joined.status_code == 200, joined.text
+        await page_with_systems(client, pro2, SOPHIE)
+        assert (await client.post(f"/api/v1/notebooks/{SOPHIE}/members", headers=bearer(pro2),
+                                  json={"as_referent": False})).status_code == 200
+
+        # Only the référent asks, once at a time.
+        ask = {"orientation_system_id": systems["Social"], "reason": "Réorientation requise"}
+        refused = await client.post(f"/api/v1/notebooks/{SOPHIE}/orientation-requests", headers=bearer(pro2), json=ask)
+        assert refused.status_code == 403 and "Seul le référent" in refused.json()["message"]
+        asked = await client.post(f"/api/v1/notebooks/{SOPHIE}/orientation-requests", headers=bearer(pro), json=ask)
+        assert asked.status_code == 201, asked.text
+        twice = await client.post(f"/api/v1/notebooks/{SOPHIE}/orientation-requests", headers=bearer(pro), json=ask)
+        assert twice.status_code == 409 and "déjà en cours" in twice.json()["message"]
+
+        # The orientation manager finds it in the list ("Avec une demande de réorientation") and on the tiles.
+        assert await names(client, co, support="reorientation") == ["Sophie Tifour"]
+        tiles = {t["key"]: t["count"] for t in (await client.get("/api/v1/dashboard", headers=bearer(co))).json()["tiles"]}
+        assert tiles["others_reorientation"] == 1
+        seen = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=bearer(co))).json()
+        request = seen["orientation_request"]
+        assert request["status"] == "pending" and request["requested_orientation_system_name"] == "Social"
+        assert "Groupe NS" in {s["name"] for s in seen["orientation_options"]["structures"]}
+
+        # "Maintenir l'accompagnement": a reason is required; the référent is told and sees why.
+        no_reason = await client.post(f"/api/v1/orientation-requests/{request['request_id']}/denial",
+                                      headers=bearer(co), json={"reason": " "})
+        assert no_reason.status_code == 422 and "motif" in no_reason.json()["message"]
+        denied = await client.post(f"/api/v1/orientation-requests/{request['request_id']}/denial",
+                                   headers=bearer(co), json={"reason": "L'accompagnement professionnel continue."})
+        assert denied.status_code == 200, denied.text
+        again = await client.post(f"/api/v1/orientation-requests/{request['request_id']}/denial",
+                                  headers=bearer(co), json={"reason": "Encore"})
+        assert again.status_code == 409 and "déjà été traitée" in again.json()["message"]
+        await until(lambda: messages_about(system, client, "pro@demo.carnet.test", "Maintien de l'accompagnement"))
+        mine = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=bearer(pro))).json()["orientation_request"]
+        assert mine["status"] == "denied" and mine["decision_reason"] == "L'accompagnement professionnel continue."
+        assert await names(client, co, support="reorientation") == []
+
+        # Asked again, then reoriented to Social at Groupe NS with Simon as référent: the request is accepted.
+        assert (await client.post(f"/api/v1/notebooks/{SOPHIE}/orientation-requests", headers=bearer(pro),
+                                  json=ask)).status_code == 201
+        orientation = {"orientation_system_id": systems["Social"], "structure_id": str(DEMO_OTHER_STRUCTURE),
+                       "referent_id": PRO1, "reason": "Un accompagnement social renforcé"}
+        wrong = await client.put(f"/api/v1/notebooks/{SOPHIE}/orientation", headers=bearer(co), json=orientation)
+        assert wrong.status_code == 422 and "structure choisie" in wrong.json()["message"]  # Pierre is not at NS
+        by_pro = await client.put(f"/api/v1/notebooks/{SOPHIE}/orientation", headers=bearer(pro),
+                                  json={**orientation, "referent_id": PRO2})
+        assert by_pro.status_code == 403
+        oriented = await client.put(f"/api/v1/notebooks/{SOPHIE}/orientation", headers=bearer(co),
+                                    json={**orientation, "referent_id": PRO2})
+        assert oriented.status_code == 200, oriented.text
+        page = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=bearer(pro2))).json()
+        assert page["orientation_system_name"] == "Social"
+        assert page["orientation_reason"] == "Un accompagnement social renforcé"
+        assert page["orientation_request"]["status"] == "accepted"
+        assert page["orientation_request"]["decided_orientation_system_name"] == "Social"
+        active = {m["person"]["lastname"]: m["member_type"] for m in page["members"] if m["ended_at"] is None}
+        assert active == {"Anka": "referent", "Chevalier": "no_referent"}
+        assert [s["name"] for s in page["structures"] if s["status"] == "current"] == ["Groupe NS"]
+        assert any(e["kind"] == "orientation" and e["summary"].startswith("Réorientation : Social")
+                   for e in page["timeline"])
+        [told] = await until(lambda: messages_about(system, client, "pro2@demo.carnet.test", "Réorientation"))
+        assert told["links"][0].endswith(f"/carnets/{SOPHIE}")
+
+        # A manager takes Pierre out of the group; a professional cannot.
+        manager = await sign_in(system, client, "manager@demo.carnet.test")
+        assert (await client.delete(f"/api/v1/notebooks/{SOPHIE}/members/{PRO1}",
+                                    headers=bearer(pro2))).status_code == 403
+        removed = await client.delete(f"/api/v1/notebooks/{SOPHIE}/members/{PRO1}", headers=bearer(manager))
+        assert removed.status_code == 200, removed.text
+        gone = await client.delete(f"/api/v1/notebooks/{SOPHIE}/members/{PRO1}", headers=bearer(manager))
+        assert gone.status_code == 404 and "ne fait pas partie" in gone.json()["message"]
+        page = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=bearer(manager))).json()
+        assert [m["end_reason"] for m in page["members"] if m["person"]["person_id"] == PRO1][-1] == "removed"
+        assert any("Pierre Chevalier est retiré du groupe de suivi" in e["summary"] for e in page["timeline"])

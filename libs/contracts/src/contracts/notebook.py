@@ -151,6 +151,13 @@ class SupportStatus(StrEnum):
     accompanied = "accompanied"
     waiting = "waiting"
     not_accompanied = "not_accompanied"
+    reorientation = "reorientation"  # a reorientation request waits for a decision (a filter only)
+
+
+class OrientationRequestStatus(StrEnum):
+    pending = "pending"
+    accepted = "accepted"
+    denied = "denied"
 
 
 class Access(StrEnum):
@@ -343,6 +350,39 @@ class OrientationChoice(WireModel):
     name: str
 
 
+class OrientationRequestView(WireModel):
+    request_id: uuid.UUID
+    status: OrientationRequestStatus
+    requested_at: datetime
+    requested_by_name: str = ""
+    requested_orientation_system_name: str = ""
+    reason: str = ""
+    decided_at: datetime | None = None
+    decided_by_name: str = ""
+    decided_orientation_system_name: str = ""
+    decision_reason: str = ""
+
+
+class ReferentChoice(WireModel):
+    person_id: uuid.UUID
+    name: str
+    structure_id: uuid.UUID | None = None
+    orientation_system_ids: list[uuid.UUID] = Field(default_factory=list)
+
+
+class StructureChoice(WireModel):
+    structure_id: uuid.UUID
+    name: str
+
+
+class OrientationOptions(WireModel):
+    """What the orientation form offers: the territory's orientation systems, structures and professionals."""
+
+    orientation_systems: list[OrientationChoice] = Field(default_factory=list)
+    structures: list[StructureChoice] = Field(default_factory=list)
+    referents: list[ReferentChoice] = Field(default_factory=list)
+
+
 class NotebookPage(RpcReply):
     """Everything the notebook page shows; the sections the caller may not see are left empty."""
 
@@ -362,6 +402,13 @@ class NotebookPage(RpcReply):
     allowed: list[str] = Field(default_factory=list)
     # Orientation systems the calling professional holds, offered when joining as référent.
     my_orientation_systems: list[OrientationChoice] = Field(default_factory=list)
+    # The last orientation decision, and the reorientation request pending or last decided (full access only).
+    orientation_reason: str = ""
+    oriented_at: datetime | None = None
+    oriented_by_name: str = ""
+    orientation_request: OrientationRequestView | None = None
+    # Only for those who may orient (orientation managers, managers).
+    orientation_options: OrientationOptions | None = None
 
 
 class NotebookRow(WireModel):
@@ -557,6 +604,55 @@ class AssignReferentV1(RpcRequest):
     orientation_system_id: uuid.UUID | None = None
     # "Retirer l'ancien référent du groupe de suivi"; otherwise the former référent stays as a member.
     remove_previous: bool = False
+
+
+@register
+class RequestReorientationV1(RpcRequest):
+    """"Demander une réorientation": the active référent recommends another orientation system, with a reason."""
+
+    subject: ClassVar[str] = "rpc.notebook.request_reorientation.v1"
+    reply_model: ClassVar = VersionReply
+
+    notebook_id: uuid.UUID
+    orientation_system_id: uuid.UUID
+    reason: str = Field(max_length=2000)
+
+
+@register
+class DenyReorientationV1(RpcRequest):
+    """"Maintenir l'accompagnement" (orientation manager, manager): the request is closed with a reason."""
+
+    subject: ClassVar[str] = "rpc.notebook.deny_reorientation.v1"
+    reply_model: ClassVar = AcceptedReply
+
+    request_id: uuid.UUID
+    reason: str = Field(max_length=2000)
+
+
+@register
+class ChangeOrientationV1(RpcRequest):
+    """"Orienter" / "Réorienter" (orientation manager, manager): the orientation system, the structure that
+    follows the beneficiary and, optionally, their référent; a pending request is accepted by it."""
+
+    subject: ClassVar[str] = "rpc.notebook.change_orientation.v1"
+    reply_model: ClassVar = VersionReply
+
+    notebook_id: uuid.UUID
+    orientation_system_id: uuid.UUID
+    structure_id: uuid.UUID
+    referent_id: uuid.UUID | None = None
+    reason: str = Field(default="", max_length=2000)
+
+
+@register
+class RemoveMemberV1(RpcRequest):
+    """A manager, or the admin of a structure following the beneficiary, removes someone from the group."""
+
+    subject: ClassVar[str] = "rpc.notebook.remove_member.v1"
+    reply_model: ClassVar = AcceptedReply
+
+    notebook_id: uuid.UUID
+    person_id: uuid.UUID
 
 
 @register
@@ -785,6 +881,43 @@ class ReferentChangedV1(NotebookEvent):
     previous_referent_email: str = ""
     previous_referent_firstname: str = ""
     orientation_system_id: uuid.UUID | None = None
+
+
+@register
+class ReorientationRequestedV1(NotebookEvent):
+    subject: ClassVar[str] = "notebook.reorientation.requested.v1"
+
+    request_id: uuid.UUID
+    requested_by_id: uuid.UUID
+    orientation_system_id: uuid.UUID
+
+
+@register
+class ReorientationDeniedV1(NotebookEvent):
+    """The requester is told ("Maintien de l'accompagnement")."""
+
+    subject: ClassVar[str] = "notebook.reorientation.denied.v1"
+
+    request_id: uuid.UUID
+    requested_by_email: str = ""
+    requested_by_firstname: str = ""
+
+
+@register
+class OrientationChangedV1(NotebookEvent):
+    """Oriented for the first time, or reoriented; the new référent (if one was chosen) is told."""
+
+    subject: ClassVar[str] = "notebook.orientation.changed.v1"
+
+    reorientation: bool
+    orientation_system_id: uuid.UUID
+    orientation_system_name: str = ""
+    structure_id: uuid.UUID
+    structure_name: str = ""
+    referent_id: uuid.UUID | None = None
+    referent_email: str = ""
+    referent_firstname: str = ""
+    request_id: uuid.UUID | None = None  # the request it accepted
 
 
 @register

@@ -86,6 +86,17 @@ TABLE = [
     (Role.manager, ALL({R.territory}), O.assign, True),
     (Role.orientation_manager, ALL({R.territory}), O.assign_orientation_manager, True),
     (Role.professional, ALL({R.territory, R.member}), O.assign, False),
+    (Role.professional, ALL({R.territory, R.member}), O.request_reorientation, True),
+    (Role.professional, ALL({R.territory}), O.request_reorientation, False),
+    (Role.professional, ALL({R.territory, R.member}), O.orient, False),
+    (Role.orientation_manager, ALL({R.territory}), O.orient, True),
+    (Role.manager, ALL({R.territory}), O.orient, True),
+    (Role.admin_structure, ALL({R.territory, R.structure}), O.orient, False),
+    (Role.manager, ALL({R.territory}), O.remove_member, True),
+    (Role.admin_structure, ALL({R.territory, R.structure}), O.remove_member, True),
+    (Role.admin_structure, ALL({R.territory}), O.remove_member, False),
+    (Role.professional, ALL({R.territory, R.member}), O.remove_member, False),
+    (Role.orientation_manager, ALL({R.territory}), O.remove_member, False),
 ]
 
 

@@ -22,10 +22,12 @@ from contracts.notebook import (
     AppointmentStatus,
     BeneficiaryFields,
     BookAppointmentV1,
+    ChangeOrientationV1,
     ContractLink,
     CreateBeneficiaryV1,
     DashboardReply,
     DeleteParcoursItemV1,
+    DenyReorientationV1,
     DiagnosticFields,
     GetDashboardV1,
     GetNotebookPageV1,
@@ -38,6 +40,8 @@ from contracts.notebook import (
     NotebooksReply,
     RecentNotebooksV1,
     RedactTimelineEntryV1,
+    RemoveMemberV1,
+    RequestReorientationV1,
     Referentials,
     RomeCodesReply,
     SearchNotebooksV1,
@@ -121,6 +125,22 @@ class Redaction(BaseModel):
     reason: str = Field(min_length=3, max_length=500)
 
 
+class ReorientationRequest(BaseModel):
+    orientation_system_id: uuid.UUID
+    reason: str = Field(max_length=2000)
+
+
+class Decision(BaseModel):
+    reason: str = Field(max_length=2000)
+
+
+class Orientation(BaseModel):
+    orientation_system_id: uuid.UUID
+    structure_id: uuid.UUID
+    referent_id: uuid.UUID | None = None
+    reason: str = Field(default="", max_length=2000)
+
+
 @router.post("/notebooks", status_code=status.HTTP_201_CREATED, response_model=NotebookCreatedReply)
 async def create_beneficiary(body: CreateBeneficiaryV1, request: Request, response: Response) -> NotebookCreatedReply:
     """Manager: a beneficiary and their notebook."""
@@ -200,6 +220,35 @@ async def invite(notebook_id: uuid.UUID, body: Invitation, request: Request, res
 async def leave(notebook_id: uuid.UUID, request: Request, response: Response) -> AcceptedReply:
     """"Se détacher" (not for the référent)."""
     return await call_as_caller(request, response, LeaveNotebookV1(notebook_id=notebook_id))
+
+
+@router.delete("/notebooks/{notebook_id}/members/{person_id}", response_model=AcceptedReply)
+async def remove_member(notebook_id: uuid.UUID, person_id: uuid.UUID, request: Request,
+                        response: Response) -> AcceptedReply:
+    """A manager, or the admin of a structure following the beneficiary, takes someone out of the group."""
+    return await call_as_caller(request, response, RemoveMemberV1(notebook_id=notebook_id, person_id=person_id))
+
+
+@router.post("/notebooks/{notebook_id}/orientation-requests", status_code=status.HTTP_201_CREATED,
+             response_model=VersionReply)
+async def request_reorientation(notebook_id: uuid.UUID, body: ReorientationRequest, request: Request,
+                                response: Response) -> VersionReply:
+    """"Demander une réorientation" (the référent): the recommended orientation system and why."""
+    return await call_as_caller(request, response, RequestReorientationV1(notebook_id=notebook_id, **dict(body)))
+
+
+@router.post("/orientation-requests/{request_id}/denial", response_model=AcceptedReply)
+async def deny_reorientation(request_id: uuid.UUID, body: Decision, request: Request,
+                             response: Response) -> AcceptedReply:
+    """"Maintenir l'accompagnement" (orientation manager, manager), with the reason."""
+    return await call_as_caller(request, response, DenyReorientationV1(request_id=request_id, **dict(body)))
+
+
+@router.put("/notebooks/{notebook_id}/orientation", response_model=VersionReply)
+async def change_orientation(notebook_id: uuid.UUID, body: Orientation, request: Request,
+                             response: Response) -> VersionReply:
+    """"Orienter" / "Réorienter" (orientation manager, manager); accepts a pending reorientation request."""
+    return await call_as_caller(request, response, ChangeOrientationV1(notebook_id=notebook_id, **dict(body)))
 
 
 @router.put("/notebooks/{notebook_id}/diagnostic", response_model=VersionReply)

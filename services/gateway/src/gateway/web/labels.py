@@ -45,10 +45,10 @@ ACTION_STATUS = {"planned": "En projet", "in_progress": "En cours", "standby": "
 APPOINTMENT_STATUS = {"planned": "Prévu", "present": "Présent", "absent": "Absent", "excused": "Excusé",
                       "cancelled": "Annulé"}
 SUPPORT = {"all": "Tous", "accompanied": "Accompagné", "waiting": "En attente d'un référent",
-           "not_accompanied": "Non accompagné"}
+           "not_accompanied": "Non accompagné", "reorientation": "Avec une demande de réorientation"}
 TIMELINE_KIND = {"": "Tout", "beneficiary": "Informations personnelles", "member": "Groupe de suivi",
                  "diagnostic": "Diagnostic", "focus": "Axes de travail", "target": "Objectifs", "action": "Actions",
-                 "appointment": "Rendez-vous", "notebook": "Carnet"}
+                 "appointment": "Rendez-vous", "orientation": "Orientation", "notebook": "Carnet"}
 SOURCE = {"person": "", "import": "import", "france_travail": "France Travail", "partner": "partenaire"}
 ROLE = {"admin_cdb": "Administrateur Carnet de bord", "manager": "Gestionnaire du territoire",
         "admin_structure": "Administrateur de structure", "orientation_manager": "Chargé d'orientation",

@@ -22,9 +22,11 @@ from contracts.notebook import (
     AssignReferentV1,
     BeneficiaryFields,
     BookAppointmentV1,
+    ChangeOrientationV1,
     ContractLink,
     CreateBeneficiaryV1,
     DeleteParcoursItemV1,
+    DenyReorientationV1,
     DiagnosticFields,
     EducationLevel,
     GetDashboardV1,
@@ -36,6 +38,8 @@ from contracts.notebook import (
     ProjectFields,
     RecentNotebooksV1,
     RedactTimelineEntryV1,
+    RemoveMemberV1,
+    RequestReorientationV1,
     RightRsa,
     SearchNotebooksV1,
     SearchRomeCodesV1,
@@ -185,6 +189,10 @@ NOTICES = {
     "focus": "Nouvel axe de travail créé !", "target": "Objectif ajouté.", "action": "Action ajoutée.",
     "status": "Statut mis à jour.", "appointment": "Rendez-vous enregistré.", "deleted": "Élément supprimé.",
     "redacted": "Le texte est masqué ; l'historique garde la trace du masquage.",
+    "removed": "La personne est retirée du groupe de suivi.",
+    "requested": "Demande de réorientation envoyée.",
+    "maintained": "L'accompagnement est maintenu ; le référent en est informé.",
+    "oriented": "L'orientation est enregistrée.",
 }
 
 
@@ -289,6 +297,17 @@ ACTIONS = {
         at=datetime.fromisoformat(text(f, "at", 40)), status=AppointmentStatus(text(f, "status")))),
     "masquer": ("historique", "redacted", lambda nid, f: RedactTimelineEntryV1(
         entry_id=uuid.UUID(text(f, "entry_id")), reason=text(f, "reason", 500))),
+    "retrait": ("groupe", "removed", lambda nid, f: RemoveMemberV1(
+        notebook_id=nid, person_id=uuid.UUID(text(f, "person_id")))),
+    "demande-reorientation": ("orientation", "requested", lambda nid, f: RequestReorientationV1(
+        notebook_id=nid, orientation_system_id=uuid.UUID(text(f, "orientation_system_id")),
+        reason=text(f, "reason", 2000))),
+    "maintien": ("orientation", "maintained", lambda nid, f: DenyReorientationV1(
+        request_id=uuid.UUID(text(f, "request_id")), reason=text(f, "reason", 2000))),
+    "orientation": ("orientation", "oriented", lambda nid, f: ChangeOrientationV1(
+        notebook_id=nid, orientation_system_id=uuid.UUID(text(f, "orientation_system_id")),
+        structure_id=uuid.UUID(text(f, "structure_id")), referent_id=optional_uuid(text(f, "referent_id")),
+        reason=text(f, "reason", 2000))),
 }
 
 

@@ -182,8 +182,37 @@ class Notebook(Base):
     diagnostic_updated_at: Mapped[datetime | None]
     diagnostic_updated_by_name: Mapped[str] = mapped_column(String(250), default="")
     orientation_system_id: Mapped[uuid.UUID | None]
+    # The last orientation decision ("Orienter" / "Réorienter"): its reason, when and by whom.
+    orientation_reason: Mapped[str] = mapped_column(Text, default="")
+    oriented_at: Mapped[datetime | None]
+    oriented_by_name: Mapped[str] = mapped_column(String(250), default="")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime | None]
+
+
+class OrientationRequest(Base):
+    """"Demande de réorientation" of a référent, pending until an orientation manager or a manager decides."""
+
+    __tablename__ = "orientation_request"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    notebook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notebook.id"), index=True)
+    requested_by_id: Mapped[uuid.UUID]
+    requested_by_name: Mapped[str] = mapped_column(String(250), default="")
+    requested_orientation_system_id: Mapped[uuid.UUID]
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    decided_at: Mapped[datetime | None]
+    decided_by_name: Mapped[str] = mapped_column(String(250), default="")
+    decided_orientation_system_id: Mapped[uuid.UUID | None]
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        # One pending request per notebook, whatever two clicks do at the same instant.
+        Index("uq_orientation_request_pending", "notebook_id", unique=True,
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+    )
 
 
 class Member(Base):

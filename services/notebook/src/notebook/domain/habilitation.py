@@ -35,11 +35,14 @@ class Operation(StrEnum):
     create = "create"
     assign = "assign"                                      # choose the référent ("Rattacher")
     assign_orientation_manager = "assign_orientation_manager"
+    request_reorientation = "request_reorientation"        # the active référent only (checked by the handler)
+    orient = "orient"                                      # orient, reorient, decide on a reorientation request
+    remove_member = "remove_member"
 
 
 _MEMBER_WORK = frozenset({Operation.view_public, Operation.view_full, Operation.edit_contact, Operation.edit_rights,
                           Operation.edit_diagnostic, Operation.edit_parcours, Operation.manage_appointments,
-                          Operation.invite, Operation.leave})
+                          Operation.invite, Operation.leave, Operation.request_reorientation})
 
 GRANTS: dict[Role, dict[Relation, frozenset[Operation]]] = {
     Role.admin_cdb: {
@@ -49,11 +52,12 @@ GRANTS: dict[Role, dict[Relation, frozenset[Operation]]] = {
         Relation.territory: frozenset({
             Operation.view_public, Operation.view_full, Operation.view_access_log, Operation.edit_contact,
             Operation.edit_rights, Operation.edit_identity, Operation.edit_diagnostic, Operation.redact,
-            Operation.create, Operation.assign, Operation.assign_orientation_manager}),
+            Operation.create, Operation.assign, Operation.assign_orientation_manager, Operation.orient,
+            Operation.remove_member}),
     },
     Role.orientation_manager: {
         Relation.territory: frozenset({Operation.view_public, Operation.view_full, Operation.join, Operation.assign,
-                                       Operation.assign_orientation_manager}),
+                                       Operation.assign_orientation_manager, Operation.orient}),
         Relation.member: _MEMBER_WORK,
     },
     Role.professional: {
@@ -63,7 +67,8 @@ GRANTS: dict[Role, dict[Relation, frozenset[Operation]]] = {
     Role.admin_structure: {
         Relation.territory: frozenset({Operation.view_public}),
         Relation.structure: frozenset({Operation.view_public, Operation.view_full, Operation.edit_contact,
-                                       Operation.manage_appointments, Operation.assign}),
+                                       Operation.manage_appointments, Operation.assign,
+                                       Operation.remove_member}),
     },
     Role.beneficiary: {
         Relation.own: frozenset({Operation.view_public, Operation.view_full, Operation.view_access_log,

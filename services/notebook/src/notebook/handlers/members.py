@@ -24,6 +24,7 @@ from contracts.notebook import (
     MembershipEndReason,
     MemberType,
     ReferentChangedV1,
+    RemoveMemberV1,
     VersionReply,
 )
 from notebook.adapters.orm import BeneficiaryStructure, Member, Notebook, OrientationSystemRead, Person
@@ -37,6 +38,7 @@ from servicekit.errors import Conflict, Invalid, NotFound
 ALREADY_MEMBER = "Vous faites déjà partie du groupe de suivi de ce carnet."
 ALREADY_INVITED = "Ce professionnel fait déjà partie du groupe de suivi."
 NOT_A_MEMBER = "Vous ne faites pas partie du groupe de suivi de ce carnet."
+NOT_IN_GROUP = "Cette personne ne fait pas partie du groupe de suivi de ce carnet."
 UNKNOWN_PROFESSIONAL = "Ce professionnel n'existe pas sur votre territoire, ou son compte est désactivé."
 REFERENT_RACE = "Un autre professionnel vient de devenir référent de ce carnet : rechargez la page."
 MEMBER_LABELS = {MemberType.referent: "référent", MemberType.no_referent: "membre du groupe de suivi",
@@ -208,6 +210,20 @@ async def leave(request: LeaveNotebookV1, ctx, deps: Deps) -> AcceptedReply:
         check_can_leave(MemberType(member.member_type))
         await end_membership(session, deps, notebook, member, await session.get(Person, member.person_id),
                              MembershipEndReason.left, caller)
+    return AcceptedReply()
+
+
+async def remove_member(request: RemoveMemberV1, ctx, deps: Deps) -> AcceptedReply:
+    """A manager, or the admin of a structure following the beneficiary, takes someone out of the group (a
+    référent included: the notebook then waits for one)."""
+    caller = await caller_of(ctx, deps)
+    async with deps.sessions.begin() as session:
+        notebook, _ = await open_notebook(session, caller, request.notebook_id, Operation.remove_member)
+        member = await active_member(session, notebook.id, request.person_id)
+        if member is None:
+            raise NotFound(NOT_IN_GROUP)
+        await end_membership(session, deps, notebook, member, await session.get(Person, member.person_id),
+                             MembershipEndReason.removed, caller)
     return AcceptedReply()
 
 

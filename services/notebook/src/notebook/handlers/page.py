@@ -43,6 +43,7 @@ from notebook.handlers.beneficiaries import view_of
 from notebook.handlers.caller import Caller, active_member, caller_of, name_of, open_notebook
 from notebook.handlers.deps import Deps
 from notebook.handlers.diagnostic import diagnostic_view
+from notebook.handlers.orientation import orientation_options, request_view
 from notebook.handlers.read_models import orientation_system_names, structure_names
 
 
@@ -152,6 +153,17 @@ async def log_visit(session: AsyncSession, deps: Deps, caller: Caller, notebook:
         member.last_visited_at = now
 
 
+async def options_for(session: AsyncSession, caller: Caller, relations, notebook: Notebook):
+    """The orientation form's choices for who may orient; the orientation systems for a référent's request."""
+    if may(caller.role, relations, Operation.orient):
+        return await orientation_options(session, notebook)
+    if may(caller.role, relations, Operation.request_reorientation):
+        member = await active_member(session, notebook.id, caller.profile_id)
+        if member is not None and member.member_type == "referent":
+            return await orientation_options(session, notebook, systems_only=True)
+    return None
+
+
 async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
     caller = await caller_of(ctx, deps)
     async with deps.sessions.begin() as session:
@@ -180,6 +192,10 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
             timeline=await timeline_of(session, notebook, request, deps.settings.page_timeline_limit) if full else [],
             visits=await visits_of(session, notebook, deps.settings.page_visits_limit)
             if may(caller.role, relations, Operation.view_access_log) else [],
-            allowed=allowed_operations(caller.role, relations), my_orientation_systems=my_systems)
+            allowed=allowed_operations(caller.role, relations), my_orientation_systems=my_systems,
+            orientation_reason=notebook.orientation_reason if full else "",
+            oriented_at=notebook.oriented_at, oriented_by_name=notebook.oriented_by_name,
+            orientation_request=await request_view(session, notebook.id) if full else None,
+            orientation_options=await options_for(session, caller, relations, notebook))
         await log_visit(session, deps, caller, notebook)
     return page

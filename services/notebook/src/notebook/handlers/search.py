@@ -25,6 +25,7 @@ from notebook.adapters.orm import (
     Member,
     Notebook,
     NotebookVisit,
+    OrientationRequest,
     Person,
     StructureRead,
     TimelineEvent,
@@ -59,10 +60,15 @@ def is_member(person_id):
     return exists().where(Member.notebook_id == Notebook.id, Member.person_id == person_id, Member.ended_at.is_(None))
 
 
+def has_pending_request():
+    return exists().where(OrientationRequest.notebook_id == Notebook.id, OrientationRequest.status == "pending")
+
+
 SUPPORT = {
     SupportStatus.accompanied: has_referent,
     SupportStatus.waiting: lambda: and_(has_current_structure(), not_(has_referent())),
     SupportStatus.not_accompanied: lambda: not_(has_current_structure()),
+    SupportStatus.reorientation: has_pending_request,
 }
 
 
@@ -173,6 +179,8 @@ async def dashboard(request: GetDashboardV1, ctx, deps: Deps) -> DashboardReply:
                 ("beneficiaries", "Bénéficiaires sur le territoire", await count(session, deployment_id)),
                 ("not_accompanied", "Bénéficiaires non accompagnés",
                  await count(session, deployment_id, not_(has_current_structure()))),
+                ("reorientation", "Demandes de réorientation", await count(session, deployment_id,
+                                                                          has_pending_request())),
                 ("structures", "Structures sur le territoire",
                  await session.scalar(select(func.count()).select_from(structures.subquery()))),
                 ("structures_without_beneficiary", "Structures sans bénéficiaire",
@@ -194,9 +202,11 @@ async def dashboard(request: GetDashboardV1, ctx, deps: Deps) -> DashboardReply:
         else:
             mine = is_member(caller.profile_id)
             tiles = [("mine", "Mes bénéficiaires", await count(session, deployment_id, mine))]
-            for status in (SupportStatus.accompanied, SupportStatus.waiting, SupportStatus.not_accompanied):
+            for status in (SupportStatus.accompanied, SupportStatus.waiting, SupportStatus.not_accompanied,
+                           SupportStatus.reorientation):
                 label = {SupportStatus.accompanied: "accompagnés", SupportStatus.waiting: "en attente de référent",
-                         SupportStatus.not_accompanied: "non accompagnés"}[status]
+                         SupportStatus.not_accompanied: "non accompagnés",
+                         SupportStatus.reorientation: "demandes de réorientation"}[status]
                 tiles.append((f"mine_{status.value}", f"Mon portefeuille : {label}",
                               await count(session, deployment_id, mine, SUPPORT[status]())))
                 if caller.role == Role.orientation_manager:

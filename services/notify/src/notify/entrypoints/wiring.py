@@ -15,7 +15,9 @@ from contracts.notebook import (
     AppointmentChangedV1,
     BeneficiaryContactChangedV1,
     MemberAddedV1,
+    OrientationChangedV1,
     ReferentChangedV1,
+    ReorientationDeniedV1,
 )
 from contracts.notify import (
     GetMyNotificationPreferencesV1,
@@ -48,6 +50,8 @@ SUBSCRIPTIONS = (
     (notebook_messages.INVITATION_CONSUMER, MemberAddedV1, notebook_messages.on_member_added),
     (notebook_messages.REFERENT_CONSUMER, ReferentChangedV1, notebook_messages.on_referent_changed),
     (notebook_messages.APPOINTMENT_CONSUMER, AppointmentBookedV1, notebook_messages.on_appointment_booked),
+    (notebook_messages.ORIENTATION_CONSUMER, OrientationChangedV1, notebook_messages.on_orientation_changed),
+    (notebook_messages.DENIAL_CONSUMER, ReorientationDeniedV1, notebook_messages.on_reorientation_denied),
     (schedules.COPY_CONSUMER, AppointmentBookedV1, schedules.on_appointment),
     (f"{schedules.COPY_CONSUMER}-changes", AppointmentChangedV1, schedules.on_appointment),
     (f"{schedules.COPY_CONSUMER}-contacts", BeneficiaryContactChangedV1, schedules.on_contact_changed),

@@ -1,9 +1,16 @@
-"""Notebook events → messages: an invitation into a group, a référent replaced, an appointment booked."""
+"""Notebook events → messages: an invitation into a group, a référent replaced, an appointment booked, an
+orientation decided, a reorientation request refused."""
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from contracts.notebook import AppointmentBookedV1, MemberAddedV1, ReferentChangedV1
+from contracts.notebook import (
+    AppointmentBookedV1,
+    MemberAddedV1,
+    OrientationChangedV1,
+    ReferentChangedV1,
+    ReorientationDeniedV1,
+)
 from contracts.notify import Channel
 from notify.handlers.deps import Deps
 from notify.handlers.queue_message import Outgoing, page_url, queue_once
@@ -13,6 +20,8 @@ from servicekit.consumers import EventMeta
 INVITATION_CONSUMER = "notify-notebook-invitations"
 REFERENT_CONSUMER = "notify-referent-changes"
 APPOINTMENT_CONSUMER = "notify-appointments-booked"
+ORIENTATION_CONSUMER = "notify-orientations"
+DENIAL_CONSUMER = "notify-reorientations-denied"
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -35,6 +44,28 @@ async def on_referent_changed(event: ReferentChangedV1, _meta: EventMeta, deps: 
                              firstname=event.previous_referent_firstname, referent=event.referent_name)
         messages.append(Outgoing("referent_replaced", Channel.email, event.previous_referent_email, email))
     await queue_once(deps, REFERENT_CONSUMER, event.event_id, messages)
+
+
+async def on_orientation_changed(event: OrientationChangedV1, _meta: EventMeta, deps: Deps) -> None:
+    """The new référent chosen by the orientation is told (the former one hears of it as a référent change)."""
+    messages = []
+    if event.referent_email:
+        link = page_url(deps, f"/carnets/{event.notebook_id}")
+        email = render_email("orientation_changed", links=[link], link=link, firstname=event.referent_firstname,
+                             reorientation=event.reorientation, orientation_system=event.orientation_system_name,
+                             structure=event.structure_name)
+        messages.append(Outgoing("orientation_changed", Channel.email, event.referent_email, email))
+    await queue_once(deps, ORIENTATION_CONSUMER, event.event_id, messages)
+
+
+async def on_reorientation_denied(event: ReorientationDeniedV1, _meta: EventMeta, deps: Deps) -> None:
+    messages = []
+    if event.requested_by_email:
+        link = page_url(deps, f"/carnets/{event.notebook_id}")
+        email = render_email("reorientation_denied", links=[link], link=link,
+                             firstname=event.requested_by_firstname)
+        messages.append(Outgoing("reorientation_denied", Channel.email, event.requested_by_email, email))
+    await queue_once(deps, DENIAL_CONSUMER, event.event_id, messages)
 
 
 def to_beneficiary(deps: Deps, template: str, phone: str, email: str, channels: list[str],

@@ -432,6 +432,8 @@ async def test_notifications_follow_each_persons_choice_and_an_admin_resends_wha
         assert chosen.status_code == 200 and chosen.json()["frequency"] == "daily"
         assert (await client.get("/api/v1/me/notification-preferences", headers=bearer(pro2))).json() == {
             "frequency": "daily"}
+        account = await client.get("/compte", headers=bearer(pro2))
+        assert 'id="frequency-daily" name="frequency" value="daily" checked' in account.text
 
         # Invited into a group, Simon gets it in his daily digest instead of an email of its own.
         joined = await client.post(f"/api/v1/notebooks/{lindsay}/members", headers=bearer(pro),

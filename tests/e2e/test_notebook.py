@@ -105,7 +105,8 @@ async def test_a_professional_follows_a_beneficiary_who_then_reads_everything(sy
                       "work_situation_end_date": "2027-06-20", "situation_ids": situations,
                       "projects": [{"rome_code": "Développeur / Développeuse informatique (M1805)",
                                     "mobility_radius_km": 100, "hourly_rate_cents": 1495, "contract_type": "cdi",
-                                    "employment_type": "full_time"}]}
+                                    "employment_type": "full_time"},
+                                   {"rome_code": "Formateur / Formatrice (K2111)", "hourly_rate_cents": 1000}]}
         saved = await client.put(f"/api/v1/notebooks/{SOPHIE}/diagnostic", headers=h,
                                  json={"version": page["diagnostic"]["version"], "diagnostic": diagnostic})
         assert saved.status_code == 200, saved.text
@@ -143,6 +144,9 @@ async def test_a_professional_follows_a_beneficiary_who_then_reads_everything(sy
         assert page["diagnostic"]["work_situation"] == "recherche_emploi"
         assert {s["description"] for s in page["diagnostic"]["situations"]} == {"Hébergé chez un tiers", "Permis B"}
         assert page["diagnostic"]["projects"][0]["hourly_rate_cents"] == 1495
+        # A wanted wage under the SMIC is pointed out (v1's warning), on that project only.
+        html = (await client.get(f"/carnets/{SOPHIE}", headers=h)).text
+        assert html.count("Attention, la valeur est inférieure au SMIC.") == 1
         [axis] = page["focuses"]
         assert axis["theme_label"] == "Logement" and axis["targets"][0]["actions"][0]["status"] == "done"
         assert page["appointments"][0]["person"]["lastname"] == "Chevalier"

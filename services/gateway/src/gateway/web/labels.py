@@ -53,3 +53,6 @@ SOURCE = {"person": "", "import": "import", "france_travail": "France Travail", 
 ROLE = {"admin_cdb": "Administrateur Carnet de bord", "manager": "Gestionnaire du territoire",
         "admin_structure": "Administrateur de structure", "orientation_manager": "Chargé d'orientation",
         "professional": "Professionnel"}
+
+# SMIC horaire brut (1er janvier 2025): a lower wanted wage gets a warning, as in v1. Update with each revaluation.
+SMIC_HOURLY_CENTS = 1188

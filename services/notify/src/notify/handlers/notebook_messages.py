@@ -25,47 +25,41 @@ DENIAL_CONSUMER = "notify-reorientations-denied"
 PARIS = ZoneInfo("Europe/Paris")
 
 
+def to_professional(deps: Deps, template: str, to: str, notebook_id, **context) -> list[Outgoing]:
+    """An email about a notebook to a professional, linking to its page; none without an address."""
+    if not to:
+        return []
+    link = page_url(deps, f"/carnets/{notebook_id}")
+    return [Outgoing(template, Channel.email, to, render_email(template, links=[link], link=link, **context))]
+
+
 async def on_member_added(event: MemberAddedV1, _meta: EventMeta, deps: Deps) -> None:
     """Only someone added by another member is told: who joins by themselves knows it."""
-    messages = []
-    if event.invited_by_id and event.invited_by_id != event.person_id and event.person_email:
-        link = page_url(deps, f"/carnets/{event.notebook_id}")
-        email = render_email("notebook_invitation", links=[link], link=link, firstname=event.person_firstname,
-                             invited_by=event.invited_by_name or "Un professionnel")
-        messages.append(Outgoing("notebook_invitation", Channel.email, event.person_email, email))
-    await queue_once(deps, INVITATION_CONSUMER, event.event_id, messages)
+    invited = event.invited_by_id and event.invited_by_id != event.person_id
+    await queue_once(deps, INVITATION_CONSUMER, event.event_id, to_professional(
+        deps, "notebook_invitation", event.person_email if invited else "", event.notebook_id,
+        firstname=event.person_firstname, invited_by=event.invited_by_name or "Un professionnel"))
 
 
 async def on_referent_changed(event: ReferentChangedV1, _meta: EventMeta, deps: Deps) -> None:
-    messages = []
-    if event.previous_referent_email and event.previous_referent_id != event.referent_id:
-        link = page_url(deps, f"/carnets/{event.notebook_id}")
-        email = render_email("referent_replaced", links=[link], link=link,
-                             firstname=event.previous_referent_firstname, referent=event.referent_name)
-        messages.append(Outgoing("referent_replaced", Channel.email, event.previous_referent_email, email))
-    await queue_once(deps, REFERENT_CONSUMER, event.event_id, messages)
+    replaced = event.previous_referent_id != event.referent_id
+    await queue_once(deps, REFERENT_CONSUMER, event.event_id, to_professional(
+        deps, "referent_replaced", event.previous_referent_email if replaced else "", event.notebook_id,
+        firstname=event.previous_referent_firstname, referent=event.referent_name))
 
 
 async def on_orientation_changed(event: OrientationChangedV1, _meta: EventMeta, deps: Deps) -> None:
     """The new référent chosen by the orientation is told (the former one hears of it as a référent change)."""
-    messages = []
-    if event.referent_email:
-        link = page_url(deps, f"/carnets/{event.notebook_id}")
-        email = render_email("orientation_changed", links=[link], link=link, firstname=event.referent_firstname,
-                             reorientation=event.reorientation, orientation_system=event.orientation_system_name,
-                             structure=event.structure_name)
-        messages.append(Outgoing("orientation_changed", Channel.email, event.referent_email, email))
-    await queue_once(deps, ORIENTATION_CONSUMER, event.event_id, messages)
+    await queue_once(deps, ORIENTATION_CONSUMER, event.event_id, to_professional(
+        deps, "orientation_changed", event.referent_email, event.notebook_id, firstname=event.referent_firstname,
+        reorientation=event.reorientation, orientation_system=event.orientation_system_name,
+        structure=event.structure_name))
 
 
 async def on_reorientation_denied(event: ReorientationDeniedV1, _meta: EventMeta, deps: Deps) -> None:
-    messages = []
-    if event.requested_by_email:
-        link = page_url(deps, f"/carnets/{event.notebook_id}")
-        email = render_email("reorientation_denied", links=[link], link=link,
-                             firstname=event.requested_by_firstname)
-        messages.append(Outgoing("reorientation_denied", Channel.email, event.requested_by_email, email))
-    await queue_once(deps, DENIAL_CONSUMER, event.event_id, messages)
+    await queue_once(deps, DENIAL_CONSUMER, event.event_id, to_professional(
+        deps, "reorientation_denied", event.requested_by_email, event.notebook_id,
+        firstname=event.requested_by_firstname))
 
 
 def to_beneficiary(deps: Deps, template: str, phone: str, email: str, channels: list[str],

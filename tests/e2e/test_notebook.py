@@ -312,6 +312,10 @@ async def test_a_manager_creates_beneficiaries_and_bad_input_changes_nothing(sys
         assert fixed.status_code == 200, fixed.text
         page = (await client.get(f"/api/v1/notebooks/{notebook_id}", headers=h)).json()
         assert page["beneficiary"]["mobile_failed_at"] is None
+        # The search follows the correction (through SQLite's FTS table, or PostgreSQL's trigram index).
+        assert await names(client, manager, q="0601020305") == ["Noël Keller"]
+        assert await names(client, manager, q="0601020304") == []
+        assert await names(client, manager, q="eller") == ["Noël Keller"]
 
         # The delivery log is the national admins': every message with its status.
         refused = await client.get("/api/v1/deliveries", headers=h)

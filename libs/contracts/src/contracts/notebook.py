@@ -427,6 +427,8 @@ class NotebookRow(WireModel):
 class NotebooksReply(RpcReply):
     notebooks: list[NotebookRow]
     total: int
+    # More than ``total`` match (lists count up to 1,000): the page asks to narrow the search.
+    more: bool = False
 
 
 class NotebookCreatedReply(RpcReply):

@@ -26,8 +26,12 @@ def upgrade(migrations_dir: Path, url: str, revision: str = "head") -> None:
 
 
 def declared_by_the_service(_object, name, type_, _reflected, _compare_to) -> bool:
-    """Autogenerate filter: the outbox and inbox are created by servicekit, not declared in the service's models."""
-    return not (type_ == "table" and name in MESSAGING_TABLES)
+    """Autogenerate filter: the outbox and inbox are created by servicekit, not declared in the service's models;
+    search indexes that exist on one backend only (SQLite FTS tables ``*_fts*``, PostgreSQL ``*_trgm`` indexes)
+    are created by migrations alone."""
+    if type_ == "table" and (name in MESSAGING_TABLES or "_fts" in name):
+        return False
+    return not (type_ == "index" and name and name.endswith("_trgm"))
 
 
 def run_env(target_metadata: MetaData | None = None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from sqlalchemy import and_, exists, func, not_, or_, select
+from sqlalchemy import and_, exists, func, literal_column, not_, or_, select, table, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import Role
@@ -34,6 +34,7 @@ from notebook.handlers.caller import Caller, caller_of
 from notebook.handlers.deps import Deps
 from notebook.handlers.read_models import orientation_system_names
 from servicekit.contact import search_key
+from servicekit.db import is_sqlite
 from servicekit.errors import Forbidden, Invalid
 
 NOT_ALLOWED = "Cette liste n'est pas accessible avec votre profil."
@@ -72,15 +73,41 @@ SUPPORT = {
 }
 
 
-def matches(q: str, deps: Deps):
-    """Every word in the names or phone, or the whole text as a NIR, CAF/MSA or France Travail number."""
-    words = search_key(q).split()
-    by_words = and_(*(Beneficiary.search_text.contains(w, autoescape=True) for w in words))
+def matches(q: str, deps: Deps, sqlite: bool):
+    """Every word in the names or phone, or the whole text as a NIR, CAF/MSA or France Travail number.
+
+    A phone number typed with spaces or dots is one word. PostgreSQL's trigram index (migration 0005) serves the
+    LIKEs and its bitmap OR the identifiers; SQLite would read every row, so there the candidates are first
+    found through the FTS5 trigram table and the identifiers' indexes (``sqlite_candidates``)."""
+    words = [re.sub(r"\D", "", q)] if PHONE_LIKE.fullmatch(q.strip()) else search_key(q).split()
     identifier = re.sub(r"[\s.-]", "", q).upper()
     nir = identifier[:13] if len(identifier) in (13, 15) else identifier
-    return or_(by_words, Beneficiary.nir_index == deps.protection.index("nir", nir),
-               Beneficiary.caf_number_index == deps.protection.index("caf", identifier),
-               Beneficiary.pe_number_index == deps.protection.index("pe", identifier))
+    identifiers = [Beneficiary.nir_index == deps.protection.index("nir", nir),
+                   Beneficiary.caf_number_index == deps.protection.index("caf", identifier),
+                   Beneficiary.pe_number_index == deps.protection.index("pe", identifier)]
+    indexed = [w for w in words if len(w) >= 3]
+    if not sqlite or not indexed:
+        return or_(and_(*(Beneficiary.search_text.contains(w, autoescape=True) for w in words)), *identifiers)
+    candidates = literal_column("beneficiary.rowid").in_(sqlite_candidates(indexed, identifier, nir, deps))
+    short = [Beneficiary.search_text.contains(w, autoescape=True) for w in words if len(w) < 3]
+    return and_(candidates, or_(and_(*short), *identifiers)) if short else candidates
+
+
+PHONE_LIKE = re.compile(r"\+?[\d .-]{6,}")
+
+
+def sqlite_candidates(words: list[str], identifier: str, nir: str, deps: Deps):
+    """Rowids of the beneficiaries holding every word (FTS5 trigram phrases: parts of words, three characters
+    or more) or one of the identifiers."""
+    phrases = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+    fts = select(literal_column("rowid")).select_from(table("beneficiary_fts")).where(
+        text("beneficiary_fts MATCH :phrases").bindparams(phrases=phrases))
+    alias = Beneficiary.__table__.alias("by_identifier")
+    by = [select(literal_column("rowid")).select_from(alias).where(condition) for condition in (
+        alias.c.nir_index == deps.protection.index("nir", nir),
+        alias.c.caf_number_index == deps.protection.index("caf", identifier),
+        alias.c.pe_number_index == deps.protection.index("pe", identifier))]
+    return union_all(fts, *by)
 
 
 def territory_of(caller: Caller) -> uuid.UUID:
@@ -113,32 +140,43 @@ async def rows_of(session: AsyncSession, notebooks: list[tuple[Notebook, Benefic
         for n, b in notebooks]
 
 
+COUNT_LIMIT = 1000
+
+
 async def search(request: SearchNotebooksV1, ctx, deps: Deps) -> NotebooksReply:
     caller = await caller_of(ctx, deps)
     deployment_id = territory_of(caller)
-    # Filtered on the beneficiary's territory, so that one index serves the filter and the order by name.
-    query = (select(Notebook, Beneficiary).join(Beneficiary, Beneficiary.id == Notebook.beneficiary_id)
-             .where(Beneficiary.deployment_id == deployment_id))
+    on_notebook = []  # filters on the notebook's side; the count reads the beneficiaries only when it must
     if caller.role == Role.admin_structure:
         if request.structure_id and request.structure_id not in caller.structure_ids:
             raise Forbidden(NOT_YOUR_STRUCTURE)
-        query = query.where(has_current_structure(
+        on_notebook.append(has_current_structure(
             [request.structure_id] if request.structure_id else list(caller.structure_ids)))
     elif request.structure_id:
-        query = query.where(has_current_structure([request.structure_id]))
+        on_notebook.append(has_current_structure([request.structure_id]))
     if request.mine:
-        query = query.where(is_member(caller.profile_id))
-    if request.q.strip():
-        query = query.where(matches(request.q, deps))
+        on_notebook.append(is_member(caller.profile_id))
     if request.support != SupportStatus.all:
-        query = query.where(SUPPORT[request.support]())
+        on_notebook.append(SUPPORT[request.support]())
+    on_beneficiary = []
+    if request.q.strip():
+        on_beneficiary.append(matches(request.q, deps, is_sqlite(deps.sessions.kw["bind"])))
     if request.subject_to_right_and_duty:
-        query = query.where(Beneficiary.subject_to_right_and_duty.is_(True))
-    query = query.order_by(Beneficiary.lastname, Beneficiary.firstname, Notebook.id)
+        on_beneficiary.append(Beneficiary.subject_to_right_and_duty.is_(True))
+    # Filtered on the beneficiary's territory, so that one index serves the filter and the order by name.
+    query = (select(Notebook, Beneficiary).join(Beneficiary, Beneficiary.id == Notebook.beneficiary_id)
+             .where(Beneficiary.deployment_id == deployment_id, *on_notebook, *on_beneficiary)
+             .order_by(Beneficiary.lastname, Beneficiary.firstname, Notebook.id))
+    # Counted up to COUNT_LIMIT + 1 (nobody pages through more: the page asks to narrow the search), on the
+    # notebook's own index when no beneficiary's field is filtered.
+    counted = select(Notebook.id).where(Notebook.deployment_id == deployment_id, *on_notebook)
+    if on_beneficiary:
+        counted = counted.join(Beneficiary, Beneficiary.id == Notebook.beneficiary_id).where(*on_beneficiary)
     async with deps.sessions() as session:
-        total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        total = await session.scalar(select(func.count()).select_from(counted.limit(COUNT_LIMIT + 1).subquery()))
         rows = (await session.execute(query.offset(request.offset).limit(request.limit))).all()
-        return NotebooksReply(notebooks=await rows_of(session, [tuple(r) for r in rows]), total=total)
+        return NotebooksReply(notebooks=await rows_of(session, [tuple(r) for r in rows]),
+                              total=min(total, COUNT_LIMIT), more=total > COUNT_LIMIT)
 
 
 async def recent(request: RecentNotebooksV1, ctx, deps: Deps) -> NotebooksReply:

@@ -80,15 +80,12 @@ def matches(q: str, deps: Deps, sqlite: bool):
     LIKEs and its bitmap OR the identifiers; SQLite would read every row, so there the candidates are first
     found through the FTS5 trigram table and the identifiers' indexes (``sqlite_candidates``)."""
     words = [re.sub(r"\D", "", q)] if PHONE_LIKE.fullmatch(q.strip()) else search_key(q).split()
-    identifier = re.sub(r"[\s.-]", "", q).upper()
-    nir = identifier[:13] if len(identifier) in (13, 15) else identifier
-    identifiers = [Beneficiary.nir_index == deps.protection.index("nir", nir),
-                   Beneficiary.caf_number_index == deps.protection.index("caf", identifier),
-                   Beneficiary.pe_number_index == deps.protection.index("pe", identifier)]
+    keys = identifier_keys(q, deps)
+    identifiers = [Beneficiary.__table__.c[column] == key for column, key in keys.items()]
     indexed = [w for w in words if len(w) >= 3]
     if not sqlite or not indexed:
         return or_(and_(*(Beneficiary.search_text.contains(w, autoescape=True) for w in words)), *identifiers)
-    candidates = literal_column("beneficiary.rowid").in_(sqlite_candidates(indexed, identifier, nir, deps))
+    candidates = literal_column("beneficiary.rowid").in_(sqlite_candidates(indexed, keys))
     short = [Beneficiary.search_text.contains(w, autoescape=True) for w in words if len(w) < 3]
     return and_(candidates, or_(and_(*short), *identifiers)) if short else candidates
 
@@ -96,17 +93,24 @@ def matches(q: str, deps: Deps, sqlite: bool):
 PHONE_LIKE = re.compile(r"\+?[\d .-]{6,}")
 
 
-def sqlite_candidates(words: list[str], identifier: str, nir: str, deps: Deps):
+def identifier_keys(q: str, deps: Deps) -> dict[str, str]:
+    """The whole text as a NIR (key dropped), CAF/MSA or France Travail number: column → keyed hash."""
+    identifier = re.sub(r"[\s.-]", "", q).upper()
+    nir = identifier[:13] if len(identifier) in (13, 15) else identifier
+    return {"nir_index": deps.protection.index("nir", nir),
+            "caf_number_index": deps.protection.index("caf", identifier),
+            "pe_number_index": deps.protection.index("pe", identifier)}
+
+
+def sqlite_candidates(words: list[str], keys: dict[str, str]):
     """Rowids of the beneficiaries holding every word (FTS5 trigram phrases: parts of words, three characters
     or more) or one of the identifiers."""
     phrases = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
     fts = select(literal_column("rowid")).select_from(table("beneficiary_fts")).where(
         text("beneficiary_fts MATCH :phrases").bindparams(phrases=phrases))
     alias = Beneficiary.__table__.alias("by_identifier")
-    by = [select(literal_column("rowid")).select_from(alias).where(condition) for condition in (
-        alias.c.nir_index == deps.protection.index("nir", nir),
-        alias.c.caf_number_index == deps.protection.index("caf", identifier),
-        alias.c.pe_number_index == deps.protection.index("pe", identifier))]
+    by = [select(literal_column("rowid")).select_from(alias).where(alias.c[column] == key)
+          for column, key in keys.items()]
     return union_all(fts, *by)
 
 
@@ -159,21 +163,25 @@ async def search(request: SearchNotebooksV1, ctx, deps: Deps) -> NotebooksReply:
     if request.support != SupportStatus.all:
         on_notebook.append(SUPPORT[request.support]())
     on_beneficiary = []
+    sqlite = is_sqlite(deps.sessions.kw["bind"])
     if request.q.strip():
-        on_beneficiary.append(matches(request.q, deps, is_sqlite(deps.sessions.kw["bind"])))
+        on_beneficiary.append(matches(request.q, deps, sqlite))
     if request.subject_to_right_and_duty:
         on_beneficiary.append(Beneficiary.subject_to_right_and_duty.is_(True))
     # Filtered on the beneficiary's territory, so that one index serves the filter and the order by name.
     query = (select(Notebook, Beneficiary).join(Beneficiary, Beneficiary.id == Notebook.beneficiary_id)
              .where(Beneficiary.deployment_id == deployment_id, *on_notebook, *on_beneficiary)
              .order_by(Beneficiary.lastname, Beneficiary.firstname, Notebook.id))
-    # Counted up to COUNT_LIMIT + 1 (nobody pages through more: the page asks to narrow the search), on the
-    # notebook's own index when no beneficiary's field is filtered.
+    # Shown up to COUNT_LIMIT (nobody pages through more: the page asks to narrow the search), and counted on the
+    # notebook's own index when no beneficiary's field is filtered. SQLite stops counting there; PostgreSQL
+    # counts all, because a LIMIT would make it pick a plan that reads every row when few match.
     counted = select(Notebook.id).where(Notebook.deployment_id == deployment_id, *on_notebook)
     if on_beneficiary:
         counted = counted.join(Beneficiary, Beneficiary.id == Notebook.beneficiary_id).where(*on_beneficiary)
+    if sqlite:
+        counted = counted.limit(COUNT_LIMIT + 1)
     async with deps.sessions() as session:
-        total = await session.scalar(select(func.count()).select_from(counted.limit(COUNT_LIMIT + 1).subquery()))
+        total = await session.scalar(select(func.count()).select_from(counted.subquery()))
         rows = (await session.execute(query.offset(request.offset).limit(request.limit))).all()
         return NotebooksReply(notebooks=await rows_of(session, [tuple(r) for r in rows]),
                               total=min(total, COUNT_LIMIT), more=total > COUNT_LIMIT)

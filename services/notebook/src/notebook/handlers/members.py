@@ -80,32 +80,21 @@ async def follow_by_structure(session: AsyncSession, deps: Deps, notebook: Noteb
                                          started_at=now))
 
 
-async def active_referent(session: AsyncSession, notebook_id: uuid.UUID) -> Member | None:
-    return (await session.execute(select(Member).where(
-        Member.notebook_id == notebook_id, Member.member_type == MemberType.referent.value,
-        Member.ended_at.is_(None)))).scalar_one_or_none()
-
-
-async def step_down(session: AsyncSession, deps: Deps, notebook: Notebook, referent: Member, caller: Caller,
-                    stays: bool) -> None:
-    """The référent is no longer one ("replaced"); if ``stays``, they remain in the group as a member."""
-    end(referent, MembershipEndReason.replaced, deps)
-    await session.flush()
-    if stays:
-        session.add(Member(notebook_id=notebook.id, person_id=referent.person_id,
-                           member_type=MemberType.no_referent.value, started_at=deps.clock(),
-                           created_by=caller.profile_id))
-
-
 async def become_referent(session: AsyncSession, deps: Deps, notebook: Notebook, person: Person, caller: Caller,
                           orientation_system_id: uuid.UUID, keep_previous: bool = True) -> None:
     """The one way a notebook changes référent (joining, or an assignment): one history entry, one event."""
-    previous = await active_referent(session, notebook.id)
+    previous = (await session.execute(select(Member).where(
+        Member.notebook_id == notebook.id, Member.member_type == MemberType.referent.value,
+        Member.ended_at.is_(None)))).scalar_one_or_none()
     previous_id = previous.person_id if previous else None
     former = await session.get(Person, previous_id) if previous_id and previous_id != person.id else None
     if previous is not None:
-        await step_down(session, deps, notebook, previous, caller,
-                        stays=previous.person_id != person.id and keep_previous)
+        end(previous, MembershipEndReason.replaced, deps)
+        await session.flush()
+        if previous.person_id != person.id and keep_previous:  # the former référent stays, as a member
+            session.add(Member(notebook_id=notebook.id, person_id=previous.person_id,
+                               member_type=MemberType.no_referent.value, started_at=deps.clock(),
+                               created_by=caller.profile_id))
     if (mine := await active_member(session, notebook.id, person.id)) is not None:
         end(mine, MembershipEndReason.replaced, deps)
         await session.flush()

@@ -12,6 +12,7 @@ from contracts.identity import AcceptedReply, Role
 from contracts.notebook import (
     ChangeOrientationV1,
     DenyReorientationV1,
+    MembershipEndReason,
     MemberType,
     OrientationChangedV1,
     OrientationChoice,
@@ -25,17 +26,11 @@ from contracts.notebook import (
     StructureChoice,
     VersionReply,
 )
-from notebook.adapters.orm import Notebook, OrientationRequest, OrientationSystemRead, Person, StructureRead
+from notebook.adapters.orm import Member, Notebook, OrientationRequest, OrientationSystemRead, Person, StructureRead
 from notebook.domain.habilitation import Operation
 from notebook.handlers.caller import Caller, active_member, caller_of, name_of, open_notebook
 from notebook.handlers.deps import Deps
-from notebook.handlers.members import (
-    active_referent,
-    become_referent,
-    follow_by_structure,
-    person_name,
-    step_down,
-)
+from notebook.handlers.members import add_member, become_referent, end, follow_by_structure, person_name
 from notebook.handlers.read_models import orientation_system_names
 from notebook.handlers.timeline import record
 from servicekit.errors import Conflict, Forbidden, Invalid, NotFound
@@ -167,14 +162,18 @@ async def step_down_referent_outside(session: AsyncSession, deps: Deps, notebook
                                      caller: Caller) -> None:
     """Reoriented to another structure without a new référent: the current référent stays in the group as a
     member, and the notebook waits for a référent of the new structure."""
-    current = await active_referent(session, notebook.id)
+    current = (await session.execute(select(Member).where(
+        Member.notebook_id == notebook.id, Member.member_type == MemberType.referent.value,
+        Member.ended_at.is_(None)))).scalar_one_or_none()
     if current is None:
         return
     person = await session.get(Person, current.person_id)
     if person is not None and person.works_in([structure_id]):
         return
-    await step_down(session, deps, notebook, current, caller, stays=person is not None)
+    end(current, MembershipEndReason.replaced, deps)
+    await session.flush()
     if person is not None:
+        await add_member(session, deps, notebook, person, MemberType.no_referent, caller)
         await record(session, deps, notebook, caller, "member", f"{person_name(person)} n'est plus référent",
                      subject_id=person.id)
 

@@ -17,6 +17,8 @@ test: install chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Budgets of DESIGN §6, each with its baseline in the same run; results in bench/results/.
+# Settings default to production (secret keys and public URL required): benchmarks run in dev.
+bench: export CARNET_ENV ?= dev
 bench: install
 	$(PY) bench/annuaire.py
 	$(PY) bench/carnets.py

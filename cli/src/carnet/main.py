@@ -10,6 +10,8 @@ from pathlib import Path
 
 import nats
 import typer
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from carnet.demo import (
     DEMO_ACCOUNTS,
@@ -35,6 +37,15 @@ dlq = typer.Typer(help="Lettres mortes (messages qu'un service n'a pas pu traite
 app.add_typer(dlq, name="dlq")
 
 
+class ToolSettings(BaseSettings):
+    """What the operator's commands read: unlike a service, they need no public URL nor secret key."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    nats_url: str = Field("nats://127.0.0.1:4222", validation_alias=AliasChoices("NATS_URL"))
+    var_dir: Path = Field(Path("var"), validation_alias=AliasChoices("CARNET_VAR_DIR"))
+
+
 def database_url(service_env_prefix: str, name: str, var_dir: Path) -> str:
     return os.environ.get(f"{service_env_prefix}_DATABASE_URL") or default_database_url(var_dir, name)
 
@@ -42,7 +53,7 @@ def database_url(service_env_prefix: str, name: str, var_dir: Path) -> str:
 @app.command()
 def migrate() -> None:
     """Brings every service database to its latest schema."""
-    var_dir = ServiceSettings().var_dir
+    var_dir = ToolSettings().var_dir
     for service in SERVICES:
         upgrade(service.migrations_dir, database_url(service.env_prefix, service.name, var_dir))
         typer.echo(f"  base de données {service.name} à jour")
@@ -63,7 +74,7 @@ async def _seed(nats_url: str) -> None:
 @app.command()
 def seed() -> None:
     """Creates the demo territory and one account per role (dev mode only)."""
-    asyncio.run(_seed(ServiceSettings().nats_url))
+    asyncio.run(_seed(ToolSettings().nats_url))
 
 
 def _start_nats(var_dir: Path, log_dir: Path) -> tuple[subprocess.Popen, str]:
@@ -89,6 +100,8 @@ async def _prepare_streams(nats_url: str) -> None:
 @app.command()
 def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="Port du site")) -> None:
     """Migrates, starts NATS, every service and the gateway, seeds the demo; Ctrl-C stops everything."""
+    # The services default to production; this local launcher (bundled NATS, demo seed) runs in dev unless told.
+    os.environ.setdefault("CARNET_ENV", "dev")
     settings = ServiceSettings()
     # SIGTERM (a supervisor, `timeout`) stops everything like Ctrl-C, instead of orphaning the services.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -136,7 +149,7 @@ def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="
 
 
 async def _with_js(work):
-    nc = await nats.connect(ServiceSettings().nats_url)
+    nc = await nats.connect(ToolSettings().nats_url)
     try:
         return await work(nc.jetstream())
     finally:

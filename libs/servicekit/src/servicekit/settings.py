@@ -8,8 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+DEV_PUBLIC_URL = "http://127.0.0.1:8080"
 
 
 def _alias(name: str) -> AliasChoices:
@@ -19,10 +22,13 @@ def _alias(name: str) -> AliasChoices:
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
-    env: Literal["dev", "test", "prod"] = Field("dev", validation_alias=_alias("CARNET_ENV"))
+    # Production unless told otherwise: a forgotten CARNET_ENV must never serve login links on /dev/mailbox
+    # or sign with a development key. ``make run`` (``carnet up``) and the test harness choose dev explicitly.
+    env: Literal["dev", "test", "prod"] = Field("prod", validation_alias=_alias("CARNET_ENV"))
     nats_url: str = Field("nats://127.0.0.1:4222", validation_alias=_alias("NATS_URL"))
     var_dir: Path = Field(Path("var"), validation_alias=_alias("CARNET_VAR_DIR"))
-    public_url: str = Field("http://127.0.0.1:8080", validation_alias=_alias("CARNET_PUBLIC_URL"))
+    # Links in emails and the OIDC callback are built on it: required in production, a local default in dev.
+    public_url: str = Field("", validation_alias=_alias("CARNET_PUBLIC_URL"))
     trace_file: Path | None = Field(None, validation_alias=_alias("CARNET_TRACE_FILE"))
     log_level: str = Field("info", validation_alias=_alias("CARNET_LOG_LEVEL"))
     rpc_timeout_s: float = Field(5.0, validation_alias=_alias("CARNET_RPC_TIMEOUT_S"))
@@ -31,6 +37,14 @@ class ServiceSettings(BaseSettings):
     database_url: str = ""
     health_host: str = "127.0.0.1"
     health_port: int = 0
+
+    @model_validator(mode="after")
+    def _production_has_a_public_url(self):
+        if not self.public_url:
+            if self.env == "prod":
+                raise ValueError("CARNET_PUBLIC_URL must be set in production (CARNET_ENV=dev for a local run)")
+            self.public_url = DEV_PUBLIC_URL
+        return self
 
     @property
     def dev_mode(self) -> bool:

@@ -23,6 +23,8 @@ MARKERS = {
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Settings default to production; tests build them in dev unless a test says otherwise.
+    os.environ.setdefault("CARNET_ENV", "dev")
     for name, help_text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {help_text}")
 

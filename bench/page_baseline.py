@@ -12,7 +12,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from contracts.notebook import Access, GetNotebookPageV1, NotebookPage
-from notebook.adapters.orm import Beneficiary, Notebook, NotebookVisit
+from notebook.adapters.access_log import record_visit
+from notebook.adapters.orm import Beneficiary, Notebook
 from notebook.config import NotebookSettings
 from notebook.domain.protection import FieldProtection
 from notebook.handlers.beneficiaries import view_of
@@ -21,6 +22,9 @@ from notebook.handlers.diagnostic import diagnostic_view
 from notebook.handlers.page import appointments_of, members_of, parcours_of, structures_of, timeline_of, visits_of
 from servicekit.db import create_engine, sessionmaker, utcnow
 from servicekit.outbox import Outbox
+
+
+BASELINE_ACCOUNT = uuid.uuid4()  # one reader, counted on its line of the day as the system does
 
 
 def create_app(url: str) -> FastAPI:
@@ -41,8 +45,8 @@ def create_app(url: str) -> FastAPI:
                 appointments=await appointments_of(session, notebook),
                 timeline=await timeline_of(session, notebook, GetNotebookPageV1(notebook_id=notebook.id), 200),
                 visits=await visits_of(session, notebook, 50))
-            session.add(NotebookVisit(notebook_id=notebook.id, account_id=uuid.uuid4(), role="manager",
-                                      visited_at=utcnow()))
+            await record_visit(session, utcnow(), notebook_id=notebook.id, account_id=BASELINE_ACCOUNT,
+                               person_id=None, role="manager", person_name="", structure_name="")
         return page
 
     return app

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_OTHER_STRUCTURE, DEMO_TERRITORY
+from contracts.directory import DemoPerson, PersonFields
 from contracts.notify import MessageFailedV1
 from testkit.system import bearer, sign_in
 
@@ -73,7 +74,10 @@ async def test_a_professional_follows_a_beneficiary_who_then_reads_everything(sy
         # Not a member yet: the public card, without identifiers, and "Se rattacher".
         page = await page_with_systems(client, pro, SOPHIE)
         assert page["access"] == "public" and page["diagnostic"] is None and page["focuses"] == []
-        assert page["beneficiary"]["nir"] == "" and page["beneficiary"]["caf_number"] == ""
+        # Identifiers and rights are left out, not sent as "" or false that a client would take for the truth.
+        card_fields = page["beneficiary"]
+        assert {"nir", "caf_number", "right_rsa", "subject_to_right_and_duty"} <= set(card_fields["withheld"])
+        assert not {"nir", "caf_number", "right_rsa", "subject_to_right_and_duty"} & set(card_fields)
         assert "join" in page["allowed"] and "edit_parcours" not in page["allowed"]
         professionnel = next(s for s in page["my_orientation_systems"] if s["name"] == "Professionnel")
 
@@ -89,7 +93,7 @@ async def test_a_professional_follows_a_beneficiary_who_then_reads_everything(sy
         assert (referent["person"]["lastname"], referent["member_type"]) == ("Chevalier", "referent")
         assert referent["person"]["structure_name"] == "Centre communal d'action sociale de Livry-Gargan"
         assert [s["status"] for s in page["structures"]] == ["current"]
-        assert page["beneficiary"]["caf_number"] == "1234567" and page["beneficiary"]["nir"] == ""
+        assert page["beneficiary"]["caf_number"] == "1234567" and page["beneficiary"]["withheld"] == ["nir"]
         leave = await client.delete(f"/api/v1/notebooks/{SOPHIE}/members/me", headers=h)
         assert leave.status_code == 409 and "référent" in leave.json()["message"]
 
@@ -191,6 +195,43 @@ async def test_a_professional_follows_a_beneficiary_who_then_reads_everything(sy
         trail = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=h)).json()["timeline"][0]
         assert trail["summary"] == "Informations personnelles mises à jour : téléphone"
         assert trail["author_name"] == "Sophie Tifour"
+
+
+async def test_what_is_out_of_scope_is_not_found_and_the_access_log_keeps_a_line_a_day(system):
+    await seed_demo(system)
+    d51 = DEMO_TERRITORY.model_copy(update={
+        "deployment_id": uuid.uuid4(), "label": "Démo 51", "department_code": "51", "structures": [],
+        "people": [DemoPerson(person_id=uuid.uuid4(), role="manager",
+                              person=PersonFields(firstname="Marc", lastname="Marne", email="marc@cd51.fr"))]})
+    await system.call(d51)
+    async with system.client() as client:
+        await system.mailbox(client, "marc@cd51.fr")  # the invitation: the account exists
+        elsewhere = await sign_in(system, client, "marc@cd51.fr", count=2)
+        sophie = await sign_in(system, client, "beneficiaire@demo.carnet.test")
+        unknown = str(uuid.uuid4())
+
+        # Another territory's notebook, or another beneficiary's, answers as an id that does not exist.
+        for token, notebook_id in ((elsewhere, SOPHIE), (sophie, MYRNA)):
+            for method, path, body in (("GET", "", None), ("POST", "/focuses", {"theme": "emploi"}),
+                                       ("POST", "/members", {"as_referent": False})):
+                out_of_scope, missing = [await client.request(method, f"/api/v1/notebooks/{n}{path}", json=body,
+                                                              headers=bearer(token)) for n in (notebook_id, unknown)]
+                assert out_of_scope.status_code == missing.status_code == 404, (path, out_of_scope.text)
+                assert [out_of_scope.json()[k] for k in ("code", "message", "details")] == \
+                    [missing.json()[k] for k in ("code", "message", "details")]
+
+        # Reloading the page, even in parallel, adds to one line of the day, with the first and last time.
+        pro = await sign_in(system, client, "pro@demo.carnet.test")
+        for _ in range(3):
+            assert (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=bearer(pro))).status_code == 200
+        views = await asyncio.gather(*(client.get(f"/api/v1/notebooks/{SOPHIE}", headers=bearer(pro))
+                                       for _ in range(6)))
+        assert {v.status_code for v in views} == {200}
+        log = (await client.get("/api/v1/me/notebook", headers=bearer(sophie))).json()["visits"]
+        [line] = [v for v in log if v["person_name"] == "Pierre Chevalier"]
+        assert line["views"] == 9 and line["last_visited_at"] > line["visited_at"]
+        page = (await client.get("/mon-carnet", headers=bearer(sophie))).text
+        assert "et 8 fois jusqu'à" in page
 
 
 async def test_the_group_keeps_one_referent_and_its_history_and_deletions_leave_the_history(system):

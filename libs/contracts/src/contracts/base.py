@@ -9,12 +9,26 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 
 class WireModel(BaseModel):
     # Consumers ignore unknown fields so that producers can add optional fields freely.
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Withholding(WireModel):
+    """A view some callers may not see whole: the fields named in ``withheld`` are left out of the JSON,
+    rather than sent with a plausible value (``false``, ``""``) that a client would take for the truth."""
+
+    withheld: list[str] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _leave_out_withheld(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        for name in self.withheld:
+            data.pop(name, None)
+        return data
 
 
 class IntegrationEvent(WireModel):

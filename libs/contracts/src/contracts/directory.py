@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from contracts.base import IntegrationEvent, RpcReply, RpcRequest, WireModel
+from contracts.base import IntegrationEvent, RpcReply, RpcRequest, WireModel, Withholding
 from contracts.identity import AcceptedReply, Role
 from contracts.registry import register
 
@@ -66,14 +66,14 @@ class OrientationSystemView(WireModel):
     orientation_type: OrientationType
 
 
-class StructureView(StructureFields):
+class StructureView(StructureFields, Withholding):
     structure_id: uuid.UUID
     deployment_id: uuid.UUID
     orientation_systems: list[OrientationSystemView] = Field(default_factory=list)
     professionals: int = 0
     version: int = 1
     deactivated: bool = False
-    # ``sensitive`` is False for those who may not see it (professionals): the flag itself is the secret.
+    # ``sensitive`` is withheld from those who may not see it (professionals): the flag itself is the secret.
     can_edit: bool = False
 
 

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from contracts.base import IntegrationEvent, RpcReply, RpcRequest, WireModel
+from contracts.base import IntegrationEvent, RpcReply, RpcRequest, WireModel, Withholding
 from contracts.identity import AcceptedReply
 from contracts.notify import Channel
 from contracts.registry import register
@@ -198,7 +198,9 @@ class BeneficiaryFields(WireModel):
     notification_channels: list[Channel] = Field(default_factory=list, max_length=2)
 
 
-class BeneficiaryView(BeneficiaryFields):
+class BeneficiaryView(BeneficiaryFields, Withholding):
+    """``withheld``: the fields this caller does not see (the public card leaves out identifiers and rights)."""
+
     beneficiary_id: uuid.UUID
     version: int
     # When a message to this number or address could not be delivered: the page asks to check it.
@@ -339,10 +341,14 @@ class TimelineEntry(WireModel):
 
 
 class VisitView(WireModel):
+    """One line of the access log: a person's views of the notebook on one day."""
+
     person_name: str
     role: str
     structure_name: str = ""
-    visited_at: datetime
+    visited_at: datetime  # the first view of the day
+    last_visited_at: datetime | None = None
+    views: int = 1
 
 
 class OrientationChoice(WireModel):

@@ -6,11 +6,12 @@ import uuid
 from contracts.identity import Role
 from directory.domain.habilitation import Caller, Operation, Scope, may
 from directory.handlers.deps import Deps
-from servicekit.errors import Forbidden, Invalid
+from servicekit.errors import Forbidden, Invalid, NotFound
 from servicekit.rpc import RpcContext
 
 NOT_ALLOWED = "Vous n'avez pas le droit de faire cette opération sur ce territoire."
 DEPLOYMENT_REQUIRED = "Précisez le territoire concerné."
+DEPLOYMENT_NOT_FOUND = "Ce territoire n'existe pas."
 
 
 async def caller_of(ctx: RpcContext, deps: Deps) -> Caller:
@@ -19,9 +20,14 @@ async def caller_of(ctx: RpcContext, deps: Deps) -> Caller:
                   principal.profile_id)
 
 
-def require(caller: Caller, operation: Operation, scope: Scope) -> None:
-    if not may(caller, operation, scope):
-        raise Forbidden(NOT_ALLOWED, details={"operation": operation.value})
+def require(caller: Caller, operation: Operation, scope: Scope, not_found: str = DEPLOYMENT_NOT_FOUND) -> None:
+    """Default deny. What lies in another territory is answered ``not_found``, the words an unknown id gets,
+    so that nobody learns what exists elsewhere; within the territory a refusal is a 403."""
+    if may(caller, operation, scope):
+        return
+    if caller.role != Role.admin_cdb and scope.deployment_id not in (None, caller.deployment_id):
+        raise NotFound(not_found)
+    raise Forbidden(NOT_ALLOWED, details={"operation": operation.value})
 
 
 def territory_of(caller: Caller, requested: uuid.UUID | None) -> uuid.UUID:

@@ -25,7 +25,7 @@ from contracts.profiles import DeploymentCreatedV1
 from directory.adapters.orm import BeneficiarySeen, Deployment, OrientationSystem, Person, Structure
 from directory.domain.habilitation import Caller, Operation, Scope
 from directory.domain.validation import clean_department_code, required
-from directory.handlers.caller import caller_of, require, territory_of
+from directory.handlers.caller import DEPLOYMENT_NOT_FOUND, caller_of, require, territory_of
 from directory.handlers.deps import Deps
 from directory.handlers.people import add_person, author_name
 from directory.handlers.views import person_views, system_view
@@ -33,7 +33,6 @@ from servicekit.contact import search_key
 from servicekit.errors import Conflict, NotFound
 
 CODE_TAKEN = "Un territoire existe déjà pour ce département."
-DEPLOYMENT_NOT_FOUND = "Ce territoire n'existe pas."
 SYSTEM_TAKEN = "Un dispositif porte déjà ce nom sur ce territoire."
 # v1's defaults, created with every territory; managers add their own.
 DEFAULT_SYSTEMS = (("Professionnel", OrientationType.pro), ("Socio-professionnel", OrientationType.sociopro),

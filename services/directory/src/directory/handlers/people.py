@@ -158,7 +158,8 @@ async def managed_person(session: AsyncSession, caller: Caller, person_id: uuid.
         raise NotFound(PERSON_NOT_FOUND)
     structures, _ = await person_links(session, [person.id])
     require(caller, Operation.deactivate_person,
-            Scope(person.deployment_id, frozenset(s.id for s in structures[person.id]), person.id, person.role))
+            Scope(person.deployment_id, frozenset(s.id for s in structures[person.id]), person.id, person.role),
+            not_found=PERSON_NOT_FOUND)
     if person.deactivated_at is not None:
         raise Conflict(ALREADY_DEACTIVATED)
     return person
@@ -170,7 +171,7 @@ async def get_person(request: GetPersonV1, ctx: RpcContext, deps: Deps) -> Perso
         person = await session.get(Person, request.person_id)
         if person is None:
             raise NotFound(PERSON_NOT_FOUND)
-        require(caller, Operation.search_annuaire, Scope(person.deployment_id))
+        require(caller, Operation.search_annuaire, Scope(person.deployment_id), not_found=PERSON_NOT_FOUND)
         [view] = await person_views(session, caller, [person])
     return PersonReply(**view.model_dump())
 

@@ -110,7 +110,7 @@ async def visible_structure(session: AsyncSession, caller: Caller, structure_id:
     structure = await session.get(Structure, structure_id)
     if structure is None:
         raise NotFound(STRUCTURE_NOT_FOUND)
-    require(caller, Operation.search_annuaire, Scope(structure.deployment_id))
+    require(caller, Operation.search_annuaire, Scope(structure.deployment_id), not_found=STRUCTURE_NOT_FOUND)
     return structure
 
 

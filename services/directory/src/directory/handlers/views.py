@@ -44,6 +44,7 @@ async def structure_views(session: AsyncSession, caller: Caller, structures: lis
             address1=s.address1, address2=s.address2, postal_code=s.postal_code, city=s.city, phone=s.phone,
             email=s.email, website=s.website,
             sensitive=s.sensitive and may(caller, Operation.see_sensitive_flag, scope),
+            withheld=[] if may(caller, Operation.see_sensitive_flag, scope) else ["sensitive"],
             orientation_system_ids=[v.orientation_system_id for v in systems[s.id]],
             orientation_systems=systems[s.id], professionals=professionals.get(s.id, 0), version=s.version,
             deactivated=s.deactivated_at is not None, can_edit=may(caller, Operation.edit_structure, scope),

@@ -367,7 +367,8 @@ class TimelineEvent(Base):
 
 
 class NotebookVisit(Base):
-    """The access log: who opened the notebook, when (one row per view)."""
+    """The access log: who opened the notebook on which day (Paris time), first and last time, and how often.
+    One row per account, notebook and day: reloading a page does not bury the other lines."""
 
     __tablename__ = "notebook_visit"
 
@@ -378,6 +379,10 @@ class NotebookVisit(Base):
     role: Mapped[str] = mapped_column(String(30))
     person_name: Mapped[str] = mapped_column(String(250), default="")
     structure_name: Mapped[str] = mapped_column(String(250), default="")
-    visited_at: Mapped[datetime]
+    day: Mapped[date] = mapped_column(Date)
+    visited_at: Mapped[datetime]  # the first view of the day
+    last_visited_at: Mapped[datetime]
+    views: Mapped[int] = mapped_column(Integer, default=1)
 
-    __table_args__ = (Index("ix_visit_notebook_time", "notebook_id", "visited_at"),)
+    __table_args__ = (Index("ix_visit_notebook_time", "notebook_id", "visited_at"),
+                      Index("uq_visit_notebook_account_day", "notebook_id", "account_id", "day", unique=True))

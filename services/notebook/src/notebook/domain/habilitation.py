@@ -103,8 +103,11 @@ def fields_refused(role: Role, relations: frozenset[Relation], changed: set[str]
     return sorted(f for f in changed if not may(role, relations, FIELD_OPERATION[f]))
 
 
-# Identifiers left out of the public card; the NIR is shown to managers and to the person only.
-PUBLIC_CARD_HIDDEN = frozenset({"nir", "caf_number", "pe_number", "external_id", "subject_to_right_and_duty"})
+# The public card is identity, contact and group (spec §3.3): identifiers and rights are left out.
+# The NIR is shown to managers and to the person only.
+PUBLIC_CARD_HIDDEN = frozenset({"nir", "caf_number", "pe_number", "external_id", "right_rsa", "right_are", "right_ass",
+                                "right_bonus", "rsa_suspension_reason", "rsa_closure_reason", "rsa_closure_date",
+                                "subject_to_right_and_duty"})
 
 
 def hidden_fields(role: Role, relations: frozenset[Relation]) -> frozenset[str]:

@@ -99,6 +99,13 @@ def view_of(beneficiary: Beneficiary, deps: Deps) -> BeneficiaryView:
            if name not in SECRET_FIELDS})
 
 
+def withhold(view: BeneficiaryView, hidden: frozenset[str]) -> BeneficiaryView:
+    """The view without the fields this caller may not see: left out of the reply, never sent as a made-up value."""
+    fields = BeneficiaryView.model_fields
+    return view.model_copy(update={**{name: fields[name].get_default(call_default_factory=True) for name in hidden},
+                                   "withheld": sorted(hidden)})
+
+
 def apply(beneficiary: Beneficiary, fields: BeneficiaryFields, deps: Deps) -> None:
     p = deps.protection
     for name in BeneficiaryFields.model_fields:

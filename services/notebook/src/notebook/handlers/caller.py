@@ -1,7 +1,7 @@
 """Who calls, how they stand to a notebook, and whether they may: every handler starts here.
 
-When a notebook is out of reach the answer says why (not imported yet, another territory, not a member),
-so that a professional never faces an empty page without knowing what to do.
+When a notebook is out of reach the answer says what to do: not found (never imported, or out of the caller's
+territory: the same answer, so that ids cannot be probed), or not a member (rattachez-vous).
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from servicekit.rpc import RpcContext
 
 NOT_FOUND = ("Aucun carnet ne correspond : le bénéficiaire n'a peut-être pas encore été importé sur Carnet de bord. "
              "Rapprochez-vous de votre gestionnaire de territoire.")
-OTHER_TERRITORY = "Ce carnet relève d'un autre territoire que le vôtre : vous ne pouvez pas le consulter."
 NOT_A_MEMBER = ("Vous ne faites pas partie du groupe de suivi de ce bénéficiaire : rattachez-vous au carnet "
                 "pour accéder à cette partie.")
 NOT_ALLOWED = "Vous n'avez pas le droit de faire cette opération sur ce carnet."
@@ -83,8 +82,10 @@ async def followed_by_structures(session: AsyncSession, notebook_id: uuid.UUID,
 def require(caller: Caller, relations: frozenset[Relation], operation: Operation) -> None:
     if may(caller.role, relations, operation):
         return
-    if Relation.elsewhere in relations:
-        raise Forbidden(OTHER_TERRITORY, details={"reason": "other_territory"})
+    if not relations or Relation.elsewhere in relations:
+        # Out of the caller's scope (another territory, someone else's notebook): the same answer as an unknown id,
+        # so that nobody learns which notebooks exist elsewhere.
+        raise NotFound(NOT_FOUND, details={"reason": "not_imported"})
     if caller.role in MEMBER_ROLES and Relation.territory in relations:
         raise Forbidden(NOT_A_MEMBER, details={"reason": "not_a_member", "operation": operation.value})
     raise Forbidden(NOT_ALLOWED, details={"operation": operation.value})

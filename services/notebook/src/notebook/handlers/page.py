@@ -39,7 +39,8 @@ from notebook.adapters.orm import (
     TimelineEvent,
 )
 from notebook.domain.habilitation import Operation, allowed_operations, hidden_fields, may
-from notebook.handlers.beneficiaries import view_of
+from notebook.adapters.access_log import record_visit
+from notebook.handlers.beneficiaries import view_of, withhold
 from notebook.handlers.caller import Caller, active_member, caller_of, name_of, open_notebook
 from notebook.handlers.deps import Deps
 from notebook.handlers.diagnostic import diagnostic_view
@@ -134,21 +135,21 @@ async def timeline_of(session: AsyncSession, notebook: Notebook, request: GetNot
 
 async def visits_of(session: AsyncSession, notebook: Notebook, limit: int) -> list[VisitView]:
     rows = (await session.execute(select(NotebookVisit).where(NotebookVisit.notebook_id == notebook.id)
-                                  .order_by(NotebookVisit.visited_at.desc()).limit(limit))).scalars()
+                                  .order_by(NotebookVisit.last_visited_at.desc()).limit(limit))).scalars()
     return [VisitView(person_name=v.person_name, role=v.role, structure_name=v.structure_name,
-                      visited_at=v.visited_at) for v in rows]
+                      visited_at=v.visited_at, last_visited_at=v.last_visited_at, views=v.views) for v in rows]
 
 
 async def log_visit(session: AsyncSession, deps: Deps, caller: Caller, notebook: Notebook) -> None:
-    """Every view by someone other than the beneficiary goes to the access log they can read."""
+    """Every view by someone other than the beneficiary goes to the access log they can read (a line a day)."""
     if caller.role == Role.beneficiary:
         return
     now = deps.clock()
     person = await session.get(Person, caller.profile_id) if caller.profile_id else None
     structure = await session.get(StructureRead, person.structure_id) if person and person.structure_id else None
-    session.add(NotebookVisit(notebook_id=notebook.id, account_id=caller.account_id, person_id=caller.profile_id,
-                              role=caller.role.value, person_name=await name_of(session, caller),
-                              structure_name=structure.name if structure else "", visited_at=now))
+    await record_visit(session, now, notebook_id=notebook.id, account_id=caller.account_id,
+                       person_id=caller.profile_id, role=caller.role.value, person_name=await name_of(session, caller),
+                       structure_name=structure.name if structure else "")
     if member := await active_member(session, notebook.id, caller.profile_id):
         member.last_visited_at = now
 
@@ -170,8 +171,7 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
         notebook, relations = await open_notebook(session, caller, request.notebook_id, Operation.view_public)
         full = may(caller.role, relations, Operation.view_full)
         beneficiary = view_of(await session.get(Beneficiary, notebook.beneficiary_id), deps)
-        beneficiary = beneficiary.model_copy(update={
-            name: type(getattr(beneficiary, name))() for name in hidden_fields(caller.role, relations)})
+        beneficiary = withhold(beneficiary, hidden_fields(caller.role, relations))
         system = await session.get(OrientationSystemRead, notebook.orientation_system_id) \
             if notebook.orientation_system_id else None
         my_systems = []

@@ -192,7 +192,8 @@ async def recent(request: RecentNotebooksV1, ctx, deps: Deps) -> NotebooksReply:
     caller = await caller_of(ctx, deps)
     territory_of(caller)
     if request.kind == "visited":
-        latest = (select(NotebookVisit.notebook_id.label("notebook_id"), func.max(NotebookVisit.visited_at).label("at"))
+        latest = (select(NotebookVisit.notebook_id.label("notebook_id"),
+                         func.max(NotebookVisit.last_visited_at).label("at"))
                   .where(NotebookVisit.account_id == caller.account_id).group_by(NotebookVisit.notebook_id))
     else:
         latest = (select(TimelineEvent.notebook_id.label("notebook_id"),

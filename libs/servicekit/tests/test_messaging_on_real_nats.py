@@ -28,6 +28,13 @@ class ProbeHappenedV1(IntegrationEvent):
     label: str = ""
 
 
+class SecretProbeIssuedV1(IntegrationEvent):
+    """A test-only one-time secret, on the ``SECRETS`` stream like login links and SMS codes."""
+
+    subject: ClassVar[str] = "secret.probe.issued.v1"
+    code: str = ""
+
+
 effects = Table("probe_effect", MetaData(), Column("event_id", Uuid, primary_key=True))
 
 
@@ -84,6 +91,20 @@ async def test_relay_publishes_each_row_once_even_when_it_crashes_between_publis
     assert await OutboxRelay("kit", sessions, jetstream, outbox).publish_pending() == 25
     assert await stream_count(jetstream) == 25  # republished with the same Nats-Msg-Id: deduplicated
     assert await unpublished(sessions) == 0
+
+
+async def test_a_secret_leaves_the_outbox_once_published_and_other_rows_stay_marked(sessions, jetstream):
+    outbox = Outbox()
+    async with sessions() as session, session.begin():
+        await outbox.add(session, SecretProbeIssuedV1(code="482913"))
+        await outbox.add(session, ProbeHappenedV1(label="kept"))
+    assert await OutboxRelay("kit", sessions, jetstream, outbox).publish_pending() == 2
+    async with sessions() as session:
+        rows = (await session.execute(select(outbox_table.c.subject, outbox_table.c.payload,
+                                             outbox_table.c.published_at))).all()
+    assert [(row.subject, row.published_at is not None) for row in rows] == [(ProbeHappenedV1.subject, True)]
+    assert not any(b"482913" in row.payload for row in rows)
+    assert (await jetstream.stream_info("SECRETS", subjects_filter=SecretProbeIssuedV1.subject)).state.messages == 1
 
 
 async def test_two_relays_running_at_once_publish_each_row_exactly_once(sessions, jetstream):

@@ -86,6 +86,16 @@ async def test_the_dev_mailbox_does_not_exist_outside_dev_mode(make_deps):
         await read_dev_mailbox(ReadDevMailboxV1(), RpcContext(), deps)
 
 
+async def test_a_message_kept_outside_dev_mode_loses_its_secret(make_deps):
+    # The dev mailbox is the default delivery: a production that forgot NOTIFY_DELIVERY keeps no link.
+    deps = await make_deps(env="prod")
+    await on_login_link_issued(login_link_event(), None, deps)
+    await deliver_due(deps)
+    [message] = await messages(deps)
+    assert message.status == "kept"
+    assert message.text == SECRET_WIPED and message.links == [] and message.html is None
+
+
 async def test_smtp_delivery_retries_while_the_server_is_down_then_sends_once_and_wipes_the_secret(make_deps):
     port = free_port()
     deps = await make_deps(env="prod", delivery="smtp", smtp_port=port, retry_base_s=0)

@@ -14,11 +14,13 @@ from aiosmtpd.handlers import Sink
 from sqlalchemy import select
 
 from contracts.identity import LoginLinkIssuedV1, SmsCodeIssuedV1
-from contracts.notify import ResendMessageV1
+from contracts.notify import Channel, ResendMessageV1
 from notify.adapters.orm import OutgoingMessage
-from notify.handlers.deliver import INTERRUPTED, deliver_due
+from notify.handlers.deliver import INTERRUPTED, SECRET_WIPED, deliver_due
 from notify.handlers.delivery_log import resend_message
+from notify.handlers.queue_message import Outgoing, queue_once
 from notify.handlers.sms_code_issued import on_sms_code_issued
+from notify.rendering import Rendered
 from servicekit.auth import Principal
 from servicekit.db import create_engine, sessionmaker
 from servicekit.errors import Conflict, Forbidden
@@ -108,14 +110,26 @@ async def test_a_provider_error_is_retried_and_a_refusal_is_final(make_deps, pro
     [message] = await messages(deps)
     assert (message.status, message.attempts) == ("sent", 2)
 
-    refusing = provider([400, 201])
+    refusing = provider([400, 400, 201])
     deps = await sms_deps(make_deps, refusing.url)
     await on_sms_code_issued(sms_event(), None, deps)
     for _ in range(3):
         await deliver_due(deps)
-    [message] = await messages(deps)
-    assert (message.status, message.attempts) == ("failed", 1) and "400" in message.last_error
+    [code] = await messages(deps)
+    assert (code.status, code.attempts) == ("failed", 1) and "400" in code.last_error
     assert len(refusing.requests) == 1  # no retry loop on a 4xx
+    # A failed code is wiped like a sent one, so it cannot be sent again by hand: the person asks a new one.
+    assert "482913" not in code.text and code.text == SECRET_WIPED
+    deps.verifier = AsVerified(Principal(uuid.uuid4(), "admin_cdb", None, None, ()))
+    with pytest.raises(Conflict, match="usage unique"):
+        await resend_message(ResendMessageV1(message_id=code.id), RpcContext(), deps)
+
+    await queue_once(deps, "test-reminders", uuid.uuid4(), [Outgoing(
+        "appointment_reminder", Channel.sms, "+33612345678", Rendered("", "Rendez-vous demain à 10 h", None, []))])
+    for _ in range(3):
+        await deliver_due(deps)
+    [message] = [m for m in await messages(deps) if not m.contains_secret]
+    assert (message.status, message.attempts) == ("failed", 1) and len(refusing.requests) == 2
 
     # The number corrected with the provider, a national admin resends it by hand: sent, once.
     deps.verifier = AsVerified(Principal(uuid.uuid4(), "professional", None, None, ()))
@@ -125,8 +139,8 @@ async def test_a_provider_error_is_retried_and_a_refusal_is_final(make_deps, pro
     resent = await resend_message(ResendMessageV1(message_id=message.id), RpcContext(), deps)
     assert (resent.status, resent.attempts) == ("pending", 0)
     await deliver_due(deps)
-    [message] = await messages(deps)
-    assert (message.status, message.attempts) == ("sent", 1) and len(refusing.requests) == 2
+    [message] = [m for m in await messages(deps) if not m.contains_secret]
+    assert (message.status, message.attempts) == ("sent", 1) and len(refusing.requests) == 3
     with pytest.raises(Conflict):
         await resend_message(ResendMessageV1(message_id=message.id), RpcContext(), deps)
 
@@ -187,6 +201,7 @@ async def test_notify_killed_during_a_send_never_sends_it_again(nats_url, jetstr
         finally:
             await engine.dispose()
         assert (message.status, message.last_error) == ("uncertain", INTERRUPTED)
+        assert "jeton" not in message.text and message.links == []  # interrupted is final: the link goes
         await asyncio.sleep(1.5)  # a restarted sender had every chance to send it again
         assert len(recorder.envelopes) == 1
     finally:

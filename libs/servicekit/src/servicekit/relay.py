@@ -3,6 +3,9 @@
 Exactly once on the stream even if the relay dies between publish and mark, or two relays run:
 each message carries ``Nats-Msg-Id = event_id`` and JetStream drops duplicates within its window.
 On PostgreSQL, ``FOR UPDATE SKIP LOCKED`` lets replicas share rows instead of racing on them.
+
+One-time secrets (``secret.*`` subjects: login links, SMS codes) do not stay at rest: once JetStream
+acknowledged them, their rows are deleted in the step that marks the others published.
 """
 from __future__ import annotations
 
@@ -12,15 +15,21 @@ from collections.abc import Awaitable, Callable
 import structlog
 from nats.js import JetStreamContext
 from prometheus_client import Counter
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contracts.streams import SECRETS
 from servicekit.db import is_sqlite, utcnow
 from servicekit.messaging import outbox_table
 from servicekit.outbox import Outbox
 
 log = structlog.get_logger("servicekit.relay")
+SECRET_PREFIX = SECRETS.subjects[0].removesuffix(">")  # "secret."
 PUBLISHED = Counter("carnet_outbox_published_total", "Outbox rows published to JetStream", ["service"])
+
+
+def is_secret(subject: str) -> bool:
+    return subject.startswith(SECRET_PREFIX)
 
 
 class OutboxRelay:
@@ -67,11 +76,14 @@ class OutboxRelay:
             )
             if self._after_publish is not None:
                 await self._after_publish(len(rows))
-            await session.execute(
-                update(outbox_table)
-                .where(outbox_table.c.seq.in_([row.seq for row in rows]))
-                .values(published_at=utcnow())
-            )
+            secrets = [row.seq for row in rows if is_secret(row.subject)]
+            others = [row.seq for row in rows if not is_secret(row.subject)]
+            if secrets:
+                await session.execute(delete(outbox_table).where(outbox_table.c.seq.in_(secrets)))
+            if others:
+                await session.execute(
+                    update(outbox_table).where(outbox_table.c.seq.in_(others)).values(published_at=utcnow())
+                )
         PUBLISHED.labels(self.service).inc(len(rows))
         return len(rows)
 

@@ -28,6 +28,7 @@ class RunningSystem:
     trace_file: Path
     log_dir: Path
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    database_urls: dict[str, str] = field(default_factory=dict)
 
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.base_url, timeout=15, follow_redirects=False)
@@ -137,16 +138,21 @@ async def system(nats_url, jetstream, databases, tmp_path, request):
     if marker := request.node.get_closest_marker("service_env"):
         for name, env in marker.kwargs.items():
             extra_env.setdefault(name, {}).update(env)
+    # ...or through a ``service_env`` fixture when the values are known at run time only (a local server's port).
+    if "service_env" in request.fixturenames:
+        for name, env in request.getfixturevalue("service_env").items():
+            extra_env.setdefault(name, {}).update(env)
+    urls: dict[str, str] = {}
     try:
         gateway = gateway_process(common, tmp_path)
         for name in E2E_SERVICES:
-            url = await databases.create(name, SERVICES_BY_NAME[name].migrations_dir)
+            url = urls[name] = await databases.create(name, SERVICES_BY_NAME[name].migrations_dir)
             env = {"CARNET_PUBLIC_URL": gateway.base_url, **extra_env.get(name, {})}
             processes[name] = service_process(name, common, url, tmp_path, env).start(wait=False)
         processes["gateway"] = gateway.start(wait=False)
         for process in processes.values():
             await asyncio.to_thread(process.wait_ready, 60)
-        yield RunningSystem(gateway.base_url, nats_url, trace_file, tmp_path, processes)
+        yield RunningSystem(gateway.base_url, nats_url, trace_file, tmp_path, processes, urls)
     finally:
         for process in processes.values():
             process.stop()

@@ -5,6 +5,10 @@ A send is never repeated: each message is first *claimed* (pending → sending, 
 that one replica only takes it), then sent, then its outcome recorded. A message found still "sending" after
 the lease was interrupted mid-send (the process died): it may have been delivered, so it becomes "uncertain"
 and is shown in the delivery log instead of being sent a second time.
+
+A body carrying a one-time secret (login link, SMS code) is wiped as soon as the message reaches a final state
+(sent, failed, uncertain): the delivery log keeps who, when and why, never the secret. Only the dev mailbox
+(``devmailbox`` delivery in dev or test mode) keeps it, since it stands for the recipient's own inbox there.
 """
 from __future__ import annotations
 
@@ -57,12 +61,22 @@ async def deliver_due(deps: Deps, limit: int = 50) -> int:
     return len(due)
 
 
+WIPED = {"text": SECRET_WIPED, "html": None, "links": []}
+
+
+def wipe_secret(message: OutgoingMessage) -> None:
+    if message.contains_secret:
+        message.text, message.html, message.links = SECRET_WIPED, None, []
+
+
 async def mark_interrupted(deps: Deps) -> None:
+    interrupted = (OutgoingMessage.status == "sending",
+                   OutgoingMessage.sending_since < deps.clock() - timedelta(seconds=deps.settings.sending_lease_s))
     async with deps.sessions() as session, session.begin():
-        await session.execute(update(OutgoingMessage).where(
-            OutgoingMessage.status == "sending",
-            OutgoingMessage.sending_since < deps.clock() - timedelta(seconds=deps.settings.sending_lease_s))
-            .values(status="uncertain", last_error=INTERRUPTED))
+        await session.execute(update(OutgoingMessage).where(*interrupted, OutgoingMessage.contains_secret)
+                              .values(status="uncertain", last_error=INTERRUPTED, **WIPED))
+        await session.execute(update(OutgoingMessage).where(*interrupted)
+                              .values(status="uncertain", last_error=INTERRUPTED))
 
 
 async def _claim(deps: Deps, message_id) -> Claimed | None:
@@ -75,6 +89,8 @@ async def _claim(deps: Deps, message_id) -> Claimed | None:
         m = await session.get(OutgoingMessage, message_id, populate_existing=True)
         if deps.settings.delivery == "devmailbox":
             m.status, m.sent_at = "kept", deps.clock()
+            if not deps.settings.dev_mode:  # no mailbox to read it outside dev: the secret goes
+                wipe_secret(m)
             return None
         return Claimed(m.id, m.channel, m.recipient, m.subject, m.text, m.html, m.attempts)
 
@@ -103,8 +119,7 @@ async def _deliver_one(deps: Deps, message_id) -> None:
         message = await session.get(OutgoingMessage, message_id)
         if error is None:
             message.status, message.sent_at, message.last_error = "sent", deps.clock(), None
-            if message.contains_secret:
-                message.text, message.html, message.links = SECRET_WIPED, None, []
+            wipe_secret(message)
             await deps.outbox.add(session, MessageSentV1(
                 message_id=message.id, channel=Channel(message.channel), template=message.template,
                 source_event_id=message.source_event_id, recipient=message.recipient))
@@ -112,6 +127,7 @@ async def _deliver_one(deps: Deps, message_id) -> None:
         message.last_error = str(error)[:1000]
         if isinstance(error, PermanentFailure) or message.attempts >= deps.settings.max_attempts:
             message.status = "failed"
+            wipe_secret(message)
             await deps.outbox.add(session, MessageFailedV1(
                 message_id=message.id, channel=Channel(message.channel), template=message.template,
                 source_event_id=message.source_event_id, error=message.last_error, recipient=message.recipient))

@@ -14,6 +14,8 @@ from servicekit.rpc import RpcContext
 
 ADMINS_ONLY = "Le journal des envois est réservé aux administrateurs de Carnet de bord."
 UNKNOWN = "Ce message n'existe pas."
+SECRET_NOT_RESENDABLE = ("Ce message contenait un lien ou un code à usage unique, effacé depuis : "
+                         "la personne doit en demander un nouveau.")
 NOT_RESENDABLE = "Seul un message en échec ou interrompu peut être renvoyé ; celui-ci est « {status} »."
 RESENDABLE = ("failed", "uncertain")
 
@@ -51,6 +53,8 @@ async def resend_message(request: ResendMessageV1, ctx: RpcContext, deps: Deps) 
             raise NotFound(UNKNOWN)
         if message.status not in RESENDABLE:
             raise Conflict(NOT_RESENDABLE.format(status=message.status))
+        if message.contains_secret:
+            raise Conflict(SECRET_NOT_RESENDABLE)
         message.status, message.attempts, message.sending_since = "pending", 0, None
         message.next_attempt_at = deps.clock()
         view = view_of(message)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from html import unescape
 
 import pytest
 
@@ -248,7 +249,7 @@ async def test_professionals_log_in_through_an_oidc_provider_matched_on_their_ve
         assert unknown.status_code == 401 and "Aucun compte professionnel actif" in unknown.text
         oidc_issuer.user = OidcUser(email="sso@livry.fr", email_verified=False)
         unverified = await through_provider()
-        assert unverified.status_code == 401 and "n'a pas abouti" in unverified.text
+        assert unverified.status_code == 401 and "n'a pas abouti" in unescape(unverified.text)
         replayed = await client.get("/auth/oidc/callback?code=x&state=forged")
         assert replayed.status_code == 401
 

@@ -9,6 +9,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 _environment = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    # Names ending in ``.html.j2`` (the emails' HTML) escape what they print; subjects, text parts and SMS are
+    # plain text, where an escaped "&amp;" would show as such (tests/test_template_escaping.py checks both).
     autoescape=select_autoescape(["html.j2"]),
     undefined=StrictUndefined,
     keep_trailing_newline=True,

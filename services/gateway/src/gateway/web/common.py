@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
 
 from contracts.base import HTTP_STATUS_BY_ERROR, ErrorCode
 from contracts.identity import GetMeV1, MeReply, PendingStep, Role
@@ -16,7 +17,11 @@ from gateway.web import formatting
 from gateway.web.csrf import check_csrf, csrf_token
 from servicekit.errors import ServiceError
 
-templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
+# Every template is an HTML page or part of one, named ``*.html.j2``: Jinja2Templates' own environment escapes
+# only ``.html``/``.htm``/``.xml`` names, so escaping is switched on here for all of them, whatever the name.
+# Markup belongs in the templates; nothing built in Python is marked safe, and no template uses ``|safe``.
+templates = Jinja2Templates(env=Environment(
+    loader=FileSystemLoader(Path(__file__).resolve().parents[1] / "templates"), autoescape=True))
 
 ROLE_LABELS = {
     Role.admin_cdb: "Administrateur Carnet de bord",

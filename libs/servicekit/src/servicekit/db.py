@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import DateTime, MetaData, Select, Uuid, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransactionOrigin
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -49,8 +49,13 @@ def create_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
+        event.listen(engine.sync_engine, "begin", _begin_sqlite)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+# Execution option naming how a SQLite transaction begins: "IMMEDIATE" takes the write lock at BEGIN.
+SQLITE_BEGIN = "sqlite_begin"
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
@@ -61,9 +66,44 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    # The driver's own BEGIN comes only before INSERT/UPDATE/DELETE: a SELECT ... FOR UPDATE then read outside
+    # any transaction and two writers both passed their checks (lost updates). SQLAlchemy emits BEGIN instead
+    # (the documented pysqlite/aiosqlite recipe), see _begin_sqlite.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_sqlite(connection) -> None:
+    # SQLite has no row locks: a transaction that will write begins IMMEDIATE, taking the database's write
+    # lock before its first read, so read-modify-write transactions run one after the other (waiting up to
+    # busy_timeout) and each reads what the previous one committed. Readers keep a plain (deferred) BEGIN:
+    # in WAL they run beside the writer.
+    mode = connection.get_execution_options().get(SQLITE_BEGIN, "")
+    connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+class _SqliteSession(Session):
+    """Sessions opened with an explicit ``begin()`` are the ones that write (the services' convention: reads
+    use an autobegun session, never committed): on SQLite they take the write lock at BEGIN."""
+
+    def get_bind(self, *args, **kwargs):
+        bind = super().get_bind(*args, **kwargs)
+        transaction = self.get_transaction()
+        if transaction is not None and transaction.origin is SessionTransactionOrigin.BEGIN:
+            return _immediate(bind)
+        return bind
+
+
+def _immediate(engine: Engine) -> Engine:
+    # One option engine per engine (same pool): the session must get the same bind for every statement.
+    immediate = engine.__dict__.get("_carnet_immediate")
+    if immediate is None:
+        immediate = engine.__dict__["_carnet_immediate"] = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+    return immediate
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    if is_sqlite(engine):
+        return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=_SqliteSession)
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
@@ -86,6 +126,15 @@ class UtcDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def versioned_by(column) -> dict:
+    """``__mapper_args__`` of an aggregate edited under optimistic concurrency. Every UPDATE of its row says
+    ``WHERE <column> = <version read>``: the database, not a comparison in Python, decides which of two
+    transactions that read the same version writes; the other fails with ``StaleDataError`` (answered 409 by
+    the RPC server). The handler still decides which changes make a new version (``version += 1``): the notebook
+    row, for one, changes with every history entry while its diagnostic version does not."""
+    return {"version_id_col": column, "version_id_generator": False}
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -100,7 +149,8 @@ def new_declarative_base() -> type[DeclarativeBase]:
     return Base
 
 
-__all__ = ["Engine", "UtcDateTime", "new_declarative_base", "create_engine", "new_metadata", "sessionmaker", "utcnow"]
+__all__ = ["Engine", "UtcDateTime", "new_declarative_base", "create_engine", "new_metadata", "sessionmaker", "utcnow",
+           "versioned_by"]
 
 
 async def paged(session: AsyncSession, query: Select, offset: int, limit: int) -> tuple[int, list]:

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from contracts.base import ERROR_HEADER, ErrorCode, ErrorEnvelope, RpcReply, RpcRequest
 from servicekit import telemetry
+from servicekit.concurrency import once_more_if_stale
 from servicekit.errors import Invalid, RpcTimeout, ServiceError
 
 log = structlog.get_logger("servicekit.rpc")
@@ -86,7 +87,7 @@ class RpcServer:
                         request = request_type.model_validate_json(msg.data or b"{}")
                     except ValidationError as exc:
                         raise Invalid("La demande est mal formée.", details=validation_details(exc)) from None
-                    reply = await handler(request, RpcContext(headers))
+                    reply = await once_more_if_stale(handler, request, RpcContext(headers))
                     body, reply_headers = reply.model_dump_json().encode(), None
                 except ServiceError as exc:
                     RPC_ERRORS.labels(subject, exc.code).inc()

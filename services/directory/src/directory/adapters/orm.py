@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from servicekit.db import new_declarative_base
+from servicekit.db import new_declarative_base, versioned_by
 
 Base = new_declarative_base()
 metadata = Base.metadata
@@ -60,6 +60,7 @@ class Structure(Base):
     updated_at: Mapped[datetime | None]
     deactivated_at: Mapped[datetime | None]
 
+    __mapper_args__ = versioned_by(version)
     __table_args__ = (
         Index("uq_structure_name", "deployment_id", "name_key", unique=True,
               sqlite_where=ACTIVE, postgresql_where=ACTIVE),

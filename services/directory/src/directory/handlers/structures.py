@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import Role
@@ -125,14 +125,12 @@ async def update_structure(request: UpdateStructureV1, ctx, deps: Deps) -> Struc
     async with deps.sessions() as session, session.begin():
         structure = await visible_structure(session, caller, request.structure_id)
         require(caller, Operation.edit_structure, Scope(structure.deployment_id, frozenset({structure.id})))
-        # Optimistic concurrency: the row changes only if nobody saved since the editor read it.
-        claimed = await session.execute(update(Structure).where(
-            Structure.id == structure.id, Structure.version == request.version).values(version=request.version + 1))
-        if claimed.rowcount != 1:
-            await session.refresh(structure)
+        # Optimistic concurrency: the editor must have read the version being replaced; the mapper's version
+        # column (versioned_by) makes the UPDATE conditional on it, so two editors cannot both save it.
+        if structure.version != request.version:
             current = await view(session, caller, structure)
             raise Conflict(EDITED_MEANWHILE, details={"current": current.model_dump(mode="json")})
-        await session.refresh(structure)
+        structure.version += 1
         if caller.role not in (Role.admin_cdb, Role.manager):
             # Structure admins edit their structure, not whether it is flagged sensitive.
             request = request.model_copy(update={"structure": request.structure.model_copy(

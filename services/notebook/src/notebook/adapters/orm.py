@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from servicekit.db import new_declarative_base
+from servicekit.db import new_declarative_base, versioned_by
 
 Base = new_declarative_base()
 metadata = Base.metadata
@@ -158,6 +158,7 @@ class Beneficiary(Base):
     updated_at: Mapped[datetime | None]
     updated_by_name: Mapped[str] = mapped_column(String(250), default="")
 
+    __mapper_args__ = versioned_by(version)
     __table_args__ = (
         Index("uq_beneficiary_nir", "nir_index", unique=True),
         Index("uq_beneficiary_identity", "deployment_id", "identity_key", unique=True),
@@ -188,6 +189,10 @@ class Notebook(Base):
     oriented_by_name: Mapped[str] = mapped_column(String(250), default="")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime | None]
+
+    # Only a diagnostic edit is a new diagnostic version, but every UPDATE of the row (history entries touch
+    # updated_at) is conditional on it: a diagnostic saved meanwhile makes the other writer start over.
+    __mapper_args__ = versioned_by(diagnostic_version)
 
 
 class OrientationRequest(Base):
@@ -313,6 +318,8 @@ class Target(Base):
     created_by_name: Mapped[str] = mapped_column(String(250), default="")
     deleted_at: Mapped[datetime | None]
 
+    __mapper_args__ = versioned_by(version)
+
 
 class Action(Base):
     __tablename__ = "action"
@@ -328,6 +335,8 @@ class Action(Base):
     created_by_name: Mapped[str] = mapped_column(String(250), default="")
     deleted_at: Mapped[datetime | None]
 
+    __mapper_args__ = versioned_by(version)
+
 
 class Appointment(Base):
     __tablename__ = "appointment"
@@ -340,6 +349,8 @@ class Appointment(Base):
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime]
     created_by: Mapped[uuid.UUID | None]
+
+    __mapper_args__ = versioned_by(version)
 
 
 class TimelineEvent(Base):

@@ -167,7 +167,9 @@ async def options_for(session: AsyncSession, caller: Caller, relations, notebook
 
 async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
     caller = await caller_of(ctx, deps)
-    async with deps.sessions.begin() as session:
+    # Read, then log the visit in a transaction of its own: a write transaction takes SQLite's write lock at
+    # BEGIN (servicekit.db), and pages must not be read one at a time.
+    async with deps.sessions() as session:
         notebook, relations = await open_notebook(session, caller, request.notebook_id, Operation.view_public)
         full = may(caller.role, relations, Operation.view_full)
         beneficiary = view_of(await session.get(Beneficiary, notebook.beneficiary_id), deps)
@@ -197,5 +199,6 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
             oriented_at=notebook.oriented_at, oriented_by_name=notebook.oriented_by_name,
             orientation_request=await request_view(session, notebook.id) if full else None,
             orientation_options=await options_for(session, caller, relations, notebook))
+    async with deps.sessions.begin() as session:
         await log_visit(session, deps, caller, notebook)
     return page

@@ -62,6 +62,8 @@ class ErrorCode(StrEnum):
     rate_limited = "rate_limited"
     unavailable = "unavailable"
     timeout = "timeout"
+    # An unexpected failure (a bug): retrying will not help, unlike ``unavailable``.
+    internal = "internal"
 
 
 HTTP_STATUS_BY_ERROR: dict[ErrorCode, int] = {
@@ -74,6 +76,7 @@ HTTP_STATUS_BY_ERROR: dict[ErrorCode, int] = {
     ErrorCode.rate_limited: 429,
     ErrorCode.unavailable: 503,
     ErrorCode.timeout: 504,
+    ErrorCode.internal: 500,
 }
 
 ERROR_HEADER = "Carnet-Error"

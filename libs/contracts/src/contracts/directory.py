@@ -13,6 +13,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from contracts.base import IntegrationEvent, RpcReply, RpcRequest, WireModel, Withholding
+from contracts.inputs import Line, Offset, PostalCode, Text, Version, Website
 from contracts.identity import AcceptedReply, Role
 from contracts.registry import register
 
@@ -37,24 +38,24 @@ class PersonRole(StrEnum):
 
 
 class PersonFields(WireModel):
-    firstname: str = Field(max_length=120)
-    lastname: str = Field(max_length=120)
-    email: str = Field(max_length=320)
-    phone: str = Field(default="", max_length=40)
-    position: str = Field(default="", max_length=200)
+    firstname: Line = Field(max_length=120)
+    lastname: Line = Field(max_length=120)
+    email: Line = Field(max_length=320)
+    phone: Line = Field(default="", max_length=40)
+    position: Line = Field(default="", max_length=200)
 
 
 class StructureFields(WireModel):
-    name: str = Field(max_length=250)
-    siret: str = Field(default="", max_length=20)
-    short_desc: str = Field(default="", max_length=2000)
-    address1: str = Field(default="", max_length=250)
-    address2: str = Field(default="", max_length=250)
-    postal_code: str = Field(default="", max_length=10)
-    city: str = Field(default="", max_length=120)
-    phone: str = Field(default="", max_length=40)
-    email: str = Field(default="", max_length=320)
-    website: str = Field(default="", max_length=300)
+    name: Line = Field(max_length=250)
+    siret: Line = Field(default="", max_length=20)
+    short_desc: Text = Field(default="", max_length=2000)
+    address1: Line = Field(default="", max_length=250)
+    address2: Line = Field(default="", max_length=250)
+    postal_code: PostalCode = ""
+    city: Line = Field(default="", max_length=120)
+    phone: Line = Field(default="", max_length=40)
+    email: Line = Field(default="", max_length=320)
+    website: Website = ""
     # "Structure dont l'objet permet de déduire des informations sensibles": hidden from professionals.
     sensitive: bool = False
     orientation_system_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
@@ -155,8 +156,8 @@ class CreateDeploymentV1(RpcRequest):
     subject: ClassVar[str] = "rpc.directory.create_deployment.v1"
     reply_model: ClassVar = DeploymentReply
 
-    label: str = Field(max_length=200)
-    department_code: str = Field(max_length=3)
+    label: Line = Field(max_length=200)
+    department_code: Line = Field(max_length=3)
     manager: PersonFields
 
 
@@ -182,7 +183,7 @@ class CreateOrientationSystemV1(RpcRequest):
     reply_model: ClassVar = OrientationSystemReply
 
     deployment_id: uuid.UUID | None = None
-    name: str = Field(max_length=120)
+    name: Line = Field(max_length=120)
     orientation_type: OrientationType
 
 
@@ -211,7 +212,7 @@ class UpdateStructureV1(RpcRequest):
     reply_model: ClassVar = StructureReply
 
     structure_id: uuid.UUID
-    version: int
+    version: Version
     structure: StructureFields
 
 
@@ -231,9 +232,9 @@ class SearchStructuresV1(RpcRequest):
     reply_model: ClassVar = StructuresReply
 
     deployment_id: uuid.UUID | None = None
-    q: str = Field(default="", max_length=200)
+    q: Line = Field(default="", max_length=200)
     orientation_system_id: uuid.UUID | None = None
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
     limit: int = Field(default=20, ge=1, le=100)
 
 
@@ -290,12 +291,12 @@ class SearchPeopleV1(RpcRequest):
     reply_model: ClassVar = PeopleReply
 
     deployment_id: uuid.UUID | None = None
-    q: str = Field(default="", max_length=200)
+    q: Line = Field(default="", max_length=200)
     role: PersonRole | None = None
     structure_id: uuid.UUID | None = None
     orientation_system_id: uuid.UUID | None = None
     include_deactivated: bool = False
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
     limit: int = Field(default=20, ge=1, le=100)
 
 

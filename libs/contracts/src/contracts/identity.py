@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from contracts.base import IntegrationEvent, RpcReply, RpcRequest, WireModel
+from contracts.inputs import Line, Offset
 from contracts.registry import register
 
 
@@ -48,7 +49,7 @@ class RequestLoginLinkV1(RpcRequest):
     subject: ClassVar[str] = "rpc.identity.request_login_link.v1"
     reply_model: ClassVar = AcceptedReply
 
-    email: str = Field(max_length=320)
+    email: Line = Field(max_length=320)
     client: ClientInfo = Field(default_factory=ClientInfo)
 
 
@@ -57,7 +58,7 @@ class ExchangeLoginLinkV1(RpcRequest):
     subject: ClassVar[str] = "rpc.identity.exchange_login_link.v1"
     reply_model: ClassVar = TokenPairReply
 
-    token: str = Field(max_length=200)
+    token: Line = Field(max_length=200)
     client: ClientInfo = Field(default_factory=ClientInfo)
 
 
@@ -66,7 +67,7 @@ class RefreshSessionV1(RpcRequest):
     subject: ClassVar[str] = "rpc.identity.refresh_session.v1"
     reply_model: ClassVar = TokenPairReply
 
-    refresh_token: str = Field(max_length=200)
+    refresh_token: Line = Field(max_length=200)
     client: ClientInfo = Field(default_factory=ClientInfo)
 
 
@@ -75,7 +76,7 @@ class LogoutV1(RpcRequest):
     subject: ClassVar[str] = "rpc.identity.logout.v1"
     reply_model: ClassVar = AcceptedReply
 
-    refresh_token: str = Field(max_length=200)
+    refresh_token: Line = Field(max_length=200)
 
 
 class PendingStep(StrEnum):
@@ -131,12 +132,12 @@ class DeploymentChoice(WireModel):
 
 
 class DemoAccount(WireModel):
-    email: str = Field(max_length=320)
+    email: Line = Field(max_length=320)
     role: Role
     deployment_id: uuid.UUID | None = None
-    phone: str | None = Field(default=None, max_length=40)
-    firstname: str = Field(default="", max_length=120)
-    lastname: str = Field(default="", max_length=120)
+    phone: Line | None = Field(default=None, max_length=40)
+    firstname: Line = Field(default="", max_length=120)
+    lastname: Line = Field(default="", max_length=120)
     structure_ids: list[uuid.UUID] = Field(default_factory=list)
 
 
@@ -171,7 +172,7 @@ class RequestSmsCodeV1(RpcRequest):
     subject: ClassVar[str] = "rpc.identity.request_sms_code.v1"
     reply_model: ClassVar = AcceptedReply
 
-    phone: str = Field(max_length=40)
+    phone: Line = Field(max_length=40)
     client: ClientInfo = Field(default_factory=ClientInfo)
 
 
@@ -180,8 +181,8 @@ class VerifySmsCodeV1(RpcRequest):
     subject: ClassVar[str] = "rpc.identity.verify_sms_code.v1"
     reply_model: ClassVar = TokenPairReply
 
-    phone: str = Field(max_length=40)
-    code: str = Field(max_length=12)
+    phone: Line = Field(max_length=40)
+    code: Line = Field(max_length=12)
     client: ClientInfo = Field(default_factory=ClientInfo)
 
 
@@ -190,14 +191,14 @@ class AcceptCguV1(RpcRequest):
     subject: ClassVar[str] = "rpc.identity.accept_cgu.v1"
     reply_model: ClassVar = AccessTokenReply
 
-    version: str = Field(max_length=20)
+    version: Line = Field(max_length=20)
 
 
 class ProfileFields(WireModel):
-    firstname: str = Field(max_length=120)
-    lastname: str = Field(max_length=120)
-    phone: str = Field(default="", max_length=40)
-    position: str = Field(default="", max_length=200)
+    firstname: Line = Field(max_length=120)
+    lastname: Line = Field(max_length=120)
+    phone: Line = Field(default="", max_length=40)
+    position: Line = Field(default="", max_length=200)
 
 
 @register
@@ -223,7 +224,7 @@ class RequestEmailChangeV1(RpcRequest):
     subject: ClassVar[str] = "rpc.identity.request_email_change.v1"
     reply_model: ClassVar = AcceptedReply
 
-    new_email: str = Field(max_length=320)
+    new_email: Line = Field(max_length=320)
 
 
 @register
@@ -231,7 +232,7 @@ class ConfirmEmailChangeV1(RpcRequest):
     subject: ClassVar[str] = "rpc.identity.confirm_email_change.v1"
     reply_model: ClassVar = AcceptedReply
 
-    token: str = Field(max_length=200)
+    token: Line = Field(max_length=200)
 
 
 class SessionView(WireModel):
@@ -314,7 +315,7 @@ class ListAccountsV1(RpcRequest):
 
     status: AccountStatus | None = None
     role: Role | None = None
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
     limit: int = Field(default=50, ge=1, le=200)
 
 
@@ -356,10 +357,10 @@ class RequestSignupV1(RpcRequest):
     subject: ClassVar[str] = "rpc.identity.request_signup.v1"
     reply_model: ClassVar = AcceptedReply
 
-    email: str = Field(max_length=320)
+    email: Line = Field(max_length=320)
     profile: ProfileFields
     deployment_id: uuid.UUID
-    structure_name: str = Field(max_length=250)
+    structure_name: Line = Field(max_length=250)
     client: ClientInfo = Field(default_factory=ClientInfo)
 
 
@@ -378,8 +379,8 @@ class CompleteOidcLoginV1(RpcRequest):
     subject: ClassVar[str] = "rpc.identity.complete_oidc_login.v1"
     reply_model: ClassVar = TokenPairReply
 
-    code: str = Field(max_length=2000)
-    state: str = Field(max_length=200)
+    code: Line = Field(max_length=2000)
+    state: Line = Field(max_length=200)
     client: ClientInfo = Field(default_factory=ClientInfo)
 
 

@@ -13,6 +13,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from contracts.base import IntegrationEvent, RpcReply, RpcRequest, WireModel, Withholding
+from contracts.inputs import AppointmentTime, BirthDate, Line, Offset, PostalCode, Text, Version
 from contracts.identity import AcceptedReply
 from contracts.notify import Channel
 from contracts.registry import register
@@ -170,27 +171,27 @@ class Access(StrEnum):
 # --- Wire models -----------------------------------------------------------------------------------------
 
 class BeneficiaryFields(WireModel):
-    firstname: str = Field(max_length=120)
-    lastname: str = Field(max_length=120)
-    date_of_birth: date
-    place_of_birth: str = Field(default="", max_length=120)
-    email: str = Field(default="", max_length=320)
-    mobile_number: str = Field(default="", max_length=40)
-    address1: str = Field(default="", max_length=250)
-    address2: str = Field(default="", max_length=250)
-    postal_code: str = Field(default="", max_length=10)
-    city: str = Field(default="", max_length=120)
+    firstname: Line = Field(max_length=120)
+    lastname: Line = Field(max_length=120)
+    date_of_birth: BirthDate
+    place_of_birth: Line = Field(default="", max_length=120)
+    email: Line = Field(default="", max_length=320)
+    mobile_number: Line = Field(default="", max_length=40)
+    address1: Line = Field(default="", max_length=250)
+    address2: Line = Field(default="", max_length=250)
+    postal_code: PostalCode = ""
+    city: Line = Field(default="", max_length=120)
     # 13 or 15 characters (the key is checked then dropped); stored encrypted.
-    nir: str = Field(default="", max_length=21)
-    caf_number: str = Field(default="", max_length=20)
-    pe_number: str = Field(default="", max_length=20)
-    external_id: str = Field(default="", max_length=100)
+    nir: Line = Field(default="", max_length=21)
+    caf_number: Line = Field(default="", max_length=20)
+    pe_number: Line = Field(default="", max_length=20)
+    external_id: Line = Field(default="", max_length=100)
     right_rsa: RightRsa | None = None
     right_are: bool = False
     right_ass: bool = False
     right_bonus: bool = False
-    rsa_suspension_reason: str = Field(default="", max_length=60)
-    rsa_closure_reason: str = Field(default="", max_length=60)
+    rsa_suspension_reason: Line = Field(default="", max_length=60)
+    rsa_closure_reason: Line = Field(default="", max_length=60)
     rsa_closure_date: date | None = None
     subject_to_right_and_duty: bool = False
     # How the beneficiary wants to hear of appointments: empty is "by SMS, by email without a mobile".
@@ -248,7 +249,7 @@ class SituationView(WireModel):
 
 
 class ProjectFields(WireModel):
-    rome_code: str | None = Field(default=None, max_length=200)  # the ROME label; None: "Projet en construction"
+    rome_code: Line | None = Field(default=None, max_length=200)  # the ROME label; None: "Projet en construction"
     mobility_radius_km: int | None = Field(default=None, ge=0, le=1000)
     hourly_rate_cents: int | None = Field(default=None, gt=0, le=100_000)
     contract_type: JobContractType | None = None
@@ -520,7 +521,7 @@ class UpdateBeneficiaryV1(RpcRequest):
     reply_model: ClassVar = VersionReply
 
     notebook_id: uuid.UUID
-    version: int
+    version: Version
     beneficiary: BeneficiaryFields
 
 
@@ -532,7 +533,7 @@ class GetNotebookPageV1(RpcRequest):
     reply_model: ClassVar = NotebookPage
 
     notebook_id: uuid.UUID | None = None
-    timeline_kind: str = Field(default="", max_length=20)
+    timeline_kind: Line = Field(default="", max_length=20)
     timeline_author_id: uuid.UUID | None = None
 
 
@@ -543,12 +544,12 @@ class SearchNotebooksV1(RpcRequest):
     subject: ClassVar[str] = "rpc.notebook.search.v1"
     reply_model: ClassVar = NotebooksReply
 
-    q: str = Field(default="", max_length=200)
+    q: Line = Field(default="", max_length=200)
     support: SupportStatus = SupportStatus.all
     mine: bool = False
     subject_to_right_and_duty: bool = False
     structure_id: uuid.UUID | None = None
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
     limit: int = Field(default=20, ge=1, le=100)
 
 
@@ -559,7 +560,7 @@ class RecentNotebooksV1(RpcRequest):
     subject: ClassVar[str] = "rpc.notebook.recent.v1"
     reply_model: ClassVar = NotebooksReply
 
-    kind: str = Field(default="visited", pattern="^(visited|modified)$")
+    kind: Line = Field(default="visited", pattern="^(visited|modified)$")
     limit: int = Field(default=5, ge=1, le=20)
 
 
@@ -623,7 +624,7 @@ class RequestReorientationV1(RpcRequest):
 
     notebook_id: uuid.UUID
     orientation_system_id: uuid.UUID
-    reason: str = Field(max_length=2000)
+    reason: Text = Field(max_length=2000)
 
 
 @register
@@ -634,7 +635,7 @@ class DenyReorientationV1(RpcRequest):
     reply_model: ClassVar = AcceptedReply
 
     request_id: uuid.UUID
-    reason: str = Field(max_length=2000)
+    reason: Text = Field(max_length=2000)
 
 
 @register
@@ -649,7 +650,7 @@ class ChangeOrientationV1(RpcRequest):
     orientation_system_id: uuid.UUID
     structure_id: uuid.UUID
     referent_id: uuid.UUID | None = None
-    reason: str = Field(default="", max_length=2000)
+    reason: Text = Field(default="", max_length=2000)
 
 
 @register
@@ -690,7 +691,7 @@ class UpdateDiagnosticV1(RpcRequest):
     reply_model: ClassVar = VersionReply
 
     notebook_id: uuid.UUID
-    version: int
+    version: Version
     diagnostic: DiagnosticFields
 
 
@@ -701,7 +702,7 @@ class SearchRomeCodesV1(RpcRequest):
     subject: ClassVar[str] = "rpc.notebook.search_rome_codes.v1"
     reply_model: ClassVar = RomeCodesReply
 
-    q: str = Field(max_length=100)
+    q: Line = Field(max_length=100)
     limit: int = Field(default=20, ge=1, le=50)
 
 
@@ -719,7 +720,7 @@ class AddFocusV1(RpcRequest):
     reply_model: ClassVar = VersionReply
 
     notebook_id: uuid.UUID
-    theme: str = Field(max_length=60)
+    theme: Line = Field(max_length=60)
 
 
 @register
@@ -730,7 +731,7 @@ class AddTargetV1(RpcRequest):
     reply_model: ClassVar = VersionReply
 
     focus_id: uuid.UUID
-    target: str = Field(max_length=300)
+    target: Line = Field(max_length=300)
     linked_to: ContractLink = ContractLink.no
     user_consent: bool = False
 
@@ -741,11 +742,11 @@ class UpdateTargetV1(RpcRequest):
     reply_model: ClassVar = VersionReply
 
     target_id: uuid.UUID
-    version: int
+    version: Version
     status: TargetStatus
     linked_to: ContractLink
     user_consent: bool = False
-    reason: str = Field(default="", max_length=500)  # why it is closed or abandoned
+    reason: Text = Field(default="", max_length=500)  # why it is closed or abandoned
 
 
 @register
@@ -754,7 +755,7 @@ class AddActionV1(RpcRequest):
     reply_model: ClassVar = VersionReply
 
     target_id: uuid.UUID
-    action: str = Field(max_length=300)
+    action: Line = Field(max_length=300)
     starting_at: date | None = None
     status: ActionStatus = ActionStatus.in_progress
 
@@ -765,9 +766,9 @@ class UpdateActionV1(RpcRequest):
     reply_model: ClassVar = VersionReply
 
     action_id: uuid.UUID
-    version: int
+    version: Version
     status: ActionStatus
-    reason: str = Field(default="", max_length=500)
+    reason: Text = Field(default="", max_length=500)
 
 
 @register
@@ -777,7 +778,7 @@ class DeleteParcoursItemV1(RpcRequest):
     subject: ClassVar[str] = "rpc.notebook.delete_parcours_item.v1"
     reply_model: ClassVar = AcceptedReply
 
-    kind: str = Field(pattern="^(focus|target|action)$")
+    kind: Line = Field(pattern="^(focus|target|action)$")
     item_id: uuid.UUID
 
 
@@ -790,7 +791,7 @@ class BookAppointmentV1(RpcRequest):
 
     notebook_id: uuid.UUID
     person_id: uuid.UUID | None = None
-    at: datetime
+    at: AppointmentTime
     status: AppointmentStatus = AppointmentStatus.planned
 
 
@@ -800,8 +801,8 @@ class UpdateAppointmentV1(RpcRequest):
     reply_model: ClassVar = VersionReply
 
     appointment_id: uuid.UUID
-    version: int
-    at: datetime
+    version: Version
+    at: AppointmentTime
     status: AppointmentStatus
 
 
@@ -813,7 +814,7 @@ class RedactTimelineEntryV1(RpcRequest):
     reply_model: ClassVar = AcceptedReply
 
     entry_id: uuid.UUID
-    reason: str = Field(min_length=3, max_length=500)
+    reason: Text = Field(min_length=3, max_length=500)
 
 
 @register

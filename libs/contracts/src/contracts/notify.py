@@ -9,6 +9,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from contracts.base import IntegrationEvent, RpcReply, RpcRequest, WireModel
+from contracts.inputs import Line, Offset
 from contracts.registry import register
 
 
@@ -37,7 +38,7 @@ class ReadDevMailboxV1(RpcRequest):
     subject: ClassVar[str] = "rpc.notify.read_dev_mailbox.v1"
     reply_model: ClassVar = DevMailboxReply
 
-    to: str | None = Field(default=None, max_length=320)
+    to: Line | None = Field(default=None, max_length=320)
     limit: int = Field(default=50, ge=1, le=500)
 
 
@@ -111,9 +112,9 @@ class ListDeliveriesV1(RpcRequest):
     subject: ClassVar[str] = "rpc.notify.list_deliveries.v1"
     reply_model: ClassVar = DeliveriesReply
 
-    status: str = Field(default="", max_length=12)
-    recipient: str = Field(default="", max_length=320)
-    offset: int = Field(default=0, ge=0)
+    status: Line = Field(default="", max_length=12)
+    recipient: Line = Field(default="", max_length=320)
+    offset: Offset = 0
     limit: int = Field(default=50, ge=1, le=200)
 
 

@@ -20,6 +20,7 @@ from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 
 from contracts.base import ERROR_HEADER, ErrorCode, ErrorEnvelope, RpcReply, RpcRequest
+from contracts.inputs import field_errors, invalid_message
 from servicekit import telemetry
 from servicekit.concurrency import once_more_if_stale
 from servicekit.errors import Invalid, RpcTimeout, ServiceError
@@ -50,8 +51,23 @@ class RpcContext:
 Handler = Callable[[Any, RpcContext], Awaitable[RpcReply]]
 
 
+def internal_error(request_id: str) -> ErrorEnvelope:
+    return ErrorEnvelope(
+        code=ErrorCode.internal,
+        message=f"Une erreur interne est survenue (demande {request_id or 'sans identifiant'}). "
+        "Signalez-la avec cet identifiant si elle se reproduit.",
+        details={"request_id": request_id},
+    )
+
+
 def validation_details(exc: ValidationError) -> dict[str, Any]:
-    return {"fields": [{"loc": [str(p) for p in e["loc"]], "type": e["type"]} for e in exc.errors()]}
+    return {"fields": field_errors(exc.errors())}
+
+
+def invalid_request(exc: ValidationError) -> Invalid:
+    """A request that breaks the contract's input rules: 422, each field named in French."""
+    details = validation_details(exc)
+    return Invalid(invalid_message(details["fields"]), details=details)
 
 
 class RpcServer:
@@ -86,18 +102,18 @@ class RpcServer:
                     try:
                         request = request_type.model_validate_json(msg.data or b"{}")
                     except ValidationError as exc:
-                        raise Invalid("La demande est mal formée.", details=validation_details(exc)) from None
+                        raise invalid_request(exc) from None
                     reply = await once_more_if_stale(handler, request, RpcContext(headers))
                     body, reply_headers = reply.model_dump_json().encode(), None
                 except ServiceError as exc:
                     RPC_ERRORS.labels(subject, exc.code).inc()
                     body, reply_headers = exc.envelope().model_dump_json().encode(), {ERROR_HEADER: exc.code.value}
                 except Exception:
+                    # A bug, not a passing outage: 500 (503 would invite a retry that can never succeed),
+                    # with the request id that finds the traceback in the logs.
                     log.exception("rpc_handler_failed")
-                    RPC_ERRORS.labels(subject, ErrorCode.unavailable).inc()
-                    envelope = ErrorEnvelope(
-                        code=ErrorCode.unavailable, message="Une erreur interne est survenue, réessayez plus tard."
-                    )
+                    RPC_ERRORS.labels(subject, ErrorCode.internal).inc()
+                    envelope = internal_error(headers.get("X-Request-Id", ""))
                     body, reply_headers = envelope.model_dump_json().encode(), {ERROR_HEADER: envelope.code.value}
             if msg.reply:
                 await self.nc.publish(msg.reply, body, headers=reply_headers)

@@ -1,0 +1,183 @@
+"""One set of input rules for every request, the same on SQLite and PostgreSQL, and their French messages.
+
+A value the database cannot hold (a NUL byte on PostgreSQL, an offset past int64, a year past 9999 once in
+UTC) must be refused here with a 4xx naming the field, never reach the database and come back as a 500.
+"""
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic_core import PydanticCustomError
+
+MAX_OFFSET = 1_000_000
+MAX_VERSION = 2**31 - 1  # versions are int columns: past this, PostgreSQL and SQLite fail differently
+APPOINTMENT_YEARS = (2000, 2100)
+FIRST_BIRTH_DATE = date(1900, 1, 1)
+MULTI_LINE = {"\t", "\n", "\r"}
+
+
+def _control_characters(value: str, allowed: set[str]) -> str:
+    # Cc: NUL and the other control characters; Cs: lone surrogates, which no database can encode in UTF-8.
+    if any(unicodedata.category(c) in ("Cc", "Cs") and c not in allowed for c in value):
+        raise PydanticCustomError("control_characters", "contient des caractères de contrôle")
+    return value
+
+
+def _one_line(value: str) -> str:
+    return _control_characters(value, set())
+
+
+def _multi_line(value: str) -> str:
+    return _control_characters(value, MULTI_LINE)
+
+
+def _postal_code(value: str) -> str:
+    if value and not (len(value) == 5 and value.isascii() and value.isdigit()):
+        raise PydanticCustomError("postal_code", "5 chiffres attendus")
+    return value
+
+
+def _website(value: str) -> str:
+    lowered = value.lower()
+    if value and not (lowered.startswith(("http://", "https://")) and len(value.split("://", 1)[1]) > 0):
+        raise PydanticCustomError("website", "adresse en http:// ou https:// attendue")
+    return value
+
+
+def _appointment_time(value: datetime) -> datetime:
+    # The local year, without converting to UTC: 0001-01-01T00:00+14:00 would overflow on the way.
+    if not APPOINTMENT_YEARS[0] <= value.year <= APPOINTMENT_YEARS[1]:
+        raise PydanticCustomError("appointment_range", "entre {low} et {high} attendue",
+                                  {"low": APPOINTMENT_YEARS[0], "high": APPOINTMENT_YEARS[1]})
+    return value
+
+
+def _birth_date(value: date) -> date:
+    if value > date.today():
+        raise PydanticCustomError("birth_date_future", "ne peut pas être dans le futur")
+    if value < FIRST_BIRTH_DATE:
+        raise PydanticCustomError("birth_date_past", "antérieure à 1900")
+    return value
+
+
+# Names, cities, emails, search words: one line, no control characters.
+Line = Annotated[str, AfterValidator(_one_line)]
+# Free text written by people (a reason, a description): tabs and new lines allowed, other controls not.
+Text = Annotated[str, AfterValidator(_multi_line)]
+# Empty (not given) or five digits.
+PostalCode = Annotated[str, Field(max_length=5), AfterValidator(_postal_code)]
+# Empty or an http(s) address: never javascript:, data: or a file path shown as a link.
+Website = Annotated[str, Field(max_length=300), AfterValidator(_one_line), AfterValidator(_website)]
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
+Version = Annotated[int, Field(ge=1, le=MAX_VERSION)]
+# With its time zone (a naive time is ambiguous around DST changes), within sane years.
+AppointmentTime = Annotated[AwareDatetime, AfterValidator(_appointment_time)]
+BirthDate = Annotated[date, AfterValidator(_birth_date)]
+
+
+# --- French messages ---------------------------------------------------------------------------------
+
+FIELD_LABELS = {
+    "firstname": "Le prénom", "lastname": "Le nom", "email": "L'adresse e-mail", "new_email": "L'adresse e-mail",
+    "phone": "Le téléphone", "mobile_number": "Le téléphone portable", "position": "La fonction",
+    "name": "Le nom", "label": "Le nom du territoire", "department_code": "Le code du département",
+    "siret": "Le SIRET", "short_desc": "La description", "address1": "L'adresse", "address2": "Le complément d'adresse",
+    "postal_code": "Le code postal", "city": "La ville", "website": "Le site internet",
+    "structure_name": "Le nom de la structure", "date_of_birth": "La date de naissance",
+    "place_of_birth": "Le lieu de naissance", "nir": "Le NIR", "caf_number": "Le numéro CAF",
+    "pe_number": "L'identifiant France Travail", "external_id": "L'identifiant externe",
+    "rsa_suspension_reason": "Le motif de suspension du RSA", "rsa_closure_reason": "Le motif de clôture du RSA",
+    "rsa_closure_date": "La date de clôture du RSA", "at": "La date du rendez-vous", "reason": "Le motif",
+    "theme": "La thématique", "target": "L'objectif", "action": "L'action", "starting_at": "La date de début",
+    "status": "Le statut", "role": "Le rôle", "q": "La recherche", "offset": "Le décalage", "limit": "Le nombre de résultats",
+    "version": "La version", "code": "Le code", "token": "Le jeton", "refresh_token": "Le jeton",
+    "recipient": "Le destinataire", "timeline_kind": "Le type d'historique", "kind": "Le type",
+    "rome_code": "Le métier recherché", "mobility_radius_km": "Le rayon de mobilité",
+    "hourly_rate_cents": "Le salaire horaire", "orientation_type": "Le type d'orientation",
+    "structure_id": "La structure", "person_id": "La personne", "notebook_id": "Le carnet",
+    "orientation_system_id": "Le dispositif", "deployment_id": "Le territoire", "referent_id": "Le référent",
+    "structure_ids": "Les structures", "orientation_system_ids": "Les dispositifs",
+    "work_situation_date": "La date de la situation", "work_situation_end_date": "La date de fin de la situation",
+    "last_job_ended_at": "La date de fin du dernier emploi", "frequency": "La fréquence",
+}
+LOCATIONS = {"body", "query", "path", "header", "cookie"}
+
+MESSAGES = {
+    "missing": "{label} est obligatoire.",
+    "string_too_long": "{label} : {max_length} caractères au plus.",
+    "string_too_short": "{label} : {min_length} caractères au moins.",
+    "too_long": "{label} : {max_length} éléments au plus.",
+    "too_short": "{label} : {min_length} éléments au moins.",
+    "greater_than_equal": "{label} : {ge} au moins.",
+    "greater_than": "{label} : plus de {gt}.",
+    "less_than_equal": "{label} : {le} au plus.",
+    "less_than": "{label} : moins de {lt}.",
+    "int_parsing": "{label} doit être un nombre entier.",
+    "int_type": "{label} doit être un nombre entier.",
+    "int_from_float": "{label} doit être un nombre entier.",
+    "string_type": "{label} doit être du texte.",
+    "bool_parsing": "{label} doit valoir vrai ou faux.",
+    "bool_type": "{label} doit valoir vrai ou faux.",
+    "uuid_parsing": "{label} n'est pas un identifiant valide.",
+    "uuid_type": "{label} n'est pas un identifiant valide.",
+    "enum": "{label} : valeur inconnue.",
+    "literal_error": "{label} : valeur inconnue.",
+    "string_pattern_mismatch": "{label} : valeur inconnue.",
+    "date_parsing": "{label} n'est pas une date valide (AAAA-MM-JJ).",
+    "date_from_datetime_parsing": "{label} n'est pas une date valide (AAAA-MM-JJ).",
+    "date_type": "{label} n'est pas une date valide (AAAA-MM-JJ).",
+    "datetime_parsing": "{label} n'est pas une date et heure valide.",
+    "datetime_from_date_parsing": "{label} n'est pas une date et heure valide.",
+    "datetime_type": "{label} n'est pas une date et heure valide.",
+    "timezone_aware": "{label} doit préciser son fuseau horaire (par exemple 2030-01-01T10:00:00+01:00).",
+    "control_characters": "{label} contient des caractères de contrôle.",
+    "string_unicode": "{label} contient des caractères invalides.",
+    "postal_code": "{label} doit comporter 5 chiffres.",
+    "website": "{label} doit commencer par http:// ou https://.",
+    "appointment_range": "{label} doit être entre {low} et {high}.",
+    "birth_date_future": "{label} ne peut pas être dans le futur.",
+    "birth_date_past": "{label} ne peut pas être antérieure à 1900.",
+    "id_mismatch": "{label} : l'identifiant du corps diffère de celui de l'adresse.",
+    "model_attributes_type": "La demande doit être un objet JSON.",
+    "dict_type": "{label} doit être un objet JSON.",
+    "list_type": "{label} doit être une liste.",
+    "json_invalid": "Le corps de la demande n'est pas du JSON valide.",
+    "extra_forbidden": "{label} n'est pas attendu.",
+}
+DEFAULT_MESSAGE = "{label} n'est pas valide."
+
+
+def field_name(loc: list[Any] | tuple[Any, ...]) -> str:
+    """The field an error is about: the last part of its location that names a field, not a list index."""
+    names = [str(part) for part in loc if isinstance(part, str) and part not in LOCATIONS]
+    known = [name for name in names if name in FIELD_LABELS]
+    return known[-1] if known else (names[-1] if names else "")
+
+
+def field_label(name: str) -> str:
+    return FIELD_LABELS.get(name) or (f"Le champ « {name} »" if name else "La demande")
+
+
+def field_message(error: dict[str, Any]) -> str:
+    """One pydantic error (``ValidationError.errors()`` or FastAPI's) in French, naming the field."""
+    label = field_label(field_name(error.get("loc", ())))
+    template = MESSAGES.get(error.get("type", ""), DEFAULT_MESSAGE)
+    try:
+        return template.format(label=label, **(error.get("ctx") or {}))
+    except (KeyError, IndexError, ValueError):
+        return DEFAULT_MESSAGE.format(label=label)
+
+
+def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What an error envelope's ``details.fields`` says: location, pydantic type and the French message."""
+    return [{"loc": [str(p) for p in e.get("loc", ())], "type": e.get("type", ""), "message": field_message(e)}
+            for e in errors]
+
+
+def invalid_message(fields: list[dict[str, Any]]) -> str:
+    """The envelope's message: every distinct field message, in order (the first few)."""
+    messages = list(dict.fromkeys(f["message"] for f in fields))
+    return " ".join(messages[:5]) or "La demande est mal formée."

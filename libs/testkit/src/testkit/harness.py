@@ -75,7 +75,10 @@ def service_process(name: str, common_env: dict[str, str], database_url: str, lo
 def gateway_process(common_env: dict[str, str], log_dir: Path, port: int | None = None,
                     extra_env: dict[str, str] | None = None) -> ServiceProcess:
     port = port or free_port()
-    env = {**common_env, "CARNET_PORT": str(port), "CARNET_PUBLIC_URL": f"http://127.0.0.1:{port}", **(extra_env or {})}
+    health_port = free_port()  # /metrics is there, like the services', never on the public port
+    env = {**common_env, "CARNET_PORT": str(port), "CARNET_PUBLIC_URL": f"http://127.0.0.1:{port}",
+           "GATEWAY_HEALTH_PORT": str(health_port), **(extra_env or {})}
     process = ServiceProcess("gateway", "gateway", env, f"http://127.0.0.1:{port}/healthz", log_dir)
     process.base_url = f"http://127.0.0.1:{port}"
+    process.health_base_url = f"http://127.0.0.1:{health_port}"
     return process

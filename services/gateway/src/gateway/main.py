@@ -1,6 +1,7 @@
 """The gateway process: authenticates, maps each route to one RPC, maps replies and errors to HTTP."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,24 +10,28 @@ import structlog
 import swagger_ui_bundle
 import uvicorn
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from opentelemetry import trace
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.responses import Response
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts.base import HTTP_STATUS_BY_ERROR, ErrorCode, ErrorEnvelope
+from contracts.inputs import field_errors, invalid_message
 from gateway.api import accounts, auth, deliveries, dev, directory, me, notebooks
 from gateway.config import GatewaySettings
 from gateway.web import account_pages, notebook_pages, pages, territory_pages
-from gateway.web.common import LeavePage
+from gateway.web.common import LeavePage, error_page
 from servicekit import telemetry
 from servicekit.app import connect_nats
 from servicekit.errors import ServiceError
+from servicekit.health import embedded_server, health_app
 from servicekit.logging import configure_logging
 from servicekit.rpc import RpcClient
+from servicekit.rpc import internal_error as rpc_internal_error
 
 log = structlog.get_logger("gateway")
 
@@ -46,6 +51,26 @@ def error_response(envelope: ErrorEnvelope) -> JSONResponse:
     return JSONResponse(envelope.model_dump(mode="json"), status_code=HTTP_STATUS_BY_ERROR[envelope.code])
 
 
+def invalid_fields(request: Request, errors: list[dict]) -> Response:
+    """422 naming each field in French: in the message and ``details.fields`` for the API, on the error page
+    for a page (a form field longer than allowed)."""
+    fields = field_errors(errors)
+    envelope = ErrorEnvelope(code=ErrorCode.invalid, message=invalid_message(fields), details={"fields": fields})
+    if not request.url.path.startswith("/api/"):
+        return error_page(request, ServiceError(envelope.message, details=envelope.details))
+    return error_response(envelope)
+
+
+def bad_body() -> JSONResponse:
+    envelope = ErrorEnvelope(code=ErrorCode.invalid,
+                             message="Le corps de la demande n'est pas du JSON valide encodé en UTF-8.")
+    return JSONResponse(envelope.model_dump(mode="json"), status_code=400)
+
+
+async def nats_ready(app: FastAPI) -> bool:
+    return bool(getattr(app.state, "nc", None) and app.state.nc.is_connected)
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
 
@@ -55,7 +80,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         telemetry.configure_tracing("gateway", settings.trace_file)
         app.state.nc = await connect_nats(settings.nats_url, "gateway")
         app.state.rpc = RpcClient(app.state.nc, timeout_s=settings.rpc_timeout_s)
+        # /metrics lives on the health port, like the services': never on the public site.
+        health = None
+        if settings.health_port:
+            health = embedded_server(health_app("gateway", {"nats": lambda: nats_ready(app)}),
+                                     settings.health_host, settings.health_port)
+            app.state.health_task = asyncio.create_task(health._serve(), name="gateway-health")
         yield
+        if health:
+            health.should_exit = True
+            await app.state.health_task
         await app.state.nc.drain()
 
     app = FastAPI(
@@ -94,13 +128,30 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         return error_response(exc.envelope())
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_request: Request, exc: RequestValidationError):
-        fields = [{"loc": [str(p) for p in e["loc"]], "type": e["type"]} for e in exc.errors()]
-        return error_response(ErrorEnvelope(
-            code=ErrorCode.invalid,
-            message="La demande est mal formée : vérifiez le format JSON et les champs obligatoires.",
-            details={"fields": fields},
-        ))
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            return bad_body()
+        return invalid_fields(request, exc.errors())
+
+    @app.exception_handler(ValidationError)
+    async def invalid_contract(request: Request, exc: ValidationError):
+        # A contract built by a route from checked parts (the path id and the body) that breaks a rule.
+        return invalid_fields(request, exc.errors())
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        # FastAPI answers a body it cannot decode (not UTF-8) with an English 400: say it in French.
+        if exc.status_code == 400 and request.url.path.startswith("/api/"):
+            return bad_body()
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, _exc: Exception):
+        # A bug: 500 with the id that finds the traceback in the logs, never 503, which invites a vain retry.
+        request_id = getattr(request.state, "request_id", "")
+        response = error_response(rpc_internal_error(request_id))
+        response.headers["X-Request-Id"] = request_id
+        return response
 
     @app.exception_handler(LeavePage)
     async def leave_page(_request: Request, exc: LeavePage):
@@ -129,12 +180,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz(request: Request):
-        ready = bool(getattr(request.app.state, "nc", None) and request.app.state.nc.is_connected)
+        ready = await nats_ready(request.app)
         return JSONResponse({"service": "gateway", "ready": ready}, status_code=200 if ready else 503)
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics():
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
 

@@ -16,6 +16,7 @@ from contracts.identity import (
     LoginHistoryReply,
     Role,
 )
+from contracts.inputs import MAX_OFFSET
 from gateway.auth.session import call_as_caller
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["comptes"])
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/api/v1/accounts", tags=["comptes"])
 @router.get("", response_model=AccountsReply)
 async def list_accounts(
     request: Request, response: Response, status: AccountStatus | None = None, role: Role | None = None,
-    offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET), limit: int = Query(50, ge=1, le=200),
 ) -> AccountsReply:
     """Accounts in the caller's scope (admin_cdb: all; manager: their territory; structure admin: their
     structures' professionals), each with the actions the caller may take on it."""

@@ -20,6 +20,7 @@ from contracts.identity import (
     TokenPairReply,
     VerifySmsCodeV1,
 )
+from contracts.inputs import Line
 from gateway.auth.session import client_info
 from gateway.bus import call
 
@@ -33,7 +34,7 @@ SIGNUP_SENT = ("Votre demande a été transmise aux gestionnaires du territoire.
 
 
 class MagicLinkBody(BaseModel):
-    email: str = Field(max_length=320, examples=["pro@demo.carnet.test"])
+    email: Line = Field(max_length=320, examples=["pro@demo.carnet.test"])
 
 
 class MagicLinkAnswer(BaseModel):
@@ -41,25 +42,25 @@ class MagicLinkAnswer(BaseModel):
 
 
 class TokenBody(BaseModel):
-    token: str = Field(max_length=200)
+    token: Line = Field(max_length=200)
 
 
 class SmsCodeBody(BaseModel):
-    phone: str = Field(max_length=40, examples=["06 12 34 56 78"])
+    phone: Line = Field(max_length=40, examples=["06 12 34 56 78"])
 
 
 class SmsCodeVerifyBody(SmsCodeBody):
-    code: str = Field(max_length=12, examples=["123456"])
+    code: Line = Field(max_length=12, examples=["123456"])
 
 
 class SignupBody(ProfileFields):
-    email: str = Field(max_length=320)
+    email: Line = Field(max_length=320)
     deployment_id: uuid.UUID
-    structure_name: str = Field(max_length=250)
+    structure_name: Line = Field(max_length=250)
 
 
 class RefreshBody(BaseModel):
-    refresh_token: str = Field(max_length=200)
+    refresh_token: Line = Field(max_length=200)
 
 
 @router.post("/magic-link", status_code=status.HTTP_202_ACCEPTED, response_model=MagicLinkAnswer)

@@ -6,14 +6,15 @@ import uuid
 from fastapi import APIRouter, Query, Request, Response
 
 from contracts.notify import DeliveriesReply, DeliveryView, ListDeliveriesV1, ResendMessageV1
+from contracts.inputs import MAX_OFFSET, Line
 from gateway.auth.session import call_as_caller
 
 router = APIRouter(prefix="/api/v1/deliveries", tags=["envois"])
 
 
 @router.get("", response_model=DeliveriesReply)
-async def list_deliveries(request: Request, response: Response, status: str = Query("", max_length=12),
-                          recipient: str = Query("", max_length=320), offset: int = Query(0, ge=0),
+async def list_deliveries(request: Request, response: Response, status: Line = Query("", max_length=12),
+                          recipient: Line = Query("", max_length=320), offset: int = Query(0, ge=0, le=MAX_OFFSET),
                           limit: int = Query(50, ge=1, le=200)) -> DeliveriesReply:
     """Every message, newest first, with its status (sent, failed, pending, uncertain…), attempts and error."""
     return await call_as_caller(request, response, ListDeliveriesV1(status=status, recipient=recipient,

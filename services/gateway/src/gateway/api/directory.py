@@ -30,9 +30,19 @@ from contracts.directory import (
     UpdatePersonV1,
     UpdateStructureV1,
 )
+from contracts.inputs import MAX_OFFSET, Line, field_errors, invalid_message
 from gateway.auth.session import call_as_caller
+from servicekit.errors import Invalid
 
 router = APIRouter(prefix="/api/v1", tags=["annuaire et territoires"])
+
+
+def same_id(path_id: uuid.UUID, body_id: uuid.UUID, name: str) -> None:
+    """The body names the same record as the address: otherwise which one to edit is a guess (it used to be
+    the address's, silently)."""
+    if body_id != path_id:
+        fields = field_errors([{"loc": ["body", name], "type": "id_mismatch"}])
+        raise Invalid(invalid_message(fields), details={"fields": fields})
 
 
 @router.get("/deployments", response_model=DeploymentsReply)
@@ -72,8 +82,8 @@ async def create_orientation_system(body: CreateOrientationSystemV1, request: Re
 
 @router.get("/structures", response_model=StructuresReply)
 async def search_structures(
-    request: Request, response: Response, q: str = Query("", max_length=200), deployment_id: uuid.UUID | None = None,
-    orientation_system_id: uuid.UUID | None = None, offset: int = Query(0, ge=0), limit: int = Query(20, ge=1, le=100),
+    request: Request, response: Response, q: Line = Query("", max_length=200), deployment_id: uuid.UUID | None = None,
+    orientation_system_id: uuid.UUID | None = None, offset: int = Query(0, ge=0, le=MAX_OFFSET), limit: int = Query(20, ge=1, le=100),
 ) -> StructuresReply:
     """Annuaire of structures: every word of ``q`` must appear in the name, city or postal code (accents ignored)."""
     return await call_as_caller(request, response, SearchStructuresV1(
@@ -94,15 +104,16 @@ async def get_structure(structure_id: uuid.UUID, request: Request, response: Res
 async def update_structure(structure_id: uuid.UUID, body: UpdateStructureV1, request: Request,
                            response: Response) -> StructureReply:
     """Send back the ``version`` you read: if someone saved in between, the answer is 409 with the current one."""
-    return await call_as_caller(request, response, body.model_copy(update={"structure_id": structure_id}))
+    same_id(structure_id, body.structure_id, "structure_id")
+    return await call_as_caller(request, response, body)
 
 
 @router.get("/people", response_model=PeopleReply)
 async def search_people(
-    request: Request, response: Response, q: str = Query("", max_length=200), role: PersonRole | None = None,
+    request: Request, response: Response, q: Line = Query("", max_length=200), role: PersonRole | None = None,
     deployment_id: uuid.UUID | None = None, structure_id: uuid.UUID | None = None,
     orientation_system_id: uuid.UUID | None = None, include_deactivated: bool = False,
-    offset: int = Query(0, ge=0), limit: int = Query(20, ge=1, le=100),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET), limit: int = Query(20, ge=1, le=100),
 ) -> PeopleReply:
     """Annuaire of people: words match names, email, structure, city and postal code (accents ignored)."""
     return await call_as_caller(request, response, SearchPeopleV1(
@@ -126,7 +137,8 @@ async def get_person(person_id: uuid.UUID, request: Request, response: Response)
 async def update_person(person_id: uuid.UUID, body: UpdatePersonV1, request: Request,
                         response: Response) -> PersonReply:
     """Corrects a person; a new email becomes their login at once (their account follows)."""
-    return await call_as_caller(request, response, body.model_copy(update={"person_id": person_id}))
+    same_id(person_id, body.person_id, "person_id")
+    return await call_as_caller(request, response, body)
 
 
 @router.post("/people/{person_id}/deactivate", response_model=PersonReply)

@@ -30,6 +30,7 @@ from contracts.notify import (
     NotificationPreferencesReply,
     SetMyNotificationPreferencesV1,
 )
+from contracts.inputs import Line
 from gateway.auth.session import call_as_caller, set_access_cookie
 from gateway.bus import call
 
@@ -37,15 +38,15 @@ router = APIRouter(tags=["compte"])
 
 
 class CguBody(BaseModel):
-    version: str = Field(max_length=20, examples=["2024-01"])
+    version: Line = Field(max_length=20, examples=["2024-01"])
 
 
 class EmailChangeBody(BaseModel):
-    new_email: str = Field(max_length=320)
+    new_email: Line = Field(max_length=320)
 
 
 class TokenBody(BaseModel):
-    token: str = Field(max_length=200)
+    token: Line = Field(max_length=200)
 
 
 @router.get("/api/v1/me", response_model=MeReply)

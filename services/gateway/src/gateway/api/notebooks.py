@@ -5,7 +5,7 @@ Changes send back the ``version`` read: if someone saved in between, the answer 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
@@ -55,18 +55,19 @@ from contracts.notebook import (
     UpdateTargetV1,
     VersionReply,
 )
+from contracts.inputs import MAX_OFFSET, AppointmentTime, Line, Text, Version
 from gateway.auth.session import call_as_caller
 
 router = APIRouter(prefix="/api/v1", tags=["carnets"])
 
 
 class BeneficiaryChange(BaseModel):
-    version: int
+    version: Version
     beneficiary: BeneficiaryFields
 
 
 class DiagnosticChange(BaseModel):
-    version: int
+    version: Version
     diagnostic: DiagnosticFields
 
 
@@ -80,65 +81,65 @@ class Invitation(BaseModel):
 
 
 class NewFocus(BaseModel):
-    theme: str = Field(max_length=60)
+    theme: Line = Field(max_length=60)
 
 
 class NewTarget(BaseModel):
-    target: str = Field(max_length=300)
+    target: Line = Field(max_length=300)
     linked_to: ContractLink = ContractLink.no
     user_consent: bool = False
 
 
 class TargetChange(BaseModel):
-    version: int
+    version: Version
     status: TargetStatus
     linked_to: ContractLink
     user_consent: bool = False
-    reason: str = Field(default="", max_length=500)
+    reason: Text = Field(default="", max_length=500)
 
 
 class NewAction(BaseModel):
-    action: str = Field(max_length=300)
+    action: Line = Field(max_length=300)
     starting_at: date | None = None
     status: ActionStatus = ActionStatus.in_progress
 
 
 class ActionChange(BaseModel):
-    version: int
+    version: Version
     status: ActionStatus
-    reason: str = Field(default="", max_length=500)
+    reason: Text = Field(default="", max_length=500)
 
 
 class NewAppointment(BaseModel):
     person_id: uuid.UUID | None = None
-    at: datetime
+    at: AppointmentTime
     status: AppointmentStatus = AppointmentStatus.planned
 
 
 class AppointmentChange(BaseModel):
-    version: int
-    at: datetime
+    version: Version
+    at: AppointmentTime
     status: AppointmentStatus
 
 
 class Redaction(BaseModel):
-    reason: str = Field(min_length=3, max_length=500)
+    reason: Text = Field(min_length=3, max_length=500)
 
 
 class ReorientationRequest(BaseModel):
     orientation_system_id: uuid.UUID
-    reason: str = Field(max_length=2000)
+    reason: Text = Field(max_length=2000)
 
 
 class Decision(BaseModel):
-    reason: str = Field(max_length=2000)
+    reason: Text = Field(max_length=2000)
 
 
 class Orientation(BaseModel):
     orientation_system_id: uuid.UUID
     structure_id: uuid.UUID
     referent_id: uuid.UUID | None = None
-    reason: str = Field(default="", max_length=2000)
+    reason: Text = Field(default="", max_length=2000)
 
 
 @router.post("/notebooks", status_code=status.HTTP_201_CREATED, response_model=NotebookCreatedReply)
@@ -149,9 +150,9 @@ async def create_beneficiary(body: CreateBeneficiaryV1, request: Request, respon
 
 @router.get("/notebooks", response_model=NotebooksReply)
 async def search_notebooks(
-    request: Request, response: Response, q: str = Query("", max_length=200),
+    request: Request, response: Response, q: Line = Query("", max_length=200),
     support: SupportStatus = SupportStatus.all, mine: bool = False, subject_to_right_and_duty: bool = False,
-    structure_id: uuid.UUID | None = None, offset: int = Query(0, ge=0), limit: int = Query(20, ge=1, le=100),
+    structure_id: uuid.UUID | None = None, offset: int = Query(0, ge=0, le=MAX_OFFSET), limit: int = Query(20, ge=1, le=100),
 ) -> NotebooksReply:
     """Beneficiaries of the caller's territory: name, NIR, CAF/MSA or France Travail number, phone."""
     return await call_as_caller(request, response, SearchNotebooksV1(
@@ -175,7 +176,7 @@ async def assign_orientation_manager(body: AssignOrientationManagerV1, request: 
 
 @router.get("/notebooks/recent", response_model=NotebooksReply)
 async def recent_notebooks(request: Request, response: Response,
-                           kind: str = Query("visited", pattern="^(visited|modified)$")) -> NotebooksReply:
+                           kind: Line = Query("visited", pattern="^(visited|modified)$")) -> NotebooksReply:
     return await call_as_caller(request, response, RecentNotebooksV1(kind=kind))
 
 
@@ -192,7 +193,7 @@ async def my_notebook(request: Request, response: Response) -> NotebookPage:
 
 @router.get("/notebooks/{notebook_id}", response_model=NotebookPage)
 async def notebook_page(notebook_id: uuid.UUID, request: Request, response: Response,
-                        timeline_kind: str = Query("", max_length=20),
+                        timeline_kind: Line = Query("", max_length=20),
                         timeline_author_id: uuid.UUID | None = None) -> NotebookPage:
     """The whole page in one call; a professional's view is recorded in the access log."""
     return await call_as_caller(request, response, GetNotebookPageV1(
@@ -259,7 +260,7 @@ async def update_diagnostic(notebook_id: uuid.UUID, body: DiagnosticChange, requ
 
 @router.get("/rome-codes", response_model=RomeCodesReply)
 async def search_rome_codes(request: Request, response: Response,
-                            q: str = Query(max_length=100)) -> RomeCodesReply:
+                            q: Line = Query(max_length=100)) -> RomeCodesReply:
     """"Rechercher un métier ou un code ROME"."""
     return await call_as_caller(request, response, SearchRomeCodesV1(q=q))
 

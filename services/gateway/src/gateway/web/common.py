@@ -8,6 +8,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
+from pydantic import ValidationError
 
 from contracts.base import HTTP_STATUS_BY_ERROR, ErrorCode
 from contracts.identity import GetMeV1, MeReply, PendingStep, Role
@@ -15,7 +16,8 @@ from gateway.auth.session import ACCESS_COOKIE, REFRESH_COOKIE, access_token_for
 from gateway.bus import call
 from gateway.web import formatting
 from gateway.web.csrf import check_csrf, csrf_token
-from servicekit.errors import ServiceError
+from contracts.inputs import field_errors, invalid_message
+from servicekit.errors import Invalid, ServiceError
 
 # Every template is an HTML page or part of one, named ``*.html.j2``: Jinja2Templates' own environment escapes
 # only ``.html``/``.htm``/``.xml`` names, so escaping is switched on here for all of them, whatever the name.
@@ -73,6 +75,15 @@ def render(request: Request, name: str, context: dict | None = None, *, visitor:
 def error_page(request: Request, error: ServiceError, *, visitor: Visitor | None = None) -> HTMLResponse:
     return render(request, "error.html.j2", {"message": error.message}, visitor=visitor,
                   status_code=HTTP_STATUS_BY_ERROR[error.code])
+
+
+def refusal(failure: Exception) -> ServiceError:
+    """What a form's handler shows: a service's refusal as is, a contract's input rule broken by a field
+    (a NUL byte, a postal code of 4 digits) as that field's French message, never an error page."""
+    if isinstance(failure, ValidationError):
+        fields = field_errors(failure.errors())
+        return Invalid(invalid_message(fields), details={"fields": fields})
+    return failure
 
 
 def redirect(location: str, visitor: Visitor | None = None) -> Response:

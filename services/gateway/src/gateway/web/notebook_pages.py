@@ -55,7 +55,7 @@ from contracts.notebook import (
 from contracts.notify import Channel
 from gateway.bus import call
 from gateway.web import labels
-from gateway.web.common import Visitor, call_or_leave, redirect, render, require_csrf, signed_in
+from gateway.web.common import Visitor, call_or_leave, redirect, refusal, render, require_csrf, signed_in
 from gateway.web.common import form_text as text
 from servicekit.errors import ServiceError
 
@@ -174,7 +174,9 @@ async def beneficiary_create(request: Request):
     try:
         created = await call(request, CreateBeneficiaryV1(beneficiary=beneficiary_fields(form)),
                              access_token=visitor.token)
-    except (ValidationError, ValueError):
+    except ValidationError as failure:  # a field breaks an input rule: say which, in French
+        return await list_page(request, visitor, form=dict(form), error=refusal(failure).message, status_code=422)
+    except ValueError:
         return await list_page(request, visitor, form=dict(form), error=INVALID_FORM, status_code=422)
     except ServiceError as error:
         return await list_page(request, visitor, form=dict(form), error=error.message,
@@ -322,7 +324,10 @@ async def notebook_action(notebook_id: uuid.UUID, action: str, request: Request)
     own = visitor.me.role == Role.beneficiary
     try:
         await call(request, build(notebook_id, form), access_token=visitor.token)
-    except (ValidationError, ValueError, KeyError):
+    except ValidationError as failure:  # a field breaks an input rule: say which, in French
+        return await notebook_page(request, visitor, None if own else notebook_id, error=refusal(failure).message,
+                                   error_section=section, form=dict(form), status_code=422)
+    except (ValueError, KeyError):
         return await notebook_page(request, visitor, None if own else notebook_id, error=INVALID_FORM,
                                    error_section=section, form=dict(form), status_code=422)
     except ServiceError as error:

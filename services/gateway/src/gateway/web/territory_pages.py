@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Request
+from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from contracts.directory import (
@@ -27,7 +28,7 @@ from contracts.directory import (
 )
 from contracts.identity import Role
 from gateway.bus import call
-from gateway.web.common import Visitor, call_or_leave, redirect, render, require_csrf, signed_in
+from gateway.web.common import Visitor, call_or_leave, redirect, refusal, render, require_csrf, signed_in
 from gateway.web.common import form_text as text
 from servicekit.errors import ServiceError
 
@@ -99,7 +100,8 @@ async def deployment_create(request: Request):
         created = await call(request, CreateDeploymentV1(
             label=text(form, "label", 200), department_code=text(form, "department_code", 3),
             manager=person_fields(form)), access_token=visitor.token)
-    except ServiceError as error:
+    except (ServiceError, ValidationError) as failure:
+        error = refusal(failure)
         reply = await call_or_leave(request, visitor, ListDeploymentsV1())
         return render(request, "deployments.html.j2", {"deployments": reply.deployments, "form": dict(form),
                                                        "error": error.message},
@@ -125,7 +127,8 @@ async def orientation_system_create(request: Request):
             deployment_id=context["territory"].deployment_id, name=text(form, "name", 120),
             orientation_type=OrientationType(kind) if kind in OrientationType.__members__ else OrientationType.autre),
             access_token=visitor.token)
-    except ServiceError as error:
+    except (ServiceError, ValidationError) as failure:
+        error = refusal(failure)
         return render(request, "territory.html.j2", {**context, "form": dict(form), "error": error.message},
                       visitor=visitor, status_code=error.http_status)
     return redirect(f"/territoire{context['suffix']}", visitor)
@@ -158,7 +161,8 @@ async def structure_create(request: Request):
     try:
         created = await call(request, CreateStructureV1(deployment_id=territory_param(request),
                                                         structure=structure_fields(form)), access_token=visitor.token)
-    except ServiceError as error:
+    except (ServiceError, ValidationError) as failure:
+        error = refusal(failure)
         return await structures_page(request, visitor, form=dict(form), error=error.message,
                                      checked=[str(i) for i in ids(form, "orientation_system_ids")],
                                      status_code=error.http_status)
@@ -192,7 +196,8 @@ async def structure_update(structure_id: uuid.UUID, request: Request):
         version = int(text(form, "version", 10) or 0)
         await call(request, UpdateStructureV1(structure_id=structure_id, version=version,
                                               structure=structure_fields(form)), access_token=visitor.token)
-    except ServiceError as error:
+    except (ServiceError, ValidationError) as failure:
+        error = refusal(failure)
         return await structure_page(request, visitor, structure_id, form=dict(form), error=error.message,
                                     checked=[str(i) for i in ids(form, "orientation_system_ids")],
                                     status_code=error.http_status)
@@ -233,7 +238,8 @@ async def person_create(request: Request):
             role=PersonRole(role) if role in PersonRole.__members__ else PersonRole.professional,
             person=person_fields(form), structure_ids=ids(form, "structure_ids"),
             orientation_system_ids=ids(form, "orientation_system_ids")), access_token=visitor.token)
-    except ServiceError as error:
+    except (ServiceError, ValidationError) as failure:
+        error = refusal(failure)
         if back_to:
             return await structure_page(request, visitor, uuid.UUID(back_to), person_form=dict(form),
                                         person_error=error.message, status_code=error.http_status)
@@ -272,7 +278,8 @@ async def person_update(person_id: uuid.UUID, request: Request):
                                            structure_ids=ids(form, "structure_ids"),
                                            orientation_system_ids=ids(form, "orientation_system_ids")),
                    access_token=visitor.token)
-    except ServiceError as error:
+    except (ServiceError, ValidationError) as failure:
+        error = refusal(failure)
         return await person_page(request, visitor, person_id, person_form=dict(form), error=error.message,
                                  chosen=[str(i) for i in ids(form, "structure_ids")],
                                  checked=[str(i) for i in ids(form, "orientation_system_ids")],

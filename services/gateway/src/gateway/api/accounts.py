@@ -17,9 +17,9 @@ from contracts.identity import (
     Role,
 )
 from contracts.inputs import MAX_OFFSET
-from gateway.auth.session import call_as_caller
+from gateway.auth.session import COOKIE_ORIGIN_CHECK, call_as_caller
 
-router = APIRouter(prefix="/api/v1/accounts", tags=["comptes"])
+router = APIRouter(prefix="/api/v1/accounts", tags=["comptes"], dependencies=COOKIE_ORIGIN_CHECK)
 
 
 @router.get("", response_model=AccountsReply)

@@ -7,9 +7,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from contracts.notify import DeliveriesReply, DeliveryView, ListDeliveriesV1, ResendMessageV1
 from contracts.inputs import MAX_OFFSET, Line
-from gateway.auth.session import call_as_caller
+from gateway.auth.session import COOKIE_ORIGIN_CHECK, call_as_caller
 
-router = APIRouter(prefix="/api/v1/deliveries", tags=["envois"])
+router = APIRouter(prefix="/api/v1/deliveries", tags=["envois"], dependencies=COOKIE_ORIGIN_CHECK)
 
 
 @router.get("", response_model=DeliveriesReply)

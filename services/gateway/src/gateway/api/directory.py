@@ -31,10 +31,10 @@ from contracts.directory import (
     UpdateStructureV1,
 )
 from contracts.inputs import MAX_OFFSET, Line, field_errors, invalid_message
-from gateway.auth.session import call_as_caller
+from gateway.auth.session import COOKIE_ORIGIN_CHECK, call_as_caller
 from servicekit.errors import Invalid
 
-router = APIRouter(prefix="/api/v1", tags=["annuaire et territoires"])
+router = APIRouter(prefix="/api/v1", tags=["annuaire et territoires"], dependencies=COOKIE_ORIGIN_CHECK)
 
 
 def same_id(path_id: uuid.UUID, body_id: uuid.UUID, name: str) -> None:

@@ -31,10 +31,10 @@ from contracts.notify import (
     SetMyNotificationPreferencesV1,
 )
 from contracts.inputs import Line
-from gateway.auth.session import call_as_caller, set_access_cookie
+from gateway.auth.session import COOKIE_ORIGIN_CHECK, call_as_caller, set_access_cookie
 from gateway.bus import call
 
-router = APIRouter(tags=["compte"])
+router = APIRouter(tags=["compte"], dependencies=COOKIE_ORIGIN_CHECK)
 
 
 class CguBody(BaseModel):

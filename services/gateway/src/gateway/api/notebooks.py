@@ -56,9 +56,9 @@ from contracts.notebook import (
     VersionReply,
 )
 from contracts.inputs import MAX_OFFSET, AppointmentTime, Line, Text, Version
-from gateway.auth.session import call_as_caller
+from gateway.auth.session import COOKIE_ORIGIN_CHECK, call_as_caller
 
-router = APIRouter(prefix="/api/v1", tags=["carnets"])
+router = APIRouter(prefix="/api/v1", tags=["carnets"], dependencies=COOKIE_ORIGIN_CHECK)
 
 
 class BeneficiaryChange(BaseModel):

@@ -1,21 +1,27 @@
 """Sessions: a bearer token for API clients, HttpOnly cookies for pages.
 
 The access cookie lives as long as its 15-minute token; the refresh cookie renews it transparently.
+Pages protect their forms with a double-submit token (``gateway.web.csrf``); the JSON API accepts the session
+cookie for a change (POST, PUT, PATCH, DELETE) only from the gateway's own origin, see ``check_cookie_origin``.
 """
 from __future__ import annotations
 
-from fastapi import Request, Response
-
 from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Request, Response
 
 from contracts.base import RpcRequest
 from contracts.identity import AccessTokenReply, ClientInfo, RefreshSessionV1, TokenPairReply
 from gateway.bus import call
-from servicekit.errors import Unauthenticated
+from servicekit.errors import Forbidden, Unauthenticated
 
 ACCESS_COOKIE = "carnet_session"
 REFRESH_COOKIE = "carnet_refresh"
 REFRESH_MAX_AGE_S = 30 * 24 * 3600
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CROSS_ORIGIN = ("Cette demande vient d'un autre site que Carnet de bord : elle est refusée. Une application doit "
+                "présenter son jeton d'accès dans l'en-tête Authorization.")
 
 
 def client_info(request: Request) -> ClientInfo:
@@ -48,10 +54,45 @@ def clear_session_cookies(response: Response) -> None:
     response.delete_cookie(REFRESH_COOKIE, path="/")
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+
+
+def same_origin(request: Request) -> bool:
+    """Whether the browser says the request comes from the gateway's own pages. ``Sec-Fetch-Site`` cannot be set
+    by a page's script; without it, ``Origin`` (sent by browsers with every POST, PUT, PATCH and DELETE) must be
+    the public URL or the address the request was sent to. A request carrying neither is not trusted."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site == "same-origin"
+    origin = request.headers.get("origin", "").lower()
+    own = {_origin(request.app.state.settings.public_url), _origin(str(request.base_url))} - {""}
+    return origin in own
+
+
+def check_cookie_origin(request: Request) -> None:
+    """The JSON API's CSRF defence: a change authenticated by the session cookie alone must come from the
+    gateway's own origin, or another site could make a signed-in visitor's browser send it. A bearer token is
+    never sent by the browser on its own: it needs no such check; the pages' forms carry their CSRF token."""
+    if (request.method in UNSAFE_METHODS and request.url.path.startswith("/api/") and bearer_token(request) is None
+            and {ACCESS_COOKIE, REFRESH_COOKIE} & set(request.cookies) and not same_origin(request)):
+        raise Forbidden(CROSS_ORIGIN)
+
+
+async def _refuse_cross_origin_cookie(request: Request) -> None:
+    check_cookie_origin(request)
+
+
+# On every API router whose routes accept the cookie: runs before the body is read or any RPC is made.
+COOKIE_ORIGIN_CHECK = [Depends(_refuse_cross_origin_cookie)]
+
+
 async def access_token_for(request: Request, response: Response | None = None) -> str:
     """The caller's access token: bearer header, else session cookie, renewed from the refresh cookie if needed."""
     if token := bearer_token(request):
         return token
+    check_cookie_origin(request)  # also here, for a route whose router would lack COOKIE_ORIGIN_CHECK
     if token := request.cookies.get(ACCESS_COOKIE):
         return token
     refresh = request.cookies.get(REFRESH_COOKIE)

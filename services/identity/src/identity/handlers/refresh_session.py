@@ -1,7 +1,9 @@
-"""Rotates a refresh token. Presenting one already used means it was stolen: the whole family is revoked."""
-from __future__ import annotations
+"""Rotates a refresh token. Presenting one already used means it was stolen: the whole family is revoked.
 
-import uuid
+Revoking a family (logout, replay) ends its access tokens too: ``revoke_sessions`` tells every service on
+``identity.sessions.revoked.v1``, as a deactivation does, instead of letting them live their 15 minutes.
+"""
+from __future__ import annotations
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,18 +13,15 @@ from identity.adapters.orm import Account, RefreshToken
 from identity.domain.errors import ACCOUNT_DEACTIVATED, SESSION_NOT_VALID, Unauthenticated
 from identity.domain.secrets import hash_secret
 from identity.domain.sessions import OneTimeSecretState, Verdict, judge
+from identity.handlers.accounts import revoke_sessions
 from identity.handlers.attempts import record_attempt
 from identity.handlers.deps import Deps
 from identity.handlers.issue_session import issue_session
 from servicekit.rpc import RpcContext
 
 
-async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now) -> None:
-    await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+async def revoke_family(session: AsyncSession, deps: Deps, token: RefreshToken) -> None:
+    await revoke_sessions(session, deps, token.account_id, token.family_id)
 
 
 async def refresh_session(request: RefreshSessionV1, _ctx: RpcContext, deps: Deps) -> TokenPairReply:
@@ -49,7 +48,7 @@ async def refresh_session(request: RefreshSessionV1, _ctx: RpcContext, deps: Dep
                 return await issue_session(session, deps, account, request.client, family_id=token.family_id)
             verdict = Verdict.already_used  # a concurrent use won the race: treat as a replay
         if token is not None and verdict is Verdict.already_used:
-            await revoke_family(session, token.family_id, now)
+            await revoke_family(session, deps, token)
             record_attempt(session, deps, request.client, "refresh_replayed", success=False, account_id=token.account_id)
     raise Unauthenticated(ACCOUNT_DEACTIVATED if deactivated else SESSION_NOT_VALID)
 
@@ -62,5 +61,5 @@ async def logout(request: LogoutV1, _ctx: RpcContext, deps: Deps) -> AcceptedRep
             )
         ).scalar_one_or_none()
         if token is not None:
-            await revoke_family(session, token.family_id, deps.clock())
+            await revoke_family(session, deps, token)
     return AcceptedReply()

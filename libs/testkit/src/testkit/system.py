@@ -144,7 +144,7 @@ async def system(nats_url, jetstream, databases, tmp_path, request):
             extra_env.setdefault(name, {}).update(env)
     urls: dict[str, str] = {}
     try:
-        gateway = gateway_process(common, tmp_path)
+        gateway = gateway_process(common, tmp_path, extra_env=extra_env.get("gateway"))
         for name in E2E_SERVICES:
             url = urls[name] = await databases.create(name, SERVICES_BY_NAME[name].migrations_dir)
             env = {"CARNET_PUBLIC_URL": gateway.base_url, **extra_env.get(name, {})}

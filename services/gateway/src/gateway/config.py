@@ -1,3 +1,6 @@
+from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
@@ -9,6 +12,20 @@ class GatewaySettings(ServiceSettings):
 
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("CARNET_HOST"))
     port: int = Field(8080, validation_alias=AliasChoices("CARNET_PORT"))
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated). None by default:
+    # a header anyone can write must not choose the address that rate limits and the login audit count.
+    trusted_proxies: str = ""
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return tuple(ip_network(item.strip(), strict=False) for item in self.trusted_proxies.split(",") if item.strip())
+
+    def is_trusted_proxy(self, address: str) -> bool:
+        try:
+            parsed = ip_address(address)
+        except ValueError:
+            return False
+        return any(parsed in network for network in self.trusted_proxy_networks)
 
     @property
     def secure_cookies(self) -> bool:

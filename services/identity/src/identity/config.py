@@ -22,8 +22,12 @@ class IdentitySettings(ServiceSettings):
     signing_key_max_age_days: int = 30
     # Rate limits over a sliding window, counted for known and unknown emails alike.
     rate_window_s: int = 15 * 60
-    max_link_requests_per_email: int = 5
-    max_login_attempts_per_ip: int = 30
+    max_link_requests_per_email: int = 5  # per phone number too, for SMS codes
+    # One address is often many people (an office, a NAT, a proxy not declared to the gateway): high enough
+    # that a fuzzer asking for links for random emails cannot lock them out, low enough to slow it down.
+    max_login_attempts_per_ip: int = 300
+    # A wrong or spent link (or OIDC state) presented again and again is refused per token, not per address.
+    max_tries_per_token: int = 5
     # Terms of use: raising the version asks every account to accept them again.
     cgu_version: str = "2024-01"
     # Single sign-on for professionals (ProConnect or any OpenID Connect provider); off when no issuer is set.

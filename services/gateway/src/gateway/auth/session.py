@@ -24,8 +24,22 @@ CROSS_ORIGIN = ("Cette demande vient d'un autre site que Carnet de bord : elle e
                 "présenter son jeton d'accès dans l'en-tête Authorization.")
 
 
+def client_ip(request: Request) -> str:
+    """The caller's address: the peer, unless the peer is a trusted proxy (``GATEWAY_TRUSTED_PROXIES``); then the
+    last X-Forwarded-For hop not added by a trusted proxy (the ones to its left are the client's to write)."""
+    peer = request.client.host if request.client else ""
+    settings = request.app.state.settings
+    if not settings.is_trusted_proxy(peer):
+        return peer
+    hops = [hop.strip() for value in request.headers.getlist("x-forwarded-for") for hop in value.split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        if not settings.is_trusted_proxy(hop):
+            return hop[:64]
+    return peer
+
+
 def client_info(request: Request) -> ClientInfo:
-    return ClientInfo(ip=request.client.host if request.client else "", user_agent=request.headers.get("user-agent", "")[:300])
+    return ClientInfo(ip=client_ip(request), user_agent=request.headers.get("user-agent", "")[:300])
 
 
 def bearer_token(request: Request) -> str | None:

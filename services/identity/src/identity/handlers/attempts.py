@@ -1,4 +1,8 @@
-"""Login attempts: counted for rate limits (per email and per IP) and kept as the login audit."""
+"""Login attempts: counted for rate limits and kept as the login audit.
+
+Limits: link and code requests per email or phone; refusals per presented token (its hash is the attempt's
+``email_hash``, the column of the hashed identifier); and a high limit per address, shared by everyone behind it.
+"""
 from __future__ import annotations
 
 import uuid
@@ -14,8 +18,17 @@ from identity.domain.sessions import over_limit
 from identity.handlers.deps import Deps
 
 
-async def enforce_rate_limits(session: AsyncSession, deps: Deps, client: ClientInfo, email_hash: str | None) -> None:
+async def enforce_rate_limits(session: AsyncSession, deps: Deps, client: ClientInfo, email_hash: str | None,
+                              *, token_hash: str | None = None) -> None:
     since = deps.clock() - timedelta(seconds=deps.settings.rate_window_s)
+    if token_hash is not None:
+        per_token = await session.scalar(
+            select(func.count()).where(
+                LoginAttempt.email_hash == token_hash, LoginAttempt.kind == "link_refused", LoginAttempt.at > since
+            )
+        )
+        if over_limit(per_token, deps.settings.max_tries_per_token):
+            raise RateLimited(TOO_MANY_REQUESTS)
     if email_hash is not None:
         per_email = await session.scalar(
             select(func.count()).where(

@@ -16,10 +16,11 @@ from servicekit.rpc import RpcContext
 
 async def exchange_login_link(request: ExchangeLoginLinkV1, _ctx: RpcContext, deps: Deps) -> TokenPairReply:
     now = deps.clock()
+    token_hash = hash_secret(request.token)
     async with deps.sessions() as session, session.begin():
-        await enforce_rate_limits(session, deps, request.client, None)
+        await enforce_rate_limits(session, deps, request.client, None, token_hash=token_hash)
         link = (
-            await session.execute(select(LoginLink).where(LoginLink.token_hash == hash_secret(request.token)))
+            await session.execute(select(LoginLink).where(LoginLink.token_hash == token_hash))
         ).scalar_one_or_none()
         account = await session.get(Account, link.account_id) if link else None
         valid = usable(link, now) and account is not None
@@ -31,7 +32,7 @@ async def exchange_login_link(request: ExchangeLoginLinkV1, _ctx: RpcContext, de
             record_attempt(session, deps, request.client, "link_used", success=True, account_id=account.id)
             return await issue_session(session, deps, account, request.client)
         else:
-            record_attempt(session, deps, request.client, "link_refused", success=False,
+            record_attempt(session, deps, request.client, "link_refused", success=False, email_hash=token_hash,
                            account_id=account.id if account else None)
     # Raised after the block so that the refused attempt is committed, not rolled back.
     raise Unauthenticated(ACCOUNT_DEACTIVATED if deactivated else LINK_NOT_VALID)

@@ -23,7 +23,7 @@ from carnet.demo import (
 )
 from contracts.identity import SeedDemoAccountsV1
 from servicekit.db import default_database_url
-from servicekit.deadletters import list_dead_letters, replay
+from servicekit.deadletters import ReplayFailed, list_dead_letters, replay
 from servicekit.migrations import upgrade
 from servicekit.rpc import RpcClient
 from servicekit.settings import ServiceSettings
@@ -160,12 +160,14 @@ async def _with_js(work):
 def dlq_list() -> None:
     """Lists dead letters: the consumer that gave up and the original message's stream and sequence."""
     for letter in asyncio.run(_with_js(list_dead_letters)):
-        typer.echo(f"{letter.dlq_seq}\t{letter.reason}\t{letter.consumer}\t{letter.stream}#{letter.stream_seq}")
+        state = f"rejouée le {letter.replayed_at:%Y-%m-%d %H:%M:%S}" if letter.replayed_at else "à rejouer"
+        typer.echo(f"{letter.dlq_seq}\t{letter.reason}\t{letter.consumer}\t{letter.stream}#{letter.stream_seq}\t{state}")
 
 
 @dlq.command("replay")
 def dlq_replay(sequence: int = typer.Argument(..., help="Numéro de la lettre morte (colonne 1 de `carnet dlq list`)")) -> None:
-    """Republishes the original message of a dead letter; consumers' inboxes keep its effect single."""
+    """Hands the original message of a dead letter back to the consumer that gave up on it, and to it only
+    (a running replica of it handles it once); a letter is replayed once."""
 
     async def work(js):
         for letter in await list_dead_letters(js):
@@ -174,11 +176,15 @@ def dlq_replay(sequence: int = typer.Argument(..., help="Numéro de la lettre mo
                 return letter
         return None
 
-    letter = asyncio.run(_with_js(work))
+    try:
+        letter = asyncio.run(_with_js(work))
+    except ReplayFailed as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
     if letter is None:
         typer.echo(f"Aucune lettre morte n°{sequence}.", err=True)
         raise typer.Exit(1)
-    typer.echo(f"Rejouée : {letter.stream}#{letter.stream_seq}")
+    typer.echo(f"Rejouée : {letter.stream}#{letter.stream_seq} pour {letter.consumer}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from contracts.streams import DEADLETTER
 from servicekit import inbox
 from servicekit.consumers import ConsumerGroup, Subscription
 from servicekit.db import create_engine, sessionmaker
-from servicekit.deadletters import list_dead_letters, replay
+from servicekit.deadletters import ReplayFailed, list_dead_letters, replay
 from servicekit.messaging import create_messaging_tables, outbox_table
 from servicekit.outbox import Outbox
 from servicekit.relay import OutboxRelay
@@ -201,10 +201,64 @@ async def test_poison_message_lands_in_deadletter_after_max_deliver_while_the_ne
     assert attempts == [1, 2, 3]
     [letter] = await list_dead_letters(jetstream)
     assert (letter.consumer, letter.stream, letter.reason) == ("kit-probe", "NOTIFY", "max_deliveries")
+    assert letter.replayed_at is None
 
-    # Replay re-reads the original message from its stream and publishes it again.
-    await replay(jetstream, letter)
-    assert await stream_count(jetstream) == 3
+
+async def test_a_replay_goes_to_the_consumer_that_gave_up_only_and_once(jetstream):
+    seen: dict[str, list[str]] = {"kit-fussy": [], "kit-easy": []}
+    fussy_fixed = False
+
+    async def fussy(event: ProbeHappenedV1, meta) -> None:
+        if not fussy_fixed:
+            raise ValueError("a bug, fixed later")
+        seen["kit-fussy"].append(event.label)
+
+    async def easy(event: ProbeHappenedV1, meta) -> None:
+        seen["kit-easy"].append(event.label)
+
+    consumers = ConsumerGroup(jetstream)
+    await consumers.start(Subscription("kit-fussy", ProbeHappenedV1, fussy, max_deliver=2, nak_delays_s=(0.05,)))
+    await consumers.start(Subscription("kit-easy", ProbeHappenedV1, easy))
+    try:
+        event = ProbeHappenedV1(label="once")
+        await jetstream.publish(event.subject, event.model_dump_json().encode())
+        await collect_until(lambda: dead_letter_count(jetstream))
+        [letter] = await list_dead_letters(jetstream)
+        assert letter.consumer == "kit-fussy" and seen == {"kit-fussy": [], "kit-easy": ["once"]}
+
+        with pytest.raises(ReplayFailed, match="n'a pas été rejouée"):  # the bug is still there: nothing marked
+            await replay(jetstream, letter)
+        assert (await list_dead_letters(jetstream))[0].replayed_at is None
+
+        fussy_fixed = True
+        await replay(jetstream, letter)
+        assert seen == {"kit-fussy": ["once"], "kit-easy": ["once"]}
+        [listed] = await list_dead_letters(jetstream)
+        assert listed.replayed_at is not None
+        with pytest.raises(ReplayFailed, match="déjà été rejouée"):
+            await replay(jetstream, listed)
+        await asyncio.sleep(1)  # a republished message would have reached kit-easy by now
+        assert seen == {"kit-fussy": ["once"], "kit-easy": ["once"]}
+        assert await stream_count(jetstream) == 1  # nothing was published again on the subject
+    finally:
+        await consumers.stop()
+
+
+async def test_a_replay_without_a_running_consumer_says_so_and_leaves_the_letter_replayable(jetstream):
+    async def failing(event, meta) -> None:
+        raise ValueError("always")
+
+    consumers = ConsumerGroup(jetstream)
+    await consumers.start(Subscription("kit-gone", ProbeHappenedV1, failing, max_deliver=1))
+    try:
+        await jetstream.publish(ProbeHappenedV1.subject, ProbeHappenedV1(label="x").model_dump_json().encode())
+        await collect_until(lambda: dead_letter_count(jetstream))
+    finally:
+        await consumers.stop()
+    [letter] = await list_dead_letters(jetstream)
+    with pytest.raises(ReplayFailed, match="aucun consommateur"):
+        await replay(jetstream, letter, timeout_s=2)
+    assert (await list_dead_letters(jetstream))[0].replayed_at is None
 
 
 async def test_a_message_that_breaks_its_contract_is_dead_lettered_at_once(jetstream):

@@ -26,6 +26,7 @@ DEADLETTER = StreamSpec(
     subjects=(
         "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>",
         "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.>",
+        "deadletter.replayed.>",  # one mark per letter replayed (servicekit.deadletters)
     ),
 )
 

@@ -8,6 +8,7 @@ contract) is terminated at once, which emits a MSG_TERMINATED advisory into ``DE
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from pydantic import ValidationError
 from contracts.base import IntegrationEvent
 from contracts.streams import stream_for_subject
 from servicekit import telemetry
+from servicekit.deadletters import REPLAY_SUBJECT
 from servicekit.errors import RejectMessage
 
 log = structlog.get_logger("servicekit.consumers")
@@ -54,6 +56,7 @@ class Subscription:
     batch: int = 32
     _task: asyncio.Task | None = field(default=None, repr=False)
     _pull: Any = field(default=None, repr=False)
+    _replays: Any = field(default=None, repr=False)
 
 
 class ConsumerGroup:
@@ -79,6 +82,13 @@ class ConsumerGroup:
         )
         subscription._pull = pull
         subscription._task = asyncio.create_task(self._pull_loop(subscription, pull), name=subscription.durable)
+
+        async def on_replay(msg: Msg) -> None:
+            await msg.respond(json.dumps(await self._replay(subscription, msg)).encode())
+
+        # Core NATS request/reply on the context's own connection (nats-py keeps it as ``_nc``).
+        subscription._replays = await self.js._nc.subscribe(
+            REPLAY_SUBJECT.format(consumer=subscription.durable), queue=subscription.durable, cb=on_replay)
         self.subscriptions.append(subscription)
 
     async def _pull_loop(self, subscription: Subscription, pull) -> None:
@@ -131,6 +141,22 @@ class ConsumerGroup:
                     HANDLED.labels(subscription.durable, "ok").inc()
                     await msg.ack()
 
+    async def _replay(self, subscription: Subscription, request: Msg) -> dict:
+        """A dead letter handed back by ``carnet dlq replay``: the original message, handled once, here only."""
+        try:
+            wanted = json.loads(request.data)
+            original = await self.js.get_msg(wanted["stream"], wanted["stream_seq"])
+            event = subscription.event_type.model_validate_json(original.data)
+            with structlog.contextvars.bound_contextvars(consumer=subscription.durable, subject=original.subject,
+                                                         event_id=str(event.event_id)):
+                await subscription.handler(event, EventMeta(original.subject, 1, dict(original.headers or {})))
+                log.info("dead_letter_replayed", stream_seq=wanted["stream_seq"])
+        except Exception as exc:  # said to the operator, who may fix the cause and replay again
+            log.warning("dead_letter_replay_failed", consumer=subscription.durable, error=repr(exc))
+            return {"error": repr(exc)[:500]}
+        HANDLED.labels(subscription.durable, "replayed").inc()
+        return {"ok": True}
+
     @staticmethod
     async def _dead_letter(subscription: Subscription, msg: Msg) -> None:
         DEAD_LETTERED.labels(subscription.durable).inc()
@@ -144,6 +170,11 @@ class ConsumerGroup:
         await asyncio.gather(*(s._task for s in self.subscriptions if s._task), return_exceptions=True)
         # A pull subscription left open holds the connection's drain until its timeout: close them first.
         for subscription in self.subscriptions:
+            if subscription._replays is not None:
+                try:
+                    await subscription._replays.unsubscribe()
+                except Exception as exc:  # already closed with the connection
+                    log.debug("unsubscribe_failed", consumer=subscription.durable, error=str(exc))
             if subscription._pull is not None:
                 try:
                     await subscription._pull.unsubscribe()

@@ -107,6 +107,19 @@ async def test_a_secret_leaves_the_outbox_once_published_and_other_rows_stay_mar
     assert (await jetstream.stream_info("SECRETS", subjects_filter=SecretProbeIssuedV1.subject)).state.messages == 1
 
 
+async def test_a_watched_event_is_known_published_once_the_relay_had_it_acknowledged(sessions, jetstream):
+    outbox = Outbox()
+    event = ProbeHappenedV1(label="watched")
+    async with sessions() as session, session.begin():
+        await outbox.add(session, event)
+        watched = outbox.watch(event.event_id)
+    assert not watched.done()
+    await OutboxRelay("kit", sessions, jetstream, outbox).publish_pending()
+    assert watched.done() and await stream_count(jetstream) == 1
+    await outbox.published(watched)  # at once, not after its timeout
+    assert outbox._watched == {}
+
+
 async def test_two_relays_running_at_once_publish_each_row_exactly_once(sessions, jetstream):
     outbox = Outbox()
     events = await write_events(sessions, outbox, 300)

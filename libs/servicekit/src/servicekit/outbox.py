@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert
@@ -19,6 +20,29 @@ class Outbox:
 
     def __init__(self) -> None:
         self.committed = asyncio.Event()
+        self._watched: dict[uuid.UUID, asyncio.Future] = {}
+
+    def watch(self, event_id: uuid.UUID) -> asyncio.Future:
+        """Before the commit: a future done once this process's relay has published ``event_id``."""
+        future = asyncio.get_running_loop().create_future()
+        self._watched[event_id] = future
+        return future
+
+    async def published(self, watched: asyncio.Future, timeout_s: float = 1.0) -> None:
+        """Waits (at most ``timeout_s``: another replica's relay may take the row) for a watched event to be on the
+        stream, for a reply that must not come before its effect elsewhere (a revoked session)."""
+        try:
+            await asyncio.wait_for(asyncio.shield(watched), timeout_s)
+        except TimeoutError:
+            pass
+        finally:
+            self._watched = {k: f for k, f in self._watched.items() if f is not watched}
+
+    def mark_published(self, event_ids) -> None:
+        for event_id in event_ids:
+            future = self._watched.pop(event_id, None)
+            if future is not None and not future.done():
+                future.set_result(None)
 
     async def add(self, session: AsyncSession, event: IntegrationEvent) -> None:
         headers = telemetry.inject_headers()

@@ -85,6 +85,7 @@ class OutboxRelay:
                     update(outbox_table).where(outbox_table.c.seq.in_(others)).values(published_at=utcnow())
                 )
         PUBLISHED.labels(self.service).inc(len(rows))
+        self.outbox.mark_published(row.event_id for row in rows)
         return len(rows)
 
     async def run_forever(self) -> None:

@@ -1,6 +1,7 @@
 """What several use cases need about accounts: who is calling, ending sessions, the account as events see it."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from sqlalchemy import exists, select, update
@@ -44,14 +45,19 @@ async def current_account(
 
 
 async def revoke_sessions(session: AsyncSession, deps: Deps, account_id: uuid.UUID,
-                          session_id: uuid.UUID | None = None) -> None:
-    """Ends every session of the account (or one): refresh tokens now, access tokens at every service."""
+                          session_id: uuid.UUID | None = None) -> asyncio.Future:
+    """Ends every session of the account (or one): refresh tokens now, access tokens at every service.
+
+    Returns what ``deps.outbox.published`` awaits after the commit: a caller that answers once the revocation
+    is on the bus makes sure that the very next call with an old access token is refused everywhere."""
     now = deps.clock()
     query = update(RefreshToken).where(RefreshToken.account_id == account_id, RefreshToken.revoked_at.is_(None))
     if session_id is not None:
         query = query.where(RefreshToken.family_id == session_id)
     await session.execute(query.values(revoked_at=now))
-    await deps.outbox.add(session, SessionsRevokedV1(account_id=account_id, session_id=session_id, revoked_at=now))
+    event = SessionsRevokedV1(account_id=account_id, session_id=session_id, revoked_at=now)
+    await deps.outbox.add(session, event)
+    return deps.outbox.watch(event.event_id)
 
 
 def state_of(account: Account) -> dict:

@@ -49,5 +49,6 @@ async def revoke_my_session(request: RevokeMySessionV1, ctx: RpcContext, deps: D
             RefreshToken.revoked_at.is_(None)))
         if not owned:
             raise NotFound(SESSION_NOT_FOUND)
-        await revoke_sessions(session, deps, account.id, request.session_id)
+        revoked = await revoke_sessions(session, deps, account.id, request.session_id)
+    await deps.outbox.published(revoked)  # answered once every service can refuse that session's tokens
     return AcceptedReply()

@@ -5,6 +5,8 @@ Revoking a family (logout, replay) ends its access tokens too: ``revoke_sessions
 """
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,13 +22,13 @@ from identity.handlers.issue_session import issue_session
 from servicekit.rpc import RpcContext
 
 
-async def revoke_family(session: AsyncSession, deps: Deps, token: RefreshToken) -> None:
-    await revoke_sessions(session, deps, token.account_id, token.family_id)
+async def revoke_family(session: AsyncSession, deps: Deps, token: RefreshToken) -> asyncio.Future:
+    return await revoke_sessions(session, deps, token.account_id, token.family_id)
 
 
 async def refresh_session(request: RefreshSessionV1, _ctx: RpcContext, deps: Deps) -> TokenPairReply:
     now = deps.clock()
-    deactivated = False
+    deactivated, revoked = False, None
     async with deps.sessions() as session, session.begin():
         token = (
             await session.execute(
@@ -48,8 +50,10 @@ async def refresh_session(request: RefreshSessionV1, _ctx: RpcContext, deps: Dep
                 return await issue_session(session, deps, account, request.client, family_id=token.family_id)
             verdict = Verdict.already_used  # a concurrent use won the race: treat as a replay
         if token is not None and verdict is Verdict.already_used:
-            await revoke_family(session, deps, token)
+            revoked = await revoke_family(session, deps, token)
             record_attempt(session, deps, request.client, "refresh_replayed", success=False, account_id=token.account_id)
+    if revoked is not None:
+        await deps.outbox.published(revoked)
     raise Unauthenticated(ACCOUNT_DEACTIVATED if deactivated else SESSION_NOT_VALID)
 
 
@@ -60,6 +64,7 @@ async def logout(request: LogoutV1, _ctx: RpcContext, deps: Deps) -> AcceptedRep
                 select(RefreshToken).where(RefreshToken.token_hash == hash_secret(request.refresh_token))
             )
         ).scalar_one_or_none()
-        if token is not None:
-            await revoke_family(session, deps, token)
+        revoked = await revoke_family(session, deps, token) if token is not None else None
+    if revoked is not None:
+        await deps.outbox.published(revoked)  # answered once every service can refuse the session's tokens
     return AcceptedReply()

@@ -54,3 +54,9 @@ async def test_a_bad_field_answers_422_naming_it_in_french(app):
 async def test_metrics_are_not_on_the_public_app(app):
     assert (await answer(app, "GET", "/metrics")).status_code == 404
     assert "/metrics" not in {getattr(route, "path", "") for route in app.routes}
+
+
+async def test_a_page_with_a_bad_parameter_shows_the_french_message_on_an_html_page(app):
+    reply = await answer(app, "GET", "/carnets/pas-un-identifiant")
+    assert reply.status_code == 422 and reply.headers["content-type"].startswith("text/html")
+    assert "Le carnet n&#39;est pas un identifiant valide." in reply.text

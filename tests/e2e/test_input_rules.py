@@ -11,6 +11,8 @@ from testkit.system import bearer, csrf_of, sign_in
 pytestmark = pytest.mark.e2e
 
 SOPHIE = str(DEMO_NOTEBOOKS.beneficiaries[0].notebook_id)
+PIERRE = "93000000-0000-4000-8000-00000000b004"  # Sophie's référent, whom her structure's admin may book
+APPOINTMENTS = f"/api/v1/notebooks/{SOPHIE}/appointments"
 HUGE = "9223372036854775808"  # 2**63: past SQLite's and PostgreSQL's int64
 BENEFICIARY = {"firstname": "Noël", "lastname": "Keller", "date_of_birth": "1975-12-25"}
 STRUCTURE = {"name": "Maison des solidarités", "postal_code": "93190", "city": "Livry-Gargan"}
@@ -22,11 +24,11 @@ CASES = [
       for what in ("notebooks", "people", "structures", "accounts")],
     ("manager", "GET", "/api/v1/people", {"limit": "0"}, 422, "Le nombre de résultats : 1 au moins"),
     ("manager", "GET", "/api/v1/accounts", {"limit": "201"}, 422, "Le nombre de résultats : 200 au plus"),
-    ("structure", "POST", f"/api/v1/notebooks/{SOPHIE}/appointments", {"at": "2030-01-01T10:00:00"}, 422,
+    ("structure", "POST", APPOINTMENTS, {"person_id": PIERRE, "at": "2030-01-01T10:00:00"}, 422,
      "La date du rendez-vous doit préciser son fuseau horaire"),
-    ("structure", "POST", f"/api/v1/notebooks/{SOPHIE}/appointments", {"at": "9999-12-31T23:59:59Z"}, 422,
+    ("structure", "POST", APPOINTMENTS, {"person_id": PIERRE, "at": "9999-12-31T23:59:59Z"}, 422,
      "La date du rendez-vous doit être entre 2000 et 2100"),
-    ("structure", "POST", f"/api/v1/notebooks/{SOPHIE}/appointments", {"at": "0001-01-01T00:00:00+14:00"}, 422,
+    ("structure", "POST", APPOINTMENTS, {"person_id": PIERRE, "at": "0001-01-01T00:00:00+14:00"}, 422,
      "La date du rendez-vous doit être entre 2000 et 2100"),
     ("manager", "POST", "/api/v1/notebooks", {"beneficiary": {**BENEFICIARY, "firstname": "No\x00ël"}}, 422,
      "Le prénom contient des caractères de contrôle"),
@@ -48,7 +50,8 @@ CASES = [
      "Le site internet doit commencer par http:// ou https://"),
     ("manager", "POST", "/api/v1/people", {"role": "professional", "person": {**PERSON, "email": "ines\x00@cd93.fr"}},
      422, "L'adresse e-mail contient des caractères de contrôle"),
-    ("manager", "GET", "/api/v1/notebooks", {"q": "kel\x00ler"}, 422, "La recherche contient des caractères de contrôle"),
+    ("manager", "GET", "/api/v1/notebooks", {"q": "kel\x00ler"}, 422,
+     "La recherche contient des caractères de contrôle"),
     ("manager", "GET", "/api/v1/people", {"q": "\x00"}, 422, "La recherche contient des caractères de contrôle"),
     ("manager", "GET", "/api/v1/structures", {"q": "a\x00"}, 422, "La recherche contient des caractères de contrôle"),
 ]

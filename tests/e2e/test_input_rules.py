@@ -2,6 +2,8 @@
 5xx it used to be (an offset past int64, a time without zone or past year 9999, a NUL byte PostgreSQL refuses)."""
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
@@ -131,6 +133,17 @@ async def test_bad_input_answers_a_french_4xx_and_writes_nothing(system):
         answer = await browser.post("/beneficiaires", data={
             "csrf": csrf_of(browser), "firstname": "No\x00ël", "lastname": "Keller", "date_of_birth": "1975-12-25"})
         assert answer.status_code == 422 and "Le prénom contient des caractères de contrôle" in answer.text
+        answer = await browser.post("/compte/profil", data={
+            "csrf": csrf_of(browser), "firstname": "Gé\x00rard", "lastname": "Gestion", "phone": "", "position": ""})
+        assert answer.status_code == 422 and "Le prénom contient des caractères de contrôle" in answer.text
+        assert 'action="/compte/profil"' in answer.text  # the form again, with what was typed
+    async with system.client() as visitor:
+        await visitor.get("/inscription")
+        answer = await visitor.post("/inscription", data={
+            "csrf": csrf_of(visitor), "email": "nouveau@exemple.fr", "firstname": "Ni\x00na", "lastname": "Nouvelle",
+            "deployment_id": str(uuid.uuid4()), "structure_name": "CCAS"})
+        assert answer.status_code == 422 and "Le prénom contient des caractères de contrôle" in answer.text
+        assert 'name="structure_name"' in answer.text  # the sign-up form again, not an error page
         async with system.client() as client:
             assert await totals(client, tokens["manager"]) == before
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Form, Request
+from pydantic import ValidationError
 
 from contracts.identity import (
     AcceptCguV1,
@@ -34,6 +35,7 @@ from gateway.web.common import (
     call_or_leave,
     next_step_page,
     redirect,
+    refusal,
     render,
     require_csrf,
     signed_in,
@@ -100,10 +102,6 @@ async def welcome(request: Request):
     return render(request, "welcome.html.j2", {"form": visitor.me.model_dump()}, visitor=visitor)
 
 
-def profile_form(firstname: str, lastname: str, phone: str, position: str) -> ProfileFields:
-    return ProfileFields(firstname=firstname, lastname=lastname, phone=phone, position=position)
-
-
 @router.post("/bienvenue")
 async def welcome_submit(
     request: Request, csrf: str = Form(""), firstname: str = Form("", max_length=120),
@@ -112,11 +110,12 @@ async def welcome_submit(
 ):
     visitor = await signed_in(request, allow_pending=True)
     require_csrf(request, csrf, visitor)
-    fields = profile_form(firstname, lastname, phone, position)
+    typed = {"firstname": firstname, "lastname": lastname, "phone": phone, "position": position}
     try:
-        tokens = await call(request, CompleteOnboardingV1(profile=fields), access_token=visitor.token)
-    except ServiceError as error:
-        return render(request, "welcome.html.j2", {"form": fields.model_dump(), "error": error.message},
+        tokens = await call(request, CompleteOnboardingV1(profile=ProfileFields(**typed)), access_token=visitor.token)
+    except (ServiceError, ValidationError) as failure:
+        error = refusal(failure)
+        return render(request, "welcome.html.j2", {"form": typed, "error": error.message},
                       visitor=visitor, status_code=error.http_status)
     response = render(request, "welcome_done.html.j2", visitor=visitor)
     set_access_cookie(request, response, tokens)
@@ -147,11 +146,12 @@ async def my_profile_submit(
 ):
     visitor = await signed_in(request)
     require_csrf(request, csrf, visitor)
-    fields = profile_form(firstname, lastname, phone, position)
+    typed = {"firstname": firstname, "lastname": lastname, "phone": phone, "position": position}
     try:
-        visitor.me = await call(request, UpdateMyProfileV1(profile=fields), access_token=visitor.token)
-    except ServiceError as error:
-        return await account_page(request, visitor, form=fields.model_dump(), profile_error=error.message,
+        visitor.me = await call(request, UpdateMyProfileV1(profile=ProfileFields(**typed)), access_token=visitor.token)
+    except (ServiceError, ValidationError) as failure:
+        error = refusal(failure)
+        return await account_page(request, visitor, form=typed, profile_error=error.message,
                                   status_code=error.http_status)
     return await account_page(request, visitor, notice="Vos informations sont enregistrées.")
 

@@ -5,6 +5,7 @@ import uuid
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 
 from contracts.identity import (
     CompleteOidcLoginV1,
@@ -23,7 +24,7 @@ from contracts.notify import PreviewTemplatesV1, ReadDevMailboxV1
 from gateway.api.auth import CODE_SENT, LINK_SENT, SIGNUP_SENT
 from gateway.auth.session import REFRESH_COOKIE, clear_session_cookies, client_info, set_session_cookies
 from gateway.bus import call
-from gateway.web.common import call_or_leave, error_page, redirect, render, require_csrf, signed_in
+from gateway.web.common import call_or_leave, error_page, redirect, refusal, render, require_csrf, signed_in
 from servicekit.errors import NotFound, ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -145,7 +146,8 @@ async def signup_submit(
         await call(request, RequestSignupV1(
             email=email, deployment_id=deployment, structure_name=structure_name, client=client_info(request),
             profile=ProfileFields(firstname=firstname, lastname=lastname, phone=phone, position=position)))
-    except ServiceError as error:
+    except (ServiceError, ValidationError) as failure:
+        error = refusal(failure)
         options = await call(request, GetLoginOptionsV1())
         return render(request, "signup.html.j2", {"options": options, "form": form, "error": error.message},
                       status_code=error.http_status)

@@ -21,33 +21,22 @@ from identity.handlers.deps import Deps
 async def enforce_rate_limits(session: AsyncSession, deps: Deps, client: ClientInfo, email_hash: str | None,
                               *, token_hash: str | None = None) -> None:
     since = deps.clock() - timedelta(seconds=deps.settings.rate_window_s)
+
+    async def refuse_over(limit: int, *criteria) -> None:
+        count = await session.scalar(select(func.count()).where(LoginAttempt.at > since, *criteria))
+        if over_limit(count, limit):
+            raise RateLimited(TOO_MANY_REQUESTS)
+
     if token_hash is not None:
-        per_token = await session.scalar(
-            select(func.count()).where(
-                LoginAttempt.email_hash == token_hash, LoginAttempt.kind == "link_refused", LoginAttempt.at > since
-            )
-        )
-        if over_limit(per_token, deps.settings.max_tries_per_token):
-            raise RateLimited(TOO_MANY_REQUESTS)
+        await refuse_over(deps.settings.max_tries_per_token,
+                          LoginAttempt.email_hash == token_hash, LoginAttempt.kind == "link_refused")
     if email_hash is not None:
-        per_email = await session.scalar(
-            select(func.count()).where(
-                LoginAttempt.email_hash == email_hash, LoginAttempt.kind == "link_requested", LoginAttempt.at > since
-            )
-        )
-        if over_limit(per_email, deps.settings.max_link_requests_per_email):
-            raise RateLimited(TOO_MANY_REQUESTS)
+        await refuse_over(deps.settings.max_link_requests_per_email,
+                          LoginAttempt.email_hash == email_hash, LoginAttempt.kind == "link_requested")
     if client.ip:
         # Requests and refusals only: a busy office behind one address must not be locked out by its refreshes.
-        per_ip = await session.scalar(
-            select(func.count()).where(
-                LoginAttempt.ip == client.ip,
-                LoginAttempt.kind.in_(("link_requested", "link_refused")),
-                LoginAttempt.at > since,
-            )
-        )
-        if over_limit(per_ip, deps.settings.max_login_attempts_per_ip):
-            raise RateLimited(TOO_MANY_REQUESTS)
+        await refuse_over(deps.settings.max_login_attempts_per_ip,
+                          LoginAttempt.ip == client.ip, LoginAttempt.kind.in_(("link_requested", "link_refused")))
 
 
 def record_attempt(

@@ -35,7 +35,8 @@ def create_app(url: str) -> FastAPI:
 
     @app.get("/notebooks/{notebook_id}")
     async def page(notebook_id: uuid.UUID) -> NotebookPage:
-        async with deps.sessions.begin() as session:
+        # As the notebook service: read, then log the visit in a write transaction of its own.
+        async with deps.sessions() as session:
             notebook = await session.get(Notebook, notebook_id)
             page = NotebookPage(
                 notebook_id=notebook.id, deployment_id=notebook.deployment_id, access=Access.full,
@@ -45,6 +46,7 @@ def create_app(url: str) -> FastAPI:
                 appointments=await appointments_of(session, notebook),
                 timeline=await timeline_of(session, notebook, GetNotebookPageV1(notebook_id=notebook.id), 200),
                 visits=await visits_of(session, notebook, 50))
+        async with deps.sessions.begin() as session:
             await record_visit(session, utcnow(), notebook_id=notebook.id, account_id=BASELINE_ACCOUNT,
                                person_id=None, role="manager", person_name="", structure_name="")
         return page

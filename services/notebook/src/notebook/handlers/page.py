@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import Role
@@ -140,18 +140,28 @@ async def visits_of(session: AsyncSession, notebook: Notebook, limit: int) -> li
                       visited_at=v.visited_at, last_visited_at=v.last_visited_at, views=v.views) for v in rows]
 
 
-async def log_visit(session: AsyncSession, deps: Deps, caller: Caller, notebook: Notebook) -> None:
-    """Every view by someone other than the beneficiary goes to the access log they can read (a line a day)."""
+async def visitor(session: AsyncSession, caller: Caller, notebook: Notebook) -> dict | None:
+    """Who views the notebook, for the access log, read with the page; None for the beneficiary."""
     if caller.role == Role.beneficiary:
-        return
-    now = deps.clock()
+        return None
     person = await session.get(Person, caller.profile_id) if caller.profile_id else None
     structure = await session.get(StructureRead, person.structure_id) if person and person.structure_id else None
-    await record_visit(session, now, notebook_id=notebook.id, account_id=caller.account_id,
-                       person_id=caller.profile_id, role=caller.role.value, person_name=await name_of(session, caller),
-                       structure_name=structure.name if structure else "")
-    if member := await active_member(session, notebook.id, caller.profile_id):
-        member.last_visited_at = now
+    member = await active_member(session, notebook.id, caller.profile_id)
+    return {"member_id": member.id if member else None, "who": dict(
+        notebook_id=notebook.id, account_id=caller.account_id, person_id=caller.profile_id, role=caller.role.value,
+        person_name=await name_of(session, caller), structure_name=structure.name if structure else "")}
+
+
+async def log_visit(deps: Deps, visit: dict | None) -> None:
+    """Every view by someone other than the beneficiary goes to the access log they can read (a line a day). A write
+    transaction of its own, as short as can be: on SQLite it holds the write lock from its BEGIN."""
+    if visit is None:
+        return
+    now = deps.clock()
+    async with deps.sessions.begin() as session:
+        await record_visit(session, now, **visit["who"])
+        if visit["member_id"]:
+            await session.execute(update(Member).where(Member.id == visit["member_id"]).values(last_visited_at=now))
 
 
 async def options_for(session: AsyncSession, caller: Caller, relations, notebook: Notebook):
@@ -199,6 +209,6 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
             oriented_at=notebook.oriented_at, oriented_by_name=notebook.oriented_by_name,
             orientation_request=await request_view(session, notebook.id) if full else None,
             orientation_options=await options_for(session, caller, relations, notebook))
-    async with deps.sessions.begin() as session:
-        await log_visit(session, deps, caller, notebook)
+        visit = await visitor(session, caller, notebook)
+    await log_visit(deps, visit)
     return page

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.e2e
 
 N = 8
 SOPHIE = str(DEMO_NOTEBOOKS.beneficiaries[0].notebook_id)
+PIERRE = "93000000-0000-4000-8000-00000000b004"  # Pierre Chevalier, professional of the demo (carnet.demo)
 
 
 async def seed_demo(system) -> None:
@@ -103,7 +104,7 @@ async def test_members_saving_one_version_at_once_cannot_overwrite_each_other(sy
 
 
 
-async def test_structure_saves_of_one_version_at_once_let_one_through(system):
+async def test_structure_and_person_saves_of_one_version_at_once_let_one_through(system):
     await seed_demo(system)
     async with system.client() as client:
         manager = bearer(await sign_in(system, client, "manager@demo.carnet.test"))
@@ -125,6 +126,24 @@ async def test_structure_saves_of_one_version_at_once_let_one_through(system):
             assert "Quelqu'un a modifié" in lost["message"] and lost["details"]["current"] == won
         saved = await client.get(f"/api/v1/structures/{structure['structure_id']}", headers=manager)
         assert (saved.json()["name"], saved.json()["version"]) == (won["name"], won["version"])
+
+        # Two managers correcting one professional from pages read at the same version.
+        pro = (await client.get(f"/api/v1/people/{PIERRE}", headers=manager)).json()
+        answers = await asyncio.gather(*(
+            client.put(f"/api/v1/people/{PIERRE}", headers=manager, json={
+                "person_id": PIERRE, "version": pro["version"],
+                "structure_ids": [s["structure_id"] for s in pro["structures"]],
+                "person": {"firstname": pro["firstname"], "lastname": pro["lastname"], "email": pro["email"],
+                           "position": f"Conseiller {i}"}})
+            for i in range(N)))
+        statuses = sorted(a.status_code for a in answers)
+        assert statuses == [200] + [409] * (N - 1), [a.text for a in answers]
+        [won] = [a.json() for a in answers if a.status_code == 200]
+        assert won["version"] == pro["version"] + 1
+        for lost in (a.json() for a in answers if a.status_code == 409):
+            assert "Quelqu'un a modifié cette personne" in lost["message"] and lost["details"]["current"] == won
+        saved = (await client.get(f"/api/v1/people/{PIERRE}", headers=manager)).json()
+        assert (saved["position"], saved["version"]) == (won["position"], won["version"])
 
 
 BENEFICIARY = next(a for a in DEMO_ACCOUNTS if a.role == Role.beneficiary)

@@ -145,7 +145,7 @@ async def test_edits_never_overwrite_each_other_and_deactivation_closes_the_acco
         assert "n'a pas pu être remis : vérifiez cette adresse" in page.text
         # A typo in the email, corrected by the manager: the account follows, the new address logs in.
         corrected = await client.put(f"/api/v1/people/{pro['person_id']}", headers=bearer(manager), json={
-            "person_id": pro["person_id"], "structure_ids": [ccas["structure_id"]],
+            "person_id": pro["person_id"], "version": seen["version"], "structure_ids": [ccas["structure_id"]],
             "person": {"firstname": "Paul", "lastname": "Parti", "email": "paul.parti@ccas93.fr"}})
         assert corrected.status_code == 200 and corrected.json()["email"] == "paul.parti@ccas93.fr"
         assert corrected.json()["email_failed_at"] is None

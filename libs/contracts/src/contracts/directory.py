@@ -96,6 +96,7 @@ class PersonView(WireModel):
     orientation_systems: list[OrientationSystemView] = Field(default_factory=list)
     deactivated: bool = False
     can_edit: bool = False
+    version: int = 1
     # Notify could not deliver there: shown until the address or number is corrected.
     email_failed_at: datetime | None = None
     phone_failed_at: datetime | None = None
@@ -260,6 +261,7 @@ class UpdatePersonV1(RpcRequest):
     reply_model: ClassVar = PersonReply
 
     person_id: uuid.UUID
+    version: Version  # the version the editor read: an older one answers 409 with the current person
     person: PersonFields
     structure_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
     orientation_system_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)

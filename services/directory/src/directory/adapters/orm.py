@@ -94,7 +94,10 @@ class Person(Base):
     # When notify last failed to deliver to this address or number; cleared when it is corrected.
     email_failed_at: Mapped[datetime | None]
     phone_failed_at: Mapped[datetime | None]
+    # Raised by every edit of the person (theirs, a manager's): an edit made on an older page answers 409.
+    version: Mapped[int] = mapped_column(default=1)
 
+    __mapper_args__ = versioned_by(version)
     __table_args__ = (
         # One account per email at identity: one active person per email here.
         Index("uq_person_active_email", "email", unique=True, sqlite_where=ACTIVE, postgresql_where=ACTIVE),

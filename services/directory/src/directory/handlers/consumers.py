@@ -48,6 +48,7 @@ async def on_account_profile_changed(event: AccountProfileChangedV1, _meta: Even
         person.position = event.position
         set_contact(person, email=event.email or person.email, phone=event.phone or "")
         person.updated_at = deps.clock()
+        person.version += 1  # a manager's page opened before this edit must not overwrite it
         structures, _ = await person_links(session, [person.id])
         person.search_text = search_text_of(person, structures[person.id])
         # Notebook's read model shows the group's contact details: it must hear of the new number too.

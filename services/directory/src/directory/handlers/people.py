@@ -36,6 +36,8 @@ ONE_STRUCTURE = "Un professionnel est rattaché à une seule structure."
 UNKNOWN_STRUCTURE = "Cette structure n'existe pas sur ce territoire."
 UNKNOWN_SYSTEM = "Ce dispositif d'accompagnement n'existe pas sur ce territoire."
 NATIONAL_TEAM = "L'équipe nationale de Carnet de bord"
+EDITED_MEANWHILE = ("Quelqu'un a modifié cette personne pendant que vous la modifiiez. "
+                    "Voici la version actuelle : vérifiez-la, puis refaites vos changements.")
 PERSON_NOT_FOUND = "Cette personne n'existe pas, ou vous n'avez pas le droit de la voir."
 ALREADY_DEACTIVATED = "Cette personne est déjà désactivée."
 
@@ -180,6 +182,10 @@ async def update_person(request: UpdatePersonV1, ctx: RpcContext, deps: Deps) ->
     caller = await caller_of(ctx, deps)
     async with deps.sessions() as session, session.begin():
         person = await managed_person(session, caller, request.person_id)
+        if person.version != request.version:  # the mapper's version column settles two saves at once
+            [current] = await person_views(session, caller, [person])
+            raise Conflict(EDITED_MEANWHILE, details={"current": current.model_dump(mode="json")})
+        person.version += 1
         values = clean_person(request.person)
         if values["email"] != person.email and await session.scalar(select(Person.id).where(
                 Person.email == values["email"], Person.deactivated_at.is_(None), Person.id != person.id)):

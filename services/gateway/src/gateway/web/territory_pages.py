@@ -77,6 +77,12 @@ def structure_fields(form: FormData) -> StructureFields:
                            orientation_system_ids=ids(form, "orientation_system_ids"))
 
 
+def version_of(form: FormData) -> int:
+    """The version the page was read at; anything but digits is 0, which the contract refuses in French."""
+    typed = text(form, "version", 10)
+    return int(typed) if typed.isdigit() else 0
+
+
 def person_fields(form: FormData) -> PersonFields:
     return PersonFields(firstname=text(form, "firstname", 120), lastname=text(form, "lastname", 120),
                         email=text(form, "email", 320), phone=text(form, "phone", 40),
@@ -193,8 +199,7 @@ async def structure_update(structure_id: uuid.UUID, request: Request):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     try:
-        version = int(text(form, "version", 10) or 0)
-        await call(request, UpdateStructureV1(structure_id=structure_id, version=version,
+        await call(request, UpdateStructureV1(structure_id=structure_id, version=version_of(form),
                                               structure=structure_fields(form)), access_token=visitor.token)
     except (ServiceError, ValidationError) as failure:
         error = refusal(failure)
@@ -274,7 +279,8 @@ async def person_update(person_id: uuid.UUID, request: Request):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     try:
-        await call(request, UpdatePersonV1(person_id=person_id, person=person_fields(form),
+        await call(request, UpdatePersonV1(person_id=person_id, version=version_of(form),
+                                           person=person_fields(form),
                                            structure_ids=ids(form, "structure_ids"),
                                            orientation_system_ids=ids(form, "orientation_system_ids")),
                    access_token=visitor.token)

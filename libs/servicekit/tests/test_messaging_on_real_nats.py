@@ -93,6 +93,21 @@ async def test_relay_publishes_each_row_once_even_when_it_crashes_between_publis
     assert await unpublished(sessions) == 0
 
 
+async def test_the_service_writes_while_the_relay_waits_for_jetstream(sessions, jetstream):
+    """On SQLite the whole database has one write lock: a relay holding it while NATS answers (or does not)
+    would stop every writer of the service. Here a business write commits in the middle of a publish."""
+    outbox = Outbox()
+    await write_events(sessions, outbox, 3)
+
+    async def write_meanwhile(_count: int) -> None:
+        async with sessions() as session, session.begin():
+            await session.execute(insert(effects).values(event_id=ProbeHappenedV1().event_id))
+
+    relay = OutboxRelay("kit", sessions, jetstream, outbox, after_publish=write_meanwhile)
+    assert await asyncio.wait_for(relay.publish_pending(), timeout=10) == 3
+    assert await unpublished(sessions) == 0
+
+
 async def test_a_secret_leaves_the_outbox_once_published_and_other_rows_stay_marked(sessions, jetstream):
     outbox = Outbox()
     async with sessions() as session, session.begin():

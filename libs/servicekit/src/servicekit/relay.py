@@ -54,39 +54,61 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publishes one batch; returns how many rows it published."""
-        async with self.sessions() as session, session.begin():
-            query = (
-                select(outbox_table.c.seq, outbox_table.c.event_id, outbox_table.c.subject,
-                       outbox_table.c.payload, outbox_table.c.headers)
-                .where(outbox_table.c.published_at.is_(None))
-                .order_by(outbox_table.c.seq)
-                .limit(self.batch_size)
-            )
-            if not is_sqlite(session.bind.engine):
-                query = query.with_for_update(skip_locked=True)
-            rows = (await session.execute(query)).all()
+        if is_sqlite(self.sessions.kw["bind"]):
+            # SQLite has one write lock for the whole database: the batch is read without it and marked in a short
+            # write transaction once JetStream acknowledged it, so that a slow or absent NATS never holds every
+            # writer of the service. Another process's relay may publish the same rows meanwhile: JetStream
+            # drops the duplicates by Nats-Msg-Id.
+            async with self.sessions() as session:
+                rows = (await session.execute(self._pending())).all()
             if not rows:
                 return 0
-            # All publishes in flight at once, then wait for every ack: one await per message caps throughput.
-            await asyncio.gather(
-                *(
-                    self.js.publish(row.subject, row.payload, headers={**row.headers, "Nats-Msg-Id": str(row.event_id)})
-                    for row in rows
-                )
-            )
-            if self._after_publish is not None:
-                await self._after_publish(len(rows))
-            secrets = [row.seq for row in rows if is_secret(row.subject)]
-            others = [row.seq for row in rows if not is_secret(row.subject)]
-            if secrets:
-                await session.execute(delete(outbox_table).where(outbox_table.c.seq.in_(secrets)))
-            if others:
-                await session.execute(
-                    update(outbox_table).where(outbox_table.c.seq.in_(others)).values(published_at=utcnow())
-                )
+            await self._publish(rows)
+            async with self.sessions.begin() as session:
+                await self._mark_published(session, rows)
+        else:
+            # PostgreSQL: replicas share the rows, each locking its batch (SKIP LOCKED) until it is marked.
+            async with self.sessions.begin() as session:
+                rows = (await session.execute(self._pending().with_for_update(skip_locked=True))).all()
+                if not rows:
+                    return 0
+                await self._publish(rows)
+                await self._mark_published(session, rows)
         PUBLISHED.labels(self.service).inc(len(rows))
         self.outbox.mark_published(row.event_id for row in rows)
         return len(rows)
+
+    def _pending(self):
+        return (
+            select(outbox_table.c.seq, outbox_table.c.event_id, outbox_table.c.subject,
+                   outbox_table.c.payload, outbox_table.c.headers)
+            .where(outbox_table.c.published_at.is_(None))
+            .order_by(outbox_table.c.seq)
+            .limit(self.batch_size)
+        )
+
+    async def _publish(self, rows) -> None:
+        # All publishes in flight at once, then wait for every ack: one await per message caps throughput.
+        await asyncio.gather(
+            *(
+                self.js.publish(row.subject, row.payload, headers={**row.headers, "Nats-Msg-Id": str(row.event_id)})
+                for row in rows
+            )
+        )
+        if self._after_publish is not None:
+            await self._after_publish(len(rows))
+
+    @staticmethod
+    async def _mark_published(session: AsyncSession, rows) -> None:
+        # A one-time secret leaves the database once JetStream holds it; other rows stay, marked.
+        secrets = [row.seq for row in rows if is_secret(row.subject)]
+        others = [row.seq for row in rows if not is_secret(row.subject)]
+        if secrets:
+            await session.execute(delete(outbox_table).where(outbox_table.c.seq.in_(secrets)))
+        if others:
+            await session.execute(
+                update(outbox_table).where(outbox_table.c.seq.in_(others)).values(published_at=utcnow())
+            )
 
     async def run_forever(self) -> None:
         failures = 0

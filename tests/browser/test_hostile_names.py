@@ -7,7 +7,7 @@ from playwright.async_api import Browser, Page, expect
 
 from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS
 from contracts.identity import Role
-from tests.browser.test_every_role_logs_in import accept_steps, log_in_by_email
+from tests.browser.test_every_role_logs_in import SCREENSHOTS, accept_steps, log_in_by_email
 
 pytestmark = pytest.mark.browser
 
@@ -45,6 +45,7 @@ async def test_a_sign_up_name_and_a_search_made_of_markup_are_shown_as_typed(sys
     await page.wait_for_timeout(500)  # a refresh of 0 s would have left by now
     await nothing_injected(page)
     assert page.url.endswith("/comptes")
+    await page.screenshot(path=SCREENSHOTS / "hostile-names-accounts-manager.png", full_page=True)
 
     await page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Bénéficiaires").click()
     await page.get_by_label("Rechercher un bénéficiaire").fill(STRUCTURE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from contracts.base import HTTP_STATUS_BY_ERROR, ErrorCode, ErrorEnvelope
+from contracts.inputs import field_errors, invalid_message
 
 
 class ServiceError(Exception):
@@ -32,6 +33,13 @@ class ServiceError(Exception):
 
 class Invalid(ServiceError):
     code = ErrorCode.invalid
+
+    @classmethod
+    def of_fields(cls, errors: list[dict[str, Any]]) -> Invalid:
+        """Input rules broken (pydantic's ``errors()``, or the same shape): one 422 naming each field in French,
+        in the message and in ``details.fields``."""
+        fields = field_errors(errors)
+        return cls(invalid_message(fields), details={"fields": fields})
 
 
 class Unauthenticated(ServiceError):

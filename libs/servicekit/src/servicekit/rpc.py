@@ -20,7 +20,6 @@ from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 
 from contracts.base import ERROR_HEADER, ErrorCode, ErrorEnvelope, RpcReply, RpcRequest
-from contracts.inputs import field_errors, invalid_message
 from servicekit import telemetry
 from servicekit.concurrency import once_more_if_stale
 from servicekit.errors import Invalid, RpcTimeout, ServiceError
@@ -60,16 +59,6 @@ def internal_error(request_id: str) -> ErrorEnvelope:
     )
 
 
-def validation_details(exc: ValidationError) -> dict[str, Any]:
-    return {"fields": field_errors(exc.errors())}
-
-
-def invalid_request(exc: ValidationError) -> Invalid:
-    """A request that breaks the contract's input rules: 422, each field named in French."""
-    details = validation_details(exc)
-    return Invalid(invalid_message(details["fields"]), details=details)
-
-
 class RpcServer:
     def __init__(self, nc: NatsClient, service: str, *, max_concurrency: int = 64) -> None:
         self.nc = nc
@@ -102,7 +91,7 @@ class RpcServer:
                     try:
                         request = request_type.model_validate_json(msg.data or b"{}")
                     except ValidationError as exc:
-                        raise invalid_request(exc) from None
+                        raise Invalid.of_fields(exc.errors()) from None
                     reply = await once_more_if_stale(handler, request, RpcContext(headers))
                     body, reply_headers = reply.model_dump_json().encode(), None
                 except ServiceError as exc:

@@ -20,14 +20,13 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts.base import HTTP_STATUS_BY_ERROR, ErrorCode, ErrorEnvelope
-from contracts.inputs import field_errors, invalid_message
 from gateway.api import accounts, auth, deliveries, dev, directory, me, notebooks
 from gateway.config import GatewaySettings
 from gateway.web import account_pages, notebook_pages, pages, territory_pages
 from gateway.web.common import LeavePage, error_page
 from servicekit import telemetry
 from servicekit.app import connect_nats
-from servicekit.errors import ServiceError
+from servicekit.errors import Invalid, ServiceError
 from servicekit.health import embedded_server, health_app
 from servicekit.logging import configure_logging
 from servicekit.rpc import RpcClient
@@ -54,11 +53,10 @@ def error_response(envelope: ErrorEnvelope) -> JSONResponse:
 def invalid_fields(request: Request, errors: list[dict]) -> Response:
     """422 naming each field in French: in the message and ``details.fields`` for the API, on the error page
     for a page (a form field longer than allowed)."""
-    fields = field_errors(errors)
-    envelope = ErrorEnvelope(code=ErrorCode.invalid, message=invalid_message(fields), details={"fields": fields})
+    invalid = Invalid.of_fields(errors)
     if not request.url.path.startswith("/api/"):
-        return error_page(request, ServiceError(envelope.message, details=envelope.details))
-    return error_response(envelope)
+        return error_page(request, invalid)
+    return error_response(invalid.envelope())
 
 
 def bad_body() -> JSONResponse:

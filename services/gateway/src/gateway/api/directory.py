@@ -30,7 +30,7 @@ from contracts.directory import (
     UpdatePersonV1,
     UpdateStructureV1,
 )
-from contracts.inputs import MAX_OFFSET, Line, field_errors, invalid_message
+from contracts.inputs import MAX_OFFSET, Line
 from gateway.auth.session import COOKIE_ORIGIN_CHECK, call_as_caller
 from servicekit.errors import Invalid
 
@@ -41,8 +41,7 @@ def same_id(path_id: uuid.UUID, body_id: uuid.UUID, name: str) -> None:
     """The body names the same record as the address: otherwise which one to edit is a guess (it used to be
     the address's, silently)."""
     if body_id != path_id:
-        fields = field_errors([{"loc": ["body", name], "type": "id_mismatch"}])
-        raise Invalid(invalid_message(fields), details={"fields": fields})
+        raise Invalid.of_fields([{"loc": ["body", name], "type": "id_mismatch"}])
 
 
 @router.get("/deployments", response_model=DeploymentsReply)

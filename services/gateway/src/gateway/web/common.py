@@ -16,7 +16,6 @@ from gateway.auth.session import ACCESS_COOKIE, REFRESH_COOKIE, access_token_for
 from gateway.bus import call
 from gateway.web import formatting
 from gateway.web.csrf import check_csrf, csrf_token
-from contracts.inputs import field_errors, invalid_message
 from servicekit.errors import Invalid, ServiceError
 
 # Every template is an HTML page or part of one, named ``*.html.j2``: Jinja2Templates' own environment escapes
@@ -81,8 +80,7 @@ def refusal(failure: Exception) -> ServiceError:
     """What a form's handler shows: a service's refusal as is, a contract's input rule broken by a field
     (a NUL byte, a postal code of 4 digits) as that field's French message, never an error page."""
     if isinstance(failure, ValidationError):
-        fields = field_errors(failure.errors())
-        return Invalid(invalid_message(fields), details={"fields": fields})
+        return Invalid.of_fields(failure.errors())
     return failure
 
 

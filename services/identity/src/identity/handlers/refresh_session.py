@@ -5,10 +5,7 @@ Revoking a family (logout, replay) ends its access tokens too: ``revoke_sessions
 """
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import AcceptedReply, AccountStatus, LogoutV1, RefreshSessionV1, TokenPairReply
 from identity.adapters.orm import Account, RefreshToken
@@ -20,10 +17,6 @@ from identity.handlers.attempts import record_attempt
 from identity.handlers.deps import Deps
 from identity.handlers.issue_session import issue_session
 from servicekit.rpc import RpcContext
-
-
-async def revoke_family(session: AsyncSession, deps: Deps, token: RefreshToken) -> asyncio.Future:
-    return await revoke_sessions(session, deps, token.account_id, token.family_id)
 
 
 async def refresh_session(request: RefreshSessionV1, _ctx: RpcContext, deps: Deps) -> TokenPairReply:
@@ -50,7 +43,7 @@ async def refresh_session(request: RefreshSessionV1, _ctx: RpcContext, deps: Dep
                 return await issue_session(session, deps, account, request.client, family_id=token.family_id)
             verdict = Verdict.already_used  # a concurrent use won the race: treat as a replay
         if token is not None and verdict is Verdict.already_used:
-            revoked = await revoke_family(session, deps, token)
+            revoked = await revoke_sessions(session, deps, token.account_id, token.family_id)
             record_attempt(session, deps, request.client, "refresh_replayed", success=False, account_id=token.account_id)
     if revoked is not None:
         await deps.outbox.published(revoked)
@@ -64,7 +57,8 @@ async def logout(request: LogoutV1, _ctx: RpcContext, deps: Deps) -> AcceptedRep
                 select(RefreshToken).where(RefreshToken.token_hash == hash_secret(request.refresh_token))
             )
         ).scalar_one_or_none()
-        revoked = await revoke_family(session, deps, token) if token is not None else None
+        revoked = (await revoke_sessions(session, deps, token.account_id, token.family_id)
+                   if token is not None else None)
     if revoked is not None:
         await deps.outbox.published(revoked)  # answered once every service can refuse the session's tokens
     return AcceptedReply()

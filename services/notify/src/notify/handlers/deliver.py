@@ -61,12 +61,14 @@ async def deliver_due(deps: Deps, limit: int = 50) -> int:
     return len(due)
 
 
+# What a message carrying a one-time secret keeps once it reached a final state.
 WIPED = {"text": SECRET_WIPED, "html": None, "links": []}
 
 
 def wipe_secret(message: OutgoingMessage) -> None:
     if message.contains_secret:
-        message.text, message.html, message.links = SECRET_WIPED, None, []
+        for name, value in WIPED.items():
+            setattr(message, name, value)
 
 
 async def mark_interrupted(deps: Deps) -> None:

@@ -19,7 +19,6 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry import trace
-from prometheus_client import Counter
 from pydantic import ValidationError
 
 from contracts.base import IntegrationEvent
@@ -27,10 +26,10 @@ from contracts.streams import stream_for_subject
 from servicekit import telemetry
 from servicekit.deadletters import REPLAY_SUBJECT
 from servicekit.errors import RejectMessage
+from servicekit.metrics import DEAD_LETTERED
+from servicekit.metrics import EVENTS_HANDLED as HANDLED
 
 log = structlog.get_logger("servicekit.consumers")
-HANDLED = Counter("carnet_events_handled_total", "Events handled", ["consumer", "outcome"])
-DEAD_LETTERED = Counter("carnet_events_dead_lettered_total", "Events sent to DEADLETTER", ["consumer"])
 
 
 @dataclass(frozen=True)

@@ -14,18 +14,17 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from nats.js import JetStreamContext
-from prometheus_client import Counter
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.streams import SECRETS
 from servicekit.db import is_sqlite, utcnow
 from servicekit.messaging import outbox_table
+from servicekit.metrics import OUTBOX_PUBLISHED
 from servicekit.outbox import Outbox
 
 log = structlog.get_logger("servicekit.relay")
 SECRET_PREFIX = SECRETS.subjects[0].removesuffix(">")  # "secret."
-PUBLISHED = Counter("carnet_outbox_published_total", "Outbox rows published to JetStream", ["service"])
 
 
 def is_secret(subject: str) -> bool:
@@ -74,7 +73,7 @@ class OutboxRelay:
                     return 0
                 await self._publish(rows)
                 await self._mark_published(session, rows)
-        PUBLISHED.labels(self.service).inc(len(rows))
+        OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
         self.outbox.mark_published(row.event_id for row in rows)
         return len(rows)
 

@@ -16,17 +16,15 @@ from nats.aio.msg import Msg
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from opentelemetry import trace
-from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 
 from contracts.base import ERROR_HEADER, ErrorCode, ErrorEnvelope, RpcReply, RpcRequest
 from servicekit import telemetry
 from servicekit.concurrency import once_more_if_stale
 from servicekit.errors import Invalid, RpcTimeout, ServiceError
+from servicekit.metrics import RPC_ERRORS, RPC_SECONDS
 
 log = structlog.get_logger("servicekit.rpc")
-RPC_SECONDS = Histogram("carnet_rpc_seconds", "RPC handling time", ["subject"])
-RPC_ERRORS = Counter("carnet_rpc_errors_total", "RPC error replies", ["subject", "code"])
 
 Req = TypeVar("Req", bound=RpcRequest)
 

@@ -11,6 +11,7 @@ from identity.domain.secrets import hash_secret
 from identity.handlers.attempts import enforce_rate_limits, record_attempt
 from identity.handlers.deps import Deps
 from identity.handlers.issue_session import issue_session
+from servicekit.metrics import LOGIN_FAILURES
 from servicekit.rpc import RpcContext
 
 
@@ -35,4 +36,5 @@ async def exchange_login_link(request: ExchangeLoginLinkV1, _ctx: RpcContext, de
             record_attempt(session, deps, request.client, "link_refused", success=False, email_hash=token_hash,
                            account_id=account.id if account else None)
     # Raised after the block so that the refused attempt is committed, not rolled back.
+    LOGIN_FAILURES.labels("link", "account_deactivated" if deactivated else "invalid_link").inc()
     raise Unauthenticated(ACCOUNT_DEACTIVATED if deactivated else LINK_NOT_VALID)

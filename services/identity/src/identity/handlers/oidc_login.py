@@ -33,6 +33,7 @@ from identity.domain.secrets import hash_secret, new_secret, normalise_email
 from identity.handlers.attempts import enforce_rate_limits, record_attempt
 from identity.handlers.deps import Deps
 from identity.handlers.issue_session import issue_session
+from servicekit.metrics import LOGIN_FAILURES
 from servicekit.rpc import RpcContext
 
 log = structlog.get_logger("identity.oidc")
@@ -62,6 +63,7 @@ async def start_oidc_login(_request: StartOidcLoginV1, _ctx: RpcContext, deps: D
                                              state=state, nonce=nonce, code_verifier=verifier)
     except (OidcError, OSError, ValueError) as exc:
         log.warning("oidc_discovery_failed", error=str(exc))
+        LOGIN_FAILURES.labels("oidc", "provider_error").inc()
         raise Unauthenticated(OIDC_FAILED.format(provider=deps.settings.oidc_label)) from None
     now = deps.clock()
     async with deps.sessions() as session, session.begin():
@@ -81,16 +83,19 @@ async def complete_oidc_login(request: CompleteOidcLoginV1, _ctx: RpcContext, de
         if not claimed:
             record_attempt(session, deps, request.client, "link_refused", success=False)
     if not claimed:
+        LOGIN_FAILURES.labels("oidc", "invalid_state").inc()
         raise failed
     try:
         identity = await client.identity(code=request.code, redirect_uri=redirect_uri(deps),
                                          code_verifier=pending.code_verifier, nonce=pending.nonce)
     except (OidcError, OSError, ValueError, KeyError) as exc:
         log.warning("oidc_login_failed", error=str(exc))
+        LOGIN_FAILURES.labels("oidc", "provider_error").inc()
         raise failed from None
     email = normalise_email(identity.email)
     if email is None or not (identity.email_verified or deps.settings.oidc_trusts_emails):
         log.warning("oidc_email_not_verified")
+        LOGIN_FAILURES.labels("oidc", "email_not_verified").inc()
         raise failed
     async with deps.sessions() as session, session.begin():
         account = (await session.execute(select(Account).where(
@@ -101,5 +106,7 @@ async def complete_oidc_login(request: CompleteOidcLoginV1, _ctx: RpcContext, de
         record_attempt(session, deps, request.client, "oidc_refused", success=False,
                        email_hash=hash_secret(email), account_id=account.id if account else None)
     if account is not None and account.status == AccountStatus.deactivated:
+        LOGIN_FAILURES.labels("oidc", "account_deactivated").inc()
         raise Unauthenticated(ACCOUNT_DEACTIVATED)
+    LOGIN_FAILURES.labels("oidc", "no_account").inc()
     raise Unauthenticated(OIDC_NO_ACCOUNT.format(email=email))

@@ -22,6 +22,7 @@ from identity.domain.secrets import SMS_CODE_DIGITS, hash_secret, hash_sms_code,
 from identity.handlers.attempts import enforce_rate_limits, record_attempt
 from identity.handlers.deps import Deps
 from identity.handlers.issue_session import issue_session
+from servicekit.metrics import LOGIN_FAILURES
 from servicekit.rpc import RpcContext
 
 
@@ -88,4 +89,5 @@ async def verify_sms_code(request: VerifySmsCodeV1, _ctx: RpcContext, deps: Deps
                 sms.used_at = now  # burnt: guessing one code in a million gets 5 tries, not more
         record_attempt(session, deps, request.client, "link_refused", success=False,
                        account_id=account.id if account else None)
+    LOGIN_FAILURES.labels("sms", "invalid_code").inc()
     raise Unauthenticated(CODE_NOT_VALID)

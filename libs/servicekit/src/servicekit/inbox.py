@@ -1,17 +1,27 @@
 """Inbox: a consumer claims ``(consumer, event_id)`` in the same transaction as its effect.
 
 A redelivered event finds its claim already committed and is acknowledged without a second effect.
+Consumers say so with ``@exactly_once(CONSUMER)``; work keyed by something else than an event (a schedule's
+period) calls ``apply_once`` with its own key.
 """
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from servicekit.db import utcnow
 from servicekit.messaging import inbox_table
+
+
+class HasSessions(Protocol):
+    """What a consumer's ``deps`` must offer: every service's ``Deps`` has its database's sessions."""
+
+    sessions: async_sessionmaker[AsyncSession]
 
 
 async def claim(session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bool:
@@ -30,3 +40,36 @@ async def seen(session: AsyncSession, consumer: str, event_id: uuid.UUID) -> boo
     """Whether ``consumer`` already claimed ``event_id`` (a cheap look before costly work; ``claim`` decides)."""
     return await session.scalar(select(inbox_table.c.event_id).where(
         inbox_table.c.consumer == consumer, inbox_table.c.event_id == event_id)) is not None
+
+
+async def apply_once(sessions: async_sessionmaker[AsyncSession], consumer: str, key: uuid.UUID,
+                     effect: Callable[[AsyncSession], Awaitable[None]]) -> bool:
+    """Runs ``effect(session)`` in the transaction that claims ``(consumer, key)``: True when it ran; False
+    when that claim was already committed. An effect that raises rolls its claim back with it, so the next
+    delivery applies it; two deliveries at once apply it once (the second claim waits for the first)."""
+    async with sessions() as session, session.begin():
+        if not await claim(session, consumer, key):
+            return False
+        await effect(session)
+    return True
+
+
+Effect = Callable[[Any, AsyncSession, Any], Awaitable[None]]
+Handler = Callable[[Any, Any, Any], Awaitable[None]]
+
+
+def exactly_once(consumer: str) -> Callable[[Effect], Handler]:
+    """Makes an event consumer of ``effect(event, session, deps)``: the handler, called as
+    ``handler(event, meta, deps)`` like every consumer, opens a transaction on ``deps.sessions``, claims
+    ``(consumer, event.event_id)`` and runs the effect in it; a redelivered event does nothing."""
+    def decorate(effect: Effect) -> Handler:
+        async def handler(event: Any, meta: Any, deps: HasSessions) -> None:
+            await apply_once(deps.sessions, consumer, event.event_id,
+                             lambda session: effect(event, session, deps))
+
+        # Name and docstring for logs and traces, but not ``functools.wraps``: its ``__wrapped__`` would make
+        # ``inspect.signature`` (which a broker reads) report the effect's parameters instead of the handler's.
+        handler.__module__, handler.__name__ = effect.__module__, effect.__name__
+        handler.__qualname__, handler.__doc__ = effect.__qualname__, effect.__doc__
+        return handler
+    return decorate

@@ -3,6 +3,7 @@ addresses and numbers notify could not deliver to."""
 from __future__ import annotations
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import AccountProfileChangedV1
 from contracts.notify import Channel, MessageFailedV1
@@ -11,58 +12,51 @@ from directory.adapters.orm import BeneficiarySeen, Person
 from directory.handlers.deps import Deps
 from directory.handlers.people import publish_person, search_text_of, set_contact
 from directory.handlers.views import person_links
-from servicekit import inbox
-from servicekit.consumers import EventMeta
+from servicekit.inbox import exactly_once
 
 CONSUMER = "directory-read-models"
 
 
-async def on_beneficiary_created(event: BeneficiaryCreatedV1, _meta: EventMeta, deps: Deps) -> None:
-    async with deps.sessions() as session, session.begin():
-        if not await inbox.claim(session, CONSUMER, event.event_id) or event.deployment_id is None:
-            return
-        seen = await session.get(BeneficiarySeen, event.profile_id)
-        if seen is None:
-            session.add(BeneficiarySeen(profile_id=event.profile_id, deployment_id=event.deployment_id, active=True))
+@exactly_once(CONSUMER)
+async def on_beneficiary_created(event: BeneficiaryCreatedV1, session: AsyncSession, _deps: Deps) -> None:
+    if event.deployment_id is None:
+        return
+    seen = await session.get(BeneficiarySeen, event.profile_id)
+    if seen is None:
+        session.add(BeneficiarySeen(profile_id=event.profile_id, deployment_id=event.deployment_id, active=True))
 
 
-async def on_beneficiary_deactivated(event: BeneficiaryDeactivatedV1, _meta: EventMeta, deps: Deps) -> None:
-    async with deps.sessions() as session, session.begin():
-        if not await inbox.claim(session, CONSUMER, event.event_id):
-            return
-        if seen := await session.get(BeneficiarySeen, event.profile_id):
-            seen.active = False
+@exactly_once(CONSUMER)
+async def on_beneficiary_deactivated(event: BeneficiaryDeactivatedV1, session: AsyncSession, _deps: Deps) -> None:
+    if seen := await session.get(BeneficiarySeen, event.profile_id):
+        seen.active = False
 
 
-async def on_account_profile_changed(event: AccountProfileChangedV1, _meta: EventMeta, deps: Deps) -> None:
+@exactly_once(CONSUMER)
+async def on_account_profile_changed(event: AccountProfileChangedV1, session: AsyncSession, deps: Deps) -> None:
     """A person completed "Bienvenue" or edited "Mon compte": the annuaire shows what they said of themselves."""
     if event.profile_id is None or event.role == "beneficiary":
         return
-    async with deps.sessions() as session, session.begin():
-        if not await inbox.claim(session, CONSUMER, event.event_id):
-            return
-        person = await session.get(Person, event.profile_id, with_for_update=True)
-        if person is None or person.deactivated_at is not None:
-            return
-        person.firstname, person.lastname = event.firstname or person.firstname, event.lastname or person.lastname
-        person.position = event.position
-        set_contact(person, email=event.email or person.email, phone=event.phone or "")
-        person.updated_at = deps.clock()
-        person.version += 1  # a manager's page opened before this edit must not overwrite it
-        structures, _ = await person_links(session, [person.id])
-        person.search_text = search_text_of(person, structures[person.id])
-        # Notebook's read model shows the group's contact details: it must hear of the new number too.
-        await publish_person(session, deps, person, "updated")
+    person = await session.get(Person, event.profile_id, with_for_update=True)
+    if person is None or person.deactivated_at is not None:
+        return
+    person.firstname, person.lastname = event.firstname or person.firstname, event.lastname or person.lastname
+    person.position = event.position
+    set_contact(person, email=event.email or person.email, phone=event.phone or "")
+    person.updated_at = deps.clock()
+    person.version += 1  # a manager's page opened before this edit must not overwrite it
+    structures, _ = await person_links(session, [person.id])
+    person.search_text = search_text_of(person, structures[person.id])
+    # Notebook's read model shows the group's contact details: it must hear of the new number too.
+    await publish_person(session, deps, person, "updated")
 
 
-async def on_message_failed(event: MessageFailedV1, _meta: EventMeta, deps: Deps) -> None:
+@exactly_once(CONSUMER)
+async def on_message_failed(event: MessageFailedV1, session: AsyncSession, _deps: Deps) -> None:
     """An address or number notify could not deliver to is flagged on the active people who have it."""
     if not event.recipient:
         return
-    async with deps.sessions() as session, session.begin():
-        if not await inbox.claim(session, CONSUMER, event.event_id):
-            return
-        column, flag = ((Person.phone, "phone_failed_at") if event.channel == Channel.sms
-                        else (Person.email, "email_failed_at"))
-        await session.execute(update(Person).where(column == event.recipient, Person.deactivated_at.is_(None))
-                              .values({flag: event.occurred_at}))
+    column, flag = ((Person.phone, "phone_failed_at") if event.channel == Channel.sms
+                    else (Person.email, "email_failed_at"))
+    await session.execute(update(Person).where(column == event.recipient, Person.deactivated_at.is_(None))
+                          .values({flag: event.occurred_at}))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import structlog
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import AccountDeactivatedV1, AccountStatus, LinkPurpose, Role
 from contracts.profiles import DeploymentCreatedV1, ProfileDeactivated, ProfileState
@@ -16,9 +17,8 @@ from identity.domain.secrets import normalise_email, normalise_phone
 from identity.handlers.accounts import revoke_sessions, state_of
 from identity.handlers.deps import Deps
 from identity.handlers.request_login_link import issue_link
-from servicekit import inbox
-from servicekit.consumers import EventMeta
 from servicekit.errors import RejectMessage
+from servicekit.inbox import exactly_once
 
 CONSUMER = "identity-profiles"
 log = structlog.get_logger("identity.profiles")
@@ -28,67 +28,61 @@ def is_stale(account: Account, event: ProfileState | ProfileDeactivated) -> bool
     return account.profile_synced_at is not None and event.occurred_at < account.profile_synced_at
 
 
-async def on_profile_state(event: ProfileState, _meta: EventMeta, deps: Deps) -> None:
+@exactly_once(CONSUMER)
+async def on_profile_state(event: ProfileState, session: AsyncSession, deps: Deps) -> None:
     role = event.role
     email = normalise_email(event.email) if event.email else None
     phone = normalise_phone(event.phone) if event.phone else None
     if email is None and phone is None:
         return  # no way to log in yet; a later update with contact details creates the account
-    async with deps.sessions() as session, session.begin():
-        if not await inbox.claim(session, CONSUMER, event.event_id):
-            return
-        account = (await session.execute(select(Account).where(
-            Account.role == role, Account.profile_id == event.profile_id))).scalar_one_or_none()
-        if account is None and email:
-            # A confirmed sign-up request (or an earlier account) now gets its profile.
-            account = (await session.execute(select(Account).where(Account.email == email))).scalar_one_or_none()
-            if account is not None and account.role != role:
-                raise RejectMessage(f"email already used by a {account.role} account")
-        if account is not None and is_stale(account, event):
-            return  # created, updated and deactivated travel on separate consumers: a late older state loses
-        is_new = account is None
-        if is_new:
-            account = Account(role=role, created_at=deps.clock(), status=AccountStatus.active)
-            session.add(account)
-        if email and email != account.email and await session.scalar(
-                select(Account.id).where(Account.email == email, Account.id != account.id)):
-            raise RejectMessage("email already used by another account")
-        if phone and role == Role.beneficiary and await session.scalar(select(Account.id).where(
-                Account.phone == phone, Account.role == Role.beneficiary, Account.id != account.id)):
-            log.warning("phone_shared_by_two_profiles", profile_id=str(event.profile_id))
-            phone = account.phone  # two people on one number (a couple): SMS login stays with the first
-        recreated = event.subject.endswith(".created.v1") and account.status == AccountStatus.deactivated
-        if recreated:  # the person was deactivated, then created again: their account opens again
-            account.status = AccountStatus.active
-        account.profile_id, account.deployment_id = event.profile_id, event.deployment_id
-        account.email, account.phone = email, phone
-        account.firstname, account.lastname = event.firstname or account.firstname, event.lastname or account.lastname
-        account.position = event.position or account.position
-        account.structure_ids = [str(s) for s in event.structure_ids]
-        account.updated_at, account.profile_synced_at = deps.clock(), event.occurred_at
-        await session.flush()
-        if (is_new or recreated) and email and role != Role.beneficiary:
-            await issue_link(session, deps, account, LinkPurpose.invitation, event.created_by_name)
+    account = (await session.execute(select(Account).where(
+        Account.role == role, Account.profile_id == event.profile_id))).scalar_one_or_none()
+    if account is None and email:
+        # A confirmed sign-up request (or an earlier account) now gets its profile.
+        account = (await session.execute(select(Account).where(Account.email == email))).scalar_one_or_none()
+        if account is not None and account.role != role:
+            raise RejectMessage(f"email already used by a {account.role} account")
+    if account is not None and is_stale(account, event):
+        return  # created, updated and deactivated travel on separate consumers: a late older state loses
+    is_new = account is None
+    if is_new:
+        account = Account(role=role, created_at=deps.clock(), status=AccountStatus.active)
+        session.add(account)
+    if email and email != account.email and await session.scalar(
+            select(Account.id).where(Account.email == email, Account.id != account.id)):
+        raise RejectMessage("email already used by another account")
+    if phone and role == Role.beneficiary and await session.scalar(select(Account.id).where(
+            Account.phone == phone, Account.role == Role.beneficiary, Account.id != account.id)):
+        log.warning("phone_shared_by_two_profiles", profile_id=str(event.profile_id))
+        phone = account.phone  # two people on one number (a couple): SMS login stays with the first
+    recreated = event.subject.endswith(".created.v1") and account.status == AccountStatus.deactivated
+    if recreated:  # the person was deactivated, then created again: their account opens again
+        account.status = AccountStatus.active
+    account.profile_id, account.deployment_id = event.profile_id, event.deployment_id
+    account.email, account.phone = email, phone
+    account.firstname, account.lastname = event.firstname or account.firstname, event.lastname or account.lastname
+    account.position = event.position or account.position
+    account.structure_ids = [str(s) for s in event.structure_ids]
+    account.updated_at, account.profile_synced_at = deps.clock(), event.occurred_at
+    await session.flush()
+    if (is_new or recreated) and email and role != Role.beneficiary:
+        await issue_link(session, deps, account, LinkPurpose.invitation, event.created_by_name)
 
 
-async def on_profile_deactivated(event: ProfileDeactivated, _meta: EventMeta, deps: Deps) -> None:
-    async with deps.sessions() as session, session.begin():
-        if not await inbox.claim(session, CONSUMER, event.event_id):
-            return
-        account = (await session.execute(select(Account).where(
-            Account.role == event.role, Account.profile_id == event.profile_id))).scalar_one_or_none()
-        if account is None or account.status == AccountStatus.deactivated or is_stale(account, event):
-            return
-        account.status, account.updated_at = AccountStatus.deactivated, deps.clock()
-        account.profile_synced_at = event.occurred_at
-        await revoke_sessions(session, deps, account.id)
-        await deps.outbox.add(session, AccountDeactivatedV1(**state_of(account)))
+@exactly_once(CONSUMER)
+async def on_profile_deactivated(event: ProfileDeactivated, session: AsyncSession, deps: Deps) -> None:
+    account = (await session.execute(select(Account).where(
+        Account.role == event.role, Account.profile_id == event.profile_id))).scalar_one_or_none()
+    if account is None or account.status == AccountStatus.deactivated or is_stale(account, event):
+        return
+    account.status, account.updated_at = AccountStatus.deactivated, deps.clock()
+    account.profile_synced_at = event.occurred_at
+    await revoke_sessions(session, deps, account.id)
+    await deps.outbox.add(session, AccountDeactivatedV1(**state_of(account)))
 
 
-async def on_deployment_created(event: DeploymentCreatedV1, _meta: EventMeta, deps: Deps) -> None:
-    async with deps.sessions() as session, session.begin():
-        if not await inbox.claim(session, CONSUMER, event.event_id):
-            return
-        deployment = await session.get(Deployment, event.deployment_id) or Deployment(id=event.deployment_id)
-        deployment.label, deployment.department_code = event.label, event.department_code
-        session.add(deployment)
+@exactly_once(CONSUMER)
+async def on_deployment_created(event: DeploymentCreatedV1, session: AsyncSession, _deps: Deps) -> None:
+    deployment = await session.get(Deployment, event.deployment_id) or Deployment(id=event.deployment_id)
+    deployment.label, deployment.department_code = event.label, event.department_code
+    session.add(deployment)

@@ -15,8 +15,7 @@ from contracts.profiles import ProfileDeactivated, ProfileState
 from notebook.adapters.orm import Beneficiary, OrientationSystemRead, Person, StructureRead
 from notebook.handlers.deps import Deps
 from notebook.handlers.members import end_memberships_of
-from servicekit import inbox
-from servicekit.consumers import EventMeta
+from servicekit.inbox import exactly_once
 
 CONSUMER = "notebook-read-models"
 
@@ -33,67 +32,58 @@ async def orientation_system_names(session: AsyncSession, system_ids: set) -> di
         OrientationSystemRead.id.in_(system_ids)))).all()) if system_ids else {}
 
 
-async def on_person_state(event: ProfileState, _meta: EventMeta, deps: Deps) -> None:
-    async with deps.sessions() as session, session.begin():
-        if not await inbox.claim(session, CONSUMER, event.event_id):
-            return
-        person = await session.get(Person, event.profile_id)
-        if person is not None and person.occurred_at >= event.occurred_at:
-            return
-        if person is None:
-            person = Person(id=event.profile_id)
-            session.add(person)
-        person.role, person.deployment_id = event.role.value, event.deployment_id
-        person.firstname, person.lastname = event.firstname, event.lastname
-        person.email, person.phone = event.email or "", event.phone or ""
-        person.structure_ids = [str(s) for s in event.structure_ids]
-        person.orientation_system_ids = [str(s) for s in event.orientation_system_ids]
-        person.occurred_at, person.deactivated_at = event.occurred_at, None
+@exactly_once(CONSUMER)
+async def on_person_state(event: ProfileState, session: AsyncSession, _deps: Deps) -> None:
+    person = await session.get(Person, event.profile_id)
+    if person is not None and person.occurred_at >= event.occurred_at:
+        return
+    if person is None:
+        person = Person(id=event.profile_id)
+        session.add(person)
+    person.role, person.deployment_id = event.role.value, event.deployment_id
+    person.firstname, person.lastname = event.firstname, event.lastname
+    person.email, person.phone = event.email or "", event.phone or ""
+    person.structure_ids = [str(s) for s in event.structure_ids]
+    person.orientation_system_ids = [str(s) for s in event.orientation_system_ids]
+    person.occurred_at, person.deactivated_at = event.occurred_at, None
 
 
-async def on_person_deactivated(event: ProfileDeactivated, _meta: EventMeta, deps: Deps) -> None:
-    async with deps.sessions() as session, session.begin():
-        if not await inbox.claim(session, CONSUMER, event.event_id):
-            return
-        person = await session.get(Person, event.profile_id)
-        if person is None or person.occurred_at > event.occurred_at:
-            return
-        person.deactivated_at = person.occurred_at = event.occurred_at
-        if event.role in (Role.professional, Role.orientation_manager):
-            await end_memberships_of(session, deps, person)
+@exactly_once(CONSUMER)
+async def on_person_deactivated(event: ProfileDeactivated, session: AsyncSession, deps: Deps) -> None:
+    person = await session.get(Person, event.profile_id)
+    if person is None or person.occurred_at > event.occurred_at:
+        return
+    person.deactivated_at = person.occurred_at = event.occurred_at
+    if event.role in (Role.professional, Role.orientation_manager):
+        await end_memberships_of(session, deps, person)
 
 
-async def on_structure_state(event: StructureState, _meta: EventMeta, deps: Deps) -> None:
-    async with deps.sessions() as session, session.begin():
-        if not await inbox.claim(session, CONSUMER, event.event_id):
-            return
-        structure = await session.get(StructureRead, event.structure_id)
-        if structure is not None and structure.occurred_at >= event.occurred_at:
-            return
-        if structure is None:
-            structure = StructureRead(id=event.structure_id)
-            session.add(structure)
-        structure.deployment_id, structure.name = event.deployment_id, event.name
-        structure.city, structure.postal_code = event.city, event.postal_code
-        structure.phone, structure.email, structure.occurred_at = event.phone, event.email, event.occurred_at
+@exactly_once(CONSUMER)
+async def on_structure_state(event: StructureState, session: AsyncSession, _deps: Deps) -> None:
+    structure = await session.get(StructureRead, event.structure_id)
+    if structure is not None and structure.occurred_at >= event.occurred_at:
+        return
+    if structure is None:
+        structure = StructureRead(id=event.structure_id)
+        session.add(structure)
+    structure.deployment_id, structure.name = event.deployment_id, event.name
+    structure.city, structure.postal_code = event.city, event.postal_code
+    structure.phone, structure.email, structure.occurred_at = event.phone, event.email, event.occurred_at
 
 
-async def on_orientation_system_created(event: OrientationSystemCreatedV1, _meta: EventMeta, deps: Deps) -> None:
-    async with deps.sessions() as session, session.begin():
-        if not await inbox.claim(session, CONSUMER, event.event_id):
-            return
-        if await session.get(OrientationSystemRead, event.orientation_system_id) is None:
-            session.add(OrientationSystemRead(id=event.orientation_system_id, deployment_id=event.deployment_id,
-                                              name=event.name, orientation_type=event.orientation_type.value))
+@exactly_once(CONSUMER)
+async def on_orientation_system_created(event: OrientationSystemCreatedV1, session: AsyncSession,
+                                        _deps: Deps) -> None:
+    if await session.get(OrientationSystemRead, event.orientation_system_id) is None:
+        session.add(OrientationSystemRead(id=event.orientation_system_id, deployment_id=event.deployment_id,
+                                          name=event.name, orientation_type=event.orientation_type.value))
 
 
-async def on_message_failed(event: MessageFailedV1, _meta: EventMeta, deps: Deps) -> None:
+@exactly_once(CONSUMER)
+async def on_message_failed(event: MessageFailedV1, session: AsyncSession, _deps: Deps) -> None:
     """A number or address notify could not deliver to is flagged on the beneficiaries who have it."""
     if not event.recipient:
         return
-    async with deps.sessions() as session, session.begin():
-        if not await inbox.claim(session, CONSUMER, event.event_id):
-            return
-        column = Beneficiary.mobile_number if event.channel == Channel.sms else Beneficiary.email
-        flag = "mobile_failed_at" if event.channel == Channel.sms else "email_failed_at"
-        await session.execute(update(Beneficiary).where(column == event.recipient).values({flag: event.occurred_at}))
+    column = Beneficiary.mobile_number if event.channel == Channel.sms else Beneficiary.email
+    flag = "mobile_failed_at" if event.channel == Channel.sms else "email_failed_at"
+    await session.execute(update(Beneficiary).where(column == event.recipient).values({flag: event.occurred_at}))

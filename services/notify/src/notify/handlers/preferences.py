@@ -3,6 +3,7 @@ group, a référent replaced). Beneficiaries choose their channels on their note
 from __future__ import annotations
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import AccountProfileChangedV1, GetMeV1, Role
 from contracts.notify import (
@@ -13,10 +14,9 @@ from contracts.notify import (
 )
 from notify.adapters.orm import NotificationPreference, OutgoingMessage
 from notify.handlers.deps import Deps
-from servicekit import inbox
 from servicekit.auth import Principal
-from servicekit.consumers import EventMeta
 from servicekit.errors import Forbidden, Invalid
+from servicekit.inbox import exactly_once
 from servicekit.rpc import RpcContext
 
 CONSUMER = "notify-preferences"
@@ -65,12 +65,10 @@ async def set_my_preferences(request: SetMyNotificationPreferencesV1, ctx: RpcCo
     return NotificationPreferencesReply(frequency=request.frequency)
 
 
-async def on_account_profile_changed(event: AccountProfileChangedV1, _meta: EventMeta, deps: Deps) -> None:
+@exactly_once(CONSUMER)
+async def on_account_profile_changed(event: AccountProfileChangedV1, session: AsyncSession, _deps: Deps) -> None:
     """A verified new email: the choice follows it."""
     if not event.email:
         return
-    async with deps.sessions() as session, session.begin():
-        if not await inbox.claim(session, CONSUMER, event.event_id):
-            return
-        await session.execute(update(NotificationPreference).where(
-            NotificationPreference.account_id == event.account_id).values(email=event.email))
+    await session.execute(update(NotificationPreference).where(
+        NotificationPreference.account_id == event.account_id).values(email=event.email))

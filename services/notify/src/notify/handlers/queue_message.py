@@ -38,9 +38,7 @@ async def queue_once(deps: Deps, consumer: str, source_id: uuid.UUID, messages: 
     triggers them, or of a schedule's period (replicas racing for it queue them once). True if queued.
 
     A digest names the held messages it gathers (``absorbed``): they are marked in the same transaction."""
-    async with deps.sessions() as session, session.begin():
-        if not await inbox.claim(session, consumer, source_id):
-            return False
+    async def queue(session: AsyncSession) -> None:
         now = deps.clock()
         digest_readers = await wanting_a_digest(session, messages)
         for message in messages:
@@ -54,6 +52,9 @@ async def queue_once(deps: Deps, consumer: str, source_id: uuid.UUID, messages: 
         if absorbed:
             await session.execute(update(OutgoingMessage).where(
                 OutgoingMessage.id.in_(absorbed), OutgoingMessage.status == "held").values(status="digested"))
+
+    if not await inbox.apply_once(deps.sessions, consumer, source_id, queue):
+        return False
     deps.queued.set()
     return True
 

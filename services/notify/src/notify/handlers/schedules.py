@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.notebook import (
     AppointmentBookedV1,
@@ -28,7 +29,6 @@ from notify.handlers.notebook_messages import to_beneficiary
 from notify.handlers.queue_message import Outgoing, page_url, queue_once
 from notify.rendering import render_email
 from servicekit import inbox
-from servicekit.consumers import EventMeta
 
 log = structlog.get_logger("notify.schedules")
 PARIS = ZoneInfo("Europe/Paris")
@@ -43,38 +43,35 @@ def period_id(kind: str, key: str) -> uuid.UUID:
     return uuid.uuid5(PERIODS, f"{kind}:{key}")
 
 
-async def on_appointment(event: AppointmentBookedV1 | AppointmentChangedV1, _meta: EventMeta, deps: Deps) -> None:
-    async with deps.sessions() as session, session.begin():
-        if not await inbox.claim(session, COPY_CONSUMER, event.event_id):
-            return
-        copy = await session.get(AppointmentCopy, event.appointment_id)
-        if copy is not None and copy.occurred_at >= event.occurred_at:
-            return
-        if copy is None:
-            if not isinstance(event, AppointmentBookedV1):
-                return  # a change of an appointment booked before notify kept them: no contact to remind
-            copy = AppointmentCopy(appointment_id=event.appointment_id, notebook_id=event.notebook_id,
-                                   status="planned", with_name=event.with_name, structure_name=event.structure_name,
-                                   beneficiary_phone=event.beneficiary_phone,
-                                   beneficiary_email=event.beneficiary_email,
-                                   beneficiary_channels=event.beneficiary_channels, contact_at=event.occurred_at)
-            session.add(copy)
-        if isinstance(event, AppointmentChangedV1):
-            copy.status = event.status.value
-        copy.at, copy.occurred_at = event.at, event.occurred_at
+@inbox.exactly_once(COPY_CONSUMER)
+async def on_appointment(event: AppointmentBookedV1 | AppointmentChangedV1, session: AsyncSession,
+                         _deps: Deps) -> None:
+    copy = await session.get(AppointmentCopy, event.appointment_id)
+    if copy is not None and copy.occurred_at >= event.occurred_at:
+        return
+    if copy is None:
+        if not isinstance(event, AppointmentBookedV1):
+            return  # a change of an appointment booked before notify kept them: no contact to remind
+        copy = AppointmentCopy(appointment_id=event.appointment_id, notebook_id=event.notebook_id,
+                               status="planned", with_name=event.with_name, structure_name=event.structure_name,
+                               beneficiary_phone=event.beneficiary_phone,
+                               beneficiary_email=event.beneficiary_email,
+                               beneficiary_channels=event.beneficiary_channels, contact_at=event.occurred_at)
+        session.add(copy)
+    if isinstance(event, AppointmentChangedV1):
+        copy.status = event.status.value
+    copy.at, copy.occurred_at = event.at, event.occurred_at
 
 
-async def on_contact_changed(event: BeneficiaryContactChangedV1, _meta: EventMeta, deps: Deps) -> None:
+@inbox.exactly_once(COPY_CONSUMER)
+async def on_contact_changed(event: BeneficiaryContactChangedV1, session: AsyncSession, _deps: Deps) -> None:
     """A new number, address or choice of channels: the reminders still to send go there."""
-    async with deps.sessions() as session, session.begin():
-        if not await inbox.claim(session, COPY_CONSUMER, event.event_id):
-            return
-        copies = (await session.execute(select(AppointmentCopy).where(
-            AppointmentCopy.notebook_id == event.notebook_id))).scalars().all()
-        for copy in copies:
-            if copy.contact_at is None or copy.contact_at < event.occurred_at:
-                copy.beneficiary_phone, copy.beneficiary_email = event.phone, event.email
-                copy.beneficiary_channels, copy.contact_at = event.channels, event.occurred_at
+    copies = (await session.execute(select(AppointmentCopy).where(
+        AppointmentCopy.notebook_id == event.notebook_id))).scalars().all()
+    for copy in copies:
+        if copy.contact_at is None or copy.contact_at < event.occurred_at:
+            copy.beneficiary_phone, copy.beneficiary_email = event.phone, event.email
+            copy.beneficiary_channels, copy.contact_at = event.channels, event.occurred_at
 
 
 async def send_reminders(deps: Deps, now: datetime) -> int:

@@ -6,6 +6,7 @@ latency by subject, consumer lag and redeliveries by durable, dead letters, outb
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
 
 import structlog
@@ -27,6 +28,8 @@ OUTBOX_BACKLOG = Gauge("carnet_outbox_backlog", "Outbox rows not yet published",
 OUTBOX_OLDEST_AGE = Gauge("carnet_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row (0 when none)",
                           ["service"])
 LOGIN_FAILURES = Counter("carnet_login_failures_total", "Refused logins", ["method", "reason"])
+HTTP_SECONDS = Histogram("carnet_http_request_seconds", "Gateway HTTP requests by route template",
+                         ["method", "route", "status"])
 
 
 async def watch_consumer_lag(js, durables: Iterable[tuple[str, str]], interval_s: float = 15.0) -> None:
@@ -45,3 +48,29 @@ async def watch_consumer_lag(js, durables: Iterable[tuple[str, str]], interval_s
             CONSUMER_LAG.labels(durable).set(info.num_pending or 0)
             CONSUMER_ACK_PENDING.labels(durable).set(info.num_ack_pending or 0)
         await asyncio.sleep(interval_s)
+
+
+class HttpMetrics:
+    """ASGI middleware of the gateway: counts and times each request by route template (never the path, which
+    may carry a login token, and would make one series per notebook)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), 500
+
+        async def send_with_status(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            HTTP_SECONDS.labels(scope["method"], route, str(status)).observe(time.perf_counter() - started)

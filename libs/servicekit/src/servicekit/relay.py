@@ -6,6 +6,11 @@ On PostgreSQL, ``FOR UPDATE SKIP LOCKED`` lets replicas share rows instead of ra
 
 One-time secrets (``secret.*`` subjects: login links, SMS codes) do not stay at rest: once JetStream
 acknowledged them, their rows are deleted in the step that marks the others published.
+
+Each publish is a PRODUCER span, child of the span of the transaction that wrote the row (its ``traceparent`` is
+stored with it), and the published message carries that span's context: one trace goes from the request to the
+consumers. The relay's own queries make no spans: they would be one new trace per poll. After each round it
+measures the backlog (count and age of the oldest unpublished row) into Prometheus gauges.
 """
 from __future__ import annotations
 
@@ -14,13 +19,16 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from nats.js import JetStreamContext
-from sqlalchemy import delete, select, update
+from opentelemetry import trace
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.streams import SECRETS
+from servicekit import telemetry
 from servicekit.db import is_sqlite, utcnow
 from servicekit.messaging import outbox_table
-from servicekit.metrics import OUTBOX_PUBLISHED
+from servicekit.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
 from servicekit.outbox import Outbox
 
 log = structlog.get_logger("servicekit.relay")
@@ -53,6 +61,10 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publishes one batch; returns how many rows it published."""
+        with suppress_instrumentation():
+            return await self._publish_batch()
+
+    async def _publish_batch(self) -> int:
         if is_sqlite(self.sessions.kw["bind"]):
             # SQLite has one write lock for the whole database: the batch is read without it and marked in a short
             # write transaction once JetStream acknowledged it, so that a slow or absent NATS never holds every
@@ -86,16 +98,55 @@ class OutboxRelay:
             .limit(self.batch_size)
         )
 
+    async def measure_backlog(self) -> None:
+        """Sets the backlog gauges: how many rows wait, and for how long the oldest has."""
+        with suppress_instrumentation():
+            async with self.sessions() as session:
+                count, oldest = (await session.execute(
+                    select(func.count(), func.min(outbox_table.c.created_at))
+                    .where(outbox_table.c.published_at.is_(None))
+                )).one()
+        OUTBOX_BACKLOG.labels(self.service).set(count)
+        OUTBOX_OLDEST_AGE.labels(self.service).set((utcnow() - oldest).total_seconds() if oldest else 0)
+
     async def _publish(self, rows) -> None:
-        # All publishes in flight at once, then wait for every ack: one await per message caps throughput.
-        await asyncio.gather(
-            *(
-                self.js.publish(row.subject, row.payload, headers={**row.headers, "Nats-Msg-Id": str(row.event_id)})
-                for row in rows
+        spans = [self._span_of(row) for row in rows]
+        try:
+            # All publishes in flight at once, then wait for every ack: one await per message caps throughput.
+            await asyncio.gather(
+                *(
+                    self.js.publish(row.subject, row.payload, headers={
+                        **row.headers,
+                        **telemetry.inject_headers(trace.set_span_in_context(span)),
+                        "Nats-Msg-Id": str(row.event_id),
+                    })
+                    for row, span in zip(rows, spans, strict=True)
+                )
             )
-        )
+        except Exception as exc:
+            for span in spans:
+                span.record_exception(exc)
+                span.set_status(trace.StatusCode.ERROR)
+            raise
+        finally:
+            for span in spans:
+                span.end()
         if self._after_publish is not None:
             await self._after_publish(len(rows))
+
+    @staticmethod
+    def _span_of(row) -> trace.Span:
+        return telemetry.tracer().start_span(
+            f"{row.subject} publish",
+            context=telemetry.extract_context(row.headers),
+            kind=trace.SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.operation": "publish",
+                "messaging.destination.name": row.subject,
+                "messaging.message.id": str(row.event_id),
+            },
+        )
 
     @staticmethod
     async def _mark_published(session: AsyncSession, rows) -> None:
@@ -109,6 +160,14 @@ class OutboxRelay:
                 update(outbox_table).where(outbox_table.c.seq.in_(others)).values(published_at=utcnow())
             )
 
+    async def _measure_quietly(self) -> None:
+        try:
+            await self.measure_backlog()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database is away: the gauges keep their last values
+            log.debug("relay_backlog_unmeasured", error=str(exc))
+
     async def run_forever(self) -> None:
         failures = 0
         while True:
@@ -121,8 +180,10 @@ class OutboxRelay:
             except Exception as exc:  # NATS or the database is away: retry with backoff, rows stay pending
                 failures += 1
                 log.warning("relay_publish_failed", error=str(exc), attempt=failures)
+                await self._measure_quietly()
                 await asyncio.sleep(min(0.2 * 2**failures, 10))
                 continue
+            await self._measure_quietly()
             self.outbox.committed.clear()
             try:
                 await asyncio.wait_for(self.outbox.committed.wait(), timeout=self.poll_interval_s)

@@ -1,63 +1,133 @@
 """OpenTelemetry tracing; the W3C ``traceparent`` travels in NATS headers and in outbox rows.
 
-Spans are exported as JSON lines to ``CARNET_TRACE_FILE`` when set (tests read them to follow one trace
-across processes); an OTLP exporter can be added in production without touching the services.
+One ``TracerProvider`` per process, configured by the standard variables: ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or
+``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``) adds a batching OTLP/HTTP exporter, whose headers, timeout and compression
+come from the other ``OTEL_EXPORTER_OTLP_*`` variables; ``OTEL_SERVICE_NAME`` and ``OTEL_RESOURCE_ATTRIBUTES`` name
+the resource, ``OTEL_TRACES_SAMPLER`` picks the sampler (all read by the SDK itself). Spans are also written as
+JSON lines to ``CARNET_TRACE_FILE`` when set: tests read them to follow one trace across processes.
 """
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from opentelemetry import context, trace
-from opentelemetry.sdk.resources import Resource
+from sqlalchemy.engine import Engine
+
+from opentelemetry import context, metrics, trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.sqlalchemy import __name__ as sqlalchemy_instrumentation
+from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.sdk.environment_variables import OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 _propagator = TraceContextTextMapPropagator()
 
 
 class JsonLinesSpanExporter(SpanExporter):
+    """One JSON object per finished span: ``service``, ``name``, ``trace_id``, ``span_id``, ``parent_id``, ``kind``
+    (``SERVER``, ``CLIENT``, ``PRODUCER``, ``CONSUMER``, ``INTERNAL``), ``attributes`` (``http.route``,
+    ``db.system``, ``messaging.destination.name``…), ``links`` (``trace_id`` and ``span_id`` of each) and
+    ``status``."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        lines = [
-            json.dumps(
-                {
-                    "service": span.resource.attributes.get("service.name"),
-                    "name": span.name,
-                    "trace_id": format(span.context.trace_id, "032x"),
-                    "span_id": format(span.context.span_id, "016x"),
-                    "parent_id": format(span.parent.span_id, "016x") if span.parent else None,
-                }
-            )
-            for span in spans
-        ]
+        lines = [json.dumps(self.line_of(span), default=str) for span in spans]
         with self._lock, self.path.open("a", encoding="utf-8") as file:
             file.write("\n".join(lines) + "\n")
         return SpanExportResult.SUCCESS
 
+    @staticmethod
+    def line_of(span: ReadableSpan) -> dict:
+        return {
+            "service": span.resource.attributes.get(SERVICE_NAME),
+            "name": span.name,
+            "trace_id": format(span.context.trace_id, "032x"),
+            "span_id": format(span.context.span_id, "016x"),
+            "parent_id": format(span.parent.span_id, "016x") if span.parent else None,
+            "kind": span.kind.name,
+            "attributes": dict(span.attributes or {}),
+            "links": [{"trace_id": format(link.context.trace_id, "032x"),
+                       "span_id": format(link.context.span_id, "016x")} for link in span.links],
+            "status": span.status.status_code.name,
+        }
 
-def configure_tracing(service: str, trace_file: Path | None) -> None:
-    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+
+def otlp_configured() -> bool:
+    return bool(os.environ.get(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) or os.environ.get(OTEL_EXPORTER_OTLP_ENDPOINT))
+
+
+def configure_tracing(service: str, trace_file: Path | None) -> TracerProvider:
+    """Installs this process's tracer provider and returns it. ``service`` names the resource unless
+    ``OTEL_SERVICE_NAME`` (or ``service.name`` in ``OTEL_RESOURCE_ATTRIBUTES``) does.
+
+    OpenTelemetry allows one global provider per process: a second call (tests running several services in one
+    process) returns a provider that ``tracer()`` and the instrumentations do not use."""
+    # The environment's attributes override the code's default name, as the OTel specification asks.
+    resource = Resource.create({SERVICE_NAME: service}).merge(OTELResourceDetector().detect())
+    provider = TracerProvider(resource=resource)  # the sampler comes from OTEL_TRACES_SAMPLER(_ARG)
     if trace_file is not None:
+        # Written at the end of each span, so a test reads a request's spans as soon as it has the answer.
         provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(trace_file)))
+    if otlp_configured():
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
+    return provider
+
+
+def tracer_provider() -> trace.TracerProvider:
+    """The process's provider, for instrumentations that take one (FastStream's ``NatsTelemetryMiddleware``)."""
+    return trace.get_tracer_provider()
 
 
 def tracer() -> trace.Tracer:
     return trace.get_tracer("carnet")
 
 
-def inject_headers() -> dict[str, str]:
+def inject_headers(ctx: context.Context | None = None) -> dict[str, str]:
+    """The W3C headers of ``ctx`` (default: the current span)."""
     carrier: dict[str, str] = {}
-    _propagator.inject(carrier)
+    _propagator.inject(carrier, context=ctx)
     return carrier
 
 
 def extract_context(headers: Mapping[str, str] | None) -> context.Context:
     return _propagator.extract(dict(headers or {}))
+
+
+def instrument_engine(engine: Engine) -> None:
+    """A CLIENT span (``db.system``, ``db.statement`` with its parameters left out) for every query of ``engine``.
+
+    ``EngineTracer`` is what ``SQLAlchemyInstrumentor`` attaches to each engine; used directly because the
+    instrumentor instruments once per process, and a process (a test) may open several engines."""
+    EngineTracer(
+        trace.get_tracer(sqlalchemy_instrumentation),
+        engine,
+        metrics.get_meter(sqlalchemy_instrumentation).create_up_down_counter("db.client.connections.usage"),
+    )
+
+
+def instrument_fastapi(app) -> None:
+    """A SERVER span per request, named by its route (``POST /api/v1/notebooks/{notebook_id}/appointments``)."""
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor  # imports FastAPI: the gateway's only
+
+    FastAPIInstrumentor.instrument_app(app, server_request_hook=_hide_path_secrets, exclude_spans=["receive", "send"])
+
+
+def _hide_path_secrets(span: trace.Span, scope: dict) -> None:
+    # A login or email-change link carries its token in the path, an OIDC callback its code in the query: spans
+    # (which leave for a collector) keep the route template instead of the URL.
+    if not span.is_recording():
+        return
+    route = getattr(scope.get("route"), "path", None) or span.attributes.get("http.route") or "unmatched"
+    for key in ("http.target", "http.url", "url.path", "url.full", "url.query"):
+        if key in span.attributes:
+            span.set_attribute(key, route if key != "url.query" else "")

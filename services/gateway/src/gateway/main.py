@@ -15,7 +15,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from opentelemetry import trace
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -29,6 +28,7 @@ from servicekit.app import connect_nats
 from servicekit.errors import Invalid, ServiceError
 from servicekit.health import embedded_server, health_app
 from servicekit.logging import configure_logging
+from servicekit.metrics import HttpMetrics
 from servicekit.rpc import RpcClient
 from servicekit.rpc import internal_error as rpc_internal_error
 
@@ -100,17 +100,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    telemetry.instrument_fastapi(app)  # the request's SERVER span, around every middleware
+    app.add_middleware(HttpMetrics)  # served on the health port's /metrics
 
     @app.middleware("http")
     async def request_context(request: Request, call_next):
         request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
         request.state.request_id = request_id[:100]
-        with (
-            structlog.contextvars.bound_contextvars(request_id=request.state.request_id),
-            telemetry.tracer().start_as_current_span(
-                f"{request.method} {request.url.path}", kind=trace.SpanKind.SERVER
-            ),
-        ):
+        with structlog.contextvars.bound_contextvars(request_id=request.state.request_id):
             response = await call_next(request)
         response.headers["X-Request-Id"] = request.state.request_id
         for name, value in SECURITY_HEADERS.items():

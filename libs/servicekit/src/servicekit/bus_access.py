@@ -1,0 +1,324 @@
+"""Who may do what on the bus: one table, from which the nats-server configuration is rendered.
+
+Each service connects with its own user and may only: publish its events (``<owner>.>``, and
+``secret.<owner>.>`` when contracts say it issues one-time secrets), the RPCs it calls and the replies to the
+requests it received (``allow_responses``); serve its RPCs (``rpc.<name>.>``); consume, through JetStream, the
+events it names here, and nothing else of any stream. The gateway only makes requests. The operator (``carnet up``,
+``carnet seed``, ``carnet dlq``) administers streams and dead letters but cannot read one-time secrets either.
+
+Replies go to the requester's own inbox, ``_INBOX.<user>.>`` (``inbox_prefix``): with one ``_INBOX.>`` for all,
+any user could read the answers to everyone else's requests (access tokens among them).
+
+``deploy/nats/`` holds the rendering (``carnet nats-config --out deploy/nats``), passwords left to environment
+variables; ``carnet up`` and the test kit run the same file with passwords of their own (``start_private_nats``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from contracts.base import IntegrationEvent, RpcRequest
+from contracts.directory import (
+    OrientationSystemCreatedV1,
+    SeedDemoTerritoryV1,
+    StructureCreatedV1,
+    StructureUpdatedV1,
+)
+from contracts.identity import (
+    AccountDeactivatedV1,
+    AccountProfileChangedV1,
+    GetJwksV1,
+    GetMeV1,
+    LoginLinkIssuedV1,
+    SeedDemoAccountsV1,
+    SessionsRevokedV1,
+    SignupRequestedV1,
+    SmsCodeIssuedV1,
+)
+from contracts.notebook import (
+    AppointmentBookedV1,
+    AppointmentChangedV1,
+    BeneficiaryContactChangedV1,
+    ListWaitingForReferentV1,
+    MemberAddedV1,
+    OrientationChangedV1,
+    ReferentChangedV1,
+    ReorientationDeniedV1,
+    SeedDemoNotebooksV1,
+)
+from contracts.notify import MessageFailedV1
+from contracts.profiles import (
+    PROFILE_DEACTIVATED_EVENTS,
+    PROFILE_STATE_EVENTS,
+    BeneficiaryCreatedV1,
+    BeneficiaryDeactivatedV1,
+    DeploymentCreatedV1,
+)
+from contracts.registry import load_all
+from contracts.streams import ALL_STREAMS, DEADLETTER, SECRETS, stream_for_subject
+
+GATEWAY = "gateway"
+OPERATOR = "operator"
+ACCOUNT = "CARNET"
+INBOX = "_INBOX"
+# What the production server listens on and keeps its streams in (deploy/nats/nats-server.conf).
+DEPLOY_LISTEN = "0.0.0.0:4222"
+DEPLOY_STORE_DIR = "/data/nats"
+
+
+@dataclass(frozen=True)
+class ServiceAccess:
+    """One service on the bus. Its RPCs (``rpc.<name>.>``) and events (``<owner>.>``) follow from its name;
+    what it consumes and calls of the others is listed, since that is what it may read or ask."""
+
+    name: str
+    consumes: tuple[type[IntegrationEvent], ...] = ()
+    calls: tuple[type[RpcRequest], ...] = ()
+    # Followed from a recent start time with an ordered (ephemeral push) consumer: the session revocations.
+    follows: tuple[type[IntegrationEvent], ...] = ()
+    owner: str = ""  # first token of its events and name of its stream, when it is not its name
+
+    @property
+    def event_owner(self) -> str:
+        return self.owner or self.name
+
+
+# Every service but identity checks tokens: it asks identity for its keys and follows session revocations.
+TOKEN_CHECKS = dict(calls=(GetJwksV1,), follows=(SessionsRevokedV1,))
+
+SERVICE_ACCESS: tuple[ServiceAccess, ...] = (
+    ServiceAccess(
+        "identity", consumes=(*PROFILE_STATE_EVENTS, *PROFILE_DEACTIVATED_EVENTS, DeploymentCreatedV1)),
+    ServiceAccess(
+        "directory", consumes=(BeneficiaryCreatedV1, BeneficiaryDeactivatedV1, AccountProfileChangedV1,
+                               MessageFailedV1), **TOKEN_CHECKS),
+    ServiceAccess(
+        "notebook",
+        consumes=(*(e for e in (*PROFILE_STATE_EVENTS, *PROFILE_DEACTIVATED_EVENTS)
+                    if e.subject.startswith("directory.")),
+                  StructureCreatedV1, StructureUpdatedV1, OrientationSystemCreatedV1, MessageFailedV1),
+        **TOKEN_CHECKS),
+    ServiceAccess("data_import", owner="import", **TOKEN_CHECKS),
+    ServiceAccess(
+        "notify",
+        consumes=(LoginLinkIssuedV1, SmsCodeIssuedV1, SignupRequestedV1, AccountDeactivatedV1, MemberAddedV1,
+                  ReferentChangedV1, AppointmentBookedV1, AppointmentChangedV1, OrientationChangedV1,
+                  ReorientationDeniedV1, BeneficiaryContactChangedV1, AccountProfileChangedV1),
+        calls=(GetJwksV1, GetMeV1, ListWaitingForReferentV1), follows=(SessionsRevokedV1,)),
+)
+# Demo seeds: the operator's, never the gateway's.
+OPERATOR_RPCS: tuple[type[RpcRequest], ...] = (SeedDemoAccountsV1, SeedDemoTerritoryV1, SeedDemoNotebooksV1)
+USERS: tuple[str, ...] = (*(service.name for service in SERVICE_ACCESS), GATEWAY, OPERATOR)
+
+
+@dataclass(frozen=True)
+class Permissions:
+    publish: tuple[str, ...]
+    subscribe: tuple[str, ...]
+    publish_deny: tuple[str, ...] = ()
+    allow_responses: bool = False  # may answer a request it received, on the reply subject only
+
+
+def _unique(subjects) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(subjects))
+
+
+def inbox_of(user: str) -> str:
+    return f"{INBOX}.{user}"
+
+
+def secrets_read() -> tuple[str, ...]:
+    """The JetStream requests that read SECRETS (a consumer, a fetch, a message by sequence)."""
+    api = "$JS.API"
+    return (f"{api}.CONSUMER.CREATE.{SECRETS.name}", f"{api}.CONSUMER.CREATE.{SECRETS.name}.>",
+            f"{api}.CONSUMER.DURABLE.CREATE.{SECRETS.name}.>", f"{api}.CONSUMER.MSG.NEXT.{SECRETS.name}.>",
+            f"{api}.STREAM.MSG.GET.{SECRETS.name}", f"{api}.DIRECT.GET.{SECRETS.name}",
+            f"{api}.DIRECT.GET.{SECRETS.name}.>")
+
+
+def _consuming(streams: set[str]) -> list[str]:
+    """Durable pull consumers on these streams: create one (legacy and newer forms), read its state, fetch, ack or
+    NAK, and read one message again (a dead letter's replay). The legacy form carries the filter in its body, so
+    the stream is the finest grain the server can check."""
+    allowed = []
+    for stream in sorted(streams):
+        allowed += [f"$JS.API.CONSUMER.DURABLE.CREATE.{stream}.*", f"$JS.API.CONSUMER.CREATE.{stream}.>",
+                    f"$JS.API.CONSUMER.INFO.{stream}.*", f"$JS.API.CONSUMER.MSG.NEXT.{stream}.*",
+                    f"$JS.ACK.{stream}.>", f"$JS.API.STREAM.MSG.GET.{stream}"]
+    return allowed
+
+
+def _following(streams: set[str]) -> list[str]:
+    """Ordered consumers: ephemeral push consumers delivering to the user's inbox, with flow control."""
+    allowed = []
+    for stream in sorted(streams):
+        allowed += [f"$JS.API.CONSUMER.CREATE.{stream}", f"$JS.API.CONSUMER.CREATE.{stream}.>",
+                    f"$JS.API.CONSUMER.INFO.{stream}.*", f"$JS.FC.{stream}.>"]
+    return allowed
+
+
+def _streams(events) -> set[str]:
+    return {stream_for_subject(event.subject).name for event in events}
+
+
+# Read-only questions any user may ask JetStream (which stream holds a subject, a stream's state), and the
+# creation of the streams of contracts: ``ensure_streams`` at a service's start creates them if missing and is
+# answered "unchanged" otherwise; changing one (UPDATE) is the operator's.
+JETSTREAM_COMMON = ("$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.INFO.*",
+                    *(f"$JS.API.STREAM.CREATE.{spec.name}" for spec in ALL_STREAMS))
+
+
+def service_permissions(access: ServiceAccess) -> Permissions:
+    owner = access.event_owner
+    issues_secrets = any(subject.startswith(f"secret.{owner}.") for subject, _ in load_all())
+    publish = [f"{owner}.>", *([f"secret.{owner}.>"] if issues_secrets else []),
+               *(request.subject for request in access.calls), *JETSTREAM_COMMON,
+               *_consuming(_streams(access.consumes)), *_following(_streams(access.follows))]
+    subscribe = [f"rpc.{access.name}.>", *(["dlq.replay.*"] if access.consumes else []), f"{inbox_of(access.name)}.>"]
+    return Permissions(publish=_unique(publish), subscribe=_unique(subscribe), allow_responses=True)
+
+
+def gateway_permissions() -> Permissions:
+    return Permissions(publish=("rpc.>",), publish_deny=tuple(r.subject for r in OPERATOR_RPCS),
+                       subscribe=(f"{inbox_of(GATEWAY)}.>",))
+
+
+def operator_permissions() -> Permissions:
+    # Streams and consumers (carnet up's ensure_streams, carnet dlq list), a dead letter's mark and its replay,
+    # any RPC (the seeds); every read of SECRETS refused.
+    return Permissions(
+        publish=("$JS.API.>", f"$JS.ACK.{DEADLETTER.name}.>", "deadletter.replayed.>", "dlq.replay.*", "rpc.>"),
+        publish_deny=secrets_read(), subscribe=(f"{inbox_of(OPERATOR)}.>",))
+
+
+def permissions() -> dict[str, Permissions]:
+    table = {access.name: service_permissions(access) for access in SERVICE_ACCESS}
+    return {**table, GATEWAY: gateway_permissions(), OPERATOR: operator_permissions()}
+
+
+# --- rendering ---------------------------------------------------------------------------------------------------
+HEADER = "# Generated by `carnet nats-config` from libs/servicekit/src/servicekit/bus_access.py: do not edit.\n"
+
+
+def password_variable(user: str) -> str:
+    return f"CARNET_NATS_PASSWORD_{user.upper()}"
+
+
+class Variable(str):
+    """A value nats-server reads from its environment (``$NAME``), written unquoted."""
+
+
+def _conf(value, indent: str = "") -> str:
+    """nats-server's configuration syntax, for the dicts, lists, strings and booleans rendered here."""
+    inner = indent + "  "
+    if isinstance(value, dict):
+        return "{\n" + "".join(f"{inner}{key}: {_conf(item, inner)}\n" for key, item in value.items()) + indent + "}"
+    if isinstance(value, (list, tuple)):
+        return "[\n" + "".join(f"{inner}{_conf(item, inner)}\n" for item in value) + indent + "]"
+    if isinstance(value, Variable):
+        return f"${value}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
+def _user(user: str, perms: Permissions) -> dict:
+    publish = {"allow": perms.publish, **({"deny": perms.publish_deny} if perms.publish_deny else {})}
+    rules = {"publish": publish, "subscribe": {"allow": perms.subscribe},
+             **({"allow_responses": True} if perms.allow_responses else {})}
+    return {"user": user, "password": Variable(password_variable(user)), "permissions": rules}
+
+
+def render_accounts() -> str:
+    """The users and their permissions; each password is an environment variable of nats-server (see
+    ``password_variable``): letters and digits, starting with a letter (nats-server parses the value)."""
+    users = [_user(user, perms) for user, perms in permissions().items()]
+    return (HEADER + "# One account for the services, the gateway and the operator; no user without a password.\n"
+            + "accounts " + _conf({ACCOUNT: {"jetstream": "enabled", "users": users}}) + "\n")
+
+
+def render_server(listen: str, store_dir: str) -> str:
+    return (HEADER + f"listen: {json.dumps(listen)}\n" + "jetstream " + _conf({"store_dir": store_dir}) + "\n"
+            "include ./accounts.conf\n")
+
+
+def write_config(directory: Path, listen: str = DEPLOY_LISTEN, store_dir: str = DEPLOY_STORE_DIR) -> Path:
+    """Writes ``nats-server.conf`` and ``accounts.conf`` in ``directory``; returns the server's file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "accounts.conf").write_text(render_accounts())
+    server = directory / "nats-server.conf"
+    server.write_text(render_server(listen, store_dir))
+    return server
+
+
+# --- credentials and the local server ----------------------------------------------------------------------------
+def inbox_prefix(nats_url: str) -> str:
+    """The inbox to give nats-py or FastStream (``inbox_prefix=``) for the user of this URL: its replies come
+    there, and nowhere another user may subscribe."""
+    user = urlsplit(nats_url).username
+    return inbox_of(user) if user else INBOX
+
+
+def pull_inbox_prefix(nats_url: str) -> bytes:
+    """The same inbox for a FastStream pull subscriber (``subscriber(..., inbox_prefix=)``), which takes one of
+    its own, with a trailing dot, and otherwise uses ``_INBOX.`` whatever the broker's."""
+    return f"{inbox_prefix(nats_url)}.".encode()
+
+
+def redacted(nats_url: str) -> str:
+    """The URL without its password, for a log line."""
+    parts = urlsplit(nats_url)
+    if parts.password is None:
+        return nats_url
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def user_url(user: str, password: str, host: str, port: int) -> str:
+    return f"nats://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}"
+
+
+def load_or_create_passwords(directory: Path) -> dict[str, str]:
+    """One random password per user, kept in ``directory/passwords.json`` (0600) across runs."""
+    directory.mkdir(parents=True, exist_ok=True)
+    directory.chmod(0o700)
+    path = directory / "passwords.json"
+    known = json.loads(path.read_text()) if path.exists() else {}
+    # A letter first and hex after: nats-server reads the value of a variable as a config value, never a number.
+    passwords = {user: known.get(user) or "p" + secrets.token_hex(24) for user in USERS}
+    if passwords != known:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            json.dump(passwords, file, indent=2)
+    path.chmod(0o600)
+    return passwords
+
+
+@dataclass
+class PrivateNats:
+    process: subprocess.Popen
+    port: int
+    urls: dict[str, str]  # user → nats://user:password@127.0.0.1:port
+
+    def stop(self, timeout_s: float = 10) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout_s)
+
+
+def start_private_nats(binary: str, directory: Path, log: IO[bytes] | int, port: int,
+                       host: str = "127.0.0.1") -> PrivateNats:
+    """Starts nats-server on ``host:port`` with the same configuration as ``deploy/nats/``, its files, streams and
+    passwords in ``directory``; returns at once (wait for the port) with each user's URL."""
+    passwords = load_or_create_passwords(directory)
+    config = write_config(directory, listen=f"{host}:{port}", store_dir=str(directory.resolve()))
+    # Passwords travel in the server's environment: its configuration stays the deployed one, word for word.
+    env = {**os.environ, **{password_variable(user): password for user, password in passwords.items()}}
+    process = subprocess.Popen([binary, "-c", str(config)], stdout=log, stderr=log, env=env)
+    return PrivateNats(process, port, {user: user_url(user, password, host, port) for user, password in passwords.items()})

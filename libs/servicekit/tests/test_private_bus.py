@@ -9,6 +9,8 @@ from pathlib import Path
 
 import nats
 import pytest
+import typer
+from typer.testing import CliRunner
 from faststream.middlewares import AckPolicy as FsAckPolicy
 from faststream.nats import ConsumerConfig as FsConsumerConfig
 from faststream.nats import JStream, NatsBroker, PullSub
@@ -16,6 +18,7 @@ from nats.errors import NoServersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from carnet.bus import nats_config
 from contracts.identity import (
     AccountDeactivatedV1,
     GetJwksV1,
@@ -312,3 +315,15 @@ async def test_faststream_brokers_work_within_their_permissions(bus, streams):
         await identity.publish(token, SessionsRevokedV1.subject, stream="IDENTITY")
         seen = {await asyncio.wait_for(received.get(), 10), await asyncio.wait_for(received.get(), 10)}
         assert seen == {("secret", token), ("revoked", token)}
+
+
+def test_carnet_nats_config_prints_and_writes_the_rendering(tmp_path):
+    cli = typer.Typer()
+    cli.command()(nats_config)
+    printed = CliRunner().invoke(cli, [])
+    assert printed.exit_code == 0 and printed.output == render_accounts()
+    written = CliRunner().invoke(cli, ["--out", str(tmp_path)])
+    assert written.exit_code == 0, written.output
+    assert (tmp_path / "accounts.conf").read_text() == (DEPLOY / "accounts.conf").read_text()
+    assert (tmp_path / "nats-server.conf").read_text() == (DEPLOY / "nats-server.conf").read_text()
+    assert "CARNET_NATS_PASSWORD_DATA_IMPORT" in written.output

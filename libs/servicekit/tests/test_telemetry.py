@@ -112,7 +112,7 @@ def test_without_an_endpoint_nothing_is_sent_and_spans_go_to_the_file_only(colle
     assert span["parent_id"] is None and span["attributes"] == {} and span["status"] == "UNSET"
 
 
-async def test_every_query_of_an_engine_is_a_database_span_of_the_current_trace(databases, tmp_path):
+async def test_every_query_of_an_engine_in_a_trace_is_a_database_span_of_that_trace(databases, tmp_path):
     url = await databases.create("probe", None)
     trace_file = tmp_path / "spans.jsonl"
     run_python(f"""
@@ -129,6 +129,8 @@ async def test_every_query_of_an_engine_is_a_database_span_of_the_current_trace(
             with telemetry.tracer().start_as_current_span("handle request"):
                 async with engine.connect() as connection:
                     await connection.execute(text("SELECT 42"))
+            async with engine.connect() as connection:  # a background loop's poll, outside any trace
+                await connection.execute(text("SELECT 43"))
             await engine.dispose()
 
         asyncio.run(main())
@@ -139,6 +141,7 @@ async def test_every_query_of_an_engine_is_a_database_span_of_the_current_trace(
     assert query["kind"] == "CLIENT"
     assert query["attributes"]["db.system"] == ("sqlite" if url.startswith("sqlite") else "postgresql")
     assert (query["trace_id"], query["parent_id"]) == (request["trace_id"], request["span_id"])
+    assert all(s["trace_id"] == request["trace_id"] for s in spans)  # a query outside any trace makes no span
 
 
 def test_gateway_requests_are_server_spans_and_metrics_named_by_route_never_by_secret_path(tmp_path):

@@ -9,8 +9,8 @@ acknowledged them, their rows are deleted in the step that marks the others publ
 
 Each publish is a PRODUCER span, child of the span of the transaction that wrote the row (its ``traceparent`` is
 stored with it), and the published message carries that span's context: one trace goes from the request to the
-consumers. The relay's own queries make no spans: they would be one new trace per poll. After each round it
-measures the backlog (count and age of the oldest unpublished row) into Prometheus gauges.
+consumers. After each round the relay measures the backlog (count and age of the oldest unpublished row) into
+Prometheus gauges.
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from collections.abc import Awaitable, Callable
 import structlog
 from nats.js import JetStreamContext
 from opentelemetry import trace
-from opentelemetry.instrumentation.utils import suppress_instrumentation
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -61,10 +60,6 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publishes one batch; returns how many rows it published."""
-        with suppress_instrumentation():
-            return await self._publish_batch()
-
-    async def _publish_batch(self) -> int:
         if is_sqlite(self.sessions.kw["bind"]):
             # SQLite has one write lock for the whole database: the batch is read without it and marked in a short
             # write transaction once JetStream acknowledged it, so that a slow or absent NATS never holds every
@@ -100,12 +95,10 @@ class OutboxRelay:
 
     async def measure_backlog(self) -> None:
         """Sets the backlog gauges: how many rows wait, and for how long the oldest has."""
-        with suppress_instrumentation():
-            async with self.sessions() as session:
-                count, oldest = (await session.execute(
-                    select(func.count(), func.min(outbox_table.c.created_at))
-                    .where(outbox_table.c.published_at.is_(None))
-                )).one()
+        async with self.sessions() as session:
+            count, oldest = (await session.execute(
+                select(func.count(), func.min(outbox_table.c.created_at)).where(outbox_table.c.published_at.is_(None))
+            )).one()
         OUTBOX_BACKLOG.labels(self.service).set(count)
         OUTBOX_OLDEST_AGE.labels(self.service).set((utcnow() - oldest).total_seconds() if oldest else 0)
 

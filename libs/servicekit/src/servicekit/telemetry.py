@@ -103,13 +103,30 @@ def extract_context(headers: Mapping[str, str] | None) -> context.Context:
     return _propagator.extract(dict(headers or {}))
 
 
+class _InTraceOnly(trace.Tracer):
+    """Spans only inside a trace (a request, a message, a job that opened a span): otherwise each poll of a
+    background loop (the relay, notify's schedules, a readiness check) would be a trace of its own."""
+
+    def __init__(self, tracer: trace.Tracer) -> None:
+        self._tracer = tracer
+
+    def start_span(self, name, context=None, *args, **kwargs) -> trace.Span:
+        if not trace.get_current_span(context).get_span_context().is_valid:
+            return trace.INVALID_SPAN
+        return self._tracer.start_span(name, context, *args, **kwargs)
+
+    def start_as_current_span(self, name, context=None, *args, **kwargs):
+        return trace.use_span(self.start_span(name, context, *args, **kwargs), end_on_exit=True)
+
+
 def instrument_engine(engine: Engine) -> None:
-    """A CLIENT span (``db.system``, ``db.statement`` with its parameters left out) for every query of ``engine``.
+    """A CLIENT span (``db.system``, ``db.statement`` with its parameters left out) for every query of ``engine``
+    made inside a trace.
 
     ``EngineTracer`` is what ``SQLAlchemyInstrumentor`` attaches to each engine; used directly because the
     instrumentor instruments once per process, and a process (a test) may open several engines."""
     EngineTracer(
-        trace.get_tracer(sqlalchemy_instrumentation),
+        _InTraceOnly(trace.get_tracer(sqlalchemy_instrumentation)),
         engine,
         metrics.get_meter(sqlalchemy_instrumentation).create_up_down_counter("db.client.connections.usage"),
     )

@@ -3,7 +3,7 @@ refused what it may not (one-time secrets, other services' RPCs, other users' re
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import json
 import uuid
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from contracts.identity import (
     SessionsRevokedV1,
 )
 from contracts.notify import ReadDevMailboxV1
+from contracts.profiles import BeneficiaryCreatedV1
 from contracts.streams import SECRETS
 from servicekit import bus_access
 from servicekit.bus_access import (
@@ -40,6 +41,7 @@ from servicekit.bus_access import (
     render_server,
     start_private_nats,
 )
+from servicekit.deadletters import REPLAY_SUBJECT, list_dead_letters, replay
 from servicekit.streams import ensure_streams
 from servicekit.topology import SERVICES
 from testkit.infra import bundled_nats_server, free_port, missing, wait_for_port
@@ -87,6 +89,8 @@ def test_a_url_logs_without_its_password():
     assert redacted(url) == "nats://notify:***@127.0.0.1:4222"
     assert inbox_prefix(url) == "_INBOX.notify"
     assert inbox_prefix("nats://127.0.0.1:4222") == "_INBOX"
+    assert bus_access.publisher_of(LoginLinkIssuedV1.subject) == "identity"
+    assert bus_access.publisher_of("import.job.completed.v1") == "data_import"
 
 
 @pytest.fixture(scope="module")
@@ -272,8 +276,7 @@ async def test_identity_publishes_its_events_that_notify_consumes_and_others_fol
             SessionsRevokedV1.subject, cb=on_revoked, ordered_consumer=True,
             config=ConsumerConfig(deliver_policy=DeliverPolicy.LAST_PER_SUBJECT))
         assert await asyncio.wait_for(followed.get(), 5) == revoked_id.encode()
-        with contextlib.suppress(Exception):
-            await subscription.unsubscribe()
+        await subscription.unsubscribe()
         assert not notify.violations and not identity.violations
         assert all(f'"{AccountDeactivatedV1.subject}"' in v for v in directory.violations)
 
@@ -327,3 +330,34 @@ def test_carnet_nats_config_prints_and_writes_the_rendering(tmp_path):
     assert (tmp_path / "accounts.conf").read_text() == (DEPLOY / "accounts.conf").read_text()
     assert (tmp_path / "nats-server.conf").read_text() == (DEPLOY / "nats-server.conf").read_text()
     assert "CARNET_NATS_PASSWORD_DATA_IMPORT" in written.output
+
+
+async def test_the_operator_lists_and_replays_a_dead_letter_to_the_consumer_that_gave_up(bus, streams):
+    async with Client(bus, "notebook") as notebook, Client(bus, "directory") as directory, \
+            Client(bus, "operator") as operator:
+        durable = f"directory-dead-letter-test-{uuid.uuid4().hex[:6]}"
+        event_id = uuid.uuid4().hex
+        published = await notebook.js.publish(BeneficiaryCreatedV1.subject, event_id.encode(),
+                                              headers={"Nats-Msg-Id": event_id})
+        pull = await directory.js.pull_subscribe(BeneficiaryCreatedV1.subject, durable=durable,
+                                                 config=ConsumerConfig(deliver_policy=DeliverPolicy.LAST_PER_SUBJECT))
+        [message] = await pull.fetch(1, timeout=5)
+        await message.term()  # a message that can never succeed: its advisory lands in DEADLETTER
+
+        async def on_replay(request) -> None:  # what the consumer's replica does: read the original again
+            wanted = json.loads(request.data)
+            original = await directory.js.get_msg(wanted["stream"], wanted["stream_seq"])
+            await request.respond(json.dumps({"ok": original.data == event_id.encode()}).encode())
+
+        await directory.nc.subscribe(REPLAY_SUBJECT.format(consumer=durable), queue=durable, cb=on_replay)
+        await directory.nc.flush()
+        letters: list = []
+        for _ in range(50):
+            letters = [letter for letter in await list_dead_letters(operator.js) if letter.consumer == durable]
+            if letters:
+                break
+            await asyncio.sleep(0.1)
+        [letter] = letters
+        assert (letter.stream, letter.stream_seq, letter.reason) == ("NOTEBOOK", published.seq, "terminated")
+        await replay(operator.js, letter, timeout_s=5)
+        assert not operator.violations and not directory.violations and not notebook.violations

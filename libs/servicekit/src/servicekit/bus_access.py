@@ -197,6 +197,12 @@ def operator_permissions() -> Permissions:
         publish_deny=secrets_read(), subscribe=(f"{inbox_of(OPERATOR)}.>",))
 
 
+def publisher_of(subject: str) -> str:
+    """The user that may publish this event or secret: its owner service (a test standing in for it)."""
+    owner = subject.removeprefix("secret.").split(".", 1)[0]
+    return next(access.name for access in SERVICE_ACCESS if access.event_owner == owner)
+
+
 def permissions() -> dict[str, Permissions]:
     table = {access.name: service_permissions(access) for access in SERVICE_ACCESS}
     return {**table, GATEWAY: gateway_permissions(), OPERATOR: operator_permissions()}
@@ -321,4 +327,5 @@ def start_private_nats(binary: str, directory: Path, log: IO[bytes] | int, port:
     # Passwords travel in the server's environment: its configuration stays the deployed one, word for word.
     env = {**os.environ, **{password_variable(user): password for user, password in passwords.items()}}
     process = subprocess.Popen([binary, "-c", str(config)], stdout=log, stderr=log, env=env)
-    return PrivateNats(process, port, {user: user_url(user, password, host, port) for user, password in passwords.items()})
+    urls = {user: user_url(user, password, host, port) for user, password in passwords.items()}
+    return PrivateNats(process, port, urls)

@@ -46,18 +46,18 @@ from servicekit.streams import ensure_streams
 from servicekit.topology import SERVICES
 from testkit.infra import bundled_nats_server, free_port, missing, wait_for_port
 
-pytestmark = pytest.mark.integration
-
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy" / "nats"
 REFUSED_WITHIN_S = 0.5  # a refused request is never answered: the client gives up after this
 
 
+@pytest.mark.unit
 def test_deploy_files_are_what_the_table_renders():
     assert (DEPLOY / "accounts.conf").read_text() == render_accounts(), "run: carnet nats-config --out deploy/nats"
     assert (DEPLOY / "nats-server.conf").read_text() == render_server(DEPLOY_LISTEN, DEPLOY_STORE_DIR)
     assert "password: $CARNET_NATS_PASSWORD_NOTIFY" in render_accounts()
 
 
+@pytest.mark.unit
 def test_the_table_names_every_service_and_only_identity_issues_secrets():
     assert [access.name for access in bus_access.SERVICE_ACCESS] == [service.name for service in SERVICES]
     rules = bus_access.permissions()
@@ -84,6 +84,7 @@ def matches(pattern: str, subject: str) -> bool:
     return len(tokens) == len(wanted)
 
 
+@pytest.mark.unit
 def test_a_url_logs_without_its_password():
     url = "nats://notify:p0secret@127.0.0.1:4222"
     assert redacted(url) == "nats://notify:***@127.0.0.1:4222"
@@ -142,12 +143,14 @@ async def streams(bus):
         await ensure_streams(operator.js)
 
 
+@pytest.mark.integration
 async def test_a_client_without_credentials_or_with_a_wrong_password_is_refused(bus):
     for url in (f"nats://127.0.0.1:{bus.port}", f"nats://directory:wrong@127.0.0.1:{bus.port}"):
         with pytest.raises((NoServersError, nats.errors.Error, OSError)):
             await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2)
 
 
+@pytest.mark.integration
 async def test_only_notify_reads_the_secrets_identity_publishes(bus, streams):
     async with Client(bus, "identity") as identity, Client(bus, "directory") as directory, \
             Client(bus, "notify") as notify, Client(bus, "operator") as operator:
@@ -202,6 +205,7 @@ async def rpc_responder(client: Client, subject: str):
     return await client.nc.subscribe(subject, queue=subject.split(".")[1], cb=answer)
 
 
+@pytest.mark.integration
 async def test_a_service_calls_only_the_rpcs_of_its_table_and_the_gateway_all_but_the_operators(bus):
     async with Client(bus, "identity") as identity, Client(bus, "directory") as directory, \
             Client(bus, "gateway") as gateway, Client(bus, "operator") as operator, \
@@ -231,6 +235,7 @@ async def test_a_service_calls_only_the_rpcs_of_its_table_and_the_gateway_all_bu
         await gateway.violation(f'Publish to "{AccountDeactivatedV1.subject}"')
 
 
+@pytest.mark.integration
 async def test_nobody_reads_the_replies_to_another_users_requests(bus):
     async with Client(bus, "identity") as identity, Client(bus, "directory") as directory, \
             Client(bus, "gateway") as gateway:
@@ -247,6 +252,7 @@ async def test_nobody_reads_the_replies_to_another_users_requests(bus):
         assert overheard == []
 
 
+@pytest.mark.integration
 async def test_identity_publishes_its_events_that_notify_consumes_and_others_follow(bus, streams):
     async with Client(bus, "identity") as identity, Client(bus, "notify") as notify, \
             Client(bus, "directory") as directory:
@@ -281,6 +287,7 @@ async def test_identity_publishes_its_events_that_notify_consumes_and_others_fol
         assert all(f'"{AccountDeactivatedV1.subject}"' in v for v in directory.violations)
 
 
+@pytest.mark.integration
 async def test_faststream_brokers_work_within_their_permissions(bus, streams):
     """What the services run on: a durable pull subscriber (notify on SECRETS), an ordered consumer of the
     revocations, an RPC served in its queue group and asked by the gateway, each broker in its own inbox."""
@@ -320,6 +327,7 @@ async def test_faststream_brokers_work_within_their_permissions(bus, streams):
         assert seen == {("secret", token), ("revoked", token)}
 
 
+@pytest.mark.unit
 def test_carnet_nats_config_prints_and_writes_the_rendering(tmp_path):
     cli = typer.Typer()
     cli.command()(nats_config)
@@ -332,6 +340,7 @@ def test_carnet_nats_config_prints_and_writes_the_rendering(tmp_path):
     assert "CARNET_NATS_PASSWORD_DATA_IMPORT" in written.output
 
 
+@pytest.mark.integration
 async def test_the_operator_lists_and_replays_a_dead_letter_to_the_consumer_that_gave_up(bus, streams):
     async with Client(bus, "notebook") as notebook, Client(bus, "directory") as directory, \
             Client(bus, "operator") as operator:

@@ -11,7 +11,8 @@ from sqlalchemy import Column, MetaData, Table, Uuid, func, insert, select
 from contracts.base import IntegrationEvent
 from contracts.streams import DEADLETTER
 from servicekit import inbox
-from servicekit.consumers import ConsumerGroup, Subscription
+from servicekit.bus import Bus
+from servicekit.consumers import Subscription
 from servicekit.db import create_engine, sessionmaker
 from servicekit.deadletters import ReplayFailed, list_dead_letters, replay
 from servicekit.messaging import create_messaging_tables, outbox_table
@@ -169,7 +170,7 @@ async def collect_until(predicate, timeout_s: float = 45) -> None:
     raise AssertionError("condition not reached in time")
 
 
-async def test_a_redelivered_event_has_one_effect(sessions, jetstream):
+async def test_a_redelivered_event_has_one_effect(sessions, jetstream, nats_url):
     calls = []
 
     async def handler(event: ProbeHappenedV1, meta) -> None:
@@ -180,8 +181,9 @@ async def test_a_redelivered_event_has_one_effect(sessions, jetstream):
         if meta.num_delivered == 1:
             raise ConnectionError("lost the connection after committing, before the ack")
 
-    consumers = ConsumerGroup(jetstream)
-    await consumers.start(Subscription("kit-probe", ProbeHappenedV1, handler, nak_delays_s=(0.05,)))
+    consumers = Bus("kit", nats_url)
+    consumers.subscribe(Subscription("kit-probe", ProbeHappenedV1, handler, nak_delays_s=(0.05,)))
+    await consumers.start()
     try:
         event = ProbeHappenedV1()
         await jetstream.publish(event.subject, event.model_dump_json().encode(), headers={"Nats-Msg-Id": str(event.event_id)})
@@ -207,7 +209,7 @@ async def dead_letter_count(js) -> int:
     return (await js.stream_info(DEADLETTER.name)).state.messages
 
 
-async def test_poison_message_lands_in_deadletter_after_max_deliver_while_the_next_is_processed(jetstream):
+async def test_poison_message_lands_in_deadletter_after_max_deliver_while_the_next_is_processed(jetstream, nats_url):
     handled, attempts = [], []
 
     async def handler(event: ProbeHappenedV1, meta) -> None:
@@ -216,8 +218,9 @@ async def test_poison_message_lands_in_deadletter_after_max_deliver_while_the_ne
             raise ValueError("this message can never be handled")
         handled.append(event.label)
 
-    consumers = ConsumerGroup(jetstream)
-    await consumers.start(Subscription("kit-probe", ProbeHappenedV1, handler, max_deliver=3, nak_delays_s=(0.05,)))
+    consumers = Bus("kit", nats_url)
+    consumers.subscribe(Subscription("kit-probe", ProbeHappenedV1, handler, max_deliver=3, nak_delays_s=(0.05,)))
+    await consumers.start()
     try:
         for label in ("poison", "good"):
             event = ProbeHappenedV1(label=label)
@@ -232,7 +235,7 @@ async def test_poison_message_lands_in_deadletter_after_max_deliver_while_the_ne
     assert letter.replayed_at is None
 
 
-async def test_a_replay_goes_to_the_consumer_that_gave_up_only_and_once(jetstream):
+async def test_a_replay_goes_to_the_consumer_that_gave_up_only_and_once(jetstream, nats_url):
     seen: dict[str, list[str]] = {"kit-fussy": [], "kit-easy": []}
     fussy_fixed = False
 
@@ -244,9 +247,10 @@ async def test_a_replay_goes_to_the_consumer_that_gave_up_only_and_once(jetstrea
     async def easy(event: ProbeHappenedV1, meta) -> None:
         seen["kit-easy"].append(event.label)
 
-    consumers = ConsumerGroup(jetstream)
-    await consumers.start(Subscription("kit-fussy", ProbeHappenedV1, fussy, max_deliver=2, nak_delays_s=(0.05,)))
-    await consumers.start(Subscription("kit-easy", ProbeHappenedV1, easy))
+    consumers = Bus("kit", nats_url)
+    consumers.subscribe(Subscription("kit-fussy", ProbeHappenedV1, fussy, max_deliver=2, nak_delays_s=(0.05,)))
+    consumers.subscribe(Subscription("kit-easy", ProbeHappenedV1, easy))
+    await consumers.start()
     try:
         event = ProbeHappenedV1(label="once")
         await jetstream.publish(event.subject, event.model_dump_json().encode())
@@ -272,12 +276,13 @@ async def test_a_replay_goes_to_the_consumer_that_gave_up_only_and_once(jetstrea
         await consumers.stop()
 
 
-async def test_a_replay_without_a_running_consumer_says_so_and_leaves_the_letter_replayable(jetstream):
+async def test_a_replay_without_a_running_consumer_says_so_and_leaves_the_letter_replayable(jetstream, nats_url):
     async def failing(event, meta) -> None:
         raise ValueError("always")
 
-    consumers = ConsumerGroup(jetstream)
-    await consumers.start(Subscription("kit-gone", ProbeHappenedV1, failing, max_deliver=1))
+    consumers = Bus("kit", nats_url)
+    consumers.subscribe(Subscription("kit-gone", ProbeHappenedV1, failing, max_deliver=1))
+    await consumers.start()
     try:
         await jetstream.publish(ProbeHappenedV1.subject, ProbeHappenedV1(label="x").model_dump_json().encode())
         await collect_until(lambda: dead_letter_count(jetstream))
@@ -289,14 +294,15 @@ async def test_a_replay_without_a_running_consumer_says_so_and_leaves_the_letter
     assert (await list_dead_letters(jetstream))[0].replayed_at is None
 
 
-async def test_a_message_that_breaks_its_contract_is_dead_lettered_at_once(jetstream):
+async def test_a_message_that_breaks_its_contract_is_dead_lettered_at_once(jetstream, nats_url):
     handled = []
 
     async def handler(event, meta) -> None:
         handled.append(event)
 
-    consumers = ConsumerGroup(jetstream)
-    await consumers.start(Subscription("kit-probe", ProbeHappenedV1, handler, max_deliver=5))
+    consumers = Bus("kit", nats_url)
+    consumers.subscribe(Subscription("kit-probe", ProbeHappenedV1, handler, max_deliver=5))
+    await consumers.start()
     try:
         await jetstream.publish(ProbeHappenedV1.subject, b'{"event_id": "not-a-uuid"}')
         await jetstream.publish(ProbeHappenedV1.subject, ProbeHappenedV1(label="ok").model_dump_json().encode())

@@ -10,7 +10,7 @@ from pydantic import Field
 from contracts.base import ErrorCode, ErrorEnvelope, RpcReply, RpcRequest
 from contracts.inputs import Line
 from servicekit.errors import ServiceError
-from servicekit.rpc import RpcClient, RpcServer
+from servicekit.bus import Bus
 
 pytestmark = pytest.mark.integration
 
@@ -27,13 +27,15 @@ class ProbeV1(RpcRequest):
     firstname: Line = Field(max_length=10)
 
 
-async def test_a_failing_handler_answers_internal_with_the_request_id_and_bad_input_names_the_field(nats_client):
+async def test_a_failing_handler_answers_internal_with_the_request_id_and_bad_input_names_the_field(
+        nats_client, nats_url):
     async def handler(request: ProbeV1, _context) -> ProbeReply:
         raise ZeroDivisionError("a bug")
 
-    server = RpcServer(nats_client, "probe")
-    await server.serve(ProbeV1, handler)
-    client = RpcClient(nats_client, timeout_s=5)
+    server = Bus("probe", nats_url)
+    server.handle(ProbeV1, handler)
+    await server.start()
+    client = server.client
     try:
         with pytest.raises(ServiceError) as failed:
             await client.call(ProbeV1(firstname="Noël"), headers={"X-Request-Id": "req-42"})

@@ -1,28 +1,29 @@
-"""Request/reply over core NATS: one subject per operation, a queue group per service.
+"""Request/reply over core NATS, on FastStream: one subject per operation, a queue group per service.
 
-Replies carry either the reply model or, with header ``Carnet-Error: <code>``, an ``ErrorEnvelope``.
+Replies carry either the reply model or, with header ``Carnet-Error: <code>``, an ``ErrorEnvelope``. FastStream
+parses the request into its contract model and publishes what the endpoint returns; ``RpcReplies``, a middleware
+of the RPC subscribers only, turns every failure (a bad request, a ``ServiceError``, a bug) into that envelope.
 """
 from __future__ import annotations
 
-import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
-from nats.aio.client import Client as NatsClient
-from nats.aio.msg import Msg
-from nats.errors import NoRespondersError
-from nats.errors import TimeoutError as NatsTimeoutError
-from opentelemetry import trace
+from faststream import BaseMiddleware
+from faststream.nats import NatsMessage, NatsResponse
 from pydantic import ValidationError
 
 from contracts.base import ERROR_HEADER, ErrorCode, ErrorEnvelope, RpcReply, RpcRequest
-from servicekit import telemetry
 from servicekit.concurrency import once_more_if_stale
 from servicekit.errors import Invalid, RpcTimeout, ServiceError
 from servicekit.metrics import RPC_ERRORS, RPC_SECONDS
+
+if TYPE_CHECKING:
+    from faststream.nats import NatsBroker
 
 log = structlog.get_logger("servicekit.rpc")
 
@@ -57,64 +58,64 @@ def internal_error(request_id: str) -> ErrorEnvelope:
     )
 
 
-class RpcServer:
-    def __init__(self, nc: NatsClient, service: str, *, max_concurrency: int = 64) -> None:
-        self.nc = nc
-        self.service = service
-        self._limit = asyncio.Semaphore(max_concurrency)
-        self._tasks: set[asyncio.Task] = set()
-        self._subscriptions = []
+def rpc_endpoint(request_type: type[Req], handler: Callable[[Req, RpcContext], Awaitable[RpcReply]]):
+    """The FastStream handler of one RPC: its annotations give FastStream the request model to parse and
+    AsyncAPI the request and reply schemas."""
 
-    async def serve(self, request_type: type[Req], handler: Callable[[Req, RpcContext], Awaitable[RpcReply]]) -> None:
-        async def on_message(msg: Msg) -> None:
-            # nats-py runs one callback at a time per subscription: hand each request to its own task.
-            task = asyncio.create_task(self._handle(request_type, handler, msg))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+    async def endpoint(request, message):
+        return await once_more_if_stale(handler, request, RpcContext(message.headers or {}))
 
-        self._subscriptions.append(await self.nc.subscribe(request_type.subject, queue=self.service, cb=on_message))
+    endpoint.__annotations__ = {"request": request_type, "message": NatsMessage, "return": request_type.reply_model}
+    endpoint.__name__ = endpoint.__qualname__ = request_type.__name__
+    endpoint.__doc__ = request_type.__doc__
+    return endpoint
 
-    async def _handle(self, request_type: type[RpcRequest], handler: Handler, msg: Msg) -> None:
-        headers = dict(msg.headers or {})
-        subject = request_type.subject
-        async with self._limit:
-            with (
-                structlog.contextvars.bound_contextvars(subject=subject, request_id=headers.get("X-Request-Id")),
-                telemetry.tracer().start_as_current_span(
-                    f"rpc {subject}", context=telemetry.extract_context(headers), kind=trace.SpanKind.SERVER
-                ),
-                RPC_SECONDS.labels(subject).time(),
-            ):
+
+class RpcReplies(BaseMiddleware):
+    """Every outcome of an RPC is a reply: the caller never waits for a timeout because a handler failed."""
+
+    async def consume_scope(self, call_next, msg):
+        headers = msg.headers or {}
+        subject = msg.raw_message.subject
+        request_id = headers.get("X-Request-Id", "")
+        started = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(subject=subject, request_id=request_id or None):
+            try:
                 try:
-                    try:
-                        request = request_type.model_validate_json(msg.data or b"{}")
-                    except ValidationError as exc:
-                        raise Invalid.of_fields(exc.errors()) from None
-                    reply = await once_more_if_stale(handler, request, RpcContext(headers))
-                    body, reply_headers = reply.model_dump_json().encode(), None
-                except ServiceError as exc:
-                    RPC_ERRORS.labels(subject, exc.code).inc()
-                    body, reply_headers = exc.envelope().model_dump_json().encode(), {ERROR_HEADER: exc.code.value}
-                except Exception:
-                    # A bug, not a passing outage: 500 (503 would invite a retry that can never succeed),
-                    # with the request id that finds the traceback in the logs.
-                    log.exception("rpc_handler_failed")
-                    RPC_ERRORS.labels(subject, ErrorCode.internal).inc()
-                    envelope = internal_error(headers.get("X-Request-Id", ""))
-                    body, reply_headers = envelope.model_dump_json().encode(), {ERROR_HEADER: envelope.code.value}
-            if msg.reply:
-                await self.nc.publish(msg.reply, body, headers=reply_headers)
+                    return await call_next(msg)
+                except ValidationError as exc:
+                    raise invalid_request(exc) from None
+            except ServiceError as exc:
+                RPC_ERRORS.labels(subject, exc.code).inc()
+                return error_reply(exc.envelope())
+            except Exception:
+                # A bug, not a passing outage: 500 (503 would invite a retry that can never succeed),
+                # with the request id that finds the traceback in the logs.
+                log.exception("rpc_handler_failed")
+                RPC_ERRORS.labels(subject, ErrorCode.internal).inc()
+                return error_reply(internal_error(request_id))
+            finally:
+                RPC_SECONDS.labels(subject).observe(time.perf_counter() - started)
 
-    async def stop(self) -> None:
-        for subscription in self._subscriptions:
-            await subscription.unsubscribe()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+def invalid_request(exc: ValidationError) -> Exception:
+    """The request's own errors (FastStream parses it as the endpoint's ``request`` argument) are the caller's:
+    422 naming its fields. Any other validation error is a bug of the handler, left to become a 500."""
+    errors = exc.errors()
+    if not all(error["loc"][:1] == ("request",) for error in errors):
+        return exc
+    return Invalid.of_fields([{**error, "loc": error["loc"][1:]} for error in errors])
+
+
+def error_reply(envelope: ErrorEnvelope) -> NatsResponse:
+    return NatsResponse(body=envelope.model_dump_json().encode(), headers={ERROR_HEADER: envelope.code.value})
 
 
 class RpcClient:
-    def __init__(self, nc: NatsClient, *, timeout_s: float = 5.0) -> None:
-        self.nc = nc
+    """Calls an RPC with ``broker.request``."""
+
+    def __init__(self, broker: NatsBroker, *, timeout_s: float = 5.0) -> None:
+        self.broker = broker
         self.timeout_s = timeout_s
 
     async def call(
@@ -125,17 +126,15 @@ class RpcClient:
         timeout_s: float | None = None,
     ) -> Any:
         """Returns the request's reply model or raises ``ServiceError`` (``RpcTimeout`` when nobody answers)."""
-        all_headers = {"X-Request-Id": str(uuid.uuid4()), **(headers or {}), **telemetry.inject_headers()}
+        all_headers = {"X-Request-Id": str(uuid.uuid4()), **(headers or {})}
         try:
-            msg = await self.nc.request(
-                request.subject,
-                request.model_dump_json().encode(),
-                timeout=timeout_s or self.timeout_s,
-                headers=all_headers,
+            answer = await self.broker.request(
+                request.model_dump_json().encode(), request.subject,
+                headers=all_headers, timeout=timeout_s or self.timeout_s,
             )
-        except (NatsTimeoutError, NoRespondersError, asyncio.TimeoutError):
-            # A stopped service and a slow one look the same to the user: the service does not answer.
+        except Exception as exc:  # no responder, a timeout, the connection lost: the same to the user
+            log.info("rpc_unanswered", subject=request.subject, error=type(exc).__name__)
             raise RpcTimeout("Le service ne répond pas pour le moment. Réessayez dans un instant.") from None
-        if msg.headers and ERROR_HEADER in msg.headers:
-            raise ServiceError.from_envelope(ErrorEnvelope.model_validate_json(msg.data))
-        return request.reply_model.model_validate_json(msg.data)
+        if ERROR_HEADER in (answer.headers or {}):
+            raise ServiceError.from_envelope(ErrorEnvelope.model_validate_json(answer.body))
+        return request.reply_model.model_validate_json(answer.body)

@@ -1,9 +1,8 @@
-"""Creates (or brings up to date) the JetStream streams declared in contracts."""
+"""Creates (or brings up to date) the JetStream streams declared in contracts, through the broker's JetStream
+context (``Bus.stream_context``)."""
 from __future__ import annotations
 
-from nats.js import JetStreamContext
-from nats.js.api import RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError
+from faststream.nats import RetentionPolicy, StorageType, StreamConfig
 
 from contracts.streams import ALL_STREAMS, StreamSpec
 
@@ -20,10 +19,10 @@ def stream_config(spec: StreamSpec, replicas: int = 1) -> StreamConfig:
     )
 
 
-async def ensure_streams(js: JetStreamContext, specs=ALL_STREAMS, replicas: int = 1) -> None:
+async def ensure_streams(js, specs=ALL_STREAMS, replicas: int = 1) -> None:
     for spec in specs:
         config = stream_config(spec, replicas)
         try:
             await js.add_stream(config)
-        except BadRequestError:  # exists with another configuration: converge to ours
+        except Exception:  # exists with another configuration: converge to ours (or fail with the real cause)
             await js.update_stream(config)

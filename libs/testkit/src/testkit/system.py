@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import nats
 import pytest
 
 from contracts.base import IntegrationEvent, RpcRequest
 from contracts.identity import DemoAccount, DeploymentChoice, SeedDemoAccountsV1
-from servicekit.rpc import RpcClient
+from servicekit.bus import client_bus
 from servicekit.topology import SERVICES_BY_NAME
 from testkit.harness import ServiceProcess, gateway_process, service_process
 from testkit.oidc_issuer import LocalOidcIssuer
@@ -38,20 +37,14 @@ class RunningSystem:
 
     async def call(self, request: RpcRequest):
         """An RPC straight on the bus, as a service or a tool would (the dev seeds)."""
-        nc = await nats.connect(self.nats_url)
-        try:
-            return await RpcClient(nc, timeout_s=10).call(request)
-        finally:
-            await nc.drain()
+        async with client_bus("test", self.nats_url) as bus:
+            return await bus.call(request)
 
     async def publish(self, event: IntegrationEvent) -> None:
         """Publishes an event as its owner service would (directory and notebook are not part of this system)."""
-        nc = await nats.connect(self.nats_url)
-        try:
-            await nc.jetstream().publish(event.subject, event.model_dump_json().encode(),
-                                         headers={"Nats-Msg-Id": str(event.event_id)})
-        finally:
-            await nc.drain()
+        async with client_bus("test", self.nats_url) as bus:
+            await bus.stream_context.publish(event.subject, event.model_dump_json().encode(),
+                                             headers={"Nats-Msg-Id": str(event.event_id)})
 
     async def mailbox(self, client: httpx.AsyncClient, to: str, count: int = 1, timeout_s: float = 10) -> list[dict]:
         """Waits until ``to`` has at least ``count`` messages in the dev mailbox; newest first."""

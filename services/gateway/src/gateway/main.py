@@ -24,12 +24,11 @@ from gateway.config import GatewaySettings
 from gateway.web import account_pages, notebook_pages, pages, territory_pages
 from gateway.web.common import LeavePage, error_page
 from servicekit import telemetry
-from servicekit.app import connect_nats
+from servicekit.bus import Bus
 from servicekit.errors import Invalid, ServiceError
 from servicekit.health import embedded_server, health_app
 from servicekit.logging import configure_logging
 from servicekit.metrics import HttpMetrics
-from servicekit.rpc import RpcClient
 from servicekit.rpc import internal_error as rpc_internal_error
 
 log = structlog.get_logger("gateway")
@@ -66,7 +65,7 @@ def bad_body() -> JSONResponse:
 
 
 async def nats_ready(app: FastAPI) -> bool:
-    return bool(getattr(app.state, "nc", None) and app.state.nc.is_connected)
+    return bool(getattr(app.state, "bus", None) and app.state.bus.connected)
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -76,8 +75,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         configure_logging("gateway", settings.log_level)
         telemetry.configure_tracing("gateway", settings.trace_file)
-        app.state.nc = await connect_nats(settings.nats_url, "gateway")
-        app.state.rpc = RpcClient(app.state.nc, timeout_s=settings.rpc_timeout_s)
+        # The gateway only makes requests: a broker without subscribers.
+        app.state.bus = Bus("gateway", settings.nats_url, rpc_timeout_s=settings.rpc_timeout_s)
+        await app.state.bus.start()
+        app.state.rpc = app.state.bus.client
         # /metrics lives on the health port, like the services': never on the public site.
         health = None
         if settings.health_port:
@@ -88,7 +89,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         if health:
             health.should_exit = True
             await app.state.health_task
-        await app.state.nc.drain()
+        await app.state.bus.stop()
 
     app = FastAPI(
         title="Carnet de bord",

@@ -1,0 +1,114 @@
+"""One FastStream ``NatsBroker`` per process, with what every service adds to it: RPC handlers as queue-group
+subscribers, durable JetStream pull consumers, their dead-letter replays, and the RPC client (``broker.request``).
+
+The gateway and the operator's tools use it as a client only; a service registers its handlers before ``start``.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from faststream.nats import NatsBroker, NatsRouter
+from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from faststream.nats.prometheus import NatsPrometheusMiddleware
+from prometheus_client import REGISTRY
+
+from contracts.base import RpcReply, RpcRequest
+from servicekit.consumers import BrokenContracts, Subscription, event_endpoint, replay_endpoint, replay_subject
+from servicekit.rpc import RpcClient, RpcContext, RpcReplies, rpc_endpoint
+
+log = structlog.get_logger("servicekit.bus")
+# Requests handled at once by one replica: nats-py hands a subscription's messages over one at a time.
+RPC_WORKERS = 64
+# A service shutting down waits this long for handlers in flight and for NATS, then lets go.
+STOP_TIMEOUT_S = 5.0
+
+
+class Bus:
+    def __init__(self, name: str, nats_url: str, *, rpc_timeout_s: float = 5.0) -> None:
+        self.name = name
+        self.broker = NatsBroker(
+            nats_url, name=name, connect_timeout=2, reconnect_time_wait=1, max_reconnect_attempts=-1,
+            graceful_timeout=STOP_TIMEOUT_S, drain_timeout=int(STOP_TIMEOUT_S),
+            # W3C trace context in and out of every message, spans on the process's tracer provider (set later,
+            # by ``configure_tracing``: OpenTelemetry's proxy tracer follows it), and FastStream's own metrics.
+            middlewares=(NatsTelemetryMiddleware(), NatsPrometheusMiddleware(registry=REGISTRY, app_name=name)),
+            # FastStream logs every message received and processed: that is for debugging, not for the logs.
+            log_level=logging.DEBUG, logger=logging.getLogger(f"faststream.{name}"),
+        )
+        self._rpc = NatsRouter(middlewares=(RpcReplies,))
+        self._events = NatsRouter(middlewares=(BrokenContracts,))
+        self.subscriptions: list[Subscription] = []
+        self.rpc_subjects: list[str] = []
+        self.client = RpcClient(self.broker, timeout_s=rpc_timeout_s)
+
+    # --- wiring, before start --------------------------------------------------------------------------------
+    def handle(self, request_type: type[RpcRequest],
+               handler: Callable[[Any, RpcContext], Awaitable[RpcReply]]) -> None:
+        self._rpc.subscriber(request_type.subject, queue=self.name, max_workers=RPC_WORKERS,
+                             title=request_type.subject)(rpc_endpoint(request_type, handler))
+        self.rpc_subjects.append(request_type.subject)
+
+    def subscribe(self, subscription: Subscription) -> None:
+        self._events.subscriber(**subscription.subscriber_options())(event_endpoint(subscription))
+        # Dead-letter replays reach the durable that gave up, through one of its replicas (its queue group).
+        self.broker.subscriber(replay_subject(subscription), queue=subscription.durable, include_in_schema=False)(
+            replay_endpoint(subscription, lambda: self.stream_context))
+        self.subscriptions.append(subscription)
+
+    # --- lifecycle ----------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.broker.include_router(self._rpc)
+        self.broker.include_router(self._events)
+        await self.connect()
+        await self.broker.start()
+
+    async def connect(self) -> None:
+        """Waits for NATS at start-up (it may come up after us); nats-py then reconnects forever."""
+        delay = 0.2
+        while True:
+            try:
+                await self.broker.connect()
+                return
+            except Exception as exc:
+                log.warning("nats_connect_failed", error=str(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5)
+
+    async def stop(self) -> None:
+        """Stops the subscribers, waits for handlers in flight, drains: at most a few seconds, NATS up or not."""
+        try:
+            await asyncio.wait_for(self.broker.stop(), timeout=2 * STOP_TIMEOUT_S)
+        except Exception as exc:  # NATS away (a reconnect loop never ends by itself) or a drain that hangs
+            log.warning("bus_stop_forced", error=repr(exc))
+            connection = self.broker.config.connection_state
+            if connection:
+                await connection.connection.close()
+
+    @property
+    def connected(self) -> bool:
+        state = self.broker.config.connection_state
+        return bool(state) and state.connection.is_connected
+
+    @property
+    def stream_context(self):
+        """The JetStream context of the broker's connection (streams, the relay, consumer info)."""
+        return self.broker.config.connection_state.stream
+
+    async def call(self, request: RpcRequest, **options) -> Any:
+        return await self.client.call(request, **options)
+
+
+@asynccontextmanager
+async def client_bus(name: str, nats_url: str, *, rpc_timeout_s: float = 10.0) -> AsyncIterator[Bus]:
+    """A started broker without subscribers, for a tool or a test that calls RPCs or reads streams."""
+    bus = Bus(name, nats_url, rpc_timeout_s=rpc_timeout_s)
+    await bus.start()
+    try:
+        yield bus
+    finally:
+        await bus.stop()

@@ -42,6 +42,9 @@ class Bus:
         )
         self._rpc = NatsRouter(middlewares=(RpcReplies,))
         self._events = NatsRouter(middlewares=(BrokenContracts,))
+        # Included now, filled by ``handle``/``subscribe``: FastStream's TestNatsBroker can test the broker as wired.
+        self.broker.include_router(self._rpc)
+        self.broker.include_router(self._events)
         self.subscriptions: list[Subscription] = []
         self.rpc_subjects: list[str] = []
         self.client = RpcClient(self.broker, timeout_s=rpc_timeout_s)
@@ -62,8 +65,6 @@ class Bus:
 
     # --- lifecycle ----------------------------------------------------------------------------------------
     async def start(self) -> None:
-        self.broker.include_router(self._rpc)
-        self.broker.include_router(self._events)
         await self.connect()
         await self.broker.start()
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import time
 from pathlib import Path
 
-import nats
 import typer
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,12 +22,18 @@ from contracts.identity import SeedDemoAccountsV1
 from servicekit.db import default_database_url
 from servicekit.deadletters import ReplayFailed, list_dead_letters, replay
 from servicekit.migrations import upgrade
-from servicekit.rpc import RpcClient
+from servicekit.processes import (
+    ServiceProcess,
+    Supervisor,
+    bundled_nats_server,
+    free_port,
+    gateway_process,
+    service_process,
+)
+from servicekit.bus import client_bus
 from servicekit.settings import ServiceSettings
 from servicekit.streams import ensure_streams
 from servicekit.topology import SERVICES
-from testkit.harness import ServiceProcess, gateway_process, service_process
-from testkit.infra import bundled_nats_server, free_port, wait_for_port
 
 app = typer.Typer(help="Carnet de bord : lancer, migrer, peupler, rejouer les lettres mortes.", no_args_is_help=True)
 dlq = typer.Typer(help="Lettres mortes (messages qu'un service n'a pas pu traiter).")
@@ -60,15 +63,11 @@ def migrate() -> None:
 
 
 async def _seed(nats_url: str) -> None:
-    nc = await nats.connect(nats_url)
-    try:
-        rpc = RpcClient(nc, timeout_s=10)
-        reply = await rpc.call(SeedDemoAccountsV1(accounts=DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS))
-        await rpc.call(DEMO_TERRITORY)  # after the accounts: their profiles then link to them, no invitation sent
-        await rpc.call(DEMO_NOTEBOOKS)
+    async with client_bus("carnet-seed", nats_url) as bus:
+        reply = await bus.call(SeedDemoAccountsV1(accounts=DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS))
+        await bus.call(DEMO_TERRITORY)  # after the accounts: their profiles then link to them, no invitation sent
+        await bus.call(DEMO_NOTEBOOKS)
         typer.echo(f"  démo « {DEMO_DEPLOYMENT_LABEL} » : {reply.created} comptes créés, {reply.existing} déjà présents")
-    finally:
-        await nc.drain()
 
 
 @app.command()
@@ -77,49 +76,60 @@ def seed() -> None:
     asyncio.run(_seed(ToolSettings().nats_url))
 
 
-def _start_nats(var_dir: Path, log_dir: Path) -> tuple[subprocess.Popen, str]:
+def _start_nats(var_dir: Path, log_dir: Path) -> tuple[ServiceProcess, str]:
+    """Starts nats-server with JetStream, its data under ``var_dir``; ready once its monitoring port says so."""
     binary = bundled_nats_server()
     if binary is None:
         raise typer.Exit("nats-server introuvable : lancez `make run` pour l'installer.")
-    port = free_port()  # a system NATS may already hold 4222
+    port, monitoring_port = free_port(), free_port()  # a system NATS may already hold 4222
     store = var_dir / "nats"
     store.mkdir(parents=True, exist_ok=True)
-    log = (log_dir / "nats.log").open("ab")
-    process = subprocess.Popen([binary, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)],
-                               stdout=log, stderr=log)
-    wait_for_port(port)
-    return process, f"nats://127.0.0.1:{port}"
+    argv = [binary, "-a", "127.0.0.1", "-p", str(port), "-m", str(monitoring_port), "-js", "-sd", str(store)]
+    process = ServiceProcess("nats-server", "", {}, f"http://127.0.0.1:{monitoring_port}/healthz", log_dir, argv)
+    return process.start(wait=False), f"nats://127.0.0.1:{port}"
 
 
 async def _prepare_streams(nats_url: str) -> None:
-    nc = await nats.connect(nats_url)
-    await ensure_streams(nc.jetstream())
-    await nc.drain()
+    async with client_bus("carnet-streams", nats_url) as bus:
+        await ensure_streams(bus.stream_context)
+
+
+def _stop_on_signal(*_) -> None:
+    """SIGINT (Ctrl-C) and SIGTERM (make, systemd, `timeout`) both stop everything; a second signal while
+    stopping is ignored, so it cannot cut the stop short and orphan a process (the stop is bounded anyway)."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 @app.command()
 def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="Port du site")) -> None:
-    """Migrates, starts NATS, every service and the gateway, seeds the demo; Ctrl-C stops everything."""
+    """Migrates, starts NATS, every service and the gateway, seeds the demo, then restarts any of them that
+    dies; Ctrl-C stops everything."""
     # The services default to production; this local launcher (bundled NATS, demo seed) runs in dev unless told.
     os.environ.setdefault("CARNET_ENV", "dev")
     settings = ServiceSettings()
-    # SIGTERM (a supervisor, `timeout`) stops everything like Ctrl-C, instead of orphaning the services.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stop_on_signal)
     var_dir = settings.var_dir.resolve()
     log_dir = var_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    migrate()
-    nats_process, nats_url = _start_nats(var_dir, log_dir)
-    processes: list[ServiceProcess] = []
+    supervisor = Supervisor(say=typer.echo)
     try:
+        migrate()
+        nats_process, nats_url = _start_nats(var_dir, log_dir)
+        supervisor.watch(nats_process)  # the first group watched, stopped last: services drain into it
+        nats_process.wait_ready(10)
         asyncio.run(_prepare_streams(nats_url))
         public_url = os.environ.get("CARNET_PUBLIC_URL", f"http://127.0.0.1:{port}")
         common = {"NATS_URL": nats_url, "CARNET_ENV": settings.env, "CARNET_VAR_DIR": str(var_dir),
                   "CARNET_PUBLIC_URL": public_url}
-        for service in SERVICES:  # started together, then awaited: start-up is mostly Python imports
-            url = database_url(service.env_prefix, service.name, var_dir)
-            processes.append(service_process(service.name, common, url, log_dir).start(wait=False))
-        processes.append(gateway_process(common, log_dir, port, {"CARNET_PUBLIC_URL": public_url}).start(wait=False))
+        processes = [service_process(service.name, common, database_url(service.env_prefix, service.name, var_dir),
+                                     log_dir) for service in SERVICES]
+        processes.append(gateway_process(common, log_dir, port, {"CARNET_PUBLIC_URL": public_url}))
+        supervisor.watch(*processes)  # before they start: a signal in between still stops them
+        for process in processes:  # started together, then awaited: start-up is mostly Python imports
+            process.start(wait=False)
         for process in processes:
             process.wait_ready(60)
             typer.echo(f"  {process.name} prêt")
@@ -132,28 +142,18 @@ def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="
             for account in DEMO_ACCOUNTS:
                 typer.echo(f"  {account.role.value:<20} {account.email}")
             typer.echo(f"La bénéficiaire peut aussi se connecter par code SMS au {DEMO_BENEFICIARY_PHONE}.")
-        typer.echo("Ctrl-C pour tout arrêter.")
-        while all(p.process.poll() is None for p in processes) and nats_process.poll() is None:
-            time.sleep(0.5)
-        dead = [p.name for p in processes if p.process.poll() is not None]
-        typer.echo(f"Arrêt : un processus s'est terminé ({', '.join(dead) or 'nats-server'}), voir {log_dir}", err=True)
-        raise typer.Exit(1)
+        typer.echo("Un service qui s'arrête est redémarré. Ctrl-C pour tout arrêter.")
+        supervisor.run()
     except KeyboardInterrupt:
         typer.echo("\nArrêt en cours…")
     finally:
-        for process in reversed(processes):
-            process.stop()
-        nats_process.terminate()
-        nats_process.wait(10)
+        supervisor.stop()
         typer.echo("Tout est arrêté.")
 
 
 async def _with_js(work):
-    nc = await nats.connect(ToolSettings().nats_url)
-    try:
-        return await work(nc.jetstream())
-    finally:
-        await nc.drain()
+    async with client_bus("carnet-dlq", ToolSettings().nats_url) as bus:
+        return await work(bus.stream_context)
 
 
 @dlq.command("list")

@@ -1,0 +1,232 @@
+"""Running the system's processes: a service, the gateway or nats-server as a child process, and the
+supervisor of ``carnet up`` that restarts one that died and stops them all on one signal.
+
+The test kit starts its processes with the same classes (``testkit.harness`` re-exports them)."""
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from servicekit.topology import SERVICES_BY_NAME
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bundled_nats_server() -> str | None:
+    beside_python = Path(sys.executable).parent / "nats-server"
+    return str(beside_python) if beside_python.exists() else shutil.which("nats-server")
+
+
+def _dies_with_this_process() -> Callable[[], None] | None:
+    """What the child runs before exec so that the kernel kills it when its parent dies, even by SIGKILL:
+    nothing else would stop it then. PR_SET_PDEATHSIG fires when the *thread* that forked the child ends, so it
+    is only asked from the main thread, whose end is the process's; a child started from another thread (a
+    test's worker thread) relies on ``stop`` alone. Linux only: elsewhere the children of a killed parent stay."""
+    if sys.platform != "linux" or threading.current_thread() is not threading.main_thread():
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork: the child only calls it
+    parent = os.getpid()
+
+    def in_child() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died between the fork and the prctl
+            os._exit(1)
+
+    return in_child
+
+
+class ServiceProcess:
+    """One child process (``python -m <module>`` unless ``argv`` says otherwise), ready when ``health_url``
+    answers 200; its output is appended to ``<log_dir>/<name>.log``. It runs in a process group of its own, so
+    a Ctrl-C in the terminal reaches the supervisor only (which stops everything in order), and ``stop`` reaches
+    whatever the child started."""
+
+    def __init__(self, name: str, module: str, env: dict[str, str], health_url: str, log_dir: Path,
+                 argv: Sequence[str] | None = None) -> None:
+        self.name = name
+        self.module = module
+        self.env = env
+        self.health_url = health_url
+        self.log_path = log_dir / f"{name}.log"
+        self.argv = list(argv) if argv else [sys.executable, "-m", module]
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout_s: float = 30, wait: bool = True) -> ServiceProcess:
+        with self.log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(self.argv, env={**os.environ, **self.env}, stdout=log, stderr=log,
+                                            start_new_session=True, preexec_fn=_dies_with_this_process())
+        if wait:
+            self.wait_ready(timeout_s)
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def ready(self, timeout_s: float = 1) -> bool:
+        try:
+            with urllib.request.urlopen(self.health_url, timeout=timeout_s) as answer:
+                return answer.status == 200
+        except OSError:  # refused while starting, or 503 (HTTPError) while not ready
+            return False
+
+    def wait_ready(self, timeout_s: float = 30) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if not self.running:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.logs()}")
+            if self.ready():
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.name} not ready after {timeout_s}s:\n{self.logs()}")
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace")[-6000:] if self.log_path.exists() else ""
+
+    def signal(self, signum: int) -> None:
+        """Sends ``signum`` to the child's whole process group (the group outlives a leader that already
+        exited but was not yet waited for, so it is asked while the child is not reaped)."""
+        if self.running:
+            try:
+                os.killpg(self.process.pid, signum)
+            except ProcessLookupError:
+                pass
+
+    def stop(self, timeout_s: float = 10) -> None:
+        stop_all([self], timeout_s)
+
+    def kill(self) -> None:
+        if self.running:
+            self.signal(signal.SIGKILL)
+            self.process.wait()
+
+
+def stop_all(processes: Sequence[ServiceProcess], grace_s: float, say: Callable[[str], None] | None = None) -> None:
+    """SIGTERM to every process at once, then SIGKILL to those still running after ``grace_s``: a process that
+    ignores SIGTERM, or hangs on a dead NATS while shutting down, never outlives the grace period."""
+    for process in processes:
+        process.signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    for process in processes:
+        if process.process is None:
+            continue
+        try:
+            process.process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+    for process in processes:
+        if process.running and say:
+            say(f"{process.name} ne s'est pas arrêté en {_seconds(grace_s)} s : arrêt forcé")
+        process.kill()
+
+
+def service_process(name: str, common_env: dict[str, str], database_url: str, log_dir: Path,
+                    extra_env: dict[str, str] | None = None) -> ServiceProcess:
+    info = SERVICES_BY_NAME[name]
+    port = free_port()
+    env = {**common_env, f"{info.env_prefix}_DATABASE_URL": database_url, f"{info.env_prefix}_HEALTH_PORT": str(port),
+           **(extra_env or {})}
+    return ServiceProcess(name, info.package, env, f"http://127.0.0.1:{port}/readyz", log_dir)
+
+
+def gateway_process(common_env: dict[str, str], log_dir: Path, port: int | None = None,
+                    extra_env: dict[str, str] | None = None) -> ServiceProcess:
+    port = port or free_port()
+    health_port = free_port()  # /metrics is there, like the services', never on the public port
+    env = {**common_env, "CARNET_PORT": str(port), "CARNET_PUBLIC_URL": f"http://127.0.0.1:{port}",
+           "GATEWAY_HEALTH_PORT": str(health_port), **(extra_env or {})}
+    process = ServiceProcess("gateway", "gateway", env, f"http://127.0.0.1:{port}/healthz", log_dir)
+    process.base_url = f"http://127.0.0.1:{port}"
+    process.health_base_url = f"http://127.0.0.1:{health_port}"
+    return process
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
+
+
+def _exit_status(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"signal {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"signal {-returncode}"
+    return f"code {returncode}"
+
+
+@dataclass
+class _Watched:
+    process: ServiceProcess
+    started_at: float
+    delay_s: float
+    restart_at: float | None = None
+    awaiting_ready: bool = False
+
+
+class Supervisor:
+    """Keeps processes running: one that dies is started again after a delay that doubles from
+    ``first_delay_s`` up to ``max_delay_s`` while it keeps dying, and comes back to ``first_delay_s`` once it
+    stayed up ``stable_after_s``; the others are left alone. ``stop`` stops the groups in the reverse order of
+    ``watch`` (the services before the nats-server they drain into), each SIGTERM then SIGKILL.
+
+    Everything runs on the calling thread, which should be the main one: see ``_dies_with_this_process``."""
+
+    def __init__(self, say: Callable[[str], None], first_delay_s: float = 0.5, max_delay_s: float = 30,
+                 stable_after_s: float = 30) -> None:
+        self.say = say
+        self.first_delay_s = first_delay_s
+        self.max_delay_s = max_delay_s
+        self.stable_after_s = stable_after_s
+        self.groups: list[list[_Watched]] = []
+
+    def watch(self, *processes: ServiceProcess) -> None:
+        """Supervises already started processes, as one group."""
+        now = time.monotonic()
+        self.groups.append([_Watched(process, now, self.first_delay_s) for process in processes])
+
+    def run(self, poll_s: float = 0.2) -> None:
+        """Supervises until interrupted (KeyboardInterrupt, which ``carnet up`` raises on SIGINT and SIGTERM)."""
+        while True:
+            self.check()
+            time.sleep(poll_s)
+
+    def check(self) -> None:
+        now = time.monotonic()
+        for watched in (watched for group in self.groups for watched in group):
+            process = watched.process
+            if watched.restart_at is None and not process.running:
+                if now - watched.started_at >= self.stable_after_s:
+                    watched.delay_s = self.first_delay_s
+                watched.restart_at = now + watched.delay_s
+                self.say(f"{process.name} s'est arrêté ({_exit_status(process.process.returncode)}), "
+                         f"redémarrage dans {_seconds(watched.delay_s)} s (journal : {process.log_path})")
+                watched.delay_s = min(watched.delay_s * 2, self.max_delay_s)
+            elif watched.restart_at is not None and now >= watched.restart_at:
+                process.start(wait=False)
+                watched.started_at, watched.restart_at, watched.awaiting_ready = now, None, True
+            elif watched.awaiting_ready and process.running and process.ready(timeout_s=0.2):
+                watched.awaiting_ready = False
+                self.say(f"{process.name} redémarré")
+
+    def stop(self, grace_s: float = 6, last_grace_s: float = 2) -> None:
+        """Stops the last group watched first, with ``grace_s`` before SIGKILL, then each earlier one with
+        ``last_grace_s``: about 8 s at most with the defaults."""
+        for index, group in enumerate(reversed(self.groups)):
+            stop_all([watched.process for watched in group], grace_s if index == 0 else last_grace_s, self.say)

@@ -18,6 +18,7 @@ from faststream.nats.prometheus import NatsPrometheusMiddleware
 from prometheus_client import REGISTRY
 
 from contracts.base import RpcReply, RpcRequest
+from servicekit.bus_access import inbox_prefix, pull_inbox_prefix
 from servicekit.consumers import BrokenContracts, Subscription, event_endpoint, replay_endpoint, replay_subject
 from servicekit.rpc import RpcClient, RpcContext, RpcReplies, rpc_endpoint
 
@@ -31,8 +32,12 @@ STOP_TIMEOUT_S = 5.0
 class Bus:
     def __init__(self, name: str, nats_url: str, *, rpc_timeout_s: float = 5.0) -> None:
         self.name = name
+        # On the private bus, replies and pulled messages come to this user's own inbox (servicekit.bus_access);
+        # FastStream's pull subscribers take theirs apart from the broker's.
+        self._pull_inbox = pull_inbox_prefix(nats_url)
         self.broker = NatsBroker(
-            nats_url, name=name, connect_timeout=2, reconnect_time_wait=1, max_reconnect_attempts=-1,
+            nats_url, name=name, inbox_prefix=inbox_prefix(nats_url),
+            connect_timeout=2, reconnect_time_wait=1, max_reconnect_attempts=-1,
             graceful_timeout=STOP_TIMEOUT_S, drain_timeout=int(STOP_TIMEOUT_S),
             # W3C trace context in and out of every message, spans on the process's tracer provider (set later,
             # by ``configure_tracing``: OpenTelemetry's proxy tracer follows it), and FastStream's own metrics.
@@ -57,7 +62,8 @@ class Bus:
         self.rpc_subjects.append(request_type.subject)
 
     def subscribe(self, subscription: Subscription) -> None:
-        self._events.subscriber(**subscription.subscriber_options())(event_endpoint(subscription))
+        self._events.subscriber(**subscription.subscriber_options(), inbox_prefix=self._pull_inbox)(
+            event_endpoint(subscription))
         # Dead-letter replays reach the durable that gave up, through one of its replicas (its queue group).
         self.broker.subscriber(replay_subject(subscription), queue=subscription.durable, include_in_schema=False)(
             replay_endpoint(subscription, lambda: self.stream_context))

@@ -19,13 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import nats
 from benchkit import RESULTS, timed_ms
 
 from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS
 from contracts.identity import Role, SeedDemoAccountsV1
 
-from servicekit.rpc import RpcClient
+from servicekit.bus import client_bus
 from servicekit.streams import ensure_streams
 from servicekit.topology import SERVICES_BY_NAME
 from testkit.harness import gateway_process, service_process
@@ -81,8 +80,8 @@ async def measure(backend: str, folder: Path) -> dict:
     factory = DatabaseFactory(backend, folder, os.environ.get("DATABASE_ADMIN_URL"))
     processes = []
     try:
-        nc = await nats.connect(nats_server.url)
-        await ensure_streams(nc.jetstream())
+        async with client_bus("bench", nats_server.url) as bus:
+            await ensure_streams(bus.stream_context)
         common = {"NATS_URL": nats_server.url, "CARNET_ENV": "dev", "CARNET_VAR_DIR": str(folder / "var"),
                   "CARNET_LOG_LEVEL": "warning"}
         gateway = gateway_process(common, folder)
@@ -92,10 +91,10 @@ async def measure(backend: str, folder: Path) -> dict:
             processes.append(service_process(name, common, urls[name], folder,
                                              {"CARNET_PUBLIC_URL": gateway.base_url}).start())
         processes.append(gateway.start())
-        rpc = RpcClient(nc, timeout_s=10)
         manager = next(a for a in DEMO_ACCOUNTS if a.role == Role.manager)
-        await rpc.call(SeedDemoAccountsV1(accounts=[manager], deployments=DEMO_DEPLOYMENTS))
-        await rpc.call(DEMO_NOTEBOOKS)
+        async with client_bus("bench", nats_server.url) as bus:
+            await bus.call(SeedDemoAccountsV1(accounts=[manager], deployments=DEMO_DEPLOYMENTS))
+            await bus.call(DEMO_NOTEBOOKS)
         system = RunningSystem(gateway.base_url, nats_server.url, folder / "spans.jsonl", folder)
         async with system.client() as client:
             token = await sign_in(system, client, manager.email)
@@ -114,7 +113,6 @@ async def measure(backend: str, folder: Path) -> dict:
         finally:
             baseline.terminate()
             baseline.wait(10)
-        await nc.drain()
     finally:
         for process in processes:
             process.stop()

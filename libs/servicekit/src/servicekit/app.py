@@ -24,6 +24,7 @@ from servicekit.consumers import Subscription
 from servicekit.db import create_engine, sessionmaker
 from servicekit.health import embedded_server, health_app
 from servicekit.logging import configure_logging
+from servicekit.metrics import watch_consumer_lag
 from servicekit.outbox import Outbox
 from servicekit.relay import OutboxRelay
 from servicekit.rpc import RpcContext
@@ -86,6 +87,8 @@ class Service:
         await self.bus.start()
         self.relay = OutboxRelay(self.name, self.sessions, self.bus.stream_context, self.outbox)
         self._tasks.append(asyncio.create_task(self.relay.run_forever(), name=f"{self.name}-relay"))
+        self._tasks.append(asyncio.create_task(watch_consumer_lag(
+            self.bus.stream_context, [(s.stream, s.durable) for s in self.bus.subscriptions]), name=f"{self.name}-lag"))
         for work, name in self._background:
             self._tasks.append(asyncio.create_task(work(), name=name))
         if self.settings.health_port:

@@ -1,0 +1,168 @@
+"""Handler tests in memory: a service as its ``bootstrap.build`` wires it, run by FastStream's ``TestNatsBroker``
+(no nats-server: requests, replies and events go through the broker's subscribers and middlewares in memory),
+over a real migrated database, SQLite and PostgreSQL.
+
+Each test module gets one migrated database per service and backend (``handler_databases``): migrations take
+seconds, a test milliseconds. Tests keep apart by their own ids (a territory, an email address each), as
+tenants do in production. Import the fixtures from a ``conftest.py``::
+
+    from testkit.handlers import handler_databases, service_under_test, token_mint  # noqa: F401
+"""
+from __future__ import annotations
+
+import importlib
+import itertools
+import os
+import secrets
+import typing
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from faststream.nats import NatsBroker, TestNatsBroker
+from sqlalchemy import func, select
+
+from contracts.base import IntegrationEvent, RpcRequest
+from contracts.identity import GetJwksV1, JwksReply, Role
+from contracts.registry import registry
+from identity.domain.access_tokens import Claims, encode_access_token, public_jwk
+from servicekit.app import Service
+from servicekit.messaging import outbox_table
+from servicekit.topology import SERVICES_BY_NAME
+from testkit.infra import DatabaseFactory, missing
+
+
+class TokenMint:
+    """Signs access tokens as identity does (``identity.domain.access_tokens``) with a key of its own, and answers
+    ``rpc.identity.jwks.v1`` with its public half: the service verifies them as it verifies identity's."""
+
+    def __init__(self) -> None:
+        self.kid = f"test-{secrets.token_hex(4)}"
+        self._key = Ed25519PrivateKey.generate()
+
+    def jwks(self) -> list[dict]:
+        return [public_jwk(self.kid, self._key)]
+
+    def token(self, role: Role | str, *, deployment_id: uuid.UUID | None = None, profile_id: uuid.UUID | None = None,
+              structure_ids: Iterable[uuid.UUID] = (), pending: Iterable[str] = (),
+              account_id: uuid.UUID | None = None, session_id: uuid.UUID | None = None) -> str:
+        claims = Claims(account_id or uuid.uuid4(), str(role), deployment_id, profile_id, tuple(structure_ids),
+                        session_id, tuple(pending))
+        return encode_access_token(claims, self.kid, self._key, datetime.now(UTC), timedelta(minutes=15))
+
+
+@dataclass
+class InMemoryService:
+    service: Service
+    broker: NatsBroker  # the service's own, patched by TestNatsBroker
+    outbox_mark: int  # the outbox's last row before this test
+
+    @property
+    def sessions(self):
+        return self.service.sessions
+
+    async def call(self, request: RpcRequest, token: str | None = None, **headers: str) -> Any:
+        """The request through the broker, as another service or the gateway sends it: the reply model, or the
+        ``ServiceError`` of an error reply."""
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return await self.service.rpc.call(request, headers=headers)
+
+    async def deliver(self, event: IntegrationEvent) -> None:
+        """The event as the relay publishes it (its JSON, its id as ``Nats-Msg-Id``), to this service's
+        consumers of its subject."""
+        await self.broker.publish(event.model_dump_json().encode(), event.subject,
+                                  headers={"Nats-Msg-Id": str(event.event_id)})
+
+    async def events(self, subject: str | None = None) -> list[IntegrationEvent]:
+        """Events this test's calls wrote in the outbox (the relay is not running), oldest first."""
+        query = select(outbox_table.c.subject, outbox_table.c.payload).where(outbox_table.c.seq > self.outbox_mark)
+        if subject:
+            query = query.where(outbox_table.c.subject == subject)
+        async with self.sessions() as session:
+            rows = (await session.execute(query.order_by(outbox_table.c.seq))).all()
+        return [registry[row.subject].model_validate_json(row.payload) for row in rows]
+
+
+def settings_type_of(build) -> type:
+    """The settings class a service's ``build(settings: XSettings | None)`` takes."""
+    annotation = typing.get_type_hints(build)["settings"]
+    return next(arg for arg in typing.get_args(annotation) if arg is not type(None))
+
+
+@asynccontextmanager
+async def in_memory(name: str, database_url: str, mint: TokenMint | None = None,
+                    **settings: Any) -> AsyncIterator[InMemoryService]:
+    """Service ``name`` built by its bootstrap on ``database_url``, its broker in memory. With a ``mint``, the
+    broker answers JWKS with the mint's key (identity, which reads its own keys, needs none)."""
+    build = importlib.import_module(f"{SERVICES_BY_NAME[name].package}.bootstrap").build
+    service = build(settings_type_of(build)(database_url=database_url, **settings))
+    if mint is not None:
+        async def jwks(_request: GetJwksV1, _ctx) -> JwksReply:
+            return JwksReply(keys=mint.jwks())
+
+        service.bus.handle(GetJwksV1, jwks)
+    try:
+        async with service.sessions() as session:
+            mark = await session.scalar(select(func.coalesce(func.max(outbox_table.c.seq), 0)))
+        async with TestNatsBroker(service.bus.broker) as broker:
+            yield InMemoryService(service, broker, mark)
+    finally:
+        await service.engine.dispose()
+
+
+class HandlerDatabases:
+    """One migrated database per service, created on first use."""
+
+    def __init__(self, factory: DatabaseFactory) -> None:
+        self.factory = factory
+        self.backend = factory.backend
+        self._urls: dict[str, str] = {}
+
+    async def url(self, name: str) -> str:
+        if name not in self._urls:
+            self._urls[name] = await self.factory.create(name, SERVICES_BY_NAME[name].migrations_dir)
+        return self._urls[name]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["sqlite", "postgresql"])
+async def handler_databases(request, tmp_path_factory) -> AsyncIterator[HandlerDatabases]:
+    admin_url = os.environ.get("DATABASE_ADMIN_URL")
+    if request.param == "postgresql" and not admin_url:
+        missing("PostgreSQL (DATABASE_ADMIN_URL)")
+    factory = DatabaseFactory(request.param, tmp_path_factory.mktemp("handlers"), admin_url)
+    try:
+        yield HandlerDatabases(factory)
+    finally:
+        await factory.drop_all()
+
+
+@pytest.fixture(scope="module")
+def token_mint() -> TokenMint:
+    return TokenMint()
+
+
+@pytest.fixture
+async def service_under_test(handler_databases, token_mint):
+    """``await service_under_test("directory", **settings)``: the service in memory for this test."""
+    async with AsyncExitStack() as stack:
+        async def start(name: str, **settings: Any) -> InMemoryService:
+            mint = None if name == "identity" else token_mint
+            url = await handler_databases.url(name)
+            return await stack.enter_async_context(in_memory(name, url, mint, **settings))
+
+        yield start
+
+
+# Territories of one test module's database: a department code each (directory keeps one territory per code).
+_department_codes = (str(code) for code in itertools.count(100))
+
+
+def new_department_code() -> str:
+    return next(_department_codes)

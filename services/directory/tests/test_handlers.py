@@ -1,0 +1,170 @@
+"""Directory's use cases through its broker in memory (FastStream's TestNatsBroker), on SQLite and PostgreSQL:
+request → reply model, or the error code the gateway turns into an HTTP status."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import pytest
+
+from contracts import directory as c
+from contracts.base import ErrorCode
+from contracts.identity import AccountProfileChangedV1, Role
+from contracts.profiles import BeneficiaryCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1, ProfessionalUpdatedV1
+from servicekit.errors import ServiceError
+from testkit.handlers import InMemoryService, new_department_code
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def directory(service_under_test) -> InMemoryService:
+    return await service_under_test("directory")
+
+
+@dataclass
+class Territory:
+    deployment: c.DeploymentReply
+    manager_token: str
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.deployment.deployment_id
+
+    def system(self, name: str) -> uuid.UUID:
+        return next(s.orientation_system_id for s in self.deployment.orientation_systems if s.name == name)
+
+
+def email(name: str) -> str:
+    return f"{name}.{uuid.uuid4().hex[:8]}@test.carnet.fr"
+
+
+def person(firstname: str, lastname: str, **fields) -> c.PersonFields:
+    return c.PersonFields(firstname=firstname, lastname=lastname, email=email(lastname.lower()), **fields)
+
+
+async def new_territory(directory: InMemoryService, token_mint) -> Territory:
+    admin = token_mint.token(Role.admin_cdb)
+    deployment = await directory.call(c.CreateDeploymentV1(
+        label="Drôme", department_code=new_department_code(), manager=person("Marie", "Gérante")), admin)
+    [manager] = deployment.managers
+    return Territory(deployment, token_mint.token(Role.manager, deployment_id=deployment.deployment_id,
+                                                  profile_id=manager.person_id))
+
+
+async def refused(call) -> ServiceError:
+    with pytest.raises(ServiceError) as caught:
+        await call
+    return caught.value
+
+
+async def test_a_territory_is_created_with_its_manager_and_the_default_orientation_systems(directory, token_mint):
+    territory = await new_territory(directory, token_mint)
+
+    assert [m.firstname for m in territory.deployment.managers] == ["Marie"]
+    assert sorted(s.name for s in territory.deployment.orientation_systems) == [
+        "Professionnel", "Social", "Socio-professionnel"]
+    subjects = [e.subject for e in await directory.events()]
+    assert subjects[0] == "directory.deployment.created.v1"
+    assert subjects.count(c.OrientationSystemCreatedV1.subject) == 3
+    assert subjects.count(ManagerCreatedV1.subject) == 1
+    # The caller's own territory when none is named.
+    assert (await directory.call(c.GetDeploymentV1(), territory.manager_token)).deployment_id == territory.id
+
+
+async def test_a_manager_creates_a_structure_and_a_professional_found_without_accents_or_case(directory, token_mint):
+    territory = await new_territory(directory, token_mint)
+    structure = await directory.call(c.CreateStructureV1(structure=c.StructureFields(
+        name="Mission Locale d'Évry", city="Évry", postal_code="91000",
+        orientation_system_ids=[territory.system("Professionnel")])), territory.manager_token)
+    professional = await directory.call(c.CreatePersonV1(
+        role=c.PersonRole.professional, person=person("Zoé", "Lefèvre"), structure_ids=[structure.structure_id],
+        orientation_system_ids=[territory.system("Social")]), territory.manager_token)
+
+    assert structure.deployment_id == territory.id and structure.version == 1
+    assert [s.name for s in professional.structures] == ["Mission Locale d'Évry"]
+    [created] = await directory.events(ProfessionalCreatedV1.subject)
+    assert created.profile_id == professional.person_id and created.structure_ids == [structure.structure_id]
+
+    found = await directory.call(c.SearchStructuresV1(q="MISSION evry"), territory.manager_token)
+    assert [s.structure_id for s in found.structures] == [structure.structure_id] and found.total == 1
+    people = await directory.call(c.SearchPeopleV1(q="zoe lefevre", role=c.PersonRole.professional),
+                                  territory.manager_token)
+    assert [p.person_id for p in people.people] == [professional.person_id]
+    assert (await directory.call(c.SearchPeopleV1(q="personne"), territory.manager_token)).total == 0
+
+
+async def test_an_edit_of_an_outdated_version_is_a_conflict_carrying_the_current_one(directory, token_mint):
+    territory = await new_territory(directory, token_mint)
+    structure = await directory.call(c.CreateStructureV1(structure=c.StructureFields(name="PLIE")),
+                                     territory.manager_token)
+    professional = await directory.call(c.CreatePersonV1(
+        role=c.PersonRole.professional, person=person("Paul", "Durand"), structure_ids=[structure.structure_id]),
+        territory.manager_token)
+
+    edit = c.UpdatePersonV1(person_id=professional.person_id, version=1, structure_ids=[structure.structure_id],
+                            person=person("Paul", "Durand", position="Conseiller"))
+    assert (await directory.call(edit, territory.manager_token)).version == 2
+    conflict = await refused(directory.call(edit, territory.manager_token))
+    assert conflict.code == ErrorCode.conflict
+    assert conflict.details["current"]["version"] == 2 and conflict.details["current"]["position"] == "Conseiller"
+
+    renamed = c.UpdateStructureV1(structure_id=structure.structure_id, version=1,
+                                  structure=c.StructureFields(name="PLIE Sud"))
+    assert (await directory.call(renamed, territory.manager_token)).version == 2
+    assert (await refused(directory.call(renamed, territory.manager_token))).code == ErrorCode.conflict
+
+
+async def test_what_lies_in_another_territory_is_not_found_and_refusals_have_their_codes(directory, token_mint):
+    mine, other = await new_territory(directory, token_mint), await new_territory(directory, token_mint)
+    elsewhere = await directory.call(c.CreateStructureV1(structure=c.StructureFields(name="Ailleurs")),
+                                     other.manager_token)
+    professional = token_mint.token(Role.professional, deployment_id=mine.id, profile_id=uuid.uuid4())
+
+    for call, code in [
+        (c.GetStructureV1(structure_id=elsewhere.structure_id), ErrorCode.not_found),
+        (c.GetDeploymentV1(deployment_id=other.id), ErrorCode.not_found),
+        (c.SearchPeopleV1(deployment_id=other.id), ErrorCode.not_found),
+        (c.GetPersonV1(person_id=uuid.uuid4()), ErrorCode.not_found),
+    ]:
+        assert (await refused(directory.call(call, mine.manager_token))).code == code, call
+    create = c.CreateStructureV1(structure=c.StructureFields(name="Interdite"))
+    assert (await refused(directory.call(create, professional))).code == ErrorCode.forbidden
+    assert (await refused(directory.call(create))).code == ErrorCode.unauthenticated
+    assert (await refused(directory.call(create, "not-a-token"))).code == ErrorCode.unauthenticated
+    bad_siret = c.CreateStructureV1(structure=c.StructureFields(name="Mal saisie", siret="12345678901234"))
+    invalid = await refused(directory.call(bad_siret, mine.manager_token))
+    assert invalid.code == ErrorCode.invalid and invalid.details["field"] == "siret"
+    assert (await directory.call(c.SearchStructuresV1(), other.manager_token)).total == 1
+
+
+async def test_a_profile_edit_made_at_identity_is_applied_once_however_often_it_is_delivered(directory, token_mint):
+    territory = await new_territory(directory, token_mint)
+    structure = await directory.call(c.CreateStructureV1(structure=c.StructureFields(name="CCAS")),
+                                     territory.manager_token)
+    professional = await directory.call(c.CreatePersonV1(
+        role=c.PersonRole.professional, person=person("Léa", "Martin"), structure_ids=[structure.structure_id]),
+        territory.manager_token)
+    edited = AccountProfileChangedV1(
+        account_id=uuid.uuid4(), role=Role.professional, deployment_id=territory.id,
+        profile_id=professional.person_id, email=professional.email, firstname="Léa", lastname="Martin-Roux",
+        phone="06 12 34 56 78", position="Référente RSA")
+
+    await directory.deliver(edited)
+    await directory.deliver(edited)  # redelivered: JetStream delivers at least once
+
+    now = await directory.call(c.GetPersonV1(person_id=professional.person_id), territory.manager_token)
+    assert (now.lastname, now.position, now.phone, now.version) == ("Martin-Roux", "Référente RSA", "06 12 34 56 78", 2)
+    [updated] = await directory.events(ProfessionalUpdatedV1.subject)
+    assert updated.lastname == "Martin-Roux"
+
+
+async def test_beneficiaries_are_counted_once_per_territory(directory, token_mint):
+    territory = await new_territory(directory, token_mint)
+    created = BeneficiaryCreatedV1(profile_id=uuid.uuid4(), deployment_id=territory.id, firstname="Sophie")
+
+    await directory.deliver(created)
+    await directory.deliver(created)
+    await directory.deliver(BeneficiaryCreatedV1(profile_id=uuid.uuid4(), deployment_id=territory.id))
+
+    assert (await directory.call(c.GetDeploymentV1(), territory.manager_token)).beneficiaries == 2

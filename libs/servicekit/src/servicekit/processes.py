@@ -197,7 +197,8 @@ class Supervisor:
         self.groups: list[list[_Watched]] = []
 
     def watch(self, *processes: ServiceProcess) -> None:
-        """Supervises already started processes, as one group."""
+        """Supervises these processes, started or about to be (so that a signal in between stops them too),
+        as one group."""
         now = time.monotonic()
         self.groups.append([_Watched(process, now, self.first_delay_s) for process in processes])
 

@@ -1,0 +1,118 @@
+"""Identity's use cases through its broker in memory (FastStream's TestNatsBroker), on SQLite and PostgreSQL:
+accounts follow the profiles delivered as events, login links are issued through the outbox, exchanged,
+refreshed and ended; the access tokens are identity's own, verified with its keys."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from contracts import identity as c
+from contracts.base import ErrorCode
+from contracts.profiles import ProfessionalCreatedV1, ProfessionalDeactivatedV1
+from servicekit.errors import ServiceError
+from testkit.handlers import InMemoryService
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def identity(service_under_test) -> InMemoryService:
+    return await service_under_test("identity")
+
+
+async def refused(call) -> ServiceError:
+    with pytest.raises(ServiceError) as caught:
+        await call
+    return caught.value
+
+
+async def new_professional(identity: InMemoryService) -> ProfessionalCreatedV1:
+    profile = ProfessionalCreatedV1(profile_id=uuid.uuid4(), deployment_id=uuid.uuid4(), firstname="Pierre",
+                                    lastname="Chevalier", email=f"pierre.{uuid.uuid4().hex[:8]}@test.carnet.fr",
+                                    structure_ids=[uuid.uuid4()], created_by_name="Marie Gérante")
+    await identity.deliver(profile)
+    return profile
+
+
+async def login_link(identity: InMemoryService, email: str) -> str:
+    """Asks for a link as the gateway does; the token is in the event notify reads on the ``SECRETS`` stream."""
+    assert (await identity.call(c.RequestLoginLinkV1(email=email.upper()))).accepted
+    links = [e for e in await identity.events(c.LoginLinkIssuedV1.subject) if e.purpose == c.LinkPurpose.login]
+    return links[-1].token
+
+
+async def test_a_new_professional_gets_one_account_and_one_invitation_however_often_delivered(identity):
+    profile = await new_professional(identity)
+    await identity.deliver(profile)  # redelivered: JetStream delivers at least once
+
+    [invitation] = await identity.events(c.LoginLinkIssuedV1.subject)
+    assert (invitation.email, invitation.purpose, invitation.invited_by) == (
+        profile.email, c.LinkPurpose.invitation, "Marie Gérante")
+    pair = await identity.call(c.ExchangeLoginLinkV1(token=invitation.token))
+    me = await identity.call(c.GetMeV1(), pair.access_token)
+    assert (me.profile_id, me.role, me.structure_ids) == (profile.profile_id, c.Role.professional, profile.structure_ids)
+    assert me.pending_steps == [c.PendingStep.cgu, c.PendingStep.onboarding]
+
+
+async def test_a_login_link_is_issued_through_the_outbox_and_serves_once(identity):
+    profile = await new_professional(identity)
+    before = len(await identity.events(c.LoginLinkIssuedV1.subject))
+
+    # The same answer for an unknown address, and no link.
+    assert (await identity.call(c.RequestLoginLinkV1(email="inconnu@test.carnet.fr"))).accepted
+    assert len(await identity.events(c.LoginLinkIssuedV1.subject)) == before
+    token = await login_link(identity, profile.email)
+
+    pair = await identity.call(c.ExchangeLoginLinkV1(token=token))
+    assert pair.token_type == "Bearer" and pair.expires_in == 15 * 60
+    assert (await identity.call(c.GetMeV1(), pair.access_token)).email == profile.email
+    assert (await refused(identity.call(c.ExchangeLoginLinkV1(token=token)))).code == ErrorCode.unauthenticated
+    assert (await refused(identity.call(c.RequestLoginLinkV1(email="pas-une-adresse")))).code == ErrorCode.invalid
+
+
+async def test_a_session_is_refreshed_then_ended_by_logout_which_every_service_hears_of(identity):
+    profile = await new_professional(identity)
+    first = await identity.call(c.ExchangeLoginLinkV1(token=await login_link(identity, profile.email)))
+
+    second = await identity.call(c.RefreshSessionV1(refresh_token=first.refresh_token))
+    assert second.refresh_token != first.refresh_token
+    assert (await identity.call(c.GetMeV1(), second.access_token)).profile_id == profile.profile_id
+    assert (await identity.call(c.LogoutV1(refresh_token=second.refresh_token))).accepted
+
+    [revoked] = await identity.events(c.SessionsRevokedV1.subject)
+    assert revoked.session_id is not None
+    for call in (identity.call(c.RefreshSessionV1(refresh_token=second.refresh_token)),
+                 identity.call(c.GetMeV1(), second.access_token)):
+        assert (await refused(call)).code == ErrorCode.unauthenticated
+
+
+async def test_a_refresh_token_presented_twice_revokes_its_session(identity):
+    profile = await new_professional(identity)
+    first = await identity.call(c.ExchangeLoginLinkV1(token=await login_link(identity, profile.email)))
+    second = await identity.call(c.RefreshSessionV1(refresh_token=first.refresh_token))
+
+    replay = await refused(identity.call(c.RefreshSessionV1(refresh_token=first.refresh_token)))
+    assert replay.code == ErrorCode.unauthenticated
+    [revoked] = await identity.events(c.SessionsRevokedV1.subject)
+    assert revoked.session_id is not None
+    assert (await refused(identity.call(c.RefreshSessionV1(refresh_token=second.refresh_token)))).code == \
+        ErrorCode.unauthenticated
+
+
+async def test_a_deactivated_profile_closes_its_account_once_however_often_delivered(identity):
+    profile = await new_professional(identity)
+    pair = await identity.call(c.ExchangeLoginLinkV1(token=await login_link(identity, profile.email)))
+    deactivated = ProfessionalDeactivatedV1(profile_id=profile.profile_id, deployment_id=profile.deployment_id)
+
+    await identity.deliver(deactivated)
+    await identity.deliver(deactivated)
+
+    [closed] = await identity.events(c.AccountDeactivatedV1.subject)
+    [revoked] = await identity.events(c.SessionsRevokedV1.subject)
+    assert closed.profile_id == profile.profile_id and revoked.account_id == closed.account_id
+    assert revoked.session_id is None  # every session of the account
+    assert (await refused(identity.call(c.GetMeV1(), pair.access_token))).code == ErrorCode.unauthenticated
+    links = len(await identity.events(c.LoginLinkIssuedV1.subject))
+    assert (await identity.call(c.RequestLoginLinkV1(email=profile.email))).accepted
+    assert len(await identity.events(c.LoginLinkIssuedV1.subject)) == links

@@ -30,7 +30,9 @@ from servicekit.processes import (
     gateway_process,
     service_process,
 )
+from carnet.bus import nats_config
 from servicekit.bus import client_bus
+from servicekit.bus_access import GATEWAY, OPERATOR, prepare_private_nats
 from servicekit.settings import ServiceSettings
 from servicekit.streams import ensure_streams
 from servicekit.topology import SERVICES
@@ -38,6 +40,8 @@ from servicekit.topology import SERVICES
 app = typer.Typer(help="Carnet de bord : lancer, migrer, peupler, rejouer les lettres mortes.", no_args_is_help=True)
 dlq = typer.Typer(help="Lettres mortes (messages qu'un service n'a pas pu traiter).")
 app.add_typer(dlq, name="dlq")
+app.command("nats-config")(nats_config)
+OPERATOR_URL_FILE = "nats/operator.url"
 
 
 class ToolSettings(BaseSettings):
@@ -45,8 +49,14 @@ class ToolSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore")
 
-    nats_url: str = Field("nats://127.0.0.1:4222", validation_alias=AliasChoices("NATS_URL"))
+    nats_url: str = Field("", validation_alias=AliasChoices("NATS_URL"))
     var_dir: Path = Field(Path("var"), validation_alias=AliasChoices("CARNET_VAR_DIR"))
+
+    @property
+    def operator_url(self) -> str:
+        """``NATS_URL``, or the operator's URL on the private bus that ``carnet up`` runs (kept 0600 in var/)."""
+        saved = self.var_dir / OPERATOR_URL_FILE
+        return self.nats_url or (saved.read_text().strip() if saved.exists() else "nats://127.0.0.1:4222")
 
 
 def database_url(service_env_prefix: str, name: str, var_dir: Path) -> str:
@@ -73,20 +83,26 @@ async def _seed(nats_url: str) -> None:
 @app.command()
 def seed() -> None:
     """Creates the demo territory and one account per role (dev mode only)."""
-    asyncio.run(_seed(ToolSettings().nats_url))
+    asyncio.run(_seed(ToolSettings().operator_url))
 
 
-def _start_nats(var_dir: Path, log_dir: Path) -> tuple[ServiceProcess, str]:
-    """Starts nats-server with JetStream, its data under ``var_dir``; ready once its monitoring port says so."""
+def _start_nats(var_dir: Path, log_dir: Path) -> tuple[ServiceProcess, dict[str, str]]:
+    """Starts nats-server with JetStream as the private bus of ``deploy/nats/`` (each service its own user, allowed
+    only its subjects), its data and passwords under ``var_dir``; ready once its monitoring port says so. Returns
+    each user's URL."""
     binary = bundled_nats_server()
     if binary is None:
         raise typer.Exit("nats-server introuvable : lancez `make run` pour l'installer.")
     port, monitoring_port = free_port(), free_port()  # a system NATS may already hold 4222
-    store = var_dir / "nats"
-    store.mkdir(parents=True, exist_ok=True)
-    argv = [binary, "-a", "127.0.0.1", "-p", str(port), "-m", str(monitoring_port), "-js", "-sd", str(store)]
-    process = ServiceProcess("nats-server", "", {}, f"http://127.0.0.1:{monitoring_port}/healthz", log_dir, argv)
-    return process.start(wait=False), f"nats://127.0.0.1:{port}"
+    setup = prepare_private_nats(var_dir / "nats", port)
+    argv = [binary, "-c", str(setup.config), "-m", str(monitoring_port)]
+    process = ServiceProcess("nats-server", "", setup.env, f"http://127.0.0.1:{monitoring_port}/healthz", log_dir,
+                             argv)
+    # `carnet dlq` and `carnet seed` from another terminal connect as the operator of this run.
+    saved = var_dir / OPERATOR_URL_FILE
+    saved.touch(mode=0o600)
+    saved.write_text(setup.urls[OPERATOR])
+    return process.start(wait=False), setup.urls
 
 
 async def _prepare_streams(nats_url: str) -> None:
@@ -117,16 +133,17 @@ def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="
     supervisor = Supervisor(say=typer.echo)
     try:
         migrate()
-        nats_process, nats_url = _start_nats(var_dir, log_dir)
+        nats_process, nats_urls = _start_nats(var_dir, log_dir)
         supervisor.watch(nats_process)  # the first group watched, stopped last: services drain into it
         nats_process.wait_ready(10)
-        asyncio.run(_prepare_streams(nats_url))
+        asyncio.run(_prepare_streams(nats_urls[OPERATOR]))
         public_url = os.environ.get("CARNET_PUBLIC_URL", f"http://127.0.0.1:{port}")
-        common = {"NATS_URL": nats_url, "CARNET_ENV": settings.env, "CARNET_VAR_DIR": str(var_dir),
-                  "CARNET_PUBLIC_URL": public_url}
-        processes = [service_process(service.name, common, database_url(service.env_prefix, service.name, var_dir),
-                                     log_dir) for service in SERVICES]
-        processes.append(gateway_process(common, log_dir, port, {"CARNET_PUBLIC_URL": public_url}))
+        common = {"CARNET_ENV": settings.env, "CARNET_VAR_DIR": str(var_dir), "CARNET_PUBLIC_URL": public_url}
+        processes = [service_process(service.name, {**common, "NATS_URL": nats_urls[service.name]},
+                                     database_url(service.env_prefix, service.name, var_dir), log_dir)
+                     for service in SERVICES]
+        processes.append(gateway_process({**common, "NATS_URL": nats_urls[GATEWAY]}, log_dir, port,
+                                         {"CARNET_PUBLIC_URL": public_url}))
         supervisor.watch(*processes)  # before they start: a signal in between still stops them
         for process in processes:  # started together, then awaited: start-up is mostly Python imports
             process.start(wait=False)
@@ -134,7 +151,7 @@ def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="
             process.wait_ready(60)
             typer.echo(f"  {process.name} prêt")
         if settings.dev_mode:
-            asyncio.run(_seed(nats_url))
+            asyncio.run(_seed(nats_urls[OPERATOR]))
         typer.echo(f"\nCarnet de bord tourne sur {public_url}  (journaux : {log_dir})")
         if settings.dev_mode:
             typer.echo(f"Boîte de réception de développement : {public_url}/dev/mailbox")
@@ -152,7 +169,7 @@ def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="
 
 
 async def _with_js(work):
-    async with client_bus("carnet-dlq", ToolSettings().nats_url) as bus:
+    async with client_bus("carnet-dlq", ToolSettings().operator_url) as bus:
         return await work(bus.stream_context)
 
 

@@ -318,14 +318,28 @@ class PrivateNats:
             self.process.wait(timeout_s)
 
 
-def start_private_nats(binary: str, directory: Path, log: IO[bytes] | int, port: int,
-                       host: str = "127.0.0.1") -> PrivateNats:
-    """Starts nats-server on ``host:port`` with the same configuration as ``deploy/nats/``, its files, streams and
-    passwords in ``directory``; returns at once (wait for the port) with each user's URL."""
+@dataclass(frozen=True)
+class PrivateNatsSetup:
+    config: Path  # nats-server -c <config>
+    env: dict[str, str]  # the passwords, in nats-server's environment only
+    urls: dict[str, str]  # user → nats://user:password@host:port
+
+
+def prepare_private_nats(directory: Path, port: int, host: str = "127.0.0.1") -> PrivateNatsSetup:
+    """Writes the configuration of ``deploy/nats/`` listening on ``host:port``, its files, streams and passwords in
+    ``directory``. Passwords travel in the server's environment: its configuration stays the deployed one, word for
+    word."""
     passwords = load_or_create_passwords(directory)
     config = write_config(directory, listen=f"{host}:{port}", store_dir=str(directory.resolve()))
-    # Passwords travel in the server's environment: its configuration stays the deployed one, word for word.
-    env = {**os.environ, **{password_variable(user): password for user, password in passwords.items()}}
-    process = subprocess.Popen([binary, "-c", str(config)], stdout=log, stderr=log, env=env)
-    urls = {user: user_url(user, password, host, port) for user, password in passwords.items()}
-    return PrivateNats(process, port, urls)
+    return PrivateNatsSetup(config, {password_variable(user): password for user, password in passwords.items()},
+                            {user: user_url(user, password, host, port) for user, password in passwords.items()})
+
+
+def start_private_nats(binary: str, directory: Path, log: IO[bytes] | int, port: int,
+                       host: str = "127.0.0.1") -> PrivateNats:
+    """Starts nats-server with ``prepare_private_nats``'s configuration; returns at once (wait for the port) with
+    each user's URL."""
+    setup = prepare_private_nats(directory, port, host)
+    process = subprocess.Popen([binary, "-c", str(setup.config)], stdout=log, stderr=log,
+                               env={**os.environ, **setup.env})
+    return PrivateNats(process, port, setup.urls)

@@ -49,6 +49,7 @@ lock: $(UV)
 
 schemas: install
 	$(PY) -m contracts.snapshots
+	$(PY) -m carnet.asyncapi
 
 clean:
 	rm -rf var $(VENV)

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts.base import HTTP_STATUS_BY_ERROR, ErrorCode, ErrorEnvelope
-from gateway.api import accounts, auth, deliveries, dev, directory, me, notebooks
+from gateway.api import accounts, asyncapi, auth, deliveries, dev, directory, me, notebooks
 from gateway.config import GatewaySettings
 from gateway.web import account_pages, notebook_pages, pages, territory_pages
 from gateway.web.common import LeavePage, error_page
@@ -157,6 +157,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                    dev.router,
                    pages.router, account_pages.router, territory_pages.router, notebook_pages.router):
         app.include_router(router)
+    app.include_router(asyncapi.router)  # the bus's AsyncAPI document, as JSON and as a page
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.mount("/api/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
 

@@ -168,6 +168,7 @@ def test_gateway_requests_are_server_spans_and_metrics_named_by_route_never_by_s
         with TestClient(app) as client:
             assert client.get("/auth/magic/SECRET-TOKEN?code=SECRET-CODE").status_code == 200
             assert client.get("/nowhere/SECRET-PATH").status_code == 404
+            assert client.get("/healthz").status_code == 404  # a probe: no span
         print(generate_latest().decode())
     """)
     text = trace_file.read_text()
@@ -181,4 +182,4 @@ def test_gateway_requests_are_server_spans_and_metrics_named_by_route_never_by_s
     metrics = answer.stdout
     assert "SECRET" not in metrics
     assert 'carnet_http_request_seconds_count{method="GET",route="/auth/magic/{token}",status="200"} 1.0' in metrics
-    assert 'carnet_http_request_seconds_count{method="GET",route="unmatched",status="404"} 1.0' in metrics
+    assert 'carnet_http_request_seconds_count{method="GET",route="unmatched",status="404"} 2.0' in metrics

@@ -136,7 +136,10 @@ def instrument_fastapi(app) -> None:
     """A SERVER span per request, named by its route (``POST /api/v1/notebooks/{notebook_id}/appointments``)."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor  # imports FastAPI: the gateway's only
 
-    FastAPIInstrumentor.instrument_app(app, server_request_hook=_hide_path_secrets, exclude_spans=["receive", "send"])
+    # Probes poll these every few seconds: a trace each time would drown the requests (the variable overrides).
+    excluded = os.environ.get("OTEL_PYTHON_FASTAPI_EXCLUDED_URLS", "/healthz,/readyz")
+    FastAPIInstrumentor.instrument_app(app, server_request_hook=_hide_path_secrets, excluded_urls=excluded,
+                                       exclude_spans=["receive", "send"])
     instrumented = app.build_middleware_stack
     app.build_middleware_stack = lambda: _AnswerAfterSpan(instrumented())
 

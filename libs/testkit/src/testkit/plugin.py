@@ -1,4 +1,5 @@
-"""Pytest fixtures: ``nats_url``, ``jetstream`` (clean streams), ``databases`` (SQLite and PostgreSQL)."""
+"""Pytest fixtures: ``nats_url``, ``jetstream`` (clean streams), ``databases`` (SQLite and PostgreSQL, copied from
+templates migrated once per session)."""
 from __future__ import annotations
 
 import os
@@ -8,8 +9,9 @@ import pytest
 
 from contracts.streams import ALL_STREAMS
 from servicekit.streams import ensure_streams
-from testkit.infra import DatabaseFactory, NatsServer, bundled_nats_server, missing
-from testkit.system import oidc_issuer, system  # noqa: F401  (fixtures: a running system, an OIDC provider)
+from testkit.infra import (DatabaseFactory, DatabaseTemplates, NatsServer, PostgresContainer, bundled_nats_server,
+                           docker_answers, missing)
+from testkit.system import forkserver, oidc_issuer, system  # noqa: F401  (fixtures: a running system, an OIDC provider)
 
 MARKERS = {
     "unit": "pure code, no I/O",
@@ -27,6 +29,19 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("CARNET_ENV", "dev")
     for name, help_text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {help_text}")
+
+
+# What a ``unit`` test may not use: ``-m unit`` runs pure code only, fast and anywhere.
+INFRASTRUCTURE_FIXTURES = {"nats_url", "nats_client", "jetstream", "db_backend", "databases", "database_templates",
+                           "postgres_admin_url", "system", "forkserver", "oidc_issuer", "browser"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    impure = [f"{item.nodeid} ({', '.join(sorted(INFRASTRUCTURE_FIXTURES & set(item.fixturenames)))})"
+              for item in items
+              if item.get_closest_marker("unit") and INFRASTRUCTURE_FIXTURES & set(getattr(item, "fixturenames", ()))]
+    if impure:
+        raise pytest.UsageError("tests marked unit use infrastructure:\n  " + "\n  ".join(impure))
 
 
 @pytest.fixture(scope="session")
@@ -66,16 +81,41 @@ async def jetstream(nats_client):
     return js
 
 
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str | None:
+    """``DATABASE_ADMIN_URL``; else a PostgreSQL container when a Docker engine answers; else none (SQLite only)."""
+    if url := os.environ.get("DATABASE_ADMIN_URL"):
+        yield url
+        return
+    if not docker_answers():
+        yield None
+        return
+    container = PostgresContainer()
+    try:
+        yield container.start()
+    finally:
+        container.stop()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_backend(request) -> str:
-    if request.param == "postgresql" and not os.environ.get("DATABASE_ADMIN_URL"):
-        missing("PostgreSQL (DATABASE_ADMIN_URL)")
+    if request.param == "postgresql" and request.getfixturevalue("postgres_admin_url") is None:
+        missing("PostgreSQL (DATABASE_ADMIN_URL, or a Docker engine for testcontainers)")
     return request.param
 
 
+@pytest.fixture(scope="session")
+def database_templates(tmp_path_factory):
+    """The session's migrated databases, each copied for every test that asks for one."""
+    templates = DatabaseTemplates(tmp_path_factory.mktemp("templates"))
+    yield templates
+    templates.drop_all()
+
+
 @pytest.fixture
-async def databases(db_backend, tmp_path):
-    factory = DatabaseFactory(db_backend, tmp_path, os.environ.get("DATABASE_ADMIN_URL"))
+async def databases(db_backend, database_templates, tmp_path, request):
+    admin_url = request.getfixturevalue("postgres_admin_url") if db_backend == "postgresql" else None
+    factory = DatabaseFactory(db_backend, tmp_path, admin_url, database_templates)
     try:
         yield factory
     finally:

@@ -1,0 +1,165 @@
+"""Service processes forked from one process that has already imported their code.
+
+Importing a service (FastAPI, SQLAlchemy, FastStream, OpenTelemetry, pydantic...) costs about 3.5 s of CPU, and an
+end-to-end system is five such processes: on a 2-core machine that is most of a test's set-up once the databases
+come from templates. The fork server imports every service's code once per session; each process a test starts is
+then a ``fork`` of it, running ``python -m <module>`` as a fresh interpreter would, with the test's environment and
+log file, in a session of its own (so ``ServiceProcess.signal`` and ``stop`` reach it as they reach a child started
+by ``subprocess``). The fork server never starts a thread or an event loop: its children inherit none.
+
+Protocol on the server's stdin/stdout: one JSON line per request ``{"module", "env", "log", "exit"}``, answered by
+one line ``{"pid"}``; when a child ends, its exit status is written to the file ``exit`` (the server reaps it).
+"""
+from __future__ import annotations
+
+import ast
+import ctypes
+import importlib.util
+import json
+import os
+import runpy
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+class ForkedProcess:
+    """What ``ServiceProcess`` needs of a ``subprocess.Popen`` for a process that is the fork server's child:
+    its pid, ``poll`` and ``wait`` (the exit status comes from the file the server writes when it reaps it)."""
+
+    def __init__(self, pid: int, exit_file: Path) -> None:
+        self.pid = pid
+        self.exit_file = exit_file
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None and self.exit_file.exists():
+            text = self.exit_file.read_text().strip()
+            if text:
+                self.returncode = int(text)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired([self.pid], timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+
+class ForkServer:
+    """The pytest side: starts the server, asks it for processes."""
+
+    def __init__(self, modules: list[str]) -> None:
+        # Its own session: a Ctrl-C in the terminal reaches pytest, which stops the server.
+        self.process = subprocess.Popen([sys.executable, "-m", "testkit.forkserver", *modules],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True)
+        self._lock = threading.Lock()  # systems may be started from worker threads
+
+    def spawn(self, module: str, env: dict[str, str], log_path: Path) -> ForkedProcess:
+        exit_file = log_path.with_name(f"{log_path.name}.{time.monotonic_ns()}.exit")
+        request = {"module": module, "env": env, "log": str(log_path), "exit": str(exit_file)}
+        with self._lock:
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            self.process.stdin.flush()
+            line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the fork server ended (status {self.process.poll()}) before starting {module}")
+        return ForkedProcess(json.loads(line)["pid"], exit_file)
+
+    def stop(self) -> None:
+        self.process.stdin.close()  # the server exits on end of input; its children die with it (PDEATHSIG)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def preimport(module: str) -> None:
+    """Runs the import statements of ``<module>/__main__.py`` only (``from identity.bootstrap import main``):
+    everything the service needs is loaded, nothing is started."""
+    spec = importlib.util.find_spec(f"{module}.__main__")
+    tree = ast.parse(Path(spec.origin).read_text())
+    imports = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+    exec(compile(ast.Module(body=imports, type_ignores=[]), spec.origin, "exec"), {"__name__": f"{module}.__preimport__"})
+
+
+def run_child(module: str, env: dict[str, str], log: str, parent: int) -> None:
+    """In the forked child: become ``python -m <module>`` with ``env``, writing to ``log``; never returns."""
+    code = 1
+    try:
+        os.setsid()
+        if sys.platform == "linux":
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() != parent:
+                os._exit(1)
+        log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        null_fd = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null_fd, 0)
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        os.close(log_fd)
+        os.close(null_fd)
+        os.environ.clear()
+        os.environ.update(env)
+        sys.argv = [module]
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    except BaseException:  # noqa: BLE001  (reported in the log, as the interpreter would)
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def reap(exit_files: dict[int, str]) -> None:
+    while exit_files:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        if path := exit_files.pop(pid, None):
+            Path(path).write_text(str(os.waitstatus_to_exitcode(status)))
+
+
+def serve(modules: list[str]) -> None:
+    for module in modules:
+        preimport(module)
+    parent = os.getpid()
+    exit_files: dict[int, str] = {}
+    commands = sys.stdin.buffer
+    while True:
+        readable, _, _ = select.select([commands], [], [], 0.05)
+        reap(exit_files)
+        if not readable:
+            continue
+        line = commands.readline()
+        if not line:
+            return
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            run_child(request["module"], request["env"], request["log"], parent)
+        exit_files[pid] = request["exit"]
+        sys.stdout.write(json.dumps({"pid": pid}) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1:])

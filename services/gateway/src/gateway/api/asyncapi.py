@@ -62,9 +62,9 @@ def type_tokens(schema: dict) -> list[str]:
     if "$ref" in schema:
         return [name_of(schema)]
     if "anyOf" in schema:
-        tokens = []
-        for choice in schema["anyOf"]:
-            tokens += [" | "] * bool(tokens) + type_tokens(choice)
+        tokens = type_tokens(schema["anyOf"][0])
+        for choice in schema["anyOf"][1:]:
+            tokens += [" | ", *type_tokens(choice)]
         return tokens
     kind = schema.get("type", "any")
     if kind == "array":
@@ -81,22 +81,22 @@ def fields_of(schema: dict) -> list[Field]:
 
 
 @cache
-def document() -> dict:
-    return json.loads(DOCUMENT.read_text(encoding="utf-8"))
+def document_bytes() -> bytes:
+    return DOCUMENT.read_bytes()
 
 
 @cache
 def page_context() -> dict:
     """Channels grouped by service: an event under its publisher, with its consumers; a request under the service
     that answers it, with its reply. Then the types that the payloads name."""
-    doc = document()
+    doc = json.loads(document_bytes())
     schemas, messages = doc["components"]["schemas"], doc["components"]["messages"]
 
     def channel(subject: str) -> Channel:
         found = doc["channels"][subject]
         payload = name_of(messages[subject]["payload"])
-        return Channel(subject, found.get("description", ""), any(t["name"] == "internal" for t in found.get("tags", ())),
-                       payload, fields_of(schemas[payload]))
+        internal = any(tag["name"] == "internal" for tag in found.get("tags", ()))
+        return Channel(subject, found.get("description", ""), internal, payload, fields_of(schemas[payload]))
 
     services: dict[str, Service] = {}
     channels: dict[str, Channel] = {}
@@ -122,14 +122,15 @@ def page_context() -> dict:
         service.requests.sort(key=lambda c: c.subject)
         for event in service.events:
             event.consumers.sort()
-    return {"info": doc["info"], "services": sorted(services.values(), key=lambda s: s.name),
+    return {"info": doc["info"],
+            "services": [s for s in sorted(services.values(), key=lambda s: s.name) if s.events or s.requests],
             "types": {name: Type(name, schema.get("description", ""), schema.get("enum"), fields_of(schema))
                       for name, schema in types.items()}}
 
 
 @router.get("/api/asyncapi.json")
 async def asyncapi_json() -> Response:
-    return Response(DOCUMENT.read_bytes(), media_type="application/json")
+    return Response(document_bytes(), media_type="application/json")
 
 
 @router.get("/api/asyncapi", response_class=HTMLResponse)

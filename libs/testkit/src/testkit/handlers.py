@@ -6,7 +6,7 @@ Each test module gets one migrated database per service and backend (``handler_d
 seconds, a test milliseconds. Tests keep apart by their own ids (a territory, an email address each), as
 tenants do in production. Import the fixtures from a ``conftest.py``::
 
-    from testkit.handlers import handler_databases, service_under_test, token_mint  # noqa: F401
+    from testkit.handlers import handler_databases, service_under_test, services_under_test, token_mint  # noqa
 """
 from __future__ import annotations
 
@@ -29,7 +29,18 @@ from faststream.nats import NatsBroker, TestNatsBroker
 from sqlalchemy import func, select
 
 from contracts.base import IntegrationEvent, RpcRequest
-from contracts.identity import GetJwksV1, JwksReply, Role
+from contracts.identity import (
+    AcceptCguV1,
+    CompleteOnboardingV1,
+    ExchangeLoginLinkV1,
+    GetJwksV1,
+    GetMeV1,
+    JwksReply,
+    LoginLinkIssuedV1,
+    ProfileFields,
+    Role,
+)
+from contracts.profiles import ProfileState
 from contracts.registry import registry
 from identity.domain.access_tokens import Claims, encode_access_token, public_jwk
 from servicekit.app import Service
@@ -60,8 +71,12 @@ class TokenMint:
 @dataclass
 class InMemoryService:
     service: Service
-    broker: NatsBroker  # the service's own, patched by TestNatsBroker
     outbox_mark: int  # the outbox's last row before this test
+
+    @property
+    def broker(self) -> NatsBroker:
+        """The service's own, patched by TestNatsBroker."""
+        return self.service.bus.broker
 
     @property
     def sessions(self):
@@ -96,25 +111,36 @@ def settings_type_of(build) -> type:
     return next(arg for arg in typing.get_args(annotation) if arg is not type(None))
 
 
-@asynccontextmanager
-async def in_memory(name: str, database_url: str, mint: TokenMint | None = None,
-                    **settings: Any) -> AsyncIterator[InMemoryService]:
-    """Service ``name`` built by its bootstrap on ``database_url``, its broker in memory. With a ``mint``, the
-    broker answers JWKS with the mint's key (identity, which reads its own keys, needs none)."""
+def build_service(name: str, database_url: str, **settings: Any) -> Service:
+    """Service ``name`` as its bootstrap builds it (every handler registered, nothing connected)."""
     build = importlib.import_module(f"{SERVICES_BY_NAME[name].package}.bootstrap").build
-    service = build(settings_type_of(build)(database_url=database_url, **settings))
-    if mint is not None:
-        async def jwks(_request: GetJwksV1, _ctx) -> JwksReply:
-            return JwksReply(keys=mint.jwks())
+    return build(settings_type_of(build)(database_url=database_url, **settings))
 
-        service.bus.handle(GetJwksV1, jwks)
+
+def answer_jwks(service: Service, mint: TokenMint) -> None:
+    """The service's broker answers ``rpc.identity.jwks.v1`` with the mint's key, in identity's stead."""
+    async def jwks(_request: GetJwksV1, _ctx) -> JwksReply:
+        return JwksReply(keys=mint.jwks())
+
+    service.bus.handle(GetJwksV1, jwks)
+
+
+async def outbox_mark(service: Service) -> int:
+    async with service.sessions() as session:
+        return await session.scalar(select(func.coalesce(func.max(outbox_table.c.seq), 0)))
+
+
+@asynccontextmanager
+async def in_memory(*services: Service) -> AsyncIterator[tuple[InMemoryService, ...]]:
+    """The services' brokers in memory together, as on one NATS: an RPC of one reaches another's handler, an
+    event published reaches every consumer of its subject."""
     try:
-        async with service.sessions() as session:
-            mark = await session.scalar(select(func.coalesce(func.max(outbox_table.c.seq), 0)))
-        async with TestNatsBroker(service.bus.broker) as broker:
-            yield InMemoryService(service, broker, mark)
+        marks = [await outbox_mark(service) for service in services]
+        async with TestNatsBroker(*(service.bus.broker for service in services)):
+            yield tuple(InMemoryService(service, mark) for service, mark in zip(services, marks))
     finally:
-        await service.engine.dispose()
+        for service in services:
+            await service.engine.dispose()
 
 
 class HandlerDatabases:
@@ -149,15 +175,40 @@ def token_mint() -> TokenMint:
 
 
 @pytest.fixture
-async def service_under_test(handler_databases, token_mint):
-    """``await service_under_test("directory", **settings)``: the service in memory for this test."""
+async def services_under_test(handler_databases, token_mint):
+    """``notify, identity = await services_under_test("notify", "identity")``: services in memory together for
+    this test. Without identity among them, the first answers JWKS with ``token_mint``'s key."""
     async with AsyncExitStack() as stack:
-        async def start(name: str, **settings: Any) -> InMemoryService:
-            mint = None if name == "identity" else token_mint
-            url = await handler_databases.url(name)
-            return await stack.enter_async_context(in_memory(name, url, mint, **settings))
+        async def start(*names: str, **settings: Any) -> tuple[InMemoryService, ...]:  # settings of each
+            services = [build_service(name, await handler_databases.url(name), **settings) for name in names]
+            if "identity" not in names:
+                answer_jwks(services[0], token_mint)
+            return await stack.enter_async_context(in_memory(*services))
 
         yield start
+
+
+@pytest.fixture
+def service_under_test(services_under_test):
+    """``directory = await service_under_test("directory", **settings)``: one service in memory for this test."""
+    async def start(name: str, **settings: Any) -> InMemoryService:
+        [service] = await services_under_test(name, **settings)
+        return service
+
+    return start
+
+
+async def signed_in(identity: InMemoryService, profile: ProfileState) -> str:
+    """An access token of identity's own for ``profile``'s new account, free of pending steps: the profile
+    delivered to identity, its invitation exchanged, the CGU accepted and the profile completed."""
+    await identity.deliver(profile)
+    [invitation] = [e for e in await identity.events(LoginLinkIssuedV1.subject) if e.email == profile.email]
+    token = (await identity.call(ExchangeLoginLinkV1(token=invitation.token))).access_token
+    me = await identity.call(GetMeV1(), token)
+    token = (await identity.call(AcceptCguV1(version=me.cgu_version), token)).access_token
+    fields = ProfileFields(firstname=profile.firstname or "Prénom", lastname=profile.lastname or "Nom",
+                           phone="01 48 12 34 56", position="Conseiller")
+    return (await identity.call(CompleteOnboardingV1(profile=fields), token)).access_token
 
 
 # Territories of one test module's database: a department code each (directory keeps one territory per code).

@@ -20,6 +20,8 @@ from notebook.domain.parcours import (
 from notebook.domain.protection import FieldProtection
 from servicekit.errors import Conflict, Invalid
 
+pytestmark = pytest.mark.unit
+
 R = Relation
 O = Operation
 ALL = frozenset

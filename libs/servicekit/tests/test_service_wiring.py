@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import signal
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -17,6 +19,8 @@ from servicekit.auth import Principal
 from servicekit.migrations import declared_by_the_service, upgrade
 from servicekit.settings import ServiceSettings
 from servicekit.topology import SERVICES, SERVICES_BY_NAME
+from servicekit.processes import free_port, service_process
+from testkit.infra import NatsServer, bundled_nats_server
 
 pytestmark = pytest.mark.integration
 
@@ -64,3 +68,38 @@ def test_migrations_create_exactly_what_the_models_declare(service, tmp_path):
         differences = compare_metadata(context, metadata)
     engine.dispose()
     assert differences == [], f"{service}: write a migration for {differences}"
+
+
+async def test_a_service_whose_nats_is_gone_still_stops_within_seconds(databases):
+    """nats-py reconnects forever: a service asked to stop while NATS is away must give up on it, not hang (a
+    supervisor would otherwise have to kill it, losing its last log lines and its orderly stop)."""
+    url = await databases.create("notify", SERVICES_BY_NAME["notify"].migrations_dir)
+    server = NatsServer(bundled_nats_server()).start()
+    service = Service("notify", ServiceSettings(nats_url=server.url, database_url=url))
+    try:
+        await service.start()
+        server.stop()  # NATS goes away while the service runs: it starts reconnecting
+        await asyncio.sleep(1)
+        started = time.monotonic()
+        await asyncio.wait_for(service.stop(), timeout=30)
+        assert time.monotonic() - started < 12
+    finally:
+        server.stop()
+
+
+async def test_a_service_still_waiting_for_nats_stops_on_sigterm(databases, tmp_path):
+    """At start-up a service waits for NATS (it may come up after it); a SIGTERM meanwhile stops it at once
+    instead of being ignored until NATS answers."""
+    url = await databases.create("notify", SERVICES_BY_NAME["notify"].migrations_dir)
+    process = service_process("notify", {"NATS_URL": f"nats://127.0.0.1:{free_port()}", "CARNET_ENV": "dev"}, url,
+                              tmp_path).start(wait=False)
+    try:
+        for _ in range(300):  # until it tries NATS, in vain
+            if "nats_connect_failed" in process.logs():
+                break
+            await asyncio.sleep(0.1)
+        assert process.process.poll() is None, process.logs()
+        process.process.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(process.process.wait, 10) == 0, process.logs()
+    finally:
+        process.kill()

@@ -3,8 +3,8 @@ original message.
 
 A replay goes to the consumer that gave up, and to it only: republishing on the event's subject would hand the
 message again to every other consumer of that subject. The replay is a request on ``dlq.replay.<consumer>``,
-answered by a replica of that consumer (its replay subscriber, ``servicekit.bus``), which reads the original message from its stream and
-runs its handler once. A letter replayed is marked by a ``deadletter.replayed.<seq>`` message in ``DEADLETTER``,
+answered by a replica of that consumer (its replay subscriber, ``servicekit.bus``), which reads the original
+message from its stream and runs its handler once. A letter replayed is marked by a ``deadletter.replayed.<seq>`` message in ``DEADLETTER``,
 written before the delivery with "no earlier message on this subject" as a condition: two replays of one letter
 cannot both run, and a replay that fails removes its mark so that the letter can be replayed again.
 """

@@ -2,6 +2,7 @@
 request → reply model, or the error code the gateway turns into an HTTP status."""
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass
 
@@ -11,10 +12,11 @@ from contracts import directory as c
 from contracts.base import ErrorCode
 from contracts.identity import AccountProfileChangedV1, Role
 from contracts.profiles import BeneficiaryCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1, ProfessionalUpdatedV1
-from servicekit.errors import ServiceError
-from testkit.handlers import InMemoryService, new_department_code
+from testkit.handlers import InMemoryService, refused
 
 pytestmark = pytest.mark.integration
+# A territory per département: each test's own code in the module's database.
+DEPARTMENT_CODES = (str(code) for code in itertools.count(100))
 
 
 @pytest.fixture
@@ -46,16 +48,10 @@ def person(firstname: str, lastname: str, **fields) -> c.PersonFields:
 async def new_territory(directory: InMemoryService, token_mint) -> Territory:
     admin = token_mint.token(Role.admin_cdb)
     deployment = await directory.call(c.CreateDeploymentV1(
-        label="Drôme", department_code=new_department_code(), manager=person("Marie", "Gérante")), admin)
+        label="Drôme", department_code=next(DEPARTMENT_CODES), manager=person("Marie", "Gérante")), admin)
     [manager] = deployment.managers
     return Territory(deployment, token_mint.token(Role.manager, deployment_id=deployment.deployment_id,
                                                   profile_id=manager.person_id))
-
-
-async def refused(call) -> ServiceError:
-    with pytest.raises(ServiceError) as caught:
-        await call
-    return caught.value
 
 
 async def test_a_territory_is_created_with_its_manager_and_the_default_orientation_systems(directory, token_mint):

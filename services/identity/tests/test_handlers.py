@@ -10,8 +10,7 @@ import pytest
 from contracts import identity as c
 from contracts.base import ErrorCode
 from contracts.profiles import ProfessionalCreatedV1, ProfessionalDeactivatedV1
-from servicekit.errors import ServiceError
-from testkit.handlers import InMemoryService
+from testkit.handlers import InMemoryService, refused
 
 pytestmark = pytest.mark.integration
 
@@ -19,12 +18,6 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 async def identity(service_under_test) -> InMemoryService:
     return await service_under_test("identity")
-
-
-async def refused(call) -> ServiceError:
-    with pytest.raises(ServiceError) as caught:
-        await call
-    return caught.value
 
 
 async def new_professional(identity: InMemoryService) -> ProfessionalCreatedV1:

@@ -14,8 +14,7 @@ from contracts.base import ErrorCode
 from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
 from contracts.identity import Role
 from contracts.profiles import BeneficiaryCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1, ProfessionalDeactivatedV1
-from servicekit.errors import ServiceError
-from testkit.handlers import InMemoryService
+from testkit.handlers import InMemoryService, refused
 
 pytestmark = pytest.mark.integration
 
@@ -84,12 +83,6 @@ async def with_referent(notebook: InMemoryService, territory: Territory) -> uuid
     await notebook.call(c.JoinNotebookV1(notebook_id=notebook_id, as_referent=True,
                                          orientation_system_id=territory.pro_system), territory.pro)
     return notebook_id
-
-
-async def refused(call) -> ServiceError:
-    with pytest.raises(ServiceError) as caught:
-        await call
-    return caught.value
 
 
 async def test_a_manager_creates_a_notebook_whose_beneficiary_identity_hears_of(notebook, token_mint):

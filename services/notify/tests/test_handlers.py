@@ -17,16 +17,9 @@ from contracts.notify import (
     SetMyNotificationPreferencesV1,
 )
 from contracts.profiles import ProfessionalCreatedV1
-from servicekit.errors import ServiceError
-from testkit.handlers import InMemoryService, signed_in
+from testkit.handlers import InMemoryService, refused, signed_in
 
 pytestmark = pytest.mark.integration
-
-
-async def refused(call) -> ServiceError:
-    with pytest.raises(ServiceError) as caught:
-        await call
-    return caught.value
 
 
 def professional() -> ProfessionalCreatedV1:

@@ -11,12 +11,11 @@ tenants do in production. Import the fixtures from a ``conftest.py``::
 from __future__ import annotations
 
 import importlib
-import itertools
 import os
 import secrets
 import typing
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -44,6 +43,7 @@ from contracts.profiles import ProfileState
 from contracts.registry import registry
 from identity.domain.access_tokens import Claims, encode_access_token, public_jwk
 from servicekit.app import Service
+from servicekit.errors import ServiceError
 from servicekit.messaging import outbox_table
 from servicekit.topology import SERVICES_BY_NAME
 from testkit.infra import DatabaseFactory, missing
@@ -82,12 +82,10 @@ class InMemoryService:
     def sessions(self):
         return self.service.sessions
 
-    async def call(self, request: RpcRequest, token: str | None = None, **headers: str) -> Any:
-        """The request through the broker, as another service or the gateway sends it: the reply model, or the
-        ``ServiceError`` of an error reply."""
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return await self.service.rpc.call(request, headers=headers)
+    async def call(self, request: RpcRequest, token: str | None = None) -> Any:
+        """The request through the broker, as the gateway sends it (with the caller's token): the reply model,
+        or the ``ServiceError`` of an error reply."""
+        return await self.service.rpc.call(request, headers={"Authorization": f"Bearer {token}"} if token else None)
 
     async def deliver(self, event: IntegrationEvent) -> None:
         """The event as the relay publishes it (its JSON, its id as ``Nats-Msg-Id``), to this service's
@@ -198,6 +196,13 @@ def service_under_test(services_under_test):
     return start
 
 
+async def refused(call: Awaitable[Any]) -> ServiceError:
+    """The error reply ``call`` was answered with."""
+    with pytest.raises(ServiceError) as caught:
+        await call
+    return caught.value
+
+
 async def signed_in(identity: InMemoryService, profile: ProfileState) -> str:
     """An access token of identity's own for ``profile``'s new account, free of pending steps: the profile
     delivered to identity, its invitation exchanged, the CGU accepted and the profile completed."""
@@ -210,10 +215,3 @@ async def signed_in(identity: InMemoryService, profile: ProfileState) -> str:
                            phone="01 48 12 34 56", position="Conseiller")
     return (await identity.call(CompleteOnboardingV1(profile=fields), token)).access_token
 
-
-# Territories of one test module's database: a department code each (directory keeps one territory per code).
-_department_codes = (str(code) for code in itertools.count(100))
-
-
-def new_department_code() -> str:
-    return next(_department_codes)

@@ -14,19 +14,18 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from sqlalchemy.engine import Engine
-
 from opentelemetry import context, metrics, trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.sqlalchemy import __name__ as sqlalchemy_instrumentation
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.sdk.environment_variables import OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
 from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from sqlalchemy.engine import Engine
 
 _propagator = TraceContextTextMapPropagator()
+SQLALCHEMY_INSTRUMENTATION = "opentelemetry.instrumentation.sqlalchemy"  # the scope of database spans
 
 
 class JsonLinesSpanExporter(SpanExporter):
@@ -126,9 +125,9 @@ def instrument_engine(engine: Engine) -> None:
     ``EngineTracer`` is what ``SQLAlchemyInstrumentor`` attaches to each engine; used directly because the
     instrumentor instruments once per process, and a process (a test) may open several engines."""
     EngineTracer(
-        _InTraceOnly(trace.get_tracer(sqlalchemy_instrumentation)),
+        _InTraceOnly(trace.get_tracer(SQLALCHEMY_INSTRUMENTATION)),
         engine,
-        metrics.get_meter(sqlalchemy_instrumentation).create_up_down_counter("db.client.connections.usage"),
+        metrics.get_meter(SQLALCHEMY_INSTRUMENTATION).create_up_down_counter("db.client.connections.usage"),
     )
 
 
@@ -161,9 +160,11 @@ class _AnswerAfterSpan:
             else:
                 await send(message)
 
-        await self.app(scope, receive, hold_last)
-        if last is not None:
-            await send(last)
+        try:
+            await self.app(scope, receive, hold_last)
+        finally:  # a bug's 500 is answered, then re-raised for the server's log
+            if last is not None:
+                await send(last)
 
 
 def _hide_path_secrets(span: trace.Span, scope: dict) -> None:

@@ -131,6 +131,9 @@ async def test_what_lies_in_another_territory_is_not_found_and_refusals_have_the
     bad_siret = c.CreateStructureV1(structure=c.StructureFields(name="Mal saisie", siret="12345678901234"))
     invalid = await refused(directory.call(bad_siret, mine.manager_token))
     assert invalid.code == ErrorCode.invalid and invalid.details["field"] == "siret"
+    # A request breaking its contract's own rules (as a client other than ours could send it) is the caller's 422.
+    too_many = await refused(directory.call(c.SearchStructuresV1.model_construct(limit=1000), mine.manager_token))
+    assert too_many.code == ErrorCode.invalid and [f["loc"] for f in too_many.details["fields"]] == [["limit"]]
     assert (await directory.call(c.SearchStructuresV1(), other.manager_token)).total == 1
 
 

@@ -119,7 +119,7 @@ def sample(metrics: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-async def test_health_ports_serve_login_failures_outbox_backlog_rpc_latency_and_gateway_requests(system):
+async def test_health_ports_serve_login_failures_rpc_latency_outbox_and_consumer_gauges_and_gateway_requests(system):
     async with system.client() as client:
         for _ in range(2):
             refused = await client.post("/api/v1/auth/token", json={"token": "not-a-link-we-sent"})
@@ -131,8 +131,11 @@ async def test_health_ports_serve_login_failures_outbox_backlog_rpc_latency_and_
     notebook = scrape(system.processes["notebook"])
     assert sample(notebook, "carnet_rpc_seconds_count", subject=BookAppointmentV1.subject) == 1
     assert sample(notebook, "carnet_outbox_published_total", service="notebook") >= 1
-    assert f'carnet_outbox_backlog{{service="notebook"}}' in notebook
-    assert f'carnet_outbox_oldest_age_seconds{{service="notebook"}}' in notebook
+    assert 'carnet_outbox_backlog{service="notebook"}' in notebook
+    assert 'carnet_outbox_oldest_age_seconds{service="notebook"}' in notebook
+    notify = scrape(system.processes["notify"])
+    assert 'carnet_consumer_lag{consumer="' in notify  # read from each durable's consumer info
+    assert "faststream_received_processed_messages_total{" in notify
     gateway = scrape(system.processes["gateway"])
     assert sample(gateway, "carnet_http_request_seconds_count", method="POST", route=BOOK_ROUTE, status="201") == 1
     assert sample(gateway, "carnet_http_request_seconds_count", method="POST", route="/api/v1/auth/token",

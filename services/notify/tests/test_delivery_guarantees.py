@@ -167,7 +167,7 @@ class SlowToAcknowledge(Sink):
         return "250 OK"
 
 
-async def test_notify_killed_during_a_send_never_sends_it_again(nats_url, jetstream, databases, tmp_path):
+async def test_notify_killed_during_a_send_never_sends_it_again(nats_url, jetstream, databases, forkserver, tmp_path):
     url = await databases.create("notify", SERVICES_BY_NAME["notify"].migrations_dir)
     smtp_port = free_port()
     recorder = SlowToAcknowledge()
@@ -176,7 +176,7 @@ async def test_notify_killed_during_a_send_never_sends_it_again(nats_url, jetstr
     common = {"NATS_URL": nats_url, "CARNET_ENV": "test"}
     env = {"NOTIFY_DELIVERY": "smtp", "NOTIFY_SMTP_PORT": str(smtp_port), "NOTIFY_SENDING_LEASE_S": "1",
            "NOTIFY_SMTP_TIMEOUT_S": "120"}
-    notify = service_process("notify", common, url, tmp_path, env).start()
+    notify = forkserver.start(service_process("notify", common, url, tmp_path, env))
     try:
         event = LoginLinkIssuedV1(account_id=uuid.uuid4(), email="pro@demo.carnet.test", token="jeton",
                                   expires_at=datetime.now(UTC))
@@ -189,7 +189,7 @@ async def test_notify_killed_during_a_send_never_sends_it_again(nats_url, jetstr
         notify.kill()  # between the server taking the email and notify recording it as sent
 
         recorder.delay_s = 0
-        notify = service_process("notify", common, url, tmp_path, env).start()
+        notify = forkserver.start(service_process("notify", common, url, tmp_path, env))
         engine = create_engine(url)
         try:
             for _ in range(100):

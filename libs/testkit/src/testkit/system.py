@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,12 +125,6 @@ def forkserver():
     server.stop()
 
 
-def started(process: ServiceProcess, server: ForkServer) -> ServiceProcess:
-    """``process.start(wait=False)``, forked from ``server``: the same process for the test, seconds sooner."""
-    process.process = server.spawn(process.module, {**os.environ, **process.env}, process.log_path)
-    return process
-
-
 @pytest.fixture
 async def system(nats_url, jetstream, databases, forkserver, tmp_path, request):
     trace_file = tmp_path / "spans.jsonl"
@@ -157,8 +150,8 @@ async def system(nats_url, jetstream, databases, forkserver, tmp_path, request):
         for name in E2E_SERVICES:
             url = urls[name] = await databases.create(name, SERVICES_BY_NAME[name].migrations_dir)
             env = {"CARNET_PUBLIC_URL": gateway.base_url, **extra_env.get(name, {})}
-            processes[name] = started(service_process(name, common, url, tmp_path, env), forkserver)
-        processes["gateway"] = started(gateway, forkserver)
+            processes[name] = forkserver.start(service_process(name, common, url, tmp_path, env), wait=False)
+        processes["gateway"] = forkserver.start(gateway, wait=False)
         for process in processes.values():
             await asyncio.to_thread(process.wait_ready, 60)
         yield RunningSystem(gateway.base_url, nats_url, trace_file, tmp_path, processes, urls)

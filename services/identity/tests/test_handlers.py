@@ -6,10 +6,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from prometheus_client import REGISTRY
 
 from contracts import identity as c
 from contracts.base import ErrorCode
-from contracts.profiles import ProfessionalCreatedV1, ProfessionalDeactivatedV1
+from contracts.profiles import ManagerCreatedV1, ProfessionalCreatedV1, ProfessionalDeactivatedV1
 from testkit.handlers import InMemoryService, refused
 
 pytestmark = pytest.mark.integration
@@ -109,3 +110,21 @@ async def test_a_deactivated_profile_closes_its_account_once_however_often_deliv
     links = len(await identity.events(c.LoginLinkIssuedV1.subject))
     assert (await identity.call(c.RequestLoginLinkV1(email=profile.email))).accepted
     assert len(await identity.events(c.LoginLinkIssuedV1.subject)) == links
+
+
+async def test_a_profile_whose_email_is_another_role_s_account_is_dead_lettered_without_effect(identity):
+    profile = await new_professional(identity)
+    durable = "identity-directory-manager-created"
+
+    def dead_letters() -> float:
+        return REGISTRY.get_sample_value("carnet_events_dead_lettered_total", {"consumer": durable}) or 0
+
+    before = dead_letters()
+    await identity.deliver(ManagerCreatedV1(profile_id=uuid.uuid4(), deployment_id=profile.deployment_id,
+                                            email=profile.email, firstname="Homonyme"))
+
+    assert dead_letters() == before + 1  # terminated at once: JetStream's advisory puts it in DEADLETTER
+    [invitation] = await identity.events(c.LoginLinkIssuedV1.subject)  # the professional's only
+    pair = await identity.call(c.ExchangeLoginLinkV1(token=invitation.token))
+    me = await identity.call(c.GetMeV1(), pair.access_token)
+    assert (me.role, me.profile_id) == (c.Role.professional, profile.profile_id)

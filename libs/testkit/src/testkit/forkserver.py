@@ -44,11 +44,24 @@ class ForkedProcess:
         self.returncode: int | None = None
 
     def poll(self) -> int | None:
-        if self.returncode is None and self.exit_file.exists():
-            text = self.exit_file.read_text().strip()
-            if text:
-                self.returncode = int(text)
+        if self.returncode is None:
+            self.returncode = self._status()
+        if self.returncode is None and not self._exists():
+            time.sleep(0.2)  # reaped by the server, whose status may be on its way to the file
+            # ...or the server died first, and the kernel killed its children (PDEATHSIG).
+            self.returncode = self._status() if self._status() is not None else -signal.SIGKILL
         return self.returncode
+
+    def _status(self) -> int | None:
+        text = self.exit_file.read_text().strip() if self.exit_file.exists() else ""
+        return int(text) if text else None
+
+    def _exists(self) -> bool:
+        try:
+            os.kill(self.pid, 0)  # an exited child not yet reaped by the server still exists
+        except ProcessLookupError:
+            return False
+        return True
 
     def wait(self, timeout: float | None = None) -> int:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -62,10 +75,13 @@ class ForkedProcess:
 class ForkServer:
     """The pytest side: starts the server, asks it for processes."""
 
-    def __init__(self, modules: list[str]) -> None:
+    def __init__(self, modules: list[str], log_path: Path) -> None:
+        self.log_path = log_path
         # Its own session: a Ctrl-C in the terminal reaches pytest, which stops the server.
-        self.process = subprocess.Popen([sys.executable, "-m", "testkit.forkserver", *modules],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True)
+        with log_path.open("ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "testkit.forkserver", *modules],
+                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                                            start_new_session=True)
         self._lock = threading.Lock()  # systems may be started from worker threads
 
     def start(self, process: ServiceProcess, timeout_s: float = 30, wait: bool = True) -> ServiceProcess:
@@ -83,7 +99,8 @@ class ForkServer:
             self.process.stdin.flush()
             line = self.process.stdout.readline()
         if not line:
-            raise RuntimeError(f"the fork server ended (status {self.process.poll()}) before starting {module}")
+            raise RuntimeError(f"the fork server ended (status {self.process.poll()}) before starting {module}:\n"
+                               + self.log_path.read_text(errors="replace")[-6000:])
         return ForkedProcess(json.loads(line)["pid"], exit_file)
 
     def stop(self) -> None:
@@ -101,7 +118,8 @@ def preimport(module: str) -> None:
     spec = importlib.util.find_spec(f"{module}.__main__")
     tree = ast.parse(Path(spec.origin).read_text())
     imports = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
-    exec(compile(ast.Module(body=imports, type_ignores=[]), spec.origin, "exec"), {"__name__": f"{module}.__preimport__"})
+    code = compile(ast.Module(body=imports, type_ignores=[]), spec.origin, "exec")
+    exec(code, {"__name__": f"{module}.__main__", "__package__": module})
 
 
 def run_child(module: str, env: dict[str, str], log: str, parent: int) -> None:
@@ -125,8 +143,10 @@ def run_child(module: str, env: dict[str, str], log: str, parent: int) -> None:
         sys.argv = [module]
         runpy.run_module(module, run_name="__main__", alter_sys=True)
         code = 0
-    except SystemExit as exit_:
+    except SystemExit as exit_:  # as the interpreter does: an int is the status, anything else is printed
         code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        if exit_.code is not None and not isinstance(exit_.code, int):
+            print(exit_.code, file=sys.stderr)
     except BaseException:  # noqa: BLE001  (reported in the log, as the interpreter would)
         traceback.print_exc()
     finally:

@@ -118,9 +118,10 @@ def bearer(token: str) -> dict:
 
 
 @pytest.fixture(scope="session")
-def forkserver():
+def forkserver(tmp_path_factory):
     """Every system's processes are forks of one process that imported their code once (see testkit.forkserver)."""
-    server = ForkServer([SERVICES_BY_NAME[name].package for name in E2E_SERVICES] + ["gateway"])
+    server = ForkServer([SERVICES_BY_NAME[name].package for name in E2E_SERVICES] + ["gateway"],
+                        tmp_path_factory.mktemp("forkserver") / "forkserver.log")
     yield server
     server.stop()
 

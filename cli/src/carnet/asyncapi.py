@@ -23,6 +23,7 @@ from faststream.specification import AsyncAPI
 
 from contracts.base import ERROR_HEADER, ErrorEnvelope, IntegrationEvent
 from contracts.registry import load_all
+from servicekit.app import Service
 from servicekit.bus_access import publisher_of
 from servicekit.topology import SERVICES
 
@@ -53,15 +54,19 @@ def resolve(document: dict, node: dict) -> dict:
     return node
 
 
-def service_document(package: str, name: str, workdir: Path) -> dict:
-    """FastStream's document of one service's broker, built by its bootstrap (nothing connects: the database
-    engine is lazy), with the events the service owns: the outbox relay publishes them, not a FastStream publisher,
-    so they are declared here, for the document only."""
+def wired_service(package: str, name: str, workdir: Path) -> Service:
+    """A service as its bootstrap wires it, every handler registered; nothing connects (the database engine is
+    lazy)."""
     bootstrap = importlib.import_module(f"{package}.bootstrap")
     hint = typing.get_type_hints(bootstrap.build)["settings"]
     settings_type = next(kind for kind in typing.get_args(hint) if kind is not type(None))
-    service = bootstrap.build(settings_type(env="dev", nats_url=NATS_URL,
-                                            database_url=f"sqlite:///{workdir}/{name}.db"))
+    return bootstrap.build(settings_type(env="dev", nats_url=NATS_URL, database_url=f"sqlite:///{workdir}/{name}.db"))
+
+
+def service_document(package: str, name: str, workdir: Path) -> dict:
+    """FastStream's document of one service's broker, with the events the service owns: the outbox relay
+    publishes them, not a FastStream publisher, so they are declared here, for the document only."""
+    service = wired_service(package, name, workdir)
     for subject, cls in load_all():
         if issubclass(cls, IntegrationEvent) and publisher_of(subject) == name:
             service.bus.broker.publisher(subject, schema=cls, title=f"{name}:{subject}",

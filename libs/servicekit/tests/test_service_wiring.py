@@ -95,7 +95,7 @@ async def test_a_service_still_waiting_for_nats_stops_on_sigterm(databases, tmp_
                               tmp_path).start(wait=False)
     try:
         for _ in range(300):  # until it tries NATS, in vain
-            if "nats_connect_failed" in process.logs():
+            if "nats_connecting" in process.logs():
                 break
             await asyncio.sleep(0.1)
         assert process.process.poll() is None, process.logs()

@@ -18,7 +18,7 @@ from faststream.nats.prometheus import NatsPrometheusMiddleware
 from prometheus_client import REGISTRY
 
 from contracts.base import RpcReply, RpcRequest
-from servicekit.bus_access import inbox_prefix, pull_inbox_prefix
+from servicekit.bus_access import inbox_prefix, pull_inbox_prefix, redacted
 from servicekit.consumers import BrokenContracts, Subscription, event_endpoint, replay_endpoint, replay_subject
 from servicekit.rpc import RpcClient, RpcContext, RpcReplies, rpc_endpoint
 
@@ -32,6 +32,7 @@ STOP_TIMEOUT_S = 5.0
 class Bus:
     def __init__(self, name: str, nats_url: str, *, rpc_timeout_s: float = 5.0) -> None:
         self.name = name
+        self.nats_url = nats_url
         # On the private bus, replies and pulled messages come to this user's own inbox (servicekit.bus_access);
         # FastStream's pull subscribers take theirs apart from the broker's.
         self._pull_inbox = pull_inbox_prefix(nats_url)
@@ -76,6 +77,7 @@ class Bus:
 
     async def connect(self) -> None:
         """Waits for NATS at start-up (it may come up after us); nats-py then reconnects forever."""
+        log.info("nats_connecting", server=redacted(self.nats_url))
         delay = 0.2
         while True:
             try:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from servicekit.db import async_url
 from servicekit.migrations import upgrade
+from servicekit.processes import bundled_nats_server, free_port  # noqa: F401  (re-exported to the tests)
 
 
 def infra_required() -> bool:
@@ -34,12 +35,6 @@ def missing(what: str) -> None:
     pytest.skip(f"{what} unavailable")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_for_port(port: int, timeout_s: float = 10) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -48,11 +43,6 @@ def wait_for_port(port: int, timeout_s: float = 10) -> None:
                 return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout_s}s")
-
-
-def bundled_nats_server() -> str | None:
-    beside_python = Path(sys.executable).parent / "nats-server"
-    return str(beside_python) if beside_python.exists() else shutil.which("nats-server")
 
 
 class NatsServer:

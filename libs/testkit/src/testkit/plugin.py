@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import warnings
 
-import nats
 import pytest
 
 from contracts.streams import ALL_STREAMS
+from servicekit.bus import client_bus
 from servicekit.streams import ensure_streams
 from testkit.infra import (DatabaseFactory, DatabaseTemplates, NatsServer, PostgresContainer, bundled_nats_server,
                            docker_answers, missing)
@@ -62,11 +62,9 @@ def nats_url():
 
 @pytest.fixture
 async def nats_client(nats_url):
-    client = await nats.connect(nats_url)
-    try:
-        yield client
-    finally:
-        await client.drain()
+    """The connection of a FastStream client broker, for tests that speak NATS itself (raw bytes, JetStream)."""
+    async with client_bus("test", nats_url) as bus:
+        yield bus.broker.connection
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import json
 from typing import ClassVar
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import Column, MetaData, Table, Uuid, func, insert, select
 
 from contracts.base import IntegrationEvent
@@ -294,12 +295,17 @@ async def test_a_replay_without_a_running_consumer_says_so_and_leaves_the_letter
     assert (await list_dead_letters(jetstream))[0].replayed_at is None
 
 
+def dead_lettered_metric() -> float:
+    return REGISTRY.get_sample_value("carnet_events_dead_lettered_total", {"consumer": "kit-probe"}) or 0
+
+
 async def test_a_message_that_breaks_its_contract_is_dead_lettered_at_once(jetstream, nats_url):
     handled = []
 
     async def handler(event, meta) -> None:
         handled.append(event)
 
+    counted_before = dead_lettered_metric()
     consumers = Bus("kit", nats_url)
     consumers.subscribe(Subscription("kit-probe", ProbeHappenedV1, handler, max_deliver=5))
     await consumers.start()
@@ -317,3 +323,5 @@ async def test_a_message_that_breaks_its_contract_is_dead_lettered_at_once(jetst
     [letter] = await list_dead_letters(jetstream)
     assert letter.reason == "terminated"
     assert [e.label for e in handled] == ["ok"]
+    # Counted once, for the durable that gave up, on the service's /metrics.
+    assert dead_lettered_metric() == counted_before + 1

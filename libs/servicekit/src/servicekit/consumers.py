@@ -131,10 +131,12 @@ class BrokenContracts(BaseMiddleware):
         try:
             return await call_next(msg)
         except ValidationError as exc:
+            # The subscriber handling the message (FastStream's context) names its durable in its consumer config.
             subscriber = self.context.get_local("handler_")
-            durable = getattr(getattr(subscriber, "_outer_config", None), "durable", None) or repr(subscriber)
-            log.error("event_does_not_match_contract", error=str(exc), subject=msg.raw_message.subject)
-            dead_lettered(str(durable))
+            durable = getattr(getattr(subscriber, "config", None), "durable_name", None) or "unknown"
+            log.error("event_does_not_match_contract", error=str(exc), subject=msg.raw_message.subject,
+                      consumer=durable)
+            dead_lettered(durable)
             raise Terminate() from None
 
 

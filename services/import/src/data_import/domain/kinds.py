@@ -1,0 +1,233 @@
+"""The six kinds of import of spec §4.1: their columns, how a header line maps to them, how a row is validated.
+
+A column is ``identity`` (who or what the row is about: used to match and to create, never overwritten by a
+re-import) or ``variable`` (rights, contact, situation: a re-import overwrites them when the cell is not empty,
+spec §4.1 step 4). Error sentences name the column as the file wrote it, so that the uploader finds it.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+# The closed lists are those of the wire contracts the notebook service validates its commands with (the shared
+# contracts library, not the notebook package, which the import service must not import): a code accepted here is
+# accepted when applied. v1's import refused two situations its own form offered (aidant_familial,
+# exploitant_agricole, spec §2.4); the contract accepts them, so does the import.
+from contracts.notebook import EducationLevel, RightRsa, WorkSituation
+
+from data_import.domain.values import (Ignored, ValueProblem, normalise_header, one_of, parse_birth_date,
+                                       parse_email, parse_emails, parse_list, parse_name, parse_nir, parse_phone,
+                                       parse_phones, parse_postal_code, parse_siret, parse_text, parse_uuid,
+                                       parse_website, parse_yes_no)
+
+Scope = Literal["identity", "variable"]
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str  # as in the template, without the "*" of mandatory columns
+    field: str
+    parse: Callable[[str], Any] = parse_text
+    mandatory: bool = False
+    scope: Scope = "variable"
+    aliases: tuple[str, ...] = ()  # other headers v1's files used for the same column
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: str
+    columns: tuple[Column, ...]
+    ignored: tuple[str, ...] = ()  # known headers that carry nothing, not reported as unknown
+
+    def template_header(self) -> list[str]:
+        return [c.header + ("*" if c.mandatory else "") for c in self.columns]
+
+
+def _identity(header: str, field: str, parse: Callable[[str], Any] = parse_text, mandatory: bool = False,
+              aliases: tuple[str, ...] = ()) -> Column:
+    return Column(header, field, parse, mandatory, "identity", aliases)
+
+
+_RIGHT_RSA = one_of(RightRsa, "un droit RSA")
+_SITUATION = one_of(WorkSituation, "une situation")
+_EDUCATION = one_of(EducationLevel, "un niveau de formation")
+
+KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in (
+    KindSpec("beneficiaries", (
+        _identity("Identifiant dans le SI", "external_id", mandatory=True),
+        _identity("Prénom", "firstname", parse_name, mandatory=True),
+        _identity("Nom", "lastname", parse_name, mandatory=True),
+        _identity("Date de naissance", "date_of_birth", parse_birth_date, mandatory=True),
+        Column("NIR", "nir", parse_nir),
+        Column("Lieu de naissance", "place_of_birth"),
+        Column("Téléphone", "mobile_numbers", parse_phones),
+        Column("Email", "email", parse_email),
+        Column("Adresse", "address1"),
+        Column("Adresse (complément)", "address2"),
+        Column("Code postal", "postal_code", parse_postal_code),
+        Column("Ville", "city"),
+        Column("Situation", "work_situation", _SITUATION),
+        Column("Numéro allocataire CAF/MSA", "caf_number"),
+        Column("Identifiant Pôle emploi", "pe_number", aliases=("Identifiant France Travail",)),
+        Column("Droits RSA", "right_rsa", _RIGHT_RSA),
+        Column("Droits ARE", "right_are", parse_yes_no),
+        Column("Droits ASS", "right_ass", parse_yes_no),
+        Column("Prime d'activité", "right_bonus", parse_yes_no),
+        Column("RQTH", "right_rqth", parse_yes_no),
+        Column("Emploi recherché (code ROME)", "rome_labels", parse_list),
+        Column("Niveau de formation", "education_level", _EDUCATION),
+        # Used when the beneficiary is created; a re-import does not move them (spec §4.1 steps 3–4).
+        _identity("Structure", "structure_name"),
+        _identity("Accompagnateurs", "referent_email", parse_email),
+    ), ignored=("Zone de mobilité",)),  # in v1's template, never read by v1 (spec §4.1 A)
+    KindSpec("structures", (
+        _identity("Nom", "name", mandatory=True),
+        Column("Description", "short_desc"),
+        Column("Téléphones", "phones", parse_phones),
+        Column("Adresse", "address1"),
+        Column("Adresse (complément)", "address2"),
+        Column("Code postal", "postal_code", parse_postal_code, mandatory=True),
+        Column("Ville", "city", mandatory=True),
+        Column("Site web (URL)", "website", parse_website, aliases=("Site web",)),
+        Column("Courriel (email)", "email", parse_email, aliases=("Courriel",)),
+        Column("Siret (Luhn)", "siret", parse_siret, aliases=("Siret",)),
+        _identity("Courriel responsable", "admin_email", parse_email, mandatory=True),
+        Column("Prénom responsable", "admin_firstname", parse_name),
+        Column("Nom responsable", "admin_lastname", parse_name),
+        Column("Fonction responsable", "admin_position"),
+        Column("Téléphones responsable", "admin_phones", parse_phones),
+    )),
+    # v1 read "Nom" into firstname and "Prénom" into lastname (spec §4.1 C, known bug): each goes to its own field.
+    KindSpec("orientation-managers", (
+        _identity("Courriel", "email", parse_email, mandatory=True),
+        Column("Prénom", "firstname", parse_name),
+        Column("Nom", "lastname", parse_name),
+        Column("Téléphones", "phones", parse_phones),
+    )),
+    KindSpec("professionals", (
+        _identity("Courriel", "email", parse_email, mandatory=True, aliases=("email",)),
+        Column("Prénom", "firstname", parse_name, mandatory=True),
+        Column("Nom", "lastname", parse_name, mandatory=True),
+        Column("Téléphone", "mobile_number", parse_phone),
+        Column("Fonction", "position"),
+    )),
+    # Headers of the "bénéficiaires en attente" file a structure admin downloads, fills and sends back are aliases.
+    KindSpec("referents", (
+        _identity("Identifiant Carnet de bord", "notebook_id", parse_uuid, mandatory=True, aliases=("id",)),
+        _identity("Prénom", "firstname", parse_name),
+        _identity("Nom", "lastname", parse_name),
+        _identity("Date de naissance", "date_of_birth", parse_birth_date),
+        Column("Accompagnateurs", "referent_emails", parse_emails, mandatory=True,
+               aliases=("emails des professionnels",)),
+    )),
+    KindSpec("reorientations", (
+        _identity("Prénom", "firstname", parse_name, mandatory=True),
+        _identity("Nom", "lastname", parse_name, mandatory=True),
+        _identity("Date de naissance", "date_of_birth", parse_birth_date, mandatory=True),
+        Column("Accompagnateurs à ajouter", "referents_to_add", parse_emails),
+        Column("Accompagnateurs à supprimer", "referents_to_remove", parse_emails),
+        Column("Structures à rattacher", "structure_names", parse_list),
+    )),
+)}
+
+
+def _quoted(headers: Sequence[str]) -> str:
+    return ", ".join(f"« {h} »" for h in headers)
+
+
+@dataclass(frozen=True)
+class HeaderMap:
+    kind: str
+    positions: dict[str, int]  # field → index of its cell in a row
+    headers: dict[str, str]  # field → the header as the file wrote it, without "*" (what messages name)
+    missing: tuple[str, ...] = ()  # mandatory columns absent
+    unknown: tuple[str, ...] = ()  # headers that match no column: ignored
+    duplicated: tuple[str, ...] = ()  # columns given twice: the first one is read
+
+    @property
+    def problem(self) -> str | None:
+        """Why no row of the file can be read, or None."""
+        if len(self.missing) == 1:
+            return (f"La colonne obligatoire {_quoted(self.missing)} est absente de la ligne d'en-tête : "
+                    "ajoutez-la (voir le modèle de fichier).")
+        if self.missing:
+            return (f"Les colonnes obligatoires {_quoted(self.missing)} sont absentes de la ligne d'en-tête : "
+                    "ajoutez-les (voir le modèle de fichier).")
+        return None
+
+    @property
+    def warnings(self) -> list[str]:
+        notes = []
+        if self.unknown:
+            notes.append(f"Colonnes inconnues, ignorées : {_quoted(self.unknown)}.")
+        if self.duplicated:
+            notes.append(f"Colonnes en double, seule la première est lue : {_quoted(self.duplicated)}.")
+        return notes
+
+
+def match_header(kind: str, header: Sequence[str]) -> HeaderMap:
+    spec = KINDS[kind]
+    by_name = {normalise_header(name): column for column in spec.columns
+               for name in (column.header, *column.aliases)}
+    ignored = {normalise_header(name) for name in spec.ignored}
+    positions: dict[str, int] = {}
+    written: dict[str, str] = {}
+    unknown, duplicated = [], []
+    for index, cell in enumerate(header):
+        key = normalise_header(cell)
+        column = by_name.get(key)
+        if column is None:
+            if key and key not in ignored:  # an empty header cell is a trailing ";", not a column
+                unknown.append(cell.strip())
+        elif column.field in positions:
+            duplicated.append(cell.replace("*", "").strip())
+        else:
+            positions[column.field] = index
+            written[column.field] = cell.replace("*", "").replace("\ufeff", "").strip()
+    missing = tuple(c.header for c in spec.columns if c.mandatory and c.field not in positions)
+    return HeaderMap(kind, positions, written, missing, tuple(unknown), tuple(duplicated))
+
+
+@dataclass(frozen=True)
+class RowError:
+    column: str  # as the file wrote it
+    message: str  # the whole French sentence, naming the column
+
+
+@dataclass(frozen=True)
+class ValidRow:
+    values: dict[str, Any]  # field → parsed value; None where the cell is empty or its column absent
+    warnings: tuple[RowError, ...] = ()
+
+
+@dataclass(frozen=True)
+class InvalidRow:
+    cells: dict[str, str]  # field → the cell's text, to show the row as it was
+    errors: tuple[RowError, ...] = field(default_factory=tuple)
+
+
+def validate_row(kind: str, header_map: HeaderMap, cells: Sequence[str]) -> ValidRow | InvalidRow:
+    """One row checked against its kind: every bad cell gets its own French sentence."""
+    values: dict[str, Any] = {}
+    texts: dict[str, str] = {}
+    errors: list[RowError] = []
+    warnings: list[RowError] = []
+    for column in KINDS[kind].columns:
+        index = header_map.positions.get(column.field)
+        text = cells[index].strip() if index is not None and index < len(cells) else ""
+        name = header_map.headers.get(column.field, column.header)
+        texts[column.field], values[column.field] = text, None
+        if not text:
+            if column.mandatory:
+                errors.append(RowError(name, f"La colonne « {name} » est obligatoire : indiquez une valeur."))
+            continue
+        try:
+            values[column.field] = column.parse(text)
+        except Ignored as note:
+            warnings.append(RowError(name, f"« {name} » : {note}"))
+        except ValueProblem as problem:
+            errors.append(RowError(name, f"« {name} » : {problem}"))
+    if errors:
+        return InvalidRow(texts, tuple(errors))
+    return ValidRow(values, tuple(warnings))

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from data_import.domain.values import (Ignored, ValueProblem, nir_key, normalise_header, one_of, parse_birth_date,
                                        parse_date, parse_email, parse_emails, parse_name, parse_nir, parse_phone,
-                                       parse_phones, parse_postal_code, parse_siret, parse_website, parse_yes_no)
+                                       parse_phones, parse_postal_code, parse_rome_labels, parse_siret, parse_website, parse_yes_no)
 
 pytestmark = pytest.mark.unit
 
@@ -22,7 +22,7 @@ def test_any_date_written_in_an_accepted_format_parses_back(day: date, writing: 
     assert parse_date(writing.format(d=day)) == day
 
 
-@given(st.integers(min_value=1, max_value=99_999))
+@given(st.integers(min_value=10_000, max_value=99_999))
 def test_excel_serial_numbers_are_days_since_1899_12_30(serial: int) -> None:
     assert parse_date(str(serial)) == date(1899, 12, 30) + timedelta(days=serial)
     assert parse_date(f"{serial}.0") == parse_date(str(serial))
@@ -44,6 +44,7 @@ def test_v1_date_examples(text: str, expected: date) -> None:
     ("22/04-1997", "n'est pas une date reconnue"),
     ("31/02/2000", "« 31/02/2000 » n'existe pas dans le calendrier : vérifiez le jour et le mois."),
     ("20230101", "n'est pas une date reconnue"),
+    ("1998", "n'est pas une date reconnue"),  # a year alone is not Excel's 1905-06-20
 ])
 def test_dates_refused_say_why(text: str, message: str) -> None:
     with pytest.raises(ValueProblem, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
@@ -119,6 +120,14 @@ def test_phone_lists_and_the_bad_ones_named() -> None:
         parse_phone("0601234567, 0612345678")
 
 
+def test_rome_labels_are_cut_after_each_code_not_at_the_commas_inside_labels() -> None:
+    assert parse_rome_labels("Modéliste en bijouterie, orfèvrerie, joaillerie (B1603), "
+                             "Pontier élingueur / Pontière élingueuse (N1104),") == [
+        "Modéliste en bijouterie, orfèvrerie, joaillerie (B1603)", "Pontier élingueur / Pontière élingueuse (N1104)"]
+    assert parse_rome_labels("Boulanger, Pâtissier (D1104)") == ["Boulanger, Pâtissier (D1104)"]
+    assert parse_rome_labels("Boulanger, Pâtissier") == ["Boulanger", "Pâtissier"]
+
+
 def test_emails() -> None:
     assert parse_email(" Salome@CD26.fr ") == "salome@cd26.fr"
     assert parse_emails("a@cd26.fr, b@cd26.fr,") == ["a@cd26.fr", "b@cd26.fr"]
@@ -152,10 +161,10 @@ def test_anything_but_yes_or_no_is_left_empty_with_a_warning() -> None:
 
 
 def test_codes_of_closed_lists_whatever_their_case_and_accents() -> None:
-    parse = one_of(["recherche_emploi", "scolarisé", "NV5"], "une situation")
+    parse = one_of(["recherche_emploi", "scolarisé", "NV5"], "une situation connue")
     assert parse("Scolarise") == "scolarisé"
     assert parse("nv5") == "NV5"
-    with pytest.raises(ValueProblem, match="« chômage » n'est pas une situation connu.*recherche_emploi, scolarisé"):
+    with pytest.raises(ValueProblem, match="« chômage » n'est pas une situation connue : .*emploi, scolarisé"):
         parse("chômage")
 
 

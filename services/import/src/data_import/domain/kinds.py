@@ -18,7 +18,7 @@ from contracts.notebook import EducationLevel, RightRsa, WorkSituation
 
 from data_import.domain.values import (Ignored, ValueProblem, normalise_header, one_of, parse_birth_date,
                                        parse_email, parse_emails, parse_list, parse_name, parse_nir, parse_phone,
-                                       parse_phones, parse_postal_code, parse_siret, parse_text, parse_uuid,
+                                       parse_phones, parse_postal_code, parse_rome_labels, parse_siret, parse_text, parse_uuid,
                                        parse_website, parse_yes_no)
 
 Scope = Literal["identity", "variable"]
@@ -49,9 +49,9 @@ def _identity(header: str, field: str, parse: Callable[[str], Any] = parse_text,
     return Column(header, field, parse, mandatory, "identity", aliases)
 
 
-_RIGHT_RSA = one_of(RightRsa, "un droit RSA")
-_SITUATION = one_of(WorkSituation, "une situation")
-_EDUCATION = one_of(EducationLevel, "un niveau de formation")
+_RIGHT_RSA = one_of(RightRsa, "un droit RSA connu")
+_SITUATION = one_of(WorkSituation, "une situation connue")
+_EDUCATION = one_of(EducationLevel, "un niveau de formation connu")
 
 KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in (
     KindSpec("beneficiaries", (
@@ -75,7 +75,7 @@ KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in (
         Column("Droits ASS", "right_ass", parse_yes_no),
         Column("Prime d'activité", "right_bonus", parse_yes_no),
         Column("RQTH", "right_rqth", parse_yes_no),
-        Column("Emploi recherché (code ROME)", "rome_labels", parse_list),
+        Column("Emploi recherché (code ROME)", "rome_labels", parse_rome_labels),
         Column("Niveau de formation", "education_level", _EDUCATION),
         # Used when the beneficiary is created; a re-import does not move them (spec §4.1 steps 3–4).
         _identity("Structure", "structure_name"),

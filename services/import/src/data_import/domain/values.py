@@ -3,7 +3,7 @@
 Each parser returns the value or raises ``ValueProblem`` with a French sentence about the value (the caller adds the
 column's name); ``Ignored`` is a problem the v1 format tolerates: the value is left empty and the row stays valid,
 with the sentence as a warning. Phones, emails and the accent-free comparison come from ``servicekit.contact`` so that
-an imported value is normalised exactly like one typed in a form.
+an imported value is normalised like one typed in a form.
 """
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ def _quote(text: str) -> str:
 def parse_text(text: str) -> str:
     # Cc: tabs, new lines, NUL…; Cs: lone surrogates. None of them belongs in a one-line field nor in a database.
     if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
-        raise ValueProblem("le texte contient des caractères de contrôle (tabulation, retour à la ligne…) : retirez-les.")
+        raise ValueProblem("le texte contient des caractères de contrôle (tabulation, retour à la ligne…) : "
+                           "retirez-les.")
     return text
 
 
@@ -50,6 +51,18 @@ def parse_list(text: str) -> list[str]:
     return [parse_text(item.strip()) for item in text.split(",") if item.strip()]
 
 
+# Every ROME job label ends with its code, "Modéliste en bijouterie, orfèvrerie, joaillerie (B1603)": the list is cut
+# after each code, not at every comma as v1 did (93 of the 10,876 labels hold a comma). Text without codes is cut at
+# commas; the apply step looks the labels up.
+_AFTER_ROME_CODE = re.compile(r"(?<=\([A-Z]\d{4}\))\s*,")
+
+
+def parse_rome_labels(text: str) -> list[str]:
+    pieces = _AFTER_ROME_CODE.split(text)
+    return [label for piece in pieces for label in (
+        [parse_text(" ".join(piece.split()))] if piece.strip().endswith(")") else parse_list(piece))]
+
+
 # --- dates ------------------------------------------------------------------------------------------------------
 
 DATE_FORMATS = "AAAA-MM-JJ, JJ/MM/AAAA, JJ-MM-AAAA ou JJ.MM.AAAA"
@@ -59,8 +72,9 @@ _TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?"
 _YEAR_FIRST = re.compile(rf"^(?P<y>\d{{4}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}}){_TIME}$")
 _DAY_FIRST = re.compile(rf"^(?P<d>\d{{1,2}})(?P<sep>[/.-])(?P<m>\d{{1,2}})(?P=sep)(?P<y>\d{{4}}){_TIME}$")
 # A date cell read as a number gives Excel's serial: days since 1899-12-30 (the day before Excel's fictitious
-# 1900-02-29). Five digits at most: 1 → 1899-12-31, 99999 → 2173-10-14; "20230101" is not a serial.
-_EXCEL_SERIAL = re.compile(r"^\d{1,5}(?:\.0+)?$")
+# 1900-02-29). Five digits exactly, 10000 (1927-05-18) to 99999 (2173-10-14): a year typed alone ("1998") or a
+# compact "20230101" is refused rather than read as a wrong date.
+_EXCEL_SERIAL = re.compile(r"^[1-9]\d{4}(?:\.0+)?$")
 _EXCEL_EPOCH = date(1899, 12, 30)
 
 
@@ -227,7 +241,7 @@ def one_of(codes: Iterable[str], what: str) -> Callable[[str], str]:
         try:
             return by_key[search_key(text)]
         except KeyError:
-            raise ValueProblem(f"{_quote(text)} n'est pas {what} connu : valeurs acceptées {listed}.") from None
+            raise ValueProblem(f"{_quote(text)} n'est pas {what} : valeurs acceptées {listed}.") from None
     return parse
 
 

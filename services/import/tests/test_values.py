@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from data_import.domain.values import (Ignored, ValueProblem, nir_key, normalise_header, one_of, parse_birth_date,
                                        parse_date, parse_email, parse_emails, parse_name, parse_nir, parse_phone,
-                                       parse_phones, parse_postal_code, parse_rome_labels, parse_siret, parse_website, parse_yes_no)
+                                       parse_phones, parse_postal_code, parse_rome_labels, parse_siret, parse_website,
+                                       parse_yes_no)
 
 pytestmark = pytest.mark.unit
 
@@ -44,7 +45,8 @@ def test_v1_date_examples(text: str, expected: date) -> None:
     ("22/04-1997", "n'est pas une date reconnue"),
     ("31/02/2000", "« 31/02/2000 » n'existe pas dans le calendrier : vérifiez le jour et le mois."),
     ("20230101", "n'est pas une date reconnue"),
-    ("1998", "n'est pas une date reconnue"),  # a year alone is not Excel's 1905-06-20
+    ("1998", "n'est pas une date reconnue"),
+    ("２０２３-０１-０１", "n'est pas une date reconnue"),  # digits of another script  # a year alone is not Excel's 1905-06-20
 ])
 def test_dates_refused_say_why(text: str, message: str) -> None:
     with pytest.raises(ValueProblem, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
@@ -88,7 +90,8 @@ def test_corsica_counts_2a_as_19_and_2b_as_18_in_the_key() -> None:
     assert nir_key("185072B056123") == 97 - 1850718056123 % 97
 
 
-@pytest.mark.parametrize("text", ["12345678901234", "1234567890", "185077505612X", "985077505612324", "2A"])
+@pytest.mark.parametrize("text", ["12345678901234", "1234567890", "185077505612X", "985077505612324", "2A",
+                                  "１８５０７７５０５６１２３"])
 def test_nir_of_a_wrong_shape_is_refused(text: str) -> None:
     with pytest.raises(ValueProblem, match="n'est pas un NIR valide : il faut 13 caractères, ou 15 avec la clé"):
         parse_nir(text)
@@ -112,6 +115,7 @@ def test_a_french_mobile_in_national_or_international_form_gives_the_same_e164(n
 def test_phone_lists_and_the_bad_ones_named() -> None:
     assert parse_phones("0601234567, 0712345670") == ["+33601234567", "+33712345670"]
     assert parse_phones("0692123456") == ["+262692123456"]  # La Réunion, dialled nationally
+    assert parse_phones("601234567") == ["+33601234567"]  # a spreadsheet's number cell lost the leading zero
     with pytest.raises(ValueProblem, match="« 071234567 » n'est pas un numéro de téléphone français valide"):
         parse_phones("0601234567, 071234567")
     with pytest.raises(ValueProblem, match="« 999999 », « abc » ne sont pas des numéros de téléphone"):

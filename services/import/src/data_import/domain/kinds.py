@@ -18,8 +18,8 @@ from contracts.notebook import EducationLevel, RightRsa, WorkSituation
 
 from data_import.domain.values import (Ignored, ValueProblem, normalise_header, one_of, parse_birth_date,
                                        parse_email, parse_emails, parse_list, parse_name, parse_nir, parse_phone,
-                                       parse_phones, parse_postal_code, parse_rome_labels, parse_siret, parse_text, parse_uuid,
-                                       parse_website, parse_yes_no)
+                                       parse_phones, parse_postal_code, parse_rome_labels, parse_siret, parse_text,
+                                       parse_uuid, parse_website, parse_yes_no)
 
 Scope = Literal["identity", "variable"]
 

@@ -54,13 +54,14 @@ def parse_list(text: str) -> list[str]:
 # Every ROME job label ends with its code, "Modéliste en bijouterie, orfèvrerie, joaillerie (B1603)": the list is cut
 # after each code, not at every comma as v1 did (93 of the 10,876 labels hold a comma). Text without codes is cut at
 # commas; the apply step looks the labels up.
-_AFTER_ROME_CODE = re.compile(r"(?<=\([A-Z]\d{4}\))\s*,")
+_AFTER_ROME_CODE = re.compile(r"(?<=\([A-Z]\d{4}\))\s*,", re.ASCII)
 
 
 def parse_rome_labels(text: str) -> list[str]:
-    pieces = _AFTER_ROME_CODE.split(text)
-    return [label for piece in pieces for label in (
-        [parse_text(" ".join(piece.split()))] if piece.strip().endswith(")") else parse_list(piece))]
+    labels: list[str] = []
+    for piece in _AFTER_ROME_CODE.split(text):
+        labels += [parse_text(" ".join(piece.split()))] if piece.strip().endswith(")") else parse_list(piece)
+    return labels
 
 
 # --- dates ------------------------------------------------------------------------------------------------------
@@ -69,12 +70,12 @@ DATE_FORMATS = "AAAA-MM-JJ, JJ/MM/AAAA, JJ-MM-AAAA ou JJ.MM.AAAA"
 FIRST_BIRTH_DATE = date(1900, 1, 1)
 # A time part is dropped: spreadsheets and database exports write "1982-02-01 00:00:00.0" for a date.
 _TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?"
-_YEAR_FIRST = re.compile(rf"^(?P<y>\d{{4}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}}){_TIME}$")
-_DAY_FIRST = re.compile(rf"^(?P<d>\d{{1,2}})(?P<sep>[/.-])(?P<m>\d{{1,2}})(?P=sep)(?P<y>\d{{4}}){_TIME}$")
+_YEAR_FIRST = re.compile(rf"^(?P<y>\d{{4}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}}){_TIME}$", re.ASCII)
+_DAY_FIRST = re.compile(rf"^(?P<d>\d{{1,2}})(?P<sep>[/.-])(?P<m>\d{{1,2}})(?P=sep)(?P<y>\d{{4}}){_TIME}$", re.ASCII)
 # A date cell read as a number gives Excel's serial: days since 1899-12-30 (the day before Excel's fictitious
 # 1900-02-29). Five digits exactly, 10000 (1927-05-18) to 99999 (2173-10-14): a year typed alone ("1998") or a
 # compact "20230101" is refused rather than read as a wrong date.
-_EXCEL_SERIAL = re.compile(r"^[1-9]\d{4}(?:\.0+)?$")
+_EXCEL_SERIAL = re.compile(r"^[1-9]\d{4}(?:\.0+)?$", re.ASCII)
 _EXCEL_EPOCH = date(1899, 12, 30)
 
 
@@ -105,7 +106,7 @@ def parse_birth_date(text: str) -> date:
 # The notebook service's own rule (notebook/domain/nir.py, spec §2.2): sex digit 1, 2, 3, 7 or 8, then year, month,
 # département (2A/2B for Corsica), commune, order number, optional key. Checked the same here so that a row accepted
 # at review is not refused when applied.
-_NIR = re.compile(r"^[12378]\d{4}(\d{2}|2A|2B)\d{6}(\d{2})?$")
+_NIR = re.compile(r"^[12378]\d{4}(\d{2}|2A|2B)\d{6}(\d{2})?$", re.ASCII)  # ASCII: no "２" from other scripts
 
 
 def nir_key(nir13: str) -> int:
@@ -171,7 +172,10 @@ def parse_phone(text: str) -> str:
 def _import_phone(text: str) -> str | None:
     international = text.startswith(("+", "00"))
     if not international:
-        if not re.fullmatch(r"0\d{9}", re.sub(r"[\s.-]", "", text)):
+        text = re.sub(r"[\s.-]", "", text)
+        if re.fullmatch(r"[1-9]\d{8}", text, re.ASCII):
+            text = "0" + text  # a spreadsheet cell typed as a number drops the leading zero: 601234567
+        if not re.fullmatch(r"0\d{9}", text, re.ASCII):
             return None  # a national number has 10 digits: 071234567 or 999999 is a typo, not Saint-Pierre's 6 digits
         e164 = normalise_phone(text)  # in service, metropolitan or overseas (0692… is La Réunion's +262…)
         if e164 is not None:

@@ -143,27 +143,28 @@ class HeaderMap:
     headers: dict[str, str]  # field → the header as the file wrote it, without "*" (what messages name)
     missing: tuple[str, ...] = ()  # mandatory columns absent
     unknown: tuple[str, ...] = ()  # headers that match no column: ignored
-    duplicated: tuple[str, ...] = ()  # columns given twice: the first one is read
+    duplicated: tuple[str, ...] = ()  # columns given twice (say "Nom" and "NOM*"): which one to believe?
 
     @property
     def problem(self) -> str | None:
         """Why no row of the file can be read, or None."""
+        sentences = []
         if len(self.missing) == 1:
-            return (f"La colonne obligatoire {_quoted(self.missing)} est absente de la ligne d'en-tête : "
-                    "ajoutez-la (voir le modèle de fichier).")
-        if self.missing:
-            return (f"Les colonnes obligatoires {_quoted(self.missing)} sont absentes de la ligne d'en-tête : "
-                    "ajoutez-les (voir le modèle de fichier).")
-        return None
+            sentences.append(f"La colonne obligatoire {_quoted(self.missing)} est absente de la ligne d'en-tête : "
+                             "ajoutez-la (voir le modèle de fichier).")
+        elif self.missing:
+            sentences.append(f"Les colonnes obligatoires {_quoted(self.missing)} sont absentes de la ligne "
+                             "d'en-tête : ajoutez-les (voir le modèle de fichier).")
+        if self.duplicated:
+            sentences.append(f"Colonnes présentes deux fois dans la ligne d'en-tête : {_quoted(self.duplicated)} ; "
+                             "gardez-en une seule de chaque.")
+        return " ".join(sentences) or None
 
     @property
     def warnings(self) -> list[str]:
-        notes = []
         if self.unknown:
-            notes.append(f"Colonnes inconnues, ignorées : {_quoted(self.unknown)}.")
-        if self.duplicated:
-            notes.append(f"Colonnes en double, seule la première est lue : {_quoted(self.duplicated)}.")
-        return notes
+            return [f"Colonnes inconnues, ignorées : {_quoted(self.unknown)}."]
+        return []
 
 
 def match_header(kind: str, header: Sequence[str]) -> HeaderMap:

@@ -8,6 +8,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import struct
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -414,6 +415,63 @@ def test_sparse_cell_bomb_is_refused_before_calamine_allocates_it() -> None:
     far = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>loin</t></is></c></row>'
     error = refused(xlsx([["Nom"], ["X"]], extra_xml=far), "f.xlsx")
     assert error.code == "too_many_cells"
+
+
+def with_declared_size(data: bytes, name: str, size: int) -> bytes:
+    """The archive with `name` claiming `size` bytes once inflated, in its local header and in the directory."""
+    patched = bytearray(data)
+    struct.pack_into("<I", patched, zipfile.ZipFile(io.BytesIO(data)).getinfo(name).header_offset + 22, size)
+    entry = data.index(b"PK\x01\x02")
+    while data[entry + 46 : entry + 46 + len(name)] != name.encode():
+        entry = data.index(b"PK\x01\x02", entry + 1)
+    struct.pack_into("<I", patched, entry + 24, size)
+    return bytes(patched)
+
+
+def test_zip_bomb_whose_directory_lies_about_sizes() -> None:
+    # The sheet says 300 bytes but inflates to 20 Mo: the directory alone would let it through.
+    sheet = xlsx([["Nom"], ["X"]], extra_xml=" " * (20 * MEBIBYTE))
+    data = with_declared_size(sheet, "xl/worksheets/sheet1.xml", 300)
+    assert zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/worksheets/sheet1.xml").file_size == 300
+    assert refused(data, "f.xlsx").code == "zip_bomb"
+
+
+def test_xlsx_cells_without_references_are_measured_in_sequence() -> None:
+    wide = "<row>" + "<c><v>1</v></c>" * 300 + "</row>"
+    data = xlsx([["Nom"], ["X"]], extra_xml=wide * 40)
+    assert refused(data, "f.xlsx", max_cells=10_000).code == "too_many_cells"
+    assert read(data, "f.xlsx", max_cells=12_600, max_columns=300).rows_total == 41
+
+
+def ods_repeated(rows: int, columns: int, value: bool) -> bytes:
+    """An ODS whose second row is one cell repeated `columns` times, the row repeated `rows` times."""
+    data = ods([["Nom"], ["X"]])
+    cell = (
+        f'<table:table-cell office:value-type="string" table:number-columns-repeated="{columns}">'
+        "<text:p>x</text:p></table:table-cell>"
+        if value
+        else f'<table:table-cell table:number-columns-repeated="{columns}"/>'
+    )
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    content = archive.read("content.xml").decode().replace(
+        "</table:table>", f'<table:table-row table:number-rows-repeated="{rows}">{cell}</table:table-row></table:table>'
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as rebuilt:
+        for name in archive.namelist():
+            rebuilt.writestr(name, content if name == "content.xml" else archive.read(name))
+    return buffer.getvalue()
+
+
+def test_ods_repeated_cells_bomb() -> None:
+    # 1,000 x 1,000 repeated cells: calamine allocates them all (135 Mo here, 2.4 Go for 20,000 rows).
+    assert refused(ods_repeated(1_000, 1_000, value=True), "f.ods", max_cells=100_000).code == "too_many_cells"
+
+
+def test_ods_padding_of_libreoffice_is_not_a_bomb() -> None:
+    # LibreOffice ends each sheet with ~1M empty repeated rows of 1,024 empty cells: nothing calamine allocates.
+    table = read(ods_repeated(1_048_574, 1_024, value=False), "f.ods")
+    assert (table.header, rows_of(table)) == (["Nom"], [(2, ["X"])])
 
 
 @pytest.mark.parametrize(

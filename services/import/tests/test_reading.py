@@ -157,7 +157,9 @@ def zip_of(parts: dict[str, str | bytes]) -> bytes:
 def ods(rows: list[list[str]]) -> bytes:
     table = "".join(
         "<table:table-row>"
-        + "".join(f'<table:table-cell office:value-type="string"><text:p>{escape(v)}</text:p></table:table-cell>' for v in row)
+        + "".join(
+            f'<table:table-cell office:value-type="string"><text:p>{escape(v)}</text:p></table:table-cell>' for v in row
+        )
         + "</table:table-row>"
         for row in rows
     )
@@ -170,7 +172,8 @@ def ods(rows: list[list[str]]) -> bytes:
     )
     manifest = (
         '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
-        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
         '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
     )
     buffer = io.BytesIO()
@@ -239,7 +242,8 @@ def test_cp1252_only_characters_are_read_as_windows_1252() -> None:
 
 @pytest.mark.parametrize("separator", [";", ",", "\t"])
 def test_separator_is_sniffed_on_the_header(separator: str) -> None:
-    text = separator.join(["Nom", "Prénom", "Ville"]) + "\n" + separator.join(["Çelik", "Hélène", '"Paris; 12e, Nord"']) + "\n"
+    lines = [["Nom", "Prénom", "Ville"], ["Çelik", "Hélène", '"Paris; 12e, Nord"']]
+    text = "".join(separator.join(line) + "\n" for line in lines)
     table = read(text.encode())
     assert (table.separator, table.header) == (separator, ["Nom", "Prénom", "Ville"])
     assert rows_of(table) == [(2, ["Çelik", "Hélène", "Paris; 12e, Nord"])]
@@ -333,7 +337,9 @@ def test_content_not_matching_the_extension_is_refused_naming_both(data: bytes, 
         assert words in error.message
 
 
-@pytest.mark.parametrize("data", [b"", b"\r\n\n  \n", codecs.BOM_UTF8, b";;;\n;;\n"], ids=["0-byte", "blank", "bom", "seps"])
+@pytest.mark.parametrize(
+    "data", [b"", b"\r\n\n  \n", codecs.BOM_UTF8, b";;;\n;;\n"], ids=["0-byte", "blank", "bom", "separators"]
+)
 def test_empty_file(data: bytes) -> None:
     error = refused(data)
     assert (error.code, error.message) == ("empty", "Le fichier est vide.")
@@ -343,7 +349,9 @@ def test_empty_spreadsheet() -> None:
     assert refused(xlsx([]), "vide.xlsx").code == "empty"
 
 
-@pytest.mark.parametrize(("data", "filename"), [(b"Nom;Prenom\r\n;\r\n\r\n", "f.csv"), (xlsx([["Nom", "Prénom"]]), "f.xlsx")])
+@pytest.mark.parametrize(
+    ("data", "filename"), [(b"Nom;Prenom\r\n;\r\n\r\n", "f.csv"), (xlsx([["Nom", "Prénom"]]), "f.xlsx")]
+)
 def test_only_a_header(data: bytes, filename: str) -> None:
     error = refused(data, filename)
     assert error.code == "header_only"
@@ -355,14 +363,15 @@ def test_over_the_size_limit_says_the_limit_in_mo(tmp_path: Path) -> None:
     path.write_bytes(b"Nom\n" + b"X\n" * (MEBIBYTE + 10))
     error = refused(path, "gros.csv", max_bytes=2 * MEBIBYTE)
     assert error.code == "too_large"
-    assert "limite de 2 Mo" in error.message
+    assert "pèse 2,0 Mo, au-delà de la limite de 2 Mo" in error.message
+    assert "limite de 0,5 Mo" in refused(path, "gros.csv", max_bytes=MEBIBYTE // 2).message
 
 
 def test_ten_thousand_columns() -> None:
     header = ";".join(f"Colonne {number}" for number in range(10_000))
     error = refused(f"{header}\n{';' * 9_999}x\n".encode())
     assert error.code == "too_many_columns"
-    assert "10000 colonnes" in error.message and "au plus 100" in error.message
+    assert "10\u202f000 colonnes" in error.message and "au plus 100 sont acceptées" in error.message
 
 
 @pytest.mark.parametrize(

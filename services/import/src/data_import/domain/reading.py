@@ -92,7 +92,8 @@ class Table:
     file_format: str  # csv, xls, xlsx or ods
     encoding: str | None = None  # CSV only: utf-8, utf-16 or cp1252
     separator: str | None = None  # CSV only
-    _records: Callable[[], Iterator[tuple[int, list[str]]]] = field(default=None, repr=False)  # type: ignore[assignment]
+    # Each call starts a new pass over the file's records: (row number, trimmed cells).
+    _records: Callable[[], Iterator[tuple[int, list[str]]]] = field(default=lambda: iter(()), repr=False)
 
     def rows(self) -> Iterator[Row]:
         """A fresh pass over the data rows (fully empty rows skipped); may be called again."""
@@ -129,8 +130,8 @@ def read_table(
     if size > max_bytes:
         raise ReadError(
             "too_large",
-            f"Le fichier « {filename} » pèse {size / MEBIBYTE:.1f} Mo, au-delà de la limite de "
-            f"{max_bytes / MEBIBYTE:g} Mo : découpez-le en plusieurs fichiers.",
+            f"Le fichier « {filename} » pèse {_french(size / MEBIBYTE, '.1f')} Mo, au-delà de la limite de "
+            f"{_french(max_bytes / MEBIBYTE)} Mo : découpez-le en plusieurs fichiers.",
         )
     if size == 0:
         raise ReadError("empty", "Le fichier est vide.")
@@ -157,10 +158,8 @@ def read_table(
 
 
 def _head(source: bytes | Path, size: int) -> bytes:
-    if isinstance(source, Path):
-        with source.open("rb") as file:
-            return file.read(size)
-    return source[:size]
+    with _open_binary(source) as file:
+        return file.read(size)
 
 
 def _detect_kind(source: bytes | Path, filename: str) -> str:
@@ -198,6 +197,13 @@ def _zip_kind(source: bytes | Path, filename: str) -> str:
     return "zip"
 
 
+def _french(number: float, spec: str = "g") -> str:
+    """A number as French writes it: 10 000 and 2,5."""
+    if spec == "g" and float(number).is_integer():
+        return f"{int(number):_}".replace("_", "\u202f")
+    return format(number, spec).replace(".", ",")
+
+
 def _corrupt(filename: str) -> ReadError:
     return ReadError(
         "corrupt",
@@ -218,7 +224,8 @@ def _check_zip(
     outgrows what the directory declared."""
     bomb = ReadError(
         "zip_bomb",
-        f"Le fichier « {filename} » se décompresse en un volume démesuré (plus de {max_unzipped / MEBIBYTE:g} Mo "
+        f"Le fichier « {filename} » se décompresse en un volume démesuré (plus de "
+        f"{_french(max_unzipped / MEBIBYTE)} Mo "
         "ou une compression anormale) : il est refusé. Enregistrez à nouveau le tableau depuis votre tableur.",
     )
     with _open_zip(source, filename) as archive:
@@ -247,8 +254,8 @@ def _check_zip(
     if cells > max_cells:
         raise ReadError(
             "too_many_cells",
-            f"La feuille du fichier « {filename} » s'étend sur plus de {max_cells:_} cellules".replace("_", " ")
-            + " : supprimez les cellules lointaines (lignes et colonnes vides mais mises en forme) ou "
+            f"La feuille du fichier « {filename} » s'étend sur plus de {_french(max_cells)} cellules"
+            " : supprimez les cellules lointaines (lignes et colonnes vides mais mises en forme) ou "
             "découpez le fichier.",
         )
 
@@ -481,12 +488,9 @@ def _encoding(source: bytes | Path, filename: str) -> str:
 def _decodes(source: bytes | Path, encoding: str) -> bool:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     try:
-        if isinstance(source, bytes):
-            decoder.decode(source, final=True)
-            return True
-        with source.open("rb") as file:
+        with _open_binary(source) as file:
             while chunk := file.read(MEBIBYTE):
-                decoder.decode(chunk)
+                decoder.decode(chunk)  # the text is dropped: only whether it decodes matters here
         decoder.decode(b"", final=True)
         return True
     except UnicodeDecodeError:
@@ -550,7 +554,8 @@ def _check_header(header: list[str], filename: str, max_columns: int) -> None:
     if len(header) > max_columns:
         raise ReadError(
             "too_many_columns",
-            f"Le fichier « {filename} » a {len(header)} colonnes ; au plus {max_columns} sont acceptées. "
+            f"Le fichier « {filename} » a {_french(len(header))} colonnes ; au plus {_french(max_columns)} sont "
+            "acceptées. "
             "Gardez seulement les colonnes du modèle.",
         )
     seen: dict[str, int] = {}

@@ -22,9 +22,11 @@ from data_import.domain.reading import MEBIBYTE, ReadError, Table, read_table
 
 pytestmark = pytest.mark.unit
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "cdb-v1"
+REPOSITORY = Path(__file__).resolve().parents[3]
+# v1's files live in shared/, inside the checkout (on the device machine) or next to it (../shared, as the issue says).
+FIXTURES = REPOSITORY / "shared" / "fixtures" / "cdb-v1"
 if not FIXTURES.is_dir():
-    FIXTURES = Path("/work/shared/fixtures/cdb-v1")
+    FIXTURES = REPOSITORY.parent / "shared" / "fixtures" / "cdb-v1"
 
 BENEFICIARY_HEADER = [
     "Identifiant dans le SI*", "Prénom*", "Nom*", "Date de naissance*", "NIR", "Lieu de naissance", "Téléphone",

@@ -6,8 +6,9 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from servicekit.identifiers import nir_key
 
-from data_import.domain.values import (Ignored, ValueProblem, nir_key, normalise_header, one_of, parse_birth_date,
+from data_import.domain.values import (Ignored, ValueProblem, normalise_header, one_of, parse_birth_date,
                                        parse_date, parse_email, parse_emails, parse_name, parse_nir, parse_phone,
                                        parse_phones, parse_postal_code, parse_rome_labels, parse_siret, parse_website,
                                        parse_yes_no)

@@ -9,7 +9,8 @@ from contracts.identity import Role
 from contracts.notebook import ContractLink, MemberType, TargetStatus
 from notebook.domain.habilitation import GRANTS, PUBLIC_CARD_HIDDEN, Operation, Relation, fields_refused, hidden_fields, may
 from notebook.adapters.orm import Person
-from notebook.domain.nir import clean_nir, key_of
+from notebook.domain.nir import clean_nir
+from servicekit.identifiers import nir_key as key_of
 from notebook.domain.parcours import (
     check_can_leave,
     check_consent,

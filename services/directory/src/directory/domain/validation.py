@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from servicekit.contact import normalise_email, normalise_phone
 from servicekit.errors import Invalid
+from servicekit.identifiers import siret_is_valid
 
 SIRET_INVALID = "Le SIRET doit compter 14 chiffres et sa clé de contrôle doit être juste : vérifiez-le sur l'avis de situation."
 EMAIL_INVALID = "L'adresse e-mail « {value} » n'est pas valide. Vérifiez qu'elle a la forme prenom.nom@exemple.fr."
@@ -10,20 +11,6 @@ PHONE_INVALID = "Le numéro de téléphone « {value} » n'est pas valide. Saisi
 REQUIRED = "Ce champ est obligatoire : {label}."
 POSTAL_CODE_INVALID = "Le code postal doit compter 5 chiffres."
 DEPARTMENT_CODE_INVALID = "Le code du département doit être 2A, 2B, deux ou trois chiffres (par exemple 93 ou 974)."
-
-
-def siret_is_valid(siret: str) -> bool:
-    """14 digits whose Luhn sum is a multiple of 10 (La Poste's establishments follow another rule)."""
-    if len(siret) != 14 or not siret.isdigit():
-        return False
-    total = 0
-    for index, digit in enumerate(int(d) for d in reversed(siret)):
-        doubled = digit * 2 if index % 2 else digit
-        total += doubled - 9 if doubled > 9 else doubled
-    if total % 10 == 0:
-        return True
-    # La Poste's many establishments share its SIREN; theirs follow "the digits sum to a multiple of 5".
-    return siret.startswith("356000000") and sum(int(d) for d in siret) % 5 == 0
 
 
 def clean_siret(value: str) -> str:

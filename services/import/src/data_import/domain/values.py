@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 import phonenumbers
 from servicekit.contact import normalise_email, normalise_phone, search_key
+from servicekit.identifiers import BadNir, nir13, siret_is_valid
 
 
 class ValueProblem(ValueError):
@@ -103,39 +104,30 @@ def parse_birth_date(text: str) -> date:
 
 # --- identifiers ------------------------------------------------------------------------------------------------
 
-# The notebook service's own rule (notebook/domain/nir.py, spec §2.2): sex digit 1, 2, 3, 7 or 8, then year, month,
-# département (2A/2B for Corsica), commune, order number, optional key. Checked the same here so that a row accepted
-# at review is not refused when applied.
-_NIR = re.compile(r"^[12378]\d{4}(\d{2}|2A|2B)\d{6}(\d{2})?$", re.ASCII)  # ASCII: no "２" from other scripts
-
-
-def nir_key(nir13: str) -> int:
-    # Corsica: 2A and 2B count as 19 and 18 in the key's computation.
-    return 97 - int(nir13.replace("2A", "19").replace("2B", "18")) % 97
+# The NIR and SIRET rules are servicekit.identifiers', shared with notebook and directory: a row accepted at review
+# is not refused when applied.
 
 
 def parse_nir(text: str) -> str:
     """The 13 characters of a NIR written with or without spaces, with or without its 2-digit key (checked)."""
-    nir = re.sub(r"[\s.-]", "", text).upper()
-    if not _NIR.match(nir):
+    try:
+        nir = nir13(text)
+    except BadNir as exc:
+        if exc.reason == "key":
+            raise ValueProblem(f"{_quote(text)} : la clé (les 2 derniers chiffres) ne correspond pas au numéro ; "
+                               "vérifiez le NIR.") from None
+        nir = ""
+    if not nir:
         raise ValueProblem(f"{_quote(text)} n'est pas un NIR valide : il faut 13 caractères, ou 15 avec la clé "
                            "(chiffres, 2A ou 2B pour la Corse).")
-    if len(nir) == 15 and int(nir[13:]) != nir_key(nir[:13]):
-        raise ValueProblem(f"{_quote(text)} : la clé (les 2 derniers chiffres) ne correspond pas au numéro ; "
-                           "vérifiez le NIR.")
-    return nir[:13]
+    return nir
 
 
 def parse_siret(text: str) -> str:
     siret = re.sub(r"\s", "", text)
     if not (len(siret) == 14 and siret.isascii() and siret.isdigit()):
         raise ValueProblem(f"{_quote(text)} n'est pas un SIRET valide : il faut 14 chiffres.")
-    doubled = (int(c) * (2 if i % 2 else 1) for i, c in enumerate(reversed(siret)))
-    valid = sum(d - 9 if d > 9 else d for d in doubled) % 10 == 0
-    # La Poste's establishments (SIREN 356000000) outnumber what the Luhn key allows: INSEE also accepts theirs
-    # when the digit sum is a multiple of 5.
-    valid = valid or (siret.startswith("356000000") and sum(map(int, siret)) % 5 == 0)
-    if not valid:
+    if not siret_is_valid(siret):
         raise ValueProblem(f"{_quote(text)} n'est pas un SIRET valide : sa clé de contrôle ne correspond pas ; "
                            "vérifiez les 14 chiffres.")
     return siret

@@ -76,17 +76,10 @@ class Bus:
         await self.broker.start()
 
     async def connect(self) -> None:
-        """Waits for NATS at start-up (it may come up after us); nats-py then reconnects forever."""
+        """Waits for NATS at start-up (it may come up after us): with ``max_reconnect_attempts=-1`` nats-py keeps
+        trying the first connection too, then reconnects forever."""
         log.info("nats_connecting", server=redacted(self.nats_url))
-        delay = 0.2
-        while True:
-            try:
-                await self.broker.connect()
-                return
-            except Exception as exc:
-                log.warning("nats_connect_failed", error=str(exc))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5)
+        await self.broker.connect()
 
     async def stop(self) -> None:
         """Stops the subscribers, waits for handlers in flight, drains: at most a few seconds, NATS up or not."""

@@ -15,6 +15,7 @@ Prometheus gauges.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -32,6 +33,7 @@ from servicekit.outbox import Outbox
 
 log = structlog.get_logger("servicekit.relay")
 SECRET_PREFIX = SECRETS.subjects[0].removesuffix(">")  # "secret."
+MEASURE_EVERY_S = 1.0  # backlog gauges
 
 
 def is_secret(subject: str) -> bool:
@@ -57,6 +59,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self._after_publish = after_publish  # test seam: simulates a crash before the mark
+        self._measured_at = float("-inf")
 
     async def publish_pending(self) -> int:
         """Publishes one batch; returns how many rows it published."""
@@ -154,6 +157,11 @@ class OutboxRelay:
             )
 
     async def _measure_quietly(self) -> None:
+        # Every commit wakes the relay: a count per round would add a query to every write of the service. The
+        # gauges are scraped every few seconds, so once a second is enough.
+        if time.monotonic() - self._measured_at < MEASURE_EVERY_S:
+            return
+        self._measured_at = time.monotonic()
         try:
             await self.measure_backlog()
         except asyncio.CancelledError:

@@ -32,14 +32,23 @@ async def orientation_system_names(session: AsyncSession, system_ids: set) -> di
         OrientationSystemRead.id.in_(system_ids)))).all()) if system_ids else {}
 
 
+async def newer_state(session: AsyncSession, model, key: uuid.UUID, occurred_at):
+    """The read-model row to overwrite with a state of ``occurred_at`` (added when absent), or None when the row
+    already holds a state as recent: events of one aggregate may arrive out of order across durables."""
+    row = await session.get(model, key)
+    if row is None:
+        row = model(id=key)
+        session.add(row)
+    elif row.occurred_at >= occurred_at:
+        return None
+    return row
+
+
 @exactly_once(CONSUMER)
 async def on_person_state(event: ProfileState, session: AsyncSession, _deps: Deps) -> None:
-    person = await session.get(Person, event.profile_id)
-    if person is not None and person.occurred_at >= event.occurred_at:
-        return
+    person = await newer_state(session, Person, event.profile_id, event.occurred_at)
     if person is None:
-        person = Person(id=event.profile_id)
-        session.add(person)
+        return
     person.role, person.deployment_id = event.role.value, event.deployment_id
     person.firstname, person.lastname = event.firstname, event.lastname
     person.email, person.phone = event.email or "", event.phone or ""
@@ -60,12 +69,9 @@ async def on_person_deactivated(event: ProfileDeactivated, session: AsyncSession
 
 @exactly_once(CONSUMER)
 async def on_structure_state(event: StructureState, session: AsyncSession, _deps: Deps) -> None:
-    structure = await session.get(StructureRead, event.structure_id)
-    if structure is not None and structure.occurred_at >= event.occurred_at:
-        return
+    structure = await newer_state(session, StructureRead, event.structure_id, event.occurred_at)
     if structure is None:
-        structure = StructureRead(id=event.structure_id)
-        session.add(structure)
+        return
     structure.deployment_id, structure.name = event.deployment_id, event.name
     structure.city, structure.postal_code = event.city, event.postal_code
     structure.phone, structure.email, structure.occurred_at = event.phone, event.email, event.occurred_at

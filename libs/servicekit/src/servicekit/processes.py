@@ -5,6 +5,7 @@ The test kit starts its processes with the same classes (``testkit.harness`` re-
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import shutil
 import signal
@@ -34,22 +35,27 @@ def bundled_nats_server() -> str | None:
     return str(beside_python) if beside_python.exists() else shutil.which("nats-server")
 
 
-def _dies_with_this_process() -> Callable[[], None] | None:
-    """What the child runs before exec so that the kernel kills it when its parent dies, even by SIGKILL:
-    nothing else would stop it then. PR_SET_PDEATHSIG fires when the *thread* that forked the child ends, so it
-    is only asked from the main thread, whose end is the process's; a child started from another thread (a
-    test's worker thread) relies on ``stop`` alone. Linux only: elsewhere the children of a killed parent stay."""
-    if sys.platform != "linux" or threading.current_thread() is not threading.main_thread():
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork: the child only calls it
-    parent = os.getpid()
+# Looked up once, at import, before any fork: a child between fork and exec only calls it.
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
 
-    def in_child() -> None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:  # the parent died between the fork and the prctl
+
+def die_with_parent(parent: int) -> None:
+    """Run in a child before anything else: the kernel kills it when its parent dies, even by SIGKILL; nothing
+    else would stop it then. Linux only: elsewhere the children of a killed parent stay. The parent may have died
+    between the fork and this call, hence the check."""
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
             os._exit(1)
 
-    return in_child
+
+def _dies_with_this_process() -> Callable[[], None] | None:
+    """``die_with_parent`` for a child of ``subprocess``. PR_SET_PDEATHSIG fires when the *thread* that forked the
+    child ends, so it is only asked from the main thread, whose end is the process's; a child started from another
+    thread (a test's worker thread) relies on ``stop`` alone."""
+    if _PRCTL is None or threading.current_thread() is not threading.main_thread():
+        return None
+    return functools.partial(die_with_parent, os.getpid())
 
 
 class ServiceProcess:

@@ -13,7 +13,6 @@ one line ``{"pid"}``; when a child ends, its exit status is written to the file 
 from __future__ import annotations
 
 import ast
-import ctypes
 import importlib.util
 import json
 import os
@@ -26,12 +25,8 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from servicekit.processes import ServiceProcess
-
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+from servicekit.processes import ServiceProcess, die_with_parent
 
 
 class ForkedProcess:
@@ -127,10 +122,7 @@ def run_child(module: str, env: dict[str, str], log: str, parent: int) -> None:
     code = 1
     try:
         os.setsid()
-        if sys.platform == "linux":
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-            if os.getppid() != parent:
-                os._exit(1)
+        die_with_parent(parent)
         log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         null_fd = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null_fd, 0)

@@ -41,6 +41,7 @@ from contracts.identity import (
     SignupRequestedV1,
     SmsCodeIssuedV1,
 )
+from contracts.imports import OWNER_IMPORT_RPCS
 from contracts.notebook import (
     AppointmentBookedV1,
     AppointmentChangedV1,
@@ -104,7 +105,8 @@ SERVICE_ACCESS: tuple[ServiceAccess, ...] = (
                     if e.subject.startswith("directory.")),
                   StructureCreatedV1, StructureUpdatedV1, OrientationSystemCreatedV1, MessageFailedV1),
         **TOKEN_CHECKS),
-    ServiceAccess("data_import", owner="import", **TOKEN_CHECKS),
+    # The owners' import RPCs trust the actor they carry: only the import service sends them.
+    ServiceAccess("data_import", owner="import", calls=(GetJwksV1, *OWNER_IMPORT_RPCS), follows=(SessionsRevokedV1,)),
     ServiceAccess(
         "notify",
         consumes=(LoginLinkIssuedV1, SmsCodeIssuedV1, SignupRequestedV1, AccountDeactivatedV1, MemberAddedV1,
@@ -185,7 +187,8 @@ def service_permissions(access: ServiceAccess) -> Permissions:
 
 
 def gateway_permissions() -> Permissions:
-    return Permissions(publish=("rpc.>",), publish_deny=tuple(r.subject for r in OPERATOR_RPCS),
+    return Permissions(publish=("rpc.>",),
+                       publish_deny=tuple(r.subject for r in (*OPERATOR_RPCS, *OWNER_IMPORT_RPCS)),
                        subscribe=(f"{inbox_of(GATEWAY)}.>",))
 
 

@@ -23,6 +23,7 @@ bench: install
 	$(PY) bench/annuaire.py
 	$(PY) bench/carnets.py
 	$(PY) bench/notebook_page.py
+	$(PY) bench/imports.py
 
 # Browser tests drive Debian's Chromium through Playwright; installed here when the machine lacks it.
 chromium:

@@ -1,0 +1,156 @@
+"""Exactly once across crashes (issue 15, item 5): a 10,000-row beneficiaries import is applying when the import
+service, or the notebook service that applies its batches, is killed with SIGKILL; once restarted, the import
+reaches ``done`` with every row applied once: 10,000 beneficiaries, no duplicate, complete counts."""
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from contracts.identity import DemoAccount, Role
+from servicekit.db import create_engine
+from servicekit.topology import SERVICES_BY_NAME
+from testkit.harness import service_process, stop_all
+from testkit.system import RunningSystem, bearer, open_link, sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.faults, pytest.mark.slow, pytest.mark.timeout(420)]
+
+ROWS = 10_000
+ADMIN = DemoAccount(email="admin@demo.carnet.test", role=Role.admin_cdb, firstname="Alice", lastname="Admin")
+FIRSTNAMES = ["Élodie", "Pierre", "Sophie", "Jérôme", "Anaïs", "Karim", "Hélène", "Noël", "Zoé", "Inès", "Mathis",
+              "Léa", "Bruno", "Chloé", "Yanis", "Maëlle"]
+LASTNAMES = ["Dupré", "Tifour", "Gonzalez", "Benali", "Nguyen", "Moreau", "Gauthier", "Bœuf", "Périer", "Diallo",
+             "Çelik", "Lefèvre", "Martin", "Rousseau", "Fontaine", "Chevalier"]
+
+
+def beneficiaries_file(rows: int) -> bytes:
+    """Distinct people, the same for every run: an SI id, a name and a birth date each (the name carries the row's
+    number, so no two rows are the same person)."""
+    lines = ["Identifiant dans le SI*;Prénom*;Nom*;Date de naissance*;Téléphone;Ville"]
+    for n in range(rows):
+        born = f"{1950 + n % 50}-{1 + n % 12:02d}-{1 + n % 28:02d}"
+        lines.append(f"SI-{n:06d};{FIRSTNAMES[n % 16]};{LASTNAMES[n // 16 % 16]}-{n};{born};06{n:08d};Bobigny")
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+@pytest.fixture
+async def import_system(system: RunningSystem, databases, forkserver, tmp_path):
+    """The end-to-end system with the import service, when testkit's does not start it already."""
+    started = None
+    if "data_import" not in system.processes:
+        url = system.database_urls["data_import"] = await databases.create(
+            "data_import", SERVICES_BY_NAME["data_import"].migrations_dir)
+        common = {"NATS_URL": system.nats_url, "CARNET_ENV": "dev", "CARNET_RPC_TIMEOUT_S": "2",
+                  "CARNET_VAR_DIR": str(tmp_path / "var"), "CARNET_TRACE_FILE": str(system.trace_file)}
+        started = system.processes["data_import"] = forkserver.start(
+            service_process("data_import", common, url, tmp_path, {"CARNET_PUBLIC_URL": system.base_url}), 60)
+    yield system
+    if started is not None:
+        stop_all([started], 10)
+
+
+async def manager_of_a_new_territory(system: RunningSystem, client: httpx.AsyncClient) -> str:
+    await system.seed(ADMIN)
+    admin = await sign_in(system, client, ADMIN.email)
+    email = f"gestion-{uuid.uuid4().hex[:8]}@cd93.fr"
+    created = await client.post("/api/v1/deployments", headers=bearer(admin), json={
+        "label": "Territoire 93", "department_code": "93",
+        "manager": {"firstname": "Agathe", "lastname": "Gestion", "email": email}})
+    assert created.status_code == 201, created.text
+    [invitation] = await system.mailbox(client, email)
+    async with system.client() as manager:
+        await open_link(manager, invitation["links"][0])
+        return await sign_in(system, manager, email, count=2)
+
+
+async def view_of(client: httpx.AsyncClient, token: str, import_id: str) -> dict | None:
+    """The import's view, or None while the service answering it is down (the gateway says 5xx)."""
+    try:
+        answer = await client.get(f"/api/v1/imports/{import_id}", headers=bearer(token))
+    except httpx.TimeoutException:
+        return None
+    if answer.status_code >= 500:
+        return None
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def wait_state(client: httpx.AsyncClient, token: str, import_id: str, state: str, timeout_s: float) -> dict:
+    deadline = time.monotonic() + timeout_s
+    view = None
+    while time.monotonic() < deadline:
+        view = await view_of(client, token, import_id)
+        if view is not None:
+            assert view["state"] != "failed", view
+            if view["state"] == state:
+                return view
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not {state} after {timeout_s}s: {view}")
+
+
+async def beneficiaries_in_database(url: str) -> tuple[int, int, int]:
+    """Rows, distinct SI ids, and rows recorded as applied, read in the notebook's own database."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            total = await connection.scalar(text("SELECT count(*) FROM beneficiary"))
+            distinct = await connection.scalar(text("SELECT count(DISTINCT external_id) FROM beneficiary"))
+            applied = await connection.scalar(text("SELECT count(*) FROM import_applied"))
+    finally:
+        await engine.dispose()
+    return total, distinct, applied
+
+
+@pytest.mark.parametrize("victim", ["data_import", "notebook"])
+async def test_an_import_killed_while_applying_completes_every_row_exactly_once(import_system, forkserver, victim):
+    system = import_system
+    async with system.client() as client:
+        client.timeout = httpx.Timeout(30)
+        token = await manager_of_a_new_territory(system, client)
+        answer = await client.post("/api/v1/imports/beneficiaries", headers=bearer(token),
+                                   files={"file": ("beneficiaires-10000.csv", beneficiaries_file(ROWS), "text/csv")})
+        assert answer.status_code == 202, answer.text
+        import_id = answer.json()["import_id"]
+        reviewed = await wait_state(client, token, import_id, "review", 180)
+        assert reviewed["rows_total"] == ROWS and reviewed["review"]["new"] == ROWS, reviewed
+
+        applying = await client.post(f"/api/v1/imports/{import_id}/apply", headers=bearer(token),
+                                     json={"exclude_rows": []})
+        assert applying.status_code == 202, applying.text
+        # Killed in the middle: some batches applied, others not yet.
+        deadline = time.monotonic() + 120
+        while True:
+            view = await view_of(client, token, import_id)
+            assert view is not None and view["state"] in ("applying", "done"), view
+            assert view["state"] == "applying", f"applied whole before any kill: {view}"
+            if view["rows_done"] >= 1000:
+                break
+            assert time.monotonic() < deadline, view
+            await asyncio.sleep(0.01)
+        process = system.processes[victim]
+        killed_pid = process.process.pid
+        process.signal(signal.SIGKILL)
+        process.process.wait(10)
+        rows_at_kill = view["rows_done"]
+        await asyncio.sleep(1)  # the import stalls while its victim is down
+        # Started again as the system started it: same environment, same database.
+        await asyncio.to_thread(forkserver.start, process, 60)
+        assert process.process.pid != killed_pid
+
+        done = await wait_state(client, token, import_id, "done", 240)
+        assert rows_at_kill < ROWS, done
+        assert done["rows_done"] == ROWS, done
+        assert done["counts"]["created"] == ROWS and done["counts"]["rejected"] == 0, done
+        assert sum(done["counts"].values()) == ROWS, done
+        total, distinct, applied = await beneficiaries_in_database(system.database_urls["notebook"])
+        assert (total, distinct, applied) == (ROWS, ROWS, ROWS)
+        # The report lists every row once.
+        report = await client.get(f"/api/v1/imports/{import_id}/report.csv", headers=bearer(token))
+        assert report.status_code == 200
+        assert report.content.decode("utf-8-sig").count("\n") in (ROWS + 1, ROWS + 2)
+

@@ -1,0 +1,192 @@
+"""Import pages: the kinds a role may import with their templates and upload forms, the history, then one import's
+progress, review (choose the rows, apply) and report. The upload streams through ``api.imports.receive_import``,
+as the API's does."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+
+from contracts.directory import GetStructureV1
+from contracts.identity import Role
+from contracts.imports import (
+    ApplyImportV1,
+    GetImportV1,
+    ImportKind,
+    ImportRowView,
+    ImportState,
+    ImportView,
+    ListImportRowsV1,
+    ListImportsV1,
+    Outcome,
+    ReviewStatus,
+)
+from gateway.api.imports import receive_import
+from gateway.bus import call
+from gateway.web.common import (LeavePage, Visitor, call_or_leave, error_page, redirect, refusal, render, require_csrf,
+                                signed_in)
+from gateway.web.common import form_text as text
+from gateway.web.csrf import check_csrf
+from servicekit.errors import Forbidden, ServiceError
+
+router = APIRouter(include_in_schema=False)
+
+KIND_LABELS = {
+    ImportKind.beneficiaries: "Bénéficiaires",
+    ImportKind.structures: "Structures",
+    ImportKind.orientation_managers: "Chargés d'orientation",
+    ImportKind.reorientations: "Réorientations",
+    ImportKind.professionals: "Professionnels",
+    ImportKind.referents: "Rattachements (référents des bénéficiaires)",
+}
+KIND_HINTS = {
+    ImportKind.beneficiaries: "Nouveaux bénéficiaires, ou mise à jour des droits, contacts et situation des "
+                              "bénéficiaires déjà présents.",
+    ImportKind.structures: "Les structures du territoire et leurs administrateurs.",
+    ImportKind.orientation_managers: "Les chargés d'orientation du territoire.",
+    ImportKind.reorientations: "Changer le référent ou la structure de bénéficiaires déjà suivis.",
+    ImportKind.professionals: "Les professionnels de la structure : chacun reçoit un e-mail de création de compte.",
+    ImportKind.referents: "Les référents à rattacher aux bénéficiaires de la structure.",
+}
+# Who imports what from the pages (a manager imports professionals through the API, naming the structure).
+KINDS_BY_ROLE = {
+    Role.manager: (ImportKind.beneficiaries, ImportKind.structures, ImportKind.orientation_managers,
+                   ImportKind.reorientations),
+    Role.admin_structure: (ImportKind.professionals, ImportKind.referents),
+}
+STATE_LABELS = {
+    ImportState.receiving: "Réception du fichier", ImportState.parsing: "Lecture et vérification",
+    ImportState.review: "À vérifier", ImportState.applying: "Enregistrement en cours", ImportState.done: "Terminé",
+    ImportState.failed: "Échec",
+}
+STATUS_LABELS = {ReviewStatus.new: "Nouveau", ReviewStatus.same: "Existant", ReviewStatus.conflict: "Conflit",
+                 ReviewStatus.invalid: "Invalide"}
+STATUS_FILTERS = {"": "Tous", "new": "Nouveaux", "same": "Existants", "conflict": "Conflits", "invalid": "Invalides"}
+OUTCOME_LABELS = {Outcome.created: "Créé", Outcome.updated: "Mis à jour", Outcome.unchanged: "Inchangé",
+                  Outcome.rejected: "Rejeté", Outcome.excluded: "Exclu"}
+RUNNING = frozenset({ImportState.receiving, ImportState.parsing, ImportState.applying})
+APPLICABLE = frozenset({ReviewStatus.new, ReviewStatus.same})
+PAGE_ROWS = 50
+NOT_ALLOWED = "Seuls les gestionnaires de territoire et les administrateurs de structure importent des fichiers."
+LABELS = {"kind_labels": KIND_LABELS, "state_labels": STATE_LABELS, "status_labels": STATUS_LABELS,
+          "outcome_labels": OUTCOME_LABELS, "status_filters": STATUS_FILTERS}
+
+
+@dataclass(frozen=True)
+class KindChoice:
+    kind: ImportKind
+    label: str
+    hint: str
+
+
+def kinds_of(visitor: Visitor) -> tuple[ImportKind, ...]:
+    return KINDS_BY_ROLE.get(visitor.me.role, ())
+
+
+async def importer(request: Request) -> Visitor:
+    visitor = await signed_in(request)
+    if not kinds_of(visitor):
+        raise LeavePage(error_page(request, Forbidden(NOT_ALLOWED), visitor=visitor))
+    return visitor
+
+
+async def structures_of(request: Request, visitor: Visitor) -> list:
+    """A structure admin of several structures chooses which one professionals and rattachements are for."""
+    if visitor.me.role != Role.admin_structure or len(visitor.me.structure_ids) < 2:
+        return []
+    return [await call_or_leave(request, visitor, GetStructureV1(structure_id=structure_id))
+            for structure_id in visitor.me.structure_ids]
+
+
+async def imports_page(request: Request, visitor: Visitor, *, error: str = "", status_code: int = 200):
+    history = await call_or_leave(request, visitor, ListImportsV1(limit=50))
+    return render(request, "imports.html.j2", {
+        **LABELS, "kinds": [KindChoice(kind, KIND_LABELS[kind], KIND_HINTS[kind]) for kind in kinds_of(visitor)],
+        "imports": history.imports, "structures": await structures_of(request, visitor), "error": error,
+    }, visitor=visitor, status_code=status_code)
+
+
+@router.get("/imports")
+async def imports(request: Request):
+    visitor = await importer(request)
+    return await imports_page(request, visitor)
+
+
+@router.post("/imports/{kind}")
+async def upload(kind: str, request: Request):
+    visitor = await importer(request)
+    if kind not in {k.value for k in kinds_of(visitor)}:
+        return error_page(request, Forbidden("Vous ne pouvez pas importer ce type de fichier."), visitor=visitor)
+
+    def read_fields(fields: dict[str, str]) -> uuid.UUID | None:
+        # The form puts its CSRF token and the structure before the file: checked before a byte of it is stored.
+        check_csrf(request, fields.get("csrf", ""))
+        chosen = fields.get("structure_id", "")
+        try:
+            structure_id = uuid.UUID(chosen) if chosen else None
+        except ValueError:
+            return None
+        return structure_id if structure_id in visitor.me.structure_ids else None
+
+    try:
+        started = await receive_import(request, ImportKind(kind), visitor.token, read_fields=read_fields)
+    except (ServiceError, ValidationError) as failure:
+        error = refusal(failure)
+        return await imports_page(request, visitor, error=error.message, status_code=error.http_status)
+    return redirect(f"/imports/{started.import_id}", visitor)
+
+
+def status_filter(request: Request) -> ReviewStatus | None:
+    value = request.query_params.get("status", "")
+    return ReviewStatus(value) if value in ReviewStatus.__members__ else None
+
+
+def page_number(request: Request) -> int:
+    value = request.query_params.get("page", "1")[:6]
+    return max(int(value), 1) if value.isdigit() else 1
+
+
+def errors_first(rows: list[ImportRowView]) -> list[ImportRowView]:
+    """The report's order within a page: rows refused or not applied, then the others, each in file order."""
+    def failed(row: ImportRowView) -> bool:
+        return row.status not in APPLICABLE or row.outcome in (Outcome.rejected, Outcome.excluded)
+    return sorted(rows, key=lambda row: (not failed(row), row.row))
+
+
+async def rows_context(request: Request, visitor: Visitor, found: ImportView) -> dict:
+    chosen = status_filter(request)
+    number = page_number(request)
+    rows = await call_or_leave(request, visitor, ListImportRowsV1(
+        import_id=found.import_id, status=chosen, offset=min((number - 1) * PAGE_ROWS, 1_000_000), limit=PAGE_ROWS))
+    shown = errors_first(rows.rows) if found.state == ImportState.done else rows.rows
+    pages = max((rows.total + PAGE_ROWS - 1) // PAGE_ROWS, 1)
+    return {"rows": shown, "rows_total": rows.total, "status": chosen.value if chosen else "", "page": number,
+            "pages": pages, "columns": list(shown[0].values) if shown else [], "applicable": APPLICABLE}
+
+
+@router.get("/imports/{import_id}")
+async def import_page(import_id: uuid.UUID, request: Request):
+    visitor = await importer(request)
+    found = await call_or_leave(request, visitor, GetImportV1(import_id=import_id))
+    context = {**LABELS, "imp": found, "running": found.state in RUNNING}
+    if found.state in (ImportState.review, ImportState.done):
+        context |= await rows_context(request, visitor, found)
+    return render(request, "import.html.j2", context, visitor=visitor)
+
+
+@router.post("/imports/{import_id}/appliquer")
+async def apply(import_id: uuid.UUID, request: Request):
+    """The rows shown on the page whose box was unchecked are excluded; the other pages' rows are applied."""
+    visitor = await importer(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    shown = {int(value) for value in form.getlist("shown") if str(value).isdigit()}
+    kept = {int(value) for value in form.getlist("keep") if str(value).isdigit()}
+    try:
+        await call(request, ApplyImportV1(import_id=import_id, exclude_rows=sorted(shown - kept)),
+                   access_token=visitor.token)
+    except (ServiceError, ValidationError) as failure:
+        return error_page(request, refusal(failure), visitor=visitor)
+    return redirect(f"/imports/{import_id}", visitor)

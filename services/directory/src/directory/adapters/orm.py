@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from servicekit.db import new_declarative_base, versioned_by
@@ -129,3 +129,17 @@ class BeneficiarySeen(Base):
     profile_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     deployment_id: Mapped[uuid.UUID] = mapped_column(index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ImportApplied(Base):
+    """A row of a file import applied here, with its outcome: written in the transaction of the row's effect, so
+    that a batch sent again (after a crash) is answered from here instead of being applied twice."""
+
+    __tablename__ = "import_applied"
+
+    import_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    row: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    outcome: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[uuid.UUID | None]
+    messages: Mapped[list] = mapped_column(JSON, default=list)
+    applied_at: Mapped[datetime]

@@ -5,9 +5,10 @@ from functools import partial
 
 from contracts import directory as contract
 from contracts.identity import AccountProfileChangedV1
+from contracts.imports import ApplyDirectoryImportV1, ReviewDirectoryImportV1
 from contracts.notify import MessageFailedV1
 from contracts.profiles import BeneficiaryCreatedV1, BeneficiaryDeactivatedV1
-from directory.handlers import consumers, deployments, people, structures
+from directory.handlers import consumers, deployments, imports, people, structures
 from directory.handlers.deps import Deps
 from directory.handlers.seed_demo_territory import seed_demo_territory
 from servicekit.app import Service
@@ -29,6 +30,8 @@ ROUTES = {
     contract.DeactivatePersonV1: people.deactivate_person,
     contract.SearchPeopleV1: people.search_people,
     contract.SeedDemoTerritoryV1: seed_demo_territory,
+    ReviewDirectoryImportV1: imports.review_import,
+    ApplyDirectoryImportV1: imports.apply_import,
 }
 SUBSCRIPTIONS = (
     ("directory-beneficiary-created", BeneficiaryCreatedV1, consumers.on_beneficiary_created),

@@ -31,6 +31,7 @@ from servicekit.processes import (
     service_process,
 )
 from carnet.bus import nats_config
+from carnet.imports import import_command
 from servicekit.bus import client_bus
 from servicekit.bus_access import GATEWAY, OPERATOR, prepare_private_nats
 from servicekit.settings import ServiceSettings
@@ -41,6 +42,7 @@ app = typer.Typer(help="Carnet de bord : lancer, migrer, peupler, rejouer les le
 dlq = typer.Typer(help="Lettres mortes (messages qu'un service n'a pas pu traiter).")
 app.add_typer(dlq, name="dlq")
 app.command("nats-config")(nats_config)
+app.command("import")(import_command)
 OPERATOR_URL_FILE = "nats/operator.url"
 
 

@@ -163,6 +163,7 @@ class Beneficiary(Base):
         Index("uq_beneficiary_nir", "nir_index", unique=True),
         Index("uq_beneficiary_identity", "deployment_id", "identity_key", unique=True),
         Index("ix_beneficiary_list_order", "deployment_id", "lastname", "firstname"),  # lists sorted by name
+        Index("ix_beneficiary_external_id", "deployment_id", "external_id"),  # imports match the SI's id
     )
 
 
@@ -397,3 +398,17 @@ class NotebookVisit(Base):
 
     __table_args__ = (Index("ix_visit_notebook_time", "notebook_id", "visited_at"),
                       Index("uq_visit_notebook_account_day", "notebook_id", "account_id", "day", unique=True))
+
+
+class ImportApplied(Base):
+    """A row of an import applied here, written in the same transaction as its effect: a batch sent again (after
+    a crash) is answered with these outcomes, and only its other rows are applied (exactly once)."""
+
+    __tablename__ = "import_applied"
+
+    import_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    row: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[uuid.UUID | None]
+    messages: Mapped[list] = mapped_column(JSON, default=list)
+    applied_at: Mapped[datetime]

@@ -5,6 +5,7 @@ from functools import partial
 
 from contracts import notebook as contract
 from contracts.directory import OrientationSystemCreatedV1, StructureCreatedV1, StructureUpdatedV1
+from contracts.imports import ApplyNotebookImportV1, ReviewNotebookImportV1
 from contracts.notify import MessageFailedV1
 from contracts.profiles import PROFILE_DEACTIVATED_EVENTS, PROFILE_STATE_EVENTS
 from notebook.handlers import (
@@ -12,6 +13,7 @@ from notebook.handlers import (
     beneficiaries,
     diagnostic,
     digests,
+    imports,
     members,
     orientation,
     page,
@@ -56,6 +58,8 @@ ROUTES = {
     contract.RedactTimelineEntryV1: timeline.redact,
     contract.SeedDemoNotebooksV1: seed_demo.seed_demo,
     contract.ListWaitingForReferentV1: digests.waiting_for_referent,
+    ReviewNotebookImportV1: imports.review_import,
+    ApplyNotebookImportV1: imports.apply_import,
 }
 # Directory's people (not the beneficiaries, whose profiles notebook owns), structures and orientation systems.
 PEOPLE_STATES = tuple(e for e in PROFILE_STATE_EVENTS if e.subject.startswith("directory."))

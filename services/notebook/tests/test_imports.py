@@ -1,0 +1,405 @@
+"""Imports of beneficiaries, rattachements and réorientations through the notebook's RPCs, as the import service
+sends them (spec §4.1 A, E, F), on SQLite and PostgreSQL: review statuses and messages, outcomes applied once."""
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from contracts import notebook as c
+from contracts.base import ErrorCode
+from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
+from contracts.identity import Role
+from contracts.imports import (
+    ApplyNotebookImportV1,
+    ImportActor,
+    ImportKind,
+    ImportRowValues,
+    Outcome,
+    ReviewNotebookImportV1,
+    ReviewStatus,
+)
+from contracts.profiles import BeneficiaryCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1
+from notebook.adapters.orm import (Beneficiary, BeneficiaryStructure, Member, Notebook, ProfessionalProject,
+                                   TimelineEvent)
+from notebook.handlers import import_beneficiaries
+from testkit.handlers import InMemoryService, refused
+
+pytestmark = pytest.mark.integration
+
+ROME = "Chauffeur / Chauffeuse de machines agricoles (A1101)"
+
+
+@pytest.fixture
+async def notebook(service_under_test) -> InMemoryService:
+    return await service_under_test("notebook")
+
+
+@dataclass
+class Territory:
+    """Two structures (a Mission Locale, a Groupe NS), a professional in each (Pierre, Sanka) and a second one in
+    the Mission Locale (Simon); each professional holds the territory's orientation system."""
+
+    id: uuid.UUID
+    manager: ImportActor
+    mission_locale: uuid.UUID
+    groupe_ns: uuid.UUID
+    system: uuid.UUID
+    pierre: uuid.UUID
+    simon: uuid.UUID
+    sanka: uuid.UUID
+    manager_token: str
+    nir: str  # Hélène's: a NIR is unique across territories, each test has its own
+
+    def admin(self, *structure_ids: uuid.UUID) -> ImportActor:
+        return ImportActor(account_id=uuid.uuid4(), role=Role.admin_structure, deployment_id=self.id,
+                           profile_id=uuid.uuid4(), structure_ids=list(structure_ids), name="Jacques Célaire")
+
+
+async def new_territory(notebook: InMemoryService, token_mint) -> Territory:
+    deployment_id, system = uuid.uuid4(), uuid.uuid4()
+    mission_locale, groupe_ns = uuid.uuid4(), uuid.uuid4()
+    manager_id = uuid.uuid4()
+    await notebook.deliver(OrientationSystemCreatedV1(orientation_system_id=system, deployment_id=deployment_id,
+                                                      name="Professionnel", orientation_type=OrientationType.pro))
+    for structure_id, name in ((mission_locale, "Mission Locale"), (groupe_ns, "Groupe NS")):
+        await notebook.deliver(StructureCreatedV1(structure_id=structure_id, deployment_id=deployment_id, name=name,
+                                                  city="Valence"))
+    await notebook.deliver(ManagerCreatedV1(profile_id=manager_id, deployment_id=deployment_id, firstname="Agathe",
+                                            lastname="Deblouze", email=f"agathe.{deployment_id}@test.carnet.fr"))
+    people = {}
+    for firstname, structure_id in (("Pierre", mission_locale), ("Simon", mission_locale), ("Sanka", groupe_ns)):
+        people[firstname] = uuid.uuid4()
+        await notebook.deliver(ProfessionalCreatedV1(
+            profile_id=people[firstname], deployment_id=deployment_id, firstname=firstname, lastname="Pro",
+            email=email(firstname, deployment_id), structure_ids=[structure_id], orientation_system_ids=[system]))
+    manager = ImportActor(account_id=uuid.uuid4(), role=Role.manager, deployment_id=deployment_id,
+                          profile_id=manager_id, name="Agathe Deblouze")
+    token = token_mint.token(Role.manager, deployment_id=deployment_id, profile_id=manager_id)
+    return Territory(deployment_id, manager, mission_locale, groupe_ns, system, people["Pierre"], people["Simon"],
+                     people["Sanka"], token, a_nir())
+
+
+def a_nir() -> str:
+    return f"18503{random.randrange(10 ** 8):08d}"
+
+
+def email(firstname: str, deployment_id: uuid.UUID) -> str:
+    return f"{firstname.lower()}.{str(deployment_id)[:8]}@test.carnet.fr"
+
+
+def person(firstname="Hélène", lastname="Çelik", born="1985-03-12", external_id="SI-1", **values) -> dict:
+    return {"firstname": firstname, "lastname": lastname, "date_of_birth": born, "external_id": external_id,
+            **values}
+
+
+def rows(*values: dict, first: int = 2) -> list[ImportRowValues]:
+    return [ImportRowValues(row=first + i, values=v) for i, v in enumerate(values)]
+
+
+async def review(notebook, actor, kind, batch_rows, **fields):
+    reply = await notebook.call(ReviewNotebookImportV1(import_id=uuid.uuid4(), kind=kind, actor=actor,
+                                                       rows=batch_rows, **fields))
+    return {r.row: r for r in reply.results}
+
+
+async def apply(notebook, actor, kind, batch_rows, import_id=None, **fields):
+    reply = await notebook.call(ApplyNotebookImportV1(import_id=import_id or uuid.uuid4(), kind=kind, actor=actor,
+                                                      rows=batch_rows, **fields))
+    return {r.row: r for r in reply.results}
+
+
+async def existing(notebook, territory, **fields) -> c.NotebookCreatedReply:
+    """A beneficiary created with the form: Hélène Çelik, SI-1, NIR, in Valence."""
+    values = {"firstname": "Hélène", "lastname": "Çelik", "date_of_birth": date(1985, 3, 12), "external_id": "SI-1",
+              "nir": territory.nir, "city": "Valence", "mobile_number": "06 12 34 56 78", **fields}
+    return await notebook.call(c.CreateBeneficiaryV1(beneficiary=c.BeneficiaryFields(**values)),
+                               territory.manager_token)
+
+
+async def scalar(notebook, query):
+    async with notebook.sessions() as session:
+        return await session.scalar(query)
+
+
+async def all_of(notebook, query):
+    async with notebook.sessions() as session:
+        return (await session.execute(query)).all()
+
+
+# --- beneficiaries ------------------------------------------------------------------------------------------
+
+async def test_review_says_what_each_beneficiary_row_would_do(notebook, token_mint):
+    territory = await new_territory(notebook, token_mint)
+    elsewhere = await new_territory(notebook, token_mint)
+    await existing(notebook, territory)
+    await existing(notebook, territory, firstname="Jean", lastname="Bon", external_id="SI-2", nir="",
+                   mobile_number="")
+    other_nir = a_nir()
+    await existing(notebook, elsewhere, firstname="Autre", external_id="SI-9", nir=other_nir, mobile_number="")
+
+    found = await review(notebook, territory.manager, ImportKind.beneficiaries, rows(
+        person(firstname="Zoé", lastname="Nouvelle", external_id="SI-3", structure_name="Mission Locale"),  # 2
+        person(firstname="HELENE", lastname="celik", nir=territory.nir, city="Valence"),  # 3: same, unchanged
+        person(city="Romans", mobile_numbers=["+33699999999", "+33611111111"], right_rqth=True,
+               rome_labels=[ROME]),  # 4
+        person(firstname="Paul", external_id="SI-1"),  # 5: the SI id of someone else
+        person(external_id="SI-7"),  # 6: the same person under another SI id
+        person(firstname="Marc", lastname="Autre", external_id="SI-8", nir=territory.nir),  # 7: only the NIR matches
+        person(external_id="SI-2"),  # 8: Hélène's identity, Jean's SI id
+        person(firstname="Léa", lastname="Ailleurs", external_id="SI-10", nir=other_nir),  # 9: NIR elsewhere
+        person(firstname="Léo", lastname="Inconnu", external_id="SI-11", structure_name="Structure fantôme"),  # 10
+    ))
+
+    assert found[2].status == ReviewStatus.new and found[2].match is None
+    assert (found[3].status, found[3].changed) == (ReviewStatus.same, [])
+    assert found[3].match.label == "Hélène Çelik, né(e) le 12/03/1985"
+    assert found[4].status == ReviewStatus.same
+    assert found[4].changed == ["city", "mobile_numbers", "right_rqth", "rome_labels"]
+    assert any("seul le premier numéro" in m for m in found[4].messages)
+    assert (found[5].status, found[5].messages) == (
+        ReviewStatus.conflict, ["Un bénéficiaire existe déjà avec cet identifiant SI sur le territoire."])
+    assert found[6].messages == ["Un bénéficiaire existe déjà avec ce nom/prénom/date de naissance sur le territoire."]
+    assert found[7].messages == [import_beneficiaries.SAME_NIR]
+    assert (found[8].status, found[8].messages) == (ReviewStatus.conflict, [
+        "Plusieurs bénéficiaires existent déjà avec ce nom/prénom/date de naissance sur le territoire."])
+    assert (found[9].status, found[9].match, found[9].messages) == (
+        ReviewStatus.conflict, None, [import_beneficiaries.SAME_NIR])  # nothing shown of another territory
+    assert found[10].status == ReviewStatus.invalid and "« Structure »" in found[10].messages[0]
+    assert await scalar(notebook, select(func.count()).select_from(Beneficiary).where(
+        Beneficiary.deployment_id == territory.id)) == 2  # a review changes nothing
+
+
+async def test_apply_creates_updates_and_never_overwrites_identity(notebook, token_mint):
+    territory = await new_territory(notebook, token_mint)
+    created = await existing(notebook, territory)
+    pierre = email("Pierre", territory.id)
+    batch = rows(
+        person(firstname="Zoé", lastname="Nouvelle", external_id="SI-3", referent_email=pierre,
+               mobile_numbers=["+33611223344"], work_situation="recherche_emploi", education_level="NV4",
+               right_rqth=True, rome_labels=[ROME, "Métier inconnu (Z9999)"], right_rsa="rsa_droit_ouvert_versable"),
+        person(firstname="helene", lastname="CELIK", city="Romans", address1="1 rue Neuve", email="h@celik.fr"),
+        person(firstname="Paul", external_id="SI-1"),
+        person(firstname="Zoé", lastname="Nouvelle", external_id="SI-3"),  # again: found, nothing new
+    )
+    import_id = uuid.uuid4()
+    done = await apply(notebook, territory.manager, ImportKind.beneficiaries, batch, import_id)
+
+    assert [done[r].outcome for r in (2, 3, 4, 5)] == [Outcome.created, Outcome.updated, Outcome.rejected,
+                                                       Outcome.unchanged]
+    assert done[4].messages == ["Un bénéficiaire existe déjà avec cet identifiant SI sur le territoire."]
+    assert done[3].target_id == created.notebook_id and done[5].target_id == done[2].target_id
+    assert any("Métier inconnu" in m for m in done[2].messages)
+    async with notebook.sessions() as session:
+        helene = await session.get(Beneficiary, created.beneficiary_id)
+        assert (helene.firstname, helene.lastname, helene.city, helene.address1) == (
+            "Hélène", "Çelik", "Romans", "1 rue Neuve")  # identity as it was, variable fields as imported
+        assert (helene.email, helene.mobile_number, helene.version) == ("h@celik.fr", "+33612345678", 2)
+        zoe_notebook = await session.get(Notebook, done[2].target_id)
+        zoe = await session.get(Beneficiary, zoe_notebook.beneficiary_id)
+        assert (zoe.mobile_number, zoe.right_rsa, zoe.external_id) == (
+            "+33611223344", "rsa_droit_ouvert_versable", "SI-3")
+        assert (zoe_notebook.work_situation, zoe_notebook.education_level, zoe_notebook.right_rqth) == (
+            "recherche_emploi", "NV4", True)
+        assert (await session.execute(select(ProfessionalProject.rome_code).where(
+            ProfessionalProject.notebook_id == zoe_notebook.id))).scalars().all() == [ROME]
+        [referent] = (await session.execute(select(Member).where(Member.notebook_id == zoe_notebook.id))).scalars()
+        assert (referent.person_id, referent.member_type) == (territory.pierre, "referent")
+        [link] = (await session.execute(select(BeneficiaryStructure).where(
+            BeneficiaryStructure.notebook_id == zoe_notebook.id))).scalars()
+        assert (link.structure_id, link.status) == (territory.mission_locale, "current")
+        history = (await session.execute(select(TimelineEvent.kind, TimelineEvent.source).where(
+            TimelineEvent.notebook_id.in_([zoe_notebook.id, created.notebook_id]), TimelineEvent.kind != "notebook")
+            .order_by(TimelineEvent.kind))).all()
+        assert history == [("beneficiary", "import"), ("member", "import")]  # Hélène's update, Zoé's référent
+    created_events = [e for e in await notebook.events(c.NotebookCreatedV1.subject) if e.deployment_id == territory.id]
+    assert [e.notebook_id for e in created_events] == [created.notebook_id, done[2].target_id]
+    [profile] = [e for e in await notebook.events(BeneficiaryCreatedV1.subject) if e.profile_id == zoe.id]
+    assert profile.phone == "+33611223344"
+    [changed] = [e for e in await notebook.events(c.ReferentChangedV1.subject) if e.notebook_id == zoe_notebook.id]
+    assert changed.referent_id == territory.pierre
+
+    # Sent again (the import service crashed before it heard the reply): the same outcomes, nothing twice.
+    events_before = len(await notebook.events())
+    again = await apply(notebook, territory.manager, ImportKind.beneficiaries, batch, import_id)
+    assert again == done
+    assert len(await notebook.events()) == events_before
+    assert await scalar(notebook, select(func.count()).select_from(Beneficiary).where(
+        Beneficiary.deployment_id == territory.id)) == 2
+
+
+async def test_a_row_the_database_refuses_is_rejected_alone(notebook, token_mint, monkeypatch):
+    """Two rows of the same new person, the batch not remembering the first: the unique index refuses the second
+    when the batch is flushed together; replayed row by row, only that row is rejected."""
+    territory = await new_territory(notebook, token_mint)
+    monkeypatch.setattr(import_beneficiaries.Context, "remember", lambda self, b, n: None)
+    done = await apply(notebook, territory.manager, ImportKind.beneficiaries, rows(
+        person(), person(firstname="Autre", external_id="SI-2"), person(), person(firstname="Trois",
+                                                                                  external_id="SI-3")))
+    assert [done[r].outcome for r in (2, 3, 4, 5)] == [Outcome.created, Outcome.created, Outcome.rejected,
+                                                       Outcome.created]
+    assert await scalar(notebook, select(func.count()).select_from(Beneficiary).where(
+        Beneficiary.deployment_id == territory.id)) == 3
+
+
+async def test_only_a_manager_of_the_territory_imports_beneficiaries(notebook, token_mint):
+    territory = await new_territory(notebook, token_mint)
+    for actor in (territory.admin(territory.mission_locale),
+                  territory.manager.model_copy(update={"deployment_id": None}),
+                  territory.manager.model_copy(update={"role": Role.professional})):
+        denied = await refused(apply(notebook, actor, ImportKind.beneficiaries, rows(person())))
+        assert denied.code == ErrorCode.forbidden
+    denied = await refused(review(notebook, territory.manager, ImportKind.referents, rows(
+        {"notebook_id": str(uuid.uuid4()), "referent_emails": ["a@b.fr"]})))
+    assert denied.code == ErrorCode.forbidden
+
+
+async def test_a_batch_of_500_new_beneficiaries(notebook, token_mint):
+    territory = await new_territory(notebook, token_mint)
+    nirs = int(a_nir()) // 1000 * 1000
+    batch = rows(*(person(firstname=f"Prénom{i}", lastname=f"Nom{i}", external_id=f"SI-{i}",
+                          mobile_numbers=["+33612345678"], city="Valence", postal_code="26000",
+                          nir=f"{nirs + i}", work_situation="recherche_emploi") for i in range(500)))
+    await review(notebook, territory.manager, ImportKind.beneficiaries, batch)  # warms the connection pool
+    started = time.perf_counter()
+    done = await apply(notebook, territory.manager, ImportKind.beneficiaries, batch)
+    elapsed = time.perf_counter() - started
+    assert {r.outcome for r in done.values()} == {Outcome.created}
+    print(f"\n500 new beneficiaries applied in {elapsed * 1000:.0f} ms ({500 / elapsed:.0f} rows/s)")
+
+
+# --- rattachements (spec §4.1 E) ----------------------------------------------------------------------------
+
+async def waiting(notebook, territory, firstname="Myrna", external_id="SI-20") -> uuid.UUID:
+    """A beneficiary attached to the Mission Locale, with no référent yet."""
+    done = await apply(notebook, territory.manager, ImportKind.beneficiaries, rows(person(
+        firstname=firstname, lastname="Henderson", born="1999-12-08", external_id=external_id,
+        structure_name="Mission Locale")))
+    return done[2].target_id
+
+
+async def test_rattachements_add_the_structure_professionals_once(notebook, token_mint):
+    territory = await new_territory(notebook, token_mint)
+    notebook_id = await waiting(notebook, territory)
+    elsewhere = await waiting(notebook, territory, firstname="Autre", external_id="SI-21")
+    async with notebook.sessions.begin() as session:  # the second one moves to the Groupe NS
+        link = (await session.execute(select(BeneficiaryStructure).where(
+            BeneficiaryStructure.notebook_id == elsewhere))).scalar_one()
+        link.structure_id = territory.groupe_ns
+    admin = territory.admin(territory.mission_locale)
+    pierre, simon, sanka = (email(n, territory.id) for n in ("Pierre", "Simon", "Sanka"))
+    batch = rows(
+        {"notebook_id": str(notebook_id), "firstname": "Myrna", "lastname": "Henderson",
+         "date_of_birth": "1999-12-08", "referent_emails": [pierre, simon, sanka]},
+        {"notebook_id": str(elsewhere), "referent_emails": [pierre]},
+        {"notebook_id": str(notebook_id), "firstname": "Pas", "lastname": "Elle", "date_of_birth": "1999-12-08",
+         "referent_emails": [pierre]},
+    )
+    found = await review(notebook, admin, ImportKind.referents, batch, structure_id=territory.mission_locale)
+    assert found[2].status == ReviewStatus.same and found[2].match.target_id == notebook_id
+    assert any(sanka in m for m in found[2].messages)  # not a professional of the admin's structure
+    assert (found[3].status, found[3].messages) == (
+        ReviewStatus.conflict, ["Aucun carnet suivi par votre structure ne porte cet identifiant."])
+    assert found[4].status == ReviewStatus.conflict
+
+    done = await apply(notebook, admin, ImportKind.referents, batch[:1], structure_id=territory.mission_locale)
+    assert done[2].outcome == Outcome.updated
+    members = dict(await all_of(notebook, select(Member.person_id, Member.member_type).where(
+        Member.notebook_id == notebook_id, Member.ended_at.is_(None))))
+    assert members == {territory.pierre: "referent", territory.simon: "no_referent"}
+    added = [e for e in await notebook.events(c.MemberAddedV1.subject) if e.notebook_id == notebook_id]
+    assert {(e.person_id, e.invited_by_name) for e in added} == {(territory.pierre, "Jacques Célaire"),
+                                                                 (territory.simon, "Jacques Célaire")}
+
+    again = await apply(notebook, admin, ImportKind.referents, batch[:1])
+    assert (again[2].outcome, again[2].messages[0]) == (Outcome.rejected, "Ce rattachement existe déjà.")
+    denied = await refused(apply(notebook, admin, ImportKind.referents, batch[:1], structure_id=territory.groupe_ns))
+    assert denied.code == ErrorCode.forbidden  # not one of the admin's structures
+
+
+# --- réorientations (spec §4.1 F) ---------------------------------------------------------------------------
+
+async def followed_by_pierre(notebook, territory) -> uuid.UUID:
+    done = await apply(notebook, territory.manager, ImportKind.beneficiaries, rows(person(
+        firstname="Janie", lastname="Herring", born="2002-02-19", external_id="SI-30",
+        referent_email=email("Pierre", territory.id))))
+    return done[2].target_id
+
+
+def janie(**values) -> dict:
+    return {"firstname": "janie", "lastname": "HERRING", "date_of_birth": "2002-02-19", **values}
+
+
+async def group_of(notebook, notebook_id):
+    members = dict(await all_of(notebook, select(Member.person_id, Member.member_type).where(
+        Member.notebook_id == notebook_id, Member.ended_at.is_(None))))
+    structures = dict(await all_of(notebook, select(BeneficiaryStructure.structure_id, BeneficiaryStructure.status)
+                                   .where(BeneficiaryStructure.notebook_id == notebook_id)))
+    return members, structures
+
+
+async def test_reorientation_changes_the_referent_and_the_structure(notebook, token_mint):
+    territory = await new_territory(notebook, token_mint)
+    notebook_id = await followed_by_pierre(notebook, territory)
+    batch = rows(janie(referents_to_add=[email("Sanka", territory.id)]),
+                 {"firstname": "Personne", "lastname": "Inconnue", "date_of_birth": "2000-01-01",
+                  "referents_to_add": [email("Sanka", territory.id)]})
+    found = await review(notebook, territory.manager, ImportKind.reorientations, batch)
+    assert (found[2].status, found[2].changed) == (ReviewStatus.same, ["referents_to_add"])
+    assert (found[3].status, found[3].messages) == (ReviewStatus.conflict, ["Ce bénéficiaire est introuvable."])
+
+    done = await apply(notebook, territory.manager, ImportKind.reorientations, batch)
+    assert (done[2].outcome, done[3].outcome) == (Outcome.updated, Outcome.rejected)
+    members, structures = await group_of(notebook, notebook_id)
+    assert members == {territory.sanka: "referent"}  # the former référent left
+    assert structures == {territory.mission_locale: "outdated", territory.groupe_ns: "current"}
+    [changed] = [e for e in await notebook.events(c.ReferentChangedV1.subject)
+                 if e.notebook_id == notebook_id and e.referent_id == territory.sanka]
+    assert changed.previous_referent_id == territory.pierre
+    assert await scalar(notebook, select(TimelineEvent.source).where(
+        TimelineEvent.notebook_id == notebook_id, TimelineEvent.subject_id == territory.sanka)) == "import"
+
+
+async def test_reorientation_removes_a_referent_or_changes_the_structure_only(notebook, token_mint):
+    territory = await new_territory(notebook, token_mint)
+    notebook_id = await followed_by_pierre(notebook, territory)
+    pierre, simon = email("Pierre", territory.id), email("Simon", territory.id)
+
+    found = await review(notebook, territory.manager, ImportKind.reorientations, rows(
+        janie(referents_to_remove=[simon])))
+    assert found[2].status == ReviewStatus.conflict
+    assert found[2].messages == [f"Le bénéficiaire n'était pas suivi par cette personne. ({simon})"]
+
+    done = await apply(notebook, territory.manager, ImportKind.reorientations, rows(
+        janie(referents_to_remove=[pierre])))
+    assert done[2].outcome == Outcome.updated
+    members, _ = await group_of(notebook, notebook_id)
+    assert members == {}
+
+    # Followed again by Pierre, then moved to the Groupe NS without a new référent: Pierre leaves.
+    await apply(notebook, territory.manager, ImportKind.reorientations, rows(janie(referents_to_add=[pierre])))
+    done = await apply(notebook, territory.manager, ImportKind.reorientations, rows(
+        janie(structure_names=["Groupe NS"]), janie(structure_names=["Groupe NS"]),
+        janie(structure_names=["Structure fantôme"])))
+    assert [done[r].outcome for r in (2, 3, 4)] == [Outcome.updated, Outcome.unchanged, Outcome.rejected]
+    members, structures = await group_of(notebook, notebook_id)
+    assert members == {}
+    assert structures == {territory.mission_locale: "outdated", territory.groupe_ns: "current"}
+
+
+async def test_reorientation_inside_the_same_structure(notebook, token_mint):
+    territory = await new_territory(notebook, token_mint)
+    notebook_id = await followed_by_pierre(notebook, territory)
+    done = await apply(notebook, territory.manager, ImportKind.reorientations, rows(janie(
+        referents_to_add=[email("Simon", territory.id)], referents_to_remove=[email("Pierre", territory.id)],
+        structure_names=["Groupe NS"])))
+    assert done[2].outcome == Outcome.updated
+    assert any("ignoré" in m for m in done[2].messages)
+    members, structures = await group_of(notebook, notebook_id)
+    assert members == {territory.simon: "referent"}
+    assert structures == {territory.mission_locale: "current"}

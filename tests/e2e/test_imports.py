@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import itertools
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -39,6 +40,7 @@ ADMIN = DemoAccount(email="admin@demo.carnet.test", role=Role.admin_cdb, firstna
 # The import service may be one of testkit's system services already, or not yet.
 SERVICES = tuple(dict.fromkeys((*E2E_SERVICES, "data_import")))
 FINAL = {"done", "failed"}
+DEPARTMENT_CODES = itertools.count(10)
 
 
 # --- the system, once per backend ------------------------------------------------------------------------
@@ -118,7 +120,7 @@ class Territory:
 
 
 async def open_territory(system: RunningSystem, client: httpx.AsyncClient) -> Territory:
-    code = f"{uuid.uuid4().int % 90 + 1:02d}"
+    code = f"{next(DEPARTMENT_CODES):02d}"  # one territory per département
     manager_email = f"gestion-{uuid.uuid4().hex[:8]}@cd{code}.fr"
     admin_token = await sign_in(system, client, ADMIN.email)
     created = await client.post("/api/v1/deployments", headers=bearer(admin_token), json={

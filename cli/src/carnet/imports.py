@@ -25,8 +25,8 @@ LOGIN_WAIT_S = 15.0
 RUNNING = {"receiving", "parsing", "applying"}
 TOKEN_HELP = ("Jeton d'accès (en-tête Authorization: Bearer), par défaut la variable CARNET_TOKEN. Un jeton vaut "
               "15 minutes : obtenez-le par POST /api/v1/auth/token avec le jeton d'un lien de connexion.")
-EMAIL_HELP = ("En développement seulement (CARNET_ENV=dev) : se connecter avec ce compte, le lien de connexion étant lu "
-              "dans la boîte de réception de développement (par exemple manager@demo.carnet.test).")
+EMAIL_HELP = ("En développement seulement (CARNET_ENV=dev) : se connecter avec ce compte, le lien de connexion "
+              "étant lu dans la boîte de réception de développement (par exemple manager@demo.carnet.test).")
 
 
 class ImportFailed(Exception):

@@ -159,7 +159,8 @@ async def test_the_review_shows_counts_filters_rows_warnings_and_the_apply_butto
     rpc.answers[GetImportV1] = found
     rpc.answers[ListImportRowsV1] = ImportRowsReply(total=4, rows=[
         row(2, ReviewStatus.new),
-        row(3, ReviewStatus.same, match=MatchView(target_id=uuid.uuid4(), label=f"Hélène {HOSTILE}, née le 12/03/1985")),
+        row(3, ReviewStatus.same,
+            match=MatchView(target_id=uuid.uuid4(), label=f"Hélène {HOSTILE}, née le 12/03/1985")),
         row(4, ReviewStatus.conflict, messages=[f"Homonyme {HOSTILE}"]),
         row(5, ReviewStatus.invalid, values={HOSTILE: HOSTILE}, messages=["Format de date incorrect"]),
     ])

@@ -100,8 +100,9 @@ def part_start(headers: dict[bytes, bytes]) -> PartStart:
 
 
 async def multipart_events(request: Request) -> AsyncIterator[PartStart | bytes | object]:
-    """The body as ``PartStart``, data pieces and ``PART_END``, in order, as the body's chunks arrive: python-multipart's
-    streaming parser calls back synchronously for each chunk written to it, the events are handed on at once."""
+    """The body as ``PartStart``, data pieces and ``PART_END``, in order, as the body's chunks arrive:
+    python-multipart's streaming parser calls back synchronously for each chunk written to it, and the events are
+    handed on at once."""
     boundary = multipart_boundary(request)
     events: list = []
     headers: dict[bytes, bytes] = {}
@@ -295,7 +296,8 @@ async def get_import(import_id: uuid.UUID, request: Request, response: Response)
 
 @router.get("/{import_id}/rows", response_model=ImportRowsReply)
 async def list_rows(import_id: uuid.UUID, request: Request, response: Response,
-                    review_status: ReviewStatus | None = Query(None, alias="status"), offset: int = Query(0, ge=0, le=MAX_OFFSET),
+                    review_status: ReviewStatus | None = Query(None, alias="status"),
+                    offset: int = Query(0, ge=0, le=MAX_OFFSET),
                     limit: int = Query(100, ge=1, le=MAX_PAGE)) -> ImportRowsReply:
     """The reviewed rows, in file order: values as written, what they matched, messages in French."""
     return await call_as_caller(request, response, ListImportRowsV1(

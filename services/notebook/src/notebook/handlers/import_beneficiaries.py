@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import Role
@@ -24,6 +24,7 @@ from contracts.imports import ImportRowValues, MatchView, Outcome, ReviewStatus,
 from contracts.notebook import (
     BeneficiaryContactChangedV1,
     BeneficiaryFields,
+    ChangeSource,
     MemberAddedV1,
     MemberType,
     NotebookCreatedV1,
@@ -53,7 +54,7 @@ from notebook.handlers.beneficiaries import (
 )
 from notebook.handlers.deps import Deps
 from notebook.handlers.diagnostic import WORK_LABELS
-from notebook.handlers.imports import Effects, Refused, Scope
+from notebook.handlers.imports import Effects, Record, Refused, Scope
 from notebook.handlers.members import person_name
 from servicekit.contact import normalise_email, search_key
 from servicekit.errors import ServiceError
@@ -352,59 +353,76 @@ async def apply_row(session: AsyncSession, deps: Deps, context: Context, row: Im
     return RowOutcome(row=row.row, outcome=Outcome.updated, target_id=notebook.id, messages=found.messages)
 
 
-def history(context: Context, notebook: Notebook, kind: str, summary: str, *, changes: dict | None = None,
-            subject_id: uuid.UUID | None = None) -> TimelineEvent:
+def history(context: Context, notebook, kind: str, summary: str, *, changes: dict | None = None,
+            subject_id: uuid.UUID | None = None) -> dict[str, Any]:
+    """A history entry of the notebook, from the import."""
     now = context.deps.clock()
     notebook.updated_at = now
-    return TimelineEvent(notebook_id=notebook.id, occurred_at=now, kind=kind, summary=summary, changes=changes or {},
-                         subject_id=subject_id, author_id=context.scope.actor.profile_id,
-                         author_name=context.scope.author)
+    return {"id": uuid.uuid4(), "notebook_id": notebook.id, "occurred_at": now, "kind": kind, "summary": summary,
+            "changes": changes or {}, "subject_id": subject_id, "author_id": context.scope.actor.profile_id,
+            "author_name": context.scope.author, "source": ChangeSource.import_.value}
 
 
 def create(session: AsyncSession, deps: Deps, context: Context, found: Verdict,
-           effects: Effects) -> tuple[Beneficiary, Notebook]:
-    """The beneficiary, their notebook, projects, structure and référent: objects added, flushed by the caller."""
-    now, deployment = deps.clock(), context.scope.deployment_id
-    # Every column the view reads is set now: a later row of the batch may match this one before it is flushed.
-    beneficiary = Beneficiary(id=uuid.uuid4(), deployment_id=deployment, created_at=now, version=1,
-                              updated_by_name="", mobile_failed_at=None, email_failed_at=None)
+           effects: Effects) -> tuple[Record, Record]:
+    """The beneficiary, their notebook, projects, structure and référent, as rows the batch inserts together."""
+    now, deployment, author = deps.clock(), context.scope.deployment_id, context.scope.author
+    # Every column the view reads is set now: a later row of the batch may match this one before it is written.
+    beneficiary = Record(id=uuid.uuid4(), deployment_id=deployment, created_at=now, version=1, updated_at=None,
+                         updated_by_name="", mobile_failed_at=None, email_failed_at=None)
     apply(beneficiary, found.after, deps)
-    notebook = Notebook(id=uuid.uuid4(), beneficiary_id=beneficiary.id, deployment_id=deployment, created_at=now,
-                        diagnostic_version=1, **{"right_rqth": False, **found.notebook_changes})
-    objects: list[Any] = [history(context, notebook, "notebook", "Carnet créé")]
-    objects += [ProfessionalProject(notebook_id=notebook.id, rome_code=label, updated_at=now,
-                                    updated_by_name=context.scope.author) for label in found.new_projects]
+    notebook = Record(id=uuid.uuid4(), beneficiary_id=beneficiary.id, deployment_id=deployment, created_at=now,
+                      diagnostic_version=1, work_situation=None, right_rqth=False, education_level=None,
+                      orientation_system_id=None, updated_at=now)
+    for name, value in found.notebook_changes.items():
+        setattr(notebook, name, value)
+    rows: dict[Table, list[dict]] = {
+        TimelineEvent.__table__: [history(context, notebook, "notebook", "Carnet créé")],
+        ProfessionalProject.__table__: [], BeneficiaryStructure.__table__: [], Member.__table__: []}
+    rows[ProfessionalProject.__table__] += [
+        {"id": uuid.uuid4(), "notebook_id": notebook.id, "rome_code": label, "updated_at": now,
+         "updated_by_name": author} for label in found.new_projects]
     if found.structure_id:
-        objects.append(BeneficiaryStructure(notebook_id=notebook.id, structure_id=found.structure_id,
-                                            status="current", started_at=now))
+        rows[BeneficiaryStructure.__table__].append({
+            "id": uuid.uuid4(), "notebook_id": notebook.id, "structure_id": found.structure_id, "status": "current",
+            "started_at": now})
     events: list = [NotebookCreatedV1(notebook_id=notebook.id, deployment_id=deployment,
                                       beneficiary_id=beneficiary.id)]
     if referent := found.referent:
         system_id = uuid.UUID(str(referent.orientation_system_ids[0])) if referent.orientation_system_ids else None
         notebook.orientation_system_id = system_id
-        objects.append(Member(notebook_id=notebook.id, person_id=referent.id, member_type=MemberType.referent.value,
-                              orientation_system_id=system_id, started_at=now,
-                              created_by=context.scope.actor.profile_id))
-        objects.append(history(context, notebook, "member", f"{person_name(referent)} devient référent",
-                               subject_id=referent.id))
+        rows[Member.__table__].append({
+            "id": uuid.uuid4(), "notebook_id": notebook.id, "person_id": referent.id,
+            "member_type": MemberType.referent.value, "orientation_system_id": system_id, "started_at": now,
+            "created_by": context.scope.actor.profile_id})
+        rows[TimelineEvent.__table__].append(history(context, notebook, "member",
+                                                     f"{person_name(referent)} devient référent",
+                                                     subject_id=referent.id))
         common = {"notebook_id": notebook.id, "deployment_id": deployment, "beneficiary_id": beneficiary.id}
         events += [MemberAddedV1(**common, person_id=referent.id, member_type=MemberType.referent,
-                                 invited_by_name=context.scope.author, invited_by_id=context.scope.actor.profile_id,
+                                 invited_by_name=author, invited_by_id=context.scope.actor.profile_id,
                                  person_email=referent.email, person_firstname=referent.firstname),
                    ReferentChangedV1(**common, referent_id=referent.id, referent_name=person_name(referent),
                                      orientation_system_id=system_id)]
-    effects.stage(0, beneficiary)
-    effects.stage(1, notebook)
-    effects.stage(2, *objects)
+    effects.insert(0, Beneficiary.__table__, beneficiary)
+    effects.insert(1, Notebook.__table__, notebook)
+    for table, new_rows in rows.items():
+        if new_rows:
+            effects.insert(2, table, *new_rows)
     for event in events:
         effects.publish(event)
     context.remember(beneficiary, notebook)
     return beneficiary, notebook
 
 
-async def update(session: AsyncSession, deps: Deps, context: Context, found: Verdict, notebook: Notebook,
+async def update(session: AsyncSession, deps: Deps, context: Context, found: Verdict, notebook,
                  effects: Effects) -> None:
     beneficiary = found.beneficiary
+    if isinstance(beneficiary, Record) and beneficiary.written:
+        # Created by an earlier row of the batch and already inserted (rows applied one by one): changed as a row.
+        beneficiary = await session.get(Beneficiary, beneficiary.id)
+    if isinstance(notebook, Record) and notebook.written:
+        notebook = await session.get(Notebook, notebook.id)
     before = view_of(beneficiary, deps)
     now, author = deps.clock(), context.scope.author
     if found.changed:
@@ -415,9 +433,10 @@ async def update(session: AsyncSession, deps: Deps, context: Context, found: Ver
             beneficiary.email_failed_at = None
         beneficiary.version += 1
         beneficiary.updated_at, beneficiary.updated_by_name = now, author
-        effects.stage(2, history(context, notebook, "beneficiary", "Informations personnelles mises à jour : "
-                            + ", ".join(FIELD_LABELS[f] for f in sorted(found.changed)),
-                            changes=trail(before, found.after, found.changed)))
+        effects.insert(2, TimelineEvent.__table__, history(
+            context, notebook, "beneficiary",
+            "Informations personnelles mises à jour : " + ", ".join(FIELD_LABELS[f] for f in sorted(found.changed)),
+            changes=trail(before, found.after, found.changed)))
         await publish_profile(deps, session, beneficiary, BeneficiaryUpdatedV1)
         if found.changed & CONTACT_FIELDS:
             effects.publish(BeneficiaryContactChangedV1(
@@ -429,15 +448,17 @@ async def update(session: AsyncSession, deps: Deps, context: Context, found: Ver
                    for name, value in found.notebook_changes.items()}
         for name, value in found.notebook_changes.items():
             setattr(notebook, name, value)
-        effects.stage(2, *(ProfessionalProject(notebook_id=notebook.id, rome_code=label, updated_at=now,
-                                               updated_by_name=author) for label in found.new_projects))
+        effects.insert(2, ProfessionalProject.__table__, *(
+            {"id": uuid.uuid4(), "notebook_id": notebook.id, "rome_code": label, "updated_at": now,
+             "updated_by_name": author} for label in found.new_projects))
         context.projects.setdefault(notebook.id, set()).update(found.new_projects)
         notebook.diagnostic_version += 1
         notebook.diagnostic_updated_at, notebook.diagnostic_updated_by_name = now, author
         summary = [WORK_LABELS[name] for name in found.notebook_changes]
         summary += [f"projet ajouté : {label}" for label in found.new_projects]
-        effects.stage(2, history(context, notebook, "diagnostic",
-                            "Diagnostic socioprofessionnel mis à jour : " + " ; ".join(summary), changes=changes))
+        effects.insert(2, TimelineEvent.__table__, history(
+            context, notebook, "diagnostic", "Diagnostic socioprofessionnel mis à jour : " + " ; ".join(summary),
+            changes=changes))
 
 
 class BeneficiariesImport:

@@ -17,11 +17,12 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,17 +89,41 @@ class Scope:
         return self.actor.name or "Import de fichier"
 
 
+class Record(SimpleNamespace):
+    """A new row of a table, kept as plain attributes until it is inserted: a later row of the batch may still
+    change it (the same person twice in a file). ORM objects would cost more than the rest of the row."""
+
+    written: bool = False
+
+
+def full_row(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """Every column of ``table``: the value given, else the column's default, else NULL (an executemany needs the
+    same keys in every row)."""
+    row = {}
+    for column in table.columns:
+        if column.key in values:
+            row[column.key] = values[column.key]
+        elif column.default is not None and column.default.is_scalar:
+            row[column.key] = column.default.arg
+        elif column.default is not None and column.default.is_callable:
+            row[column.key] = column.default.arg(None)
+        else:
+            row[column.key] = None
+    return row
+
+
 @dataclass
 class Effects:
-    """What rows applied together write: new rows by tier (the models declare no relationships, so the unit of work
-    does not order their INSERTs: each tier is flushed before the next, whose foreign keys point to it), and events,
-    written to the outbox in one statement rather than one per event."""
+    """What rows applied together write: new rows by tier, each table in one INSERT of many rows (the models
+    declare no relationships, so an ORM flush would not order them: each tier is written before the next, whose
+    foreign keys point to it), then the changes of ORM objects, then the events, in one statement rather than one
+    per event."""
 
-    tiers: list[list[Any]] = field(default_factory=lambda: [[] for _ in range(TIERS)])
+    tiers: list[dict[Table, list[Record | dict]]] = field(default_factory=lambda: [{} for _ in range(TIERS)])
     events: list[IntegrationEvent] = field(default_factory=list)
 
-    def stage(self, tier: int, *objects: Any) -> None:
-        self.tiers[tier].extend(objects)
+    def insert(self, tier: int, table: Table, *rows: Record | dict) -> None:
+        self.tiers[tier].setdefault(table, []).extend(rows)
 
     def publish(self, event: IntegrationEvent) -> None:
         self.events.append(event)
@@ -108,10 +133,17 @@ class Effects:
         self.publish(event)
 
     async def write(self, session: AsyncSession, deps: Deps) -> None:
-        for objects in self.tiers:
-            session.add_all(objects)
-            await session.flush()
-        self.tiers = [[] for _ in range(TIERS)]
+        for tier in self.tiers:
+            for table, rows in tier.items():
+                if not rows:
+                    continue
+                await session.execute(insert(table), [
+                    full_row(table, vars(r) if isinstance(r, Record) else r) for r in rows])
+                for r in rows:
+                    if isinstance(r, Record):
+                        r.written = True
+        self.tiers = [{} for _ in range(TIERS)]
+        await session.flush()
         if not self.events:
             return
         *others, last = self.events
@@ -215,9 +247,14 @@ async def apply_import(request: ApplyNotebookImportV1, ctx, deps: Deps) -> Appli
     return AppliedReply(results=[recorded[number] for number in numbers])
 
 
-def record_applied(session: AsyncSession, deps: Deps, import_id: uuid.UUID, outcome: RowOutcome) -> None:
-    session.add(ImportApplied(import_id=import_id, row=outcome.row, outcome=outcome.outcome.value,
-                              target_id=outcome.target_id, messages=outcome.messages, applied_at=deps.clock()))
+def applied(deps: Deps, import_id: uuid.UUID, outcome: RowOutcome) -> dict[str, Any]:
+    return {"import_id": import_id, "row": outcome.row, "outcome": outcome.outcome.value,
+            "target_id": outcome.target_id, "messages": outcome.messages, "applied_at": deps.clock()}
+
+
+async def record_refused(session: AsyncSession, deps: Deps, import_id: uuid.UUID, outcome: RowOutcome) -> None:
+    """A row refused is answered the same if sent again: recorded too, out of its undone savepoint."""
+    await session.execute(insert(ImportApplied.__table__), [applied(deps, import_id, outcome)])
 
 
 def rejected(row: ImportRowValues, messages: list[str]) -> RowOutcome:
@@ -226,8 +263,8 @@ def rejected(row: ImportRowValues, messages: list[str]) -> RowOutcome:
 
 async def apply_together(session: AsyncSession, deps: Deps, kind: KindImport, scope: Scope, import_id: uuid.UUID,
                          rows: list[ImportRowValues]) -> list[RowOutcome] | None:
-    """The fast way: every row added, then one flush. None when the database refused one of them (the batch is
-    then undone, to be applied row by row)."""
+    """The fast way: every row applied in memory, then written table by table. None when the database refused one
+    of them (the batch is then undone, to be applied row by row)."""
     try:
         async with session.begin_nested():
             context = await kind.prepare(session, deps, scope, rows)
@@ -239,7 +276,7 @@ async def apply_together(session: AsyncSession, deps: Deps, kind: KindImport, sc
                     outcome = rejected(row, refusal.messages)
                 except (ServiceError, ValidationError) as error:
                     outcome = rejected(row, [message_of(error)])
-                record_applied(session, deps, import_id, outcome)
+                effects.insert(0, ImportApplied.__table__, applied(deps, import_id, outcome))
                 outcomes.append(outcome)
             await effects.write(session, deps)
         return outcomes
@@ -257,17 +294,17 @@ async def apply_one_by_one(session: AsyncSession, deps: Deps, kind: KindImport, 
         try:
             async with session.begin_nested():
                 outcome = await kind.apply(session, deps, context, row, effects)
-                record_applied(session, deps, import_id, outcome)
+                effects.insert(0, ImportApplied.__table__, applied(deps, import_id, outcome))
                 await effects.write(session, deps)
         except Refused as refusal:
             outcome = rejected(row, refusal.messages)
-            record_applied(session, deps, import_id, outcome)
+            await record_refused(session, deps, import_id, outcome)
         except (ServiceError, ValidationError) as error:
             outcome = rejected(row, [message_of(error)])
-            record_applied(session, deps, import_id, outcome)
+            await record_refused(session, deps, import_id, outcome)
         except (IntegrityError, StaleDataError):
             outcome = rejected(row, [RACE])
-            record_applied(session, deps, import_id, outcome)
+            await record_refused(session, deps, import_id, outcome)
             # What the prepared context said may be stale now: read it again for the rows left.
             context = await kind.prepare(session, deps, scope, rows)
         outcomes.append(outcome)

@@ -42,6 +42,7 @@ from notebook.adapters.orm import (
     StructureRead,
     TimelineEvent,
 )
+from notebook.domain.protection import FieldProtection
 from notebook.handlers.beneficiaries import (
     CONTACT_FIELDS,
     FIELD_LABELS,
@@ -85,8 +86,11 @@ def identity_key(lastname: str, firstname: str, date_of_birth: date | str) -> st
     return f"{search_key(lastname)}|{search_key(firstname)}|{date_of_birth}"
 
 
-def match_label(firstname: str, lastname: str, date_of_birth: date) -> str:
-    return f"{firstname} {lastname}, né(e) le {date_of_birth:%d/%m/%Y}"
+def match_label(beneficiary, protection: FieldProtection) -> str:
+    """"Hélène Çelik, née le 12/03/1985": the NIR's first digit says which (1 a man, 2 a woman); without it, né(e)."""
+    nir = protection.decrypt(beneficiary.nir_encrypted) if beneficiary.nir_encrypted else ""
+    born = {"1": "né", "2": "née"}.get(nir[:1], "né(e)")
+    return f"{beneficiary.firstname} {beneficiary.lastname}, {born} le {beneficiary.date_of_birth:%d/%m/%Y}"
 
 
 @dataclass
@@ -323,16 +327,15 @@ def changed_names(found: Verdict) -> list[str]:
     return names + (["rome_labels"] if found.new_projects else [])
 
 
-def match_of(beneficiary: Beneficiary | None) -> MatchView | None:
+def match_of(beneficiary: Beneficiary | None, protection: FieldProtection) -> MatchView | None:
     if beneficiary is None:
         return None
-    return MatchView(target_id=beneficiary.id, label=match_label(beneficiary.firstname, beneficiary.lastname,
-                                                                  beneficiary.date_of_birth))
+    return MatchView(target_id=beneficiary.id, label=match_label(beneficiary, protection))
 
 
 def review(context: Context, row: ImportRowValues) -> RowReview:
     found = verdict(context, row)
-    return RowReview(row=row.row, status=found.status, match=match_of(found.beneficiary), messages=found.messages,
+    return RowReview(row=row.row, status=found.status, match=match_of(found.beneficiary, context.deps.protection), messages=found.messages,
                      changed=changed_names(found) if found.status == ReviewStatus.same else [])
 
 

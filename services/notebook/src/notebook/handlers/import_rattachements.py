@@ -20,6 +20,7 @@ from contracts.identity import Role
 from contracts.imports import ImportRowValues, MatchView, Outcome, ReviewStatus, RowOutcome, RowReview
 from contracts.notebook import MemberAddedV1, MemberType
 from notebook.adapters.orm import Beneficiary, BeneficiaryStructure, Member, Notebook, Person
+from notebook.domain.protection import FieldProtection
 from notebook.handlers.deps import Deps
 from notebook.handlers.import_beneficiaries import identity_key, match_label
 from notebook.handlers.imports import Effects, Refused, Scope
@@ -51,6 +52,7 @@ class Followed:
 @dataclass
 class Context:
     scope: Scope
+    protection: FieldProtection
     notebooks: dict[uuid.UUID, Followed]
     professionals: dict[str, Person]  # by email: active professionals of the admin's structures
 
@@ -89,7 +91,7 @@ async def prepare(session: AsyncSession, deps: Deps, scope: Scope, rows: list[Im
         Person.deployment_id == scope.deployment_id, Person.role == Role.professional.value,
         Person.deactivated_at.is_(None), Person.email.in_(emails)))).scalars()
         if p.works_in(structures)} if emails else {}
-    return Context(scope, notebooks, professionals)
+    return Context(scope, deps.protection, notebooks, professionals)
 
 
 @dataclass
@@ -136,16 +138,15 @@ def verdict(context: Context, row: ImportRowValues) -> Verdict:
     return Verdict(ReviewStatus.same, followed, messages, joining)
 
 
-def match_of(followed: Followed | None) -> MatchView | None:
+def match_of(followed: Followed | None, context: Context) -> MatchView | None:
     if followed is None:
         return None
-    b = followed.beneficiary
-    return MatchView(target_id=followed.notebook_id, label=match_label(b.firstname, b.lastname, b.date_of_birth))
+    return MatchView(target_id=followed.notebook_id, label=match_label(followed.beneficiary, context.protection))
 
 
 def review(context: Context, row: ImportRowValues) -> RowReview:
     found = verdict(context, row)
-    return RowReview(row=row.row, status=found.status, match=match_of(found.followed), messages=found.messages,
+    return RowReview(row=row.row, status=found.status, match=match_of(found.followed, context), messages=found.messages,
                      changed=["referent_emails"] if found.status == ReviewStatus.same else [])
 
 

@@ -17,6 +17,7 @@ from contracts.identity import Role
 from contracts.imports import ImportRowValues, MatchView, Outcome, ReviewStatus, RowOutcome, RowReview
 from contracts.notebook import MemberAddedV1, MembershipEndReason, MemberType
 from notebook.adapters.orm import Beneficiary, BeneficiaryStructure, Member, Notebook, Person, StructureRead
+from notebook.domain.protection import FieldProtection
 from notebook.handlers.deps import Deps
 from notebook.handlers.import_beneficiaries import identity_key, match_label
 from notebook.handlers.imports import Refused, Scope
@@ -74,6 +75,7 @@ class Followed:
 @dataclass
 class Context:
     scope: Scope
+    protection: FieldProtection
     by_identity: dict[str, Followed]
     professionals: dict[str, Person]  # to add: active professionals of the territory, by email
     people: dict[str, Person]  # to remove: anyone of the territory, by email
@@ -106,7 +108,7 @@ async def prepare(session: AsyncSession, deps: Deps, scope: Scope, rows: list[Im
     structures = {name: structure_id for structure_id, name in (await session.execute(select(
         StructureRead.id, StructureRead.name).where(StructureRead.deployment_id == deployment,
                                                     StructureRead.name.in_(names)))).all()} if names else {}
-    return Context(scope, by_identity, professionals, people, structures)
+    return Context(scope, deps.protection, by_identity, professionals, people, structures)
 
 
 @dataclass
@@ -159,16 +161,15 @@ def verdict(context: Context, row: ImportRowValues) -> Verdict:
     return Verdict(ReviewStatus.same, followed, messages, adding, removing, structure_ids, changed)
 
 
-def match_of(followed: Followed | None) -> MatchView | None:
+def match_of(followed: Followed | None, context: Context) -> MatchView | None:
     if followed is None:
         return None
-    b = followed.beneficiary
-    return MatchView(target_id=followed.notebook_id, label=match_label(b.firstname, b.lastname, b.date_of_birth))
+    return MatchView(target_id=followed.notebook_id, label=match_label(followed.beneficiary, context.protection))
 
 
 def review(context: Context, row: ImportRowValues) -> RowReview:
     found = verdict(context, row)
-    return RowReview(row=row.row, status=found.status, match=match_of(found.followed), messages=found.messages,
+    return RowReview(row=row.row, status=found.status, match=match_of(found.followed, context), messages=found.messages,
                      changed=found.changed)
 
 

@@ -372,14 +372,17 @@ async def test_reorientation_removes_a_referent_or_changes_the_structure_only(no
 
     found = await review(notebook, territory.manager, ImportKind.reorientations, rows(
         janie(referents_to_remove=[simon])))
-    assert found[2].status == ReviewStatus.conflict
+    assert (found[2].status, found[2].changed) == (ReviewStatus.same, [])  # nothing to do, and said so
     assert found[2].messages == [f"Le bénéficiaire n'était pas suivi par cette personne. ({simon})"]
 
-    done = await apply(notebook, territory.manager, ImportKind.reorientations, rows(
-        janie(referents_to_remove=[pierre])))
+    batch = rows(janie(referents_to_remove=[pierre]))
+    done = await apply(notebook, territory.manager, ImportKind.reorientations, batch)
     assert done[2].outcome == Outcome.updated
     members, _ = await group_of(notebook, notebook_id)
     assert members == {}
+    again = await apply(notebook, territory.manager, ImportKind.reorientations, batch)  # another import
+    assert (again[2].outcome, again[2].messages) == (
+        Outcome.unchanged, [f"Le bénéficiaire n'était pas suivi par cette personne. ({pierre})"])
 
     # Followed again by Pierre, then moved to the Groupe NS without a new référent: Pierre leaves.
     await apply(notebook, territory.manager, ImportKind.reorientations, rows(janie(referents_to_add=[pierre])))
@@ -403,3 +406,30 @@ async def test_reorientation_inside_the_same_structure(notebook, token_mint):
     members, structures = await group_of(notebook, notebook_id)
     assert members == {territory.simon: "referent"}
     assert structures == {territory.mission_locale: "current"}
+
+
+async def test_a_professional_holding_no_orientation_system_becomes_referent_as_in_v1(notebook, token_mint):
+    territory = await new_territory(notebook, token_mint)
+    nadia = uuid.uuid4()
+    await notebook.deliver(ProfessionalCreatedV1(
+        profile_id=nadia, deployment_id=territory.id, firstname="Nadia", lastname="Sans", structure_ids=[
+            territory.mission_locale], email=email("Nadia", territory.id)))
+    waiting_id = await waiting(notebook, territory)
+    done = await apply(notebook, territory.admin(territory.mission_locale), ImportKind.referents, rows(
+        {"notebook_id": str(waiting_id), "referent_emails": [email("Nadia", territory.id)]}))
+    assert done[2].outcome == Outcome.updated
+    [(system_id, member_type)] = await all_of(notebook, select(Member.orientation_system_id, Member.member_type)
+                                               .where(Member.notebook_id == waiting_id, Member.ended_at.is_(None)))
+    assert (system_id, member_type) == (None, "referent")
+
+    followed_id = await followed_by_pierre(notebook, territory)
+    done = await apply(notebook, territory.manager, ImportKind.reorientations, rows(janie(
+        referents_to_add=[email("Nadia", territory.id)])))
+    assert done[2].outcome == Outcome.updated
+    members, _ = await group_of(notebook, followed_id)
+    assert members == {nadia: "referent"}
+    assert await scalar(notebook, select(Notebook.orientation_system_id).where(
+        Notebook.id == followed_id)) == territory.system  # Pierre's, kept
+    [changed] = [e for e in await notebook.events(c.ReferentChangedV1.subject)
+                 if e.notebook_id == followed_id and e.referent_id == nadia]
+    assert changed.previous_referent_id == territory.pierre

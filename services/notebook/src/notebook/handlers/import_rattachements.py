@@ -23,11 +23,11 @@ from notebook.adapters.orm import Beneficiary, BeneficiaryStructure, Member, Not
 from notebook.domain.protection import FieldProtection
 from notebook.handlers.deps import Deps
 from notebook.handlers.import_beneficiaries import identity_key, match_label
+from notebook.handlers.import_members import name_referent
 from notebook.handlers.imports import Effects, Refused, Scope
-from notebook.handlers.members import add_member, become_referent, person_name, referent_system
+from notebook.handlers.members import add_member, person_name
 from notebook.handlers.timeline import record
 from servicekit.contact import normalise_email
-from servicekit.errors import Invalid
 
 UNKNOWN_NOTEBOOK = "Aucun carnet suivi par votre structure ne porte cet identifiant."
 NOT_THIS_PERSON = ("Le prénom, le nom ou la date de naissance ne sont pas ceux du bénéficiaire de ce carnet : "
@@ -162,12 +162,7 @@ async def apply_row(session: AsyncSession, deps: Deps, context: Context, row: Im
         person = await session.get(Person, professional.id)
         as_referent = index == 0 and not followed.has_referent
         if as_referent:
-            try:
-                system_id = referent_system(notebook, person, None)
-            except Invalid:  # holds no orientation system: joins the group, the notebook waits for a référent
-                as_referent = False
-        if as_referent:
-            await become_referent(session, deps, notebook, person, caller, system_id)
+            await name_referent(session, deps, notebook, person, caller, keep_previous=True)
         else:
             await add_member(session, deps, notebook, person, MemberType.no_referent, caller)
             await record(session, deps, notebook, caller, "member",

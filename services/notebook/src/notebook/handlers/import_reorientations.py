@@ -20,26 +20,22 @@ from notebook.adapters.orm import Beneficiary, BeneficiaryStructure, Member, Not
 from notebook.domain.protection import FieldProtection
 from notebook.handlers.deps import Deps
 from notebook.handlers.import_beneficiaries import identity_key, match_label
+from notebook.handlers.import_members import name_referent
 from notebook.handlers.imports import Refused, Scope
 from notebook.handlers.members import (
     add_member,
-    become_referent,
     current_structures,
     end_membership,
     follow_by_structure,
     person_name,
-    referent_system,
 )
 from notebook.handlers.timeline import record
 from servicekit.contact import normalise_email
-from servicekit.errors import Invalid
 
 NOT_FOUND = "Ce bénéficiaire est introuvable."
 NOT_FOLLOWED = "Le bénéficiaire n'était pas suivi par cette personne."
 UNKNOWN_PROFESSIONAL = ("« Accompagnateurs à ajouter » : aucun professionnel actif de votre territoire n'a "
                         "l'adresse {email}.")
-NO_SYSTEM = ("« Accompagnateurs à ajouter » : {name} ne peut pas devenir référent, il n'est habilité pour aucun "
-             "dispositif d'accompagnement.")
 UNKNOWN_STRUCTURE = "« Structures à rattacher » : aucune structure ne porte le nom « {name} » sur votre territoire."
 STRUCTURES_IGNORED = ("« Structures à rattacher » est ignoré : des accompagnateurs sont ajoutés, le bénéficiaire "
                       "est suivi par la structure de son référent.")
@@ -131,8 +127,6 @@ def verdict(context: Context, row: ImportRowValues) -> Verdict:
     names = list(dict.fromkeys(str(n).strip() for n in row.values.get("structure_names") or [] if str(n).strip()))
     invalid = [UNKNOWN_PROFESSIONAL.format(email=e) for e in to_add if e not in context.professionals]
     adding = [context.professionals[e] for e in to_add if e in context.professionals]
-    if adding and not adding[0].orientation_system_ids:
-        invalid.append(NO_SYSTEM.format(name=person_name(adding[0])))
     if not adding:
         invalid += [UNKNOWN_STRUCTURE.format(name=n) for n in names if n not in context.structures]
     if invalid:
@@ -144,11 +138,11 @@ def verdict(context: Context, row: ImportRowValues) -> Verdict:
             not_followed.append(f"{NOT_FOLLOWED} ({email})")
         else:
             removing.append(person)
-    if not_followed:
-        return Verdict(ReviewStatus.conflict, followed, not_followed)
     if not (to_add or to_remove or names):
         return Verdict(ReviewStatus.invalid, followed, [NOTHING_TO_DO])
-    messages = [STRUCTURES_IGNORED] if adding and names else []
+    # v1's message, but not a refusal: who is to leave the group is not in it, which is what the file asks (a file
+    # imported twice changes nothing the second time, rather than failing).
+    messages = not_followed + ([STRUCTURES_IGNORED] if adding and names else [])
     structure_ids = [] if adding else [context.structures[n] for n in names]
     changed = []
     if adding and (followed.referent_id != adding[0].id
@@ -206,12 +200,8 @@ async def add_referents(session: AsyncSession, deps: Deps, notebook: Notebook, a
         Member.notebook_id == notebook.id, Member.person_id == first.id, Member.ended_at.is_(None))
     )).scalar_one_or_none()
     if current is None or current.member_type != MemberType.referent.value:
-        try:
-            system_id = referent_system(notebook, first, None)
-        except Invalid:
-            raise Refused(NO_SYSTEM.format(name=person_name(first))) from None
         # The former référent leaves the group (spec §4.1 F); the beneficiary follows the new one's structure.
-        await become_referent(session, deps, notebook, first, caller, system_id, keep_previous=False)
+        await name_referent(session, deps, notebook, first, caller, keep_previous=False)
         await deps.outbox.add(session, added(notebook, first, MemberType.referent, context))
     for person in others:
         if (await session.execute(select(Member.id).where(

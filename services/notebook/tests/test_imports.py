@@ -154,6 +154,7 @@ async def test_review_says_what_each_beneficiary_row_would_do(notebook, token_mi
         person(external_id="SI-2"),  # 8: Hélène's identity, Jean's SI id
         person(firstname="Léa", lastname="Ailleurs", external_id="SI-10", nir=other_nir),  # 9: NIR elsewhere
         person(firstname="Léo", lastname="Inconnu", external_id="SI-11", structure_name="Structure fantôme"),  # 10
+        person(firstname="Léon", lastname="Long", external_id="SI-12", place_of_birth="x" * 121),  # 11
     ))
 
     assert found[2].status == ReviewStatus.new and found[2].match is None
@@ -171,6 +172,8 @@ async def test_review_says_what_each_beneficiary_row_would_do(notebook, token_mi
     assert (found[9].status, found[9].match, found[9].messages) == (
         ReviewStatus.conflict, None, [import_beneficiaries.SAME_NIR])  # nothing shown of another territory
     assert found[10].status == ReviewStatus.invalid and "« Structure »" in found[10].messages[0]
+    assert (found[11].status, found[11].messages) == (ReviewStatus.invalid,
+                                                      ["Valeur refusée (lieu de naissance) : vérifiez-la."])
     assert await scalar(notebook, select(func.count()).select_from(Beneficiary).where(
         Beneficiary.deployment_id == territory.id)) == 2  # a review changes nothing
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,7 +56,7 @@ from notebook.handlers.beneficiaries import (
 )
 from notebook.handlers.deps import Deps
 from notebook.handlers.diagnostic import WORK_LABELS
-from notebook.handlers.imports import Effects, Record, Refused, Scope
+from notebook.handlers.imports import Effects, Record, Refused, Scope, message_of
 from notebook.handlers.members import person_name
 from servicekit.contact import normalise_email, search_key
 from servicekit.errors import ServiceError
@@ -283,8 +284,8 @@ def new(context: Context, parsed: Parsed) -> Verdict:
     try:
         after = fields_of(parsed, {"firstname": parsed.firstname, "lastname": parsed.lastname,
                                    "date_of_birth": parsed.date_of_birth, "external_id": parsed.external_id})
-    except ServiceError as error:
-        return Verdict(ReviewStatus.invalid, messages=[error.message])
+    except (ServiceError, ValidationError) as error:
+        return Verdict(ReviewStatus.invalid, messages=[message_of(error)])
     messages = list(parsed.warnings)
     structure_id = None
     if parsed.structure_name:
@@ -311,8 +312,8 @@ def same(context: Context, parsed: Parsed, beneficiary: Beneficiary) -> Verdict:
     before = view_of(beneficiary, context.deps)
     try:
         after = fields_of(parsed, before.model_dump(include=set(BeneficiaryFields.model_fields)))
-    except ServiceError as error:
-        return Verdict(ReviewStatus.invalid, beneficiary, [error.message])
+    except (ServiceError, ValidationError) as error:
+        return Verdict(ReviewStatus.invalid, beneficiary, [message_of(error)])
     changed = changed_fields(before, after)
     notebook = context.notebooks[beneficiary.id]
     notebook_changes = {name: value for name, value in parsed.notebook.items() if getattr(notebook, name) != value}
@@ -335,7 +336,8 @@ def match_of(beneficiary: Beneficiary | None, protection: FieldProtection) -> Ma
 
 def review(context: Context, row: ImportRowValues) -> RowReview:
     found = verdict(context, row)
-    return RowReview(row=row.row, status=found.status, match=match_of(found.beneficiary, context.deps.protection), messages=found.messages,
+    return RowReview(row=row.row, status=found.status, match=match_of(found.beneficiary, context.deps.protection),
+                     messages=found.messages,
                      changed=changed_names(found) if found.status == ReviewStatus.same else [])
 
 

@@ -44,6 +44,7 @@ from contracts.imports import (
 )
 from contracts.notebook import ChangeSource
 from notebook.adapters.orm import ImportApplied, TimelineEvent
+from notebook.handlers.beneficiaries import FIELD_LABELS
 from notebook.handlers.caller import Caller
 from notebook.handlers.deps import Deps
 from servicekit.errors import Forbidden, ServiceError
@@ -60,6 +61,7 @@ RACE = ("Ce bénéficiaire a été modifié par quelqu'un d'autre pendant l'impo
         "importez-la de nouveau.")
 NOT_A_NOTEBOOK_KIND = "Ce type d'import n'est pas traité par les carnets."
 TIERS = 3  # beneficiaries, notebooks, what hangs from a notebook
+UNACCEPTED = "Une valeur de cette ligne est refusée : vérifiez-la."
 
 
 class Refused(Exception):
@@ -314,4 +316,6 @@ async def apply_one_by_one(session: AsyncSession, deps: Deps, kind: KindImport, 
 def message_of(error: Exception) -> str:
     if isinstance(error, ServiceError):
         return error.message
-    return "Une valeur de cette ligne n'est pas acceptée : vérifiez-la."
+    fields = [str(e["loc"][0]) for e in error.errors() if e.get("loc")] if isinstance(error, ValidationError) else []
+    names = ", ".join(dict.fromkeys(FIELD_LABELS.get(f, f) for f in fields))
+    return f"Valeur refusée ({names}) : vérifiez-la." if names else UNACCEPTED

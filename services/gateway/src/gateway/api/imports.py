@@ -53,6 +53,9 @@ FIELD_BYTES = 4096
 MAX_FIELDS = 20
 # Boundaries and part headers around the file: a Content-Length beyond the limit plus this is too large for sure.
 MULTIPART_OVERHEAD = 64 * 1024
+# After a refusal, the rest of a body up to this is read and dropped before answering: a browser still sending
+# when the connection closes shows a network error instead of the page that says why.
+DISCARD_BYTES = 1024 * 1024
 NO_FILE = "Joignez le fichier à importer (champ « file » d'un formulaire multipart/form-data)."
 NOT_MULTIPART = "Envoyez le fichier dans un formulaire multipart/form-data, dans le champ « file »."
 MALFORMED = "Le formulaire envoyé est mal formé : le fichier n'a pas pu être lu. Recommencez l'envoi."
@@ -169,6 +172,18 @@ async def file_data(events: AsyncIterator) -> AsyncIterator[bytes]:
     raise Invalid(INCOMPLETE)
 
 
+async def discard(events: AsyncIterator, limit: int = DISCARD_BYTES) -> None:
+    """Reads what is left of the body, up to ``limit`` bytes, and drops it."""
+    dropped = 0
+    try:
+        async for event in events:
+            dropped += len(event) if isinstance(event, bytes) else 0
+            if dropped > limit:
+                return
+    except Exception:  # noqa: BLE001  (a malformed or broken rest changes nothing: the answer is already known)
+        return
+
+
 def clean_filename(raw: str) -> str:
     """What the uploader's system called the file, without its folders (old browsers send them) or controls."""
     name = re.split(r"[\\/]", raw)[-1]
@@ -218,6 +233,7 @@ async def receive_import(request: Request, kind: ImportKind, token: str, structu
             await call(request, FinishUploadV1(import_id=opened.import_id, error=reason[:500]), access_token=token)
             raise
     finally:
+        await discard(events)
         await events.aclose()
     return await call(request, FinishUploadV1(import_id=opened.import_id), access_token=token)
 

@@ -32,12 +32,16 @@
 
   function update(view) {
     if (view.state !== state) { window.location.reload(); return; }
-    bar.max = Math.max(view.rows_total, 1);
-    bar.value = view.rows_done;
+    if (view.rows_total) {
+      bar.max = view.rows_total;
+      bar.value = view.rows_done;
+    } else {
+      bar.removeAttribute("value");  // indeterminate until the rows are counted
+    }
     bar.textContent = view.rows_done + " sur " + view.rows_total;
     show("rows_done", number(view.rows_done));
     show("rows_total", number(view.rows_total));
-    show("rows_per_s", view.rows_per_s ? number(view.rows_per_s) + " lignes par seconde" : "");
+    show("rows_per_s", view.rows_per_s ? number(view.rows_per_s) + " lignes par seconde" : "en cours de mesure");
     show("eta", view.eta_s === null || view.eta_s === undefined ? "en cours d'estimation"
       : "environ " + duration(view.eta_s));
     show("counts", counts(view));

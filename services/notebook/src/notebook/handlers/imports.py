@@ -240,12 +240,12 @@ async def apply_import(request: ApplyNotebookImportV1, ctx, deps: Deps) -> Appli
                         ImportApplied.import_id == request.import_id, ImportApplied.row.in_(numbers)))).scalars()}
         pending = [row for row in request.rows if row.row not in recorded]
         if pending:
-            applied = None
+            outcomes = None
             if kind.batchable:
-                applied = await apply_together(session, deps, kind, scope, request.import_id, pending)
-            if applied is None:
-                applied = await apply_one_by_one(session, deps, kind, scope, request.import_id, pending)
-            recorded.update({outcome.row: outcome for outcome in applied})
+                outcomes = await apply_together(session, deps, kind, scope, request.import_id, pending)
+            if outcomes is None:
+                outcomes = await apply_one_by_one(session, deps, kind, scope, request.import_id, pending)
+            recorded.update({outcome.row: outcome for outcome in outcomes})
     return AppliedReply(results=[recorded[number] for number in numbers])
 
 

@@ -1,15 +1,21 @@
-"""Composition root of the import service: its process runs, serves health and relays its outbox;
-its use cases arrive with their issues."""
+"""Composition root of the import service (nothing happens at import)."""
 from __future__ import annotations
 
 from data_import.config import DataImportSettings
+from data_import.entrypoints import wiring
+from data_import.handlers.deps import Deps
 from servicekit.app import Service
 
 NAME = "data_import"
 
 
 def build(settings: DataImportSettings | None = None) -> Service:
-    return Service(NAME, settings or DataImportSettings())
+    settings = settings or DataImportSettings()
+    service = Service(NAME, settings)
+    service.jobs = wiring.register(service, Deps(
+        sessions=service.sessions, outbox=service.outbox, settings=settings, verifier=service.verifier,
+        bus=service.bus))
+    return service
 
 
 def main() -> None:

@@ -5,3 +5,15 @@ from servicekit.settings import ServiceSettings
 
 class DataImportSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="DATA_IMPORT_", extra="ignore")
+
+    # A replica works on an import under a lease it renews after every batch; when it dies, another replica
+    # takes the import over once the lease has run out.
+    lease_s: float = 30.0
+    # How often a replica looks for imports left without a worker (a replica killed, a restart).
+    resume_every_s: float = 5.0
+    # An owner reviews or applies 500 rows per batch: more than a form's RPC.
+    owner_timeout_s: float = 60.0
+    # Waits between two tries of a batch an owner did not answer, doubling up to this.
+    retry_max_s: float = 10.0
+    # Batches sent to an owner at once while applying: the next one is on its way while one is being applied.
+    apply_in_flight: int = 2

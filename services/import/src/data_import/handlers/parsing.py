@@ -1,0 +1,185 @@
+"""Parsing an uploaded file: read it, validate each row, flag the rows the file repeats, then ask the owner what
+each valid row would do (review, which changes nothing), batch by batch; the import then waits for the uploader.
+
+The file is read from the object store into a temporary file (never whole in memory), rows are validated in a
+thread by batches of ``BATCH_ROWS`` (the next batch is validated while the owner reviews the previous one), and
+each batch is stored with one bulk insert. A parse interrupted (a crash, a lease lost) starts over.
+"""
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from hashlib import sha256
+from itertools import islice
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+from nats.js.errors import NotFoundError
+from pydantic_core import to_jsonable_python
+from sqlalchemy import Row, delete, insert, select
+
+from contracts.imports import BATCH_ROWS, ImportActor, ImportKind, ImportRowValues, ImportState, ReviewStatus
+from data_import.adapters.orm import import_rows, imports
+from data_import.domain.duplicates import Duplicates
+from data_import.domain.kinds import HeaderMap, InvalidRow, match_header, validate_row
+from data_import.domain.reading import ReadError, Row as FileRow, read_table
+from data_import.handlers.deps import Deps
+from data_import.handlers.ending import fail, review_counts
+from data_import.handlers.leases import release, renew
+from data_import.handlers.owners import ask_owner, review_request
+from servicekit.errors import ServiceError
+from servicekit.objects import read_stream
+
+log = structlog.get_logger("data_import.parsing")
+PARIS = ZoneInfo("Europe/Paris")
+NOT_RECEIVED = "Le fichier n'a pas été reçu en entier : importez-le à nouveau."
+NOT_REVIEWED = "Cette ligne n'a pas pu être examinée : importez-la à nouveau."
+
+
+def upload_name(import_id: uuid.UUID) -> str:
+    return f"imports/{import_id}"
+
+
+@dataclass
+class Parsed:
+    """One row of the file once validated: ``status`` None while the owner has yet to review it."""
+
+    row: int
+    cells: list[str]
+    status: str | None
+    values: dict[str, Any] | None
+    messages: list[str]
+    match: dict | None = None
+
+
+def validated(rows: Iterator[FileRow], kind: str, header_map: HeaderMap, duplicates: Duplicates) -> list[Parsed]:
+    """The next batch of rows, validated (runs in a thread: pure CPU)."""
+    batch = []
+    for row in islice(rows, BATCH_ROWS):
+        result = validate_row(kind, header_map, row.cells)
+        if isinstance(result, InvalidRow):
+            batch.append(Parsed(row.number, row.cells, ReviewStatus.invalid.value, None,
+                                [error.message for error in result.errors]))
+            continue
+        values = to_jsonable_python(result.values)
+        warnings = [warning.message for warning in result.warnings]
+        repeated = duplicates.message_for(row.number, result.values)
+        if repeated:
+            batch.append(Parsed(row.number, row.cells, ReviewStatus.conflict.value, values, [repeated, *warnings]))
+        else:
+            batch.append(Parsed(row.number, row.cells, None, values, warnings))
+    return batch
+
+
+async def parse_import(deps: Deps, import_id: uuid.UUID) -> None:
+    async with deps.sessions() as session:
+        job = (await session.execute(select(imports).where(imports.c.id == import_id))).one()
+    async with deps.sessions() as session, session.begin():  # starting over: nothing of a previous try is kept
+        await session.execute(delete(import_rows).where(import_rows.c.import_id == import_id))
+    keep_lease = partial(renew, deps, import_id)
+    await keep_lease(rows_done=0, rows_total=0, rows_per_s=None, warnings=[], header=[])
+    with tempfile.TemporaryDirectory(prefix="carnet-import-") as directory:
+        path = Path(directory) / "upload"
+        try:
+            fingerprint = await download(deps, import_id, path)
+        except (NotFoundError, ValueError):
+            await fail(deps, import_id, NOT_RECEIVED)
+            return
+        try:
+            table = await asyncio.to_thread(read_table, path, job.filename)
+        except ReadError as error:
+            await fail(deps, import_id, error.message)
+            return
+        header_map = match_header(job.kind, table.header)
+        if header_map.problem:
+            await fail(deps, import_id, header_map.problem)
+            return
+        warnings = [*header_map.warnings, *await already_imported(deps, job, fingerprint)]
+        await keep_lease(fingerprint=fingerprint, header=table.header, rows_total=table.rows_total,
+                         warnings=warnings)
+        try:
+            await review_rows(deps, job, table.rows(), header_map, keep_lease)
+        except ServiceError as refusal:  # the owner refused the batch as a whole (the uploader's rights)
+            await fail(deps, import_id, refusal.message)
+            return
+    async with deps.sessions() as session, session.begin():
+        counts = await review_counts(session, import_id)
+    await release(deps, import_id, state=ImportState.review.value, rows_done=table.rows_total, rows_per_s=None,
+                  **counts)
+    log.info("import_reviewed", import_id=str(import_id), rows=table.rows_total, **counts)
+
+
+async def download(deps: Deps, import_id: uuid.UUID, path: Path) -> str:
+    """Copies the uploaded object into ``path``; returns its SHA-256."""
+    digest = sha256()
+    store = await deps.store()
+    with path.open("wb") as file:
+        async for chunk in read_stream(store, upload_name(import_id)):
+            digest.update(chunk)
+            file.write(chunk)
+    return digest.hexdigest()
+
+
+async def already_imported(deps: Deps, job: Row, fingerprint: str) -> list[str]:
+    """A warning naming when the same file was imported into the same territory as the same kind, if it was."""
+    same_territory = (imports.c.deployment_id.is_(None) if job.deployment_id is None
+                      else imports.c.deployment_id == job.deployment_id)
+    query = select(imports.c.finished_at).where(
+        imports.c.kind == job.kind, imports.c.fingerprint == fingerprint, imports.c.id != job.id,
+        imports.c.state == ImportState.done.value, same_territory,
+    ).order_by(imports.c.finished_at.desc()).limit(1)
+    async with deps.sessions() as session:
+        finished: datetime | None = await session.scalar(query)
+    if finished is None:
+        return []
+    local = finished.astimezone(PARIS)
+    return [f"Ce fichier a déjà été importé le {local:%d/%m/%Y} à {local:%H:%M} : l'importer à nouveau ne met à "
+            "jour que ce qui a changé depuis."]
+
+
+async def review_rows(deps: Deps, job: Row, rows: Iterator[FileRow], header_map: HeaderMap, keep_lease) -> None:
+    kind = ImportKind(job.kind)
+    duplicates = Duplicates(job.kind, header_map.headers)
+    actor = ImportActor.model_validate(job.actor)
+    Review = review_request(kind)
+    started, done = time.monotonic(), 0
+    next_batch = asyncio.create_task(asyncio.to_thread(validated, rows, job.kind, header_map, duplicates))
+    while batch := await next_batch:
+        deps.check_running()
+        next_batch = asyncio.create_task(asyncio.to_thread(validated, rows, job.kind, header_map, duplicates))
+        try:
+            pending = [parsed for parsed in batch if parsed.status is None]
+            if pending:
+                reply = await ask_owner(deps, Review(
+                    import_id=job.id, kind=kind, actor=actor, structure_id=job.structure_id,
+                    rows=[ImportRowValues(row=parsed.row, values=parsed.values) for parsed in pending]), keep_lease)
+                reviewed = {review.row: review for review in reply.results}
+                for parsed in pending:
+                    review = reviewed.get(parsed.row)
+                    if review is None:
+                        parsed.status, parsed.messages = ReviewStatus.invalid.value, [NOT_REVIEWED, *parsed.messages]
+                        continue
+                    parsed.status = review.status.value
+                    parsed.messages = [*review.messages, *parsed.messages]
+                    if review.match is not None or review.changed:
+                        parsed.match = {**(review.match.model_dump(mode="json") if review.match else {}),
+                                        "changed": review.changed}
+        except BaseException:
+            next_batch.cancel()
+            await asyncio.gather(next_batch, return_exceptions=True)
+            raise
+        async with deps.sessions() as session, session.begin():
+            await session.execute(insert(import_rows), [
+                {"import_id": job.id, "row": parsed.row, "status": parsed.status, "cells": parsed.cells,
+                 "values": parsed.values, "match": parsed.match, "messages": parsed.messages, "outcome": None,
+                 "excluded": False} for parsed in batch])
+        done += len(batch)
+        await keep_lease(rows_done=done, rows_per_s=done / max(time.monotonic() - started, 1e-6))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 from pathlib import Path
 
@@ -42,6 +43,7 @@ from servicekit.bus_access import (
     start_private_nats,
 )
 from servicekit.deadletters import REPLAY_SUBJECT, list_dead_letters, replay
+from servicekit.objects import CHUNK_BYTES, TooLarge, put_stream, read_stream, uploads
 from servicekit.streams import ensure_streams
 from servicekit.topology import SERVICES
 from testkit.infra import bundled_nats_server, free_port, missing, wait_for_port
@@ -370,3 +372,45 @@ async def test_the_operator_lists_and_replays_a_dead_letter_to_the_consumer_that
         assert (letter.stream, letter.stream_seq, letter.reason) == ("NOTEBOOK", published.seq, "terminated")
         await replay(operator.js, letter, timeout_s=5)
         assert not operator.violations and not directory.violations and not notebook.violations
+
+
+async def pieces(data: bytes, size: int = 50_000):
+    for start in range(0, len(data), size):
+        yield data[start:start + size]
+
+
+async def read_all(store, name: str) -> bytes:
+    return b"".join([chunk async for chunk in read_stream(store, name)])
+
+
+@pytest.mark.integration
+async def test_the_gateway_and_the_import_service_share_the_uploads_bucket_and_no_other_stream(bus, streams):
+    async with Client(bus, "data_import") as importer, Client(bus, "gateway") as gateway, \
+            Client(bus, "notebook") as notebook:
+        importer_store = await uploads(importer.js)  # the import service creates the bucket
+        gateway_store = await uploads(gateway.js)
+        upload = os.urandom(2 * CHUNK_BYTES + 10)
+        await put_stream(gateway_store, "imports/private-bus", pieces(upload), max_bytes=len(upload))
+        assert await read_all(importer_store, "imports/private-bus") == upload
+        await importer_store.put("reports/private-bus.csv", "Ligne;Statut\n".encode())
+        assert await read_all(gateway_store, "reports/private-bus.csv") == b"Ligne;Statut\n"
+        with pytest.raises(TooLarge):  # what it wrote of an upload over the limit is purged
+            await put_stream(gateway_store, "imports/too-big", pieces(upload), max_bytes=CHUNK_BYTES)
+        assert not gateway.violations and not importer.violations
+
+        event_id = uuid.uuid4().hex
+        published = await notebook.js.publish(BeneficiaryCreatedV1.subject, event_id.encode(),
+                                              headers={"Nats-Msg-Id": event_id})
+        with pytest.raises(NatsTimeoutError):
+            await gateway.js.get_msg("NOTEBOOK", published.seq)
+        await gateway.violation("$JS.API.STREAM.MSG.GET.NOTEBOOK")
+        with pytest.raises(NatsTimeoutError):
+            await gateway.js.subscribe(BeneficiaryCreatedV1.subject, ordered_consumer=True, stream="NOTEBOOK")
+        await gateway.violation("$JS.API.CONSUMER.CREATE.NOTEBOOK")
+        with pytest.raises(NatsTimeoutError):  # nor another bucket, nor another user's objects store
+            await gateway.js.create_object_store("elsewhere")
+        await gateway.violation("$JS.API.STREAM.CREATE.OBJ_elsewhere")
+        notebook_store = await notebook.js.object_store("uploads")  # a stream's state is anyone's to ask
+        with pytest.raises(NatsTimeoutError):
+            await read_all(notebook_store, "imports/private-bus")
+        await notebook.violation("OBJ_uploads")

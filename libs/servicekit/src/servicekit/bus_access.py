@@ -41,7 +41,7 @@ from contracts.identity import (
     SignupRequestedV1,
     SmsCodeIssuedV1,
 )
-from contracts.imports import OWNER_IMPORT_RPCS
+from contracts.imports import OWNER_IMPORT_RPCS, UPLOADS_BUCKET
 from contracts.notebook import (
     AppointmentBookedV1,
     AppointmentChangedV1,
@@ -84,6 +84,8 @@ class ServiceAccess:
     # Followed from a recent start time with an ordered (ephemeral push) consumer: the session revocations.
     follows: tuple[type[IntegrationEvent], ...] = ()
     owner: str = ""  # first token of its events and name of its stream, when it is not its name
+    # Object store buckets it reads and writes (and creates when missing).
+    object_stores: tuple[str, ...] = ()
 
     @property
     def event_owner(self) -> str:
@@ -106,7 +108,9 @@ SERVICE_ACCESS: tuple[ServiceAccess, ...] = (
                   StructureCreatedV1, StructureUpdatedV1, OrientationSystemCreatedV1, MessageFailedV1),
         **TOKEN_CHECKS),
     # The owners' import RPCs trust the actor they carry: only the import service sends them.
-    ServiceAccess("data_import", owner="import", calls=(GetJwksV1, *OWNER_IMPORT_RPCS), follows=(SessionsRevokedV1,)),
+    # The uploaded files, reports and templates travel through the object store, between it and the gateway.
+    ServiceAccess("data_import", owner="import", calls=(GetJwksV1, *OWNER_IMPORT_RPCS), follows=(SessionsRevokedV1,),
+                  object_stores=(UPLOADS_BUCKET,)),
     ServiceAccess(
         "notify",
         consumes=(LoginLinkIssuedV1, SmsCodeIssuedV1, SignupRequestedV1, AccountDeactivatedV1, MemberAddedV1,
@@ -165,6 +169,19 @@ def _following(streams: set[str]) -> list[str]:
     return allowed
 
 
+def object_store(bucket: str, *, create: bool) -> list[str]:
+    """One object store bucket (stream ``OBJ_<bucket>``): write chunks and meta (``$O.<bucket>.>``), read an
+    object's info (a message by subject, direct or not), read its chunks with an ordered consumer, purge the chunks
+    of a failed upload; and create the bucket when ``create``. Nothing of any other stream but the list of their
+    names (nats-py's ordered consumer asks which stream holds the chunks' subject)."""
+    stream, api = f"OBJ_{bucket}", "$JS.API"
+    return [f"$O.{bucket}.>", f"{api}.STREAM.NAMES", f"{api}.STREAM.INFO.{stream}", f"{api}.STREAM.PURGE.{stream}",
+            f"{api}.STREAM.MSG.GET.{stream}", f"{api}.DIRECT.GET.{stream}", f"{api}.DIRECT.GET.{stream}.>",
+            f"{api}.CONSUMER.CREATE.{stream}", f"{api}.CONSUMER.CREATE.{stream}.>",
+            f"{api}.CONSUMER.INFO.{stream}.*", f"{api}.CONSUMER.DELETE.{stream}.*", f"$JS.FC.{stream}.>",
+            *([f"{api}.STREAM.CREATE.{stream}"] if create else [])]
+
+
 def _streams(events) -> set[str]:
     return {stream_for_subject(event.subject).name for event in events}
 
@@ -181,13 +198,15 @@ def service_permissions(access: ServiceAccess) -> Permissions:
     issues_secrets = any(subject.startswith(f"secret.{owner}.") for subject, _ in load_all())
     publish = [f"{owner}.>", *([f"secret.{owner}.>"] if issues_secrets else []),
                *(request.subject for request in access.calls), *JETSTREAM_COMMON,
-               *_consuming(_streams(access.consumes)), *_following(_streams(access.follows))]
+               *_consuming(_streams(access.consumes)), *_following(_streams(access.follows)),
+               *(subject for bucket in access.object_stores for subject in object_store(bucket, create=True))]
     subscribe = [f"rpc.{access.name}.>", *(["dlq.replay.*"] if access.consumes else []), f"{inbox_of(access.name)}.>"]
     return Permissions(publish=_unique(publish), subscribe=_unique(subscribe), allow_responses=True)
 
 
 def gateway_permissions() -> Permissions:
-    return Permissions(publish=("rpc.>",),
+    # Uploads streamed into the bucket and reports streamed out of it; the import service creates it.
+    return Permissions(publish=("rpc.>", *object_store(UPLOADS_BUCKET, create=False)),
                        publish_deny=tuple(r.subject for r in (*OPERATOR_RPCS, *OWNER_IMPORT_RPCS)),
                        subscribe=(f"{inbox_of(GATEWAY)}.>",))
 

@@ -358,11 +358,14 @@ async def apply_row(session: AsyncSession, deps: Deps, context: Context, row: Im
     return RowOutcome(row=row.row, outcome=Outcome.updated, target_id=notebook.id, messages=found.messages)
 
 
-def history(context: Context, notebook, kind: str, summary: str, *, changes: dict | None = None,
-            subject_id: uuid.UUID | None = None) -> dict[str, Any]:
-    """A history entry of the notebook, from the import."""
+def history(context: Context, effects: Effects, notebook, kind: str, summary: str, *,
+            changes: dict | None = None, subject_id: uuid.UUID | None = None) -> dict[str, Any]:
+    """A history entry of the notebook, from the import; the notebook changed now."""
     now = context.deps.clock()
-    notebook.updated_at = now
+    if isinstance(notebook, Record):
+        notebook.updated_at = now
+    else:
+        effects.touch(notebook.id, now)
     return {"id": uuid.uuid4(), "notebook_id": notebook.id, "occurred_at": now, "kind": kind, "summary": summary,
             "changes": changes or {}, "subject_id": subject_id, "author_id": context.scope.actor.profile_id,
             "author_name": context.scope.author, "source": ChangeSource.import_.value}
@@ -382,7 +385,7 @@ def create(session: AsyncSession, deps: Deps, context: Context, found: Verdict,
     for name, value in found.notebook_changes.items():
         setattr(notebook, name, value)
     rows: dict[Table, list[dict]] = {
-        TimelineEvent.__table__: [history(context, notebook, "notebook", "Carnet créé")],
+        TimelineEvent.__table__: [history(context, effects, notebook, "notebook", "Carnet créé")],
         ProfessionalProject.__table__: [], BeneficiaryStructure.__table__: [], Member.__table__: []}
     rows[ProfessionalProject.__table__] += [
         {"id": uuid.uuid4(), "notebook_id": notebook.id, "rome_code": label, "updated_at": now,
@@ -400,7 +403,7 @@ def create(session: AsyncSession, deps: Deps, context: Context, found: Verdict,
             "id": uuid.uuid4(), "notebook_id": notebook.id, "person_id": referent.id,
             "member_type": MemberType.referent.value, "orientation_system_id": system_id, "started_at": now,
             "created_by": context.scope.actor.profile_id})
-        rows[TimelineEvent.__table__].append(history(context, notebook, "member",
+        rows[TimelineEvent.__table__].append(history(context, effects, notebook, "member",
                                                      f"{person_name(referent)} devient référent",
                                                      subject_id=referent.id))
         common = {"notebook_id": notebook.id, "deployment_id": deployment, "beneficiary_id": beneficiary.id}
@@ -439,7 +442,7 @@ async def update(session: AsyncSession, deps: Deps, context: Context, found: Ver
         beneficiary.version += 1
         beneficiary.updated_at, beneficiary.updated_by_name = now, author
         effects.insert(2, TimelineEvent.__table__, history(
-            context, notebook, "beneficiary",
+            context, effects, notebook, "beneficiary",
             "Informations personnelles mises à jour : " + ", ".join(FIELD_LABELS[f] for f in sorted(found.changed)),
             changes=trail(before, found.after, found.changed)))
         await publish_profile(deps, session, beneficiary, BeneficiaryUpdatedV1)
@@ -462,8 +465,8 @@ async def update(session: AsyncSession, deps: Deps, context: Context, found: Ver
         summary = [WORK_LABELS[name] for name in found.notebook_changes]
         summary += [f"projet ajouté : {label}" for label in found.new_projects]
         effects.insert(2, TimelineEvent.__table__, history(
-            context, notebook, "diagnostic", "Diagnostic socioprofessionnel mis à jour : " + " ; ".join(summary),
-            changes=changes))
+            context, effects, notebook, "diagnostic",
+            "Diagnostic socioprofessionnel mis à jour : " + " ; ".join(summary), changes=changes))
 
 
 class BeneficiariesImport:

@@ -14,18 +14,19 @@ replayed row by row.
 """
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, Protocol
 
+import structlog
 from pydantic import ValidationError
 from sqlalchemy import event as sa_event
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from contracts.base import IntegrationEvent
 from contracts.identity import Role
@@ -43,16 +44,16 @@ from contracts.imports import (
     RowReview,
 )
 from contracts.notebook import ChangeSource
-from notebook.adapters.orm import ImportApplied, TimelineEvent
+from notebook.adapters.orm import ImportApplied, Notebook, TimelineEvent
 from notebook.handlers.beneficiaries import FIELD_LABELS
 from notebook.handlers.caller import Caller
 from notebook.handlers.deps import Deps
+from servicekit import telemetry
 from servicekit.errors import Forbidden, ServiceError
 from servicekit.logging import current_request_id
 from servicekit.messaging import outbox_table
-from servicekit import telemetry
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger("notebook.imports")
 
 NOT_ALLOWED = "Vous n'avez pas le droit d'importer ce type de fichier."
 NO_TERRITORY = "Votre compte n'est rattaché à aucun territoire : vous ne pouvez pas importer ce fichier."
@@ -123,6 +124,12 @@ class Effects:
 
     tiers: list[dict[Table, list[Record | dict]]] = field(default_factory=lambda: [{} for _ in range(TIERS)])
     events: list[IntegrationEvent] = field(default_factory=list)
+    touched: dict[uuid.UUID, datetime] = field(default_factory=dict)  # existing notebooks: when last changed
+
+    def touch(self, notebook_id: uuid.UUID, at: datetime) -> None:
+        """An existing notebook changed now (its lists sort by it): one UPDATE for the batch, not an ORM one per
+        notebook (each would be checked against the diagnostic's version, one statement at a time)."""
+        self.touched[notebook_id] = at
 
     def insert(self, tier: int, table: Table, *rows: Record | dict) -> None:
         self.tiers[tier].setdefault(table, []).extend(rows)
@@ -146,6 +153,11 @@ class Effects:
                         r.written = True
         self.tiers = [{} for _ in range(TIERS)]
         await session.flush()
+        if self.touched:
+            at = max(self.touched.values())
+            await session.execute(update(Notebook.__table__).where(Notebook.__table__.c.id.in_(list(self.touched)))
+                                  .values(updated_at=at))
+            self.touched = {}
         if not self.events:
             return
         *others, last = self.events
@@ -283,7 +295,7 @@ async def apply_together(session: AsyncSession, deps: Deps, kind: KindImport, sc
             await effects.write(session, deps)
         return outcomes
     except (IntegrityError, StaleDataError):
-        log.info("import_batch_replayed_row_by_row", extra={"import_id": str(import_id)})
+        log.info("import_batch_replayed_row_by_row", import_id=str(import_id))
         return None
 
 

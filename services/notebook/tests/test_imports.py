@@ -367,6 +367,11 @@ async def test_reorientation_changes_the_referent_and_the_structure(notebook, to
     assert (found[2].status, found[2].changed) == (ReviewStatus.same, ["referents_to_add"])
     assert (found[3].status, found[3].messages) == (ReviewStatus.conflict, ["Ce bénéficiaire est introuvable."])
 
+    elsewhere = await new_territory(notebook, token_mint)
+    found = await review(notebook, elsewhere.manager, ImportKind.reorientations, batch[:1])
+    assert (found[2].status, found[2].match, found[2].messages) == (
+        ReviewStatus.conflict, None, ["Ce bénéficiaire est introuvable."])  # not in that manager's territory
+
     done = await apply(notebook, territory.manager, ImportKind.reorientations, batch)
     assert (done[2].outcome, done[3].outcome) == (Outcome.updated, Outcome.rejected)
     members, structures = await group_of(notebook, notebook_id)

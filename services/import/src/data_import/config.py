@@ -15,5 +15,5 @@ class DataImportSettings(ServiceSettings):
     owner_timeout_s: float = 60.0
     # Waits between two tries of a batch an owner did not answer, doubling up to this.
     retry_max_s: float = 10.0
-    # Batches sent to an owner at once while applying: the next one is on its way while one is being applied.
-    apply_in_flight: int = 2
+    # Batches sent to an owner at once (review and apply): the next one is on its way while one is being handled.
+    batches_in_flight: int = 2

@@ -1,7 +1,7 @@
 """Applying an import: the rows reviewed ``new`` or ``same`` and not excluded go to their owner in batches, whose
 outcomes are stored as they come; progress, counts and speed are updated after each batch.
 
-Rows are taken in order of their number, after the last one sent: up to ``apply_in_flight`` batches travel at
+Rows are taken in order of their number, after the last one sent: up to ``batches_in_flight`` batches travel at
 once. A row without an outcome is one still to send: after a crash the import goes on with those (the owner
 answers a batch it already applied with the outcomes it recorded), so each row is applied exactly once.
 """
@@ -69,7 +69,7 @@ async def apply_import(deps: Deps, import_id: uuid.UUID) -> None:
                 break
             last_row = batch[-1].row
             in_flight.add(asyncio.create_task(apply_batch(deps, job, batch, progress)))
-            if len(in_flight) >= max(deps.settings.apply_in_flight, 1):
+            if len(in_flight) >= max(deps.settings.batches_in_flight, 1):
                 done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     task.result()
@@ -87,7 +87,7 @@ async def apply_batch(deps: Deps, job: Row, batch: list[Row], progress: Progress
     kind = ImportKind(job.kind)
     request = apply_request(kind)(
         import_id=job.id, kind=kind, actor=ImportActor.model_validate(job.actor), structure_id=job.structure_id,
-        rows=[ImportRowValues(row=row.row, values=row.values or {}) for row in batch])
+        rows=[ImportRowValues.model_construct(row=row.row, values=row.values or {}) for row in batch])
     try:
         reply: AppliedReply = await ask_owner(deps, request, partial(renew, deps, job.id))
         outcomes = {result.row: result for result in reply.results}

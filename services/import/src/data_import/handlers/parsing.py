@@ -146,40 +146,65 @@ async def already_imported(deps: Deps, job: Row, fingerprint: str) -> list[str]:
 
 
 async def review_rows(deps: Deps, job: Row, rows: Iterator[FileRow], header_map: HeaderMap, keep_lease) -> None:
-    kind = ImportKind(job.kind)
+    """Validates the rows batch by batch in a thread while up to ``batches_in_flight`` batches are being reviewed
+    by the owner and stored."""
     duplicates = Duplicates(job.kind, header_map.headers)
-    actor = ImportActor.model_validate(job.actor)
-    Review = review_request(kind)
-    started, done = time.monotonic(), 0
-    next_batch = asyncio.create_task(asyncio.to_thread(validated, rows, job.kind, header_map, duplicates))
-    while batch := await next_batch:
-        deps.check_running()
-        next_batch = asyncio.create_task(asyncio.to_thread(validated, rows, job.kind, header_map, duplicates))
-        try:
-            pending = [parsed for parsed in batch if parsed.status is None]
-            if pending:
-                reply = await ask_owner(deps, Review(
-                    import_id=job.id, kind=kind, actor=actor, structure_id=job.structure_id,
-                    rows=[ImportRowValues(row=parsed.row, values=parsed.values) for parsed in pending]), keep_lease)
-                reviewed = {review.row: review for review in reply.results}
-                for parsed in pending:
-                    review = reviewed.get(parsed.row)
-                    if review is None:
-                        parsed.status, parsed.messages = ReviewStatus.invalid.value, [NOT_REVIEWED, *parsed.messages]
-                        continue
-                    parsed.status = review.status.value
-                    parsed.messages = [*review.messages, *parsed.messages]
-                    if review.match is not None or review.changed:
-                        parsed.match = {**(review.match.model_dump(mode="json") if review.match else {}),
-                                        "changed": review.changed}
-        except BaseException:
-            next_batch.cancel()
-            await asyncio.gather(next_batch, return_exceptions=True)
-            raise
-        async with deps.sessions() as session, session.begin():
-            await session.execute(insert(import_rows), [
-                {"import_id": job.id, "row": parsed.row, "status": parsed.status, "cells": parsed.cells,
-                 "values": parsed.values, "match": parsed.match, "messages": parsed.messages, "outcome": None,
-                 "excluded": False} for parsed in batch])
-        done += len(batch)
-        await keep_lease(rows_done=done, rows_per_s=done / max(time.monotonic() - started, 1e-6))
+    progress = Progress()
+
+    def validate_next() -> asyncio.Task:
+        return asyncio.create_task(asyncio.to_thread(validated, rows, job.kind, header_map, duplicates))
+
+    next_batch, in_flight = validate_next(), set()
+    try:
+        while batch := await next_batch:
+            deps.check_running()
+            next_batch = validate_next()
+            in_flight.add(asyncio.create_task(review_batch(deps, job, batch, keep_lease, progress)))
+            if len(in_flight) >= max(deps.settings.batches_in_flight, 1):
+                done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()
+        for task in asyncio.as_completed(list(in_flight)):
+            await task
+        in_flight = set()
+    finally:
+        for task in (next_batch, *in_flight):
+            task.cancel()
+        await asyncio.gather(next_batch, *in_flight, return_exceptions=True)
+
+
+class Progress:
+    def __init__(self) -> None:
+        self.started, self.rows = time.monotonic(), 0
+
+    def add(self, rows: int) -> dict:
+        self.rows += rows
+        return {"rows_done": self.rows, "rows_per_s": self.rows / max(time.monotonic() - self.started, 1e-6)}
+
+
+async def review_batch(deps: Deps, job: Row, batch: list[Parsed], keep_lease, progress: Progress) -> None:
+    """What the owner says of the batch's valid rows, then the whole batch stored with one bulk insert."""
+    kind = ImportKind(job.kind)
+    pending = [parsed for parsed in batch if parsed.status is None]
+    if pending:
+        reply = await ask_owner(deps, review_request(kind)(
+            import_id=job.id, kind=kind, actor=ImportActor.model_validate(job.actor), structure_id=job.structure_id,
+            rows=[ImportRowValues.model_construct(row=parsed.row, values=parsed.values) for parsed in pending]),
+            keep_lease)
+        reviewed = {review.row: review for review in reply.results}
+        for parsed in pending:
+            review = reviewed.get(parsed.row)
+            if review is None:
+                parsed.status, parsed.messages = ReviewStatus.invalid.value, [NOT_REVIEWED, *parsed.messages]
+                continue
+            parsed.status = review.status.value
+            parsed.messages = [*review.messages, *parsed.messages]
+            if review.match is not None or review.changed:
+                parsed.match = {**(review.match.model_dump(mode="json") if review.match else {}),
+                                "changed": review.changed}
+    async with deps.sessions() as session, session.begin():
+        await session.execute(insert(import_rows), [
+            {"import_id": job.id, "row": parsed.row, "status": parsed.status, "cells": parsed.cells,
+             "values": parsed.values, "match": parsed.match, "messages": parsed.messages, "outcome": None,
+             "excluded": False} for parsed in batch])
+    await keep_lease(**progress.add(len(batch)))

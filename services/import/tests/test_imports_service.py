@@ -162,6 +162,7 @@ async def service(harness):
     started = []
 
     async def start(**settings) -> Any:
+        settings.setdefault("parse_workers", 0)  # rows validated in a thread: no process to spawn per test
         built = build(DataImportSettings(nats_url=harness.nats_url, database_url=harness.database_url, env="dev",
                                          resume_every_s=0.2, retry_max_s=0.2, **settings))
         await built.start()
@@ -203,7 +204,7 @@ async def outbox_events(database_url: str, subject: str) -> list:
 
 
 async def test_a_file_is_reviewed_applied_but_its_excluded_rows_and_reported_errors_first(harness, service):
-    await service()
+    await service(parse_workers=1)  # rows validated in another process, as in production
     harness.owner.people["A2"] = {"external_id": "A2", "mobile_numbers": ["+33612345678"]}
     token = harness.manager()
     import_id = await harness.upload(token, "beneficiaires.csv", FILE)

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from multiprocessing import get_context
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +19,7 @@ from servicekit.bus import Bus
 from servicekit.db import utcnow
 from servicekit.objects import uploads
 from servicekit.outbox import Outbox
+from servicekit.processes import die_with_parent
 
 
 @dataclass
@@ -32,6 +36,22 @@ class Deps:
     # cancellation (an RPC's timeout scope may turn it into a timeout, which the owner's retry loop would retry).
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _store: ObjectStore | None = None
+    _parsers: Executor | None = None
+
+    def parsers(self) -> Executor:
+        """Where rows are validated: processes of their own (validating is pure CPU, and the event loop of this
+        one serves RPCs meanwhile), or threads when ``parse_workers`` is 0."""
+        if self._parsers is None:
+            workers = self.settings.parse_workers
+            self._parsers = (ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=die_with_parent,
+                                                initargs=(os.getpid(),))
+                             if workers else ThreadPoolExecutor(1, thread_name_prefix="import-parser"))
+        return self._parsers
+
+    def close(self) -> None:
+        if self._parsers is not None:
+            self._parsers.shutdown(wait=False, cancel_futures=True)
+            self._parsers = None
 
     def check_running(self) -> None:
         if self.stopping.is_set():

@@ -90,3 +90,4 @@ class Jobs:
                 for task in tasks:
                     task.cancel()
                 _done, tasks = await asyncio.wait(tasks, timeout=STOP_CHECK_S)
+            self.deps.close()

@@ -1,9 +1,10 @@
 """Parsing an uploaded file: read it, validate each row, flag the rows the file repeats, then ask the owner what
 each valid row would do (review, which changes nothing), batch by batch; the import then waits for the uploader.
 
-The file is read from the object store into a temporary file (never whole in memory), rows are validated in a
-thread by batches of ``BATCH_ROWS`` (the next batch is validated while the owner reviews the previous one), and
-each batch is stored with one bulk insert. A parse interrupted (a crash, a lease lost) starts over.
+The file is read from the object store into a temporary file (never whole in memory), rows are validated by
+batches of ``BATCH_ROWS`` in a pool of processes (the next batches are validated while the owner reviews the
+previous ones), and each batch is stored with one bulk insert. A parse interrupted (a crash, a lease lost) starts
+over.
 """
 from __future__ import annotations
 
@@ -11,26 +12,26 @@ import asyncio
 import tempfile
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from functools import partial
 from hashlib import sha256
 from itertools import islice
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
 from nats.js.errors import NotFoundError
-from pydantic_core import to_jsonable_python
 from sqlalchemy import Row, delete, insert, select
 
 from contracts.imports import BATCH_ROWS, ImportActor, ImportKind, ImportRowValues, ImportState, ReviewStatus
 from data_import.adapters.orm import import_rows, imports
 from data_import.domain.duplicates import Duplicates
-from data_import.domain.kinds import HeaderMap, InvalidRow, match_header, validate_row
+from data_import.domain.kinds import HeaderMap, match_header
 from data_import.domain.reading import ReadError, Row as FileRow, read_table
+from data_import.domain.validation import Parsed, validate_rows
 from data_import.handlers.deps import Deps
 from data_import.handlers.ending import fail, review_counts
 from data_import.handlers.leases import release, renew
@@ -46,37 +47,6 @@ NOT_REVIEWED = "Cette ligne n'a pas pu être examinée : importez-la à nouveau.
 
 def upload_name(import_id: uuid.UUID) -> str:
     return f"imports/{import_id}"
-
-
-@dataclass
-class Parsed:
-    """One row of the file once validated: ``status`` None while the owner has yet to review it."""
-
-    row: int
-    cells: list[str]
-    status: str | None
-    values: dict[str, Any] | None
-    messages: list[str]
-    match: dict | None = None
-
-
-def validated(rows: Iterator[FileRow], kind: str, header_map: HeaderMap, duplicates: Duplicates) -> list[Parsed]:
-    """The next batch of rows, validated (runs in a thread: pure CPU)."""
-    batch = []
-    for row in islice(rows, BATCH_ROWS):
-        result = validate_row(kind, header_map, row.cells)
-        if isinstance(result, InvalidRow):
-            batch.append(Parsed(row.number, row.cells, ReviewStatus.invalid.value, None,
-                                [error.message for error in result.errors]))
-            continue
-        values = to_jsonable_python(result.values)
-        warnings = [warning.message for warning in result.warnings]
-        repeated = duplicates.message_for(row.number, result.values)
-        if repeated:
-            batch.append(Parsed(row.number, row.cells, ReviewStatus.conflict.value, values, [repeated, *warnings]))
-        else:
-            batch.append(Parsed(row.number, row.cells, None, values, warnings))
-    return batch
 
 
 async def parse_import(deps: Deps, import_id: uuid.UUID) -> None:
@@ -146,19 +116,31 @@ async def already_imported(deps: Deps, job: Row, fingerprint: str) -> list[str]:
 
 
 async def review_rows(deps: Deps, job: Row, rows: Iterator[FileRow], header_map: HeaderMap, keep_lease) -> None:
-    """Validates the rows batch by batch in a thread while up to ``batches_in_flight`` batches are being reviewed
-    by the owner and stored."""
+    """Rows are read here by batches, validated in the pool of parsers (several batches at once, in other
+    processes), checked for rows the file repeats in the order of the file, then reviewed by the owner and stored,
+    up to ``batches_in_flight`` batches at once."""
     duplicates = Duplicates(job.kind, header_map.headers)
     progress = Progress()
-
-    def validate_next() -> asyncio.Task:
-        return asyncio.create_task(asyncio.to_thread(validated, rows, job.kind, header_map, duplicates))
-
-    next_batch, in_flight = validate_next(), set()
+    loop = asyncio.get_running_loop()
+    pool = deps.parsers()
+    validations: deque[asyncio.Future] = deque()
+    in_flight: set[asyncio.Task] = set()
+    read_all = False
     try:
-        while batch := await next_batch:
+        while True:
             deps.check_running()
-            next_batch = validate_next()
+            while not read_all and len(validations) <= deps.settings.parse_workers:
+                raw = await asyncio.to_thread(next_rows, rows)
+                if not raw:
+                    read_all = True
+                    break
+                validations.append(loop.run_in_executor(pool, validate_rows, job.kind, header_map, raw))
+            if not validations:
+                break
+            batch = await validations.popleft()
+            for parsed in batch:
+                if parsed.status is None and (repeated := duplicates.message_for(parsed.row, parsed.values)):
+                    parsed.status, parsed.messages = ReviewStatus.conflict.value, [repeated, *parsed.messages]
             in_flight.add(asyncio.create_task(review_batch(deps, job, batch, keep_lease, progress)))
             if len(in_flight) >= max(deps.settings.batches_in_flight, 1):
                 done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
@@ -167,10 +149,17 @@ async def review_rows(deps: Deps, job: Row, rows: Iterator[FileRow], header_map:
         for task in asyncio.as_completed(list(in_flight)):
             await task
         in_flight = set()
+    except BrokenProcessPool:
+        deps.close()  # a parser died (killed, out of memory): a new pool for the next try
+        raise
     finally:
-        for task in (next_batch, *in_flight):
-            task.cancel()
-        await asyncio.gather(next_batch, *in_flight, return_exceptions=True)
+        for future in (*validations, *in_flight):
+            future.cancel()
+        await asyncio.gather(*validations, *in_flight, return_exceptions=True)
+
+
+def next_rows(rows: Iterator[FileRow]) -> list[tuple[int, list[str]]]:
+    return [(row.number, row.cells) for row in islice(rows, BATCH_ROWS)]
 
 
 class Progress:

@@ -447,7 +447,16 @@ async def test_structures_orientation_managers_and_professionals_from_v1_files(i
         assert [(p["firstname"], p["lastname"]) for p in found] == [("Woirnesse", "La Réunion")]
         for name in ("import_charges_orientation.xls", "import_charges_orientation.xlsx"):
             sheet = await reviewed(client, m, "orientation-managers", name, fixture(name))
-            assert "same" in set((await statuses(client, m, sheet["import_id"])).values()), name
+            assert await statuses(client, m, sheet["import_id"]) == {2: "same", 3: "same"}, name
+            assert counts(await apply(client, m, sheet["import_id"]))[:3] == (0, 0, 2), name
+        e2e = await reviewed(client, m, "orientation-managers", "e2e_import_charges_orientation.xlsx",
+                             fixture("e2e_import_charges_orientation.xlsx"))
+        seen = await rows(client, m, e2e["import_id"])
+        assert {n: r["status"] for n, r in seen.items()} == {2: "same", 3: "same", 4: "invalid", 5: "invalid"}
+        assert "« Justine.titegoute » n'est pas une adresse e-mail valide" in seen[4]["messages"][0]
+        assert seen[5]["messages"] == ["La colonne « Courriel » est obligatoire : indiquez une valeur."]
+        xlsx_report = await client.get(f"/api/v1/imports/{e2e['import_id']}/report.xlsx", headers=territory.h)
+        assert xlsx_report.status_code == 200 and xlsx_report.content.startswith(b"PK")
 
         # Professionals by the manager, into a structure of the territory it names.
         # (v1's file itself is the structure admin's, in another test: an address is one account in the system.)
@@ -639,5 +648,9 @@ async def test_bad_files_are_refused_in_french_and_nothing_is_applied(imports_sy
         assert "50 Mo" in big.json()["message"]
 
         assert await search(territory, "Martin") == []
+        # The template to fill in instead: v1's columns, mandatory ones starred.
+        template = await client.get("/api/v1/imports/templates/beneficiaries.csv", headers=territory.h)
+        assert template.status_code == 200
+        assert template.content.decode("utf-8-sig").startswith("Identifiant dans le SI*;Prénom*;Nom*;Date de naissance*")
         listed = (await client.get("/api/v1/imports", headers=territory.h)).json()["imports"]
         assert all(i["state"] == "failed" and i["reason"] for i in listed), listed

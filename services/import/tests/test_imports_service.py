@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import uuid
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -360,3 +361,46 @@ async def test_an_import_interrupted_while_applying_is_resumed_by_another_replic
     done = await harness.wait(token, import_id, ImportState.done)
     assert (done.counts.created, done.rows_done) == (1200, 1200)
     assert len(harness.owner.effects) == len(set(harness.owner.effects)) == 1200
+
+
+FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "cdb-v1"
+V1_FILES = [
+    ("import_beneficiaires.csv", ImportKind.beneficiaries),
+    ("import_beneficiaires_buggy.csv", ImportKind.beneficiaries),
+    ("import_beneficiaires_partial.csv", ImportKind.beneficiaries),
+    ("import_beneficiaires_with_all_date_formats.csv", ImportKind.beneficiaries),
+    ("re_import_beneficiaires.csv", ImportKind.beneficiaries),
+    ("import_structures.csv", ImportKind.structures),
+    ("import_structures_buggy.csv", ImportKind.structures),
+    ("e2e_import_structures.csv", ImportKind.structures),
+    ("import_structures_missing_key.csv", ImportKind.structures),  # without Siret, an optional column
+    ("import_charges_orientation.csv", ImportKind.orientation_managers),
+    ("import_charges_orientation.xls", ImportKind.orientation_managers),
+    ("import_charges_orientation.xlsx", ImportKind.orientation_managers),
+    ("e2e_import_charges_orientation.xlsx", ImportKind.orientation_managers),
+    ("import_professionnels.csv", ImportKind.professionals),
+    ("beneficiaires_en_attente.csv", ImportKind.referents),
+    ("import_reorientation_change_referent.csv", ImportKind.reorientations),
+    ("import_reorientation_change_structure.csv", ImportKind.reorientations),
+]
+
+
+@pytest.mark.parametrize(("filename", "kind"), V1_FILES)
+async def test_every_v1_file_is_read_and_reviewed(harness, service, filename, kind, db_backend):
+    if db_backend == "postgresql" and filename != V1_FILES[0][0]:
+        pytest.skip("the reading does not depend on the database: SQLite is enough")
+    path = FIXTURES / filename
+    if not path.exists():
+        pytest.skip(f"{path} is not here")
+    await service()
+    structure = uuid.uuid4()
+    token = (harness.mint.token(Role.admin_structure, deployment_id=harness.territory, structure_ids=[structure])
+             if kind == ImportKind.referents else harness.manager())
+    options = {"structure_id": structure} if kind == ImportKind.professionals else {}
+    import_id = await harness.upload(token, filename, path.read_bytes(), kind=kind, **options)
+    view = await harness.wait(token, import_id, ImportState.review, ImportState.failed)
+    assert view.state == ImportState.review, view.reason
+    assert view.rows_total > 0 and sum(view.review.model_dump().values()) == view.rows_total
+    rows = (await harness.call(ListImportRowsV1(import_id=import_id, limit=500), token)).rows
+    assert len(rows) == view.rows_total and all(row.values for row in rows)
+

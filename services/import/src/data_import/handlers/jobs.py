@@ -14,7 +14,7 @@ from data_import.adapters.orm import imports
 from data_import.handlers.applying import apply_import
 from data_import.handlers.deps import Deps
 from data_import.handlers.ending import INTERNAL_ERROR, fail
-from data_import.handlers.leases import LeaseLost, claim
+from data_import.handlers.leases import LeaseLost, claim, renew
 from data_import.handlers.parsing import parse_import
 
 log = structlog.get_logger("data_import.jobs")
@@ -39,6 +39,7 @@ class Jobs:
         task.add_done_callback(lambda _task: self.running.pop(import_id, None))
 
     async def _work(self, import_id: uuid.UUID, state: str) -> None:
+        heartbeat = asyncio.create_task(self._keep_lease(import_id, asyncio.current_task()))
         try:
             if state == ImportState.parsing.value:
                 await parse_import(self.deps, import_id)
@@ -55,6 +56,21 @@ class Jobs:
             if self.failures[import_id] >= MAX_FAILURES:
                 await fail(self.deps, import_id, INTERNAL_ERROR, from_states=WORKING_STATES)
                 self.failures.pop(import_id, None)
+        finally:
+            heartbeat.cancel()
+
+    async def _keep_lease(self, import_id: uuid.UUID, work: asyncio.Task) -> None:
+        """Renews the lease while the work waits on something slow (an owner's long batch): another replica takes
+        the import over only from a replica that stopped. A lease lost anyway stops the work here."""
+        while True:
+            await asyncio.sleep(self.deps.settings.lease_s / 3)
+            try:
+                await renew(self.deps, import_id)
+            except LeaseLost:
+                work.cancel()
+                return
+            except Exception:  # the database away for a moment: the work's own renewals will tell
+                log.warning("import_lease_not_renewed", import_id=str(import_id))
 
     async def resume_due(self) -> None:
         """Claims the imports being worked on whose lease ran out (or that failed here) and works on them."""

@@ -172,10 +172,9 @@ def _following(streams: set[str]) -> list[str]:
 def object_store(bucket: str, *, create: bool) -> list[str]:
     """One object store bucket (stream ``OBJ_<bucket>``): write chunks and meta (``$O.<bucket>.>``), read an
     object's info (a message by subject, direct or not), read its chunks with an ordered consumer, purge the chunks
-    of a failed upload; and create the bucket when ``create``. Nothing of any other stream but the list of their
-    names (nats-py's ordered consumer asks which stream holds the chunks' subject)."""
+    of a failed upload; and create the bucket when ``create``. Nothing of any other stream."""
     stream, api = f"OBJ_{bucket}", "$JS.API"
-    return [f"$O.{bucket}.>", f"{api}.STREAM.NAMES", f"{api}.STREAM.INFO.{stream}", f"{api}.STREAM.PURGE.{stream}",
+    return [f"$O.{bucket}.>", f"{api}.STREAM.INFO.{stream}", f"{api}.STREAM.PURGE.{stream}",
             f"{api}.STREAM.MSG.GET.{stream}", f"{api}.DIRECT.GET.{stream}", f"{api}.DIRECT.GET.{stream}.>",
             f"{api}.CONSUMER.CREATE.{stream}", f"{api}.CONSUMER.CREATE.{stream}.>",
             f"{api}.CONSUMER.INFO.{stream}.*", f"{api}.CONSUMER.DELETE.{stream}.*", f"$JS.FC.{stream}.>",

@@ -86,8 +86,10 @@ async def read_stream(store: ObjectStore, name: str) -> AsyncIterator[bytes]:
     info = await store.get_info(name)
     if not info.size:
         return
+    # The stream named: nats-py would otherwise ask JetStream which stream holds the subject (STREAM.NAMES).
     subscription = await store._js.subscribe(
-        OBJ_CHUNKS_PRE_TEMPLATE.format(bucket=store._name, obj=info.nuid), ordered_consumer=True)
+        OBJ_CHUNKS_PRE_TEMPLATE.format(bucket=store._name, obj=info.nuid), stream=store._stream,
+        ordered_consumer=True)
     digest = sha256()
     try:
         async for message in subscription._message_iterator:

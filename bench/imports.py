@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import unicodedata
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -155,10 +156,16 @@ async def multipart(path: Path, boundary: str):
     yield f"\r\n--{boundary}--\r\n".encode()
 
 
-async def wait_state(client: httpx.AsyncClient, h: dict, import_id: str, state: str, timeout_s: float) -> dict:
+async def wait_state(client: httpx.AsyncClient, h: dict, import_id: str, state: str, timeout_s: float,
+                     renew: Callable[[], Awaitable[dict]]) -> dict:
+    """Polls the import until ``state``; ``h`` (the headers) renewed in place when the access token expires."""
     deadline = time.perf_counter() + timeout_s
     while True:
-        view = (await client.get(f"/api/v1/imports/{import_id}", headers=h)).json()
+        answer = await client.get(f"/api/v1/imports/{import_id}", headers=h)
+        if answer.status_code == 401:
+            h.update(await renew())
+            continue
+        view = answer.json()
         if view["state"] == state:
             return view
         if view["state"] == "failed" or time.perf_counter() > deadline:
@@ -250,7 +257,11 @@ async def measure(rows: int, folder: Path, admin_url: str, events_timeout_s: flo
                                                               "bench": os.getpid()}
         async with system.client() as client:
             client.timeout = httpx.Timeout(120)
-            h = bearer(await sign_in(system, client, manager.email))
+
+            async def renew() -> dict:
+                return bearer(await sign_in(system, client, manager.email))
+
+            h = await renew()
             backlog: list[dict] = []
             with RssSampler(pids) as rss:
                 boundary = "bench-imports"
@@ -260,12 +271,12 @@ async def measure(rows: int, folder: Path, admin_url: str, events_timeout_s: flo
                 assert answer.status_code == 202, answer.text
                 uploaded = time.perf_counter()
                 import_id = answer.json()["import_id"]
-                review = await wait_state(client, h, import_id, "review", 3600)
+                review = await wait_state(client, h, import_id, "review", 3600, renew)
                 reviewed = time.perf_counter()
                 assert review["review"]["new"] == rows, review
                 applying = await client.post(f"/api/v1/imports/{import_id}/apply", headers=h, json={"exclude_rows": []})
                 assert applying.status_code == 202, applying.text
-                done = await wait_state(client, h, import_id, "done", 3600)
+                done = await wait_state(client, h, import_id, "done", 3600, renew)
                 applied = time.perf_counter()
                 assert done["counts"]["created"] == rows, done
                 try:
@@ -276,8 +287,12 @@ async def measure(rows: int, folder: Path, admin_url: str, events_timeout_s: flo
                     events_complete = False
                 consumed = time.perf_counter()
                 last = person(rows - 1)
+                # The access token may have expired during a long run (15 min): a new one, as the pages would.
+                h = await renew()
                 while True:
-                    found = (await client.get("/api/v1/notebooks", headers=h, params={"q": last[4]})).json()
+                    answer = await client.get("/api/v1/notebooks", headers=h, params={"q": last[4]})
+                    assert answer.status_code == 200, answer.text
+                    found = answer.json()
                     if [(n["firstname"], n["lastname"]) for n in found["notebooks"]] == [(last[1], last[2])]:
                         break
                     assert time.perf_counter() - consumed < 60, found

@@ -74,6 +74,9 @@ class Bus:
     async def start(self) -> None:
         await self.connect()
         await self.broker.start()
+        # The server holds every subscription once start returns: a request sent at once (by a test, by a
+        # replica's peer) finds its responders instead of "no responders".
+        await self.broker.config.connection_state.connection.flush()
 
     async def connect(self) -> None:
         """Waits for NATS at start-up (it may come up after us): with ``max_reconnect_attempts=-1`` nats-py keeps

@@ -17,6 +17,3 @@ class DataImportSettings(ServiceSettings):
     retry_max_s: float = 10.0
     # Batches sent to an owner at once (review and apply): the next one is on its way while one is being handled.
     batches_in_flight: int = 2
-    # Processes validating rows, for hosts with cores to spare (DATA_IMPORT_PARSE_WORKERS=3); 0, the default: a
-    # thread of the service's own process (on 2 cores, shipping rows to another process cost what it saved).
-    parse_workers: int = 0

@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from multiprocessing import get_context
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +17,6 @@ from servicekit.bus import Bus
 from servicekit.db import utcnow
 from servicekit.objects import uploads
 from servicekit.outbox import Outbox
-from servicekit.processes import die_with_parent
 
 
 @dataclass
@@ -36,16 +33,13 @@ class Deps:
     # cancellation (an RPC's timeout scope may turn it into a timeout, which the owner's retry loop would retry).
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _store: ObjectStore | None = None
-    _parsers: Executor | None = None
+    _parsers: ThreadPoolExecutor | None = None
 
-    def parsers(self) -> Executor:
-        """Where rows are validated: processes of their own (validating is pure CPU, and the event loop of this
-        one serves RPCs meanwhile), or threads when ``parse_workers`` is 0."""
+    def parsers(self) -> ThreadPoolExecutor:
+        """Where rows are validated, off the event loop that serves RPCs meanwhile. One thread: a pool of processes
+        was tried and, on 2 cores, shipping rows to other processes cost what it saved."""
         if self._parsers is None:
-            workers = self.settings.parse_workers
-            self._parsers = (ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=die_with_parent,
-                                                initargs=(os.getpid(),))
-                             if workers else ThreadPoolExecutor(1, thread_name_prefix="import-parser"))
+            self._parsers = ThreadPoolExecutor(1, thread_name_prefix="import-parser")
         return self._parsers
 
     def close(self) -> None:

@@ -22,6 +22,7 @@ WORKING_STATES = (ImportState.parsing.value, ImportState.applying.value)
 # An import whose work fails unexpectedly this many times in a row on a replica is failed, not retried forever.
 MAX_FAILURES = 3
 STOP_CHECK_S = 0.5
+STOP_TRIES = 10
 
 
 class Jobs:
@@ -102,8 +103,13 @@ class Jobs:
         finally:
             self.deps.stopping.set()
             tasks = set(self.running.values())
-            while tasks:
+            # Bounded: a stop must not hang on work that will not end (its lease runs out, another replica resumes).
+            for _ in range(STOP_TRIES):
+                if not tasks:
+                    break
                 for task in tasks:
                     task.cancel()
                 _done, tasks = await asyncio.wait(tasks, timeout=STOP_CHECK_S)
+            if tasks:
+                log.warning("import_work_left_running", imports=[task.get_name() for task in tasks])
             self.deps.close()

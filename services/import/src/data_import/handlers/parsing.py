@@ -2,7 +2,7 @@
 each valid row would do (review, which changes nothing), batch by batch; the import then waits for the uploader.
 
 The file is read from the object store into a temporary file (never whole in memory), rows are validated by
-batches of ``BATCH_ROWS`` in a pool of processes (the next batches are validated while the owner reviews the
+batches of ``BATCH_ROWS`` in a thread (the next batch is validated while the owner reviews the
 previous ones), and each batch is stored with one bulk insert. A parse interrupted (a crash, a lease lost) starts
 over.
 """
@@ -14,7 +14,6 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from functools import partial
 from hashlib import sha256
@@ -129,7 +128,7 @@ async def review_rows(deps: Deps, job: Row, rows: Iterator[FileRow], header_map:
     try:
         while True:
             deps.check_running()
-            while not read_all and len(validations) <= deps.settings.parse_workers:
+            while not read_all and not validations:
                 raw = await asyncio.to_thread(next_rows, rows)
                 if not raw:
                     read_all = True
@@ -149,9 +148,6 @@ async def review_rows(deps: Deps, job: Row, rows: Iterator[FileRow], header_map:
         for task in asyncio.as_completed(list(in_flight)):
             await task
         in_flight = set()
-    except BrokenProcessPool:
-        deps.close()  # a parser died (killed, out of memory): a new pool for the next try
-        raise
     finally:
         for future in (*validations, *in_flight):
             future.cancel()

@@ -8,8 +8,6 @@ from playwright.async_api import Browser, expect
 from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_TERRITORY
 from contracts.directory import SeedDemoTerritoryV1
 from contracts.identity import Role
-from servicekit.topology import SERVICES_BY_NAME
-from testkit.harness import service_process, stop_all
 from tests.browser.test_every_role_logs_in import SCREENSHOTS, accept_steps, log_in_by_email
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
@@ -29,24 +27,7 @@ def beneficiaries_file() -> bytes:
     return ("\r\n".join([HEADER, *PEOPLE, *filler]) + "\r\n").encode("utf-8-sig")
 
 
-@pytest.fixture
-async def import_system(system, databases, forkserver, tmp_path):
-    """The end-to-end system with the import service, when testkit's does not start it already."""
-    started = None
-    if "data_import" not in system.processes:
-        url = system.database_urls["data_import"] = await databases.create(
-            "data_import", SERVICES_BY_NAME["data_import"].migrations_dir)
-        common = {"NATS_URL": system.nats_url, "CARNET_ENV": "dev", "CARNET_RPC_TIMEOUT_S": "2",
-                  "CARNET_VAR_DIR": str(tmp_path / "var"), "CARNET_TRACE_FILE": str(system.trace_file)}
-        started = system.processes["data_import"] = forkserver.start(
-            service_process("data_import", common, url, tmp_path, {"CARNET_PUBLIC_URL": system.base_url}), 60)
-    yield system
-    if started is not None:
-        stop_all([started], 10)
-
-
-async def test_a_manager_uploads_reviews_excludes_applies_and_reads_the_report(import_system, browser: Browser):
-    system = import_system
+async def test_a_manager_uploads_reviews_excludes_applies_and_reads_the_report(system, browser: Browser):
     manager = next(a for a in DEMO_ACCOUNTS if a.role == Role.manager)
     await system.seed(manager, deployments=DEMO_DEPLOYMENTS)
     await system.call(SeedDemoTerritoryV1(

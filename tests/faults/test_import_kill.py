@@ -14,8 +14,6 @@ from sqlalchemy import text
 
 from contracts.identity import DemoAccount, Role
 from servicekit.db import create_engine
-from servicekit.topology import SERVICES_BY_NAME
-from testkit.harness import service_process, stop_all
 from testkit.system import RunningSystem, bearer, open_link, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults, pytest.mark.slow, pytest.mark.timeout(420)]
@@ -36,22 +34,6 @@ def beneficiaries_file(rows: int) -> bytes:
         born = f"{1950 + n % 50}-{1 + n % 12:02d}-{1 + n % 28:02d}"
         lines.append(f"SI-{n:06d};{FIRSTNAMES[n % 16]};{LASTNAMES[n // 16 % 16]}-{n};{born};06{n:08d};Bobigny")
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
-
-
-@pytest.fixture
-async def import_system(system: RunningSystem, databases, forkserver, tmp_path):
-    """The end-to-end system with the import service, when testkit's does not start it already."""
-    started = None
-    if "data_import" not in system.processes:
-        url = system.database_urls["data_import"] = await databases.create(
-            "data_import", SERVICES_BY_NAME["data_import"].migrations_dir)
-        common = {"NATS_URL": system.nats_url, "CARNET_ENV": "dev", "CARNET_RPC_TIMEOUT_S": "2",
-                  "CARNET_VAR_DIR": str(tmp_path / "var"), "CARNET_TRACE_FILE": str(system.trace_file)}
-        started = system.processes["data_import"] = forkserver.start(
-            service_process("data_import", common, url, tmp_path, {"CARNET_PUBLIC_URL": system.base_url}), 60)
-    yield system
-    if started is not None:
-        stop_all([started], 10)
 
 
 async def manager_of_a_new_territory(system: RunningSystem, client: httpx.AsyncClient) -> str:
@@ -129,8 +111,7 @@ async def kill_once_applying(notebook_url: str, process) -> int:
 
 
 @pytest.mark.parametrize("victim", ["data_import", "notebook"])
-async def test_an_import_killed_while_applying_completes_every_row_exactly_once(import_system, forkserver, victim):
-    system = import_system
+async def test_an_import_killed_while_applying_completes_every_row_exactly_once(system, forkserver, victim):
     async with system.client() as client:
         client.timeout = httpx.Timeout(30)
         token = await manager_of_a_new_territory(system, client)

@@ -2,6 +2,7 @@
 templates migrated once per session)."""
 from __future__ import annotations
 
+import asyncio
 import os
 import warnings
 
@@ -76,7 +77,14 @@ async def jetstream(nats_client):
             await js.delete_stream(spec.name)
         except Exception:
             pass
-    await ensure_streams(js)
+    for attempt in range(3):  # nats-server may fail to create a stream's store just after deleting it
+        try:
+            await ensure_streams(js)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+            await asyncio.sleep(0.2)
     return js
 
 

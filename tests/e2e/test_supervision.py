@@ -43,7 +43,8 @@ def _stat(pid: int) -> list[str] | None:
 
 def _name(pid: int) -> str:
     argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
-    return argv[2] if argv[1] == "-m" else Path(argv[0]).name  # python -m <service>, or nats-server
+    # python -m <service>, or nats-server; a process caught between fork and exec (or exiting) has a shorter one
+    return argv[2] if len(argv) > 2 and argv[1] == "-m" else Path(argv[0]).name
 
 
 class CarnetUp:

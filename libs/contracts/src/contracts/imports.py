@@ -41,10 +41,16 @@ class ImportKind(StrEnum):
     orientation_managers = "orientation-managers"
     referents = "referents"  # rattachement of notebooks to professionals
     reorientations = "reorientations"
+    # Flux of the insertion's partners (spec §4.2–4.3): updates of what they know, matched within the territory.
+    caf_msa = "caf-msa"  # the CAF or MSA RSA XML flux
+    france_travail_principal = "france-travail-principal"  # the France Travail "principal" CSV
+    france_travail_actions = "france-travail-actions"  # the France Travail "actions" CSV
 
 
 # Which owner applies which kind.
-NOTEBOOK_KINDS = frozenset({ImportKind.beneficiaries, ImportKind.referents, ImportKind.reorientations})
+NOTEBOOK_KINDS = frozenset({ImportKind.beneficiaries, ImportKind.referents, ImportKind.reorientations,
+                            ImportKind.caf_msa, ImportKind.france_travail_principal,
+                            ImportKind.france_travail_actions})
 DIRECTORY_KINDS = frozenset({ImportKind.structures, ImportKind.professionals, ImportKind.orientation_managers})
 
 

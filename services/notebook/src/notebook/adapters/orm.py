@@ -146,6 +146,7 @@ class Beneficiary(Base):
     rsa_closure_reason: Mapped[str] = mapped_column(String(60), default="")
     rsa_closure_date: Mapped[date | None] = mapped_column(Date)
     subject_to_right_and_duty: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_homeless: Mapped[bool] = mapped_column(Boolean, default=False)  # "sans domicile fixe" of the CAF/MSA flux
     notification_channels: Mapped[list] = mapped_column(JSON, default=list)  # "sms", "email"; empty: automatic
     # Set when notify could not deliver to this number or address (cleared when it changes).
     mobile_failed_at: Mapped[datetime | None]
@@ -412,3 +413,21 @@ class ImportApplied(Base):
     target_id: Mapped[uuid.UUID | None]
     messages: Mapped[list] = mapped_column(JSON, default=list)
     applied_at: Mapped[datetime]
+
+
+class ExternalData(Base):
+    """What a partner's flux said about a beneficiary (CAF/MSA foyer, France Travail row or dossier), kept as it
+    came with its source and date, encrypted at rest (it holds the NIR and names): the notebook shows where a
+    value came from, and a flux already received (same ``sha256``) is recognised."""
+
+    __tablename__ = "external_data"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    beneficiary_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("beneficiary.id"))
+    source: Mapped[str] = mapped_column(String(30))  # "cafmsa", "france_travail", "france_travail_api"
+    data_encrypted: Mapped[str] = mapped_column(Text)  # JSON, Fernet (Protection.encrypt)
+    sha256: Mapped[str] = mapped_column(String(64))  # of the raw data, to skip what was already received
+    received_on: Mapped[date | None] = mapped_column(Date)  # the flux's own date, when it has one
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_external_data_beneficiary_source", "beneficiary_id", "source", "created_at"),)

@@ -150,3 +150,36 @@ class Deployment(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     label: Mapped[str] = mapped_column(String(200))
     department_code: Mapped[str] = mapped_column(String(3))
+
+
+class PartnerCredential(Base):
+    """A partner's API credential (identity.domain.partners): the secret is kept as its scrypt hash only."""
+
+    __tablename__ = "partner_credential"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    partner: Mapped[str] = mapped_column(String(40), index=True)
+    client_id: Mapped[str] = mapped_column(String(80), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    deployment_ids: Mapped[list] = mapped_column(JSON, default=list)  # the territories it may act in
+    created_at: Mapped[datetime]
+    created_by: Mapped[uuid.UUID | None]
+    rotated_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class PartnerCall(Base):
+    """Every call of a partner's API, let through or refused: shown to administrators."""
+
+    __tablename__ = "partner_call"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    credential_id: Mapped[uuid.UUID | None]
+    partner: Mapped[str] = mapped_column(String(40))
+    client_id: Mapped[str] = mapped_column(String(80))
+    route: Mapped[str] = mapped_column(String(200))
+    deployment_id: Mapped[uuid.UUID | None]
+    result: Mapped[str] = mapped_column(String(20))
+    status: Mapped[int | None]
+    at: Mapped[datetime] = mapped_column(index=True)

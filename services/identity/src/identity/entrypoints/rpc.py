@@ -4,8 +4,10 @@ from __future__ import annotations
 from functools import partial
 
 from contracts import identity as contract
+from contracts import partners
 from contracts.profiles import PROFILE_DEACTIVATED_EVENTS, PROFILE_STATE_EVENTS, DeploymentCreatedV1
 from identity.handlers import profile_events
+from identity.handlers import authenticate_partner, partner_credentials
 from identity.handlers.accept_cgu import accept_cgu
 from identity.handlers.complete_onboarding import complete_onboarding
 from identity.handlers.deps import Deps
@@ -49,6 +51,14 @@ ROUTES = {
     contract.GetLoginOptionsV1: login_options,
     contract.RequestSignupV1: request_signup,
     contract.SeedDemoAccountsV1: seed_demo_accounts,
+    partners.AuthenticatePartnerV1: authenticate_partner.authenticate_partner,
+    partners.FinishPartnerCallV1: authenticate_partner.finish_partner_call,
+    partners.GetPartnerScopeV1: authenticate_partner.partner_scope,
+    partners.ListPartnerCredentialsV1: partner_credentials.list_partner_credentials,
+    partners.CreatePartnerCredentialV1: partner_credentials.create_partner_credential,
+    partners.RotatePartnerCredentialV1: partner_credentials.rotate_partner_credential,
+    partners.RevokePartnerCredentialV1: partner_credentials.revoke_partner_credential,
+    partners.ListPartnerCallsV1: partner_credentials.list_partner_calls,
 }
 
 

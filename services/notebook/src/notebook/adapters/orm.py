@@ -137,6 +137,9 @@ class Beneficiary(Base):
     caf_number_index: Mapped[str | None] = mapped_column(String(64), index=True)
     pe_number_encrypted: Mapped[str] = mapped_column(Text, default="")
     pe_number_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    # France Travail's "identifiant_unique_de" (the principal flux sets it, the actions flux matches on it): its
+    # keyed hash only, like the other identifiers' indexes; the clear value stays in the encrypted external data.
+    pe_unique_import_id: Mapped[str | None] = mapped_column(String(64))
     external_id: Mapped[str] = mapped_column(String(100), default="")
     right_rsa: Mapped[str | None] = mapped_column(String(60))
     right_are: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -165,6 +168,7 @@ class Beneficiary(Base):
         Index("uq_beneficiary_identity", "deployment_id", "identity_key", unique=True),
         Index("ix_beneficiary_list_order", "deployment_id", "lastname", "firstname"),  # lists sorted by name
         Index("ix_beneficiary_external_id", "deployment_id", "external_id"),  # imports match the SI's id
+        Index("ix_beneficiary_pe_unique_import_id", "deployment_id", "pe_unique_import_id"),
     )
 
 

@@ -189,11 +189,14 @@ class KindImport(Protocol):
 
 def kind_import(kind: ImportKind) -> KindImport:
     # Imported here: each kind module uses this module's Scope, Effects and Refused.
-    from notebook.handlers import import_beneficiaries, import_rattachements, import_reorientations
+    from notebook.handlers import (import_beneficiaries, import_france_travail, import_rattachements,
+                                   import_reorientations)
     kinds: dict[ImportKind, KindImport] = {
         ImportKind.beneficiaries: import_beneficiaries.BENEFICIARIES,
         ImportKind.referents: import_rattachements.RATTACHEMENTS,
         ImportKind.reorientations: import_reorientations.REORIENTATIONS,
+        ImportKind.france_travail_principal: import_france_travail.PRINCIPAL,
+        ImportKind.france_travail_actions: import_france_travail.ACTIONS,
     }
     if kind not in kinds:
         raise Forbidden(NOT_A_NOTEBOOK_KIND)
@@ -202,7 +205,9 @@ def kind_import(kind: ImportKind) -> KindImport:
 
 # Who may import which kind (default deny).
 ROLES = {ImportKind.beneficiaries: frozenset({Role.manager}), ImportKind.reorientations: frozenset({Role.manager}),
-         ImportKind.referents: frozenset({Role.admin_structure})}
+         ImportKind.referents: frozenset({Role.admin_structure}),
+         ImportKind.france_travail_principal: frozenset({Role.manager}),
+         ImportKind.france_travail_actions: frozenset({Role.manager})}
 
 
 def scope_of(batch: ImportBatch) -> Scope:

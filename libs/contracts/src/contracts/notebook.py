@@ -390,6 +390,61 @@ class OrientationOptions(WireModel):
     referents: list[ReferentChoice] = Field(default_factory=list)
 
 
+class FranceTravailStatus(StrEnum):
+    """What the last exchange with France Travail's API gave for a notebook."""
+
+    never = "never"              # not asked yet (or the territory does not use the API)
+    found = "found"              # the dossier came: it is shown with its date
+    no_dossier = "no_dossier"    # France Travail knows no dossier for this NIR and birth date
+    no_nir = "no_nir"            # the beneficiary has no NIR: France Travail cannot be asked
+    unavailable = "unavailable"  # France Travail did not answer (the last dossier, if any, is still shown)
+
+
+class FranceTravailItem(WireModel):
+    """A situation, an objective or a need of the diagnostic argumenté, with its value as France Travail says
+    it (``OUI``, ``EN_COURS``, ``POINT_FORT``…)."""
+
+    code: str = ""
+    label: str
+    value: str = ""
+
+
+class FranceTravailConstraint(WireModel):
+    """A "contrainte personnelle" and what France Travail noted under it."""
+
+    code: str = ""
+    label: str
+    value: str = ""  # OUI, CLOTUREE
+    noted_on: date | None = None  # France Travail's date of the contrainte
+    situations: list[FranceTravailItem] = Field(default_factory=list)
+    objectives: list[FranceTravailItem] = Field(default_factory=list)
+
+
+class FranceTravailJobNeeds(WireModel):
+    """A professional project of France Travail's diagnostic: the job and its strengths and needs."""
+
+    job: str
+    status: str = ""
+    typology: str = ""
+    priority: bool = False
+    updated_on: date | None = None
+    needs: list[FranceTravailItem] = Field(default_factory=list)
+
+
+class FranceTravailSection(WireModel):
+    """France Travail's diagnostic argumenté, kept apart from the professionals' diagnostic: its source and the
+    date it was received; the last exchange's status (a failure leaves the last dossier shown)."""
+
+    status: FranceTravailStatus = FranceTravailStatus.never
+    source: str = "France Travail (API diagnostic argumenté)"
+    received_at: datetime | None = None  # when the dossier shown came from France Travail
+    checked_at: datetime | None = None  # the last exchange with France Travail
+    updated_on: date | None = None  # France Travail's own date of the diagnostic
+    constraints: list[FranceTravailConstraint] = Field(default_factory=list)
+    job_needs: list[FranceTravailJobNeeds] = Field(default_factory=list)
+    refreshing: bool = False  # older than an hour: a refresh is on its way, the next view shows it
+
+
 class NotebookPage(RpcReply):
     """Everything the notebook page shows; the sections the caller may not see are left empty."""
 
@@ -416,6 +471,8 @@ class NotebookPage(RpcReply):
     orientation_request: OrientationRequestView | None = None
     # Only for those who may orient (orientation managers, managers).
     orientation_options: OrientationOptions | None = None
+    # France Travail's diagnostic argumenté (full access, territories using France Travail's API).
+    france_travail: FranceTravailSection | None = None
 
 
 class NotebookRow(WireModel):
@@ -824,6 +881,24 @@ class ListWaitingForReferentV1(RpcRequest):
 
     subject: ClassVar[str] = "rpc.notebook.waiting_for_referent.v1"
     reply_model: ClassVar = WaitingDigestReply
+
+
+class FranceTravailRefreshReply(RpcReply):
+    """``done``: France Travail answered in time and the page shows it; otherwise the answer is on its way."""
+
+    status: FranceTravailStatus | None = None  # None while France Travail's answer is awaited
+    done: bool = True
+
+
+@register
+class RefreshFranceTravailV1(RpcRequest):
+    """"Actualiser depuis France Travail": the notebook's diagnostic argumenté asked again now (members and
+    managers). France Travail not answering is ``unavailable`` (503) with a French message."""
+
+    subject: ClassVar[str] = "rpc.notebook.refresh_france_travail.v1"
+    reply_model: ClassVar = FranceTravailRefreshReply
+
+    notebook_id: uuid.UUID
 
 
 class DemoBeneficiary(WireModel):

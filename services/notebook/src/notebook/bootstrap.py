@@ -1,10 +1,12 @@
 """Composition root of the notebook service (nothing happens at import)."""
 from __future__ import annotations
 
+from notebook.adapters.france_travail import FranceTravailClient, FranceTravailConfig
 from notebook.config import NotebookSettings
 from notebook.domain.protection import FieldProtection
 from notebook.entrypoints import wiring
 from notebook.handlers.deps import Deps
+from notebook.handlers.france_travail import FranceTravailRefresher
 from servicekit.app import Service
 
 NAME = "notebook"
@@ -15,8 +17,20 @@ def build(settings: NotebookSettings | None = None) -> Service:
     service = Service(NAME, settings)
     wiring.register(service, Deps(
         sessions=service.sessions, outbox=service.outbox, settings=settings, verifier=service.verifier,
-        protection=FieldProtection(settings.secret_key.get_secret_value().encode())))
+        protection=FieldProtection(settings.secret_key.get_secret_value().encode()),
+        france_travail=france_travail(settings)))
     return service
+
+
+def france_travail(settings: NotebookSettings) -> FranceTravailRefresher | None:
+    if not settings.france_travail_enabled:
+        return None
+    return FranceTravailRefresher(FranceTravailClient(FranceTravailConfig(
+        auth_base_url=settings.france_travail_auth_base_url, api_base_url=settings.france_travail_api_base_url,
+        client_id=settings.france_travail_client_id,
+        client_secret=settings.france_travail_client_secret.get_secret_value(),
+        timeout_s=settings.france_travail_timeout_s, max_tries=settings.france_travail_max_tries,
+        max_retry_after_s=settings.france_travail_max_retry_after_s)))
 
 
 def main() -> None:

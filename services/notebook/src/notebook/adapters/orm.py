@@ -435,3 +435,16 @@ class ExternalData(Base):
     created_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_external_data_beneficiary_source", "beneficiary_id", "source", "created_at"),)
+
+
+class FranceTravailSync(Base):
+    """The last exchange with France Travail's API about a notebook (its dossiers are ``ExternalData`` rows of
+    source "france_travail_api"), and the lease of the replica asking now."""
+
+    __tablename__ = "france_travail_sync"
+
+    notebook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notebook.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))  # contracts.notebook.FranceTravailStatus
+    checked_at: Mapped[datetime | None]
+    received_at: Mapped[datetime | None]  # when the dossier kept was last confirmed by France Travail
+    claimed_until: Mapped[datetime | None]

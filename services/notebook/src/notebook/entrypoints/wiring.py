@@ -13,6 +13,7 @@ from notebook.handlers import (
     beneficiaries,
     diagnostic,
     digests,
+    france_travail,
     imports,
     members,
     orientation,
@@ -58,6 +59,7 @@ ROUTES = {
     contract.RedactTimelineEntryV1: timeline.redact,
     contract.SeedDemoNotebooksV1: seed_demo.seed_demo,
     contract.ListWaitingForReferentV1: digests.waiting_for_referent,
+    contract.RefreshFranceTravailV1: france_travail.refresh,
     ReviewNotebookImportV1: imports.review_import,
     ApplyNotebookImportV1: imports.apply_import,
 }
@@ -81,3 +83,6 @@ def register(service: Service, deps: Deps) -> None:
         service.handle(request_type, partial(handler, deps=deps))
     for durable, event_type, handler in SUBSCRIPTIONS:
         service.subscribe(Subscription(durable=durable, event_type=event_type, handler=partial(handler, deps=deps)))
+    if deps.france_travail is not None:
+        service.add_task(partial(france_travail.run_refreshes, deps), name="notebook-france-travail")
+        service.add_task(partial(france_travail.run_nights, deps), name="notebook-france-travail-nights")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -12,6 +13,9 @@ from notebook.domain.protection import FieldProtection
 from servicekit.auth import TokenVerifier
 from servicekit.db import utcnow
 from servicekit.outbox import Outbox
+
+if TYPE_CHECKING:
+    from notebook.handlers.france_travail import FranceTravailRefresher
 
 
 @dataclass
@@ -22,3 +26,5 @@ class Deps:
     verifier: TokenVerifier
     protection: FieldProtection
     clock: Callable[[], datetime] = utcnow
+    # France Travail's API, where the settings give its credentials (None: no territory uses it).
+    france_travail: FranceTravailRefresher | None = None

@@ -44,6 +44,7 @@ from notebook.handlers.beneficiaries import view_of, withhold
 from notebook.handlers.caller import Caller, active_member, caller_of, name_of, open_notebook
 from notebook.handlers.deps import Deps
 from notebook.handlers.diagnostic import diagnostic_view
+from notebook.handlers.france_travail import refresh_if_stale, section_of
 from notebook.handlers.orientation import orientation_options, request_view
 from notebook.handlers.read_models import orientation_system_names, structure_names
 
@@ -208,7 +209,10 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
             orientation_reason=notebook.orientation_reason if full else "",
             oriented_at=notebook.oriented_at, oriented_by_name=notebook.oriented_by_name,
             orientation_request=await request_view(session, notebook.id) if full else None,
-            orientation_options=await options_for(session, caller, relations, notebook))
+            orientation_options=await options_for(session, caller, relations, notebook),
+            france_travail=await section_of(session, deps, notebook) if full else None)
         visit = await visitor(session, caller, notebook)
     await log_visit(deps, visit)
+    # Data older than an hour is asked of France Travail after the page is served: the next view shows it.
+    refresh_if_stale(deps, notebook.id, page.france_travail)
     return page

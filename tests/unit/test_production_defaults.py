@@ -13,7 +13,7 @@ from notify.config import NotifySettings
 pytestmark = pytest.mark.unit
 
 SETTINGS = [IdentitySettings, NotebookSettings, DirectorySettings, NotifySettings, GatewaySettings]
-SECRETS = {"IDENTITY_SECRET_KEY": "k" * 32, "NOTEBOOK_SECRET_KEY": "n" * 32}
+SECRETS = {"IDENTITY_SECRET_KEY": "k" * 32, "NOTEBOOK_SECRET_KEY": "n" * 32, "NOTIFY_SECRET_KEY": "w" * 32}
 
 
 @pytest.fixture
@@ -41,7 +41,8 @@ def test_production_refuses_to_start_without_a_public_url(no_environment, settin
 
 
 @pytest.mark.parametrize(("settings", "key"), [(IdentitySettings, "IDENTITY_SECRET_KEY"),
-                                                (NotebookSettings, "NOTEBOOK_SECRET_KEY")])
+                                                (NotebookSettings, "NOTEBOOK_SECRET_KEY"),
+                                                (NotifySettings, "NOTIFY_SECRET_KEY")])
 def test_production_refuses_to_start_on_the_development_key(no_environment, settings, key):
     no_environment.setenv("CARNET_PUBLIC_URL", "https://carnet.example.fr")
     with pytest.raises(ValidationError, match=key):

@@ -1,10 +1,12 @@
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import SecretStr, model_validator
 
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import ServiceSettings
+
+DEV_SECRET = "dev-only-secret-do-not-use-in-production"
 
 
 class NotifySettings(ServiceSettings):
@@ -36,3 +38,18 @@ class NotifySettings(ServiceSettings):
     schedule_interval_s: float = 60
     # The digest of beneficiaries waiting for a référent goes out each day from this hour (Paris time).
     digest_hour: int = 7
+    # Webhooks to partners: their signing secrets are encrypted with this key (read back to sign, so never
+    # hashed). Changing it makes the stored secrets unreadable: rotate each subscription's secret instead.
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    webhook_timeout_s: float = 10
+    # A failed delivery is tried again after webhook_retry_base_s, doubling up to webhook_retry_cap_s; a
+    # subscription failing for a day pauses (notify.domain.webhooks.PAUSE_AFTER).
+    webhook_retry_base_s: float = 30
+    webhook_retry_cap_s: float = 3600
+    webhook_poll_s: float = 5
+
+    @model_validator(mode="after")
+    def _production_has_a_secret(self):
+        if self.env == "prod" and self.secret_key.get_secret_value() == DEV_SECRET:
+            raise ValueError("NOTIFY_SECRET_KEY must be set in production")
+        return self

@@ -44,6 +44,8 @@ SAMPLES: dict[str, tuple[Channel, dict]] = {
                                                 "link": f"{BASE}/carnets/exemple"},
                                                {"subject": "Changement de référent sur un carnet de bord",
                                                 "link": f"{BASE}/carnets/autre"}]}),
+    "webhook_paused": (Channel.email, {"link": f"{BASE}/webhooks", "label": "Logiciel RDV du département",
+                                       "url": "https://rdv.example.fr/carnet", "since": "01/12/2026 à 15:45"}),
 }
 
 

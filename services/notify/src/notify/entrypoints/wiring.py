@@ -27,6 +27,15 @@ from contracts.notify import (
     ResendMessageV1,
     SetMyNotificationPreferencesV1,
 )
+from contracts.webhooks import (
+    CreateWebhookSubscriptionV1,
+    ListWebhookDeliveriesV1,
+    ListWebhookSubscriptionsV1,
+    PauseWebhookSubscriptionV1,
+    ReplayWebhookDeliveryV1,
+    ResumeWebhookSubscriptionV1,
+    RotateWebhookSecretV1,
+)
 from notify.handlers import (
     account_messages,
     login_link_issued,
@@ -34,11 +43,14 @@ from notify.handlers import (
     preferences,
     schedules,
     sms_code_issued,
+    webhook_events,
+    webhook_subscriptions,
 )
 from notify.handlers.deliver import run_sender
 from notify.handlers.delivery_log import list_deliveries, resend_message
 from notify.handlers.deps import Deps
 from notify.handlers.read_dev_mailbox import preview_templates, read_dev_mailbox
+from notify.handlers.webhook_delivery import run_webhook_sender
 from servicekit.app import Service
 from servicekit.consumers import Subscription
 
@@ -56,6 +68,9 @@ SUBSCRIPTIONS = (
     (f"{schedules.COPY_CONSUMER}-changes", AppointmentChangedV1, schedules.on_appointment),
     (f"{schedules.COPY_CONSUMER}-contacts", BeneficiaryContactChangedV1, schedules.on_contact_changed),
     (preferences.CONSUMER, AccountProfileChangedV1, preferences.on_account_profile_changed),
+    (webhook_events.ORIENTATION_CONSUMER, OrientationChangedV1, webhook_events.on_orientation_changed),
+    (webhook_events.REFERENT_CONSUMER, ReferentChangedV1, webhook_events.on_referent_changed),
+    (webhook_events.APPOINTMENT_CONSUMER, AppointmentBookedV1, webhook_events.on_appointment_booked),
 )
 ROUTES = {
     ReadDevMailboxV1: read_dev_mailbox,
@@ -64,6 +79,13 @@ ROUTES = {
     ResendMessageV1: resend_message,
     GetMyNotificationPreferencesV1: preferences.get_my_preferences,
     SetMyNotificationPreferencesV1: preferences.set_my_preferences,
+    CreateWebhookSubscriptionV1: webhook_subscriptions.create_subscription,
+    ListWebhookSubscriptionsV1: webhook_subscriptions.list_subscriptions,
+    RotateWebhookSecretV1: webhook_subscriptions.rotate_secret,
+    PauseWebhookSubscriptionV1: webhook_subscriptions.pause_subscription,
+    ResumeWebhookSubscriptionV1: webhook_subscriptions.resume_subscription,
+    ListWebhookDeliveriesV1: webhook_subscriptions.list_deliveries,
+    ReplayWebhookDeliveryV1: webhook_subscriptions.replay_delivery,
 }
 
 
@@ -74,3 +96,4 @@ def register(service: Service, deps: Deps) -> None:
         service.subscribe(Subscription(durable=durable, event_type=event_type, handler=partial(handler, deps=deps)))
     service.add_task(partial(run_sender, deps), name="notify-sender")
     service.add_task(partial(schedules.run_schedules, deps), name="notify-schedules")
+    service.add_task(partial(run_webhook_sender, deps), name="notify-webhooks")

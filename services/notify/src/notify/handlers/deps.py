@@ -24,3 +24,5 @@ class Deps:
     call: Callable[..., Awaitable] | None = None
     # Set when a message is queued, so that the sender delivers it at once instead of at its next poll.
     queued: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when a webhook delivery is queued or replayed, for the same reason.
+    webhooks_queued: asyncio.Event = field(default_factory=asyncio.Event)

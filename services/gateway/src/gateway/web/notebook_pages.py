@@ -38,6 +38,7 @@ from contracts.notebook import (
     ProjectFields,
     RecentNotebooksV1,
     RedactTimelineEntryV1,
+    RefreshFranceTravailV1,
     RemoveMemberV1,
     RequestReorientationV1,
     RightRsa,
@@ -195,6 +196,7 @@ NOTICES = {
     "requested": "Demande de réorientation envoyée.",
     "maintained": "L'accompagnement est maintenu ; le référent en est informé.",
     "oriented": "L'orientation est enregistrée.",
+    "france_travail": "Actualisation demandée à France Travail : la section montre les dernières données reçues.",
 }
 
 
@@ -310,6 +312,7 @@ ACTIONS = {
         notebook_id=nid, orientation_system_id=uuid.UUID(text(f, "orientation_system_id")),
         structure_id=uuid.UUID(text(f, "structure_id")), referent_id=optional_uuid(text(f, "referent_id")),
         reason=text(f, "reason", 2000))),
+    "france-travail": ("france-travail", "france_travail", lambda nid, f: RefreshFranceTravailV1(notebook_id=nid)),
 }
 
 

@@ -222,8 +222,10 @@ async def refresh(request: RefreshFranceTravailV1, ctx, deps: Deps) -> FranceTra
     if deps.france_travail is None or not enabled_for(deps.settings, notebook.deployment_id):
         raise Invalid(NOT_ENABLED)
     task = deps.france_travail.refresh_now(deps, notebook.id)
+    # Within the caller's RPC timeout, so that a slow France Travail is "on its way", not a gateway timeout.
+    wait_s = min(deps.settings.france_travail_refresh_wait_s, deps.settings.rpc_timeout_s / 2)
     try:
-        status = await asyncio.wait_for(asyncio.shield(task), deps.settings.france_travail_refresh_wait_s)
+        status = await asyncio.wait_for(asyncio.shield(task), wait_s)
     except TimeoutError:
         return FranceTravailRefreshReply(done=False)
     if status is None:  # another replica is asking right now: its answer will be on the page

@@ -40,6 +40,8 @@ KIND_LABELS = {
     ImportKind.reorientations: "Réorientations",
     ImportKind.professionals: "Professionnels",
     ImportKind.referents: "Rattachements (référents des bénéficiaires)",
+    ImportKind.france_travail_principal: "Flux France Travail — principal",
+    ImportKind.france_travail_actions: "Flux France Travail — actions",
 }
 KIND_HINTS = {
     ImportKind.beneficiaries: "Nouveaux bénéficiaires, ou mise à jour des droits, contacts et situation des "
@@ -49,11 +51,18 @@ KIND_HINTS = {
     ImportKind.reorientations: "Changer le référent ou la structure de bénéficiaires déjà suivis.",
     ImportKind.professionals: "Les professionnels de la structure : chacun reçoit un e-mail de création de compte.",
     ImportKind.referents: "Les référents à rattacher aux bénéficiaires de la structure.",
+    ImportKind.france_travail_principal: "Le fichier « principal » de France Travail : identifiant, projets "
+                                         "professionnels et référent France Travail des bénéficiaires au RSA déjà "
+                                         "présents sur le territoire.",
+    ImportKind.france_travail_actions: "Le fichier « actions » de France Travail : les actions menées avec les "
+                                       "bénéficiaires, ajoutées à l'historique de leur carnet (importez d'abord le "
+                                       "fichier principal).",
 }
 # Who imports what from the pages (a manager imports professionals through the API, naming the structure).
 KINDS_BY_ROLE = {
     Role.manager: (ImportKind.beneficiaries, ImportKind.structures, ImportKind.orientation_managers,
-                   ImportKind.reorientations),
+                   ImportKind.reorientations, ImportKind.france_travail_principal,
+                   ImportKind.france_travail_actions),
     Role.admin_structure: (ImportKind.professionals, ImportKind.referents),
 }
 STATE_LABELS = {

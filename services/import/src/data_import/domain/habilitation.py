@@ -20,6 +20,8 @@ IMPORTERS: dict[ImportKind, frozenset[Role]] = {
     ImportKind.reorientations: frozenset({Role.manager}),
     ImportKind.professionals: frozenset({Role.manager, Role.admin_structure}),
     ImportKind.referents: frozenset({Role.admin_structure}),
+    ImportKind.france_travail_principal: frozenset({Role.manager}),
+    ImportKind.france_travail_actions: frozenset({Role.manager}),
 }
 # Kinds imported into one structure: the uploader says which (a structure admin of one structure need not).
 FOR_A_STRUCTURE = frozenset({ImportKind.professionals, ImportKind.referents})
@@ -31,6 +33,8 @@ KIND_LABELS: dict[ImportKind, str] = {
     ImportKind.orientation_managers: "chargés d'orientation",
     ImportKind.referents: "rattachements",
     ImportKind.reorientations: "réorientations",
+    ImportKind.france_travail_principal: "flux France Travail (principal)",
+    ImportKind.france_travail_actions: "flux France Travail (actions)",
 }
 
 

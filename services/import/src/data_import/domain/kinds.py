@@ -16,10 +16,11 @@ from typing import Any, Literal
 # exploitant_agricole, spec §2.4); the contract accepts them, so does the import.
 from contracts.notebook import EducationLevel, RightRsa, WorkSituation
 
+from data_import.domain.france_travail import EMPTY_CELLS, parse_o_n, parse_referent_email
 from data_import.domain.values import (Ignored, ValueProblem, normalise_header, one_of, parse_birth_date,
-                                       parse_email, parse_emails, parse_list, parse_name, parse_nir, parse_phone,
-                                       parse_phones, parse_postal_code, parse_rome_labels, parse_siret, parse_text,
-                                       parse_uuid, parse_website, parse_yes_no)
+                                       parse_date, parse_email, parse_emails, parse_list, parse_name, parse_nir,
+                                       parse_phone, parse_phones, parse_postal_code, parse_rome_labels, parse_siret,
+                                       parse_text, parse_uuid, parse_website, parse_yes_no)
 
 Scope = Literal["identity", "variable"]
 
@@ -39,6 +40,7 @@ class KindSpec:
     kind: str
     columns: tuple[Column, ...]
     ignored: tuple[str, ...] = ()  # known headers that carry nothing, not reported as unknown
+    empty_cells: tuple[str, ...] = ()  # cell texts that mean "empty" in this kind's files (France Travail's NULL)
 
     def template_header(self) -> list[str]:
         return [c.header + ("*" if c.mandatory else "") for c in self.columns]
@@ -52,6 +54,38 @@ def _identity(header: str, field: str, parse: Callable[[str], Any] = parse_text,
 _RIGHT_RSA = one_of(RightRsa, "un droit RSA connu")
 _SITUATION = one_of(WorkSituation, "une situation connue")
 _EDUCATION = one_of(EducationLevel, "un niveau de formation connu")
+
+
+def _flux(header: str, parse: Callable[[str], Any] = parse_text, mandatory: bool = False) -> Column:
+    """A column of France Travail's extract: its field is its header, "." written "_" (``adr.dc_commune_id``)."""
+    return Column(header, header.replace(".", "_"), parse, mandatory)
+
+
+# Spec §4.3. Every column is kept (the notebook stores the row as France Travail sent it), read as text but the
+# ones the import uses.
+_FRANCE_TRAVAIL_PRINCIPAL = (
+    _flux("identifiant_unique_de", mandatory=True), _flux("civilite"), _flux("nom", parse_name, mandatory=True),
+    _flux("prenom", parse_name, mandatory=True), _flux("lieu_naissance"), _flux("code_lieu_naissance"),
+    _flux("date_naissance", parse_birth_date, mandatory=True),
+    *(_flux(f"adresse_ligne{n}") for n in range(2, 7)), _flux("departement"), _flux("dr"),
+    _flux("rome_1"), _flux("appelation_rome_1"), _flux("rome_2"), _flux("appelation_rome_2"),
+    _flux("mrech.axetravailprincipal"), _flux("mrech.axetravailsecondaire"), _flux("der_entretien_ppae"),
+    _flux("der_entretien"), _flux("inscription"), _flux("code_motif_inscription"), _flux("motif_inscription"),
+    _flux("categorie_inscription"), _flux("struct_principale"), _flux("referent_civilite"),
+    _flux("referent_nom", parse_name), _flux("referent_prenom", parse_name),
+    _flux("referent_mail", parse_referent_email), _flux("code_safir"), _flux("modalite_accompagnement"),
+    _flux("struct_suivi"), _flux("suivi_debut"), _flux("suivi_fin_prev"),
+    *(_flux(f"dif_{name}") for name in ("financiere", "admin_jur", "sante", "logement", "transport", "inser_com",
+                                        "familiale")),
+    _flux("brsa", parse_o_n),
+)
+_FRANCE_TRAVAIL_ACTIONS = (
+    _flux("identifiant_unique_de", mandatory=True), _flux("codeaction"), _flux("lblaction", mandatory=True),
+    _flux("objectif_formation"), _flux("date_prescription", parse_date, mandatory=True),
+    *(_flux(name, parse_date) for name in ("date_realisation_action", "date_prev_debut", "date_debut", "date_fin")),
+    _flux("formation"), _flux("adr.dc_commune_id"),
+)
+
 
 KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in (
     KindSpec("beneficiaries", (
@@ -129,6 +163,8 @@ KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in (
         Column("Accompagnateurs à supprimer", "referents_to_remove", parse_emails),
         Column("Structures à rattacher", "structure_names", parse_list),
     )),
+    KindSpec("france-travail-principal", _FRANCE_TRAVAIL_PRINCIPAL, empty_cells=EMPTY_CELLS),
+    KindSpec("france-travail-actions", _FRANCE_TRAVAIL_ACTIONS, empty_cells=EMPTY_CELLS),
 )}
 
 
@@ -214,9 +250,12 @@ def validate_row(kind: str, header_map: HeaderMap, cells: Sequence[str]) -> Vali
     texts: dict[str, str] = {}
     errors: list[RowError] = []
     warnings: list[RowError] = []
-    for column in KINDS[kind].columns:
+    spec = KINDS[kind]
+    for column in spec.columns:
         index = header_map.positions.get(column.field)
         text = cells[index].strip() if index is not None and index < len(cells) else ""
+        if text in spec.empty_cells:
+            text = ""
         name = header_map.headers.get(column.field, column.header)
         texts[column.field], values[column.field] = text, None
         if not text:

@@ -21,6 +21,7 @@ from contracts.imports import (BATCH_ROWS, AppliedReply, ImportActor, ImportKind
                                ReviewStatus)
 from data_import.adapters.orm import import_rows, imports
 from data_import.handlers.deps import Deps
+from data_import.handlers.directory_first import through_directory
 from data_import.handlers.ending import completed, outcome_counts
 from data_import.handlers.leases import LeaseLost, renew
 from data_import.handlers.owners import apply_request, ask_owner
@@ -85,10 +86,13 @@ async def apply_import(deps: Deps, import_id: uuid.UUID) -> None:
 
 async def apply_batch(deps: Deps, job: Row, batch: list[Row], progress: Progress) -> None:
     kind = ImportKind(job.kind)
-    request = apply_request(kind)(
-        import_id=job.id, kind=kind, actor=ImportActor.model_validate(job.actor), structure_id=job.structure_id,
-        rows=[ImportRowValues.model_construct(row=row.row, values=row.values or {}) for row in batch])
+    rows = [ImportRowValues.model_construct(row=row.row, values=row.values or {}) for row in batch]
+    first: dict[int, list[str]] = {}  # what the directory said of the rows it applied first, if any
     try:
+        rows, first = await through_directory(deps, job, batch, rows, partial(renew, deps, job.id))
+        request = apply_request(kind)(
+            import_id=job.id, kind=kind, actor=ImportActor.model_validate(job.actor), structure_id=job.structure_id,
+            rows=rows)
         reply: AppliedReply = await ask_owner(deps, request, partial(renew, deps, job.id))
         outcomes = {result.row: result for result in reply.results}
         refusal = None
@@ -98,7 +102,7 @@ async def apply_batch(deps: Deps, job: Row, batch: list[Row], progress: Progress
     for row in batch:
         result = outcomes.get(row.row)
         outcome = result.outcome.value if result else Outcome.rejected.value
-        messages = list(result.messages) if result else [refusal or NO_OUTCOME]
+        messages = [*first.get(row.row, []), *result.messages] if result else [refusal or NO_OUTCOME]
         match = row.match
         if result and result.target_id and not (match or {}).get("target_id"):
             match = {**(match or {}), "target_id": str(result.target_id)}

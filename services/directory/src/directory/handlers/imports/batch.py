@@ -25,6 +25,7 @@ from directory.adapters.orm import ImportApplied, Structure
 from directory.domain.habilitation import Caller, Operation, Scope, may
 from directory.handlers.deps import Deps
 from directory.handlers.imports.common import Plan, column_message
+from directory.handlers.imports.france_travail import FranceTravailReferentImport
 from directory.handlers.imports.people import OrientationManagerImport, ProfessionalImport
 from directory.handlers.imports.structures import StructureImport
 from servicekit.errors import Forbidden, Invalid, ServiceError
@@ -45,6 +46,8 @@ RULES = {
     ImportKind.structures: ({Role.manager}, Operation.create_structure),
     ImportKind.orientation_managers: ({Role.manager}, Operation.create_staff),
     ImportKind.professionals: ({Role.manager, Role.admin_structure}, Operation.create_professional),
+    # The référents of France Travail's principal flux and their agencies, before the notebook applies the rows.
+    ImportKind.france_travail_principal: ({Role.manager}, Operation.create_professional),
 }
 
 
@@ -70,6 +73,8 @@ async def importer_for(session: AsyncSession, deps: Deps, batch: ImportBatch) ->
             raise Forbidden(NOT_ALLOWED)
         if batch.kind == ImportKind.structures:
             return StructureImport(deps, actor, actor.deployment_id)
+        if batch.kind == ImportKind.france_travail_principal:
+            return FranceTravailReferentImport(deps, actor, actor.deployment_id)
         return OrientationManagerImport(deps, actor, actor.deployment_id)
     if batch.structure_id is None:
         raise Invalid(STRUCTURE_REQUIRED, details={"field": "structure_id"})

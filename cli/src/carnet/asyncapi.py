@@ -18,13 +18,16 @@ import json
 import tempfile
 import typing
 from pathlib import Path
+from urllib.parse import unquote
 
+from faststream.nats import NatsBroker
 from faststream.specification import AsyncAPI
 
 from contracts.base import ERROR_HEADER, ErrorEnvelope, IntegrationEvent
+from contracts.partners import PartnerMessageRejectedV1
 from contracts.registry import load_all
 from servicekit.app import Service
-from servicekit.bus_access import publisher_of
+from servicekit.bus_access import PARTNER_SENDER, publisher_of
 from servicekit.topology import SERVICES
 
 # In the gateway's package, which serves it without importing any service.
@@ -50,7 +53,8 @@ def ref(*path: str) -> dict:
 
 def resolve(document: dict, node: dict) -> dict:
     while "$ref" in node:
-        node = functools.reduce(lambda at, key: at[key], node["$ref"].removeprefix("#/").split("/"), document)
+        # FastStream writes references as URI fragments: a partner's ``*`` comes as ``%2A``.
+        node = functools.reduce(lambda at, key: at[unquote(key)], node["$ref"].removeprefix("#/").split("/"), document)
     return node
 
 
@@ -72,6 +76,24 @@ def service_document(package: str, name: str, workdir: Path) -> dict:
             service.bus.broker.publisher(subject, schema=cls, title=f"{name}:{subject}",
                                          description=(cls.__doc__ or "").strip() or None)
     specification = AsyncAPI(service.bus.broker, title=name, version=INFO["version"], schema_version="3.0.0")
+    return json.loads(specification.to_specification().to_json())
+
+
+def partner_document() -> dict:
+    """What partner software does on the bus, with its own user: publish its messages on ``partner.<partner>.>``
+    (``*`` stands for its name), and read the refusals of them."""
+    broker = NatsBroker(NATS_URL)
+    for subject, cls in load_all():
+        if issubclass(cls, IntegrationEvent) and publisher_of(subject) == PARTNER_SENDER:
+            broker.publisher(subject, schema=cls, title=f"{PARTNER_SENDER}:{subject}",
+                             description=(cls.__doc__ or "").strip() or None)
+
+    async def rejected(message: PartnerMessageRejectedV1) -> None:
+        """Le refus d'un message du partenaire, avec sa raison en français."""
+
+    broker.subscriber(PartnerMessageRejectedV1.subject,
+                      title=f"{PARTNER_SENDER}:{PartnerMessageRejectedV1.subject}")(rejected)
+    specification = AsyncAPI(broker, title=PARTNER_SENDER, version=INFO["version"], schema_version="3.0.0")
     return json.loads(specification.to_specification().to_json())
 
 
@@ -139,6 +161,9 @@ class Merged:
 
 def system_document() -> dict:
     merged = Merged()
+    # First: a partner's channels take their message from the partner's publishing, not from the bytes the import
+    # service reads them as.
+    merged.add(PARTNER_SENDER, partner_document())
     with tempfile.TemporaryDirectory() as workdir:
         for info in SERVICES:
             merged.add(info.name, service_document(info.package, info.name, Path(workdir)))

@@ -42,6 +42,6 @@ register = registry.add
 
 def load_all() -> Registry:
     """Import every contract module so that the registry is complete."""
-    from contracts import directory, identity, imports, notebook, notify, profiles, webhooks  # noqa: F401
+    from contracts import directory, identity, imports, notebook, notify, partners, profiles, webhooks  # noqa: F401
 
     return registry

@@ -54,6 +54,13 @@ from contracts.notebook import (
     SeedDemoNotebooksV1,
 )
 from contracts.notify import MessageFailedV1
+from contracts.partners import (
+    PARTNER_MESSAGES,
+    PARTNER_PREFIX,
+    TRUSTED_PARTNER_RPCS,
+    PartnerMessageRejectedV1,
+    partner_subject,
+)
 from contracts.profiles import (
     PROFILE_DEACTIVATED_EVENTS,
     PROFILE_STATE_EVENTS,
@@ -62,7 +69,7 @@ from contracts.profiles import (
     DeploymentCreatedV1,
 )
 from contracts.registry import load_all
-from contracts.streams import ALL_STREAMS, DEADLETTER, SECRETS, stream_for_subject
+from contracts.streams import ALL_STREAMS, DEADLETTER, PARTNER, SECRETS, stream_for_subject
 
 GATEWAY = "gateway"
 OPERATOR = "operator"
@@ -120,7 +127,28 @@ SERVICE_ACCESS: tuple[ServiceAccess, ...] = (
 )
 # Demo seeds: the operator's, never the gateway's.
 OPERATOR_RPCS: tuple[type[RpcRequest], ...] = (SeedDemoAccountsV1, SeedDemoTerritoryV1, SeedDemoNotebooksV1)
-USERS: tuple[str, ...] = (*(service.name for service in SERVICE_ACCESS), GATEWAY, OPERATOR)
+
+# Partner software (issue 16) publishes on ``partner.<name>.>`` with a user of its own, and reads the refusals of its
+# messages on ``partner.<name>.rejected.v1``; nothing else. The import service consumes their messages (stream
+# PARTNER), asks identity which territories the partner serves, has the notebook apply them (RPCs that trust the
+# partner they carry: the gateway may not send them), and answers refusals. Partners are named by
+# ``CARNET_PARTNERS`` (comma-separated; ``rdvi`` by default) when the configuration is rendered.
+PARTNER_CONSUMER = "data_import"
+PARTNER_CONSUMER_CALLS: tuple[type[RpcRequest], ...] = TRUSTED_PARTNER_RPCS
+PARTNER_SENDER = "partner"  # who publishes partner messages, in the AsyncAPI document
+
+
+def partner_names() -> tuple[str, ...]:
+    names = os.environ.get("CARNET_PARTNERS", "rdvi")
+    return tuple(dict.fromkeys(name.strip() for name in names.split(",") if name.strip()))
+
+
+def partner_user(partner: str) -> str:
+    return f"partner_{partner}"
+
+
+PARTNER_USERS: tuple[str, ...] = tuple(partner_user(name) for name in partner_names())
+USERS: tuple[str, ...] = (*(service.name for service in SERVICE_ACCESS), GATEWAY, OPERATOR, *PARTNER_USERS)
 
 
 @dataclass(frozen=True)
@@ -200,13 +228,18 @@ def service_permissions(access: ServiceAccess) -> Permissions:
                *_consuming(_streams(access.consumes)), *_following(_streams(access.follows)),
                *(subject for bucket in access.object_stores for subject in object_store(bucket, create=True))]
     subscribe = [f"rpc.{access.name}.>", *(["dlq.replay.*"] if access.consumes else []), f"{inbox_of(access.name)}.>"]
+    if access.name == PARTNER_CONSUMER:
+        publish += [PartnerMessageRejectedV1.subject, *(request.subject for request in PARTNER_CONSUMER_CALLS),
+                    *_consuming(_streams(PARTNER_MESSAGES))]
+        subscribe.insert(1, "dlq.replay.*")
     return Permissions(publish=_unique(publish), subscribe=_unique(subscribe), allow_responses=True)
 
 
 def gateway_permissions() -> Permissions:
     # Uploads streamed into the bucket and reports streamed out of it; the import service creates it.
     return Permissions(publish=("rpc.>", *object_store(UPLOADS_BUCKET, create=False)),
-                       publish_deny=tuple(r.subject for r in (*OPERATOR_RPCS, *OWNER_IMPORT_RPCS)),
+                       publish_deny=tuple(r.subject for r in (*OPERATOR_RPCS, *OWNER_IMPORT_RPCS,
+                                                              *TRUSTED_PARTNER_RPCS)),
                        subscribe=(f"{inbox_of(GATEWAY)}.>",))
 
 
@@ -218,15 +251,26 @@ def operator_permissions() -> Permissions:
         publish_deny=secrets_read(), subscribe=(f"{inbox_of(OPERATOR)}.>",))
 
 
+def partner_permissions(partner: str) -> Permissions:
+    """Its own messages, and the answers to them: refusals, JetStream's acks (its inbox). Nothing of the system's."""
+    own = f"{PARTNER_PREFIX}.{partner}"
+    return Permissions(publish=(f"{own}.>",), publish_deny=(f"{own}.rejected.>",),
+                       subscribe=(partner_subject(partner, "rejected"), f"{inbox_of(partner_user(partner))}.>"))
+
+
 def publisher_of(subject: str) -> str:
-    """The user that may publish this event or secret: its owner service (a test standing in for it)."""
+    """The user that may publish this event or secret: its owner service (a test standing in for it); for a
+    partner's subject, the partner (``PARTNER_SENDER``), or the import service for the refusals it answers."""
+    if subject.startswith(f"{PARTNER_PREFIX}."):
+        return PARTNER_CONSUMER if subject == PartnerMessageRejectedV1.subject else PARTNER_SENDER
     owner = subject.removeprefix("secret.").split(".", 1)[0]
     return next(access.name for access in SERVICE_ACCESS if access.event_owner == owner)
 
 
 def permissions() -> dict[str, Permissions]:
     table = {access.name: service_permissions(access) for access in SERVICE_ACCESS}
-    return {**table, GATEWAY: gateway_permissions(), OPERATOR: operator_permissions()}
+    partners = {partner_user(name): partner_permissions(name) for name in partner_names()}
+    return {**table, GATEWAY: gateway_permissions(), OPERATOR: operator_permissions(), **partners}
 
 
 # --- rendering ---------------------------------------------------------------------------------------------------

@@ -19,9 +19,9 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts.base import HTTP_STATUS_BY_ERROR, ErrorCode, ErrorEnvelope
-from gateway.api import accounts, asyncapi, auth, deliveries, dev, directory, imports, me, notebooks
+from gateway.api import accounts, asyncapi, auth, deliveries, dev, directory, imports, me, notebooks, partners
 from gateway.config import GatewaySettings
-from gateway.web import account_pages, import_pages, notebook_pages, pages, territory_pages
+from gateway.web import account_pages, import_pages, notebook_pages, pages, partner_pages, territory_pages
 from gateway.web.common import LeavePage, error_page
 from servicekit import telemetry
 from servicekit.bus import Bus
@@ -154,9 +154,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         return exc.response
 
     for router in (auth.router, me.router, accounts.router, deliveries.router, directory.router, notebooks.router,
-                   imports.router, dev.router,
+                   imports.router, partners.router, partners.admin, dev.router,
                    pages.router, account_pages.router, territory_pages.router, notebook_pages.router,
-                   import_pages.router):
+                   import_pages.router, partner_pages.router):
         app.include_router(router)
     app.include_router(asyncapi.router)  # the bus's AsyncAPI document, as JSON and as a page
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

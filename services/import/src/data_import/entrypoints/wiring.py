@@ -6,6 +6,7 @@ from functools import partial
 from contracts import imports as contract
 from data_import.handlers import apply, files, opening, queries
 from data_import.handlers.deps import Deps
+from data_import.entrypoints import partner_consumer
 from data_import.handlers.jobs import Jobs
 from servicekit.app import Service
 
@@ -32,4 +33,5 @@ def register(service: Service, deps: Deps) -> Jobs:
         service.handle(request_type, partial(handler, deps=deps, jobs=jobs))
     # At start, then every few seconds: imports left by a replica that died (or by this one before a restart).
     service.add_task(jobs.resume_forever, f"{service.name}-imports")
+    partner_consumer.register(service, deps)
     return jobs

@@ -7,6 +7,7 @@ from contracts import notebook as contract
 from contracts.directory import OrientationSystemCreatedV1, StructureCreatedV1, StructureUpdatedV1
 from contracts.imports import ApplyNotebookImportV1, ReviewNotebookImportV1
 from contracts.notify import MessageFailedV1
+from contracts.partners import ApplyPartnerAppointmentV1, ApplyPartnerNotebookV1, CreatePartnerNotebookV1
 from contracts.profiles import PROFILE_DEACTIVATED_EVENTS, PROFILE_STATE_EVENTS
 from notebook.handlers import (
     appointments,
@@ -19,6 +20,7 @@ from notebook.handlers import (
     orientation,
     page,
     parcours,
+    partner_notebooks,
     read_models,
     referentials,
     search,
@@ -62,6 +64,9 @@ ROUTES = {
     contract.RefreshFranceTravailV1: france_travail.refresh,
     ReviewNotebookImportV1: imports.review_import,
     ApplyNotebookImportV1: imports.apply_import,
+    CreatePartnerNotebookV1: partner_notebooks.create_partner_notebook,
+    ApplyPartnerNotebookV1: partner_notebooks.apply_partner_notebook,
+    ApplyPartnerAppointmentV1: partner_notebooks.apply_partner_appointment,
 }
 # Directory's people (not the beneficiaries, whose profiles notebook owns), structures and orientation systems.
 PEOPLE_STATES = tuple(e for e in PROFILE_STATE_EVENTS if e.subject.startswith("directory."))

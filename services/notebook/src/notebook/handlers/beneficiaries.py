@@ -10,6 +10,7 @@ from contracts.notebook import (
     BeneficiaryContactChangedV1,
     BeneficiaryFields,
     BeneficiaryView,
+    ChangeSource,
     CreateBeneficiaryV1,
     NotebookCreatedReply,
     NotebookCreatedV1,
@@ -139,7 +140,8 @@ async def publish_profile(deps: Deps, session: AsyncSession, beneficiary: Benefi
 
 
 async def create_notebook(session: AsyncSession, deps: Deps, deployment_id, fields: BeneficiaryFields,
-                          caller: Caller | None, *, notebook_id=None, beneficiary_id=None) -> Notebook:
+                          caller: Caller | None, *, notebook_id=None, beneficiary_id=None,
+                          source: ChangeSource = ChangeSource.person, author_name: str | None = None) -> Notebook:
     now = deps.clock()
     fields = cleaned(fields)
     beneficiary = Beneficiary(deployment_id=deployment_id, created_at=now)
@@ -154,7 +156,7 @@ async def create_notebook(session: AsyncSession, deps: Deps, deployment_id, fiel
         notebook.id = notebook_id
     session.add(notebook)
     await session.flush()
-    await record(session, deps, notebook, caller, "notebook", "Carnet créé")
+    await record(session, deps, notebook, caller, "notebook", "Carnet créé", source=source, author_name=author_name)
     await publish_profile(deps, session, beneficiary, BeneficiaryCreatedV1)
     await deps.outbox.add(session, NotebookCreatedV1(notebook_id=notebook.id, deployment_id=deployment_id,
                                                      beneficiary_id=beneficiary.id))

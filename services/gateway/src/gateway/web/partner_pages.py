@@ -1,0 +1,90 @@
+"""The national administrators' page of partners (``/partenaires``): their API credentials, each limited to some
+territories, created, rotated and revoked; the secret shown once, on the page that answers its creation or
+rotation (never stored by the browser: ``no-store``); and the log of the partners' calls."""
+from __future__ import annotations
+
+import uuid
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+
+from contracts.directory import ListDeploymentsV1
+from contracts.partners import (
+    CreatePartnerCredentialV1,
+    ListPartnerCallsV1,
+    ListPartnerCredentialsV1,
+    PartnerCallResult,
+    RevokePartnerCredentialV1,
+    RotatePartnerCredentialV1,
+)
+from gateway.bus import call
+from gateway.web.common import Visitor, call_or_leave, redirect, refusal, render, require_csrf, signed_in
+from gateway.web.common import form_text as text
+from servicekit.errors import ServiceError
+
+router = APIRouter(include_in_schema=False)
+
+RESULT_LABELS = {PartnerCallResult.pending: "en cours", PartnerCallResult.created: "carnet créé",
+                 PartnerCallResult.conflict: "carnet déjà existant", PartnerCallResult.refused: "identifiants refusés",
+                 PartnerCallResult.out_of_scope: "territoire non autorisé",
+                 PartnerCallResult.bad_request: "demande refusée", PartnerCallResult.invalid: "données invalides",
+                 PartnerCallResult.failed: "échec"}
+REVOKED = "L'identifiant {client_id} est révoqué : il est refusé dès maintenant."
+
+
+async def partners_page(request: Request, visitor: Visitor, *, status_code: int = 200, **extra):
+    credentials = await call_or_leave(request, visitor, ListPartnerCredentialsV1())
+    calls = await call_or_leave(request, visitor, ListPartnerCallsV1(limit=100))
+    deployments = await call_or_leave(request, visitor, ListDeploymentsV1())
+    response = render(request, "partners.html.j2", {
+        "credentials": credentials.credentials, "calls": calls.calls, "deployments": deployments.deployments,
+        "result_labels": RESULT_LABELS, "form": {}, **extra}, visitor=visitor, status_code=status_code)
+    if "secret" in extra:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/partenaires")
+async def partners(request: Request, notice: str = ""):
+    visitor = await signed_in(request)
+    return await partners_page(request, visitor, notice=notice[:300])
+
+
+@router.post("/partenaires")
+async def credential_create(request: Request):
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    try:
+        territories = [uuid.UUID(str(value)) for value in form.getlist("deployment_ids")[:200]]
+        created = await call(request, CreatePartnerCredentialV1(partner=text(form, "partner", 40),
+                                                                deployment_ids=territories),
+                             access_token=visitor.token)
+    except ValueError as failure:  # a ValidationError, or a territory that is not an id
+        error = refusal(failure) if isinstance(failure, ValidationError) else ServiceError(
+            "Choisissez les territoires dans la liste.")
+        return await partners_page(request, visitor, status_code=error.http_status, error=error.message,
+                                   form={"partner": text(form, "partner", 40)})
+    except ServiceError as error:
+        return await partners_page(request, visitor, status_code=error.http_status, error=error.message,
+                                   form={"partner": text(form, "partner", 40)})
+    return await partners_page(request, visitor, secret=created.secret, shown=created.credential)
+
+
+@router.post("/partenaires/{credential_id}/rotation")
+async def credential_rotate(credential_id: uuid.UUID, request: Request):
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    rotated = await call_or_leave(request, visitor, RotatePartnerCredentialV1(credential_id=credential_id))
+    return await partners_page(request, visitor, secret=rotated.secret, shown=rotated.credential)
+
+
+@router.post("/partenaires/{credential_id}/revocation")
+async def credential_revoke(credential_id: uuid.UUID, request: Request):
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    revoked = await call_or_leave(request, visitor, RevokePartnerCredentialV1(credential_id=credential_id))
+    return redirect("/partenaires?notice=" + quote(REVOKED.format(client_id=revoked.client_id)), visitor)

@@ -69,7 +69,7 @@ class FranceTravailClient:
     async def find_individual(self, nir: str, date_of_birth: date) -> str | None:
         """France Travail's ``identifiant`` of the person with this NIR and birth date, or None."""
         answer = await self._request(
-            "POST", "/partenaire/rechercher-usager/v1/usagers/recherche", DIAGNOSTIC_SCOPES,
+            "recherche", "POST", "/partenaire/rechercher-usager/v1/usagers/recherche", DIAGNOSTIC_SCOPES,
             json={"nir": nir, "dateNaissance": date_of_birth.isoformat()})
         identifiant = answer.get("identifiant") if isinstance(answer, dict) else None
         return identifiant or None
@@ -77,7 +77,7 @@ class FranceTravailClient:
     async def diagnostic(self, identifiant: str) -> dict[str, Any] | None:
         """The "diagnostic argumenté" (``DossierIndividuData``) of an individual, or None without a dossier."""
         answer = await self._request(
-            "GET", f"/partenaire/diagnosticargumente/v1/individus/{identifiant}", DIAGNOSTIC_SCOPES)
+            "diagnostic", "GET", f"/partenaire/diagnosticargumente/v1/individus/{identifiant}", DIAGNOSTIC_SCOPES)
         if answer is None:
             return None
         if not isinstance(answer, dict):
@@ -88,7 +88,7 @@ class FranceTravailClient:
         """The agencies of a département (its code, "8" asked as "08"): code, codeSafir, libelle, siret, contact,
         adressePrincipale…"""
         answer = await self._request(
-            "GET", "/partenaire/referentielagences/v1/agences", AGENCIES_SCOPES,
+            "agences", "GET", "/partenaire/referentielagences/v1/agences", AGENCIES_SCOPES,
             params={"commune": department.rjust(2, "0"), "horaire": "false", "zonecompetence": "false"})
         if answer is None:
             return []
@@ -97,44 +97,45 @@ class FranceTravailClient:
         return answer
 
     # --- HTTP ------------------------------------------------------------------------------------------------
-    async def _request(self, method: str, path: str, scopes: str, **kwargs: Any) -> Any:
+    async def _request(self, api: str, method: str, path: str, scopes: str, **kwargs: Any) -> Any:
         """The JSON of a 200, None for 204 and 404 (nobody, no dossier). A 401 renews the token once (it may
-        have been revoked before its time); a 429 waits as told, ``max_tries`` times at most."""
+        have been revoked before its time); a 429 waits as told, ``max_tries`` times at most. Errors name the
+        ``api``, never the path: it may hold France Travail's identifiant of the person."""
         url = self.config.api_base_url.rstrip("/") + path
         renewed, tries = False, 0
         while True:
             token = await self._token(scopes)
-            response = await self._send(method, url, headers={"Authorization": f"Bearer {token}",
+            response = await self._send(api, method, url, headers={"Authorization": f"Bearer {token}",
                                                               "Accept": "application/json"}, **kwargs)
             if response.status_code == 401 and not renewed:
                 self._tokens.pop(scopes, None)
                 renewed = True
                 continue
             if response.status_code != 429:
-                return self._json_of(response, path)
+                return self._json_of(response, api)
             tries += 1
             if tries >= self.config.max_tries:
-                raise FranceTravailUnavailable(f"{path}: still rate limited after {tries} tries")
+                raise FranceTravailUnavailable(f"{api}: still rate limited after {tries} tries")
             await self._sleep(self._retry_after(response))
 
-    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    async def _send(self, api: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
             return await self._http.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
-            raise FranceTravailUnavailable(f"{method} {url}: timed out") from exc
+            raise FranceTravailUnavailable(f"{api}: timed out") from exc
         except httpx.HTTPError as exc:  # refused, reset, a bad URL
-            raise FranceTravailUnavailable(f"{method} {url}: {type(exc).__name__}") from exc
+            raise FranceTravailUnavailable(f"{api}: {type(exc).__name__}") from exc
 
     @staticmethod
-    def _json_of(response: httpx.Response, path: str) -> Any:
+    def _json_of(response: httpx.Response, api: str) -> Any:
         if response.status_code in (204, 404):
             return None
         if response.status_code != 200:
-            raise FranceTravailUnavailable(f"{path}: HTTP {response.status_code}")
+            raise FranceTravailUnavailable(f"{api}: HTTP {response.status_code}")
         try:
             return response.json()
         except ValueError as exc:
-            raise FranceTravailUnavailable(f"{path}: not JSON") from exc
+            raise FranceTravailUnavailable(f"{api}: not JSON") from exc
 
     def _retry_after(self, response: httpx.Response) -> float:
         """``Retry-After`` in seconds or as an HTTP date; 1 s when missing. Longer than we may wait: give up."""
@@ -161,7 +162,7 @@ class FranceTravailClient:
             if cached and self._monotonic() < cached.renew_at:
                 return cached.value
             response = await self._send(
-                "POST", self.config.auth_base_url.rstrip("/") + "/connexion/oauth2/access_token",
+                "access token", "POST", self.config.auth_base_url.rstrip("/") + "/connexion/oauth2/access_token",
                 params={"realm": "/partenaire"},
                 data={"grant_type": "client_credentials", "client_id": self.config.client_id,
                       "client_secret": self.config.client_secret, "scope": scopes})

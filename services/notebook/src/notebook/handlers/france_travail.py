@@ -20,7 +20,12 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.notebook import FranceTravailRefreshReply, FranceTravailSection, FranceTravailStatus, RefreshFranceTravailV1
+from contracts.notebook import (
+    FranceTravailRefreshReply,
+    FranceTravailSection,
+    FranceTravailStatus,
+    RefreshFranceTravailV1,
+)
 from notebook.adapters.france_travail import UNAVAILABLE, FranceTravailClient, FranceTravailUnavailable
 from notebook.adapters.orm import Beneficiary, ExternalData, FranceTravailSync, Notebook
 from notebook.config import NotebookSettings
@@ -185,7 +190,7 @@ async def latest_dossier(session: AsyncSession, beneficiary_id: uuid.UUID, colum
 
 async def section_of(session: AsyncSession, deps: Deps, notebook: Notebook) -> FranceTravailSection | None:
     """The France Travail section of the page (None where the territory does not use the API); ``refreshing``
-    when its data is older than an hour and nobody is asking France Travail yet: the page then asks for it."""
+    when its data is older than an hour: the page then asks for it (the lease keeps it to one request)."""
     if deps.france_travail is None or not enabled_for(deps.settings, notebook.deployment_id):
         return None
     now = deps.clock()
@@ -195,7 +200,7 @@ async def section_of(session: AsyncSession, deps: Deps, notebook: Notebook) -> F
     status = FranceTravailStatus(sync.status)
     section = FranceTravailSection(
         status=status, checked_at=sync.checked_at, received_at=sync.received_at,
-        refreshing=is_stale(sync.checked_at, now) and (sync.claimed_until is None or sync.claimed_until < now))
+        refreshing=is_stale(sync.checked_at, now))
     if status not in SHOWS_DOSSIER:
         return section
     encrypted = await latest_dossier(session, notebook.beneficiary_id, ExternalData.data_encrypted)

@@ -189,6 +189,9 @@ async def test_principal_file_reviewed_then_applied_within_the_territory_only(no
     assert second[2].messages == [ft.ALREADY_RECEIVED]
     assert len(await all_of(notebook, select(ExternalData.id).join(Beneficiary).where(
         Beneficiary.deployment_id == territory.id))) == 3
+    # A new version of Sophie's row: Sanka is in her group now, the directory is not asked again.
+    newer = ImportRowValues(row=2, values={**principal[0].values, "der_entretien": "2022-01-10"})
+    assert (await territory.review(ImportKind.france_travail_principal, [newer]))[2].changed == ["external_data"]
 
 
 async def test_unknown_rome_and_a_changed_row(notebook, token_mint):

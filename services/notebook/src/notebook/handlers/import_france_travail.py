@@ -166,7 +166,8 @@ async def prepare_principal(session: AsyncSession, deps: Deps, scope: Scope,
                 Member.notebook_id.in_(notebook_ids), Member.ended_at.is_(None)))).all():
             members[notebook_id].add(person_id)
     labels = {label for p in wanted for label in p.projects}
-    known_rome = {f"{label}" for label, code in (await session.execute(select(RomeCode.label, RomeCode.code).where(
+    # The appellation and its code both: a label of the referential ends with its own code.
+    known_rome = {label for label, code in (await session.execute(select(RomeCode.label, RomeCode.code).where(
         RomeCode.label.in_(labels)))).all() if label.endswith(f"({code})")} if labels else set()
     emails = {p.referent_email for p in wanted if p.referent_email}
     people = {p.email: p for p in (await session.execute(select(Person).where(
@@ -216,14 +217,14 @@ def principal_verdict(context: PrincipalContext, row: ImportRowValues) -> Princi
                             new_projects, note)
 
 
-def match_of(context_deps: Deps, beneficiary: Beneficiary | None) -> MatchView | None:
+def match_of(deps: Deps, beneficiary: Beneficiary | None) -> MatchView | None:
     if beneficiary is None:
         return None
-    return MatchView(target_id=beneficiary.id, label=match_label(beneficiary, context_deps.protection))
+    return MatchView(target_id=beneficiary.id, label=match_label(beneficiary, deps.protection))
 
 
-def history(context, effects: Effects, notebook: Notebook, kind: str, summary: str, *, occurred_at: datetime | None
-            = None, subject_id: uuid.UUID | None = None) -> dict[str, Any]:
+def history(context: PrincipalContext | ActionsContext, effects: Effects, notebook: Notebook, kind: str, summary: str,
+            *, occurred_at: datetime | None = None, subject_id: uuid.UUID | None = None) -> dict[str, Any]:
     """A history entry from France Travail, brought by the uploader; the notebook changed now."""
     now = context.deps.clock()
     effects.touch(notebook.id, now)

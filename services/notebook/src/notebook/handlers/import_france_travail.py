@@ -266,7 +266,7 @@ def apply_principal(context: PrincipalContext, row: ImportRowValues, effects: Ef
         "data_encrypted": deps.protection.encrypt(json.dumps(
             {"source": {k: v for k, v in row.values.items() if k != DIRECTORY_PERSON}}, ensure_ascii=False,
             default=str)),
-        "received_on": now.astimezone(PARIS).date(), "created_at": now})
+        "received_on": None, "created_at": now})  # the principal file carries no date of its own
     context.latest[beneficiary.id] = read.sha256
     effects.touch(notebook.id, now)
     return RowOutcome(row=row.row, outcome=Outcome.updated, target_id=notebook.id, messages=messages)

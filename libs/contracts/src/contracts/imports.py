@@ -16,7 +16,7 @@ the same transaction as its effect, and answers a batch sent again (after a cras
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
@@ -344,3 +344,8 @@ class ImportCompletedV1(IntegrationEvent):
     state: ImportState
     reason: str = ""
     counts: ImportCounts
+    # For the uploader's summary (optional fields, added after the first version of this event):
+    account_email: str = ""  # where to send it, as identity knew the uploader when the import was opened
+    rows_total: int = 0
+    review: ReviewCounts = Field(default_factory=ReviewCounts)  # rows not applicable (conflicts, invalid) among them
+    flux_date: date | None = None  # the date a partner's flux says it was made (CAF/MSA ``DTCREAFLUX``)

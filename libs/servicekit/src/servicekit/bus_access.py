@@ -41,7 +41,7 @@ from contracts.identity import (
     SignupRequestedV1,
     SmsCodeIssuedV1,
 )
-from contracts.imports import OWNER_IMPORT_RPCS, UPLOADS_BUCKET
+from contracts.imports import OWNER_IMPORT_RPCS, UPLOADS_BUCKET, ImportCompletedV1
 from contracts.notebook import (
     AppointmentBookedV1,
     AppointmentChangedV1,
@@ -116,13 +116,15 @@ SERVICE_ACCESS: tuple[ServiceAccess, ...] = (
         **TOKEN_CHECKS),
     # The owners' import RPCs trust the actor they carry: only the import service sends them.
     # The uploaded files, reports and templates travel through the object store, between it and the gateway.
-    ServiceAccess("data_import", owner="import", calls=(GetJwksV1, *OWNER_IMPORT_RPCS), follows=(SessionsRevokedV1,),
+    # It asks identity who opens an import (their name, and their address for the summary when it ends).
+    ServiceAccess("data_import", owner="import", calls=(GetJwksV1, GetMeV1, *OWNER_IMPORT_RPCS),
+                  follows=(SessionsRevokedV1,),
                   object_stores=(UPLOADS_BUCKET,)),
     ServiceAccess(
         "notify",
         consumes=(LoginLinkIssuedV1, SmsCodeIssuedV1, SignupRequestedV1, AccountDeactivatedV1, MemberAddedV1,
                   ReferentChangedV1, AppointmentBookedV1, AppointmentChangedV1, OrientationChangedV1,
-                  ReorientationDeniedV1, BeneficiaryContactChangedV1, AccountProfileChangedV1),
+                  ReorientationDeniedV1, BeneficiaryContactChangedV1, AccountProfileChangedV1, ImportCompletedV1),
         calls=(GetJwksV1, GetMeV1, ListWaitingForReferentV1), follows=(SessionsRevokedV1,)),
 )
 # Demo seeds: the operator's, never the gateway's.

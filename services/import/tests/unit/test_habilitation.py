@@ -16,7 +16,7 @@ MINE, OTHER, THIRD = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 
 ALLOWED = {
     Role.manager: {K.beneficiaries, K.structures, K.orientation_managers, K.reorientations, K.professionals,
-                   K.france_travail_principal, K.france_travail_actions},
+                   K.caf_msa, K.france_travail_principal, K.france_travail_actions},
     Role.admin_structure: {K.professionals, K.referents},
 }
 

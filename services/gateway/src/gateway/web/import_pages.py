@@ -40,6 +40,7 @@ KIND_LABELS = {
     ImportKind.reorientations: "Réorientations",
     ImportKind.professionals: "Professionnels",
     ImportKind.referents: "Rattachements (référents des bénéficiaires)",
+    ImportKind.caf_msa: "Flux CAF/MSA (XML)",
     ImportKind.france_travail_principal: "Flux France Travail — principal",
     ImportKind.france_travail_actions: "Flux France Travail — actions",
 }
@@ -51,6 +52,9 @@ KIND_HINTS = {
     ImportKind.reorientations: "Changer le référent ou la structure de bénéficiaires déjà suivis.",
     ImportKind.professionals: "Les professionnels de la structure : chacun reçoit un e-mail de création de compte.",
     ImportKind.referents: "Les référents à rattacher aux bénéficiaires de la structure.",
+    ImportKind.caf_msa: "Le fichier de flux (mensuel ou quotidien) fourni par la CAF ou la MSA : met à jour les droits "
+                        "RSA des bénéficiaires de votre territoire, retrouvés par leur NIR. Vous recevez un "
+                        "récapitulatif par courriel une fois l'import terminé.",
     ImportKind.france_travail_principal: "Le fichier « principal » de France Travail : identifiant, projets "
                                          "professionnels et référent France Travail des bénéficiaires au RSA déjà "
                                          "présents sur le territoire.",
@@ -61,10 +65,13 @@ KIND_HINTS = {
 # Who imports what from the pages (a manager imports professionals through the API, naming the structure).
 KINDS_BY_ROLE = {
     Role.manager: (ImportKind.beneficiaries, ImportKind.structures, ImportKind.orientation_managers,
-                   ImportKind.reorientations, ImportKind.france_travail_principal,
+                   ImportKind.reorientations, ImportKind.caf_msa, ImportKind.france_travail_principal,
                    ImportKind.france_travail_actions),
     Role.admin_structure: (ImportKind.professionals, ImportKind.referents),
 }
+# Kinds whose file is the partner's own (the CAF/MSA XML flux): no template to fill in, and their own type of file.
+OWN_FILE_TYPES = {ImportKind.caf_msa: ".xml,application/xml,text/xml"}
+TABLE_FILE_TYPES = ".csv,.xls,.xlsx,.ods,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATE_LABELS = {
     ImportState.receiving: "Réception du fichier", ImportState.parsing: "Lecture et vérification",
     ImportState.review: "À vérifier", ImportState.applying: "Enregistrement en cours", ImportState.done: "Terminé",
@@ -88,6 +95,8 @@ class KindChoice:
     kind: ImportKind
     label: str
     hint: str
+    accept: str = TABLE_FILE_TYPES  # what the file chooser offers
+    template: bool = True  # a template to fill in can be downloaded
 
 
 def kinds_of(visitor: Visitor) -> tuple[ImportKind, ...]:
@@ -112,7 +121,8 @@ async def structures_of(request: Request, visitor: Visitor) -> list:
 async def imports_page(request: Request, visitor: Visitor, *, error: str = "", status_code: int = 200):
     history = await call_or_leave(request, visitor, ListImportsV1(limit=50))
     return render(request, "imports.html.j2", {
-        **LABELS, "kinds": [KindChoice(kind, KIND_LABELS[kind], KIND_HINTS[kind]) for kind in kinds_of(visitor)],
+        **LABELS, "kinds": [KindChoice(kind, KIND_LABELS[kind], KIND_HINTS[kind], OWN_FILE_TYPES.get(kind, TABLE_FILE_TYPES),
+                          kind not in OWN_FILE_TYPES) for kind in kinds_of(visitor)],
         "imports": history.imports, "structures": await structures_of(request, visitor), "error": error,
     }, visitor=visitor, status_code=status_code)
 

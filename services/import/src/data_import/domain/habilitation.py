@@ -20,6 +20,7 @@ IMPORTERS: dict[ImportKind, frozenset[Role]] = {
     ImportKind.reorientations: frozenset({Role.manager}),
     ImportKind.professionals: frozenset({Role.manager, Role.admin_structure}),
     ImportKind.referents: frozenset({Role.admin_structure}),
+    ImportKind.caf_msa: frozenset({Role.manager}),
     ImportKind.france_travail_principal: frozenset({Role.manager}),
     ImportKind.france_travail_actions: frozenset({Role.manager}),
 }
@@ -33,6 +34,7 @@ KIND_LABELS: dict[ImportKind, str] = {
     ImportKind.orientation_managers: "chargés d'orientation",
     ImportKind.referents: "rattachements",
     ImportKind.reorientations: "réorientations",
+    ImportKind.caf_msa: "flux CAF/MSA",
     ImportKind.france_travail_principal: "flux France Travail (principal)",
     ImportKind.france_travail_actions: "flux France Travail (actions)",
 }

@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from contracts.imports import BATCH_ROWS
+
 # The closed lists are those of the wire contracts the notebook service validates its commands with (the shared
 # contracts library, not the notebook package, which the import service must not import): a code accepted here is
 # accepted when applied. v1's import refused two situations its own form offered (aidant_familial,
@@ -17,6 +19,7 @@ from typing import Any, Literal
 from contracts.notebook import EducationLevel, RightRsa, WorkSituation
 
 from data_import.domain.france_travail import EMPTY_CELLS, parse_o_n, parse_referent_email
+from data_import.domain import caf_msa
 from data_import.domain.values import (Ignored, ValueProblem, normalise_header, one_of, parse_birth_date,
                                        parse_date, parse_email, parse_emails, parse_list, parse_name, parse_nir,
                                        parse_phone, parse_phones, parse_postal_code, parse_rome_labels, parse_siret,
@@ -41,6 +44,7 @@ class KindSpec:
     columns: tuple[Column, ...]
     ignored: tuple[str, ...] = ()  # known headers that carry nothing, not reported as unknown
     empty_cells: tuple[str, ...] = ()  # cell texts that mean "empty" in this kind's files (France Travail's NULL)
+    batch_rows: int = BATCH_ROWS  # rows sent to the owner at once (fewer when a row carries raw data)
 
     def template_header(self) -> list[str]:
         return [c.header + ("*" if c.mandatory else "") for c in self.columns]
@@ -163,6 +167,19 @@ KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in (
         Column("Accompagnateurs à supprimer", "referents_to_remove", parse_emails),
         Column("Structures à rattacher", "structure_names", parse_list),
     )),
+    # Spec §4.2: one row per foyer of the XML flux (``caf_msa.read_flux`` writes these cells); the foyer's raw data
+    # rides beside them, so batches are smaller.
+    KindSpec("caf-msa", (
+        Column(caf_msa.HEADER[0], "flux_date", caf_msa.parse_flux_date),
+        Column(caf_msa.HEADER[1], "caf_number"),
+        _identity(caf_msa.HEADER[2], "nirs", caf_msa.parse_nirs),
+        Column(caf_msa.HEADER[3], "duties", caf_msa.parse_flags),
+        Column(caf_msa.HEADER[4], "right_rsa", caf_msa.parse_right_rsa, mandatory=True),
+        Column(caf_msa.HEADER[5], "rsa_suspension_reason", caf_msa.parse_suspension_reason),
+        Column(caf_msa.HEADER[6], "rsa_closure_reason", caf_msa.parse_closure_reason),
+        Column(caf_msa.HEADER[7], "rsa_closure_date", caf_msa.parse_flux_date),
+        Column(caf_msa.HEADER[8], "is_homeless", caf_msa.parse_flag),
+    ), batch_rows=caf_msa.FOYERS_PER_BATCH),
     KindSpec("france-travail-principal", _FRANCE_TRAVAIL_PRINCIPAL, empty_cells=EMPTY_CELLS),
     KindSpec("france-travail-actions", _FRANCE_TRAVAIL_ACTIONS, empty_cells=EMPTY_CELLS),
 )}

@@ -17,9 +17,10 @@ from functools import partial
 import structlog
 from sqlalchemy import JSON, Row, and_, bindparam, select, update
 
-from contracts.imports import (BATCH_ROWS, AppliedReply, ImportActor, ImportKind, ImportRowValues, ImportState, Outcome,
+from contracts.imports import (AppliedReply, ImportActor, ImportKind, ImportRowValues, ImportState, Outcome,
                                ReviewStatus)
 from data_import.adapters.orm import import_rows, imports
+from data_import.domain.kinds import KINDS
 from data_import.handlers.deps import Deps
 from data_import.handlers.directory_first import through_directory
 from data_import.handlers.ending import completed, outcome_counts
@@ -65,7 +66,7 @@ async def apply_import(deps: Deps, import_id: uuid.UUID) -> None:
                     select(import_rows.c.row, import_rows.c["values"], import_rows.c.messages, import_rows.c.match)
                     .where(import_rows.c.import_id == import_id, import_rows.c.row > last_row,
                            import_rows.c.outcome.is_(None), import_rows.c.status.in_(TO_APPLY))
-                    .order_by(import_rows.c.row).limit(BATCH_ROWS))).all()
+                    .order_by(import_rows.c.row).limit(KINDS[job.kind].batch_rows))).all()
             if not batch:
                 break
             last_row = batch[-1].row

@@ -3,11 +3,13 @@ outbox, in one transaction."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.imports import ImportCompletedV1, ImportCounts, ImportKind, ImportState, Outcome, ReviewStatus
+from contracts.imports import (ImportCompletedV1, ImportCounts, ImportKind, ImportState, Outcome, ReviewCounts,
+                               ReviewStatus)
 from data_import.adapters.orm import import_rows, imports
 from data_import.handlers.deps import Deps
 
@@ -35,11 +37,20 @@ async def review_counts(session: AsyncSession, import_id: uuid.UUID) -> dict[str
 async def completed(session: AsyncSession, deps: Deps, import_id: uuid.UUID) -> None:
     """``ImportCompletedV1`` of the import as it now stands, into the outbox of ``session``'s transaction."""
     job = (await session.execute(select(imports).where(imports.c.id == import_id))).one()
+    # A flux's rows all carry its date: the first row that has values says it.
+    first = await session.scalar(select(import_rows.c["values"]).where(
+        import_rows.c.import_id == import_id, import_rows.c["values"].is_not(None)).order_by(import_rows.c.row)
+        .limit(1))
+    flux_date = (first or {}).get("flux_date")
     await deps.outbox.add(session, ImportCompletedV1(
         import_id=job.id, kind=ImportKind(job.kind), deployment_id=job.deployment_id, account_id=job.account_id,
         filename=job.filename, state=ImportState(job.state), reason=job.reason,
         counts=ImportCounts(created=job.created, updated=job.updated, unchanged=job.unchanged,
-                            rejected=job.rejected, excluded=job.excluded)))
+                            rejected=job.rejected, excluded=job.excluded),
+        account_email=(job.actor or {}).get("email") or "", rows_total=job.rows_total,
+        review=ReviewCounts(new=job.review_new, same=job.review_same, conflict=job.review_conflict,
+                            invalid=job.review_invalid),
+        flux_date=date.fromisoformat(flux_date) if isinstance(flux_date, str) else None))
 
 
 async def fail(deps: Deps, import_id: uuid.UUID, reason: str, *, from_states: tuple[str, ...] | None = None) -> bool:

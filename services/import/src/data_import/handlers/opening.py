@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import insert, select, update
 
-from contracts.identity import Role
+from contracts.identity import GetMeV1, Role
 from contracts.imports import (MAX_UPLOAD_BYTES, FinishUploadV1, ImportActor, ImportOpenedReply, ImportState,
                                ImportView, OpenImportV1)
 from data_import.adapters.orm import imports
@@ -18,11 +18,12 @@ from data_import.handlers.ending import fail
 from data_import.handlers.jobs import Jobs
 from data_import.handlers.parsing import upload_name
 from data_import.handlers.views import import_view
-from servicekit.errors import Conflict, Forbidden, Invalid
+from servicekit.errors import Conflict, Forbidden, Invalid, ServiceError
 from servicekit.rpc import RpcContext
 
 ALREADY_SENT = "Le fichier de cet import a déjà été envoyé."
 NOT_YOURS = "Seule la personne qui a commencé cet import peut y envoyer son fichier."
+CONTACT_TIMEOUT_S = 2.0
 
 
 async def open_import(request: OpenImportV1, ctx: RpcContext, deps: Deps) -> ImportOpenedReply:
@@ -33,18 +34,33 @@ async def open_import(request: OpenImportV1, ctx: RpcContext, deps: Deps) -> Imp
         structure_id = import_structure(uploader, request.kind, request.structure_id)
     except Refused as refused:
         raise (Forbidden if refused.forbidden else Invalid)(refused.message) from None
+    name, email = await uploader_contact(ctx, deps)
     actor = ImportActor(account_id=principal.account_id, role=uploader.role, deployment_id=principal.deployment_id,
-                        profile_id=principal.profile_id, structure_ids=list(principal.structure_ids))
+                        profile_id=principal.profile_id, structure_ids=list(principal.structure_ids), name=name)
     import_id = uuid.uuid4()
     async with deps.sessions() as session, session.begin():
         await session.execute(insert(imports).values(
             id=import_id, kind=request.kind.value, filename=request.filename, deployment_id=principal.deployment_id,
-            structure_id=structure_id, account_id=principal.account_id, actor=actor.model_dump(mode="json"),
+            structure_id=structure_id, account_id=principal.account_id,
+            # The uploader's address rides with the actor: the summary of the import is sent there when it ends.
+            actor={**actor.model_dump(mode="json"), "email": email},
             created_by_name=actor.name, state=ImportState.receiving.value, reason="", fingerprint=None, header=[],
             rows_total=0, rows_done=0, rows_per_s=None, created=0, updated=0, unchanged=0, rejected=0, excluded=0,
             review_new=0, review_same=0, review_conflict=0, review_invalid=0, warnings=[],
             created_at=deps.clock()))
     return ImportOpenedReply(import_id=import_id, object_name=upload_name(import_id), max_bytes=MAX_UPLOAD_BYTES)
+
+
+async def uploader_contact(ctx: RpcContext, deps: Deps) -> tuple[str, str]:
+    """The uploader's name (shown beside the import and in the history of what it changes) and email (where its
+    summary goes), as identity knows them from their own token; empty if identity does not answer at once: the
+    import does not wait for it."""
+    try:
+        me = await deps.bus.call(GetMeV1(), headers={"Authorization": f"Bearer {ctx.bearer_token}"},
+                                 timeout_s=CONTACT_TIMEOUT_S)
+    except ServiceError:
+        return "", ""
+    return " ".join(part for part in (me.firstname, me.lastname) if part)[:250], me.email or ""
 
 
 async def finish_upload(request: FinishUploadV1, ctx: RpcContext, deps: Deps, jobs: Jobs) -> ImportView:

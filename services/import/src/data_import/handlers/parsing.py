@@ -28,7 +28,8 @@ from sqlalchemy import Row, delete, insert, select
 from contracts.imports import BATCH_ROWS, ImportActor, ImportKind, ImportRowValues, ImportState, ReviewStatus
 from data_import.adapters.orm import import_rows, imports
 from data_import.domain.duplicates import Duplicates
-from data_import.domain.kinds import HeaderMap, match_header
+from data_import.domain.caf_msa import read_flux, validate_foyers
+from data_import.domain.kinds import KINDS, HeaderMap, match_header
 from data_import.domain.reading import ReadError, Row as FileRow, read_table
 from data_import.domain.validation import Parsed, validate_rows
 from data_import.handlers.deps import Deps
@@ -42,6 +43,8 @@ log = structlog.get_logger("data_import.parsing")
 PARIS = ZoneInfo("Europe/Paris")
 NOT_RECEIVED = "Le fichier n'a pas été reçu en entier : importez-le à nouveau."
 NOT_REVIEWED = "Cette ligne n'a pas pu être examinée : importez-la à nouveau."
+# Kinds whose file is no table (the CAF/MSA XML flux): how it is read into rows of cells, and how they are validated.
+READERS = {ImportKind.caf_msa.value: (read_flux, validate_foyers)}
 
 
 def upload_name(import_id: uuid.UUID) -> str:
@@ -63,7 +66,8 @@ async def parse_import(deps: Deps, import_id: uuid.UUID) -> None:
             await fail(deps, import_id, NOT_RECEIVED)
             return
         try:
-            table = await asyncio.to_thread(read_table, path, job.filename)
+            read, _validate = READERS.get(job.kind, (read_table, validate_rows))
+            table = await asyncio.to_thread(read, path, job.filename)
         except ReadError as error:
             await fail(deps, import_id, error.message)
             return
@@ -122,6 +126,8 @@ async def review_rows(deps: Deps, job: Row, rows: Iterator[FileRow], header_map:
     progress = Progress()
     loop = asyncio.get_running_loop()
     pool = deps.parsers()
+    _read, validate = READERS.get(job.kind, (read_table, validate_rows))
+    batch_rows = KINDS[job.kind].batch_rows
     validations: deque[asyncio.Future] = deque()
     in_flight: set[asyncio.Task] = set()
     read_all = False
@@ -129,11 +135,11 @@ async def review_rows(deps: Deps, job: Row, rows: Iterator[FileRow], header_map:
         while True:
             deps.check_running()
             while not read_all and not validations:
-                raw = await asyncio.to_thread(next_rows, rows)
+                raw = await asyncio.to_thread(next_rows, rows, batch_rows)
                 if not raw:
                     read_all = True
                     break
-                validations.append(loop.run_in_executor(pool, validate_rows, job.kind, header_map, raw))
+                validations.append(loop.run_in_executor(pool, validate, job.kind, header_map, raw))
             if not validations:
                 break
             batch = await validations.popleft()
@@ -154,8 +160,8 @@ async def review_rows(deps: Deps, job: Row, rows: Iterator[FileRow], header_map:
         await asyncio.gather(*validations, *in_flight, return_exceptions=True)
 
 
-def next_rows(rows: Iterator[FileRow]) -> list[tuple[int, list[str]]]:
-    return [(row.number, row.cells) for row in islice(rows, BATCH_ROWS)]
+def next_rows(rows: Iterator[FileRow], batch_rows: int = BATCH_ROWS) -> list[tuple[int, list[str]]]:
+    return [(row.number, row.cells) for row in islice(rows, batch_rows)]
 
 
 class Progress:

@@ -189,12 +189,14 @@ class KindImport(Protocol):
 
 def kind_import(kind: ImportKind) -> KindImport:
     # Imported here: each kind module uses this module's Scope, Effects and Refused.
+    from notebook.handlers import import_caf_msa
     from notebook.handlers import (import_beneficiaries, import_france_travail, import_rattachements,
                                    import_reorientations)
     kinds: dict[ImportKind, KindImport] = {
         ImportKind.beneficiaries: import_beneficiaries.BENEFICIARIES,
         ImportKind.referents: import_rattachements.RATTACHEMENTS,
         ImportKind.reorientations: import_reorientations.REORIENTATIONS,
+        ImportKind.caf_msa: import_caf_msa.CAF_MSA,
         ImportKind.france_travail_principal: import_france_travail.PRINCIPAL,
         ImportKind.france_travail_actions: import_france_travail.ACTIONS,
     }
@@ -205,6 +207,7 @@ def kind_import(kind: ImportKind) -> KindImport:
 
 # Who may import which kind (default deny).
 ROLES = {ImportKind.beneficiaries: frozenset({Role.manager}), ImportKind.reorientations: frozenset({Role.manager}),
+         ImportKind.caf_msa: frozenset({Role.manager}),
          ImportKind.referents: frozenset({Role.admin_structure}),
          ImportKind.france_travail_principal: frozenset({Role.manager}),
          ImportKind.france_travail_actions: frozenset({Role.manager})}

@@ -94,9 +94,11 @@ async def test_france_travail_flux_end_to_end(imports_system):
         await eventually(martin_followed)
         structures = await client.get("/api/v1/structures", headers=territory.h, params={"limit": 100})
         assert sorted(s["name"] for s in structures.json()["structures"]) == [
-            "CHARLEVILLE-MEZIERES MONTJOLY", "Groupe NS"]  # Sanka was known: RETHEL was not needed
+            "CHARLEVILLE-MEZIERES MONTJOLY", "CHARLEVILLE-MEZIERES VAL DE VENCE", "Groupe NS", "RETHEL"]
         people = await client.get("/api/v1/people", headers=elsewhere.h, params={"q": "referent_nom4"})
         assert people.json()["people"] == []  # Edwina's row, not matched, created nobody anywhere
+        people = await client.get("/api/v1/people", headers=territory.h, params={"q": "referent_nom4"})
+        assert people.json()["people"] == []
 
         # The notebook page says where the entries came from.
         html = await client.get(f"/carnets/{sophie['notebook_id']}", headers=bearer(m))

@@ -119,19 +119,21 @@ async def test_known_agency_and_professional_are_reused_and_other_accounts_left_
 
     applied = await territory.apply([
         row(2, "CHARLEVILLE-MEZIERES VAL DE VENCE", territory.email("sanka")),  # known, accents and case aside
-        row(3, "RETHEL", territory.email("SANKA")),  # known wherever she works: no agency needed
+        row(3, "RETHEL", territory.email("SANKA")),  # known wherever she works; her agency is created
         row(4, "RETHEL", territory.email("admin")),  # a structure admin's address
         row(5, "RETHEL", elsewhere.email("otto")),  # a professional of another territory
         row(6, "", territory.email("nobody")),  # no agency named
     ])
-    assert [(r.outcome, r.target_id) for r in applied[:2]] == [(Outcome.unchanged, sanka.person_id)] * 2
+    assert [(r.outcome, r.target_id) for r in applied[:2]] == [(Outcome.unchanged, sanka.person_id),
+                                                                (Outcome.created, sanka.person_id)]
+    assert applied[0].messages == [] and applied[1].messages == [ft.AGENCY_CREATED.format(name="RETHEL")]
     assert [r.outcome for r in applied[2:]] == [Outcome.rejected] * 3
     assert applied[2].messages == [ft.NOT_A_PROFESSIONAL.format(email=territory.email("admin"))]
     assert applied[3].messages == [ft.NOT_A_PROFESSIONAL.format(email=elsewhere.email("otto"))]
     assert applied[4].messages == [ft.NO_REFERENT]
     assert admin.person_id and other.person_id
     names = await all_of(directory, select(Structure.name).where(Structure.deployment_id == territory.id))
-    assert names == [("Charleville-Mézières Val de Vence",)]  # no RETHEL created for nobody
+    assert sorted(names) == [("Charleville-Mézières Val de Vence",), ("RETHEL",)]  # the refused rows made none
     assert {e.profile_id for e in await directory.events(ProfessionalCreatedV1.subject)} == {
         sanka.person_id, other.person_id}  # the forms' only: nobody created by the import
 

@@ -5,8 +5,8 @@ service sends the rows that need it here first, then to the notebook with the pe
 The agency is the structure named ``struct_principale`` (case, accents and spaces aside) in the territory, created
 when there is none (v1 created it from France Travail's agencies API; the flux gives only its name). The référent is
 the person holding their address (converted from France Travail's internal ``.net`` by the import service): a
-professional of the territory is reused wherever they work; nobody holds it, they are created as a professional of
-the agency, and identity opens their account from the event, as for a form. An address held by anyone else (a
+professional of the territory is reused wherever they work; when nobody holds it, they are created as a professional
+of the agency, and identity opens their account from the event, as for a form. An address held by anyone else (a
 structure admin, someone of another territory) is not taken over: the row's référent is left out.
 """
 from __future__ import annotations
@@ -90,11 +90,12 @@ class FranceTravailReferentImport:
         # An agency created by an earlier row of the batch is found here.
         agency = work.agency or self.agencies.get(search_key(work.agency_fields.name))
         person, outcome = work.person, Outcome.unchanged
+        if agency is None:
+            agency = await add_structure(session, self.deps, self.deployment_id, work.agency_fields)
+            self.agencies[agency.name_key] = agency
+            plan.messages.append(AGENCY_CREATED.format(name=agency.name))
+            outcome = Outcome.created
         if person is None:
-            if agency is None:
-                agency = await add_structure(session, self.deps, self.deployment_id, work.agency_fields)
-                self.agencies[agency.name_key] = agency
-                plan.messages.append(AGENCY_CREATED.format(name=agency.name))
             person = await add_person(session, self.deps, self.deployment_id, PersonRole.professional,
                                       work.person_fields, [agency.id], [], self.actor.name)
             self.people.add(person, [agency.id])

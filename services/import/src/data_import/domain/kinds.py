@@ -180,7 +180,8 @@ KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in (
         Column(caf_msa.HEADER[7], "rsa_closure_date", caf_msa.parse_flux_date),
         Column(caf_msa.HEADER[8], "is_homeless", caf_msa.parse_flag),
     ), batch_rows=caf_msa.FOYERS_PER_BATCH),
-    KindSpec("france-travail-principal", _FRANCE_TRAVAIL_PRINCIPAL, empty_cells=EMPTY_CELLS),
+    # A principal row carries its 44 columns (~1.5 Ko as JSON): 200 of them keep a batch far under NATS's 1 Mo.
+    KindSpec("france-travail-principal", _FRANCE_TRAVAIL_PRINCIPAL, empty_cells=EMPTY_CELLS, batch_rows=200),
     KindSpec("france-travail-actions", _FRANCE_TRAVAIL_ACTIONS, empty_cells=EMPTY_CELLS),
 )}
 

@@ -44,6 +44,8 @@ async def make_deps(databases):
         url = await databases.create("notify", SERVICES_BY_NAME["notify"].migrations_dir)
         engine = create_engine(url)
         engines.append(engine)
+        # A key of its own: production refuses the development one (it encrypts the webhooks' secrets).
+        settings = {"secret_key": "cle-de-test-du-service", **settings}
         return Deps(sessions=sessionmaker(engine), outbox=Outbox(),
                     settings=NotifySettings(public_url="https://carnet.example.fr", **settings))
 

@@ -222,7 +222,8 @@ async def test_a_failing_partner_is_tried_again_with_backoff_and_delivered_once(
     await deliver_due_webhooks(deps)
 
     [delivery] = await rows(deps, WebhookDelivery)
-    assert (delivery.status, delivery.attempts, delivery.delivered_at) == ("delivered", 3, clock.now - timedelta(hours=2))
+    delivered_at = clock.now - timedelta(hours=2)
+    assert (delivery.status, delivery.attempts, delivery.delivered_at) == ("delivered", 3, delivered_at)
     attempts = sorted(await rows(deps, WebhookAttempt), key=lambda a: a.attempted_at)
     assert [a.status_code for a in attempts] == [500, 429, 200]
     assert len(partner.requests) == 3 and len({body for _h, body in partner.requests}) == 1

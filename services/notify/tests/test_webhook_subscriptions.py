@@ -6,9 +6,8 @@ import uuid
 from contextlib import asynccontextmanager
 
 import pytest
-from sqlalchemy import select
 
-from contracts.identity import GetMeV1, MeReply, Role
+from contracts.identity import AccountDeactivatedV1, AccountProfileChangedV1, GetMeV1, MeReply, Role
 from contracts.notebook import OrientationChangedV1
 from contracts.webhooks import (
     CreateWebhookSubscriptionV1,
@@ -133,12 +132,22 @@ async def pause_resume_and_list(notify, token_mint):
     [delivery] = listed.deliveries
     assert (listed.total, delivery.event_id, delivery.event_type, delivery.status) == (
         1, event.event_id, WebhookEventType.orientation_changed, "pending")
-    assert (await refused(notify.call(ReplayWebhookDeliveryV1(delivery_id=delivery.delivery_id), admin))).code == "conflict"
+    replay = ReplayWebhookDeliveryV1(delivery_id=delivery.delivery_id)
+    assert (await refused(notify.call(replay, admin))).code == "conflict"
 
     resumed = await notify.call(ResumeWebhookSubscriptionV1(subscription_id=subscription_id), admin)
     assert (resumed.status, resumed.paused_at) == ("active", None)
-    assert (await refused(notify.call(ListWebhookDeliveriesV1(subscription_id=uuid.uuid4()), admin))).code == "not_found"
+    unknown = ListWebhookDeliveriesV1(subscription_id=uuid.uuid4())
+    assert (await refused(notify.call(unknown, admin))).code == "not_found"
     # The admin who acted is the one told if the subscription pauses itself one day.
     async with notify.sessions() as session:
-        admin_row = (await session.execute(select(WebhookAdmin).where(WebhookAdmin.account_id == admin_id))).scalar_one()
+        admin_row = await session.get(WebhookAdmin, admin_id)
     assert admin_row.email == "admin.webhooks@carnet.test"
+    # Their email changes: followed; deactivated: forgotten.
+    state = {"account_id": admin_id, "role": Role.admin_cdb, "deployment_id": None, "profile_id": None}
+    await notify.deliver(AccountProfileChangedV1(**state, email="alice.admin@carnet.test"))
+    async with notify.sessions() as session:
+        assert (await session.get(WebhookAdmin, admin_id)).email == "alice.admin@carnet.test"
+    await notify.deliver(AccountDeactivatedV1(**state, email="alice.admin@carnet.test"))
+    async with notify.sessions() as session:
+        assert await session.get(WebhookAdmin, admin_id) is None

@@ -44,7 +44,8 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 def event_types(form) -> list[WebhookEventType]:
-    return [WebhookEventType(value) for value in form.getlist("event_types") if value in WebhookEventType._value2member_map_]
+    known = {t.value for t in WebhookEventType}
+    return [WebhookEventType(value) for value in form.getlist("event_types") if value in known]
 
 
 async def list_page(request: Request, visitor: Visitor, *, form: dict | None = None, error: str | None = None,

@@ -45,6 +45,7 @@ from notify.handlers import (
     preferences,
     schedules,
     sms_code_issued,
+    webhook_admins,
     webhook_events,
     webhook_subscriptions,
 )
@@ -74,6 +75,8 @@ SUBSCRIPTIONS = (
     (webhook_events.ORIENTATION_CONSUMER, OrientationChangedV1, webhook_events.on_orientation_changed),
     (webhook_events.REFERENT_CONSUMER, ReferentChangedV1, webhook_events.on_referent_changed),
     (webhook_events.APPOINTMENT_CONSUMER, AppointmentBookedV1, webhook_events.on_appointment_booked),
+    (webhook_admins.CONSUMER, AccountDeactivatedV1, webhook_admins.on_account_deactivated),
+    (f"{webhook_admins.CONSUMER}-emails", AccountProfileChangedV1, webhook_admins.on_account_profile_changed),
 )
 ROUTES = {
     ReadDevMailboxV1: read_dev_mailbox,

@@ -91,8 +91,9 @@ async def claim(deps: Deps, delivery_id: uuid.UUID) -> Claimed | None:
             return None  # another replica took it
         delivery = await session.get(WebhookDelivery, delivery_id, populate_existing=True)
         subscription = await session.get(WebhookSubscription, delivery.subscription_id)
-        return Claimed(delivery.id, subscription.id, subscription.url, secret_box(deps).open(subscription.secret_sealed),
-                       delivery.event_type, delivery.body.encode())
+        secret = secret_box(deps).open(subscription.secret_sealed)
+        return Claimed(delivery.id, subscription.id, subscription.url, secret, delivery.event_type,
+                       delivery.body.encode())
 
 
 async def send(deps: Deps, claimed: Claimed) -> Answer:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-import structlog
 from sqlalchemy import select
 
-from contracts.identity import GetMeV1, Role
+from contracts.identity import Role
 from contracts.webhooks import (
     AVAILABLE_EVENT_TYPES,
     CreateWebhookSubscriptionV1,
@@ -27,16 +26,16 @@ from contracts.webhooks import (
     WebhookSubscriptionsReply,
     WebhookSubscriptionView,
 )
-from notify.adapters.orm import WebhookAdmin, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from notify.adapters.orm import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from notify.domain.webhooks import LABELS, UNAVAILABLE, new_secret, url_problem
 from notify.handlers.deps import Deps
+from notify.handlers.webhook_admins import remember_admin
 from notify.handlers.webhook_delivery import secret_box
 from servicekit.auth import Principal
 from servicekit.db import paged
-from servicekit.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from servicekit.errors import Conflict, Forbidden, Invalid, NotFound
 from servicekit.rpc import RpcContext
 
-log = structlog.get_logger("notify.webhooks")
 ADMINS_ONLY = "Les webhooks sont réservés aux administrateurs de Carnet de bord."
 UNKNOWN_SUBSCRIPTION = "Cet abonnement n'existe pas."
 UNKNOWN_DELIVERY = "Cet envoi n'existe pas."
@@ -56,24 +55,6 @@ async def require_admin(ctx: RpcContext, deps: Deps) -> Principal:
     if principal.role != Role.admin_cdb:
         raise Forbidden(ADMINS_ONLY)
     return principal
-
-
-async def remember_admin(ctx: RpcContext, deps: Deps, principal: Principal) -> None:
-    """Keeps the email of an admin who manages webhooks: told when a subscription pauses itself. Identity says
-    which is theirs, from their own token; if identity does not answer, the change goes on without it."""
-    try:
-        me = await deps.call(GetMeV1(), headers={"Authorization": f"Bearer {ctx.bearer_token}"})
-    except (ServiceError, TimeoutError) as error:
-        log.warning("webhook_admin_email_unknown", error=str(error))
-        return
-    if not me.email:
-        return
-    async with deps.sessions() as session, session.begin():
-        admin = await session.get(WebhookAdmin, principal.account_id, with_for_update=True)
-        if admin is None:
-            admin = WebhookAdmin(account_id=principal.account_id)
-            session.add(admin)
-        admin.email, admin.seen_at = me.email, deps.clock()
 
 
 def view_of(s: WebhookSubscription) -> WebhookSubscriptionView:
@@ -159,8 +140,8 @@ async def resume_subscription(request: ResumeWebhookSubscriptionV1, ctx: RpcCont
     def resume(subscription: WebhookSubscription) -> None:
         if subscription.status == WebhookStatus.active:
             raise Conflict(ALREADY[WebhookStatus.active])
-        subscription.status, subscription.paused_at, subscription.paused_for_failures = WebhookStatus.active, None, False
-        subscription.failing_since = None
+        subscription.status, subscription.paused_at = WebhookStatus.active, None
+        subscription.paused_for_failures, subscription.failing_since = False, None
 
     view = await changing(ctx, deps, request.subscription_id, resume)
     async with deps.sessions() as session, session.begin():

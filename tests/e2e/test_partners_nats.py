@@ -18,7 +18,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from contracts.partners import partner_subject
 from contracts.streams import PARTNER
 from servicekit.bus_access import inbox_prefix, partner_user, start_private_nats
-from servicekit.deadletters import list_dead_letters
+from servicekit.deadletters import list_dead_letters, replay
 from servicekit.topology import SERVICES_BY_NAME
 from testkit.harness import gateway_process, service_process, stop_all
 from testkit.infra import DatabaseFactory, bundled_nats_server, free_port, missing, wait_for_port
@@ -220,7 +220,9 @@ async def test_a_refused_message_is_answered_in_french_and_dead_lettered(private
         await partner.publish("notebook.upsert", b"pas du json")
         assert "JSON" in (await partner.rejection(None))["reason"]
 
-        elsewhere = upsert(str(uuid.uuid4()), new_nir())  # a territory rdvi does not serve
+        unserved = await open_territory(system, client)  # a territory rdvi does not serve (yet)
+        lastname = f"Tardif{uuid.uuid4().hex[:6]}"
+        elsewhere = upsert(unserved.deployment_id, new_nir(), lastname=lastname)
         await partner.publish("notebook.upsert", elsewhere)
         assert "habilité" in (await partner.rejection(elsewhere["event_id"]))["reason"]
 
@@ -232,10 +234,16 @@ async def test_a_refused_message_is_answered_in_french_and_dead_lettered(private
                 if len(letters) >= 3:
                     break
                 await asyncio.sleep(0.1)
+            assert {letter.consumer for letter in letters} == {"data-import-partner-notebook-upsert"}
+            # Once the territory is granted to the partner, the operator replays its dead letter: applied.
+            granted = await client.post("/api/v1/partners/credentials", headers=bearer(ADMIN_TOKENS[system.base_url]),
+                                        json={"partner": PARTNER_NAME, "deployment_ids": [unserved.deployment_id]})
+            assert granted.status_code == 201
+            await replay(operator.jetstream(), letters[-1])
         finally:
             await operator.close()
-        assert {letter.consumer for letter in letters} == {"data-import-partner-notebook-upsert"}
-        assert len(letters) >= 3
+        page = await notebook_of(client, unserved, lastname)
+        assert [e["source"] for e in page["timeline"]] == ["partner"]
 
 
 async def test_an_appointment_is_recorded_once_then_its_status_changes(private_system):

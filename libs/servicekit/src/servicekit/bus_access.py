@@ -117,7 +117,9 @@ SERVICE_ACCESS: tuple[ServiceAccess, ...] = (
     # The owners' import RPCs trust the actor they carry: only the import service sends them.
     # The uploaded files, reports and templates travel through the object store, between it and the gateway.
     # It asks identity who opens an import (their name, and their address for the summary when it ends).
-    ServiceAccess("data_import", owner="import", calls=(GetJwksV1, GetMeV1, *OWNER_IMPORT_RPCS),
+    # Partners' messages (stream PARTNER) are checked with identity and applied by the notebook (see PARTNER_CONSUMER).
+    ServiceAccess("data_import", owner="import", consumes=PARTNER_MESSAGES,
+                  calls=(GetJwksV1, GetMeV1, *OWNER_IMPORT_RPCS, *TRUSTED_PARTNER_RPCS),
                   follows=(SessionsRevokedV1,),
                   object_stores=(UPLOADS_BUCKET,)),
     ServiceAccess(
@@ -136,7 +138,6 @@ OPERATOR_RPCS: tuple[type[RpcRequest], ...] = (SeedDemoAccountsV1, SeedDemoTerri
 # partner they carry: the gateway may not send them), and answers refusals. Partners are named by
 # ``CARNET_PARTNERS`` (comma-separated; ``rdvi`` by default) when the configuration is rendered.
 PARTNER_CONSUMER = "data_import"
-PARTNER_CONSUMER_CALLS: tuple[type[RpcRequest], ...] = TRUSTED_PARTNER_RPCS
 PARTNER_SENDER = "partner"  # who publishes partner messages, in the AsyncAPI document
 
 
@@ -230,10 +231,8 @@ def service_permissions(access: ServiceAccess) -> Permissions:
                *_consuming(_streams(access.consumes)), *_following(_streams(access.follows)),
                *(subject for bucket in access.object_stores for subject in object_store(bucket, create=True))]
     subscribe = [f"rpc.{access.name}.>", *(["dlq.replay.*"] if access.consumes else []), f"{inbox_of(access.name)}.>"]
-    if access.name == PARTNER_CONSUMER:
-        publish += [PartnerMessageRejectedV1.subject, *(request.subject for request in PARTNER_CONSUMER_CALLS),
-                    *_consuming(_streams(PARTNER_MESSAGES))]
-        subscribe.insert(1, "dlq.replay.*")
+    if access.name == PARTNER_CONSUMER:  # the refusals it answers, on the partners' side of the bus
+        publish.append(PartnerMessageRejectedV1.subject)
     return Permissions(publish=_unique(publish), subscribe=_unique(subscribe), allow_responses=True)
 
 

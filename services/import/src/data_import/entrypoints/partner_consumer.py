@@ -5,6 +5,8 @@ published on (which names the partner), so that a message that breaks its contra
 before it is dead-lettered, instead of being terminated unread."""
 from __future__ import annotations
 
+import json
+
 import structlog
 from faststream.exceptions import NackMessage
 from faststream.exceptions import RejectMessage as Terminate
@@ -15,7 +17,7 @@ from data_import.handlers.deps import Deps
 from data_import.handlers.partner_messages import Received, on_partner_message
 from servicekit.app import Service
 from servicekit.bus_access import pull_inbox_prefix
-from servicekit.consumers import Subscription, dead_lettered, delivery_count
+from servicekit.consumers import Subscription, dead_lettered, delivery_count, replay_subject
 from servicekit.errors import RejectMessage
 from servicekit.metrics import DEAD_LETTERED, EVENTS_HANDLED, REDELIVERED
 
@@ -61,6 +63,25 @@ def endpoint_for(subscription: Subscription, deps: Deps):
     return endpoint
 
 
+def replay_endpoint_for(subscription: Subscription, deps: Deps):
+    """``carnet dlq replay`` of a partner's message: read again from the stream and handled once (a message refused
+    for a territory since granted to the partner, say); the answer says whether it was applied."""
+    async def endpoint(message: NatsMessage) -> bytes:
+        try:
+            wanted = json.loads(message.body)
+            original = await deps.bus.stream_context.get_msg(wanted["stream"], wanted["stream_seq"])
+            await on_partner_message(Received(original.subject, original.data, wanted["stream_seq"]), deps)
+        except Exception as exc:  # a refusal again (answered to the partner too), or a failure: said to the operator
+            log.warning("partner_replay_failed", consumer=subscription.durable, error=repr(exc))
+            return json.dumps({"error": repr(exc)[:500]}).encode()
+        EVENTS_HANDLED.labels(subscription.durable, "replayed").inc()
+        return json.dumps({"ok": True}).encode()
+
+    endpoint.__annotations__ = {"message": NatsMessage, "return": bytes}
+    endpoint.__name__ = endpoint.__qualname__ = f"replay_{subscription.durable.replace('-', '_')}"
+    return endpoint
+
+
 def register(service: Service, deps: Deps) -> None:
     for kind in PARTNER_MESSAGES:
         # The consumer's settings (durable, filter, acks, retries); its handler is ``endpoint_for``'s.
@@ -68,4 +89,6 @@ def register(service: Service, deps: Deps) -> None:
         options = subscription.subscriber_options()
         service.bus.broker.subscriber(**options, inbox_prefix=pull_inbox_prefix(service.settings.nats_url))(
             endpoint_for(subscription, deps))
+        service.bus.broker.subscriber(replay_subject(subscription), queue=subscription.durable,
+                                      include_in_schema=False)(replay_endpoint_for(subscription, deps))
         service.bus.subscriptions.append(subscription)  # its lag is watched like the others'

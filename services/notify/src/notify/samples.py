@@ -46,7 +46,7 @@ SAMPLES: dict[str, tuple[Channel, dict]] = {
                                                 "link": f"{BASE}/carnets/autre"}]}),
     "caf_msa_report": (Channel.email, {"link": f"{BASE}/imports/exemple", "date": "05/03/2022", "failed": False,
                                        "filename": "RSABEM.xml", "reason": "", "total": 120, "updated": 31,
-                                       "unchanged": 52, "not_found": 36, "invalid": 1, "rejected": 0, "excluded": 0}),
+                                       "unchanged": 52, "not_found": 36, "errors": 1, "excluded": 0}),
     "webhook_paused": (Channel.email, {"link": f"{BASE}/webhooks", "label": "Logiciel RDV du département",
                                        "url": "https://rdv.example.fr/carnet", "since": "01/12/2026 à 15:45"}),
 }

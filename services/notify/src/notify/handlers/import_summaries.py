@@ -23,10 +23,11 @@ def summary_context(event: ImportCompletedV1) -> dict:
     """What the template says: the flux's date (the import's day when the file said none), then the counts."""
     day = event.flux_date or event.occurred_at.astimezone(PARIS).date()
     counts, review = event.counts, event.review
+    # Rows the review found no one for are rejected when the import is applied, like the invalid ones: told apart.
     return {"date": f"{day:%d/%m/%Y}", "filename": event.filename, "failed": event.state == ImportState.failed,
             "reason": event.reason, "total": event.rows_total, "updated": counts.updated,
-            "unchanged": counts.unchanged, "not_found": review.conflict, "invalid": review.invalid,
-            "rejected": counts.rejected, "excluded": counts.excluded}
+            "unchanged": counts.unchanged, "not_found": review.conflict,
+            "errors": max(counts.rejected - review.conflict, review.invalid), "excluded": counts.excluded}
 
 
 async def on_import_completed(event: ImportCompletedV1, _meta: EventMeta, deps: Deps) -> None:

@@ -445,6 +445,31 @@ class FranceTravailSection(WireModel):
     refreshing: bool = False  # older than an hour: a refresh is on its way, the next view shows it
 
 
+class ContractStatus(StrEnum):
+    """A contract's state: a CER goes draft → submitted → validated (or back to draft when returned) → signed,
+    then ended or renewed; PPAE, CEJ and PACEA are recorded once signed."""
+
+    draft = "draft"
+    submitted = "submitted"
+    validated = "validated"
+    signed = "signed"
+    ended = "ended"
+    renewed = "renewed"
+
+
+class ContractSummary(WireModel):
+    """A contract as the notebook lists it; ``active``: signed and today within its dates."""
+
+    contract_id: uuid.UUID
+    kind: ContractLink
+    status: ContractStatus
+    active: bool = False
+    start_date: date | None = None
+    end_date: date | None = None
+    signed_on: date | None = None
+    version: int = 1
+
+
 class NotebookPage(RpcReply):
     """Everything the notebook page shows; the sections the caller may not see are left empty."""
 
@@ -473,6 +498,8 @@ class NotebookPage(RpcReply):
     orientation_options: OrientationOptions | None = None
     # France Travail's diagnostic argumenté (full access, territories using France Travail's API).
     france_travail: FranceTravailSection | None = None
+    # Its contracts (CER and the others), newest first (full access).
+    contracts: list[ContractSummary] = Field(default_factory=list)
 
 
 class NotebookRow(WireModel):
@@ -1039,3 +1066,302 @@ class AppointmentChangedV1(NotebookEvent):
     appointment_id: uuid.UUID
     at: datetime
     status: AppointmentStatus
+
+
+# --- Contracts (CER, PPAE, CEJ, PACEA) ---------------------------------------------------------------------
+
+class ContractAction(WireModel):
+    action: str
+    status: str = ""
+
+
+class ContractObjective(WireModel):
+    """An objective of the parcours as the contract took it (its work axis and actions)."""
+
+    target_id: uuid.UUID | None = None
+    theme_label: str = ""
+    target: str
+    actions: list[ContractAction] = Field(default_factory=list)
+
+
+class ContractContent(WireModel):
+    """What the notebook already held when the draft was made (never typed again) and what the référent and the
+    beneficiary write together."""
+
+    firstname: str = ""
+    lastname: str = ""
+    date_of_birth: date | None = None
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    right_rsa: str = ""
+    work_situation: str = ""
+    situations: list[str] = Field(default_factory=list)
+    education_level: str = ""
+    projects: list[str] = Field(default_factory=list)
+    objectives: list[ContractObjective] = Field(default_factory=list)
+    beneficiary_commitments: str = ""
+    referent_commitments: str = ""
+
+
+class ContractVersionView(WireModel):
+    version: int
+    created_at: datetime
+    author_name: str = ""
+    summary: str = ""
+    changed: list[str] = Field(default_factory=list)
+
+
+class ContractView(RpcReply):
+    contract_id: uuid.UUID
+    notebook_id: uuid.UUID
+    kind: ContractLink
+    status: ContractStatus
+    active: bool = False
+    version: int
+    territory_name: str = ""
+    start_date: date | None = None
+    end_date: date | None = None
+    content: ContractContent
+    created_at: datetime
+    created_by_name: str = ""
+    submitted_at: datetime | None = None
+    decided_on: date | None = None
+    decided_by_name: str = ""
+    decision_comment: str = ""
+    return_reason: str = ""
+    signed_on: date | None = None
+    signed_in_person: bool = False
+    signature_recorded_by_name: str = ""
+    ended_on: date | None = None
+    end_reason: str = ""
+    renewed_from_id: uuid.UUID | None = None
+    versions: list[ContractVersionView] = Field(default_factory=list)
+    # What the caller may do on it now, so that pages offer only what the service will accept.
+    allowed: list[str] = Field(default_factory=list)
+
+
+class ContractsReply(RpcReply):
+    notebook_id: uuid.UUID
+    contracts: list[ContractSummary] = Field(default_factory=list)
+    allowed: list[str] = Field(default_factory=list)
+
+
+class ContractToValidate(WireModel):
+    contract_id: uuid.UUID
+    notebook_id: uuid.UUID
+    beneficiary_name: str
+    submitted_at: datetime | None = None
+    created_by_name: str = ""
+
+
+class ContractsToValidateReply(RpcReply):
+    contracts: list[ContractToValidate] = Field(default_factory=list)
+
+
+class ContractPdfReply(RpcReply):
+    filename: str
+    pdf_base64: str  # a few kilobytes: it travels in the reply
+
+
+class ContractEnding(WireModel):
+    contract_id: uuid.UUID
+    notebook_id: uuid.UUID
+    end_date: date
+    referent_email: str = ""
+    referent_firstname: str = ""
+
+
+class ContractsEndingReply(RpcReply):
+    contracts: list[ContractEnding] = Field(default_factory=list)
+
+
+@register
+class ListContractsV1(RpcRequest):
+    """The notebook's contracts (members, territory managers, the beneficiary omitting the id)."""
+
+    subject: ClassVar[str] = "rpc.notebook.list_contracts.v1"
+    reply_model: ClassVar = ContractsReply
+
+    notebook_id: uuid.UUID | None = None
+
+
+@register
+class GetContractV1(RpcRequest):
+    subject: ClassVar[str] = "rpc.notebook.get_contract.v1"
+    reply_model: ClassVar = ContractView
+
+    contract_id: uuid.UUID
+
+
+@register
+class CreateContractDraftV1(RpcRequest):
+    """A CER draft pre-filled from the notebook; ``renewed_from`` starts it from a previous CER ("Renouveler")."""
+
+    subject: ClassVar[str] = "rpc.notebook.create_contract_draft.v1"
+    reply_model: ClassVar = VersionReply
+
+    notebook_id: uuid.UUID
+    renewed_from: uuid.UUID | None = None
+
+
+@register
+class UpdateContractV1(RpcRequest):
+    """The référent and the beneficiary edit a draft together: each save is a version (409 on a stale one)."""
+
+    subject: ClassVar[str] = "rpc.notebook.update_contract.v1"
+    reply_model: ClassVar = VersionReply
+
+    contract_id: uuid.UUID
+    version: Version
+    start_date: date | None = None
+    end_date: date | None = None
+    beneficiary_commitments: Text = Field(default="", max_length=5000)
+    referent_commitments: Text = Field(default="", max_length=5000)
+
+
+@register
+class SubmitContractV1(RpcRequest):
+    subject: ClassVar[str] = "rpc.notebook.submit_contract.v1"
+    reply_model: ClassVar = VersionReply
+
+    contract_id: uuid.UUID
+    version: Version
+
+
+@register
+class DecideContractV1(RpcRequest):
+    """Validated, or returned to draft with a reason, by someone of the territory who may validate."""
+
+    subject: ClassVar[str] = "rpc.notebook.decide_contract.v1"
+    reply_model: ClassVar = VersionReply
+
+    contract_id: uuid.UUID
+    version: Version
+    validated: bool  # False: returned to draft
+    decided_on: date | None = None  # today when not given
+    comment: Text = Field(default="", max_length=2000)  # the reason, when returned
+
+
+@register
+class SignContractV1(RpcRequest):
+    """Signed online by the beneficiary, or "signé en présence" recorded by a member with its date."""
+
+    subject: ClassVar[str] = "rpc.notebook.sign_contract.v1"
+    reply_model: ClassVar = VersionReply
+
+    contract_id: uuid.UUID
+    version: Version
+    signed_on: date | None = None  # in person: the day it was signed
+
+
+@register
+class EndContractV1(RpcRequest):
+    subject: ClassVar[str] = "rpc.notebook.end_contract.v1"
+    reply_model: ClassVar = VersionReply
+
+    contract_id: uuid.UUID
+    version: Version
+    ended_on: date | None = None
+    reason: Text = Field(default="", max_length=2000)
+
+
+@register
+class RecordContractV1(RpcRequest):
+    """A PPAE, CEJ or PACEA signed elsewhere: its dates, with the objectives linked to it."""
+
+    subject: ClassVar[str] = "rpc.notebook.record_contract.v1"
+    reply_model: ClassVar = VersionReply
+
+    notebook_id: uuid.UUID
+    kind: ContractLink
+    signed_on: date
+    start_date: date
+    end_date: date | None = None  # None: "durée indéterminée"
+
+
+@register
+class GetContractPdfV1(RpcRequest):
+    subject: ClassVar[str] = "rpc.notebook.get_contract_pdf.v1"
+    reply_model: ClassVar = ContractPdfReply
+
+    contract_id: uuid.UUID
+
+
+@register
+class ListContractsToValidateV1(RpcRequest):
+    """The CER submitted in the caller's territory (those who may validate)."""
+
+    subject: ClassVar[str] = "rpc.notebook.list_contracts_to_validate.v1"
+    reply_model: ClassVar = ContractsToValidateReply
+
+
+@register
+class ListContractsEndingV1(RpcRequest):
+    """For notify's reminder: the signed CER ending between ``from_date`` and ``until`` with their référent.
+    Internal (answered to services on the bus; the gateway exposes no route to it)."""
+
+    subject: ClassVar[str] = "rpc.notebook.list_contracts_ending.v1"
+    reply_model: ClassVar = ContractsEndingReply
+
+    from_date: date
+    until: date
+
+
+class ContractEvent(NotebookEvent):
+    """A CER's step; who is told is carried along (notify keeps no directory of its own)."""
+
+    contract_id: uuid.UUID
+    kind: ContractLink = ContractLink.cer
+    referent_email: str = ""
+    referent_firstname: str = ""
+    beneficiary_email: str = ""
+    beneficiary_firstname: str = ""
+
+
+@register
+class ContractCreatedV1(ContractEvent):
+    subject: ClassVar[str] = "notebook.contract.created.v1"
+
+
+@register
+class ContractSubmittedV1(ContractEvent):
+    subject: ClassVar[str] = "notebook.contract.submitted.v1"
+
+    # The territory's people who may validate it.
+    validator_emails: list[str] = Field(default_factory=list)
+
+
+@register
+class ContractValidatedV1(ContractEvent):
+    subject: ClassVar[str] = "notebook.contract.validated.v1"
+
+    decided_on: date
+
+
+@register
+class ContractReturnedV1(ContractEvent):
+    subject: ClassVar[str] = "notebook.contract.returned.v1"
+
+
+@register
+class ContractSignedV1(ContractEvent):
+    subject: ClassVar[str] = "notebook.contract.signed.v1"
+
+    signed_on: date
+    in_person: bool = False
+    start_date: date | None = None
+    end_date: date | None = None
+
+
+@register
+class ContractEndedV1(ContractEvent):
+    subject: ClassVar[str] = "notebook.contract.ended.v1"
+
+    ended_on: date
+    renewed: bool = False
+
+
+# What notify tells at each of a contract's steps.
+CONTRACT_EVENTS: tuple[type[ContractEvent], ...] = (ContractCreatedV1, ContractSubmittedV1, ContractValidatedV1,
+                                                    ContractReturnedV1, ContractSignedV1, ContractEndedV1)

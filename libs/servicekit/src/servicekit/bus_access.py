@@ -46,6 +46,8 @@ from contracts.notebook import (
     AppointmentBookedV1,
     AppointmentChangedV1,
     BeneficiaryContactChangedV1,
+    CONTRACT_EVENTS,
+    ListContractsEndingV1,
     ListWaitingForReferentV1,
     MemberAddedV1,
     OrientationChangedV1,
@@ -112,7 +114,8 @@ SERVICE_ACCESS: tuple[ServiceAccess, ...] = (
         "notebook",
         consumes=(*(e for e in (*PROFILE_STATE_EVENTS, *PROFILE_DEACTIVATED_EVENTS)
                     if e.subject.startswith("directory.")),
-                  StructureCreatedV1, StructureUpdatedV1, OrientationSystemCreatedV1, MessageFailedV1),
+                  StructureCreatedV1, StructureUpdatedV1, OrientationSystemCreatedV1, MessageFailedV1,
+                  DeploymentCreatedV1),
         **TOKEN_CHECKS),
     # The owners' import RPCs trust the actor they carry: only the import service sends them.
     # The uploaded files, reports and templates travel through the object store, between it and the gateway.
@@ -126,8 +129,9 @@ SERVICE_ACCESS: tuple[ServiceAccess, ...] = (
         "notify",
         consumes=(LoginLinkIssuedV1, SmsCodeIssuedV1, SignupRequestedV1, AccountDeactivatedV1, MemberAddedV1,
                   ReferentChangedV1, AppointmentBookedV1, AppointmentChangedV1, OrientationChangedV1,
-                  ReorientationDeniedV1, BeneficiaryContactChangedV1, AccountProfileChangedV1, ImportCompletedV1),
-        calls=(GetJwksV1, GetMeV1, ListWaitingForReferentV1), follows=(SessionsRevokedV1,)),
+                  ReorientationDeniedV1, BeneficiaryContactChangedV1, AccountProfileChangedV1, ImportCompletedV1,
+                  *CONTRACT_EVENTS),
+        calls=(GetJwksV1, GetMeV1, ListWaitingForReferentV1, ListContractsEndingV1), follows=(SessionsRevokedV1,)),
 )
 # Demo seeds: the operator's, never the gateway's.
 OPERATOR_RPCS: tuple[type[RpcRequest], ...] = (SeedDemoAccountsV1, SeedDemoTerritoryV1, SeedDemoNotebooksV1)

@@ -100,6 +100,28 @@ TABLE = [
     (Role.admin_structure, ALL({R.territory}), O.remove_member, False),
     (Role.professional, ALL({R.territory, R.member}), O.remove_member, False),
     (Role.orientation_manager, ALL({R.territory}), O.remove_member, False),
+    # Contracts (CER): members prepare and edit, the beneficiary edits and signs, the territory validates.
+    (Role.professional, ALL({R.territory, R.member}), O.view_contracts, True),
+    (Role.professional, ALL({R.territory, R.member}), O.prepare_contract, True),
+    (Role.professional, ALL({R.territory, R.member}), O.edit_contract, True),
+    (Role.professional, ALL({R.territory, R.member}), O.validate_contract, False),
+    (Role.professional, ALL({R.territory, R.member}), O.sign_contract, False),
+    (Role.professional, ALL({R.territory}), O.view_contracts, False),
+    (Role.professional, ALL({R.territory}), O.prepare_contract, False),
+    (Role.manager, ALL({R.territory}), O.view_contracts, True),
+    (Role.manager, ALL({R.territory}), O.validate_contract, True),
+    (Role.manager, ALL({R.territory}), O.edit_contract, False),
+    (Role.manager, ALL({R.elsewhere}), O.validate_contract, False),
+    (Role.orientation_manager, ALL({R.territory}), O.validate_contract, True),
+    (Role.orientation_manager, ALL({R.territory}), O.prepare_contract, False),
+    (Role.admin_structure, ALL({R.territory, R.structure}), O.view_contracts, False),
+    (Role.admin_cdb, ALL({R.territory}), O.validate_contract, False),
+    (Role.beneficiary, ALL({R.own}), O.view_contracts, True),
+    (Role.beneficiary, ALL({R.own}), O.edit_contract, True),
+    (Role.beneficiary, ALL({R.own}), O.sign_contract, True),
+    (Role.beneficiary, ALL({R.own}), O.prepare_contract, False),
+    (Role.beneficiary, ALL({R.own}), O.validate_contract, False),
+    (Role.beneficiary, ALL(), O.sign_contract, False),
 ]
 
 

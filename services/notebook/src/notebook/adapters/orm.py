@@ -448,3 +448,73 @@ class FranceTravailSync(Base):
     checked_at: Mapped[datetime | None]
     received_at: Mapped[datetime | None]  # when the dossier kept was last confirmed by France Travail
     claimed_until: Mapped[datetime | None]
+
+
+class Contract(Base):
+    """A notebook's contract: a CER prepared here (draft to signed, every save a ``ContractVersion``), or a PPAE,
+    CEJ or PACEA recorded with its dates. ``content`` is what the notebook held when the draft was made (identity,
+    situation, diagnostic, objectives linked to the CER) and what the référent and the beneficiary wrote."""
+
+    __tablename__ = "contract"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    notebook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notebook.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # contracts.notebook.ContractLink
+    status: Mapped[str] = mapped_column(String(10))  # contracts.notebook.ContractStatus
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    content: Mapped[dict] = mapped_column(JSON, default=dict)  # contracts.notebook.ContractContent
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime]
+    created_by: Mapped[uuid.UUID | None]
+    created_by_name: Mapped[str] = mapped_column(String(250), default="")
+    submitted_at: Mapped[datetime | None]
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    decided_by_name: Mapped[str] = mapped_column(String(250), default="")
+    decision_comment: Mapped[str] = mapped_column(Text, default="")
+    return_reason: Mapped[str] = mapped_column(Text, default="")
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    signed_in_person: Mapped[bool] = mapped_column(Boolean, default=False)
+    signature_recorded_by_name: Mapped[str] = mapped_column(String(250), default="")
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    end_reason: Mapped[str] = mapped_column(Text, default="")
+    renewed_from_id: Mapped[uuid.UUID | None]
+
+    __mapper_args__ = versioned_by(version)
+    __table_args__ = (
+        # One CER being written, sent or validated per notebook, whatever two clicks do at the same instant.
+        Index("uq_contract_cer_in_progress", "notebook_id", unique=True,
+              sqlite_where=text("kind = 'cer' AND status IN ('draft', 'submitted', 'validated')"),
+              postgresql_where=text("kind = 'cer' AND status IN ('draft', 'submitted', 'validated')")),
+    )
+
+
+class ContractVersion(Base):
+    """Every saved state of a contract, with who changed what: the history of versions the page lists."""
+
+    __tablename__ = "contract_version"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    contract_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contract.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    content: Mapped[dict] = mapped_column(JSON, default=dict)
+    changed: Mapped[list] = mapped_column(JSON, default=list)  # the fields this version changed
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    author_id: Mapped[uuid.UUID | None]
+    author_name: Mapped[str] = mapped_column(String(250), default="")
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("uq_contract_version", "contract_id", "version", unique=True),)
+
+
+class TerritoryRead(Base):
+    """A territory as directory announced it: its name heads the contracts' PDF."""
+
+    __tablename__ = "territory"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    department_code: Mapped[str] = mapped_column(String(3), default="")

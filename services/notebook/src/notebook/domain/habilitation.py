@@ -38,11 +38,19 @@ class Operation(StrEnum):
     request_reorientation = "request_reorientation"        # the active référent only (checked by the handler)
     orient = "orient"                                      # orient, reorient, decide on a reorientation request
     remove_member = "remove_member"
+    # Contracts (CER): read them; prepare one (draft, submit, "signé en présence", end, renew, record a PPAE, CEJ,
+    # PACEA); edit a draft (the référent's side and the beneficiary's); validate or return; sign online.
+    view_contracts = "view_contracts"
+    prepare_contract = "prepare_contract"
+    edit_contract = "edit_contract"
+    validate_contract = "validate_contract"
+    sign_contract = "sign_contract"
 
 
 _MEMBER_WORK = frozenset({Operation.view_public, Operation.view_full, Operation.edit_contact, Operation.edit_rights,
                           Operation.edit_diagnostic, Operation.edit_parcours, Operation.manage_appointments,
-                          Operation.invite, Operation.leave, Operation.request_reorientation})
+                          Operation.invite, Operation.leave, Operation.request_reorientation,
+                          Operation.view_contracts, Operation.prepare_contract, Operation.edit_contract})
 
 GRANTS: dict[Role, dict[Relation, frozenset[Operation]]] = {
     Role.admin_cdb: {
@@ -53,11 +61,12 @@ GRANTS: dict[Role, dict[Relation, frozenset[Operation]]] = {
             Operation.view_public, Operation.view_full, Operation.view_access_log, Operation.edit_contact,
             Operation.edit_rights, Operation.edit_identity, Operation.edit_diagnostic, Operation.redact,
             Operation.create, Operation.assign, Operation.assign_orientation_manager, Operation.orient,
-            Operation.remove_member}),
+            Operation.remove_member, Operation.view_contracts, Operation.validate_contract}),
     },
     Role.orientation_manager: {
         Relation.territory: frozenset({Operation.view_public, Operation.view_full, Operation.join, Operation.assign,
-                                       Operation.assign_orientation_manager, Operation.orient}),
+                                       Operation.assign_orientation_manager, Operation.orient,
+                                       Operation.view_contracts, Operation.validate_contract}),
         Relation.member: _MEMBER_WORK,
     },
     Role.professional: {
@@ -72,7 +81,8 @@ GRANTS: dict[Role, dict[Relation, frozenset[Operation]]] = {
     },
     Role.beneficiary: {
         Relation.own: frozenset({Operation.view_public, Operation.view_full, Operation.view_access_log,
-                                 Operation.edit_contact}),
+                                 Operation.edit_contact, Operation.view_contracts, Operation.edit_contract,
+                                 Operation.sign_contract}),
     },
 }
 

@@ -8,10 +8,11 @@ from contracts.directory import OrientationSystemCreatedV1, StructureCreatedV1, 
 from contracts.imports import ApplyNotebookImportV1, ReviewNotebookImportV1
 from contracts.notify import MessageFailedV1
 from contracts.partners import ApplyPartnerAppointmentV1, ApplyPartnerNotebookV1, CreatePartnerNotebookV1
-from contracts.profiles import PROFILE_DEACTIVATED_EVENTS, PROFILE_STATE_EVENTS
+from contracts.profiles import PROFILE_DEACTIVATED_EVENTS, PROFILE_STATE_EVENTS, DeploymentCreatedV1
 from notebook.handlers import (
     appointments,
     beneficiaries,
+    contracts,
     diagnostic,
     digests,
     france_travail,
@@ -62,6 +63,18 @@ ROUTES = {
     contract.SeedDemoNotebooksV1: seed_demo.seed_demo,
     contract.ListWaitingForReferentV1: digests.waiting_for_referent,
     contract.RefreshFranceTravailV1: france_travail.refresh,
+    contract.ListContractsV1: contracts.list_contracts,
+    contract.GetContractV1: contracts.get_contract,
+    contract.GetContractPdfV1: contracts.get_contract_pdf,
+    contract.CreateContractDraftV1: contracts.create_draft,
+    contract.UpdateContractV1: contracts.update_contract,
+    contract.SubmitContractV1: contracts.submit_contract,
+    contract.DecideContractV1: contracts.decide_contract,
+    contract.SignContractV1: contracts.sign_contract,
+    contract.EndContractV1: contracts.end_contract,
+    contract.RecordContractV1: contracts.record_contract,
+    contract.ListContractsToValidateV1: contracts.contracts_to_validate,
+    contract.ListContractsEndingV1: contracts.contracts_ending,
     ReviewNotebookImportV1: imports.review_import,
     ApplyNotebookImportV1: imports.apply_import,
     CreatePartnerNotebookV1: partner_notebooks.create_partner_notebook,
@@ -80,6 +93,7 @@ SUBSCRIPTIONS = (
     ("notebook-structure-updated", StructureUpdatedV1, read_models.on_structure_state),
     ("notebook-orientation-system-created", OrientationSystemCreatedV1, read_models.on_orientation_system_created),
     ("notebook-message-failed", MessageFailedV1, read_models.on_message_failed),
+    (contracts.TERRITORY_CONSUMER, DeploymentCreatedV1, contracts.on_territory_created),
 )
 
 

@@ -43,6 +43,7 @@ from notebook.adapters.access_log import record_visit
 from notebook.handlers.beneficiaries import view_of, withhold
 from notebook.handlers.caller import Caller, active_member, caller_of, name_of, open_notebook
 from notebook.handlers.deps import Deps
+from notebook.handlers.contracts import contract_summaries, today_of
 from notebook.handlers.diagnostic import diagnostic_view
 from notebook.handlers.france_travail import refresh_if_stale, section_of
 from notebook.handlers.orientation import orientation_options, request_view
@@ -210,7 +211,9 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
             oriented_at=notebook.oriented_at, oriented_by_name=notebook.oriented_by_name,
             orientation_request=await request_view(session, notebook.id) if full else None,
             orientation_options=await options_for(session, caller, relations, notebook),
-            france_travail=await section_of(session, deps, notebook) if full else None)
+            france_travail=await section_of(session, deps, notebook) if full else None,
+            contracts=await contract_summaries(session, notebook, today_of(deps))
+            if may(caller.role, relations, Operation.view_contracts) else [])
         visit = await visitor(session, caller, notebook)
     await log_visit(deps, visit)
     # Data older than an hour is asked of France Travail after the page is served: the next view shows it.

@@ -45,7 +45,8 @@ from servicekit.errors import ServiceError
 
 log = structlog.get_logger("gateway.partners")
 
-router = APIRouter(prefix="/api/v1/partners", tags=["partenaires"])
+# Partners send no cookie of ours; a browser that does, from another site, is refused like everywhere in the API.
+router = APIRouter(prefix="/api/v1/partners", tags=["partenaires"], dependencies=COOKIE_ORIGIN_CHECK)
 admin = APIRouter(prefix="/api/v1/partners", tags=["partenaires"], dependencies=COOKIE_ORIGIN_CHECK)
 
 REALM = 'Basic realm="partenaires", charset="UTF-8"'

@@ -193,7 +193,8 @@ async def test_a_partner_failing_for_a_day_is_paused_the_admin_told_and_it_resum
         admin = await admin_clients(system, client, pages)
         subscription_id, _secret = await subscribe_from_the_page(pages, "Logiciel en panne", down.url)
         await orient_sophie(system, client)
-        await down.received(1)  # failed once; the next try is 30 s away for the running notify
+        await down.received(1)
+        await until(lambda: first_failure_recorded(client, admin, subscription_id))  # the next try is 30 s away
 
         # A second notify replica whose clock is a day ahead (the injectable clock): its try fails too, a day
         # after the first failure, so it pauses the subscription and queues the admins' email.
@@ -221,6 +222,11 @@ async def test_a_partner_failing_for_a_day_is_paused_the_admin_told_and_it_resum
         await down.received(3)
         assert await until(lambda: delivered(client, admin, subscription_id))
         assert "En pause depuis" not in (await pages.get("/webhooks")).text
+
+
+async def first_failure_recorded(client, admin, subscription_id) -> bool:
+    answer = (await client.get(f"/api/v1/webhooks/{subscription_id}/deliveries", headers=bearer(admin))).json()
+    return [(d["status"], d["attempts"]) for d in answer["deliveries"]] == [("pending", 1)]
 
 
 async def paused_notices(client):

@@ -16,7 +16,7 @@ import pytest
 
 from contracts.identity import GetJwksV1, JwksReply, Role
 from contracts.imports import (ApplyDirectoryImportV1, ApplyImportV1, ApplyNotebookImportV1, AppliedReply,
-                               FinishUploadV1, GetImportV1, ImportBatch, ImportKind, ImportState, ListImportRowsV1,
+                               FinishUploadV1, GetImportTemplateV1, GetImportV1, ImportBatch, ImportKind, ImportState, ListImportRowsV1,
                                MatchView, OpenImportV1, Outcome, ReviewedReply, ReviewNotebookImportV1, ReviewStatus,
                                RowOutcome, RowReview)
 from data_import.bootstrap import build
@@ -28,7 +28,7 @@ from data_import.domain.values import Ignored
 from data_import.handlers.directory_first import DIRECTORY_PERSON
 from servicekit.bus import Bus
 from servicekit.errors import RpcTimeout
-from servicekit.objects import uploads
+from servicekit.objects import read_stream, uploads
 from servicekit.topology import SERVICES_BY_NAME
 from testkit.handlers import TokenMint
 
@@ -219,3 +219,16 @@ async def test_actions_go_to_the_notebook_alone(harness):
     await harness.call(ApplyImportV1(import_id=import_id), token)
     done = await harness.wait(token, import_id, ImportState.done)
     assert done.counts.updated == 125 and owners.directory == []
+
+
+@pytest.mark.integration
+async def test_the_templates_are_france_travails_headers(harness):
+    token = harness.manager()
+    store = await uploads(harness.client.stream_context)
+    csv_template = await harness.call(GetImportTemplateV1(kind=ImportKind.france_travail_actions), token)
+    content = b"".join([chunk async for chunk in read_stream(store, csv_template.object_name)])
+    assert content.decode("utf-8-sig").splitlines() == [
+        "identifiant_unique_de*;codeaction;lblaction*;objectif_formation;date_prescription*;date_realisation_action;"
+        "date_prev_debut;date_debut;date_fin;formation;adr.dc_commune_id"]
+    xlsx = await harness.call(GetImportTemplateV1(kind=ImportKind.france_travail_principal, format="xlsx"), token)
+    assert b"".join([chunk async for chunk in read_stream(store, xlsx.object_name)]).startswith(b"PK")

@@ -170,11 +170,10 @@ def schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(SCHEMA), etree.XMLParser(resolve_entities=False, no_network=True)))
 
 
-def _events(path: Path, validated: bool) -> etree.iterparse:
-    return etree.iterparse(
-        str(path), events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False,
-        dtd_validation=False, huge_tree=False, remove_comments=True, remove_pis=True,
-        schema=schema() if validated else None)
+# Nothing beyond the file: no entity resolved, no DTD loaded, no network, libxml2's own limits (depth 256, text
+# sizes) kept; comments and processing instructions dropped.
+HARDENED = dict(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
+                remove_comments=True, remove_pis=True)
 
 
 def _text(element: etree._Element, path: str) -> str:
@@ -214,20 +213,18 @@ def _free(element: etree._Element) -> None:
         del parent[0]
 
 
-def _walk(path: Path, filename: str, validated: bool) -> Iterator[tuple[etree._Element, dict[str, Any]]]:
-    """The foyers of the file, each with the flux's identification, the file checked as it streams: no document
-    type, the root and its first block as the schema says, no deep nesting, and the schema when ``validated``."""
-    depth, line, flux = 0, 0, {}
+def _check(path: Path, filename: str) -> Iterator[etree._Element]:
+    """The checking pass: every element seen as it streams (no document type, the root and its first block as the
+    schema says, no deep nesting) and the whole file validated against the schema; yields the foyers."""
+    depth, line, flux_seen = 0, 0, False
     try:
-        for event, element in _events(path, validated):
+        for event, element in etree.iterparse(str(path), events=("start", "end"), schema=schema(), **HARDENED):
             line = element.sourceline or line
             if event == "end":
                 depth -= 1
-                if depth == 1 and element.tag == FLUX:
-                    data = as_data(element)
-                    flux = data if isinstance(data, dict) else {}
-                elif depth == 1 and element.tag == FOYER:
-                    yield element, flux
+                flux_seen = flux_seen or (depth == 1 and element.tag == FLUX)
+                if depth == 1 and element.tag == FOYER:
+                    yield element
                     _free(element)
                 continue
             depth += 1
@@ -237,19 +234,38 @@ def _walk(path: Path, filename: str, validated: bool) -> Iterator[tuple[etree._E
                                              "par sécurité.", line)
                 if element.tag != ROOT:
                     raise _refusal(filename, f"son premier élément est « {element.tag} », pas « {ROOT} ».", line)
-            elif depth == 2 and not flux and element.tag != FLUX:
+            elif depth == 2 and not flux_seen and element.tag != FLUX:
                 raise _refusal(filename, f"son premier bloc est « {element.tag} », pas « {FLUX} ».", line)
             elif depth > MAX_DEPTH:
                 raise _refusal(filename, f"ses éléments s'imbriquent sur plus de {MAX_DEPTH} niveaux.", line)
     except etree.XMLSyntaxError as error:
         detail = error.msg or str(error)
-        if validated and detail.startswith("Element '"):  # how libxml2's schema validator words its errors
+        if detail.startswith("Element '"):  # how libxml2's schema validator words its errors
             problem = f"il ne respecte pas le schéma vrsb0801.xsd du flux (détail technique : {detail})"
         else:
             problem = f"ce n'est pas un fichier XML bien formé (détail technique : {detail})"
         raise _refusal(filename, problem + ".", error.lineno or None) from None
     except OSError as error:
         raise _refusal(filename, f"il n'a pas pu être lu ({error}).", line) from None
+
+
+def _foyers(path: Path, filename: str) -> Iterator[tuple[etree._Element, dict[str, Any]]]:
+    """The reading pass, over a file the checking pass accepted: only the flux's identification and the foyers
+    (children of the root) are handed to Python, each foyer with the identification."""
+    flux: dict[str, Any] = {}
+    try:
+        for _event, element in etree.iterparse(str(path), events=("end",), tag=(FLUX, FOYER), **HARDENED):
+            parent = element.getparent()
+            if parent is None or parent.getparent() is not None:
+                continue
+            if element.tag == FLUX:
+                data = as_data(element)
+                flux = data if isinstance(data, dict) else {}
+                continue
+            yield element, flux
+            _free(element)
+    except (etree.XMLSyntaxError, OSError) as error:  # the file changed since it was checked
+        raise _refusal(filename, f"il n'a pas pu être relu ({error}).") from None
 
 
 def read_flux(source: Path, filename: str, *, max_bytes: int = MAX_BYTES) -> Table:
@@ -264,12 +280,12 @@ def read_flux(source: Path, filename: str, *, max_bytes: int = MAX_BYTES) -> Tab
                                      f"{max_bytes // MEBIBYTE} Mo : découpez le flux ou demandez un flux quotidien.")
     if size == 0:
         raise ReadError("empty", "Le fichier est vide.")
-    foyers = sum(1 for _foyer in _walk(source, filename, validated=True))
+    foyers = sum(1 for _foyer in _check(source, filename))
     if not foyers:
         raise ReadError("header_only", f"Le flux « {filename} » ne contient aucun foyer (InfosFoyerRSA).")
 
     def records() -> Iterator[tuple[int, list[str]]]:
-        for number, (foyer, flux) in enumerate(_walk(source, filename, validated=False), start=1):
+        for number, (foyer, flux) in enumerate(_foyers(source, filename), start=1):
             yield number, foyer_cells(flux, foyer)
 
     return Table(list(HEADER), 0, foyers, "xml", None, None, records)

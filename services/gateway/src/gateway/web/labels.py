@@ -30,6 +30,8 @@ CONTRACT_LINK = {
     "ppae": "Projet Personnalisé d'Accès à l'Emploi (PPAE)",
     "pacea": "Parcours contractualisé d'Accompagnement vers l'Emploi et l'Autonomie (PACEA)", "no": "Aucun",
 }
+CONTRACT_STATUS = {"draft": "Brouillon", "submitted": "En attente de validation", "validated": "Validé, à signer",
+                   "signed": "Signé", "ended": "Terminé", "renewed": "Renouvelé"}
 JOB_CONTRACT = {
     "cdi": "CDI", "cdd": "CDD", "interim": "Intérim", "saisonnier": "Saisonnier", "liberal": "Libéral",
     "contrat_professionnalisation": "Contrat de professionnalisation", "apprentissage": "Apprentissage",

@@ -24,6 +24,7 @@ from contracts.notebook import (
 )
 from contracts.notify import Channel
 from notify.adapters.orm import AppointmentCopy, OutgoingMessage
+from notify.handlers import contract_messages
 from notify.handlers.deps import Deps
 from notify.handlers.notebook_messages import to_beneficiary
 from notify.handlers.queue_message import Outgoing, page_url, queue_once
@@ -36,6 +37,7 @@ COPY_CONSUMER = "notify-appointment-copies"
 REMINDER_SCHEDULE = "notify-appointment-reminders"
 DIGEST_SCHEDULE = "notify-waiting-digest"
 DAILY_DIGEST_SCHEDULE = "notify-daily-digests"
+CONTRACT_SCHEDULE = "notify-contract-reminder-runs"
 PERIODS = uuid.UUID("6f1c3a52-9a8e-4c1e-8d2b-5b0c6e7f4a10")  # namespace of the periods' ids
 
 
@@ -142,9 +144,23 @@ def digest_period(local: datetime, recipient: str) -> uuid.UUID:
     return period_id("daily-digest", f"{local.date().isoformat()}:{recipient}")
 
 
+async def send_contract_reminders(deps: Deps, now: datetime) -> int:
+    """Once a day from ``digest_hour``: the référents of CER ending within 30 days (each told once)."""
+    local = now.astimezone(PARIS)
+    if local.hour < deps.settings.digest_hour:
+        return 0
+    key = period_id("contract-reminders", local.date().isoformat())
+    async with deps.sessions() as session:
+        if await inbox.seen(session, CONTRACT_SCHEDULE, key):
+            return 0  # today's run is done (here or on another replica): no need to ask notebook
+    sent = await contract_messages.send_ending_reminders(deps, local.date())
+    await queue_once(deps, CONTRACT_SCHEDULE, key, [])
+    return sent
+
+
 async def run_schedules(deps: Deps) -> None:
     while True:
-        for schedule in (send_reminders, send_waiting_digest, send_daily_digests):
+        for schedule in (send_reminders, send_waiting_digest, send_daily_digests, send_contract_reminders):
             try:
                 await schedule(deps, deps.clock())
             except asyncio.CancelledError:

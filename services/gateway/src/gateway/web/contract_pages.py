@@ -1,0 +1,229 @@
+"""Pages of the contracts: a notebook's contracts (prepare a CER, record a PPAE, CEJ or PACEA), the CER editor with
+its state, versions and PDF (the référent's and the beneficiary's, on /mon-carnet, where she signs), and the list of
+CER waiting for the territory's decision. Every form posts, then comes back to the page (or shows the refusal)."""
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import date
+
+from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from contracts.identity import Role
+from contracts.notebook import (
+    ContractLink,
+    CreateContractDraftV1,
+    DecideContractV1,
+    EndContractV1,
+    GetContractPdfV1,
+    GetContractV1,
+    ListContractsToValidateV1,
+    ListContractsV1,
+    RecordContractV1,
+    SignContractV1,
+    SubmitContractV1,
+    UpdateContractV1,
+)
+from gateway.bus import call
+from gateway.web import labels
+from gateway.web.common import (
+    LeavePage,
+    Visitor,
+    call_or_leave,
+    error_page,
+    redirect,
+    refusal,
+    render,
+    require_csrf,
+    signed_in,
+    with_cookies_of,
+)
+from gateway.web.common import form_text as text
+from servicekit.errors import NotFound, ServiceError
+
+router = APIRouter(include_in_schema=False)
+CONTRACT_NOT_FOUND = "Ce contrat n'existe pas."
+INVALID_FORM = "Le formulaire contient une valeur invalide : vérifiez les champs saisis."
+NOTICES = {"created": "Le brouillon du CER est créé à partir du carnet.", "saved": "Le CER est enregistré.",
+           "submitted": "Le CER est soumis à validation.", "validated": "Le CER est validé.",
+           "returned": "Le CER est renvoyé au référent.", "signed": "Le CER est signé.",
+           "ended": "Le contrat a pris fin.", "recorded": "Le contrat est enregistré."}
+
+
+def optional_date(form: FormData, name: str) -> date | None:
+    value = text(form, name, 10)
+    return date.fromisoformat(value) if value else None
+
+
+def base_of(visitor: Visitor, notebook_id: uuid.UUID | None) -> str:
+    return "/mon-carnet" if visitor.me.role == Role.beneficiary else f"/carnets/{notebook_id}"
+
+
+async def contract_of(request: Request, visitor: Visitor, notebook_id: uuid.UUID | None, contract_id: uuid.UUID):
+    """The contract, if it is one of this notebook's (asked under another notebook's address: not found)."""
+    contract = await call_or_leave(request, visitor, GetContractV1(contract_id=contract_id))
+    if notebook_id is not None and contract.notebook_id != notebook_id:
+        raise LeavePage(error_page(request, NotFound(CONTRACT_NOT_FOUND), visitor=visitor))
+    return contract
+
+
+async def list_page(request: Request, visitor: Visitor, notebook_id: uuid.UUID | None, *, error: str = "",
+                    status_code: int = 200):
+    found = await call_or_leave(request, visitor, ListContractsV1(notebook_id=notebook_id))
+    return render(request, "contracts.html.j2", {
+        "found": found, "base": base_of(visitor, found.notebook_id), "labels": labels,
+        "notice": NOTICES.get(request.query_params.get("notice", ""), ""), "error": error,
+    }, visitor=visitor, status_code=status_code)
+
+
+async def contract_page(request: Request, visitor: Visitor, notebook_id: uuid.UUID | None, contract_id: uuid.UUID,
+                        *, error: str = "", form: dict | None = None, status_code: int = 200):
+    contract = await contract_of(request, visitor, notebook_id, contract_id)
+    return render(request, "contract.html.j2", {
+        "c": contract, "base": base_of(visitor, contract.notebook_id), "labels": labels,
+        "notice": NOTICES.get(request.query_params.get("notice", ""), ""), "error": error, "form": form or {},
+        "today": date.today().isoformat(), "mine": visitor.me.role == Role.beneficiary,
+    }, visitor=visitor, status_code=status_code)
+
+
+@router.get("/carnets/{notebook_id}/contrats")
+async def contracts(notebook_id: uuid.UUID, request: Request):
+    return await list_page(request, await signed_in(request), notebook_id)
+
+
+@router.get("/mon-carnet/contrats")
+async def my_contracts(request: Request):
+    return await list_page(request, await signed_in(request), None)
+
+
+@router.get("/contrats/a-valider")
+async def to_validate(request: Request):
+    visitor = await signed_in(request)
+    waiting = await call_or_leave(request, visitor, ListContractsToValidateV1())
+    return render(request, "contracts_to_validate.html.j2", {"waiting": waiting.contracts}, visitor=visitor)
+
+
+@router.get("/carnets/{notebook_id}/contrats/{contract_id}")
+async def contract(notebook_id: uuid.UUID, contract_id: uuid.UUID, request: Request):
+    return await contract_page(request, await signed_in(request), notebook_id, contract_id)
+
+
+@router.get("/mon-carnet/contrats/{contract_id}")
+async def my_contract(contract_id: uuid.UUID, request: Request):
+    return await contract_page(request, await signed_in(request), None, contract_id)
+
+
+async def pdf(request: Request, notebook_id: uuid.UUID | None, contract_id: uuid.UUID) -> Response:
+    visitor = await signed_in(request)
+    await contract_of(request, visitor, notebook_id, contract_id)
+    document = await call_or_leave(request, visitor, GetContractPdfV1(contract_id=contract_id))
+    return with_cookies_of(visitor.cookies, Response(
+        base64.b64decode(document.pdf_base64), media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{document.filename}"', "Cache-Control": "no-store"}))
+
+
+@router.get("/carnets/{notebook_id}/contrats/{contract_id}/pdf")
+async def contract_pdf(notebook_id: uuid.UUID, contract_id: uuid.UUID, request: Request):
+    return await pdf(request, notebook_id, contract_id)
+
+
+@router.get("/mon-carnet/contrats/{contract_id}/pdf")
+async def my_contract_pdf(contract_id: uuid.UUID, request: Request):
+    return await pdf(request, None, contract_id)
+
+
+async def draft_or_record(request: Request, notebook_id: uuid.UUID, message_of):
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    try:
+        created = await call(request, message_of(form), access_token=visitor.token)
+    except (ValidationError, ValueError) as failure:
+        message = refusal(failure).message if isinstance(failure, ValidationError) else INVALID_FORM
+        return await list_page(request, visitor, notebook_id, error=message, status_code=422)
+    except ServiceError as error:
+        return await list_page(request, visitor, notebook_id, error=error.message, status_code=error.http_status)
+    notice = "recorded" if form.get("kind") else "created"
+    return redirect(f"/carnets/{notebook_id}/contrats/{created.id}?notice={notice}", visitor)
+
+
+@router.post("/carnets/{notebook_id}/contrats/nouveau")
+async def new_draft(notebook_id: uuid.UUID, request: Request):
+    """"Préparer un CER": a draft pre-filled from the notebook."""
+    return await draft_or_record(request, notebook_id, lambda f: CreateContractDraftV1(notebook_id=notebook_id))
+
+
+@router.post("/carnets/{notebook_id}/contrats/autre")
+async def record_other(notebook_id: uuid.UUID, request: Request):
+    """A PPAE, CEJ or PACEA with its dates."""
+    return await draft_or_record(request, notebook_id, lambda f: RecordContractV1(
+        notebook_id=notebook_id, kind=ContractLink(text(f, "kind", 10)), signed_on=optional_date(f, "signed_on"),
+        start_date=optional_date(f, "start_date"), end_date=optional_date(f, "end_date")))
+
+
+# Each form of the editor: the message it sends, built from the form, and the notice to come back with.
+ACTIONS = {
+    "enregistrer": ("saved", lambda cid, f: UpdateContractV1(
+        contract_id=cid, version=int(text(f, "version")), start_date=optional_date(f, "start_date"),
+        end_date=optional_date(f, "end_date"), beneficiary_commitments=text(f, "beneficiary_commitments", 5000),
+        referent_commitments=text(f, "referent_commitments", 5000))),
+    "soumettre": ("submitted", lambda cid, f: SubmitContractV1(contract_id=cid, version=int(text(f, "version")))),
+    "decision": ("validated", lambda cid, f: DecideContractV1(
+        contract_id=cid, version=int(text(f, "version")), validated=f.get("decision") == "valider",
+        decided_on=optional_date(f, "decided_on"), comment=text(f, "comment", 2000))),
+    "signer": ("signed", lambda cid, f: SignContractV1(
+        contract_id=cid, version=int(text(f, "version")), signed_on=optional_date(f, "signed_on"))),
+    "terminer": ("ended", lambda cid, f: EndContractV1(
+        contract_id=cid, version=int(text(f, "version")), ended_on=optional_date(f, "ended_on"),
+        reason=text(f, "reason", 2000))),
+}
+
+
+async def contract_action(request: Request, notebook_id: uuid.UUID | None, contract_id: uuid.UUID, action: str):
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    here = f"{base_of(visitor, notebook_id)}/contrats/{contract_id}"
+    if action == "renouveler" and notebook_id is not None:
+        return await renew(request, visitor, notebook_id, contract_id)
+    if action not in ACTIONS:
+        return redirect(here, visitor)
+    notice, build = ACTIONS[action]
+    try:
+        await call(request, build(contract_id, form), access_token=visitor.token)
+    except ValidationError as failure:
+        return await contract_page(request, visitor, notebook_id, contract_id, error=refusal(failure).message,
+                                   form=dict(form), status_code=422)
+    except (ValueError, KeyError):
+        return await contract_page(request, visitor, notebook_id, contract_id, error=INVALID_FORM, form=dict(form),
+                                   status_code=422)
+    except ServiceError as error:
+        return await contract_page(request, visitor, notebook_id, contract_id, error=error.message, form=dict(form),
+                                   status_code=error.http_status)
+    if action == "decision" and form.get("decision") != "valider":
+        notice = "returned"
+    return redirect(f"{here}?notice={notice}", visitor)
+
+
+async def renew(request: Request, visitor: Visitor, notebook_id: uuid.UUID,
+                                  contract_id: uuid.UUID):
+    """"Renouveler": a new draft from this CER."""
+    try:
+        created = await call(request, CreateContractDraftV1(notebook_id=notebook_id, renewed_from=contract_id),
+                             access_token=visitor.token)
+    except ServiceError as error:
+        return await contract_page(request, visitor, notebook_id, contract_id, error=error.message,
+                                   status_code=error.http_status)
+    return redirect(f"/carnets/{notebook_id}/contrats/{created.id}?notice=created", visitor)
+
+
+@router.post("/carnets/{notebook_id}/contrats/{contract_id}/{action}")
+async def notebook_contract_action(notebook_id: uuid.UUID, contract_id: uuid.UUID, action: str, request: Request):
+    return await contract_action(request, notebook_id, contract_id, action)
+
+
+@router.post("/mon-carnet/contrats/{contract_id}/{action}")
+async def my_contract_action(contract_id: uuid.UUID, action: str, request: Request):
+    return await contract_action(request, None, contract_id, action)

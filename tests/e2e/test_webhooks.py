@@ -142,6 +142,18 @@ async def test_an_orientation_reaches_partners_signed_a_failing_one_is_retried_o
         listed = await client.get("/api/v1/webhooks", headers=bearer(admin))
         assert listed.status_code == 200 and steady_secret not in listed.text and flaky_secret not in listed.text
         assert steady_secret not in (await pages.get("/webhooks")).text  # shown once
+        # Bad input: a clear French refusal on the page, the form kept, nothing created.
+        bad = await pages.post("/webhooks", data={"csrf": csrf_of(pages), "label": "Mauvais", "url": "ftp://x.fr/",
+                                                  "deployment_ids": str(DEMO_93), "event_types": "orientation.changed"})
+        assert bad.status_code == 422 and "n'est pas une URL valide" in html.unescape(bad.text)
+        assert 'value="ftp://x.fr/"' in bad.text
+        none = await pages.post("/webhooks", data={"csrf": csrf_of(pages), "label": "Sans territoire",
+                                                   "url": steady.url, "event_types": "orientation.changed"})
+        assert none.status_code == 422 and 'role="alert"' in none.text
+        forged = await pages.post("/webhooks", data={"csrf": "faux", "label": "Forgé", "url": steady.url,
+                                                     "deployment_ids": str(DEMO_93)})
+        assert forged.status_code == 403
+        assert len((await client.get("/api/v1/webhooks", headers=bearer(admin))).json()["subscriptions"]) == 2
 
         await orient_sophie(system, client)
 

@@ -58,10 +58,11 @@ async def authenticate_partner(request: AuthenticatePartnerV1, _ctx: RpcContext,
         elif not in_scope(credential.deployment_ids, request.deployment_id):
             result, status, refusal = PartnerCallResult.out_of_scope, 403, Forbidden(OUT_OF_SCOPE)
         else:
-            manager = await session.scalar(select(Account).where(
-                Account.email == normalise_email(request.manager_email), Account.role == Role.manager,
+            email = normalise_email(request.manager_email)  # None when it is no address: no manager then
+            manager = email and await session.scalar(select(Account).where(
+                Account.email == email, Account.role == Role.manager,
                 Account.deployment_id == request.deployment_id, Account.status == AccountStatus.active))
-            if manager is None:
+            if not manager:
                 result, status = PartnerCallResult.bad_request, 400
                 refusal = Invalid(UNKNOWN_MANAGER, details={"reason": BAD_REQUEST, "field": "rdviUserEmail"})
             else:

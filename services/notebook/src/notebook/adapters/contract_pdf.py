@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import fontTools.subset  # noqa: F401  (imported by fpdf2 at the first PDF: here, at start, not within an RPC)
+import fontTools.ttLib  # noqa: F401
 from fpdf import FPDF
 
 from contracts.notebook import ContractView

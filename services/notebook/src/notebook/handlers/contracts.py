@@ -4,6 +4,7 @@ the beneficiary (online, or in person as the référent records it), ended or re
 recorded with their dates. The rules are in ``notebook.domain.contracts``; this module loads, checks and stores."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from datetime import date
@@ -239,7 +240,8 @@ async def get_contract_pdf(request: GetContractPdfV1, ctx, deps: Deps) -> Contra
                                                                 Operation.view_contracts)
         view = await view_of(session, contract, today_of(deps), [])
         beneficiary = await session.get(Beneficiary, notebook.beneficiary_id)
-    pdf = contract_pdf(view, f"{beneficiary.firstname} {beneficiary.lastname}")
+    # A few hundred milliseconds of work: off the event loop, so that other requests go on meanwhile.
+    pdf = await asyncio.to_thread(contract_pdf, view, f"{beneficiary.firstname} {beneficiary.lastname}")
     return ContractPdfReply(filename=f"contrat-{contract.kind}-{contract.id}.pdf",
                             pdf_base64=base64.b64encode(pdf).decode("ascii"))
 

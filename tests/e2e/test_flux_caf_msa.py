@@ -101,6 +101,9 @@ async def test_v1_flux_updates_the_territory_s_beneficiaries_mails_a_summary_and
         assert sophie_page["beneficiary"]["subject_to_right_and_duty"] is True
         assert eta_page["beneficiary"]["right_rsa"] == "rsa_droit_ouvert_versement_suspendu"
         assert eta_page["beneficiary"]["rsa_suspension_reason"] == "caf_declaration_ressource_non_fournie"
+        assert sophie_page["rsa_flux_date"] == "2022-03-05"
+        html = await client.get(f"/carnets/{sophie}", headers=territory.h)
+        assert html.status_code == 200 and "Flux CAF/MSA du 05/03/2022" in html.text
         [entry] = [e for e in sophie_page["timeline"] if e["summary"].startswith("Droits RSA mis à jour")]
         assert entry["source"] == "import" and "05/03/2022" in entry["summary"]
 

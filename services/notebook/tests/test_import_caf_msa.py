@@ -179,6 +179,9 @@ async def test_apply_updates_the_rsa_fields_keeps_the_foyer_once_and_a_second_im
     assert entry.summary.startswith("Droits RSA mis à jour par le flux CAF/MSA du 05/03/2022 : droit RSA")
     assert entry.changes["right_rsa"] == ["rsa_droit_ouvert_versable", "rsa_clos"]
     assert entry.changes["caf_number"] == ["", "•••"]  # an identifier is never written in clear in the history
+    shown = await notebook.call(c.GetNotebookPageV1(notebook_id=sophie_nb.notebook_id), token)
+    assert (shown.beneficiary.right_rsa, shown.rsa_flux_date) == (c.RightRsa.clos, date(2022, 3, 5))
+    assert (await notebook.call(c.GetNotebookPageV1(notebook_id=eta_nb.notebook_id), token)).rsa_flux_date
     [kept] = await external_data(notebook, sophie_nb.beneficiary_id)
     assert (kept.source, kept.received_on, len(kept.sha256)) == ("cafmsa", date(2022, 3, 5), 64)
     assert "Personne" not in kept.data_encrypted  # encrypted at rest

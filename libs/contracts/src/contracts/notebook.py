@@ -498,6 +498,8 @@ class NotebookPage(RpcReply):
     orientation_options: OrientationOptions | None = None
     # France Travail's diagnostic argumenté (full access, territories using France Travail's API).
     france_travail: FranceTravailSection | None = None
+    # The date of the CAF/MSA flux that last said the RSA right (its DTCREAFLUX), when one did (rights shown only).
+    rsa_flux_date: date | None = None
     # Its contracts (CER and the others), newest first (full access).
     contracts: list[ContractSummary] = Field(default_factory=list)
 

@@ -261,3 +261,10 @@ class CafMsaImport:
 
 
 CAF_MSA = CafMsaImport()
+
+
+async def last_flux_date(session: AsyncSession, beneficiary_id: uuid.UUID) -> date | None:
+    """The date of the last CAF/MSA flux kept for the beneficiary, for the notebook page ("Flux CAF/MSA du …")."""
+    return await session.scalar(select(ExternalData.received_on).where(
+        ExternalData.beneficiary_id == beneficiary_id, ExternalData.source == SOURCE)
+        .order_by(ExternalData.created_at.desc()).limit(1))

@@ -46,6 +46,7 @@ from notebook.handlers.deps import Deps
 from notebook.handlers.contracts import contract_summaries, today_of
 from notebook.handlers.diagnostic import diagnostic_view
 from notebook.handlers.france_travail import refresh_if_stale, section_of
+from notebook.handlers.import_caf_msa import last_flux_date
 from notebook.handlers.orientation import orientation_options, request_view
 from notebook.handlers.read_models import orientation_system_names, structure_names
 
@@ -212,6 +213,8 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
             orientation_request=await request_view(session, notebook.id) if full else None,
             orientation_options=await options_for(session, caller, relations, notebook),
             france_travail=await section_of(session, deps, notebook) if full else None,
+            rsa_flux_date=await last_flux_date(session, notebook.beneficiary_id)
+            if "right_rsa" not in beneficiary.withheld else None,
             contracts=await contract_summaries(session, notebook, today_of(deps))
             if may(caller.role, relations, Operation.view_contracts) else [])
         visit = await visitor(session, caller, notebook)

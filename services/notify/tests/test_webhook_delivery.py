@@ -15,14 +15,25 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from contracts.notebook import AppointmentBookedV1, OrientationChangedV1, ReferentChangedV1
+from contracts.notebook import (
+    AppointmentBookedV1,
+    ContractLink,
+    ContractValidatedV1,
+    OrientationChangedV1,
+    ReferentChangedV1,
+)
 from contracts.webhooks import ReplayWebhookDeliveryV1, ResumeWebhookSubscriptionV1, WebhookEventType
 from notify.adapters.orm import OutgoingMessage, WebhookAdmin, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from notify.config import NotifySettings
 from notify.domain.webhooks import PRIVATE_ADDRESS
 from notify.handlers.deps import Deps
 from notify.handlers.webhook_delivery import INTERRUPTED, deliver_due_webhooks, secret_box, tell_pauses
-from notify.handlers.webhook_events import on_appointment_booked, on_orientation_changed, on_referent_changed
+from notify.handlers.webhook_events import (
+    on_appointment_booked,
+    on_contract_validated,
+    on_orientation_changed,
+    on_referent_changed,
+)
 from notify.handlers.webhook_subscriptions import replay_delivery, resume_subscription
 from servicekit.auth import Principal
 from servicekit.db import create_engine, sessionmaker
@@ -173,12 +184,12 @@ async def test_an_event_is_posted_signed_to_each_subscription_of_its_territory_a
     assert (delivery.status, delivery.attempts, attempt.status_code) == ("delivered", 1, 200)
 
 
-async def test_referent_and_appointment_events_carry_only_their_public_fields(notify_db, receiver):
+async def test_referent_appointment_and_contract_events_carry_only_their_public_fields(notify_db, receiver):
     deps = notify_db()
     partner = receiver()
     territory = uuid.uuid4()
     await subscribe(deps, partner.url, territory, WebhookEventType.referent_changed,
-                    WebhookEventType.appointment_booked)
+                    WebhookEventType.appointment_booked, WebhookEventType.contract_validated)
     common = {"notebook_id": uuid.uuid4(), "deployment_id": territory, "beneficiary_id": uuid.uuid4()}
     await on_referent_changed(ReferentChangedV1(**common, referent_id=uuid.uuid4(), referent_name="Pierre Chevalier",
                                                 previous_referent_email="ancien@ccas.fr"), None, deps)
@@ -186,13 +197,19 @@ async def test_referent_and_appointment_events_carry_only_their_public_fields(no
         **common, appointment_id=uuid.uuid4(), person_id=uuid.uuid4(), at=T0 + timedelta(days=3),
         with_name="Pierre Chevalier", structure_name="CCAS", beneficiary_phone="+33612345678",
         beneficiary_email="beneficiaire@exemple.fr"), None, deps)
+    contract = ContractValidatedV1(**common, contract_id=uuid.uuid4(), kind=ContractLink.cer,
+                                   decided_on=T0.date(), referent_email="referent@ccas.fr",
+                                   beneficiary_email="beneficiaire@exemple.fr", beneficiary_firstname="Sophie")
+    await on_contract_validated(contract, None, deps)
     await deliver_due_webhooks(deps)
     payloads = {json.loads(body)["type"]: json.loads(body)["data"] for _headers, body in partner.requests}
     assert set(payloads["referent.changed"]) == {"referent_id", "referent_name", "previous_referent_id",
                                                  "orientation_system_id"}
     assert set(payloads["appointment.booked"]) == {"appointment_id", "at", "professional_id", "with_name",
                                                    "structure_name"}
-    assert not any(b"ancien@ccas.fr" in body or b"+33612345678" in body or b"beneficiaire@" in body
+    assert payloads["contract.validated"] == {"contract_id": str(contract.contract_id), "kind": "cer",
+                                              "decided_on": "2026-12-01"}
+    assert not any(b"ancien@ccas.fr" in body or b"Sophie" in body or b"+33612345678" in body or b"beneficiaire@" in body
                    for _headers, body in partner.requests)
 
 

@@ -101,12 +101,16 @@ async def test_in_dev_a_local_receiver_may_subscribe(service_under_test, token_m
     assert created.subscription.url == "http://127.0.0.1:8765/hook"
 
 
-async def test_contract_validation_is_listed_but_not_yet_available(service_under_test, token_mint):
+async def test_every_event_type_may_be_chosen_once_and_an_unknown_one_is_refused(service_under_test, token_mint):
     notify = await service_under_test("notify", **PRODUCTION)
-    error = await refused(notify.call(creation("https://rdv.example.fr/carnet", WebhookEventType.orientation_changed,
-                                               WebhookEventType.contract_validated),
-                                      token_mint.token(Role.admin_cdb)))
-    assert error.code == "invalid" and "pas encore disponible" in error.message
+    admin = token_mint.token(Role.admin_cdb)
+    created = await notify.call(creation("https://rdv.example.fr/carnet", *WebhookEventType,
+                                         WebhookEventType.contract_validated), admin)
+    assert created.subscription.event_types == list(WebhookEventType)
+    error = await refused(notify.service.rpc.call(CreateWebhookSubscriptionV1.model_construct(
+        label="Logiciel", url="https://rdv.example.fr/carnet", deployment_ids=[uuid.uuid4()],
+        event_types=["contract.signed"]), headers={"Authorization": f"Bearer {admin}"}))
+    assert error.code == "invalid"
 
 
 async def test_paused_by_hand_then_resumed_and_its_deliveries_listed(handler_databases, token_mint):

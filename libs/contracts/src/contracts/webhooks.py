@@ -20,12 +20,7 @@ class WebhookEventType(StrEnum):
     orientation_changed = "orientation.changed"
     referent_changed = "referent.changed"
     appointment_booked = "appointment.booked"
-    # Contracts (CER) do not exist yet: listed, refused until the notebook publishes their validation.
-    contract_validated = "contract.validated"
-
-
-AVAILABLE_EVENT_TYPES = (WebhookEventType.orientation_changed, WebhookEventType.referent_changed,
-                         WebhookEventType.appointment_booked)
+    contract_validated = "contract.validated"  # a CER (or another contract) validated by the territory
 
 
 class WebhookStatus(StrEnum):

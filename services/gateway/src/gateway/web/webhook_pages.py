@@ -10,7 +10,6 @@ from pydantic import ValidationError
 
 from contracts.directory import ListDeploymentsV1
 from contracts.webhooks import (
-    AVAILABLE_EVENT_TYPES,
     CreateWebhookSubscriptionV1,
     ListWebhookDeliveriesV1,
     ListWebhookSubscriptionsV1,
@@ -55,7 +54,7 @@ async def list_page(request: Request, visitor: Visitor, *, form: dict | None = N
     response = render(request, "webhooks.html.j2", {
         "subscriptions": subscriptions.subscriptions, "territories": territories,
         "territory_labels": {str(t.deployment_id): f"{t.label} ({t.department_code})" for t in territories},
-        "event_labels": EVENT_LABELS, "available": AVAILABLE_EVENT_TYPES, "form": form or {}, "error": error,
+        "event_labels": EVENT_LABELS, "form": form or {}, "error": error,
         "created": created, "notice": NOTICES.get(notice)}, visitor=visitor, status_code=status_code)
     if created:
         response.headers.update(NO_STORE)  # the secret, this once: kept by no cache

@@ -18,7 +18,13 @@ from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
-from contracts.notebook import AppointmentBookedV1, NotebookEvent, OrientationChangedV1, ReferentChangedV1
+from contracts.notebook import (
+    AppointmentBookedV1,
+    ContractValidatedV1,
+    NotebookEvent,
+    OrientationChangedV1,
+    ReferentChangedV1,
+)
 from contracts.webhooks import WebhookEventType
 from notify.domain.retries import next_attempt_at
 
@@ -36,17 +42,10 @@ PUBLIC_FIELDS: dict[type[NotebookEvent], tuple[WebhookEventType, tuple[str, ...]
                         ("referent_id", "referent_name", "previous_referent_id", "orientation_system_id")),
     AppointmentBookedV1: (WebhookEventType.appointment_booked,
                           ("appointment_id", "at", "person_id", "with_name", "structure_name")),
+    ContractValidatedV1: (WebhookEventType.contract_validated, ("contract_id", "kind", "decided_on")),
 }
 # A partner sees "professional_id", not our internal name for who the appointment is with.
 RENAMED = {"person_id": "professional_id"}
-
-LABELS = {
-    WebhookEventType.orientation_changed: "Orientation décidée ou changée",
-    WebhookEventType.referent_changed: "Changement de référent",
-    WebhookEventType.appointment_booked: "Rendez-vous pris",
-    WebhookEventType.contract_validated: "Contrat d'engagement validé (bientôt : les contrats n'existent pas encore)",
-}
-UNAVAILABLE = "L'évènement « {label} » n'est pas encore disponible : les contrats d'engagement n'existent pas encore."
 
 # --- payload and signature ----------------------------------------------------------------------------------
 

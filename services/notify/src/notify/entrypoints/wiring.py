@@ -15,6 +15,7 @@ from contracts.notebook import (
     AppointmentBookedV1,
     AppointmentChangedV1,
     BeneficiaryContactChangedV1,
+    ContractValidatedV1,
     MemberAddedV1,
     OrientationChangedV1,
     ReferentChangedV1,
@@ -77,6 +78,7 @@ SUBSCRIPTIONS = (
     (webhook_events.ORIENTATION_CONSUMER, OrientationChangedV1, webhook_events.on_orientation_changed),
     (webhook_events.REFERENT_CONSUMER, ReferentChangedV1, webhook_events.on_referent_changed),
     (webhook_events.APPOINTMENT_CONSUMER, AppointmentBookedV1, webhook_events.on_appointment_booked),
+    (webhook_events.CONTRACT_CONSUMER, ContractValidatedV1, webhook_events.on_contract_validated),
     (webhook_admins.CONSUMER, AccountDeactivatedV1, webhook_admins.on_account_deactivated),
     (f"{webhook_admins.CONSUMER}-emails", AccountProfileChangedV1, webhook_admins.on_account_profile_changed),
 )

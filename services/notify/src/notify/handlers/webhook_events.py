@@ -5,7 +5,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.notebook import AppointmentBookedV1, NotebookEvent, OrientationChangedV1, ReferentChangedV1
+from contracts.notebook import (
+    AppointmentBookedV1,
+    ContractValidatedV1,
+    NotebookEvent,
+    OrientationChangedV1,
+    ReferentChangedV1,
+)
 from notify.adapters.orm import WebhookDelivery, WebhookSubscription
 from notify.domain.webhooks import event_type_of, payload_of
 from notify.handlers.deps import Deps
@@ -15,6 +21,7 @@ from servicekit.consumers import EventMeta
 ORIENTATION_CONSUMER = "notify-webhooks-orientations"
 REFERENT_CONSUMER = "notify-webhooks-referents"
 APPOINTMENT_CONSUMER = "notify-webhooks-appointments"
+CONTRACT_CONSUMER = "notify-webhooks-contracts"
 
 
 async def queue_deliveries(event: NotebookEvent, session: AsyncSession, deps: Deps) -> None:
@@ -47,3 +54,7 @@ async def on_referent_changed(event: ReferentChangedV1, _meta: EventMeta, deps: 
 
 async def on_appointment_booked(event: AppointmentBookedV1, _meta: EventMeta, deps: Deps) -> None:
     await queue_once(APPOINTMENT_CONSUMER, event, deps)
+
+
+async def on_contract_validated(event: ContractValidatedV1, _meta: EventMeta, deps: Deps) -> None:
+    await queue_once(CONTRACT_CONSUMER, event, deps)

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from contracts.identity import Role
 from contracts.webhooks import (
-    AVAILABLE_EVENT_TYPES,
     CreateWebhookSubscriptionV1,
     ListWebhookDeliveriesV1,
     ListWebhookSubscriptionsV1,
@@ -27,7 +26,7 @@ from contracts.webhooks import (
     WebhookSubscriptionView,
 )
 from notify.adapters.orm import WebhookAttempt, WebhookDelivery, WebhookSubscription
-from notify.domain.webhooks import LABELS, UNAVAILABLE, new_secret, url_problem
+from notify.domain.webhooks import new_secret, url_problem
 from notify.handlers.deps import Deps
 from notify.handlers.webhook_admins import remember_admin
 from notify.handlers.webhook_delivery import secret_box
@@ -71,10 +70,6 @@ async def create_subscription(request: CreateWebhookSubscriptionV1, ctx: RpcCont
         raise invalid("label", NO_LABEL)
     if problem := url_problem(request.url, deps.settings.dev_mode):
         raise invalid("url", problem)
-    for event_type in request.event_types:
-        if event_type not in AVAILABLE_EVENT_TYPES:
-            message = UNAVAILABLE.format(label=LABELS[event_type])
-            raise invalid("event_types", message)
     await remember_admin(ctx, deps, principal)
     secret = new_secret()
     async with deps.sessions() as session, session.begin():

@@ -5,10 +5,12 @@ deliveries JetStream emits a MAX_DELIVERIES advisory captured by the ``DEADLETTE
 never succeed (``RejectMessage``, or a payload that does not match its contract) is terminated at once, which
 emits a MSG_TERMINATED advisory into ``DEADLETTER`` too.
 
-Messages are fetched in batches of up to ``BATCH_SIZE`` and handled one after the other, in stream order (a
-profile updated after it was created). A consumer made with ``inbox.exactly_once`` applies a whole batch in one
-transaction (one commit for a hundred events of an import instead of a hundred); should one event of it fail, the
-batch is undone and its events handled one by one, each acked, retried or dead-lettered on its own.
+Events are handled one after the other, in stream order (a profile updated after it was created). A consumer made
+with ``inbox.exactly_once`` is given batches of up to ``BATCH_SIZE`` and applies each in one transaction (one commit
+for a hundred events of an import instead of a hundred); should one event of it fail, the batch is undone and its
+events handled one by one, each acked, retried or dead-lettered on its own (a redelivery meanwhile, should that
+take longer than ``ack_wait``, finds its claim and does nothing). Other consumers fetch one event at a time: a
+batch waiting behind a slow effect would outlive its ``ack_wait`` and be delivered again.
 """
 from __future__ import annotations
 
@@ -83,7 +85,7 @@ class Subscription:
             subject=subject,
             stream=JStream(self.stream, declare=False),  # streams come from contracts (``ensure_streams``)
             durable=self.durable,
-            pull_sub=PullSub(batch_size=BATCH_SIZE, timeout=1, batch=True),
+            pull_sub=PullSub(batch_size=BATCH_SIZE if self.together else 1, timeout=1, batch=True),
             config=ConsumerConfig(
                 durable_name=self.durable, filter_subject=subject, ack_policy=JsAckPolicy.EXPLICIT,
                 deliver_policy=DeliverPolicy.ALL, ack_wait=self.ack_wait_s, max_deliver=self.max_deliver,

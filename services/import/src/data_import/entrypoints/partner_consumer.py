@@ -10,7 +10,7 @@ import json
 import structlog
 from faststream.exceptions import NackMessage
 from faststream.exceptions import RejectMessage as Terminate
-from faststream.nats import NatsMessage
+from faststream.nats import NatsMessage, PullSub
 
 from contracts.partners import PARTNER_MESSAGES
 from data_import.handlers.deps import Deps
@@ -38,7 +38,7 @@ def stream_seq(message: NatsMessage) -> int:
 
 def endpoint_for(subscription: Subscription, deps: Deps):
     async def endpoint(message: NatsMessage) -> None:
-        delivered = delivery_count(message)
+        delivered = delivery_count(message.raw_message)
         if delivered > 1:
             REDELIVERED.labels(subscription.durable).inc()
         received = Received(message.raw_message.subject, message.body, stream_seq(message))
@@ -86,7 +86,8 @@ def register(service: Service, deps: Deps) -> None:
     for kind in PARTNER_MESSAGES:
         # The consumer's settings (durable, filter, acks, retries); its handler is ``endpoint_for``'s.
         subscription = Subscription(durable=durable_of(kind), event_type=kind, handler=on_partner_message)
-        options = subscription.subscriber_options()
+        # One message at a time, in stream order, each acked on its own (not the event consumers' batches).
+        options = {**subscription.subscriber_options(), "pull_sub": PullSub(batch_size=1, timeout=1)}
         service.bus.broker.subscriber(**options, inbox_prefix=pull_inbox_prefix(service.settings.nats_url))(
             endpoint_for(subscription, deps))
         service.bus.broker.subscriber(replay_subject(subscription), queue=subscription.durable,

@@ -5,7 +5,7 @@ resolved, no DTD loaded, no network, no huge tree), a document type declaration 
 and external entities live there), elements nested deeper than the schema ever goes refused, and the whole file
 validated against the schema while it streams. As ``reading.read_table`` does, ``read_flux`` makes that full pass
 first (every refusal is a ``ReadError`` with a French message, before any row is handed out), then each
-``rows()`` streams the file again, an ``InfosFoyerRSA`` at a time, each freed once read.
+``rows()`` streams the file again, an ``InfosFoyerRSA`` at a time, each freed once read: memory stays flat.
 
 A row is a foyer. Its cells say what the file says, codes as written (``ETATDOSRSA`` 5, ``MOTICLORSA`` PCG), for
 the review and the report; the value parsers below turn them into the notebook's values (spec §2.4 mappings). The
@@ -183,14 +183,15 @@ def _text(element: etree._Element, path: str) -> str:
 def foyer_cells(flux: dict[str, Any], foyer: etree._Element) -> list[str]:
     """The cells of ``HEADER`` for one foyer, then (beyond the header) the foyer packed."""
     persons = [p for p in foyer.findall("Personne") if _text(p, "Identification/NIR")]
-    closure = (foyer.find(SITUATION + "FinDroit") if foyer.find(SITUATION + "FinDroit") is not None
-               else foyer.find(SITUATION + "FinDroitMoisAnterieur"))
+    duties = [_text(p, "MontantCalculDroitRSAPersonne/TOPPERSDRODEVORSA") for p in persons]
+    closure = foyer.find(SITUATION + "FinDroit")
+    if closure is None:  # a right closed on an earlier month
+        closure = foyer.find(SITUATION + "FinDroitMoisAnterieur")
     cells = [
         str(flux.get("DTCREAFLUX", "")),
         _text(foyer, "IdentificationRSA/Organisme/MATRICULE"),
         ", ".join(_text(p, "Identification/NIR") for p in persons),
-        ", ".join(_text(p, "MontantCalculDroitRSAPersonne/TOPPERSDRODEVORSA") for p in persons)
-        if any(_text(p, "MontantCalculDroitRSAPersonne/TOPPERSDRODEVORSA") for p in persons) else "",
+        ", ".join(duties) if any(duties) else "",
         _text(foyer, SITUATION + "EtatDossierRSA/ETATDOSRSA"),
         _text(foyer, SITUATION + "SuspensionVersement/MOTISUSVERSRSA"),
         _text(closure, "MOTICLORSA") if closure is not None else "",

@@ -166,6 +166,8 @@ def verdict(context: Context, row: ImportRowValues) -> Verdict:
         if beneficiary is None or notebook is None:
             unknown.append(masked(nir))
             continue
+        if any(change.beneficiary is beneficiary for change in changes):  # the same person twice in the foyer
+            continue
         before = current(beneficiary, context.deps)
         # What the foyer does not say of a person (their duties, a number) stays as it is.
         after = {**foyer.fields, "subject_to_right_and_duty": before["subject_to_right_and_duty"] if duty is None

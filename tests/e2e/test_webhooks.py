@@ -120,8 +120,12 @@ async def orient_sophie(system, client) -> None:
     co = await sign_in(system, client, "orientation@demo.carnet.test")
 
     async def options():
+        """Once the notebook's read model knows Groupe NS and Simon (directory's events arrive by themselves)."""
         page = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=bearer(co))).json()
-        return page.get("orientation_options", {}).get("orientation_systems")
+        offered = page.get("orientation_options") or {}
+        known = ({s["structure_id"] for s in offered.get("structures", [])} >= {str(DEMO_OTHER_STRUCTURE)}
+                 and PRO2 in {r["person_id"] for r in offered.get("referents", [])})
+        return offered.get("orientation_systems") if known else None
 
     social = next(s["orientation_system_id"] for s in await until(options) if s["name"] == "Social")
     oriented = await client.put(f"/api/v1/notebooks/{SOPHIE}/orientation", headers=bearer(co), json={

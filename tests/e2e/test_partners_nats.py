@@ -24,6 +24,7 @@ from testkit.harness import gateway_process, service_process, stop_all
 from testkit.infra import DatabaseFactory, bundled_nats_server, free_port, missing, wait_for_port
 from testkit.system import E2E_SERVICES, RunningSystem, bearer
 from tests.e2e.test_imports import ADMIN, ADMIN_TOKENS, open_territory
+from tests.e2e.test_partners_rest import create_credential
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -128,9 +129,7 @@ def upsert(deployment_id: str, nir: str, event_id: str | None = None, **changes)
 async def served_territory(system: RunningSystem, client):
     """A territory, and a credential of rdvi scoped to it: what the partner may act in."""
     territory = await open_territory(system, client)
-    created = await client.post("/api/v1/partners/credentials", headers=bearer(ADMIN_TOKENS[system.base_url]),
-                                json={"partner": PARTNER_NAME, "deployment_ids": [territory.deployment_id]})
-    assert created.status_code == 201, created.text
+    await create_credential(client, ADMIN_TOKENS[system.base_url], PARTNER_NAME, territory.deployment_id)
     return territory
 
 
@@ -236,9 +235,7 @@ async def test_a_refused_message_is_answered_in_french_and_dead_lettered(private
                 await asyncio.sleep(0.1)
             assert {letter.consumer for letter in letters} == {"data-import-partner-notebook-upsert"}
             # Once the territory is granted to the partner, the operator replays its dead letter: applied.
-            granted = await client.post("/api/v1/partners/credentials", headers=bearer(ADMIN_TOKENS[system.base_url]),
-                                        json={"partner": PARTNER_NAME, "deployment_ids": [unserved.deployment_id]})
-            assert granted.status_code == 201
+            await create_credential(client, ADMIN_TOKENS[system.base_url], PARTNER_NAME, unserved.deployment_id)
             await replay(operator.jetstream(), letters[-1])
         finally:
             await operator.close()

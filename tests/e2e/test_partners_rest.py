@@ -5,6 +5,7 @@ named) or an unknown manager, 422 in French. Rotation and revocation take effect
 administrators' log and on their page."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import random
 import re
@@ -61,12 +62,24 @@ async def manager_email_of(client: httpx.AsyncClient, token: str) -> str:
     return (await client.get("/api/v1/me", headers=bearer(token))).json()["email"]
 
 
+async def create_credential(client: httpx.AsyncClient, admin_token: str, partner: str, deployment_id: str,
+                            timeout_s: float = 20) -> httpx.Response:
+    """A credential for a territory just opened: identity learns of territories from directory's events, a moment
+    later (eventual consistency, by design), and refuses one it does not know yet."""
+    for _ in range(int(timeout_s / 0.2)):
+        created = await client.post("/api/v1/partners/credentials", headers=bearer(admin_token),
+                                    json={"partner": partner, "deployment_ids": [deployment_id]})
+        if created.status_code != 422 or "n'existe pas" not in created.json()["message"]:
+            break
+        await asyncio.sleep(0.2)
+    assert created.status_code == 201, created.text
+    return created
+
+
 async def new_partner(system, client: httpx.AsyncClient) -> Partner:
     territory = await open_territory(system, client)
     admin_token = ADMIN_TOKENS[system.base_url]
-    created = await client.post("/api/v1/partners/credentials", headers=bearer(admin_token),
-                                json={"partner": "rdvi", "deployment_ids": [territory.deployment_id]})
-    assert created.status_code == 201, created.text
+    created = await create_credential(client, admin_token, "rdvi", territory.deployment_id)
     assert "secret_hash" not in created.text
     return Partner(territory, await manager_email_of(client, territory.token), admin_token, created.json())
 

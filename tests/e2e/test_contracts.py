@@ -97,6 +97,6 @@ async def test_a_cer_from_draft_to_the_signed_pdf(system):
 
         # Emails: the beneficiary is asked to sign, the référent hears it was signed.
         assert await until(lambda: messages_about(system, client, "beneficiaire@demo.carnet.test",
-                                                  "Votre contrat d'engagement est prêt"))
+                                                  "Votre contrat d'engagement est prêt"), timeout_s=60)
         assert await until(lambda: messages_about(system, client, "pro@demo.carnet.test",
-                                                  "Un contrat d'engagement a été signé"))
+                                                  "Un contrat d'engagement a été signé"), timeout_s=60)

@@ -177,3 +177,26 @@ async def test_a_partner_s_territories_are_those_of_its_active_credentials(setti
     assert (await identity.call(p.GetPartnerScopeV1(partner=name))).deployment_ids == [setting.deployment_id]
     await identity.call(p.RevokePartnerCredentialV1(credential_id=first.credential.credential_id), setting.admin_token)
     assert (await identity.call(p.GetPartnerScopeV1(partner=name))).deployment_ids == []
+
+
+async def test_the_secret_is_checked_off_the_event_loop_so_bogus_credentials_cannot_stall_identity(setting,
+                                                                                                   monkeypatch):
+    """scrypt takes tens of milliseconds of CPU by design: checked on the event loop, a stream of wrong Basic
+    credentials (no account needed) would stall every other RPC of identity. It runs in a worker thread."""
+    import threading
+
+    from identity.handlers import authenticate_partner as handler
+
+    threads = []
+
+    def spying(secret: str, stored: str) -> bool:
+        threads.append(threading.current_thread())
+        return secret_matches(secret, stored)
+
+    monkeypatch.setattr(handler, "secret_matches", spying)
+    identity = setting.identity
+    created = await identity.call(p.CreatePartnerCredentialV1(partner="rdvi", deployment_ids=[setting.deployment_id]),
+                                  setting.admin_token)
+    assert (await identity.call(setting.authenticate(created.credential.client_id, created.secret))).access_token
+    assert (await refused(identity.call(setting.authenticate("cdb_inconnu", "x")))).code == ErrorCode.forbidden
+    assert len(threads) == 2 and threading.main_thread() not in threads

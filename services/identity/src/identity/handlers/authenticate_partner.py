@@ -7,6 +7,7 @@ then checks the manager's rights as for a form, so a partner can do nothing its 
 both serve."""
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -47,11 +48,17 @@ async def authenticate_partner(request: AuthenticatePartnerV1, _ctx: RpcContext,
                                deps: Deps) -> PartnerAuthenticatedReply:
     now = deps.clock()
     refusal = None
+    async with deps.sessions() as session:
+        stored = await session.scalar(select(PartnerCredential.secret_hash).where(
+            PartnerCredential.client_id == request.client_id))
+    # scrypt costs tens of milliseconds of CPU by design: in a worker thread (it releases the GIL) and outside any
+    # transaction, so that a stream of wrong credentials stalls neither identity's other RPCs nor its connections.
+    # The hash is checked even for an unknown id: the answer takes as long either way.
+    genuine = await asyncio.to_thread(secret_matches, request.secret, stored or DECOY_HASH)
     async with deps.sessions.begin() as session:
         credential = await session.scalar(select(PartnerCredential).where(
             PartnerCredential.client_id == request.client_id))
-        # The hash is checked even for an unknown id: the answer takes as long either way.
-        genuine = secret_matches(request.secret, credential.secret_hash if credential else DECOY_HASH)
+        genuine = genuine and credential is not None and credential.secret_hash == stored  # not rotated meanwhile
         manager = None
         if not (credential and genuine and credential.revoked_at is None and credential.partner == request.partner):
             result, status, refusal = PartnerCallResult.refused, 403, Forbidden(WRONG_CREDENTIAL)

@@ -71,7 +71,7 @@ from contracts.profiles import (
     DeploymentCreatedV1,
 )
 from contracts.registry import load_all
-from contracts.streams import ALL_STREAMS, DEADLETTER, PARTNER, SECRETS, stream_for_subject
+from contracts.streams import ALL_STREAMS, DEADLETTER, SECRETS, stream_for_subject
 
 GATEWAY = "gateway"
 OPERATOR = "operator"

@@ -33,8 +33,11 @@ RESULT_LABELS = {PartnerCallResult.pending: "en cours", PartnerCallResult.create
 REVOKED = "L'identifiant {client_id} est révoqué : il est refusé dès maintenant."
 
 
-async def partners_page(request: Request, visitor: Visitor, *, status_code: int = 200, **extra):
+async def partners_page(request: Request, visitor: Visitor, *, status_code: int = 200, revoked_client_id: str = "",
+                        **extra):
     credentials = await call_or_leave(request, visitor, ListPartnerCredentialsV1())
+    if any(c.client_id == revoked_client_id and c.revoked_at for c in credentials.credentials):
+        extra["notice"] = REVOKED.format(client_id=revoked_client_id)
     calls = await call_or_leave(request, visitor, ListPartnerCallsV1(limit=100))
     deployments = await call_or_leave(request, visitor, ListDeploymentsV1())
     response = render(request, "partners.html.j2", {
@@ -46,9 +49,11 @@ async def partners_page(request: Request, visitor: Visitor, *, status_code: int 
 
 
 @router.get("/partenaires")
-async def partners(request: Request, notice: str = ""):
+async def partners(request: Request, revoque: str = ""):
+    """After a revocation, ``revoque`` names the credential: said only when identity lists it revoked (the page
+    never shows text taken from its address, which anyone could write and send to an administrator)."""
     visitor = await signed_in(request)
-    return await partners_page(request, visitor, notice=notice[:300])
+    return await partners_page(request, visitor, revoked_client_id=revoque[:80])
 
 
 @router.post("/partenaires")
@@ -87,4 +92,4 @@ async def credential_revoke(credential_id: uuid.UUID, request: Request):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     revoked = await call_or_leave(request, visitor, RevokePartnerCredentialV1(credential_id=credential_id))
-    return redirect("/partenaires?notice=" + quote(REVOKED.format(client_id=revoked.client_id)), visitor)
+    return redirect("/partenaires?revoque=" + quote(revoked.client_id), visitor)

@@ -78,7 +78,9 @@ class PartnerBasic(HTTPBasic):
             client_id, sep, secret = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError, ValueError):
             return None
-        if not (sep and client_id and secret) or len(client_id) > 80 or len(secret) > 200:
+        # A client id with control characters is none of ours (they are ``cdb_`` and hex): unreadable, not a 422.
+        if not (sep and client_id and secret) or len(client_id) > 80 or len(secret) > 200 \
+                or not client_id.isprintable():
             return None
         return BasicCredential(client_id=client_id, secret=secret)
 

@@ -208,12 +208,14 @@ async def list_credentials(request: Request, response: Response) -> PartnerCrede
 @admin.post("/credentials", status_code=status.HTTP_201_CREATED, response_model=PartnerSecretReply)
 async def create_credential(body: NewCredential, request: Request, response: Response) -> PartnerSecretReply:
     """admin_cdb : un identifiant pour un partenaire, limité à des territoires. Le secret n'est montré qu'ici."""
+    response.headers["Cache-Control"] = "no-store"  # the secret in clear: kept by no cache
     return await call_as_caller(request, response, CreatePartnerCredentialV1(**body.model_dump()))
 
 
 @admin.post("/credentials/{credential_id}/rotation", response_model=PartnerSecretReply)
 async def rotate_credential(credential_id: uuid.UUID, request: Request, response: Response) -> PartnerSecretReply:
     """admin_cdb : un nouveau secret ; l'ancien est refusé dès maintenant."""
+    response.headers["Cache-Control"] = "no-store"
     return await call_as_caller(request, response, RotatePartnerCredentialV1(credential_id=credential_id))
 
 

@@ -36,12 +36,14 @@ async def create_subscription(body: CreateWebhookSubscriptionV1, request: Reques
                               response: Response) -> WebhookSecretReply:
     """A partner's https URL told of the chosen events of the chosen territories. Keep the ``secret`` of the
     reply: it signs every delivery (``X-Carnet-Signature``) and is never shown again."""
+    response.headers["Cache-Control"] = "no-store"  # the secret in clear: kept by no cache
     return await call_as_caller(request, response, body)
 
 
 @router.post("/{subscription_id}/secret", response_model=WebhookSecretReply)
 async def rotate_secret(subscription_id: uuid.UUID, request: Request, response: Response) -> WebhookSecretReply:
     """A new secret, shown this once; deliveries are signed with it from now on."""
+    response.headers["Cache-Control"] = "no-store"
     return await call_as_caller(request, response, RotateWebhookSecretV1(subscription_id=subscription_id))
 
 

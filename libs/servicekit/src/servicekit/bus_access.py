@@ -257,9 +257,11 @@ def operator_permissions() -> Permissions:
 
 
 def partner_permissions(partner: str) -> Permissions:
-    """Its own messages, and the answers to them: refusals, JetStream's acks (its inbox). Nothing of the system's."""
+    """Its own messages, and the answers to them: refusals, JetStream's acks (its inbox). Nothing of the system's,
+    nor any other subject under its prefix: the stream PARTNER would keep it, read by no one, for 30 days."""
     own = f"{PARTNER_PREFIX}.{partner}"
-    return Permissions(publish=(f"{own}.>",), publish_deny=(f"{own}.rejected.>",),
+    return Permissions(publish=tuple(kind.subject.replace(f"{PARTNER_PREFIX}.*.", f"{own}.", 1)
+                                     for kind in PARTNER_MESSAGES), publish_deny=(f"{own}.rejected.>",),
                        subscribe=(partner_subject(partner, "rejected"), f"{inbox_of(partner_user(partner))}.>"))
 
 

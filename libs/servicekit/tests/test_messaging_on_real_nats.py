@@ -15,7 +15,6 @@ from contracts.base import IntegrationEvent
 from contracts.streams import DEADLETTER
 from servicekit import inbox
 from servicekit.bus import Bus
-from servicekit import consumers
 from servicekit.consumers import Subscription
 from servicekit.db import create_engine, sessionmaker
 from servicekit.deadletters import ReplayFailed, list_dead_letters, replay
@@ -362,22 +361,3 @@ async def test_a_batch_is_applied_in_one_transaction_and_one_failing_event_does_
     assert deps.applied == others[:7] + others + ["7"]
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(effects)) == 40
-
-
-async def test_a_lone_event_is_handed_over_at_once_not_when_a_batch_is_full(sessions, jetstream, nats_url,
-                                                                              monkeypatch):
-    """A quiet system sends events one at a time: a batch consumer must not wait for its batch to fill up (nor
-    for its pull request to expire, here a minute) before applying the one that came."""
-    monkeypatch.setattr(consumers, "PULL_TIMEOUT_S", 60.0)
-    deps = SimpleNamespace(sessions=sessions, failing={}, applied=[])
-    bus = Bus("kit", nats_url)
-    bus.subscribe(Subscription("kit-probe", ProbeHappenedV1, partial(record_probe, deps=deps)))
-    await bus.start()
-    try:
-        for label in ("first", "second"):
-            event = ProbeHappenedV1(label=label)
-            await jetstream.publish(event.subject, event.model_dump_json().encode())
-            await collect_until(lambda: _true(label in deps.applied), timeout_s=30)
-    finally:
-        await bus.stop()
-    assert deps.applied == ["first", "second"]

@@ -19,8 +19,7 @@ from prometheus_client import REGISTRY
 
 from contracts.base import RpcReply, RpcRequest
 from servicekit.bus_access import inbox_prefix, pull_inbox_prefix, redacted
-from servicekit.consumers import (BrokenContracts, Subscription, eager_batches, event_endpoint, replay_endpoint,
-                                  replay_subject)
+from servicekit.consumers import BrokenContracts, Subscription, event_endpoint, replay_endpoint, replay_subject
 from servicekit.rpc import RpcClient, RpcContext, RpcReplies, rpc_endpoint
 
 log = structlog.get_logger("servicekit.bus")
@@ -64,10 +63,8 @@ class Bus:
         self.rpc_subjects.append(request_type.subject)
 
     def subscribe(self, subscription: Subscription) -> None:
-        subscriber = self._events.subscriber(**subscription.subscriber_options(), inbox_prefix=self._pull_inbox)
-        subscriber(event_endpoint(subscription))
-        if subscription.together:
-            eager_batches(subscriber)
+        self._events.subscriber(**subscription.subscriber_options(), inbox_prefix=self._pull_inbox)(
+            event_endpoint(subscription))
         # Dead-letter replays reach the durable that gave up, through one of its replicas (its queue group).
         self.broker.subscriber(replay_subject(subscription), queue=subscription.durable, include_in_schema=False)(
             replay_endpoint(subscription, lambda: self.stream_context))

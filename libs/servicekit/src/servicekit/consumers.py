@@ -15,7 +15,6 @@ batch waiting behind a slow effect would outlive its ``ack_wait`` and be deliver
 from __future__ import annotations
 
 import json
-from contextlib import suppress
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -29,9 +28,6 @@ from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsMessage,
 from faststream import Context
 from faststream.nats.message import NatsBatchMessage
 from nats.aio.msg import Msg
-from nats.errors import ConnectionClosedError
-from nats.errors import TimeoutError as NoMessage
-from nats.js.errors import ServiceUnavailableError
 from faststream.nats import AckPolicy as JsAckPolicy
 from pydantic import ValidationError
 
@@ -43,8 +39,6 @@ from servicekit.metrics import DEAD_LETTERED, EVENTS_HANDLED, REDELIVERED
 
 log = structlog.get_logger("servicekit.consumers")
 BATCH_SIZE = 100  # events fetched at once; a batch never waits to fill up (what is there is handed over)
-PULL_TIMEOUT_S = 1.0  # a pull request waits this long for an event before it is sent again
-GATHER_S = 0.01  # how long a batch waits, once its first event came, for the others already on their way
 # The event each durable of this process reads, for ``BrokenContracts`` to tell a broken message of a batch.
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = {}
 
@@ -91,7 +85,7 @@ class Subscription:
             subject=subject,
             stream=JStream(self.stream, declare=False),  # streams come from contracts (``ensure_streams``)
             durable=self.durable,
-            pull_sub=PullSub(batch_size=BATCH_SIZE if self.together else 1, timeout=PULL_TIMEOUT_S, batch=True),
+            pull_sub=PullSub(batch_size=BATCH_SIZE if self.together else 1, timeout=1, batch=True),
             config=ConsumerConfig(
                 durable_name=self.durable, filter_subject=subject, ack_policy=JsAckPolicy.EXPLICIT,
                 deliver_policy=DeliverPolicy.ALL, ack_wait=self.ack_wait_s, max_deliver=self.max_deliver,
@@ -101,26 +95,6 @@ class Subscription:
             title=f"{self.durable}:{subject}",
             description=(self.event_type.__doc__ or "").strip() or None,
         )
-
-
-def eager_batches(subscriber) -> None:
-    """FastStream's batch pull waits until its batch is full or its timeout (a second) has passed: on a quiet
-    system, where events come one at a time, every hop would take a second. Here a batch is handed over as soon
-    as its first event came, with the others already there (gathered for ``GATHER_S`` at most). This replaces
-    the subscriber's pull loop (FastStream 0.7's ``_consume_pull``, pinned), before it starts."""
-    async def consume_pull() -> None:
-        pull_sub, fetch = subscriber.pull_sub, subscriber.subscription.fetch
-        while subscriber.running:
-            try:
-                messages = await fetch(batch=1, timeout=pull_sub.timeout)  # waits, returns at the first event
-                with suppress(NoMessage):
-                    messages += await fetch(batch=pull_sub.batch_size - 1, timeout=GATHER_S)
-            except (NoMessage, ConnectionClosedError, ServiceUnavailableError):
-                continue  # as FastStream's loop: unacked events stay with the server, to come again
-            if subscriber.running:
-                await subscriber.consume(messages)
-
-    subscriber._consume_pull = consume_pull
 
 
 def delivery_count(message: Msg) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contracts.base import IntegrationEvent
 from servicekit.db import create_engine, sessionmaker
 from servicekit.inbox import exactly_once
-from servicekit.messaging import create_messaging_tables, inbox_table
+from servicekit.messaging import create_messaging_tables
 
 pytestmark = pytest.mark.integration
 
@@ -91,23 +91,3 @@ async def test_the_handler_is_called_like_every_consumer_after_deps_are_bound(de
     await handler(ThingHappenedV1(), None)
     assert await applied(deps) == 1
     assert on_thing.__name__ == "on_thing"
-
-
-async def test_many_events_together_are_claimed_at_once_and_each_applied_once(deps):
-    events = [ThingHappenedV1() for _ in range(5)]
-    await on_thing(events[0], None, deps)  # already seen: not applied again
-    await on_thing.together([*events, events[3]], deps)  # one of them twice in the batch
-    assert await applied(deps) == 5
-    async with deps.sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(inbox_table)) == 5
-
-
-async def test_an_effect_failing_in_a_batch_undoes_every_claim_of_it(deps):
-    events = [ThingHappenedV1() for _ in range(3)]
-    deps.fail = True
-    with pytest.raises(ConnectionError):
-        await on_thing.together(events, deps)
-    assert await applied(deps) == 0
-    deps.fail = False
-    await on_thing.together(events, deps)
-    assert await applied(deps) == 3

@@ -37,20 +37,6 @@ async def claim(session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bo
     return result.rowcount == 1
 
 
-async def claim_many(session: AsyncSession, consumer: str, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    """``claim`` of many events in one statement: those seen here for the first time."""
-    dialect_insert = sqlite.insert if session.bind.dialect.name == "sqlite" else postgresql.insert
-    now = utcnow()
-    statement = (
-        dialect_insert(inbox_table)
-        .values([{"consumer": consumer, "event_id": event_id, "processed_at": now}
-                 for event_id in dict.fromkeys(event_ids)])
-        .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-        .returning(inbox_table.c.event_id)
-    )
-    return set((await session.execute(statement)).scalars())
-
-
 async def seen(session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bool:
     """Whether ``consumer`` already claimed ``event_id`` (a cheap look before costly work; ``claim`` decides)."""
     return await session.scalar(select(inbox_table.c.event_id).where(
@@ -85,10 +71,8 @@ def exactly_once(consumer: str) -> Callable[[Effect], Handler]:
 
         async def together(events: Sequence[Any], deps: HasSessions) -> None:
             async with deps.sessions() as session, session.begin():
-                first_seen = await claim_many(session, consumer, [event.event_id for event in events])
                 for event in events:
-                    if event.event_id in first_seen:
-                        first_seen.discard(event.event_id)  # the same event twice in a batch: applied once
+                    if await claim(session, consumer, event.event_id):
                         await effect(event, session, deps)
 
         # Name and docstring for logs and traces, but not ``functools.wraps``: its ``__wrapped__`` would make

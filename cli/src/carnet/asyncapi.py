@@ -120,20 +120,14 @@ class Merged:
 
     def add(self, service: str, document: dict) -> None:
         self.servers.update(document["servers"])
-        self.add_schemas({name: schema for name, schema in document.get("components", {}).get("schemas", {}).items()
-                          if schema.get("type") != "array"})  # the consumers' batches: see below
+        self.add_schemas(document.get("components", {}).get("schemas", {}))
         for key, operation in document.get("operations", {}).items():
             channel = resolve(document, operation["channel"])
             subject = channel["address"]
             message = resolve(document, operation["messages"][0])
             if subject not in self.channels:
-                # Consumers take their events in batches (a list), but each message on the wire is one event.
-                payload_schema = resolve(document, message["payload"])
-                payload_schema = payload_schema.get("items", payload_schema) if payload_schema.get(
-                    "type") == "array" else message["payload"]
-                payload = payload_schema["$ref"].rsplit("/", 1)[-1]
-                self.messages[subject] = {**message, "name": payload, "title": subject,
-                                          "payload": ref("components", "schemas", payload)}
+                payload = message["payload"]["$ref"].rsplit("/", 1)[-1]
+                self.messages[subject] = {**message, "name": payload, "title": subject}
                 self.channels[subject] = {**channel, "messages": {"payload": ref("components", "messages", subject)},
                                           **({"tags": [INTERNAL]} if subject.startswith("secret.") else {})}
             merged = {"action": operation["action"], "channel": ref("channels", subject),

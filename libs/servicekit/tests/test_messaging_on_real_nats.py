@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from functools import partial
-from types import SimpleNamespace
 from typing import ClassVar
 
 import pytest
@@ -327,37 +325,3 @@ async def test_a_message_that_breaks_its_contract_is_dead_lettered_at_once(jetst
     assert [e.label for e in handled] == ["ok"]
     # Counted once, for the durable that gave up, on the service's /metrics.
     assert dead_lettered_metric() == counted_before + 1
-
-
-@inbox.exactly_once("kit-batched")
-async def record_probe(event: ProbeHappenedV1, session, deps) -> None:
-    if deps.failing.get(event.label):
-        deps.failing[event.label] -= 1
-        raise ConnectionError("this one event failed")
-    await session.execute(insert(effects).values(event_id=event.event_id))
-    deps.applied.append(event.label)
-
-
-async def test_a_batch_is_applied_in_one_transaction_and_one_failing_event_does_not_hold_the_others(
-        sessions, jetstream, nats_url):
-    """Events published faster than they are handled come in batches; an ``exactly_once`` consumer applies a
-    batch at once. One event of it failing undoes the batch, which is then handled event by event: the failing
-    one is retried, every other applied once, in stream order."""
-    deps = SimpleNamespace(sessions=sessions, failing={"7": 2}, applied=[])
-    consumers = Bus("kit", nats_url)
-    consumers.subscribe(Subscription("kit-probe", ProbeHappenedV1, partial(record_probe, deps=deps),
-                                     nak_delays_s=(0.05,)))
-    for i in range(40):  # all in the stream before the consumer starts: its first fetch takes them together
-        event = ProbeHappenedV1(label=str(i))
-        await jetstream.publish(event.subject, event.model_dump_json().encode())
-
-    try:
-        await consumers.start()
-        await collect_until(lambda: _true("7" in deps.applied))
-    finally:
-        await consumers.stop()
-    others = [str(i) for i in range(40) if i != 7]
-    # Together up to "7", undone; then one by one, "7" failing again; then "7" retried alone.
-    assert deps.applied == others[:7] + others + ["7"]
-    async with sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(effects)) == 40

@@ -1,14 +1,13 @@
 """Inbox: a consumer claims ``(consumer, event_id)`` in the same transaction as its effect.
 
 A redelivered event finds its claim already committed and is acknowledged without a second effect.
-Consumers say so with ``@exactly_once(CONSUMER)``, which can also apply many events in one transaction (the
-consumers' batches); work keyed by something else than an event (a schedule's
+Consumers say so with ``@exactly_once(CONSUMER)``; work keyed by something else than an event (a schedule's
 period) calls ``apply_once`` with its own key.
 """
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -62,23 +61,15 @@ Handler = Callable[[Any, Any, Any], Awaitable[None]]
 def exactly_once(consumer: str) -> Callable[[Effect], Handler]:
     """Makes an event consumer of ``effect(event, session, deps)``: the handler, called as
     ``handler(event, meta, deps)`` like every consumer, opens a transaction on ``deps.sessions``, claims
-    ``(consumer, event.event_id)`` and runs the effect in it; a redelivered event does nothing.
-    ``handler.together(events, deps)`` does the same for many events in order, in one transaction."""
+    ``(consumer, event.event_id)`` and runs the effect in it; a redelivered event does nothing."""
     def decorate(effect: Effect) -> Handler:
         async def handler(event: Any, meta: Any, deps: HasSessions) -> None:
             await apply_once(deps.sessions, consumer, event.event_id,
                              lambda session: effect(event, session, deps))
 
-        async def together(events: Sequence[Any], deps: HasSessions) -> None:
-            async with deps.sessions() as session, session.begin():
-                for event in events:
-                    if await claim(session, consumer, event.event_id):
-                        await effect(event, session, deps)
-
         # Name and docstring for logs and traces, but not ``functools.wraps``: its ``__wrapped__`` would make
         # ``inspect.signature`` (which a broker reads) report the effect's parameters instead of the handler's.
         handler.__module__, handler.__name__ = effect.__module__, effect.__name__
         handler.__qualname__, handler.__doc__ = effect.__qualname__, effect.__doc__
-        handler.together = together
         return handler
     return decorate

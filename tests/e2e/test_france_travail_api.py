@@ -36,7 +36,7 @@ def service_env(france_travail) -> dict[str, dict[str, str]]:
     return {"notebook": france_travail.notebook_env(DEMO_NOTEBOOKS.deployment_id)}
 
 
-async def until_page_says(client, path: str, text: str, timeout_s: float = 15) -> str:
+async def until_page_says(client, path: str, text: str, timeout_s: float = 45) -> str:
     for _ in range(int(timeout_s / 0.2)):
         page = await client.get(path)
         assert page.status_code == 200, page.text

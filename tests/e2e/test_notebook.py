@@ -29,7 +29,7 @@ async def seed_demo(system) -> None:
     await system.call(DEMO_NOTEBOOKS)
 
 
-async def until(check, timeout_s: float = 15):
+async def until(check, timeout_s: float = 45):
     """Waits for what events bring (read models, accounts): returns the first truthy answer of ``check``."""
     for _ in range(int(timeout_s / 0.1)):
         if result := await check():

@@ -92,7 +92,7 @@ def service_env(outside):
                        "NOTIFY_SMS_API_KEY": "cle-de-test"}}
 
 
-async def wait_for(found, timeout_s: float = 15):
+async def wait_for(found, timeout_s: float = 45):
     for _ in range(int(timeout_s / 0.1)):
         if value := found():
             return value

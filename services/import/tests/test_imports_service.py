@@ -101,13 +101,16 @@ class Harness:
     def manager(self, territory: uuid.UUID | None = None) -> str:
         return self.mint.token(Role.manager, deployment_id=territory or self.territory, profile_id=uuid.uuid4())
 
-    async def call(self, request, token: str) -> Any:
-        for _ in range(40):
+    async def call(self, request, token: str, within_s: float = 30) -> Any:
+        # Bounded in time, not in tries: each try may wait the client's whole RPC timeout.
+        deadline = asyncio.get_running_loop().time() + within_s
+        while True:
             try:
                 return await self.client.call(request, headers={"Authorization": f"Bearer {token}"})
             except RpcTimeout:  # a replica just started: its subscriptions may be on their way to the server
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
                 await asyncio.sleep(0.05)
-        return await self.client.call(request, headers={"Authorization": f"Bearer {token}"})
 
     async def upload(self, token: str, filename: str, data: bytes, kind=ImportKind.beneficiaries, **options):
         opened = await self.call(OpenImportV1(kind=kind, filename=filename, **options), token)
@@ -176,7 +179,8 @@ async def service(harness):
 
     yield start
     for built in started:
-        await built.stop()
+        if not built.stopped:  # a test may stop one itself, as a crash would
+            await asyncio.wait_for(built.stop(), 30)
 
 
 def beneficiaries(*lines: str, header: str = "Identifiant dans le SI*;Prénom*;Nom*;Date de naissance*;NIR;"

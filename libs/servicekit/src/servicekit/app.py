@@ -51,6 +51,7 @@ class Service:
         self._background: list[tuple[Callable[[], Awaitable[None]], str]] = []
         self._tasks: list[asyncio.Task] = []
         self._stopping = asyncio.Event()
+        self.stopped = False
 
     # --- wiring -------------------------------------------------------------------------------------
     def handle(self, request_type: type[RpcRequest], handler: Callable[[Any, RpcContext], Awaitable[RpcReply]]) -> None:
@@ -114,6 +115,9 @@ class Service:
         return True
 
     async def stop(self) -> None:
+        if self.stopped:  # once: a test or a signal may ask again
+            return
+        self.stopped = True
         if getattr(self, "_health_server", None):
             self._health_server.should_exit = True
         for task in self._tasks:

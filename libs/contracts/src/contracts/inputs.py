@@ -103,6 +103,7 @@ FIELD_LABELS = {
     "structure_ids": "Les structures", "orientation_system_ids": "Les dispositifs",
     "work_situation_date": "La date de la situation", "work_situation_end_date": "La date de fin de la situation",
     "last_job_ended_at": "La date de fin du dernier emploi", "frequency": "La fréquence",
+    "notebook_ids": "La sélection de carnets",
 }
 LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
@@ -147,6 +148,8 @@ MESSAGES = {
     "list_type": "{label} doit être une liste.",
     "json_invalid": "Le corps de la demande n'est pas du JSON valide.",
     "extra_forbidden": "{label} n'est pas attendu.",
+    "too_many_notebooks": ("Une décision d'orientation porte sur {max} carnets au plus : {count} sont sélectionnés. "
+                           "Sélectionnez-en moins."),
 }
 DEFAULT_MESSAGE = "{label} n'est pas valide."
 

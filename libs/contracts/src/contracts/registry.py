@@ -43,5 +43,9 @@ register = registry.add
 def load_all() -> Registry:
     """Import every contract module so that the registry is complete."""
     from contracts import directory, identity, imports, notebook, notify, partners, profiles, webhooks  # noqa: F401
+    from contracts import bulk_orientation  # noqa: F401
+    from contracts import bilans  # noqa: F401
+    from contracts import exchanges  # noqa: F401
+    from contracts import transfers  # noqa: F401
 
     return registry

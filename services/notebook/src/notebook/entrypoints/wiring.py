@@ -3,12 +3,20 @@ from __future__ import annotations
 
 from functools import partial
 
+from contracts import bilans as bilan_contract
 from contracts import notebook as contract
+from contracts import transfers as transfer_contract
+from contracts.exchanges import ListExchangesV1, PostExchangeV1
+from contracts import bulk_orientation as bulk_contract
 from contracts.directory import OrientationSystemCreatedV1, StructureCreatedV1, StructureUpdatedV1
 from contracts.imports import ApplyNotebookImportV1, ReviewNotebookImportV1
 from contracts.notify import MessageFailedV1
 from contracts.partners import ApplyPartnerAppointmentV1, ApplyPartnerNotebookV1, CreatePartnerNotebookV1
 from contracts.profiles import PROFILE_DEACTIVATED_EVENTS, PROFILE_STATE_EVENTS, DeploymentCreatedV1
+from notebook.handlers import bilans
+from notebook.handlers import transfers
+from notebook.handlers import exchanges
+from notebook.handlers import bulk_orientation
 from notebook.handlers import (
     appointments,
     beneficiaries,
@@ -75,11 +83,25 @@ ROUTES = {
     contract.RecordContractV1: contracts.record_contract,
     contract.ListContractsToValidateV1: contracts.contracts_to_validate,
     contract.ListContractsEndingV1: contracts.contracts_ending,
+    ListExchangesV1: exchanges.list_exchanges,
+    PostExchangeV1: exchanges.post_exchange,
+    bilan_contract.ListBilansV1: bilans.list_bilans,
+    bilan_contract.PrepareBilanV1: bilans.prepare_bilan,
+    bilan_contract.CreateBilanV1: bilans.create_bilan,
+    bilan_contract.GetBilanV1: bilans.get_bilan,
+    bilan_contract.GetBilanPdfV1: bilans.get_bilan_pdf,
+    transfer_contract.GetNotebookTransfersV1: transfers.get_notebook_transfers,
+    transfer_contract.ListTransfersV1: transfers.list_transfers,
+    transfer_contract.RequestTransferV1: transfers.request_transfer,
+    transfer_contract.DecideTransferV1: transfers.decide_transfer,
+    transfer_contract.GrantReferralV1: transfers.grant_referral,
     ReviewNotebookImportV1: imports.review_import,
     ApplyNotebookImportV1: imports.apply_import,
     CreatePartnerNotebookV1: partner_notebooks.create_partner_notebook,
     ApplyPartnerNotebookV1: partner_notebooks.apply_partner_notebook,
     ApplyPartnerAppointmentV1: partner_notebooks.apply_partner_appointment,
+    bulk_contract.OrientInBulkV1: bulk_orientation.orient_in_bulk,
+    bulk_contract.GetTerritoryOrientationOptionsV1: bulk_orientation.territory_options,
 }
 # Directory's people (not the beneficiaries, whose profiles notebook owns), structures and orientation systems.
 PEOPLE_STATES = tuple(e for e in PROFILE_STATE_EVENTS if e.subject.startswith("directory."))

@@ -4,6 +4,8 @@ manager or a manager accepts (by reorienting) or refuses ("Maintenir l'accompagn
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -118,44 +120,76 @@ async def deny_reorientation(request: DenyReorientationV1, ctx, deps: Deps) -> A
     return AcceptedReply()
 
 
+@dataclass(frozen=True)
+class OrientationDecision:
+    """What "Orienter" decides, checked against a territory: its orientation system, the structure that will follow
+    the beneficiary and, optionally, their référent."""
+
+    system: OrientationSystemRead
+    structure: StructureRead
+    referent: Person | None
+    reason: str = ""
+
+
+async def orientation_decision(session: AsyncSession, deployment_id, system_id, structure_id, referent_id,
+                               reason: str = "") -> OrientationDecision:
+    """The choices of an orientation, once each is known in the territory (the référent: active, working in the
+    structure and holding the orientation system); otherwise a 422 naming the field."""
+    system = await session.get(OrientationSystemRead, system_id)
+    if system is None or system.deployment_id != deployment_id:
+        raise Invalid(UNKNOWN_SYSTEM, details={"field": "orientation_system_id"})
+    structure = await session.get(StructureRead, structure_id)
+    if structure is None or structure.deployment_id != deployment_id:
+        raise Invalid(UNKNOWN_STRUCTURE, details={"field": "structure_id"})
+    referent = await session.get(Person, referent_id) if referent_id else None
+    if referent_id and (
+            referent is None or referent.deactivated_at is not None or referent.role != Role.professional.value
+            or referent.deployment_id != deployment_id or not referent.works_in([structure.id])
+            or not referent.holds(system.id)):
+        raise Invalid(REFERENT_NOT_ELIGIBLE, details={"field": "referent_id"})
+    return OrientationDecision(system, structure, referent, reason.strip())
+
+
 async def change_orientation(request: ChangeOrientationV1, ctx, deps: Deps) -> VersionReply:
     caller = await caller_of(ctx, deps)
     async with deps.sessions.begin() as session:
         notebook, _ = await open_notebook(session, caller, request.notebook_id, Operation.orient)
-        system = await system_of(session, notebook, request.orientation_system_id)
-        structure = await session.get(StructureRead, request.structure_id)
-        if structure is None or structure.deployment_id != notebook.deployment_id:
-            raise Invalid(UNKNOWN_STRUCTURE, details={"field": "structure_id"})
-        referent = await session.get(Person, request.referent_id) if request.referent_id else None
-        if request.referent_id and (
-                referent is None or referent.deactivated_at is not None or referent.role != Role.professional.value
-                or referent.deployment_id != notebook.deployment_id or not referent.works_in([structure.id])
-                or not referent.holds(system.id)):
-            raise Invalid(REFERENT_NOT_ELIGIBLE, details={"field": "referent_id"})
-        reorientation = notebook.oriented_at is not None or notebook.orientation_system_id is not None
-        if referent is not None:
-            await become_referent(session, deps, notebook, referent, caller, system.id)
-        else:
-            await step_down_referent_outside(session, deps, notebook, structure.id, caller)
-            await follow_by_structure(session, deps, notebook, structure.id)
-        author = await name_of(session, caller)
-        notebook.orientation_system_id, notebook.orientation_reason = system.id, request.reason.strip()
-        notebook.oriented_at, notebook.oriented_by_name = deps.clock(), author
-        accepted = await pending_request(session, notebook.id, lock=True)
-        if accepted is not None:
-            accepted.status, accepted.decided_at = OrientationRequestStatus.accepted.value, deps.clock()
-            accepted.decided_by_name, accepted.decided_orientation_system_id = author, system.id
-        summary = (f"{'Réorientation' if reorientation else 'Orientation'} : {system.name}, suivi par {structure.name}"
-                   + (f", référent {person_name(referent)}" if referent else ""))
-        await record(session, deps, notebook, caller, "orientation", summary, author_name=author)
-        await deps.outbox.add(session, OrientationChangedV1(
-            notebook_id=notebook.id, deployment_id=notebook.deployment_id, beneficiary_id=notebook.beneficiary_id,
-            reorientation=reorientation, orientation_system_id=system.id, orientation_system_name=system.name,
-            structure_id=structure.id, structure_name=structure.name,
-            referent_id=referent.id if referent else None, referent_email=referent.email if referent else "",
-            referent_firstname=referent.firstname if referent else "",
-            request_id=accepted.id if accepted else None))
+        decision = await orientation_decision(session, notebook.deployment_id, request.orientation_system_id,
+                                              request.structure_id, request.referent_id, request.reason)
+        await orient(session, deps, caller, notebook, decision)
     return VersionReply(id=notebook.id)
+
+
+async def orient(session: AsyncSession, deps: Deps, caller: Caller, notebook: Notebook, decision: OrientationDecision,
+                 author: str | None = None) -> None:
+    """One notebook oriented (or reoriented) by a decision already checked, for a caller who may orient it: the
+    référent (or the structure) follows it, a pending reorientation request is accepted, one history entry and one
+    ``notebook.orientation.changed.v1``. "Orienter" and the bulk decision both come here."""
+    system, structure, referent = decision.system, decision.structure, decision.referent
+    reorientation = notebook.oriented_at is not None or notebook.orientation_system_id is not None
+    if referent is not None:
+        await become_referent(session, deps, notebook, referent, caller, system.id)
+    else:
+        await step_down_referent_outside(session, deps, notebook, structure.id, caller)
+        await follow_by_structure(session, deps, notebook, structure.id)
+    if author is None:
+        author = await name_of(session, caller)
+    notebook.orientation_system_id, notebook.orientation_reason = system.id, decision.reason
+    notebook.oriented_at, notebook.oriented_by_name = deps.clock(), author
+    accepted = await pending_request(session, notebook.id, lock=True)
+    if accepted is not None:
+        accepted.status, accepted.decided_at = OrientationRequestStatus.accepted.value, deps.clock()
+        accepted.decided_by_name, accepted.decided_orientation_system_id = author, system.id
+    summary = (f"{'Réorientation' if reorientation else 'Orientation'} : {system.name}, suivi par {structure.name}"
+               + (f", référent {person_name(referent)}" if referent else ""))
+    await record(session, deps, notebook, caller, "orientation", summary, author_name=author)
+    await deps.outbox.add(session, OrientationChangedV1(
+        notebook_id=notebook.id, deployment_id=notebook.deployment_id, beneficiary_id=notebook.beneficiary_id,
+        reorientation=reorientation, orientation_system_id=system.id, orientation_system_name=system.name,
+        structure_id=structure.id, structure_name=structure.name,
+        referent_id=referent.id if referent else None, referent_email=referent.email if referent else "",
+        referent_firstname=referent.firstname if referent else "",
+        request_id=accepted.id if accepted else None))
 
 
 async def step_down_referent_outside(session: AsyncSession, deps: Deps, notebook: Notebook, structure_id,
@@ -199,7 +233,13 @@ async def orientation_options(session: AsyncSession, notebook: Notebook, *,
                               systems_only: bool = False) -> OrientationOptions:
     """The territory's orientation systems, structures and professionals, for the orientation form (its
     orientation systems only, for a référent's reorientation request)."""
-    deployment = notebook.deployment_id
+    return await territory_orientation_options(session, notebook.deployment_id, systems_only=systems_only)
+
+
+async def territory_orientation_options(session: AsyncSession, deployment, *,
+                                        systems_only: bool = False) -> OrientationOptions:
+    """A territory's orientation systems, structures and active professionals (with where they work and which
+    systems they hold)."""
     systems = (await session.execute(select(OrientationSystemRead).where(
         OrientationSystemRead.deployment_id == deployment).order_by(OrientationSystemRead.name))).scalars()
     if systems_only:

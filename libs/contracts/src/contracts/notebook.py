@@ -470,6 +470,16 @@ class ContractSummary(WireModel):
     version: int = 1
 
 
+class BilanSummary(WireModel):
+    """A bilan d'accompagnement as the notebook lists it (contracts.bilans has the whole of it)."""
+
+    bilan_id: uuid.UUID
+    bilan_date: date
+    previous_date: date | None = None
+    created_at: datetime
+    created_by_name: str = ""
+
+
 class NotebookPage(RpcReply):
     """Everything the notebook page shows; the sections the caller may not see are left empty."""
 
@@ -502,6 +512,8 @@ class NotebookPage(RpcReply):
     rsa_flux_date: date | None = None
     # Its contracts (CER and the others), newest first (full access).
     contracts: list[ContractSummary] = Field(default_factory=list)
+    # Its bilans d'accompagnement, newest first (members, the territory, the beneficiary).
+    bilans: list[BilanSummary] = Field(default_factory=list)
 
 
 class NotebookRow(WireModel):
@@ -515,6 +527,8 @@ class NotebookRow(WireModel):
     orientation_system_name: str = ""
     subject_to_right_and_duty: bool = False
     support: SupportStatus = SupportStatus.not_accompanied
+    # Messages of the exchanges between professionals the caller (a member) has not read yet.
+    unread_exchanges: int = 0
 
 
 class NotebooksReply(RpcReply):

@@ -518,3 +518,98 @@ class TerritoryRead(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     label: Mapped[str] = mapped_column(String(200))
     department_code: Mapped[str] = mapped_column(String(3), default="")
+
+
+class Bilan(Base):
+    """A bilan d'accompagnement: at ``bilan_date``, the progress of the objectives and actions since the previous
+    bilan as the notebook held it when saved (``content``: contracts.bilans.BilanObjective, a list), and what the
+    professional wrote. Never changed once saved."""
+
+    __tablename__ = "bilan"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    notebook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notebook.id"))
+    bilan_date: Mapped[date] = mapped_column(Date)
+    previous_date: Mapped[date | None] = mapped_column(Date)
+    content: Mapped[list] = mapped_column(JSON, default=list)
+    assessment: Mapped[str] = mapped_column(Text, default="")
+    next_steps: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    created_by: Mapped[uuid.UUID | None]
+    created_by_name: Mapped[str] = mapped_column(String(250), default="")
+
+    # One bilan a day per notebook, whatever two clicks do at the same instant.
+    __table_args__ = (Index("uq_bilan_notebook_date", "notebook_id", "bilan_date", unique=True),)
+
+
+class ExchangeMessage(Base):
+    """A message of a notebook's thread between professionals. The text is free: encrypted at rest (Fernet,
+    ``Protection.encrypt``); ``mentions`` are the members told (persons' ids), ``addressed_to`` the one asked."""
+
+    __tablename__ = "exchange_message"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    notebook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notebook.id"))
+    author_id: Mapped[uuid.UUID | None]
+    author_name: Mapped[str] = mapped_column(String(250), default="")
+    author_structure: Mapped[str] = mapped_column(String(300), default="")
+    text_encrypted: Mapped[str] = mapped_column(Text)
+    shared_with_beneficiary: Mapped[bool] = mapped_column(Boolean, default=False)
+    addressed_to: Mapped[uuid.UUID | None]
+    mentions: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_exchange_message_notebook", "notebook_id", "created_at"),)
+
+
+class ExchangeRead(Base):
+    """How far a member read a notebook's thread: the newest message's time when she last viewed it."""
+
+    __tablename__ = "exchange_read"
+
+    notebook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notebook.id"), primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    read_up_to: Mapped[datetime]
+
+
+class NotebookTransfer(Base):
+    """A notebook asked to move to another territory (the beneficiary moved): pending until the destination decides;
+    accepted ones are the notebook's territories over time."""
+
+    __tablename__ = "notebook_transfer"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    notebook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notebook.id"), index=True)
+    from_deployment_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    to_deployment_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    requested_at: Mapped[datetime]
+    requested_by_id: Mapped[uuid.UUID | None]
+    requested_by_name: Mapped[str] = mapped_column(String(250), default="")
+    decided_at: Mapped[datetime | None]
+    decided_by_name: Mapped[str] = mapped_column(String(250), default="")
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        # One pending transfer per notebook, whatever two managers do at the same instant.
+        Index("uq_notebook_transfer_pending", "notebook_id", unique=True,
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+    )
+
+
+class NotebookReferral(Base):
+    """A professional of another territory let into the group until a date (the day included); the owner stays."""
+
+    __tablename__ = "notebook_referral"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    notebook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notebook.id"), index=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    person_name: Mapped[str] = mapped_column(String(250), default="")
+    until: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    granted_at: Mapped[datetime]
+    granted_by_id: Mapped[uuid.UUID | None]
+    granted_by_name: Mapped[str] = mapped_column(String(250), default="")
+    ended_at: Mapped[datetime | None]

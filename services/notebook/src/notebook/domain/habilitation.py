@@ -16,6 +16,8 @@ class Relation(StrEnum):
     structure = "structure"  # a structure admin of a structure following the beneficiary
     territory = "territory"  # the notebook's territory
     elsewhere = "elsewhere"  # another territory
+    referred = "referred"    # a professional of another territory invited into the group until a date
+    destination = "destination"  # another territory's notebook with a transfer to the caller's pending
 
 
 class Operation(StrEnum):
@@ -45,12 +47,29 @@ class Operation(StrEnum):
     edit_contract = "edit_contract"
     validate_contract = "validate_contract"
     sign_contract = "sign_contract"
+    # Bilans d'accompagnement: read them (and their PDF); write one (the notebook's members).
+    view_bilans = "view_bilans"
+    write_bilan = "write_bilan"
+    # Exchanges between professionals: the members' thread (read, write, mention); the beneficiary reads the
+    # messages shared with her.
+    view_exchanges = "view_exchanges"
+    post_exchange = "post_exchange"
+    view_shared_exchanges = "view_shared_exchanges"
+    # Another territory: ask a transfer (origin's managers), accept or refuse it (destination's managers), invite a
+    # professional of another territory for a time.
+    request_transfer = "request_transfer"
+    decide_transfer = "decide_transfer"
+    refer = "refer"
 
 
 _MEMBER_WORK = frozenset({Operation.view_public, Operation.view_full, Operation.edit_contact, Operation.edit_rights,
                           Operation.edit_diagnostic, Operation.edit_parcours, Operation.manage_appointments,
                           Operation.invite, Operation.leave, Operation.request_reorientation,
-                          Operation.view_contracts, Operation.prepare_contract, Operation.edit_contract})
+                          Operation.view_contracts, Operation.prepare_contract, Operation.edit_contract,
+                          Operation.view_bilans, Operation.write_bilan,
+                          Operation.view_exchanges, Operation.post_exchange})
+# Invited from another territory for a time: the group's work, but not who is in it nor the orientation.
+_REFERRED_WORK = _MEMBER_WORK - {Operation.invite, Operation.leave, Operation.request_reorientation}
 
 GRANTS: dict[Role, dict[Relation, frozenset[Operation]]] = {
     Role.admin_cdb: {
@@ -61,17 +80,22 @@ GRANTS: dict[Role, dict[Relation, frozenset[Operation]]] = {
             Operation.view_public, Operation.view_full, Operation.view_access_log, Operation.edit_contact,
             Operation.edit_rights, Operation.edit_identity, Operation.edit_diagnostic, Operation.redact,
             Operation.create, Operation.assign, Operation.assign_orientation_manager, Operation.orient,
-            Operation.remove_member, Operation.view_contracts, Operation.validate_contract}),
+            Operation.remove_member, Operation.view_contracts, Operation.validate_contract, Operation.view_bilans,
+            Operation.request_transfer, Operation.refer}),
+        Relation.destination: frozenset({Operation.decide_transfer}),
     },
     Role.orientation_manager: {
         Relation.territory: frozenset({Operation.view_public, Operation.view_full, Operation.join, Operation.assign,
                                        Operation.assign_orientation_manager, Operation.orient,
-                                       Operation.view_contracts, Operation.validate_contract}),
+                                       Operation.view_contracts, Operation.validate_contract,
+                                       Operation.view_bilans}),
         Relation.member: _MEMBER_WORK,
+        Relation.referred: _REFERRED_WORK,
     },
     Role.professional: {
         Relation.territory: frozenset({Operation.view_public, Operation.join}),
         Relation.member: _MEMBER_WORK,
+        Relation.referred: _REFERRED_WORK,
     },
     Role.admin_structure: {
         Relation.territory: frozenset({Operation.view_public}),
@@ -82,7 +106,8 @@ GRANTS: dict[Role, dict[Relation, frozenset[Operation]]] = {
     Role.beneficiary: {
         Relation.own: frozenset({Operation.view_public, Operation.view_full, Operation.view_access_log,
                                  Operation.edit_contact, Operation.view_contracts, Operation.edit_contract,
-                                 Operation.sign_contract}),
+                                 Operation.sign_contract, Operation.view_bilans,
+                                 Operation.view_shared_exchanges}),
     },
 }
 

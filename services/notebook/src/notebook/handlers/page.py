@@ -43,6 +43,7 @@ from notebook.adapters.access_log import record_visit
 from notebook.handlers.beneficiaries import view_of, withhold
 from notebook.handlers.caller import Caller, active_member, caller_of, name_of, open_notebook
 from notebook.handlers.deps import Deps
+from notebook.handlers.bilans import bilan_summaries
 from notebook.handlers.contracts import contract_summaries, today_of
 from notebook.handlers.diagnostic import diagnostic_view
 from notebook.handlers.france_travail import refresh_if_stale, section_of
@@ -216,7 +217,9 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
             rsa_flux_date=await last_flux_date(session, notebook.beneficiary_id)
             if "right_rsa" not in beneficiary.withheld else None,
             contracts=await contract_summaries(session, notebook, today_of(deps))
-            if may(caller.role, relations, Operation.view_contracts) else [])
+            if may(caller.role, relations, Operation.view_contracts) else [],
+            bilans=await bilan_summaries(session, notebook) if may(caller.role, relations, Operation.view_bilans)
+            else [])
         visit = await visitor(session, caller, notebook)
     await log_visit(deps, visit)
     # Data older than an hour is asked of France Travail after the page is served: the next view shows it.

@@ -58,6 +58,10 @@ SAMPLES: dict[str, tuple[Channel, dict]] = {
                                        "renewed": False, "ended_on": "31/05/2027"}),
     "contract_ending": (Channel.email, {"link": f"{BASE}/carnets/exemple/contrats/exemple", "firstname": "Pierre",
                                         "end_date": "31/05/2027"}),
+    "exchange_mention": (Channel.email, {"link": f"{BASE}/carnets/exemple/echanges#echange-exemple",
+                                         "firstname": "Pierre", "author": "Simon Anka", "question": True}),
+    "bilan_created": (Channel.email, {"link": f"{BASE}/mon-carnet/bilans/exemple", "firstname": "Sophie",
+                                      "author": "Pierre Chevalier", "bilan_date": "01/12/2026"}),
     "webhook_paused": (Channel.email, {"link": f"{BASE}/webhooks", "label": "Logiciel RDV du département",
                                        "url": "https://rdv.example.fr/carnet", "since": "01/12/2026 à 15:45"}),
 }

@@ -40,7 +40,9 @@ from contracts.webhooks import (
 )
 from notify.handlers import (
     account_messages,
+    bilan_messages,
     contract_messages,
+    exchange_messages,
     import_summaries,
     login_link_issued,
     notebook_messages,
@@ -75,6 +77,8 @@ SUBSCRIPTIONS = (
     (preferences.CONSUMER, AccountProfileChangedV1, preferences.on_account_profile_changed),
     (import_summaries.CONSUMER, ImportCompletedV1, import_summaries.on_import_completed),
     *contract_messages.SUBSCRIPTIONS,
+    *bilan_messages.SUBSCRIPTIONS,
+    *exchange_messages.SUBSCRIPTIONS,
     (webhook_events.ORIENTATION_CONSUMER, OrientationChangedV1, webhook_events.on_orientation_changed),
     (webhook_events.REFERENT_CONSUMER, ReferentChangedV1, webhook_events.on_referent_changed),
     (webhook_events.APPOINTMENT_CONSUMER, AppointmentBookedV1, webhook_events.on_appointment_booked),

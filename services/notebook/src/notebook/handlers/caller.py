@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +17,7 @@ from contracts.identity import Role
 from notebook.adapters.orm import Beneficiary, BeneficiaryStructure, Member, Notebook, Person
 from notebook.domain.habilitation import Operation, Relation, may
 from notebook.handlers.deps import Deps
+from notebook.handlers.territory_access import outside_relations
 from servicekit.errors import Forbidden, NotFound
 from servicekit.rpc import RpcContext
 
@@ -33,12 +36,13 @@ class Caller:
     deployment_id: uuid.UUID | None
     profile_id: uuid.UUID | None
     structure_ids: frozenset[uuid.UUID]
+    today: date | None = None  # Paris day of the call (the service's clock): a referral's access ends after its date
 
 
 async def caller_of(ctx: RpcContext, deps: Deps) -> Caller:
     principal = await deps.verifier.verify(ctx.bearer_token)
     return Caller(principal.account_id, Role(principal.role), principal.deployment_id, principal.profile_id,
-                  frozenset(principal.structure_ids))
+                  frozenset(principal.structure_ids), deps.clock().astimezone(ZoneInfo("Europe/Paris")).date())
 
 
 async def relations_to(session: AsyncSession, caller: Caller, notebook: Notebook) -> frozenset[Relation]:
@@ -47,7 +51,7 @@ async def relations_to(session: AsyncSession, caller: Caller, notebook: Notebook
     if caller.role == Role.beneficiary:
         return frozenset({Relation.own}) if notebook.beneficiary_id == caller.profile_id else frozenset()
     if notebook.deployment_id != caller.deployment_id:
-        return frozenset({Relation.elsewhere})
+        return await outside_relations(session, caller, notebook)  # elsewhere, unless referred or a destination
     relations = {Relation.territory}
     if caller.role in MEMBER_ROLES and await active_member(session, notebook.id, caller.profile_id):
         relations.add(Relation.member)

@@ -32,6 +32,7 @@ from notebook.adapters.orm import (
 )
 from notebook.handlers.caller import Caller, caller_of
 from notebook.handlers.deps import Deps
+from notebook.handlers.exchanges import unread_counts
 from notebook.handlers.read_models import orientation_system_names
 from servicekit.contact import search_key
 from servicekit.db import is_sqlite
@@ -122,9 +123,12 @@ def territory_of(caller: Caller) -> uuid.UUID:
     return caller.deployment_id
 
 
-async def rows_of(session: AsyncSession, notebooks: list[tuple[Notebook, Beneficiary]]) -> list[NotebookRow]:
-    """List rows with their référent, following structure and orientation system, fetched for the page at once."""
+async def rows_of(session: AsyncSession, notebooks: list[tuple[Notebook, Beneficiary]],
+                  reader: uuid.UUID | None = None) -> list[NotebookRow]:
+    """List rows with their référent, following structure and orientation system, fetched for the page at once;
+    with the messages of the exchanges ``reader`` has not read, in the notebooks of which she is a member."""
     ids = [n.id for n, _ in notebooks]
+    unread = await unread_counts(session, ids, reader)
     referents = dict((await session.execute(
         select(Member.notebook_id, Person.firstname + " " + Person.lastname)
         .join(Person, Person.id == Member.person_id)
@@ -140,7 +144,8 @@ async def rows_of(session: AsyncSession, notebooks: list[tuple[Notebook, Benefic
         orientation_system_name=systems.get(n.orientation_system_id, ""),
         subject_to_right_and_duty=b.subject_to_right_and_duty,
         support=(SupportStatus.accompanied if n.id in referents else
-                 SupportStatus.waiting if n.id in structures else SupportStatus.not_accompanied))
+                 SupportStatus.waiting if n.id in structures else SupportStatus.not_accompanied),
+        unread_exchanges=unread.get(n.id, 0))
         for n, b in notebooks]
 
 
@@ -183,7 +188,7 @@ async def search(request: SearchNotebooksV1, ctx, deps: Deps) -> NotebooksReply:
     async with deps.sessions() as session:
         total = await session.scalar(select(func.count()).select_from(counted.subquery()))
         rows = (await session.execute(query.offset(request.offset).limit(request.limit))).all()
-        return NotebooksReply(notebooks=await rows_of(session, [tuple(r) for r in rows]),
+        return NotebooksReply(notebooks=await rows_of(session, [tuple(r) for r in rows], caller.profile_id),
                               total=min(total, COUNT_LIMIT), more=total > COUNT_LIMIT)
 
 
@@ -206,7 +211,7 @@ async def recent(request: RecentNotebooksV1, ctx, deps: Deps) -> NotebooksReply:
              .order_by(latest.c.at.desc()).limit(request.limit))
     async with deps.sessions() as session:
         rows = (await session.execute(query)).all()
-        notebooks = await rows_of(session, [tuple(r) for r in rows])
+        notebooks = await rows_of(session, [tuple(r) for r in rows], caller.profile_id)
     return NotebooksReply(notebooks=notebooks, total=len(notebooks))
 
 

@@ -1,0 +1,180 @@
+"""Exchanges between professionals: the thread of a notebook among the members of its group (texts encrypted at
+rest), the messages shared with the beneficiary, mentions and questions that email the members told (through
+notify: ``notebook.exchange.posted.v1`` names them, never the text), and each member's "read up to" marker behind
+the unread counts of the beneficiaries' list. The rules are in ``notebook.domain.exchanges``.
+
+The thread is the group's: anyone else (a professional of the territory outside the group, a manager, another
+territory) is answered that there is no such thread, as for an unknown notebook."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.exchanges import (
+    ExchangeMember,
+    ExchangePostedReply,
+    ExchangePostedV1,
+    ExchangeRecipient,
+    ExchangesReply,
+    ExchangeView,
+    ListExchangesV1,
+    PostExchangeV1,
+)
+from contracts.notebook import MemberType
+from notebook.adapters.orm import ExchangeMessage, ExchangeRead, Member, Notebook, Person, StructureRead
+from notebook.domain import exchanges as rules
+from notebook.domain.habilitation import Operation, may
+from notebook.handlers.caller import NOT_FOUND, Caller, caller_of, open_notebook
+from notebook.handlers.deps import Deps
+from servicekit.errors import Forbidden, Invalid, NotFound
+
+THREAD_LIMIT = 500  # the newest messages a view shows
+NOT_FOR_BENEFICIARY = "Les échanges entre professionnels ne s'écrivent pas depuis l'espace du bénéficiaire."
+
+
+async def thread_in_reach(session: AsyncSession, caller: Caller, notebook_id: uuid.UUID | None,
+                          operation: Operation) -> tuple[Notebook, frozenset]:
+    """The notebook whose thread the caller may read or write; out of the group it does not exist for her."""
+    try:
+        return await open_notebook(session, caller, notebook_id, operation)
+    except Forbidden as refused:
+        raise NotFound(NOT_FOUND, details={"reason": "not_imported"}) from refused
+
+
+async def group_of(session: AsyncSession, notebook_id: uuid.UUID) -> list[tuple[Member, Person, str]]:
+    """The active members with their person and first structure's name, in the order they joined."""
+    rows = (await session.execute(
+        select(Member, Person).join(Person, Person.id == Member.person_id)
+        .where(Member.notebook_id == notebook_id, Member.ended_at.is_(None))
+        .order_by(Member.started_at, Person.lastname))).all()
+    structure_ids = {p.structure_id for _, p in rows if p.structure_id}
+    names = dict((await session.execute(select(StructureRead.id, StructureRead.name).where(
+        StructureRead.id.in_(structure_ids)))).all()) if structure_ids else {}
+    return [(m, p, names.get(p.structure_id, "")) for m, p in rows]
+
+
+def full_name(person: Person) -> str:
+    return f"{person.firstname} {person.lastname}".strip()
+
+
+async def read_marker(session: AsyncSession, notebook_id: uuid.UUID, person_id: uuid.UUID | None):
+    if person_id is None:
+        return None
+    row = await session.get(ExchangeRead, (notebook_id, person_id))
+    return row.read_up_to if row else None
+
+
+async def list_exchanges(request: ListExchangesV1, ctx, deps: Deps) -> ExchangesReply:
+    caller = await caller_of(ctx, deps)
+    async with deps.sessions() as session:
+        notebook, relations = await thread_in_reach(session, caller, request.notebook_id, Operation.view_public)
+        member = may(caller.role, relations, Operation.view_exchanges)
+        if not member and not may(caller.role, relations, Operation.view_shared_exchanges):
+            raise NotFound(NOT_FOUND, details={"reason": "not_imported"})
+        query = select(ExchangeMessage).where(ExchangeMessage.notebook_id == notebook.id)
+        if not member:
+            query = query.where(ExchangeMessage.shared_with_beneficiary.is_(True))
+        rows = list(reversed((await session.execute(
+            query.order_by(ExchangeMessage.created_at.desc(), ExchangeMessage.id).limit(THREAD_LIMIT))
+        ).scalars().all()))
+        group = await group_of(session, notebook.id)
+        read_up_to = await read_marker(session, notebook.id, caller.profile_id) if member else None
+    names = {p.id: full_name(p) for _, p, _ in group}
+    me = caller.profile_id if member else None
+    messages = []
+    for row in rows:
+        if not rules.visible(rules.Seen(row.shared_with_beneficiary), member=member):
+            continue
+        fresh = member and rules.unread([(row.author_id, row.created_at)], me, read_up_to) == 1
+        messages.append(ExchangeView(
+            exchange_id=row.id, author_name=row.author_name, author_structure=row.author_structure,
+            created_at=row.created_at, text=deps.protection.decrypt(row.text_encrypted),
+            shared_with_beneficiary=row.shared_with_beneficiary,
+            addressed_to_name=names.get(row.addressed_to, "") if row.addressed_to else "",
+            mentioned_names=[names[uuid.UUID(str(i))] for i in row.mentions if uuid.UUID(str(i)) in names],
+            mine=member and row.author_id == me, unread=fresh))
+    unread = sum(1 for m in messages if m.unread)
+    if member and request.mark_read and rows:
+        await mark_read(deps, notebook.id, caller.profile_id, max(r.created_at for r in rows))
+    return ExchangesReply(
+        notebook_id=notebook.id, messages=messages, unread=unread,
+        members=[ExchangeMember(person_id=p.id, name=full_name(p), structure_name=structure,
+                                referent=m.member_type == MemberType.referent.value)
+                 for m, p, structure in group if member and p.id != caller.profile_id],
+        allowed=[op.value for op in (Operation.view_exchanges, Operation.post_exchange,
+                                     Operation.view_shared_exchanges) if may(caller.role, relations, op)])
+
+
+async def mark_read(deps: Deps, notebook_id: uuid.UUID, person_id: uuid.UUID | None, newest) -> None:
+    """The member's marker moves forward to ``newest`` (never back: an older view arriving late changes nothing)."""
+    if person_id is None:
+        return
+    try:
+        async with deps.sessions.begin() as session:
+            row = await session.get(ExchangeRead, (notebook_id, person_id), with_for_update=True)
+            if row is None:
+                session.add(ExchangeRead(notebook_id=notebook_id, person_id=person_id, read_up_to=newest))
+            elif row.read_up_to < newest:
+                row.read_up_to = newest
+    except IntegrityError:
+        pass  # two views at once: the other one created the marker
+
+
+async def post_exchange(request: PostExchangeV1, ctx, deps: Deps) -> ExchangePostedReply:
+    caller = await caller_of(ctx, deps)
+    try:
+        text = rules.check_text(request.text)
+    except rules.ExchangeError as error:
+        raise Invalid(error.message, details={"field": error.field}) from error
+    async with deps.sessions.begin() as session:
+        notebook, relations = await thread_in_reach(session, caller, request.notebook_id, Operation.view_public)
+        if not may(caller.role, relations, Operation.post_exchange):
+            if may(caller.role, relations, Operation.view_shared_exchanges):
+                raise Forbidden(NOT_FOR_BENEFICIARY)
+            raise NotFound(NOT_FOUND, details={"reason": "not_imported"})
+        group = await group_of(session, notebook.id)
+        members = [rules.GroupMember(p.id, p.firstname, p.lastname) for _, p, _ in group]
+        try:
+            told, addressed_to = rules.recipients(caller.profile_id, members, request.mentions,
+                                                  request.addressed_to, text)
+        except rules.ExchangeError as error:
+            raise Invalid(error.message, details={"field": error.field}) from error
+        author = next(((p, s) for _, p, s in group if p.id == caller.profile_id), None)
+        message = ExchangeMessage(
+            notebook_id=notebook.id, author_id=caller.profile_id,
+            author_name=full_name(author[0]) if author else "", author_structure=author[1] if author else "",
+            text_encrypted=deps.protection.encrypt(text), shared_with_beneficiary=request.shared_with_beneficiary,
+            addressed_to=addressed_to, mentions=[str(i) for i in told], created_at=deps.clock())
+        session.add(message)
+        await session.flush()
+        people = {p.id: p for _, p, _ in group}
+        recipients = [ExchangeRecipient(email=people[i].email, firstname=people[i].firstname,
+                                        addressed=i == addressed_to)
+                      for i in told if people[i].email and people[i].deactivated_at is None]
+        await deps.outbox.add(session, ExchangePostedV1(
+            notebook_id=notebook.id, deployment_id=notebook.deployment_id, beneficiary_id=notebook.beneficiary_id,
+            exchange_id=message.id, author_name=message.author_name,
+            shared_with_beneficiary=message.shared_with_beneficiary, recipients=recipients))
+    return ExchangePostedReply(exchange_id=message.id, mentioned=len(recipients))
+
+
+async def unread_counts(session: AsyncSession, notebook_ids: list[uuid.UUID],
+                        person_id: uuid.UUID | None) -> dict[uuid.UUID, int]:
+    """For the beneficiaries' list: per notebook of which the person is an active member, the messages of others
+    newer than her marker (all of them if she never opened the thread)."""
+    if person_id is None or not notebook_ids:
+        return {}
+    rows = await session.execute(
+        select(ExchangeMessage.notebook_id, func.count(ExchangeMessage.id))
+        .join(Member, and_(Member.notebook_id == ExchangeMessage.notebook_id, Member.person_id == person_id,
+                           Member.ended_at.is_(None)))
+        .outerjoin(ExchangeRead, and_(ExchangeRead.notebook_id == ExchangeMessage.notebook_id,
+                                      ExchangeRead.person_id == person_id))
+        .where(ExchangeMessage.notebook_id.in_(notebook_ids),
+               or_(ExchangeMessage.author_id.is_(None), ExchangeMessage.author_id != person_id),
+               or_(ExchangeRead.read_up_to.is_(None), ExchangeMessage.created_at > ExchangeRead.read_up_to))
+        .group_by(ExchangeMessage.notebook_id))
+    return {notebook_id: count for notebook_id, count in rows.all()}

@@ -1,0 +1,165 @@
+"""Exchanges between professionals through notebook's broker in memory, on SQLite and PostgreSQL: a member puts a
+question to another structure's référent and mentions members (by choice or as @Prénom Nom, members only), the
+event names whom to tell and never carries the text, the text is encrypted at rest, unread counts on the list
+follow each member's marker, the beneficiary reads the shared messages only, and anyone out of the group gets 404."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from contracts import notebook as c
+from contracts.base import ErrorCode
+from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
+from contracts.exchanges import ExchangePostedV1, ListExchangesV1, PostExchangeV1
+from contracts.identity import Role
+from contracts.profiles import ManagerCreatedV1, ProfessionalCreatedV1
+from notebook.adapters.orm import ExchangeMessage
+from testkit.handlers import InMemoryService, refused
+
+pytestmark = pytest.mark.integration
+
+SECRET = "Rendez-vous manqué mardi, à reprogrammer"
+
+
+@pytest.fixture
+async def notebook(service_under_test) -> InMemoryService:
+    return await service_under_test("notebook")
+
+
+@dataclass
+class Group:
+    notebook_id: uuid.UUID
+    referent: str       # Pierre Chevalier, CCAS, référent
+    colleague: str      # Simon Anka, Groupe NS, member
+    outsider: str       # Olivier Dehors, same territory, not a member
+    manager: str
+    beneficiary: str
+    elsewhere: str
+    ids: dict[str, uuid.UUID]
+
+
+async def group(notebook: InMemoryService, token_mint) -> Group:
+    territory, ccas, ns, system = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    ids = {name: uuid.uuid4() for name in ("pierre", "simon", "olivier", "manager")}
+    await notebook.deliver(OrientationSystemCreatedV1(orientation_system_id=system, deployment_id=territory,
+                                                      name="Professionnel", orientation_type=OrientationType.pro))
+    for structure, name in ((ccas, "CCAS de Livry-Gargan"), (ns, "Groupe NS")):
+        await notebook.deliver(StructureCreatedV1(structure_id=structure, deployment_id=territory, name=name,
+                                                  city="Livry-Gargan"))
+    await notebook.deliver(ManagerCreatedV1(profile_id=ids["manager"], deployment_id=territory, firstname="Marie",
+                                            lastname="Gérante", email="marie@test.carnet.fr"))
+    people = (("pierre", "Pierre", "Chevalier", ccas), ("simon", "Simon", "Anka", ns),
+              ("olivier", "Olivier", "Dehors", ccas))
+    for key, firstname, lastname, structure in people:
+        await notebook.deliver(ProfessionalCreatedV1(
+            profile_id=ids[key], deployment_id=territory, firstname=firstname, lastname=lastname,
+            email=f"{key}@test.carnet.fr", structure_ids=[structure], orientation_system_ids=[system]))
+
+    def pro(key, structure):
+        return token_mint.token(Role.professional, deployment_id=territory, profile_id=ids[key],
+                                structure_ids=[structure])
+
+    manager = token_mint.token(Role.manager, deployment_id=territory, profile_id=ids["manager"])
+    created = await notebook.call(c.CreateBeneficiaryV1(beneficiary=c.BeneficiaryFields(
+        firstname="Sophie", lastname="Tifour", date_of_birth=date(1990, 4, 12), email="sophie@test.carnet.fr",
+        city="Livry-Gargan", postal_code="93190")), manager)
+    await notebook.call(c.JoinNotebookV1(notebook_id=created.notebook_id, as_referent=True,
+                                         orientation_system_id=system), pro("pierre", ccas))
+    await notebook.call(c.JoinNotebookV1(notebook_id=created.notebook_id), pro("simon", ns))
+    ids["beneficiary"] = created.beneficiary_id
+    return Group(created.notebook_id, pro("pierre", ccas), pro("simon", ns), pro("olivier", ccas), manager,
+                 token_mint.token(Role.beneficiary, deployment_id=territory, profile_id=created.beneficiary_id),
+                 token_mint.token(Role.professional, deployment_id=uuid.uuid4(), profile_id=uuid.uuid4()), ids)
+
+
+async def unread(notebook: InMemoryService, token: str) -> dict[uuid.UUID, int]:
+    found = await notebook.call(c.SearchNotebooksV1(mine=True), token)
+    return {row.notebook_id: row.unread_exchanges for row in found.notebooks}
+
+
+async def test_a_question_to_the_referent_mentions_and_unread_counts(notebook, token_mint):
+    g = await group(notebook, token_mint)
+    posted = await notebook.call(PostExchangeV1(
+        notebook_id=g.notebook_id, text=SECRET, addressed_to=g.ids["pierre"]), g.colleague)
+    assert posted.mentioned == 1
+    [event] = await notebook.events(ExchangePostedV1.subject)
+    assert event.exchange_id == posted.exchange_id and event.author_name == "Simon Anka"
+    assert [(r.email, r.firstname, r.addressed) for r in event.recipients] == [
+        ("pierre@test.carnet.fr", "Pierre", True)]
+    assert SECRET not in event.model_dump_json()  # the text stays in the notebook
+
+    # Written mentions resolve among the members only; the author never tells herself.
+    await notebook.call(PostExchangeV1(
+        notebook_id=g.notebook_id, text="Voir avec @pierre  CHEVALIER, @Olivier Dehors et @Simon Anka"),
+        g.colleague)
+    [_, second] = await notebook.events(ExchangePostedV1.subject)
+    assert [r.email for r in second.recipients] == ["pierre@test.carnet.fr"]
+
+    # The text is encrypted at rest.
+    async with notebook.sessions() as session:
+        stored = (await session.execute(select(ExchangeMessage.text_encrypted).where(
+            ExchangeMessage.id == posted.exchange_id))).scalar_one()
+    assert stored and SECRET not in stored and "Rendez-vous" not in stored
+
+    # Unread on the référent's list until she views the thread; the author has none.
+    assert (await unread(notebook, g.referent))[g.notebook_id] == 2
+    assert (await unread(notebook, g.colleague))[g.notebook_id] == 0
+    assert (await notebook.call(ListExchangesV1(notebook_id=g.notebook_id, mark_read=False), g.referent)).unread == 2
+    assert (await unread(notebook, g.referent))[g.notebook_id] == 2
+    thread = await notebook.call(ListExchangesV1(notebook_id=g.notebook_id), g.referent)
+    assert thread.unread == 2 and [m.text for m in thread.messages][0] == SECRET
+    assert thread.messages[0].addressed_to_name == "Pierre Chevalier"
+    assert thread.messages[0].author_structure == "Groupe NS"
+    assert thread.messages[1].mentioned_names == ["Pierre Chevalier"]
+    assert [(m.name, m.referent, m.structure_name) for m in thread.members] == [("Simon Anka", False, "Groupe NS")]
+    assert "post_exchange" in thread.allowed
+    assert (await unread(notebook, g.referent))[g.notebook_id] == 0
+    again = await notebook.call(ListExchangesV1(notebook_id=g.notebook_id), g.referent)
+    assert again.unread == 0 and not any(m.unread for m in again.messages)
+
+    # The référent answers, shared with the beneficiary: the colleague has one unread.
+    await notebook.call(PostExchangeV1(notebook_id=g.notebook_id, text="Je la recontacte, c'est noté.",
+                                       shared_with_beneficiary=True, mentions=[g.ids["simon"]]), g.referent)
+    assert (await unread(notebook, g.colleague))[g.notebook_id] == 1
+    assert (await unread(notebook, g.referent))[g.notebook_id] == 0
+
+
+async def test_the_beneficiary_reads_only_what_was_shared_and_others_get_404(notebook, token_mint):
+    g = await group(notebook, token_mint)
+    await notebook.call(PostExchangeV1(notebook_id=g.notebook_id, text=SECRET), g.referent)
+    await notebook.call(PostExchangeV1(notebook_id=g.notebook_id, text="Votre dossier est complet.",
+                                       shared_with_beneficiary=True), g.referent)
+    for asked in (ListExchangesV1(), ListExchangesV1(notebook_id=g.notebook_id)):
+        hers = await notebook.call(asked, g.beneficiary)
+        assert [m.text for m in hers.messages] == ["Votre dossier est complet."]
+        assert hers.members == [] and hers.allowed == ["view_shared_exchanges"]
+    refusal = await refused(notebook.call(PostExchangeV1(notebook_id=g.notebook_id, text="Merci"), g.beneficiary))
+    assert refusal.code == ErrorCode.forbidden
+
+    for token in (g.outsider, g.manager, g.elsewhere):
+        assert (await refused(notebook.call(ListExchangesV1(notebook_id=g.notebook_id), token))).code \
+            == ErrorCode.not_found
+        assert (await refused(notebook.call(PostExchangeV1(notebook_id=g.notebook_id, text="Bonjour"), token))).code \
+            == ErrorCode.not_found
+    assert (await refused(notebook.call(ListExchangesV1(notebook_id=uuid.uuid4()), g.referent))).code \
+        == ErrorCode.not_found
+
+
+async def test_bad_messages_are_refused_in_french_and_change_nothing(notebook, token_mint):
+    g = await group(notebook, token_mint)
+    cases = [
+        (PostExchangeV1(notebook_id=g.notebook_id, text="   "), "text"),
+        (PostExchangeV1(notebook_id=g.notebook_id, text="Bonjour", mentions=[g.ids["olivier"]]), "mentions"),
+        (PostExchangeV1(notebook_id=g.notebook_id, text="Bonjour", addressed_to=g.ids["olivier"]), "addressed_to"),
+        (PostExchangeV1(notebook_id=g.notebook_id, text="Bonjour", addressed_to=g.ids["pierre"]), "addressed_to"),
+    ]
+    for message, field in cases:
+        error = await refused(notebook.call(message, g.referent))
+        assert error.code == ErrorCode.invalid and error.details["field"] == field, (field, error.message)
+        assert error.message[0].isupper() and "membre" in error.message or field == "text"
+    assert (await notebook.call(ListExchangesV1(notebook_id=g.notebook_id), g.referent)).messages == []
+    assert await notebook.events(ExchangePostedV1.subject) == []

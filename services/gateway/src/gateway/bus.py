@@ -13,9 +13,11 @@ def client_of(request: Request) -> RpcClient:
     return request.app.state.rpc
 
 
-async def call(request: Request, message: RpcRequest, *, access_token: str | None = None) -> Any:
+async def call(request: Request, message: RpcRequest, *, access_token: str | None = None,
+               timeout_s: float | None = None) -> Any:
+    """``timeout_s``: longer than the bus's default for the few RPCs that do much in one call (a bulk decision)."""
     headers = {"X-Request-Id": request.state.request_id}
     if access_token:
         headers["Authorization"] = f"Bearer {access_token}"
-    return await client_of(request).call(message, headers=headers)
+    return await client_of(request).call(message, headers=headers, timeout_s=timeout_s)
 

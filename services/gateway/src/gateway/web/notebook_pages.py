@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from contracts.bulk_orientation import MAX_BULK_ORIENTATION
 from contracts.directory import PersonRole, SearchPeopleV1
 from contracts.identity import Role
 from contracts.notebook import (
@@ -58,6 +59,8 @@ from gateway.bus import call
 from gateway.web import labels
 from gateway.web.common import Visitor, call_or_leave, redirect, refusal, render, require_csrf, signed_in
 from gateway.web.common import form_text as text
+from gateway.web.exchange_pages import exchange_section
+from gateway.web.bulk_orientation_pages import bulk_orientation_options, selection_on_the_page
 from servicekit.errors import ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -109,6 +112,7 @@ async def list_page(request: Request, visitor: Visitor, *, q: str = "", support:
     if visitor.me.role in (Role.manager, Role.orientation_manager):
         orientation_managers = (await call_or_leave(request, visitor, SearchPeopleV1(
             role=PersonRole.orientation_manager, limit=100))).people
+    bulk = await bulk_orientation_options(request, visitor)
     recent = {}
     if visitor.me.role in (Role.professional, Role.orientation_manager):
         for kind in ("visited", "modified"):
@@ -118,6 +122,7 @@ async def list_page(request: Request, visitor: Visitor, *, q: str = "", support:
         "duties": duties,
         "offset": max(offset, 0), "notice": ASSIGNED.get(notice, ""), "form": form or {},
         "error": error, "labels": labels, "referents": referents, "orientation_managers": orientation_managers,
+        "bulk": bulk, "max_bulk": MAX_BULK_ORIENTATION,
     }, visitor=visitor, status_code=status_code)
 
 
@@ -132,7 +137,7 @@ async def assign(request: Request):
     visitor = await signed_in(request)
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
-    notebook_ids = [i for i in (optional_uuid(str(v)) for v in form.getlist("notebook_ids")) if i]
+    notebook_ids = selection_on_the_page(form)  # the rows ticked, or all those of the page
     co = form.get("assign") == "co"
     person_id = optional_uuid(text(form, "orientation_manager_id" if co else "referent_id"))
     if not notebook_ids or person_id is None:
@@ -215,8 +220,9 @@ async def notebook_page(request: Request, visitor: Visitor, notebook_id: uuid.UU
         people = await call_or_leave(request, visitor, SearchPeopleV1(q=who[:200], role=PersonRole.professional,
                                                                       limit=5))
         invitees = [p for p in people.people if p.person_id not in member_ids]
+    exchanges = await exchange_section(request, visitor, page.allowed, page.notebook_id)
     return render(request, "notebook.html.j2", {
-        "page": page, "b": page.beneficiary, "referentials": referentials, "labels": labels,
+        "page": page, "b": page.beneficiary, "referentials": referentials, "labels": labels, "exchanges": exchanges,
         "rome_codes": rome_codes, "metier": params.get("metier", ""), "invitees": invitees,
         "inviter": params.get("inviter", ""), "notice": NOTICES.get(params.get("notice", ""), ""),
         "error": error, "error_section": error_section, "form": form or {},

@@ -1,0 +1,121 @@
+"""Orientation in bulk from the beneficiaries' list (orientation managers and managers): the notebooks ticked, all
+those of the page, or all those of the search (500 at most) get one decision — orientation system, structure,
+optional référent — and a result page says, notebook by notebook, which were oriented and why the others were not."""
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from contracts.bulk_orientation import (
+    MAX_BULK_ORIENTATION,
+    BulkOrientationStatus,
+    GetTerritoryOrientationOptionsV1,
+    OrientInBulkV1,
+)
+from contracts.identity import Role
+from contracts.notebook import OrientationOptions, SearchNotebooksV1, SupportStatus
+from gateway.api.bulk_orientation import orient_notebooks
+from gateway.web.common import Visitor, call_or_leave, refusal, render, require_csrf, signed_in
+from gateway.web.common import form_text as text
+from servicekit.errors import Invalid, ServiceError
+
+router = APIRouter(include_in_schema=False)
+ORIENTING_ROLES = (Role.manager, Role.orientation_manager)
+NOTHING_SELECTED = "Sélectionnez au moins un bénéficiaire à orienter."
+CHOICE_MISSING = "Choisissez le dispositif d'accompagnement et la structure de l'orientation."
+SEARCH_TOO_LARGE = ("Cette recherche compte plus de {max} bénéficiaires : précisez-la (nom, statut…) ou cochez "
+                    "les bénéficiaires page par page.")
+SEARCH_PAGE = 100
+
+
+async def bulk_orientation_options(request: Request, visitor: Visitor) -> OrientationOptions | None:
+    """What the list's decision form offers, for those who may orient (nothing for the others)."""
+    if visitor.me.role not in ORIENTING_ROLES:
+        return None
+    return (await call_or_leave(request, visitor, GetTerritoryOrientationOptionsV1())).options
+
+
+def uuid_or_none(value: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def ticked(form: FormData, name: str) -> list[uuid.UUID]:
+    return [i for i in (uuid_or_none(v) for v in form.getlist(name)) if i]
+
+
+def selection_on_the_page(form: FormData) -> list[uuid.UUID]:
+    """The rows ticked, or every row of the page when « tous les bénéficiaires de cette page » is ticked (the
+    page works without JavaScript)."""
+    ids = ticked(form, "notebook_ids")
+    if form.get("all_on_page") == "1":
+        ids += ticked(form, "page_ids")
+    return list(dict.fromkeys(ids))
+
+
+async def search_selection(request: Request, visitor: Visitor, form: FormData) -> list[uuid.UUID]:
+    """Every notebook of the list's search (its criteria come back with the form), 500 at most."""
+    support = form.get("support", "all")
+    criteria = dict(q=text(form, "q", 200), support=SupportStatus(support) if support in SupportStatus.__members__
+                    else SupportStatus.all, mine=form.get("mine") == "1",
+                    subject_to_right_and_duty=form.get("droits_et_devoirs") == "1")
+    ids: list[uuid.UUID] = []
+    offset = 0
+    while True:
+        found = await call_or_leave(request, visitor, SearchNotebooksV1(**criteria, offset=offset, limit=SEARCH_PAGE))
+        if found.more or found.total > MAX_BULK_ORIENTATION:
+            raise Invalid(SEARCH_TOO_LARGE.format(max=MAX_BULK_ORIENTATION))
+        ids += [row.notebook_id for row in found.notebooks]
+        offset += SEARCH_PAGE
+        if offset >= found.total or not found.notebooks:
+            return list(dict.fromkeys(ids))
+
+
+@router.post("/beneficiaires/orientation")
+async def orient_selection(request: Request):
+    """« Orienter les bénéficiaires sélectionnés »: one decision, then each notebook's outcome."""
+    from gateway.web.notebook_pages import list_page  # the list, again, with the refusal
+
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+
+    async def refused(message: str, status_code: int = 422):
+        return await list_page(request, visitor, error=message, status_code=status_code)
+
+    try:
+        ids = (await search_selection(request, visitor, form) if form.get("scope") == "search"
+               else selection_on_the_page(form))
+    except ServiceError as error:
+        return await refused(error.message)
+    system_id, structure_id = uuid_or_none(form.get("bulk_system_id")), uuid_or_none(form.get("bulk_structure_id"))
+    if not ids:
+        return await refused(NOTHING_SELECTED)
+    if system_id is None or structure_id is None:
+        return await refused(CHOICE_MISSING)
+    try:
+        decision = OrientInBulkV1(notebook_ids=ids, orientation_system_id=system_id, structure_id=structure_id,
+                                  referent_id=uuid_or_none(form.get("bulk_referent_id")),
+                                  reason=str(form.get("bulk_reason", "")))
+    except ValidationError as failure:  # more than 500, a reason too long: said in French
+        return await refused(refusal(failure).message)
+    try:
+        reply = await orient_notebooks(request, decision, visitor.token)
+    except ServiceError as error:
+        return await refused(error.message, error.http_status)
+    options = await bulk_orientation_options(request, visitor) or OrientationOptions()
+    systems = {s.orientation_system_id: s.name for s in options.orientation_systems}
+    structures = {s.structure_id: s.name for s in options.structures}
+    referents = {p.person_id: p.name for p in options.referents}
+    return render(request, "bulk_orientation_result.html.j2", {
+        "reply": reply,
+        "done": [r for r in reply.results if r.status == BulkOrientationStatus.done],
+        "refused": [r for r in reply.results if r.status == BulkOrientationStatus.refused],
+        "system": systems.get(system_id, ""), "structure": structures.get(structure_id, ""),
+        "referent": referents.get(decision.referent_id, "") if decision.referent_id else "",
+    }, visitor=visitor)

@@ -21,14 +21,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from contracts.base import HTTP_STATUS_BY_ERROR, ErrorCode, ErrorEnvelope
 from gateway.api import accounts, asyncapi, auth, deliveries, dev, directory, imports, me, notebooks, partners
 from gateway.api import bulk_orientation as bulk_orientation_api
+from gateway.api import bilans as bilan_api
 from gateway.api import contracts as contract_api
 from gateway.api import exchanges as exchange_api
+from gateway.api import transfers as transfer_api
 from gateway.api import webhooks as webhook_api
 from gateway.config import GatewaySettings
 from gateway.web import account_pages, import_pages, notebook_pages, pages, partner_pages, territory_pages
 from gateway.web import contract_pages, webhook_pages
+from gateway.web import bilan_pages
 from gateway.web import bulk_orientation_pages
 from gateway.web import exchange_pages
+from gateway.web import transfer_pages
 from gateway.web.common import LeavePage, error_page
 from servicekit import telemetry
 from servicekit.bus import Bus
@@ -167,10 +171,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(bulk_orientation_api.router)
     app.include_router(bulk_orientation_pages.router)
+    app.include_router(bilan_api.router)
+    app.include_router(bilan_pages.router)
     app.include_router(contract_api.router)
     app.include_router(contract_pages.router)
     app.include_router(exchange_api.router)
     app.include_router(exchange_pages.router)
+    app.include_router(transfer_api.router)
+    app.include_router(transfer_pages.router)
     app.include_router(webhook_api.router)
     app.include_router(webhook_pages.router)
     app.include_router(asyncapi.router)  # the bus's AsyncAPI document, as JSON and as a page

@@ -1,0 +1,114 @@
+"""Pages of another territory: a notebook's « Territoire » (its transfers with their state, asking one, the
+professionals of other territories invited until a date, inviting one) and the managers' « Transferts » (those
+waiting for their territory's decision, to accept or refuse with a reason, and those it asked). Every form posts,
+then comes back to its page with a notice, or shows the refusal in French with nothing changed."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+
+from contracts.transfers import (
+    DecideTransferV1,
+    GetNotebookTransfersV1,
+    GrantReferralV1,
+    ListTransfersV1,
+    RequestTransferV1,
+)
+from gateway.bus import call
+from gateway.web.common import Visitor, call_or_leave, redirect, refusal, render, require_csrf, signed_in
+from gateway.web.common import form_text as text
+from servicekit.errors import ServiceError
+
+router = APIRouter(include_in_schema=False)
+INVALID_FORM = "Le formulaire contient une valeur invalide : vérifiez les champs saisis."
+NOTICES = {"demande": "La demande de transfert est envoyée au territoire de destination.",
+           "acces": "L'accès temporaire est ouvert : le professionnel est prévenu par courriel.",
+           "accepte": "Le transfert est accepté : le carnet appartient désormais à votre territoire.",
+           "refuse": "Le transfert est refusé : le territoire d'origine en est informé."}
+STATUS_LABELS = {"pending": "En attente de décision", "accepted": "Accepté", "refused": "Refusé"}
+
+
+def optional_date(value: str) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+async def territory_page(request: Request, visitor: Visitor, notebook_id: uuid.UUID, *, error: str = "",
+                         form: dict | None = None, status_code: int = 200):
+    found = await call_or_leave(request, visitor, GetNotebookTransfersV1(notebook_id=notebook_id))
+    return render(request, "notebook_territory.html.j2", {
+        "found": found, "base": f"/carnets/{notebook_id}", "status_labels": STATUS_LABELS,
+        "pending": any(t.status == "pending" for t in found.transfers), "today": date.today().isoformat(),
+        "notice": NOTICES.get(request.query_params.get("notice", ""), ""), "error": error, "form": form or {},
+    }, visitor=visitor, status_code=status_code)
+
+
+async def transfers_page(request: Request, visitor: Visitor, *, error: str = "", status_code: int = 200):
+    found = await call_or_leave(request, visitor, ListTransfersV1())
+    return render(request, "transfers.html.j2", {
+        "found": found, "status_labels": STATUS_LABELS,
+        "notice": NOTICES.get(request.query_params.get("notice", ""), ""), "error": error,
+    }, visitor=visitor, status_code=status_code)
+
+
+@router.get("/carnets/{notebook_id}/territoire")
+async def notebook_territory(notebook_id: uuid.UUID, request: Request):
+    return await territory_page(request, await signed_in(request), notebook_id)
+
+
+async def notebook_form(request: Request, notebook_id: uuid.UUID, build, notice: str):
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    try:
+        await call(request, build(form), access_token=visitor.token)
+    except ValidationError as failure:
+        return await territory_page(request, visitor, notebook_id, error=refusal(failure).message, form=dict(form),
+                                    status_code=422)
+    except (ValueError, KeyError):
+        return await territory_page(request, visitor, notebook_id, error=INVALID_FORM, form=dict(form),
+                                    status_code=422)
+    except ServiceError as error:
+        return await territory_page(request, visitor, notebook_id, error=error.message, form=dict(form),
+                                    status_code=error.http_status)
+    return redirect(f"/carnets/{notebook_id}/territoire?notice={notice}", visitor)
+
+
+@router.post("/carnets/{notebook_id}/territoire/transfert")
+async def ask_transfer(notebook_id: uuid.UUID, request: Request):
+    """« Demander un transfert »: the destination territory and the reason."""
+    return await notebook_form(request, notebook_id, lambda f: RequestTransferV1(
+        notebook_id=notebook_id, to_deployment_id=uuid.UUID(text(f, "to_deployment_id", 36)),
+        reason=text(f, "reason", 2000)), "demande")
+
+
+@router.post("/carnets/{notebook_id}/territoire/acces")
+async def grant_referral(notebook_id: uuid.UUID, request: Request):
+    """« Inviter un professionnel d'un autre territoire » until a date."""
+    return await notebook_form(request, notebook_id, lambda f: GrantReferralV1(
+        notebook_id=notebook_id, email=text(f, "email", 320), until=optional_date(text(f, "until", 10)),
+        reason=text(f, "reason", 2000)), "acces")
+
+
+@router.get("/transferts")
+async def transfers(request: Request):
+    return await transfers_page(request, await signed_in(request))
+
+
+@router.post("/transferts/{transfer_id}")
+async def decide(transfer_id: uuid.UUID, request: Request):
+    """Accepted, or refused with a reason, by a manager of the destination."""
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    accepted = form.get("decision") == "accepter"
+    try:
+        await call(request, DecideTransferV1(transfer_id=transfer_id, accepted=accepted,
+                                             reason=text(form, "reason", 2000)), access_token=visitor.token)
+    except ValidationError as failure:
+        return await transfers_page(request, visitor, error=refusal(failure).message, status_code=422)
+    except ServiceError as error:
+        return await transfers_page(request, visitor, error=error.message, status_code=error.http_status)
+    return redirect(f"/transferts?notice={'accepte' if accepted else 'refuse'}", visitor)

@@ -58,6 +58,7 @@ from contracts.notebook import (
     SeedDemoNotebooksV1,
 )
 from contracts.notify import MessageFailedV1
+from contracts.transfers import TRANSFER_EVENTS, TransferAcceptedV1
 from contracts.partners import (
     PARTNER_MESSAGES,
     PARTNER_PREFIX,
@@ -111,7 +112,7 @@ SERVICE_ACCESS: tuple[ServiceAccess, ...] = (
         "identity", consumes=(*PROFILE_STATE_EVENTS, *PROFILE_DEACTIVATED_EVENTS, DeploymentCreatedV1)),
     ServiceAccess(
         "directory", consumes=(BeneficiaryCreatedV1, BeneficiaryDeactivatedV1, AccountProfileChangedV1,
-                               MessageFailedV1), **TOKEN_CHECKS),
+                               MessageFailedV1, TransferAcceptedV1), **TOKEN_CHECKS),
     ServiceAccess(
         "notebook",
         consumes=(*(e for e in (*PROFILE_STATE_EVENTS, *PROFILE_DEACTIVATED_EVENTS)
@@ -132,7 +133,7 @@ SERVICE_ACCESS: tuple[ServiceAccess, ...] = (
         consumes=(LoginLinkIssuedV1, SmsCodeIssuedV1, SignupRequestedV1, AccountDeactivatedV1, MemberAddedV1,
                   ReferentChangedV1, AppointmentBookedV1, AppointmentChangedV1, OrientationChangedV1,
                   ReorientationDeniedV1, BeneficiaryContactChangedV1, AccountProfileChangedV1, ImportCompletedV1,
-                  *CONTRACT_EVENTS, BilanCreatedV1, ExchangePostedV1),
+                  *CONTRACT_EVENTS, BilanCreatedV1, ExchangePostedV1, *TRANSFER_EVENTS),
         calls=(GetJwksV1, GetMeV1, ListWaitingForReferentV1, ListContractsEndingV1), follows=(SessionsRevokedV1,)),
 )
 # Demo seeds: the operator's, never the gateway's.

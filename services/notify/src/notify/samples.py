@@ -62,6 +62,13 @@ SAMPLES: dict[str, tuple[Channel, dict]] = {
                                          "firstname": "Pierre", "author": "Simon Anka", "question": True}),
     "bilan_created": (Channel.email, {"link": f"{BASE}/mon-carnet/bilans/exemple", "firstname": "Sophie",
                                       "author": "Pierre Chevalier", "bilan_date": "01/12/2026"}),
+    "transfer_requested": (Channel.email, {"link": f"{BASE}/transferts", "from_label": "Seine-Saint-Denis",
+                                           "to_label": "Isère"}),
+    "transfer_accepted": (Channel.email, {"link": f"{BASE}/mon-carnet", "firstname": "Sophie",
+                                          "from_label": "Seine-Saint-Denis", "to_label": "Isère"}),
+    "transfer_refused": (Channel.email, {"link": f"{BASE}/transferts", "to_label": "Isère"}),
+    "referral_granted": (Channel.email, {"link": f"{BASE}/carnets/exemple", "firstname": "Simon",
+                                         "territory_label": "Seine-Saint-Denis", "until": "31/01/2027"}),
     "webhook_paused": (Channel.email, {"link": f"{BASE}/webhooks", "label": "Logiciel RDV du département",
                                        "url": "https://rdv.example.fr/carnet", "since": "01/12/2026 à 15:45"}),
 }

@@ -8,6 +8,7 @@ from contracts.identity import AccountProfileChangedV1
 from contracts.imports import ApplyDirectoryImportV1, ReviewDirectoryImportV1
 from contracts.notify import MessageFailedV1
 from contracts.profiles import BeneficiaryCreatedV1, BeneficiaryDeactivatedV1
+from contracts.transfers import TransferAcceptedV1
 from directory.handlers import consumers, deployments, imports, people, structures
 from directory.handlers.deps import Deps
 from directory.handlers.seed_demo_territory import seed_demo_territory
@@ -38,6 +39,7 @@ SUBSCRIPTIONS = (
     ("directory-beneficiary-deactivated", BeneficiaryDeactivatedV1, consumers.on_beneficiary_deactivated),
     ("directory-account-profile-changed", AccountProfileChangedV1, consumers.on_account_profile_changed),
     ("directory-message-failed", MessageFailedV1, consumers.on_message_failed),
+    ("directory-transfer-accepted", TransferAcceptedV1, consumers.on_transfer_accepted),
 )
 
 

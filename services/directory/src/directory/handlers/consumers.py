@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.identity import AccountProfileChangedV1
 from contracts.notify import Channel, MessageFailedV1
 from contracts.profiles import BeneficiaryCreatedV1, BeneficiaryDeactivatedV1
+from contracts.transfers import TransferAcceptedV1
 from directory.adapters.orm import BeneficiarySeen, Person
 from directory.handlers.deps import Deps
 from directory.handlers.people import publish_person, search_text_of, set_contact
@@ -30,6 +31,17 @@ async def on_beneficiary_created(event: BeneficiaryCreatedV1, session: AsyncSess
 async def on_beneficiary_deactivated(event: BeneficiaryDeactivatedV1, session: AsyncSession, _deps: Deps) -> None:
     if seen := await session.get(BeneficiarySeen, event.profile_id):
         seen.active = False
+
+
+@exactly_once(CONSUMER)
+async def on_transfer_accepted(event: TransferAcceptedV1, session: AsyncSession, _deps: Deps) -> None:
+    """A notebook transferred: its beneficiary is counted by the destination territory, no more by the origin."""
+    seen = await session.get(BeneficiarySeen, event.beneficiary_id)
+    if seen is None:
+        session.add(BeneficiarySeen(profile_id=event.beneficiary_id, deployment_id=event.to_deployment_id,
+                                    active=True))
+    else:
+        seen.deployment_id = event.to_deployment_id
 
 
 @exactly_once(CONSUMER)

@@ -1,0 +1,92 @@
+"""Pages of the exchanges between professionals: the thread of a notebook with its form (mentions, a question to a
+member, "partagé avec la personne") and the warning against health or sensitive details next to the text box; the
+beneficiary's page of the messages shared with her; the section of the notebook's page. Viewing the thread marks it
+read; a message posts, then comes back to the thread (or shows the refusal with what was typed)."""
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+
+from contracts.exchanges import MAX_EXCHANGE_LENGTH, SENSITIVE_WARNING, ListExchangesV1, PostExchangeV1
+from contracts.identity import Role
+from gateway.bus import call
+from gateway.web.common import (
+    Visitor,
+    call_or_leave,
+    redirect,
+    refusal,
+    render,
+    require_csrf,
+    signed_in,
+)
+from gateway.web.common import form_text as text
+from servicekit.errors import ServiceError
+
+router = APIRouter(include_in_schema=False)
+INVALID_FORM = "Le formulaire contient une valeur invalide : vérifiez les champs saisis."
+NOTICES = {"posted": "Votre message est publié dans les échanges."}
+SECTION_OPERATIONS = {"view_exchanges", "view_shared_exchanges"}
+
+
+async def exchange_section(request: Request, visitor: Visitor, allowed: list[str], notebook_id: uuid.UUID | None):
+    """For the notebook's page: the members' unread count, or the messages shared with the beneficiary (the page
+    does not mark the thread read: its own page does)."""
+    if not SECTION_OPERATIONS & set(allowed):
+        return None
+    try:
+        return await call(request, ListExchangesV1(notebook_id=None if visitor.me.role == Role.beneficiary
+                                                   else notebook_id, mark_read=False), access_token=visitor.token)
+    except ServiceError:
+        return None  # the rest of the notebook shows all the same
+
+
+async def thread_page(request: Request, visitor: Visitor, notebook_id: uuid.UUID | None, *, error: str = "",
+                      form: dict | None = None, status_code: int = 200):
+    mine = visitor.me.role == Role.beneficiary
+    found = await call_or_leave(request, visitor, ListExchangesV1(notebook_id=None if mine else notebook_id,
+                                                                  mark_read=status_code == 200))
+    return render(request, "exchanges.html.j2", {
+        "found": found, "mine": mine, "base": "/mon-carnet" if mine else f"/carnets/{found.notebook_id}",
+        "notice": NOTICES.get(request.query_params.get("notice", ""), ""), "error": error, "form": form or {},
+        "warning": SENSITIVE_WARNING, "max_length": MAX_EXCHANGE_LENGTH,
+    }, visitor=visitor, status_code=status_code)
+
+
+@router.get("/carnets/{notebook_id}/echanges")
+async def exchanges(notebook_id: uuid.UUID, request: Request):
+    return await thread_page(request, await signed_in(request), notebook_id)
+
+
+@router.get("/mon-carnet/echanges")
+async def my_exchanges(request: Request):
+    return await thread_page(request, await signed_in(request), None)
+
+
+def chosen_ids(values: list) -> list[uuid.UUID]:
+    return [uuid.UUID(str(v)) for v in values[:100] if str(v).strip()]
+
+
+@router.post("/carnets/{notebook_id}/echanges/nouveau")
+async def post_exchange(notebook_id: uuid.UUID, request: Request):
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    typed = {"text": str(form.get("text", ""))[:MAX_EXCHANGE_LENGTH + 1], "shared": form.get("shared") == "oui",
+             "mentions": [str(v) for v in form.getlist("mentions")], "addressed_to": text(form, "addressed_to", 40)}
+    try:
+        addressed = text(form, "addressed_to", 40)
+        await call(request, PostExchangeV1(
+            notebook_id=notebook_id, text=typed["text"], shared_with_beneficiary=typed["shared"],
+            mentions=chosen_ids(form.getlist("mentions")),
+            addressed_to=uuid.UUID(addressed) if addressed else None), access_token=visitor.token)
+    except ValidationError as failure:
+        return await thread_page(request, visitor, notebook_id, error=refusal(failure).message, form=typed,
+                                 status_code=422)
+    except ValueError:
+        return await thread_page(request, visitor, notebook_id, error=INVALID_FORM, form=typed, status_code=422)
+    except ServiceError as error:
+        return await thread_page(request, visitor, notebook_id, error=error.message, form=typed,
+                                 status_code=error.http_status)
+    return redirect(f"/carnets/{notebook_id}/echanges?notice=posted#nouveau-message", visitor)

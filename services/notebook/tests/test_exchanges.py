@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from contracts import notebook as c
+from contracts import transfers as t
 from contracts.base import ErrorCode
 from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
 from contracts.exchanges import ExchangePostedV1, ListExchangesV1, PostExchangeV1
@@ -163,3 +164,22 @@ async def test_bad_messages_are_refused_in_french_and_change_nothing(notebook, t
         assert error.message[0].isupper() and "membre" in error.message or field == "text"
     assert (await notebook.call(ListExchangesV1(notebook_id=g.notebook_id), g.referent)).messages == []
     assert await notebook.events(ExchangePostedV1.subject) == []
+
+
+async def test_a_professional_of_another_territory_let_in_by_a_referral_takes_part(notebook, token_mint):
+    g = await group(notebook, token_mint)
+    elsewhere, pro_id = uuid.uuid4(), uuid.uuid4()
+    await notebook.deliver(ProfessionalCreatedV1(
+        profile_id=pro_id, deployment_id=elsewhere, firstname="Inès", lastname="Ailleurs",
+        email="ines@test.carnet.fr", structure_ids=[], orientation_system_ids=[]))
+    await notebook.call(t.GrantReferralV1(notebook_id=g.notebook_id, email="ines@test.carnet.fr",
+                                          until=date.today() + timedelta(days=30)), g.manager)
+    ines = token_mint.token(Role.professional, deployment_id=elsewhere, profile_id=pro_id)
+    posted = await notebook.call(PostExchangeV1(notebook_id=g.notebook_id, text="Bonjour @Pierre Chevalier"), ines)
+    assert posted.mentioned == 1
+    thread = await notebook.call(ListExchangesV1(notebook_id=g.notebook_id), g.referent)
+    assert [m.author_name for m in thread.messages] == ["Inès Ailleurs"]
+    assert "Inès Ailleurs" in [m.name for m in thread.members]
+    await notebook.call(PostExchangeV1(notebook_id=g.notebook_id, text="Merci", mentions=[pro_id]), g.referent)
+    [_, answer] = await notebook.events(ExchangePostedV1.subject)
+    assert [r.email for r in answer.recipients] == ["ines@test.carnet.fr"]

@@ -8,6 +8,8 @@ territory) is answered that there is no such thread, as for an unknown notebook.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -24,10 +26,19 @@ from contracts.exchanges import (
     PostExchangeV1,
 )
 from contracts.notebook import MemberType
-from notebook.adapters.orm import ExchangeMessage, ExchangeRead, Member, Notebook, Person, StructureRead
+from notebook.adapters.orm import (
+    ExchangeMessage,
+    ExchangeRead,
+    Member,
+    Notebook,
+    NotebookReferral,
+    Person,
+    StructureRead,
+)
 from notebook.domain import exchanges as rules
 from notebook.domain.habilitation import Operation, may
-from notebook.handlers.caller import NOT_FOUND, Caller, caller_of, open_notebook
+from notebook.handlers.caller import NOT_FOUND, Caller, caller_of, name_of, open_notebook
+from notebook.handlers.contracts import today_of
 from notebook.handlers.deps import Deps
 from servicekit.errors import Forbidden, Invalid, NotFound
 
@@ -44,16 +55,31 @@ async def thread_in_reach(session: AsyncSession, caller: Caller, notebook_id: uu
         raise NotFound(NOT_FOUND, details={"reason": "not_imported"}) from refused
 
 
-async def group_of(session: AsyncSession, notebook_id: uuid.UUID) -> list[tuple[Member, Person, str]]:
-    """The active members with their person and first structure's name, in the order they joined."""
+@dataclass(frozen=True)
+class InGroup:
+    person: Person
+    structure: str
+    referent: bool = False
+
+
+async def group_of(session: AsyncSession, notebook_id: uuid.UUID, today: date) -> list[InGroup]:
+    """The active members, in the order they joined, then the professionals of another territory let in until a
+    date (a referral), each with her first structure's name."""
     rows = (await session.execute(
         select(Member, Person).join(Person, Person.id == Member.person_id)
         .where(Member.notebook_id == notebook_id, Member.ended_at.is_(None))
         .order_by(Member.started_at, Person.lastname))).all()
-    structure_ids = {p.structure_id for _, p in rows if p.structure_id}
+    referred = (await session.execute(
+        select(Person).join(NotebookReferral, NotebookReferral.person_id == Person.id)
+        .where(NotebookReferral.notebook_id == notebook_id, NotebookReferral.ended_at.is_(None),
+               NotebookReferral.until >= today).order_by(NotebookReferral.granted_at))).scalars().all()
+    people = [(p, m.member_type == MemberType.referent.value) for m, p in rows]
+    seen = {p.id for p, _ in people}
+    people += [(p, False) for p in dict.fromkeys(referred) if p.id not in seen]
+    structure_ids = {p.structure_id for p, _ in people if p.structure_id}
     names = dict((await session.execute(select(StructureRead.id, StructureRead.name).where(
         StructureRead.id.in_(structure_ids)))).all()) if structure_ids else {}
-    return [(m, p, names.get(p.structure_id, "")) for m, p in rows]
+    return [InGroup(p, names.get(p.structure_id, ""), referent) for p, referent in people]
 
 
 def full_name(person: Person) -> str:
@@ -80,9 +106,9 @@ async def list_exchanges(request: ListExchangesV1, ctx, deps: Deps) -> Exchanges
         rows = list(reversed((await session.execute(
             query.order_by(ExchangeMessage.created_at.desc(), ExchangeMessage.id).limit(THREAD_LIMIT))
         ).scalars().all()))
-        group = await group_of(session, notebook.id)
+        group = await group_of(session, notebook.id, today_of(deps))
         read_up_to = await read_marker(session, notebook.id, caller.profile_id) if member else None
-    names = {p.id: full_name(p) for _, p, _ in group}
+    names = {g.person.id: full_name(g.person) for g in group}
     me = caller.profile_id if member else None
     messages = []
     for row in rows:
@@ -101,9 +127,9 @@ async def list_exchanges(request: ListExchangesV1, ctx, deps: Deps) -> Exchanges
         await mark_read(deps, notebook.id, caller.profile_id, max(r.created_at for r in rows))
     return ExchangesReply(
         notebook_id=notebook.id, messages=messages, unread=unread,
-        members=[ExchangeMember(person_id=p.id, name=full_name(p), structure_name=structure,
-                                referent=m.member_type == MemberType.referent.value)
-                 for m, p, structure in group if member and p.id != caller.profile_id],
+        members=[ExchangeMember(person_id=g.person.id, name=full_name(g.person), structure_name=g.structure,
+                                referent=g.referent)
+                 for g in group if member and g.person.id != caller.profile_id],
         allowed=[op.value for op in (Operation.view_exchanges, Operation.post_exchange,
                                      Operation.view_shared_exchanges) if may(caller.role, relations, op)])
 
@@ -135,22 +161,23 @@ async def post_exchange(request: PostExchangeV1, ctx, deps: Deps) -> ExchangePos
             if may(caller.role, relations, Operation.view_shared_exchanges):
                 raise Forbidden(NOT_FOR_BENEFICIARY)
             raise NotFound(NOT_FOUND, details={"reason": "not_imported"})
-        group = await group_of(session, notebook.id)
-        members = [rules.GroupMember(p.id, p.firstname, p.lastname) for _, p, _ in group]
+        group = await group_of(session, notebook.id, today_of(deps))
+        members = [rules.GroupMember(g.person.id, g.person.firstname, g.person.lastname) for g in group]
         try:
             told, addressed_to = rules.recipients(caller.profile_id, members, request.mentions,
                                                   request.addressed_to, text)
         except rules.ExchangeError as error:
             raise Invalid(error.message, details={"field": error.field}) from error
-        author = next(((p, s) for _, p, s in group if p.id == caller.profile_id), None)
+        author = next((g for g in group if g.person.id == caller.profile_id), None)
         message = ExchangeMessage(
             notebook_id=notebook.id, author_id=caller.profile_id,
-            author_name=full_name(author[0]) if author else "", author_structure=author[1] if author else "",
+            author_name=full_name(author.person) if author else await name_of(session, caller),
+            author_structure=author.structure if author else "",
             text_encrypted=deps.protection.encrypt(text), shared_with_beneficiary=request.shared_with_beneficiary,
             addressed_to=addressed_to, mentions=[str(i) for i in told], created_at=deps.clock())
         session.add(message)
         await session.flush()
-        people = {p.id: p for _, p, _ in group}
+        people = {g.person.id: g.person for g in group}
         recipients = [ExchangeRecipient(email=people[i].email, firstname=people[i].firstname,
                                         addressed=i == addressed_to)
                       for i in told if people[i].email and people[i].deactivated_at is None]

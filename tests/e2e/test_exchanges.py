@@ -50,7 +50,8 @@ async def test_a_question_to_the_referent_the_email_unread_counts_and_what_the_b
         [pierre] = [m for m in thread["members"] if m["name"] == "Pierre Chevalier"]
         assert pierre["referent"] and pierre["structure_name"] == "Centre communal d'action sociale de Livry-Gargan"
         form = await client.get(f"/carnets/{SOPHIE}/echanges", headers=bearer(simon))
-        assert form.status_code == 200 and "Ne mentionnez pas d'informations de santé ou sensibles" in html.unescape(form.text)
+        assert form.status_code == 200
+        assert "Ne mentionnez pas d'informations de santé ou sensibles" in html.unescape(form.text)
         assert 'aria-describedby="x-warning' in form.text and "Partagé avec la personne" in form.text
         empty = await client.post(f"/carnets/{SOPHIE}/echanges/nouveau", headers=bearer(simon),
                                   data={"csrf": csrf_of(client), "text": "  "})

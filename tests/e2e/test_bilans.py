@@ -5,7 +5,7 @@ and hears of it by email."""
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from carnet.demo import DEMO_DEPLOYMENT_LABEL, DEMO_NOTEBOOKS
@@ -17,6 +17,11 @@ from tests.e2e.test_notebook import messages_about, page_with_systems, seed_demo
 pytestmark = pytest.mark.e2e
 
 SOPHIE = str(DEMO_NOTEBOOKS.beneficiaries[0].notebook_id)
+
+
+async def all_links_in(system, client, bilan_id: str) -> bool:
+    emails = await messages_about(system, client, "beneficiaire@demo.carnet.test", "Un bilan de votre accompagnement")
+    return any(f"/mon-carnet/bilans/{bilan_id}" in email["text"] for email in emails)
 
 
 def pdf_text(content: bytes) -> str:
@@ -50,13 +55,30 @@ async def test_a_bilan_written_by_the_referent_is_read_by_the_beneficiary(system
         base = f"/api/v1/notebooks/{SOPHIE}/bilans"
         draft = await client.get(f"{base}/prefill", headers=h)
         assert draft.status_code == 200, draft.text
+        today = date.fromisoformat(draft.json()["bilan_date"])  # the service's (Paris) day
         objectives = {o["target"]: o for o in draft.json()["objectives"]}
         job = objectives["Retrouver un emploi dans la restauration"]
         assert [(a["action"], a["status_label"]) for a in job["actions"]] == [
             ("Atelier CV et lettre de motivation", "en cours")]
         assert [(c["before"], c["after"]) for c in job["actions"][0]["changes"]] == [("en projet", "en cours")]
 
-        # Saved with only what the référent writes; a second one the same day is refused in French.
+        # The editor page shows it pre-filled; a first bilan dated yesterday is saved from it (nothing was there
+        # yet: the plan d'action was made today).
+        editor = await client.get(f"/carnets/{SOPHIE}/bilans/nouveau", headers=h)
+        assert editor.status_code == 200, editor.text
+        assert "Atelier CV et lettre de motivation" in editor.text and 'name="assessment"' in editor.text
+        yesterday = today - timedelta(days=1)
+        earlier = await client.get(f"/carnets/{SOPHIE}/bilans/nouveau", headers=h,
+                                   params={"date": yesterday.isoformat()})
+        assert earlier.status_code == 200 and "Aucun objectif dans le plan d'action à cette date" in earlier.text
+        saved = await client.post(f"/carnets/{SOPHIE}/bilans/nouveau", headers=h, data={
+            "csrf": csrf_of(client), "bilan_date": yesterday.isoformat(), "assessment": "Premier point, démarrage"})
+        assert saved.status_code == 303, saved.text
+        first = saved.headers["location"].split("/bilans/")[1].split("?")[0]
+        shown = await client.get(saved.headers["location"], headers=h)
+        assert "Le bilan est enregistré" in shown.text and "Premier point, démarrage" in shown.text
+
+        # Saved from the API with only what the référent writes: the progress since yesterday's bilan.
         created = await client.post(base, headers=h, json={
             "assessment": "Sophie s'investit dans ses démarches.", "next_steps": "Préparer deux entretiens"})
         assert created.status_code == 201, created.text
@@ -68,16 +90,19 @@ async def test_a_bilan_written_by_the_referent_is_read_by_the_beneficiary(system
 
         # The beneficiary: her list, the bilan, its PDF; another professional of the territory, not a member: no.
         mine = (await client.get("/api/v1/me/notebook/bilans", headers=bearer(me))).json()
-        assert [b["bilan_id"] for b in mine["bilans"]] == [bid] and mine["allowed"] == []
+        assert [b["bilan_id"] for b in mine["bilans"]] == [bid, first] and mine["allowed"] == []
         hers = (await client.get(f"/api/v1/me/notebook/bilans/{bid}", headers=bearer(me))).json()
-        assert hers["assessment"] == "Sophie s'investit dans ses démarches." and hers["bilan_date"] == str(date.today())
-        assert hers["objectives"][0]["actions"][0]["status_label"] == "en cours"
+        assert hers["assessment"] == "Sophie s'investit dans ses démarches." and hers["bilan_date"] == str(today)
+        assert hers["previous_date"] == str(yesterday)
+        [action_now] = hers["objectives"][0]["actions"]
+        assert (action_now["status_label"], action_now["progress"]) == ("en cours", "Nouveau depuis le dernier bilan")
         pdf = await client.get(f"/api/v1/me/notebook/bilans/{bid}/pdf", headers=bearer(me))
         assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
         text = pdf_text(pdf.content)
-        for expected in (DEMO_DEPLOYMENT_LABEL, "Bilan d'accompagnement", f"Bilan du {date.today():%d/%m/%Y}",
-                         "Sophie Tifour", "Retrouver un emploi dans la restauration",
-                         "Atelier CV et lettre de motivation", "en projet → en cours",
+        for expected in (DEMO_DEPLOYMENT_LABEL, "Bilan d'accompagnement", f"Bilan du {today:%d/%m/%Y}",
+                         f"depuis le bilan du {yesterday:%d/%m/%Y}", "Sophie Tifour",
+                         "Retrouver un emploi dans la restauration", "Atelier CV et lettre de motivation",
+                         "Nouveau depuis le dernier bilan", "en projet → en cours",
                          "Sophie s'investit dans ses démarches.", "Préparer deux entretiens"):
             assert expected in text, expected
         assert (await client.get(f"{base}/{bid}/pdf", headers=h)).status_code == 200
@@ -98,11 +123,12 @@ async def test_a_bilan_written_by_the_referent_is_read_by_the_beneficiary(system
         editor = await client.get(f"/carnets/{SOPHIE}/bilans/nouveau", headers=h)
         assert editor.status_code == 422 and "existe déjà" in editor.text
         refused = await client.post(f"/carnets/{SOPHIE}/bilans/nouveau", headers=h, data={
-            "csrf": csrf_of(client), "bilan_date": date.today().isoformat(), "assessment": "Deuxième"})
+            "csrf": csrf_of(client), "bilan_date": today.isoformat(), "assessment": "Deuxième"})
         assert refused.status_code == 422 and "existe déjà" in refused.text
-        assert len((await client.get(base, headers=h)).json()["bilans"]) == 1
+        empty = await client.post(f"/carnets/{SOPHIE}/bilans/nouveau", headers=h, data={
+            "csrf": csrf_of(client), "bilan_date": "", "assessment": " "})
+        assert empty.status_code == 422 and "appréciation" in empty.text
+        assert len((await client.get(base, headers=h)).json()["bilans"]) == 2
 
         # She hears of it by email, with a link to read it from her login.
-        [email] = await until(lambda: messages_about(system, client, "beneficiaire@demo.carnet.test",
-                                                     "Un bilan de votre accompagnement"), timeout_s=60)
-        assert f"/mon-carnet/bilans/{bid}" in email["text"]
+        assert await until(lambda: all_links_in(system, client, bid), timeout_s=60)

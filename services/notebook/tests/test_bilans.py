@@ -7,7 +7,8 @@ import base64
 import io
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
@@ -23,6 +24,11 @@ from notebook.adapters.orm import Action, Bilan, Target, TimelineEvent
 from testkit.handlers import InMemoryService, refused
 
 pytestmark = pytest.mark.integration
+
+
+def today() -> date:
+    """The service's today: Paris's (an hour or two ahead of UTC around midnight)."""
+    return datetime.now(ZoneInfo("Europe/Paris")).date()
 
 
 @pytest.fixture
@@ -101,7 +107,7 @@ def by_target(draft) -> dict[str, b.BilanObjective]:
 
 async def test_a_bilan_gathers_the_progress_since_the_previous_one(notebook, token_mint):
     s = await prepared(notebook, token_mint)
-    first_day = date.today() - timedelta(days=30)
+    first_day = today() - timedelta(days=30)
 
     # The first bilan: every objective and action of the notebook, new since the beginning, none typed.
     draft = await notebook.call(b.PrepareBilanV1(notebook_id=s.notebook_id, bilan_date=first_day), s.referent)
@@ -126,7 +132,7 @@ async def test_a_bilan_gathers_the_progress_since_the_previous_one(notebook, tok
     await notebook.call(c.AddActionV1(target_id=s.target_id, action="Simulation d'entretien"), s.referent)
 
     draft = await notebook.call(b.PrepareBilanV1(notebook_id=s.notebook_id), s.referent)
-    assert (draft.bilan_date, draft.previous_date) == (date.today(), first_day)
+    assert (draft.bilan_date, draft.previous_date) == (today(), first_day)
     objectives = by_target(draft)
     job, licence = objectives["Trouver un emploi de cœur de métier"], objectives["Passer le permis"]
     assert (job.new, job.progress) == (False, "Sans changement")
@@ -134,7 +140,7 @@ async def test_a_bilan_gathers_the_progress_since_the_previous_one(notebook, tok
         ("Atelier CV", "en projet", "en cours", False, "en projet → en cours"),
         ("Simulation d'entretien", "", "en cours", True, "Nouveau depuis le dernier bilan")]
     assert [(ch.day, ch.before, ch.after) for ch in job.actions[0].changes] == [
-        (date.today(), "en projet", "en cours")]
+        (today(), "en projet", "en cours")]
     assert (licence.previous_status_label, licence.status_label, licence.progress) == (
         "en cours", "réalisé", "en cours → réalisé")
 
@@ -176,14 +182,14 @@ async def test_who_may_write_a_bilan_and_bad_input_changes_nothing(notebook, tok
 
     empty = await refused(notebook.call(b.CreateBilanV1(notebook_id=s.notebook_id, assessment="  "), s.referent))
     assert empty.code == ErrorCode.invalid and empty.details["field"] == "assessment"
-    future = await refused(notebook.call(b.CreateBilanV1(**fields, bilan_date=date.today() + timedelta(days=1)),
+    future = await refused(notebook.call(b.CreateBilanV1(**fields, bilan_date=today() + timedelta(days=1)),
                                          s.referent))
     assert future.code == ErrorCode.invalid and "futur" in future.message
 
     done = await notebook.call(b.CreateBilanV1(**fields), s.referent)
     again = await refused(notebook.call(b.CreateBilanV1(**fields), s.referent))
     assert again.code == ErrorCode.invalid and again.details["field"] == "bilan_date"
-    before = await refused(notebook.call(b.CreateBilanV1(**fields, bilan_date=date.today() - timedelta(days=3)),
+    before = await refused(notebook.call(b.CreateBilanV1(**fields, bilan_date=today() - timedelta(days=3)),
                                          s.referent))
     assert before.code == ErrorCode.invalid
     async with notebook.sessions() as session:

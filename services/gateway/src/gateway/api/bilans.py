@@ -22,11 +22,18 @@ from contracts.bilans import (
 from contracts.inputs import Text
 from contracts.notebook import VersionReply
 from gateway.api.contracts import pdf_response
-from gateway.auth.session import COOKIE_ORIGIN_CHECK, call_as_caller
+from gateway.auth.session import COOKIE_ORIGIN_CHECK, access_token_for, call_as_caller
+from gateway.bus import call
 from servicekit.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["bilans"], dependencies=COOKIE_ORIGIN_CHECK)
 BILAN_NOT_FOUND = "Ce bilan n'existe pas."
+PDF_TIMEOUT_S = 30.0  # a PDF takes a fraction of a second, seconds on a loaded machine: more than the bus's default
+
+
+async def pdf_of(request: Request, response: Response, bilan_id: uuid.UUID):
+    token = await access_token_for(request, response)
+    return await call(request, GetBilanPdfV1(bilan_id=bilan_id), access_token=token, timeout_s=PDF_TIMEOUT_S)
 
 
 class NewBilan(BaseModel):
@@ -69,7 +76,7 @@ async def get_bilan(notebook_id: uuid.UUID, bilan_id: uuid.UUID, request: Reques
             responses={200: {"content": {"application/pdf": {}}}})
 async def bilan_pdf(notebook_id: uuid.UUID, bilan_id: uuid.UUID, request: Request, response: Response) -> Response:
     checked(await call_as_caller(request, response, GetBilanV1(bilan_id=bilan_id)), notebook_id)
-    return pdf_response(await call_as_caller(request, response, GetBilanPdfV1(bilan_id=bilan_id)), response)
+    return pdf_response(await pdf_of(request, response, bilan_id), response)
 
 
 @router.get("/me/notebook/bilans", response_model=BilansReply)
@@ -86,4 +93,4 @@ async def my_bilan(bilan_id: uuid.UUID, request: Request, response: Response) ->
 @router.get("/me/notebook/bilans/{bilan_id}/pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
 async def my_bilan_pdf(bilan_id: uuid.UUID, request: Request, response: Response) -> Response:
-    return pdf_response(await call_as_caller(request, response, GetBilanPdfV1(bilan_id=bilan_id)), response)
+    return pdf_response(await pdf_of(request, response, bilan_id), response)

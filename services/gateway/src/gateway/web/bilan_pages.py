@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from contracts.bilans import CreateBilanV1, GetBilanPdfV1, GetBilanV1, PrepareBilanV1
 from contracts.identity import Role
+from gateway.api.bilans import PDF_TIMEOUT_S
 from gateway.bus import call
 from gateway.web.common import (
     LeavePage,
@@ -130,7 +131,11 @@ async def my_bilan(bilan_id: uuid.UUID, request: Request):
 async def pdf(request: Request, notebook_id: uuid.UUID | None, bilan_id: uuid.UUID) -> Response:
     visitor = await signed_in(request)
     await bilan_of(request, visitor, notebook_id, bilan_id)
-    document = await call_or_leave(request, visitor, GetBilanPdfV1(bilan_id=bilan_id))
+    try:
+        document = await call(request, GetBilanPdfV1(bilan_id=bilan_id), access_token=visitor.token,
+                              timeout_s=PDF_TIMEOUT_S)
+    except ServiceError as error:
+        return error_page(request, error, visitor=visitor)
     return with_cookies_of(visitor.cookies, Response(
         base64.b64decode(document.pdf_base64), media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{document.filename}"', "Cache-Control": "no-store"}))

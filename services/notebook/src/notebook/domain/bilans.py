@@ -14,7 +14,8 @@ from servicekit.errors import Invalid
 
 DATE_IN_FUTURE = "La date du bilan ne peut pas être dans le futur."
 DATE_OUT_OF_RANGE = "Cette date n'est pas plausible : vérifiez l'année."
-NOT_AFTER_PREVIOUS = "Un bilan existe déjà à cette date ou après : la date d'un nouveau bilan suit celle du dernier ({})."
+NOT_AFTER_PREVIOUS = ("Un bilan existe déjà à cette date ou après : la date d'un nouveau bilan suit celle du dernier "
+                      "({}).")
 ASSESSMENT_REQUIRED = "Rédigez votre appréciation du parcours : c'est l'objet du bilan."
 PLAUSIBLE_YEARS = (2000, 2100)
 NEW = "Nouveau depuis le dernier bilan"

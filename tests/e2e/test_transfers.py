@@ -92,8 +92,19 @@ async def test_a_transfer_accepted_moves_the_notebook_and_one_refused_moves_noth
             assert (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=bearer(token))).status_code == 404
         assert await names(client, manager, q="tifour") == []
         assert (await client.get(f"/carnets/{SOPHIE}", headers=bearer(pro))).status_code == 404
-        # She still reads her notebook, and is told where it is now.
+        # She still reads her notebook, her account now belongs to the destination (identity heard it), and she is
+        # told where it is now.
         assert (await client.get("/api/v1/me/notebook", headers=bearer(me))).status_code == 200
+
+        async def her_territory():
+            return (await client.get("/api/v1/me", headers=bearer(me))).json()["deployment_id"] == isere.deployment_id
+        await until(her_territory, timeout_s=60)
+
+        async def counted_by_the_destination():  # directory counts her in the destination now
+            answer = await client.get(f"/api/v1/deployments/{isere.deployment_id}", headers=isere.h)
+            assert answer.status_code == 200, answer.text
+            return answer.json()["beneficiaries"] == 1
+        await until(counted_by_the_destination, timeout_s=60)
         assert await until(lambda: messages_about(system, client, "beneficiaire@demo.carnet.test",
                                                   "Votre carnet de bord change de territoire"), timeout_s=60)
         # The origin sees the state of what it asked.

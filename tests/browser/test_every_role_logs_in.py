@@ -96,7 +96,13 @@ async def test_a_manager_deactivates_a_professional_whose_open_page_then_says_wh
     await log_in_by_email(manager_page, system, manager.email)
     await accept_steps(manager_page, manager.role)
     await manager_page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Comptes").click()
-    await manager_page.get_by_role("button", name=f"Désactiver : {pro.firstname} {pro.lastname}").click()
+    # « Désactiver » only unfolds what will happen: the account stays open until it is confirmed.
+    await manager_page.locator("summary", has_text=f"Désactiver : {pro.firstname} {pro.lastname}").click()
+    await expect(manager_page.get_by_role("group", name=f"Désactiver : {pro.firstname} {pro.lastname}")).to_contain_text(
+        "ne pourra plus se connecter")
+    await pro_page.reload()
+    await expect(pro_page.get_by_role("alert")).to_have_count(0)
+    await manager_page.get_by_role("button", name=f"Confirmer : désactiver {pro.firstname} {pro.lastname}").click()
     await expect(manager_page.get_by_role("status")).to_contain_text("Le compte est désactivé")
     await manager_page.screenshot(path=SCREENSHOTS / "accounts-manager.png", full_page=True)
 

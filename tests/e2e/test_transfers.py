@@ -111,11 +111,21 @@ async def test_a_transfer_accepted_moves_the_notebook_and_one_refused_moves_noth
         state = (await client.get("/api/v1/transfers", headers=bearer(manager))).json()
         assert [(t["transfer_id"], t["status"]) for t in state["outgoing"]] == [(transfer_id, "accepted")]
 
-        # Refused with a reason (from the page): nothing moves.
+        # Asked from the notebook's page « Territoire » (a form without a reason is refused in French), then refused
+        # with a reason from « Transferts »: nothing moves.
         await destination_known(client, manager, MYRNA, isere)
-        asked = await client.post(f"/api/v1/notebooks/{MYRNA}/transfers", headers=bearer(manager), json=ask)
-        assert asked.status_code == 201, asked.text
-        refused_id = asked.json()["id"]
+        async with system.client() as browser:
+            browser.headers.update(bearer(manager))
+            page = await browser.get(f"/carnets/{MYRNA}/territoire")
+            assert page.status_code == 200 and "Demander le transfert" in page.text, page.text
+            fields = {"csrf": csrf_of(browser), "to_deployment_id": isere.deployment_id}
+            empty = await browser.post(f"/carnets/{MYRNA}/territoire/transfert", data={**fields, "reason": " "})
+            assert empty.status_code == 422 and "motif" in empty.text
+            sent = await browser.post(f"/carnets/{MYRNA}/territoire/transfert",
+                                      data={**fields, "reason": "Déménagement en Isère"})
+            assert sent.status_code == 303, sent.text
+        [refused_id] = [t["transfer_id"] for t in (await client.get("/api/v1/transfers", headers=isere.h)).json()[
+            "incoming"]]
         no_reason = await client.post(f"/api/v1/transfers/{refused_id}/decision", headers=isere.h,
                                       json={"accepted": False})
         assert no_reason.status_code == 422 and "pourquoi" in no_reason.json()["message"]

@@ -50,7 +50,8 @@ SUPPORT = {"all": "Tous", "accompanied": "Accompagné", "waiting": "En attente d
            "not_accompanied": "Non accompagné", "reorientation": "Avec une demande de réorientation"}
 TIMELINE_KIND = {"": "Tout", "beneficiary": "Informations personnelles", "member": "Groupe de suivi",
                  "diagnostic": "Diagnostic", "focus": "Axes de travail", "target": "Objectifs", "action": "Actions",
-                 "appointment": "Rendez-vous", "orientation": "Orientation", "notebook": "Carnet"}
+                 "appointment": "Rendez-vous", "orientation": "Orientation", "notebook": "Carnet",
+                 "bilan": "Bilans"}
 SOURCE = {"person": "", "import": "import", "france_travail": "France Travail", "partner": "partenaire"}
 ROLE = {"admin_cdb": "Administrateur Carnet de bord", "manager": "Gestionnaire du territoire",
         "admin_structure": "Administrateur de structure", "orientation_manager": "Chargé d'orientation",

@@ -14,8 +14,14 @@ def change_line(change: BilanChange) -> str:
     return f"    le {french_date(change.day)} : {change.before} → {change.after}"
 
 
+class BilanDocument(ContractDocument):
+    def text(self, value: str) -> str:
+        # Helvetica's Latin-1 lacks the arrow of "en projet → en cours" (DejaVu Sans has it).
+        return super().text(value if self.unicode else value.replace("→", "->"))
+
+
 def bilan_pdf(bilan: BilanView) -> bytes:
-    document = ContractDocument()
+    document = BilanDocument()
     document.line(bilan.territory_name or "Carnet de bord", size=14, bold=True)
     document.line("Carnet de bord", size=9)
     document.pdf.ln(3)

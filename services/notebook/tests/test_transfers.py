@@ -172,6 +172,25 @@ async def test_a_transfer_refused_moves_nothing(notebook, token_mint):
                                             reason="Nouvelle adresse confirmée"), origin.manager)
 
 
+async def test_no_transfer_onto_a_notebook_the_destination_already_holds(notebook, token_mint):
+    origin = await territory(notebook, token_mint, "Drôme", "26")
+    destination = await territory(notebook, token_mint, "Isère", "38")
+    notebook_id = await followed(notebook, origin, "Bernard")
+    # The same person (names and birth date) already has a notebook there.
+    await notebook.call(c.CreateBeneficiaryV1(beneficiary=c.BeneficiaryFields(
+        firstname="Sophie", lastname="Bernard", date_of_birth=date(1990, 4, 12))), destination.manager)
+    asked = await notebook.call(t.RequestTransferV1(notebook_id=notebook_id,
+                                                    to_deployment_id=destination.deployment_id,
+                                                    reason="Déménagement"), origin.manager)
+    clash = await refused(notebook.call(t.DecideTransferV1(transfer_id=asked.id, accepted=True), destination.manager))
+    assert clash.code == ErrorCode.conflict and "existe déjà" in clash.message
+    assert await found(notebook, origin.manager, "Bernard") == [notebook_id]
+    assert await notebook.events(t.TransferAcceptedV1.subject) == []
+    # Still pending: the destination may refuse it.
+    await notebook.call(t.DecideTransferV1(transfer_id=asked.id, accepted=False, reason="Déjà suivie ici"),
+                        destination.manager)
+
+
 async def test_a_referral_opens_the_notebook_until_its_date(notebook, token_mint):
     origin = await territory(notebook, token_mint, "Drôme", "26")
     elsewhere = await territory(notebook, token_mint, "Isère", "38")
@@ -190,8 +209,11 @@ async def test_a_referral_opens_the_notebook_until_its_date(notebook, token_mint
     past = await refused(notebook.call(grant.model_copy(update={"until": date.today() - timedelta(days=1)}),
                                        origin.manager))
     assert past.code == ErrorCode.invalid and past.details["field"] == "until"
-    granted = await notebook.call(grant, origin.manager)
-    [event] = await notebook.events(t.ReferralGrantedV1.subject)
+    granted = await notebook.call(grant.model_copy(update={"until": until - timedelta(days=5)}), origin.manager)
+    # Invited again while it runs: the same access, until the new date.
+    again = await notebook.call(grant, origin.manager)
+    assert again.id == granted.id
+    event = (await notebook.events(t.ReferralGrantedV1.subject))[-1]
     assert (event.referral_id, event.person_email, event.until, event.territory_label) == (
         granted.id, elsewhere.pro_email, until, "Drôme")
 
@@ -207,8 +229,8 @@ async def test_a_referral_opens_the_notebook_until_its_date(notebook, token_mint
     assert (await refused(notebook.call(c.InviteMemberV1(notebook_id=notebook_id, person_id=uuid.uuid4()),
                                         elsewhere.pro))).code == ErrorCode.forbidden
     listed = await notebook.call(t.GetNotebookTransfersV1(notebook_id=notebook_id), origin.manager)
-    assert [(r.person_name, r.active, r.territory_label) for r in listed.referrals] == [("Pierre Pro38", True,
-                                                                                          "Isère")]
+    assert [(r.person_name, r.active, r.territory_label, r.until) for r in listed.referrals] == [
+        ("Pierre Pro38", True, "Isère", until)]
 
     # The day after its date, the access is over (read when asked: no job).
     async with notebook.sessions() as session:

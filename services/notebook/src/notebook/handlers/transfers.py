@@ -286,14 +286,23 @@ async def grant_referral(request: GrantReferralV1, ctx, deps: Deps) -> VersionRe
                              request.until, today_of(caller, deps))
         author = await name_of(session, caller)
         name = f"{person.firstname} {person.lastname}".strip()
-        referral = NotebookReferral(notebook_id=notebook.id, person_id=person.id, person_name=name,
-                                    until=request.until, reason=request.reason.strip(), granted_at=deps.clock(),
-                                    granted_by_id=caller.profile_id, granted_by_name=author)
-        session.add(referral)
-        await session.flush()
+        # Invited again while the access runs: the same access, until the new date.
+        referral = (await session.execute(select(NotebookReferral).where(
+            NotebookReferral.notebook_id == notebook.id, NotebookReferral.person_id == person.id,
+            NotebookReferral.ended_at.is_(None), NotebookReferral.until >= today_of(caller, deps))
+            .with_for_update())).scalars().first()
+        verb = "prolongé pour" if referral else "ouvert à"
+        if referral is None:
+            referral = NotebookReferral(notebook_id=notebook.id, person_id=person.id, person_name=name,
+                                        until=request.until, reason=request.reason.strip(), granted_at=deps.clock(),
+                                        granted_by_id=caller.profile_id, granted_by_name=author)
+            session.add(referral)
+            await session.flush()
+        else:
+            referral.until, referral.reason = request.until, request.reason.strip() or referral.reason
         labels = await labels_of(session, [notebook.deployment_id, person.deployment_id])
         await record(session, deps, notebook, caller, "transfer",
-                     f"Accès temporaire ouvert à {name} ({labels.get(person.deployment_id, 'autre territoire')}) "
+                     f"Accès temporaire {verb} {name} ({labels.get(person.deployment_id, 'autre territoire')}) "
                      f"jusqu'au {day(request.until)}", subject_id=referral.id, author_name=author)
         await deps.outbox.add(session, ReferralGrantedV1(
             notebook_id=notebook.id, deployment_id=notebook.deployment_id, beneficiary_id=notebook.beneficiary_id,

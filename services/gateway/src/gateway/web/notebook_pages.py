@@ -29,6 +29,7 @@ from contracts.notebook import (
     DeleteParcoursItemV1,
     DenyReorientationV1,
     DiagnosticFields,
+    DiagnosticView,
     EducationLevel,
     GetDashboardV1,
     GetNotebookPageV1,
@@ -206,15 +207,17 @@ NOTICES = {
 
 
 async def notebook_page(request: Request, visitor: Visitor, notebook_id: uuid.UUID | None, *, error: str = "",
-                        error_section: str = "", form: dict | None = None, status_code: int = 200):
+                        error_section: str = "", form: dict | None = None, status_code: int = 200,
+                        diagnostic_draft: dict | None = None, metier: str | None = None):
     params = request.query_params
     page = await call_or_leave(request, visitor, GetNotebookPageV1(
         notebook_id=notebook_id, timeline_kind=params.get("historique", "")[:20],
         timeline_author_id=optional_uuid(params.get("auteur", ""))))
     referentials = await call_or_leave(request, visitor, GetReferentialsV1()) if page.access == "full" else None
     rome_codes, invitees = [], []
-    if (metier := params.get("metier", "").strip()) and "edit_diagnostic" in page.allowed:
-        rome_codes = (await call_or_leave(request, visitor, SearchRomeCodesV1(q=metier[:100]))).codes
+    metier = params.get("metier", "") if metier is None else metier
+    if metier.strip() and "edit_diagnostic" in page.allowed:
+        rome_codes = (await call_or_leave(request, visitor, SearchRomeCodesV1(q=metier.strip()[:100]))).codes
     if (who := params.get("inviter", "").strip()) and "invite" in page.allowed:
         member_ids = {m.person.person_id for m in page.members if m.ended_at is None}
         people = await call_or_leave(request, visitor, SearchPeopleV1(q=who[:200], role=PersonRole.professional,
@@ -223,7 +226,8 @@ async def notebook_page(request: Request, visitor: Visitor, notebook_id: uuid.UU
     exchanges = await exchange_section(request, visitor, page.allowed, page.notebook_id)
     return render(request, "notebook.html.j2", {
         "page": page, "b": page.beneficiary, "referentials": referentials, "labels": labels, "exchanges": exchanges,
-        "rome_codes": rome_codes, "metier": params.get("metier", ""), "invitees": invitees,
+        "rome_codes": rome_codes, "metier": metier, "invitees": invitees,
+        "diagnostic_form": diagnostic_draft or diagnostic_values(page.diagnostic),
         "inviter": params.get("inviter", ""), "notice": NOTICES.get(params.get("notice", ""), ""),
         "error": error, "error_section": error_section, "form": form or {},
         "my_membership": next((m for m in page.members if m.ended_at is None
@@ -242,6 +246,40 @@ async def notebook(notebook_id: uuid.UUID, request: Request):
 @router.get("/mon-carnet")
 async def my_notebook(request: Request):
     return await notebook_page(request, await signed_in(request), None)
+
+
+def diagnostic_values(d: DiagnosticView | None) -> dict:
+    """What the diagnostic form shows, as the text of its fields: the saved diagnostic..."""
+    if d is None:
+        return {"version": "", "situation_ids": set(), "projects": []}
+    return {
+        "version": str(d.version), "work_situation": d.work_situation or "", "right_rqth": d.right_rqth,
+        "work_situation_date": iso(d.work_situation_date), "work_situation_end_date": iso(d.work_situation_end_date),
+        "last_job_ended_at": iso(d.last_job_ended_at), "education_level": d.education_level or "",
+        "situation_ids": {str(s.situation_id) for s in d.situations},
+        "projects": [{"rome_code": p.rome_code or "", "contract_type": p.contract_type or "",
+                      "employment_type": p.employment_type or "",
+                      "mobility_radius_km": "" if p.mobility_radius_km is None else str(p.mobility_radius_km),
+                      "hourly_rate": "%.2f" % (p.hourly_rate_cents / 100) if p.hourly_rate_cents else ""}
+                     for p in d.projects]}
+
+
+def diagnostic_draft(form: FormData) -> dict:
+    """...or what was typed, kept as typed: a search for a métier or a refused save loses nothing."""
+    projects = []
+    for index in range(6):
+        prefix = f"project_{index}_"
+        if form.get(prefix + "present") and form.get(prefix + "remove") != "oui":
+            projects.append({key: text(form, prefix + key, 200) for key in (
+                "rome_code", "contract_type", "employment_type", "mobility_radius_km", "hourly_rate")})
+    return {"version": text(form, "version", 20), "right_rqth": form.get("right_rqth") == "oui",
+            **{key: text(form, key, 40) for key in ("work_situation", "work_situation_date", "work_situation_end_date",
+                                                   "last_job_ended_at", "education_level")},
+            "situation_ids": {str(v) for v in form.getlist("situation_ids")}, "projects": projects[:5]}
+
+
+def iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
 
 
 def diagnostic_fields(form: FormData) -> DiagnosticFields:
@@ -331,16 +369,22 @@ async def notebook_action(notebook_id: uuid.UUID, action: str, request: Request)
         return redirect(f"/carnets/{notebook_id}", visitor)
     section, notice, build = ACTIONS[action]
     own = visitor.me.role == Role.beneficiary
+    # The diagnostic form comes back as typed, whether it searched a métier (its « Rechercher » button) or was refused.
+    draft = diagnostic_draft(form) if action == "diagnostic" else None
+    if draft is not None and form.get("chercher"):
+        return await notebook_page(request, visitor, notebook_id, error_section=section, diagnostic_draft=draft,
+                                   metier=text(form, "metier", 100))
     try:
         await call(request, build(notebook_id, form), access_token=visitor.token)
     except ValidationError as failure:  # a field breaks an input rule: say which, in French
         return await notebook_page(request, visitor, None if own else notebook_id, error=refusal(failure).message,
-                                   error_section=section, form=dict(form), status_code=422)
+                                   error_section=section, form=dict(form), status_code=422, diagnostic_draft=draft)
     except (ValueError, KeyError):
         return await notebook_page(request, visitor, None if own else notebook_id, error=INVALID_FORM,
-                                   error_section=section, form=dict(form), status_code=422)
+                                   error_section=section, form=dict(form), status_code=422, diagnostic_draft=draft)
     except ServiceError as error:
         return await notebook_page(request, visitor, None if own else notebook_id, error=error.message,
-                                   error_section=section, form=dict(form), status_code=error.http_status)
+                                   error_section=section, form=dict(form), status_code=error.http_status,
+                                   diagnostic_draft=draft)
     base = "/mon-carnet" if own else f"/carnets/{notebook_id}"
     return redirect(f"{base}?notice={notice}#{section}", visitor)

@@ -30,6 +30,7 @@ from contracts.notify import (
 )
 from gateway.auth.session import set_access_cookie
 from gateway.bus import call
+from gateway.web import labels
 from gateway.web.common import (
     Visitor,
     call_or_leave,
@@ -231,6 +232,7 @@ async def deliveries(request: Request, statut: str = "", offset: int = 0, notice
     status = statut if statut in DELIVERY_STATUSES else ""
     reply = await call_or_leave(request, visitor, ListDeliveriesV1(status=status, offset=max(offset, 0)))
     return render(request, "deliveries.html.j2", {"reply": reply, "status": status, "statuses": DELIVERY_STATUSES,
+                                                  "labels": labels,
                                                   "offset": max(offset, 0), "notice": DELIVERY_NOTICES.get(notice)},
                   visitor=visitor)
 

@@ -37,6 +37,7 @@ STEP_PAGES = {PendingStep.cgu: "/cgu", PendingStep.onboarding: "/bienvenue"}
 templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
 templates.env.filters["heure"] = formatting.local_time
 templates.env.filters["telephone"] = formatting.phone
+templates.env.filters["euros"] = formatting.euros
 
 
 class LeavePage(Exception):

@@ -22,3 +22,10 @@ def phone(value: str | None) -> str:
         return phonenumbers.format_number(phonenumbers.parse(value), phonenumbers.PhoneNumberFormat.NATIONAL)
     except phonenumbers.NumberParseException:
         return value
+
+
+def euros(cents: int | None) -> str:
+    """An amount in cents as French readers write it: 1234550 → "12 345,50 €" (the spaces do not break)."""
+    if cents is None:
+        return ""
+    return f"{cents / 100:,.2f}".replace(",", "\u202f").replace(".", ",") + "\u00a0€"

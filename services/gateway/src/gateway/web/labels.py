@@ -59,3 +59,22 @@ ROLE = {"admin_cdb": "Administrateur Carnet de bord", "manager": "Gestionnaire d
 
 # SMIC horaire brut (1er janvier 2025): a lower wanted wage gets a warning, as in v1. Update with each revaluation.
 SMIC_HOURLY_CENTS = 1188
+
+# What each message of notify is, for the pages that list sent messages (/envois): never the template's code.
+MESSAGE_KINDS = {
+    "account_deactivated": "Compte désactivé", "appointment_booked": "Rendez-vous fixé",
+    "appointment_booked_email": "Rendez-vous fixé", "appointment_reminder": "Rappel de rendez-vous",
+    "appointment_reminder_email": "Rappel de rendez-vous", "bilan_created": "Bilan d'accompagnement",
+    "caf_msa_report": "Récapitulatif du flux CAF/MSA", "contract_created": "CER en préparation",
+    "contract_ended": "CER terminé", "contract_ending": "CER bientôt à échéance", "contract_returned": "CER renvoyé",
+    "contract_signed": "CER signé", "contract_submitted": "CER soumis à validation", "contract_validated": "CER validé",
+    "daily_digest": "Récapitulatif quotidien", "email_change": "Changement d'adresse e-mail",
+    "exchange_mention": "Échange entre professionnels", "invitation": "Invitation",
+    "login_link": "Lien de connexion", "notebook_invitation": "Invitation dans un groupe de suivi",
+    "orientation_changed": "Orientation", "referent_replaced": "Changement de référent",
+    "referral_granted": "Accès d'un professionnel d'un autre territoire", "reorientation_denied": "Réorientation refusée",
+    "signup_confirmed": "Inscription validée", "signup_requested": "Demande d'inscription", "sms_code": "Code de connexion",
+    "transfer_accepted": "Transfert accepté", "transfer_refused": "Transfert refusé",
+    "transfer_requested": "Demande de transfert", "waiting_digest": "Bénéficiaires en attente",
+    "webhook_paused": "Webhook suspendu",
+}

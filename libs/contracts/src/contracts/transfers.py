@@ -13,7 +13,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from contracts.base import RpcReply, RpcRequest, WireModel
-from contracts.inputs import Text
+from contracts.inputs import Line, Text
 from contracts.notebook import NotebookEvent, VersionReply
 from contracts.registry import register
 
@@ -129,7 +129,7 @@ class GrantReferralV1(RpcRequest):
     reply_model: ClassVar = VersionReply
 
     notebook_id: uuid.UUID
-    email: str = Field(max_length=320)
+    email: Line = Field(max_length=320)
     until: date
     reason: Text = Field(default="", max_length=2000)
 

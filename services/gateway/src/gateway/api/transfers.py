@@ -9,7 +9,7 @@ from datetime import date
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, Field
 
-from contracts.inputs import Text
+from contracts.inputs import Line, Text
 from contracts.notebook import VersionReply
 from contracts.transfers import (
     DecideTransferV1,
@@ -36,7 +36,7 @@ class TransferDecision(BaseModel):
 
 
 class Referral(BaseModel):
-    email: str = Field(max_length=320)
+    email: Line = Field(max_length=320)
     until: date
     reason: Text = Field(default="", max_length=2000)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.web.formatting import euros, phone
+from gateway.web.formatting import browser, euros, phone
 
 pytestmark = pytest.mark.unit
 
@@ -16,3 +16,16 @@ def test_an_amount_reads_with_a_decimal_comma_and_unbreakable_spaces(cents, show
 
 def test_a_phone_number_reads_as_written_in_france():
     assert phone("+33148123456") == "01 48 12 34 56"
+
+
+@pytest.mark.parametrize(("user_agent", "shown"), [
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 "
+     "Edg/120.0", "Edge sur Windows"),
+    ("Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0", "Firefox sur Linux"),
+    ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile "
+     "Safari/537.36", "Chrome sur Android"),
+    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 "
+     "Mobile/15E148 Safari/604.1", "Safari sur iPhone"),
+    ("python-httpx/0.27.0", "Autre navigateur ou logiciel"), ("", "Inconnu"), (None, "Inconnu")])
+def test_a_session_names_its_browser_as_a_person_would(user_agent, shown):
+    assert browser(user_agent) == shown

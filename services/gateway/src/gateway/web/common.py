@@ -38,6 +38,7 @@ templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
 templates.env.filters["heure"] = formatting.local_time
 templates.env.filters["telephone"] = formatting.phone
 templates.env.filters["euros"] = formatting.euros
+templates.env.filters["navigateur"] = formatting.browser
 
 
 class LeavePage(Exception):

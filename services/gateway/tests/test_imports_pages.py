@@ -106,7 +106,7 @@ async def test_a_manager_sees_the_kinds_they_import_with_templates_forms_and_his
                for form in re.findall(r'<form method="post" action="/imports/.*?</form>', page.text, re.S))
     assert "<script>alert" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "3 créée(s)" in page.text and "1 rejetée(s)" in page.text
-    assert '<a href="/imports">Imports</a>' in page.text  # in the navigation
+    assert '<a href="/imports" aria-current="page">Imports</a>' in page.text  # in the navigation, marked as the page read
 
 
 async def test_a_structure_admin_of_two_structures_chooses_the_structure(app, rpc):

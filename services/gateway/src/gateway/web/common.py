@@ -16,6 +16,7 @@ from gateway.auth.session import ACCESS_COOKIE, REFRESH_COOKIE, access_token_for
 from gateway.bus import call
 from gateway.web import formatting
 from gateway.web.csrf import check_csrf, csrf_token
+from gateway.web.menu import main_menu
 from servicekit.errors import Invalid, ServiceError
 
 # Every template is an HTML page or part of one, named ``*.html.j2``: Jinja2Templates' own environment escapes
@@ -35,6 +36,7 @@ ROLE_LABELS = {
 }
 STEP_PAGES = {PendingStep.cgu: "/cgu", PendingStep.onboarding: "/bienvenue"}
 templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
+templates.env.globals["main_menu"] = main_menu
 templates.env.filters["heure"] = formatting.local_time
 templates.env.filters["telephone"] = formatting.phone
 templates.env.filters["euros"] = formatting.euros

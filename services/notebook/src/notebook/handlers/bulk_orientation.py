@@ -110,15 +110,18 @@ async def orient_chunk(deps: Deps, caller: Caller, request: OrientInBulkV1, chun
             in_scope.append(notebook)
         names = await beneficiary_names(session, in_scope)
         state = await orientation_state(session, [n.id for n in in_scope])
-        for notebook in in_scope:
-            if unchanged(notebook, decision, state):
-                results[notebook.id] = refused(notebook.id, ALREADY_ORIENTED.format(
-                    referent=", même référent" if decision.referent else ""), names[notebook.id])
-                continue
-            await orient(session, deps, caller, notebook, decision, author)
-            results[notebook.id] = BulkOrientationResult(
-                notebook_id=notebook.id, status=BulkOrientationStatus.done, firstname=names[notebook.id][0],
-                lastname=names[notebook.id][1])
+        # Each notebook's reads are about that notebook's rows as they were: its new rows (structure, history)
+        # wait for one flush of the chunk (a few multi-row statements) instead of one flush per read.
+        with session.no_autoflush:
+            for notebook in in_scope:
+                if unchanged(notebook, decision, state):
+                    results[notebook.id] = refused(notebook.id, ALREADY_ORIENTED.format(
+                        referent=", même référent" if decision.referent else ""), names[notebook.id])
+                    continue
+                await orient(session, deps, caller, notebook, decision, author)
+                results[notebook.id] = BulkOrientationResult(
+                    notebook_id=notebook.id, status=BulkOrientationStatus.done, firstname=names[notebook.id][0],
+                    lastname=names[notebook.id][1])
     return results
 
 

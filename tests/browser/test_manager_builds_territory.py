@@ -28,6 +28,7 @@ async def test_a_manager_builds_the_territory_from_the_pages(system, browser: Br
     await page.get_by_role("link", name="État du territoire").click()
     await page.get_by_label("Nom du nouveau dispositif").fill("Garantie jeunes")
     await page.get_by_role("button", name="Ajouter le dispositif").click()
+    await expect(page.get_by_role("status")).to_have_text("Le dispositif d'accompagnement est ajouté.")
     await expect(page.get_by_role("main")).to_contain_text("Garantie jeunes")
 
     await page.get_by_role("navigation", name="Rubriques du territoire").get_by_role("link", name="Structures").click()
@@ -41,6 +42,7 @@ async def test_a_manager_builds_the_territory_from_the_pages(system, browser: Br
     await page.get_by_label("SIRET").fill("732 829 320 00074")
     await page.get_by_role("button", name="Ajouter la structure").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Mission locale de Bondy")
+    await expect(page.get_by_role("status")).to_have_text("La structure est créée.")
 
     await page.get_by_label("Prénom").first.fill("Élodie")
     await page.get_by_label("Nom", exact=True).first.fill("Dupré")
@@ -49,7 +51,7 @@ async def test_a_manager_builds_the_territory_from_the_pages(system, browser: Br
     await expect(page.get_by_role("status")).to_contain_text("une invitation à se connecter vient de lui être envoyée")
     await page.screenshot(path=SCREENSHOTS / "structure-manager.png", full_page=True)
 
-    await page.get_by_role("link", name="Annuaire").click()
+    await page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Annuaire").click()
     await page.get_by_label("Nom, structure, ville ou code postal").fill("elodie bondy")
     await page.get_by_role("button", name="Rechercher").click()
     await expect(page.get_by_role("cell", name="Élodie Dupré")).to_be_visible()

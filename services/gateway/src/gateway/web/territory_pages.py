@@ -53,6 +53,15 @@ def territory_param(request: Request) -> uuid.UUID | None:
         return None
 
 
+# What a page says after an action, chosen by a key in its address (?notice=…): never text taken from the address,
+# which anyone could write and send to a manager.
+NOTICES = {
+    "territoire-ouvert": "Le territoire est ouvert : son gestionnaire reçoit une invitation par e-mail.",
+    "dispositif-ajoute": "Le dispositif d'accompagnement est ajouté.",
+    "structure-creee": "La structure est créée.",
+}
+
+
 async def page_context(request: Request, visitor: Visitor) -> dict:
     territory = await call_or_leave(request, visitor, GetDeploymentV1(deployment_id=territory_param(request)))
     suffix = f"?territoire={territory.deployment_id}" if visitor.me.role == Role.admin_cdb else ""
@@ -93,7 +102,8 @@ def person_fields(form: FormData) -> PersonFields:
 async def deployments(request: Request, notice: str = ""):
     visitor = await signed_in(request)
     reply = await call_or_leave(request, visitor, ListDeploymentsV1())
-    return render(request, "deployments.html.j2", {"deployments": reply.deployments, "form": {}, "notice": notice},
+    return render(request, "deployments.html.j2", {"deployments": reply.deployments, "form": {},
+                                                   "notice": NOTICES.get(notice, "")},
                   visitor=visitor)
 
 
@@ -112,13 +122,14 @@ async def deployment_create(request: Request):
         return render(request, "deployments.html.j2", {"deployments": reply.deployments, "form": dict(form),
                                                        "error": error.message},
                       visitor=visitor, status_code=error.http_status)
-    return redirect(f"/territoire?territoire={created.deployment_id}", visitor)
+    return redirect(f"/territoire?territoire={created.deployment_id}&notice=territoire-ouvert", visitor)
 
 
 @router.get("/territoire")
-async def territory(request: Request):
+async def territory(request: Request, notice: str = ""):
     visitor = await signed_in(request)
-    return render(request, "territory.html.j2", {**await page_context(request, visitor), "form": {}}, visitor=visitor)
+    return render(request, "territory.html.j2", {**await page_context(request, visitor), "form": {},
+                                                 "notice": NOTICES.get(notice, "")}, visitor=visitor)
 
 
 @router.post("/territoire/dispositifs")
@@ -137,7 +148,8 @@ async def orientation_system_create(request: Request):
         error = refusal(failure)
         return render(request, "territory.html.j2", {**context, "form": dict(form), "error": error.message},
                       visitor=visitor, status_code=error.http_status)
-    return redirect(f"/territoire{context['suffix']}", visitor)
+    return redirect(f"/territoire{context['suffix'] or '?'}{'&' if context['suffix'] else ''}notice=dispositif-ajoute",
+                    visitor)
 
 
 async def structures_page(request: Request, visitor: Visitor, **extra):
@@ -172,8 +184,8 @@ async def structure_create(request: Request):
         return await structures_page(request, visitor, form=dict(form), error=error.message,
                                      checked=[str(i) for i in ids(form, "orientation_system_ids")],
                                      status_code=error.http_status)
-    suffix = f"?territoire={created.deployment_id}" if visitor.me.role == Role.admin_cdb else ""
-    return redirect(f"/territoire/structures/{created.structure_id}{suffix}", visitor)
+    suffix = f"?territoire={created.deployment_id}&" if visitor.me.role == Role.admin_cdb else "?"
+    return redirect(f"/territoire/structures/{created.structure_id}{suffix}notice=structure-creee", visitor)
 
 
 async def structure_page(request: Request, visitor: Visitor, structure_id: uuid.UUID, **extra):
@@ -190,7 +202,7 @@ async def structure_page(request: Request, visitor: Visitor, structure_id: uuid.
 
 @router.get("/territoire/structures/{structure_id}")
 async def structure(structure_id: uuid.UUID, request: Request, notice: str = ""):
-    return await structure_page(request, await signed_in(request), structure_id, notice=notice)
+    return await structure_page(request, await signed_in(request), structure_id, notice=NOTICES.get(notice, ""))
 
 
 @router.post("/territoire/structures/{structure_id}")
@@ -226,7 +238,7 @@ async def people_page(request: Request, visitor: Visitor, **extra):
 
 @router.get("/territoire/personnes")
 async def people(request: Request, notice: str = ""):
-    return await people_page(request, await signed_in(request), notice=notice)
+    return await people_page(request, await signed_in(request), notice=NOTICES.get(notice, ""))
 
 
 @router.post("/territoire/personnes")

@@ -40,7 +40,8 @@ async def test_a_manager_transfers_a_notebook_and_the_destination_accepts_it(sys
     await accept_steps(origin, Role.manager)
 
     await origin.goto(f"{system.base_url}/carnets/{SOPHIE}")
-    await origin.get_by_role("link", name="Transférer le carnet ou inviter un professionnel d'un autre territoire").click()
+    await origin.get_by_role(
+        "link", name="Transférer le carnet ou inviter un professionnel d'un autre territoire").click()
     for _ in range(150):  # the new territory reaches the notebook service as an event
         if await origin.locator("#to-territory option", has_text="Isère").count():
             break

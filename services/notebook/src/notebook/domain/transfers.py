@@ -29,7 +29,8 @@ REFERRAL_SAME_TERRITORY = ("Ce professionnel travaille sur le territoire du carn
                            "plutôt que de l'inviter.")
 REFERRAL_NOT_A_PROFESSIONAL = "Seul un professionnel d'un autre territoire peut être invité pour un temps."
 REFERRAL_PERSON_UNKNOWN = "Aucun professionnel actif ne correspond à cette adresse électronique."
-REFERRAL_ONLY_MANAGERS = "Seuls les gestionnaires du territoire du carnet invitent un professionnel d'un autre territoire."
+REFERRAL_ONLY_MANAGERS = ("Seuls les gestionnaires du territoire du carnet invitent un professionnel d'un autre "
+                          "territoire.")
 INVITED_ROLES = frozenset({Role.professional, Role.orientation_manager})
 
 

@@ -92,7 +92,8 @@ async def views_of(session: AsyncSession, transfers: list[NotebookTransfer]) -> 
         first, last, born = people.get(t.notebook_id, ("", "", None))
         views.append(TransferView(
             transfer_id=t.id, notebook_id=t.notebook_id, beneficiary_name=f"{first} {last}".strip(),
-            date_of_birth=born, from_deployment_id=t.from_deployment_id, from_label=labels.get(t.from_deployment_id, ""),
+            date_of_birth=born, from_deployment_id=t.from_deployment_id,
+            from_label=labels.get(t.from_deployment_id, ""),
             to_deployment_id=t.to_deployment_id, to_label=labels.get(t.to_deployment_id, ""),
             status=TransferStatus(t.status), reason=t.reason, requested_at=t.requested_at,
             requested_by_name=t.requested_by_name, decided_at=t.decided_at, decided_by_name=t.decided_by_name,
@@ -110,7 +111,8 @@ async def get_notebook_transfers(request: GetNotebookTransfersV1, ctx, deps: Dep
         notebook, relations = await open_notebook(session, caller, request.notebook_id, Operation.view_full)
         beneficiary = await session.get(Beneficiary, notebook.beneficiary_id)
         transfers = (await session.execute(select(NotebookTransfer).where(
-            NotebookTransfer.notebook_id == notebook.id).order_by(NotebookTransfer.requested_at.desc()))).scalars().all()
+            NotebookTransfer.notebook_id == notebook.id)
+            .order_by(NotebookTransfer.requested_at.desc()))).scalars().all()
         referrals = (await session.execute(select(NotebookReferral).where(
             NotebookReferral.notebook_id == notebook.id).order_by(NotebookReferral.granted_at.desc()))).scalars().all()
         people = {p.id: p for p in (await session.execute(select(Person).where(
@@ -249,7 +251,8 @@ async def move(session: AsyncSession, deps: Deps, notebook: Notebook, transfer: 
     """The notebook and the beneficiary now belong to the destination; the origin's group becomes history."""
     beneficiary = await session.get(Beneficiary, notebook.beneficiary_id, with_for_update=True)
     if await session.scalar(select(func.count(Beneficiary.id)).where(
-            Beneficiary.deployment_id == transfer.to_deployment_id, Beneficiary.identity_key == beneficiary.identity_key,
+            Beneficiary.deployment_id == transfer.to_deployment_id,
+            Beneficiary.identity_key == beneficiary.identity_key,
             Beneficiary.id != beneficiary.id)):
         raise Conflict(ALREADY_THERE)
     notebook.deployment_id = beneficiary.deployment_id = transfer.to_deployment_id

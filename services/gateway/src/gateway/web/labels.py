@@ -76,5 +76,5 @@ MESSAGE_KINDS = {
     "signup_confirmed": "Inscription validée", "signup_requested": "Demande d'inscription", "sms_code": "Code de connexion",
     "transfer_accepted": "Transfert accepté", "transfer_refused": "Transfert refusé",
     "transfer_requested": "Demande de transfert", "waiting_digest": "Bénéficiaires en attente",
-    "webhook_paused": "Webhook suspendu",
+    "webhook_paused": "Webhook suspendu", "bulk_orientation": "Orientations décidées ensemble",
 }

@@ -168,8 +168,11 @@ async def test_an_orientation_manager_orients_500_notebooks_in_one_decision(syst
         assert shown.status_code == 200, shown.text
         assert "Résultat de l'orientation" in shown.text and "1 bénéficiaire orienté, 0 refusé" in shown.text
         assert "HENDERSON Myrna" in shown.text and "référent Simon Anka" in shown.text
-        [told] = await until(lambda: messages_about(system, client, "pro2@demo.carnet.test", "Orientation"))
-        assert told["links"][0].endswith(f"/carnets/{MYRNA}")
+        # Told once for the decision (not once per notebook), with a link to his beneficiaries.
+        [told] = await until(lambda: messages_about(system, client, "pro2@demo.carnet.test",
+                                                    "Des bénéficiaires vous sont orientés"), timeout_s=60)
+        assert told["links"][0].endswith("/beneficiaires?mine=1") and "1 bénéficiaire" in told["text"]
+        assert await messages_about(system, client, "pro2@demo.carnet.test", "Orientation d'un bénéficiaire") == []
         page = (await client.get(f"/api/v1/notebooks/{MYRNA}", headers=bearer(pro2))).json()
         assert {m["person"]["person_id"]: m["member_type"] for m in page["members"] if m["ended_at"] is None} == {
             PRO2: "referent"}

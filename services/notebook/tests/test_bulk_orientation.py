@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from contracts import notebook as c
 from contracts.base import ErrorCode
-from contracts.bulk_orientation import GetTerritoryOrientationOptionsV1, OrientInBulkV1
+from contracts.bulk_orientation import BulkOrientationDecidedV1, GetTerritoryOrientationOptionsV1, OrientInBulkV1
 from contracts.identity import Role
 from servicekit.errors import Invalid
 from testkit.handlers import InMemoryService, refused
@@ -89,6 +89,11 @@ async def test_with_a_referent_each_notebook_gets_her_and_a_reorientation_accept
 
     assert [r.status for r in reply.results] == ["done", "done"]
     changed = {e.notebook_id: e for e in await notebook.events(c.OrientationChangedV1.subject)}
+    # Simon is told once for the decision (each notebook's event names it, so that notify sends no email of its own).
+    [decided] = await notebook.events(BulkOrientationDecidedV1.subject)
+    assert (decided.done, decided.refused, decided.referent_email, decided.orientation_system_name) == (
+        2, 0, "simon@test.carnet.fr", "Social")
+    assert {e.decision_id for e in changed.values()} == {decided.decision_id}
     assert (changed[followed].reorientation, changed[followed].request_id) == (True, asked.id)
     assert (changed[fresh].reorientation, changed[fresh].referent_id) == (False, territory.colleague_id)
     page = await notebook.call(c.GetNotebookPageV1(notebook_id=followed), territory.manager)
@@ -102,6 +107,7 @@ async def test_with_a_referent_each_notebook_gets_her_and_a_reorientation_accept
         notebook_ids=[followed], orientation_system_id=territory.social_system, structure_id=territory.structure_id,
         referent_id=territory.colleague_id, reason="Décision de la commission"), territory.manager)
     assert again.results[0].status == "refused" and "même référent" in again.results[0].reason
+    assert len(await notebook.events(BulkOrientationDecidedV1.subject)) == 1  # nothing done: nobody told
 
 
 async def test_a_choice_unknown_in_the_territory_changes_nothing_and_only_who_may_orient_does(notebook, token_mint):

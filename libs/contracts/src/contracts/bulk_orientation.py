@@ -12,7 +12,7 @@ from typing import Annotated, ClassVar
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-from contracts.base import RpcReply, RpcRequest, WireModel
+from contracts.base import IntegrationEvent, RpcReply, RpcRequest, WireModel
 from contracts.inputs import Text
 from contracts.notebook import OrientationOptions
 from contracts.registry import register
@@ -78,3 +78,24 @@ class GetTerritoryOrientationOptionsV1(RpcRequest):
 
     subject: ClassVar[str] = "rpc.notebook.territory_orientation_options.v1"
     reply_model: ClassVar = TerritoryOrientationOptionsReply
+
+
+@register
+class BulkOrientationDecidedV1(IntegrationEvent):
+    """A bulk decision once applied: its notebooks each had their ``notebook.orientation.changed.v1`` (carrying this
+    ``decision_id``); the référent it chose is told once, with the count, rather than once per notebook."""
+
+    subject: ClassVar[str] = "notebook.orientation.bulk_decided.v1"
+
+    decision_id: uuid.UUID
+    deployment_id: uuid.UUID
+    decided_by_name: str = ""
+    orientation_system_id: uuid.UUID
+    orientation_system_name: str = ""
+    structure_id: uuid.UUID
+    structure_name: str = ""
+    referent_id: uuid.UUID | None = None
+    referent_email: str = ""
+    referent_firstname: str = ""
+    done: int
+    refused: int

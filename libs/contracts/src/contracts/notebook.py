@@ -1045,6 +1045,7 @@ class OrientationChangedV1(NotebookEvent):
     referent_email: str = ""
     referent_firstname: str = ""
     request_id: uuid.UUID | None = None  # the request it accepted
+    decision_id: uuid.UUID | None = None  # the bulk decision it belongs to (its référent is told once, by it)
 
 
 @register

@@ -25,6 +25,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from contracts.base import IntegrationEvent, RpcRequest
 from contracts.bilans import BilanCreatedV1
+from contracts.bulk_orientation import BulkOrientationDecidedV1
 from contracts.exchanges import ExchangePostedV1
 from contracts.directory import (
     OrientationSystemCreatedV1,
@@ -133,7 +134,7 @@ SERVICE_ACCESS: tuple[ServiceAccess, ...] = (
         consumes=(LoginLinkIssuedV1, SmsCodeIssuedV1, SignupRequestedV1, AccountDeactivatedV1, MemberAddedV1,
                   ReferentChangedV1, AppointmentBookedV1, AppointmentChangedV1, OrientationChangedV1,
                   ReorientationDeniedV1, BeneficiaryContactChangedV1, AccountProfileChangedV1, ImportCompletedV1,
-                  *CONTRACT_EVENTS, BilanCreatedV1, ExchangePostedV1, *TRANSFER_EVENTS),
+                  *CONTRACT_EVENTS, BilanCreatedV1, ExchangePostedV1, *TRANSFER_EVENTS, BulkOrientationDecidedV1),
         calls=(GetJwksV1, GetMeV1, ListWaitingForReferentV1, ListContractsEndingV1), follows=(SessionsRevokedV1,)),
 )
 # Demo seeds: the operator's, never the gateway's.

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.bulk_orientation import (
+    BulkOrientationDecidedV1,
     BulkOrientationReply,
     BulkOrientationResult,
     BulkOrientationStatus,
@@ -66,26 +67,36 @@ async def orient_in_bulk(request: OrientInBulkV1, ctx, deps: Deps) -> BulkOrient
         raise Forbidden(NOT_ALLOWED, details={"operation": Operation.orient.value})
     ids = list(dict.fromkeys(request.notebook_ids))
     async with deps.sessions.begin() as session:  # a choice unknown in the territory: a 422, nothing changed
-        await orientation_decision(session, caller.deployment_id, request.orientation_system_id,
-                                   request.structure_id, request.referent_id, request.reason)
+        decision = await orientation_decision(session, caller.deployment_id, request.orientation_system_id,
+                                              request.structure_id, request.referent_id, request.reason)
         author = await name_of(session, caller)
+    decision_id = uuid.uuid4()
     results: dict[uuid.UUID, BulkOrientationResult] = {}
     for chunk in chunks(ids, CHUNK):
         try:
-            results.update(await orient_chunk(deps, caller, request, chunk, author))
+            results.update(await orient_chunk(deps, caller, request, chunk, author, decision_id))
         except IntegrityError:  # a référent designated meanwhile on one of them: each on its own
             for notebook_id in chunk:
                 try:
-                    results.update(await orient_chunk(deps, caller, request, [notebook_id], author))
+                    results.update(await orient_chunk(deps, caller, request, [notebook_id], author, decision_id))
                 except IntegrityError:
                     results[notebook_id] = refused(notebook_id, CHANGED_MEANWHILE)
     ordered = [results[notebook_id] for notebook_id in ids]
     done = sum(1 for result in ordered if result.status == BulkOrientationStatus.done)
+    if done:  # the référent chosen is told once, with the count (not once per notebook)
+        async with deps.sessions.begin() as session:
+            referent = decision.referent
+            await deps.outbox.add(session, BulkOrientationDecidedV1(
+                decision_id=decision_id, deployment_id=caller.deployment_id, decided_by_name=author,
+                orientation_system_id=decision.system.id, orientation_system_name=decision.system.name,
+                structure_id=decision.structure.id, structure_name=decision.structure.name,
+                referent_id=referent.id if referent else None, referent_email=referent.email if referent else "",
+                referent_firstname=referent.firstname if referent else "", done=done, refused=len(ordered) - done))
     return BulkOrientationReply(results=ordered, done=done, refused=len(ordered) - done)
 
 
 async def orient_chunk(deps: Deps, caller: Caller, request: OrientInBulkV1, chunk: list[uuid.UUID],
-                       author: str) -> dict[uuid.UUID, BulkOrientationResult]:
+                       author: str, decision_id: uuid.UUID) -> dict[uuid.UUID, BulkOrientationResult]:
     """Some notebooks of the selection, in one transaction: each in scope and not already oriented so is oriented."""
     results: dict[uuid.UUID, BulkOrientationResult] = {}
     async with deps.sessions.begin() as session:
@@ -118,7 +129,7 @@ async def orient_chunk(deps: Deps, caller: Caller, request: OrientInBulkV1, chun
                     results[notebook.id] = refused(notebook.id, ALREADY_ORIENTED.format(
                         referent=", même référent" if decision.referent else ""), names[notebook.id])
                     continue
-                await orient(session, deps, caller, notebook, decision, author)
+                await orient(session, deps, caller, notebook, decision, author, decision_id)
                 results[notebook.id] = BulkOrientationResult(
                     notebook_id=notebook.id, status=BulkOrientationStatus.done, firstname=names[notebook.id][0],
                     lastname=names[notebook.id][1])

@@ -161,7 +161,7 @@ async def change_orientation(request: ChangeOrientationV1, ctx, deps: Deps) -> V
 
 
 async def orient(session: AsyncSession, deps: Deps, caller: Caller, notebook: Notebook, decision: OrientationDecision,
-                 author: str | None = None) -> None:
+                 author: str | None = None, decision_id=None) -> None:
     """One notebook oriented (or reoriented) by a decision already checked, for a caller who may orient it: the
     référent (or the structure) follows it, a pending reorientation request is accepted, one history entry and one
     ``notebook.orientation.changed.v1``. "Orienter" and the bulk decision both come here."""
@@ -189,7 +189,7 @@ async def orient(session: AsyncSession, deps: Deps, caller: Caller, notebook: No
         structure_id=structure.id, structure_name=structure.name,
         referent_id=referent.id if referent else None, referent_email=referent.email if referent else "",
         referent_firstname=referent.firstname if referent else "",
-        request_id=accepted.id if accepted else None))
+        request_id=accepted.id if accepted else None, decision_id=decision_id))
 
 
 async def step_down_referent_outside(session: AsyncSession, deps: Deps, notebook: Notebook, structure_id,

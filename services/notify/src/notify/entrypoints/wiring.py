@@ -41,6 +41,7 @@ from contracts.webhooks import (
 from notify.handlers import (
     account_messages,
     bilan_messages,
+    bulk_orientation_messages,
     contract_messages,
     exchange_messages,
     transfer_messages,
@@ -78,6 +79,7 @@ SUBSCRIPTIONS = (
     (preferences.CONSUMER, AccountProfileChangedV1, preferences.on_account_profile_changed),
     (import_summaries.CONSUMER, ImportCompletedV1, import_summaries.on_import_completed),
     *contract_messages.SUBSCRIPTIONS,
+    *bulk_orientation_messages.SUBSCRIPTIONS,
     *bilan_messages.SUBSCRIPTIONS,
     *exchange_messages.SUBSCRIPTIONS,
     *transfer_messages.SUBSCRIPTIONS,

@@ -27,9 +27,14 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def to_professional(deps: Deps, template: str, to: str, notebook_id, **context) -> list[Outgoing]:
     """An email about a notebook to a professional, linking to its page; none without an address."""
+    return to_professional_at(deps, template, to, f"/carnets/{notebook_id}", **context)
+
+
+def to_professional_at(deps: Deps, template: str, to: str, path: str, **context) -> list[Outgoing]:
+    """An email to a professional linking to one page; none without an address."""
     if not to:
         return []
-    link = page_url(deps, f"/carnets/{notebook_id}")
+    link = page_url(deps, path)
     return [Outgoing(template, Channel.email, to, render_email(template, links=[link], link=link, **context))]
 
 
@@ -49,11 +54,12 @@ async def on_referent_changed(event: ReferentChangedV1, _meta: EventMeta, deps: 
 
 
 async def on_orientation_changed(event: OrientationChangedV1, _meta: EventMeta, deps: Deps) -> None:
-    """The new référent chosen by the orientation is told (the former one hears of it as a référent change)."""
+    """The new référent chosen by the orientation is told (the former one hears of it as a référent change); for
+    a notebook of a bulk decision, once for the whole decision (bulk_orientation_messages)."""
     await queue_once(deps, ORIENTATION_CONSUMER, event.event_id, to_professional(
-        deps, "orientation_changed", event.referent_email, event.notebook_id, firstname=event.referent_firstname,
-        reorientation=event.reorientation, orientation_system=event.orientation_system_name,
-        structure=event.structure_name))
+        deps, "orientation_changed", "" if event.decision_id else event.referent_email, event.notebook_id,
+        firstname=event.referent_firstname, reorientation=event.reorientation,
+        orientation_system=event.orientation_system_name, structure=event.structure_name))
 
 
 async def on_reorientation_denied(event: ReorientationDeniedV1, _meta: EventMeta, deps: Deps) -> None:

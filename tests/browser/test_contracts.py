@@ -13,7 +13,7 @@ from carnet.demo import DEMO_ACCOUNTS, DEMO_BENEFICIARY_PHONE, DEMO_DEPLOYMENTS,
 from contracts.identity import Role
 from tests.browser.test_every_role_logs_in import SCREENSHOTS, accept_steps, log_in_by_email, log_in_by_sms
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 SOPHIE = DEMO_NOTEBOOKS.beneficiaries[0].notebook_id
 
 
@@ -100,3 +100,21 @@ async def test_the_referent_and_the_beneficiary_take_a_cer_from_draft_to_signed(
     await pro.goto(contract_url)
     await expect(pro.locator("#contract-status")).to_have_text("Signé")
     await expect(pro.get_by_role("button", name="Renouveler")).to_be_visible()
+
+    # A bilan the same day: the objective linked to the CER and its progress come from the notebook, the référent
+    # writes only his assessment; Sophie reads it from her login and downloads its PDF.
+    await pro.goto(f"{system.base_url}/carnets/{SOPHIE}")
+    await pro.locator("#bilans").get_by_role("link", name="Rédiger un bilan").click()
+    await expect(pro.get_by_role("main")).to_contain_text("Retrouver un emploi de cuisinière")
+    await pro.get_by_label("Appréciation du professionnel (obligatoire)").fill("Sophie a tenu ses engagements.")
+    await pro.get_by_label("Prochaines étapes").fill("Deux candidatures par semaine")
+    await pro.get_by_role("button", name="Enregistrer le bilan").click()
+    await expect(pro.get_by_role("status")).to_contain_text("Le bilan est enregistré.")
+    await beneficiary.goto(f"{system.base_url}/mon-carnet")
+    await beneficiary.locator("#bilans").get_by_role("link", name="Bilan du").click()
+    await expect(beneficiary.get_by_role("main")).to_contain_text("Sophie a tenu ses engagements.")
+    await expect(beneficiary.get_by_role("main")).to_contain_text("Retrouver un emploi de cuisinière")
+    async with beneficiary.expect_download() as download:
+        await beneficiary.get_by_role("link", name="Télécharger le PDF").click()
+    assert (await download.value).suggested_filename.endswith(".pdf")
+    await beneficiary.screenshot(path=SCREENSHOTS / "bilan-beneficiary.png", full_page=True)

@@ -58,3 +58,20 @@ async def test_a_referent_asks_for_a_reorientation_and_the_orientation_manager_r
     await expect(orientation).to_contain_text("Dispositif d'accompagnement : Social")
     await expect(co.get_by_role("cell", name="Référent Social")).to_be_visible()
     await co.screenshot(path=SCREENSHOTS / "notebook-orientation-manager.png", full_page=True)
+
+    # Orientation in bulk from the list: the four demo beneficiaries in one decision; Sophie, already oriented so,
+    # (same system, structure, référent and reason) is refused with the reason, the three others are oriented.
+    await co.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Bénéficiaires").click()
+    await co.get_by_label("Statut").select_option(label="Tous")
+    await co.get_by_role("button", name="Rechercher").click()
+    await expect(co.get_by_role("heading", name="4 bénéficiaires")).to_be_visible()
+    await co.get_by_label("Sélectionner tous les bénéficiaires de cette page").check()
+    await co.locator("#bulk-system").select_option(label="Social")
+    await co.locator("#bulk-structure").select_option(label="Groupe NS")
+    await co.locator("#bulk-referent").select_option(label="Simon Anka")
+    await co.locator("#bulk-reason").fill("Un accompagnement social renforcé")
+    await co.get_by_role("button", name="Orienter les bénéficiaires").click()
+    await expect(co.get_by_role("heading", level=1)).to_have_text("Résultat de l'orientation")
+    await expect(co.get_by_role("status")).to_contain_text("3 bénéficiaires orientés, 1 refusé.")
+    await expect(co.get_by_role("main")).to_contain_text("Déjà orienté")
+    await co.screenshot(path=SCREENSHOTS / "bulk-orientation-result.png", full_page=True)

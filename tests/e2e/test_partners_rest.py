@@ -175,7 +175,7 @@ async def test_the_administrators_page_creates_a_credential_shows_its_secret_onc
         page = await browser.get("/partenaires")
         assert page.status_code == 200 and partner.client_id in page.text and "Partenaires" in page.text
         assert "carnet créé" in page.text
-        assert '<a href="/partenaires">Partenaires</a>' in page.text  # in the header's menu
+        assert '<a href="/partenaires" aria-current="page">Partenaires</a>' in page.text  # the menu, marked
 
         refused = await browser.post("/partenaires", data={"partner": "rdvi", "deployment_ids": partner.deployment_id})
         assert refused.status_code == 403  # no CSRF token

@@ -4,7 +4,7 @@ find the PDF; the versions list who changed what."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.async_api import Browser, expect
@@ -12,6 +12,7 @@ from playwright.async_api import Browser, expect
 from carnet.demo import DEMO_ACCOUNTS, DEMO_BENEFICIARY_PHONE, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
 from contracts.identity import Role
 from tests.browser.test_every_role_logs_in import SCREENSHOTS, accept_steps, log_in_by_email, log_in_by_sms
+from testkit.clock import paris_today
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 SOPHIE = DEMO_NOTEBOOKS.beneficiaries[0].notebook_id
@@ -52,7 +53,7 @@ async def test_the_referent_and_the_beneficiary_take_a_cer_from_draft_to_signed(
     await expect(pro.get_by_role("status")).to_have_text("Le brouillon du CER est créé à partir du carnet.")
     await expect(pro.get_by_role("main")).to_contain_text("Retrouver un emploi de cuisinière")
     await expect(pro.locator("#contract-status")).to_have_text("Brouillon")
-    start, end = date.today(), date.today() + timedelta(days=182)
+    start, end = paris_today(), paris_today() + timedelta(days=182)
     await pro.get_by_label("Début du contrat").fill(start.isoformat())
     await pro.get_by_label("Fin du contrat").fill(end.isoformat())
     await pro.get_by_label("Engagements du référent").fill("Un entretien par mois")

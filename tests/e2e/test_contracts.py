@@ -4,7 +4,7 @@ PDF (territory's header, her objective, both signatures' steps) is downloaded by
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from carnet.demo import DEMO_DEPLOYMENT_LABEL, DEMO_NOTEBOOKS
@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from testkit.system import bearer, sign_in
 
 from tests.e2e.test_notebook import messages_about, page_with_systems, seed_demo, until
+from testkit.clock import paris_today
 
 pytestmark = pytest.mark.e2e
 
@@ -45,7 +46,7 @@ async def test_a_cer_from_draft_to_the_signed_pdf(system):
         assert [o["target"] for o in contract["content"]["objectives"]] == ["Retrouver un emploi dans la restauration"]
         assert contract["content"]["lastname"] == "Tifour" and contract["status"] == "draft"
 
-        start, end = date.today(), date.today() + timedelta(days=182)
+        start, end = paris_today(), paris_today() + timedelta(days=182)
         fields = {"start_date": start.isoformat(), "end_date": end.isoformat(),
                   "referent_commitments": "Un entretien par mois"}
         saved = await client.put(base, headers=h, json={"version": version, **fields})

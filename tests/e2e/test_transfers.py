@@ -16,6 +16,7 @@ from notebook.adapters.orm import NotebookReferral
 from servicekit.db import create_engine
 from tests.e2e.test_imports import Territory, open_territory
 from tests.e2e.test_notebook import messages_about, names, page_with_systems, seed_demo, until
+from testkit.clock import paris_today
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -155,7 +156,7 @@ async def test_a_referral_opens_the_notebook_until_its_date(system):
         invited = await professional_of(isere, email)
         assert (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=bearer(invited))).status_code == 404
 
-        until_day = date.today() + timedelta(days=14)
+        until_day = paris_today() + timedelta(days=14)
 
         async def granted():  # refused until the notebook service has heard of the professional (directory's event)
             answer = await client.post(f"/api/v1/notebooks/{SOPHIE}/referrals", headers=bearer(manager), json={
@@ -181,7 +182,7 @@ async def test_a_referral_opens_the_notebook_until_its_date(system):
         engine = create_engine(system.database_urls["notebook"])
         try:
             async with engine.begin() as connection:
-                await connection.execute(update(NotebookReferral).values(until=date.today() - timedelta(days=1)))
+                await connection.execute(update(NotebookReferral).values(until=paris_today() - timedelta(days=1)))
         finally:
             await engine.dispose()
         assert (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=bearer(invited))).status_code == 404

@@ -22,6 +22,7 @@ from contracts.identity import Role
 from contracts.profiles import DeploymentCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1
 from notebook.adapters.orm import Action, Bilan, Target, TimelineEvent
 from testkit.handlers import InMemoryService, refused
+from testkit.clock import paris_today
 
 pytestmark = pytest.mark.integration
 

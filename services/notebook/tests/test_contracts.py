@@ -18,6 +18,7 @@ from contracts.directory import OrientationSystemCreatedV1, OrientationType, Str
 from contracts.identity import Role
 from contracts.profiles import DeploymentCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1
 from testkit.handlers import InMemoryService, refused
+from testkit.clock import paris_today
 
 pytestmark = pytest.mark.integration
 
@@ -92,7 +93,7 @@ async def test_a_cer_from_draft_to_signed_pdf(notebook, token_mint):
     again = await refused(notebook.call(c.CreateContractDraftV1(notebook_id=cer.notebook_id), cer.referent))
     assert again.code == ErrorCode.conflict
 
-    start, end = date.today(), date.today() + timedelta(days=180)
+    start, end = paris_today(), paris_today() + timedelta(days=180)
     saved = await notebook.call(c.UpdateContractV1(
         contract_id=draft.id, version=draft.version, start_date=start, end_date=end,
         referent_commitments="Un rendez-vous par mois"), cer.referent)
@@ -139,7 +140,7 @@ async def test_a_cer_from_draft_to_signed_pdf(notebook, token_mint):
     validated = await notebook.call(c.DecideContractV1(contract_id=draft.id, version=resubmitted.version,
                                                        validated=True, comment="Bon contrat"), cer.manager)
     [event] = await notebook.events(c.ContractValidatedV1.subject)
-    assert event.decided_on == date.today()
+    assert event.decided_on == paris_today()
 
     # The référent cannot sign for her online; she signs from her login.
     in_person_undated = await refused(notebook.call(c.SignContractV1(contract_id=draft.id,
@@ -147,7 +148,7 @@ async def test_a_cer_from_draft_to_signed_pdf(notebook, token_mint):
     assert in_person_undated.code == ErrorCode.invalid
     signed = await notebook.call(c.SignContractV1(contract_id=draft.id, version=validated.version), cer.beneficiary)
     [event] = await notebook.events(c.ContractSignedV1.subject)
-    assert (event.in_person, event.signed_on, event.referent_email) == (False, date.today(), "pierre@test.carnet.fr")
+    assert (event.in_person, event.signed_on, event.referent_email) == (False, paris_today(), "pierre@test.carnet.fr")
     view = await notebook.call(c.GetContractV1(contract_id=draft.id), cer.referent)
     assert view.status == c.ContractStatus.signed and view.active and view.version == signed.version
     # Every version is kept with its author.
@@ -178,7 +179,7 @@ async def test_a_cer_from_draft_to_signed_pdf(notebook, token_mint):
                                    cer.referent)).version
     version = (await notebook.call(c.DecideContractV1(contract_id=renewal.id, version=version, validated=True),
                                    cer.manager)).version
-    await notebook.call(c.SignContractV1(contract_id=renewal.id, version=version, signed_on=date.today()),
+    await notebook.call(c.SignContractV1(contract_id=renewal.id, version=version, signed_on=paris_today()),
                         cer.referent)
     view = await notebook.call(c.GetContractV1(contract_id=draft.id), cer.referent)
     assert view.status == c.ContractStatus.renewed
@@ -199,17 +200,17 @@ async def test_no_two_cer_in_force_and_the_end_of_one(notebook, token_mint):
                                        cer.manager)).version
         return draft.id, version
 
-    first, version = await signed_cer(date.today(), date.today() + timedelta(days=90))
+    first, version = await signed_cer(paris_today(), paris_today() + timedelta(days=90))
     signed = await notebook.call(c.SignContractV1(contract_id=first, version=version), cer.beneficiary)
-    second, version2 = await signed_cer(date.today() + timedelta(days=30), date.today() + timedelta(days=200))
+    second, version2 = await signed_cer(paris_today() + timedelta(days=30), paris_today() + timedelta(days=200))
     overlap = await refused(notebook.call(c.SignContractV1(contract_id=second, version=version2), cer.beneficiary))
     assert overlap.code == ErrorCode.conflict and "un seul CER" in overlap.message
 
-    ending = await notebook.call(c.ListContractsEndingV1(from_date=date.today(),
-                                                        until=date.today() + timedelta(days=30)), None)
+    ending = await notebook.call(c.ListContractsEndingV1(from_date=paris_today(),
+                                                        until=paris_today() + timedelta(days=30)), None)
     assert ending.contracts == []
-    ending = await notebook.call(c.ListContractsEndingV1(from_date=date.today() + timedelta(days=60),
-                                                        until=date.today() + timedelta(days=90)), None)
+    ending = await notebook.call(c.ListContractsEndingV1(from_date=paris_today() + timedelta(days=60),
+                                                        until=paris_today() + timedelta(days=90)), None)
     assert [(e.contract_id, e.referent_email) for e in ending.contracts] == [(first, "pierre@test.carnet.fr")]
 
     await notebook.call(c.EndContractV1(contract_id=first, version=signed.version, reason="Reprise d'emploi"),
@@ -217,7 +218,7 @@ async def test_no_two_cer_in_force_and_the_end_of_one(notebook, token_mint):
     [ended] = await notebook.events(c.ContractEndedV1.subject)
     assert (ended.contract_id, ended.renewed) == (first, False)
     view = await notebook.call(c.GetContractV1(contract_id=first), cer.beneficiary)
-    assert (view.status, view.end_date, view.active) == (c.ContractStatus.ended, date.today(), False)
+    assert (view.status, view.end_date, view.active) == (c.ContractStatus.ended, paris_today(), False)
 
 
 async def test_other_contracts_are_recorded_with_their_dates_and_linked_objectives(notebook, token_mint):

@@ -20,6 +20,7 @@ from contracts.identity import Role
 from contracts.profiles import ManagerCreatedV1, ProfessionalCreatedV1
 from notebook.adapters.orm import ExchangeMessage
 from testkit.handlers import InMemoryService, refused
+from testkit.clock import paris_today
 
 pytestmark = pytest.mark.integration
 
@@ -173,7 +174,7 @@ async def test_a_professional_of_another_territory_let_in_by_a_referral_takes_pa
         profile_id=pro_id, deployment_id=elsewhere, firstname="Inès", lastname="Ailleurs",
         email="ines@test.carnet.fr", structure_ids=[], orientation_system_ids=[]))
     await notebook.call(t.GrantReferralV1(notebook_id=g.notebook_id, email="ines@test.carnet.fr",
-                                          until=date.today() + timedelta(days=30)), g.manager)
+                                          until=paris_today() + timedelta(days=30)), g.manager)
     ines = token_mint.token(Role.professional, deployment_id=elsewhere, profile_id=pro_id)
     posted = await notebook.call(PostExchangeV1(notebook_id=g.notebook_id, text="Bonjour @Pierre Chevalier"), ines)
     assert posted.mentioned == 1

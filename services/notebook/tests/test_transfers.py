@@ -19,6 +19,7 @@ from contracts.identity import Role
 from contracts.profiles import BeneficiaryUpdatedV1, DeploymentCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1
 from notebook.adapters.orm import NotebookReferral, NotebookVisit
 from testkit.handlers import InMemoryService, refused
+from testkit.clock import paris_today
 
 pytestmark = pytest.mark.integration
 
@@ -198,7 +199,7 @@ async def test_a_referral_opens_the_notebook_until_its_date(notebook, token_mint
     page = c.GetNotebookPageV1(notebook_id=notebook_id)
     assert (await refused(notebook.call(page, elsewhere.pro))).code == ErrorCode.not_found
 
-    until = date.today() + timedelta(days=10)
+    until = paris_today() + timedelta(days=10)
     grant = t.GrantReferralV1(notebook_id=notebook_id, email=elsewhere.pro_email.upper(), until=until,
                               reason="Suivi santé à Grenoble")
     assert (await refused(notebook.call(grant, origin.pro))).code == ErrorCode.forbidden
@@ -206,7 +207,7 @@ async def test_a_referral_opens_the_notebook_until_its_date(notebook, token_mint
                                         origin.manager))).code == ErrorCode.invalid
     assert (await refused(notebook.call(grant.model_copy(update={"email": "personne@nulle.part"}),
                                         origin.manager))).code == ErrorCode.invalid
-    past = await refused(notebook.call(grant.model_copy(update={"until": date.today() - timedelta(days=1)}),
+    past = await refused(notebook.call(grant.model_copy(update={"until": paris_today() - timedelta(days=1)}),
                                        origin.manager))
     assert past.code == ErrorCode.invalid and past.details["field"] == "until"
     granted = await notebook.call(grant.model_copy(update={"until": until - timedelta(days=5)}), origin.manager)
@@ -235,7 +236,7 @@ async def test_a_referral_opens_the_notebook_until_its_date(notebook, token_mint
     # The day after its date, the access is over (read when asked: no job).
     async with notebook.sessions() as session:
         await session.execute(update(NotebookReferral).where(NotebookReferral.id == granted.id)
-                              .values(until=date.today() - timedelta(days=1)))
+                              .values(until=paris_today() - timedelta(days=1)))
         await session.commit()
     assert (await refused(notebook.call(page, elsewhere.pro))).code == ErrorCode.not_found
     listed = await notebook.call(t.GetNotebookTransfersV1(notebook_id=notebook_id), origin.manager)

@@ -47,5 +47,6 @@ def load_all() -> Registry:
     from contracts import bilans  # noqa: F401
     from contracts import exchanges  # noqa: F401
     from contracts import transfers  # noqa: F401
+    from contracts import pilotage  # noqa: F401
 
     return registry

@@ -613,3 +613,82 @@ class NotebookReferral(Base):
     granted_by_id: Mapped[uuid.UUID | None]
     granted_by_name: Mapped[str] = mapped_column(String(250), default="")
     ended_at: Mapped[datetime | None]
+
+
+# --- Pilotage (issue 18): read model of the filter builder, dashboards and exports; saved queries ---------------
+
+class PilotageNotebook(Base):
+    """The facts of one notebook that pilotage filters, counts and exports, recomputed from the write tables on
+    each notebook.notebook.changed.v1 (handlers.pilotage_facts.refresh): queries never join the write tables."""
+
+    __tablename__ = "pilotage_notebook"
+
+    notebook_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    deployment_id: Mapped[uuid.UUID]
+    lastname: Mapped[str] = mapped_column(String(120))
+    firstname: Mapped[str] = mapped_column(String(120))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    structure_id: Mapped[uuid.UUID | None]  # the current following structure (the first by start date)
+    referent_id: Mapped[uuid.UUID | None]  # Person id of the active référent
+    orientation_system_id: Mapped[uuid.UUID | None]
+    support: Mapped[str] = mapped_column(String(20))  # accompanied / waiting / not_accompanied
+    rsa_right: Mapped[str | None] = mapped_column(String(60))
+    subject_to_right_and_duty: Mapped[bool] = mapped_column(Boolean, default=False)
+    cer_state: Mapped[str] = mapped_column(String(10), default="none")  # contracts.pilotage.CerState
+    cer_end_date: Mapped[date | None] = mapped_column(Date)
+    last_activity_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    first_oriented_at: Mapped[datetime | None]
+    first_cer_at: Mapped[datetime | None]
+    origin: Mapped[str] = mapped_column(String(20), default="manual")  # contracts.pilotage.Origin
+    themes: Mapped[str] = mapped_column(Text, default="")  # "|code|code|": a theme filter is one LIKE '%|code|%'
+    pending_reorientation_since: Mapped[datetime | None]
+    refreshed_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_pilotage_notebook_order", "deployment_id", "lastname", "firstname", "notebook_id"),
+        Index("ix_pilotage_notebook_structure", "deployment_id", "structure_id"),
+        Index("ix_pilotage_notebook_referent", "deployment_id", "referent_id"),
+        Index("ix_pilotage_notebook_created", "deployment_id", "created_at"),
+    )
+
+
+class PilotageAction(Base):
+    """An action of a notebook as pilotage counts it (by theme and status); replaced on each recompute."""
+
+    __tablename__ = "pilotage_action"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # the action's id
+    notebook_id: Mapped[uuid.UUID]
+    deployment_id: Mapped[uuid.UUID]
+    structure_id: Mapped[uuid.UUID | None]
+    theme: Mapped[str] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_pilotage_action_notebook", "notebook_id"),
+        Index("ix_pilotage_action_deployment", "deployment_id", "theme", "status"),
+    )
+
+
+class SavedQueryRow(Base):
+    """A named filter of the beneficiaries' list (contracts.pilotage.BeneficiaryFilters as JSON), its owner's,
+    seen by the territory when shared."""
+
+    __tablename__ = "saved_query"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    deployment_id: Mapped[uuid.UUID | None]
+    owner_id: Mapped[uuid.UUID]  # the profile id (admin_cdb: the account id)
+    owner_name: Mapped[str] = mapped_column(String(250), default="")
+    name: Mapped[str] = mapped_column(String(120))
+    filters: Mapped[dict] = mapped_column(JSON, default=dict)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("uq_saved_query_owner_name", "owner_id", "name", unique=True),
+        Index("ix_saved_query_deployment", "deployment_id", "shared"),
+    )

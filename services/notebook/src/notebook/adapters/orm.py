@@ -692,3 +692,35 @@ class SavedQueryRow(Base):
         Index("uq_saved_query_owner_name", "owner_id", "name", unique=True),
         Index("ix_saved_query_deployment", "deployment_id", "shared"),
     )
+
+
+class ExportJob(Base):
+    """An export of a list (issue 18): who asked it, which list, filters and format, its progress, and the file
+    left in the object store (``exports/<id>.<ext>``, kept 7 days). Every export is recorded, for the territory's
+    managers to see who exported what."""
+
+    __tablename__ = "export_job"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    deployment_id: Mapped[uuid.UUID | None] = mapped_column(index=True)  # None: admin_cdb, every territory
+    requested_by: Mapped[uuid.UUID | None] = mapped_column(index=True)  # profile id (admin_cdb: account id)
+    requested_by_name: Mapped[str] = mapped_column(String(250), default="")
+    role: Mapped[str] = mapped_column(String(30))
+    structure_ids: Mapped[list] = mapped_column(JSON, default=list)  # a structure admin's, when she asked
+    list_name: Mapped[str] = mapped_column(String(30))
+    format: Mapped[str] = mapped_column(String(10))
+    filters: Mapped[dict] = mapped_column(JSON, default=dict)
+    label: Mapped[str] = mapped_column(String(250), default="")
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    rows_total: Mapped[int | None]
+    rows_done: Mapped[int] = mapped_column(default=0)
+    object_name: Mapped[str] = mapped_column(String(200), default="")
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    requested_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]  # a running export's last progress: older than a lease, it restarts
+    finished_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_export_job_deployment_requested", "deployment_id", "requested_at"),)

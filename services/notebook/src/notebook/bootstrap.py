@@ -18,7 +18,7 @@ def build(settings: NotebookSettings | None = None) -> Service:
     wiring.register(service, Deps(
         sessions=service.sessions, outbox=service.outbox, settings=settings, verifier=service.verifier,
         protection=FieldProtection(settings.secret_key.get_secret_value().encode()),
-        france_travail=france_travail(settings)))
+        france_travail=france_travail(settings), bus=service.bus))
     return service
 
 

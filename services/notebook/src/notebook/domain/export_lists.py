@@ -171,6 +171,21 @@ def action_line(lastname, firstname, born, theme_label, target, action, status, 
             created_at, created_by)
 
 
+IMPORT_KIND = {"beneficiaries": "Bénéficiaires", "structures": "Structures", "professionals": "Professionnels",
+               "orientation-managers": "Chargés d'orientation", "referents": "Rattachements",
+               "reorientations": "Réorientations", "caf-msa": "Flux CAF/MSA",
+               "france-travail-principal": "Flux France Travail (principal)",
+               "france-travail-actions": "Flux France Travail (actions)"}
+
+
+def import_line(view) -> tuple[Any, ...]:
+    """``view``: contracts.imports.ImportView, as the import service lists it."""
+    counts = view.counts
+    return (view.filename, IMPORT_KIND.get(str(view.kind), str(view.kind)), IMPORT_STATE.get(str(view.state), ""),
+            view.rows_total, getattr(counts, "created", 0), getattr(counts, "updated", 0),
+            getattr(counts, "rejected", 0), view.created_at, view.created_by_name)
+
+
 # --- Labels of an export --------------------------------------------------------------------------------------
 
 def filters_summary(filters: BeneficiaryFilters, names: Callable[[uuid.UUID], str] = lambda _id: "") -> list[str]:

@@ -37,6 +37,12 @@ from notebook.handlers import (
     timeline,
 )
 from notebook.handlers.deps import Deps
+from contracts import pilotage as pilotage_contract
+from notebook.handlers import exports
+from notebook.adapters import pilotage_events
+from notebook.handlers import pilotage_facts
+from contracts.pilotage import GetPilotageDashboardV1
+from notebook.handlers import pilotage_dashboard, pilotage_snapshots
 from servicekit.app import Service
 from servicekit.consumers import Subscription
 
@@ -102,6 +108,11 @@ ROUTES = {
     ApplyPartnerAppointmentV1: partner_notebooks.apply_partner_appointment,
     bulk_contract.OrientInBulkV1: bulk_orientation.orient_in_bulk,
     bulk_contract.GetTerritoryOrientationOptionsV1: bulk_orientation.territory_options,
+    GetPilotageDashboardV1: pilotage_dashboard.get_dashboard,
+    pilotage_contract.StartExportV1: exports.start_export,
+    pilotage_contract.GetExportV1: exports.get_export,
+    pilotage_contract.ListExportsV1: exports.list_exports,
+    pilotage_contract.GetExportFileV1: exports.get_export_file,
 }
 # Directory's people (not the beneficiaries, whose profiles notebook owns), structures and orientation systems.
 PEOPLE_STATES = tuple(e for e in PROFILE_STATE_EVENTS if e.subject.startswith("directory."))
@@ -127,3 +138,14 @@ def register(service: Service, deps: Deps) -> None:
     if deps.france_travail is not None:
         service.add_task(partial(france_travail.run_refreshes, deps), name="notebook-france-travail")
         service.add_task(partial(france_travail.run_nights, deps), name="notebook-france-travail-nights")
+    # Exports write their file in the consumer: a large one takes longer than the default 30 s before its ack.
+    service.subscribe(Subscription(durable=exports.CONSUMER, event_type=pilotage_contract.ExportRequestedV1,
+                                   handler=partial(exports.on_export_requested, deps=deps), ack_wait_s=600))
+    # Pilotage's read model: every transaction publishes its changed notebooks, the consumer recomputes them, and
+    # the notebooks without a row get one once at start.
+    pilotage_events.install(deps.sessions, deps.outbox)
+    service.subscribe(Subscription(durable=pilotage_facts.CONSUMER, event_type=pilotage_contract.NotebookChangedV1,
+                                   handler=partial(pilotage_facts.on_notebook_changed, deps=deps)))
+    service.add_task(partial(pilotage_facts.rebuild_in_background, deps), name="notebook-pilotage-rebuild")
+    # The dashboards' history: today's snapshot of the read model, at start when missing, checked hourly.
+    service.add_task(partial(pilotage_snapshots.run_snapshots, deps), name="notebook-pilotage-snapshots")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,3 +28,5 @@ class Deps:
     clock: Callable[[], datetime] = utcnow
     # France Travail's API, where the settings give its credentials (None: no territory uses it).
     france_travail: FranceTravailRefresher | None = None
+    # The service's NATS connection: its object store keeps the exports' files (handlers.exports.store_file).
+    bus: Any = None

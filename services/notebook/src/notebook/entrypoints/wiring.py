@@ -43,6 +43,8 @@ from notebook.adapters import pilotage_events
 from notebook.handlers import pilotage_facts
 from contracts.pilotage import GetPilotageDashboardV1
 from notebook.handlers import pilotage_dashboard, pilotage_snapshots
+from notebook.adapters import pilotage_events
+from notebook.handlers import pilotage_facts
 from servicekit.app import Service
 from servicekit.consumers import Subscription
 
@@ -149,3 +151,9 @@ def register(service: Service, deps: Deps) -> None:
     service.add_task(partial(pilotage_facts.rebuild_in_background, deps), name="notebook-pilotage-rebuild")
     # The dashboards' history: today's snapshot of the read model, at start when missing, checked hourly.
     service.add_task(partial(pilotage_snapshots.run_snapshots, deps), name="notebook-pilotage-snapshots")
+    # Pilotage's read model: every transaction publishes its changed notebooks, the consumer recomputes them, and
+    # the notebooks without a row get one once at start.
+    pilotage_events.install(deps.sessions, deps.outbox)
+    service.subscribe(Subscription(durable=pilotage_facts.CONSUMER, event_type=pilotage_contract.NotebookChangedV1,
+                                   handler=partial(pilotage_facts.on_notebook_changed, deps=deps)))
+    service.add_task(partial(pilotage_facts.rebuild_in_background, deps), name="notebook-pilotage-rebuild")

@@ -1,0 +1,197 @@
+"""The pilotage read model kept by events: on ``notebook.notebook.changed.v1`` a notebook's facts row and its
+actions are recomputed from the write tables (a few indexed queries, for one notebook or a batch of them).
+Idempotent and order-independent: it always reads the current state, so a late or repeated event does no harm
+and needs no inbox. A notebook gone loses its rows; one transferred gets its new territory.
+
+``rebuild`` gives a row to every notebook without one (run once in the background when the service starts, and
+by benchmarks and tests)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.pilotage import NotebookChangedV1
+from notebook.adapters.orm import (
+    Action,
+    Beneficiary,
+    BeneficiaryStructure,
+    Contract,
+    ExternalData,
+    Focus,
+    Member,
+    Notebook,
+    OrientationRequest,
+    PilotageAction,
+    PilotageNotebook,
+    Target,
+    TimelineEvent,
+)
+from notebook.adapters.pilotage_query import themes_text
+from notebook.domain.pilotage import CerFacts, cer_summary, origin_of, support_of
+from notebook.handlers.deps import Deps
+
+CONSUMER = "notebook-pilotage"
+PARIS = ZoneInfo("Europe/Paris")
+CREATION_WINDOW = timedelta(minutes=5)  # a flux's data received with the notebook's creation tells its origin
+log = logging.getLogger(__name__)
+
+
+def paris_midnight(day: date | None) -> datetime | None:
+    return datetime.combine(day, time(), PARIS).astimezone(UTC) if day else None
+
+
+async def refresh(session: AsyncSession, notebook_id: uuid.UUID) -> None:
+    """Recomputes one notebook's pilotage rows in the caller's transaction."""
+    await refresh_many(session, [notebook_id])
+
+
+async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> None:
+    """Recomputes these notebooks' pilotage rows: one query per kind of fact for the whole batch."""
+    ids = list(dict.fromkeys(notebook_ids))
+    if not ids:
+        return
+    found = {n.id: (n, b) for n, b in (await session.execute(
+        select(Notebook, Beneficiary).join(Beneficiary, Beneficiary.id == Notebook.beneficiary_id)
+        .where(Notebook.id.in_(ids)))).all()}
+    await session.execute(delete(PilotageAction).where(PilotageAction.notebook_id.in_(ids)))
+    gone = [i for i in ids if i not in found]
+    if gone:
+        await session.execute(delete(PilotageNotebook).where(PilotageNotebook.notebook_id.in_(gone)))
+    ids = list(found)
+    if not ids:
+        return
+    structures: dict[uuid.UUID, uuid.UUID] = {}
+    for notebook_id, structure_id in (await session.execute(
+            select(BeneficiaryStructure.notebook_id, BeneficiaryStructure.structure_id)
+            .where(BeneficiaryStructure.notebook_id.in_(ids), BeneficiaryStructure.status == "current")
+            .order_by(BeneficiaryStructure.started_at, BeneficiaryStructure.id))).all():
+        structures.setdefault(notebook_id, structure_id)  # the first by start date
+    referents = dict((await session.execute(
+        select(Member.notebook_id, Member.person_id).where(
+            Member.notebook_id.in_(ids), Member.member_type == "referent", Member.ended_at.is_(None)))).all())
+    cers: dict[uuid.UUID, list[CerFacts]] = defaultdict(list)
+    for row in (await session.execute(
+            select(Contract.notebook_id, Contract.status, Contract.created_at, Contract.end_date, Contract.signed_on)
+            .where(Contract.notebook_id.in_(ids), Contract.kind == "cer"))).all():
+        cers[row.notebook_id].append(CerFacts(row.status, row.created_at, row.end_date, row.signed_on))
+    pending = dict((await session.execute(
+        select(OrientationRequest.notebook_id, OrientationRequest.created_at).where(
+            OrientationRequest.notebook_id.in_(ids), OrientationRequest.status == "pending"))).all())
+    activity = {r.notebook_id: r for r in (await session.execute(
+        select(TimelineEvent.notebook_id, func.max(TimelineEvent.occurred_at).label("last"),
+               func.min(TimelineEvent.occurred_at).label("first"))
+        .where(TimelineEvent.notebook_id.in_(ids)).group_by(TimelineEvent.notebook_id))).all()}
+    oriented = dict((await session.execute(
+        select(TimelineEvent.notebook_id, func.min(TimelineEvent.occurred_at))
+        .where(TimelineEvent.notebook_id.in_(ids), TimelineEvent.kind == "orientation")
+        .group_by(TimelineEvent.notebook_id))).all())
+    # The source of the first entry ("Carnet créé"): how the notebook was made.
+    first_sources: dict[uuid.UUID, str] = {}
+    firsts = {(r.notebook_id, r.first) for r in activity.values()}
+    if firsts:
+        for notebook_id, occurred_at, source in (await session.execute(
+                select(TimelineEvent.notebook_id, TimelineEvent.occurred_at, TimelineEvent.source)
+                .where(TimelineEvent.notebook_id.in_(ids),
+                       TimelineEvent.occurred_at.in_(list({f for _, f in firsts})))
+                .order_by(TimelineEvent.occurred_at, TimelineEvent.id))).all():
+            if (notebook_id, occurred_at) in firsts:
+                first_sources.setdefault(notebook_id, source)
+    imported = [found[i][1].id for i, s in first_sources.items() if s == "import"]
+    external: dict[uuid.UUID, set[str]] = defaultdict(set)
+    if imported:
+        for beneficiary_id, source, created_at in (await session.execute(
+                select(ExternalData.beneficiary_id, ExternalData.source, ExternalData.created_at)
+                .where(ExternalData.beneficiary_id.in_(imported)))).all():
+            external[beneficiary_id].add((source, created_at))
+    themes: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for notebook_id, theme in (await session.execute(
+            select(Focus.notebook_id, Focus.theme).where(Focus.notebook_id.in_(ids), Focus.deleted_at.is_(None)))):
+        themes[notebook_id].add(theme)
+    actions = (await session.execute(
+        select(Action.id, Focus.notebook_id, Focus.theme, Action.status, Action.created_at)
+        .join(Target, Target.id == Action.target_id).join(Focus, Focus.id == Target.focus_id)
+        .where(Focus.notebook_id.in_(ids), Focus.deleted_at.is_(None), Target.deleted_at.is_(None),
+               Action.deleted_at.is_(None)))).all()
+
+    now = datetime.now(UTC)
+    existing = {r.notebook_id: r for r in (await session.execute(
+        select(PilotageNotebook).where(PilotageNotebook.notebook_id.in_(ids)))).scalars()}
+    for notebook_id in ids:
+        notebook, beneficiary = found[notebook_id]
+        cer = cer_summary(cers.get(notebook_id, []))
+        times = activity.get(notebook_id)
+        first_oriented = oriented.get(notebook_id) or notebook.oriented_at
+        if first_oriented is None and notebook.orientation_system_id is not None:
+            first_oriented = notebook.created_at  # oriented when it was made (an import), with no history entry
+        at_creation = {source for source, created_at in external.get(beneficiary.id, set())
+                       if created_at <= notebook.created_at + CREATION_WINDOW}
+        values = dict(
+            deployment_id=notebook.deployment_id, lastname=beneficiary.lastname, firstname=beneficiary.firstname,
+            date_of_birth=beneficiary.date_of_birth, structure_id=structures.get(notebook_id),
+            referent_id=referents.get(notebook_id), orientation_system_id=notebook.orientation_system_id,
+            support=support_of(notebook_id in referents, notebook_id in structures).value,
+            rsa_right=beneficiary.right_rsa, subject_to_right_and_duty=bool(beneficiary.subject_to_right_and_duty),
+            cer_state=cer.state.value, cer_end_date=cer.end_date,
+            last_activity_at=times.last if times else (notebook.updated_at or notebook.created_at),
+            created_at=notebook.created_at, first_oriented_at=first_oriented,
+            first_cer_at=paris_midnight(cer.first_signed_on),
+            origin=origin_of(first_sources.get(notebook_id), at_creation).value,
+            themes=themes_text(themes.get(notebook_id, ())),
+            pending_reorientation_since=pending.get(notebook_id), refreshed_at=now)
+        row = existing.get(notebook_id)
+        if row is None:
+            session.add(PilotageNotebook(notebook_id=notebook_id, **values))
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+    if actions:
+        await session.execute(insert(PilotageAction), [
+            {"id": a.id, "notebook_id": a.notebook_id, "deployment_id": found[a.notebook_id][0].deployment_id,
+             "structure_id": structures.get(a.notebook_id), "theme": a.theme, "status": a.status,
+             "created_at": a.created_at} for a in actions])
+    await session.flush()
+
+
+async def on_notebook_changed(event: NotebookChangedV1, _meta, deps: Deps) -> None:
+    """Consumer ``notebook-pilotage``: the notebook's facts as they are now."""
+    async with deps.sessions.begin() as session:
+        await refresh(session, event.notebook_id)
+
+
+async def rebuild(deps: Deps, batch: int = 500) -> int:
+    """Rows for the notebooks that have none, and none for notebooks gone: ``batch`` notebooks per transaction.
+    Returns how many notebooks were computed."""
+    done = 0
+    while True:
+        async with deps.sessions.begin() as session:
+            ids = list((await session.execute(
+                select(Notebook.id).outerjoin(PilotageNotebook, PilotageNotebook.notebook_id == Notebook.id)
+                .where(PilotageNotebook.notebook_id.is_(None)).limit(batch))).scalars())
+            if not ids:
+                orphans = select(PilotageNotebook.notebook_id).outerjoin(
+                    Notebook, Notebook.id == PilotageNotebook.notebook_id).where(Notebook.id.is_(None))
+                gone = list((await session.execute(orphans.limit(batch))).scalars())
+                if gone:
+                    await refresh_many(session, gone)
+                return done
+            await refresh_many(session, ids)
+            done += len(ids)
+
+
+async def rebuild_in_background(deps: Deps) -> None:
+    """Once when the service starts: another replica doing it too only recomputes the same rows."""
+    try:
+        computed = await rebuild(deps)
+        if computed:
+            log.info("pilotage: %d notebooks computed", computed)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # the events keep the model; the next start tries again
+        log.exception("pilotage: the rebuild failed")

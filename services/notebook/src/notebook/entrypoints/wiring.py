@@ -40,11 +40,9 @@ from notebook.handlers.deps import Deps
 from contracts import pilotage as pilotage_contract
 from notebook.handlers import exports
 from notebook.adapters import pilotage_events
-from notebook.handlers import pilotage_facts
+from notebook.handlers import pilotage_facts, pilotage_queries
 from contracts.pilotage import GetPilotageDashboardV1
 from notebook.handlers import pilotage_dashboard, pilotage_snapshots
-from notebook.adapters import pilotage_events
-from notebook.handlers import pilotage_facts
 from servicekit.app import Service
 from servicekit.consumers import Subscription
 
@@ -115,6 +113,11 @@ ROUTES = {
     pilotage_contract.GetExportV1: exports.get_export,
     pilotage_contract.ListExportsV1: exports.list_exports,
     pilotage_contract.GetExportFileV1: exports.get_export_file,
+    pilotage_contract.QueryBeneficiariesV1: pilotage_queries.query_beneficiaries,
+    pilotage_contract.SaveQueryV1: pilotage_queries.save_query,
+    pilotage_contract.ListSavedQueriesV1: pilotage_queries.list_saved_queries,
+    pilotage_contract.GetSavedQueryV1: pilotage_queries.get_saved_query,
+    pilotage_contract.DeleteSavedQueryV1: pilotage_queries.delete_saved_query,
 }
 # Directory's people (not the beneficiaries, whose profiles notebook owns), structures and orientation systems.
 PEOPLE_STATES = tuple(e for e in PROFILE_STATE_EVENTS if e.subject.startswith("directory."))
@@ -151,9 +154,3 @@ def register(service: Service, deps: Deps) -> None:
     service.add_task(partial(pilotage_facts.rebuild_in_background, deps), name="notebook-pilotage-rebuild")
     # The dashboards' history: today's snapshot of the read model, at start when missing, checked hourly.
     service.add_task(partial(pilotage_snapshots.run_snapshots, deps), name="notebook-pilotage-snapshots")
-    # Pilotage's read model: every transaction publishes its changed notebooks, the consumer recomputes them, and
-    # the notebooks without a row get one once at start.
-    pilotage_events.install(deps.sessions, deps.outbox)
-    service.subscribe(Subscription(durable=pilotage_facts.CONSUMER, event_type=pilotage_contract.NotebookChangedV1,
-                                   handler=partial(pilotage_facts.on_notebook_changed, deps=deps)))
-    service.add_task(partial(pilotage_facts.rebuild_in_background, deps), name="notebook-pilotage-rebuild")

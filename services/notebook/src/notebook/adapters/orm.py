@@ -724,3 +724,22 @@ class ExportJob(Base):
     expires_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_export_job_deployment_requested", "deployment_id", "requested_at"),)
+
+
+class PilotageSnapshot(Base):
+    """How many beneficiaries each structure of a territory had per support status on a day (the dashboards'
+    history: the read model only knows today). Taken daily by handlers.pilotage_snapshots."""
+
+    __tablename__ = "pilotage_snapshot"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    day: Mapped[date] = mapped_column(Date)
+    deployment_id: Mapped[uuid.UUID]
+    structure_id: Mapped[uuid.UUID]  # NO_STRUCTURE for those followed by none (a NULL would escape the unique index)
+    support: Mapped[str] = mapped_column(String(20))
+    count: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("uq_pilotage_snapshot", "deployment_id", "day", "structure_id", "support", unique=True),)
+
+
+NO_STRUCTURE = uuid.UUID(int=0)

@@ -1,4 +1,6 @@
-"""The demo territory of `make run`: one account per role, two structures, beneficiaries (one reachable by SMS).
+"""The demo territory of `make run`: one account per role, two structures, beneficiaries (one reachable by SMS);
+then, beside them, a lived-in territory: a third structure, ten more professionals and 300 beneficiaries at every
+stage (``DEMO_TEAM``, ``DEMO_POPULATION``). Tests seed the first part only.
 
 Identity gets the accounts (so that every role can log in at once), directory the territory and its
 people with the same emails: their events then link each account to its profile.
@@ -8,7 +10,13 @@ from datetime import date
 
 from contracts.directory import DemoPerson, DemoStructure, PersonFields, PersonRole, SeedDemoTerritoryV1, StructureFields
 from contracts.identity import DemoAccount, DeploymentChoice, Role
-from contracts.notebook import BeneficiaryFields, DemoBeneficiary, RightRsa, SeedDemoNotebooksV1
+from contracts.notebook import (
+    BeneficiaryFields,
+    DemoBeneficiary,
+    DemoPopulation,
+    RightRsa,
+    SeedDemoNotebooksV1,
+)
 
 # Fixed so that every seed of every machine names the same deployment and structure.
 DEMO_93 = uuid.UUID("93000000-0000-4000-8000-000000000093")
@@ -70,3 +78,35 @@ DEMO_NOTEBOOKS = SeedDemoNotebooksV1(deployment_id=DEMO_93, beneficiaries=[
         {"firstname": "Étienne", "lastname": "Gonzalez"},
     ], start=1)
 ])
+
+# --- The lived-in territory beside them (`make run` only) -------------------------------------------------------
+
+DEMO_THIRD_STRUCTURE = uuid.UUID("93000000-0000-4000-8000-00000000a003")
+# Ten more professionals, with accounts (each can log in and find a portfolio), in the three structures.
+DEMO_TEAM_ACCOUNTS = [
+    DemoAccount(email=f"pro{n}@demo.carnet.test", role=Role.professional, deployment_id=DEMO_93,
+                firstname=firstname, lastname=lastname, structure_ids=[structure])
+    for n, (firstname, lastname, structure) in enumerate([
+        ("Nadia", "Benamar", DEMO_STRUCTURE), ("Julien", "Marchetti", DEMO_STRUCTURE),
+        ("Aminata", "Keita", DEMO_STRUCTURE), ("Claire", "Vasseur", DEMO_OTHER_STRUCTURE),
+        ("Rachid", "Ouali", DEMO_OTHER_STRUCTURE), ("Mélanie", "Robert", DEMO_OTHER_STRUCTURE),
+        ("Thierry", "Lemaire", DEMO_THIRD_STRUCTURE), ("Sarah", "Cohen", DEMO_THIRD_STRUCTURE),
+        ("Youssef", "El Amrani", DEMO_THIRD_STRUCTURE), ("Élodie", "Marin", DEMO_THIRD_STRUCTURE),
+    ], start=3)
+]
+DEMO_TEAM_IDS = {a.email: uuid.UUID(f"93000000-0000-4000-8000-00000000b{n:03d}")
+                 for n, a in enumerate(DEMO_TEAM_ACCOUNTS, start=6)}
+DEMO_TEAM = SeedDemoTerritoryV1(
+    deployment_id=DEMO_93, label=DEMO_DEPLOYMENT_LABEL, department_code="93",
+    structures=[DemoStructure(structure_id=DEMO_THIRD_STRUCTURE, structure=StructureFields(
+        name="Mission locale de Bondy", postal_code="93140", city="Bondy", address1="12 rue Roger Salengro",
+        phone="01 48 47 00 00"))],
+    people=[DemoPerson(person_id=DEMO_TEAM_IDS[a.email], role=PersonRole.professional,
+                       person=PersonFields(firstname=a.firstname, lastname=a.lastname, email=a.email),
+                       structure_ids=a.structure_ids) for a in DEMO_TEAM_ACCOUNTS],
+)
+# Pierre, Simon and the ten others follow them.
+DEMO_REFERENT_IDS = [p.person_id for p in DEMO_TERRITORY.people if p.role == PersonRole.professional] + [
+    DEMO_TEAM_IDS[a.email] for a in DEMO_TEAM_ACCOUNTS]
+DEMO_POPULATION = SeedDemoNotebooksV1(deployment_id=DEMO_93, beneficiaries=[], population=DemoPopulation(
+    size=300, seed=93, months=18, referent_ids=DEMO_REFERENT_IDS))

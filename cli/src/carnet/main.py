@@ -16,6 +16,9 @@ from carnet.demo import (
     DEMO_DEPLOYMENT_LABEL,
     DEMO_DEPLOYMENTS,
     DEMO_NOTEBOOKS,
+    DEMO_POPULATION,
+    DEMO_TEAM,
+    DEMO_TEAM_ACCOUNTS,
     DEMO_TERRITORY,
 )
 from contracts.identity import SeedDemoAccountsV1
@@ -76,9 +79,13 @@ def migrate() -> None:
 
 async def _seed(nats_url: str) -> None:
     async with client_bus("carnet-seed", nats_url) as bus:
-        reply = await bus.call(SeedDemoAccountsV1(accounts=DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS))
+        reply = await bus.call(SeedDemoAccountsV1(accounts=DEMO_ACCOUNTS + DEMO_TEAM_ACCOUNTS,
+                                                  deployments=DEMO_DEPLOYMENTS))
         await bus.call(DEMO_TERRITORY)  # after the accounts: their profiles then link to them, no invitation sent
+        await bus.call(DEMO_TEAM)
         await bus.call(DEMO_NOTEBOOKS)
+        # The notebooks wait (seconds at most) for directory's events about the team, then write 300 people at once.
+        await bus.call(DEMO_POPULATION, timeout_s=60)
         typer.echo(f"  démo « {DEMO_DEPLOYMENT_LABEL} » : {reply.created} comptes créés, {reply.existing} déjà présents")
 
 
@@ -160,6 +167,9 @@ def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="
             typer.echo("Comptes de démonstration (connexion par lien e-mail, à lire dans la boîte ci-dessus) :")
             for account in DEMO_ACCOUNTS:
                 typer.echo(f"  {account.role.value:<20} {account.email}")
+            typer.echo(f"  et {len(DEMO_TEAM_ACCOUNTS)} autres professionnels : pro3@demo.carnet.test à "
+                       f"pro{len(DEMO_TEAM_ACCOUNTS) + 2}@demo.carnet.test "
+                       f"({DEMO_POPULATION.population.size} bénéficiaires suivis ou en attente)")
             typer.echo(f"La bénéficiaire peut aussi se connecter par code SMS au {DEMO_BENEFICIARY_PHONE}.")
         typer.echo("Un service qui s'arrête est redémarré. Ctrl-C pour tout arrêter.")
         supervisor.run()

@@ -950,6 +950,17 @@ class DemoBeneficiary(WireModel):
     beneficiary: BeneficiaryFields
 
 
+class DemoPopulation(WireModel):
+    """Dev only: ``size`` beneficiaries made up from ``seed`` (the same every run), followed by the structures of
+    the professionals ``referent_ids`` (already known to the notebook's read model, or waited for), with a history
+    spread over the ``months`` before today."""
+
+    size: int = Field(default=300, ge=0, le=5000)
+    seed: int = 93
+    months: int = Field(default=18, ge=1, le=60)
+    referent_ids: list[uuid.UUID] = Field(default_factory=list)
+
+
 @register
 class SeedDemoNotebooksV1(RpcRequest):
     """Dev only: the beneficiaries of the demo territory, with fixed ids."""
@@ -959,6 +970,8 @@ class SeedDemoNotebooksV1(RpcRequest):
 
     deployment_id: uuid.UUID
     beneficiaries: list[DemoBeneficiary]
+    # A lived-in territory beside them (``make run``): beneficiaries made up at every stage of their parcours.
+    population: DemoPopulation | None = None
 
 
 # --- Events ----------------------------------------------------------------------------------------------

@@ -1,0 +1,142 @@
+"""The lived-in demo territory through notebook's broker in memory, on SQLite and PostgreSQL: the named demo people
+and, beside them, a population at every stage (waiting, followed with a plan, CER in every state, reorientation
+requests, threads, flux imports) that the pages, lists and dashboards read as they read what users made; seeding
+again adds nothing; the same seed makes the same people."""
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from contracts import notebook as c
+from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
+from contracts.identity import Role
+from contracts.profiles import BeneficiaryCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1
+from notebook.adapters import orm
+from notebook.domain import demo_population as demo
+from testkit.clock import paris_today
+from testkit.handlers import InMemoryService
+
+pytestmark = pytest.mark.integration
+
+SIZE = 150  # the demo seeds 300 with `make run`; fewer here keep the test quick on both backends
+
+
+@pytest.fixture
+async def notebook(service_under_test) -> InMemoryService:
+    return await service_under_test("notebook")
+
+
+async def team(notebook: InMemoryService) -> tuple[uuid.UUID, list[uuid.UUID], uuid.UUID]:
+    """A territory as directory announces it: two structures, three systems, a manager, four professionals."""
+    deployment_id, structures = uuid.uuid4(), [uuid.uuid4(), uuid.uuid4()]
+    for name, kind in (("Professionnel", OrientationType.pro), ("Social", OrientationType.social),
+                       ("Socio-professionnel", OrientationType.sociopro)):
+        await notebook.deliver(OrientationSystemCreatedV1(
+            orientation_system_id=uuid.uuid4(), deployment_id=deployment_id, name=name, orientation_type=kind))
+    for structure_id, name in zip(structures, ("CCAS de Livry-Gargan", "Groupe NS"), strict=True):
+        await notebook.deliver(StructureCreatedV1(structure_id=structure_id, deployment_id=deployment_id, name=name))
+    manager_id = uuid.uuid4()
+    await notebook.deliver(ManagerCreatedV1(profile_id=manager_id, deployment_id=deployment_id, firstname="Agathe",
+                                            lastname="Deblouze", email=f"{manager_id}@test.carnet.fr"))
+    pros = [uuid.uuid4() for _ in range(4)]
+    for n, profile_id in enumerate(pros):
+        await notebook.deliver(ProfessionalCreatedV1(
+            profile_id=profile_id, deployment_id=deployment_id, firstname=f"Pro{n}", lastname="Démo",
+            email=f"{profile_id}@test.carnet.fr", structure_ids=[structures[n % 2]]))
+    return deployment_id, pros, manager_id
+
+
+def seed_request(deployment_id: uuid.UUID, pros: list[uuid.UUID], seed: int) -> c.SeedDemoNotebooksV1:
+    named = c.DemoBeneficiary(notebook_id=uuid.uuid4(), beneficiary_id=uuid.uuid4(), beneficiary=c.BeneficiaryFields(
+        firstname="Sophie", lastname="Tifour", date_of_birth=datetime(1981, 1, 11).date()))
+    return c.SeedDemoNotebooksV1(deployment_id=deployment_id, beneficiaries=[named], population=c.DemoPopulation(
+        size=SIZE, seed=seed, referent_ids=pros))
+
+
+async def test_the_population_is_at_every_stage_and_read_as_what_users_made(notebook, token_mint):
+    deployment_id, pros, manager_id = await team(notebook)
+    seed = int(deployment_id) % 100_000  # one population per test run: ids derive from the seed
+    manager = token_mint.token(Role.manager, deployment_id=deployment_id, profile_id=manager_id)
+
+    request = seed_request(deployment_id, pros, seed)
+    started = time.monotonic()
+    await notebook.call(request)
+    assert time.monotonic() - started < 10
+
+    everyone = await notebook.call(c.SearchNotebooksV1(limit=100), manager)
+    assert everyone.total == SIZE + 1
+    by_support = {}
+    for support in (c.SupportStatus.accompanied, c.SupportStatus.waiting, c.SupportStatus.not_accompanied,
+                    c.SupportStatus.reorientation):
+        by_support[support] = (await notebook.call(c.SearchNotebooksV1(support=support), manager)).total
+    assert all(by_support.values()), by_support  # every stage has someone
+    assert by_support[c.SupportStatus.accompanied] > SIZE / 2
+    assert (await notebook.call(c.SearchNotebooksV1(subject_to_right_and_duty=True), manager)).total > 10
+
+    today = paris_today()
+    async with notebook.sessions() as session:
+        notebook_ids = [n for n in (await session.execute(select(orm.Notebook.id).where(
+            orm.Notebook.deployment_id == deployment_id))).scalars()]
+        contracts = (await session.execute(select(orm.Contract).where(
+            orm.Contract.notebook_id.in_(notebook_ids)))).scalars().all()
+        created = sorted((await session.execute(select(orm.Notebook.created_at).where(
+            orm.Notebook.deployment_id == deployment_id))).scalars())
+        sources = Counter((await session.execute(select(orm.TimelineEvent.source).where(
+            orm.TimelineEvent.notebook_id.in_(notebook_ids), orm.TimelineEvent.kind == "notebook"))).scalars())
+        appointments = (await session.execute(select(orm.Appointment.at).where(
+            orm.Appointment.notebook_id.in_(notebook_ids)))).scalars().all()
+        flux = await session.scalar(select(func.count()).select_from(orm.ExternalData).join(
+            orm.Beneficiary, orm.Beneficiary.id == orm.ExternalData.beneficiary_id).where(
+            orm.Beneficiary.deployment_id == deployment_id))
+        rights = {r for r in (await session.execute(select(orm.Beneficiary.right_rsa).where(
+            orm.Beneficiary.deployment_id == deployment_id))).scalars()}
+    statuses = Counter(contract.status for contract in contracts)
+    assert {"draft", "submitted", "signed"} <= set(statuses), statuses
+    signed = [x for x in contracts if x.status == "signed"]
+    assert any(x.end_date <= today + timedelta(days=30) for x in signed)  # ending soon
+    assert any(x.end_date > today + timedelta(days=30) for x in signed)  # running
+    # History over months: the oldest a year ago or more, none in the future; appointments past and to come.
+    oldest = created[0] if created[0].tzinfo else created[0].replace(tzinfo=UTC)
+    assert oldest < datetime.now(UTC) - timedelta(days=300)
+    assert any(a.replace(tzinfo=a.tzinfo or UTC) > datetime.now(UTC) for a in appointments)
+    assert any(a.replace(tzinfo=a.tzinfo or UTC) < datetime.now(UTC) for a in appointments)
+    assert {"person", "import", "france_travail"} <= set(sources) and flux > 0
+    assert len(rights) >= 4
+
+    # Every notebook's page reads (a manager sees each whole), plans and contracts included.
+    for notebook_id in notebook_ids[:40]:
+        page = await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id), manager)
+        assert page.access == c.Access.full
+    followed = [r for r in everyone.notebooks if r.referent_name]
+    page = await notebook.call(c.GetNotebookPageV1(notebook_id=followed[0].notebook_id), manager)
+    assert page.diagnostic is not None and page.focuses and page.timeline[-1].summary == "Carnet créé"
+
+    # Identity and directory hear of each beneficiary, as for a creation by a manager.
+    assert len(await notebook.events(BeneficiaryCreatedV1.subject)) == SIZE + 1
+    assert len(await notebook.events(c.NotebookCreatedV1.subject)) == SIZE + 1
+
+    await notebook.call(request)  # again: nothing added
+    assert (await notebook.call(c.SearchNotebooksV1(), manager)).total == SIZE + 1
+    assert len(await notebook.events(c.NotebookCreatedV1.subject)) == SIZE + 1
+
+
+def test_the_same_seed_makes_the_same_people_and_stages():
+    referents = [demo.Referent(uuid.UUID(int=n + 1), uuid.UUID(int=100 + n % 2), f"Pro {n}") for n in range(4)]
+    team = demo.Team(uuid.UUID(int=7), referents, {}, [demo.System(uuid.UUID(int=200), "Social")], "Agathe", "")
+    refs = demo.Referentials({}, [uuid.UUID(int=300)], {"logement": ["Accéder au logement"]},
+                             {"logement": ["Demande de logement social"]}, ["Cuisinier (G1602)"])
+    now = datetime(2026, 11, 28, 12, tzinfo=UTC)
+
+    def made():
+        return demo.make_population(seed=93, size=60, months=18, now=now, team=team, refs=refs,
+                                    encrypt=lambda text: text, index=lambda kind, value: value or None)
+
+    first, second = made(), made()
+    assert first.rows == second.rows
+    assert all(row["occurred_at"] <= now for row in first.rows["timeline_event"])
+    assert len({row["identity_key"] for row in first.rows["beneficiary"]}) == 60

@@ -19,11 +19,12 @@ def current(role: Role, path: str) -> list[str]:
 
 def test_each_role_finds_its_main_pages():
     assert labels(Role.manager, True) == ["Accueil", "Bénéficiaires", "Territoire", "Structures", "Annuaire",
-                                          "Imports", "CER à valider", "Transferts", "Comptes", "Mon compte"]
-    assert labels(Role.admin_cdb, True) == ["Accueil", "Territoires", "Annuaire", "Comptes", "Envois", "Webhooks",
-                                            "Partenaires", "Mon compte"]
+                                          "Imports", "CER à valider", "Transferts", "Exports", "Comptes",
+                                          "Mon compte"]
+    assert labels(Role.admin_cdb, True) == ["Accueil", "Territoires", "Annuaire", "Exports", "Comptes", "Envois",
+                                            "Webhooks", "Partenaires", "Mon compte"]
     assert labels(Role.beneficiary) == ["Accueil", "Mon carnet", "Mon compte"]
-    assert labels(Role.professional) == ["Accueil", "Bénéficiaires", "Annuaire", "Mon compte"]
+    assert labels(Role.professional) == ["Accueil", "Bénéficiaires", "Annuaire", "Exports", "Mon compte"]
 
 
 @pytest.mark.parametrize(("role", "path", "marked"), [

@@ -146,7 +146,7 @@ async def test_xlsx_has_typed_columns_and_filters_narrow_the_rows(notebook, toke
     w = await world(notebook, token_mint)
     filters = p.BeneficiaryFilters(structure_ids=[w.structure_b])
     view, content = await exported(notebook, stored, w.manager, file_format=p.ExportFormat.xlsx, filters=filters)
-    assert view.filters == filters and view.rows_done == 1
+    assert view.filters == filters and view.rows_done == 1 and view.filters_summary == ["Structure : Structure B"]
     sheet = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python()
     header, rows = sheet[0], sheet[1:]
     assert header[:4] == ["Nom", "Prénom", "Date de naissance", "Structure"]

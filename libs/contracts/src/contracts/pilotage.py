@@ -294,6 +294,7 @@ class ExportView(WireModel):
     expires_at: datetime | None = None
     filename: str = ""
     error: str = ""  # in French, when failed
+    filters_summary: list[str] = Field(default_factory=list)  # the filters in French, with names: « Structure : … »
 
 
 class ExportReply(RpcReply):

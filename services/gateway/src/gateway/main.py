@@ -26,6 +26,7 @@ from gateway.api import contracts as contract_api
 from gateway.api import exchanges as exchange_api
 from gateway.api import transfers as transfer_api
 from gateway.api import webhooks as webhook_api
+from gateway.api import exports as export_api
 from gateway.config import GatewaySettings
 from gateway.web import account_pages, import_pages, notebook_pages, pages, partner_pages, territory_pages
 from gateway.web import contract_pages, webhook_pages
@@ -33,6 +34,7 @@ from gateway.web import bilan_pages
 from gateway.web import bulk_orientation_pages
 from gateway.web import exchange_pages
 from gateway.web import transfer_pages
+from gateway.web import export_pages
 from gateway.web.common import LeavePage, error_page
 from servicekit import telemetry
 from servicekit.bus import Bus
@@ -181,6 +183,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(transfer_pages.router)
     app.include_router(webhook_api.router)
     app.include_router(webhook_pages.router)
+    app.include_router(export_api.router)
+    app.include_router(export_pages.router)
     app.include_router(asyncapi.router)  # the bus's AsyncAPI document, as JSON and as a page
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.mount("/api/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")

@@ -18,6 +18,7 @@ ENTRIES = (
     ("/imports", "Imports", {Role.manager, Role.admin_structure}),
     ("/contrats/a-valider", "CER à valider", {Role.manager, Role.orientation_manager}),
     ("/transferts", "Transferts", {Role.manager}),
+    ("/exports", "Exports", PROFESSIONALS | {Role.admin_cdb}),
     ("/comptes", "Comptes", set()),  # those who manage accounts, whatever their role (Visitor.manages_accounts)
     ("/envois", "Envois", {Role.admin_cdb}),
     ("/webhooks", "Webhooks", {Role.admin_cdb}),

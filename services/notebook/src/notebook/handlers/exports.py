@@ -110,13 +110,31 @@ def state_of(job: ExportJob, now: datetime) -> ExportState:
     return ExportState(job.state)
 
 
-def view_of(job: ExportJob, now: datetime) -> ExportView:
-    return ExportView(
+def view_of(job: ExportJob, now: datetime, names: dict[uuid.UUID, str] | None = None) -> ExportView:
+    filters = BeneficiaryFilters.model_validate(job.filters or {})
+    return ExportView(filters_summary=lists.filters_summary(filters, lambda i: (names or {}).get(i, "")),
         export_id=job.id, list_name=ExportList(job.list_name), format=ExportFormat(job.format), label=job.label,
-        filters=BeneficiaryFilters.model_validate(job.filters or {}), state=state_of(job, now),
+        filters=filters, state=state_of(job, now),
         rows_total=job.rows_total, rows_done=job.rows_done, requested_by_name=job.requested_by_name,
         requested_at=job.requested_at, finished_at=job.finished_at, expires_at=job.expires_at,
         filename=job.filename, error=job.error)
+
+
+async def names_of(session: AsyncSession, jobs) -> dict[uuid.UUID, str]:
+    """The names of the structures, référents and orientation systems the jobs' filters name."""
+    ids: set[uuid.UUID] = set()
+    for job in jobs:
+        filters = BeneficiaryFilters.model_validate(job.filters or {})
+        ids.update(filters.structure_ids, filters.referent_ids, filters.orientation_system_ids)
+    if not ids:
+        return {}
+    names = dict((await session.execute(select(StructureRead.id, StructureRead.name)
+                                        .where(StructureRead.id.in_(ids)))).all())
+    names.update((i, f"{first} {last}".strip()) for i, first, last in (await session.execute(
+        select(Person.id, Person.firstname, Person.lastname).where(Person.id.in_(ids)))).all())
+    names.update((await session.execute(select(OrientationSystemRead.id, OrientationSystemRead.name)
+                                        .where(OrientationSystemRead.id.in_(ids)))).all())
+    return names
 
 
 async def visible_job(session: AsyncSession, caller: Caller, export_id: uuid.UUID) -> ExportJob:
@@ -175,7 +193,8 @@ async def start_export(request: StartExportV1, ctx, deps: Deps) -> ExportReply:
 async def get_export(request: GetExportV1, ctx, deps: Deps) -> ExportReply:
     caller = await caller_of(ctx, deps)
     async with deps.sessions() as session:
-        return ExportReply(export=view_of(await visible_job(session, caller, request.export_id), deps.clock()))
+        job = await visible_job(session, caller, request.export_id)
+        return ExportReply(export=view_of(job, deps.clock(), await names_of(session, [job])))
 
 
 async def list_exports(request: ListExportsV1, ctx, deps: Deps) -> ExportsReply:
@@ -188,8 +207,9 @@ async def list_exports(request: ListExportsV1, ctx, deps: Deps) -> ExportsReply:
         jobs = (await session.execute(select(ExportJob).where(*where)
                                       .order_by(ExportJob.requested_at.desc(), ExportJob.id)
                                       .offset(request.offset).limit(request.limit))).scalars().all()
+        names = await names_of(session, jobs)
     now = deps.clock()
-    return ExportsReply(exports=[view_of(j, now) for j in jobs], total=total)
+    return ExportsReply(exports=[view_of(j, now, names) for j in jobs], total=total)
 
 
 async def get_export_file(request: GetExportFileV1, ctx, deps: Deps) -> ExportFileReply:

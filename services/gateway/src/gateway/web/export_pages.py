@@ -1,0 +1,96 @@
+"""Pages of the exports (issue 18): the « Exporter (CSV / Excel) » forms of the lists post to ``/exports``, which
+waits a moment for a small export and then shows ``/exports/{id}``: a progress bar that refreshes itself (a
+``<meta http-equiv="refresh">``: the CSP allows no inline script) while the file is written, then « Télécharger ».
+``/exports`` lists the caller's exports, and every export of the territory for its managers (who, which list and
+filters, how many rows, until when the file is kept)."""
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+
+from contracts.pilotage import ExportFormat, ExportList, ExportState, GetExportV1, ListExportsV1, StartExportV1
+from gateway.bus import call
+from gateway.web.common import call_or_leave, redirect, refusal, render, require_csrf, signed_in
+from gateway.web.common import form_text as text
+from gateway.web.pilotage_filters import filters_from_query
+from servicekit.errors import Invalid, ServiceError
+
+router = APIRouter(include_in_schema=False)
+WAIT_S = 2.0  # a small export is done by then: the page opens on its download link
+POLL_S = 0.2
+REFRESH_S = 2
+UNKNOWN_LIST = "Choisissez une liste à exporter."
+UNKNOWN_FORMAT = "Choisissez le format CSV ou Excel."
+STATE_LABELS = {"queued": "En attente", "running": "En cours", "done": "Prêt", "failed": "Échoué",
+                "expired": "Expiré"}
+LIST_LABELS = {"beneficiaries": "Bénéficiaires", "professionals": "Professionnels", "structures": "Structures",
+               "orientation_requests": "Demandes de réorientation", "appointments": "Rendez-vous",
+               "actions": "Actions", "imports": "Imports"}
+FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel"}
+CONTEXT = {"state_labels": STATE_LABELS, "list_labels": LIST_LABELS, "format_labels": FORMAT_LABELS}
+
+
+def export_request(form) -> StartExportV1:
+    try:
+        list_name = ExportList(text(form, "list_name"))
+    except ValueError:
+        raise Invalid(UNKNOWN_LIST, details={"field": "list_name"}) from None
+    try:
+        file_format = ExportFormat(text(form, "format") or "csv")
+    except ValueError:
+        raise Invalid(UNKNOWN_FORMAT, details={"field": "format"}) from None
+    query_id = text(form, "query_id")
+    try:
+        query = uuid.UUID(query_id) if query_id else None
+    except ValueError:
+        raise Invalid("Cette requête enregistrée n'existe pas.", details={"field": "query_id"}) from None
+    filters = filters_from_query(form) if list_name == ExportList.beneficiaries else None
+    return StartExportV1(list_name=list_name, format=file_format, query_id=query,
+                         **({"filters": filters} if filters is not None else {}))
+
+
+async def exports_page(request: Request, visitor, *, error: str = "", status_code: int = 200):
+    found = await call_or_leave(request, visitor, ListExportsV1(limit=100))
+    return render(request, "exports.html.j2", {"found": found, "error": error, **CONTEXT},
+                  visitor=visitor, status_code=status_code)
+
+
+@router.get("/exports")
+async def exports(request: Request):
+    return await exports_page(request, await signed_in(request))
+
+
+@router.post("/exports")
+async def start(request: Request):
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    try:
+        started = await call(request, export_request(form), access_token=visitor.token)
+    except ValidationError as failure:
+        return await exports_page(request, visitor, error=refusal(failure).message, status_code=422)
+    except ServiceError as error:
+        return await exports_page(request, visitor, error=error.message, status_code=error.http_status)
+    export_id = started.export.export_id
+    deadline = time.monotonic() + WAIT_S
+    state = started.export.state
+    while state in (ExportState.queued, ExportState.running) and time.monotonic() < deadline:
+        await asyncio.sleep(POLL_S)
+        state = (await call(request, GetExportV1(export_id=export_id), access_token=visitor.token)).export.state
+    return redirect(f"/exports/{export_id}", visitor)
+
+
+@router.get("/exports/{export_id}")
+async def export_page(export_id: uuid.UUID, request: Request):
+    visitor = await signed_in(request)
+    found = await call_or_leave(request, visitor, GetExportV1(export_id=export_id))
+    export = found.export
+    running = export.state in (ExportState.queued, ExportState.running)
+    return render(request, "export.html.j2", {
+        "export": export, "running": running, "refresh_s": REFRESH_S, **CONTEXT,
+        "download": f"/api/v1/exports/{export.export_id}/download" if export.state == ExportState.done else "",
+    }, visitor=visitor)

@@ -9,15 +9,25 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from contracts import notebook as c
 from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
 from contracts.identity import Role
-from contracts.pilotage import BeneficiaryFilters, NotebookChangedV1
+from contracts.base import ErrorCode
+from contracts.pilotage import (
+    BeneficiaryFilters,
+    DeleteSavedQueryV1,
+    GetSavedQueryV1,
+    ListSavedQueriesV1,
+    NotebookChangedV1,
+    QueryBeneficiariesV1,
+    SaveQueryV1,
+)
 from contracts.profiles import DeploymentCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1
 from notebook.adapters import pilotage_query
-from notebook.adapters.orm import PilotageNotebook
-from testkit.handlers import InMemoryService
+from notebook.adapters.orm import PilotageAction, PilotageNotebook
+from testkit.handlers import InMemoryService, refused
 
 pytestmark = pytest.mark.integration
 
@@ -35,17 +45,23 @@ class Territory:
     pro_id: uuid.UUID
     structure_id: uuid.UUID
     system_id: uuid.UUID
+    social_id: uuid.UUID
+    other_structure_id: uuid.UUID
     delivered: set = field(default_factory=set)
 
 
 async def territory(notebook: InMemoryService, token_mint, code: str = "26") -> Territory:
     deployment, structure, system = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    manager_id, pro_id = uuid.uuid4(), uuid.uuid4()
+    manager_id, pro_id, social, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     await notebook.deliver(DeploymentCreatedV1(deployment_id=deployment, label="Drôme", department_code=code))
     await notebook.deliver(OrientationSystemCreatedV1(orientation_system_id=system, deployment_id=deployment,
                                                       name="Professionnel", orientation_type=OrientationType.pro))
     await notebook.deliver(StructureCreatedV1(structure_id=structure, deployment_id=deployment,
                                               name="Insertion 26", city="Valence"))
+    await notebook.deliver(OrientationSystemCreatedV1(orientation_system_id=social, deployment_id=deployment,
+                                                      name="Social", orientation_type=OrientationType.social))
+    await notebook.deliver(StructureCreatedV1(structure_id=other, deployment_id=deployment,
+                                              name="CCAS de Valence", city="Valence"))
     await notebook.deliver(ManagerCreatedV1(profile_id=manager_id, deployment_id=deployment, firstname="Marie",
                                             lastname="Gérante", email=f"g-{uuid.uuid4().hex[:6]}@cd26.fr"))
     await notebook.deliver(ProfessionalCreatedV1(
@@ -53,7 +69,7 @@ async def territory(notebook: InMemoryService, token_mint, code: str = "26") -> 
         email=f"pro-{uuid.uuid4().hex[:6]}@cd26.fr", structure_ids=[structure], orientation_system_ids=[system]))
     return Territory(deployment, token_mint.token(Role.manager, deployment_id=deployment, profile_id=manager_id),
                      token_mint.token(Role.professional, deployment_id=deployment, profile_id=pro_id,
-                                      structure_ids=[structure]), pro_id, structure, system)
+                                      structure_ids=[structure]), pro_id, structure, system, social, other)
 
 
 async def settle(notebook: InMemoryService, seen: set) -> int:
@@ -94,3 +110,146 @@ async def test_each_change_of_a_notebook_updates_its_facts(notebook, token_mint)
         assert await pilotage_query.count(session, BeneficiaryFilters(themes=["emploi"]), scope) == 1
         [fact] = await pilotage_query.page(session, BeneficiaryFilters(), scope, 0, 10)
     assert (fact.structure_name, fact.referent_name) == ("Insertion 26", "Pierre Pro")
+
+
+async def beneficiary(notebook: InMemoryService, t: Territory, lastname: str, **fields) -> uuid.UUID:
+    created = await notebook.call(c.CreateBeneficiaryV1(beneficiary=c.BeneficiaryFields(
+        firstname="Anne", lastname=lastname, date_of_birth=date(1985, 2, 3), **fields)), t.manager)
+    return created.notebook_id
+
+
+async def test_rights_orientation_reorientation_contract_and_actions_update_the_row(notebook, token_mint):
+    t = await territory(notebook, token_mint)
+    notebook_id = await beneficiary(notebook, t, "Rights")
+    await notebook.call(c.JoinNotebookV1(notebook_id=notebook_id, as_referent=True,
+                                         orientation_system_id=t.system_id), t.pro)
+    await settle(notebook, t.delivered)
+
+    await notebook.call(c.UpdateBeneficiaryV1(notebook_id=notebook_id, version=1, beneficiary=c.BeneficiaryFields(
+        firstname="Anne", lastname="Rights", date_of_birth=date(1985, 2, 3),
+        right_rsa=c.RightRsa.droit_ouvert_versable, subject_to_right_and_duty=True)), t.manager)
+    await settle(notebook, t.delivered)
+    row = await row_of(notebook, notebook_id)
+    assert (row.rsa_right, row.subject_to_right_and_duty) == ("rsa_droit_ouvert_versable", True)
+
+    await notebook.call(c.RequestReorientationV1(notebook_id=notebook_id, orientation_system_id=t.social_id,
+                                                 reason="Besoin d'un accompagnement social"), t.pro)
+    await settle(notebook, t.delivered)
+    assert (await row_of(notebook, notebook_id)).pending_reorientation_since is not None
+    scope = pilotage_query.PilotageScope(deployment_id=t.deployment_id)
+    async with notebook.sessions() as session:
+        assert await pilotage_query.count(session, BeneficiaryFilters(support=["reorientation"]), scope) == 1
+
+    await notebook.call(c.ChangeOrientationV1(notebook_id=notebook_id, orientation_system_id=t.social_id,
+                                              structure_id=t.other_structure_id, reason="Commission"), t.manager)
+    await settle(notebook, t.delivered)
+    row = await row_of(notebook, notebook_id)
+    assert (row.orientation_system_id, row.pending_reorientation_since) == (t.social_id, None)
+    assert row.first_oriented_at is not None
+
+    other = await beneficiary(notebook, t, "Actions")
+    await notebook.call(c.JoinNotebookV1(notebook_id=other, as_referent=True,
+                                         orientation_system_id=t.system_id), t.pro)
+    focus = await notebook.call(c.AddFocusV1(notebook_id=other, theme="logement"), t.pro)
+    target = await notebook.call(c.AddTargetV1(focus_id=focus.id, target="Trouver un logement"), t.pro)
+    await notebook.call(c.AddActionV1(target_id=target.id, action="Demande de logement social"), t.pro)
+    await notebook.call(c.CreateContractDraftV1(notebook_id=other), t.pro)
+    await settle(notebook, t.delivered)
+    row = await row_of(notebook, other)
+    assert (row.themes, row.cer_state) == ("|logement|", "draft")
+    async with notebook.sessions() as session:
+        actions = (await session.execute(select(PilotageAction).where(PilotageAction.notebook_id == other))
+                   ).scalars().all()
+    assert [(a.theme, a.status, a.structure_id) for a in actions] == [("logement", "in_progress", t.structure_id)]
+
+    # The consumer is idempotent: the same event again changes nothing.
+    again = [e for e in await notebook.events(NotebookChangedV1.subject) if e.notebook_id == other][-1]
+    await notebook.deliver(again)
+    assert (await row_of(notebook, other)).themes == "|logement|"
+
+
+async def test_a_page_view_publishes_nothing(notebook, token_mint):
+    t = await territory(notebook, token_mint)
+    notebook_id = await beneficiary(notebook, t, "Viewed")
+    await notebook.call(c.JoinNotebookV1(notebook_id=notebook_id, as_referent=True,
+                                         orientation_system_id=t.system_id), t.pro)
+    await settle(notebook, t.delivered)
+    await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id), t.pro)
+    assert await settle(notebook, t.delivered) == 0
+
+
+async def test_scopes_a_structure_admin_her_structures_a_professional_her_notebooks(notebook, token_mint):
+    t = await territory(notebook, token_mint)
+    mine = await beneficiary(notebook, t, "Mine")
+    await notebook.call(c.JoinNotebookV1(notebook_id=mine, as_referent=True, orientation_system_id=t.system_id),
+                        t.pro)
+    elsewhere = await beneficiary(notebook, t, "Elsewhere")
+    await notebook.call(c.ChangeOrientationV1(notebook_id=elsewhere, orientation_system_id=t.social_id,
+                                              structure_id=t.other_structure_id, reason="Commission"), t.manager)
+    await beneficiary(notebook, t, "Nobody")
+    await settle(notebook, t.delivered)
+
+    everything = await notebook.call(QueryBeneficiariesV1(), t.manager)
+    assert everything.total == 3
+    assert {(s.label, s.count) for s in everything.by_structure} == {
+        ("Insertion 26", 1), ("CCAS de Valence", 1), ("Sans structure", 1)}
+    assert [r.lastname for r in everything.rows] == ["Elsewhere", "Mine", "Nobody"]
+
+    admin = token_mint.token(Role.admin_structure, deployment_id=t.deployment_id, profile_id=uuid.uuid4(),
+                             structure_ids=[t.structure_id])
+    hers = await notebook.call(QueryBeneficiariesV1(), admin)
+    assert [r.notebook_id for r in hers.rows] == [mine] and hers.total == 1
+    # Asking for another structure's rows gives none of them.
+    asked = await notebook.call(QueryBeneficiariesV1(filters=BeneficiaryFilters(
+        structure_ids=[t.other_structure_id])), admin)
+    assert (asked.total, asked.rows, asked.by_structure) == (0, [], [])
+
+    professional = await notebook.call(QueryBeneficiariesV1(), t.pro)
+    assert [r.notebook_id for r in professional.rows] == [mine]
+    assert professional.rows[0].referent_name == "Pierre Pro"
+
+    filtered = await notebook.call(QueryBeneficiariesV1(filters=BeneficiaryFilters(
+        structure_ids=[t.structure_id], without_structure=True)), t.manager)
+    assert {r.lastname for r in filtered.rows} == {"Mine", "Nobody"}
+
+    other = await territory(notebook, token_mint, "38")
+    assert (await notebook.call(QueryBeneficiariesV1(), other.manager)).total == 0
+    beneficiary_token = token_mint.token(Role.beneficiary, deployment_id=t.deployment_id, profile_id=uuid.uuid4())
+    assert (await refused(notebook.call(QueryBeneficiariesV1(), beneficiary_token))).code == ErrorCode.forbidden
+    refusal = await refused(notebook.call(QueryBeneficiariesV1(deployment_id=other.deployment_id), t.manager))
+    assert refusal.code == ErrorCode.forbidden
+
+
+async def test_saved_queries_are_their_owners_and_shared_with_the_territory(notebook, token_mint):
+    t = await territory(notebook, token_mint)
+    colleague = token_mint.token(Role.manager, deployment_id=t.deployment_id, profile_id=uuid.uuid4())
+    filters = BeneficiaryFilters(subject_to_right_and_duty=True, cer_states=["none"])
+    saved = (await notebook.call(SaveQueryV1(name="Sans CER", filters=filters), t.manager)).query
+    assert (saved.mine, saved.shared, saved.filters, saved.owner_name) == (True, False, filters, "Marie Gérante")
+    twice = await refused(notebook.call(SaveQueryV1(name="Sans  CER", filters=filters), t.manager))
+    assert twice.code == ErrorCode.conflict and "Sans CER" in twice.message
+
+    # Not shared: the colleague does not see it (an unknown id to her).
+    assert (await notebook.call(ListSavedQueriesV1(), colleague)).queries == []
+    assert (await refused(notebook.call(GetSavedQueryV1(query_id=saved.query_id), colleague))).code == \
+        ErrorCode.not_found
+    assert (await refused(notebook.call(DeleteSavedQueryV1(query_id=saved.query_id), colleague))).code == \
+        ErrorCode.not_found
+
+    shared = (await notebook.call(SaveQueryV1(query_id=saved.query_id, name="Sans CER", filters=filters,
+                                              shared=True), t.manager)).query
+    assert shared.shared and shared.updated_at is not None
+    [seen] = (await notebook.call(ListSavedQueriesV1(), colleague)).queries
+    assert (seen.name, seen.mine, seen.filters) == ("Sans CER", False, filters)
+    assert (await refused(notebook.call(DeleteSavedQueryV1(query_id=saved.query_id), colleague))).code == \
+        ErrorCode.forbidden
+    renamed = await refused(notebook.call(SaveQueryV1(query_id=saved.query_id, name="À moi"), colleague))
+    assert renamed.code == ErrorCode.forbidden
+
+    other = await territory(notebook, token_mint, "38")
+    assert (await notebook.call(ListSavedQueriesV1(), other.manager)).queries == []
+    assert (await refused(notebook.call(GetSavedQueryV1(query_id=saved.query_id), other.manager))).code == \
+        ErrorCode.not_found
+
+    await notebook.call(DeleteSavedQueryV1(query_id=saved.query_id), t.manager)
+    assert (await notebook.call(ListSavedQueriesV1(), t.manager)).queries == []

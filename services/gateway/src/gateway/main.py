@@ -35,6 +35,7 @@ from gateway.web import bulk_orientation_pages
 from gateway.web import exchange_pages
 from gateway.web import transfer_pages
 from gateway.web import export_pages
+from gateway.web import dashboard_pages
 from gateway.web.common import LeavePage, error_page
 from servicekit import telemetry
 from servicekit.bus import Bus
@@ -185,6 +186,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(webhook_pages.router)
     app.include_router(export_api.router)
     app.include_router(export_pages.router)
+    app.include_router(dashboard_pages.api)
+    app.include_router(dashboard_pages.router)
     app.include_router(asyncapi.router)  # the bus's AsyncAPI document, as JSON and as a page
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.mount("/api/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")

@@ -18,6 +18,7 @@ ENTRIES = (
     ("/imports", "Imports", {Role.manager, Role.admin_structure}),
     ("/contrats/a-valider", "CER à valider", {Role.manager, Role.orientation_manager}),
     ("/transferts", "Transferts", {Role.manager}),
+    ("/pilotage", "Tableau de bord", {Role.manager, Role.admin_structure, Role.orientation_manager, Role.admin_cdb}),
     ("/exports", "Exports", PROFESSIONALS | {Role.admin_cdb}),
     ("/comptes", "Comptes", set()),  # those who manage accounts, whatever their role (Visitor.manages_accounts)
     ("/envois", "Envois", {Role.admin_cdb}),

@@ -1,0 +1,353 @@
+"""Server-rendered charts of the dashboards (issue 18): a figure's numbers become shapes (rectangles, lines, texts
+with their coordinates), which ``_chart.html.j2`` writes as an inline SVG. Nothing here is markup: the template
+prints every label through Jinja's escaping, so a structure named ``<script>`` stays text in the chart.
+
+Readable without colour: every series has its own pattern (plain, hatched, dotted…) or marker shape, values and
+labels are written on the chart, and the legend names each pattern. The SVG has a viewBox, so it shrinks to a
+320 px screen with the page; it draws with presentation attributes only (the CSP forbids inline styles).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from contracts.pilotage import Figure, Point
+
+WIDTH = 640
+# High contrast on white (at least 4.5:1 each), told apart by their patterns too.
+COLOURS = ("#000091", "#b34000", "#18753c", "#6e445a", "#3a3a3a", "#0063cb")
+PATTERNS = ("solid", "hatch", "dots", "cross", "hlines", "vlines")
+MARKERS = ("circle", "square", "diamond", "triangle", "circle", "square")
+INK = "#161616"
+GRID = "#929292"
+
+
+@dataclass(frozen=True)
+class Pattern:
+    id: str
+    kind: str
+    colour: str
+
+    @property
+    def fill(self) -> str:
+        return self.colour if self.kind == "solid" else f"url(#{self.id})"
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A bar or a bar's segment; ``href`` the list behind it ("" when it has none)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    fill: str
+    stroke: str
+    href: str
+    label: str  # what a tooltip and a screen reader say: « Structure A, Accompagné : 12 »
+
+
+@dataclass(frozen=True)
+class Text:
+    x: float
+    y: float
+    text: str
+    anchor: str = "start"
+    size: int = 13
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class Rule:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    colour: str = GRID
+    width: float = 1
+    dash: str = ""
+
+
+@dataclass(frozen=True)
+class Polyline:
+    points: str
+    colour: str
+    dash: str = ""
+
+
+@dataclass(frozen=True)
+class Marker:
+    x: float
+    y: float
+    shape: str
+    colour: str
+    href: str
+    label: str
+
+    @property
+    def path(self) -> str:
+        """The marker's outline (a square, a diamond, a triangle) around its centre; circles use ``x``/``y``."""
+        s = 5
+        if self.shape == "square":
+            return f"M{self.x - s:.1f},{self.y - s:.1f}h{2 * s}v{2 * s}h{-2 * s}z"
+        if self.shape == "diamond":
+            return f"M{self.x:.1f},{self.y - s - 1:.1f}l{s + 1},{s + 1}l{-s - 1},{s + 1}l{-s - 1},{-s - 1}z"
+        return f"M{self.x:.1f},{self.y - s - 1:.1f}l{s + 1},{2 * s + 1}h{-2 * s - 2}z"
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    x: float
+    y: float
+    fill: str
+    stroke: str
+    shape: str  # "box" for bars, a marker shape for lines
+    text: str
+
+
+@dataclass
+class Chart:
+    id: str
+    title: str
+    desc: str
+    height: float
+    width: int = WIDTH
+    patterns: list[Pattern] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
+    texts: list[Text] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    lines: list[Polyline] = field(default_factory=list)
+    markers: list[Marker] = field(default_factory=list)
+    legend: list[LegendEntry] = field(default_factory=list)
+    empty: bool = False
+
+
+def number(value: float) -> str:
+    """« 1 234 », « 12,5 »."""
+    if value == int(value):
+        return f"{int(value):,}".replace(",", "\u202f")
+    return f"{value:,.1f}".replace(",", "\u202f").replace(".", ",")
+
+
+def drill_href(point: Point, to_query) -> str:
+    """The beneficiaries' list behind a point (``to_query``: the filters as a query string), "" without one."""
+    if point.drill is None:
+        return ""
+    query = to_query(point.drill)
+    if point.drill_deployment_id is not None:
+        query = "&".join(part for part in (query, urlencode({"deployment_id": str(point.drill_deployment_id)}))
+                         if part)
+    return f"/beneficiaires/requetes?{query}" if query else "/beneficiaires/requetes"
+
+
+def categories(figure: Figure) -> list[str]:
+    """Every point label across the series, in the order they first appear."""
+    seen: dict[str, None] = {}
+    for series in figure.series:
+        for point in series.points:
+            seen.setdefault(point.label, None)
+    return list(seen)
+
+
+def patterns_of(figure: Figure) -> list[Pattern]:
+    return [Pattern(f"{figure.key}-p{i}", PATTERNS[i % len(PATTERNS)], COLOURS[i % len(COLOURS)])
+            for i in range(max(len(figure.series), 1))]
+
+
+def legend_of(figure: Figure, patterns: list[Pattern], y: float, shapes: bool = False) -> tuple[list[LegendEntry],
+                                                                                                 float]:
+    """One entry per series (when there are several), wrapped over lines of the chart's width."""
+    if len(figure.series) < 2:
+        return [], y
+    entries, x = [], 0.0
+    for index, series in enumerate(figure.series):
+        width = 28 + 7.5 * len(series.name)
+        if x and x + width > WIDTH:
+            x, y = 0.0, y + 22
+        entries.append(LegendEntry(x, y, patterns[index].fill, patterns[index].colour,
+                                   MARKERS[index % len(MARKERS)] if shapes else "box", series.name))
+        x += width + 16
+    return entries, y + 30
+
+
+def chart_of(figure: Figure, to_query) -> Chart:
+    """The shapes of a figure's chart: horizontal bars (``bar``, ``stacked``), columns (``histogram``) or lines."""
+    chart = Chart(id=f"chart-{figure.key}", title=figure.title, desc=description(figure), height=60)
+    chart.patterns = patterns_of(figure)
+    labels = categories(figure)
+    if not labels or not any(p.value for s in figure.series for p in s.points):
+        chart.empty = True
+        chart.texts.append(Text(0, 30, "Aucune donnée sur la période."))
+        return chart
+    if figure.kind == "line":
+        return line_chart(chart, figure, labels, to_query)
+    if figure.kind == "histogram":
+        return column_chart(chart, figure, labels, to_query)
+    return bar_chart(chart, figure, labels, to_query)
+
+
+def description(figure: Figure) -> str:
+    """The chart in words (its ``<desc>``): each category with its values."""
+    parts = []
+    for label in categories(figure):
+        values = [f"{s.name} {number(p.value)}" if len(figure.series) > 1 else number(p.value)
+                  for s in figure.series for p in s.points if p.label == label]
+        parts.append(f"{label} : {', '.join(values)}")
+    text = " ; ".join(parts)
+    return f"{figure.summary} {text}".strip() if figure.summary else text
+
+
+def point_of(series, label: str) -> Point | None:
+    return next((p for p in series.points if p.label == label), None)
+
+
+def bar_chart(chart: Chart, figure: Figure, labels: list[str], to_query) -> Chart:
+    """A row per category: its label above, its bar (one per series, or one stacked bar), the value at the end;
+    a stacked bar writes each segment's value under it, so that no value is told by colour alone."""
+    stacked = figure.kind == "stacked" and len(figure.series) > 1
+    chart.legend, y = legend_of(figure, chart.patterns, 8)
+    if stacked:
+        largest = max(sum((point_of(s, label).value if point_of(s, label) else 0) for s in figure.series)
+                      for label in labels)
+    else:
+        largest = max(p.value for s in figure.series for p in s.points)
+    scale = (WIDTH - 90) / largest if largest else 0
+    for label in labels:
+        chart.texts.append(Text(0, y + 13, label, bold=True))
+        y += 20
+        if stacked:
+            x, details = 0.0, []
+            for index, series in enumerate(figure.series):
+                point = point_of(series, label)
+                if point is None or not point.value:
+                    continue
+                width = point.value * scale
+                chart.marks.append(Mark(x, y, max(width, 1), 22, chart.patterns[index].fill,
+                                        chart.patterns[index].colour, drill_href(point, to_query),
+                                        f"{label}, {series.name} : {number(point.value)}"))
+                x += width
+                details.append(f"{series.name} {number(point.value)}")
+            chart.texts.append(Text(x + 6, y + 16, number(sum(
+                point_of(s, label).value for s in figure.series if point_of(s, label))), bold=True))
+            chart.texts.append(Text(0, y + 38, " · ".join(details), size=12))
+            y += 54
+        else:
+            for index, series in enumerate(figure.series):
+                point = point_of(series, label)
+                if point is None:
+                    continue
+                width = point.value * scale
+                chart.marks.append(Mark(0, y, max(width, 1), 20, chart.patterns[index].fill,
+                                        chart.patterns[index].colour, drill_href(point, to_query),
+                                        f"{label}, {series.name} : {number(point.value)}"))
+                prefix = f"{series.name} : " if len(figure.series) > 1 else ""
+                chart.texts.append(Text(width + 6, y + 15, f"{prefix}{number(point.value)}", bold=True))
+                y += 24
+            y += 12
+    chart.height = y + 4
+    return chart
+
+
+def column_chart(chart: Chart, figure: Figure, labels: list[str], to_query) -> Chart:
+    """Columns side by side (a histogram of delays or ages): the value above each, the bucket below."""
+    chart.legend, top = legend_of(figure, chart.patterns, 8)
+    top += 24
+    plot = 180
+    base = top + plot
+    largest = max(p.value for s in figure.series for p in s.points) or 1
+    slot = WIDTH / len(labels)
+    series_count = max(len(figure.series), 1)
+    width = min((slot - 16) / series_count, 80)
+    chart.rules.append(Rule(0, base, WIDTH, base, INK))
+    for i, label in enumerate(labels):
+        left = i * slot + (slot - width * series_count) / 2
+        for index, series in enumerate(figure.series):
+            point = point_of(series, label)
+            if point is None:
+                continue
+            height = point.value / largest * plot
+            x = left + index * width
+            chart.marks.append(Mark(x, base - height, width - 2, max(height, 1), chart.patterns[index].fill,
+                                    chart.patterns[index].colour, drill_href(point, to_query),
+                                    f"{label}, {series.name} : {number(point.value)}"))
+            chart.texts.append(Text(x + width / 2, base - height - 6, number(point.value), "middle", bold=True))
+        words = label.split(" ")
+        middle = len(words) // 2 if len(label) > 14 else len(words)
+        chart.texts.append(Text(i * slot + slot / 2, base + 18, " ".join(words[:middle]), "middle", 12))
+        if words[middle:]:
+            chart.texts.append(Text(i * slot + slot / 2, base + 34, " ".join(words[middle:]), "middle", 12))
+    chart.height = base + 44
+    return chart
+
+
+def line_chart(chart: Chart, figure: Figure, labels: list[str], to_query) -> Chart:
+    """A line per series over the months, each with its marker shape and dash, named at its end with its last
+    value; the y axis has its zero and its largest value."""
+    chart.legend, top = legend_of(figure, chart.patterns, 8, shapes=True)
+    top += 16
+    left, right, plot = 48, WIDTH - 150, 200
+    base = top + plot
+    largest = max(p.value for s in figure.series for p in s.points) or 1
+    step = (right - left) / max(len(labels) - 1, 1)
+    chart.rules += [Rule(left, base, right, base, INK), Rule(left, top, right, top, GRID, dash="4 4")]
+    chart.texts += [Text(left - 6, base + 4, "0", "end", 12), Text(left - 6, top + 4, number(largest), "end", 12)]
+    every = 1 if len(labels) <= 12 else (3 if len(labels) <= 36 else 6)
+    for i, label in enumerate(labels):
+        if i % every == 0 or i == len(labels) - 1:
+            month, _, year = label.partition(" ")
+            chart.texts.append(Text(left + i * step, base + 16, month, "middle", 11))
+            chart.texts.append(Text(left + i * step, base + 30, year, "middle", 11))
+    ends = []
+    dashes = ("", "8 4", "2 3", "10 3 2 3", "", "8 4")
+    for index, series in enumerate(figure.series):
+        colour = COLOURS[index % len(COLOURS)]
+        shape = MARKERS[index % len(MARKERS)]
+        coordinates = []
+        for i, label in enumerate(labels):
+            point = point_of(series, label)
+            if point is None:
+                continue
+            x, y = left + i * step, base - point.value / largest * plot
+            coordinates.append((x, y))
+            chart.markers.append(Marker(x, y, shape, colour, drill_href(point, to_query),
+                                        f"{label}, {series.name} : {number(point.value)}"))
+        if coordinates:
+            chart.lines.append(Polyline(" ".join(f"{x:.1f},{y:.1f}" for x, y in coordinates), colour,
+                                        dashes[index % len(dashes)]))
+            last = point_of(series, labels[-1]) or series.points[-1]
+            ends.append([coordinates[-1][1], f"{series.name} : {number(last.value)}"])
+    # Direct labels at the lines' ends, pushed apart so that they never overlap.
+    ends.sort()
+    for i in range(1, len(ends)):
+        ends[i][0] = max(ends[i][0], ends[i - 1][0] + 16)
+    chart.texts += [Text(right + 10, y + 4, text, size=12, bold=True) for y, text in ends]
+    chart.height = max(base + 40, (ends[-1][0] + 12) if ends else 0)
+    return chart
+
+
+def table_rows(figure: Figure, to_query) -> tuple[list[str], list[tuple[str, list[tuple[str, str]]]]]:
+    """The accessible table of a figure: its columns (the series) and a row per category, each cell the value
+    written in French and the list behind it ("" without one)."""
+    labels = categories(figure)
+    rows = []
+    for label in labels:
+        cells = []
+        for series in figure.series:
+            point = point_of(series, label)
+            cells.append((number(point.value), drill_href(point, to_query)) if point else ("", ""))
+        rows.append((label, cells))
+    return [s.name for s in figure.series], rows
+
+
+def csv_rows(figure: Figure) -> list[list[str]]:
+    """The figure as a spreadsheet: a header (category, then each series), a row per category; numbers as a
+    French spreadsheet reads them (decimal comma)."""
+    header = ["Catégorie", *(s.name for s in figure.series)]
+    rows = [header]
+    for label in categories(figure):
+        row = [label]
+        for series in figure.series:
+            point = point_of(series, label)
+            row.append("" if point is None else number(point.value).replace("\u202f", ""))
+        rows.append(row)
+    return rows

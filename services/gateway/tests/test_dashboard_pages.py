@@ -1,0 +1,141 @@
+"""The dashboard page, its CSV and its API with a notebook service answering a hostile figure: a structure named
+like markup stays text in the SVG, the table and the CSV; every count links to the list behind it; bad parameters
+are refused in French with nothing asked; the charts are accessible SVG (role, title, desc, viewBox)."""
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import date
+
+import httpx
+import pytest
+
+from contracts.identity import GetMeV1, MeReply, Role
+from contracts.pilotage import (
+    BeneficiaryFilters,
+    CerState,
+    Choice,
+    Figure,
+    GetPilotageDashboardV1,
+    PilotageDashboardReply,
+    PilotageScope,
+    Point,
+    Series,
+)
+from gateway.config import GatewaySettings
+from gateway.main import create_app
+from gateway.web.charts import chart_of
+from gateway.web.pilotage_filters import filters_to_query
+
+pytestmark = pytest.mark.unit
+TERRITORY = uuid.uuid4()
+STRUCTURE = uuid.uuid4()
+HOSTILE = '<script>alert("x")</script>'
+FORMULA = "=HYPERLINK(\"http://evil\")"
+
+
+def dashboard() -> PilotageDashboardReply:
+    without = BeneficiaryFilters(subject_to_right_and_duty=True, cer_states=[CerState.none],
+                                 structure_ids=[STRUCTURE])
+    return PilotageDashboardReply(
+        scope=PilotageScope.territory, label="Territoire Drôme", period_from=date(2025, 12, 1),
+        period_to=date(2026, 11, 29), structures=[Choice(id=STRUCTURE, label=HOSTILE)],
+        figures=[
+            Figure(key="couverture-cer", title="CER des bénéficiaires soumis aux droits et devoirs", kind="stacked",
+                   series=[Series(name="Signé ou validé", points=[Point(label=HOSTILE, value=4), Point(
+                       label=FORMULA, value=1)]),
+                           Series(name="Sans CER", points=[Point(label=HOSTILE, value=1234, drill=without),
+                                                           Point(label=FORMULA, value=0)])],
+                   summary="1 234 bénéficiaires sans CER"),
+            Figure(key="accompagnement", title="Par statut", kind="line", series=[
+                Series(name="Accompagné", points=[Point(label="oct. 2026", value=3), Point(
+                    label="nov. 2026", value=4, drill=BeneficiaryFilters(support=["accompanied"]))])]),
+            Figure(key="delai-cer", title="Délai", kind="histogram", series=[
+                Series(name="Bénéficiaires", points=[Point(label="0 à 7 jours", value=2.5),
+                                                     Point(label="Plus de 180 jours", value=0)])]),
+            Figure(key="actions", title="Actions", kind="stacked", series=[]),
+        ])
+
+
+class FakeRpc:
+    def __init__(self):
+        self.asked = []
+
+    async def call(self, request, *, headers=None, timeout_s=None):
+        if isinstance(request, GetMeV1):
+            return MeReply(account_id=uuid.uuid4(), email="gestion@carnet.fr", phone=None, role=Role.manager,
+                           deployment_id=TERRITORY, profile_id=uuid.uuid4(), structure_ids=[], firstname="Gisèle",
+                           lastname="Gestion")
+        assert isinstance(request, GetPilotageDashboardV1)
+        self.asked.append(request)
+        return dashboard()
+
+
+async def get(path: str) -> tuple[httpx.Response, FakeRpc]:
+    app = create_app(GatewaySettings(env="test"))
+    rpc = app.state.rpc = FakeRpc()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
+                                 cookies={"carnet_csrf": "jeton"}) as client:
+        return await client.get(path, headers={"Authorization": "Bearer eyJ.access.token"}), rpc
+
+
+async def test_hostile_labels_stay_text_in_the_chart_and_the_table():
+    page, rpc = await get("/pilotage?period_from=2025-12-01")
+    assert page.status_code == 200
+    html = page.text
+    assert "<script>alert" not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    assert rpc.asked[0].period_from == date(2025, 12, 1)
+    # Accessible SVG: role, title and desc named, a viewBox to shrink to 320 px, patterns beside colours.
+    assert '<svg id="chart-couverture-cer" class="chart" viewBox="0 0 640 ' in html
+    assert 'role="img" aria-labelledby="chart-couverture-cer-title chart-couverture-cer-desc"' in html
+    assert '<title id="chart-couverture-cer-title">CER des bénéficiaires' in html
+    assert '<pattern id="couverture-cer-p1"' in html and "url(#couverture-cer-p1)" in html
+    assert "1\u202f234" in html  # values written on the chart and in the table, in French
+    # The count with a list behind it links to it, in the chart and in the table.
+    target = "/beneficiaires/requetes?" + filters_to_query(dashboard().figures[0].series[1].points[0].drill)
+    link = target.replace("&", "&amp;")
+    assert html.count(f'href="{link}"') == 2
+    assert '<th scope="row">' in html and "<caption>" in html and "<figcaption>" in html
+    assert "Aucune donnée sur la période." in html  # the empty figure says so
+    assert 'src="/static/chart_png.js"' in html and "Télécharger (CSV)" in html
+    assert 'href="/pilotage/figures/couverture-cer.csv?period_from=2025-12-01' in html
+    assert "<script>" not in html.replace('<script src="/static/tables.js" defer></script>', "").replace(
+        '<script src="/static/chart_png.js" defer></script>', "")
+
+
+async def test_a_figure_downloads_as_a_csv_excel_opens():
+    response, _ = await get("/pilotage/figures/couverture-cer.csv")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert response.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["CER des bénéficiaires soumis aux droits et devoirs"]
+    assert rows[1] == ["Catégorie", "Signé ou validé", "Sans CER"]
+    assert rows[2] == [HOSTILE, "4", "1234"]
+    assert rows[3][0] == "'" + FORMULA  # never a formula
+    missing, _ = await get("/pilotage/figures/inconnue.csv")
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(("query", "said"), [("period_from=29/11/2026", "n&#39;est pas valide"),
+                                             ("structure_id=pas-un-id", "structure choisi n&#39;est pas valide"),
+                                             ("scope=monde", "périmètre choisi n&#39;est pas valide")])
+async def test_bad_parameters_are_refused_in_french_with_nothing_asked(query, said):
+    page, rpc = await get(f"/pilotage?{query}")
+    assert page.status_code == 422 and said in page.text and not rpc.asked
+
+
+async def test_the_api_answers_the_reply():
+    response, rpc = await get(f"/api/v1/pilotage/dashboard?scope=structure&structure_id={STRUCTURE}")
+    assert response.status_code == 200
+    assert response.json()["figures"][0]["series"][1]["points"][0]["drill"]["cer_states"] == ["none"]
+    assert rpc.asked[0].scope == PilotageScope.structure and rpc.asked[0].structure_id == STRUCTURE
+
+
+def test_a_line_chart_names_its_series_at_their_ends_and_bars_scale():
+    figure = dashboard().figures[1]
+    chart = chart_of(figure, filters_to_query)
+    assert chart.lines and any(t.text == "Accompagné : 4" for t in chart.texts)
+    assert [m.href != "" for m in chart.markers] == [False, True]
+    bars = chart_of(dashboard().figures[0], filters_to_query)
+    assert max(m.x + m.width for m in bars.marks) <= 640

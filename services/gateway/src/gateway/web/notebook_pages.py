@@ -3,7 +3,7 @@ beneficiary's own notebook. Every form posts, then comes back to its section (or
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -61,6 +61,7 @@ from gateway.web import labels
 from gateway.web.common import Visitor, call_or_leave, redirect, refusal, render, require_csrf, signed_in
 from gateway.web.common import form_text as text
 from gateway.web.exchange_pages import exchange_section
+from gateway.web.notebook_summary import sections, summary_band
 from gateway.web.bulk_orientation_pages import bulk_orientation_options, selection_on_the_page
 from servicekit.errors import ServiceError
 
@@ -235,6 +236,8 @@ async def notebook_page(request: Request, visitor: Visitor, notebook_id: uuid.UU
         "timeline_kind": params.get("historique", ""), "timeline_author": params.get("auteur", ""),
         "today": date.today().isoformat(),
         "base": "/mon-carnet" if visitor.me.role == Role.beneficiary else f"/carnets/{page.notebook_id}",
+        "summary": summary_band(page, exchanges, mine=visitor.me.role == Role.beneficiary, now=datetime.now(UTC)),
+        "notebook_sections": sections(page, exchanges),
     }, visitor=visitor, status_code=status_code)
 
 

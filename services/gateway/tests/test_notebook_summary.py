@@ -1,0 +1,177 @@
+"""The summary band of the notebook page, with a notebook service answering in memory: référent and structure,
+orientation, rights and droits et devoirs, CER and its end, next appointment, open request and unread exchanges,
+each linking to its section (whose anchor exists), names printed as text; a notebook waiting for its référent
+says so; the CER's states read in French."""
+from __future__ import annotations
+
+import re
+import uuid
+from html import unescape
+from datetime import UTC, date, datetime, timedelta
+
+import httpx
+import pytest
+
+from contracts.exchanges import ExchangesReply, ExchangeView, ListExchangesV1
+from contracts.identity import GetMeV1, MeReply, Role
+from contracts.notebook import (
+    Access,
+    AppointmentView,
+    BeneficiaryView,
+    ContractLink,
+    ContractStatus,
+    ContractSummary,
+    DiagnosticView,
+    GetNotebookPageV1,
+    GetReferentialsV1,
+    MemberType,
+    MemberView,
+    NotebookPage,
+    OrientationRequestStatus,
+    OrientationRequestView,
+    PersonRef,
+    Referentials,
+    RightRsa,
+    StructureLinkView,
+)
+from gateway.config import GatewaySettings
+from gateway.main import create_app
+from gateway.web.formatting import PARIS
+from gateway.web.notebook_summary import cer_item
+
+pytestmark = pytest.mark.unit
+TERRITORY, NOTEBOOK, ME = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+HOSTILE = '<script>alert("x")</script>'
+NOW = datetime.now(UTC)
+TODAY = date.today()
+
+
+def pierre(structure: str = "CCAS de Livry-Gargan") -> PersonRef:
+    return PersonRef(person_id=ME, firstname="Pierre", lastname="Chevalier", structure_name=structure)
+
+
+def followed() -> NotebookPage:
+    return NotebookPage(
+        notebook_id=NOTEBOOK, deployment_id=TERRITORY, access=Access.full,
+        beneficiary=BeneficiaryView(beneficiary_id=uuid.uuid4(), version=1, firstname="Sophie", lastname="Tifour",
+                                    date_of_birth=date(1981, 1, 11), right_rsa=RightRsa.droit_ouvert_versable,
+                                    subject_to_right_and_duty=True),
+        members=[MemberView(member_id=uuid.uuid4(), person=pierre(HOSTILE), member_type=MemberType.referent,
+                            started_at=NOW - timedelta(days=90))],
+        structures=[StructureLinkView(structure_id=uuid.uuid4(), name=HOSTILE, status="current",
+                                      started_at=NOW - timedelta(days=100))],
+        orientation_system_name="Social", oriented_at=NOW - timedelta(days=100), diagnostic=DiagnosticView(),
+        appointments=[
+            AppointmentView(appointment_id=uuid.uuid4(), person=pierre(), at=NOW - timedelta(days=3),
+                            status="present", version=1),
+            AppointmentView(appointment_id=uuid.uuid4(), person=pierre(), at=NOW + timedelta(days=20),
+                            status="planned", version=1),
+            AppointmentView(appointment_id=uuid.uuid4(), person=pierre(), at=NOW + timedelta(days=6),
+                            status="planned", version=1)],
+        orientation_request=OrientationRequestView(
+            request_id=uuid.uuid4(), status=OrientationRequestStatus.pending, requested_at=NOW - timedelta(days=2),
+            requested_orientation_system_name="Professionnel"),
+        contracts=[ContractSummary(contract_id=uuid.uuid4(), kind=ContractLink.cer, status=ContractStatus.signed,
+                                   active=True, start_date=TODAY - timedelta(days=170),
+                                   end_date=TODAY + timedelta(days=10))],
+        allowed=["view_contracts", "view_exchanges", "edit_parcours"])
+
+
+def waiting() -> NotebookPage:
+    return followed().model_copy(update={
+        "members": [], "appointments": [], "contracts": [], "orientation_request": None,
+        "structures": [StructureLinkView(structure_id=uuid.uuid4(), name="Groupe NS", status="current",
+                                         started_at=NOW)],
+        "beneficiary": followed().beneficiary.model_copy(update={"subject_to_right_and_duty": False,
+                                                                 "right_rsa": None})})
+
+
+class FakeRpc:
+    def __init__(self, page: NotebookPage, unread: int):
+        self.page, self.unread = page, unread
+
+    async def call(self, request, *, headers=None, timeout_s=None):
+        if isinstance(request, GetMeV1):
+            return MeReply(account_id=uuid.uuid4(), email="pro@carnet.fr", phone=None, role=Role.professional,
+                           deployment_id=TERRITORY, profile_id=ME, structure_ids=[], firstname="Pierre",
+                           lastname="Chevalier")
+        if isinstance(request, GetNotebookPageV1):
+            return self.page
+        if isinstance(request, GetReferentialsV1):
+            return Referentials(themes={}, focus_themes=[], target_themes={}, situations=[], targets=[], actions=[])
+        assert isinstance(request, ListExchangesV1)
+        return ExchangesReply(notebook_id=NOTEBOOK, unread=self.unread, messages=[
+            ExchangeView(exchange_id=uuid.uuid4(), author_name="Simon", created_at=NOW, text="Bonjour", unread=True)
+            for _ in range(self.unread)])
+
+
+async def notebook_html(page: NotebookPage, unread: int = 0) -> str:
+    app = create_app(GatewaySettings(env="test"))
+    app.state.rpc = FakeRpc(page, unread)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
+                                 cookies={"carnet_csrf": "jeton"}) as client:
+        response = await client.get(f"/carnets/{NOTEBOOK}", headers={"Authorization": "Bearer eyJ.access.token"})
+    assert response.status_code == 200
+    return response.text
+
+
+def band(html: str) -> dict[str, str]:
+    """Each entry of the band: its key → its text (tags removed, spaces collapsed)."""
+    items = re.findall(r'<div class="summary-item[^"]*" data-summary="(\w+)">(.*?)</div>', html, re.S)
+    return {key: " ".join(re.sub(r"<[^>]+>", " ", body).split()) for key, body in items}
+
+
+async def test_the_band_says_what_a_referent_looks_for_first_each_linking_to_its_section():
+    html = await notebook_html(followed(), unread=3)
+    items = band(html)
+    next_visit = (NOW + timedelta(days=6)).astimezone(PARIS)
+    assert items == {
+        "referent": "Référent Pierre CHEVALIER &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;",
+        "orientation": f"Orientation Social Décision du {(NOW - timedelta(days=100)):%d/%m/%Y}",
+        "rights": "Droits RSA – Droit ouvert et versable Soumis aux droits et devoirs",
+        "cer": f"CER Se termine le {TODAY + timedelta(days=10):%d/%m/%Y} "
+               f"Du {TODAY - timedelta(days=170):%d/%m/%Y} au {TODAY + timedelta(days=10):%d/%m/%Y}",
+        "appointment": f"Prochain rendez-vous {next_visit:%d/%m/%Y} à {next_visit:%H:%M} Avec Pierre CHEVALIER",
+        "request": f"Réorientation Demandée le {(NOW - timedelta(days=2)):%d/%m/%Y} Vers Professionnel",
+        "exchanges": "Échanges 3 messages non lus",
+    }
+    assert "<script>alert" not in html
+    # What asks for action stands out: the CER ending, the request, the unread messages.
+    alerts = re.findall(r'<div class="summary-item summary-alert" data-summary="(\w+)">', html)
+    assert alerts == ["cer", "request", "exchanges"]
+    # Each links to a section the page has; the in-page navigation lists them.
+    links = re.findall(r'data-summary="\w+">\s*<dt>[^<]*</dt>\s*<dd><a href="#([\w-]+)">', html)
+    nav = re.search(r'<nav class="notebook-nav" aria-label="Sections du carnet">(.*?)</nav>', html, re.S).group(1)
+    anchors = re.findall(r'href="#([\w-]+)"', nav)
+    assert anchors == ["informations", "groupe", "diagnostic", "rendez-vous", "contrats", "echanges", "historique"]
+    for anchor in {*links, *anchors}:
+        assert f'id="{anchor}"' in html, anchor
+    # Headings in order: the band's title is the first h2, after the h1.
+    assert html.index("<h1>") < html.index('<h2 id="t-summary" class="sr-only">En bref</h2>') < html.index(
+        '<h2 id="t-info">')
+
+
+async def test_a_notebook_waiting_for_its_referent_says_so():
+    items = {key: unescape(text) for key, text in band(await notebook_html(waiting())).items()}
+    assert items["referent"] == "Référent En attente d'un référent Groupe NS"
+    assert items["rights"] == "Droits RSA non renseigné Non soumis aux droits et devoirs"
+    assert items["cer"] == "CER Aucun CER"
+    assert items["appointment"] == "Prochain rendez-vous Aucun rendez-vous prévu"
+    assert items["request"] == "Réorientation Aucune demande en cours"
+    assert items["exchanges"] == "Échanges Aucun message non lu"
+
+
+@pytest.mark.parametrize(("status", "active", "start", "end", "value", "alert"), [
+    (ContractStatus.draft, False, 5, 185, "Brouillon", False),
+    (ContractStatus.submitted, False, 5, 185, "En attente de validation", False),
+    (ContractStatus.validated, False, 5, 185, "Validé, à signer", False),
+    (ContractStatus.signed, True, -30, 150, "En vigueur", False),
+    (ContractStatus.signed, False, 3, 183, "Signé", False),
+    (ContractStatus.ended, False, -200, -20, "Terminé", True),
+])
+def test_the_cer_reads_in_french_in_every_state(status, active, start, end, value, alert):
+    page = followed().model_copy(update={"contracts": [ContractSummary(
+        contract_id=uuid.uuid4(), kind=ContractLink.cer, status=status, active=active,
+        start_date=TODAY + timedelta(days=start), end_date=TODAY + timedelta(days=end))]})
+    item = cer_item(page, TODAY)
+    assert (item.value, item.alert, item.href) == (value, alert, "#contrats")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from contracts import notebook as c
 from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
 from contracts.identity import Role
+from contracts.imports import ApplyNotebookImportV1, ImportActor, ImportKind, ImportRowValues
 from contracts.base import ErrorCode
 from contracts.pilotage import (
     BeneficiaryFilters,
@@ -253,3 +254,27 @@ async def test_saved_queries_are_their_owners_and_shared_with_the_territory(note
 
     await notebook.call(DeleteSavedQueryV1(query_id=saved.query_id), t.manager)
     assert (await notebook.call(ListSavedQueriesV1(), t.manager)).queries == []
+
+
+async def test_an_import_publishes_one_event_per_notebook_created_or_updated(notebook, token_mint):
+    t = await territory(notebook, token_mint)
+    actor = ImportActor(account_id=uuid.uuid4(), role=Role.manager, deployment_id=t.deployment_id,
+                        profile_id=uuid.uuid4(), name="Marie Gérante")
+
+    def batch(city: str) -> list[ImportRowValues]:
+        return [ImportRowValues(row=2 + i, values={
+            "firstname": f"Prénom{i}", "lastname": f"Importé{i}", "date_of_birth": "1990-01-0" + str(i + 1),
+            "external_id": f"SI-{i}", "city": city, "structure_name": "Insertion 26"}) for i in range(3)]
+
+    created = await notebook.call(ApplyNotebookImportV1(import_id=uuid.uuid4(), kind=ImportKind.beneficiaries,
+                                                        actor=actor, rows=batch("Valence")))
+    ids = {r.target_id for r in created.results}
+    assert await settle(notebook, t.delivered) == 3
+    for notebook_id in ids:
+        row = await row_of(notebook, notebook_id)
+        assert (row.origin, row.structure_id, row.support) == ("import", t.structure_id, "waiting")
+
+    await notebook.call(ApplyNotebookImportV1(import_id=uuid.uuid4(), kind=ImportKind.beneficiaries,
+                                              actor=actor, rows=batch("Romans")))
+    changed = [e for e in await notebook.events(NotebookChangedV1.subject) if e.event_id not in t.delivered]
+    assert {e.notebook_id for e in changed} == ids and len(changed) == 3

@@ -19,6 +19,7 @@ from contracts.base import ErrorCode
 from contracts.pilotage import (
     BeneficiaryFilters,
     DeleteSavedQueryV1,
+    GetQueryChoicesV1,
     GetSavedQueryV1,
     ListSavedQueriesV1,
     NotebookChangedV1,
@@ -204,6 +205,12 @@ async def test_scopes_a_structure_admin_her_structures_a_professional_her_notebo
     asked = await notebook.call(QueryBeneficiariesV1(filters=BeneficiaryFilters(
         structure_ids=[t.other_structure_id])), admin)
     assert (asked.total, asked.rows, asked.by_structure) == (0, [], [])
+
+    choices = await notebook.call(GetQueryChoicesV1(), t.manager)
+    assert [s.label for s in choices.structures] == ["CCAS de Valence", "Insertion 26"]
+    assert [p.label for p in choices.referents] == ["Pierre Pro"]
+    assert [s.label for s in choices.orientation_systems] == ["Professionnel", "Social"]
+    assert [s.label for s in (await notebook.call(GetQueryChoicesV1(), admin)).structures] == ["Insertion 26"]
 
     professional = await notebook.call(QueryBeneficiariesV1(), t.pro)
     assert [r.notebook_id for r in professional.rows] == [mine]

@@ -377,3 +377,24 @@ class ExportRequestedV1(IntegrationEvent):
 
     export_id: uuid.UUID
     deployment_id: uuid.UUID | None = None
+
+
+# --- The filter builder's choices (added by the queries' page) ------------------------------------------------
+
+class QueryChoicesReply(RpcReply):
+    """What the filter builder offers: the structures, référents and orientation systems of the caller's scope."""
+
+    structures: list[Choice] = Field(default_factory=list)
+    referents: list[Choice] = Field(default_factory=list)
+    orientation_systems: list[Choice] = Field(default_factory=list)
+
+
+@register
+class GetQueryChoicesV1(RpcRequest):
+    """The choices of the filter builder: a territory's for its managers, orientation managers and professionals,
+    a structure admin's structures and their professionals; the territory given for admin_cdb."""
+
+    subject: ClassVar[str] = "rpc.notebook.get_query_choices.v1"
+    reply_model: ClassVar = QueryChoicesReply
+
+    deployment_id: uuid.UUID | None = None  # admin_cdb only

@@ -118,6 +118,7 @@ ROUTES = {
     pilotage_contract.ListSavedQueriesV1: pilotage_queries.list_saved_queries,
     pilotage_contract.GetSavedQueryV1: pilotage_queries.get_saved_query,
     pilotage_contract.DeleteSavedQueryV1: pilotage_queries.delete_saved_query,
+    pilotage_contract.GetQueryChoicesV1: pilotage_queries.query_choices,
 }
 # Directory's people (not the beneficiaries, whose profiles notebook owns), structures and orientation systems.
 PEOPLE_STATES = tuple(e for e in PROFILE_STATE_EVENTS if e.subject.startswith("directory."))

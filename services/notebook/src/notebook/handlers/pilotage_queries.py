@@ -11,17 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.pilotage import (
     BeneficiaryFactsReply,
     BeneficiaryFilters,
+    Choice,
     DeleteSavedQueryV1,
+    GetQueryChoicesV1,
     GetSavedQueryV1,
     ListSavedQueriesV1,
     QueryBeneficiariesV1,
+    QueryChoicesReply,
     SavedQueriesReply,
     SavedQuery,
     SavedQueryReply,
     SaveQueryV1,
 )
 from notebook.adapters import pilotage_query
-from notebook.adapters.orm import SavedQueryRow
+from notebook.adapters.orm import OrientationSystemRead, Person, SavedQueryRow, StructureRead
 from notebook.handlers.caller import Caller, caller_of, name_of
 from notebook.handlers.deps import Deps
 from servicekit.errors import Conflict, Forbidden, NotFound
@@ -126,3 +129,29 @@ async def delete_saved_query(request: DeleteSavedQueryV1, ctx, deps: Deps) -> Sa
         await session.delete(row)
     return reply
 
+
+
+REFERENT_ROLES = ("professional", "orientation_manager")
+
+
+async def query_choices(request: GetQueryChoicesV1, ctx, deps: Deps) -> QueryChoicesReply:
+    """The structures, référents and orientation systems to filter on, from the directory's read models."""
+    caller = await caller_of(ctx, deps)
+    scope = pilotage_query.scope_of(caller, request.deployment_id)
+    if scope.deployment_id is None:
+        return QueryChoicesReply()  # every territory at once: too many to choose from, pick a territory first
+    async with deps.sessions() as session:
+        structures = (await session.execute(select(StructureRead.id, StructureRead.name).where(
+            StructureRead.deployment_id == scope.deployment_id).order_by(StructureRead.name))).all()
+        people = (await session.execute(select(Person).where(
+            Person.deployment_id == scope.deployment_id, Person.role.in_(REFERENT_ROLES),
+            Person.deactivated_at.is_(None)).order_by(Person.lastname, Person.firstname))).scalars().all()
+        systems = (await session.execute(select(OrientationSystemRead.id, OrientationSystemRead.name).where(
+            OrientationSystemRead.deployment_id == scope.deployment_id).order_by(OrientationSystemRead.name))).all()
+    if scope.structure_ids is not None:
+        structures = [s for s in structures if s.id in scope.structure_ids]
+        people = [p for p in people if p.works_in(scope.structure_ids)]
+    return QueryChoicesReply(
+        structures=[Choice(id=s.id, label=s.name) for s in structures],
+        referents=[Choice(id=p.id, label=f"{p.firstname} {p.lastname}".strip()) for p in people],
+        orientation_systems=[Choice(id=s.id, label=s.name) for s in systems])

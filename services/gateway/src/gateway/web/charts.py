@@ -18,6 +18,7 @@ WIDTH = 640
 COLOURS = ("#000091", "#b34000", "#18753c", "#6e445a", "#3a3a3a", "#0063cb")
 PATTERNS = ("solid", "hatch", "dots", "cross", "hlines", "vlines")
 MARKERS = ("circle", "square", "diamond", "triangle", "circle", "square")
+DASHES = ("", "8 4", "2 3", "10 3 2 3", "", "8 4")
 INK = "#161616"
 GRID = "#929292"
 
@@ -103,6 +104,11 @@ class LegendEntry:
     stroke: str
     shape: str  # "box" for bars, a marker shape for lines
     text: str
+    dash: str = ""
+
+    @property
+    def path(self) -> str:
+        return Marker(self.x + 9, self.y + 7, self.shape, self.stroke, "", "").path
 
 
 @dataclass
@@ -159,13 +165,14 @@ def legend_of(figure: Figure, patterns: list[Pattern], y: float, shapes: bool = 
     """One entry per series (when there are several), wrapped over lines of the chart's width."""
     if len(figure.series) < 2:
         return [], y
-    entries, x = [], 0.0
+    entries, x = [], 4.0
     for index, series in enumerate(figure.series):
-        width = 28 + 7.5 * len(series.name)
-        if x and x + width > WIDTH:
-            x, y = 0.0, y + 22
+        width = 32 + 7.5 * len(series.name)
+        if x > 4 and x + width > WIDTH:
+            x, y = 4.0, y + 22
         entries.append(LegendEntry(x, y, patterns[index].fill, patterns[index].colour,
-                                   MARKERS[index % len(MARKERS)] if shapes else "box", series.name))
+                                   MARKERS[index % len(MARKERS)] if shapes else "box", series.name,
+                                   DASHES[index % len(DASHES)] if shapes else ""))
         x += width + 16
     return entries, y + 30
 
@@ -285,7 +292,7 @@ def line_chart(chart: Chart, figure: Figure, labels: list[str], to_query) -> Cha
     value; the y axis has its zero and its largest value."""
     chart.legend, top = legend_of(figure, chart.patterns, 8, shapes=True)
     top += 16
-    left, right, plot = 48, WIDTH - 150, 200
+    left, right, plot = 48, WIDTH - 215, 200
     base = top + plot
     largest = max(p.value for s in figure.series for p in s.points) or 1
     step = (right - left) / max(len(labels) - 1, 1)
@@ -298,7 +305,6 @@ def line_chart(chart: Chart, figure: Figure, labels: list[str], to_query) -> Cha
             chart.texts.append(Text(left + i * step, base + 16, month, "middle", 11))
             chart.texts.append(Text(left + i * step, base + 30, year, "middle", 11))
     ends = []
-    dashes = ("", "8 4", "2 3", "10 3 2 3", "", "8 4")
     for index, series in enumerate(figure.series):
         colour = COLOURS[index % len(COLOURS)]
         shape = MARKERS[index % len(MARKERS)]
@@ -313,7 +319,7 @@ def line_chart(chart: Chart, figure: Figure, labels: list[str], to_query) -> Cha
                                         f"{label}, {series.name} : {number(point.value)}"))
         if coordinates:
             chart.lines.append(Polyline(" ".join(f"{x:.1f},{y:.1f}" for x, y in coordinates), colour,
-                                        dashes[index % len(dashes)]))
+                                        DASHES[index % len(DASHES)]))
             last = point_of(series, labels[-1]) or series.points[-1]
             ends.append([coordinates[-1][1], f"{series.name} : {number(last.value)}"])
     # Direct labels at the lines' ends, pushed apart so that they never overlap.

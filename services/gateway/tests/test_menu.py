@@ -18,13 +18,13 @@ def current(role: Role, path: str) -> list[str]:
 
 
 def test_each_role_finds_its_main_pages():
-    assert labels(Role.manager, True) == ["Accueil", "Bénéficiaires", "Territoire", "Structures", "Annuaire",
-                                          "Imports", "CER à valider", "Transferts", "Tableau de bord", "Exports",
-                                          "Comptes", "Mon compte"]
+    assert labels(Role.manager, True) == ["Accueil", "Bénéficiaires", "Requêtes", "Territoire", "Structures",
+                                          "Annuaire", "Imports", "CER à valider", "Transferts", "Tableau de bord",
+                                          "Exports", "Comptes", "Mon compte"]
     assert labels(Role.admin_cdb, True) == ["Accueil", "Territoires", "Annuaire", "Tableau de bord", "Exports",
                                             "Comptes", "Envois", "Webhooks", "Partenaires", "Mon compte"]
     assert labels(Role.beneficiary) == ["Accueil", "Mon carnet", "Mon compte"]
-    assert labels(Role.professional) == ["Accueil", "Bénéficiaires", "Annuaire", "Exports", "Mon compte"]
+    assert labels(Role.professional) == ["Accueil", "Bénéficiaires", "Requêtes", "Annuaire", "Exports", "Mon compte"]
 
 
 @pytest.mark.parametrize(("role", "path", "marked"), [
@@ -37,6 +37,7 @@ def test_each_role_finds_its_main_pages():
     (Role.professional, "/carnets/8f2ac9de-c13a-46e7-ae80-65d3dc4f2a91", []),
     (Role.admin_structure, "/pilotage", ["Tableau de bord"]),
     (Role.orientation_manager, "/pilotage", ["Tableau de bord"]),
+    (Role.professional, "/beneficiaires/requetes", ["Requêtes"]),  # not « Bénéficiaires »: the longest address
 ])
 def test_the_page_being_read_is_marked_once_at_most(role, path, marked):
     assert current(role, path) == marked

@@ -27,6 +27,7 @@ from gateway.api import exchanges as exchange_api
 from gateway.api import transfers as transfer_api
 from gateway.api import webhooks as webhook_api
 from gateway.api import exports as export_api
+from gateway.api import pilotage_queries as pilotage_query_api
 from gateway.config import GatewaySettings
 from gateway.web import account_pages, import_pages, notebook_pages, pages, partner_pages, territory_pages
 from gateway.web import contract_pages, webhook_pages
@@ -36,6 +37,7 @@ from gateway.web import exchange_pages
 from gateway.web import transfer_pages
 from gateway.web import export_pages
 from gateway.web import dashboard_pages
+from gateway.web import query_pages
 from gateway.web.common import LeavePage, error_page
 from servicekit import telemetry
 from servicekit.bus import Bus
@@ -188,6 +190,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(export_pages.router)
     app.include_router(dashboard_pages.api)
     app.include_router(dashboard_pages.router)
+    app.include_router(pilotage_query_api.router)
+    app.include_router(query_pages.router)
     app.include_router(asyncapi.router)  # the bus's AsyncAPI document, as JSON and as a page
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.mount("/api/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")

@@ -11,6 +11,7 @@ ENTRIES = (
     ("/", "Accueil", set(Role)),
     ("/mon-carnet", "Mon carnet", {Role.beneficiary}),
     ("/beneficiaires", "Bénéficiaires", PROFESSIONALS),
+    ("/beneficiaires/requetes", "Requêtes", PROFESSIONALS),
     ("/territoires", "Territoires", {Role.admin_cdb}),
     ("/territoire", "Territoire", {Role.manager}),
     ("/territoire/structures", "Structures", {Role.manager}),

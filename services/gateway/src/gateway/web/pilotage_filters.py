@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from pydantic import ValidationError
 
@@ -94,3 +94,13 @@ def filters_from_query(multi_dict) -> BeneficiaryFilters:
         else:  # a rule on several fields (a period ending before it starts): its own French message
             message = str(error.get("msg", "")).removeprefix("Value error, ") or "Les filtres sont invalides."
         raise Invalid(message, details={"field": field}) from None
+
+
+def filter_fields(filters: BeneficiaryFilters) -> list[tuple[str, str]]:
+    """The filters as (name, value) pairs: the hidden fields of a form that posts them again (save, export)."""
+    return parse_qsl(filters_to_query(filters))
+
+
+def has_filters(multi_dict) -> bool:
+    """Whether a query string or form names any filter (empty fields do not count)."""
+    return any(_values(multi_dict, field) for field in FIELDS)

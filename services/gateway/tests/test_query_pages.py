@@ -1,0 +1,137 @@
+"""The « Requêtes » page and its API with a notebook service answering hostile names: a saved query, a structure
+and a beneficiary named like markup stay text; the filters go to the service as the URL says and come back in the
+export and save forms (same names); a bad filter is refused in French with nothing asked."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+import httpx
+import pytest
+
+from contracts.identity import GetMeV1, MeReply, Role
+from contracts.notebook import GetReferentialsV1, Referentials, SupportStatus
+from contracts.pilotage import (
+    BeneficiaryFact,
+    BeneficiaryFactsReply,
+    BeneficiaryFilters,
+    CerState,
+    Choice,
+    Count,
+    GetQueryChoicesV1,
+    GetSavedQueryV1,
+    ListSavedQueriesV1,
+    QueryBeneficiariesV1,
+    QueryChoicesReply,
+    SavedQueriesReply,
+    SavedQuery,
+    SavedQueryReply,
+)
+from gateway.config import GatewaySettings
+from gateway.main import create_app
+from gateway.web.pilotage_filters import filters_to_query
+
+pytestmark = pytest.mark.unit
+TERRITORY, STRUCTURE, QUERY = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+HOSTILE = '<script>alert("x")</script>'
+NOW = datetime(2026, 11, 29, 9, tzinfo=UTC)
+SAVED = SavedQuery(query_id=QUERY, name=HOSTILE, filters=BeneficiaryFilters(
+    subject_to_right_and_duty=True, cer_states=[CerState.none]), shared=True, owner_name=HOSTILE, mine=True,
+    created_at=NOW)
+
+
+class FakeRpc:
+    def __init__(self):
+        self.asked = []
+
+    async def call(self, request, *, headers=None, timeout_s=None):
+        self.asked.append(request)
+        if isinstance(request, GetMeV1):
+            return MeReply(account_id=uuid.uuid4(), email="gestion@carnet.fr", phone=None, role=Role.manager,
+                           deployment_id=TERRITORY, profile_id=uuid.uuid4(), structure_ids=[], firstname="Gisèle",
+                           lastname="Gestion")
+        if isinstance(request, QueryBeneficiariesV1):
+            return BeneficiaryFactsReply(total=1, by_structure=[Count(key=str(STRUCTURE), label=HOSTILE, count=1)],
+                                         rows=[BeneficiaryFact(
+                                             notebook_id=uuid.uuid4(), deployment_id=TERRITORY, lastname=HOSTILE,
+                                             firstname="Sophie", structure_name=HOSTILE, referent_name=HOSTILE,
+                                             support=SupportStatus.waiting, created_at=NOW,
+                                             cer_end_date=date(2027, 1, 31), last_activity_at=NOW)])
+        if isinstance(request, GetQueryChoicesV1):
+            return QueryChoicesReply(structures=[Choice(id=STRUCTURE, label=HOSTILE)])
+        if isinstance(request, GetReferentialsV1):
+            return Referentials(themes={"emploi": "Emploi"}, focus_themes=[], target_themes={}, situations=[],
+                                targets=[], actions=[])
+        if isinstance(request, ListSavedQueriesV1):
+            return SavedQueriesReply(queries=[SAVED])
+        if isinstance(request, GetSavedQueryV1):
+            return SavedQueryReply(query=SAVED)
+        raise AssertionError(f"unexpected {type(request).__name__}")
+
+
+async def get(path: str) -> tuple[httpx.Response, FakeRpc]:
+    app = create_app(GatewaySettings(env="test"))
+    rpc = app.state.rpc = FakeRpc()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
+                                 cookies={"carnet_csrf": "jeton"}) as client:
+        return await client.get(path, headers={"Authorization": "Bearer eyJ.access.token"}), rpc
+
+
+def queries(rpc: FakeRpc) -> list[QueryBeneficiariesV1]:
+    return [r for r in rpc.asked if isinstance(r, QueryBeneficiariesV1)]
+
+
+async def test_names_with_markup_stay_text():
+    response, _ = await get("/beneficiaires/requetes")
+    assert response.status_code == 200
+    assert "<script>alert" not in response.text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in response.text
+
+
+async def test_the_url_is_the_query_and_the_forms_post_the_same_filters():
+    filters = BeneficiaryFilters(structure_ids=[STRUCTURE], without_structure=True, support=["waiting"],
+                                 subject_to_right_and_duty=True, cer_states=["none"], themes=["emploi"],
+                                 created_from=date(2026, 1, 1))
+    response, rpc = await get(f"/beneficiaires/requetes?{filters_to_query(filters)}&offset=50")
+    [asked] = queries(rpc)
+    assert (asked.filters, asked.offset) == (filters, 50)
+    page = response.text
+    assert '<form method="post" action="/exports"' in page
+    assert '<input type="hidden" name="list_name" value="beneficiaries">' in page
+    assert f'<input type="hidden" name="structure_ids" value="{STRUCTURE}">' in page
+    assert '<input type="hidden" name="subject_to_right_and_duty" value="1">' in page
+    assert 'name="format" value="csv">Exporter en CSV' in page and 'value="xlsx">Exporter en Excel' in page
+    assert f'<option value="{STRUCTURE}" selected>' in page
+
+
+async def test_a_saved_query_opens_with_its_filters():
+    response, rpc = await get(f"/beneficiaires/requetes?requete={QUERY}")
+    [asked] = queries(rpc)
+    assert asked.filters == SAVED.filters
+    assert f'<input type="hidden" name="query_id" value="{QUERY}">' in response.text
+
+
+async def test_a_bad_filter_is_refused_in_french_and_nothing_is_asked():
+    response, rpc = await get("/beneficiaires/requetes?created_from=2026-02-01&created_to=2026-01-01")
+    assert response.status_code == 400 or response.status_code == 422
+    assert "La période « création » finit avant de commencer." in response.text
+    assert queries(rpc) == []
+    response, rpc = await get("/beneficiaires/requetes?support=tous")
+    assert "statut d&#39;accompagnement" in response.text and queries(rpc) == []
+
+
+async def test_the_api_passes_the_filters_and_answers_the_saved_query():
+    app = create_app(GatewaySettings(env="test"))
+    rpc = app.state.rpc = FakeRpc()
+    headers = {"Authorization": "Bearer eyJ.access.token"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+        found = await client.post("/api/v1/pilotage/beneficiaries", headers=headers, json={
+            "filters": {"cer_states": ["none"], "subject_to_right_and_duty": True}, "limit": 10})
+        assert found.status_code == 200 and found.json()["total"] == 1
+        [asked] = queries(rpc)
+        assert (asked.filters.cer_states, asked.limit) == ([CerState.none], 10)
+        bad = await client.post("/api/v1/pilotage/beneficiaries", headers=headers,
+                                json={"filters": {"support": ["tous"]}})
+        assert bad.status_code == 422
+        saved = await client.get(f"/api/v1/queries/{QUERY}", headers=headers)
+        assert saved.status_code == 200 and saved.json()["name"] == HOSTILE

@@ -5,11 +5,12 @@ owner."""
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 from dataclasses import dataclass, field
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from contracts import notebook as c
 from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
@@ -27,8 +28,10 @@ from contracts.pilotage import (
     SaveQueryV1,
 )
 from contracts.profiles import DeploymentCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1
+from contracts.transfers import DecideTransferV1, RequestTransferV1
 from notebook.adapters import pilotage_query
 from notebook.adapters.orm import PilotageAction, PilotageNotebook
+from notebook.handlers import pilotage_facts
 from testkit.handlers import InMemoryService, refused
 
 pytestmark = pytest.mark.integration
@@ -285,3 +288,28 @@ async def test_an_import_publishes_one_event_per_notebook_created_or_updated(not
                                               actor=actor, rows=batch("Romans")))
     changed = [e for e in await notebook.events(NotebookChangedV1.subject) if e.event_id not in t.delivered]
     assert {e.notebook_id for e in changed} == ids and len(changed) == 3
+
+
+async def test_a_transferred_notebook_moves_to_its_new_territory_and_rebuild_fills_the_gaps(notebook, token_mint):
+    origin = await territory(notebook, token_mint)
+    destination = await territory(notebook, token_mint, "38")
+    notebook_id = await beneficiary(notebook, origin, "Moving")
+    await notebook.call(c.JoinNotebookV1(notebook_id=notebook_id, as_referent=True,
+                                         orientation_system_id=origin.system_id), origin.pro)
+    asked = await notebook.call(RequestTransferV1(notebook_id=notebook_id, to_deployment_id=destination.deployment_id,
+                                                  reason="Déménagement"), origin.manager)
+    await notebook.call(DecideTransferV1(transfer_id=asked.id, accepted=True), destination.manager)
+    await settle(notebook, origin.delivered)
+    row = await row_of(notebook, notebook_id)
+    assert (row.deployment_id, row.support, row.referent_id, row.structure_id) == (
+        destination.deployment_id, "not_accompanied", None, None)
+    assert (await notebook.call(QueryBeneficiariesV1(), origin.manager)).total == 0
+    assert [r.notebook_id for r in (await notebook.call(QueryBeneficiariesV1(), destination.manager)).rows] == [
+        notebook_id]
+
+    # A notebook whose row is missing (events lost, a database restored) gets it back from rebuild.
+    async with notebook.sessions.begin() as session:
+        await session.execute(delete(PilotageNotebook).where(PilotageNotebook.notebook_id == notebook_id))
+    assert await row_of(notebook, notebook_id) is None
+    assert await pilotage_facts.rebuild(SimpleNamespace(sessions=notebook.sessions), batch=2) >= 1
+    assert (await row_of(notebook, notebook_id)).deployment_id == destination.deployment_id

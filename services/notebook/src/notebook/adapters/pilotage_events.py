@@ -14,14 +14,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Insert, Update, visitors
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.pilotage import NotebookChangedV1
-from notebook.adapters.orm import Action, Beneficiary, Contract, Focus, Notebook, Target
+from notebook.adapters.orm import Contract, Focus, Notebook, Target
 from servicekit import telemetry
 from servicekit.db import utcnow
 from servicekit.logging import current_request_id
@@ -111,7 +111,6 @@ def _really_changed(session: Session, obj, table: str) -> bool:
     ignored = IGNORED_COLUMNS.get(table)
     if not ignored:
         return True
-    from sqlalchemy import inspect
     state = inspect(obj)
     return any(attr.history.has_changes() for attr in state.attrs if attr.key not in ignored)
 
@@ -193,7 +192,6 @@ PARENT_QUERIES = {
         Target.id.in_(ids)),
     "contract": lambda ids: select(Contract.notebook_id).where(Contract.id.in_(ids)),
 }
-_ = (Action, Beneficiary)  # mapped through THROUGH's table names
 
 
 def _forget(session: Session, *_args) -> None:

@@ -76,6 +76,16 @@ async def test_a_manager_exports_lists_and_downloads_them(system):
         assert shown.status_code == 200 and ("Télécharger" in shown.text or "<progress" in shown.text)
         listed = await client.get("/exports", headers=bearer(manager))
         assert "Soumis aux droits et devoirs : oui" in listed.text and "Agathe Deblouze" in listed.text
+        # « Exporter » on the lists, with the list's current filters.
+        shown = await client.get("/beneficiaires?support=accompanied&droits_et_devoirs=1", headers=bearer(manager))
+        assert 'name="list_name" value="beneficiaries"' in shown.text
+        assert 'name="support" value="accompanied"' in shown.text and 'name="subject_to_right_and_duty"' in shown.text
+        for path, list_name in (("/territoire/structures", "structures"), ("/territoire/personnes", "professionals")):
+            shown = await client.get(path, headers=bearer(manager))
+            assert f'name="list_name" value="{list_name}"' in shown.text and "Exporter (Excel)" in shown.text
+        page = await client.post("/exports", headers=bearer(manager), data={
+            "csrf": csrf_of(client), "list_name": "actions", "format": "csv"})
+        assert page.status_code == 303, page.text
 
         # Bad input: a French refusal, nothing recorded.
         before = (await client.get("/api/v1/exports", headers=bearer(manager))).json()["total"]

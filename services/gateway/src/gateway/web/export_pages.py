@@ -12,6 +12,7 @@ import uuid
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
+from contracts.identity import Role
 from contracts.pilotage import ExportFormat, ExportList, ExportState, GetExportV1, ListExportsV1, StartExportV1
 from gateway.bus import call
 from gateway.web.common import call_or_leave, redirect, refusal, render, require_csrf, signed_in
@@ -31,6 +32,15 @@ LIST_LABELS = {"beneficiaries": "Bénéficiaires", "professionals": "Professionn
                "orientation_requests": "Demandes de réorientation", "appointments": "Rendez-vous",
                "actions": "Actions", "imports": "Imports"}
 FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel"}
+# Who may ask which list (the notebook service decides; this only spares the form lists that would be refused).
+TERRITORY = {Role.manager, Role.orientation_manager, Role.admin_structure, Role.professional, Role.admin_cdb}
+ALLOWED = {
+    ExportList.beneficiaries: TERRITORY, ExportList.appointments: TERRITORY, ExportList.actions: TERRITORY,
+    ExportList.professionals: {Role.manager, Role.admin_structure, Role.admin_cdb},
+    ExportList.structures: {Role.manager, Role.admin_cdb},
+    ExportList.orientation_requests: {Role.manager, Role.orientation_manager, Role.admin_cdb},
+    ExportList.imports: {Role.manager, Role.admin_structure, Role.admin_cdb},
+}
 CONTEXT = {"state_labels": STATE_LABELS, "list_labels": LIST_LABELS, "format_labels": FORMAT_LABELS}
 
 
@@ -48,14 +58,21 @@ def export_request(form) -> StartExportV1:
         query = uuid.UUID(query_id) if query_id else None
     except ValueError:
         raise Invalid("Cette requête enregistrée n'existe pas.", details={"field": "query_id"}) from None
+    territory = text(form, "deployment_id")
+    try:
+        deployment_id = uuid.UUID(territory) if territory else None  # admin_cdb looking at a territory
+    except ValueError:
+        raise Invalid("Ce territoire n'existe pas.", details={"field": "deployment_id"}) from None
     filters = filters_from_query(form) if list_name == ExportList.beneficiaries else None
-    return StartExportV1(list_name=list_name, format=file_format, query_id=query,
+    return StartExportV1(list_name=list_name, format=file_format, query_id=query, deployment_id=deployment_id,
                          **({"filters": filters} if filters is not None else {}))
 
 
 async def exports_page(request: Request, visitor, *, error: str = "", status_code: int = 200):
     found = await call_or_leave(request, visitor, ListExportsV1(limit=100))
-    return render(request, "exports.html.j2", {"found": found, "error": error, **CONTEXT},
+    role = visitor.me.role
+    choices = [(name, label) for name, label in LIST_LABELS.items() if role in ALLOWED[ExportList(name)]]
+    return render(request, "exports.html.j2", {"found": found, "error": error, "choices": choices, **CONTEXT},
                   visitor=visitor, status_code=status_code)
 
 

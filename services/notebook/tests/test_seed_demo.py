@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from contracts import notebook as c
 from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
 from contracts.identity import Role
+from contracts.pilotage import NotebookChangedV1
 from contracts.profiles import BeneficiaryCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1
 from notebook.adapters import orm
 from notebook.domain import demo_population as demo
@@ -119,6 +120,9 @@ async def test_the_population_is_at_every_stage_and_read_as_what_users_made(note
     # Identity and directory hear of each beneficiary, as for a creation by a manager.
     assert len(await notebook.events(BeneficiaryCreatedV1.subject)) == SIZE + 1
     assert len(await notebook.events(c.NotebookCreatedV1.subject)) == SIZE + 1
+    # Pilotage's read model hears of every notebook written in bulk (its session listener reads the INSERTs).
+    changed = {e.notebook_id for e in await notebook.events(NotebookChangedV1.subject)}
+    assert set(notebook_ids) <= changed
 
     await notebook.call(request)  # again: nothing added
     assert (await notebook.call(c.SearchNotebooksV1(), manager)).total == SIZE + 1

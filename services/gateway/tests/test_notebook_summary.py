@@ -37,7 +37,7 @@ from contracts.notebook import (
 from gateway.config import GatewaySettings
 from gateway.main import create_app
 from gateway.web.formatting import PARIS
-from gateway.web.notebook_summary import cer_item
+from gateway.web.notebook_summary import cer_item, summary_band
 
 pytestmark = pytest.mark.unit
 TERRITORY, NOTEBOOK, ME = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -87,12 +87,12 @@ def waiting() -> NotebookPage:
 
 
 class FakeRpc:
-    def __init__(self, page: NotebookPage, unread: int):
-        self.page, self.unread = page, unread
+    def __init__(self, page: NotebookPage, unread: int, role: Role = Role.professional):
+        self.page, self.unread, self.role = page, unread, role
 
     async def call(self, request, *, headers=None, timeout_s=None):
         if isinstance(request, GetMeV1):
-            return MeReply(account_id=uuid.uuid4(), email="pro@carnet.fr", phone=None, role=Role.professional,
+            return MeReply(account_id=uuid.uuid4(), email="pro@carnet.fr", phone=None, role=self.role,
                            deployment_id=TERRITORY, profile_id=ME, structure_ids=[], firstname="Pierre",
                            lastname="Chevalier")
         if isinstance(request, GetNotebookPageV1):
@@ -105,12 +105,13 @@ class FakeRpc:
             for _ in range(self.unread)])
 
 
-async def notebook_html(page: NotebookPage, unread: int = 0) -> str:
+async def notebook_html(page: NotebookPage, unread: int = 0, role: Role = Role.professional) -> str:
     app = create_app(GatewaySettings(env="test"))
-    app.state.rpc = FakeRpc(page, unread)
+    app.state.rpc = FakeRpc(page, unread, role)
+    path = "/mon-carnet" if role == Role.beneficiary else f"/carnets/{NOTEBOOK}"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
                                  cookies={"carnet_csrf": "jeton"}) as client:
-        response = await client.get(f"/carnets/{NOTEBOOK}", headers={"Authorization": "Bearer eyJ.access.token"})
+        response = await client.get(path, headers={"Authorization": "Bearer eyJ.access.token"})
     assert response.status_code == 200
     return response.text
 
@@ -159,6 +160,25 @@ async def test_a_notebook_waiting_for_its_referent_says_so():
     assert items["appointment"] == "Prochain rendez-vous Aucun rendez-vous prévu"
     assert items["request"] == "Réorientation Aucune demande en cours"
     assert items["exchanges"] == "Échanges Aucun message non lu"
+
+
+async def test_the_beneficiary_reads_her_own_band_in_plain_words():
+    page = followed().model_copy(update={"allowed": ["view_contracts", "view_shared_exchanges"]})
+    items = {key: unescape(text) for key, text in band(await notebook_html(page, role=Role.beneficiary)).items()}
+    assert list(items) == ["referent", "orientation", "rights", "cer", "appointment", "exchanges"]  # no request
+    assert items["referent"].startswith("Mon référent Pierre CHEVALIER")
+    assert items["orientation"].startswith("Mon accompagnement Social")
+    assert items["cer"].startswith("Mon contrat d'engagement (CER) Se termine le")
+    assert items["appointment"].startswith("Mon prochain rendez-vous")
+    assert items["exchanges"] == "Messages Aucun message"
+
+
+def test_a_public_card_links_only_to_what_it_shows():
+    page = followed().model_copy(update={"access": Access.public, "allowed": ["join"], "appointments": [],
+                                         "contracts": [], "orientation_request": None})
+    items = summary_band(page, None, mine=False, now=NOW)
+    assert [(i.key, i.href) for i in items] == [("referent", "#groupe"), ("orientation", "#groupe"),
+                                                ("rights", "#informations")]
 
 
 @pytest.mark.parametrize(("status", "active", "start", "end", "value", "alert"), [

@@ -45,26 +45,33 @@ def referent_item(page: NotebookPage, mine: bool) -> SummaryItem:
     return SummaryItem("referent", label, "Aucun accompagnement pour le moment", "#groupe")
 
 
-def orientation_item(page: NotebookPage) -> SummaryItem:
+def orientation_item(page: NotebookPage, mine: bool) -> SummaryItem:
     detail = f"Décision du {page.oriented_at.astimezone(PARIS):%d/%m/%Y}" if page.oriented_at else ""
-    return SummaryItem("orientation", "Orientation", page.orientation_system_name or "Non orienté",
+    return SummaryItem("orientation", "Mon accompagnement" if mine else "Orientation",
+                       page.orientation_system_name or ("Pas encore décidé" if mine else "Non orienté"),
                        "#orientation" if page.access == "full" else "#groupe", detail)
 
 
-def rights_item(page: NotebookPage) -> SummaryItem | None:
+def rights_item(page: NotebookPage, mine: bool) -> SummaryItem | None:
     b = page.beneficiary
     if "right_rsa" in b.withheld:
         return None
     value = f"RSA – {labels.RIGHT_RSA[b.right_rsa]}" if b.right_rsa else "RSA non renseigné"
     duty = "Soumis aux droits et devoirs" if b.subject_to_right_and_duty else "Non soumis aux droits et devoirs"
-    return SummaryItem("rights", "Droits", value, "#informations", duty,
+    return SummaryItem("rights", "Mes droits" if mine else "Droits", value, "#informations", duty,
                        alert=b.right_rsa in ("rsa_droit_ouvert_versement_suspendu", "rsa_droit_ouvert_et_suspendu",
                                              "rsa_clos", "rsa_clos_anterieur"))
 
 
-def cer_item(page: NotebookPage, today: date) -> SummaryItem | None:
-    if page.access != "full" and not page.contracts:
+def cer_item(page: NotebookPage, today: date, mine: bool = False) -> SummaryItem | None:
+    if "view_contracts" not in page.allowed:  # no section to link to
         return None
+    item = cer_state(page, today)
+    return item if not mine else SummaryItem(item.key, "Mon contrat d'engagement (CER)", item.value, item.href,
+                                             item.detail, item.alert)
+
+
+def cer_state(page: NotebookPage, today: date) -> SummaryItem:
     cer = next((c for c in page.contracts if c.kind == "cer" and c.status != ContractStatus.renewed), None)
     if cer is None:
         return SummaryItem("cer", "CER", "Aucun CER", "#contrats")
@@ -82,18 +89,21 @@ def cer_item(page: NotebookPage, today: date) -> SummaryItem | None:
     return SummaryItem("cer", "CER", labels.CONTRACT_STATUS[status], "#contrats", detail)
 
 
-def appointment_item(page: NotebookPage, now: datetime) -> SummaryItem:
+def appointment_item(page: NotebookPage, now: datetime, mine: bool) -> SummaryItem | None:
+    if page.access != "full":
+        return None
     coming = sorted((a for a in page.appointments if a.status == "planned" and a.at >= now), key=lambda a: a.at)
+    label = "Mon prochain rendez-vous" if mine else "Prochain rendez-vous"
     if not coming:
-        return SummaryItem("appointment", "Prochain rendez-vous", "Aucun rendez-vous prévu", "#rendez-vous")
+        return SummaryItem("appointment", label, "Aucun rendez-vous prévu", "#rendez-vous")
     first = coming[0]
-    return SummaryItem("appointment", "Prochain rendez-vous",
+    return SummaryItem("appointment", label,
                        f"{first.at.astimezone(PARIS):%d/%m/%Y} à {first.at.astimezone(PARIS):%H:%M}", "#rendez-vous",
                        f"Avec {first.person.firstname} {first.person.lastname.upper()}")
 
 
-def request_item(page: NotebookPage) -> SummaryItem | None:
-    if page.access != "full":
+def request_item(page: NotebookPage, mine: bool) -> SummaryItem | None:
+    if page.access != "full" or mine:  # the professionals' matter until an orientation is decided
         return None
     r = page.orientation_request
     if r is None or r.status != "pending":
@@ -117,8 +127,9 @@ def exchanges_item(exchanges, mine: bool) -> SummaryItem | None:
 
 def summary_band(page: NotebookPage, exchanges, *, mine: bool, now: datetime) -> list[SummaryItem]:
     today = now.astimezone(PARIS).date()
-    items = [referent_item(page, mine), orientation_item(page), rights_item(page), cer_item(page, today),
-             appointment_item(page, now), request_item(page), exchanges_item(exchanges, mine)]
+    items = [referent_item(page, mine), orientation_item(page, mine), rights_item(page, mine),
+             cer_item(page, today, mine), appointment_item(page, now, mine), request_item(page, mine),
+             exchanges_item(exchanges, mine)]
     return [item for item in items if item is not None]
 
 

@@ -224,3 +224,19 @@ async def test_a_redelivered_request_does_not_write_again(notebook, token_mint, 
     assert stored == {}
     again = await notebook.call(p.GetExportV1(export_id=view.export_id), w.manager)
     assert again.export.state == p.ExportState.done and again.export.finished_at == view.finished_at
+
+
+async def test_the_imports_list_is_read_from_the_import_service_and_written_at_once(services_under_test, token_mint,
+                                                                                   stored):
+    notebook, data_import = await services_under_test("notebook", "data_import")
+    w = await world(notebook, token_mint)
+    started = await notebook.call(p.StartExportV1(list_name=p.ExportList.imports), w.manager)
+    assert started.export.state == p.ExportState.done  # no background: the asker's token reads the list
+    assert [e for e in await notebook.events(p.ExportRequestedV1.subject)
+            if e.export_id == started.export.export_id] == []
+    found = await notebook.call(p.GetExportFileV1(export_id=started.export.export_id), w.manager)
+    rows = csv_rows(stored[found.object_name])
+    assert rows == [] and started.export.rows_done == 0  # a new territory has imported nothing yet
+    assert stored[found.object_name].decode("utf-8-sig").startswith("Fichier;Type;État;Lignes")
+    error = await refused(notebook.call(p.StartExportV1(list_name=p.ExportList.imports), w.pro))
+    assert error.code == ErrorCode.forbidden

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from contracts import notebook as c
+from contracts.base import ErrorCode
 from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
 from contracts.identity import Role
 from contracts.pilotage import NotebookChangedV1
@@ -20,7 +21,7 @@ from contracts.profiles import BeneficiaryCreatedV1, ManagerCreatedV1, Professio
 from notebook.adapters import orm
 from notebook.domain import demo_population as demo
 from testkit.clock import paris_today
-from testkit.handlers import InMemoryService
+from testkit.handlers import InMemoryService, refused
 
 pytestmark = pytest.mark.integration
 
@@ -144,3 +145,14 @@ def test_the_same_seed_makes_the_same_people_and_stages():
     assert first.rows == second.rows
     assert all(row["occurred_at"] <= now for row in first.rows["timeline_event"])
     assert len({row["identity_key"] for row in first.rows["beneficiary"]}) == 60
+
+
+async def test_a_population_without_professionals_is_refused_in_french_with_nothing_written(notebook):
+    deployment_id = uuid.uuid4()
+    request = c.SeedDemoNotebooksV1(deployment_id=deployment_id, beneficiaries=[],
+                                    population=c.DemoPopulation(size=10, seed=7, referent_ids=[]))
+    answer = await refused(notebook.call(request))
+    assert answer.code == ErrorCode.invalid and "professionnels" in answer.message
+    async with notebook.sessions() as session:
+        assert not await session.scalar(select(func.count()).select_from(orm.Notebook).where(
+            orm.Notebook.deployment_id == deployment_id))

@@ -31,13 +31,14 @@ from notebook.handlers.beneficiaries import create_notebook
 from notebook.handlers.deps import Deps
 from notebook.handlers.imports import full_row
 from servicekit import telemetry
-from servicekit.errors import NotFound, Unavailable
+from servicekit.errors import Invalid, NotFound, Unavailable
 from servicekit.logging import current_request_id
 from servicekit.messaging import outbox_table
 
 DEV_ONLY = "Cette opération n'existe qu'en mode développement."
 TEAM_MISSING = ("Les professionnels et dispositifs de la démo ne sont pas encore connus des carnets : "
                 "relancez `carnet seed` dans un instant.")
+NO_TEAM = "La démo a besoin de professionnels pour suivre ses bénéficiaires."
 TEAM_WAIT_S = 30.0  # directory's events about the team may still be on their way after its own seed
 # Parents before the rows that point to them.
 TABLES = (orm.Beneficiary, orm.Notebook, orm.BeneficiaryStructure, orm.Member, orm.NotebookSituation,
@@ -55,6 +56,8 @@ async def seed_demo(request: SeedDemoNotebooksV1, _ctx, deps: Deps) -> AcceptedR
                 await create_notebook(session, deps, request.deployment_id, named.beneficiary, None,
                                       notebook_id=named.notebook_id, beneficiary_id=named.beneficiary_id)
     if request.population and request.population.size:
+        if not request.population.referent_ids:
+            raise Invalid(NO_TEAM, details={"field": "referent_ids"})
         await seed_population(deps, request.deployment_id, request.population)
     return AcceptedReply()
 

@@ -31,7 +31,7 @@ from contracts.profiles import DeploymentCreatedV1, ManagerCreatedV1, Profession
 from contracts.transfers import DecideTransferV1, RequestTransferV1
 from notebook.adapters import pilotage_query
 from notebook.adapters.orm import PilotageAction, PilotageNotebook
-from notebook.handlers import pilotage_facts
+from notebook.handlers import import_beneficiaries, pilotage_facts
 from testkit.handlers import InMemoryService, refused
 
 pytestmark = pytest.mark.integration
@@ -313,3 +313,26 @@ async def test_a_transferred_notebook_moves_to_its_new_territory_and_rebuild_fil
     assert await row_of(notebook, notebook_id) is None
     assert await pilotage_facts.rebuild(SimpleNamespace(sessions=notebook.sessions), batch=2) >= 1
     assert (await row_of(notebook, notebook_id)).deployment_id == destination.deployment_id
+
+
+async def test_a_row_refused_in_a_savepoint_does_not_lose_the_others_events(notebook, token_mint, monkeypatch):
+    """Replayed row by row (a row the database refuses), each row in a savepoint: the one rolled back must not
+    make the transaction forget the notebooks of the rows applied before it."""
+    t = await territory(notebook, token_mint)
+    actor = ImportActor(account_id=uuid.uuid4(), role=Role.manager, deployment_id=t.deployment_id,
+                        profile_id=uuid.uuid4(), name="Marie Gérante")
+    monkeypatch.setattr(import_beneficiaries.Context, "remember", lambda self, b, n: None)
+
+    def person(firstname: str, external_id: str) -> dict:
+        return {"firstname": firstname, "lastname": "Savepoint", "date_of_birth": "1985-03-12",
+                "external_id": external_id}
+
+    done = await notebook.call(ApplyNotebookImportV1(
+        import_id=uuid.uuid4(), kind=ImportKind.beneficiaries, actor=actor, rows=[
+            ImportRowValues(row=2, values=person("Un", "SI-1")), ImportRowValues(row=3, values=person("Deux", "SI-2")),
+            ImportRowValues(row=4, values=person("Un", "SI-1")),
+            ImportRowValues(row=5, values=person("Trois", "SI-3"))]))
+    created = {r.target_id for r in done.results if r.outcome == "created"}
+    assert len(created) == 3
+    changed = {e.notebook_id for e in await notebook.events(NotebookChangedV1.subject) if e.event_id not in t.delivered}
+    assert created <= changed

@@ -156,7 +156,8 @@ def _updated_columns(statement: Update) -> list[str]:
 
 def _publish(session: Session) -> None:
     """Before the commit: flush what is left (so that it is collected), map the parents, write one event per
-    notebook into the outbox, in the transaction itself."""
+    notebook into the outbox, in the transaction itself. SQLAlchemy calls this too when a savepoint is released
+    (an import's row applied alone): its notebooks are published then, inside it, undone with it if need be."""
     session.flush()
     changed: Changed | None = session.info.pop(KEY, None)
     if not changed:
@@ -194,9 +195,13 @@ PARENT_QUERIES = {
 }
 
 
-def _forget(session: Session, *_args) -> None:
-    session.info.pop(KEY, None)
-    session.info.pop("pilotage_published", None)
+def _forget(session: Session, transaction) -> None:
+    """The transaction is over (committed or rolled back): nothing is left to publish. Only the outermost one: a
+    savepoint rolled back (an import's refused row) must not forget the rows applied before it (what it had
+    collected stays: a notebook recomputed for nothing is harmless)."""
+    if transaction.parent is None:
+        session.info.pop(KEY, None)
+        session.info.pop("pilotage_published", None)
 
 
 def install(sessions: async_sessionmaker, outbox: Outbox) -> None:
@@ -215,5 +220,5 @@ def install(sessions: async_sessionmaker, outbox: Outbox) -> None:
     sa_event.listen(tracked, "do_orm_execute", _on_execute)
     sa_event.listen(tracked, "before_commit", _publish)
     sa_event.listen(tracked, "after_commit", wake)
-    sa_event.listen(tracked, "after_rollback", _forget)
+    sa_event.listen(tracked, "after_transaction_end", _forget)
     sessions.configure(sync_session_class=tracked)

@@ -8,7 +8,7 @@ import csv
 import io
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from contracts.base import ErrorCode
 from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
 from contracts.identity import Role
 from contracts.profiles import DeploymentCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1
-from notebook.adapters.orm import ExportJob, PilotageNotebook
+from notebook.adapters.orm import ExportJob, PilotageNotebook, SavedQueryRow
 from notebook.handlers import exports
 from testkit.handlers import InMemoryService, refused
 
@@ -240,3 +240,55 @@ async def test_the_imports_list_is_read_from_the_import_service_and_written_at_o
     assert stored[found.object_name].decode("utf-8-sig").startswith("Fichier;Type;État;Lignes")
     error = await refused(notebook.call(p.StartExportV1(list_name=p.ExportList.imports), w.pro))
     assert error.code == ErrorCode.forbidden
+
+
+async def test_a_saved_query_gives_its_filters_and_name(notebook, token_mint, stored):
+    w = await world(notebook, token_mint)
+    other = await world(notebook, token_mint)
+    now = datetime.now(UTC)
+    mine, theirs = uuid.uuid4(), uuid.uuid4()
+    async with notebook.sessions.begin() as session:
+        session.add(SavedQueryRow(id=mine, deployment_id=w.deployment_id, owner_id=uuid.uuid4(), owner_name="Paul",
+                                  name="Structure B", shared=True, created_at=now,
+                                  filters=p.BeneficiaryFilters(structure_ids=[w.structure_b]).model_dump(mode="json")))
+        session.add(SavedQueryRow(id=theirs, deployment_id=other.deployment_id, owner_id=uuid.uuid4(), owner_name="X",
+                                  name="Ailleurs", shared=True, created_at=now, filters={}))
+    view, content = await exported(notebook, stored, w.manager, query_id=mine)
+    assert view.label == "Bénéficiaires — requête « Structure B »" and view.rows_done == 1
+    assert [r["Nom"] for r in csv_rows(content)] == ["Charlie"]
+    error = await refused(notebook.call(p.StartExportV1(list_name=p.ExportList.beneficiaries, query_id=theirs),
+                                        w.manager))
+    assert error.code == ErrorCode.not_found and error.message == exports.QUERY_NOT_FOUND
+
+
+async def test_an_export_left_running_by_a_dead_replica_restarts_and_a_file_expires(notebook, token_mint, stored):
+    w = await world(notebook, token_mint)
+    view, _ = await exported(notebook, stored, w.manager)
+    [event] = [e for e in await notebook.events(p.ExportRequestedV1.subject) if e.export_id == view.export_id]
+    now = datetime.now(UTC)
+    async with notebook.sessions.begin() as session:
+        job = await session.get(ExportJob, view.export_id)
+        job.state, job.heartbeat_at, job.rows_done = "running", now, 10
+    with pytest.raises(exports.StillRunning):  # another replica is on it: the event comes back later
+        await exports.claim(SimpleDeps(notebook.sessions), view.export_id)
+    async with notebook.sessions.begin() as session:
+        (await session.get(ExportJob, view.export_id)).heartbeat_at = now - exports.LEASE * 2
+    stored.clear()
+    await notebook.deliver(event)
+    again = (await notebook.call(p.GetExportV1(export_id=view.export_id), w.manager)).export
+    assert again.state == p.ExportState.done and again.rows_done == 3 and len(stored) == 1
+    # Seven days later the file is gone: the export says so, the download is refused in French.
+    async with notebook.sessions.begin() as session:
+        (await session.get(ExportJob, view.export_id)).expires_at = now - timedelta(minutes=1)
+    assert (await notebook.call(p.GetExportV1(export_id=view.export_id), w.manager)).export.state == "expired"
+    error = await refused(notebook.call(p.GetExportFileV1(export_id=view.export_id), w.manager))
+    assert error.code == ErrorCode.not_found and "7 jours" in error.message
+
+
+@dataclass
+class SimpleDeps:
+    sessions: object
+
+    @staticmethod
+    def clock() -> datetime:
+        return datetime.now(UTC)

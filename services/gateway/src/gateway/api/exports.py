@@ -23,7 +23,9 @@ from contracts.pilotage import (
 )
 from gateway.api.imports import stream_object
 from gateway.auth.session import COOKIE_ORIGIN_CHECK, call_as_caller
+from servicekit.errors import NotFound
 
+GONE = "Ce fichier n'est plus disponible : les exports sont gardés 7 jours. Relancez l'export."
 router = APIRouter(prefix="/api/v1/exports", tags=["exports"], dependencies=COOKIE_ORIGIN_CHECK)
 
 
@@ -81,4 +83,7 @@ async def get_export(export_id: uuid.UUID, request: Request, response: Response)
 async def download(export_id: uuid.UUID, request: Request, response: Response) -> StreamingResponse:
     """The export's file (CSV in UTF-8 with BOM and ``;``, or XLSX)."""
     found = await call_as_caller(request, response, GetExportFileV1(export_id=export_id))
-    return await stream_object(request, found, response)
+    try:
+        return await stream_object(request, found, response)
+    except NotFound:  # the bucket let it go (kept 7 days from its writing)
+        raise NotFound(GONE) from None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from types import SimpleNamespace
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import delete, select
@@ -32,6 +32,7 @@ from contracts.transfers import DecideTransferV1, RequestTransferV1
 from notebook.adapters import pilotage_query
 from notebook.adapters.orm import PilotageAction, PilotageNotebook
 from notebook.handlers import import_beneficiaries, pilotage_facts
+from testkit.clock import paris_today
 from testkit.handlers import InMemoryService, refused
 
 pytestmark = pytest.mark.integration
@@ -336,3 +337,19 @@ async def test_a_row_refused_in_a_savepoint_does_not_lose_the_others_events(note
     assert len(created) == 3
     changed = {e.notebook_id for e in await notebook.events(NotebookChangedV1.subject) if e.event_id not in t.delivered}
     assert created <= changed
+
+
+async def test_date_filters_count_paris_days(notebook, token_mint):
+    t = await territory(notebook, token_mint)
+    await beneficiary(notebook, t, "Today")
+    await settle(notebook, t.delivered)
+    today, yesterday = paris_today(), paris_today() - timedelta(days=1)
+
+    async def total(**filters) -> int:
+        return (await notebook.call(QueryBeneficiariesV1(filters=BeneficiaryFilters(**filters)), t.manager)).total
+
+    assert await total(created_from=today, created_to=today) == 1
+    assert await total(last_activity_from=today) == 1
+    assert await total(created_to=yesterday) == 0
+    assert await total(cer_states=["none"], subject_to_right_and_duty=False) == 1
+    assert await total(cer_end_from=yesterday) == 0  # no CER, no end date

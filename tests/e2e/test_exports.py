@@ -74,6 +74,7 @@ async def test_a_manager_exports_lists_and_downloads_them(system):
         assert page.status_code == 303, page.text
         shown = await client.get(page.headers["location"], headers=bearer(manager))
         assert shown.status_code == 200 and ("Télécharger" in shown.text or "<progress" in shown.text)
+        assert ("<progress" in shown.text) == ("refresh" in shown.headers)  # refreshes itself while running
         listed = await client.get("/exports", headers=bearer(manager))
         assert "Soumis aux droits et devoirs : oui" in listed.text and "Agathe Deblouze" in listed.text
         # « Exporter » on the lists, with the list's current filters.

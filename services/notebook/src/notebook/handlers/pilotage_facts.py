@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.pilotage import NotebookChangedV1
@@ -41,6 +42,7 @@ CONSUMER = "notebook-pilotage"
 PARIS = ZoneInfo("Europe/Paris")
 CREATION_WINDOW = timedelta(minutes=5)  # a flux's data received with the notebook's creation tells its origin
 log = logging.getLogger(__name__)
+MAX_CONFLICTS = 20  # batches of rebuild undone by a concurrent write, before it gives up until the next start
 
 
 def paris_midnight(day: date | None) -> datetime | None:
@@ -168,21 +170,28 @@ async def on_notebook_changed(event: NotebookChangedV1, _meta, deps: Deps) -> No
 async def rebuild(deps: Deps, batch: int = 500) -> int:
     """Rows for the notebooks that have none, and none for notebooks gone: ``batch`` notebooks per transaction.
     Returns how many notebooks were computed."""
-    done = 0
+    done, conflicts = 0, 0
     while True:
-        async with deps.sessions.begin() as session:
-            ids = list((await session.execute(
-                select(Notebook.id).outerjoin(PilotageNotebook, PilotageNotebook.notebook_id == Notebook.id)
-                .where(PilotageNotebook.notebook_id.is_(None)).limit(batch))).scalars())
-            if not ids:
-                orphans = select(PilotageNotebook.notebook_id).outerjoin(
-                    Notebook, Notebook.id == PilotageNotebook.notebook_id).where(Notebook.id.is_(None))
-                gone = list((await session.execute(orphans.limit(batch))).scalars())
-                if gone:
-                    await refresh_many(session, gone)
-                return done
-            await refresh_many(session, ids)
+        try:
+            async with deps.sessions.begin() as session:
+                ids = list((await session.execute(
+                    select(Notebook.id).outerjoin(PilotageNotebook, PilotageNotebook.notebook_id == Notebook.id)
+                    .where(PilotageNotebook.notebook_id.is_(None)).limit(batch))).scalars())
+                if not ids:
+                    orphans = select(PilotageNotebook.notebook_id).outerjoin(
+                        Notebook, Notebook.id == PilotageNotebook.notebook_id).where(Notebook.id.is_(None))
+                    gone = list((await session.execute(orphans.limit(batch))).scalars())
+                    if gone:
+                        await refresh_many(session, gone)
+                    return done
+                await refresh_many(session, ids)
             done += len(ids)
+        except IntegrityError:
+            # The consumer (or another replica's rebuild) wrote one of these rows meanwhile: the batch is undone,
+            # and the next one no longer holds it.
+            conflicts += 1
+            if conflicts > MAX_CONFLICTS:
+                raise
 
 
 async def rebuild_in_background(deps: Deps) -> None:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from contracts import notebook as c
-from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
+from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1, StructureUpdatedV1
 from contracts.identity import Role
 from contracts.imports import ApplyNotebookImportV1, ImportActor, ImportKind, ImportRowValues
 from contracts.base import ErrorCode
@@ -116,6 +116,14 @@ async def test_each_change_of_a_notebook_updates_its_facts(notebook, token_mint)
         assert await pilotage_query.count(session, BeneficiaryFilters(themes=["emploi"]), scope) == 1
         [fact] = await pilotage_query.page(session, BeneficiaryFilters(), scope, 0, 10)
     assert (fact.structure_name, fact.referent_name) == ("Insertion 26", "Pierre Pro")
+
+    # A structure renamed shows its new name at once: names are joined when read, not copied into the rows.
+    await notebook.deliver(StructureUpdatedV1(structure_id=t.structure_id, deployment_id=t.deployment_id,
+                                              name="Insertion Drôme", city="Valence"))
+    async with notebook.sessions() as session:
+        [fact] = await pilotage_query.page(session, BeneficiaryFilters(), scope, 0, 10)
+        [count] = await pilotage_query.by_structure(session, BeneficiaryFilters(), scope)
+    assert (fact.structure_name, count.label, count.count) == ("Insertion Drôme", "Insertion Drôme", 1)
 
 
 async def beneficiary(notebook: InMemoryService, t: Territory, lastname: str, **fields) -> uuid.UUID:

@@ -160,7 +160,8 @@ async def test_a_structure_admin_and_a_professional_get_only_their_rows(notebook
     _, content = await exported(notebook, stored, w.admin_a)
     assert sorted(r["Structure"] for r in csv_rows(content)) == ["Insertion A; Sud", "Insertion A; Sud"]
     # Asking for structure B's rows does not widen her scope.
-    _, content = await exported(notebook, stored, w.admin_a, filters=p.BeneficiaryFilters(structure_ids=[w.structure_b]))
+    _, content = await exported(notebook, stored, w.admin_a,
+                                filters=p.BeneficiaryFilters(structure_ids=[w.structure_b]))
     assert csv_rows(content) == []
     _, content = await exported(notebook, stored, w.pro)
     assert [r["Prénom"] for r in csv_rows(content)] == [TRICKY_FIRSTNAME]  # only the notebook she follows

@@ -1,6 +1,7 @@
 """Pages of the exports (issue 18): the « Exporter (CSV / Excel) » forms of the lists post to ``/exports``, which
 waits a moment for a small export and then shows ``/exports/{id}``: a progress bar that refreshes itself (a
-``Refresh`` header, as a ``<meta http-equiv="refresh">`` would do: the CSP allows no inline script) while the file is written, then « Télécharger ».
+``Refresh`` header, as a ``<meta http-equiv="refresh">`` would do: the CSP allows no inline script) while the file
+is written, then « Télécharger ».
 ``/exports`` lists the caller's exports, and every export of the territory for its managers (who, which list and
 filters, how many rows, until when the file is kept)."""
 from __future__ import annotations

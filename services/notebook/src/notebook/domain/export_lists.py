@@ -79,7 +79,8 @@ RIGHT_RSA = {
     "rsa_demande_en_attente": "Demande en attente", "rsa_refuse": "Droit refusé", "rsa_clos": "Droit clos",
     "rsa_clos_anterieur": "Droit clos sur mois antérieur",
 }
-CER_STATE = {CerState.none: "Aucun CER", CerState.draft: "En préparation", CerState.submitted: "En attente de validation",
+CER_STATE = {CerState.none: "Aucun CER", CerState.draft: "En préparation",
+             CerState.submitted: "En attente de validation",
              CerState.validated: "Validé, à signer", CerState.signed: "Signé", CerState.ended: "Terminé"}
 ORIGIN = {Origin.manual: "Saisie", Origin.file_import: "Import de fichier", Origin.cafmsa: "Flux CAF/MSA",
           Origin.france_travail: "France Travail", Origin.partner: "Logiciel partenaire"}

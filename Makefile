@@ -25,6 +25,8 @@ bench: install
 	$(PY) bench/notebook_page.py
 	# The budget is for 100,000 rows (--rows 100000); 20,000 keep make bench under 10 minutes at today's speed.
 	$(PY) bench/imports.py --rows 20000
+	# Exports of 10,000 and 100,000 rows through the worker's code: rows/s and flat memory, a list in memory as baseline.
+	$(PY) bench/exports.py
 
 # Browser tests drive Debian's Chromium through Playwright; installed here when the machine lacks it.
 chromium:

@@ -9,14 +9,17 @@ the number of rows the list (and its export) shows.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import Integer, and_, case, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import Role
 from contracts.notebook import SupportStatus
 from contracts.pilotage import (
+    MAX_CHOICES,
     BeneficiaryFilters,
     CerState,
     Choice,
@@ -79,10 +82,11 @@ async def get_dashboard(request: GetPilotageDashboardV1, ctx, deps: Deps) -> Pil
     start, end = rules.period_of(today, request.period_from, request.period_to)
     async with deps.sessions() as session:
         view, structures = await view_of(session, caller, request)
-        builders = NATIONAL_FIGURES if view.national else FIGURES
+        now = deps.clock()
+        counted = Counted(session, view, start, end, today, now, await cells_of(session, view, today, now))
         figures = []
-        for build in builders:
-            made = await build(session, view, start, end, today, deps.clock())
+        for build in NATIONAL_FIGURES if view.national else FIGURES:
+            made = await build(counted)
             figures.extend(made if isinstance(made, list) else [made])
         return PilotageDashboardReply(scope=view.kind, label=view.label, period_from=start, period_to=end,
                                       figures=figures, structures=structures)
@@ -175,26 +179,79 @@ def days_between(session: AsyncSession, later, earlier):
     return cast(func.floor(func.extract("epoch", later - earlier) / 86400), Integer)
 
 
+# --- One pass over the read model ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Cell:
+    """How many of the scope's notebooks share these facts: the current-state figures are sums of cells, so that a
+    100,000-notebook territory is read once (one GROUP BY) rather than once per figure."""
+
+    deployment_id: uuid.UUID
+    structure_id: uuid.UUID | None
+    referent_id: uuid.UUID | None
+    support: str
+    subject: bool
+    cer_state: str
+    ending: bool  # a signed or validated CER ending within 30 days (the « CER se terminant » list's filters)
+    age: int  # index of the open reorientation request's age bucket; -1: none open
+    n: int
+
+
+ENDING_STATES = (CerState.signed, CerState.validated)
+
+
+async def cells_of(session: AsyncSession, view: View, today: date, now: datetime) -> list[Cell]:
+    """The scope's notebooks grouped by the facts the figures count. The ending flag and the ages are the same
+    comparisons as the lists' filters (cer_end_from/to, the reorientation status), so that sums equal lists."""
+    bounds = [now - timedelta(days=b.high + 1) for b in rules.AGE_BUCKETS if b.high is not None]
+    since = P.pending_reorientation_since
+    age = case((since.is_(None), -1), *((since > bound, index) for index, bound in enumerate(bounds)),
+               else_=len(bounds)).label("age")
+    ending = case((and_(P.cer_state.in_([s.value for s in ENDING_STATES]), P.cer_end_date >= today,
+                        P.cer_end_date <= today + timedelta(days=30)), 1), else_=0).label("ending")
+    columns = (P.deployment_id, P.structure_id, P.referent_id, P.support, P.subject_to_right_and_duty, P.cer_state,
+               ending, age)
+    rows = (await session.execute(select(*columns, func.count()).where(*view.where()).group_by(*columns))).all()
+    return [Cell(d, s, r, support, bool(subject), cer, bool(flag), int(a), n)
+            for d, s, r, support, subject, cer, flag, a, n in rows]
+
+
+@dataclass
+class Counted:
+    session: AsyncSession
+    view: View
+    start: date
+    end: date
+    today: date
+    now: datetime
+    cells: list[Cell]
+
+    def sum_by(self, key, keep=lambda c: True) -> dict:
+        totals: dict = defaultdict(int)
+        for cell in self.cells:
+            if keep(cell):
+                totals[key(cell)] += cell.n
+        return dict(totals)
+
+
 # --- Territory and structure figures ---------------------------------------------------------------------------
 
-async def support_over_time(session, view: View, start: date, end: date, today: date, now: datetime) -> Figure:
+async def support_over_time(c: Counted) -> Figure:
     """Beneficiaries by support status per month: past months from the daily snapshots (the month's last one),
     the current month live from the read model (and only it drills down: the list shows today's state)."""
-    months = rules.month_starts(start, end)
-    current = today.replace(day=1)
-    statuses = list(rules.SUPPORT_LABELS)
+    session, view = c.session, c.view
+    months = rules.month_starts(c.start, c.end)
+    current = c.today.replace(day=1)
     history: dict[tuple[date, str], int] = {}
     past = [m for m in months if m < current]
     if past:
         s = PilotageSnapshot
-        where = [s.day >= past[0], s.day <= min(rules.month_end(past[-1]), end)]
+        where = [s.day >= past[0], s.day <= min(rules.month_end(past[-1]), c.end)]
         if view.scope.deployment_id is not None:
             where.append(s.deployment_id == view.scope.deployment_id)
-        if view.structure_id is not None:
-            where.append(s.structure_id == view.structure_id)
-        elif view.scope.structure_ids is not None:
+        if view.scope.structure_ids is not None:
             where.append(s.structure_id.in_(view.scope.structure_ids))
-        last_days = {}
+        last_days: dict = {}
         for day in (await session.execute(select(s.day).where(*where).group_by(s.day))).scalars():
             month = day.replace(day=1)
             last_days[month] = max(last_days.get(month, day), day)
@@ -203,9 +260,9 @@ async def support_over_time(session, view: View, start: date, end: date, today: 
                 *where, s.day.in_(list(last_days.values()))).group_by(s.day, s.support))).all()
             for day, support, total in rows:
                 history[(day.replace(day=1), support)] = int(total or 0)
-    live = await counted_by(session, P.support, view.where()) if current in months else {}
+    live = c.sum_by(lambda cell: cell.support) if current in months else {}
     series = []
-    for status in statuses:
+    for status, name in rules.SUPPORT_LABELS.items():
         points = []
         for month in months:
             if month == current:
@@ -213,59 +270,72 @@ async def support_over_time(session, view: View, start: date, end: date, today: 
                                     drill=view.filters(support=[SupportStatus(status)])))
             else:
                 points.append(Point(label=rules.month_label(month), value=history.get((month, status), 0)))
-        series.append(Series(name=rules.SUPPORT_LABELS[status], points=points))
-    total_now = sum(live.values())
+        series.append(Series(name=name, points=points))
     return Figure(key="accompagnement", title="Bénéficiaires par statut d'accompagnement", kind="line",
                   unit="bénéficiaires", series=series,
-                  summary=f"Aujourd'hui : {rules.french_number(total_now)} bénéficiaires" if live else "",
+                  summary=f"Aujourd'hui : {rules.french_number(sum(live.values()))} bénéficiaires" if live else "",
                   note="Chaque mois passé est compté au dernier relevé quotidien du mois ; le mois en cours est "
                        "compté en direct et mène à la liste.")
 
 
-async def delays(session, view: View, start: date, end: date, today: date, now: datetime) -> list[Figure]:
+async def day_counts(c: Counted, column, group=None) -> dict:
+    """{days from entry to ``column``: how many} for the notebooks created in the period (per ``group`` when
+    given), and how many have no such date yet (key None)."""
+    days = days_between(c.session, column, P.created_at)
+    columns = (group, days) if group is not None else (days,)
+    rows = (await c.session.execute(select(*columns, func.count()).where(
+        *c.view.where(created_from=c.start, created_to=c.end)).group_by(*columns))).all()
+    if group is None:
+        return {(None if d is None else int(d)): n for d, n in rows}
+    per: dict = defaultdict(dict)
+    for key, d, n in rows:
+        per[key][None if d is None else int(d)] = n
+    return per
+
+
+async def delays(c: Counted) -> list[Figure]:
     """Time from entry to first orientation and to first CER, for notebooks created in the period."""
-    cohort = view.where(created_from=start, created_to=end)
     figures = []
     for key, title, column, what in (
             ("delai-orientation", "Délai entre l'entrée et la première orientation", P.first_oriented_at,
              "orientation"),
             ("delai-cer", "Délai entre l'entrée et le premier CER", P.first_cer_at, "CER")):
-        days = days_between(session, column, P.created_at)
-        counts = {int(d): n for d, n in (await session.execute(select(days, func.count()).where(
-            *cohort, column.is_not(None)).group_by(days))).all()}
-        waiting = await session.scalar(select(func.count()).select_from(P).where(*cohort, column.is_(None))) or 0
+        counts = await day_counts(c, column)
+        waiting = counts.pop(None, 0)
         totals = rules.bucket_counts(counts, rules.DELAY_BUCKETS)
-        median = rules.median_of_counts(counts)
         figures.append(Figure(
             key=key, title=title, kind="histogram", unit="bénéficiaires",
             series=[Series(name="Bénéficiaires", points=[Point(label=b.label, value=n)
                                                          for b, n in zip(rules.DELAY_BUCKETS, totals, strict=True)])],
-            summary=rules.days_sentence("Médiane", median),
+            summary=rules.days_sentence("Médiane", rules.median_of_counts(counts)),
             note=f"Bénéficiaires entrés sur la période ; {rules.french_number(waiting)} sans {what} à ce jour, "
                  "non comptés."))
     return figures
 
 
-async def referent_load(session, view: View, start: date, end: date, today: date, now: datetime) -> list[Figure]:
+async def referent_load(c: Counted) -> list[Figure]:
     """Notebooks with an active référent, per structure and per professional (the 15 most loaded, then « Autres »)."""
-    followed = view.where(support=[SupportStatus.accompanied])
-    by_structure = await counted_by(session, P.structure_id, followed)
+    session, view = c.session, c.view
+    accompanied = [SupportStatus.accompanied]
+    followed = lambda cell: cell.support == SupportStatus.accompanied.value  # noqa: E731
+    by_structure = c.sum_by(lambda cell: cell.structure_id, followed)
     names = await structure_names(session, by_structure)
     structure_points = [Point(label=structure_label(k, names), value=by_structure[k],
-                              drill=view.filters(support=[SupportStatus.accompanied], **structure_drill(k)))
+                              drill=view.filters(support=accompanied, **structure_drill(k)))
                         for k in sorted_groups(by_structure, names, structure_label)]
-    by_referent = await counted_by(session, P.referent_id, followed)
+    by_referent = c.sum_by(lambda cell: cell.referent_id, lambda cell: followed(cell) and cell.referent_id)
     people = dict((await session.execute(select(Person.id, Person.firstname + " " + Person.lastname).where(
-        Person.id.in_([k for k in by_referent if k])))).all()) if by_referent else {}
+        Person.id.in_(list(by_referent))))).all()) if by_referent else {}
     top, rest_keys, rest_total = rules.top_with_others(
-        [(str(k), (people.get(k) or "Professionnel inconnu").strip(), n) for k, n in by_referent.items() if k])
-    referent_points = [Point(label=label, value=n, drill=view.filters(support=[SupportStatus.accompanied],
+        [(str(k), (people.get(k) or "Professionnel inconnu").strip(), n) for k, n in by_referent.items()])
+    referent_points = [Point(label=label, value=n, drill=view.filters(support=accompanied,
                                                                        referent_ids=[uuid.UUID(key)]))
                        for key, label, n in top]
     if rest_total:
+        # « Autres » lists them when a filter can name them all (50 ids at most).
         referent_points.append(Point(label=rules.OTHERS, value=rest_total, drill=view.filters(
-            support=[SupportStatus.accompanied], referent_ids=[uuid.UUID(k) for k in rest_keys])
-            if len(rest_keys) <= 50 else None))
+            support=accompanied, referent_ids=[uuid.UUID(k) for k in rest_keys])
+            if len(rest_keys) <= MAX_CHOICES else None))
     return [
         Figure(key="charge-structures", title="Bénéficiaires accompagnés par structure", kind="bar",
                unit="bénéficiaires", series=[Series(name="Accompagnés", points=structure_points)],
@@ -276,13 +346,9 @@ async def referent_load(session, view: View, start: date, end: date, today: date
     ]
 
 
-async def reorientations(session, view: View, start: date, end: date, today: date, now: datetime) -> Figure:
-    """Open reorientation requests by age: CASE over instants computed here, the same on both databases."""
-    bounds = [now - timedelta(days=b.high + 1) for b in rules.AGE_BUCKETS if b.high is not None]
-    since = P.pending_reorientation_since
-    bucket = case(*((since > bound, index) for index, bound in enumerate(bounds)), else_=len(bounds))
-    rows = dict((await session.execute(select(bucket, func.count()).where(
-        *view.where(support=[SupportStatus.reorientation])).group_by(bucket))).all())
+async def reorientations(c: Counted) -> Figure:
+    """Open reorientation requests by age (no list per age: the list of all of them is « En réorientation »)."""
+    rows = c.sum_by(lambda cell: cell.age, lambda cell: cell.age >= 0)
     total = sum(rows.values())
     return Figure(key="reorientations", title="Demandes de réorientation en attente, par ancienneté",
                   kind="histogram", unit="demandes",
@@ -293,28 +359,26 @@ async def reorientations(session, view: View, start: date, end: date, today: dat
                        "bénéficiaires concernés : statut « En réorientation ».")
 
 
-async def cer_coverage(session, view: View, start: date, end: date, today: date, now: datetime) -> list[Figure]:
+async def cer_coverage(c: Counted) -> list[Figure]:
     """Among those subject to droits et devoirs, per structure: a CER signed or validated, a draft or submitted
     one, an ended one, none. « Sans CER » is exactly the list subject_to_right_and_duty & cer_states=none."""
-    subject = view.where(subject_to_right_and_duty=True)
-    rows = (await session.execute(select(P.structure_id, P.cer_state, func.count()).where(*subject)
-                                  .group_by(P.structure_id, P.cer_state))).all()
-    counts: dict = {}
-    for structure_id, state, n in rows:
-        counts.setdefault(structure_id, {})[state] = n
-    names = await structure_names(session, counts)
+    view, today = c.view, c.today
+    counts: dict = defaultdict(lambda: defaultdict(int))
+    for cell in c.cells:
+        if cell.subject:
+            counts[cell.structure_id][cell.cer_state] += cell.n
+    names = await structure_names(c.session, counts)
     keys = sorted_groups(counts, names, structure_label)
     series = [Series(name=name, points=[Point(
         label=structure_label(k, names), value=sum(counts[k].get(s, 0) for s in states),
         drill=view.filters(subject_to_right_and_duty=True, cer_states=[CerState(s) for s in states],
                            **structure_drill(k))) for k in keys]) for name, states in rules.CER_GROUPS]
     without = sum(p.value for p in series[-1].points)
-    ending_states = [CerState.signed, CerState.validated]
-    ending = await counted_by(session, P.structure_id, view.where(
-        cer_states=ending_states, cer_end_from=today, cer_end_to=today + timedelta(days=30)))
-    ending_names = await structure_names(session, ending)
+    ending = c.sum_by(lambda cell: cell.structure_id, lambda cell: cell.ending)
+    ending_names = {**names, **await structure_names(c.session, set(ending) - set(names))}
+    until = today + timedelta(days=30)
     ending_points = [Point(label=structure_label(k, ending_names), value=ending[k], drill=view.filters(
-        cer_states=ending_states, cer_end_from=today, cer_end_to=today + timedelta(days=30), **structure_drill(k)))
+        cer_states=list(ENDING_STATES), cer_end_from=today, cer_end_to=until, **structure_drill(k)))
         for k in sorted_groups(ending, ending_names, structure_label)]
     return [
         Figure(key="couverture-cer", title="CER des bénéficiaires soumis aux droits et devoirs, par structure",
@@ -325,60 +389,65 @@ async def cer_coverage(session, view: View, start: date, end: date, today: date,
         Figure(key="cer-fin-30-jours", title="CER se terminant dans les 30 jours, par structure", kind="bar",
                unit="bénéficiaires", series=[Series(name="CER", points=ending_points)],
                summary=f"{rules.french_number(sum(ending.values()))} CER se terminent d'ici le "
-                       f"{(today + timedelta(days=30)).strftime('%d/%m/%Y')}",
+                       f"{until.strftime('%d/%m/%Y')}",
                note="CER signés ou validés dont la date de fin tombe dans les 30 prochains jours."),
     ]
 
 
-async def actions(session, view: View, start: date, end: date, today: date, now: datetime) -> Figure:
+async def actions(c: Counted) -> Figure:
     """Actions created in the period, by theme and status (counts of actions, not of beneficiaries: no list)."""
     a = PilotageAction
-    where = [a.created_at >= q.paris_midnight(start), a.created_at < q.paris_midnight(end + timedelta(days=1))]
-    if view.scope.deployment_id is not None:
-        where.append(a.deployment_id == view.scope.deployment_id)
-    if view.structure_id is not None:
-        where.append(a.structure_id == view.structure_id)
-    rows = (await session.execute(select(a.theme, a.status, func.count()).where(*where)
-                                  .group_by(a.theme, a.status))).all()
-    themes = dict((await session.execute(select(RefTheme.name, RefTheme.label))).all())
-    by_theme: dict = {}
+    where = [a.created_at >= q.paris_midnight(c.start), a.created_at < q.paris_midnight(c.end + timedelta(days=1))]
+    if c.view.scope.deployment_id is not None:
+        where.append(a.deployment_id == c.view.scope.deployment_id)
+    if c.view.scope.structure_ids is not None:
+        where.append(a.structure_id.in_(c.view.scope.structure_ids))
+    rows = (await c.session.execute(select(a.theme, a.status, func.count()).where(*where)
+                                    .group_by(a.theme, a.status))).all()
+    themes = dict((await c.session.execute(select(RefTheme.name, RefTheme.label))).all())
+    by_theme: dict = defaultdict(dict)
     for theme, status, n in rows:
-        by_theme.setdefault(theme, {})[status] = n
+        by_theme[theme][status] = n
     ordered = sorted(by_theme, key=lambda t: (-sum(by_theme[t].values()), themes.get(t, t)))
     statuses = [s for s in rules.ACTION_STATUS_LABELS if any(s in by_theme[t] for t in by_theme)]
     series = [Series(name=rules.ACTION_STATUS_LABELS[s], points=[
         Point(label=themes.get(t, t), value=by_theme[t].get(s, 0)) for t in ordered]) for s in statuses]
     total = sum(n for _, _, n in rows)
+    plural = "s" if total > 1 else ""
     return Figure(key="actions", title="Actions par thème et statut", kind="stacked", unit="actions",
-                  series=series, summary=f"{rules.french_number(total)} action{'s' if total > 1 else ''} "
-                                         "créée" + ("s" if total > 1 else "") + " sur la période",
+                  series=series, summary=f"{rules.french_number(total)} action{plural} créée{plural} sur la période",
                   note="Actions des plans d'action créées sur la période, selon leur statut d'aujourd'hui.")
 
 
-async def arrivals(session, view: View, start: date, end: date, today: date, now: datetime) -> Figure:
-    """Notebooks created per month by origin; each month is a created_from/created_to drill-down (Paris days),
-    counted with one CASE over the months' first instants."""
-    months = rules.month_starts(start, end)
-    bounds = [q.paris_midnight(max(m, start)) for m in months[1:]]
-    month = case(*((P.created_at < bound, index) for index, bound in enumerate(bounds)), else_=len(bounds)) \
-        if bounds else 0
-    rows = (await session.execute(select(month, P.origin, func.count()).where(
-        *view.where(created_from=start, created_to=end)).group_by(month, P.origin))).all()
+def month_index(c: Counted):
+    """Which month of the period a notebook was created in (0 for the first), by the Paris days' first instants
+    that the lists' created_from/created_to use."""
+    bounds = [q.paris_midnight(m) for m in rules.month_starts(c.start, c.end)[1:]]
+    if not bounds:
+        return literal(0)
+    return case(*((P.created_at < bound, index) for index, bound in enumerate(bounds)), else_=len(bounds))
+
+
+async def arrivals(c: Counted) -> Figure:
+    """Notebooks created per month by origin; each month is a created_from/created_to drill-down (Paris days)."""
+    months = rules.month_starts(c.start, c.end)
+    month = month_index(c).label("month")
+    rows = (await c.session.execute(select(month, P.origin, func.count()).where(
+        *c.view.where(created_from=c.start, created_to=c.end)).group_by(month, P.origin))).all()
     counts = {(int(i), origin): n for i, origin, n in rows}
     series = []
     for origin in Origin:
-        points = []
-        for i, first in enumerate(months):
-            low, high = max(first, start), min(rules.month_end(first), end)
-            points.append(Point(label=rules.month_label(first), value=counts.get((i, origin.value), 0),
-                                drill=view.filters(origins=[origin], created_from=low, created_to=high)))
+        points = [Point(label=rules.month_label(first), value=counts.get((i, origin.value), 0),
+                        drill=c.view.filters(origins=[origin], created_from=max(first, c.start),
+                                             created_to=min(rules.month_end(first), c.end)))
+                  for i, first in enumerate(months)]
         if any(p.value for p in points):
             series.append(Series(name=rules.ORIGIN_LABELS[origin.value], points=points))
     total = sum(counts.values())
+    plural = "s" if total > 1 else ""
     return Figure(key="arrivees", title="Carnets créés par mois et par provenance", kind="stacked",
                   unit="carnets", series=series,
-                  summary=f"{rules.french_number(total)} carnet{'s' if total > 1 else ''} créé"
-                          + ("s" if total > 1 else "") + " sur la période",
+                  summary=f"{rules.french_number(total)} carnet{plural} créé{plural} sur la période",
                   note="Provenance : import de fichier, flux CAF/MSA ou France Travail, logiciel partenaire, "
                        "saisie manuelle.")
 
@@ -388,84 +457,80 @@ FIGURES = (support_over_time, delays, referent_load, reorientations, cer_coverag
 
 # --- National figures: territories side by side ---------------------------------------------------------------
 
-async def national_support(session, view: View, start, end, today, now) -> Figure:
-    rows = (await session.execute(select(P.deployment_id, P.support, func.count()).where(*view.where())
-                                  .group_by(P.deployment_id, P.support))).all()
-    counts: dict = {}
-    for territory, support, n in rows:
-        counts.setdefault(territory, {})[support] = n
-    names = await territory_names(session, counts)
-    keys = sorted(counts, key=lambda k: (names.get(k) or "").casefold())
+async def territories(c: Counted, keys) -> tuple[list, dict]:
+    names = await territory_names(c.session, keys)
+    return sorted(keys, key=lambda k: ((names.get(k) or "").casefold(), str(k))), names
+
+
+def territory_label(key, names: dict) -> str:
+    return names.get(key) or "Territoire inconnu"
+
+
+async def national_support(c: Counted) -> Figure:
+    counts: dict = defaultdict(lambda: defaultdict(int))
+    for cell in c.cells:
+        counts[cell.deployment_id][cell.support] += cell.n
+    keys, names = await territories(c, counts)
     series = [Series(name=label, points=[Point(
-        label=names.get(k) or "Territoire inconnu", value=counts[k].get(status, 0),
-        drill=view.filters(support=[SupportStatus(status)]), drill_deployment_id=k) for k in keys])
+        label=territory_label(k, names), value=counts[k].get(status, 0),
+        drill=c.view.filters(support=[SupportStatus(status)]), drill_deployment_id=k) for k in keys])
         for status, label in rules.SUPPORT_LABELS.items()]
     return Figure(key="territoires-accompagnement", title="Bénéficiaires par territoire et statut d'accompagnement",
                   kind="stacked", unit="bénéficiaires", series=series, note="État d'aujourd'hui.")
 
 
-async def national_cer(session, view: View, start, end, today, now) -> Figure:
-    rows = (await session.execute(select(P.deployment_id, P.cer_state, func.count()).where(
-        *view.where(subject_to_right_and_duty=True)).group_by(P.deployment_id, P.cer_state))).all()
-    counts: dict = {}
-    for territory, state, n in rows:
-        counts.setdefault(territory, {})[state] = n
-    names = await territory_names(session, counts)
-    keys = sorted(counts, key=lambda k: (names.get(k) or "").casefold())
+async def national_cer(c: Counted) -> Figure:
+    counts: dict = defaultdict(lambda: defaultdict(int))
+    for cell in c.cells:
+        if cell.subject:
+            counts[cell.deployment_id][cell.cer_state] += cell.n
+    keys, names = await territories(c, counts)
     series = [Series(name=name, points=[Point(
-        label=names.get(k) or "Territoire inconnu", value=sum(counts[k].get(s, 0) for s in states),
-        drill=view.filters(subject_to_right_and_duty=True, cer_states=[CerState(s) for s in states]),
+        label=territory_label(k, names), value=sum(counts[k].get(s, 0) for s in states),
+        drill=c.view.filters(subject_to_right_and_duty=True, cer_states=[CerState(s) for s in states]),
         drill_deployment_id=k) for k in keys]) for name, states in rules.CER_GROUPS]
     return Figure(key="territoires-cer", title="CER des bénéficiaires soumis aux droits et devoirs, par territoire",
                   kind="stacked", unit="bénéficiaires", series=series)
 
 
-async def national_arrivals(session, view: View, start, end, today, now) -> Figure:
-    rows = (await session.execute(select(P.deployment_id, P.origin, func.count()).where(
-        *view.where(created_from=start, created_to=end)).group_by(P.deployment_id, P.origin))).all()
-    counts: dict = {}
-    for territory, origin, n in rows:
-        counts.setdefault(territory, {})[origin] = n
-    names = await territory_names(session, counts)
-    keys = sorted(counts, key=lambda k: (names.get(k) or "").casefold())
-    series = [Series(name=rules.ORIGIN_LABELS[o.value], points=[Point(
-        label=names.get(k) or "Territoire inconnu", value=counts[k].get(o.value, 0),
-        drill=view.filters(origins=[o], created_from=start, created_to=end), drill_deployment_id=k)
-        for k in keys]) for o in Origin if any(o.value in c for c in counts.values())]
-    return Figure(key="territoires-arrivees", title="Carnets créés sur la période, par territoire et provenance",
-                  kind="stacked", unit="carnets", series=series)
-
-
-async def national_reorientations(session, view: View, start, end, today, now) -> Figure:
-    counts = await counted_by(session, P.deployment_id, view.where(support=[SupportStatus.reorientation]))
-    names = await territory_names(session, counts)
-    points = [Point(label=names.get(k) or "Territoire inconnu", value=n,
-                    drill=view.filters(support=[SupportStatus.reorientation]), drill_deployment_id=k)
-              for k, n in sorted(counts.items(), key=lambda item: (names.get(item[0]) or "").casefold())]
+async def national_reorientations(c: Counted) -> Figure:
+    counts = c.sum_by(lambda cell: cell.deployment_id, lambda cell: cell.age >= 0)
+    keys, names = await territories(c, counts)
+    points = [Point(label=territory_label(k, names), value=counts[k],
+                    drill=c.view.filters(support=[SupportStatus.reorientation]), drill_deployment_id=k)
+              for k in keys]
     return Figure(key="territoires-reorientations", title="Demandes de réorientation en attente, par territoire",
                   kind="bar", unit="demandes", series=[Series(name="Demandes", points=points)])
 
 
-async def national_delays(session, view: View, start, end, today, now) -> Figure:
+async def national_delays(c: Counted) -> Figure:
     """The median delays of each territory (no list behind a median)."""
-    cohort = view.where(created_from=start, created_to=end)
-    series = []
+    medians = []
     for name, column in (("Première orientation", P.first_oriented_at), ("Premier CER", P.first_cer_at)):
-        days = days_between(session, column, P.created_at)
-        rows = (await session.execute(select(P.deployment_id, days, func.count()).where(
-            *cohort, column.is_not(None)).group_by(P.deployment_id, days))).all()
-        per: dict = {}
-        for territory, d, n in rows:
-            per.setdefault(territory, {})[int(d)] = n
-        series.append((name, {k: rules.median_of_counts(v) for k, v in per.items()}))
-    names = await territory_names(session, {k for _, medians in series for k in medians})
-    keys = sorted(names, key=lambda k: (names.get(k) or "").casefold())
+        per = await day_counts(c, column, P.deployment_id)
+        medians.append((name, {k: rules.median_of_counts({d: n for d, n in v.items() if d is not None})
+                               for k, v in per.items()}))
+    keys, names = await territories(c, {k for _, values in medians for k in values})
     return Figure(key="territoires-delais", title="Délai médian jusqu'à la première orientation et au premier CER",
                   kind="bar", unit="jours", series=[Series(name=name, points=[
-                      Point(label=names.get(k) or "Territoire inconnu", value=medians.get(k) or 0) for k in keys])
-                      for name, medians in series],
+                      Point(label=territory_label(k, names), value=values.get(k) or 0) for k in keys])
+                      for name, values in medians],
                   note="Médiane en jours, bénéficiaires entrés sur la période.")
 
 
-NATIONAL_FIGURES = (national_support, national_cer, national_reorientations, national_delays, national_arrivals)
+async def national_arrivals(c: Counted) -> Figure:
+    rows = (await c.session.execute(select(P.deployment_id, P.origin, func.count()).where(
+        *c.view.where(created_from=c.start, created_to=c.end)).group_by(P.deployment_id, P.origin))).all()
+    counts: dict = defaultdict(dict)
+    for territory, origin, n in rows:
+        counts[territory][origin] = n
+    keys, names = await territories(c, counts)
+    series = [Series(name=rules.ORIGIN_LABELS[o.value], points=[Point(
+        label=territory_label(k, names), value=counts[k].get(o.value, 0),
+        drill=c.view.filters(origins=[o], created_from=c.start, created_to=c.end), drill_deployment_id=k)
+        for k in keys]) for o in Origin if any(o.value in v for v in counts.values())]
+    return Figure(key="territoires-arrivees", title="Carnets créés sur la période, par territoire et provenance",
+                  kind="stacked", unit="carnets", series=series)
 
+
+NATIONAL_FIGURES = (national_support, national_cer, national_reorientations, national_delays, national_arrivals)

@@ -257,6 +257,13 @@ async def test_a_saved_query_gives_its_filters_and_name(notebook, token_mint, st
     view, content = await exported(notebook, stored, w.manager, query_id=mine)
     assert view.label == "Bénéficiaires — requête « Structure B »" and view.rows_done == 1
     assert [r["Nom"] for r in csv_rows(content)] == ["Charlie"]
+    # Its page sends the filters it shows: changed since it was opened, they are exported, and the label says so.
+    view, content = await exported(notebook, stored, w.manager, query_id=mine,
+                                   filters=p.BeneficiaryFilters(structure_ids=[w.structure_a]))
+    assert view.label == "Bénéficiaires — requête « Structure B » (filtres modifiés)" and view.rows_done == 2
+    view, _ = await exported(notebook, stored, w.manager, query_id=mine,
+                             filters=p.BeneficiaryFilters(structure_ids=[w.structure_b]))
+    assert view.label == "Bénéficiaires — requête « Structure B »"
     error = await refused(notebook.call(p.StartExportV1(list_name=p.ExportList.beneficiaries, query_id=theirs),
                                         w.manager))
     assert error.code == ErrorCode.not_found and error.message == exports.QUERY_NOT_FOUND

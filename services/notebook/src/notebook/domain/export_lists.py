@@ -227,9 +227,12 @@ def filters_summary(filters: BeneficiaryFilters, names: Callable[[uuid.UUID], st
     return parts
 
 
-def label_of(list_name: ExportList, query_name: str = "") -> str:
+def label_of(list_name: ExportList, query_name: str = "", changed: bool = False) -> str:
+    """« Bénéficiaires — requête « Sans CER » », « … (filtres modifiés) » when its filters were changed."""
     title = LIST_TITLES[list_name]
-    return f"{title} — requête « {query_name} »" if query_name else title
+    if not query_name:
+        return title
+    return f"{title} — requête « {query_name} »" + (" (filtres modifiés)" if changed else "")
 
 
 def filename_of(list_name: ExportList, file_format: ExportFormat, at: datetime) -> str:

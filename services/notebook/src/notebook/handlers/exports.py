@@ -161,7 +161,7 @@ async def start_export(request: StartExportV1, ctx, deps: Deps) -> ExportReply:
     if caller.role not in EXPORT_ROLES or not lists.may_export(caller.role, request.list_name):
         raise Forbidden(lists.NOT_ALLOWED, details={"list": request.list_name.value})
     scope = pq.scope_of(caller, request.deployment_id)
-    filters, query_name = request.filters, ""
+    filters, query_name, changed = request.filters, "", False
     imports = None
     if request.list_name == ExportList.imports:
         imports = await imports_of(deps, ctx)
@@ -170,7 +170,11 @@ async def start_export(request: StartExportV1, ctx, deps: Deps) -> ExportReply:
         if request.query_id is not None:
             if request.list_name != ExportList.beneficiaries:
                 raise Invalid(lists.FILTERS_ONLY_FOR_BENEFICIARIES, details={"field": "query_id"})
-            filters, query_name = await saved_filters(session, caller, request.query_id)
+            saved, query_name = await saved_filters(session, caller, request.query_id)
+            # The query's page sends what it shows: its filters, or the user's changes to them since opening it.
+            if filters == BeneficiaryFilters():
+                filters = saved
+            changed = filters != saved
         if request.list_name != ExportList.beneficiaries and filters != BeneficiaryFilters():
             raise Invalid(lists.FILTERS_ONLY_FOR_BENEFICIARIES, details={"field": "filters"})
         job = ExportJob(
@@ -178,7 +182,7 @@ async def start_export(request: StartExportV1, ctx, deps: Deps) -> ExportReply:
             requested_by_name=await name_of(session, caller), role=caller.role.value,
             structure_ids=[str(s) for s in scope.structure_ids or ()], list_name=request.list_name.value,
             format=request.format.value, filters=filters.model_dump(mode="json"),
-            label=lists.label_of(request.list_name, query_name), state=ExportState.queued.value, rows_done=0,
+            label=lists.label_of(request.list_name, query_name, changed), state=ExportState.queued.value, rows_done=0,
             filename=lists.filename_of(request.list_name, request.format, now), requested_at=now)
         session.add(job)
         if imports is None:

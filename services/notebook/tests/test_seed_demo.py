@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from contracts import notebook as c
 from contracts.base import ErrorCode
+from contracts.bilans import GetBilanV1
 from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
 from contracts.identity import Role
 from contracts.pilotage import NotebookChangedV1
@@ -95,6 +96,8 @@ async def test_the_population_is_at_every_stage_and_read_as_what_users_made(note
         flux = await session.scalar(select(func.count()).select_from(orm.ExternalData).join(
             orm.Beneficiary, orm.Beneficiary.id == orm.ExternalData.beneficiary_id).where(
             orm.Beneficiary.deployment_id == deployment_id))
+        bilans = await session.scalar(select(func.count()).select_from(orm.Bilan).where(
+            orm.Bilan.notebook_id.in_(notebook_ids)))
         rights = {r for r in (await session.execute(select(orm.Beneficiary.right_rsa).where(
             orm.Beneficiary.deployment_id == deployment_id))).scalars()}
     statuses = Counter(contract.status for contract in contracts)
@@ -108,7 +111,7 @@ async def test_the_population_is_at_every_stage_and_read_as_what_users_made(note
     assert any(a.replace(tzinfo=a.tzinfo or UTC) > datetime.now(UTC) for a in appointments)
     assert any(a.replace(tzinfo=a.tzinfo or UTC) < datetime.now(UTC) for a in appointments)
     assert {"person", "import", "france_travail"} <= set(sources) and flux > 0
-    assert len(rights) >= 4
+    assert len(rights) >= 4 and bilans > 0
 
     # Every notebook's page reads (a manager sees each whole), plans and contracts included.
     for notebook_id in notebook_ids[:40]:
@@ -117,6 +120,10 @@ async def test_the_population_is_at_every_stage_and_read_as_what_users_made(note
     followed = [r for r in everyone.notebooks if r.referent_name]
     page = await notebook.call(c.GetNotebookPageV1(notebook_id=followed[0].notebook_id), manager)
     assert page.diagnostic is not None and page.focuses and page.timeline[-1].summary == "Carnet créé"
+    async with notebook.sessions() as session:
+        with_bilan = await session.scalar(select(orm.Bilan.notebook_id).where(orm.Bilan.notebook_id.in_(notebook_ids)))
+    [bilan] = (await notebook.call(c.GetNotebookPageV1(notebook_id=with_bilan), manager)).bilans
+    assert (await notebook.call(GetBilanV1(bilan_id=bilan.bilan_id), manager)).objectives
 
     # Identity and directory hear of each beneficiary, as for a creation by a manager.
     assert len(await notebook.events(BeneficiaryCreatedV1.subject)) == SIZE + 1

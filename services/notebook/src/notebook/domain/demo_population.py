@@ -59,8 +59,13 @@ TARGET_STATUSES = (("in_progress", 65), ("done", 25), ("abandoned", 10))
 PAST_APPOINTMENTS = (("present", 70), ("absent", 12), ("excused", 10), ("cancelled", 8))
 APPOINTMENT_LABELS = {"planned": "prévu", "present": "présent", "absent": "absent", "excused": "excusé",
                       "cancelled": "annulé"}
-ACTION_LABELS = {"planned": "Prévue", "in_progress": "En cours", "standby": "En attente", "done": "Réalisée",
-                 "abandoned": "Abandonnée", "canceled": "Annulée"}
+# As the history and the bilans word them (handlers.parcours).
+ACTION_LABELS = {"planned": "en projet", "in_progress": "en cours", "standby": "en attente", "done": "réalisée",
+                 "abandoned": "abandonnée par le bénéficiaire", "canceled": "annulée par la structure"}
+TARGET_LABELS = {"in_progress": "en cours", "done": "réalisé", "abandoned": "abandonné"}
+ASSESSMENTS = ("Démarches engagées avec régularité ; la recherche d'emploi avance.",
+               "Le logement reste la priorité : dossier déposé, en attente de réponse.",
+               "Bonne implication, plusieurs rendez-vous manqués au début de l'accompagnement.")
 CONTRACT_STATES = (("none", 24), ("draft", 8), ("submitted", 5), ("validated", 4), ("running", 32), ("ending", 12),
                    ("ended", 15))
 ORIGINS = (("manual", 55), ("import", 20), ("cafmsa", 15), ("france_travail", 10))
@@ -165,6 +170,8 @@ class Person:
         self.notebook_id = made_id(seed, "notebook", n)
         self.beneficiary_id = made_id(seed, "beneficiary", n)
         self.serial = 0
+        self.theme_of: dict[uuid.UUID, str] = {}
+        self.actions_of: dict[uuid.UUID, list[dict[str, Any]]] = {}
 
     def id(self, kind: str) -> uuid.UUID:
         self.serial += 1
@@ -291,6 +298,7 @@ class Person:
         diagnosed = self.diagnostic(referent, started)
         targets = self.plan(referent, diagnosed)
         self.appointments(referent, started)
+        self.bilan(referent, started, targets)
         self.contract(referent, started, targets)
         self.reorientation(referent, started)
         if colleague:
@@ -354,6 +362,8 @@ class Person:
                     status=weighted(rng, TARGET_STATUSES), linked_to="cer" if rng.random() < 0.6 else "no",
                     user_consent=True, version=1, created_at=target_at, created_by=referent.person_id,
                     created_by_name=referent.name, deleted_at=None)
+                self.theme_of[target["id"]] = refs.theme_labels.get(theme, theme)
+                self.actions_of[target["id"]] = []
                 targets.append(target)
                 self.history(target_at, "target", f"Objectif ajouté : {text}", referent.name,
                              subject_id=target["id"], author_id=referent.person_id)
@@ -365,6 +375,7 @@ class Person:
                         status=weighted(rng, ACTION_STATUSES), starting_at=action_at.date(), version=1,
                         created_at=action_at, created_by=referent.person_id, created_by_name=referent.name,
                         deleted_at=None)
+                    self.actions_of[target["id"]].append(row)
                     self.history(action_at, "action", f"Action ajoutée : {action} (objectif « {text} »)",
                                  referent.name, subject_id=row["id"], author_id=referent.person_id)
                     self.touch(action_at)
@@ -393,6 +404,36 @@ class Person:
                      author_id=referent.person_id)
         self.touch(booked)
 
+    def bilan(self, referent: Referent, started: datetime, targets: list[dict[str, Any]]) -> None:
+        """A bilan d'accompagnement for some of those followed long enough: their objectives and actions as they
+        stood at its date, all new (the first bilan)."""
+        rng = self.rng
+        at = started + timedelta(days=rng.randint(90, 200), hours=rng.randint(0, 6))
+        if not targets or at > self.now - timedelta(days=1) or rng.random() >= 0.35:
+            return
+        on = at.astimezone(PARIS).date()
+
+        def action(row):
+            return {"action_id": str(row["id"]), "action": row["action"], "status": row["status"],
+                    "status_label": ACTION_LABELS[row["status"]], "previous_status_label": "", "new": True,
+                    "changes": [], "progress": "Nouvelle"}
+
+        content = [{"target_id": str(t["id"]), "theme_label": self.theme_of.get(t["id"], ""), "target": t["target"],
+                    "status": t["status"], "status_label": TARGET_LABELS[t["status"]], "previous_status_label": "",
+                    "new": True, "changes": [], "progress": "Nouveau",
+                    "actions": [action(a) for a in self.actions_of.get(t["id"], []) if a["created_at"] <= at]}
+                   for t in targets if t["created_at"] <= at]
+        if not content:
+            return
+        bilan_id = self.id("bilan")
+        self.made.add("bilan", id=bilan_id, notebook_id=self.notebook_id, bilan_date=on, previous_date=None,
+                      content=content, assessment=rng.choice(ASSESSMENTS),
+                      next_steps="Faire le point dans trois mois sur les objectifs en cours.", created_at=at,
+                      created_by=referent.person_id, created_by_name=referent.name)
+        self.history(at, "bilan", f"Bilan d'accompagnement du {on:%d/%m/%Y}", referent.name, subject_id=bilan_id,
+                     author_id=referent.person_id)
+        self.touch(at)
+
     def contract(self, referent: Referent, started: datetime, targets: list[dict[str, Any]]) -> None:
         rng, today = self.rng, self.today
         state = weighted(rng, CONTRACT_STATES)
@@ -420,7 +461,9 @@ class Person:
         made_on = min(made_on, self.now - timedelta(hours=2))
         status = {"running": "signed", "ending": "signed"}.get(state, state)
         contract_id = self.id("contract")
-        objectives = [{"target_id": str(t["id"]), "theme_label": "", "target": t["target"], "actions": []}
+        objectives = [{"target_id": str(t["id"]), "theme_label": self.theme_of.get(t["id"], ""), "target": t["target"],
+                       "actions": [{"action": a["action"], "status": ACTION_LABELS[a["status"]]}
+                                   for a in self.actions_of.get(t["id"], [])]}
                       for t in targets if t["linked_to"] == "cer"]
         content = {**self.content(), "objectives": objectives,
                    "beneficiary_commitments": "Me rendre aux rendez-vous et tenir mon référent informé.",

@@ -42,7 +42,7 @@ NO_TEAM = "La démo a besoin de professionnels pour suivre ses bénéficiaires."
 TEAM_WAIT_S = 30.0  # directory's events about the team may still be on their way after its own seed
 # Parents before the rows that point to them.
 TABLES = (orm.Beneficiary, orm.Notebook, orm.BeneficiaryStructure, orm.Member, orm.NotebookSituation,
-          orm.ProfessionalProject, orm.Focus, orm.Target, orm.Action, orm.Appointment, orm.Contract,
+          orm.ProfessionalProject, orm.Focus, orm.Target, orm.Action, orm.Bilan, orm.Appointment, orm.Contract,
           orm.ContractVersion, orm.OrientationRequest, orm.ExchangeMessage, orm.ExchangeRead, orm.ExternalData,
           orm.TimelineEvent)
 

@@ -192,28 +192,31 @@ class Cell:
     support: str
     subject: bool
     cer_state: str
-    ending: bool  # a signed or validated CER ending within 30 days (the « CER se terminant » list's filters)
-    age: int  # index of the open reorientation request's age bucket; -1: none open
     n: int
+    ending: int  # of them, a signed or validated CER ending within 30 days (the « CER se terminant » list's filters)
+    ages: tuple[int, ...]  # of them, an open reorientation request in each age bucket
 
 
 ENDING_STATES = (CerState.signed, CerState.validated)
 
 
 async def cells_of(session: AsyncSession, view: View, today: date, now: datetime) -> list[Cell]:
-    """The scope's notebooks grouped by the facts the figures count. The ending flag and the ages are the same
-    comparisons as the lists' filters (cer_end_from/to, the reorientation status), so that sums equal lists."""
+    """The scope's notebooks grouped by the dashboards' covering index's first columns, in its order (SQLite streams
+    the groups from the index, no sort), the CER ending and reorientation ages summed within each group. The ending
+    and age conditions are the lists' own comparisons (cer_end_from/to, the reorientation status), so sums equal
+    lists."""
     bounds = [now - timedelta(days=b.high + 1) for b in rules.AGE_BUCKETS if b.high is not None]
     since = P.pending_reorientation_since
     age = case((since.is_(None), -1), *((since > bound, index) for index, bound in enumerate(bounds)),
-               else_=len(bounds)).label("age")
+               else_=len(bounds))
     ending = case((and_(P.cer_state.in_([s.value for s in ENDING_STATES]), P.cer_end_date >= today,
-                        P.cer_end_date <= today + timedelta(days=30)), 1), else_=0).label("ending")
-    columns = (P.deployment_id, P.structure_id, P.referent_id, P.support, P.subject_to_right_and_duty, P.cer_state,
-               ending, age)
-    rows = (await session.execute(select(*columns, func.count()).where(*view.where()).group_by(*columns))).all()
-    return [Cell(d, s, r, support, bool(subject), cer, bool(flag), int(a), n)
-            for d, s, r, support, subject, cer, flag, a, n in rows]
+                        P.cer_end_date <= today + timedelta(days=30)), 1), else_=0)
+    keys = (P.deployment_id, P.structure_id, P.referent_id, P.support, P.subject_to_right_and_duty, P.cer_state)
+    sums = [func.count(), func.sum(ending),
+            *(func.sum(case((age == index, 1), else_=0)) for index in range(len(rules.AGE_BUCKETS)))]
+    rows = (await session.execute(select(*keys, *sums).where(*view.where()).group_by(*keys))).all()
+    return [Cell(d, s, r, support, bool(subject), cer, n, int(flag or 0), tuple(int(a or 0) for a in ages))
+            for d, s, r, support, subject, cer, n, flag, *ages in rows]
 
 
 @dataclass
@@ -226,11 +229,11 @@ class Counted:
     now: datetime
     cells: list[Cell]
 
-    def sum_by(self, key, keep=lambda c: True) -> dict:
+    def sum_by(self, key, keep=lambda c: True, weight=lambda c: c.n) -> dict:
         totals: dict = defaultdict(int)
         for cell in self.cells:
             if keep(cell):
-                totals[key(cell)] += cell.n
+                totals[key(cell)] += weight(cell)
         return dict(totals)
 
 
@@ -348,7 +351,7 @@ async def referent_load(c: Counted) -> list[Figure]:
 
 async def reorientations(c: Counted) -> Figure:
     """Open reorientation requests by age (no list per age: the list of all of them is « En réorientation »)."""
-    rows = c.sum_by(lambda cell: cell.age, lambda cell: cell.age >= 0)
+    rows = {index: sum(cell.ages[index] for cell in c.cells) for index in range(len(rules.AGE_BUCKETS))}
     total = sum(rows.values())
     return Figure(key="reorientations", title="Demandes de réorientation en attente, par ancienneté",
                   kind="histogram", unit="demandes",
@@ -374,7 +377,7 @@ async def cer_coverage(c: Counted) -> list[Figure]:
         drill=view.filters(subject_to_right_and_duty=True, cer_states=[CerState(s) for s in states],
                            **structure_drill(k))) for k in keys]) for name, states in rules.CER_GROUPS]
     without = sum(p.value for p in series[-1].points)
-    ending = c.sum_by(lambda cell: cell.structure_id, lambda cell: cell.ending)
+    ending = {k: n for k, n in c.sum_by(lambda cell: cell.structure_id, weight=lambda cell: cell.ending).items() if n}
     ending_names = {**names, **await structure_names(c.session, set(ending) - set(names))}
     until = today + timedelta(days=30)
     ending_points = [Point(label=structure_label(k, ending_names), value=ending[k], drill=view.filters(
@@ -494,7 +497,8 @@ async def national_cer(c: Counted) -> Figure:
 
 
 async def national_reorientations(c: Counted) -> Figure:
-    counts = c.sum_by(lambda cell: cell.deployment_id, lambda cell: cell.age >= 0)
+    counts = {k: n for k, n in c.sum_by(lambda cell: cell.deployment_id, weight=lambda cell: sum(cell.ages)).items()
+              if n}
     keys, names = await territories(c, counts)
     points = [Point(label=territory_label(k, names), value=counts[k],
                     drill=c.view.filters(support=[SupportStatus.reorientation]), drill_deployment_id=k)

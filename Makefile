@@ -27,6 +27,8 @@ bench: install
 	$(PY) bench/imports.py --rows 20000
 	# Exports of 10,000 and 100,000 rows through the worker's code: rows/s and flat memory, a list in memory as baseline.
 	$(PY) bench/exports.py
+	# A territory's dashboard over 100,000 notebooks' facts (budget 300 ms), one COUNT(*) of them as baseline.
+	$(PY) bench/dashboard.py
 
 # Browser tests drive Debian's Chromium through Playwright; installed here when the machine lacks it.
 chromium:

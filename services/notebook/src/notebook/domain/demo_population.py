@@ -154,12 +154,12 @@ def make_population(*, seed: int, size: int, months: int, now: datetime, team: T
     rng = random.Random(seed)
     made, taken = Made(), set()
     for n in range(size):
-        Person(made, rng, seed, n, now, months, team, refs, encrypt, index, taken).make()
+        Story(made, rng, seed, n, now, months, team, refs, encrypt, index, taken).make()
     return made
 
 
-class Person:
-    """One beneficiary and their notebook at a stage drawn from ``rng``; its rows go to ``made``."""
+class Story:
+    """One beneficiary's story: their notebook at a stage drawn from ``rng``; its rows go to ``made``."""
 
     def __init__(self, made: Made, rng: random.Random, seed: int, n: int, now: datetime, months: int, team: Team,
                  refs: Referentials, encrypt, index, taken: set) -> None:

@@ -44,7 +44,7 @@ from contracts.identity import (
     SignupRequestedV1,
     SmsCodeIssuedV1,
 )
-from contracts.imports import OWNER_IMPORT_RPCS, UPLOADS_BUCKET, ImportCompletedV1
+from contracts.imports import OWNER_IMPORT_RPCS, UPLOADS_BUCKET, ImportCompletedV1, ListImportsV1
 from contracts.notebook import (
     AppointmentBookedV1,
     AppointmentChangedV1,
@@ -59,6 +59,7 @@ from contracts.notebook import (
     SeedDemoNotebooksV1,
 )
 from contracts.notify import MessageFailedV1
+from contracts.pilotage import ExportRequestedV1, NotebookChangedV1
 from contracts.transfers import TRANSFER_EVENTS, TransferAcceptedV1
 from contracts.partners import (
     PARTNER_MESSAGES,
@@ -119,8 +120,13 @@ SERVICE_ACCESS: tuple[ServiceAccess, ...] = (
         consumes=(*(e for e in (*PROFILE_STATE_EVENTS, *PROFILE_DEACTIVATED_EVENTS)
                     if e.subject.startswith("directory.")),
                   StructureCreatedV1, StructureUpdatedV1, OrientationSystemCreatedV1, MessageFailedV1,
-                  DeploymentCreatedV1),
-        **TOKEN_CHECKS),
+                  DeploymentCreatedV1,
+                  # Its own: the pilotage read model and the export worker run off the request path.
+                  NotebookChangedV1, ExportRequestedV1),
+        # An export of the imports' list asks the import service, with the asker's token; export files go to the
+        # object store, where the gateway streams them from.
+        calls=(*TOKEN_CHECKS["calls"], ListImportsV1), follows=TOKEN_CHECKS["follows"],
+        object_stores=(UPLOADS_BUCKET,)),
     # The owners' import RPCs trust the actor they carry: only the import service sends them.
     # The uploaded files, reports and templates travel through the object store, between it and the gateway.
     # It asks identity who opens an import (their name, and their address for the summary when it ends).

@@ -8,6 +8,7 @@ the number of rows the list (and its export) shows.
 """
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -82,14 +83,24 @@ async def get_dashboard(request: GetPilotageDashboardV1, ctx, deps: Deps) -> Pil
     start, end = rules.period_of(today, request.period_from, request.period_to)
     async with deps.sessions() as session:
         view, structures = await view_of(session, caller, request)
-        now = deps.clock()
-        counted = Counted(session, view, start, end, today, now, await cells_of(session, view, today, now))
-        figures = []
-        for build in NATIONAL_FIGURES if view.national else FIGURES:
-            made = await build(counted)
-            figures.extend(made if isinstance(made, list) else [made])
-        return PilotageDashboardReply(scope=view.kind, label=view.label, period_from=start, period_to=end,
-                                      figures=figures, structures=structures)
+    now = deps.clock()
+    # The figures' queries run side by side, each in its own session (a connection each: PostgreSQL and SQLite's
+    # WAL readers work in parallel); those summing the one GROUP BY of the current state wait for it.
+    cells = asyncio.ensure_future(read_cells(deps, view, today, now))
+
+    async def figures_of(build) -> list[Figure]:
+        async with deps.sessions() as session:
+            made = await build(Counted(session, view, start, end, today, now, cells))
+        return made if isinstance(made, list) else [made]
+
+    builders = NATIONAL_FIGURES if view.national else FIGURES
+    try:
+        made = await asyncio.gather(*(figures_of(build) for build in builders))
+    finally:
+        if not cells.done():
+            cells.cancel()
+    return PilotageDashboardReply(scope=view.kind, label=view.label, period_from=start, period_to=end,
+                                  figures=[f for figures in made for f in figures], structures=structures)
 
 
 async def view_of(session: AsyncSession, caller: Caller, request: GetPilotageDashboardV1
@@ -219,6 +230,11 @@ async def cells_of(session: AsyncSession, view: View, today: date, now: datetime
             for d, s, r, support, subject, cer, n, flag, *ages in rows]
 
 
+async def read_cells(deps: Deps, view: View, today: date, now: datetime) -> list[Cell]:
+    async with deps.sessions() as session:
+        return await cells_of(session, view, today, now)
+
+
 @dataclass
 class Counted:
     session: AsyncSession
@@ -227,11 +243,14 @@ class Counted:
     end: date
     today: date
     now: datetime
-    cells: list[Cell]
+    cells_read: asyncio.Future  # of list[Cell], read once for every figure
 
-    def sum_by(self, key, keep=lambda c: True, weight=lambda c: c.n) -> dict:
+    async def cells(self) -> list[Cell]:
+        return await asyncio.shield(self.cells_read)
+
+    async def sum_by(self, key, keep=lambda c: True, weight=lambda c: c.n) -> dict:
         totals: dict = defaultdict(int)
-        for cell in self.cells:
+        for cell in await self.cells():
             if keep(cell):
                 totals[key(cell)] += weight(cell)
         return dict(totals)
@@ -263,7 +282,7 @@ async def support_over_time(c: Counted) -> Figure:
                 *where, s.day.in_(list(last_days.values()))).group_by(s.day, s.support))).all()
             for day, support, total in rows:
                 history[(day.replace(day=1), support)] = int(total or 0)
-    live = c.sum_by(lambda cell: cell.support) if current in months else {}
+    live = await c.sum_by(lambda cell: cell.support) if current in months else {}
     series = []
     for status, name in rules.SUPPORT_LABELS.items():
         points = []
@@ -296,24 +315,27 @@ async def day_counts(c: Counted, column, group=None) -> dict:
     return per
 
 
-async def delays(c: Counted) -> list[Figure]:
-    """Time from entry to first orientation and to first CER, for notebooks created in the period."""
-    figures = []
-    for key, title, column, what in (
-            ("delai-orientation", "Délai entre l'entrée et la première orientation", P.first_oriented_at,
-             "orientation"),
-            ("delai-cer", "Délai entre l'entrée et le premier CER", P.first_cer_at, "CER")):
-        counts = await day_counts(c, column)
-        waiting = counts.pop(None, 0)
-        totals = rules.bucket_counts(counts, rules.DELAY_BUCKETS)
-        figures.append(Figure(
-            key=key, title=title, kind="histogram", unit="bénéficiaires",
-            series=[Series(name="Bénéficiaires", points=[Point(label=b.label, value=n)
-                                                         for b, n in zip(rules.DELAY_BUCKETS, totals, strict=True)])],
-            summary=rules.days_sentence("Médiane", rules.median_of_counts(counts)),
-            note=f"Bénéficiaires entrés sur la période ; {rules.french_number(waiting)} sans {what} à ce jour, "
-                 "non comptés."))
-    return figures
+async def delay(c: Counted, key: str, title: str, column, what: str) -> Figure:
+    """Time from entry to ``column`` (first orientation, first CER), for notebooks created in the period."""
+    counts = await day_counts(c, column)
+    waiting = counts.pop(None, 0)
+    totals = rules.bucket_counts(counts, rules.DELAY_BUCKETS)
+    return Figure(
+        key=key, title=title, kind="histogram", unit="bénéficiaires",
+        series=[Series(name="Bénéficiaires", points=[Point(label=b.label, value=n)
+                                                     for b, n in zip(rules.DELAY_BUCKETS, totals, strict=True)])],
+        summary=rules.days_sentence("Médiane", rules.median_of_counts(counts)),
+        note=f"Bénéficiaires entrés sur la période ; {rules.french_number(waiting)} sans {what} à ce jour, "
+             "non comptés.")
+
+
+async def orientation_delay(c: Counted) -> Figure:
+    return await delay(c, "delai-orientation", "Délai entre l'entrée et la première orientation",
+                       P.first_oriented_at, "orientation")
+
+
+async def cer_delay(c: Counted) -> Figure:
+    return await delay(c, "delai-cer", "Délai entre l'entrée et le premier CER", P.first_cer_at, "CER")
 
 
 async def referent_load(c: Counted) -> list[Figure]:
@@ -321,12 +343,12 @@ async def referent_load(c: Counted) -> list[Figure]:
     session, view = c.session, c.view
     accompanied = [SupportStatus.accompanied]
     followed = lambda cell: cell.support == SupportStatus.accompanied.value  # noqa: E731
-    by_structure = c.sum_by(lambda cell: cell.structure_id, followed)
+    by_structure = await c.sum_by(lambda cell: cell.structure_id, followed)
     names = await structure_names(session, by_structure)
     structure_points = [Point(label=structure_label(k, names), value=by_structure[k],
                               drill=view.filters(support=accompanied, **structure_drill(k)))
                         for k in sorted_groups(by_structure, names, structure_label)]
-    by_referent = c.sum_by(lambda cell: cell.referent_id, lambda cell: followed(cell) and cell.referent_id)
+    by_referent = await c.sum_by(lambda cell: cell.referent_id, lambda cell: followed(cell) and cell.referent_id)
     people = dict((await session.execute(select(Person.id, Person.firstname + " " + Person.lastname).where(
         Person.id.in_(list(by_referent))))).all()) if by_referent else {}
     top, rest_keys, rest_total = rules.top_with_others(
@@ -351,7 +373,8 @@ async def referent_load(c: Counted) -> list[Figure]:
 
 async def reorientations(c: Counted) -> Figure:
     """Open reorientation requests by age (no list per age: the list of all of them is « En réorientation »)."""
-    rows = {index: sum(cell.ages[index] for cell in c.cells) for index in range(len(rules.AGE_BUCKETS))}
+    cells = await c.cells()
+    rows = {index: sum(cell.ages[index] for cell in cells) for index in range(len(rules.AGE_BUCKETS))}
     total = sum(rows.values())
     return Figure(key="reorientations", title="Demandes de réorientation en attente, par ancienneté",
                   kind="histogram", unit="demandes",
@@ -367,7 +390,7 @@ async def cer_coverage(c: Counted) -> list[Figure]:
     one, an ended one, none. « Sans CER » is exactly the list subject_to_right_and_duty & cer_states=none."""
     view, today = c.view, c.today
     counts: dict = defaultdict(lambda: defaultdict(int))
-    for cell in c.cells:
+    for cell in await c.cells():
         if cell.subject:
             counts[cell.structure_id][cell.cer_state] += cell.n
     names = await structure_names(c.session, counts)
@@ -377,7 +400,7 @@ async def cer_coverage(c: Counted) -> list[Figure]:
         drill=view.filters(subject_to_right_and_duty=True, cer_states=[CerState(s) for s in states],
                            **structure_drill(k))) for k in keys]) for name, states in rules.CER_GROUPS]
     without = sum(p.value for p in series[-1].points)
-    ending = {k: n for k, n in c.sum_by(lambda cell: cell.structure_id, weight=lambda cell: cell.ending).items() if n}
+    ending = await c.sum_by(lambda cell: cell.structure_id, lambda cell: cell.ending, weight=lambda cell: cell.ending)
     ending_names = {**names, **await structure_names(c.session, set(ending) - set(names))}
     until = today + timedelta(days=30)
     ending_points = [Point(label=structure_label(k, ending_names), value=ending[k], drill=view.filters(
@@ -455,7 +478,8 @@ async def arrivals(c: Counted) -> Figure:
                        "saisie manuelle.")
 
 
-FIGURES = (support_over_time, delays, referent_load, reorientations, cer_coverage, actions, arrivals)
+FIGURES = (support_over_time, orientation_delay, cer_delay, referent_load, reorientations, cer_coverage, actions,
+           arrivals)
 
 
 # --- National figures: territories side by side ---------------------------------------------------------------
@@ -471,7 +495,7 @@ def territory_label(key, names: dict) -> str:
 
 async def national_support(c: Counted) -> Figure:
     counts: dict = defaultdict(lambda: defaultdict(int))
-    for cell in c.cells:
+    for cell in await c.cells():
         counts[cell.deployment_id][cell.support] += cell.n
     keys, names = await territories(c, counts)
     series = [Series(name=label, points=[Point(
@@ -484,7 +508,7 @@ async def national_support(c: Counted) -> Figure:
 
 async def national_cer(c: Counted) -> Figure:
     counts: dict = defaultdict(lambda: defaultdict(int))
-    for cell in c.cells:
+    for cell in await c.cells():
         if cell.subject:
             counts[cell.deployment_id][cell.cer_state] += cell.n
     keys, names = await territories(c, counts)
@@ -497,8 +521,8 @@ async def national_cer(c: Counted) -> Figure:
 
 
 async def national_reorientations(c: Counted) -> Figure:
-    counts = {k: n for k, n in c.sum_by(lambda cell: cell.deployment_id, weight=lambda cell: sum(cell.ages)).items()
-              if n}
+    counts = await c.sum_by(lambda cell: cell.deployment_id, lambda cell: any(cell.ages),
+                            weight=lambda cell: sum(cell.ages))
     keys, names = await territories(c, counts)
     points = [Point(label=territory_label(k, names), value=counts[k],
                     drill=c.view.filters(support=[SupportStatus.reorientation]), drill_deployment_id=k)

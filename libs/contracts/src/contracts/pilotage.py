@@ -64,12 +64,16 @@ class BeneficiaryFilters(WireModel):
     created_from: date | None = None
     created_to: date | None = None
     origins: list[Origin] = Field(default_factory=list, max_length=MAX_CHOICES)
+    # A reorientation request waiting for a decision, asked between these days (the dashboards' ages of requests).
+    reorientation_from: date | None = None
+    reorientation_to: date | None = None
 
     @model_validator(mode="after")
     def _ranges_in_order(self) -> BeneficiaryFilters:
         for start, end, label in (("cer_end_from", "cer_end_to", "fin du CER"),
                                   ("last_activity_from", "last_activity_to", "dernière activité"),
-                                  ("created_from", "created_to", "création")):
+                                  ("created_from", "created_to", "création"),
+                                  ("reorientation_from", "reorientation_to", "demande de réorientation")):
             low, high = getattr(self, start), getattr(self, end)
             if low and high and low > high:
                 raise ValueError(f"La période « {label} » finit avant de commencer.")

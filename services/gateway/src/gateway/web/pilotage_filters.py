@@ -20,6 +20,7 @@ LABELS = {
     "last_activity_from": "dernière activité à partir du", "last_activity_to": "dernière activité jusqu'au",
     "themes": "thèmes", "created_from": "créé à partir du", "created_to": "créé jusqu'au",
     "origins": "provenance",
+    "reorientation_from": "réorientation demandée à partir du", "reorientation_to": "réorientation demandée jusqu'au",
 }
 FIELDS = tuple(BeneficiaryFilters.model_fields)
 LIST_FIELDS = tuple(f for f in FIELDS if isinstance(getattr(BeneficiaryFilters(), f), list))

@@ -119,6 +119,11 @@ def conditions(filters: BeneficiaryFilters, scope: PilotageScope) -> list:
         where.append(or_(*(p.themes.contains(f"|{code}|", autoescape=True) for code in filters.themes)))
     if filters.origins:
         where.append(p.origin.in_([o.value for o in filters.origins]))
+    # A pending reorientation request asked on these Paris days (NULL, none pending, never matches).
+    if filters.reorientation_from:
+        where.append(p.pending_reorientation_since >= paris_midnight(filters.reorientation_from))
+    if filters.reorientation_to:
+        where.append(p.pending_reorientation_since < paris_midnight(filters.reorientation_to + timedelta(days=1)))
     return where
 
 

@@ -216,9 +216,10 @@ async def cells_of(session: AsyncSession, view: View, today: date, now: datetime
     the groups from the index, no sort), the CER ending and reorientation ages summed within each group. The ending
     and age conditions are the lists' own comparisons (cer_end_from/to, the reorientation status), so sums equal
     lists."""
-    bounds = [now - timedelta(days=b.high + 1) for b in rules.AGE_BUCKETS if b.high is not None]
+    # A request's age in Paris days, as the list's reorientation_from/to filters count them.
+    bounds = [q.paris_midnight(today - timedelta(days=b.high)) for b in rules.AGE_BUCKETS if b.high is not None]
     since = P.pending_reorientation_since
-    age = case((since.is_(None), -1), *((since > bound, index) for index, bound in enumerate(bounds)),
+    age = case((since.is_(None), -1), *((since >= bound, index) for index, bound in enumerate(bounds)),
                else_=len(bounds))
     ending = case((and_(P.cer_state.in_([s.value for s in ENDING_STATES]), P.cer_end_date >= today,
                         P.cer_end_date <= today + timedelta(days=30)), 1), else_=0)
@@ -372,17 +373,20 @@ async def referent_load(c: Counted) -> list[Figure]:
 
 
 async def reorientations(c: Counted) -> Figure:
-    """Open reorientation requests by age (no list per age: the list of all of them is « En réorientation »)."""
+    """Open reorientation requests by age; each age's list is the requests asked on those days."""
     cells = await c.cells()
     rows = {index: sum(cell.ages[index] for cell in cells) for index in range(len(rules.AGE_BUCKETS))}
     total = sum(rows.values())
     return Figure(key="reorientations", title="Demandes de réorientation en attente, par ancienneté",
                   kind="histogram", unit="demandes",
-                  series=[Series(name="Demandes", points=[Point(label=b.label, value=rows.get(i, 0))
-                                                          for i, b in enumerate(rules.AGE_BUCKETS)])],
+                  series=[Series(name="Demandes", points=[Point(
+                      label=b.label, value=rows.get(i, 0), drill=c.view.filters(
+                          support=[SupportStatus.reorientation],
+                          reorientation_from=c.today - timedelta(days=b.high) if b.high is not None else None,
+                          reorientation_to=c.today - timedelta(days=b.low)))
+                      for i, b in enumerate(rules.AGE_BUCKETS)])],
                   summary=f"{rules.french_number(total)} demande{'s' if total > 1 else ''} en attente",
-                  note="Demandes sans décision à ce jour ; l'ancienneté compte depuis la demande. La liste des "
-                       "bénéficiaires concernés : statut « En réorientation ».")
+                  note="Demandes sans décision à ce jour ; l'ancienneté compte en jours depuis la demande.")
 
 
 async def cer_coverage(c: Counted) -> list[Figure]:

@@ -139,3 +139,13 @@ def test_a_line_chart_names_its_series_at_their_ends_and_bars_scale():
     assert [m.href != "" for m in chart.markers] == [False, True]
     bars = chart_of(dashboard().figures[0], filters_to_query)
     assert max(m.x + m.width for m in bars.marks) <= 640
+
+
+async def test_a_preset_period_ends_today_and_keeps_the_scope():
+    response, _ = await get(f"/pilotage/periode?months=3&scope=structure&structure_id={STRUCTURE}")
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert location.startswith("/pilotage?scope=structure&structure_id=") and "months=3" in location
+    assert "period_from=" in location and "period_to=" in location
+    page, _ = await get("/pilotage?months=3")
+    assert 'aria-current="true">3 derniers mois' in page.text

@@ -29,6 +29,7 @@ from contracts.identity import (
     SessionsRevokedV1,
 )
 from contracts.notify import ReadDevMailboxV1
+from contracts.pilotage import EXPORTS_BUCKET
 from contracts.profiles import BeneficiaryCreatedV1
 from contracts.streams import SECRETS
 from servicekit import bus_access
@@ -43,7 +44,7 @@ from servicekit.bus_access import (
     start_private_nats,
 )
 from servicekit.deadletters import REPLAY_SUBJECT, list_dead_letters, replay
-from servicekit.objects import CHUNK_BYTES, TooLarge, put_stream, read_stream, uploads
+from servicekit.objects import CHUNK_BYTES, TooLarge, bucket, put_stream, read_stream, uploads
 from servicekit.streams import ensure_streams
 from servicekit.topology import SERVICES
 from testkit.infra import bundled_nats_server, free_port, missing, wait_for_port
@@ -384,7 +385,8 @@ async def read_all(store, name: str) -> bytes:
 
 
 @pytest.mark.integration
-async def test_the_gateway_and_the_import_service_share_the_uploads_bucket_and_no_other_stream(bus, streams):
+async def test_the_gateway_shares_the_uploads_bucket_with_the_import_service_and_the_exports_one_with_the_notebook(
+        bus, streams):
     async with Client(bus, "data_import") as importer, Client(bus, "gateway") as gateway, \
             Client(bus, "notebook") as notebook:
         importer_store = await uploads(importer.js)  # the import service creates the bucket
@@ -414,3 +416,12 @@ async def test_the_gateway_and_the_import_service_share_the_uploads_bucket_and_n
         with pytest.raises(NatsTimeoutError):
             await read_all(notebook_store, "imports/private-bus")
         await notebook.violation("OBJ_uploads")
+
+        # Export files: the notebook creates its own bucket and writes, the gateway reads; the import service no.
+        exports_store = await bucket(notebook.js, EXPORTS_BUCKET)
+        await put_stream(exports_store, "exports/private-bus.csv", pieces(b"Nom;Pr\xc3\xa9nom\r\n"), max_bytes=100)
+        assert await read_all(await gateway.js.object_store(EXPORTS_BUCKET), "exports/private-bus.csv") == \
+            b"Nom;Pr\xc3\xa9nom\r\n"
+        with pytest.raises(NatsTimeoutError):
+            await read_all(await importer.js.object_store(EXPORTS_BUCKET), "exports/private-bus.csv")
+        await importer.violation("OBJ_exports")

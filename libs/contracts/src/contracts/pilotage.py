@@ -21,6 +21,9 @@ from contracts.notebook import RightRsa, SupportStatus
 from contracts.registry import register
 
 MAX_CHOICES = 50  # ids or values one filter may list
+# Export files: the notebook writes them, the gateway streams them; apart from ``uploads`` (imported files hold
+# NIRs the notebook has no business reading), and kept as long (7 days).
+EXPORTS_BUCKET = "exports"
 
 
 class CerState(StrEnum):

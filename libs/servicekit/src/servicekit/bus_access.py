@@ -59,7 +59,7 @@ from contracts.notebook import (
     SeedDemoNotebooksV1,
 )
 from contracts.notify import MessageFailedV1
-from contracts.pilotage import ExportRequestedV1, NotebookChangedV1
+from contracts.pilotage import EXPORTS_BUCKET, ExportRequestedV1, NotebookChangedV1
 from contracts.transfers import TRANSFER_EVENTS, TransferAcceptedV1
 from contracts.partners import (
     PARTNER_MESSAGES,
@@ -126,7 +126,7 @@ SERVICE_ACCESS: tuple[ServiceAccess, ...] = (
         # An export of the imports' list asks the import service, with the asker's token; export files go to the
         # object store, where the gateway streams them from.
         calls=(*TOKEN_CHECKS["calls"], ListImportsV1), follows=TOKEN_CHECKS["follows"],
-        object_stores=(UPLOADS_BUCKET,)),
+        object_stores=(EXPORTS_BUCKET,)),
     # The owners' import RPCs trust the actor they carry: only the import service sends them.
     # The uploaded files, reports and templates travel through the object store, between it and the gateway.
     # It asks identity who opens an import (their name, and their address for the summary when it ends).
@@ -251,8 +251,10 @@ def service_permissions(access: ServiceAccess) -> Permissions:
 
 
 def gateway_permissions() -> Permissions:
-    # Uploads streamed into the bucket and reports streamed out of it; the import service creates it.
-    return Permissions(publish=("rpc.>", *object_store(UPLOADS_BUCKET, create=False)),
+    # Uploads streamed into the bucket and reports streamed out of it; the import service creates it. Export files
+    # streamed out of theirs, which the notebook creates.
+    return Permissions(publish=("rpc.>", *object_store(UPLOADS_BUCKET, create=False),
+                                *object_store(EXPORTS_BUCKET, create=False)),
                        publish_deny=tuple(r.subject for r in (*OPERATOR_RPCS, *OWNER_IMPORT_RPCS,
                                                               *TRUSTED_PARTNER_RPCS)),
                        subscribe=(f"{inbox_of(GATEWAY)}.>",))

@@ -34,11 +34,16 @@ class TooLarge(ServiceError):
 
 async def uploads(js) -> ObjectStore:
     """The ``uploads`` bucket, created on first use."""
+    return await bucket(js, UPLOADS_BUCKET)
+
+
+async def bucket(js, name: str) -> ObjectStore:
+    """A bucket whose objects live a week (uploads, reports, exports), created on first use."""
     try:
-        return await js.object_store(UPLOADS_BUCKET)
+        return await js.object_store(name)
     except NotFoundError:
-        return await js.create_object_store(UPLOADS_BUCKET, api.ObjectStoreConfig(
-            bucket=UPLOADS_BUCKET, ttl=UPLOADS_TTL_S, storage=api.StorageType.FILE))
+        return await js.create_object_store(name, api.ObjectStoreConfig(
+            bucket=name, ttl=UPLOADS_TTL_S, storage=api.StorageType.FILE))
 
 
 async def put_stream(store: ObjectStore, name: str, chunks: AsyncIterable[bytes], *, max_bytes: int,

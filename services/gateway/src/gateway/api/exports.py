@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.pilotage import (
+    EXPORTS_BUCKET,
     BeneficiaryFilters,
     ExportFormat,
     ExportList,
@@ -84,6 +85,6 @@ async def download(export_id: uuid.UUID, request: Request, response: Response) -
     """The export's file (CSV in UTF-8 with BOM and ``;``, or XLSX)."""
     found = await call_as_caller(request, response, GetExportFileV1(export_id=export_id))
     try:
-        return await stream_object(request, found, response)
+        return await stream_object(request, found, response, EXPORTS_BUCKET)
     except NotFound:  # the bucket let it go (kept 7 days from its writing)
         raise NotFound(GONE) from None

@@ -24,6 +24,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from contracts.imports import (
     MAX_PAGE,
     MAX_UPLOAD_BYTES,
+    UPLOADS_BUCKET,
     ApplyImportV1,
     FinishUploadV1,
     GetImportReportV1,
@@ -43,7 +44,7 @@ from contracts.inputs import MAX_OFFSET
 from gateway.auth.session import COOKIE_ORIGIN_CHECK, access_token_for, call_as_caller
 from gateway.bus import call
 from servicekit.errors import Invalid, NotFound, ServiceError
-from servicekit.objects import TooLarge, put_stream, read_stream, uploads
+from servicekit.objects import TooLarge, bucket, put_stream, read_stream
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"], dependencies=COOKIE_ORIGIN_CHECK)
 
@@ -192,12 +193,13 @@ def clean_filename(raw: str) -> str:
 
 # --- upload --------------------------------------------------------------------------------------------------
 
-async def upload_store(request: Request):
-    """The ``uploads`` bucket on the gateway's own connection, looked up once."""
-    store = getattr(request.app.state, "uploads", None)
-    if store is None:
-        store = request.app.state.uploads = await uploads(request.app.state.bus.stream_context)
-    return store
+async def upload_store(request: Request, name: str = UPLOADS_BUCKET):
+    """A bucket (``uploads``, or ``exports`` that the notebook fills) on the gateway's own connection, looked up
+    once."""
+    stores = request.app.state.__dict__.setdefault("object_stores", {})
+    if name not in stores:
+        stores[name] = await bucket(request.app.state.bus.stream_context, name)
+    return stores[name]
 
 
 def declared_too_large(request: Request) -> bool:
@@ -253,10 +255,10 @@ def attachment(filename: str) -> str:
 
 
 async def stream_object(request: Request, found: ImportObjectReply,
-                        cookies: Response | None = None) -> StreamingResponse:
-    """The object the import service left in the store, sent as it is read; absent (expired) is a 404.
+                        cookies: Response | None = None, bucket_name: str = UPLOADS_BUCKET) -> StreamingResponse:
+    """The object a service left in the store, sent as it is read; absent (expired) is a 404.
     ``cookies``: a renewed session's cookies, which FastAPI does not copy onto a response a route returns."""
-    store = await upload_store(request)
+    store = await upload_store(request, bucket_name)
     try:
         info = await store.get_info(found.object_name)
     except NotFoundError:

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.identity import Role
 from contracts.imports import ListImportsV1
 from contracts.pilotage import (
+    EXPORTS_BUCKET,
     BeneficiaryFilters,
     ExportFileReply,
     ExportFormat,
@@ -65,7 +66,7 @@ from notebook.handlers.caller import Caller, caller_of, name_of
 from notebook.handlers.deps import Deps
 from notebook.handlers.search import has_current_structure, is_member
 from servicekit.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
-from servicekit.objects import put_stream, uploads
+from servicekit.objects import bucket, put_stream
 
 log = structlog.get_logger("notebook.exports")
 
@@ -324,8 +325,8 @@ async def write_file(deps: Deps, path: Path, file_format: ExportFormat, sheet: l
 
 
 async def store_file(deps: Deps, name: str, path: Path) -> None:
-    """Streams the file into the ``uploads`` bucket (kept 7 days). Tests without a NATS server replace it."""
-    store = await uploads(deps.bus.stream_context)
+    """Streams the file into the ``exports`` bucket (kept 7 days). Tests without a NATS server replace it."""
+    store = await bucket(deps.bus.stream_context, EXPORTS_BUCKET)
     await put_stream(store, name, export_files.file_chunks(path), max_bytes=MAX_FILE_BYTES)
 
 

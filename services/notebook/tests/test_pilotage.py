@@ -4,13 +4,14 @@ pages, breakdown by structure) see only what the caller may; saved queries are k
 owner."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 from types import SimpleNamespace
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from contracts import notebook as c
 from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1, StructureUpdatedV1
@@ -30,8 +31,8 @@ from contracts.pilotage import (
 from contracts.profiles import DeploymentCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1
 from contracts.transfers import DecideTransferV1, RequestTransferV1
 from notebook.adapters import pilotage_query
-from notebook.adapters.orm import PilotageAction, PilotageNotebook
-from notebook.handlers import import_beneficiaries, pilotage_facts
+from notebook.adapters.orm import PilotageAction, PilotageNotebook, PilotageSnapshot
+from notebook.handlers import import_beneficiaries, pilotage_facts, pilotage_snapshots
 from testkit.clock import paris_today
 from testkit.handlers import InMemoryService, refused
 
@@ -322,6 +323,27 @@ async def test_a_transferred_notebook_moves_to_its_new_territory_and_rebuild_fil
     assert await row_of(notebook, notebook_id) is None
     assert await pilotage_facts.rebuild(SimpleNamespace(sessions=notebook.sessions), batch=2) >= 1
     assert (await row_of(notebook, notebook_id)).deployment_id == destination.deployment_id
+
+
+async def test_the_first_snapshot_waits_for_the_rebuild(notebook, token_mint, monkeypatch):
+    """A notebook without its row at start is in the day's snapshot: the rebuild runs first (issue 18)."""
+    t = await territory(notebook, token_mint)
+    notebook_id = await beneficiary(notebook, t, "Oublié")
+    async with notebook.sessions.begin() as session:
+        await session.execute(delete(PilotageNotebook).where(PilotageNotebook.notebook_id == notebook_id))
+    day = paris_today() + timedelta(days=5000 + uuid.uuid4().int % 1000)  # a day no other test takes
+    moment = datetime.combine(day, time(12), UTC)
+
+    async def stop(_seconds):
+        raise asyncio.CancelledError
+
+    monkeypatch.setattr(pilotage_snapshots.asyncio, "sleep", stop)
+    with pytest.raises(asyncio.CancelledError):
+        await pilotage_snapshots.run_snapshots(SimpleNamespace(sessions=notebook.sessions, clock=lambda: moment))
+    async with notebook.sessions() as session:
+        counted = await session.scalar(select(func.sum(PilotageSnapshot.count)).where(
+            PilotageSnapshot.day == day, PilotageSnapshot.deployment_id == t.deployment_id))
+    assert counted == 1
 
 
 async def test_a_row_refused_in_a_savepoint_does_not_lose_the_others_events(notebook, token_mint, monkeypatch):

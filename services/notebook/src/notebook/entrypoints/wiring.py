@@ -152,6 +152,6 @@ def register(service: Service, deps: Deps) -> None:
     pilotage_events.install(deps.sessions, deps.outbox)
     service.subscribe(Subscription(durable=pilotage_facts.CONSUMER, event_type=pilotage_contract.NotebookChangedV1,
                                    handler=partial(pilotage_facts.on_notebook_changed, deps=deps)))
-    service.add_task(partial(pilotage_facts.rebuild_in_background, deps), name="notebook-pilotage-rebuild")
-    # The dashboards' history: today's snapshot of the read model, at start when missing, checked hourly.
+    # Then the dashboards' history: today's snapshot of the read model, taken once that rebuild is done (at start
+    # when missing), checked hourly.
     service.add_task(partial(pilotage_snapshots.run_snapshots, deps), name="notebook-pilotage-snapshots")

@@ -1,7 +1,8 @@
 """The daily snapshot of the beneficiaries by support status, per territory and structure (issue 18): the
 dashboards' months before the current one are read from it, as the read model only knows today.
 
-Taken at startup when today's (Paris day) is missing, then checked every hour; one INSERT … SELECT … GROUP BY on
+Taken at startup when today's (Paris day) is missing, once the read model's rebuild is done (a notebook without its
+row yet would be missing from the day's counts, an undercount kept for good), then checked every hour; one INSERT … SELECT … GROUP BY on
 the read model. Several replicas may try the same day: the unique index keeps one, the others roll back.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from notebook.adapters.orm import NO_STRUCTURE, PilotageNotebook, PilotageSnapshot
+from notebook.handlers import pilotage_facts
 from notebook.handlers.deps import Deps
 
 log = structlog.get_logger("notebook.pilotage_snapshots")
@@ -43,6 +45,8 @@ async def take_snapshot(sessions, day: date) -> int:
 
 
 async def run_snapshots(deps: Deps) -> None:
+    """The start's rebuild of the read model, then the snapshots: the first one counts every notebook."""
+    await pilotage_facts.rebuild_in_background(deps)
     while True:
         try:
             await take_snapshot(deps.sessions, deps.clock().astimezone(PARIS).date())

@@ -25,7 +25,7 @@ from contracts.pilotage import (
 )
 from gateway.config import GatewaySettings
 from gateway.main import create_app
-from gateway.web.charts import chart_of
+from gateway.web.charts import chart_of, csv_rows, table_rows
 from gateway.web.pilotage_filters import filters_to_query
 
 pytestmark = pytest.mark.unit
@@ -149,3 +149,17 @@ async def test_a_preset_period_ends_today_and_keeps_the_scope():
     assert "period_from=" in location and "period_to=" in location
     page, _ = await get("/pilotage?months=3")
     assert 'aria-current="true">3 derniers mois' in page.text
+
+
+def test_a_month_without_record_is_missing_not_zero_on_the_line_the_table_and_the_csv():
+    figure = Figure(key="accompagnement", title="Par statut", kind="line", series=[
+        Series(name="Accompagné", points=[Point(label="sept. 2026", value=2), Point(label="oct. 2026", value=0,
+                                                                                    missing=True),
+                                          Point(label="nov. 2026", value=4)])])
+    chart = chart_of(figure, filters_to_query)
+    assert len(chart.markers) == 2  # no point for October
+    assert not any(len(line.points.split()) > 1 for line in chart.lines)  # the line breaks there, never through 0
+    assert "oct. 2026 : pas de relevé" in chart.desc
+    _, rows = table_rows(figure, filters_to_query)
+    assert rows[1] == ("oct. 2026", [("pas de relevé", "")])
+    assert csv_rows(figure)[2] == ["oct. 2026", ""] and csv_rows(figure)[3] == ["nov. 2026", "4"]

@@ -149,6 +149,11 @@ async def test_a_territory_dashboard_counts_what_its_lists_show(notebook, token_
     accompanied = values(support, "Accompagné")
     assert list(accompanied.values())[-1] == 3 and list(accompanied.values())[-2] == 4  # live; last month's snapshot
     assert [p.drill is not None for p in support.series[0].points][-2:] == [False, True]
+    # The months before, without a snapshot, are missing, not 0 (a false figure); last month's other statuses
+    # were recorded at 0.
+    assert [p.missing for p in support.series[0].points][-3:] == [True, False, False]
+    assert all(p.missing and p.value == 0 for s in support.series for p in s.points[:-2])
+    assert [s.points[-2].missing for s in support.series] == [False, False, False]
     orientation = figure(dashboard, "delai-orientation")
     assert values(orientation) == {"0 à 7 jours": 2, "8 à 30 jours": 0, "31 à 90 jours": 1, "91 à 180 jours": 0,
                                    "Plus de 180 jours": 0}

@@ -213,6 +213,8 @@ class Point(WireModel):
     value: float
     drill: BeneficiaryFilters | None = None
     drill_deployment_id: uuid.UUID | None = None  # national figures: the territory of the point
+    # No number was recorded for it (a past month without a daily snapshot): shown as missing, never as 0.
+    missing: bool = False
 
 
 class Series(WireModel):

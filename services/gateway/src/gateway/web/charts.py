@@ -197,11 +197,19 @@ def description(figure: Figure) -> str:
     """The chart in words (its ``<desc>``): each category with its values."""
     parts = []
     for label in categories(figure):
-        values = [f"{s.name} {number(p.value)}" if len(figure.series) > 1 else number(p.value)
+        values = [f"{s.name} {shown(p)}" if len(figure.series) > 1 else shown(p)
                   for s in figure.series for p in s.points if p.label == label]
         parts.append(f"{label} : {', '.join(values)}")
     text = " ; ".join(parts)
     return f"{figure.summary} {text}".strip() if figure.summary else text
+
+
+MISSING = "pas de relevé"
+
+
+def shown(point: Point) -> str:
+    """A point's value in words: its number, or « pas de relevé » when none was recorded (never a false 0)."""
+    return MISSING if point.missing else number(point.value)
 
 
 def point_of(series, label: str) -> Point | None:
@@ -294,7 +302,7 @@ def line_chart(chart: Chart, figure: Figure, labels: list[str], to_query) -> Cha
     top += 16
     left, right, plot = 48, WIDTH - 215, 200
     base = top + plot
-    largest = max(p.value for s in figure.series for p in s.points) or 1
+    largest = max((p.value for s in figure.series for p in s.points if not p.missing), default=0) or 1
     step = (right - left) / max(len(labels) - 1, 1)
     chart.rules += [Rule(left, base, right, base, INK), Rule(left, top, right, top, GRID, dash="4 4")]
     chart.texts += [Text(left - 6, base + 4, "0", "end", 12), Text(left - 6, top + 4, number(largest), "end", 12)]
@@ -308,20 +316,26 @@ def line_chart(chart: Chart, figure: Figure, labels: list[str], to_query) -> Cha
     for index, series in enumerate(figure.series):
         colour = COLOURS[index % len(COLOURS)]
         shape = MARKERS[index % len(MARKERS)]
-        coordinates = []
+        # A month without a record breaks the line: no point, and no segment drawn across it.
+        segments: list[list[tuple[float, float]]] = [[]]
+        last = None
         for i, label in enumerate(labels):
             point = point_of(series, label)
-            if point is None:
+            if point is None or point.missing:
+                if segments[-1]:
+                    segments.append([])
                 continue
             x, y = left + i * step, base - point.value / largest * plot
-            coordinates.append((x, y))
+            segments[-1].append((x, y))
+            last = point
             chart.markers.append(Marker(x, y, shape, colour, drill_href(point, to_query),
                                         f"{label}, {series.name} : {number(point.value)}"))
-        if coordinates:
-            chart.lines.append(Polyline(" ".join(f"{x:.1f},{y:.1f}" for x, y in coordinates), colour,
-                                        DASHES[index % len(DASHES)]))
-            last = point_of(series, labels[-1]) or series.points[-1]
-            ends.append([coordinates[-1][1], f"{series.name} : {number(last.value)}"])
+        for segment in segments:
+            if len(segment) > 1:
+                chart.lines.append(Polyline(" ".join(f"{x:.1f},{y:.1f}" for x, y in segment), colour,
+                                            DASHES[index % len(DASHES)]))
+        if last is not None:
+            ends.append([next(s for s in reversed(segments) if s)[-1][1], f"{series.name} : {number(last.value)}"])
     # Direct labels at the lines' ends, pushed apart so that they never overlap.
     ends.sort()
     for i in range(1, len(ends)):
@@ -340,7 +354,7 @@ def table_rows(figure: Figure, to_query) -> tuple[list[str], list[tuple[str, lis
         cells = []
         for series in figure.series:
             point = point_of(series, label)
-            cells.append((number(point.value), drill_href(point, to_query)) if point else ("", ""))
+            cells.append((shown(point), drill_href(point, to_query)) if point else ("", ""))
         rows.append((label, cells))
     return [s.name for s in figure.series], rows
 
@@ -354,6 +368,6 @@ def csv_rows(figure: Figure) -> list[list[str]]:
         row = [label]
         for series in figure.series:
             point = point_of(series, label)
-            row.append("" if point is None else number(point.value).replace("\u202f", ""))
+            row.append("" if point is None or point.missing else number(point.value).replace("\u202f", ""))
         rows.append(row)
     return rows

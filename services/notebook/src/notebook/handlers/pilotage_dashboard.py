@@ -266,16 +266,18 @@ async def support_over_time(c: Counted) -> Figure:
     months = rules.month_starts(c.start, c.end)
     current = c.today.replace(day=1)
     history: dict[tuple[date, str], int] = {}
+    last_days: dict = {}
     past = [m for m in months if m < current]
     if past:
         s = PilotageSnapshot
         where = [s.day >= past[0], s.day <= min(rules.month_end(past[-1]), c.end)]
         if view.scope.deployment_id is not None:
             where.append(s.deployment_id == view.scope.deployment_id)
+        # The days taken, territory-wide: a structure without beneficiaries that day has no row, yet was counted.
+        taken = list(where)
         if view.scope.structure_ids is not None:
             where.append(s.structure_id.in_(view.scope.structure_ids))
-        last_days: dict = {}
-        for day in (await session.execute(select(s.day).where(*where).group_by(s.day))).scalars():
+        for day in (await session.execute(select(s.day).where(*taken).group_by(s.day))).scalars():
             month = day.replace(day=1)
             last_days[month] = max(last_days.get(month, day), day)
         if last_days:
@@ -291,14 +293,16 @@ async def support_over_time(c: Counted) -> Figure:
             if month == current:
                 points.append(Point(label=rules.month_label(month), value=live.get(status, 0),
                                     drill=view.filters(support=[SupportStatus(status)])))
-            else:
+            elif month in last_days:
                 points.append(Point(label=rules.month_label(month), value=history.get((month, status), 0)))
+            else:  # no snapshot that month (before the first one, the service stopped): unknown, not 0
+                points.append(Point(label=rules.month_label(month), value=0, missing=True))
         series.append(Series(name=name, points=points))
     return Figure(key="accompagnement", title="Bénéficiaires par statut d'accompagnement", kind="line",
                   unit="bénéficiaires", series=series,
                   summary=f"Aujourd'hui : {rules.french_number(sum(live.values()))} bénéficiaires" if live else "",
-                  note="Chaque mois passé est compté au dernier relevé quotidien du mois ; le mois en cours est "
-                       "compté en direct et mène à la liste.")
+                  note="Chaque mois passé est compté au dernier relevé quotidien du mois (« pas de relevé » : aucun "
+                       "ce mois-là) ; le mois en cours est compté en direct et mène à la liste.")
 
 
 async def day_counts(c: Counted, column, group=None) -> dict:

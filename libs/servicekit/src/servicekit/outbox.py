@@ -45,18 +45,19 @@ class Outbox:
                 future.set_result(None)
 
     async def add(self, session: AsyncSession, event: IntegrationEvent) -> None:
+        await self.add_all(session, [event])
+
+    async def add_all(self, session: AsyncSession, events: list[IntegrationEvent]) -> None:
+        """Many events in one INSERT (a bulk import, the demo's seed), the relay woken when they commit."""
+        if not events:
+            return
         headers = telemetry.inject_headers()
         if request_id := current_request_id():
             headers["X-Request-Id"] = request_id
-        await session.execute(
-            insert(outbox_table).values(
-                event_id=event.event_id,
-                subject=event.subject,
-                payload=event.model_dump_json().encode(),
-                headers=headers,
-                created_at=utcnow(),
-            )
-        )
+        now = utcnow()
+        await session.execute(insert(outbox_table), [
+            {"event_id": e.event_id, "subject": e.subject, "payload": e.model_dump_json().encode(),
+             "headers": headers, "created_at": now} for e in events])
         sync_session = session.sync_session
         if not sa_event.contains(sync_session, "after_commit", self._wake_relay):
             sa_event.listen(sync_session, "after_commit", self._wake_relay, once=True)

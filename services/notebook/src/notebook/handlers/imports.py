@@ -48,10 +48,7 @@ from notebook.adapters.orm import ImportApplied, Notebook, TimelineEvent
 from notebook.handlers.beneficiaries import FIELD_LABELS
 from notebook.handlers.caller import Caller
 from notebook.handlers.deps import Deps
-from servicekit import telemetry
 from servicekit.errors import Forbidden, ServiceError
-from servicekit.logging import current_request_id
-from servicekit.messaging import outbox_table
 
 log = structlog.get_logger("notebook.imports")
 
@@ -158,18 +155,7 @@ class Effects:
             await session.execute(update(Notebook.__table__).where(Notebook.__table__.c.id.in_(list(self.touched)))
                                   .values(updated_at=at))
             self.touched = {}
-        if not self.events:
-            return
-        *others, last = self.events
-        if others:
-            headers = telemetry.inject_headers()
-            if request_id := current_request_id():
-                headers["X-Request-Id"] = request_id
-            now = deps.clock()
-            await session.execute(insert(outbox_table), [
-                {"event_id": e.event_id, "subject": e.subject, "payload": e.model_dump_json().encode(),
-                 "headers": headers, "created_at": now} for e in others])
-        await deps.outbox.add(session, last)  # the same row, and the relay woken when the batch commits
+        await deps.outbox.add_all(session, self.events)
         self.events = []
 
 

@@ -30,10 +30,7 @@ from notebook.domain import demo_population as demo
 from notebook.handlers.beneficiaries import create_notebook
 from notebook.handlers.deps import Deps
 from notebook.handlers.imports import full_row
-from servicekit import telemetry
 from servicekit.errors import Invalid, NotFound, Unavailable
-from servicekit.logging import current_request_id
-from servicekit.messaging import outbox_table
 
 DEV_ONLY = "Cette opération n'existe qu'en mode développement."
 TEAM_MISSING = ("Les professionnels et dispositifs de la démo ne sont pas encore connus des carnets : "
@@ -146,15 +143,4 @@ async def publish(session: AsyncSession, deps: Deps, made: demo.Made) -> None:
             firstname=beneficiary["firstname"], lastname=beneficiary["lastname"]))
         events.append(NotebookCreatedV1(notebook_id=notebook["id"], deployment_id=notebook["deployment_id"],
                                         beneficiary_id=beneficiary["id"]))
-    if not events:
-        return
-    *others, last = events
-    if others:
-        headers = telemetry.inject_headers()
-        if request_id := current_request_id():
-            headers["X-Request-Id"] = request_id
-        now = deps.clock()
-        await session.execute(insert(outbox_table), [
-            {"event_id": e.event_id, "subject": e.subject, "payload": e.model_dump_json().encode(),
-             "headers": headers, "created_at": now} for e in others])
-    await deps.outbox.add(session, last)  # the same row, and the relay woken at the commit
+    await deps.outbox.add_all(session, events)

@@ -2,7 +2,7 @@
 from per-day counts, delay and age buckets, the 15 most loaded référents and the rest."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -60,3 +60,13 @@ def test_numbers_and_sentences_in_french():
     assert rules.french_number(1234) == "1\u202f234" and rules.french_number(12.5) == "12,5"
     assert rules.days_sentence("Médiane", 1) == "Médiane : 1 jour"
     assert rules.days_sentence("Médiane", None) == "Médiane : aucune donnée sur la période"
+
+
+def test_days_from_entry_are_whole_days_rounded_down():
+    days_from = rules.days_from
+    entry = datetime(2026, 3, 1, 10, tzinfo=UTC)
+    assert days_from(entry, datetime(2026, 3, 6, 10, tzinfo=UTC)) == 5
+    assert days_from(entry, datetime(2026, 3, 6, 9, 59, tzinfo=UTC)) == 4
+    assert days_from(entry, datetime(2026, 3, 1, 9, tzinfo=UTC)) == -1  # typed before the entry: the figures clamp
+    assert days_from(entry, datetime(2026, 3, 2, 10)) == 1  # one read back naive (SQLite) is UTC
+    assert days_from(entry, None) is None and days_from(None, entry) is None

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from notebook.domain.pilotage_figures import days_from
 from servicekit.db import new_declarative_base, versioned_by
 
 Base = new_declarative_base()
@@ -644,6 +645,10 @@ class PilotageNotebook(Base):
     themes: Mapped[str] = mapped_column(Text, default="")  # "|code|code|": a theme filter is one LIKE '%|code|%'
     pending_reorientation_since: Mapped[datetime | None]
     refreshed_at: Mapped[datetime]
+    # Whole days from created_at to first_oriented_at / first_cer_at (the dashboards group them); computed from
+    # those when a row is inserted without them (bulk loads, tests), written by the refresh otherwise.
+    orientation_days: Mapped[int | None] = mapped_column(Integer, default=lambda c: _days_to(c, "first_oriented_at"))
+    cer_days: Mapped[int | None] = mapped_column(Integer, default=lambda c: _days_to(c, "first_cer_at"))
 
     __table_args__ = (
         Index("ix_pilotage_notebook_order", "deployment_id", "lastname", "firstname", "notebook_id"),
@@ -651,6 +656,11 @@ class PilotageNotebook(Base):
         Index("ix_pilotage_notebook_referent", "deployment_id", "referent_id"),
         Index("ix_pilotage_notebook_created", "deployment_id", "created_at"),
     )
+
+
+def _days_to(context, column: str) -> int | None:
+    params = context.get_current_parameters()
+    return days_from(params.get("created_at"), params.get(column))
 
 
 class PilotageAction(Base):
@@ -752,5 +762,8 @@ Index("ix_pilotage_notebook_dashboard", PilotageNotebook.deployment_id, Pilotage
 Index("ix_pilotage_notebook_cohort", PilotageNotebook.deployment_id, PilotageNotebook.created_at,
       PilotageNotebook.structure_id, PilotageNotebook.origin, PilotageNotebook.first_oriented_at,
       PilotageNotebook.first_cer_at)
+Index("ix_pilotage_notebook_delays", PilotageNotebook.deployment_id, PilotageNotebook.created_at,
+      PilotageNotebook.structure_id, PilotageNotebook.origin, PilotageNotebook.orientation_days,
+      PilotageNotebook.cer_days)
 Index("ix_pilotage_action_period", PilotageAction.deployment_id, PilotageAction.created_at, PilotageAction.structure_id,
       PilotageAction.theme, PilotageAction.status)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from servicekit.errors import Invalid
 
@@ -37,6 +37,16 @@ DELAY_BUCKETS = (Bucket("0 à 7 jours", 0, 7), Bucket("8 à 30 jours", 8, 30), B
 # Age of an open reorientation request: a request waits weeks, not months, before someone decides.
 AGE_BUCKETS = (Bucket("Moins de 8 jours", 0, 7), Bucket("8 à 15 jours", 8, 15), Bucket("16 à 30 jours", 16, 30),
                Bucket("31 à 90 jours", 31, 90), Bucket("Plus de 90 jours", 91, None))
+
+
+def days_from(earlier: datetime | None, later: datetime | None) -> int | None:
+    """Whole days from ``earlier`` to ``later`` (rounded down), None without both: the read model's delays from
+    entry to first orientation and first CER, which the delay figures group."""
+    if earlier is None or later is None:
+        return None
+    if (earlier.tzinfo is None) != (later.tzinfo is None):  # one read back naive (SQLite): both as UTC
+        earlier, later = (d.astimezone(UTC).replace(tzinfo=None) if d.tzinfo else d for d in (earlier, later))
+    return (later - earlier) // timedelta(days=1)
 
 
 def add_months(day: date, months: int) -> date:

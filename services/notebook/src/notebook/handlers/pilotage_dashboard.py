@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, select
+from sqlalchemy import String, and_, case, func, literal, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import Role
@@ -83,22 +83,31 @@ async def get_dashboard(request: GetPilotageDashboardV1, ctx, deps: Deps) -> Pil
     start, end = rules.period_of(today, request.period_from, request.period_to)
     async with deps.sessions() as session:
         view, structures = await view_of(session, caller, request)
+        sqlite = session.get_bind().dialect.name == "sqlite"
     now = deps.clock()
     # The figures' queries run side by side, each in its own session (a connection each: PostgreSQL and SQLite's
     # WAL readers work in parallel); those summing the one GROUP BY of the current state wait for it.
     cells = asyncio.ensure_future(read_cells(deps, view, today, now))
 
+    # On SQLite at most as many connections as its pool keeps (5 with the cells'): more were opened and closed on
+    # every dashboard, and two cores gain nothing from a tenth reader. Those reading the period start first, those
+    # summing the cells after, so that none holds a connection idle while the cells are read.
+    slots = asyncio.Semaphore(SQLITE_READERS if sqlite else len(FIGURES))
+
     async def figures_of(build) -> list[Figure]:
-        async with deps.sessions() as session:
+        async with slots, deps.sessions() as session:
             made = await build(Counted(session, view, start, end, today, now, cells))
         return made if isinstance(made, list) else [made]
 
     builders = NATIONAL_FIGURES if view.national else FIGURES
+    started = {build: asyncio.ensure_future(figures_of(build))
+               for build in sorted(builders, key=lambda b: b not in PERIOD_FIGURES)}
     try:
-        made = await asyncio.gather(*(figures_of(build) for build in builders))
+        made = await asyncio.gather(*(started[build] for build in builders))
     finally:
-        if not cells.done():
-            cells.cancel()
+        for task in (cells, *started.values()):
+            if not task.done():
+                task.cancel()
     return PilotageDashboardReply(scope=view.kind, label=view.label, period_from=start, period_to=end,
                                   figures=[f for figures in made for f in figures], structures=structures)
 
@@ -183,13 +192,6 @@ def sorted_groups(keys, names: dict, label_of) -> list:
     return sorted(keys, key=lambda k: (k is None, label_of(k, names).casefold(), str(k)))
 
 
-def days_between(session: AsyncSession, later, earlier):
-    """Whole days between two instants, in SQL (the delays are grouped per day count, then bucketed here)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return cast(func.julianday(later) - func.julianday(earlier), Integer)
-    return cast(func.floor(func.extract("epoch", later - earlier) / 86400), Integer)
-
-
 # --- One pass over the read model ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -226,14 +228,45 @@ async def cells_of(session: AsyncSession, view: View, today: date, now: datetime
     keys = (P.deployment_id, P.structure_id, P.referent_id, P.support, P.subject_to_right_and_duty, P.cer_state)
     sums = [func.count(), func.sum(ending),
             *(func.sum(case((age == index, 1), else_=0)) for index in range(len(rules.AGE_BUCKETS)))]
-    rows = (await session.execute(select(*keys, *sums).where(*view.where()).group_by(*keys))).all()
-    return [Cell(d, s, r, support, bool(subject), cer, n, int(flag or 0), tuple(int(a or 0) for a in ages))
+    # The ids come back as text and become UUIDs once per distinct value: thousands of groups share a few hundred
+    # structures and référents, and parsing each row's ids was a good part of the dashboard's time.
+    ids: dict = {None: None}
+
+    def id_of(value):
+        found = ids.get(value, ids)
+        if found is ids:
+            found = ids[value] = uuid.UUID(str(value))
+        return found
+
+    text_keys = (type_coerce(P.deployment_id, String), type_coerce(P.structure_id, String),
+                 type_coerce(P.referent_id, String), *keys[3:])
+    rows = (await session.execute(select(*text_keys, *sums).where(*view.where()).group_by(*keys))).all()
+    return [Cell(id_of(d), id_of(s), id_of(r), support, bool(subject), cer, n, int(flag or 0),
+                 tuple(int(a or 0) for a in ages))
             for d, s, r, support, subject, cer, n, flag, *ages in rows]
 
 
-async def read_cells(deps: Deps, view: View, today: date, now: datetime) -> list[Cell]:
+def merged(cells: list[Cell]) -> list[Cell]:
+    """The cells summed over référents: every figure but the référents' own counts over these (ten times fewer)."""
+    sums: dict = {}
+    for cell in cells:
+        key = (cell.deployment_id, cell.structure_id, cell.support, cell.subject, cell.cer_state)
+        found = sums.get(key)
+        if found is None:
+            sums[key] = [cell.n, cell.ending, list(cell.ages)]
+        else:
+            found[0] += cell.n
+            found[1] += cell.ending
+            found[2] = [a + b for a, b in zip(found[2], cell.ages, strict=True)]
+    return [Cell(d, s, None, support, subject, cer, n, ending, tuple(ages))
+            for (d, s, support, subject, cer), (n, ending, ages) in sums.items()]
+
+
+async def read_cells(deps: Deps, view: View, today: date, now: datetime) -> tuple[list[Cell], list[Cell]]:
+    """The cells by référent, and summed over référents."""
     async with deps.sessions() as session:
-        return await cells_of(session, view, today, now)
+        cells = await cells_of(session, view, today, now)
+    return cells, merged(cells)
 
 
 @dataclass
@@ -244,14 +277,15 @@ class Counted:
     end: date
     today: date
     now: datetime
-    cells_read: asyncio.Future  # of list[Cell], read once for every figure
+    cells_read: asyncio.Future  # of (cells by référent, cells summed over référents), read once for every figure
 
-    async def cells(self) -> list[Cell]:
-        return await asyncio.shield(self.cells_read)
+    async def cells(self, by_referent: bool = False) -> list[Cell]:
+        cells, summed = await asyncio.shield(self.cells_read)
+        return cells if by_referent else summed
 
-    async def sum_by(self, key, keep=lambda c: True, weight=lambda c: c.n) -> dict:
+    async def sum_by(self, key, keep=lambda c: True, weight=lambda c: c.n, by_referent: bool = False) -> dict:
         totals: dict = defaultdict(int)
-        for cell in await self.cells():
+        for cell in await self.cells(by_referent):
             if keep(cell):
                 totals[key(cell)] += weight(cell)
         return dict(totals)
@@ -305,10 +339,9 @@ async def support_over_time(c: Counted) -> Figure:
                        "ce mois-là) ; le mois en cours est compté en direct et mène à la liste.")
 
 
-async def day_counts(c: Counted, column, group=None) -> dict:
-    """{days from entry to ``column``: how many} for the notebooks created in the period (per ``group`` when
-    given), and how many have no such date yet (key None)."""
-    days = days_between(c.session, column, P.created_at)
+async def day_counts(c: Counted, days, group=None) -> dict:
+    """{days from entry (``days``: the read model's column): how many} for the notebooks created in the period
+    (per ``group`` when given), and how many have no such date yet (key None)."""
     columns = (group, days) if group is not None else (days,)
     rows = (await c.session.execute(select(*columns, func.count()).where(
         *c.view.where(created_from=c.start, created_to=c.end)).group_by(*columns))).all()
@@ -336,11 +369,11 @@ async def delay(c: Counted, key: str, title: str, column, what: str) -> Figure:
 
 async def orientation_delay(c: Counted) -> Figure:
     return await delay(c, "delai-orientation", "Délai entre l'entrée et la première orientation",
-                       P.first_oriented_at, "orientation")
+                       P.orientation_days, "orientation")
 
 
 async def cer_delay(c: Counted) -> Figure:
-    return await delay(c, "delai-cer", "Délai entre l'entrée et le premier CER", P.first_cer_at, "CER")
+    return await delay(c, "delai-cer", "Délai entre l'entrée et le premier CER", P.cer_days, "CER")
 
 
 async def referent_load(c: Counted) -> list[Figure]:
@@ -353,7 +386,8 @@ async def referent_load(c: Counted) -> list[Figure]:
     structure_points = [Point(label=structure_label(k, names), value=by_structure[k],
                               drill=view.filters(support=accompanied, **structure_drill(k)))
                         for k in sorted_groups(by_structure, names, structure_label)]
-    by_referent = await c.sum_by(lambda cell: cell.referent_id, lambda cell: followed(cell) and cell.referent_id)
+    by_referent = await c.sum_by(lambda cell: cell.referent_id, lambda cell: followed(cell) and cell.referent_id,
+                                 by_referent=True)
     people = dict((await session.execute(select(Person.id, Person.firstname + " " + Person.lastname).where(
         Person.id.in_(list(by_referent))))).all()) if by_referent else {}
     top, rest_keys, rest_total = rules.top_with_others(
@@ -457,9 +491,16 @@ def month_index(c: Counted):
     """Which month of the period a notebook was created in (0 for the first), by the Paris days' first instants
     that the lists' created_from/created_to use."""
     bounds = [q.paris_midnight(m) for m in rules.month_starts(c.start, c.end)[1:]]
-    if not bounds:
-        return literal(0)
-    return case(*((P.created_at < bound, index) for index, bound in enumerate(bounds)), else_=len(bounds))
+
+    def among(low: int, high: int):
+        """The index in [low, high] by halves: a row meets a handful of comparisons, not one per month (five years
+        are 60 months, and the plain CASE made the period's every row walk them)."""
+        if low == high:
+            return literal(low)
+        middle = (low + high + 1) // 2  # created before bounds[middle - 1]: index < middle
+        return case((P.created_at < bounds[middle - 1], among(low, middle - 1)), else_=among(middle, high))
+
+    return among(0, len(bounds))
 
 
 async def arrivals(c: Counted) -> Figure:
@@ -488,6 +529,7 @@ async def arrivals(c: Counted) -> Figure:
 
 FIGURES = (support_over_time, orientation_delay, cer_delay, referent_load, reorientations, cer_coverage, actions,
            arrivals)
+SQLITE_READERS = 4
 
 
 # --- National figures: territories side by side ---------------------------------------------------------------
@@ -542,7 +584,7 @@ async def national_reorientations(c: Counted) -> Figure:
 async def national_delays(c: Counted) -> Figure:
     """The median delays of each territory (no list behind a median)."""
     medians = []
-    for name, column in (("Première orientation", P.first_oriented_at), ("Premier CER", P.first_cer_at)):
+    for name, column in (("Première orientation", P.orientation_days), ("Premier CER", P.cer_days)):
         per = await day_counts(c, column, P.deployment_id)
         medians.append((name, {k: rules.median_of_counts({d: n for d, n in v.items() if d is not None})
                                for k, v in per.items()}))
@@ -570,3 +612,5 @@ async def national_arrivals(c: Counted) -> Figure:
 
 
 NATIONAL_FIGURES = (national_support, national_cer, national_reorientations, national_delays, national_arrivals)
+# The figures counting the notebooks created in the period (not the cells of the current state).
+PERIOD_FIGURES = (arrivals, actions, orientation_delay, cer_delay, national_delays, national_arrivals)

@@ -36,6 +36,7 @@ from notebook.adapters.orm import (
 )
 from notebook.adapters.pilotage_query import themes_text
 from notebook.domain.pilotage import CerFacts, cer_summary, origin_of, support_of
+from notebook.domain.pilotage_figures import days_from
 from notebook.handlers.deps import Deps
 
 CONSUMER = "notebook-pilotage"
@@ -147,6 +148,8 @@ async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> 
             origin=origin_of(first_sources.get(notebook_id), at_creation).value,
             themes=themes_text(themes.get(notebook_id, ())),
             pending_reorientation_since=pending.get(notebook_id), refreshed_at=now)
+        values.update(orientation_days=days_from(values["created_at"], values["first_oriented_at"]),
+                      cer_days=days_from(values["created_at"], values["first_cer_at"]))
         row = existing.get(notebook_id)
         if row is None:
             session.add(PilotageNotebook(notebook_id=notebook_id, **values))

@@ -90,8 +90,8 @@ async def get_dashboard(request: GetPilotageDashboardV1, ctx, deps: Deps) -> Pil
     cells = asyncio.ensure_future(read_cells(deps, view, today, now))
 
     # On SQLite at most as many connections as its pool keeps (5 with the cells'): more were opened and closed on
-    # every dashboard, and two cores gain nothing from a tenth reader. Those reading the period start first, those
-    # summing the cells after, so that none holds a connection idle while the cells are read.
+    # every dashboard, and two cores gain nothing from a tenth reader. Those with their own queries start first,
+    # those summing the cells after, so that none holds a connection idle while the cells are read.
     slots = asyncio.Semaphore(SQLITE_READERS if sqlite else len(FIGURES))
 
     async def figures_of(build) -> list[Figure]:
@@ -101,7 +101,7 @@ async def get_dashboard(request: GetPilotageDashboardV1, ctx, deps: Deps) -> Pil
 
     builders = NATIONAL_FIGURES if view.national else FIGURES
     started = {build: asyncio.ensure_future(figures_of(build))
-               for build in sorted(builders, key=lambda b: b not in PERIOD_FIGURES)}
+               for build in sorted(builders, key=lambda b: b not in OWN_QUERIES)}
     try:
         made = await asyncio.gather(*(started[build] for build in builders))
     finally:
@@ -207,7 +207,6 @@ class Cell:
     cer_state: str
     n: int
     ending: int  # of them, a signed or validated CER ending within 30 days (the « CER se terminant » list's filters)
-    ages: tuple[int, ...]  # of them, an open reorientation request in each age bucket
 
 
 ENDING_STATES = (CerState.signed, CerState.validated)
@@ -215,19 +214,12 @@ ENDING_STATES = (CerState.signed, CerState.validated)
 
 async def cells_of(session: AsyncSession, view: View, today: date, now: datetime) -> list[Cell]:
     """The scope's notebooks grouped by the dashboards' covering index's first columns, in its order (SQLite streams
-    the groups from the index, no sort), the CER ending and reorientation ages summed within each group. The ending
-    and age conditions are the lists' own comparisons (cer_end_from/to, the reorientation status), so sums equal
-    lists."""
-    # A request's age in Paris days, as the list's reorientation_from/to filters count them.
-    bounds = [q.paris_midnight(today - timedelta(days=b.high)) for b in rules.AGE_BUCKETS if b.high is not None]
-    since = P.pending_reorientation_since
-    age = case((since.is_(None), -1), *((since >= bound, index) for index, bound in enumerate(bounds)),
-               else_=len(bounds))
+    the groups from the index, no sort), the CER ending summed within each group. The ending conditions are the
+    list's own comparisons (cer_end_from/to), so sums equal lists."""
     ending = case((and_(P.cer_state.in_([s.value for s in ENDING_STATES]), P.cer_end_date >= today,
                         P.cer_end_date <= today + timedelta(days=30)), 1), else_=0)
     keys = (P.deployment_id, P.structure_id, P.referent_id, P.support, P.subject_to_right_and_duty, P.cer_state)
-    sums = [func.count(), func.sum(ending),
-            *(func.sum(case((age == index, 1), else_=0)) for index in range(len(rules.AGE_BUCKETS)))]
+    sums = [func.count(), func.sum(ending)]
     # The ids come back as text and become UUIDs once per distinct value: thousands of groups share a few hundred
     # structures and référents, and parsing each row's ids was a good part of the dashboard's time.
     ids: dict = {None: None}
@@ -241,9 +233,8 @@ async def cells_of(session: AsyncSession, view: View, today: date, now: datetime
     text_keys = (type_coerce(P.deployment_id, String), type_coerce(P.structure_id, String),
                  type_coerce(P.referent_id, String), *keys[3:])
     rows = (await session.execute(select(*text_keys, *sums).where(*view.where()).group_by(*keys))).all()
-    return [Cell(id_of(d), id_of(s), id_of(r), support, bool(subject), cer, n, int(flag or 0),
-                 tuple(int(a or 0) for a in ages))
-            for d, s, r, support, subject, cer, n, flag, *ages in rows]
+    return [Cell(id_of(d), id_of(s), id_of(r), support, bool(subject), cer, n, int(flag or 0))
+            for d, s, r, support, subject, cer, n, flag in rows]
 
 
 def merged(cells: list[Cell]) -> list[Cell]:
@@ -253,13 +244,24 @@ def merged(cells: list[Cell]) -> list[Cell]:
         key = (cell.deployment_id, cell.structure_id, cell.support, cell.subject, cell.cer_state)
         found = sums.get(key)
         if found is None:
-            sums[key] = [cell.n, cell.ending, list(cell.ages)]
+            sums[key] = [cell.n, cell.ending]
         else:
             found[0] += cell.n
             found[1] += cell.ending
-            found[2] = [a + b for a, b in zip(found[2], cell.ages, strict=True)]
-    return [Cell(d, s, None, support, subject, cer, n, ending, tuple(ages))
-            for (d, s, support, subject, cer), (n, ending, ages) in sums.items()]
+    return [Cell(d, s, None, support, subject, cer, n, ending)
+            for (d, s, support, subject, cer), (n, ending) in sums.items()]
+
+
+async def request_ages(c: Counted) -> dict[tuple[uuid.UUID, int], int]:
+    """{(territory, age bucket): open reorientation requests}, the age in Paris days as the list's
+    reorientation_from/to filters count it. Its own query over the few notebooks with a request (not a sum in
+    every cell of the current state: five more CASE per row there)."""
+    bounds = [q.paris_midnight(c.today - timedelta(days=b.high)) for b in rules.AGE_BUCKETS if b.high is not None]
+    since = P.pending_reorientation_since
+    age = case(*((since >= bound, index) for index, bound in enumerate(bounds)), else_=len(bounds)).label("age")
+    rows = (await c.session.execute(select(P.deployment_id, age, func.count()).where(
+        *c.view.where(), since.is_not(None)).group_by(P.deployment_id, age))).all()
+    return {(deployment_id, int(index)): n for deployment_id, index, n in rows}
 
 
 async def read_cells(deps: Deps, view: View, today: date, now: datetime) -> tuple[list[Cell], list[Cell]]:
@@ -412,8 +414,8 @@ async def referent_load(c: Counted) -> list[Figure]:
 
 async def reorientations(c: Counted) -> Figure:
     """Open reorientation requests by age; each age's list is the requests asked on those days."""
-    cells = await c.cells()
-    rows = {index: sum(cell.ages[index] for cell in cells) for index in range(len(rules.AGE_BUCKETS))}
+    ages = await request_ages(c)
+    rows = {index: sum(n for (_, i), n in ages.items() if i == index) for index in range(len(rules.AGE_BUCKETS))}
     total = sum(rows.values())
     return Figure(key="reorientations", title="Demandes de réorientation en attente, par ancienneté",
                   kind="histogram", unit="demandes",
@@ -571,8 +573,9 @@ async def national_cer(c: Counted) -> Figure:
 
 
 async def national_reorientations(c: Counted) -> Figure:
-    counts = await c.sum_by(lambda cell: cell.deployment_id, lambda cell: any(cell.ages),
-                            weight=lambda cell: sum(cell.ages))
+    counts: dict = defaultdict(int)
+    for (deployment_id, _), n in (await request_ages(c)).items():
+        counts[deployment_id] += n
     keys, names = await territories(c, counts)
     points = [Point(label=territory_label(k, names), value=counts[k],
                     drill=c.view.filters(support=[SupportStatus.reorientation]), drill_deployment_id=k)
@@ -612,5 +615,6 @@ async def national_arrivals(c: Counted) -> Figure:
 
 
 NATIONAL_FIGURES = (national_support, national_cer, national_reorientations, national_delays, national_arrivals)
-# The figures counting the notebooks created in the period (not the cells of the current state).
-PERIOD_FIGURES = (arrivals, actions, orientation_delay, cer_delay, national_delays, national_arrivals)
+# The figures reading their own queries (the period's, the requests'), not the cells of the current state.
+OWN_QUERIES = (arrivals, actions, orientation_delay, cer_delay, reorientations, national_delays, national_arrivals,
+               national_reorientations)

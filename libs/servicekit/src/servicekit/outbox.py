@@ -51,13 +51,7 @@ class Outbox:
         """Many events in one INSERT (a bulk import, the demo's seed), the relay woken when they commit."""
         if not events:
             return
-        headers = telemetry.inject_headers()
-        if request_id := current_request_id():
-            headers["X-Request-Id"] = request_id
-        now = utcnow()
-        await session.execute(insert(outbox_table), [
-            {"event_id": e.event_id, "subject": e.subject, "payload": e.model_dump_json().encode(),
-             "headers": headers, "created_at": now} for e in events])
+        await session.execute(insert(outbox_table), outbox_rows(events))
         sync_session = session.sync_session
         if not sa_event.contains(sync_session, "after_commit", self._wake_relay):
             sa_event.listen(sync_session, "after_commit", self._wake_relay, once=True)
@@ -65,3 +59,14 @@ class Outbox:
     def _wake_relay(self, _session) -> None:
         # after_commit runs on the event loop thread (SQLAlchemy's greenlet bridge), so this is safe.
         self.committed.set()
+
+
+def outbox_rows(events: list[IntegrationEvent]) -> list[dict]:
+    """The outbox rows of ``events``, carrying the current trace context and request id (also written by a
+    synchronous session listener, which cannot await ``Outbox.add_all``)."""
+    headers = telemetry.inject_headers()
+    if request_id := current_request_id():
+        headers["X-Request-Id"] = request_id
+    now = utcnow()
+    return [{"event_id": e.event_id, "subject": e.subject, "payload": e.model_dump_json().encode(),
+             "headers": headers, "created_at": now} for e in events]

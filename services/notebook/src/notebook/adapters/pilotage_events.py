@@ -22,11 +22,8 @@ from sqlalchemy.sql.elements import BinaryExpression, BindParameter
 
 from contracts.pilotage import NotebookChangedV1
 from notebook.adapters.orm import Contract, Focus, Notebook, Target
-from servicekit import telemetry
-from servicekit.db import utcnow
-from servicekit.logging import current_request_id
 from servicekit.messaging import outbox_table
-from servicekit.outbox import Outbox
+from servicekit.outbox import Outbox, outbox_rows
 
 KEY = "pilotage_changed"  # session.info: what this transaction changed, until it commits or rolls back
 # Tables whose rows never change a notebook's facts: access log, read marks, API sync leases, import ledger, the
@@ -34,7 +31,7 @@ KEY = "pilotage_changed"  # session.info: what this transaction changed, until i
 IGNORED_TABLES = frozenset({
     "notebook_visit", "exchange_read", "france_travail_sync", "import_applied", "pilotage_notebook",
     "pilotage_action", "saved_query", "person", "structure", "orientation_system", "territory", "outbox", "inbox",
-    "ref_theme", "ref_situation", "ref_target", "ref_action", "rome_code", "notebook_export",
+    "ref_theme", "ref_situation", "ref_target", "ref_action", "rome_code", "export_job", "pilotage_snapshot",
 })
 # Columns a page view or a bounce touches: a change of these alone is not a change of the notebook.
 IGNORED_COLUMNS = {
@@ -176,13 +173,7 @@ def _publish(session: Session) -> None:
     events = [NotebookChangedV1(notebook_id=n, deployment_id=d) for n, d in notebooks.items() if d is not None]
     if not events:
         return
-    headers = telemetry.inject_headers()
-    if request_id := current_request_id():
-        headers["X-Request-Id"] = request_id
-    now = utcnow()
-    session.execute(insert(outbox_table), [
-        {"event_id": e.event_id, "subject": e.subject, "payload": e.model_dump_json().encode(), "headers": headers,
-         "created_at": now} for e in sorted(events, key=lambda e: str(e.notebook_id))])
+    session.execute(insert(outbox_table), outbox_rows(sorted(events, key=lambda e: str(e.notebook_id))))
     session.info["pilotage_published"] = True
 
 

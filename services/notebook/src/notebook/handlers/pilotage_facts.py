@@ -11,8 +11,7 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -34,20 +33,15 @@ from notebook.adapters.orm import (
     Target,
     TimelineEvent,
 )
-from notebook.adapters.pilotage_query import themes_text
+from notebook.adapters.pilotage_query import paris_midnight, themes_text
 from notebook.domain.pilotage import CerFacts, cer_summary, origin_of, support_of
 from notebook.domain.pilotage_figures import days_from
 from notebook.handlers.deps import Deps
 
 CONSUMER = "notebook-pilotage"
-PARIS = ZoneInfo("Europe/Paris")
 CREATION_WINDOW = timedelta(minutes=5)  # a flux's data received with the notebook's creation tells its origin
 log = logging.getLogger(__name__)
 MAX_CONFLICTS = 20  # batches of rebuild undone by a concurrent write, before it gives up until the next start
-
-
-def paris_midnight(day: date | None) -> datetime | None:
-    return datetime.combine(day, time(), PARIS).astimezone(UTC) if day else None
 
 
 async def refresh(session: AsyncSession, notebook_id: uuid.UUID) -> None:
@@ -144,7 +138,7 @@ async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> 
             cer_state=cer.state.value, cer_end_date=cer.end_date,
             last_activity_at=times.last if times else (notebook.updated_at or notebook.created_at),
             created_at=notebook.created_at, first_oriented_at=first_oriented,
-            first_cer_at=paris_midnight(cer.first_signed_on),
+            first_cer_at=paris_midnight(cer.first_signed_on) if cer.first_signed_on else None,
             origin=origin_of(first_sources.get(notebook_id), at_creation).value,
             themes=themes_text(themes.get(notebook_id, ())),
             pending_reorientation_since=pending.get(notebook_id), refreshed_at=now)

@@ -276,6 +276,17 @@ async def test_saved_queries_are_their_owners_and_shared_with_the_territory(note
     assert (await notebook.call(ListSavedQueriesV1(), t.manager)).queries == []
 
 
+async def test_two_saves_of_one_name_at_once_keep_one_and_refuse_the_other_in_french(notebook, token_mint):
+    t = await territory(notebook, token_mint)
+    results = await asyncio.gather(*(notebook.call(SaveQueryV1(name="En même temps"), t.manager) for _ in range(2)),
+                                   return_exceptions=True)
+    refusals = [r for r in results if isinstance(r, BaseException)]
+    assert len(refusals) == 1, results
+    assert getattr(refusals[0], "code", None) == ErrorCode.conflict, refusals[0]
+    assert "En même temps" in refusals[0].message
+    assert [q.name for q in (await notebook.call(ListSavedQueriesV1(), t.manager)).queries] == ["En même temps"]
+
+
 async def test_an_import_publishes_one_event_per_notebook_created_or_updated(notebook, token_mint):
     t = await territory(notebook, token_mint)
     actor = ImportActor(account_id=uuid.uuid4(), role=Role.manager, deployment_id=t.deployment_id,

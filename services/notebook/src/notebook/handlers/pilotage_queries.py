@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.pilotage import (
@@ -98,7 +99,10 @@ async def save_query(request: SaveQueryV1, ctx, deps: Deps) -> SavedQueryReply:
             row = await visible_query(session, caller, request.query_id, own=True)
             row.updated_at = now
         row.name, row.filters, row.shared = name, request.filters.model_dump(mode="json"), request.shared
-        await session.flush()
+        try:
+            await session.flush()
+        except IntegrityError:  # the same name saved at the same instant: the unique index decides
+            raise Conflict(NAME_TAKEN.format(name=name), details={"field": "name"}) from None
         return SavedQueryReply(query=view_of(row, caller))
 
 

@@ -89,7 +89,9 @@ async def test_a_bilan_written_by_the_referent_is_read_by_the_beneficiary(system
         assert forbidden.status_code in (403, 404)
 
         # The beneficiary: her list, the bilan, its PDF; another professional of the territory, not a member: no.
-        mine = (await client.get("/api/v1/me/notebook/bilans", headers=bearer(me))).json()
+        mine = await client.get("/api/v1/me/notebook/bilans", headers=bearer(me))
+        assert mine.status_code == 200, mine.text
+        mine = mine.json()
         assert [b["bilan_id"] for b in mine["bilans"]] == [bid, first] and mine["allowed"] == []
         hers = (await client.get(f"/api/v1/me/notebook/bilans/{bid}", headers=bearer(me))).json()
         assert hers["assessment"] == "Sophie s'investit dans ses démarches." and hers["bilan_date"] == str(today)

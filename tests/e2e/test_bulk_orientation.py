@@ -86,7 +86,10 @@ async def test_an_orientation_manager_orients_500_notebooks_in_one_decision(syst
         async def options_known():  # directory's events: the systems, Groupe NS and Simon's systems
             answer = (await client.get("/api/v1/orientations/options", headers=bearer(co))).json().get("options", {})
             simon = [p for p in answer.get("referents", []) if p["person_id"] == PRO2]
-            return answer if simon and simon[0]["orientation_system_ids"] else None
+            systems = {s["name"] for s in answer.get("orientation_systems", [])}
+            structures = {s["structure_id"] for s in answer.get("structures", [])}
+            ready = "Social" in systems and str(DEMO_OTHER_STRUCTURE) in structures
+            return answer if ready and simon and simon[0]["orientation_system_ids"] else None
         options = await until(options_known)
         systems = {s["name"]: s["orientation_system_id"] for s in options["orientation_systems"]}
         assert DEMO_OTHER_STRUCTURE in {uuid.UUID(s["structure_id"]) for s in options["structures"]}

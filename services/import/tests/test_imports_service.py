@@ -120,18 +120,18 @@ class Harness:
         assert view.state in (ImportState.parsing, ImportState.review, ImportState.failed)
         return opened.import_id
 
-    async def wait(self, token: str, import_id: uuid.UUID, *states: ImportState, timeout_s: float = 20):
-        view = None
-        for _ in range(int(timeout_s / 0.05)):
+    async def wait(self, token: str, import_id: uuid.UUID, *states: ImportState, timeout_s: float = 30):
+        # Bounded in time, not in tries, as ``call``: a slow machine must not turn 20 s into an hour.
+        view, deadline = None, asyncio.get_running_loop().time() + timeout_s
+        while asyncio.get_running_loop().time() < deadline:
             try:
-                view = await self.call(GetImportV1(import_id=import_id), token)
+                view = await self.call(GetImportV1(import_id=import_id), token, within_s=0)
             except RpcTimeout:  # a replica just started: its subscriptions are on their way to the server
-                await asyncio.sleep(0.05)
                 continue
             if view.state in states:
                 return view
             await asyncio.sleep(0.05)
-        raise AssertionError(f"import still {view.state}, not {states}: {view}")
+        raise AssertionError(f"import still {view.state if view else None}, not {states}: {view}")
 
     async def rows(self, token: str, import_id: uuid.UUID, status: ReviewStatus | None = None):
         return (await self.call(ListImportRowsV1(import_id=import_id, status=status), token)).rows

@@ -8,12 +8,12 @@ STAMP := $(VENV)/.installed
 EDITABLES := -e libs/contracts -e libs/servicekit -e libs/testkit -e services/identity -e services/directory \
 	-e services/notebook -e services/import -e services/notify -e services/gateway -e cli
 
-.PHONY: run test bench install chromium lock schemas clean
+.PHONY: run test bench install chromium clamav lock schemas clean
 
-run: install
+run: install clamav
 	$(VENV)/bin/carnet up
 
-test: install chromium
+test: install chromium clamav
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Budgets of DESIGN §6, each with its baseline in the same run; results in bench/results/.
@@ -36,6 +36,14 @@ chromium:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get install -y --no-install-recommends chromium \
 		|| { $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium; }; }
+
+# Uploads are scanned by Debian's clamd (run by `carnet up` and the tests with our own config and signature file,
+# deploy/clamav/); installed here when the machine lacks it. Its freshclam service is not used: no internet here.
+clamav:
+	@command -v clamd >/dev/null || command -v /usr/sbin/clamd >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y --no-install-recommends clamav-daemon \
+		|| { $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends clamav-daemon; }; }
 
 install: $(STAMP)
 

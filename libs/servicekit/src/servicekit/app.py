@@ -23,6 +23,7 @@ from servicekit.bus import Bus
 from servicekit.consumers import Subscription
 from servicekit.db import create_engine, sessionmaker
 from servicekit.health import embedded_server, health_app
+from servicekit.housekeeping import Kept, keep_tidy
 from servicekit.logging import configure_logging
 from servicekit.metrics import watch_consumer_lag
 from servicekit.outbox import Outbox
@@ -48,6 +49,7 @@ class Service:
         self.rpc = self.bus.client
         self.verifier = TokenVerifier(self._fetch_jwks)
         self.follow_revocations = True
+        self.kept: tuple[Kept, ...] = ()  # what the service keeps for a fixed time (servicekit.housekeeping)
         self._background: list[tuple[Callable[[], Awaitable[None]], str]] = []
         self._tasks: list[asyncio.Task] = []
         self._stopping = asyncio.Event()
@@ -90,6 +92,8 @@ class Service:
         self._tasks.append(asyncio.create_task(self.relay.run_forever(), name=f"{self.name}-relay"))
         self._tasks.append(asyncio.create_task(watch_consumer_lag(
             self.bus.stream_context, [(s.stream, s.durable) for s in self.bus.subscriptions]), name=f"{self.name}-lag"))
+        tidy = keep_tidy(self.sessions, self.kept)
+        self._tasks.append(asyncio.create_task(tidy(), name=f"{self.name}-housekeeping"))
         for work, name in self._background:
             self._tasks.append(asyncio.create_task(work(), name=name))
         if self.settings.health_port:

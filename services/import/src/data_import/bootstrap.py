@@ -5,6 +5,8 @@ from data_import.config import DataImportSettings
 from data_import.entrypoints import wiring
 from data_import.handlers.deps import Deps
 from servicekit.app import Service
+from servicekit.housekeeping import Kept
+from data_import.adapters.orm import import_rows, imports
 
 NAME = "data_import"
 
@@ -12,6 +14,8 @@ NAME = "data_import"
 def build(settings: DataImportSettings | None = None) -> Service:
     settings = settings or DataImportSettings()
     service = Service(NAME, settings)
+    # An import and its rows (every cell of the file) for a year; the file itself 7 days in its bucket.
+    service.kept = (Kept(imports.c.created_at, 365, children=(import_rows.c.import_id,)),)
     service.jobs = wiring.register(service, Deps(
         sessions=service.sessions, outbox=service.outbox, settings=settings, verifier=service.verifier,
         bus=service.bus))

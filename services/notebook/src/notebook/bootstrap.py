@@ -8,6 +8,8 @@ from notebook.entrypoints import wiring
 from notebook.handlers.deps import Deps
 from notebook.handlers.france_travail import FranceTravailRefresher
 from servicekit.app import Service
+from servicekit.housekeeping import Kept
+from notebook.adapters.orm import ExportJob, NotebookVisit
 
 NAME = "notebook"
 
@@ -15,6 +17,8 @@ NAME = "notebook"
 def build(settings: NotebookSettings | None = None) -> Service:
     settings = settings or NotebookSettings()
     service = Service(NAME, settings)
+    # The access log for a year (CNIL: 6 to 12 months); an export's record as long (its file: 7 days in its bucket).
+    service.kept = (Kept(NotebookVisit.__table__.c.last_visited_at, 365), Kept(ExportJob.__table__.c.requested_at, 365))
     wiring.register(service, Deps(
         sessions=service.sessions, outbox=service.outbox, settings=settings, verifier=service.verifier,
         protection=FieldProtection(settings.secret_key.get_secret_value().encode()),

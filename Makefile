@@ -6,7 +6,7 @@ UV := $(VENV)/.uv/bin/uv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EDITABLES := -e libs/contracts -e libs/servicekit -e libs/testkit -e services/identity -e services/directory \
-	-e services/notebook -e services/import -e services/notify -e services/gateway -e cli
+	-e services/notebook -e services/import -e services/notify -e services/audit -e services/gateway -e cli
 
 .PHONY: run test bench install chromium clamav lock schemas clean
 

@@ -33,6 +33,7 @@ from servicekit.processes import (
     gateway_process,
     service_process,
 )
+from carnet.audit import audit
 from carnet.bus import nats_config
 from carnet.imports import import_command
 from servicekit.bus import client_bus
@@ -46,6 +47,7 @@ dlq = typer.Typer(help="Lettres mortes (messages qu'un service n'a pas pu traite
 app.add_typer(dlq, name="dlq")
 app.command("nats-config")(nats_config)
 app.command("import")(import_command)
+app.add_typer(audit, name="audit")
 OPERATOR_URL_FILE = "nats/operator.url"
 
 

@@ -24,6 +24,7 @@ from typing import IO
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from contracts.base import IntegrationEvent, RpcRequest
+from contracts.audit import AUDIT_EVENTS
 from contracts.bilans import BilanCreatedV1
 from contracts.bulk_orientation import BulkOrientationDecidedV1
 from contracts.exchanges import ExchangePostedV1
@@ -142,6 +143,8 @@ SERVICE_ACCESS: tuple[ServiceAccess, ...] = (
                   ReorientationDeniedV1, BeneficiaryContactChangedV1, AccountProfileChangedV1, ImportCompletedV1,
                   *CONTRACT_EVENTS, BilanCreatedV1, ExchangePostedV1, *TRANSFER_EVENTS, BulkOrientationDecidedV1),
         calls=(GetJwksV1, GetMeV1, ListWaitingForReferentV1, ListContractsEndingV1), follows=(SessionsRevokedV1,)),
+    # The audit trail (issue 21): every owner's audit events, appended to its hash-chained log; it publishes none.
+    ServiceAccess("audit", consumes=AUDIT_EVENTS, **TOKEN_CHECKS),
 )
 # Demo seeds: the operator's, never the gateway's.
 OPERATOR_RPCS: tuple[type[RpcRequest], ...] = (SeedDemoAccountsV1, SeedDemoTerritoryV1, SeedDemoNotebooksV1)

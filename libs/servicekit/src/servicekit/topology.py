@@ -24,5 +24,6 @@ SERVICES = (
     ServiceInfo("notebook", "notebook", "NOTEBOOK"),
     ServiceInfo("data_import", "data_import", "DATA_IMPORT"),
     ServiceInfo("notify", "notify", "NOTIFY"),
+    ServiceInfo("audit", "audit", "AUDIT"),
 )
 SERVICES_BY_NAME = {service.name: service for service in SERVICES}

@@ -18,7 +18,7 @@ from testkit.forkserver import ForkServer
 from testkit.harness import ServiceProcess, gateway_process, service_process, stop_all
 from testkit.oidc_issuer import LocalOidcIssuer
 
-E2E_SERVICES = ("identity", "directory", "notebook", "data_import", "notify")
+E2E_SERVICES = ("identity", "directory", "notebook", "data_import", "notify", "audit")
 
 
 @dataclass

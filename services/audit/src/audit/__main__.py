@@ -1,0 +1,3 @@
+from audit.bootstrap import main
+
+main()

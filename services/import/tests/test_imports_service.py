@@ -412,3 +412,78 @@ async def test_every_v1_file_is_read_and_reviewed(harness, service, filename, ki
     rows = (await harness.call(ListImportRowsV1(import_id=import_id, limit=500), token)).rows
     assert len(rows) == view.rows_total and all(row.values for row in rows)
 
+
+
+# --- the antivirus (issue 21): no file is read before clamd says it is clean ------------------------------------
+
+async def upload_scans_of(database_url: str) -> dict[uuid.UUID, tuple]:
+    from data_import.adapters.orm import upload_scans
+    from servicekit.db import create_engine
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = (await connection.execute(select(upload_scans))).all()
+    finally:
+        await engine.dispose()
+    return {row.import_id: (row.verdict, row.signature, row.size, row.sha256) for row in rows}
+
+
+async def test_an_infected_file_is_refused_unread_deleted_and_recorded_a_clean_one_goes_on(harness, service,
+                                                                                           clamd_socket):
+    from nats.js.errors import NotFoundError
+
+    from testkit.eicar import eicar
+
+    await service(clamd_socket=clamd_socket)
+    token = harness.manager()
+    infected = beneficiaries("A1;Hélène;Çelik;12/03/1985;;;").replace(b"\xc3\x87elik", eicar())
+    import_id = await harness.upload(token, "beneficiaires.csv", infected)
+
+    view = await harness.wait(token, import_id, ImportState.failed)
+    assert view.reason == ("Le fichier contient un virus (Eicar-Test-Signature) : il a été refusé et n'a pas été "
+                           "lu.")
+    assert view.rows_total == 0 and harness.owner.batches == []  # never parsed, nothing reviewed
+    assert await harness.rows(token, import_id) == []
+    with pytest.raises(NotFoundError):  # nobody may download it any more
+        await (await uploads(harness.client.stream_context)).get_info(f"imports/{import_id}")
+    [event] = await outbox_events(harness.database_url, ImportCompletedV1.subject)
+    assert (event.import_id, event.state, event.reason) == (import_id, ImportState.failed, view.reason)
+
+    clean_id = await harness.upload(token, "beneficiaires.csv", FILE)
+    clean = await harness.wait(token, clean_id, ImportState.review)
+    assert clean.rows_total == 7
+    scans = await upload_scans_of(harness.database_url)
+    assert scans[import_id][:3] == ("infected", "Eicar-Test-Signature", len(infected))
+    assert scans[clean_id][:3] == ("clean", None, len(FILE)) and len(scans[clean_id][3]) == 64
+
+
+async def test_an_unreachable_antivirus_fails_the_import_unread(harness, service, tmp_path):
+    await service(clamd_socket=str(tmp_path / "absent.sock"), clamd_timeout_s=2)
+    token = harness.manager()
+    import_id = await harness.upload(token, "beneficiaires.csv", FILE)
+    view = await harness.wait(token, import_id, ImportState.failed)
+    assert view.reason.startswith("L'antivirus est indisponible : le fichier n'a pas pu être analysé et n'a pas été "
+                                  "lu. Réessayez")
+    assert harness.owner.batches == []
+    assert (await upload_scans_of(harness.database_url))[import_id][0] == "error"
+
+
+async def test_without_an_antivirus_uploads_are_refused_outside_dev_and_read_with_a_warning_in_dev(harness, service):
+    production = build(DataImportSettings(nats_url=harness.nats_url, database_url=harness.database_url, env="prod",
+                                          public_url="https://carnet.example.fr"))
+    await production.start()
+    try:
+        with pytest.raises(ServiceError) as refused:
+            await harness.call(OpenImportV1(kind=ImportKind.beneficiaries, filename="beneficiaires.csv"),
+                               harness.manager())
+        assert refused.value.code == ErrorCode.unavailable
+        assert "aucun antivirus n'est configuré" in refused.value.message
+    finally:
+        await production.stop()
+
+    await service()  # dev, no DATA_IMPORT_CLAMD_SOCKET: `make run` on a machine without clamd
+    token = harness.manager()
+    import_id = await harness.upload(token, "beneficiaires.csv", FILE)
+    await harness.wait(token, import_id, ImportState.review)
+    assert (await upload_scans_of(harness.database_url))[import_id][0] == "unscanned"

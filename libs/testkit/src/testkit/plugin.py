@@ -9,10 +9,11 @@ import warnings
 import pytest
 
 from contracts.streams import ALL_STREAMS
+from servicekit.antivirus import ClamdProcess, clamd_binary
 from servicekit.bus import client_bus
 from servicekit.streams import ensure_streams
 from testkit.infra import (DatabaseFactory, DatabaseTemplates, NatsServer, PostgresContainer, bundled_nats_server,
-                           docker_answers, missing)
+                           docker_answers, infra_required, missing)
 from testkit.system import forkserver, oidc_issuer, system  # noqa: F401  (fixtures: a running system, an OIDC provider)
 
 MARKERS = {
@@ -35,7 +36,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 # What a ``unit`` test may not use: ``-m unit`` runs pure code only, fast and anywhere.
 INFRASTRUCTURE_FIXTURES = {"nats_url", "nats_client", "jetstream", "db_backend", "databases", "database_templates",
-                           "postgres_admin_url", "system", "forkserver", "oidc_issuer", "browser"}
+                           "postgres_admin_url", "system", "forkserver", "oidc_issuer", "browser",
+                           "clamd_server", "clamd_socket"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -59,6 +61,32 @@ def nats_url():
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def clamd_server(tmp_path_factory):
+    """Debian's clamd with our signature file (it detects EICAR only), started once; None where clamd is not
+    installed (``make clamav``), which is a failure with REQUIRE_INFRA=1: files are never left unscanned in CI."""
+    binary = clamd_binary()
+    if binary is None:
+        if infra_required():
+            pytest.fail("clamd is required (REQUIRE_INFRA=1) but not installed: make clamav")
+        yield None
+        return
+    directory = tmp_path_factory.mktemp("clamd")
+    server = ClamdProcess(binary, directory, directory).start(timeout_s=60)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def clamd_socket(clamd_server) -> str:
+    """The socket of the session's clamd, for a test about scanning (skipped without clamd, failed in CI)."""
+    if clamd_server is None:
+        missing("clamd (make clamav)")
+    return str(clamd_server.socket_path)
 
 
 @pytest.fixture

@@ -17,3 +17,8 @@ class DataImportSettings(ServiceSettings):
     retry_max_s: float = 10.0
     # Batches sent to an owner at once (review and apply): the next one is on its way while one is being handled.
     batches_in_flight: int = 2
+    # clamd's unix socket (DATA_IMPORT_CLAMD_SOCKET): every uploaded file is scanned there before it is read.
+    # Without one, uploads are refused, except in dev where they are read unscanned with a warning.
+    clamd_socket: str = ""
+    # How long clamd may take to answer (its own limit on one scan is 120 s).
+    clamd_timeout_s: float = 130.0

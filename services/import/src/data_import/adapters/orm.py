@@ -5,7 +5,7 @@ executemany does without building an object per row.
 """
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Float, Index, Integer, String, Table, Text, Uuid
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Float, Index, Integer, String, Table, Text, Uuid
 
 from servicekit.db import UtcDateTime, new_metadata
 
@@ -61,4 +61,17 @@ import_rows = Table(
     Column("outcome", String(10), nullable=True),  # Outcome, once applied (or excluded, or rejected at once)
     Column("excluded", Boolean, nullable=False),
     Index("ix_import_rows_import_status", "import_id", "status"),
+)
+
+# What the antivirus said of each uploaded file, before it was read (issue 21): the infected ones with the
+# signature found, kept apart from the import's row so that a purge of imports can leave the security record.
+upload_scans = Table(
+    "upload_scans", metadata,
+    Column("import_id", Uuid, primary_key=True),
+    Column("verdict", String(12), nullable=False),  # ScanVerdict
+    Column("signature", String(200), nullable=True),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=True),
+    Column("scanned_at", UtcDateTime, nullable=False),
+    Index("ix_upload_scans_verdict", "verdict", "scanned_at"),
 )

@@ -17,6 +17,7 @@ from data_import.handlers.deps import Deps
 from data_import.handlers.ending import fail
 from data_import.handlers.jobs import Jobs
 from data_import.handlers.parsing import upload_name
+from data_import.handlers.scanning import refuse_unscannable
 from data_import.handlers.views import import_view
 from servicekit.errors import Conflict, Forbidden, Invalid, ServiceError
 from servicekit.rpc import RpcContext
@@ -28,6 +29,7 @@ CONTACT_TIMEOUT_S = 2.0
 
 async def open_import(request: OpenImportV1, ctx: RpcContext, deps: Deps) -> ImportOpenedReply:
     principal = await deps.verifier.verify(ctx.bearer_token)
+    refuse_unscannable(deps.settings)  # before the file is sent: it would never be read
     uploader = Uploader(principal.account_id, Role(principal.role), principal.deployment_id,
                         frozenset(principal.structure_ids))
     try:

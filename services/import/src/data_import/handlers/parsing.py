@@ -1,9 +1,10 @@
 """Parsing an uploaded file: read it, validate each row, flag the rows the file repeats, then ask the owner what
 each valid row would do (review, which changes nothing), batch by batch; the import then waits for the uploader.
 
-The file is read from the object store into a temporary file (never whole in memory), rows are validated by
-batches of ``BATCH_ROWS`` in a thread (the next batch is validated while the owner reviews the
-previous ones), and each batch is stored with one bulk insert. A parse interrupted (a crash, a lease lost) starts
+The file is read from the object store into a temporary file (never whole in memory) while the antivirus scans
+it (``scanning``: a file it did not find clean is never read), rows are validated by batches of ``BATCH_ROWS`` in
+a thread (the next batch is validated while the owner reviews the previous ones), and each batch is stored with
+one bulk insert. A parse interrupted (a crash, a lease lost) starts
 over.
 """
 from __future__ import annotations
@@ -16,7 +17,6 @@ from collections import deque
 from collections.abc import Iterator
 from datetime import datetime
 from functools import partial
-from hashlib import sha256
 from itertools import islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -36,8 +36,8 @@ from data_import.handlers.deps import Deps
 from data_import.handlers.ending import fail, review_counts
 from data_import.handlers.leases import release, renew
 from data_import.handlers.owners import ask_owner, review_request
+from data_import.handlers.scanning import download_scanned
 from servicekit.errors import ServiceError
-from servicekit.objects import read_stream
 
 log = structlog.get_logger("data_import.parsing")
 PARIS = ZoneInfo("Europe/Paris")
@@ -61,10 +61,14 @@ async def parse_import(deps: Deps, import_id: uuid.UUID) -> None:
     with tempfile.TemporaryDirectory(prefix="carnet-import-") as directory:
         path = Path(directory) / "upload"
         try:
-            fingerprint = await download(deps, import_id, path)
+            downloaded = await download_scanned(deps, upload_name(import_id), path, import_id)
         except (NotFoundError, ValueError):
             await fail(deps, import_id, NOT_RECEIVED)
             return
+        if not downloaded.readable:  # infected, or the antivirus could not tell: never parsed
+            await fail(deps, import_id, downloaded.refusal)
+            return
+        fingerprint = downloaded.fingerprint
         try:
             read, _validate = READERS.get(job.kind, (read_table, validate_rows))
             table = await asyncio.to_thread(read, path, job.filename)
@@ -88,17 +92,6 @@ async def parse_import(deps: Deps, import_id: uuid.UUID) -> None:
     await release(deps, import_id, state=ImportState.review.value, rows_done=table.rows_total, rows_per_s=None,
                   **counts)
     log.info("import_reviewed", import_id=str(import_id), rows=table.rows_total, **counts)
-
-
-async def download(deps: Deps, import_id: uuid.UUID, path: Path) -> str:
-    """Copies the uploaded object into ``path``; returns its SHA-256."""
-    digest = sha256()
-    store = await deps.store()
-    with path.open("wb") as file:
-        async for chunk in read_stream(store, upload_name(import_id)):
-            digest.update(chunk)
-            file.write(chunk)
-    return digest.hexdigest()
 
 
 async def already_imported(deps: Deps, job: Row, fingerprint: str) -> list[str]:

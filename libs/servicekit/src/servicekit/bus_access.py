@@ -62,6 +62,7 @@ from contracts.notebook import (
 from contracts.notify import MessageFailedV1
 from contracts.pilotage import EXPORTS_BUCKET, ExportRequestedV1, NotebookChangedV1
 from contracts.transfers import TRANSFER_EVENTS, TransferAcceptedV1
+from contracts.rights import RIGHTS_EVENTS
 from contracts.partners import (
     PARTNER_MESSAGES,
     PARTNER_PREFIX,
@@ -141,7 +142,8 @@ SERVICE_ACCESS: tuple[ServiceAccess, ...] = (
         consumes=(LoginLinkIssuedV1, SmsCodeIssuedV1, SignupRequestedV1, AccountDeactivatedV1, MemberAddedV1,
                   ReferentChangedV1, AppointmentBookedV1, AppointmentChangedV1, OrientationChangedV1,
                   ReorientationDeniedV1, BeneficiaryContactChangedV1, AccountProfileChangedV1, ImportCompletedV1,
-                  *CONTRACT_EVENTS, BilanCreatedV1, ExchangePostedV1, *TRANSFER_EVENTS, BulkOrientationDecidedV1),
+                  *CONTRACT_EVENTS, BilanCreatedV1, ExchangePostedV1, *TRANSFER_EVENTS, BulkOrientationDecidedV1,
+                  *RIGHTS_EVENTS),
         calls=(GetJwksV1, GetMeV1, ListWaitingForReferentV1, ListContractsEndingV1), follows=(SessionsRevokedV1,)),
     # The audit trail (issue 21): every owner's audit events, appended to its hash-chained log; it publishes none.
     ServiceAccess("audit", consumes=AUDIT_EVENTS, **TOKEN_CHECKS),

@@ -767,3 +767,30 @@ Index("ix_pilotage_notebook_delays", PilotageNotebook.deployment_id, PilotageNot
       PilotageNotebook.cer_days)
 Index("ix_pilotage_action_period", PilotageAction.deployment_id, PilotageAction.created_at, PilotageAction.structure_id,
       PilotageAction.theme, PilotageAction.status)
+
+
+class RightsRequest(Base):
+    """A beneficiary's request about her data (issue 21): a rectification (which information, what is wrong, what it
+    should be) or an objection to the processing (why); answered once, within a month (``due_on``); the reminder of
+    one due soon is sent once a day (``reminded_on``: the day of the last one, set by whoever sends it)."""
+
+    __tablename__ = "rights_request"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    notebook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notebook.id"))
+    deployment_id: Mapped[uuid.UUID]
+    kind: Mapped[str] = mapped_column(String(20))  # RightsRequestKind
+    field: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    wanted: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    due_on: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(20), default="open")  # RightsRequestState
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[uuid.UUID | None]
+    answered_by_name: Mapped[str] = mapped_column(String(250), default="")
+    answered_at: Mapped[datetime | None]
+    reminded_on: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (Index("ix_rights_request_notebook", "notebook_id"),
+                      Index("ix_rights_request_open_due", "state", "due_on"))

@@ -43,6 +43,8 @@ from notebook.adapters import pilotage_events
 from notebook.handlers import pilotage_facts, pilotage_queries
 from contracts.pilotage import GetPilotageDashboardV1
 from notebook.handlers import pilotage_dashboard, pilotage_snapshots
+from contracts import rights as rights_contract
+from notebook.handlers import rights_requests, subject_data
 from servicekit.app import Service
 from servicekit.consumers import Subscription
 
@@ -119,6 +121,11 @@ ROUTES = {
     pilotage_contract.GetSavedQueryV1: pilotage_queries.get_saved_query,
     pilotage_contract.DeleteSavedQueryV1: pilotage_queries.delete_saved_query,
     pilotage_contract.GetQueryChoicesV1: pilotage_queries.query_choices,
+    rights_contract.GetNotebookSubjectDataV1: subject_data.get_subject_data,
+    rights_contract.RenderSubjectDataPdfV1: subject_data.render_pdf,
+    rights_contract.CreateRightsRequestV1: rights_requests.create_request,
+    rights_contract.ListRightsRequestsV1: rights_requests.list_requests,
+    rights_contract.AnswerRightsRequestV1: rights_requests.answer_request,
 }
 # Directory's people (not the beneficiaries, whose profiles notebook owns), structures and orientation systems.
 PEOPLE_STATES = tuple(e for e in PROFILE_STATE_EVENTS if e.subject.startswith("directory."))
@@ -155,3 +162,5 @@ def register(service: Service, deps: Deps) -> None:
     # Then the dashboards' history: today's snapshot of the read model, taken once that rebuild is done (at start
     # when missing), checked hourly.
     service.add_task(partial(pilotage_snapshots.run_snapshots, deps), name="notebook-pilotage-snapshots")
+    # The rights requests due within a week or late: their référent and managers are reminded once a day.
+    service.add_task(partial(rights_requests.run_reminders, deps), name="notebook-rights-reminders")

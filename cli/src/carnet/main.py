@@ -22,6 +22,7 @@ from carnet.demo import (
     DEMO_TERRITORY,
 )
 from contracts.identity import SeedDemoAccountsV1
+from servicekit.antivirus import ClamdProcess, clamd_binary
 from servicekit.db import default_database_url
 from servicekit.deadletters import ReplayFailed, list_dead_letters, replay
 from servicekit.migrations import upgrade
@@ -116,6 +117,19 @@ def _start_nats(var_dir: Path, log_dir: Path) -> tuple[ServiceProcess, dict[str,
     return process.start(wait=False), setup.urls
 
 
+def _start_clamd(var_dir: Path, log_dir: Path) -> ClamdProcess | None:
+    """Starts Debian's clamd (``make clamav``) with our signature file, unless DATA_IMPORT_CLAMD_SOCKET names
+    another one; without it, uploads are read unscanned in dev and refused otherwise."""
+    if os.environ.get("DATA_IMPORT_CLAMD_SOCKET"):
+        return None
+    binary = clamd_binary()
+    if binary is None:
+        typer.echo("  clamd introuvable (`make clamav`) : les fichiers importés ne seront pas analysés par "
+                   "l'antivirus en dev, et refusés hors dev.")
+        return None
+    return ClamdProcess(binary, var_dir / "clamav", log_dir).start(wait=False)
+
+
 async def _prepare_streams(nats_url: str) -> None:
     async with client_bus("carnet-streams", nats_url) as bus:
         await ensure_streams(bus.stream_context)
@@ -148,17 +162,22 @@ def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="
         supervisor.watch(nats_process)  # the first group watched, stopped last: services drain into it
         nats_process.wait_ready(10)
         asyncio.run(_prepare_streams(nats_urls[OPERATOR]))
+        clamd = _start_clamd(var_dir, log_dir)
+        scanner = {"DATA_IMPORT_CLAMD_SOCKET": str(clamd.socket_path)} if clamd else {}
+        if clamd:
+            supervisor.watch(clamd)  # stopped after the services, before NATS
         public_url = os.environ.get("CARNET_PUBLIC_URL", f"http://127.0.0.1:{port}")
         common = {"CARNET_ENV": settings.env, "CARNET_VAR_DIR": str(var_dir), "CARNET_PUBLIC_URL": public_url}
         processes = [service_process(service.name, {**common, "NATS_URL": nats_urls[service.name]},
-                                     database_url(service.env_prefix, service.name, var_dir), log_dir)
+                                     database_url(service.env_prefix, service.name, var_dir), log_dir,
+                                     scanner if service.name == "data_import" else None)
                      for service in SERVICES]
         processes.append(gateway_process({**common, "NATS_URL": nats_urls[GATEWAY]}, log_dir, port,
                                          {"CARNET_PUBLIC_URL": public_url}))
         supervisor.watch(*processes)  # before they start: a signal in between still stops them
         for process in processes:  # started together, then awaited: start-up is mostly Python imports
             process.start(wait=False)
-        for process in processes:
+        for process in ([clamd] if clamd else []) + processes:
             process.wait_ready(60)
             typer.echo(f"  {process.name} prêt")
         if settings.dev_mode:

@@ -127,7 +127,7 @@ def forkserver(tmp_path_factory):
 
 
 @pytest.fixture
-async def system(nats_url, jetstream, databases, forkserver, tmp_path, request):
+async def system(nats_url, jetstream, databases, forkserver, clamd_server, tmp_path, request):
     trace_file = tmp_path / "spans.jsonl"
     common = {"NATS_URL": nats_url, "CARNET_ENV": "dev", "CARNET_TRACE_FILE": str(trace_file),
               "CARNET_RPC_TIMEOUT_S": "2", "CARNET_VAR_DIR": str(tmp_path / "var"),
@@ -135,6 +135,8 @@ async def system(nats_url, jetstream, databases, forkserver, tmp_path, request):
     processes: dict[str, ServiceProcess] = {}
     # A test that also asks for ``oidc_issuer`` gets identity pointed at it.
     extra_env: dict[str, dict[str, str]] = {}
+    if clamd_server is not None:  # uploads scanned as in production (without clamd, only where REQUIRE_INFRA≠1)
+        extra_env["data_import"] = {"DATA_IMPORT_CLAMD_SOCKET": str(clamd_server.socket_path)}
     if "oidc_issuer" in request.fixturenames:
         extra_env["identity"] = request.getfixturevalue("oidc_issuer").identity_env()
     # A test may set a service's settings: ``@pytest.mark.service_env(notify={"NOTIFY_DIGEST_HOUR": "0"})``.

@@ -38,6 +38,7 @@ from gateway.web import transfer_pages
 from gateway.web import export_pages
 from gateway.web import dashboard_pages
 from gateway.web import query_pages
+from gateway.web import footer_pages
 from gateway.web.common import LeavePage, error_page
 from servicekit import telemetry
 from servicekit.bus import Bus
@@ -193,6 +194,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(pilotage_query_api.router)
     app.include_router(query_pages.router)
     app.include_router(asyncapi.router)  # the bus's AsyncAPI document, as JSON and as a page
+    app.include_router(footer_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.mount("/api/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
 

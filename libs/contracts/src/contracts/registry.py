@@ -48,6 +48,7 @@ def load_all() -> Registry:
     from contracts import exchanges  # noqa: F401
     from contracts import transfers  # noqa: F401
     from contracts import pilotage  # noqa: F401
+    from contracts import retention  # noqa: F401
     from contracts import rights  # noqa: F401
     from contracts import audit  # noqa: F401
 

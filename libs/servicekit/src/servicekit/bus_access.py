@@ -19,6 +19,7 @@ import os
 import secrets
 import subprocess
 from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import IO
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -78,6 +79,7 @@ from contracts.profiles import (
     DeploymentCreatedV1,
 )
 from contracts.registry import load_all
+from contracts.retention import PURGED_EVENTS, GetRetentionSubjectV1, RetentionDueV1, RunRetentionV1
 from contracts.streams import ALL_STREAMS, DEADLETTER, SECRETS, stream_for_subject
 
 GATEWAY = "gateway"
@@ -148,8 +150,18 @@ SERVICE_ACCESS: tuple[ServiceAccess, ...] = (
     # The audit trail (issue 21): every owner's audit events, appended to its hash-chained log; it publishes none.
     ServiceAccess("audit", consumes=AUDIT_EVENTS, **TOKEN_CHECKS),
 )
+# Retention (issue 21): the notebook announces each notebook due (ids only); identity, notify and the import service
+# erase what they hold (the last two ask the notebook which values to look for) and confirm; the notebook erases its
+# own rows once all confirmed.
+_RETENTION = {"identity": ((RetentionDueV1,), ()), "notify": ((RetentionDueV1,), (GetRetentionSubjectV1,)),
+              "data_import": ((RetentionDueV1,), (GetRetentionSubjectV1,)), "notebook": (PURGED_EVENTS, ())}
+SERVICE_ACCESS = tuple(
+    replace(a, consumes=(*a.consumes, *_RETENTION[a.name][0]), calls=(*a.calls, *_RETENTION[a.name][1]))
+    if a.name in _RETENTION else a for a in SERVICE_ACCESS)
 # Demo seeds: the operator's, never the gateway's.
 OPERATOR_RPCS: tuple[type[RpcRequest], ...] = (SeedDemoAccountsV1, SeedDemoTerritoryV1, SeedDemoNotebooksV1)
+# Retention's run now (``carnet retention run``) and the values a purge looks for: never the gateway's.
+OPERATOR_RPCS += (RunRetentionV1, GetRetentionSubjectV1)
 
 # Partner software (issue 16) publishes on ``partner.<name>.>`` with a user of its own, and reads the refusals of its
 # messages on ``partner.<name>.rejected.v1``; nothing else. The import service consumes their messages (stream

@@ -30,6 +30,9 @@ class NotebookSettings(ServiceSettings):
     france_travail_refresh_wait_s: float = 3  # how long "Actualiser" waits for the answer before replying
     france_travail_nightly_hour: int = 2  # the nightly refresh of the territories' notebooks, Paris time
     france_travail_schedule_interval_s: float = 300
+    # Retention (issue 21): the night's run records and announces the notebooks due, from this hour (Paris time).
+    retention_nightly_hour: int = 1
+    retention_schedule_interval_s: float = 600
 
     @property
     def france_travail_enabled(self) -> bool:

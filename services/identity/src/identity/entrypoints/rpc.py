@@ -24,6 +24,8 @@ from identity.handlers.seed_demo_accounts import seed_demo_accounts
 from identity.handlers.signup import login_options, request_signup
 from identity.handlers.sms_code import request_sms_code, verify_sms_code
 from identity.handlers.update_my_profile import update_my_profile
+from contracts.retention import RetentionDueV1
+from identity.handlers import retention
 from contracts.rights import GetIdentitySubjectDataV1
 from identity.handlers import subject_data
 from servicekit.app import Service
@@ -77,6 +79,7 @@ def register(service: Service, deps: Deps) -> None:
     subscriptions = [(e, profile_events.on_profile_state) for e in PROFILE_STATE_EVENTS]
     subscriptions += [(e, profile_events.on_profile_deactivated) for e in PROFILE_DEACTIVATED_EVENTS]
     subscriptions.append((DeploymentCreatedV1, profile_events.on_deployment_created))
+    subscriptions.append((RetentionDueV1, retention.on_retention_due))  # issue 21: her account goes
     for event_type, handler in subscriptions:
         service.subscribe(Subscription(durable=durable_name(event_type), event_type=event_type,
                                        handler=partial(handler, deps=deps)))

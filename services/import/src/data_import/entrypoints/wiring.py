@@ -9,6 +9,9 @@ from data_import.handlers.deps import Deps
 from data_import.entrypoints import partner_consumer
 from data_import.handlers.jobs import Jobs
 from servicekit.app import Service
+from contracts.retention import RetentionDueV1
+from data_import.handlers import retention
+from servicekit.consumers import Subscription
 
 ROUTES = {
     contract.OpenImportV1: opening.open_import,
@@ -34,4 +37,7 @@ def register(service: Service, deps: Deps) -> Jobs:
     # At start, then every few seconds: imports left by a replica that died (or by this one before a restart).
     service.add_task(jobs.resume_forever, f"{service.name}-imports")
     partner_consumer.register(service, deps)
+    # Retention (issue 21): the rows about a beneficiary whose notebook expired lose her values.
+    service.subscribe(Subscription(durable=retention.CONSUMER, event_type=RetentionDueV1,
+                                   handler=partial(retention.on_retention_due, deps=deps)))
     return jobs

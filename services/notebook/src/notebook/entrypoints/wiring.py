@@ -43,6 +43,8 @@ from notebook.adapters import pilotage_events
 from notebook.handlers import pilotage_facts, pilotage_queries
 from contracts.pilotage import GetPilotageDashboardV1
 from notebook.handlers import pilotage_dashboard, pilotage_snapshots
+from contracts import retention as retention_contract
+from notebook.handlers import retention
 from contracts import rights as rights_contract
 from notebook.handlers import rights_requests, subject_data
 from servicekit.app import Service
@@ -162,5 +164,16 @@ def register(service: Service, deps: Deps) -> None:
     # Then the dashboards' history: today's snapshot of the read model, taken once that rebuild is done (at start
     # when missing), checked hourly.
     service.add_task(partial(pilotage_snapshots.run_snapshots, deps), name="notebook-pilotage-snapshots")
+    # Retention (issue 21): the managers' policy, the night's run, and the other services' confirmations of a purge.
+    for request_type, handler in ((retention_contract.GetRetentionV1, retention.get_retention),
+                                  (retention_contract.SetRetentionV1, retention.set_retention),
+                                  (retention_contract.ExtendRetentionV1, retention.extend_retention),
+                                  (retention_contract.RunRetentionV1, retention.run_now),
+                                  (retention_contract.GetRetentionSubjectV1, retention.get_retention_subject)):
+        service.handle(request_type, partial(handler, deps=deps))
+    for event_type in retention_contract.PURGED_EVENTS:
+        service.subscribe(Subscription(durable=f"notebook-retention-{event_type.service}", event_type=event_type,
+                                       handler=partial(retention.on_purged, deps=deps)))
+    service.add_task(partial(retention.run_nights, deps), name="notebook-retention-nights")
     # The rights requests due within a week or late: their référent and managers are reminded once a day.
     service.add_task(partial(rights_requests.run_reminders, deps), name="notebook-rights-reminders")

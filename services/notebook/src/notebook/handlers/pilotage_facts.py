@@ -34,6 +34,7 @@ from notebook.adapters.orm import (
     TimelineEvent,
 )
 from notebook.adapters.pilotage_query import paris_midnight, themes_text
+from notebook.adapters.retention_orm import RetentionPurge
 from notebook.domain.pilotage import CerFacts, cer_summary, origin_of, support_of
 from notebook.domain.pilotage_figures import days_from
 from notebook.handlers.deps import Deps
@@ -52,6 +53,12 @@ async def refresh(session: AsyncSession, notebook_id: uuid.UUID) -> None:
 async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> None:
     """Recomputes these notebooks' pilotage rows: one query per kind of fact for the whole batch."""
     ids = list(dict.fromkeys(notebook_ids))
+    if not ids:
+        return
+    # A notebook erased by retention keeps its row as it was (names wiped): the dashboards' counts stay right.
+    purged = set((await session.scalars(select(RetentionPurge.notebook_id).where(
+        RetentionPurge.notebook_id.in_(ids), RetentionPurge.purged_at.is_not(None)))).all())
+    ids = [i for i in ids if i not in purged]
     if not ids:
         return
     found = {n.id: (n, b) for n, b in (await session.execute(
@@ -177,6 +184,8 @@ async def rebuild(deps: Deps, batch: int = 500) -> int:
                 if not ids:
                     orphans = select(PilotageNotebook.notebook_id).outerjoin(
                         Notebook, Notebook.id == PilotageNotebook.notebook_id).where(Notebook.id.is_(None))
+                    # Those erased by retention keep their row (the counts): not orphans.
+                    orphans = orphans.where(PilotageNotebook.notebook_id.not_in(select(RetentionPurge.notebook_id)))
                     gone = list((await session.execute(orphans.limit(batch))).scalars())
                     if gone:
                         await refresh_many(session, gone)

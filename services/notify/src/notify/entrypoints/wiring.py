@@ -60,6 +60,8 @@ from notify.handlers.delivery_log import list_deliveries, resend_message
 from notify.handlers.deps import Deps
 from notify.handlers.read_dev_mailbox import preview_templates, read_dev_mailbox
 from notify.handlers.webhook_delivery import run_webhook_sender
+from contracts.retention import RetentionDueV1
+from notify.handlers import retention
 from contracts.rights import GetNotifySubjectDataV1
 from notify.handlers import rights_messages, subject_data
 from servicekit.app import Service
@@ -80,6 +82,7 @@ SUBSCRIPTIONS = (
     (f"{schedules.COPY_CONSUMER}-contacts", BeneficiaryContactChangedV1, schedules.on_contact_changed),
     (preferences.CONSUMER, AccountProfileChangedV1, preferences.on_account_profile_changed),
     (import_summaries.CONSUMER, ImportCompletedV1, import_summaries.on_import_completed),
+    (retention.CONSUMER, RetentionDueV1, retention.on_retention_due),
     *contract_messages.SUBSCRIPTIONS,
     *bulk_orientation_messages.SUBSCRIPTIONS,
     *bilan_messages.SUBSCRIPTIONS,

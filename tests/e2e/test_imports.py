@@ -58,7 +58,8 @@ async def _fresh_streams(nats_url: str) -> None:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def imports_system(request, nats_url, database_templates, forkserver, tmp_path_factory) -> Iterator[RunningSystem]:
+def imports_system(request, nats_url, database_templates, forkserver, clamd_server,
+                   tmp_path_factory) -> Iterator[RunningSystem]:
     backend = request.param
     admin_url = request.getfixturevalue("postgres_admin_url") if backend == "postgresql" else None
     if backend == "postgresql" and admin_url is None:
@@ -74,8 +75,10 @@ def imports_system(request, nats_url, database_templates, forkserver, tmp_path_f
         gateway = gateway_process(common, folder)
         for name in SERVICES:
             urls[name] = asyncio.run(factory.create(name, SERVICES_BY_NAME[name].migrations_dir))
-            processes[name] = forkserver.start(service_process(name, common, urls[name], folder,
-                                                               {"CARNET_PUBLIC_URL": gateway.base_url}), wait=False)
+            env = {"CARNET_PUBLIC_URL": gateway.base_url}
+            if name == "data_import" and clamd_server is not None:  # every file scanned, as in production
+                env["DATA_IMPORT_CLAMD_SOCKET"] = str(clamd_server.socket_path)
+            processes[name] = forkserver.start(service_process(name, common, urls[name], folder, env), wait=False)
         processes["gateway"] = forkserver.start(gateway, wait=False)
         for process in processes.values():
             process.wait_ready(90)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import ClientInfo
+from identity.adapters import audit_trail
 from identity.adapters.orm import LoginAttempt
 from identity.domain.errors import TOO_MANY_REQUESTS, RateLimited
 from identity.domain.sessions import over_limit
@@ -60,3 +61,4 @@ def record_attempt(
             at=deps.clock(),
         )
     )
+    audit_trail.attempt(session, deps.outbox, kind, account_id, success)  # the audit trail's line (issue 21)

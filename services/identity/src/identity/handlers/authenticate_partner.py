@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from contracts.audit import IdentityAuditRecordedV1
 from contracts.identity import AcceptedReply, AccountStatus, Role
 from contracts.partners import (
     BAD_REQUEST,
@@ -81,6 +82,11 @@ async def authenticate_partner(request: AuthenticatePartnerV1, _ctx: RpcContext,
                            deployment_id=request.deployment_id, result=result.value, status=status, at=now)
         session.add(call)
         await session.flush()
+        await deps.outbox.add(session, IdentityAuditRecordedV1(  # every partner call in the audit trail (issue 21)
+            deployment_id=request.deployment_id, actor_account_id=manager.id if manager else None,
+            actor_role="partner", action="partner.call", target_type="partner_call", target_id=str(call.id),
+            details={"partner": call.partner, "client_id": call.client_id, "route": call.route,
+                     "result": call.result}))
         token = None if refusal else await manager_token(session, deps, manager)
     if refusal:  # raised after the commit: the refused call stays in the log
         raise refusal

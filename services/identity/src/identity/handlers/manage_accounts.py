@@ -19,6 +19,7 @@ from contracts.identity import (
     LoginHistoryReply,
     Role,
 )
+from identity.adapters import audit_trail
 from identity.adapters.orm import Account, LoginAttempt
 from identity.domain.errors import ACCOUNT_NOT_FOUND, NOT_ALLOWED, WRONG_STATE, Conflict, Forbidden, NotFound
 from identity.domain.habilitation import STATUS_BEFORE, AccountOperation, Actor, may
@@ -107,4 +108,7 @@ async def change_account(request: ChangeAccountV1, ctx: RpcContext, deps: Deps) 
         else:
             await issue_link(session, deps, account, LinkPurpose.invitation, invited_by)
         account.updated_at = now
+        await deps.outbox.add(session, audit_trail.line(  # the audit trail's line (issue 21)
+            f"account.{request.action.value}", account, actor_account_id=principal.account_id,
+            actor_role=principal.role))
         return view_of(account, actor)

@@ -10,6 +10,7 @@ from contracts.identity import (
     SessionsReply,
     SessionView,
 )
+from identity.adapters import audit_trail
 from identity.adapters.orm import RefreshToken
 from identity.domain.errors import NotFound
 from identity.handlers.accounts import current_account, revoke_sessions
@@ -50,5 +51,6 @@ async def revoke_my_session(request: RevokeMySessionV1, ctx: RpcContext, deps: D
         if not owned:
             raise NotFound(SESSION_NOT_FOUND)
         revoked = await revoke_sessions(session, deps, account.id, request.session_id)
+        await deps.outbox.add(session, audit_trail.line("account.session_revoked", account))  # issue 21
     await deps.outbox.published(revoked)  # answered once every service can refuse that session's tokens
     return AcceptedReply()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from contracts.identity import AcceptedReply, AccountStatus, LogoutV1, RefreshSessionV1, TokenPairReply
+from identity.adapters import audit_trail
 from identity.adapters.orm import Account, RefreshToken
 from identity.domain.errors import ACCOUNT_DEACTIVATED, SESSION_NOT_VALID, Unauthenticated
 from identity.domain.secrets import hash_secret
@@ -59,6 +60,8 @@ async def logout(request: LogoutV1, _ctx: RpcContext, deps: Deps) -> AcceptedRep
         ).scalar_one_or_none()
         revoked = (await revoke_sessions(session, deps, token.account_id, token.family_id)
                    if token is not None else None)
+        if token is not None and (account := await session.get(Account, token.account_id)) is not None:
+            await deps.outbox.add(session, audit_trail.line("account.logout", account))  # issue 21
     if revoked is not None:
         await deps.outbox.published(revoked)  # answered once every service can refuse the session's tokens
     return AcceptedReply()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import structlog
 from pydantic import ValidationError
 
+from contracts.audit import ImportAuditRecordedV1
 from contracts.inputs import field_errors, invalid_message
 from contracts.partners import (
     ApplyPartnerAppointmentV1,
@@ -38,6 +39,7 @@ NOT_JSON = "Le message n'est pas du JSON valide encodé en UTF-8."
 OUT_OF_SCOPE = "Ce partenaire n'est pas habilité sur ce territoire."
 UNKNOWN_KIND = "Ce sujet n'est pas un message de partenaire connu."
 REJECTION_NAMESPACE = uuid.UUID("0b3f2f77-52c5-4d5e-8d0e-4c3b7f6a9e21")
+AUDIT_NAMESPACE = uuid.UUID("5d0c2a7e-8f41-4b6a-9c3e-2f7a1b9d4e60")  # the audit lines of partner calls
 
 MESSAGE_TYPES: dict[str, type[PartnerMessage]] = {
     ".".join(kind.subject.split(".")[2:]): kind for kind in (PartnerNotebookUpsertV1, PartnerAppointmentUpsertV1)}
@@ -96,14 +98,33 @@ async def apply(message: PartnerMessage, partner: str, deps: Deps):
 
 async def on_partner_message(received: Received, deps: Deps) -> None:
     partner = partner_of(received.subject)
+    message = None
     try:
         message = parse(received)
         reply = await apply(message, partner, deps)
     except Refused as refusal:
         await answer_refusal(received, partner, refusal, deps)
+        await audit_partner_call(received, partner, message, deps, outcome="rejected")
         raise RejectMessage(refusal.reason) from None
+    await audit_partner_call(received, partner, message, deps, outcome=reply.outcome.value, target_id=reply.target_id)
     log.info("partner_message_applied", partner=partner, subject=received.subject, event_id=str(message.event_id),
              outcome=reply.outcome.value, replayed=reply.replayed)
+
+
+async def audit_partner_call(received: Received, partner: str, message: PartnerMessage | None, deps: Deps, *,
+                             outcome: str, target_id: uuid.UUID | None = None) -> None:
+    """Every partner call in the audit trail (issue 21). This consumer writes nothing in its database, so the line is
+    published at once, under an id of the message's place in its stream: a redelivery publishes the same line, which
+    JetStream (and the audit log, by event id) keeps once."""
+    is_notebook = isinstance(message, PartnerNotebookUpsertV1)
+    line = ImportAuditRecordedV1(
+        event_id=uuid.uuid5(AUDIT_NAMESPACE, f"{received.subject}:{received.stream_seq}"),
+        deployment_id=getattr(message, "deploymentId", None), actor_role="partner", action="partner.message",
+        target_type="notebook" if is_notebook else "appointment", target_id=str(target_id or ""),
+        notebook_id=target_id if is_notebook else None,
+        details={"partner": partner, "subject": received.subject, "outcome": outcome})
+    await deps.bus.stream_context.publish(line.subject, line.model_dump_json().encode(),
+                                          headers={"Nats-Msg-Id": str(line.event_id)})
 
 
 async def answer_refusal(received: Received, partner: str, refusal: Refused, deps: Deps) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.sql import Insert, Update, visitors
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter
 
 from contracts.pilotage import NotebookChangedV1
+from notebook.adapters import audit_trail
 from notebook.adapters.orm import Contract, Focus, Notebook, Target
 from servicekit.messaging import outbox_table
 from servicekit.outbox import Outbox, outbox_rows
@@ -32,6 +33,7 @@ IGNORED_TABLES = frozenset({
     "notebook_visit", "exchange_read", "france_travail_sync", "import_applied", "pilotage_notebook",
     "pilotage_action", "saved_query", "person", "structure", "orientation_system", "territory", "outbox", "inbox",
     "ref_theme", "ref_situation", "ref_target", "ref_action", "rome_code", "export_job", "pilotage_snapshot",
+    "pilotage_count_state", "pilotage_count_day", "pilotage_count_month",
 })
 # Columns a page view or a bounce touches: a change of these alone is not a change of the notebook.
 IGNORED_COLUMNS = {
@@ -173,7 +175,9 @@ def _publish(session: Session) -> None:
     events = [NotebookChangedV1(notebook_id=n, deployment_id=d) for n, d in notebooks.items() if d is not None]
     if not events:
         return
-    session.execute(insert(outbox_table), outbox_rows(sorted(events, key=lambda e: str(e.notebook_id))))
+    # The same notebooks make the audit trail's lines of who changed them (issue 21).
+    audit = audit_trail.changes({e.notebook_id: e.deployment_id for e in events})
+    session.execute(insert(outbox_table), outbox_rows(sorted(events, key=lambda e: str(e.notebook_id)) + audit))
     session.info["pilotage_published"] = True
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import Role
+from notebook.adapters.audit_trail import remember_caller
 from notebook.adapters.orm import Beneficiary, BeneficiaryStructure, Member, Notebook, Person
 from notebook.domain.habilitation import Operation, Relation, may
 from notebook.handlers.deps import Deps
@@ -41,8 +42,10 @@ class Caller:
 
 async def caller_of(ctx: RpcContext, deps: Deps) -> Caller:
     principal = await deps.verifier.verify(ctx.bearer_token)
-    return Caller(principal.account_id, Role(principal.role), principal.deployment_id, principal.profile_id,
-                  frozenset(principal.structure_ids), deps.clock().astimezone(ZoneInfo("Europe/Paris")).date())
+    caller = Caller(principal.account_id, Role(principal.role), principal.deployment_id, principal.profile_id,
+                    frozenset(principal.structure_ids), deps.clock().astimezone(ZoneInfo("Europe/Paris")).date())
+    remember_caller(ctx.request_id, caller)  # who changes what, for the audit trail (adapters.audit_trail)
+    return caller
 
 
 async def relations_to(session: AsyncSession, caller: Caller, notebook: Notebook) -> frozenset[Relation]:

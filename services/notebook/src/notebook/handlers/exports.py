@@ -42,7 +42,7 @@ from contracts.pilotage import (
     ListExportsV1,
     StartExportV1,
 )
-from notebook.adapters import export_files
+from notebook.adapters import audit_trail, export_files
 from notebook.adapters import pilotage_query as pq
 from notebook.adapters.orm import (
     Action,
@@ -186,6 +186,9 @@ async def start_export(request: StartExportV1, ctx, deps: Deps) -> ExportReply:
             label=lists.label_of(request.list_name, query_name, changed), state=ExportState.queued.value, rows_done=0,
             filename=lists.filename_of(request.list_name, request.format, now), requested_at=now)
         session.add(job)
+        await deps.outbox.add(session, audit_trail.line(
+            "export.requested", caller, deployment_id=job.deployment_id, target_type="export", target_id=job.id,
+            list=job.list_name, format=job.format))
         if imports is None:
             await deps.outbox.add(session, ExportRequestedV1(export_id=job.id, deployment_id=job.deployment_id))
     if imports is not None:
@@ -228,6 +231,10 @@ async def get_export_file(request: GetExportFileV1, ctx, deps: Deps) -> ExportFi
         raise Conflict(job.error or FAILED, details={"reason": "failed"})
     if state != ExportState.done:
         raise Conflict(NOT_READY, details={"reason": "not_ready"})
+    async with deps.sessions.begin() as session:  # every download, in the audit trail (issue 21)
+        await deps.outbox.add(session, audit_trail.line(
+            "export.downloaded", caller, deployment_id=job.deployment_id, target_type="export", target_id=job.id,
+            list=job.list_name, format=job.format))
     return ExportFileReply(object_name=job.object_name, filename=job.filename,
                            content_type=export_files.CONTENT_TYPES[job.format])
 

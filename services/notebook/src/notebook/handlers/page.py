@@ -39,6 +39,7 @@ from notebook.adapters.orm import (
     TimelineEvent,
 )
 from notebook.domain.habilitation import Operation, allowed_operations, hidden_fields, may
+from notebook.adapters import audit_trail
 from notebook.adapters.access_log import record_visit
 from notebook.handlers.beneficiaries import view_of, withhold
 from notebook.handlers.caller import Caller, active_member, caller_of, name_of, open_notebook
@@ -151,7 +152,8 @@ async def visitor(session: AsyncSession, caller: Caller, notebook: Notebook) -> 
     person = await session.get(Person, caller.profile_id) if caller.profile_id else None
     structure = await session.get(StructureRead, person.structure_id) if person and person.structure_id else None
     member = await active_member(session, notebook.id, caller.profile_id)
-    return {"member_id": member.id if member else None, "who": dict(
+    return {"member_id": member.id if member else None,
+            "audit": audit_trail.read(caller, notebook.id, notebook.deployment_id), "who": dict(
         notebook_id=notebook.id, account_id=caller.account_id, person_id=caller.profile_id, role=caller.role.value,
         person_name=await name_of(session, caller), structure_name=structure.name if structure else "")}
 
@@ -164,6 +166,7 @@ async def log_visit(deps: Deps, visit: dict | None) -> None:
     now = deps.clock()
     async with deps.sessions.begin() as session:
         await record_visit(session, now, **visit["who"])
+        await deps.outbox.add(session, visit["audit"])  # every read, in the audit trail too (issue 21)
         if visit["member_id"]:
             await session.execute(update(Member).where(Member.id == visit["member_id"]).values(last_visited_at=now))
 

@@ -39,6 +39,8 @@ from gateway.web import export_pages
 from gateway.web import dashboard_pages
 from gateway.web import query_pages
 from gateway.web import footer_pages
+from gateway.api import rights as rights_api
+from gateway.web import rights_pages
 from gateway.web.common import LeavePage, error_page
 from servicekit import telemetry
 from servicekit.bus import Bus
@@ -194,6 +196,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(pilotage_query_api.router)
     app.include_router(query_pages.router)
     app.include_router(asyncapi.router)  # the bus's AsyncAPI document, as JSON and as a page
+    app.include_router(rights_api.router)  # the beneficiary's rights (issue 21): her data, her requests
+    app.include_router(rights_pages.router)
     app.include_router(footer_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.mount("/api/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")

@@ -77,4 +77,6 @@ MESSAGE_KINDS = {
     "transfer_accepted": "Transfert accepté", "transfer_refused": "Transfert refusé",
     "transfer_requested": "Demande de transfert", "waiting_digest": "Bénéficiaires en attente",
     "webhook_paused": "Webhook suspendu", "bulk_orientation": "Orientations décidées ensemble",
+    "rights_request_created": "Demande RGPD reçue", "rights_request_due": "Demande RGPD à échéance",
+    "rights_request_answered": "Réponse à une demande RGPD",
 }

@@ -20,7 +20,7 @@ KINDS = {RightsRequestKind.rectification: "demande de rectification",
 
 
 def request_page(event) -> str:
-    return f"/carnets/{event.notebook_id}#demandes-rgpd"
+    return f"/carnets/{event.notebook_id}/demandes-rgpd"
 
 
 async def on_request_created(event: RightsRequestCreatedV1, _meta: EventMeta, deps: Deps) -> None:

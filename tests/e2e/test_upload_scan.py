@@ -61,3 +61,17 @@ async def test_the_eicar_file_is_refused_unread_in_french_and_a_clean_file_is_re
         view = await import_ends(browser, token, answer.json()["import_id"], {"failed", "review", "done"})
         assert view["state"] == "review", view
         assert view["rows_total"] == 1
+
+
+@pytest.mark.service_env(data_import={"CARNET_ENV": "prod", "DATA_IMPORT_CLAMD_SOCKET": ""})
+async def test_outside_dev_without_an_antivirus_the_upload_is_refused_before_it_is_stored(system):
+    await system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)
+    await system.call(DEMO_TERRITORY)
+    async with system.client() as client:
+        token = await sign_in(system, client, MANAGER)
+        clean = f"{HEADER}\nA1;Hélène;Çelik;12/03/1985\n".encode()
+        answer = await client.post("/api/v1/imports/beneficiaries", headers=bearer(token),
+                                   files={"file": ("beneficiaires.csv", clean, "text/csv")})
+        assert answer.status_code == 503, answer.text
+        assert "aucun antivirus n'est configuré" in answer.json()["message"]
+        assert (await client.get("/api/v1/imports", headers=bearer(token))).json()["imports"] == []

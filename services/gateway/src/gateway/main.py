@@ -25,6 +25,8 @@ from gateway.api import bilans as bilan_api
 from gateway.api import contracts as contract_api
 from gateway.api import exchanges as exchange_api
 from gateway.api import transfers as transfer_api
+from gateway.api import retention as retention_api
+from gateway.web import retention_pages
 from gateway.api import webhooks as webhook_api
 from gateway.api import exports as export_api
 from gateway.api import pilotage_queries as pilotage_query_api
@@ -187,6 +189,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(exchange_pages.router)
     app.include_router(transfer_api.router)
     app.include_router(transfer_pages.router)
+    app.include_router(retention_api.router)  # retention (issue 21): « Conservation des données »
+    app.include_router(retention_pages.router)
     app.include_router(webhook_api.router)
     app.include_router(webhook_pages.router)
     app.include_router(export_api.router)

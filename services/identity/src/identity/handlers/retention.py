@@ -14,6 +14,7 @@ from identity.domain.secrets import hash_secret
 from identity.handlers.accounts import revoke_sessions
 from identity.handlers.deps import Deps
 from servicekit.inbox import exactly_once
+from servicekit.retention import forget_published
 
 CONSUMER = "identity-retention"
 
@@ -30,4 +31,7 @@ async def on_retention_due(event: RetentionDueV1, session: AsyncSession, deps: D
         await session.execute(delete(LoginAttempt).where(or_(
             LoginAttempt.account_id == account.id, LoginAttempt.email_hash.in_(hashes))))
         await session.delete(account)
+        # Its published events (account created, profile changed…) carry her address: they go too.
+        await forget_published(session, [account.id, account.email, account.phone])
+    await forget_published(session, [event.beneficiary_id])
     await deps.outbox.add(session, IdentityRetentionPurgedV1(notebook_id=event.notebook_id))

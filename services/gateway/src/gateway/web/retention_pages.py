@@ -1,0 +1,61 @@
+"""« Conservation des données » (issue 21): the territory's months without activity, the notebooks due at the next
+night's run (the dry run), and « Prolonger » with a date and a reason. Forms post and come back with a notice, or
+show the refusal in French with nothing changed."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+
+from contracts.retention import ExtendRetentionV1, GetRetentionV1, SetRetentionV1
+from gateway.bus import call
+from gateway.web.common import Visitor, call_or_leave, redirect, refusal, render, require_csrf, signed_in
+from gateway.web.common import form_text as text
+from servicekit.errors import ServiceError
+
+router = APIRouter(include_in_schema=False)
+PAGE = "/territoire/conservation"
+INVALID_FORM = "Le formulaire contient une valeur invalide : vérifiez les champs saisis."
+NOTICES = {"duree": "La durée de conservation est enregistrée.",
+           "prolonge": "La conservation du carnet est prolongée ; la raison est enregistrée."}
+
+
+async def page(request: Request, visitor: Visitor, *, error: str = "", status_code: int = 200):
+    found = await call_or_leave(request, visitor, GetRetentionV1())
+    return render(request, "retention.html.j2", {
+        "found": found, "notice": NOTICES.get(request.query_params.get("notice", ""), ""), "error": error,
+    }, visitor=visitor, status_code=status_code)
+
+
+@router.get(PAGE)
+async def retention(request: Request):
+    return await page(request, await signed_in(request))
+
+
+async def submit(request: Request, build, notice: str):
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, text(form, "csrf"), visitor)
+    try:
+        await call(request, build(form), access_token=visitor.token)
+    except ValidationError as failure:
+        return await page(request, visitor, error=refusal(failure).message, status_code=422)
+    except (ValueError, KeyError):
+        return await page(request, visitor, error=INVALID_FORM, status_code=422)
+    except ServiceError as error:
+        return await page(request, visitor, error=error.message, status_code=error.http_status)
+    return redirect(f"{PAGE}?notice={notice}", visitor)
+
+
+@router.post(f"{PAGE}/duree")
+async def set_months(request: Request):
+    return await submit(request, lambda form: SetRetentionV1(months=int(text(form, "months"))), "duree")
+
+
+@router.post(f"{PAGE}/{{notebook_id}}/prolonger")
+async def extend(notebook_id: uuid.UUID, request: Request):
+    return await submit(request, lambda form: ExtendRetentionV1(
+        notebook_id=notebook_id, until=date.fromisoformat(text(form, "until")), reason=text(form, "reason")),
+        "prolonge")

@@ -1,0 +1,143 @@
+"""Retention (issue 21 item 1) through the gateway, on real NATS and both databases: the demo territory keeps notebooks
+1 month without activity; Sophie Tifour's notebook (her account used, an appointment booked — an SMS sent — a free
+text on her parcours) has had none for three months. The managers' dry run lists her; the run publishes one
+``notebook.retention.due.v1``; identity, notify and the import service erase and confirm; the notebook erases last.
+Then a scan of every table of every service database finds none of her values, and the territory's dashboard counts
+are what they were. The policy's rules: 1 to 36 months (French refusals), managers only, an extension needs a
+reason and is recorded."""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from carnet.demo import DEMO_BENEFICIARY_PHONE, DEMO_NOTEBOOKS
+from sqlalchemy import MetaData, select, update
+from testkit.clock import paris_today
+from testkit.system import bearer, sign_in
+
+from contracts.retention import RunRetentionV1
+from notebook.adapters.orm import Notebook, TimelineEvent
+from servicekit.db import create_engine
+from tests.e2e.test_notebook import page_with_systems, seed_demo, until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+SOPHIE = DEMO_NOTEBOOKS.beneficiaries[0]
+MYRNA = str(DEMO_NOTEBOOKS.beneficiaries[1].notebook_id)
+FREE_TEXT = "Projet Quokkazanzibar"
+HER_VALUES = ("Tifour", "2800593190123", "beneficiaire@demo.carnet.test", DEMO_BENEFICIARY_PHONE, "0612345678",
+              "+33612345678", FREE_TEXT)
+
+
+def counts_of(dashboard: dict) -> dict:
+    return {(f["key"], s["name"], p["label"]): p["value"]
+            for f in dashboard["figures"] for s in f["series"] for p in s["points"]}
+
+
+async def traces_in_databases(system) -> list[str]:
+    """Every row of every table of every service database, as text, holding one of her values."""
+    found = []
+    for service, url in system.database_urls.items():
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as connection:
+                metadata = MetaData()
+                await connection.run_sync(metadata.reflect)
+                for table in metadata.sorted_tables:
+                    for row in (await connection.execute(select(table))).all():
+                        text = " ".join(v.decode("utf-8", "replace") if isinstance(v, bytes | memoryview) and not
+                                        isinstance(v, memoryview) else bytes(v).decode("utf-8", "replace")
+                                        if isinstance(v, memoryview) else
+                                        json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else str(v)
+                                        for v in row)
+                        for value in HER_VALUES:
+                            if value.lower() in text.lower():
+                                found.append(f"{service}.{table.name}: {value} in {text[:300]}")
+        finally:
+            await engine.dispose()
+    return found
+
+
+async def test_a_purge_leaves_no_trace_of_an_expired_beneficiary_and_the_counts_stay(system):
+    await seed_demo(system)
+    notebook_id = str(SOPHIE.notebook_id)
+    async with system.client() as client:
+        manager = await sign_in(system, client, "manager@demo.carnet.test")
+        pro = await sign_in(system, client, "pro@demo.carnet.test")
+        await sign_in(system, client, "beneficiaire@demo.carnet.test")
+        h = bearer(pro)
+        page = await page_with_systems(client, pro, notebook_id)
+        joined = await client.post(f"/api/v1/notebooks/{notebook_id}/members", headers=h, json={
+            "as_referent": True, "orientation_system_id": page["my_orientation_systems"][0]["orientation_system_id"]})
+        assert joined.status_code == 200, joined.text
+        focus = await client.post(f"/api/v1/notebooks/{notebook_id}/focuses", headers=h, json={"theme": "logement"})
+        target = await client.post(f"/api/v1/focuses/{focus.json()['id']}/targets", headers=h, json={
+            "target": FREE_TEXT, "linked_to": "cer", "user_consent": True})
+        assert target.status_code == 201, target.text
+        at = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+        booked = await client.post(f"/api/v1/notebooks/{notebook_id}/appointments", headers=h,
+                                   json={"at": at.isoformat(), "status": "planned"})
+        assert booked.status_code == 201, booked.text
+        await system.mailbox(client, "+33612345678")
+
+        # The policy: managers only, 1 to 36 months, refused in French.
+        assert (await client.get("/api/v1/retention", headers=h)).status_code == 403
+        for wrong in (0, 37):
+            refused = await client.put("/api/v1/retention", headers=bearer(manager), json={"months": wrong})
+            assert refused.status_code == 422 and "entre 1 et 36" in refused.json()["message"], refused.text
+        assert (await client.get("/api/v1/retention", headers=bearer(manager))).json()["months"] == 24
+        kept = await client.put("/api/v1/retention", headers=bearer(manager), json={"months": 1})
+        assert kept.status_code == 200 and kept.json()["months"] == 1 and kept.json()["due"] == []
+
+        # An extension needs a reason, and is recorded with it.
+        until_day = (paris_today() + timedelta(days=90)).isoformat()
+        no_reason = await client.post(f"/api/v1/retention/notebooks/{MYRNA}/extensions", headers=bearer(manager),
+                                      json={"until": until_day, "reason": " "})
+        assert no_reason.status_code == 422 and "raison" in no_reason.json()["message"]
+        extended = await client.post(f"/api/v1/retention/notebooks/{MYRNA}/extensions", headers=bearer(manager),
+                                     json={"until": until_day, "reason": "Procédure contentieuse en cours"})
+        assert extended.status_code == 201, extended.text
+
+        # Her notebook's activity three months ago (as if nobody had touched it since).
+        engine = create_engine(system.database_urls["notebook"])
+        long_ago = datetime.now(UTC) - timedelta(days=100)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(update(TimelineEvent).where(
+                    TimelineEvent.notebook_id == SOPHIE.notebook_id).values(occurred_at=long_ago))
+                await connection.execute(update(Notebook).where(Notebook.id == SOPHIE.notebook_id).values(
+                    updated_at=long_ago))
+        finally:
+            await engine.dispose()
+
+        async def dashboard_ready():
+            answer = await client.get("/api/v1/pilotage/dashboard", headers=bearer(manager))
+            assert answer.status_code == 200, answer.text
+            body = answer.json()
+            support = next(f for f in body["figures"] if f["key"] == "accompagnement")
+            return body if sum(s["points"][-1]["value"] for s in support["series"]) >= 4 else None
+        before = counts_of(await until(dashboard_ready, timeout_s=90))
+
+        # The dry run: she is listed, with her last activity; Myrna's extension is shown with its reason.
+        dry = (await client.get("/api/v1/retention", headers=bearer(manager))).json()
+        assert [d["beneficiary_name"] for d in dry["due"]] == ["Sophie Tifour"], dry
+        assert [(e["beneficiary_name"], e["reason"]) for e in dry["extensions"]] == [
+            ("Myrna Henderson", "Procédure contentieuse en cours")]
+        html = await client.get("/territoire/conservation", headers=bearer(manager))
+        assert html.status_code == 200 and "Sophie Tifour" in html.text and "Prolonger" in html.text
+        assert (await system.call(RunRetentionV1(dry_run=True))).due == [SOPHIE.notebook_id]
+        assert (await client.get(f"/api/v1/notebooks/{notebook_id}", headers=h)).status_code == 200
+
+        ran = await system.call(RunRetentionV1())
+        assert ran.due == [SOPHIE.notebook_id]
+
+        async def purged():
+            return (await client.get("/api/v1/retention", headers=bearer(manager))).json()["purged"] == 1
+        await until(purged, timeout_s=60)
+        assert (await client.get(f"/api/v1/notebooks/{notebook_id}", headers=h)).status_code == 404
+        assert (await system.call(RunRetentionV1())).due == []  # announced once
+
+        assert await traces_in_databases(system) == []
+        after = counts_of((await client.get("/api/v1/pilotage/dashboard", headers=bearer(manager))).json())
+        assert after == before

@@ -30,6 +30,8 @@ from gateway.web import retention_pages
 from gateway.api import webhooks as webhook_api
 from gateway.api import exports as export_api
 from gateway.api import pilotage_queries as pilotage_query_api
+from gateway.api import audit as audit_api
+from gateway.web import audit_pages
 from gateway.config import GatewaySettings
 from gateway.web import account_pages, import_pages, notebook_pages, pages, partner_pages, territory_pages
 from gateway.web import contract_pages, webhook_pages
@@ -199,6 +201,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(dashboard_pages.router)
     app.include_router(pilotage_query_api.router)
     app.include_router(query_pages.router)
+    app.include_router(audit_api.router)  # the audit trail (issue 21): « Journal d'audit »
+    app.include_router(audit_pages.router)
     app.include_router(asyncapi.router)  # the bus's AsyncAPI document, as JSON and as a page
     app.include_router(rights_api.router)  # the beneficiary's rights (issue 21): her data, her requests
     app.include_router(rights_pages.router)

@@ -21,6 +21,7 @@ ENTRIES = (
     ("/transferts", "Transferts", {Role.manager}),
     ("/pilotage", "Tableau de bord", {Role.manager, Role.admin_structure, Role.orientation_manager, Role.admin_cdb}),
     ("/exports", "Exports", PROFESSIONALS | {Role.admin_cdb}),
+    ("/journal", "Journal d'audit", {Role.manager, Role.admin_cdb}),
     ("/comptes", "Comptes", set()),  # those who manage accounts, whatever their role (Visitor.manages_accounts)
     ("/envois", "Envois", {Role.admin_cdb}),
     ("/webhooks", "Webhooks", {Role.admin_cdb}),

@@ -56,7 +56,11 @@ class RightsAnswer(BaseModel):
 async def sections_from(request: Request, token: str, asks) -> list[SubjectDataSection]:
     """Each service's sections, asked at once with her token (each checks it is hers); a refusal or an unavailable
     service fails the whole download rather than hand her an incomplete copy without saying so."""
-    replies = await asyncio.gather(*(call(request, ask(), access_token=token) for ask in asks))
+    replies = await asyncio.gather(*(call(request, ask(), access_token=token) for ask in asks),
+                                   return_exceptions=True)  # every answer awaited, the first refusal told
+    for reply in replies:
+        if isinstance(reply, BaseException):
+            raise reply
     return [section for reply in replies for section in reply.sections]
 
 

@@ -8,6 +8,7 @@ reason and is recorded."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -98,6 +99,10 @@ async def test_a_purge_leaves_no_trace_of_an_expired_beneficiary_and_the_counts_
         extended = await client.post(f"/api/v1/retention/notebooks/{MYRNA}/extensions", headers=bearer(manager),
                                      json={"until": until_day, "reason": "Procédure contentieuse en cours"})
         assert extended.status_code == 201, extended.text
+        # A notebook out of the manager's territory answers like an unknown one.
+        unknown = await client.post(f"/api/v1/retention/notebooks/{uuid.uuid4()}/extensions", headers=bearer(manager),
+                                    json={"until": until_day, "reason": "Erreur"})
+        assert unknown.status_code == 404, unknown.text
 
         # Her notebook's activity three months ago (as if nobody had touched it since).
         engine = create_engine(system.database_urls["notebook"])

@@ -4,6 +4,7 @@ so that ``carnet audit verify`` starts from it and the chain stays verifiable.""
 from __future__ import annotations
 
 import asyncio
+from calendar import monthrange
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,9 +19,9 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def months_before(moment: datetime, months: int) -> datetime:
+    """The same day ``months`` earlier, or that month's last day (31 March → 28 or 29 February)."""
     year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
-    day = min(moment.day, 28)  # every month has a 28th: close enough for a retention limit
-    return moment.replace(year=year, month=month + 1, day=day)
+    return moment.replace(year=year, month=month + 1, day=min(moment.day, monthrange(year, month + 1)[1]))
 
 
 async def purge(deps: Deps, now: datetime | None = None, *, force: bool = False) -> int:

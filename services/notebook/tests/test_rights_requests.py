@@ -20,7 +20,7 @@ from contracts.base import ErrorCode
 from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
 from contracts.identity import Role
 from contracts.profiles import DeploymentCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1
-from notebook.adapters.orm import TimelineEvent
+from notebook.adapters.orm import RightsRequest, TimelineEvent
 from notebook.domain import rights as rules
 from notebook.handlers import rights_requests
 from notebook.handlers.deps import Deps
@@ -235,3 +235,21 @@ def test_the_due_date_is_one_month_later():
     assert not rules.to_remind("open", date(2026, 1, 9), date(2026, 1, 1), None)
     assert not rules.to_remind("open", date(2026, 1, 1), date(2026, 1, 1), date(2026, 1, 1))
     assert not rules.to_remind("accepted", date(2026, 1, 1), date(2026, 1, 3), None)
+
+
+async def test_the_managers_list_puts_the_late_requests_first(notebook, token_mint):
+    s = await prepared(notebook, token_mint)
+    first = await notebook.call(r.CreateRightsRequestV1(
+        kind=r.RightsRequestKind.rectification, field="Téléphone", text="Ancien numéro"), s.beneficiary)
+    late = await notebook.call(r.CreateRightsRequestV1(
+        kind=r.RightsRequestKind.objection, text="Je m'oppose"), s.beneficiary)
+    async with notebook.sessions.begin() as session:  # received two months ago: past its due date
+        row = await session.get(RightsRequest, late.id)
+        row.due_on = paris_today() - timedelta(days=20)
+    listed = (await notebook.call(r.ListRightsRequestsV1(open_only=True), s.manager)).requests
+    assert [(v.request_id, v.overdue) for v in listed] == [(late.id, True), (first.id, False)]
+    await notebook.call(r.AnswerRightsRequestV1(request_id=late.id, accepted=False, answer="Refusée."), s.manager)
+    assert [v.request_id for v in (await notebook.call(r.ListRightsRequestsV1(open_only=True), s.manager)).requests
+            ] == [first.id]
+    assert [v.request_id for v in (await notebook.call(r.ListRightsRequestsV1(), s.manager)).requests
+            ] == [first.id, late.id]  # the open ones first

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from contracts import notebook as c
 from contracts import rights as r
 from contracts.base import ErrorCode
+from contracts.exchanges import PostExchangeV1
 from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
 from contracts.identity import Role
 from contracts.profiles import DeploymentCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1
@@ -92,6 +93,9 @@ def pdf_text(content: bytes) -> str:
 
 async def test_she_downloads_what_the_notebook_holds_about_her(notebook, token_mint):
     s = await prepared(notebook, token_mint)
+    for text, shared in (("Rendez-vous confirmé avec Sophie", True), ("Note entre nous", False)):
+        await notebook.call(PostExchangeV1(notebook_id=s.notebook_id, text=text, shared_with_beneficiary=shared),
+                            s.referent)
     data = await notebook.call(r.GetNotebookSubjectDataV1(), s.beneficiary)
     sections = {section.key: section for section in data.sections}
     assert {"identity", "diagnostic", "members", "parcours", "appointments", "contracts", "bilans", "history",
@@ -100,6 +104,8 @@ async def test_she_downloads_what_the_notebook_holds_about_her(notebook, token_m
     assert [m["person"]["firstname"] for m in sections["members"].data["membres"]] == ["Pierre", "Simon"]
     assert sections["parcours"].data[0]["theme_label"] == "Emploi"
     assert any(entry["auteur"] == "Pierre Pro" for entry in sections["history"].data)
+    assert [m["message"] for m in sections["exchanges"].data] == ["Rendez-vous confirmé avec Sophie"]
+    assert sections["external_data"].data == [] and sections["moves"].data["transferts"] == []
 
     # The PDF: her sections and those another service answered her, readable, in French.
     pdf = await notebook.call(r.RenderSubjectDataPdfV1(sections=[r.SubjectDataSection(
@@ -108,7 +114,8 @@ async def test_she_downloads_what_the_notebook_holds_about_her(notebook, token_m
     text = pdf_text(base64.b64decode(pdf.pdf_base64))
     for expected in ("Mes données personnelles", "Sophie Tifour", "Territoire de la Drôme",
                      "Identité, coordonnées et droits", "Prénom : Sophie", "Groupe de suivi et structures",
-                     "Pierre", "Votre compte", "Courriel : sophie@exemple.fr"):
+                     "Pierre", "Votre compte", "Courriel : sophie@exemple.fr",
+                     "Messages des professionnels partagés avec vous", "Rendez-vous confirmé avec Sophie"):
         assert expected in text, expected
 
     # Only from her own login: a professional, a manager cannot ask it for her.

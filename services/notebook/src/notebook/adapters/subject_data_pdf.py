@@ -36,7 +36,11 @@ LABELS = {
     "sent_at": "Envoyé le", "channel": "Canal", "subject": "Objet", "recipient": "Destinataire",
     "cgu_accepted_at": "Conditions d'utilisation acceptées le", "cgu_version": "Version des conditions",
     "last_login_at": "Dernière connexion", "logins": "Connexions", "sessions": "Sessions ouvertes",
-    "ip": "Adresse IP", "user_agent": "Navigateur", "success": "Réussie", "views": "Vues",
+    "date_du_flux": "Date du flux", "recu_le": "Reçu le", "donnees": "Données", "message": "Message",
+    "transferts": "Transferts", "acces_temporaires": "Accès temporaires", "de": "De", "vers": "Vers",
+    "demande_le": "Demandé le", "decide_le": "Décidé le", "jusqu_au": "Jusqu'au", "accorde_le": "Accordé le",
+    "par": "Par", "moyen": "Moyen", "statut": "Statut", "derniere_utilisation": "Dernière utilisation",
+    "onboarded_at": "Inscription terminée le", "ip": "Adresse IP", "user_agent": "Navigateur", "success": "Réussie", "views": "Vues",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +20,11 @@ from contracts.rights import (
 )
 from notebook.adapters.orm import (
     Beneficiary,
+    ExchangeMessage,
+    ExternalData,
     Notebook,
+    NotebookReferral,
+    NotebookTransfer,
     NotebookVisit,
     OrientationSystemRead,
     RightsRequest,
@@ -39,12 +44,52 @@ from notebook.handlers.page import appointments_of, members_of, parcours_of, str
 from notebook.handlers import rights_requests
 from servicekit.errors import Forbidden
 
+SOURCES = {"cafmsa": "CAF/MSA", "france_travail": "France Travail (fichier)",
+           "france_travail_api": "France Travail (service en ligne)"}
 ONLY_THE_PERSON = "Seule la personne concernée peut télécharger ses données, depuis son propre compte."
 SERVICE = "notebook"
 
 
 def dumped(items) -> list:
     return [item.model_dump(mode="json") for item in items]
+
+
+def decoded(text: str):
+    """A flux's data as it came (JSON, or the text itself)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+async def received_and_moved(session: AsyncSession, deps: Deps, notebook: Notebook) -> dict:
+    """What partners' flux said about her, the messages professionals shared with her, her notebook's moves."""
+    external = (await session.execute(select(ExternalData).where(
+        ExternalData.beneficiary_id == notebook.beneficiary_id).order_by(ExternalData.created_at))).scalars().all()
+    shared = (await session.execute(select(ExchangeMessage).where(
+        ExchangeMessage.notebook_id == notebook.id, ExchangeMessage.shared_with_beneficiary.is_(True))
+        .order_by(ExchangeMessage.created_at))).scalars().all()
+    transfers = (await session.execute(select(NotebookTransfer).where(NotebookTransfer.notebook_id == notebook.id)
+                                       .order_by(NotebookTransfer.requested_at))).scalars().all()
+    referrals = (await session.execute(select(NotebookReferral).where(NotebookReferral.notebook_id == notebook.id)
+                                       .order_by(NotebookReferral.granted_at))).scalars().all()
+    labels = {t.id: t.label for t in (await session.execute(select(TerritoryRead))).scalars()} if transfers else {}
+    p = deps.protection
+    return {
+        "external": [{"origine": SOURCES.get(e.source, e.source),
+                      "date_du_flux": e.received_on.isoformat() if e.received_on else None,
+                      "recu_le": e.created_at.isoformat(), "donnees": decoded(p.decrypt(e.data_encrypted))}
+                     for e in external],
+        "exchanges": [{"date": m.created_at.isoformat(), "auteur": m.author_name, "structure": m.author_structure,
+                       "message": p.decrypt(m.text_encrypted)} for m in shared],
+        "moves": {"transferts": [{"de": labels.get(t.from_deployment_id, ""), "vers": labels.get(t.to_deployment_id, ""),
+                                  "status": t.status, "motif": t.reason, "demande_le": t.requested_at.isoformat(),
+                                  "decide_le": t.decided_at.isoformat() if t.decided_at else None}
+                                 for t in transfers],
+                  "acces_temporaires": [{"personne": r.person_name, "jusqu_au": r.until.isoformat(),
+                                         "motif": r.reason, "accorde_le": r.granted_at.isoformat(),
+                                         "par": r.granted_by_name} for r in referrals]},
+    }
 
 
 async def sections_of(session: AsyncSession, deps: Deps, notebook: Notebook) -> list[SubjectDataSection]:
@@ -61,6 +106,7 @@ async def sections_of(session: AsyncSession, deps: Deps, notebook: Notebook) -> 
     requests = (await session.execute(select(RightsRequest).where(RightsRequest.notebook_id == notebook.id)
                                       .order_by(RightsRequest.created_at))).scalars().all()
     today = today_of(deps)
+    more = await received_and_moved(session, deps, notebook)
 
     def section(key: str, title: str, data) -> SubjectDataSection:
         return SubjectDataSection(service=SERVICE, key=key, title=title, data=data)
@@ -83,6 +129,9 @@ async def sections_of(session: AsyncSession, deps: Deps, notebook: Notebook) -> 
         section("appointments", "Rendez-vous", dumped(await appointments_of(session, notebook))),
         section("contracts", "Contrats d'engagement", dumped(await contract_summaries(session, notebook, today))),
         section("bilans", "Bilans d'accompagnement", dumped(await bilan_summaries(session, notebook))),
+        section("external_data", "Informations reçues des organismes (CAF/MSA, France Travail)", more["external"]),
+        section("exchanges", "Messages des professionnels partagés avec vous", more["exchanges"]),
+        section("moves", "Changements de territoire et accès temporaires", more["moves"]),
         section("history", "Historique du carnet",
                 [{"date": e.occurred_at.isoformat(), "evenement": e.summary, "auteur": e.author_name,
                   "origine": e.source} for e in history]),

@@ -70,3 +70,13 @@ def test_days_from_entry_are_whole_days_rounded_down():
     assert days_from(entry, datetime(2026, 3, 1, 9, tzinfo=UTC)) == -1  # typed before the entry: the figures clamp
     assert days_from(entry, datetime(2026, 3, 2, 10)) == 1  # one read back naive (SQLite) is UTC
     assert days_from(entry, None) is None and days_from(None, entry) is None
+
+
+def test_a_period_is_whole_months_and_its_partial_edges():
+    whole, parts = rules.month_parts(date(2025, 11, 30), date(2026, 11, 29))
+    assert whole == [date(2025, 12, 1), *(date(2026, m, 1) for m in range(1, 11))]
+    assert parts == [(date(2025, 11, 1), date(2025, 11, 30), date(2025, 11, 30)),
+                     (date(2026, 11, 1), date(2026, 11, 1), date(2026, 11, 29))]
+    assert rules.month_parts(date(2026, 2, 1), date(2026, 2, 28)) == ([date(2026, 2, 1)], [])
+    assert rules.month_parts(date(2026, 2, 3), date(2026, 2, 10)) == (
+        [], [(date(2026, 2, 1), date(2026, 2, 3), date(2026, 2, 10))])

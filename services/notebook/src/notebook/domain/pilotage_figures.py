@@ -85,6 +85,19 @@ def month_end(first: date) -> date:
     return add_months(first, 1) - timedelta(days=1)
 
 
+def month_parts(start: date, end: date) -> tuple[list[date], list[tuple[date, date, date]]]:
+    """The period's months it covers whole (their counts are kept by month), and those it covers in part, each
+    as (first day, first day covered, last day covered): at most two, the period's edges, counted by day."""
+    whole, parts = [], []
+    for first in month_starts(start, end):
+        low, high = max(first, start), min(month_end(first), end)
+        if low == first and high == month_end(first):
+            whole.append(first)
+        else:
+            parts.append((first, low, high))
+    return whole, parts
+
+
 def month_label(first: date) -> str:
     return f"{MONTHS[first.month - 1]} {first.year}"
 

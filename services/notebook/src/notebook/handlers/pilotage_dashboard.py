@@ -1,6 +1,7 @@
 """The dashboards (issue 18): a territory's, one structure's, or national (admin_cdb: territories side by side),
-over a period. Served from the pilotage read model only (``pilotage_notebook``, ``pilotage_action``,
-``pilotage_snapshot``, and the directory's read models for names), a few GROUP BY queries each.
+over a period. Served from the pilotage read model only: its counts (``pilotage_count_*``, kept with the rows in
+the same transaction: adapters.pilotage_counts), its rows for the days of the period's partial months
+(``pilotage_notebook``, ``pilotage_action``), ``pilotage_snapshot``, and the directory's read models for names.
 
 Every point that has a list behind it carries its ``drill`` filters, and is counted with the very conditions
 (``pilotage_query.conditions``) that the beneficiaries' list applies to those filters: the number on the chart is
@@ -14,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import String, and_, case, func, literal, select, type_coerce
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import Role
@@ -33,7 +34,16 @@ from contracts.pilotage import (
     Series,
 )
 from notebook.adapters import pilotage_query as q
+from notebook.adapters.pilotage_counts import (
+    ALL_STRUCTURES,
+    NO_DAYS,
+    NO_REFERENT,
+    PilotageCountDay,
+    PilotageCountMonth,
+    PilotageCountState,
+)
 from notebook.adapters.orm import (
+    NO_STRUCTURE,
     Person,
     PilotageAction,
     PilotageNotebook,
@@ -192,12 +202,12 @@ def sorted_groups(keys, names: dict, label_of) -> list:
     return sorted(keys, key=lambda k: (k is None, label_of(k, names).casefold(), str(k)))
 
 
-# --- One pass over the read model ----------------------------------------------------------------------------
+# --- The current state, from its counts ------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Cell:
-    """How many of the scope's notebooks share these facts: the current-state figures are sums of cells, so that a
-    100,000-notebook territory is read once (one GROUP BY) rather than once per figure."""
+    """How many of the scope's notebooks share these facts (a row of ``pilotage_count_state``): the current-state
+    figures are sums of cells, a few thousand for a 100,000-notebook territory."""
 
     deployment_id: uuid.UUID
     structure_id: uuid.UUID | None
@@ -206,68 +216,79 @@ class Cell:
     subject: bool
     cer_state: str
     n: int
-    ending: int  # of them, a signed or validated CER ending within 30 days (the « CER se terminant » list's filters)
 
 
 ENDING_STATES = (CerState.signed, CerState.validated)
 
 
-async def cells_of(session: AsyncSession, view: View, today: date, now: datetime) -> list[Cell]:
-    """The scope's notebooks grouped by the dashboards' covering index's first columns, in its order (SQLite streams
-    the groups from the index, no sort), the CER ending summed within each group. The ending conditions are the
-    list's own comparisons (cer_end_from/to), so sums equal lists."""
-    ending = case((and_(P.cer_state.in_([s.value for s in ENDING_STATES]), P.cer_end_date >= today,
-                        P.cer_end_date <= today + timedelta(days=30)), 1), else_=0)
-    keys = (P.deployment_id, P.structure_id, P.referent_id, P.support, P.subject_to_right_and_duty, P.cer_state)
-    sums = [func.count(), func.sum(ending)]
-    # The ids come back as text and become UUIDs once per distinct value: thousands of groups share a few hundred
-    # structures and référents, and parsing each row's ids was a good part of the dashboard's time.
+def counts_scope(view: View, table) -> list:
+    """The view's scope on a counts table: its territory, its structure (the month rows of a whole territory are
+    ALL_STRUCTURES', summed already)."""
+    where = []
+    if view.scope.deployment_id is not None:
+        where.append(table.deployment_id == view.scope.deployment_id)
+    if view.scope.structure_ids is not None:
+        where.append(table.structure_id.in_(view.scope.structure_ids))
+    elif table is PilotageCountMonth:
+        where.append(table.structure_id == ALL_STRUCTURES)
+    return where
+
+
+async def cells_of(session: AsyncSession, view: View) -> list[Cell]:
+    t = PilotageCountState
+    # The ids come back as text and become UUIDs once per distinct value: thousands of cells share a few hundred
+    # structures and référents.
     ids: dict = {None: None}
 
     def id_of(value):
         found = ids.get(value, ids)
         if found is ids:
-            found = ids[value] = uuid.UUID(str(value))
+            found = uuid.UUID(str(value))
+            found = ids[value] = None if found in (NO_STRUCTURE, NO_REFERENT) else found
         return found
 
-    text_keys = (type_coerce(P.deployment_id, String), type_coerce(P.structure_id, String),
-                 type_coerce(P.referent_id, String), *keys[3:])
-    rows = (await session.execute(select(*text_keys, *sums).where(*view.where()).group_by(*keys))).all()
-    return [Cell(id_of(d), id_of(s), id_of(r), support, bool(subject), cer, n, int(flag or 0))
-            for d, s, r, support, subject, cer, n, flag in rows]
+    rows = (await session.execute(select(
+        type_coerce(t.deployment_id, String), type_coerce(t.structure_id, String), type_coerce(t.referent_id, String),
+        t.support, t.subject_to_right_and_duty, t.cer_state, t.n).where(*counts_scope(view, t)))).all()
+    return [Cell(id_of(d), id_of(s), id_of(r), support, bool(subject), cer, n)
+            for d, s, r, support, subject, cer, n in rows]
 
 
 def merged(cells: list[Cell]) -> list[Cell]:
     """The cells summed over référents: every figure but the référents' own counts over these (ten times fewer)."""
-    sums: dict = {}
+    sums: dict = defaultdict(int)
     for cell in cells:
-        key = (cell.deployment_id, cell.structure_id, cell.support, cell.subject, cell.cer_state)
-        found = sums.get(key)
-        if found is None:
-            sums[key] = [cell.n, cell.ending]
-        else:
-            found[0] += cell.n
-            found[1] += cell.ending
-    return [Cell(d, s, None, support, subject, cer, n, ending)
-            for (d, s, support, subject, cer), (n, ending) in sums.items()]
+        sums[(cell.deployment_id, cell.structure_id, cell.support, cell.subject, cell.cer_state)] += cell.n
+    return [Cell(d, s, None, support, subject, cer, n) for (d, s, support, subject, cer), n in sums.items()]
+
+
+async def day_sums(c: Counted, figure: str, *where, per_structure: bool = True) -> list:
+    """(territory, structure or None, day, how many) of a dated figure's counts in the view's scope (structure
+    always None unless ``per_structure``: the days summed over structures, a dozen times fewer rows)."""
+    t = PilotageCountDay
+    keys = (t.deployment_id, t.structure_id, t.day) if per_structure else (t.deployment_id, t.day)
+    rows = (await c.session.execute(select(*keys, func.sum(t.n)).where(
+        t.figure == figure, *where, *counts_scope(c.view, t)).group_by(*keys))).all()
+    if not per_structure:
+        return [(d, None, day, int(n)) for d, day, n in rows]
+    return [(d, None if s == NO_STRUCTURE else s, day, int(n)) for d, s, day, n in rows]
 
 
 async def request_ages(c: Counted) -> dict[tuple[uuid.UUID, int], int]:
     """{(territory, age bucket): open reorientation requests}, the age in Paris days as the list's
-    reorientation_from/to filters count it. Its own query over the few notebooks with a request (not a sum in
-    every cell of the current state: five more CASE per row there)."""
-    bounds = [q.paris_midnight(c.today - timedelta(days=b.high)) for b in rules.AGE_BUCKETS if b.high is not None]
-    since = P.pending_reorientation_since
-    age = case(*((since >= bound, index) for index, bound in enumerate(bounds)), else_=len(bounds)).label("age")
-    rows = (await c.session.execute(select(P.deployment_id, age, func.count()).where(
-        *c.view.where(), since.is_not(None)).group_by(P.deployment_id, age))).all()
-    return {(deployment_id, int(index)): n for deployment_id, index, n in rows}
+    reorientation_from/to filters count it: a request asked on Paris day d is in a bucket whose first day
+    (today - high) is at most d, as ``since >= paris_midnight(today - high)`` in the list."""
+    firsts = [c.today - timedelta(days=b.high) for b in rules.AGE_BUCKETS if b.high is not None]
+    ages: dict = defaultdict(int)
+    for deployment_id, _, day, n in await day_sums(c, "request", per_structure=False):
+        ages[(deployment_id, next((i for i, first in enumerate(firsts) if day >= first), len(firsts)))] += n
+    return dict(ages)
 
 
 async def read_cells(deps: Deps, view: View, today: date, now: datetime) -> tuple[list[Cell], list[Cell]]:
     """The cells by référent, and summed over référents."""
     async with deps.sessions() as session:
-        cells = await cells_of(session, view, today, now)
+        cells = await cells_of(session, view)
     return cells, merged(cells)
 
 
@@ -341,18 +362,43 @@ async def support_over_time(c: Counted) -> Figure:
                        "ce mois-là) ; le mois en cours est compté en direct et mène à la liste.")
 
 
-async def day_counts(c: Counted, days, group=None) -> dict:
+async def month_sums(c: Counted, figure: str, *columns) -> list:
+    """(*columns, how many) of a period figure's month counts, over the months the period covers whole."""
+    whole, _ = rules.month_parts(c.start, c.end)
+    if not whole:
+        return []
+    m = PilotageCountMonth
+    return (await c.session.execute(select(*columns, func.sum(m.n)).where(
+        m.figure == figure, m.month >= whole[0], m.month <= whole[-1], *counts_scope(c.view, m))
+        .group_by(*columns))).all()
+
+
+async def edge_rows(c: Counted, *columns) -> list:
+    """(first day of the month, *columns, how many) of the notebooks created in the period's partial months (its
+    first and last days), grouped from the read model's rows: a range of its creation index, days not months."""
+    rows = []
+    for first, low, high in rules.month_parts(c.start, c.end)[1]:
+        rows += [(first, *row) for row in (await c.session.execute(select(*columns, func.count()).where(
+            *c.view.where(created_from=low, created_to=high)).group_by(*columns))).all()]
+    return rows
+
+
+DELAY_FIGURES = {"orientation_days": "orientation", "cer_days": "cer"}
+
+
+async def day_counts(c: Counted, days, by_territory: bool = False) -> dict:
     """{days from entry (``days``: the read model's column): how many} for the notebooks created in the period
-    (per ``group`` when given), and how many have no such date yet (key None)."""
-    columns = (group, days) if group is not None else (days,)
-    rows = (await c.session.execute(select(*columns, func.count()).where(
-        *c.view.where(created_from=c.start, created_to=c.end)).group_by(*columns))).all()
-    if group is None:
-        return {(None if d is None else int(d)): n for d, n in rows}
-    per: dict = defaultdict(dict)
-    for key, d, n in rows:
-        per[key][None if d is None else int(d)] = n
-    return per
+    (per territory when asked), and how many have no such date yet (key None)."""
+    m = PilotageCountMonth
+    per: dict = defaultdict(lambda: defaultdict(int))
+    for *key, value, n in await month_sums(c, DELAY_FIGURES[days.key],
+                                           *((m.deployment_id,) if by_territory else ()), m.value):
+        per[key[0] if by_territory else None][None if value == NO_DAYS else int(value)] += int(n)
+    for _, *key, d, n in await edge_rows(c, *((P.deployment_id,) if by_territory else ()), days):
+        per[key[0] if by_territory else None][None if d is None else int(d)] += n
+    if by_territory:
+        return {k: dict(v) for k, v in per.items()}
+    return dict(per.get(None, {}))
 
 
 async def delay(c: Counted, key: str, title: str, column, what: str) -> Figure:
@@ -444,9 +490,13 @@ async def cer_coverage(c: Counted) -> list[Figure]:
         drill=view.filters(subject_to_right_and_duty=True, cer_states=[CerState(s) for s in states],
                            **structure_drill(k))) for k in keys]) for name, states in rules.CER_GROUPS]
     without = sum(p.value for p in series[-1].points)
-    ending = await c.sum_by(lambda cell: cell.structure_id, lambda cell: cell.ending, weight=lambda cell: cell.ending)
-    ending_names = {**names, **await structure_names(c.session, set(ending) - set(names))}
     until = today + timedelta(days=30)
+    # Signed or validated CER by end date: the list's cer_end_from/to, day by day.
+    ending: dict = defaultdict(int)
+    for _, structure_id, _, n in await day_sums(c, "cer_end", PilotageCountDay.day >= today,
+                                                PilotageCountDay.day <= until):
+        ending[structure_id] += n
+    ending_names = {**names, **await structure_names(c.session, set(ending) - set(names))}
     ending_points = [Point(label=structure_label(k, ending_names), value=ending[k], drill=view.filters(
         cer_states=list(ENDING_STATES), cer_end_from=today, cer_end_to=until, **structure_drill(k)))
         for k in sorted_groups(ending, ending_names, structure_label)]
@@ -466,52 +516,40 @@ async def cer_coverage(c: Counted) -> list[Figure]:
 
 async def actions(c: Counted) -> Figure:
     """Actions created in the period, by theme and status (counts of actions, not of beneficiaries: no list)."""
-    a = PilotageAction
-    where = [a.created_at >= q.paris_midnight(c.start), a.created_at < q.paris_midnight(c.end + timedelta(days=1))]
-    if c.view.scope.deployment_id is not None:
-        where.append(a.deployment_id == c.view.scope.deployment_id)
-    if c.view.scope.structure_ids is not None:
-        where.append(a.structure_id.in_(c.view.scope.structure_ids))
-    rows = (await c.session.execute(select(a.theme, a.status, func.count()).where(*where)
-                                    .group_by(a.theme, a.status))).all()
+    a, m = PilotageAction, PilotageCountMonth
+    by_theme: dict = defaultdict(lambda: defaultdict(int))
+    for theme, status, n in await month_sums(c, "action", m.value, m.status):
+        by_theme[theme][status] += int(n)
+    # The period's partial months from the actions themselves, by the Paris days of their creation.
+    for _, low, high in rules.month_parts(c.start, c.end)[1]:
+        where = [a.created_at >= q.paris_midnight(low), a.created_at < q.paris_midnight(high + timedelta(days=1))]
+        if c.view.scope.deployment_id is not None:
+            where.append(a.deployment_id == c.view.scope.deployment_id)
+        if c.view.scope.structure_ids is not None:
+            where.append(a.structure_id.in_(c.view.scope.structure_ids))
+        for theme, status, n in (await c.session.execute(select(a.theme, a.status, func.count()).where(*where)
+                                                         .group_by(a.theme, a.status))).all():
+            by_theme[theme][status] += n
     themes = dict((await c.session.execute(select(RefTheme.name, RefTheme.label))).all())
-    by_theme: dict = defaultdict(dict)
-    for theme, status, n in rows:
-        by_theme[theme][status] = n
     ordered = sorted(by_theme, key=lambda t: (-sum(by_theme[t].values()), themes.get(t, t)))
     statuses = [s for s in rules.ACTION_STATUS_LABELS if any(s in by_theme[t] for t in by_theme)]
     series = [Series(name=rules.ACTION_STATUS_LABELS[s], points=[
         Point(label=themes.get(t, t), value=by_theme[t].get(s, 0)) for t in ordered]) for s in statuses]
-    total = sum(n for _, _, n in rows)
+    total = sum(n for statuses in by_theme.values() for n in statuses.values())
     plural = "s" if total > 1 else ""
     return Figure(key="actions", title="Actions par thème et statut", kind="stacked", unit="actions",
                   series=series, summary=f"{rules.french_number(total)} action{plural} créée{plural} sur la période",
                   note="Actions des plans d'action créées sur la période, selon leur statut d'aujourd'hui.")
 
 
-def month_index(c: Counted):
-    """Which month of the period a notebook was created in (0 for the first), by the Paris days' first instants
-    that the lists' created_from/created_to use."""
-    bounds = [q.paris_midnight(m) for m in rules.month_starts(c.start, c.end)[1:]]
-
-    def among(low: int, high: int):
-        """The index in [low, high] by halves: a row meets a handful of comparisons, not one per month (five years
-        are 60 months, and the plain CASE made the period's every row walk them)."""
-        if low == high:
-            return literal(low)
-        middle = (low + high + 1) // 2  # created before bounds[middle - 1]: index < middle
-        return case((P.created_at < bounds[middle - 1], among(low, middle - 1)), else_=among(middle, high))
-
-    return among(0, len(bounds))
-
-
 async def arrivals(c: Counted) -> Figure:
     """Notebooks created per month by origin; each month is a created_from/created_to drill-down (Paris days)."""
     months = rules.month_starts(c.start, c.end)
-    month = month_index(c).label("month")
-    rows = (await c.session.execute(select(month, P.origin, func.count()).where(
-        *c.view.where(created_from=c.start, created_to=c.end)).group_by(month, P.origin))).all()
-    counts = {(int(i), origin): n for i, origin, n in rows}
+    index = {first: i for i, first in enumerate(months)}
+    m = PilotageCountMonth
+    counts: dict = defaultdict(int)
+    for first, origin, n in [*await month_sums(c, "origin", m.month, m.value), *await edge_rows(c, P.origin)]:
+        counts[(index[first], origin)] += int(n)
     series = []
     for origin in Origin:
         points = [Point(label=rules.month_label(first), value=counts.get((i, origin.value), 0),
@@ -588,7 +626,7 @@ async def national_delays(c: Counted) -> Figure:
     """The median delays of each territory (no list behind a median)."""
     medians = []
     for name, column in (("Première orientation", P.orientation_days), ("Premier CER", P.cer_days)):
-        per = await day_counts(c, column, P.deployment_id)
+        per = await day_counts(c, column, by_territory=True)
         medians.append((name, {k: rules.median_of_counts({d: n for d, n in v.items() if d is not None})
                                for k, v in per.items()}))
     keys, names = await territories(c, {k for _, values in medians for k in values})
@@ -600,11 +638,12 @@ async def national_delays(c: Counted) -> Figure:
 
 
 async def national_arrivals(c: Counted) -> Figure:
-    rows = (await c.session.execute(select(P.deployment_id, P.origin, func.count()).where(
-        *c.view.where(created_from=c.start, created_to=c.end)).group_by(P.deployment_id, P.origin))).all()
-    counts: dict = defaultdict(dict)
-    for territory, origin, n in rows:
-        counts[territory][origin] = n
+    m = PilotageCountMonth
+    counts: dict = defaultdict(lambda: defaultdict(int))
+    for territory, origin, n in await month_sums(c, "origin", m.deployment_id, m.value):
+        counts[territory][origin] += int(n)
+    for _, territory, origin, n in await edge_rows(c, P.deployment_id, P.origin):
+        counts[territory][origin] += n
     keys, names = await territories(c, counts)
     series = [Series(name=rules.ORIGIN_LABELS[o.value], points=[Point(
         label=territory_label(k, names), value=counts[k].get(o.value, 0),

@@ -4,7 +4,8 @@ Idempotent and order-independent: it always reads the current state, so a late o
 and needs no inbox. A notebook gone loses its rows; one transferred gets its new territory.
 
 ``rebuild`` gives a row to every notebook without one (run once in the background when the service starts, and
-by benchmarks and tests)."""
+by benchmarks and tests), and the dashboards' counts (adapters.pilotage_counts, moved by every flush of these rows)
+are made again from the rows if they disagree with them."""
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +14,7 @@ import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +34,7 @@ from notebook.adapters.orm import (
     Target,
     TimelineEvent,
 )
+from notebook.adapters import pilotage_counts
 from notebook.adapters.pilotage_query import paris_midnight, themes_text
 from notebook.adapters.retention_orm import RetentionPurge
 from notebook.domain.pilotage import CerFacts, cer_summary, origin_of, support_of
@@ -61,15 +63,24 @@ async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> 
     ids = [i for i in ids if i not in purged]
     if not ids:
         return
+    # The rows first, locked (PostgreSQL; SQLite's writers run one at a time): the counts move by each row's old
+    # contribution, which a concurrent refresh of the same notebook must not subtract too (adapters.pilotage_counts).
+    existing = {r.notebook_id: r for r in (await session.execute(
+        select(PilotageNotebook).where(PilotageNotebook.notebook_id.in_(ids)).with_for_update())).scalars()}
+    old_actions = list((await session.execute(
+        select(PilotageAction).where(PilotageAction.notebook_id.in_(ids)))).scalars())
     found = {n.id: (n, b) for n, b in (await session.execute(
         select(Notebook, Beneficiary).join(Beneficiary, Beneficiary.id == Notebook.beneficiary_id)
         .where(Notebook.id.in_(ids)))).all()}
-    await session.execute(delete(PilotageAction).where(PilotageAction.notebook_id.in_(ids)))
-    gone = [i for i in ids if i not in found]
-    if gone:
-        await session.execute(delete(PilotageNotebook).where(PilotageNotebook.notebook_id.in_(gone)))
+    # Through the ORM, rows and actions alike: the flush moves the dashboards' counts in this transaction.
+    for notebook_id in ids:
+        if notebook_id not in found and notebook_id in existing:
+            await session.delete(existing.pop(notebook_id))
     ids = list(found)
     if not ids:
+        for action in old_actions:
+            await session.delete(action)
+        await session.flush()
         return
     structures: dict[uuid.UUID, uuid.UUID] = {}
     for notebook_id, structure_id in (await session.execute(
@@ -125,8 +136,6 @@ async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> 
                Action.deleted_at.is_(None)))).all()
 
     now = datetime.now(UTC)
-    existing = {r.notebook_id: r for r in (await session.execute(
-        select(PilotageNotebook).where(PilotageNotebook.notebook_id.in_(ids)))).scalars()}
     for notebook_id in ids:
         notebook, beneficiary = found[notebook_id]
         cer = cer_summary(cers.get(notebook_id, []))
@@ -157,11 +166,22 @@ async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> 
         else:
             for key, value in values.items():
                 setattr(row, key, value)
-    if actions:
-        await session.execute(insert(PilotageAction), [
-            {"id": a.id, "notebook_id": a.notebook_id, "deployment_id": found[a.notebook_id][0].deployment_id,
-             "structure_id": structures.get(a.notebook_id), "theme": a.theme, "status": a.status,
-             "created_at": a.created_at} for a in actions])
+    # The actions as they are now: those unchanged stay (no write, no count moved), the others are updated, added
+    # or removed.
+    kept = {a.id: a for a in old_actions}
+    for a in actions:
+        values = dict(notebook_id=a.notebook_id, deployment_id=found[a.notebook_id][0].deployment_id,
+                      structure_id=structures.get(a.notebook_id), theme=a.theme, status=a.status,
+                      created_at=a.created_at)
+        row = kept.pop(a.id, None)
+        if row is None:
+            session.add(PilotageAction(id=a.id, **values))
+        else:
+            for key, value in values.items():
+                if getattr(row, key) != value:
+                    setattr(row, key, value)
+    for row in kept.values():
+        await session.delete(row)
     await session.flush()
 
 
@@ -189,6 +209,12 @@ async def rebuild(deps: Deps, batch: int = 500) -> int:
                     gone = list((await session.execute(orphans.limit(batch))).scalars())
                     if gone:
                         await refresh_many(session, gone)
+                        continue  # the next batch of them, if any
+                    # The rows computed here moved their counts; rows written around the ORM (a bulk load, a
+                    # restore) did not: the counts are made again from the rows when they disagree.
+                    if await session.run_sync(lambda s: pilotage_counts.drifted(s.connection())):
+                        written = await session.run_sync(lambda s: pilotage_counts.recount(s.connection()))
+                        log.info("pilotage: %d counters recounted", written)
                     return done
                 await refresh_many(session, ids)
             done += len(ids)
@@ -198,6 +224,12 @@ async def rebuild(deps: Deps, batch: int = 500) -> int:
             conflicts += 1
             if conflicts > MAX_CONFLICTS:
                 raise
+
+
+async def recount(deps: Deps) -> int:
+    """The dashboards' counts made again from the rows (after a bulk load that bypassed the ORM)."""
+    async with deps.sessions.begin() as session:
+        return await session.run_sync(lambda s: pilotage_counts.recount(s.connection()))
 
 
 async def rebuild_in_background(deps: Deps) -> None:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from contracts.rights import SubjectDataSection
 from notebook.adapters.contract_pdf import ContractDocument, french_date
+from notebook.domain.export_lists import RIGHT_RSA, ROLE
 
 PARIS = ZoneInfo("Europe/Paris")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -40,7 +41,18 @@ LABELS = {
     "transferts": "Transferts", "acces_temporaires": "Accès temporaires", "de": "De", "vers": "Vers",
     "demande_le": "Demandé le", "decide_le": "Décidé le", "jusqu_au": "Jusqu'au", "accorde_le": "Accordé le",
     "par": "Par", "moyen": "Moyen", "statut": "Statut", "derniere_utilisation": "Dernière utilisation",
-    "onboarded_at": "Inscription terminée le", "ip": "Adresse IP", "user_agent": "Navigateur", "success": "Réussie", "views": "Vues",
+    "onboarded_at": "Inscription terminée le", "notification_channels": "Être prévenu par", "ip": "Adresse IP", "user_agent": "Navigateur", "success": "Réussie", "views": "Vues",
+}
+
+
+CHANNELS = {"email": "courriel", "sms": "SMS"}
+# Codes shown as words, by the key they come under.
+VALUES = {
+    "right_rsa": RIGHT_RSA, "role": ROLE, "channel": CHANNELS, "notification_channels": CHANNELS,
+    "member_type": {"referent": "Référent", "no_referent": "Membre du groupe",
+                    "orientation_manager": "Chargé d'orientation"},
+    "kind": {"rectification": "Demande de rectification", "objection": "Opposition au traitement"},
+    "state": {"open": "en attente de réponse", "accepted": "acceptée", "refused": "refusée"},
 }
 
 
@@ -48,7 +60,9 @@ def label_of(key: str) -> str:
     return LABELS.get(key, key.replace("_", " ").capitalize())
 
 
-def value_of(value) -> str:
+def value_of(value, key: str = "") -> str:
+    if isinstance(value, str) and value in VALUES.get(key, {}):
+        return VALUES[key][value]
     if isinstance(value, bool):
         return "oui" if value else "non"
     text = str(value)
@@ -71,7 +85,7 @@ class Writer:
     def __init__(self, document: ContractDocument) -> None:
         self.document = document
 
-    def write(self, data, depth: int = 0) -> None:
+    def write(self, data, depth: int = 0, key: str = "") -> None:
         indent = "    " * depth
         if depth > MAX_DEPTH:
             return
@@ -81,9 +95,9 @@ class Writer:
                     continue
                 if isinstance(value, (dict, list)):
                     self.document.line(f"{indent}{label_of(key)} :", bold=True)
-                    self.write(value, depth + 1)
+                    self.write(value, depth + 1, key)
                 else:
-                    self.document.line(f"{indent}{label_of(key)} : {value_of(value)}")
+                    self.document.line(f"{indent}{label_of(key)} : {value_of(value, key)}")
         elif isinstance(data, list):
             if not data:
                 self.document.line(f"{indent}Aucune donnée.")
@@ -92,7 +106,7 @@ class Writer:
                     self.write(item, depth)
                     self.document.pdf.ln(1.5)
                 elif not empty(item):
-                    self.document.line(f"{indent}- {value_of(item)}")
+                    self.document.line(f"{indent}- {value_of(item, key)}")
         elif not empty(data):
             self.document.line(f"{indent}{value_of(data)}")
 

@@ -2,8 +2,8 @@
 1 month without activity; Sophie Tifour's notebook (her account used, an appointment booked — an SMS sent — a free
 text on her parcours) has had none for three months. The managers' dry run lists her; the run publishes one
 ``notebook.retention.due.v1``; identity, notify and the import service erase and confirm; the notebook erases last.
-Then a scan of every table of every service database finds none of her values, and the territory's dashboard counts
-are what they were. The policy's rules: 1 to 36 months (French refusals), managers only, an extension needs a
+Then a scan of every table of every service database, and of every message of every stream, finds none of her values,
+and the territory's dashboard counts are what they were. The policy's rules: 1 to 36 months (French refusals), managers only, an extension needs a
 reason and is recorded."""
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import nats
 import pytest
 from carnet.demo import DEMO_BENEFICIARY_PHONE, DEMO_NOTEBOOKS
 from sqlalchemy import MetaData, select, update
@@ -18,6 +19,8 @@ from testkit.clock import paris_today
 from testkit.system import bearer, sign_in
 
 from contracts.retention import RunRetentionV1
+from contracts.streams import ALL_STREAMS, SECRETS
+from nats.js.errors import NotFoundError
 from notebook.adapters.orm import Notebook, TimelineEvent
 from servicekit.db import create_engine
 from tests.e2e.test_notebook import page_with_systems, seed_demo, until
@@ -57,6 +60,32 @@ async def traces_in_databases(system) -> list[str]:
                                 found.append(f"{service}.{table.name}: {value} in {text[:300]}")
         finally:
             await engine.dispose()
+    return found
+
+
+async def traces_in_streams(system) -> list[str]:
+    """Every message of every stream holding one of her values; SECRETS aside: a login link lives there for its own
+    lifetime (15 minutes, the stream's max_age), read by no one but notify, and no service may read it to purge it."""
+    found = []
+    connection = await nats.connect(system.nats_url)
+    js = connection.jetstream()
+    try:
+        for spec in ALL_STREAMS:
+            if spec.name == SECRETS.name:
+                continue
+            info = await js.stream_info(spec.name)
+            if not info.state.messages:
+                continue
+            for seq in range(info.state.first_seq, info.state.last_seq + 1):
+                try:
+                    message = await js.get_msg(spec.name, seq)
+                except NotFoundError:
+                    continue
+                data = (message.data or b"").decode("utf-8", "replace").lower()
+                found += [f"{spec.name}#{seq} {message.subject}: {value}" for value in HER_VALUES
+                          if value.lower() in data]
+    finally:
+        await connection.close()
     return found
 
 
@@ -144,5 +173,12 @@ async def test_a_purge_leaves_no_trace_of_an_expired_beneficiary_and_the_counts_
         assert (await system.call(RunRetentionV1())).due == []  # announced once
 
         assert await traces_in_databases(system) == []
+
+        async def streams_clean():  # each service sweeps its stream after its transaction
+            return not await traces_in_streams(system)
+        try:
+            await until(streams_clean, timeout_s=30)
+        except AssertionError:
+            assert await traces_in_streams(system) == []
         after = counts_of((await client.get("/api/v1/pilotage/dashboard", headers=bearer(manager))).json())
         assert after == before

@@ -425,3 +425,28 @@ async def test_the_gateway_shares_the_uploads_bucket_with_the_import_service_and
         with pytest.raises(NatsTimeoutError):
             await read_all(await importer.js.object_store(EXPORTS_BUCKET), "exports/private-bus.csv")
         await importer.violation("OBJ_exports")
+
+
+@pytest.mark.integration
+async def test_a_service_sweeps_its_own_stream_of_a_purged_beneficiary_and_no_other_stream(bus, streams):
+    """Retention (issue 21): the notebook deletes its messages naming her, keeps the others; identity may not touch
+    the notebook's stream."""
+    from nats.js.errors import NotFoundError
+
+    from servicekit.retention import SWEPT_STREAMS, forget_in_streams
+
+    async with Client(bus, "notebook") as notebook, Client(bus, "identity") as identity:
+        her = uuid.uuid4()
+        about_her = json.dumps({"profile_id": str(her), "lastname": "Tifour"}).encode()
+        gone = await notebook.js.publish(BeneficiaryCreatedV1.subject, about_her,
+                                         headers={"Nats-Msg-Id": uuid.uuid4().hex})
+        kept = await notebook.js.publish(BeneficiaryCreatedV1.subject, b'{"lastname": "Autre"}',
+                                         headers={"Nats-Msg-Id": uuid.uuid4().hex})
+        assert await forget_in_streams(notebook.js, SWEPT_STREAMS["notebook"], [her]) == 1
+        with pytest.raises(NotFoundError):
+            await notebook.js.get_msg("NOTEBOOK", gone.seq)
+        assert (await notebook.js.get_msg("NOTEBOOK", kept.seq)).data == b'{"lastname": "Autre"}'
+        assert not notebook.violations
+        with pytest.raises(NatsTimeoutError):
+            await identity.js.delete_msg("NOTEBOOK", kept.seq)
+        await identity.violation("$JS.API.STREAM.MSG.DELETE.NOTEBOOK")

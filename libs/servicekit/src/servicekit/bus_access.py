@@ -79,6 +79,7 @@ from contracts.profiles import (
     DeploymentCreatedV1,
 )
 from contracts.registry import load_all
+from servicekit.retention import SWEPT_STREAMS
 from contracts.retention import PURGED_EVENTS, GetRetentionSubjectV1, RetentionDueV1, RunRetentionV1
 from contracts.streams import ALL_STREAMS, DEADLETTER, SECRETS, stream_for_subject
 
@@ -254,6 +255,13 @@ JETSTREAM_COMMON = ("$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.INFO
                     *(f"$JS.API.STREAM.CREATE.{spec.name}" for spec in ALL_STREAMS))
 
 
+def _sweeping(access: ServiceAccess) -> list[str]:
+    """Retention (issue 21): a service reads and deletes the messages of the streams it sweeps (its own; the partners'
+    for the import service) that mention a purged beneficiary (``servicekit.retention.SWEPT_STREAMS``)."""
+    return [subject for stream in SWEPT_STREAMS.get(access.name, ())
+            for subject in (f"$JS.API.STREAM.MSG.GET.{stream}", f"$JS.API.STREAM.MSG.DELETE.{stream}")]
+
+
 def service_permissions(access: ServiceAccess) -> Permissions:
     owner = access.event_owner
     issues_secrets = any(subject.startswith(f"secret.{owner}.") for subject, _ in load_all())
@@ -261,6 +269,7 @@ def service_permissions(access: ServiceAccess) -> Permissions:
                *(request.subject for request in access.calls), *JETSTREAM_COMMON,
                *_consuming(_streams(access.consumes)), *_following(_streams(access.follows)),
                *(subject for bucket in access.object_stores for subject in object_store(bucket, create=True))]
+    publish += _sweeping(access)
     subscribe = [f"rpc.{access.name}.>", *(["dlq.replay.*"] if access.consumes else []), f"{inbox_of(access.name)}.>"]
     if access.name == PARTNER_CONSUMER:  # the refusals it answers, on the partners' side of the bus
         publish.append(PartnerMessageRejectedV1.subject)

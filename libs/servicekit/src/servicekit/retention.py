@@ -1,9 +1,11 @@
 """Retention (issue 21), what every service's purge shares: the published rows of its outbox (kept a few days for
-diagnosis) that mention a beneficiary go with the rest of her data. Unpublished rows stay: they must still leave."""
+diagnosis) that mention a beneficiary go with the rest of her data (unpublished rows stay: they must still leave),
+and so do the messages of the streams it owns that mention her."""
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from nats.js.errors import NotFoundError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,3 +38,32 @@ async def forget_published(session: AsyncSession, values: Iterable[object]) -> i
     for start in range(0, len(gone), 500):
         await session.execute(delete(outbox_table).where(outbox_table.c.seq.in_(gone[start:start + 500])))
     return len(gone)
+
+
+# Which streams each service sweeps: its own (it published what is there), and the partners' messages for the import
+# service, which consumes them. SECRETS is nobody's to read; its max_age (a secret's lifetime) is its limit.
+SWEPT_STREAMS = {"identity": ("IDENTITY",), "notebook": ("NOTEBOOK",), "notify": ("NOTIFY",),
+                 "data_import": ("IMPORT", "PARTNER")}
+
+
+async def forget_in_streams(js, streams: Iterable[str], values: Iterable[object]) -> int:
+    """Deletes the messages of ``streams`` whose payload holds one of ``values`` (ids, addresses, names): the owner
+    streams keep 30 days, which is more than a purge may wait. Reads every message once (a purge is nightly work);
+    how many were deleted."""
+    needles = needles_of(values)
+    if not needles:
+        return 0
+    deleted = 0
+    for stream in streams:
+        info = await js.stream_info(stream)
+        if not info.state.messages:
+            continue
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            try:
+                message = await js.get_msg(stream, seq)
+            except NotFoundError:  # deleted already, or expired meanwhile
+                continue
+            if any(n in (message.data or b"") for n in needles):
+                await js.delete_msg(stream, seq)
+                deleted += 1
+    return deleted

@@ -17,7 +17,7 @@ from contracts.retention import GetRetentionSubjectV1, ImportRetentionPurgedV1, 
 from data_import.adapters.orm import import_rows, imports
 from data_import.handlers.deps import Deps
 from servicekit import inbox
-from servicekit.retention import forget_published
+from servicekit.retention import SWEPT_STREAMS, forget_in_streams, forget_published
 
 CONSUMER = "import-retention"
 
@@ -30,6 +30,10 @@ async def on_retention_due(event: RetentionDueV1, _meta, deps: Deps) -> None:
         await deps.outbox.add(session, ImportRetentionPurgedV1(notebook_id=event.notebook_id))
 
     await inbox.apply_once(deps.sessions, CONSUMER, event.event_id, erase)
+    # Its events on IMPORT, and the partners' messages (PARTNER) about her; again on a redelivery: no harm.
+    await forget_in_streams(deps.bus.stream_context, SWEPT_STREAMS["data_import"], [
+        event.notebook_id, event.beneficiary_id, subject.nir, *subject.emails, *subject.phones,
+        *((f"{subject.firstname} {subject.lastname}",) if subject.lastname else ())])
 
 
 def forms(value: str) -> list[str]:

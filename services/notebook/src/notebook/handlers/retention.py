@@ -43,7 +43,7 @@ from notebook.handlers.caller import NOT_FOUND, caller_of, name_of
 from notebook.handlers.deps import Deps
 from servicekit import inbox
 from servicekit.errors import Forbidden, NotFound
-from servicekit.retention import forget_published
+from servicekit.retention import SWEPT_STREAMS, forget_in_streams, forget_published
 
 log = structlog.get_logger("notebook.retention")
 PARIS = ZoneInfo("Europe/Paris")
@@ -255,7 +255,8 @@ async def get_retention_subject(request: GetRetentionSubjectV1, _ctx, deps: Deps
 
 
 async def on_purged(event: RetentionPurgedEvent, _meta, deps: Deps) -> None:
-    """Consumer of each service's confirmation: once all confirmed, the notebook's rows go."""
+    """Consumer of each service's confirmation: once all confirmed, the notebook's rows go, then its messages on the
+    stream NOTEBOOK that name her (profile and appointment events carry her names and contact details)."""
     async with deps.sessions.begin() as session:
         purge = await session.get(RetentionPurge, event.notebook_id, with_for_update=True)
         if purge is None:
@@ -264,6 +265,14 @@ async def on_purged(event: RetentionPurgedEvent, _meta, deps: Deps) -> None:
         purge.confirmed = "|".join(sorted(confirmed))
         if purge.purged_at is None and confirmed >= set(PURGING_SERVICES):
             await erase(session, deps, purge)
+        ids = [purge.notebook_id, purge.beneficiary_id] if purge.purged_at is not None else []
+    if ids:  # after the commit (and again on a later confirmation or redelivery: deleting twice does no harm)
+        await forget_in_stream_of(deps, ids)
+
+
+async def forget_in_stream_of(deps: Deps, ids: list[uuid.UUID]) -> None:
+    if deps.bus is not None:
+        await forget_in_streams(deps.bus.stream_context, SWEPT_STREAMS["notebook"], ids)
 
 
 async def purge_confirmed(deps: Deps) -> list[uuid.UUID]:
@@ -273,8 +282,10 @@ async def purge_confirmed(deps: Deps) -> list[uuid.UUID]:
         for purge in (await session.scalars(select(RetentionPurge).where(RetentionPurge.purged_at.is_(None)))).all():
             if set(filter(None, purge.confirmed.split("|"))) >= set(PURGING_SERVICES):
                 await erase(session, deps, purge)
-                erased.append(purge.notebook_id)
-    return erased
+                erased.append((purge.notebook_id, purge.beneficiary_id))
+    for ids in erased:
+        await forget_in_stream_of(deps, list(ids))
+    return [notebook_id for notebook_id, _ in erased]
 
 
 def owned_by(table, notebook_id: uuid.UUID, beneficiary_id: uuid.UUID, depth: int = 0):

@@ -1,9 +1,12 @@
 """Retention (issue 21): a beneficiary's notebook past its territory's retention — notify erases what it holds about
 her: the messages sent to her addresses or naming her (or linking to her notebook), the appointments' copies kept
 for reminders, the webhook deliveries about her notebook (their payloads) and their attempts, her preferences, and
-its published events that mention her. The values to look for are asked of the notebook (core NATS, never kept);
+its published events that mention her (outbox and stream NOTIFY). The values to look for are asked of the notebook (core NATS, never kept);
 then notify confirms with ``notify.retention.purged.v1``."""
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,12 +15,12 @@ from contracts.retention import GetRetentionSubjectV1, NotifyRetentionPurgedV1, 
 from notify.adapters.orm import AppointmentCopy, NotificationPreference, OutgoingMessage, WebhookAttempt, WebhookDelivery
 from notify.handlers.deps import Deps
 from servicekit import inbox
-from servicekit.retention import forget_published
+from servicekit.retention import SWEPT_STREAMS, forget_in_streams, forget_published
 
 CONSUMER = "notify-retention"
 
 
-async def on_retention_due(event: RetentionDueV1, _meta, deps: Deps) -> None:
+async def on_retention_due(event: RetentionDueV1, _meta, deps: Deps, streams: Callable[[], Any] | None = None) -> None:
     # Asked before the transaction (an RPC must not hold one); a failure is retried with the message.
     subject: RetentionSubject = await deps.call(GetRetentionSubjectV1(notebook_id=event.notebook_id))
 
@@ -26,6 +29,10 @@ async def on_retention_due(event: RetentionDueV1, _meta, deps: Deps) -> None:
         await deps.outbox.add(session, NotifyRetentionPurgedV1(notebook_id=event.notebook_id))
 
     await inbox.apply_once(deps.sessions, CONSUMER, event.event_id, erase)
+    if streams is not None:  # its events on NOTIFY (sent, failed) that name her; again on a redelivery: no harm
+        await forget_in_streams(streams(), SWEPT_STREAMS["notify"], [
+            event.notebook_id, event.beneficiary_id, *subject.emails, *subject.phones, subject.nir,
+            *((f"{subject.firstname} {subject.lastname}",) if subject.lastname else ())])
 
 
 async def erase_subject(session: AsyncSession, event: RetentionDueV1, subject: RetentionSubject) -> None:

@@ -82,7 +82,6 @@ def register(service: Service, deps: Deps) -> None:
     # Retention (issue 21): her account goes, and identity's messages about her on its stream.
     subscriptions.append((RetentionDueV1, partial(retention.on_retention_due,
                                                   streams=lambda: service.bus.stream_context)))
-    subscriptions.append((RetentionDueV1, retention.on_retention_due))  # issue 21: her account goes
     for event_type, handler in subscriptions:
         service.subscribe(Subscription(durable=durable_name(event_type), event_type=event_type,
                                        handler=partial(handler, deps=deps)))

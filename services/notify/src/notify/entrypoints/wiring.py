@@ -82,7 +82,6 @@ SUBSCRIPTIONS = (
     (f"{schedules.COPY_CONSUMER}-contacts", BeneficiaryContactChangedV1, schedules.on_contact_changed),
     (preferences.CONSUMER, AccountProfileChangedV1, preferences.on_account_profile_changed),
     (import_summaries.CONSUMER, ImportCompletedV1, import_summaries.on_import_completed),
-    (retention.CONSUMER, RetentionDueV1, retention.on_retention_due),
     *contract_messages.SUBSCRIPTIONS,
     *bulk_orientation_messages.SUBSCRIPTIONS,
     *bilan_messages.SUBSCRIPTIONS,

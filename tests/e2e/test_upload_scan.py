@@ -54,6 +54,19 @@ async def test_the_eicar_file_is_refused_unread_in_french_and_a_clean_file_is_re
         assert page.status_code == 200, page.text
         assert f"L'import a échoué : {REFUSED}" in page.text
 
+        async def audited() -> list[dict]:  # the refusal in the territory's audit trail, as its managers read it
+            answer = await browser.get("/api/v1/audit", headers=bearer(token),
+                                       params={"action": "import.file_infected"})
+            assert answer.status_code == 200, answer.text
+            return answer.json()["lines"]
+
+        for _ in range(100):
+            if lines := await audited():
+                break
+            await asyncio.sleep(0.1)
+        [line] = lines
+        assert (line["target_id"], line["details"]["signature"]) == (import_id, "Eicar-Test-Signature")
+
         clean = f"{HEADER}\nA1;Hélène;Çelik;12/03/1985\n".encode()
         answer = await browser.post("/api/v1/imports/beneficiaries", headers=bearer(token),
                                     files={"file": ("beneficiaires.csv", clean, "text/csv")})

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from contracts.audit import ImportAuditRecordedV1
 from contracts.identity import GetJwksV1, JwksReply, Role
 from contracts.imports import (ApplyDirectoryImportV1, ApplyImportV1, ApplyNotebookImportV1, AppliedReply,
                                FinishUploadV1, GetImportReportV1, GetImportTemplateV1, GetImportV1, ImportBatch,
@@ -199,7 +200,7 @@ FILE = beneficiaries(
 )
 
 
-async def outbox_events(database_url: str, subject: str) -> list:
+async def outbox_events(database_url: str, subject: str, event_type=ImportCompletedV1) -> list:
     from servicekit.db import create_engine
 
     engine = create_engine(database_url)
@@ -209,7 +210,7 @@ async def outbox_events(database_url: str, subject: str) -> list:
                 outbox_table.c.subject == subject).order_by(outbox_table.c.seq))).scalars().all()
     finally:
         await engine.dispose()
-    return [ImportCompletedV1.model_validate_json(p) for p in payloads]
+    return [event_type.model_validate_json(p) for p in payloads]
 
 
 async def test_a_file_is_reviewed_applied_but_its_excluded_rows_and_reported_errors_first(harness, service):
@@ -449,6 +450,10 @@ async def test_an_infected_file_is_refused_unread_deleted_and_recorded_a_clean_o
         await (await uploads(harness.client.stream_context)).get_info(f"imports/{import_id}")
     [event] = await outbox_events(harness.database_url, ImportCompletedV1.subject)
     assert (event.import_id, event.state, event.reason) == (import_id, ImportState.failed, view.reason)
+    [line] = await outbox_events(harness.database_url, ImportAuditRecordedV1.subject, ImportAuditRecordedV1)
+    assert (line.action, line.target_id, line.deployment_id, line.actor_role, line.details) == (
+        "import.file_infected", str(import_id), harness.territory, "manager",
+        {"kind": "beneficiaries", "signature": "Eicar-Test-Signature"})
 
     clean_id = await harness.upload(token, "beneficiaires.csv", FILE)
     clean = await harness.wait(token, clean_id, ImportState.review)

@@ -3,8 +3,8 @@
 The file is streamed from the object store to clamd and to a temporary file at once (one read of the object);
 only a clean verdict lets the parser open that file. An infected file, or one the antivirus could not scan, ends
 the import ``failed`` with a French reason, its object is deleted from the store, and the verdict is kept in
-``upload_scans``. Without a scanner configured, uploads are refused, except in dev (``make run`` on a machine
-without clamd) where the file is read unscanned and a warning logged.
+``upload_scans`` (an infected file also in the audit trail). Without a scanner configured, uploads are refused,
+except in dev (``make run`` on a machine without clamd) where the file is read unscanned and a warning logged.
 """
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from pathlib import Path
 
 import structlog
 from nats.js.errors import NotFoundError
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 
-from data_import.adapters.orm import upload_scans
+from contracts.audit import ImportAuditRecordedV1
+from data_import.adapters.orm import imports, upload_scans
 from data_import.config import DataImportSettings
 from data_import.handlers.deps import Deps
 from servicekit.antivirus import Clamd, ScannerUnavailable
@@ -117,8 +118,15 @@ async def download_scanned(deps: Deps, object_name: str, path: Path, import_id: 
 
 
 async def record(deps: Deps, import_id: uuid.UUID, downloaded: Downloaded) -> None:
-    """The verdict of this import's file; a parse started over scans again and keeps the last verdict."""
+    """The verdict of this import's file; a parse started over scans again and keeps the last verdict. An infected
+    file is also a line of the audit trail, in the same transaction (the outbox)."""
     async with deps.sessions() as session, session.begin():
+        if downloaded.verdict == ScanVerdict.infected:
+            job = (await session.execute(select(imports).where(imports.c.id == import_id))).one()
+            await deps.outbox.add(session, ImportAuditRecordedV1(
+                deployment_id=job.deployment_id, actor_account_id=job.account_id,
+                actor_role=(job.actor or {}).get("role", ""), action="import.file_infected", target_type="import",
+                target_id=str(import_id), details={"kind": job.kind, "signature": downloaded.signature or ""}))
         await session.execute(delete(upload_scans).where(upload_scans.c.import_id == import_id))
         await session.execute(insert(upload_scans).values(
             import_id=import_id, verdict=downloaded.verdict.value, signature=downloaded.signature,

@@ -62,32 +62,48 @@ class Verdict:
         return self.problem is None
 
 
+class ChainCheck:
+    """Checks lines fed one by one in ``seq`` order (the log is read as a stream, never whole in memory): the first
+    must follow the anchor (``anchor_seq``, the last line purged, or 0), each next one its predecessor, the last
+    one be the chain's head (kept apart: removing the last lines is seen too). ``known_hashes``: every hash the log
+    holds, which tells a moved line (its link names another line) from a rewritten one."""
+
+    def __init__(self, anchor_seq: int = 0, anchor_hash: str = GENESIS, known_hashes: set[str] | None = None):
+        self.expected_seq, self.prev_hash, self.checked = anchor_seq + 1, anchor_hash, 0
+        self.known_hashes = known_hashes or set()
+
+    def feed(self, line: dict[str, Any]) -> Problem | None:
+        seq, expected = line["seq"], self.expected_seq
+        if seq < expected:
+            return Problem(seq, f"ordre changé : ligne {seq} après la ligne {expected - 1}")
+        if seq > expected:
+            return Problem(expected, f"ligne manquante après {expected - 1}")
+        if line["prev_hash"] != self.prev_hash:
+            # The link is broken. It names another line of the log: lines were moved. Otherwise the line before
+            # was rewritten with its hash recomputed (its hash then matches its content, not this line's link).
+            if line["prev_hash"] in self.known_hashes:
+                return Problem(seq, f"ordre changé : la ligne {seq} ne suit pas la ligne {seq - 1}")
+            return Problem(seq - 1, f"ligne {seq - 1} modifiée")
+        if line_hash(self.prev_hash, line) != line["hash"]:
+            return Problem(seq, f"ligne {seq} modifiée")
+        self.prev_hash, self.expected_seq, self.checked = line["hash"], seq + 1, self.checked + 1
+        return None
+
+    def finish(self, head_seq: int | None = None, head_hash: str | None = None) -> Problem | None:
+        last = self.expected_seq - 1
+        if head_seq is None or (head_seq == last and head_hash in (None, self.prev_hash)):
+            return None
+        if head_seq > last:
+            return Problem(last + 1, f"ligne manquante après {last}")
+        return Problem(last, f"ligne {last} modifiée")
+
+
 def verify(lines: Iterable[dict[str, Any]], anchor_seq: int = 0, anchor_hash: str = GENESIS,
            head_seq: int | None = None, head_hash: str | None = None) -> Verdict:
-    """``lines`` in ``seq`` order, from the first one kept: the first one must follow the anchor (``anchor_seq``,
-    the last line purged, or 0), each next one its predecessor, and the last one be the chain's head (the last
-    line appended, kept apart: removing the last lines is seen too)."""
+    """``ChainCheck`` over lines in memory (tests, small logs)."""
     lines = list(lines)
-    stored_hashes = {line["hash"] for line in lines}
-    expected_seq, prev_hash, checked = anchor_seq + 1, anchor_hash, 0
+    check = ChainCheck(anchor_seq, anchor_hash, {line["hash"] for line in lines})
     for line in lines:
-        seq = line["seq"]
-        if seq < expected_seq:
-            return Verdict(checked, Problem(seq, f"ordre changé : ligne {seq} après la ligne {expected_seq - 1}"))
-        if seq > expected_seq:
-            return Verdict(checked, Problem(expected_seq, f"ligne manquante après {expected_seq - 1}"))
-        if line["prev_hash"] != prev_hash:
-            # The link is broken: a line moved here from elsewhere, or the previous line was rewritten with its
-            # hash recomputed (its stored hash then matches its content, but no longer what this line holds).
-            # Its link names another line of the log: lines were moved. Otherwise the line before was rewritten.
-            if line["prev_hash"] in stored_hashes:
-                return Verdict(checked, Problem(seq, f"ordre changé : la ligne {seq} ne suit pas la ligne {seq - 1}"))
-            return Verdict(checked, Problem(seq - 1, f"ligne {seq - 1} modifiée"))
-        if line_hash(prev_hash, line) != line["hash"]:
-            return Verdict(checked, Problem(seq, f"ligne {seq} modifiée"))
-        prev_hash, expected_seq, checked = line["hash"], seq + 1, checked + 1
-    if head_seq is not None and (head_seq != expected_seq - 1 or (head_hash is not None and head_hash != prev_hash)):
-        if head_seq > expected_seq - 1:
-            return Verdict(checked, Problem(expected_seq, f"ligne manquante après {expected_seq - 1}"))
-        return Verdict(checked, Problem(expected_seq - 1, f"ligne {expected_seq - 1} modifiée"))
-    return Verdict(checked, None)
+        if problem := check.feed(line):
+            return Verdict(check.checked, problem)
+    return Verdict(check.checked, check.finish(head_seq, head_hash))

@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,9 @@ from contracts.base import ErrorCode
 from data_import.bootstrap import build
 from data_import.config import DataImportSettings
 from servicekit.bus import Bus
+from servicekit.db import utcnow
 from servicekit.errors import RpcTimeout, ServiceError, Unavailable
+from servicekit.housekeeping import delete_expired
 from servicekit.messaging import outbox_table
 from servicekit.objects import read_stream, uploads
 from servicekit.topology import SERVICES_BY_NAME
@@ -436,7 +439,7 @@ async def test_an_infected_file_is_refused_unread_deleted_and_recorded_a_clean_o
 
     from testkit.eicar import eicar
 
-    await service(clamd_socket=clamd_socket)
+    running = await service(clamd_socket=clamd_socket)
     token = harness.manager()
     infected = beneficiaries("A1;Hélène;Çelik;12/03/1985;;;").replace(b"\xc3\x87elik", eicar())
     import_id = await harness.upload(token, "beneficiaires.csv", infected)
@@ -450,7 +453,8 @@ async def test_an_infected_file_is_refused_unread_deleted_and_recorded_a_clean_o
         await (await uploads(harness.client.stream_context)).get_info(f"imports/{import_id}")
     [event] = await outbox_events(harness.database_url, ImportCompletedV1.subject)
     assert (event.import_id, event.state, event.reason) == (import_id, ImportState.failed, view.reason)
-    [line] = await outbox_events(harness.database_url, ImportAuditRecordedV1.subject, ImportAuditRecordedV1)
+    [line] = [line for line in await outbox_events(harness.database_url, ImportAuditRecordedV1.subject,
+                                                   ImportAuditRecordedV1) if line.action == "import.file_infected"]
     assert (line.action, line.target_id, line.deployment_id, line.actor_role, line.details) == (
         "import.file_infected", str(import_id), harness.territory, "manager",
         {"kind": "beneficiaries", "signature": "Eicar-Test-Signature"})
@@ -461,6 +465,10 @@ async def test_an_infected_file_is_refused_unread_deleted_and_recorded_a_clean_o
     scans = await upload_scans_of(harness.database_url)
     assert scans[import_id][:3] == ("infected", "Eicar-Test-Signature", len(infected))
     assert scans[clean_id][:3] == ("clean", None, len(FILE)) and len(scans[clean_id][3]) == 64
+    # Verdicts go with their import, a year later.
+    deleted = await delete_expired(running.sessions, running.kept, now=utcnow() + timedelta(days=366))
+    assert (deleted["imports"], deleted["upload_scans"]) == (2, 2)
+    assert await upload_scans_of(harness.database_url) == {}
 
 
 async def test_an_unreachable_antivirus_fails_the_import_unread(harness, service, tmp_path):

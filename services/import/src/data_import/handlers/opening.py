@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import insert, select, update
 
+from contracts.audit import ImportAuditRecordedV1
 from contracts.identity import GetMeV1, Role
 from contracts.imports import (MAX_UPLOAD_BYTES, FinishUploadV1, ImportActor, ImportOpenedReply, ImportState,
                                ImportView, OpenImportV1)
@@ -50,6 +51,12 @@ async def open_import(request: OpenImportV1, ctx: RpcContext, deps: Deps) -> Imp
             rows_total=0, rows_done=0, rows_per_s=None, created=0, updated=0, unchanged=0, rejected=0, excluded=0,
             review_new=0, review_same=0, review_conflict=0, review_invalid=0, warnings=[],
             created_at=deps.clock()))
+        # The audit trail's line (issue 21): who imports what kind of file (its rows' notebooks are not logged one
+        # by one: the import's report is their trail).
+        await deps.outbox.add(session, ImportAuditRecordedV1(
+            deployment_id=principal.deployment_id, actor_account_id=principal.account_id, actor_role=uploader.role.value,
+            action="import.opened", target_type="import", target_id=str(import_id),
+            details={"kind": request.kind.value, **({"structure": str(structure_id)} if structure_id else {})}))
     return ImportOpenedReply(import_id=import_id, object_name=upload_name(import_id), max_bytes=MAX_UPLOAD_BYTES)
 
 

@@ -56,7 +56,8 @@ async def test_events_of_every_owner_are_chained_once_even_when_redelivered_and_
                                                  headers={"Nats-Msg-Id": str(e.event_id)}) for e in events))
         # The same events again, past the stream's duplicate window (another message id): a redelivery.
         for e in events[:10]:
-            await jetstream.publish(e.subject, e.model_dump_json().encode(), headers={"Nats-Msg-Id": f"again-{e.event_id}"})
+            await jetstream.publish(e.subject, e.model_dump_json().encode(),
+                                    headers={"Nats-Msg-Id": f"again-{e.event_id}"})
         lines = await wait_for_lines(url, 60)
         await asyncio.sleep(1)  # the redelivered ones had time to be (wrongly) appended
         lines = await lines_of(url)

@@ -54,8 +54,8 @@ async def open_import(request: OpenImportV1, ctx: RpcContext, deps: Deps) -> Imp
         # The audit trail's line (issue 21): who imports what kind of file (its rows' notebooks are not logged one
         # by one: the import's report is their trail).
         await deps.outbox.add(session, ImportAuditRecordedV1(
-            deployment_id=principal.deployment_id, actor_account_id=principal.account_id, actor_role=uploader.role.value,
-            action="import.opened", target_type="import", target_id=str(import_id),
+            deployment_id=principal.deployment_id, actor_account_id=principal.account_id,
+            actor_role=uploader.role.value, action="import.opened", target_type="import", target_id=str(import_id),
             details={"kind": request.kind.value, **({"structure": str(structure_id)} if structure_id else {})}))
     return ImportOpenedReply(import_id=import_id, object_name=upload_name(import_id), max_bytes=MAX_UPLOAD_BYTES)
 

@@ -7,6 +7,7 @@ and the territory's dashboard counts are what they were. The policy's rules: 1 t
 reason and is recorded."""
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -14,9 +15,11 @@ from datetime import UTC, datetime, timedelta
 import nats
 import pytest
 from carnet.demo import DEMO_BENEFICIARY_PHONE, DEMO_NOTEBOOKS
+from carnet.main import app as carnet_app
 from sqlalchemy import MetaData, select, update
 from testkit.clock import paris_today
 from testkit.system import bearer, sign_in
+from typer.testing import CliRunner
 
 from contracts.retention import RunRetentionV1
 from contracts.streams import ALL_STREAMS, SECRETS
@@ -161,6 +164,10 @@ async def test_a_purge_leaves_no_trace_of_an_expired_beneficiary_and_the_counts_
         html = await client.get("/territoire/conservation", headers=bearer(manager))
         assert html.status_code == 200 and "Sophie Tifour" in html.text and "Prolonger" in html.text
         assert (await system.call(RunRetentionV1(dry_run=True))).due == [SOPHIE.notebook_id]
+        # The operator's dry run says the same (and erases nothing either).
+        dry_cli = await asyncio.to_thread(CliRunner().invoke, carnet_app, ["retention", "run", "--dry-run"],
+                                          env={"NATS_URL": system.nats_url})
+        assert dry_cli.exit_code == 0 and notebook_id in dry_cli.output, dry_cli.output
         assert (await client.get(f"/api/v1/notebooks/{notebook_id}", headers=h)).status_code == 200
 
         ran = await system.call(RunRetentionV1())

@@ -35,6 +35,7 @@ from servicekit.processes import (
     service_process,
 )
 from carnet.audit import audit
+from carnet.retention import retention
 from carnet.bus import nats_config
 from carnet.imports import import_command
 from servicekit.bus import client_bus
@@ -49,6 +50,7 @@ app.add_typer(dlq, name="dlq")
 app.command("nats-config")(nats_config)
 app.command("import")(import_command)
 app.add_typer(audit, name="audit")
+app.add_typer(retention, name="retention")
 OPERATOR_URL_FILE = "nats/operator.url"
 
 

@@ -2,6 +2,7 @@
 needs. A notebook is due when its last activity is older than the territory's months and no extension covers today."""
 from __future__ import annotations
 
+from calendar import monthrange
 from datetime import date
 
 from contracts.retention import DEFAULT_MONTHS, MAX_MONTHS, MIN_MONTHS
@@ -25,34 +26,21 @@ def months_or_default(months: int | None) -> int:
     return DEFAULT_MONTHS if months is None else months
 
 
-def months_before(day: date, months: int) -> date:
-    """The same day ``months`` earlier (the month's last day when it has fewer days: 31 March - 1 month = 28/29 Feb)."""
-    month_index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(month_index, 12)
-    month += 1
-    for last in (31, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+def shift_months(day: date, months: int) -> date:
+    """The same day ``months`` later (earlier when negative); the month's last day when it has fewer days
+    (31 March - 1 month = 28 or 29 February)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return day.replace(year=year, month=month + 1, day=min(day.day, monthrange(year, month + 1)[1]))
 
 
 def cutoff(today: date, months: int) -> date:
     """Notebooks whose last activity is before this day (Paris) are due."""
-    return months_before(today, months)
+    return shift_months(today, -months)
 
 
 def due_since(last_activity: date, months: int) -> date:
     """The day a notebook became due: its last activity's day plus the territory's months."""
-    month_index = last_activity.year * 12 + last_activity.month - 1 + months
-    year, month = divmod(month_index, 12)
-    for last in (31, 30, 29, 28):
-        try:
-            return last_activity.replace(year=year, month=month + 1, day=min(last_activity.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    return shift_months(last_activity, months)
 
 
 def check_extension(today: date, until: date, reason: str) -> str:

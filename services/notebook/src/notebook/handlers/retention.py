@@ -11,12 +11,13 @@ Travail's nightly refresh."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import Role
@@ -36,7 +37,15 @@ from contracts.retention import (
     RunRetentionV1,
     SetRetentionV1,
 )
-from notebook.adapters.orm import Beneficiary, ImportApplied, Notebook, PilotageNotebook, TimelineEvent, metadata
+from notebook.adapters.orm import (
+    Beneficiary,
+    ExportJob,
+    ImportApplied,
+    Notebook,
+    PilotageNotebook,
+    TimelineEvent,
+    metadata,
+)
 from notebook.adapters.retention_orm import RetentionExtension, RetentionPolicy, RetentionPurge
 from notebook.domain import retention as rules
 from notebook.handlers.caller import NOT_FOUND, caller_of, name_of
@@ -270,6 +279,22 @@ async def on_purged(event: RetentionPurgedEvent, _meta, deps: Deps) -> None:
         await forget_in_stream_of(deps, ids)
 
 
+async def forget_in_exports(session: AsyncSession, deps: Deps, deployment_id: uuid.UUID,
+                            beneficiary: Beneficiary) -> None:
+    """The exports' record (who exported what) stays, but a search typed to find her (« Tifour ») leaves its label
+    and filters. The files themselves are lists of many people: the exports bucket keeps them 7 days, its own
+    limit, and they go with it."""
+    nir = deps.protection.decrypt(beneficiary.nir_encrypted) if beneficiary.nir_encrypted else ""
+    digits = "".join(c for c in beneficiary.mobile_number if c.isdigit())
+    values = {v.lower() for v in (beneficiary.lastname, beneficiary.email, beneficiary.mobile_number, digits, nir)
+              if len(v.strip()) >= 3}
+    for job in (await session.scalars(select(ExportJob).where(or_(
+            ExportJob.deployment_id == deployment_id, ExportJob.deployment_id.is_(None))))).all():
+        written = f"{job.label} {json.dumps(job.filters, ensure_ascii=False)}".lower()
+        if any(v in written for v in values):
+            job.label, job.filters = "", {}
+
+
 async def forget_in_stream_of(deps: Deps, ids: list[uuid.UUID]) -> None:
     if deps.bus is not None:
         await forget_in_streams(deps.bus.stream_context, SWEPT_STREAMS["notebook"], ids)
@@ -327,5 +352,7 @@ async def erase(session: AsyncSession, deps: Deps, purge: RetentionPurge) -> Non
             await session.execute(delete(table).where(condition))
     await session.execute(update(PilotageNotebook).where(PilotageNotebook.notebook_id == purge.notebook_id).values(
         lastname=ANONYMISED, firstname="", date_of_birth=None))
+    if beneficiary is not None:
+        await forget_in_exports(session, deps, purge.deployment_id, beneficiary)
     await forget_published(session, [purge.notebook_id, purge.beneficiary_id, *values])
     purge.purged_at = deps.clock()

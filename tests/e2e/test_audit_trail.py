@@ -15,7 +15,7 @@ from carnet.demo import DEMO_NOTEBOOKS
 from contracts.identity import DemoAccount, DeploymentChoice, Role
 from testkit.system import bearer, sign_in
 
-from tests.e2e.test_notebook import seed_demo, until
+from tests.e2e.test_notebook import page_with_systems, seed_demo, until
 
 pytestmark = pytest.mark.e2e
 
@@ -46,6 +46,23 @@ async def test_a_read_of_sophies_notebook_is_in_her_territorys_audit_trail_only(
         [line, *_] = await until(pierres_read)
         assert (line["actor_role"], line["target_type"], line["notebook_id"]) == ("professional", "notebook", SOPHIE)
         assert "Sophie" not in str(line) and "Tifour" not in str(line)  # ids only in the trail
+
+        # A change of her notebook by Pierre (he joins her group as référent), and the manager's own login.
+        page = await page_with_systems(client, pro, SOPHIE)
+        joined = await client.post(f"/api/v1/notebooks/{SOPHIE}/members", headers=bearer(pro), json={
+            "as_referent": True, "orientation_system_id": page["my_orientation_systems"][0]["orientation_system_id"]})
+        assert joined.status_code == 200, joined.text
+
+        async def lines(token, **params):
+            answer = await client.get("/api/v1/audit", headers=bearer(token), params=params)
+            assert answer.status_code == 200, answer.text
+            return answer.json()["lines"]
+        [change, *_] = await until(lambda: lines(manager, notebook_id=SOPHIE, action="notebook.changed",
+                                                 actor_account_id=pierre))
+        assert change["details"]["rpc"].startswith("rpc.notebook.") and change["actor_role"] == "professional"
+        agathe = (await client.get("/api/v1/me", headers=bearer(manager))).json()["account_id"]
+        [login, *_] = await until(lambda: lines(manager, action="account.link_used", actor_account_id=agathe))
+        assert (login["target_type"], login["target_id"]) == ("account", agathe)
 
         page = await client.get("/journal", headers=bearer(manager), params={"carnet": SOPHIE})
         assert page.status_code == 200, page.text

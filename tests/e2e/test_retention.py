@@ -26,6 +26,7 @@ from contracts.streams import ALL_STREAMS, SECRETS
 from nats.js.errors import NotFoundError
 from notebook.adapters.orm import Notebook, TimelineEvent
 from servicekit.db import create_engine
+from tests.e2e.test_imports import open_territory
 from tests.e2e.test_notebook import page_with_systems, seed_demo, until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -131,10 +132,14 @@ async def test_a_purge_leaves_no_trace_of_an_expired_beneficiary_and_the_counts_
         extended = await client.post(f"/api/v1/retention/notebooks/{MYRNA}/extensions", headers=bearer(manager),
                                      json={"until": until_day, "reason": "Procédure contentieuse en cours"})
         assert extended.status_code == 201, extended.text
-        # A notebook out of the manager's territory answers like an unknown one.
-        unknown = await client.post(f"/api/v1/retention/notebooks/{uuid.uuid4()}/extensions", headers=bearer(manager),
-                                    json={"until": until_day, "reason": "Erreur"})
-        assert unknown.status_code == 404, unknown.text
+        # Another territory's manager: its own policy, none of these notebooks (the same 404 as an unknown one).
+        elsewhere = await open_territory(system, client)
+        theirs = (await client.get("/api/v1/retention", headers=elsewhere.h)).json()
+        assert theirs["months"] == 24 and theirs["extensions"] == []
+        for notebook in (MYRNA, str(uuid.uuid4())):
+            out_of_reach = await client.post(f"/api/v1/retention/notebooks/{notebook}/extensions",
+                                             headers=elsewhere.h, json={"until": until_day, "reason": "Erreur"})
+            assert out_of_reach.status_code == 404, out_of_reach.text
 
         # Her notebook's activity three months ago (as if nobody had touched it since).
         engine = create_engine(system.database_urls["notebook"])
@@ -159,6 +164,7 @@ async def test_a_purge_leaves_no_trace_of_an_expired_beneficiary_and_the_counts_
         # The dry run: she is listed, with her last activity; Myrna's extension is shown with its reason.
         dry = (await client.get("/api/v1/retention", headers=bearer(manager))).json()
         assert [d["beneficiary_name"] for d in dry["due"]] == ["Sophie Tifour"], dry
+        assert (await client.get("/api/v1/retention", headers=elsewhere.h)).json()["due"] == []
         assert [(e["beneficiary_name"], e["reason"]) for e in dry["extensions"]] == [
             ("Myrna Henderson", "Procédure contentieuse en cours")]
         html = await client.get("/territoire/conservation", headers=bearer(manager))

@@ -26,7 +26,7 @@ from contracts.streams import ALL_STREAMS, SECRETS
 from nats.js.errors import NotFoundError
 from notebook.adapters.orm import Notebook, TimelineEvent
 from servicekit.db import create_engine
-from tests.e2e.test_imports import open_territory
+from tests.e2e.test_imports import apply, beneficiaries_csv, counts, open_territory, person, reviewed
 from tests.e2e.test_notebook import page_with_systems, seed_demo, until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -43,7 +43,7 @@ def counts_of(dashboard: dict) -> dict:
             for f in dashboard["figures"] for s in f["series"] for p in s["points"]}
 
 
-async def traces_in_databases(system) -> list[str]:
+async def traces_in_databases(system, values=HER_VALUES) -> list[str]:
     """Every row of every table of every service database, as text, holding one of her values."""
     found = []
     for service, url in system.database_urls.items():
@@ -59,7 +59,7 @@ async def traces_in_databases(system) -> list[str]:
                                         if isinstance(v, memoryview) else
                                         json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else str(v)
                                         for v in row)
-                        for value in HER_VALUES:
+                        for value in values:
                             if value.lower() in text.lower():
                                 found.append(f"{service}.{table.name}: {value} in {text[:300]}")
         finally:
@@ -195,3 +195,42 @@ async def test_a_purge_leaves_no_trace_of_an_expired_beneficiary_and_the_counts_
             assert await traces_in_streams(system) == []
         after = counts_of((await client.get("/api/v1/pilotage/dashboard", headers=bearer(manager))).json())
         assert after == before
+
+
+IMPORTED = ("Zorglubovski", "1850775123456", "0677889900")
+
+
+async def test_an_imported_beneficiary_purged_leaves_no_row_of_the_import_holding_her(system):
+    """Her import rows: the one applied (known by the notebook's record) and one refused (found by her NIR) lose their
+    cells; the import's counts stay."""
+    await seed_demo(system)
+    async with system.client() as client:
+        manager = await sign_in(system, client, "manager@demo.carnet.test")
+        her = person("Z1", "Quentin", "Zorglubovski", "1985-07-01", NIR="1850775123456", **{"Téléphone": "0677889900"})
+        created = await reviewed(client, manager, "beneficiaries", "b.csv", beneficiaries_csv([her]))
+        assert counts(await apply(client, manager, created["import_id"]))[0] == 1
+        wrong = person("Z2", "Quentin", "Zorglubovski", "pas une date", NIR="1850775123456")
+        refused = await reviewed(client, manager, "beneficiaries", "b2.csv", beneficiaries_csv([wrong]))
+        answer = await client.get("/api/v1/notebooks", headers=bearer(manager), params={"q": "Zorglubovski"})
+        [notebook] = answer.json()["notebooks"]
+
+        assert (await client.put("/api/v1/retention", headers=bearer(manager), json={"months": 1})).status_code == 200
+        engine = create_engine(system.database_urls["notebook"])
+        long_ago = datetime.now(UTC) - timedelta(days=100)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(update(TimelineEvent).where(
+                    TimelineEvent.notebook_id == uuid.UUID(notebook["notebook_id"])).values(occurred_at=long_ago))
+                await connection.execute(update(Notebook).where(
+                    Notebook.id == uuid.UUID(notebook["notebook_id"])).values(updated_at=long_ago))
+        finally:
+            await engine.dispose()
+        assert (await system.call(RunRetentionV1())).due == [uuid.UUID(notebook["notebook_id"])]
+
+        async def purged():
+            return (await client.get("/api/v1/retention", headers=bearer(manager))).json()["purged"] == 1
+        await until(purged, timeout_s=60)
+        assert await traces_in_databases(system, IMPORTED) == []
+        assert counts((await client.get(f"/api/v1/imports/{created['import_id']}", headers=bearer(manager))).json()
+                      )[0] == 1
+        assert (await client.get(f"/api/v1/imports/{refused['import_id']}", headers=bearer(manager))).status_code == 200

@@ -18,7 +18,7 @@ from carnet.demo import DEMO_BENEFICIARY_PHONE, DEMO_NOTEBOOKS
 from carnet.main import app as carnet_app
 from sqlalchemy import MetaData, select, update
 from testkit.clock import paris_today
-from testkit.system import bearer, sign_in
+from testkit.system import bearer, csrf_of, sign_in
 from typer.testing import CliRunner
 
 from contracts.retention import RunRetentionV1
@@ -121,8 +121,26 @@ async def test_a_purge_leaves_no_trace_of_an_expired_beneficiary_and_the_counts_
             refused = await client.put("/api/v1/retention", headers=bearer(manager), json={"months": wrong})
             assert refused.status_code == 422 and "entre 1 et 36" in refused.json()["message"], refused.text
         assert (await client.get("/api/v1/retention", headers=bearer(manager))).json()["months"] == 24
-        kept = await client.put("/api/v1/retention", headers=bearer(manager), json={"months": 1})
-        assert kept.status_code == 200 and kept.json()["months"] == 1 and kept.json()["due"] == []
+        # The page's forms: the months (refused in French out of range), an extension (a reason required).
+        lindsay = str(DEMO_NOTEBOOKS.beneficiaries[2].notebook_id)
+        async with system.client() as browser:
+            browser.headers.update(bearer(manager))
+            page = await browser.get("/territoire/conservation")
+            assert page.status_code == 200 and "Conservation des données" in page.text
+            too_long = await browser.post("/territoire/conservation/duree", data={"csrf": csrf_of(browser),
+                                                                                 "months": "40"})
+            assert too_long.status_code == 422 and "entre 1 et 36" in too_long.text
+            saved = await browser.post("/territoire/conservation/duree", data={"csrf": csrf_of(browser), "months": "1"})
+            assert saved.status_code == 303, saved.text
+            later = (paris_today() + timedelta(days=60)).isoformat()
+            blank = await browser.post(f"/territoire/conservation/{lindsay}/prolonger", data={
+                "csrf": csrf_of(browser), "until": later, "reason": ""})
+            assert blank.status_code == 422 and "raison" in blank.text
+            extended_by_form = await browser.post(f"/territoire/conservation/{lindsay}/prolonger", data={
+                "csrf": csrf_of(browser), "until": later, "reason": "Demande du juge"})
+            assert extended_by_form.status_code == 303, extended_by_form.text
+        kept = (await client.get("/api/v1/retention", headers=bearer(manager))).json()
+        assert kept["months"] == 1 and kept["due"] == [] and kept["updated_by_name"]
 
         # An extension needs a reason, and is recorded with it.
         until_day = (paris_today() + timedelta(days=90)).isoformat()
@@ -165,8 +183,8 @@ async def test_a_purge_leaves_no_trace_of_an_expired_beneficiary_and_the_counts_
         dry = (await client.get("/api/v1/retention", headers=bearer(manager))).json()
         assert [d["beneficiary_name"] for d in dry["due"]] == ["Sophie Tifour"], dry
         assert (await client.get("/api/v1/retention", headers=elsewhere.h)).json()["due"] == []
-        assert [(e["beneficiary_name"], e["reason"]) for e in dry["extensions"]] == [
-            ("Myrna Henderson", "Procédure contentieuse en cours")]
+        assert sorted((e["beneficiary_name"], e["reason"]) for e in dry["extensions"]) == [
+            ("Lindsay Aguilar", "Demande du juge"), ("Myrna Henderson", "Procédure contentieuse en cours")]
         html = await client.get("/territoire/conservation", headers=bearer(manager))
         assert html.status_code == 200 and "Sophie Tifour" in html.text and "Prolonger" in html.text
         assert (await system.call(RunRetentionV1(dry_run=True))).due == [SOPHIE.notebook_id]

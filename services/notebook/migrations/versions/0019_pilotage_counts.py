@@ -1,4 +1,4 @@
-"""The dashboards' counts (issue 18 item 5): per territory, the current state's cells, the dated facts (CER ending,
+"""The dashboards' counts (issue 18 item 5): per territory, the current state's cells, the référents' loads, the dated facts (CER ending,
 reorientation requests) by day, and the period's figures (arrivals, delays, actions) by month of creation — kept by
 every write of the read model's rows in the same transaction (notebook.adapters.pilotage_counts), so that a
 territory's dashboard sums small rows instead of grouping its 100,000 notebooks. Existing rows are counted here.
@@ -20,13 +20,20 @@ def upgrade() -> None:
         "pilotage_count_state",
         sa.Column("deployment_id", sa.Uuid(), nullable=False),
         sa.Column("structure_id", sa.Uuid(), nullable=False),
-        sa.Column("referent_id", sa.Uuid(), nullable=False),
         sa.Column("support", sa.String(length=20), nullable=False),
         sa.Column("subject_to_right_and_duty", sa.Boolean(), nullable=False),
         sa.Column("cer_state", sa.String(length=10), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("deployment_id", "structure_id", "referent_id", "support",
-                                "subject_to_right_and_duty", "cer_state"),
+        sa.PrimaryKeyConstraint("deployment_id", "structure_id", "support", "subject_to_right_and_duty",
+                                "cer_state"),
+    )
+    op.create_table(
+        "pilotage_count_referent",
+        sa.Column("deployment_id", sa.Uuid(), nullable=False),
+        sa.Column("structure_id", sa.Uuid(), nullable=False),
+        sa.Column("referent_id", sa.Uuid(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("deployment_id", "structure_id", "referent_id"),
     )
     op.create_table(
         "pilotage_count_day",
@@ -60,4 +67,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("pilotage_count_month")
     op.drop_table("pilotage_count_day")
+    op.drop_table("pilotage_count_referent")
     op.drop_table("pilotage_count_state")

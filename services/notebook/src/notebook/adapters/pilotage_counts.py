@@ -5,8 +5,9 @@ still exact at every read (no cache: a row's change and its counts' change commi
 
 Three tables, each keyed by what the figures filter and group:
 
-- ``pilotage_count_state``: the current state's cells (territory, structure, référent, support, droits et devoirs,
-  CER state);
+- ``pilotage_count_state``: the current state's cells (territory, structure, support, droits et devoirs, CER
+  state), a few hundred for a territory;
+- ``pilotage_count_referent``: the notebooks each référent follows (accompanied), per structure;
 - ``pilotage_count_day``: dated facts whose figure depends on today's date — CER signed or validated by end date
   (« se terminant dans les 30 jours »), open reorientation requests by the Paris day they were asked (their age);
 - ``pilotage_count_month``: the period's figures by Paris month of creation — arrivals by origin, days to first
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from notebook.adapters.orm import NO_STRUCTURE, Base, PilotageAction, PilotageNotebook
 
 PARIS = ZoneInfo("Europe/Paris")
-NO_REFERENT = uuid.UUID(int=0)
+ACCOMPANIED = "accompanied"
 ALL_STRUCTURES = uuid.UUID(int=1)  # the month rows of a whole territory (every structure and none)
 ENDING_STATES = ("signed", "validated")
 NO_DAYS = ""  # a delay not known yet (no orientation, no CER): the figures' "sans orientation à ce jour"
@@ -46,10 +47,18 @@ class PilotageCountState(Base):
 
     deployment_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     structure_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # NO_STRUCTURE: followed by none
-    referent_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # NO_REFERENT: without référent
     support: Mapped[str] = mapped_column(String(20), primary_key=True)
     subject_to_right_and_duty: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     cer_state: Mapped[str] = mapped_column(String(10), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class PilotageCountReferent(Base):
+    __tablename__ = "pilotage_count_referent"
+
+    deployment_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    structure_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # NO_STRUCTURE: followed by none
+    referent_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
 
 
@@ -75,7 +84,7 @@ class PilotageCountMonth(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
-TABLES = (PilotageCountState, PilotageCountDay, PilotageCountMonth)  # also the order counts are written in
+TABLES = (PilotageCountState, PilotageCountReferent, PilotageCountDay, PilotageCountMonth)  # also the order counts are written in
 KEYS = {t: [c.name for c in t.__table__.primary_key.columns] for t in TABLES}
 
 
@@ -103,8 +112,10 @@ ACTION_COLUMNS = ("deployment_id", "structure_id", "theme", "status", "created_a
 def fact_keys(v: dict) -> Iterable[tuple]:
     """The counters one facts row adds 1 to: (table, key in the table's primary key order)."""
     deployment, structure = v["deployment_id"], v["structure_id"] or NO_STRUCTURE
-    yield PilotageCountState, (deployment, structure, v["referent_id"] or NO_REFERENT, v["support"],
-                               bool(v["subject_to_right_and_duty"]), v["cer_state"])
+    yield PilotageCountState, (deployment, structure, v["support"], bool(v["subject_to_right_and_duty"]),
+                               v["cer_state"])
+    if v["referent_id"] is not None and v["support"] == ACCOMPANIED:  # the « par référent » list's filters
+        yield PilotageCountReferent, (deployment, structure, v["referent_id"])
     if v["cer_state"] in ENDING_STATES and v["cer_end_date"] is not None:
         yield PilotageCountDay, (deployment, "cer_end", v["cer_end_date"], structure)
     if v["pending_reorientation_since"] is not None:

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import Role
@@ -37,9 +37,9 @@ from notebook.adapters import pilotage_query as q
 from notebook.adapters.pilotage_counts import (
     ALL_STRUCTURES,
     NO_DAYS,
-    NO_REFERENT,
     PilotageCountDay,
     PilotageCountMonth,
+    PilotageCountReferent,
     PilotageCountState,
 )
 from notebook.adapters.orm import (
@@ -207,11 +207,10 @@ def sorted_groups(keys, names: dict, label_of) -> list:
 @dataclass(frozen=True)
 class Cell:
     """How many of the scope's notebooks share these facts (a row of ``pilotage_count_state``): the current-state
-    figures are sums of cells, a few thousand for a 100,000-notebook territory."""
+    figures are sums of cells, a few hundred for a 100,000-notebook territory."""
 
     deployment_id: uuid.UUID
     structure_id: uuid.UUID | None
-    referent_id: uuid.UUID | None
     support: str
     subject: bool
     cer_state: str
@@ -234,32 +233,15 @@ def counts_scope(view: View, table) -> list:
     return where
 
 
+def structure_of(structure_id: uuid.UUID) -> uuid.UUID | None:
+    return None if structure_id == NO_STRUCTURE else structure_id
+
+
 async def cells_of(session: AsyncSession, view: View) -> list[Cell]:
     t = PilotageCountState
-    # The ids come back as text and become UUIDs once per distinct value: thousands of cells share a few hundred
-    # structures and référents.
-    ids: dict = {None: None}
-
-    def id_of(value):
-        found = ids.get(value, ids)
-        if found is ids:
-            found = uuid.UUID(str(value))
-            found = ids[value] = None if found in (NO_STRUCTURE, NO_REFERENT) else found
-        return found
-
-    rows = (await session.execute(select(
-        type_coerce(t.deployment_id, String), type_coerce(t.structure_id, String), type_coerce(t.referent_id, String),
-        t.support, t.subject_to_right_and_duty, t.cer_state, t.n).where(*counts_scope(view, t)))).all()
-    return [Cell(id_of(d), id_of(s), id_of(r), support, bool(subject), cer, n)
-            for d, s, r, support, subject, cer, n in rows]
-
-
-def merged(cells: list[Cell]) -> list[Cell]:
-    """The cells summed over référents: every figure but the référents' own counts over these (ten times fewer)."""
-    sums: dict = defaultdict(int)
-    for cell in cells:
-        sums[(cell.deployment_id, cell.structure_id, cell.support, cell.subject, cell.cer_state)] += cell.n
-    return [Cell(d, s, None, support, subject, cer, n) for (d, s, support, subject, cer), n in sums.items()]
+    rows = (await session.execute(select(t.deployment_id, t.structure_id, t.support, t.subject_to_right_and_duty,
+                                         t.cer_state, t.n).where(*counts_scope(view, t)))).all()
+    return [Cell(d, structure_of(s), support, bool(subject), cer, n) for d, s, support, subject, cer, n in rows]
 
 
 async def day_sums(c: Counted, figure: str, *where, per_structure: bool = True) -> list:
@@ -271,7 +253,7 @@ async def day_sums(c: Counted, figure: str, *where, per_structure: bool = True) 
         t.figure == figure, *where, *counts_scope(c.view, t)).group_by(*keys))).all()
     if not per_structure:
         return [(d, None, day, int(n)) for d, day, n in rows]
-    return [(d, None if s == NO_STRUCTURE else s, day, int(n)) for d, s, day, n in rows]
+    return [(d, structure_of(s), day, int(n)) for d, s, day, n in rows]
 
 
 async def request_ages(c: Counted) -> dict[tuple[uuid.UUID, int], int]:
@@ -285,11 +267,9 @@ async def request_ages(c: Counted) -> dict[tuple[uuid.UUID, int], int]:
     return dict(ages)
 
 
-async def read_cells(deps: Deps, view: View, today: date, now: datetime) -> tuple[list[Cell], list[Cell]]:
-    """The cells by référent, and summed over référents."""
+async def read_cells(deps: Deps, view: View, today: date, now: datetime) -> list[Cell]:
     async with deps.sessions() as session:
-        cells = await cells_of(session, view)
-    return cells, merged(cells)
+        return await cells_of(session, view)
 
 
 @dataclass
@@ -300,15 +280,14 @@ class Counted:
     end: date
     today: date
     now: datetime
-    cells_read: asyncio.Future  # of (cells by référent, cells summed over référents), read once for every figure
+    cells_read: asyncio.Future  # of the current state's cells, read once for every figure
 
-    async def cells(self, by_referent: bool = False) -> list[Cell]:
-        cells, summed = await asyncio.shield(self.cells_read)
-        return cells if by_referent else summed
+    async def cells(self) -> list[Cell]:
+        return await asyncio.shield(self.cells_read)
 
-    async def sum_by(self, key, keep=lambda c: True, weight=lambda c: c.n, by_referent: bool = False) -> dict:
+    async def sum_by(self, key, keep=lambda c: True, weight=lambda c: c.n) -> dict:
         totals: dict = defaultdict(int)
-        for cell in await self.cells(by_referent):
+        for cell in await self.cells():
             if keep(cell):
                 totals[key(cell)] += weight(cell)
         return dict(totals)
@@ -434,8 +413,9 @@ async def referent_load(c: Counted) -> list[Figure]:
     structure_points = [Point(label=structure_label(k, names), value=by_structure[k],
                               drill=view.filters(support=accompanied, **structure_drill(k)))
                         for k in sorted_groups(by_structure, names, structure_label)]
-    by_referent = await c.sum_by(lambda cell: cell.referent_id, lambda cell: followed(cell) and cell.referent_id,
-                                 by_referent=True)
+    r = PilotageCountReferent
+    by_referent = {k: int(n) for k, n in (await session.execute(select(r.referent_id, func.sum(r.n)).where(
+        *counts_scope(view, r)).group_by(r.referent_id))).all()}
     people = dict((await session.execute(select(Person.id, Person.firstname + " " + Person.lastname).where(
         Person.id.in_(list(by_referent))))).all()) if by_referent else {}
     top, rest_keys, rest_total = rules.top_with_others(

@@ -183,3 +183,7 @@ class PartnerCall(Base):
     result: Mapped[str] = mapped_column(String(20))
     status: Mapped[int | None]
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+# Retention's table (issue 21) lives beside these, on the same metadata: imported here so that the metadata is whole.
+from identity.adapters import retention_orm  # noqa: E402,F401

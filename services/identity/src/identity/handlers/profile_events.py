@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.identity import AccountDeactivatedV1, AccountStatus, LinkPurpose, Role
 from contracts.profiles import DeploymentCreatedV1, ProfileDeactivated, ProfileState
 from identity.adapters.orm import Account, Deployment
+from identity.adapters.retention_orm import PurgedProfile
 from identity.domain.secrets import normalise_email, normalise_phone
 from identity.handlers.accounts import revoke_sessions, state_of
 from identity.handlers.deps import Deps
@@ -30,6 +31,8 @@ def is_stale(account: Account, event: ProfileState | ProfileDeactivated) -> bool
 
 @exactly_once(CONSUMER)
 async def on_profile_state(event: ProfileState, session: AsyncSession, deps: Deps) -> None:
+    if await session.get(PurgedProfile, event.profile_id) is not None:
+        return  # her notebook was purged (retention, issue 21): a late event opens no account again
     role = event.role
     email = normalise_email(event.email) if event.email else None
     phone = normalise_phone(event.phone) if event.phone else None

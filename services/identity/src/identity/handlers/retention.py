@@ -1,7 +1,8 @@
 """Retention (issue 21): a beneficiary's notebook past its territory's retention — her account goes, with every row
 keyed by it (sessions, links, codes, address changes, login audit), and her sessions are revoked everywhere first;
 then the published events that carry her address, in the outbox and on the stream IDENTITY. Identity confirms to the
-notebook (``identity.retention.purged.v1``), which erases its own rows once every service confirmed. Her values
+notebook (``identity.retention.purged.v1``), which erases its own rows once every service confirmed. Her profile id is
+kept (``purged_profile``): a profile event about her arriving late opens no account again. Her values
 travel nowhere: the event carries ids, the account is found by its profile id."""
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.identity import Role
 from contracts.retention import IdentityRetentionPurgedV1, RetentionDueV1
 from identity.adapters.orm import Account, EmailChange, LoginAttempt, LoginLink, RefreshToken, SmsCode
+from identity.adapters.retention_orm import PurgedProfile
 from identity.domain.secrets import hash_secret
 from identity.handlers.accounts import revoke_sessions
 from identity.handlers.deps import Deps
@@ -42,6 +44,8 @@ async def on_retention_due(event: RetentionDueV1, _meta, deps: Deps, streams: Ca
 
 
 async def erase_account(session: AsyncSession, deps: Deps, event: RetentionDueV1) -> None:
+    if await session.get(PurgedProfile, event.beneficiary_id) is None:
+        session.add(PurgedProfile(profile_id=event.beneficiary_id, purged_at=deps.clock()))
     account = (await session.execute(her_account(event.beneficiary_id))).scalar_one_or_none()
     if account is not None:
         await revoke_sessions(session, deps, account.id)

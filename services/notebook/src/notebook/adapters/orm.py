@@ -794,3 +794,7 @@ class RightsRequest(Base):
 
     __table_args__ = (Index("ix_rights_request_notebook", "notebook_id"),
                       Index("ix_rights_request_open_due", "state", "due_on"))
+
+
+# Retention's tables (issue 21) live beside these, on the same metadata: imported here so that the metadata is whole.
+from notebook.adapters import retention_orm  # noqa: E402,F401

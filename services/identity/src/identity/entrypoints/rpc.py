@@ -79,9 +79,11 @@ def register(service: Service, deps: Deps) -> None:
     subscriptions = [(e, profile_events.on_profile_state) for e in PROFILE_STATE_EVENTS]
     subscriptions += [(e, profile_events.on_profile_deactivated) for e in PROFILE_DEACTIVATED_EVENTS]
     subscriptions.append((DeploymentCreatedV1, profile_events.on_deployment_created))
-    # Retention (issue 21): her account goes, and identity's messages about her on its stream.
-    subscriptions.append((RetentionDueV1, partial(retention.on_retention_due,
-                                                  streams=lambda: service.bus.stream_context)))
     for event_type, handler in subscriptions:
         service.subscribe(Subscription(durable=durable_name(event_type), event_type=event_type,
                                        handler=partial(handler, deps=deps)))
+    # Retention (issue 21): her account goes, then identity's messages about her on its stream (a read of the whole
+    # stream: longer than the default ack wait).
+    service.subscribe(Subscription(durable=durable_name(RetentionDueV1), event_type=RetentionDueV1, ack_wait_s=600,
+                                   handler=partial(retention.on_retention_due, deps=deps,
+                                                   streams=lambda: service.bus.stream_context)))

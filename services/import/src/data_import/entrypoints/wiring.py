@@ -38,6 +38,6 @@ def register(service: Service, deps: Deps) -> Jobs:
     service.add_task(jobs.resume_forever, f"{service.name}-imports")
     partner_consumer.register(service, deps)
     # Retention (issue 21): the rows about a beneficiary whose notebook expired lose her values.
-    service.subscribe(Subscription(durable=retention.CONSUMER, event_type=RetentionDueV1,
+    service.subscribe(Subscription(durable=retention.CONSUMER, event_type=RetentionDueV1, ack_wait_s=600,
                                    handler=partial(retention.on_retention_due, deps=deps)))
     return jobs

@@ -173,7 +173,7 @@ def register(service: Service, deps: Deps) -> None:
         service.handle(request_type, partial(handler, deps=deps))
     for event_type in retention_contract.PURGED_EVENTS:
         service.subscribe(Subscription(durable=f"notebook-retention-{event_type.service}", event_type=event_type,
-                                       handler=partial(retention.on_purged, deps=deps)))
+                                       handler=partial(retention.on_purged, deps=deps), ack_wait_s=600))
     service.add_task(partial(retention.run_nights, deps), name="notebook-retention-nights")
     # The rights requests due within a week or late: their référent and managers are reminded once a day.
     service.add_task(partial(rights_requests.run_reminders, deps), name="notebook-rights-reminders")

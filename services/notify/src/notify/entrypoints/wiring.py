@@ -120,7 +120,8 @@ def register(service: Service, deps: Deps) -> None:
         service.subscribe(Subscription(durable=durable, event_type=event_type, handler=partial(handler, deps=deps)))
     service.add_task(partial(run_sender, deps), name="notify-sender")
     # Retention (issue 21): what notify holds about a beneficiary whose notebook expired, its stream included.
-    service.subscribe(Subscription(durable=retention.CONSUMER, event_type=RetentionDueV1, handler=partial(
-        retention.on_retention_due, deps=deps, streams=lambda: service.bus.stream_context)))
+    service.subscribe(Subscription(durable=retention.CONSUMER, event_type=RetentionDueV1, ack_wait_s=600,
+                                   handler=partial(retention.on_retention_due, deps=deps,
+                                                   streams=lambda: service.bus.stream_context)))
     service.add_task(partial(schedules.run_schedules, deps), name="notify-schedules")
     service.add_task(partial(run_webhook_sender, deps), name="notify-webhooks")

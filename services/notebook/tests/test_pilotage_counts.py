@@ -297,7 +297,8 @@ async def test_concurrent_refreshes_of_the_same_notebooks_count_each_once(notebo
         await asyncio.gather(*(notebook.deliver(e) for e in events for _ in range(times)))
 
     created = [await notebook.call(c.CreateBeneficiaryV1(beneficiary=c.BeneficiaryFields(
-        firstname="Prénom", lastname=f"Nom{index}", date_of_birth=date(1990, 4, 12))), here.manager) for index in range(4)]
+        firstname="Prénom", lastname=f"Nom{index}", date_of_birth=date(1990, 4, 12))), here.manager)
+        for index in range(4)]
     await settle(1)  # their rows first: two first inserts of one row would fail one of them (redelivered)
     await assert_counters_are_the_rows(notebook, here)
     for index, beneficiary in enumerate(created[:3]):

@@ -1,7 +1,8 @@
-"""The dashboards' counts (issue 18 item 5): per territory, the current state's cells, the référents' loads, the dated facts (CER ending,
-reorientation requests) by day, and the period's figures (arrivals, delays, actions) by month of creation — kept by
-every write of the read model's rows in the same transaction (notebook.adapters.pilotage_counts), so that a
-territory's dashboard sums small rows instead of grouping its 100,000 notebooks. Existing rows are counted here.
+"""The dashboards' counts (issue 18 item 5): per territory, the current state's cells, the référents' loads, the
+dated facts (CER ending, reorientation requests) by day, and the period's figures (arrivals, delays, actions) by
+month of creation — kept by every write of the read model's rows in the same transaction
+(notebook.adapters.pilotage_counts), so that a territory's dashboard sums small rows instead of grouping its
+100,000 notebooks. Existing rows are counted here.
 
 Revision ID: 0019
 Revises: 0018

@@ -28,7 +28,21 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, Connection, Date, Integer, String, and_, bindparam, delete, func, insert, inspect, select, text
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Date,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -84,7 +98,8 @@ class PilotageCountMonth(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
-TABLES = (PilotageCountState, PilotageCountReferent, PilotageCountDay, PilotageCountMonth)  # also the order counts are written in
+# Also the order in which the counts are written.
+TABLES = (PilotageCountState, PilotageCountReferent, PilotageCountDay, PilotageCountMonth)
 KEYS = {t: [c.name for c in t.__table__.primary_key.columns] for t in TABLES}
 
 

@@ -96,7 +96,7 @@ async def get_dashboard(request: GetPilotageDashboardV1, ctx, deps: Deps) -> Pil
         sqlite = session.get_bind().dialect.name == "sqlite"
     now = deps.clock()
     # The figures' queries run side by side, each in its own session (a connection each: PostgreSQL and SQLite's
-    # WAL readers work in parallel); those summing the one GROUP BY of the current state wait for it.
+    # WAL readers work in parallel); those summing the current state's cells (one read of its counts) wait for it.
     cells = asyncio.ensure_future(read_cells(deps, view, today, now))
 
     # On SQLite at most as many connections as its pool keeps (5 with the cells'): more were opened and closed on

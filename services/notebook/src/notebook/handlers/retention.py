@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import Role
@@ -190,18 +191,22 @@ async def extend_retention(request: ExtendRetentionV1, ctx, deps: Deps) -> Exten
 # --- The run: record and publish what is due; erase what every service confirmed -----------------------------------
 
 async def run(deps: Deps, today: date, dry_run: bool = False) -> RetentionRunReply:
-    async with deps.sessions.begin() as session:
-        due = await due_notebooks(session, today)
-        if not dry_run:
-            now = deps.clock()
-            for d in due:
-                # Recorded, then published in the same transaction (outbox): a due notebook is announced once.
-                session.add(RetentionPurge(notebook_id=d["notebook_id"], deployment_id=d["deployment_id"],
-                                           beneficiary_id=d["beneficiary_id"], due_since=d["due_since"],
-                                           recorded_at=now, confirmed=""))
-            await deps.outbox.add_all(session, [RetentionDueV1(
-                notebook_id=d["notebook_id"], deployment_id=d["deployment_id"], beneficiary_id=d["beneficiary_id"],
-                due_since=d["due_since"]) for d in due])
+    try:
+        async with deps.sessions.begin() as session:
+            due = await due_notebooks(session, today)
+            if not dry_run:
+                now = deps.clock()
+                for d in due:
+                    # Recorded, then published in the same transaction (outbox): a due notebook is announced once.
+                    session.add(RetentionPurge(notebook_id=d["notebook_id"], deployment_id=d["deployment_id"],
+                                               beneficiary_id=d["beneficiary_id"], due_since=d["due_since"],
+                                               recorded_at=now, confirmed=""))
+                await deps.outbox.add_all(session, [RetentionDueV1(
+                    notebook_id=d["notebook_id"], deployment_id=d["deployment_id"],
+                    beneficiary_id=d["beneficiary_id"], due_since=d["due_since"]) for d in due])
+    except IntegrityError:  # another run (a replica, an operator) recorded them at the same instant: it announces them
+        log.info("retention_run_concurrent")
+        return RetentionRunReply()
     purged = [] if dry_run else await purge_confirmed(deps)
     if due or purged:
         log.info("retention_run", due=len(due), purged=len(purged), dry_run=dry_run)

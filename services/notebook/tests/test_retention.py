@@ -3,8 +3,10 @@
 purging service may ask for, and the erasure once every service confirmed — the pilotage row kept, names wiped."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, update
@@ -26,7 +28,10 @@ from contracts.retention import (
 )
 from notebook.adapters.orm import Beneficiary, Notebook, PilotageNotebook, TimelineEvent
 from notebook.adapters.retention_orm import RetentionPurge
-from notebook.handlers import pilotage_facts
+from notebook.config import DEV_SECRET, NotebookSettings
+from notebook.domain.protection import FieldProtection
+from notebook.handlers import pilotage_facts, retention
+from notebook.handlers.deps import Deps
 from testkit.clock import paris_today
 from testkit.handlers import InMemoryService, refused
 
@@ -130,3 +135,22 @@ async def test_a_notebook_due_is_announced_once_with_ids_and_erased_when_every_s
             PilotageNotebook.deployment_id == deployment)) == before
     assert (await notebook.call(GetRetentionSubjectV1(notebook_id=idle))).known is False
     assert (await notebook.call(GetRetentionV1(), manager)).purged == 1
+
+
+async def test_the_night_runs_once_from_its_hour_whatever_the_replicas(notebook, token_mint):
+    _, manager = await manager_of(notebook, token_mint)
+    await notebook.call(SetRetentionV1(months=1), manager)
+    idle = await beneficiary(notebook, manager, "Nocturne", idle=True)
+    deps = night_deps(notebook)
+    day = datetime(2031, 5, 4, tzinfo=ZoneInfo("Europe/Paris"))  # a night no other test claims
+    assert await retention.night(deps, day.replace(hour=0, minute=30)) is None  # before the hour
+    first, second = await asyncio.gather(retention.night(deps, day.replace(hour=1, minute=5)),
+                                         retention.night(deps, day.replace(hour=3)))
+    runs = [r for r in (first, second) if r is not None]
+    assert len(runs) == 1 and idle in runs[0].due
+    assert [e.notebook_id for e in await notebook.events(RetentionDueV1.subject)].count(idle) == 1
+
+
+def night_deps(notebook: InMemoryService) -> Deps:
+    return Deps(sessions=notebook.sessions, outbox=notebook.service.outbox, settings=NotebookSettings(),
+                verifier=notebook.service.verifier, protection=FieldProtection(DEV_SECRET.encode()))

@@ -219,16 +219,26 @@ async def run_now(request: RunRetentionV1, _ctx, deps: Deps) -> RetentionRunRepl
     return await run(deps, paris_today(deps), request.dry_run)
 
 
+async def night(deps: Deps, now: datetime) -> RetentionRunReply | None:
+    """The night's run, from the configured hour (Paris): None before it, or when this night was claimed already (by
+    another replica, or an earlier tick)."""
+    local = now.astimezone(PARIS)
+    if local.hour < deps.settings.retention_nightly_hour:
+        return None
+
+    async def nothing_else(_session: AsyncSession) -> None:
+        return None
+
+    # Claimed in a transaction of its own, before the work: one run per night whatever the replicas.
+    if not await inbox.apply_once(deps.sessions, NIGHTLY, uuid.uuid5(NIGHTS, local.date().isoformat()), nothing_else):
+        return None
+    return await run(deps, local.date())
+
+
 async def run_nights(deps: Deps) -> None:
     while True:
         try:
-            local = deps.clock().astimezone(PARIS)
-            if local.hour >= deps.settings.retention_nightly_hour:
-                async def nothing_else(_session: AsyncSession) -> None:
-                    return None
-                if await inbox.apply_once(deps.sessions, NIGHTLY, uuid.uuid5(NIGHTS, local.date().isoformat()),
-                                          nothing_else):
-                    await run(deps, local.date())
+            await night(deps, deps.clock())
         except asyncio.CancelledError:
             raise
         except Exception:  # a database hiccup: the next tick (or night) tries again

@@ -798,3 +798,6 @@ class RightsRequest(Base):
 
 # Retention's tables (issue 21) live beside these, on the same metadata: imported here so that the metadata is whole.
 from notebook.adapters import retention_orm  # noqa: E402,F401
+# The dashboards' counts (issue 18): their tables, and the flush listener that keeps them with the pilotage rows —
+# imported with these so that no writer of those rows can run without it.
+from notebook.adapters import pilotage_counts  # noqa: E402,F401

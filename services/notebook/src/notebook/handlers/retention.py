@@ -60,7 +60,6 @@ PARIS = ZoneInfo("Europe/Paris")
 ONLY_MANAGERS = "Seuls les gestionnaires de territoire gèrent la conservation des données."
 NIGHTLY = "notebook-retention-nightly"
 NIGHTS = uuid.UUID("6f1d2a4e-8c3b-4b7a-9e15-3c2d7f9a0b41")  # namespace of the nights' ids
-CONFIRMATIONS = "notebook-retention-confirmed"
 ANONYMISED = "Anonymisé"
 # Tables whose rows outlive the notebook: pilotage's (anonymised, for the counts) and the purge's own record.
 KEPT = frozenset({"pilotage_notebook", "pilotage_action", "pilotage_snapshot", "retention_purge"})

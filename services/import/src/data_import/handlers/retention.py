@@ -19,7 +19,7 @@ from data_import.handlers.deps import Deps
 from servicekit import inbox
 from servicekit.retention import SWEPT_STREAMS, forget_in_streams, forget_published
 
-CONSUMER = "import-retention"
+CONSUMER = "data-import-retention"
 
 
 async def on_retention_due(event: RetentionDueV1, _meta, deps: Deps) -> None:

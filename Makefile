@@ -8,12 +8,12 @@ STAMP := $(VENV)/.installed
 EDITABLES := -e libs/contracts -e libs/servicekit -e libs/testkit -e services/identity -e services/directory \
 	-e services/notebook -e services/import -e services/notify -e services/audit -e services/gateway -e cli
 
-.PHONY: run test bench install chromium clamav lock schemas clean
+.PHONY: run test bench install chromium clamav axe lock schemas clean
 
 run: install clamav
 	$(VENV)/bin/carnet up
 
-test: install chromium clamav
+test: install chromium clamav axe
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Budgets of DESIGN §6, each with its baseline in the same run; results in bench/results/.
@@ -36,6 +36,21 @@ chromium:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get install -y --no-install-recommends chromium \
 		|| { $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium; }; }
+
+# The browser tests inject axe-core (accessibility rules) into every page; a pinned version from npm, kept in the
+# venv without a lock file; Debian's npm installed here when the machine lacks it.
+AXE_VERSION := 4.10.3
+AXE_STAMP := $(VENV)/node/.axe-core-$(AXE_VERSION)
+
+axe: $(AXE_STAMP)
+
+$(AXE_STAMP):
+	@command -v npm >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y --no-install-recommends npm \
+		|| { $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends npm; }; }
+	npm install --no-save --no-package-lock --no-audit --no-fund --prefix $(VENV)/node axe-core@$(AXE_VERSION)
+	touch $(AXE_STAMP)
 
 # Uploads are scanned by Debian's clamd (run by `carnet up` and the tests with our own config and signature file,
 # deploy/clamav/); installed here when the machine lacks it. Its freshclam service is not used: no internet here.

@@ -2,16 +2,29 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+from pathlib import Path
 
 import pytest
 from playwright.async_api import async_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Where a failed browser test leaves a screenshot of each page still open, for CI to keep as artefacts.
+ARTIFACTS = Path(os.environ.get("CARNET_TEST_ARTIFACTS", "var/test-artifacts"))
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
 
 
 @pytest.fixture
-async def browser(tmp_path):
+async def browser(request, tmp_path):
     if not os.path.exists(CHROMIUM):
         if os.environ.get("REQUIRE_INFRA") == "1":
             pytest.fail("chromium is missing: `make test` installs it")
@@ -20,4 +33,18 @@ async def browser(tmp_path):
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
                                                    args=["--no-sandbox", "--disable-dev-shm-usage"])
         yield browser
+        if request.node.stash.get(FAILED, False):
+            await screenshot_open_pages(browser, request.node.nodeid)
         await browser.close()
+
+
+async def screenshot_open_pages(browser, test_id: str) -> None:
+    folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", test_id)[-150:]
+    folder.mkdir(parents=True, exist_ok=True)
+    for c, context in enumerate(browser.contexts):
+        for p, page in enumerate(context.pages):
+            try:
+                await page.screenshot(path=folder / f"{c}-{p}.png", full_page=True)
+                (folder / f"{c}-{p}.url").write_text(page.url + "\n")
+            except Exception:  # a page that crashed or is closing: the others still matter
+                continue

@@ -62,7 +62,7 @@ async def test_a_manager_reads_the_dashboard_and_its_numbers_match_the_lists(sys
 
         page = await client.get("/pilotage", headers=bearer(manager))
         assert page.status_code == 200
-        assert '<svg id="chart-couverture-cer"' in page.text and 'role="img"' in page.text
+        assert '<svg id="chart-couverture-cer"' in page.text and 'role="figure"' in page.text
         assert "/beneficiaires/requetes?" in page.text and "Télécharger (CSV)" in page.text
 
         download = await client.get("/pilotage/figures/couverture-cer.csv", headers=bearer(manager))

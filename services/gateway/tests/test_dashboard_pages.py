@@ -88,7 +88,7 @@ async def test_hostile_labels_stay_text_in_the_chart_and_the_table():
     assert rpc.asked[0].period_from == date(2025, 12, 1)
     # Accessible SVG: role, title and desc named, a viewBox to shrink to 320 px, patterns beside colours.
     assert '<svg id="chart-couverture-cer" class="chart" viewBox="0 0 640 ' in html
-    assert 'role="img" aria-labelledby="chart-couverture-cer-title chart-couverture-cer-desc"' in html
+    assert 'role="figure" aria-labelledby="chart-couverture-cer-title chart-couverture-cer-desc"' in html
     assert '<title id="chart-couverture-cer-title">CER des bénéficiaires' in html
     assert '<pattern id="couverture-cer-p1"' in html and "url(#couverture-cer-p1)" in html
     assert "1\u202f234" in html  # values written on the chart and in the table, in French

@@ -1,0 +1,93 @@
+"""No page has a serious or critical accessibility violation found by axe-core (the rules of RGAA/WCAG a machine
+can check): the public pages, then every page each role of the demo territory reaches from its own, as in
+test_narrow_screens. axe-core is installed, pinned, by `make axe` and injected into each page by the test."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+from uuid import uuid4
+
+import pytest
+from playwright.async_api import Browser, Page
+
+from carnet.demo import DEMO_ACCOUNTS, DEMO_BENEFICIARY_PHONE, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
+from contracts.identity import Role
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.crawl import crawl
+from tests.browser.test_every_role_logs_in import accept_steps, log_in_by_email, log_in_by_sms
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
+AXE = Path(os.environ.get("CARNET_AXE", ".venv/node/node_modules/axe-core/axe.min.js"))
+BLOCKING = ("serious", "critical")
+# (rule, CSS selector of the node) that axe reports but which are not faults, each with why. Keep it short.
+ACCEPTED: dict[tuple[str, str], str] = {}
+# Serious and critical violations, each node with its page, rule, impact and what axe says to mend.
+VIOLATIONS = """blocking => axe.run(document, {resultTypes: ["violations"]}).then(results => results.violations
+  .filter(v => blocking.includes(v.impact))
+  .flatMap(v => v.nodes.map(n => ({rule: v.id, impact: v.impact, target: n.target.join(" "),
+                                   summary: (n.failureSummary || v.help).replace(/\\s+/g, " ").slice(0, 240)}))))"""
+
+
+async def violations(page: Page) -> list[str]:
+    """axe's blocking violations on the page as it stands, one readable line each."""
+    if not await page.evaluate("typeof axe !== 'undefined'"):
+        # Evaluated through the DevTools protocol, so the page's CSP (no inline script) stays as served.
+        await page.evaluate(AXE.read_text())
+    path = urlsplit(page.url).path
+    return [f"{path} [{v['impact']}] {v['rule']} at {v['target']}: {v['summary']}"
+            for v in await page.evaluate(VIOLATIONS, list(BLOCKING))
+            if (v["rule"], v["target"]) not in ACCEPTED]
+
+
+async def check(page: Page, found: list[str], who: str) -> None:
+    """Adds the page's violations to `found`, with a screenshot of the page for CI to keep when it has some."""
+    if lines := await violations(page):
+        found.extend(f"{who} {line}" for line in lines)
+        name = urlsplit(page.url).path.strip("/").replace("/", "_") or "accueil"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=ARTIFACTS / f"axe-{who}-{name[:60]}.png", full_page=True)
+
+
+async def audit(page: Page, base_url: str, found: list[str], visited: set[str], who: str, depth: int = 2) -> None:
+    async def on_page(_url: str) -> None:
+        await check(page, found, who)
+
+    visited.update(f"{who} {kind}" for kind in await crawl(page, base_url, on_page, depth=depth))
+
+
+async def test_no_page_of_any_role_has_a_serious_accessibility_violation(system, browser: Browser, db_backend):
+    if db_backend == "postgresql":
+        pytest.skip("a page's markup does not depend on the database: SQLite is enough")
+    if not AXE.exists():
+        if os.environ.get("REQUIRE_INFRA") == "1":
+            pytest.fail(f"axe-core is missing at {AXE}: `make axe` installs it")
+        pytest.skip("axe-core is not installed (`make axe`)")
+    await system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)
+    await system.call(DEMO_TERRITORY)
+    await system.call(DEMO_NOTEBOOKS)
+    found: list[str] = []
+    visited: set[str] = set()
+
+    context = await browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    await page.goto(f"{system.base_url}/connexion")
+    await audit(page, system.base_url, found, visited, "anonyme", depth=1)
+    await context.close()
+
+    for account in DEMO_ACCOUNTS:
+        context = await browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+        page = await context.new_page()
+        if account.role == Role.beneficiary:
+            await log_in_by_sms(page, system, DEMO_BENEFICIARY_PHONE)
+        else:
+            await log_in_by_email(page, system, account.email)
+        await accept_steps(page, account.role)
+        await audit(page, system.base_url, found, visited, account.role.value)
+        if account.role == Role.professional:  # the error page, as a notebook out of reach shows it
+            answer = await page.goto(f"{system.base_url}/carnets/{uuid4()}")
+            assert answer is not None and answer.status == 404
+            await check(page, found, "professional")
+        await context.close()
+    assert len(visited) >= 30, visited  # the crawl reached the roles' pages, not only their homes
+    assert not found, f"{len(found)} serious or critical accessibility violations:\n" + "\n".join(found)

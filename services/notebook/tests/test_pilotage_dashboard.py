@@ -13,10 +13,10 @@ import pytest
 from contracts.base import ErrorCode
 from contracts.directory import StructureCreatedV1
 from contracts.identity import Role
-from contracts.pilotage import GetPilotageDashboardV1, PilotageScope, QueryBeneficiariesV1
+from contracts.pilotage import GetPilotageDashboardV1, PilotageScope, QueryActionsV1, QueryBeneficiariesV1
 from contracts.profiles import DeploymentCreatedV1, ProfessionalCreatedV1
 from notebook.adapters import pilotage_query as q
-from notebook.adapters.orm import NO_STRUCTURE, PilotageAction, PilotageNotebook, PilotageSnapshot
+from notebook.adapters.orm import NO_STRUCTURE, Person, PilotageAction, PilotageNotebook, PilotageSnapshot
 from notebook.domain.pilotage_figures import add_months
 from notebook.entrypoints.wiring import ROUTES
 from notebook.handlers.pilotage_snapshots import take_snapshot
@@ -99,8 +99,12 @@ class Who:
 
 
 async def listed(notebook: InMemoryService, token: str, who: Who, point) -> int:
-    """How many rows the beneficiaries' list has for a point's filters: through QueryBeneficiariesV1 once wired,
-    else with the list's own count."""
+    """How many rows the list behind a point has for its filters: the actions' (QueryActionsV1) for the actions
+    figure, the beneficiaries' (QueryBeneficiariesV1 once wired, else with the list's own count) otherwise."""
+    if point.drill_list == "actions":
+        reply = await notebook.call(QueryActionsV1(filters=point.drill, deployment_id=point.drill_deployment_id,
+                                                   limit=1), token)
+        return reply.total
     if QueryBeneficiariesV1 in ROUTES:
         reply = await notebook.call(QueryBeneficiariesV1(filters=point.drill, deployment_id=point.drill_deployment_id,
                                                          limit=1), token)
@@ -114,7 +118,7 @@ async def assert_drills_match(notebook, token, who, dashboard) -> int:
     for figure in dashboard.figures:
         for series in figure.series:
             for point in series.points:
-                if point.drill is not None:
+                if point.drill is not None and not point.drill_note:  # a note: another list, said so
                     assert await listed(notebook, token, who, point) == point.value, (figure.key, series.name,
                                                                                       point.label)
                     checked += 1
@@ -148,7 +152,9 @@ async def test_a_territory_dashboard_counts_what_its_lists_show(notebook, token_
     support = figure(dashboard, "accompagnement")
     accompanied = values(support, "Accompagné")
     assert list(accompanied.values())[-1] == 3 and list(accompanied.values())[-2] == 4  # live; last month's snapshot
-    assert [p.drill is not None for p in support.series[0].points][-2:] == [False, True]
+    # Today's month drills down to today's list; last month to the notebooks created then (what the link says).
+    assert [p.drill is not None for p in support.series[0].points][-2:] == [True, True]
+    assert [bool(p.drill_note) for p in support.series[0].points][-2:] == [True, False]
     # The months before, without a snapshot, are missing, not 0 (a false figure); last month's other statuses
     # were recorded at 0.
     assert [p.missing for p in support.series[0].points][-3:] == [True, False, False]
@@ -246,3 +252,53 @@ async def test_a_daily_snapshot_is_taken_once(notebook):
     day = paris_today() + timedelta(days=3650 + uuid.uuid4().int % 1000)  # a day no other test takes
     assert await take_snapshot(notebook.sessions, day) > 0
     assert await take_snapshot(notebook.sessions, day) == 0
+
+
+async def test_every_figure_drills_down_to_its_list_delays_actions_others_and_past_months(notebook, token_mint):
+    """Issue 18 item 3: the delay buckets, the actions by theme and status, « Autres » of the référents and the
+    past months lead to a list; each list (but a past month's, which says what it is) counts the figure's number."""
+    here = await place(notebook, "Drôme", "26")
+    # Seventeen more référents, one accompanied notebook each: the référents' load has an « Autres » row.
+    async with notebook.sessions.begin() as session:
+        for index in range(17):
+            person = uuid.uuid4()
+            session.add(Person(id=person, deployment_id=here.deployment_id, firstname="Réf", lastname=f"R{index:02}",
+                               email=f"r{index}-{uuid.uuid4().hex[:6]}@cd26.fr", role="professional",
+                               structure_ids=[str(here.second)], occurred_at=ago(0)))
+            session.add(PilotageNotebook(notebook_id=uuid.uuid4(), deployment_id=here.deployment_id,
+                                         lastname=f"Autre{index}", firstname="Prénom", refreshed_at=ago(0),
+                                         structure_id=here.second, referent_id=person, support="accompanied",
+                                         created_at=ago(500), origin="manual"))
+    manager = Who(Role.manager, here.deployment_id, uuid.uuid4(), frozenset())
+    token = token_mint.token(Role.manager, deployment_id=here.deployment_id, profile_id=manager.profile_id)
+
+    dashboard = await notebook.call(GetPilotageDashboardV1(), token)
+
+    assert await assert_drills_match(notebook, token, manager, dashboard) > 30
+    for key in ("delai-orientation", "delai-cer", "actions", "charge-referents", "arrivees", "reorientations"):
+        assert all(p.drill is not None for s in figure(dashboard, key).series for p in s.points), key
+    orientation = figure(dashboard, "delai-orientation").series[0].points
+    assert orientation[0].drill.orientation_days_max == 7 and orientation[-1].drill.orientation_days_min == 181
+    assert orientation[0].drill.created_from == dashboard.period_from
+    assert (await notebook.call(QueryBeneficiariesV1(filters=orientation[0].drill), token)).total == 2
+    cer = figure(dashboard, "delai-cer").series[0].points
+    assert cer[1].value == 1 and cer[1].drill.cer_days_min == 8 and cer[1].drill.cer_days_max == 30
+    # « Autres »: every référent but the fifteen most loaded, whatever their number.
+    others = figure(dashboard, "charge-referents").series[0].points[-1]
+    assert others.label == "Autres" and others.value == 4 and len(others.drill.other_than_referent_ids) == 15
+    # Actions: a cell lists actions (five, one per notebook), not beneficiaries.
+    actions = figure(dashboard, "actions")
+    done = next(s for s in actions.series if s.name == "Réalisée").points[0]
+    assert done.drill_list == "actions" and done.drill.action_statuses == ["done"] and done.value == 3
+    listed_actions = await notebook.call(QueryActionsV1(filters=done.drill), token)
+    assert listed_actions.total == 3 and {r.status for r in listed_actions.rows} == {"done"}
+    # A filter of the beneficiaries' list means nothing on actions: refused in French.
+    refusal = await refused(notebook.call(QueryActionsV1(filters=done.drill.model_copy(
+        update={"subject_to_right_and_duty": True})), token))
+    assert refusal.code == ErrorCode.invalid and "actions" in refusal.message
+    # Last month (a snapshot): the notebooks created that month, as its note says.
+    last = figure(dashboard, "accompagnement").series[0].points[-2]
+    first = add_months(paris_today().replace(day=1), -1)
+    assert last.drill_note.startswith("Carnets créés en")
+    assert last.drill.created_from == max(first, dashboard.period_from)
+    assert last.drill.created_to == add_months(first, 1) - timedelta(days=1)

@@ -70,15 +70,28 @@ class BeneficiaryFilters(WireModel):
     # A reorientation request waiting for a decision, asked between these days (the dashboards' ages of requests).
     reorientation_from: date | None = None
     reorientation_to: date | None = None
+    # Whole days from entry to the first orientation / the first CER (the dashboards' delay buckets, bounds
+    # included; a date typed before the entry counts as 0 day there, so no lower bound takes those in).
+    orientation_days_min: int | None = Field(default=None, ge=0, le=100_000)
+    orientation_days_max: int | None = Field(default=None, ge=0, le=100_000)
+    cer_days_min: int | None = Field(default=None, ge=0, le=100_000)
+    cer_days_max: int | None = Field(default=None, ge=0, le=100_000)
+    # Followed by a référent other than these (the « Autres » of the référents' load: all but the most loaded).
+    other_than_referent_ids: list[uuid.UUID] = Field(default_factory=list, max_length=MAX_CHOICES)
+    # The actions' list only (QueryActionsV1, the actions export): their status (``themes`` is then the action's
+    # theme, ``created_from``/``created_to`` the days it was created, the structures the notebook's).
+    action_statuses: list[Line] = Field(default_factory=list, max_length=MAX_CHOICES)
 
     @model_validator(mode="after")
     def _ranges_in_order(self) -> BeneficiaryFilters:
         for start, end, label in (("cer_end_from", "cer_end_to", "fin du CER"),
                                   ("last_activity_from", "last_activity_to", "dernière activité"),
                                   ("created_from", "created_to", "création"),
-                                  ("reorientation_from", "reorientation_to", "demande de réorientation")):
+                                  ("reorientation_from", "reorientation_to", "demande de réorientation"),
+                                  ("orientation_days_min", "orientation_days_max", "délai d'orientation"),
+                                  ("cer_days_min", "cer_days_max", "délai du premier CER")):
             low, high = getattr(self, start), getattr(self, end)
-            if low and high and low > high:
+            if low is not None and high is not None and low > high:
                 raise ValueError(f"La période « {label} » finit avant de commencer.")
         return self
 
@@ -133,6 +146,40 @@ class QueryBeneficiariesV1(RpcRequest):
 
     subject: ClassVar[str] = "rpc.notebook.query_beneficiaries.v1"
     reply_model: ClassVar = BeneficiaryFactsReply
+
+    filters: BeneficiaryFilters = Field(default_factory=BeneficiaryFilters)
+    deployment_id: uuid.UUID | None = None  # admin_cdb only
+    offset: Offset = 0
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class ActionFact(WireModel):
+    """One row of the actions' list of pilotage (a dashboard's « actions par thème et statut » drill-down)."""
+
+    action_id: uuid.UUID
+    notebook_id: uuid.UUID
+    lastname: str
+    firstname: str
+    structure_name: str = ""
+    theme: str  # the theme's code
+    theme_label: str = ""
+    status: str
+    created_at: datetime
+
+
+class ActionFactsReply(RpcReply):
+    rows: list[ActionFact] = Field(default_factory=list)
+    total: int = 0
+
+
+@register
+class QueryActionsV1(RpcRequest):
+    """The actions of the notebooks the caller may see (as QueryBeneficiariesV1), filtered by their theme
+    (``themes``), status (``action_statuses``), creation days (``created_from``/``created_to``) and notebook's
+    structure; any other filter is refused."""
+
+    subject: ClassVar[str] = "rpc.notebook.query_actions.v1"
+    reply_model: ClassVar = ActionFactsReply
 
     filters: BeneficiaryFilters = Field(default_factory=BeneficiaryFilters)
     deployment_id: uuid.UUID | None = None  # admin_cdb only
@@ -215,6 +262,11 @@ class Point(WireModel):
     drill_deployment_id: uuid.UUID | None = None  # national figures: the territory of the point
     # No number was recorded for it (a past month without a daily snapshot): shown as missing, never as 0.
     missing: bool = False
+    # Which list ``drill`` filters: the beneficiaries' (QueryBeneficiariesV1) or the actions' (QueryActionsV1).
+    drill_list: Literal["beneficiaries", "actions"] = "beneficiaries"
+    # Set when the list behind is not this number's own (a past month's state is kept as counts only): what the
+    # list is instead, in French; otherwise the list's count is the value.
+    drill_note: str = ""
 
 
 class Series(WireModel):

@@ -16,7 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contracts.identity import Role
 from contracts.notebook import RightRsa, SupportStatus
 from contracts.pilotage import BeneficiaryFact, BeneficiaryFilters, CerState, Count, Origin
-from notebook.adapters.orm import Member, OrientationSystemRead, Person, PilotageNotebook, StructureRead
+from notebook.adapters.orm import (
+    Member,
+    OrientationSystemRead,
+    Person,
+    PilotageAction,
+    PilotageNotebook,
+    StructureRead,
+)
 from servicekit.errors import Forbidden, Invalid
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -25,6 +32,10 @@ OTHER_TERRITORY = "Vous ne pouvez consulter que votre territoire."
 NO_TERRITORY = "Précisez le territoire concerné."
 WITHOUT_STRUCTURE = "Sans structure"
 TERRITORY_ROLES = (Role.manager, Role.orientation_manager)
+ACTION_FILTERS = frozenset({"structure_ids", "without_structure", "themes", "action_statuses", "created_from",
+                            "created_to"})
+ACTION_FILTERS_ONLY = ("La liste des actions se filtre par structure, thème, statut et date de création "
+                       "seulement.")
 
 
 @dataclass(frozen=True)
@@ -124,6 +135,52 @@ def conditions(filters: BeneficiaryFilters, scope: PilotageScope) -> list:
         where.append(p.pending_reorientation_since >= paris_midnight(filters.reorientation_from))
     if filters.reorientation_to:
         where.append(p.pending_reorientation_since < paris_midnight(filters.reorientation_to + timedelta(days=1)))
+    # Days from entry to the first orientation / CER (NULL, none yet, never matches a bound): a delay figure's
+    # bucket. A negative delay (a date typed before the entry) is a 0-day one, as the figure counts it.
+    for column, low, high in ((p.orientation_days, filters.orientation_days_min, filters.orientation_days_max),
+                              (p.cer_days, filters.cer_days_min, filters.cer_days_max)):
+        if low:
+            where.append(column >= low)
+        elif low == 0:
+            where.append(column.is_not(None))
+        if high is not None:
+            where.append(column <= high)
+    if filters.other_than_referent_ids:
+        where.append(p.referent_id.is_not(None))
+        where.append(p.referent_id.not_in(filters.other_than_referent_ids))
+    return where
+
+
+def action_conditions(filters: BeneficiaryFilters, scope: PilotageScope) -> list:
+    """Conditions on PilotageAction (the actions' list, the dashboards' « actions par thème et statut »): the
+    scope of their notebooks, the notebook's structure, the action's theme, status and Paris days of creation.
+    Another filter of the beneficiaries' list would not mean anything here: refused, nothing listed."""
+    a = PilotageAction
+    other = [f for f in BeneficiaryFilters.model_fields
+             if f not in ACTION_FILTERS and getattr(filters, f) is not None and getattr(filters, f) != []]
+    if other:
+        raise Invalid(ACTION_FILTERS_ONLY, details={"field": other[0]})
+    where = []
+    if scope.deployment_id is not None:
+        where.append(a.deployment_id == scope.deployment_id)
+    if scope.structure_ids is not None:
+        where.append(a.structure_id.in_(scope.structure_ids) if scope.structure_ids else false())
+    if scope.member_id is not None:
+        where.append(exists().where(Member.notebook_id == a.notebook_id, Member.person_id == scope.member_id,
+                                    Member.ended_at.is_(None)))
+    if filters.structure_ids or filters.without_structure:
+        choices = [a.structure_id.in_(filters.structure_ids)] if filters.structure_ids else []
+        if filters.without_structure:
+            choices.append(a.structure_id.is_(None))
+        where.append(or_(*choices))
+    if filters.themes:
+        where.append(a.theme.in_(filters.themes))
+    if filters.action_statuses:
+        where.append(a.status.in_(filters.action_statuses))
+    if filters.created_from:
+        where.append(a.created_at >= paris_midnight(filters.created_from))
+    if filters.created_to:
+        where.append(a.created_at < paris_midnight(filters.created_to + timedelta(days=1)))
     return where
 
 

@@ -224,6 +224,15 @@ def filters_summary(filters: BeneficiaryFilters, names: Callable[[uuid.UUID], st
         parts.append("Thèmes : " + ", ".join(filters.themes))
     if filters.origins:
         parts.append("Origine : " + ", ".join(ORIGIN[Origin(o)] for o in filters.origins))
+    if filters.other_than_referent_ids:
+        parts.append(f"Référent : un autre que {ids(filters.other_than_referent_ids)}")
+    for low, high, label in ((filters.orientation_days_min, filters.orientation_days_max, "Délai d'orientation"),
+                             (filters.cer_days_min, filters.cer_days_max, "Délai du premier CER")):
+        if low is not None or high is not None:
+            parts.append(f"{label} : de {low or 0} à {high} jours" if high is not None
+                         else f"{label} : {low} jours ou plus")
+    if filters.action_statuses:
+        parts.append("Statut de l'action : " + ", ".join(ACTION_STATUS.get(s, s) for s in filters.action_statuses))
     return parts
 
 

@@ -40,13 +40,15 @@ from notebook.handlers.deps import Deps
 from contracts import pilotage as pilotage_contract
 from notebook.handlers import exports
 from notebook.adapters import pilotage_events
-from notebook.handlers import pilotage_facts, pilotage_queries
+from notebook.handlers import pilotage_actions, pilotage_facts, pilotage_queries
 from contracts.pilotage import GetPilotageDashboardV1
 from notebook.handlers import pilotage_dashboard, pilotage_snapshots
 from contracts import retention as retention_contract
 from notebook.handlers import retention
 from contracts import rights as rights_contract
 from notebook.handlers import rights_requests, subject_data
+from contracts import orientation_requests as orientation_requests_contract
+from notebook.handlers import reorientation_requests
 from servicekit.app import Service
 from servicekit.consumers import Subscription
 
@@ -112,12 +114,14 @@ ROUTES = {
     ApplyPartnerAppointmentV1: partner_notebooks.apply_partner_appointment,
     bulk_contract.OrientInBulkV1: bulk_orientation.orient_in_bulk,
     bulk_contract.GetTerritoryOrientationOptionsV1: bulk_orientation.territory_options,
+    orientation_requests_contract.ListOpenReorientationRequestsV1: reorientation_requests.list_open_requests,
     GetPilotageDashboardV1: pilotage_dashboard.get_dashboard,
     pilotage_contract.StartExportV1: exports.start_export,
     pilotage_contract.GetExportV1: exports.get_export,
     pilotage_contract.ListExportsV1: exports.list_exports,
     pilotage_contract.GetExportFileV1: exports.get_export_file,
     pilotage_contract.QueryBeneficiariesV1: pilotage_queries.query_beneficiaries,
+    pilotage_contract.QueryActionsV1: pilotage_actions.query_actions,
     pilotage_contract.SaveQueryV1: pilotage_queries.save_query,
     pilotage_contract.ListSavedQueriesV1: pilotage_queries.list_saved_queries,
     pilotage_contract.GetSavedQueryV1: pilotage_queries.get_saved_query,

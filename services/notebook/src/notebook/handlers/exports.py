@@ -56,6 +56,7 @@ from notebook.adapters.orm import (
     OrientationRequest,
     OrientationSystemRead,
     Person,
+    PilotageAction,
     RefTheme,
     SavedQueryRow,
     StructureRead,
@@ -176,7 +177,9 @@ async def start_export(request: StartExportV1, ctx, deps: Deps) -> ExportReply:
             if filters == BeneficiaryFilters():
                 filters = saved
             changed = filters != saved
-        if request.list_name != ExportList.beneficiaries and filters != BeneficiaryFilters():
+        if request.list_name == ExportList.actions:
+            pq.action_conditions(filters, scope)  # the actions' list's filters (a dashboard's drill-down) only
+        elif request.list_name != ExportList.beneficiaries and filters != BeneficiaryFilters():
             raise Invalid(lists.FILTERS_ONLY_FOR_BENEFICIARIES, details={"field": "filters"})
         job = ExportJob(
             id=uuid.uuid4(), deployment_id=scope.deployment_id, requested_by=owner_id(caller),
@@ -383,7 +386,16 @@ def appointments_query(scope: pq.PilotageScope):
             .order_by(Appointment.at.desc(), Appointment.id))
 
 
-def actions_query(scope: pq.PilotageScope):
+def actions_query(scope: pq.PilotageScope, filters: BeneficiaryFilters | None = None):
+    """The actions, narrowed by the actions' list's filters when given: the rows of the pilotage read model that
+    the dashboard counted (``pilotage_query.action_conditions``), with their words from the write tables."""
+    query = actions_of(scope)
+    if filters is not None and filters != BeneficiaryFilters():
+        query = query.where(Action.id.in_(select(PilotageAction.id).where(*pq.action_conditions(filters, scope))))
+    return query
+
+
+def actions_of(scope: pq.PilotageScope):
     return (select(Action, Target.target, Focus.theme, Beneficiary.lastname, Beneficiary.firstname,
                    Beneficiary.date_of_birth)
             .join(Target, Target.id == Action.target_id).join(Focus, Focus.id == Target.focus_id)
@@ -406,9 +418,11 @@ async def count_rows(deps: Deps, list_name: ExportList, filters: BeneficiaryFilt
     async with deps.sessions() as session:
         if list_name == ExportList.beneficiaries:
             return await pq.count(session, filters, scope)
+        if list_name == ExportList.actions:
+            return await session.scalar(select(func.count()).select_from(
+                actions_query(scope, filters).order_by(None).subquery()))
         query = {ExportList.orientation_requests: orientation_requests_query, ExportList.appointments:
-                 appointments_query, ExportList.actions: actions_query,
-                 ExportList.structures: structures_query}.get(list_name)
+                 appointments_query, ExportList.structures: structures_query}.get(list_name)
         if query is None:  # professionals: a structure admin's are filtered on their structures as they are read
             return None
         return await session.scalar(select(func.count()).select_from(query(scope).order_by(None).subquery()))
@@ -475,7 +489,7 @@ async def lines_of(deps: Deps, list_name: ExportList, filters: BeneficiaryFilter
                                          a.created_at)
     elif list_name == ExportList.actions:
         labels = await theme_labels(deps)
-        async for a, target, theme, lastname, firstname, born in streamed(deps, actions_query(scope)):
+        async for a, target, theme, lastname, firstname, born in streamed(deps, actions_query(scope, filters)):
             yield lists.action_line(lastname, firstname, born, labels.get(theme, theme), target, a.action, a.status,
                                     a.starting_at, a.created_at, a.created_by_name)
 

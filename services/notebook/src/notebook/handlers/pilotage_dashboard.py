@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.identity import Role
 from contracts.notebook import SupportStatus
 from contracts.pilotage import (
-    MAX_CHOICES,
     BeneficiaryFilters,
     CerState,
     Choice,
@@ -297,7 +296,9 @@ class Counted:
 
 async def support_over_time(c: Counted) -> Figure:
     """Beneficiaries by support status per month: past months from the daily snapshots (the month's last one),
-    the current month live from the read model (and only it drills down: the list shows today's state)."""
+    the current month live from the read model. The current month drills down to today's list of the status; a
+    past month's state is not kept notebook by notebook (a snapshot holds counts only), so its points lead to the
+    notebooks created that month (the period's days of it), as the figure's note says."""
     session, view = c.session, c.view
     months = rules.month_starts(c.start, c.end)
     current = c.today.replace(day=1)
@@ -330,7 +331,10 @@ async def support_over_time(c: Counted) -> Figure:
                 points.append(Point(label=rules.month_label(month), value=live.get(status, 0),
                                     drill=view.filters(support=[SupportStatus(status)])))
             elif month in last_days:
-                points.append(Point(label=rules.month_label(month), value=history.get((month, status), 0)))
+                points.append(Point(label=rules.month_label(month), value=history.get((month, status), 0),
+                                    drill=view.filters(created_from=max(month, c.start),
+                                                       created_to=min(rules.month_end(month), c.end)),
+                                    drill_note=f"Carnets créés en {rules.month_label(month)}"))
             else:  # no snapshot that month (before the first one, the service stopped): unknown, not 0
                 points.append(Point(label=rules.month_label(month), value=0, missing=True))
         series.append(Series(name=name, points=points))
@@ -338,7 +342,9 @@ async def support_over_time(c: Counted) -> Figure:
                   unit="bénéficiaires", series=series,
                   summary=f"Aujourd'hui : {rules.french_number(sum(live.values()))} bénéficiaires" if live else "",
                   note="Chaque mois passé est compté au dernier relevé quotidien du mois (« pas de relevé » : aucun "
-                       "ce mois-là) ; le mois en cours est compté en direct et mène à la liste.")
+                       "ce mois-là) et mène à la liste des carnets créés ce mois-là (l'état d'un mois passé n'est "
+                       "pas gardé carnet par carnet) ; le mois en cours est compté en direct et mène à la liste "
+                       "des bénéficiaires de ce statut aujourd'hui.")
 
 
 async def month_sums(c: Counted, figure: str, *columns) -> list:
@@ -381,14 +387,17 @@ async def day_counts(c: Counted, days, by_territory: bool = False) -> dict:
 
 
 async def delay(c: Counted, key: str, title: str, column, what: str) -> Figure:
-    """Time from entry to ``column`` (first orientation, first CER), for notebooks created in the period."""
+    """Time from entry to ``column`` (first orientation, first CER), for notebooks created in the period; each
+    bucket's list is those created in the period whose delay (``column``) falls in it."""
     counts = await day_counts(c, column)
     waiting = counts.pop(None, 0)
     totals = rules.bucket_counts(counts, rules.DELAY_BUCKETS)
+    points = [Point(label=b.label, value=n, drill=c.view.filters(
+        created_from=c.start, created_to=c.end, **{f"{column.key}_min": b.low, f"{column.key}_max": b.high}))
+        for b, n in zip(rules.DELAY_BUCKETS, totals, strict=True)]
     return Figure(
         key=key, title=title, kind="histogram", unit="bénéficiaires",
-        series=[Series(name="Bénéficiaires", points=[Point(label=b.label, value=n)
-                                                     for b, n in zip(rules.DELAY_BUCKETS, totals, strict=True)])],
+        series=[Series(name="Bénéficiaires", points=points)],
         summary=rules.days_sentence("Médiane", rules.median_of_counts(counts)),
         note=f"Bénéficiaires entrés sur la période ; {rules.french_number(waiting)} sans {what} à ce jour, "
              "non comptés.")
@@ -424,10 +433,9 @@ async def referent_load(c: Counted) -> list[Figure]:
                                                                        referent_ids=[uuid.UUID(key)]))
                        for key, label, n in top]
     if rest_total:
-        # « Autres » lists them when a filter can name them all (50 ids at most).
+        # « Autres »: every référent but the most loaded, however many they are.
         referent_points.append(Point(label=rules.OTHERS, value=rest_total, drill=view.filters(
-            support=accompanied, referent_ids=[uuid.UUID(k) for k in rest_keys])
-            if len(rest_keys) <= MAX_CHOICES else None))
+            support=accompanied, other_than_referent_ids=[uuid.UUID(key) for key, _, _ in top])))
     return [
         Figure(key="charge-structures", title="Bénéficiaires accompagnés par structure", kind="bar",
                unit="bénéficiaires", series=[Series(name="Accompagnés", points=structure_points)],
@@ -495,7 +503,8 @@ async def cer_coverage(c: Counted) -> list[Figure]:
 
 
 async def actions(c: Counted) -> Figure:
-    """Actions created in the period, by theme and status (counts of actions, not of beneficiaries: no list)."""
+    """Actions created in the period, by theme and status: counts of actions, not of beneficiaries, so each cell
+    drills down to the actions' list (QueryActionsV1: same theme, status, Paris days and structure)."""
     a, m = PilotageAction, PilotageCountMonth
     by_theme: dict = defaultdict(lambda: defaultdict(int))
     for theme, status, n in await month_sums(c, "action", m.value, m.status):
@@ -514,7 +523,9 @@ async def actions(c: Counted) -> Figure:
     ordered = sorted(by_theme, key=lambda t: (-sum(by_theme[t].values()), themes.get(t, t)))
     statuses = [s for s in rules.ACTION_STATUS_LABELS if any(s in by_theme[t] for t in by_theme)]
     series = [Series(name=rules.ACTION_STATUS_LABELS[s], points=[
-        Point(label=themes.get(t, t), value=by_theme[t].get(s, 0)) for t in ordered]) for s in statuses]
+        Point(label=themes.get(t, t), value=by_theme[t].get(s, 0), drill_list="actions",
+              drill=c.view.filters(themes=[t], action_statuses=[s], created_from=c.start, created_to=c.end))
+        for t in ordered]) for s in statuses]
     total = sum(n for statuses in by_theme.values() for n in statuses.values())
     plural = "s" if total > 1 else ""
     return Figure(key="actions", title="Actions par thème et statut", kind="stacked", unit="actions",

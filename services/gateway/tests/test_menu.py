@@ -19,12 +19,14 @@ def current(role: Role, path: str) -> list[str]:
 
 def test_each_role_finds_its_main_pages():
     assert labels(Role.manager, True) == ["Accueil", "Bénéficiaires", "Requêtes", "Territoire", "Structures",
-                                          "Annuaire", "Imports", "CER à valider", "Transferts", "Tableau de bord",
-                                          "Exports", "Journal d'audit", "Comptes", "Mon compte"]
+                                          "Annuaire", "Imports", "Réorientations", "CER à valider", "Transferts",
+                                          "Tableau de bord", "Exports", "Journal d'audit", "Comptes", "Mon compte"]
     assert labels(Role.admin_cdb, True) == ["Accueil", "Territoires", "Annuaire", "Tableau de bord", "Exports",
                                             "Journal d'audit", "Comptes", "Envois", "Webhooks", "Partenaires",
                                             "Mon compte"]
     assert labels(Role.beneficiary) == ["Accueil", "Mon carnet", "Mon compte"]
+    assert labels(Role.orientation_manager) == ["Accueil", "Bénéficiaires", "Requêtes", "Annuaire", "Réorientations",
+                                                      "CER à valider", "Tableau de bord", "Exports", "Mon compte"]
     assert labels(Role.professional) == ["Accueil", "Bénéficiaires", "Requêtes", "Annuaire", "Exports", "Mon compte"]
 
 

@@ -374,6 +374,7 @@ class ReferentChoice(WireModel):
     person_id: uuid.UUID
     name: str
     structure_id: uuid.UUID | None = None
+    structure_ids: list[uuid.UUID] = Field(default_factory=list)  # every structure they work in (the first above)
     orientation_system_ids: list[uuid.UUID] = Field(default_factory=list)
 
 

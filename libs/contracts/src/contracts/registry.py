@@ -51,5 +51,6 @@ def load_all() -> Registry:
     from contracts import retention  # noqa: F401
     from contracts import rights  # noqa: F401
     from contracts import audit  # noqa: F401
+    from contracts import orientation_requests  # noqa: F401
 
     return registry

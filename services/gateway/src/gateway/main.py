@@ -45,6 +45,7 @@ from gateway.web import query_pages
 from gateway.web import footer_pages
 from gateway.api import rights as rights_api
 from gateway.web import rights_pages
+from gateway.web import orientation_request_pages
 from gateway.web.common import LeavePage, error_page
 from servicekit import telemetry
 from servicekit.bus import Bus
@@ -207,6 +208,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(rights_api.router)  # the beneficiary's rights (issue 21): her data, her requests
     app.include_router(rights_pages.router)
     app.include_router(footer_pages.router)
+    app.include_router(orientation_request_pages.router)  # « Demandes de réorientation à traiter »
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.mount("/api/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
 

@@ -17,6 +17,7 @@ ENTRIES = (
     ("/territoire/structures", "Structures", {Role.manager}),
     ("/annuaire", "Annuaire", PROFESSIONALS | {Role.admin_cdb}),
     ("/imports", "Imports", {Role.manager, Role.admin_structure}),
+    ("/orientations/demandes", "Réorientations", {Role.manager, Role.orientation_manager}),
     ("/contrats/a-valider", "CER à valider", {Role.manager, Role.orientation_manager}),
     ("/transferts", "Transferts", {Role.manager}),
     ("/pilotage", "Tableau de bord", {Role.manager, Role.admin_structure, Role.orientation_manager, Role.admin_cdb}),

@@ -63,6 +63,8 @@ from gateway.web.common import form_text as text
 from gateway.web.exchange_pages import exchange_section
 from gateway.web.notebook_summary import sections, summary_band
 from gateway.web.bulk_orientation_pages import bulk_orientation_options, selection_on_the_page
+from gateway.web.orientation_form import choices_of, orientation_form, refusal_of, step_url, structure_systems
+from contracts.bulk_orientation import GetTerritoryOrientationOptionsV1
 from servicekit.errors import ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -209,7 +211,8 @@ NOTICES = {
 
 async def notebook_page(request: Request, visitor: Visitor, notebook_id: uuid.UUID | None, *, error: str = "",
                         error_section: str = "", form: dict | None = None, status_code: int = 200,
-                        diagnostic_draft: dict | None = None, metier: str | None = None):
+                        diagnostic_draft: dict | None = None, metier: str | None = None,
+                        orientation_choices: dict | None = None):
     params = request.query_params
     page = await call_or_leave(request, visitor, GetNotebookPageV1(
         notebook_id=notebook_id, timeline_kind=params.get("historique", "")[:20],
@@ -225,7 +228,17 @@ async def notebook_page(request: Request, visitor: Visitor, notebook_id: uuid.UU
                                                                       limit=5))
         invitees = [p for p in people.people if p.person_id not in member_ids]
     exchanges = await exchange_section(request, visitor, page.allowed, page.notebook_id)
+    orienting = None
+    if "orient" in page.allowed and page.orientation_options is not None:
+        r = page.orientation_request
+        asked = r.requested_orientation_system_name if r and r.status == "pending" else ""
+        orienting = orientation_form(
+            page.orientation_options, await structure_systems(request, visitor),
+            orientation_choices or choices_of(params), refused=params.get("or_refus") == "1",
+            suggested_system=next((str(s.orientation_system_id) for s in page.orientation_options.orientation_systems
+                                   if asked and s.name == asked), ""))
     return render(request, "notebook.html.j2", {
+        "orienting": orienting,
         "page": page, "b": page.beneficiary, "referentials": referentials, "labels": labels, "exchanges": exchanges,
         "rome_codes": rome_codes, "metier": metier, "invitees": invitees,
         "diagnostic_form": diagnostic_draft or diagnostic_values(page.diagnostic),
@@ -370,6 +383,8 @@ async def notebook_action(notebook_id: uuid.UUID, action: str, request: Request)
     require_csrf(request, text(form, "csrf"), visitor)
     if action not in ACTIONS:
         return redirect(f"/carnets/{notebook_id}", visitor)
+    if action == "orientation":
+        return await orientation_action(request, visitor, notebook_id, form)
     section, notice, build = ACTIONS[action]
     own = visitor.me.role == Role.beneficiary
     # The diagnostic form comes back as typed, whether it searched a métier (its « Rechercher » button) or was refused.
@@ -391,3 +406,29 @@ async def notebook_action(notebook_id: uuid.UUID, action: str, request: Request)
                                    diagnostic_draft=draft)
     base = "/mon-carnet" if own else f"/carnets/{notebook_id}"
     return redirect(f"{base}?notice={notice}#{section}", visitor)
+
+
+async def orientation_action(request: Request, visitor: Visitor, notebook_id: uuid.UUID, form: FormData):
+    """« Orienter »: a step (« Afficher les structures… ») or a refused choice comes back to the notebook with the
+    choices in the address (post, redirect, get: the page can be reloaded); a choice that fits is sent."""
+    chosen = choices_of({"or_dispositif": form.get("orientation_system_id"), "or_structure": form.get("structure_id"),
+                         "or_referent": form.get("referent_id"), "or_motif": form.get("reason")})
+    base = f"/carnets/{notebook_id}"
+    if form.get("etape"):
+        return redirect(step_url(base, chosen), visitor)
+    options = (await call_or_leave(request, visitor, GetTerritoryOrientationOptionsV1())).options
+    if refusal_of(options, await structure_systems(request, visitor), chosen):
+        return redirect(step_url(base, chosen, refused=True), visitor)
+    try:
+        await call(request, ACTIONS["orientation"][2](notebook_id, form), access_token=visitor.token)
+    except ValidationError as failure:
+        error = refusal(failure).message
+        status = 422
+    except (ValueError, KeyError):
+        error, status = INVALID_FORM, 422
+    except ServiceError as failure:
+        error, status = failure.message, failure.http_status
+    else:
+        return redirect(f"{base}?notice=oriented#orientation", visitor)
+    return await notebook_page(request, visitor, notebook_id, error=error, error_section="orientation",
+                               form=dict(form), status_code=status, orientation_choices=chosen)

@@ -44,6 +44,9 @@ UNKNOWN_SYSTEM = "Choisissez un dispositif d'accompagnement de ce territoire."
 UNKNOWN_STRUCTURE = "Choisissez une structure de ce territoire."
 REFERENT_NOT_ELIGIBLE = ("Ce professionnel ne peut pas devenir référent : il doit être actif, travailler dans la "
                          "structure choisie et être habilité pour ce dispositif.")
+# The precise cause when the professional is known (issue 20 item 5: name what is missing, and whose).
+REFERENT_ELSEWHERE = "Le professionnel {person} ne travaille pas dans la structure choisie ({structure})."
+REFERENT_WITHOUT_SYSTEM = "Le professionnel {person} n'a pas le dispositif {system}."
 REQUEST_NOT_FOUND = "Cette demande de réorientation n'existe pas."
 ALREADY_DECIDED = "Cette demande de réorientation a déjà été traitée."
 
@@ -144,9 +147,14 @@ async def orientation_decision(session: AsyncSession, deployment_id, system_id, 
     referent = await session.get(Person, referent_id) if referent_id else None
     if referent_id and (
             referent is None or referent.deactivated_at is not None or referent.role != Role.professional.value
-            or referent.deployment_id != deployment_id or not referent.works_in([structure.id])
-            or not referent.holds(system.id)):
+            or referent.deployment_id != deployment_id):
         raise Invalid(REFERENT_NOT_ELIGIBLE, details={"field": "referent_id"})
+    if referent is not None and not referent.works_in([structure.id]):
+        raise Invalid(REFERENT_ELSEWHERE.format(person=person_name(referent), structure=structure.name),
+                      details={"field": "referent_id"})
+    if referent is not None and not referent.holds(system.id):
+        raise Invalid(REFERENT_WITHOUT_SYSTEM.format(person=person_name(referent), system=system.name),
+                      details={"field": "referent_id"})
     return OrientationDecision(system, structure, referent, reason.strip())
 
 
@@ -254,4 +262,5 @@ async def territory_orientation_options(session: AsyncSession, deployment, *,
         orientation_systems=[OrientationChoice(orientation_system_id=s.id, name=s.name) for s in systems],
         structures=[StructureChoice(structure_id=s.id, name=s.name) for s in structures],
         referents=[ReferentChoice(person_id=p.id, name=person_name(p), structure_id=p.structure_id,
+                                  structure_ids=p.structure_ids,
                                   orientation_system_ids=p.orientation_system_ids) for p in people])

@@ -234,3 +234,25 @@ async def test_a_deactivated_professional_leaves_every_group_once_however_often_
     assert (ended.person_id, ended.reason) == (territory.pro_id, c.MembershipEndReason.deactivated)
     page = await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id), territory.manager)
     assert [m.end_reason for m in page.members] == [c.MembershipEndReason.deactivated]
+
+
+async def test_the_history_shows_each_change_with_its_values_but_never_a_secret_identifier(notebook, token_mint):
+    territory = await new_territory(notebook, token_mint)
+    notebook_id = await with_referent(notebook, territory)
+    await notebook.call(c.UpdateBeneficiaryV1(notebook_id=notebook_id, version=1, beneficiary=beneficiary(
+        city="Valence", nir="1 90 04 26 198 123").model_copy(update={"mobile_number": "06 98 76 54 32"})),
+        territory.manager)
+    focus = await notebook.call(c.AddFocusV1(notebook_id=notebook_id, theme="emploi"), territory.pro)
+    target = await notebook.call(c.AddTargetV1(focus_id=focus.id, target="Trouver un emploi"), territory.pro)
+    action = await notebook.call(c.AddActionV1(target_id=target.id, action="Atelier CV", status=c.ActionStatus.planned),
+                                 territory.pro)
+    await notebook.call(c.UpdateActionV1(action_id=action.id, version=1, status=c.ActionStatus.in_progress),
+                        territory.pro)
+
+    page = await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id), territory.manager)
+    entries = {e.kind: e for e in page.timeline if e.changes}
+    assert [(ch.field, ch.before, ch.after) for ch in entries["beneficiary"].changes] == [
+        ("city", "", "Valence"), ("mobile_number", "+33612345678", "+33698765432"), ("nir", None, None)]
+    assert [(ch.field, ch.before, ch.after) for ch in entries["action"].changes] == [
+        ("status", "planned", "in_progress")]
+    assert "1900426198123" not in page.model_dump_json(exclude={"beneficiary"})

@@ -330,6 +330,15 @@ class AppointmentView(WireModel):
     version: int
 
 
+class FieldChange(WireModel):
+    """One field of a history entry as it was and as it became (the stored values: codes, ISO dates);
+    ``before`` and ``after`` are None for a secret identifier (NIR, CAF, France Travail): only « modifié » shows."""
+
+    field: str
+    before: str | None = None
+    after: str | None = None
+
+
 class TimelineEntry(WireModel):
     entry_id: uuid.UUID
     occurred_at: datetime
@@ -339,6 +348,7 @@ class TimelineEntry(WireModel):
     author_name: str = ""
     source: ChangeSource = ChangeSource.person
     redacted: bool = False
+    changes: list[FieldChange] = Field(default_factory=list)
 
 
 class VisitView(WireModel):

@@ -14,7 +14,7 @@ from contracts.base import HTTP_STATUS_BY_ERROR, ErrorCode
 from contracts.identity import GetMeV1, MeReply, PendingStep, Role
 from gateway.auth.session import ACCESS_COOKIE, REFRESH_COOKIE, access_token_for, clear_session_cookies
 from gateway.bus import call
-from gateway.web import formatting
+from gateway.web import formatting, history
 from gateway.web.csrf import check_csrf, csrf_token
 from gateway.web.menu import main_menu
 from servicekit.errors import Invalid, ServiceError
@@ -41,6 +41,7 @@ templates.env.filters["heure"] = formatting.local_time
 templates.env.filters["telephone"] = formatting.phone
 templates.env.filters["euros"] = formatting.euros
 templates.env.filters["navigateur"] = formatting.browser
+templates.env.globals["history_changes"] = history.changes_of
 
 
 class LeavePage(Exception):

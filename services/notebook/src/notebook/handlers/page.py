@@ -11,6 +11,7 @@ from contracts.notebook import (
     Access,
     ActionView,
     AppointmentView,
+    FieldChange,
     FocusView,
     GetNotebookPageV1,
     MemberView,
@@ -39,6 +40,7 @@ from notebook.adapters.orm import (
     TimelineEvent,
 )
 from notebook.domain.habilitation import Operation, allowed_operations, hidden_fields, may
+from notebook.domain.history import shown_changes
 from notebook.adapters import audit_trail
 from notebook.adapters.access_log import record_visit
 from notebook.handlers.beneficiaries import view_of, withhold
@@ -135,7 +137,9 @@ async def timeline_of(session: AsyncSession, notebook: Notebook, request: GetNot
     rows = (await session.execute(query.order_by(TimelineEvent.occurred_at.desc()).limit(limit))).scalars()
     return [TimelineEntry(entry_id=e.id, occurred_at=e.occurred_at, kind=e.kind, summary=e.summary,
                           author_id=e.author_id, author_name=e.author_name, source=e.source,
-                          redacted=e.redacted_at is not None) for e in rows]
+                          redacted=e.redacted_at is not None,
+                          changes=[FieldChange(field=field, before=before, after=after)
+                                   for field, before, after in shown_changes(e.changes)]) for e in rows]
 
 
 async def visits_of(session: AsyncSession, notebook: Notebook, limit: int) -> list[VisitView]:

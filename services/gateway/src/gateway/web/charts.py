@@ -136,14 +136,19 @@ def number(value: float) -> str:
 
 
 def drill_href(point: Point, to_query) -> str:
-    """The beneficiaries' list behind a point (``to_query``: the filters as a query string), "" without one."""
+    """The list behind a point (``to_query``: the filters as a query string), "" without one: the beneficiaries'
+    list, or the actions' (« actions par thème et statut » counts actions)."""
     if point.drill is None:
         return ""
     query = to_query(point.drill)
     if point.drill_deployment_id is not None:
         query = "&".join(part for part in (query, urlencode({"deployment_id": str(point.drill_deployment_id)}))
                          if part)
-    return f"/beneficiaires/requetes?{query}" if query else "/beneficiaires/requetes"
+    path = LIST_PATHS[point.drill_list]
+    return f"{path}?{query}" if query else path
+
+
+LIST_PATHS = {"beneficiaries": "/beneficiaires/requetes", "actions": "/pilotage/actions"}
 
 
 def categories(figure: Figure) -> list[str]:
@@ -329,7 +334,8 @@ def line_chart(chart: Chart, figure: Figure, labels: list[str], to_query) -> Cha
             segments[-1].append((x, y))
             last = point
             chart.markers.append(Marker(x, y, shape, colour, drill_href(point, to_query),
-                                        f"{label}, {series.name} : {number(point.value)}"))
+                                        f"{label}, {series.name} : {number(point.value)}"
+                                        + (f" (lien : {point.drill_note})" if point.drill_note else "")))
         for segment in segments:
             if len(segment) > 1:
                 chart.lines.append(Polyline(" ".join(f"{x:.1f},{y:.1f}" for x, y in segment), colour,

@@ -3,7 +3,8 @@ each figure as an inline SVG chart, the same numbers as a table and downloads; a
 (``/pilotage/figures/{key}.csv``); and the reply as JSON (``GET /api/v1/pilotage/dashboard``).
 
 Every bar and every table count links to the beneficiaries' list behind it (``/beneficiaires/requetes`` with the
-point's filters), whose count is the same number."""
+point's filters), whose count is the same number; the « actions par thème et statut » cells to the actions'
+list (``/pilotage/actions``, which exports too)."""
 from __future__ import annotations
 
 import csv
@@ -18,12 +19,19 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from contracts.identity import Role
-from contracts.pilotage import Figure, GetPilotageDashboardV1, PilotageDashboardReply, PilotageScope
+from contracts.pilotage import (
+    ExportList,
+    Figure,
+    GetPilotageDashboardV1,
+    PilotageDashboardReply,
+    PilotageScope,
+    QueryActionsV1,
+)
 from gateway.auth.session import COOKIE_ORIGIN_CHECK, call_as_caller
 from gateway.bus import call
 from gateway.web.charts import Chart, chart_of, csv_rows, table_rows
 from gateway.web.common import Visitor, error_page, render, signed_in
-from gateway.web.pilotage_filters import filters_to_query
+from gateway.web.pilotage_filters import filter_fields, filters_from_query, filters_to_query
 from servicekit.errors import Invalid, NotFound, ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -33,6 +41,9 @@ BAD_DATE = "La date « {label} » n'est pas valide : utilisez le format JJ/MM/AA
 BAD_ID = "Le {label} choisi n'est pas valide."
 BAD_SCOPE = "Le périmètre choisi n'est pas valide."
 NO_FIGURE = "Cette figure n'existe pas sur ce tableau de bord."
+ACTIONS_PAGE_SIZE = 50
+ACTION_STATUSES = {"planned": "En projet", "in_progress": "En cours", "standby": "En attente", "done": "Réalisée",
+                   "abandoned": "Abandonnée", "canceled": "Annulée"}
 PRESETS = ((3, "3 derniers mois"), (6, "6 derniers mois"), (12, "12 derniers mois"))
 FIRST_COLUMN = {"accompagnement": "Mois", "arrivees": "Mois", "delai-orientation": "Délai",
                 "delai-cer": "Délai", "reorientations": "Ancienneté", "actions": "Thème",
@@ -198,3 +209,31 @@ async def dashboard_api(request: Request, response: Response, scope: PilotageSco
     return await call_as_caller(request, response, GetPilotageDashboardV1(
         scope=scope, structure_id=structure_id, deployment_id=deployment_id, period_from=period_from,
         period_to=period_to))
+
+
+@router.get("/pilotage/actions")
+async def actions_page(request: Request):
+    """The actions behind a cell of « actions par thème et statut »: the same theme, status, creation days and
+    structure (the filters in the URL, as the beneficiaries' list takes them), as many as the cell says; and their
+    export with the same filters."""
+    visitor = await signed_in(request)
+    params = request.query_params
+    try:
+        offset = max(int(params.get("offset") or 0), 0)
+    except ValueError:
+        offset = 0
+    territory = (params.get("deployment_id") or "").strip()
+    try:
+        filters = filters_from_query(params)
+        deployment_id = uuid.UUID(territory) if territory else None
+        found = await call(request, QueryActionsV1(filters=filters, deployment_id=deployment_id, offset=offset,
+                                                   limit=ACTIONS_PAGE_SIZE), access_token=visitor.token)
+    except ValueError:
+        return error_page(request, NotFound("Ce territoire n'existe pas."), visitor=visitor)
+    except ServiceError as error:
+        return error_page(request, error, visitor=visitor)
+    query = filters_to_query(filters) + (f"&{urlencode({'deployment_id': territory})}" if territory else "")
+    return render(request, "pilotage_actions.html.j2", {
+        "found": found, "filters": filters, "fields": filter_fields(filters), "deployment_id": territory,
+        "query": query, "offset": offset, "page_size": ACTIONS_PAGE_SIZE, "status_labels": ACTION_STATUSES,
+        "list_name": ExportList.actions.value}, visitor=visitor)

@@ -64,7 +64,8 @@ def export_request(form) -> StartExportV1:
         deployment_id = uuid.UUID(territory) if territory else None  # admin_cdb looking at a territory
     except ValueError:
         raise Invalid("Ce territoire n'existe pas.", details={"field": "deployment_id"}) from None
-    filters = filters_from_query(form) if list_name == ExportList.beneficiaries else None
+    # The beneficiaries' filters, or the actions' list's (a dashboard's « actions par thème et statut » cell).
+    filters = filters_from_query(form) if list_name in (ExportList.beneficiaries, ExportList.actions) else None
     return StartExportV1(list_name=list_name, format=file_format, query_id=query, deployment_id=deployment_id,
                          **({"filters": filters} if filters is not None else {}))
 

@@ -21,6 +21,10 @@ LABELS = {
     "themes": "thèmes", "created_from": "créé à partir du", "created_to": "créé jusqu'au",
     "origins": "provenance",
     "reorientation_from": "réorientation demandée à partir du", "reorientation_to": "réorientation demandée jusqu'au",
+    "orientation_days_min": "délai d'orientation, à partir de (jours)",
+    "orientation_days_max": "délai d'orientation, jusqu'à (jours)",
+    "cer_days_min": "délai du premier CER, à partir de (jours)", "cer_days_max": "délai du premier CER, jusqu'à (jours)",
+    "other_than_referent_ids": "autres référents que", "action_statuses": "statut de l'action",
 }
 FIELDS = tuple(BeneficiaryFilters.model_fields)
 LIST_FIELDS = tuple(f for f in FIELDS if isinstance(getattr(BeneficiaryFilters(), f), list))

@@ -71,6 +71,9 @@ async def test_no_page_of_any_role_has_a_serious_accessibility_violation(system,
 
     context = await browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
     page = await context.new_page()
+    answer = await page.goto(f"{system.base_url}/page-qui-n-existe-pas")  # an address no page answers
+    assert answer is not None and answer.status == 404
+    await check(page, found, "anonyme")
     await page.goto(f"{system.base_url}/connexion")
     await audit(page, system.base_url, found, visited, "anonyme", depth=1)
     await context.close()

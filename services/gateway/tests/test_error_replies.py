@@ -60,3 +60,11 @@ async def test_a_page_with_a_bad_parameter_shows_the_french_message_on_an_html_p
     reply = await answer(app, "GET", "/carnets/pas-un-identifiant")
     assert reply.status_code == 422 and reply.headers["content-type"].startswith("text/html")
     assert "Le carnet n&#39;est pas un identifiant valide." in reply.text
+
+
+async def test_an_address_no_page_answers_shows_a_french_page_but_the_api_keeps_json(app):
+    reply = await answer(app, "GET", "/page-qui-n-existe-pas")
+    assert reply.status_code == 404 and reply.headers["content-type"].startswith("text/html")
+    assert '<html lang="fr"' in reply.text and "Cette page n&#39;existe pas ou plus." in reply.text
+    reply = await answer(app, "GET", "/api/v1/nulle-part")
+    assert reply.status_code == 404 and reply.headers["content-type"].startswith("application/json")

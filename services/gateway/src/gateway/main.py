@@ -49,7 +49,7 @@ from gateway.web import orientation_request_pages
 from gateway.web.common import LeavePage, error_page
 from servicekit import telemetry
 from servicekit.bus import Bus
-from servicekit.errors import Invalid, ServiceError
+from servicekit.errors import Invalid, NotFound, ServiceError
 from servicekit.health import embedded_server, health_app
 from servicekit.logging import configure_logging
 from servicekit.metrics import HttpMetrics
@@ -163,6 +163,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # FastAPI answers a body it cannot decode (not UTF-8) with an English 400: say it in French.
         if exc.status_code == 400 and request.url.path.startswith("/api/"):
             return bad_body()
+        if exc.status_code == 404 and not request.url.path.startswith(("/api/", "/static/")):
+            # An address no page answers, typed or out of date: a page in French, not FastAPI's JSON.
+            return error_page(request, NotFound("Cette page n'existe pas ou plus. Vérifiez son adresse."))
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(Exception)

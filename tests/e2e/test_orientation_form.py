@@ -175,6 +175,14 @@ async def test_the_orientation_manager_lists_the_open_requests_of_their_territor
         assert f'href="/carnets/{MYRNA}#orientation"' in listed.text
         assert 'href="/orientations/demandes" aria-current="page"' in listed.text
 
+        # The orientation manager's key figures lead there (four figures, not nine tiles), and so does the home.
+        figures = html.unescape((await client.get("/beneficiaires", headers=bearer(co))).text)
+        assert re.search(r'<a href="/orientations/demandes"><span class="tile-number">2</span>Demandes de '
+                         r'réorientation à traiter</a><br><span class="hint">dont 0 dans mon portefeuille', figures)
+        assert "Autres bénéficiaires du territoire" not in figures and figures.count('class="tile"') == 4
+        home = (await client.get("/", headers=bearer(co))).text
+        assert 'href="/orientations/demandes">Demandes de réorientation à traiter</a>' in home
+
         # Only those who decide see it.
         refused = await client.get("/orientations/demandes", headers=bearer(pro))
         assert refused.status_code == 403

@@ -63,6 +63,7 @@ from gateway.web.common import form_text as text
 from gateway.web.exchange_pages import exchange_section
 from gateway.web.notebook_summary import sections, summary_band
 from gateway.web.bulk_orientation_pages import bulk_orientation_options, selection_on_the_page
+from gateway.web.orientation_request_pages import orientation_figures
 from gateway.web.orientation_form import choices_of, orientation_form, refusal_of, step_url, structure_systems
 from contracts.bulk_orientation import GetTerritoryOrientationOptionsV1
 from servicekit.errors import ServiceError
@@ -127,6 +128,7 @@ async def list_page(request: Request, visitor: Visitor, *, q: str = "", support:
         "offset": max(offset, 0), "notice": ASSIGNED.get(notice, ""), "form": form or {},
         "error": error, "labels": labels, "referents": referents, "orientation_managers": orientation_managers,
         "bulk": bulk, "max_bulk": MAX_BULK_ORIENTATION,
+        "figures": orientation_figures(tiles.tiles) if visitor.me.role == Role.orientation_manager else None,
     }, visitor=visitor, status_code=status_code)
 
 

@@ -3,6 +3,8 @@ requests of their territory waiting for a decision, oldest first; each leads to 
 where « Réorienter » or « Maintenir l'accompagnement » decides it."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import APIRouter, Request
 
 from contracts.orientation_requests import ListOpenReorientationRequestsV1
@@ -19,3 +21,35 @@ async def open_requests(request: Request, offset: int = 0):
     found = await call_or_leave(request, visitor, ListOpenReorientationRequestsV1(offset=offset, limit=PAGE))
     return render(request, "orientation_requests.html.j2", {
         "found": found, "offset": offset, "page_size": PAGE}, visitor=visitor)
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    count: int
+    href: str
+    detail: str = ""
+
+
+def orientation_figures(tiles: list) -> list[Figure]:
+    """The orientation manager's key figures, in the order of their work: the requests to decide, the territory's
+    beneficiaries nobody follows or waiting for a référent, then their own portfolio — each leading to its list
+    (in place of nine tiles that split each figure between « mon portefeuille » and « autres »)."""
+    counts = {tile.key: tile.count for tile in tiles}
+
+    def territory(status: str) -> int:
+        return counts.get(f"mine_{status}", 0) + counts.get(f"others_{status}", 0)
+
+    def of_mine(status: str) -> str:
+        return f"dont {counts.get(f'mine_{status}', 0)} dans mon portefeuille"
+
+    return [
+        Figure("Demandes de réorientation à traiter", territory("reorientation"), "/orientations/demandes",
+               of_mine("reorientation")),
+        Figure("Bénéficiaires non accompagnés", territory("not_accompanied"),
+               "/beneficiaires?support=not_accompanied", of_mine("not_accompanied")),
+        Figure("Bénéficiaires en attente d'un référent", territory("waiting"), "/beneficiaires?support=waiting",
+               of_mine("waiting")),
+        Figure("Mon portefeuille", counts.get("mine", 0), "/beneficiaires?mine=1",
+               f"dont {counts.get('mine_accompanied', 0)} accompagnés par un référent"),
+    ]

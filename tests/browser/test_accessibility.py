@@ -9,13 +9,13 @@ from urllib.parse import urlsplit
 from uuid import uuid4
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Locator, Page, expect
 
 from carnet.demo import DEMO_ACCOUNTS, DEMO_BENEFICIARY_PHONE, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
 from contracts.identity import Role
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.crawl import crawl
-from tests.browser.test_every_role_logs_in import accept_steps, log_in_by_email, log_in_by_sms
+from tests.browser.test_every_role_logs_in import accept_steps, log_in_by_email, log_in_by_sms, newest_message
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 AXE = Path(os.environ.get("CARNET_AXE", ".venv/node/node_modules/axe-core/axe.min.js"))
@@ -94,3 +94,57 @@ async def test_no_page_of_any_role_has_a_serious_accessibility_violation(system,
         await context.close()
     assert len(visited) >= 30, visited  # the crawl reached the roles' pages, not only their homes
     assert not found, f"{len(found)} serious or critical accessibility violations:\n" + "\n".join(found)
+
+
+async def tab_to(page: Page, target: Locator, limit: int = 80) -> None:
+    """Presses Tab until `target` has the focus, as a keyboard user would, and checks that the focus shows."""
+    for _ in range(limit):
+        await page.keyboard.press("Tab")
+        if await target.evaluate("e => e === document.activeElement"):
+            assert await target.evaluate("e => getComputedStyle(e).outlineStyle") != "none", "focus not visible"
+            return
+    raise AssertionError(f"{target} not reached with {limit} presses of Tab")
+
+
+async def test_a_professional_signs_in_and_opens_a_notebook_with_the_keyboard_only(system, browser: Browser,
+                                                                                   db_backend):
+    if db_backend == "postgresql":
+        pytest.skip("keyboard paths do not depend on the database: SQLite is enough")
+    await system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)
+    await system.call(DEMO_TERRITORY)
+    await system.call(DEMO_NOTEBOOKS)
+    page = await (await browser.new_context(locale="fr-FR")).new_page()
+    await page.goto(f"{system.base_url}/connexion")
+    await page.keyboard.press("Tab")  # the first stop skips the header
+    await expect(page.get_by_role("link", name="Aller au contenu")).to_be_focused()
+    await tab_to(page, page.get_by_role("textbox", name="Adresse e-mail"))
+    await page.keyboard.type("pro@demo.carnet.test")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("status")).to_contain_text("un lien de connexion vient d'y être envoyé")
+
+    await page.goto((await newest_message(system, "pro@demo.carnet.test", 1))["links"][0])  # the link in the e-mail
+    await tab_to(page, page.get_by_role("button", name="Continuer sur Carnet de bord"))
+    await page.keyboard.press("Enter")
+    await tab_to(page, page.get_by_label("J'ai lu et j'accepte les conditions générales d'utilisation"))
+    await page.keyboard.press("Space")
+    await tab_to(page, page.get_by_role("button", name="Valider"))
+    await page.keyboard.press("Enter")
+    await tab_to(page, page.get_by_label("Téléphone"))
+    await page.keyboard.type("01 48 12 34 56")
+    await tab_to(page, page.get_by_label("Fonction"))
+    await page.keyboard.type("Conseillère")
+    await tab_to(page, page.get_by_role("button", name="Créer mon compte"))
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("status")).to_have_text("Votre compte a été créé avec succès.")
+    await tab_to(page, page.get_by_role("link", name="Accéder à mon compte"))
+    await page.keyboard.press("Enter")
+
+    await tab_to(page, page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Bénéficiaires"))
+    await page.keyboard.press("Enter")
+    await tab_to(page, page.get_by_label("Rechercher un bénéficiaire"))
+    await page.keyboard.type("tifour")
+    await page.keyboard.press("Enter")
+    await tab_to(page, page.get_by_role("link", name="TIFOUR Sophie"))
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Sophie")
+    await expect(page.get_by_role("main")).to_contain_text("fiche publique")

@@ -5,6 +5,7 @@ import uuid
 
 from fastapi import APIRouter, Form, Request
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 from contracts.identity import (
     AcceptCguV1,
@@ -21,7 +22,15 @@ from contracts.identity import (
     RevokeMySessionV1,
     UpdateMyProfileV1,
 )
+from contracts.notebook import (
+    BeneficiaryFields,
+    BeneficiaryView,
+    GetNotebookPageV1,
+    NotebookPage,
+    UpdateBeneficiaryV1,
+)
 from contracts.notify import (
+    Channel,
     GetMyNotificationPreferencesV1,
     ListDeliveriesV1,
     NotificationFrequency,
@@ -34,12 +43,15 @@ from gateway.web import labels
 from gateway.web.common import (
     Visitor,
     call_or_leave,
+    form_text,
     next_step_page,
     redirect,
     refusal,
     render,
     require_csrf,
     signed_in,
+    step_notice,
+    step_page_redirect,
 )
 from servicekit.errors import ServiceError
 
@@ -82,7 +94,7 @@ def with_token(visitor: Visitor, tokens, request: Request, location: str):
 @router.get("/cgu")
 async def cgu(request: Request):
     visitor = await signed_in(request, allow_pending=True)
-    return render(request, "cgu.html.j2", visitor=visitor)
+    return render(request, "cgu.html.j2", {"step_notice": step_notice(request, PendingStep.cgu)}, visitor=visitor)
 
 
 @router.post("/cgu")
@@ -99,8 +111,10 @@ async def cgu_accept(request: Request, csrf: str = Form(""), accept: str = Form(
 async def welcome(request: Request):
     visitor = await signed_in(request, allow_pending=True)
     if PendingStep.cgu in visitor.me.pending_steps:
-        return redirect("/cgu", visitor)
-    return render(request, "welcome.html.j2", {"form": visitor.me.model_dump()}, visitor=visitor)
+        return step_page_redirect(PendingStep.cgu, visitor)
+    return render(request, "welcome.html.j2", {"form": visitor.me.model_dump(),
+                                               "step_notice": step_notice(request, PendingStep.onboarding)},
+                  visitor=visitor)
 
 
 @router.post("/bienvenue")
@@ -129,6 +143,10 @@ async def account_page(request: Request, visitor: Visitor, **context):
     context.setdefault("form", visitor.me.model_dump())
     if visitor.me.role != "beneficiary":  # beneficiaries choose their channels on their notebook
         context["frequency"] = (await call_or_leave(request, visitor, GetMyNotificationPreferencesV1())).frequency
+    else:
+        if "b" not in context:
+            mine = await my_notebook(request, visitor)
+            context["b"] = mine.beneficiary if mine else None
     return render(request, "account.html.j2", {"sessions": sessions.sessions, "history": history.events,
                                                "kinds": LOGIN_KINDS, **context},
                   visitor=visitor, status_code=context.pop("status_code", 200))
@@ -147,6 +165,8 @@ async def my_profile_submit(
 ):
     visitor = await signed_in(request)
     require_csrf(request, csrf, visitor)
+    if visitor.me.role == "beneficiary":  # her name is her notebook's: her accompagnateur corrects it
+        return redirect("/compte", visitor)
     typed = {"firstname": firstname, "lastname": lastname, "phone": phone, "position": position}
     try:
         visitor.me = await call(request, UpdateMyProfileV1(profile=ProfileFields(**typed)), access_token=visitor.token)
@@ -155,6 +175,49 @@ async def my_profile_submit(
         return await account_page(request, visitor, form=typed, profile_error=error.message,
                                   status_code=error.http_status)
     return await account_page(request, visitor, notice="Vos informations sont enregistrées.")
+
+
+# A beneficiary's name, phone and address are those of her notebook: « Mon compte » edits them as « Mon carnet »
+# does (the notebook's UpdateBeneficiaryV1, its rules: her contact details yes, her name no), never the account.
+CONTACT_FIELDS = ("mobile_number", "email", "address1", "address2", "postal_code", "city")
+CONTACT_SAVED = "Vos coordonnées sont enregistrées. Elles sont aussi à jour dans votre carnet."
+
+
+async def my_notebook(request: Request, visitor: Visitor) -> NotebookPage | None:
+    """Her notebook (its identity and contact details); None while she has none (the page then says whom to ask)."""
+    try:
+        return await call(request, GetNotebookPageV1(), access_token=visitor.token)
+    except ServiceError:
+        return None
+
+
+def contact_update(b: BeneficiaryView, form: FormData) -> BeneficiaryFields:
+    """Her notebook's fields as they are, with the contact details she typed."""
+    typed = {name: form_text(form, name, 320) for name in CONTACT_FIELDS}
+    typed["notification_channels"] = [c for c in form.getlist("notification_channels") if c in Channel.__members__]
+    return BeneficiaryFields(**{**b.model_dump(include=set(BeneficiaryFields.model_fields)), **typed})
+
+
+@router.post("/compte/coordonnees")
+async def my_contact_submit(request: Request):
+    visitor = await signed_in(request)
+    form = await request.form()
+    require_csrf(request, form_text(form, "csrf"), visitor)
+    mine = await my_notebook(request, visitor) if visitor.me.role == "beneficiary" else None
+    if mine is None:
+        return redirect("/compte", visitor)
+    b = mine.beneficiary
+    try:
+        typed_version = form_text(form, "version", 20)
+        version = int(typed_version) if typed_version.isdigit() else 0  # 0: refused as an input rule, in French
+        await call(request, UpdateBeneficiaryV1(notebook_id=mine.notebook_id, version=version,
+                                                beneficiary=contact_update(b, form)), access_token=visitor.token)
+    except (ServiceError, ValidationError) as failure:
+        error = refusal(failure)
+        typed = b.model_copy(update={name: form_text(form, name, 320) for name in CONTACT_FIELDS})
+        return await account_page(request, visitor, b=typed, contact_error=error.message,
+                                  status_code=error.http_status)
+    return await account_page(request, visitor, notice=CONTACT_SAVED)
 
 
 @router.post("/compte/notifications")

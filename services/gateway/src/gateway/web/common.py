@@ -35,6 +35,14 @@ ROLE_LABELS = {
     Role.partner: "Partenaire",
 }
 STEP_PAGES = {PendingStep.cgu: "/cgu", PendingStep.onboarding: "/bienvenue"}
+# Said on the step's page when another page sent the person back to it (« ?etape=requise »), instead of a refusal.
+STEP_REQUIRED = "requise"
+STEP_NOTICES = {
+    PendingStep.cgu: "Pour ouvrir cette page, acceptez d'abord les conditions générales d'utilisation ci-dessous.",
+    PendingStep.onboarding: "Pour ouvrir cette page, terminez d'abord la création de votre compte : vérifiez vos "
+                            "informations puis cliquez sur « Créer mon compte ». Vous pourrez ensuite aller où vous "
+                            "voulez.",
+}
 templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
 templates.env.globals["main_menu"] = main_menu
 templates.env.filters["heure"] = formatting.local_time
@@ -76,7 +84,10 @@ def render(request: Request, name: str, context: dict | None = None, *, visitor:
     return with_cookies_of(cookies, templates.TemplateResponse(request, name, context, status_code=status_code))
 
 
-def error_page(request: Request, error: ServiceError, *, visitor: Visitor | None = None) -> HTMLResponse:
+def error_page(request: Request, error: ServiceError, *, visitor: Visitor | None = None) -> Response:
+    steps = error.details.get("pending_steps") if error.code == ErrorCode.forbidden else None
+    if steps and steps[0] in STEP_PAGES:  # a service still sees a step to complete: go and complete it
+        return step_page_redirect(PendingStep(steps[0]), visitor)
     return render(request, "error.html.j2", {"message": error.message}, visitor=visitor,
                   status_code=HTTP_STATUS_BY_ERROR[error.code])
 
@@ -115,8 +126,18 @@ async def signed_in(request: Request, *, allow_pending: bool = False) -> Visitor
         raise LeavePage(response) from None
     visitor = Visitor(me, token, cookies)
     if me.pending_steps and not allow_pending:
-        raise LeavePage(redirect(STEP_PAGES[me.pending_steps[0]], visitor))
+        # The home page is where a login lands: no need to say why; any other page was left early.
+        raise LeavePage(step_page_redirect(me.pending_steps[0], visitor, explain=request.url.path != "/"))
     return visitor
+
+
+def step_page_redirect(step: PendingStep, visitor: Visitor | None, *, explain: bool = True) -> Response:
+    """Back to the step the person must complete, told why (``STEP_NOTICES``) rather than refused."""
+    return redirect(STEP_PAGES[step] + (f"?etape={STEP_REQUIRED}" if explain else ""), visitor)
+
+
+def step_notice(request: Request, step: PendingStep) -> str:
+    return STEP_NOTICES[step] if request.query_params.get("etape") == STEP_REQUIRED else ""
 
 
 def form_text(form, name: str, limit: int = 300) -> str:

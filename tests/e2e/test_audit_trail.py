@@ -68,13 +68,15 @@ async def test_a_read_of_sophies_notebook_is_in_her_territorys_audit_trail_only(
         assert page.status_code == 200, page.text
         assert "Journal d'audit" in page.text and pierre in page.text
         assert "<td>Consultation du carnet</td>" in page.text
+        assert f"<td>Carnet {SOPHIE}</td>" in page.text and "<td>notebook " not in page.text  # no internal code
         assert 'href="/journal"' in (await client.get("/", headers=bearer(manager))).text  # in the managers' menu
 
         export = await client.get("/journal.csv", headers=bearer(manager), params={"carnet": SOPHIE})
         assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
         text = export.content.decode("utf-8")
         assert text.startswith("\ufeffN°;Date (heure de Paris);Compte;")
-        assert any(row.split(";")[2] == pierre and "Consultation du carnet" in row and SOPHIE in row
+        assert any(row.split(";")[2] == pierre and "Consultation du carnet" in row and row.split(";")[5] == "Carnet"
+                   and SOPHIE in row
                    for row in text.splitlines()[1:])
 
         # Another territory's manager reads nothing of Sophie's notebook; a professional reads no journal.

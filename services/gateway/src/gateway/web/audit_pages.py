@@ -43,6 +43,8 @@ ACTIONS = {
     "import.file_infected": "Fichier importé refusé par l'antivirus",
 }
 ROLES = {**{role.value: label for role, label in ROLE_LABELS.items()}, "system": "Système", "partner": "Partenaire"}
+TARGETS = {"account": "Compte", "notebook": "Carnet", "export": "Export", "import": "Import",
+           "partner_call": "Appel partenaire"}
 
 
 def _uuid(value: str) -> uuid.UUID | None:
@@ -81,7 +83,7 @@ async def audit_page(request: Request, offset: int = 0):
     reply = await call_or_leave(request, visitor, ListAuditLinesV1(**filters, offset=offset, limit=PAGE_SIZE))
     return render(request, "audit.html.j2", {
         "reply": reply, "filters": filters, "query": query_of(filters), "offset": offset, "page_size": PAGE_SIZE,
-        "actions": ACTIONS, "roles": ROLES}, visitor=visitor)
+        "actions": ACTIONS, "roles": ROLES, "targets": TARGETS}, visitor=visitor)
 
 
 def neutral(value: str) -> str:
@@ -104,7 +106,8 @@ async def audit_csv(request: Request):
         writer.writerow([neutral(str(cell)) for cell in (
             line.seq, local_time(line.occurred_at), line.actor_account_id or "", ROLES.get(line.actor_role,
                                                                                            line.actor_role),
-            ACTIONS.get(line.action, line.action), line.target_type, line.target_id, line.notebook_id or "",
+            ACTIONS.get(line.action, line.action), TARGETS.get(line.target_type, line.target_type), line.target_id,
+            line.notebook_id or "",
             ", ".join(f"{k}={v}" for k, v in sorted(line.details.items())))])
     response = StreamingResponse(iter([("\ufeff" + buffer.getvalue()).encode("utf-8")]),
                                  media_type="text/csv; charset=utf-8",

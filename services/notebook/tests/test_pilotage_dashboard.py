@@ -13,7 +13,13 @@ import pytest
 from contracts.base import ErrorCode
 from contracts.directory import StructureCreatedV1
 from contracts.identity import Role
-from contracts.pilotage import GetPilotageDashboardV1, PilotageScope, QueryActionsV1, QueryBeneficiariesV1
+from contracts.pilotage import (
+    BeneficiaryFilters,
+    GetPilotageDashboardV1,
+    PilotageScope,
+    QueryActionsV1,
+    QueryBeneficiariesV1,
+)
 from contracts.profiles import DeploymentCreatedV1, ProfessionalCreatedV1
 from notebook.adapters import pilotage_query as q
 from notebook.adapters.orm import NO_STRUCTURE, Person, PilotageAction, PilotageNotebook, PilotageSnapshot
@@ -302,3 +308,18 @@ async def test_every_figure_drills_down_to_its_list_delays_actions_others_and_pa
     assert last.drill_note.startswith("Carnets créés en")
     assert last.drill.created_from == max(first, dashboard.period_from)
     assert last.drill.created_to == add_months(first, 1) - timedelta(days=1)
+
+
+async def test_the_actions_list_keeps_to_the_callers_scope(notebook, token_mint):
+    here = await place(notebook, "Drôme", "26")
+    await place(notebook, "Isère", "38")
+    admin = token_mint.token(Role.admin_structure, deployment_id=here.deployment_id, profile_id=uuid.uuid4(),
+                             structure_ids=[here.first])
+    mine = await notebook.call(QueryActionsV1(), admin)
+    assert mine.total == 2 and {r.structure_name for r in mine.rows} == {"Insertion"}
+    assert (await notebook.call(QueryActionsV1(filters=BeneficiaryFilters(structure_ids=[here.second])), admin)
+            ).total == 0
+    manager = token_mint.token(Role.manager, deployment_id=here.deployment_id, profile_id=uuid.uuid4())
+    assert (await notebook.call(QueryActionsV1(), manager)).total == 5  # the territory's, not Isère's
+    beneficiary = token_mint.token(Role.beneficiary, deployment_id=here.deployment_id, profile_id=uuid.uuid4())
+    assert (await refused(notebook.call(QueryActionsV1(), beneficiary))).code == ErrorCode.forbidden

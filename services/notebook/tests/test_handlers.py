@@ -240,7 +240,7 @@ async def test_the_history_shows_each_change_with_its_values_but_never_a_secret_
     territory = await new_territory(notebook, token_mint)
     notebook_id = await with_referent(notebook, territory)
     await notebook.call(c.UpdateBeneficiaryV1(notebook_id=notebook_id, version=1, beneficiary=beneficiary(
-        city="Valence", nir="1 90 04 26 198 123").model_copy(update={"mobile_number": "06 98 76 54 32"})),
+        city="Valence", nir="2 85 07 75 112 034").model_copy(update={"mobile_number": "06 98 76 54 32"})),
         territory.manager)
     focus = await notebook.call(c.AddFocusV1(notebook_id=notebook_id, theme="emploi"), territory.pro)
     target = await notebook.call(c.AddTargetV1(focus_id=focus.id, target="Trouver un emploi"), territory.pro)
@@ -255,4 +255,4 @@ async def test_the_history_shows_each_change_with_its_values_but_never_a_secret_
         ("city", "", "Valence"), ("mobile_number", "+33612345678", "+33698765432"), ("nir", None, None)]
     assert [(ch.field, ch.before, ch.after) for ch in entries["action"].changes] == [
         ("status", "planned", "in_progress")]
-    assert "1900426198123" not in page.model_dump_json(exclude={"beneficiary"})
+    assert "2850775112034" not in page.model_dump_json(exclude={"beneficiary"})

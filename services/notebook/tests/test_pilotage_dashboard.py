@@ -323,3 +323,11 @@ async def test_the_actions_list_keeps_to_the_callers_scope(notebook, token_mint)
     assert (await notebook.call(QueryActionsV1(), manager)).total == 5  # the territory's, not Isère's
     beneficiary = token_mint.token(Role.beneficiary, deployment_id=here.deployment_id, profile_id=uuid.uuid4())
     assert (await refused(notebook.call(QueryActionsV1(), beneficiary))).code == ErrorCode.forbidden
+
+
+async def test_an_action_status_on_the_beneficiaries_list_is_refused_not_ignored(notebook, token_mint):
+    here = await place(notebook, "Drôme", "26")
+    manager = token_mint.token(Role.manager, deployment_id=here.deployment_id, profile_id=uuid.uuid4())
+    refusal = await refused(notebook.call(QueryBeneficiariesV1(filters=BeneficiaryFilters(action_statuses=["done"])),
+                                          manager))
+    assert refusal.code == ErrorCode.invalid and "liste des actions" in refusal.message

@@ -34,6 +34,7 @@ WITHOUT_STRUCTURE = "Sans structure"
 TERRITORY_ROLES = (Role.manager, Role.orientation_manager)
 ACTION_FILTERS = frozenset({"structure_ids", "without_structure", "themes", "action_statuses", "created_from",
                             "created_to"})
+ACTION_STATUS_ELSEWHERE = "Le statut d'une action filtre la liste des actions, pas celle des bénéficiaires."
 ACTION_FILTERS_ONLY = ("La liste des actions se filtre par structure, thème, statut et date de création "
                        "seulement.")
 
@@ -91,6 +92,8 @@ def scope_conditions(scope: PilotageScope) -> list:
 def conditions(filters: BeneficiaryFilters, scope: PilotageScope) -> list:
     """SQLAlchemy conditions on PilotageNotebook: the scope, then every filled field (OR within, AND between)."""
     p = PilotageNotebook
+    if filters.action_statuses:  # the actions' list's filter: on beneficiaries it would silently list them all
+        raise Invalid(ACTION_STATUS_ELSEWHERE, details={"field": "action_statuses"})
     where = scope_conditions(scope)
     if filters.structure_ids or filters.without_structure:
         choices = [p.structure_id.in_(filters.structure_ids)] if filters.structure_ids else []

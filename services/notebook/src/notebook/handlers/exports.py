@@ -179,6 +179,8 @@ async def start_export(request: StartExportV1, ctx, deps: Deps) -> ExportReply:
             changed = filters != saved
         if request.list_name == ExportList.actions:
             pq.action_conditions(filters, scope)  # the actions' list's filters (a dashboard's drill-down) only
+        elif request.list_name == ExportList.beneficiaries:
+            pq.conditions(filters, scope)  # refused now (an action's status), not failed in the background
         elif request.list_name != ExportList.beneficiaries and filters != BeneficiaryFilters():
             raise Invalid(lists.FILTERS_ONLY_FOR_BENEFICIARIES, details={"field": "filters"})
         job = ExportJob(

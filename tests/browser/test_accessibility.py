@@ -18,7 +18,7 @@ from tests.browser.crawl import crawl
 from tests.browser.test_every_role_logs_in import accept_steps, log_in_by_email, log_in_by_sms, newest_message
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
-AXE = Path(os.environ.get("CARNET_AXE", ".venv/node/node_modules/axe-core/axe.min.js"))
+AXE = Path(os.environ.get("CARNET_AXE", Path(__file__).parents[2] / ".venv/node/node_modules/axe-core/axe.min.js"))
 BLOCKING = ("serious", "critical")
 # (rule, CSS selector of the node) that axe reports but which are not faults, each with why. Keep it short.
 ACCEPTED: dict[tuple[str, str], str] = {}

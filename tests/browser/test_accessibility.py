@@ -4,6 +4,7 @@ test_narrow_screens. axe-core is installed, pinned, by `make axe` and injected i
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 from uuid import uuid4
@@ -27,6 +28,13 @@ VIOLATIONS = """blocking => axe.run(document, {resultTypes: ["violations"]}).the
   .filter(v => blocking.includes(v.impact))
   .flatMap(v => v.nodes.map(n => ({rule: v.id, impact: v.impact, target: n.target.join(" "),
                                    summary: (n.failureSummary || v.help).replace(/\\s+/g, " ").slice(0, 240)}))))"""
+
+
+def need_axe() -> None:
+    if not AXE.exists():
+        if os.environ.get("REQUIRE_INFRA") == "1":
+            pytest.fail(f"axe-core is missing at {AXE}: `make axe` installs it")
+        pytest.skip("axe-core is not installed (`make axe`)")
 
 
 async def violations(page: Page) -> list[str]:
@@ -61,10 +69,7 @@ async def audit(page: Page, base_url: str, found: list[str], visited: set[str], 
 async def test_no_page_of_any_role_has_a_serious_accessibility_violation(system, browser: Browser, db_backend):
     if db_backend == "postgresql":
         pytest.skip("a page's markup does not depend on the database: SQLite is enough")
-    if not AXE.exists():
-        if os.environ.get("REQUIRE_INFRA") == "1":
-            pytest.fail(f"axe-core is missing at {AXE}: `make axe` installs it")
-        pytest.skip("axe-core is not installed (`make axe`)")
+    need_axe()
     await system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)
     await system.call(DEMO_TERRITORY)
     await system.call(DEMO_NOTEBOOKS)
@@ -124,10 +129,12 @@ async def test_a_professional_signs_in_and_opens_a_notebook_with_the_keyboard_on
                                                                                    db_backend):
     if db_backend == "postgresql":
         pytest.skip("keyboard paths do not depend on the database: SQLite is enough")
+    need_axe()
     await system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)
     await system.call(DEMO_TERRITORY)
     await system.call(DEMO_NOTEBOOKS)
     page = await (await browser.new_context(locale="fr-FR")).new_page()
+    found: list[str] = []  # axe on the pages of signing in, which the crawls pass before they start
     await page.goto(f"{system.base_url}/connexion")
     await page.keyboard.press("Tab")  # the first stop skips the header
     await expect(page.get_by_role("link", name="Aller au contenu")).to_be_focused()
@@ -137,12 +144,17 @@ async def test_a_professional_signs_in_and_opens_a_notebook_with_the_keyboard_on
     await expect(page.get_by_role("status")).to_contain_text("un lien de connexion vient d'y être envoyé")
 
     await page.goto((await newest_message(system, "pro@demo.carnet.test", 1))["links"][0])  # the link in the e-mail
+    await check(page, found, "professional")
     await tab_to(page, page.get_by_role("button", name="Continuer sur Carnet de bord"))
     await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name="Conditions générales d'utilisation")).to_be_visible()
+    await check(page, found, "professional")
     await tab_to(page, page.get_by_label("J'ai lu et j'accepte les conditions générales d'utilisation"))
     await page.keyboard.press("Space")
     await tab_to(page, page.get_by_role("button", name="Valider"))
     await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name=re.compile("Création de mon compte"))).to_be_visible()
+    await check(page, found, "professional")
     await tab_to(page, page.get_by_label("Téléphone"))
     await page.keyboard.type("01 48 12 34 56")
     await tab_to(page, page.get_by_label("Fonction"))
@@ -150,6 +162,7 @@ async def test_a_professional_signs_in_and_opens_a_notebook_with_the_keyboard_on
     await tab_to(page, page.get_by_role("button", name="Créer mon compte"))
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("status")).to_have_text("Votre compte a été créé avec succès.")
+    await check(page, found, "professional")
     await tab_to(page, page.get_by_role("link", name="Accéder à mon compte"))
     await page.keyboard.press("Enter")
 
@@ -158,7 +171,10 @@ async def test_a_professional_signs_in_and_opens_a_notebook_with_the_keyboard_on
     await tab_to(page, page.get_by_label("Rechercher un bénéficiaire"))
     await page.keyboard.type("tifour")
     await page.keyboard.press("Enter")
+    await expect(page.get_by_role("link", name="TIFOUR Sophie")).to_be_visible()
+    await check(page, found, "professional")
     await tab_to(page, page.get_by_role("link", name="TIFOUR Sophie"))
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Sophie")
     await expect(page.get_by_role("main")).to_contain_text("fiche publique")
+    assert not found, "\n".join(found)

@@ -1,6 +1,7 @@
 """No page has a serious or critical accessibility violation found by axe-core (the rules of RGAA/WCAG a machine
 can check): the public pages, then every page each role of the demo territory reaches from its own, as in
-test_narrow_screens. axe-core is installed, pinned, by `make axe` and injected into each page by the test."""
+test_narrow_screens. axe-core is installed, pinned, by `make axe` and injected into each page by the test. And a
+main journey, from the login page to a notebook, goes with the keyboard only."""
 from __future__ import annotations
 
 import os

@@ -256,3 +256,16 @@ async def test_the_history_shows_each_change_with_its_values_but_never_a_secret_
     assert [(ch.field, ch.before, ch.after) for ch in entries["action"].changes] == [
         ("status", "planned", "in_progress")]
     assert "2850775112034" not in page.model_dump_json(exclude={"beneficiary"})
+
+
+async def test_a_nir_already_another_beneficiary_s_is_refused_in_french_and_nothing_changes(notebook, token_mint):
+    territory = await new_territory(notebook, token_mint)
+    await new_notebook(notebook, territory, nir="2 91 05 13 055 012")
+    other = await new_notebook(notebook, territory, firstname="Karim", lastname="Benali")
+    taken = c.UpdateBeneficiaryV1(notebook_id=other, version=1, beneficiary=beneficiary(
+        firstname="Karim", lastname="Benali", nir="2 91 05 13 055 012", city="Valence"))
+    refusal = await refused(notebook.call(taken, territory.manager))
+    assert (refusal.code, refusal.details) == (ErrorCode.conflict, {"field": "nir"})
+    assert "déjà celui d'un autre bénéficiaire" in refusal.message
+    page = await notebook.call(c.GetNotebookPageV1(notebook_id=other), territory.manager)
+    assert page.beneficiary.city != "Valence"

@@ -123,13 +123,16 @@ def apply(beneficiary: Beneficiary, fields: BeneficiaryFields, deps: Deps) -> No
 
 
 async def check_unique(session: AsyncSession, beneficiary: Beneficiary) -> None:
-    if await session.scalar(select(Beneficiary.id).where(
-            Beneficiary.deployment_id == beneficiary.deployment_id,
-            Beneficiary.identity_key == beneficiary.identity_key, Beneficiary.id != beneficiary.id)):
-        raise Conflict(ALREADY_EXISTS, details={"field": "lastname"})
-    if beneficiary.nir_index and await session.scalar(select(Beneficiary.id).where(
-            Beneficiary.nir_index == beneficiary.nir_index, Beneficiary.id != beneficiary.id)):
-        raise Conflict(NIR_TAKEN, details={"field": "nir"})
+    # Without autoflush: an updated beneficiary's new values must be checked, not written first (the unique index
+    # would answer before this French message does).
+    with session.no_autoflush:
+        if await session.scalar(select(Beneficiary.id).where(
+                Beneficiary.deployment_id == beneficiary.deployment_id,
+                Beneficiary.identity_key == beneficiary.identity_key, Beneficiary.id != beneficiary.id)):
+            raise Conflict(ALREADY_EXISTS, details={"field": "lastname"})
+        if beneficiary.nir_index and await session.scalar(select(Beneficiary.id).where(
+                Beneficiary.nir_index == beneficiary.nir_index, Beneficiary.id != beneficiary.id)):
+            raise Conflict(NIR_TAKEN, details={"field": "nir"})
 
 
 async def publish_profile(deps: Deps, session: AsyncSession, beneficiary: Beneficiary, event_type) -> None:

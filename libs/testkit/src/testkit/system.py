@@ -20,6 +20,8 @@ from testkit.oidc_issuer import LocalOidcIssuer
 
 E2E_SERVICES = ("identity", "directory", "notebook", "data_import", "notify", "audit")
 
+SEED_TIMEOUT_S = 60  # seconds: see RunningSystem.call
+
 
 @dataclass
 class RunningSystem:
@@ -37,9 +39,10 @@ class RunningSystem:
         await self.call(SeedDemoAccountsV1(accounts=list(accounts), deployments=list(deployments)))
 
     async def call(self, request: RpcRequest):
-        """An RPC straight on the bus, as a service or a tool would (the dev seeds)."""
+        """An RPC straight on the bus, as a service or a tool would (the dev seeds). A seed writes many rows at
+        once: on a loaded CI machine it may take longer than a user's request is allowed."""
         async with client_bus("test", self.nats_url) as bus:
-            return await bus.call(request)
+            return await bus.call(request, timeout_s=SEED_TIMEOUT_S)
 
     async def publish(self, event: IntegrationEvent) -> None:
         """Publishes an event as its owner service would (directory and notebook are not part of this system)."""

@@ -50,8 +50,9 @@ class RunningSystem:
             await bus.stream_context.publish(event.subject, event.model_dump_json().encode(),
                                              headers={"Nats-Msg-Id": str(event.event_id)})
 
-    async def mailbox(self, client: httpx.AsyncClient, to: str, count: int = 1, timeout_s: float = 10) -> list[dict]:
-        """Waits until ``to`` has at least ``count`` messages in the dev mailbox; newest first."""
+    async def mailbox(self, client: httpx.AsyncClient, to: str, count: int = 1, timeout_s: float = 30) -> list[dict]:
+        """Waits until ``to`` has at least ``count`` messages in the dev mailbox; newest first. Up to 30 s: a message
+        crosses two or three services' events, slow on a loaded CI machine (10 s were once not enough)."""
         for _ in range(int(timeout_s / 0.1)):
             answer = await client.get("/api/v1/dev/mailbox", params={"to": to})
             assert answer.status_code == 200, answer.text

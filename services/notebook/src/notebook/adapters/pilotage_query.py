@@ -75,18 +75,29 @@ def paris_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), PARIS).astimezone(UTC)
 
 
-def scope_conditions(scope: PilotageScope) -> list:
-    p = PilotageNotebook
+def scope_conditions(scope: PilotageScope, rows=PilotageNotebook) -> list:
+    """The caller's scope on a read model's rows (PilotageNotebook or PilotageAction: both carry the territory, the
+    structure and the notebook)."""
     where = []
     if scope.deployment_id is not None:
-        where.append(p.deployment_id == scope.deployment_id)
+        where.append(rows.deployment_id == scope.deployment_id)
     if scope.structure_ids is not None:
         # A structure admin without structure sees nothing (an empty IN would too, with a warning).
-        where.append(p.structure_id.in_(scope.structure_ids) if scope.structure_ids else false())
+        where.append(rows.structure_id.in_(scope.structure_ids) if scope.structure_ids else false())
     if scope.member_id is not None:
-        where.append(exists().where(Member.notebook_id == p.notebook_id, Member.person_id == scope.member_id,
+        where.append(exists().where(Member.notebook_id == rows.notebook_id, Member.person_id == scope.member_id,
                                     Member.ended_at.is_(None)))
     return where
+
+
+def structure_condition(filters: BeneficiaryFilters, rows=PilotageNotebook) -> list:
+    """The structures chosen, « sans structure » among them: one condition (OR within), or none."""
+    if not (filters.structure_ids or filters.without_structure):
+        return []
+    choices = [rows.structure_id.in_(filters.structure_ids)] if filters.structure_ids else []
+    if filters.without_structure:
+        choices.append(rows.structure_id.is_(None))
+    return [or_(*choices)]
 
 
 def conditions(filters: BeneficiaryFilters, scope: PilotageScope) -> list:
@@ -94,12 +105,7 @@ def conditions(filters: BeneficiaryFilters, scope: PilotageScope) -> list:
     p = PilotageNotebook
     if filters.action_statuses:  # the actions' list's filter: on beneficiaries it would silently list them all
         raise Invalid(ACTION_STATUS_ELSEWHERE, details={"field": "action_statuses"})
-    where = scope_conditions(scope)
-    if filters.structure_ids or filters.without_structure:
-        choices = [p.structure_id.in_(filters.structure_ids)] if filters.structure_ids else []
-        if filters.without_structure:
-            choices.append(p.structure_id.is_(None))
-        where.append(or_(*choices))
+    where = scope_conditions(scope) + structure_condition(filters)
     if filters.referent_ids:
         where.append(p.referent_id.in_(filters.referent_ids))
     if filters.orientation_system_ids:
@@ -163,19 +169,7 @@ def action_conditions(filters: BeneficiaryFilters, scope: PilotageScope) -> list
              if f not in ACTION_FILTERS and getattr(filters, f) is not None and getattr(filters, f) != []]
     if other:
         raise Invalid(ACTION_FILTERS_ONLY, details={"field": other[0]})
-    where = []
-    if scope.deployment_id is not None:
-        where.append(a.deployment_id == scope.deployment_id)
-    if scope.structure_ids is not None:
-        where.append(a.structure_id.in_(scope.structure_ids) if scope.structure_ids else false())
-    if scope.member_id is not None:
-        where.append(exists().where(Member.notebook_id == a.notebook_id, Member.person_id == scope.member_id,
-                                    Member.ended_at.is_(None)))
-    if filters.structure_ids or filters.without_structure:
-        choices = [a.structure_id.in_(filters.structure_ids)] if filters.structure_ids else []
-        if filters.without_structure:
-            choices.append(a.structure_id.is_(None))
-        where.append(or_(*choices))
+    where = scope_conditions(scope, a) + structure_condition(filters, a)
     if filters.themes:
         where.append(a.theme.in_(filters.themes))
     if filters.action_statuses:

@@ -322,6 +322,8 @@ async def test_faststream_brokers_work_within_their_permissions(bus, streams):
         await notify.start()
         await gateway.start()
         await identity.start()
+        # As ServiceBus.start does: once the server has processed notify's subscriptions, the request finds them.
+        await notify.config.connection_state.connection.flush()
         assert (await gateway.request("ping", ReadDevMailboxV1.subject, timeout=5)).body == b"pong"
         token = uuid.uuid4().hex
         await identity.publish(token, LoginLinkIssuedV1.subject, stream=SECRETS.name)

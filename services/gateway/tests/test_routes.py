@@ -5,15 +5,17 @@ The app runs without its lifespan; ``app.state.rpc`` is a fake RPC client that r
 answers what the test set."""
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date
 
 import httpx
 import pytest
+from pydantic_core import to_jsonable_python
 
 from contracts.base import ErrorCode
 from contracts.directory import SearchStructuresV1, StructuresReply, StructureView
-from contracts.identity import AcceptedReply, ClientInfo, RequestLoginLinkV1
+from contracts.identity import AcceptedReply, ClientInfo, RefreshSessionV1, RequestLoginLinkV1, TokenPairReply
 from contracts.notebook import (
     Access,
     ActionStatus,
@@ -54,6 +56,10 @@ class FakeRpc:
         if isinstance(answer, Exception):
             raise answer
         return answer
+
+    async def call_json(self, request, *, headers=None, timeout_s=None) -> bytes:
+        """As the service sends a reply: its model's JSON (FastStream's encoding)."""
+        return json.dumps(to_jsonable_python(await self.call(request, headers=headers, timeout_s=timeout_s))).encode()
 
 
 @pytest.fixture
@@ -98,6 +104,22 @@ async def test_a_notebook_page_is_asked_with_the_caller_s_token_and_request_id(a
     assert headers == {"Authorization": f"Bearer {TOKEN}", "X-Request-Id": "req-42"}
 
 
+async def test_the_page_s_json_is_the_one_the_model_gives_withheld_fields_left_out(app, rpc):
+    """The page's JSON is passed on as the service wrote it (not parsed and serialised again): it must be what
+    the route answered when it went through the model, fields withheld from this caller still left out."""
+    notebook_id = uuid.uuid4()
+    full = page(notebook_id)
+    rpc.answers[GetNotebookPageV1] = full.model_copy(update={"beneficiary": full.beneficiary.model_copy(
+        update={"withheld": ["nir", "right_rsa"]})})
+
+    reply = await answer(app, "GET", f"/api/v1/notebooks/{notebook_id}")
+
+    assert reply.status_code == 200 and reply.headers["content-type"] == "application/json"
+    assert reply.json() == NotebookPage.model_validate(reply.json()).model_dump(mode="json")
+    assert reply.json() == rpc.answers[GetNotebookPageV1].model_dump(mode="json")
+    assert {"nir", "right_rsa"}.isdisjoint(reply.json()["beneficiary"])
+
+
 async def test_the_session_cookie_is_the_token_when_there_is_no_bearer(app, rpc):
     notebook_id = uuid.uuid4()
     rpc.answers[GetNotebookPageV1] = page(notebook_id)
@@ -107,6 +129,20 @@ async def test_the_session_cookie_is_the_token_when_there_is_no_bearer(app, rpc)
         assert (await client.get(f"/api/v1/notebooks/{notebook_id}")).status_code == 200
     [(_request, headers)] = rpc.calls
     assert headers["Authorization"] == "Bearer cookie-token" and headers["X-Request-Id"]
+
+
+async def test_a_session_renewed_for_the_page_sends_its_new_cookies_with_it(app, rpc):
+    notebook_id = uuid.uuid4()
+    rpc.answers[GetNotebookPageV1] = page(notebook_id)
+    rpc.answers[RefreshSessionV1] = TokenPairReply(access_token="new-access", refresh_token="new-refresh",
+                                                   expires_in=900)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway",
+                                 cookies={"carnet_refresh": "old-refresh"}) as client:
+        reply = await client.get(f"/api/v1/notebooks/{notebook_id}")
+    assert reply.status_code == 200 and reply.json()["notebook_id"] == str(notebook_id)
+    assert reply.cookies["carnet_session"] == "new-access" and reply.cookies["carnet_refresh"] == "new-refresh"
+    assert rpc.calls[-1][1]["Authorization"] == "Bearer new-access"
 
 
 async def test_an_action_is_added_from_the_path_and_the_body(app, rpc):

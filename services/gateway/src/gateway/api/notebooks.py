@@ -56,7 +56,7 @@ from contracts.notebook import (
     VersionReply,
 )
 from contracts.inputs import MAX_OFFSET, AppointmentTime, Line, Text, Version
-from gateway.auth.session import COOKIE_ORIGIN_CHECK, call_as_caller
+from gateway.auth.session import COOKIE_ORIGIN_CHECK, call_as_caller, json_as_caller
 
 router = APIRouter(prefix="/api/v1", tags=["carnets"], dependencies=COOKIE_ORIGIN_CHECK)
 
@@ -186,17 +186,17 @@ async def dashboard(request: Request, response: Response, structure_id: uuid.UUI
 
 
 @router.get("/me/notebook", response_model=NotebookPage)
-async def my_notebook(request: Request, response: Response) -> NotebookPage:
+async def my_notebook(request: Request, response: Response) -> Response:
     """A beneficiary's own notebook, with who consulted it."""
-    return await call_as_caller(request, response, GetNotebookPageV1())
+    return await json_as_caller(request, response, GetNotebookPageV1())
 
 
 @router.get("/notebooks/{notebook_id}", response_model=NotebookPage)
 async def notebook_page(notebook_id: uuid.UUID, request: Request, response: Response,
                         timeline_kind: Line = Query("", max_length=20),
-                        timeline_author_id: uuid.UUID | None = None) -> NotebookPage:
+                        timeline_author_id: uuid.UUID | None = None) -> Response:
     """The whole page in one call; a professional's view is recorded in the access log."""
-    return await call_as_caller(request, response, GetNotebookPageV1(
+    return await json_as_caller(request, response, GetNotebookPageV1(
         notebook_id=notebook_id, timeline_kind=timeline_kind, timeline_author_id=timeline_author_id))
 
 

@@ -146,9 +146,12 @@ def _stop_on_signal(*_) -> None:
 
 
 @app.command()
-def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="Port du site")) -> None:
+def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="Port du site"),
+       replicas: int = typer.Option(1, min=1, max=16, help="Processus par service et pour la passerelle "
+                                                          "(les passerelles partagent le port du site)")) -> None:
     """Migrates, starts NATS, every service and the gateway, seeds the demo, then restarts any of them that
-    dies; Ctrl-C stops everything."""
+    dies; Ctrl-C stops everything. With ``--replicas N``, N processes of each: RPCs spread over the service's queue
+    group, its durable consumers share the events, and the gateways share the site's port (SO_REUSEPORT)."""
     # The services default to production; this local launcher (bundled NATS, demo seed) runs in dev unless told.
     os.environ.setdefault("CARNET_ENV", "dev")
     settings = ServiceSettings()
@@ -170,12 +173,13 @@ def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="
             supervisor.watch(clamd)  # stopped after the services, before NATS
         public_url = os.environ.get("CARNET_PUBLIC_URL", f"http://127.0.0.1:{port}")
         common = {"CARNET_ENV": settings.env, "CARNET_VAR_DIR": str(var_dir), "CARNET_PUBLIC_URL": public_url}
+        numbers = [None] if replicas == 1 else range(1, replicas + 1)  # one process keeps its plain name
         processes = [service_process(service.name, {**common, "NATS_URL": nats_urls[service.name]},
                                      database_url(service.env_prefix, service.name, var_dir), log_dir,
-                                     scanner if service.name == "data_import" else None)
-                     for service in SERVICES]
-        processes.append(gateway_process({**common, "NATS_URL": nats_urls[GATEWAY]}, log_dir, port,
-                                         {"CARNET_PUBLIC_URL": public_url}))
+                                     scanner if service.name == "data_import" else None, replica=number)
+                     for service in SERVICES for number in numbers]
+        processes += [gateway_process({**common, "NATS_URL": nats_urls[GATEWAY]}, log_dir, port,
+                                      {"CARNET_PUBLIC_URL": public_url}, replica=number) for number in numbers]
         supervisor.watch(*processes)  # before they start: a signal in between still stops them
         for process in processes:  # started together, then awaited: start-up is mostly Python imports
             process.start(wait=False)

@@ -143,22 +143,34 @@ def stop_all(processes: Sequence[ServiceProcess], grace_s: float, say: Callable[
         process.kill()
 
 
+def replica_name(name: str, replica: int | None) -> str:
+    """``notebook`` alone, ``notebook-1``, ``notebook-2``… in replicas (the name of its log file too)."""
+    return name if replica is None else f"{name}-{replica}"
+
+
 def service_process(name: str, common_env: dict[str, str], database_url: str, log_dir: Path,
-                    extra_env: dict[str, str] | None = None) -> ServiceProcess:
+                    extra_env: dict[str, str] | None = None, replica: int | None = None) -> ServiceProcess:
+    """One process of a service; replicas of it share its database and its NATS user (queue group and durable
+    consumers spread the work), each with its own health port and log."""
     info = SERVICES_BY_NAME[name]
     port = free_port()
     env = {**common_env, f"{info.env_prefix}_DATABASE_URL": database_url, f"{info.env_prefix}_HEALTH_PORT": str(port),
            **(extra_env or {})}
-    return ServiceProcess(name, info.package, env, f"http://127.0.0.1:{port}/readyz", log_dir)
+    return ServiceProcess(replica_name(name, replica), info.package, env, f"http://127.0.0.1:{port}/readyz", log_dir)
 
 
 def gateway_process(common_env: dict[str, str], log_dir: Path, port: int | None = None,
-                    extra_env: dict[str, str] | None = None) -> ServiceProcess:
+                    extra_env: dict[str, str] | None = None, replica: int | None = None) -> ServiceProcess:
+    """The gateway on ``port``. Replicas (``replica`` set) all listen on the same port with SO_REUSEPORT: the
+    kernel spreads the connections over them, one URL for the user, and a replica that dies stops receiving any."""
     port = port or free_port()
     health_port = free_port()  # /metrics is there, like the services', never on the public port
     env = {**common_env, "CARNET_PORT": str(port), "CARNET_PUBLIC_URL": f"http://127.0.0.1:{port}",
-           "GATEWAY_HEALTH_PORT": str(health_port), **(extra_env or {})}
-    process = ServiceProcess("gateway", "gateway", env, f"http://127.0.0.1:{port}/healthz", log_dir)
+           "GATEWAY_HEALTH_PORT": str(health_port), **({"GATEWAY_REUSE_PORT": "1"} if replica is not None else {}),
+           **(extra_env or {})}
+    # Readiness on its own health port: on the shared public port, any replica could answer for another.
+    health_url = f"http://127.0.0.1:{health_port if replica is not None else port}/healthz"
+    process = ServiceProcess(replica_name("gateway", replica), "gateway", env, health_url, log_dir)
     process.base_url = f"http://127.0.0.1:{port}"
     process.health_base_url = f"http://127.0.0.1:{health_port}"
     return process

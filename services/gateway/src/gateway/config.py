@@ -15,6 +15,8 @@ class GatewaySettings(ServiceSettings):
     # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated). None by default:
     # a header anyone can write must not choose the address that rate limits and the login audit count.
     trusted_proxies: str = ""
+    # Set by `carnet up --replicas N` for its gateways, which share the port (SO_REUSEPORT).
+    reuse_port: bool = False
 
     @cached_property
     def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -239,5 +240,19 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
 def main() -> None:
     settings = GatewaySettings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
-                proxy_headers=False)
+    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
+                            proxy_headers=False)
+    # Replicas on one machine share the public port (`carnet up --replicas N`): the kernel spreads connections.
+    uvicorn.Server(config).run(sockets=[shared_socket(settings.host, settings.port)] if settings.reuse_port else None)
+
+
+def shared_socket(host: str, port: int) -> socket.socket:
+    """A listening socket that other processes may bind too (SO_REUSEPORT, Linux and BSDs): only asked for replicas,
+    since it would also let a second, unrelated run share the port silently instead of failing."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock

@@ -20,7 +20,9 @@ def normalise_identifier(value: str) -> str:
 class FieldProtection:
     def __init__(self, secret: bytes):
         self._fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"notebook-fields\0" + secret).digest()))
-        self._index_key = hashlib.sha256(b"notebook-blind-index\0" + secret).digest()
+        # Keyed once: each index copies it (an import hashes two or three identifiers per row).
+        index_key = hashlib.sha256(b"notebook-blind-index\0" + secret).digest()
+        self._index_hmac = hmac.new(index_key, digestmod=hashlib.sha256)
 
     def encrypt(self, value: str) -> str:
         return self._fernet.encrypt(value.encode()).decode() if value else ""
@@ -33,4 +35,6 @@ class FieldProtection:
         value = normalise_identifier(value)
         if not value:
             return None
-        return hmac.new(self._index_key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+        keyed = self._index_hmac.copy()
+        keyed.update(f"{kind}:{value}".encode())
+        return keyed.hexdigest()

@@ -49,9 +49,15 @@ class Outbox:
 
     async def add_all(self, session: AsyncSession, events: list[IntegrationEvent]) -> None:
         """Many events in one INSERT (a bulk import, the demo's seed), the relay woken when they commit."""
-        if not events:
+        if events:
+            await self.add_rows(session, outbox_rows(events))
+
+    async def add_rows(self, session: AsyncSession, rows: list[dict]) -> None:
+        """Rows made earlier by ``outbox_rows``, in the context of the request they belong to (its trace and request
+        id), when the transaction that writes them runs in another: a write shared by several requests."""
+        if not rows:
             return
-        await session.execute(insert(outbox_table), outbox_rows(events))
+        await session.execute(insert(outbox_table), rows)
         sync_session = session.sync_session
         if not sa_event.contains(sync_session, "after_commit", self._wake_relay):
             sa_event.listen(sync_session, "after_commit", self._wake_relay, once=True)

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from notebook.adapters.access_log import VisitLog
 from notebook.config import NotebookSettings
 from notebook.domain.protection import FieldProtection
 from servicekit.auth import TokenVerifier
@@ -30,3 +31,8 @@ class Deps:
     france_travail: FranceTravailRefresher | None = None
     # The service's NATS connection: its object store keeps the exports' files (handlers.exports.store_file).
     bus: Any = None
+    # The access log's writes, several views to a transaction (group commit).
+    visit_log: VisitLog = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.visit_log = VisitLog(self.sessions, self.outbox)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import Role
@@ -42,7 +42,6 @@ from notebook.adapters.orm import (
 from notebook.domain.habilitation import Operation, allowed_operations, hidden_fields, may
 from notebook.domain.history import shown_changes
 from notebook.adapters import audit_trail
-from notebook.adapters.access_log import record_visit
 from notebook.handlers.beneficiaries import view_of, withhold
 from notebook.handlers.caller import Caller, active_member, caller_of, name_of, open_notebook
 from notebook.handlers.deps import Deps
@@ -163,16 +162,11 @@ async def visitor(session: AsyncSession, caller: Caller, notebook: Notebook) -> 
 
 
 async def log_visit(deps: Deps, visit: dict | None) -> None:
-    """Every view by someone other than the beneficiary goes to the access log they can read (a line a day). A write
-    transaction of its own, as short as can be: on SQLite it holds the write lock from its BEGIN."""
-    if visit is None:
-        return
-    now = deps.clock()
-    async with deps.sessions.begin() as session:
-        await record_visit(session, now, **visit["who"])
-        await deps.outbox.add(session, visit["audit"])  # every read, in the audit trail too (issue 21)
-        if visit["member_id"]:
-            await session.execute(update(Member).where(Member.id == visit["member_id"]).values(last_visited_at=now))
+    """Every view by someone other than the beneficiary goes to the access log they can read (a line a day), and
+    to the audit trail. Written after the read, in group commit with the views arriving meanwhile (``VisitLog``):
+    a write transaction on SQLite holds the write lock from its BEGIN, and pages must not be read one at a time."""
+    if visit is not None:
+        await deps.visit_log.record({**visit, "at": deps.clock()})
 
 
 async def options_for(session: AsyncSession, caller: Caller, relations, notebook: Notebook):

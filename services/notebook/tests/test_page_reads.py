@@ -1,0 +1,116 @@
+"""The notebook page under concurrent reads (issue 19), on SQLite and PostgreSQL: the access log and the audit trail
+written in group commit count every view exactly, and a failed write fails the views waiting on it."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from contracts import notebook as c
+from contracts.audit import NotebookAuditRecordedV1
+from contracts.directory import StructureCreatedV1
+from contracts.identity import Role
+from contracts.profiles import ManagerCreatedV1, ProfessionalCreatedV1
+from notebook.adapters.access_log import VisitLog
+from notebook.adapters.orm import Member, NotebookVisit
+from servicekit.db import utcnow
+from testkit.handlers import InMemoryService
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def notebook(service_under_test) -> InMemoryService:
+    return await service_under_test("notebook")
+
+
+async def test_views_read_together_are_each_counted_in_the_access_log_and_the_audit_trail(notebook, token_mint):
+    deployment_id, structure_id, manager_id, pro_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await notebook.deliver(StructureCreatedV1(structure_id=structure_id, deployment_id=deployment_id,
+                                              name="Mission Locale", city="Valence"))
+    await notebook.deliver(ManagerCreatedV1(profile_id=manager_id, deployment_id=deployment_id, firstname="Marie",
+                                            lastname="Gérante", email=f"{manager_id}@test.carnet.fr"))
+    await notebook.deliver(ProfessionalCreatedV1(profile_id=pro_id, deployment_id=deployment_id, firstname="Pierre",
+                                                 lastname="Pro", email=f"{pro_id}@test.carnet.fr",
+                                                 structure_ids=[structure_id]))
+    manager = token_mint.token(Role.manager, deployment_id=deployment_id, profile_id=manager_id)
+    pro = token_mint.token(Role.professional, deployment_id=deployment_id, profile_id=pro_id,
+                           structure_ids=[structure_id])
+    notebook_id = (await notebook.call(c.CreateBeneficiaryV1(beneficiary=c.BeneficiaryFields(
+        firstname="Sophie", lastname="Tifour", date_of_birth=date(1990, 4, 12))), manager)).notebook_id
+    await notebook.call(c.JoinNotebookV1(notebook_id=notebook_id), pro)
+
+    pages = await asyncio.gather(*(notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id), token)
+                                   for token in [manager] * 6 + [pro] * 4))
+
+    assert {page.notebook_id for page in pages} == {notebook_id}
+    async with notebook.sessions() as session:
+        lines = (await session.execute(select(NotebookVisit).where(NotebookVisit.notebook_id == notebook_id))
+                 ).scalars().all()
+        member = (await session.execute(select(Member).where(Member.notebook_id == notebook_id,
+                                                             Member.person_id == pro_id))).scalar_one()
+    assert sorted((line.person_id, line.views) for line in lines) == sorted([(manager_id, 6), (pro_id, 4)])
+    assert all(line.visited_at <= line.last_visited_at for line in lines)
+    assert {line.person_name for line in lines} == {"Marie Gérante", "Pierre Pro"}
+    assert member.last_visited_at is not None
+    reads = [e for e in await notebook.events(NotebookAuditRecordedV1.subject)
+             if e.action == "notebook.read" and e.notebook_id == notebook_id]
+    assert len(reads) == 10
+
+
+class FailingSessions:
+    """A database that refuses every write transaction."""
+
+    def begin(self):
+        raise OSError("disque plein")
+
+
+async def test_a_failed_access_log_write_fails_every_view_waiting_on_it():
+    log = VisitLog(FailingSessions(), outbox=None)
+    visit = {"who": {"notebook_id": uuid.uuid4(), "account_id": uuid.uuid4()}, "at": utcnow(),
+             "audit": NotebookAuditRecordedV1(action="notebook.read"),
+             "member_id": None}
+
+    outcomes = await asyncio.gather(*(log.record(visit) for _ in range(5)), return_exceptions=True)
+
+    assert [type(outcome) for outcome in outcomes] == [OSError] * 5
+
+
+
+class Transactions:
+    """Stands for the sessions: each ``begin()`` a transaction that does nothing."""
+
+    def begin(self):
+        return self
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        return False
+
+
+async def test_a_view_that_cannot_be_written_fails_alone_not_the_views_written_with_it():
+    bad = uuid.uuid4()
+    written = []
+
+    async def write(_session, visits):
+        if any(visit["who"]["notebook_id"] == bad for visit in visits):
+            raise OSError("contrainte")  # e.g. a notebook deleted meanwhile
+        written.extend(visits)
+
+    log = VisitLog(Transactions(), outbox=None)
+    log._write = write
+
+    def visit(notebook_id):
+        return {"who": {"notebook_id": notebook_id, "account_id": uuid.uuid4()}, "at": utcnow(),
+                "audit": NotebookAuditRecordedV1(action="notebook.read"), "member_id": None}
+
+    outcomes = await asyncio.gather(*(log.record(visit(bad if index == 3 else uuid.uuid4())) for index in range(6)),
+                                    return_exceptions=True)
+
+    assert [type(outcome) for outcome in outcomes] == [type(None)] * 3 + [OSError] + [type(None)] * 2
+    assert len(written) == 5

@@ -9,7 +9,7 @@ from servicekit.bus_access import USERS, password_variable, render_accounts, wri
 
 
 def nats_config(
-    out: Path | None = typer.Option(None, "--out", help="Dossier où écrire nats-server.conf et accounts.conf "
+    out: Path | None = typer.Option(None, "--out", help="Dossier où écrire nats-server.conf, cluster.conf et accounts.conf "
                                     "(deploy/nats pour la configuration de production)"),
 ) -> None:
     """Configuration de nats-server : un utilisateur par service, la passerelle et l'opérateur, chacun limité à ses
@@ -18,7 +18,8 @@ def nats_config(
         typer.echo(render_accounts(), nl=False)
         return
     server = write_config(out)
-    typer.echo(f"Écrit : {server} et {out / 'accounts.conf'}")
+    typer.echo(f"Écrit : {server}, {out / 'cluster.conf'} (chaque serveur d'un cluster de trois) et "
+               f"{out / 'accounts.conf'}")
     typer.echo("Variables d'environnement attendues par nats-server (lettres et chiffres, une lettre d'abord) :")
     for user in USERS:
         typer.echo(f"  {password_variable(user)}")

@@ -35,6 +35,7 @@ from contracts.streams import SECRETS
 from servicekit import bus_access
 from servicekit.bus_access import (
     DEPLOY_LISTEN,
+    DEPLOY_NODE,
     DEPLOY_STORE_DIR,
     inbox_prefix,
     pull_inbox_prefix,
@@ -57,6 +58,8 @@ REFUSED_WITHIN_S = 0.5  # a refused request is never answered: the client gives 
 def test_deploy_files_are_what_the_table_renders():
     assert (DEPLOY / "accounts.conf").read_text() == render_accounts(), "run: carnet nats-config --out deploy/nats"
     assert (DEPLOY / "nats-server.conf").read_text() == render_server(DEPLOY_LISTEN, DEPLOY_STORE_DIR)
+    assert (DEPLOY / "cluster.conf").read_text() == render_server(DEPLOY_LISTEN, DEPLOY_STORE_DIR, DEPLOY_NODE)
+    assert "server_name: $CARNET_NATS_SERVER_NAME" in (DEPLOY / "cluster.conf").read_text()
     assert "password: $CARNET_NATS_PASSWORD_NOTIFY" in render_accounts()
 
 
@@ -95,6 +98,20 @@ def test_a_url_logs_without_its_password():
     assert inbox_prefix("nats://127.0.0.1:4222") == "_INBOX"
     assert bus_access.publisher_of(LoginLinkIssuedV1.subject) == "identity"
     assert bus_access.publisher_of("import.job.completed.v1") == "data_import"
+
+
+@pytest.mark.unit
+def test_a_cluster_url_names_every_server_and_one_user():
+    """``NATS_URL`` of a cluster: its servers separated by commas; the user and password go to the client once, for
+    every server, the advertised ones included (they come without)."""
+    url = "nats://notify:p0s%40cret@nats-1:4222,nats://notify:p0s%40cret@nats-2:4222, nats://notify:p0s%40cret@nats-3:4222"
+    assert bus_access.server_urls(url)[2] == "nats://notify:p0s%40cret@nats-3:4222"
+    assert bus_access.credentials(url) == ("notify", "p0s@cret")
+    assert [bus_access.without_credentials(u) for u in bus_access.server_urls(url)] == [
+        "nats://nats-1:4222", "nats://nats-2:4222", "nats://nats-3:4222"]
+    assert redacted(url) == ",".join(f"nats://notify:***@nats-{n}:4222" for n in (1, 2, 3))
+    assert inbox_prefix(url) == "_INBOX.notify"
+    assert bus_access.credentials("nats://127.0.0.1:4222") is None
 
 
 @pytest.fixture(scope="module")

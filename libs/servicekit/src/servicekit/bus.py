@@ -13,12 +13,14 @@ from typing import Any
 
 import structlog
 from faststream.nats import NatsBroker, NatsRouter
+from faststream.security import SASLPlaintext
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from faststream.nats.prometheus import NatsPrometheusMiddleware
 from prometheus_client import REGISTRY
 
 from contracts.base import RpcReply, RpcRequest
-from servicekit.bus_access import inbox_prefix, pull_inbox_prefix, redacted
+from servicekit.bus_access import (credentials, inbox_prefix, pull_inbox_prefix, redacted, server_urls,
+                                   without_credentials)
 from servicekit.consumers import BrokenContracts, Subscription, event_endpoint, replay_endpoint, replay_subject
 from servicekit.rpc import RpcClient, RpcContext, RpcReplies, rpc_endpoint
 
@@ -36,8 +38,12 @@ class Bus:
         # On the private bus, replies and pulled messages come to this user's own inbox (servicekit.bus_access);
         # FastStream's pull subscribers take theirs apart from the broker's.
         self._pull_inbox = pull_inbox_prefix(nats_url)
+        # The user and password go to the client once, for every server: those a cluster advertises come without.
+        user = credentials(nats_url)
+        servers = [without_credentials(url) if user else url for url in server_urls(nats_url)]
         self.broker = NatsBroker(
-            nats_url, name=name, inbox_prefix=inbox_prefix(nats_url),
+            servers, name=name, inbox_prefix=inbox_prefix(nats_url),
+            security=SASLPlaintext(*user) if user else None,
             connect_timeout=2, reconnect_time_wait=1, max_reconnect_attempts=-1,
             graceful_timeout=STOP_TIMEOUT_S, drain_timeout=int(STOP_TIMEOUT_S),
             # W3C trace context in and out of every message, spans on the process's tracer provider (set later,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from dataclasses import replace
 from pathlib import Path
 from typing import IO
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from contracts.base import IntegrationEvent, RpcRequest
 from contracts.audit import AUDIT_EVENTS
@@ -359,17 +359,45 @@ def render_accounts() -> str:
             + "accounts " + _conf({ACCOUNT: {"jetstream": "enabled", "users": users}}) + "\n")
 
 
-def render_server(listen: str, store_dir: str) -> str:
-    return (HEADER + f"listen: {json.dumps(listen)}\n" + "jetstream " + _conf({"store_dir": store_dir}) + "\n"
-            "include ./accounts.conf\n")
+@dataclass(frozen=True)
+class ClusterNode:
+    """One server of a JetStream cluster: its unique name (JetStream's peers are named), where it listens for the
+    other servers, and the routes to all of them (its own included: nats-server skips it)."""
+
+    name: str
+    cluster_listen: str
+    routes: tuple[str, ...]
+
+
+def render_server(listen: str, store_dir: str, node: ClusterNode | None = None) -> str:
+    """A single server; or, given ``node``, one server of the cluster, with the same accounts and permissions."""
+    clustered = ""
+    if node is not None:
+        clustered = (f"server_name: {_conf(node.name)}\n" + "cluster " + _conf(
+            {"name": CLUSTER_NAME, "listen": node.cluster_listen, "routes": list(node.routes)}) + "\n")
+    return (HEADER + f"listen: {json.dumps(listen)}\n" + clustered + "jetstream " + _conf({"store_dir": store_dir})
+            + "\n" "include ./accounts.conf\n")
+
+
+# The deployed cluster (deploy/nats/cluster.conf): three servers reachable as nats-1, nats-2, nats-3 on the private
+# network (compose service names; the Helm chart renders its own), each told its name by the environment. The route
+# port stays on the private network: routes carry every account's messages.
+CLUSTER_NAME = "carnet"
+CLUSTER_SIZE = 3
+SERVER_NAME_VARIABLE = "CARNET_NATS_SERVER_NAME"
+DEPLOY_CLUSTER_LISTEN = "0.0.0.0:6222"
+DEPLOY_ROUTES = tuple(f"nats-route://nats-{n}:6222" for n in range(1, CLUSTER_SIZE + 1))
+DEPLOY_NODE = ClusterNode(Variable(SERVER_NAME_VARIABLE), DEPLOY_CLUSTER_LISTEN, DEPLOY_ROUTES)
 
 
 def write_config(directory: Path, listen: str = DEPLOY_LISTEN, store_dir: str = DEPLOY_STORE_DIR) -> Path:
-    """Writes ``nats-server.conf`` and ``accounts.conf`` in ``directory``; returns the server's file."""
+    """Writes ``nats-server.conf`` (one server), ``cluster.conf`` (each server of a 3-node cluster) and
+    ``accounts.conf`` in ``directory``; returns the single server's file."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "accounts.conf").write_text(render_accounts())
     server = directory / "nats-server.conf"
     server.write_text(render_server(listen, store_dir))
+    (directory / "cluster.conf").write_text(render_server(listen, store_dir, DEPLOY_NODE))
     return server
 
 
@@ -377,7 +405,7 @@ def write_config(directory: Path, listen: str = DEPLOY_LISTEN, store_dir: str = 
 def inbox_prefix(nats_url: str) -> str:
     """The inbox to give nats-py or FastStream (``inbox_prefix=``) for the user of this URL: its replies come
     there, and nowhere another user may subscribe."""
-    user = urlsplit(nats_url).username
+    user = urlsplit(server_urls(nats_url)[0]).username
     return inbox_of(user) if user else INBOX
 
 
@@ -387,11 +415,36 @@ def pull_inbox_prefix(nats_url: str) -> bytes:
     return f"{inbox_prefix(nats_url)}.".encode()
 
 
+def server_urls(nats_url: str) -> list[str]:
+    """The servers of ``NATS_URL``: one URL, or the servers of a cluster separated by commas (as nats' Go client
+    and CLI take them), each with the user's credentials."""
+    return [url.strip() for url in nats_url.split(",") if url.strip()]
+
+
+def credentials(nats_url: str) -> tuple[str, str] | None:
+    """The user and password of ``NATS_URL``'s first server. Given to the client for every server: the servers a
+    cluster advertises (``connect_urls``) come without them, and a reconnection to one would be refused."""
+    parts = urlsplit(server_urls(nats_url)[0])
+    if parts.username is None or parts.password is None:
+        return None
+    return unquote(parts.username), unquote(parts.password)
+
+
+def without_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=host))
+
+
 def redacted(nats_url: str) -> str:
-    """The URL without its password, for a log line."""
-    parts = urlsplit(nats_url)
+    """The URL (each server's) without its password, for a log line."""
+    return ",".join(_redacted(url) for url in server_urls(nats_url))
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
     if parts.password is None:
-        return nats_url
+        return url
     host = parts.hostname + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
@@ -453,3 +506,30 @@ def start_private_nats(binary: str, directory: Path, log: IO[bytes] | int, port:
     process = subprocess.Popen([binary, "-c", str(setup.config)], stdout=log, stderr=log,
                                env={**os.environ, **setup.env})
     return PrivateNats(process, port, setup.urls)
+
+
+@dataclass(frozen=True)
+class PrivateClusterSetup:
+    configs: tuple[Path, ...]  # one per server: nats-server -c <config>
+    env: dict[str, str]  # the passwords, in every server's environment only
+    urls: dict[str, str]  # user → the URLs of every server, comma-separated (``server_urls``)
+
+
+def prepare_private_cluster(directory: Path, ports: list[int], route_ports: list[int],
+                            host: str = "127.0.0.1") -> PrivateClusterSetup:
+    """``prepare_private_nats`` for a cluster of ``len(ports)`` servers on one host (``nats-1``…): the same accounts
+    and permissions, each server with its own folder and store, routes to all of them."""
+    passwords = load_or_create_passwords(directory)
+    routes = tuple(f"nats-route://{host}:{port}" for port in route_ports)
+    configs = []
+    for n, (port, route_port) in enumerate(zip(ports, route_ports, strict=True), 1):
+        folder = directory / f"nats-{n}"
+        folder.mkdir(exist_ok=True)
+        (folder / "accounts.conf").write_text(render_accounts())
+        config = folder / "nats-server.conf"
+        config.write_text(render_server(f"{host}:{port}", str((folder / "store").resolve()),
+                                        ClusterNode(f"nats-{n}", f"{host}:{route_port}", routes)))
+        configs.append(config)
+    return PrivateClusterSetup(
+        tuple(configs), {password_variable(user): password for user, password in passwords.items()},
+        {user: ",".join(user_url(user, password, host, port) for port in ports) for user, password in passwords.items()})

@@ -22,6 +22,7 @@ from nats.js.object_store import (OBJ_CHUNKS_PRE_TEMPLATE, OBJ_DIGEST_TEMPLATE, 
 from contracts.base import ErrorCode
 from contracts.imports import UPLOADS_BUCKET
 from servicekit.errors import ServiceError
+from servicekit.streams import stream_replicas
 
 CHUNK_BYTES = 128 * 1024
 # Uploaded files and reports live a week: long enough to review an import and download its report, not more.
@@ -43,7 +44,7 @@ async def bucket(js, name: str) -> ObjectStore:
         return await js.object_store(name)
     except NotFoundError:
         return await js.create_object_store(name, api.ObjectStoreConfig(
-            bucket=name, ttl=UPLOADS_TTL_S, storage=api.StorageType.FILE))
+            bucket=name, ttl=UPLOADS_TTL_S, storage=api.StorageType.FILE, replicas=stream_replicas(js._nc)))
 
 
 async def put_stream(store: ObjectStore, name: str, chunks: AsyncIterable[bytes], *, max_bytes: int,

@@ -74,6 +74,80 @@ class NatsServer:
         shutil.rmtree(self.store, ignore_errors=True)
 
 
+class NatsCluster:
+    """Three nats-server processes on loopback as one JetStream cluster, with the deployed accounts and permissions
+    (``servicekit.bus_access.prepare_private_cluster``). ``urls[user]`` names every server, so a client reconnects
+    to another when its own dies; ``kill`` and ``restart`` one server for fault tests."""
+
+    SIZE = 3
+
+    def __init__(self, binary: str, directory: Path) -> None:
+        from servicekit.bus_access import prepare_private_cluster
+
+        self.binary = binary
+        self.directory = directory
+        self.ports = [free_port() for _ in range(self.SIZE)]
+        self.setup = prepare_private_cluster(directory, self.ports, [free_port() for _ in range(self.SIZE)])
+        self.urls = self.setup.urls
+        self.processes: list[subprocess.Popen | None] = [None] * self.SIZE
+
+    def start(self, timeout_s: float = 30) -> NatsCluster:
+        for index in range(self.SIZE):
+            self._spawn(index)
+        for port in self.ports:
+            wait_for_port(port, timeout_s)
+        asyncio.run(self.wait_jetstream(timeout_s))
+        return self
+
+    def _spawn(self, index: int) -> None:
+        with (self.directory / f"nats-{index + 1}.log").open("ab") as log:
+            self.processes[index] = subprocess.Popen([self.binary, "-c", str(self.setup.configs[index])],
+                                                     stdout=log, stderr=log, env={**os.environ, **self.setup.env})
+
+    async def wait_jetstream(self, timeout_s: float = 30) -> None:
+        """Until the cluster has elected its JetStream meta leader: before that, creating a stream fails."""
+        import nats
+
+        user = "operator"
+        deadline = time.monotonic() + timeout_s
+        connection = await nats.connect(self.urls[user].split(","), inbox_prefix=f"_INBOX.{user}",
+                                        connect_timeout=2, max_reconnect_attempts=-1)
+        try:
+            while True:
+                try:
+                    await connection.jetstream().account_info()
+                    return
+                except Exception:  # noqa: BLE001  (JetStream not ready: no meta leader yet)
+                    if time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.2)
+        finally:
+            await connection.close()
+
+    def kill(self, index: int) -> None:
+        """SIGKILL: no goodbye to the others, its last writes maybe not on disk."""
+        process = self.processes[index]
+        if process and process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+    def restart(self, index: int, timeout_s: float = 30) -> None:
+        self._spawn(index)
+        wait_for_port(self.ports[index], timeout_s)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process and process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            if process:
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
 def docker_answers(timeout_s: float = 2) -> bool:
     """Whether a Docker engine answers, for testcontainers; fast and silent when there is none: without
     ``DOCKER_HOST`` nor the default socket, nothing is even imported."""

@@ -10,7 +10,15 @@ from prometheus_client import REGISTRY
 
 from contracts import identity as c
 from contracts.base import ErrorCode
-from contracts.profiles import ManagerCreatedV1, ProfessionalCreatedV1, ProfessionalDeactivatedV1
+from contracts.profiles import (
+    BeneficiaryCreatedV1,
+    BeneficiaryUpdatedV1,
+    ManagerCreatedV1,
+    ProfessionalCreatedV1,
+    ProfessionalDeactivatedV1,
+)
+from identity.adapters.orm import Account
+from sqlalchemy import select
 from testkit.handlers import InMemoryService, refused
 
 pytestmark = pytest.mark.integration
@@ -129,3 +137,34 @@ async def test_a_profile_whose_email_is_another_role_s_account_is_dead_lettered_
     pair = await identity.call(c.ExchangeLoginLinkV1(token=invitation.token))
     me = await identity.call(c.GetMeV1(), pair.access_token)
     assert (me.role, me.profile_id) == (c.Role.professional, profile.profile_id)
+
+
+async def accounts_of(identity: InMemoryService, *profile_ids: uuid.UUID) -> list[Account]:
+    async with identity.sessions() as session:
+        found = (await session.scalars(select(Account).where(Account.profile_id.in_(profile_ids)))).all()
+    return sorted(found, key=lambda account: profile_ids.index(account.profile_id))
+
+
+async def test_beneficiaries_sharing_a_phone_or_taking_an_email_keep_one_login_each(identity):
+    """The profile's account, the email's holder and the phone's holder are looked up together (one query per
+    event): a couple on one mobile keeps SMS login with the first, an email already held is refused."""
+    deployment = uuid.uuid4()
+    phone, suffix = f"0612{uuid.uuid4().int % 10**6:06d}", uuid.uuid4().hex[:8]
+    first, second = (BeneficiaryCreatedV1(profile_id=uuid.uuid4(), deployment_id=deployment, phone=phone,
+                                          email=f"{name}.{suffix}@test.carnet.fr", firstname=name)
+                     for name in ("alice", "bob"))
+    await identity.deliver(first)
+    await identity.deliver(second)
+    alice, bob = await accounts_of(identity, first.profile_id, second.profile_id)
+    assert alice.phone == f"+33{phone[1:]}" and bob.phone is None
+    assert (alice.email, bob.email) == (first.email, second.email)
+
+    # Bob's profile now gives Alice's email: refused, nothing changes; then his own number: it is his.
+    await identity.deliver(BeneficiaryUpdatedV1(profile_id=second.profile_id, deployment_id=deployment,
+                                                email=first.email, firstname="bob"))
+    own = f"0612{uuid.uuid4().int % 10**6:06d}"
+    await identity.deliver(BeneficiaryUpdatedV1(profile_id=second.profile_id, deployment_id=deployment,
+                                                email=second.email, phone=own, firstname="bob"))
+    alice, bob = await accounts_of(identity, first.profile_id, second.profile_id)
+    assert (alice.email, alice.phone) == (first.email, f"+33{phone[1:]}")
+    assert (bob.email, bob.phone) == (second.email, f"+33{own[1:]}")

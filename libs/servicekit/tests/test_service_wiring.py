@@ -103,3 +103,17 @@ async def test_a_service_still_waiting_for_nats_stops_on_sigterm(databases, tmp_
         assert await asyncio.to_thread(process.process.wait, 10) == 0, process.logs()
     finally:
         process.kill()
+
+
+@pytest.mark.unit
+def test_the_objects_of_start_up_are_left_out_of_full_collections():
+    import gc
+
+    from servicekit.app import freeze_startup_objects
+
+    kept = [object() for _ in range(1000)]
+    try:
+        freeze_startup_objects()
+        assert gc.get_freeze_count() >= len(kept)
+    finally:
+        gc.unfreeze()

@@ -2,12 +2,14 @@
 import sends the notebook, row after row) answers exactly what parsing them does."""
 from __future__ import annotations
 
+import unicodedata
+
 import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from servicekit.contact import FRENCH_REGIONS, normalise_phone
+from servicekit.contact import FRENCH_REGIONS, normalise_phone, search_key
 
 pytestmark = pytest.mark.unit
 
@@ -37,3 +39,21 @@ def test_the_fast_path_answers_what_parsing_does(digits, prefix, space):
                                    "+33 6 12 34 56 78", "", "abc", "+33６12345678"])
 def test_known_numbers(phone):
     assert normalise_phone(phone) == parsed(phone)
+
+
+def stripped(text: str) -> str:
+    """search_key as it was, character by character."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text())
+def test_search_keys_are_what_stripping_each_character_gives(text):
+    assert search_key(text) == stripped(text)
+
+
+@pytest.mark.parametrize("text", ["Élodie  DUPRÉ", "Hélène Çelik", "ǅemal Ǆ", "Straße", "ﬁlle", "Ἀθῆναι",
+                                  "x\u0301\U0001d165", "  ", "", "Zoë\tO'Brien-Lévêque", "İstanbul"])
+def test_search_keys_of_names(text):
+    assert search_key(text) == stripped(text)

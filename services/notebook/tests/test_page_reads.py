@@ -1,5 +1,6 @@
-"""The notebook page under concurrent reads (issue 19), on SQLite and PostgreSQL: the access log and the audit trail
-written in group commit count every view exactly, and a failed write fails the views waiting on it."""
+"""The notebook page's read path (issue 19), on SQLite and PostgreSQL: the referentials it refers to by version,
+and under concurrent reads the access log and the audit trail written in group commit, counting every view
+exactly, a failed write failing only the views it holds."""
 from __future__ import annotations
 
 import asyncio
@@ -27,7 +28,19 @@ async def notebook(service_under_test) -> InMemoryService:
     return await service_under_test("notebook")
 
 
-async def test_views_read_together_are_each_counted_in_the_access_log_and_the_audit_trail(notebook, token_mint):
+async def test_the_page_names_the_version_of_the_referentials_its_labels_come_from(notebook, token_mint):
+    notebook_id, manager, pro, _, _ = await notebook_followed_by_a_professional(notebook, token_mint)
+    await notebook.call(c.AddFocusV1(notebook_id=notebook_id, theme="logement"), pro)
+
+    page = await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id), manager)
+    referentials = await notebook.call(c.GetReferentialsV1(), manager)
+
+    assert len(referentials.version) == 16 and page.referentials_version == referentials.version
+    assert [focus.theme_label for focus in page.focuses] == [referentials.themes["logement"]] == ["Logement"]
+
+
+async def notebook_followed_by_a_professional(notebook: InMemoryService, token_mint):
+    """A notebook created by a manager, joined by a professional: its id, their tokens and profile ids."""
     deployment_id, structure_id, manager_id, pro_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     await notebook.deliver(StructureCreatedV1(structure_id=structure_id, deployment_id=deployment_id,
                                               name="Mission Locale", city="Valence"))
@@ -42,6 +55,11 @@ async def test_views_read_together_are_each_counted_in_the_access_log_and_the_au
     notebook_id = (await notebook.call(c.CreateBeneficiaryV1(beneficiary=c.BeneficiaryFields(
         firstname="Sophie", lastname="Tifour", date_of_birth=date(1990, 4, 12))), manager)).notebook_id
     await notebook.call(c.JoinNotebookV1(notebook_id=notebook_id), pro)
+    return notebook_id, manager, pro, manager_id, pro_id
+
+
+async def test_views_read_together_are_each_counted_in_the_access_log_and_the_audit_trail(notebook, token_mint):
+    notebook_id, manager, pro, manager_id, pro_id = await notebook_followed_by_a_professional(notebook, token_mint)
 
     pages = await asyncio.gather(*(notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id), token)
                                    for token in [manager] * 6 + [pro] * 4))

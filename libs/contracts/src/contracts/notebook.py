@@ -525,6 +525,9 @@ class NotebookPage(RpcReply):
     contracts: list[ContractSummary] = Field(default_factory=list)
     # Its bilans d'accompagnement, newest first (members, the territory, the beneficiary).
     bilans: list[BilanSummary] = Field(default_factory=list)
+    # The version of the referentials (``Referentials.version``) the page's codes refer to: a client that holds
+    # them in this version need not ask for them again ("" from a service that does not say).
+    referentials_version: str = ""
 
 
 class NotebookRow(WireModel):
@@ -583,6 +586,8 @@ class Referentials(RpcReply):
     situations: list[ReferentialItem]
     targets: list[ReferentialItem]
     actions: list[ReferentialItem]
+    # A digest of the above, also on every notebook page: a client keeps them while the page names this version.
+    version: str = ""
 
 
 class WaitingStructure(WireModel):

@@ -37,9 +37,11 @@ from contracts.notebook import (
     InviteMemberV1,
     JoinNotebookV1,
     LeaveNotebookV1,
+    NotebookPage,
     ProjectFields,
     RecentNotebooksV1,
     RedactTimelineEntryV1,
+    Referentials,
     RefreshFranceTravailV1,
     RemoveMemberV1,
     RequestReorientationV1,
@@ -211,6 +213,18 @@ NOTICES = {
 }
 
 
+async def referentials_for(request: Request, visitor: Visitor, page: NotebookPage) -> Referentials:
+    """The referentials the page refers to: those held since an earlier page while the page names their version
+    (they change only with a release), else asked for and held. Asking on every page read 37 KB a time."""
+    held = getattr(request.app.state, "referentials", None)
+    if held is not None and page.referentials_version and held.version == page.referentials_version:
+        return held
+    referentials = await call_or_leave(request, visitor, GetReferentialsV1())
+    if referentials.version:
+        request.app.state.referentials = referentials
+    return referentials
+
+
 async def notebook_page(request: Request, visitor: Visitor, notebook_id: uuid.UUID | None, *, error: str = "",
                         error_section: str = "", form: dict | None = None, status_code: int = 200,
                         diagnostic_draft: dict | None = None, metier: str | None = None,
@@ -219,7 +233,7 @@ async def notebook_page(request: Request, visitor: Visitor, notebook_id: uuid.UU
     page = await call_or_leave(request, visitor, GetNotebookPageV1(
         notebook_id=notebook_id, timeline_kind=params.get("historique", "")[:20],
         timeline_author_id=optional_uuid(params.get("auteur", ""))))
-    referentials = await call_or_leave(request, visitor, GetReferentialsV1()) if page.access == "full" else None
+    referentials = await referentials_for(request, visitor, page) if page.access == "full" else None
     rome_codes, invitees = [], []
     metier = params.get("metier", "") if metier is None else metier
     if metier.strip() and "edit_diagnostic" in page.allowed:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contracts.notebook import Referentials
 from notebook.adapters.access_log import VisitLog
 from notebook.config import NotebookSettings
 from notebook.domain.protection import FieldProtection
@@ -33,6 +34,8 @@ class Deps:
     bus: Any = None
     # The access log's writes, several views to a transaction (group commit).
     visit_log: VisitLog = field(init=False)
+    # The referentials, read once (handlers.referentials.referentials_of).
+    referentials: Referentials | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.visit_log = VisitLog(self.sessions, self.outbox)

@@ -52,6 +52,7 @@ from notebook.handlers.france_travail import refresh_if_stale, section_of
 from notebook.handlers.import_caf_msa import last_flux_date
 from notebook.handlers.orientation import orientation_options, request_view
 from notebook.handlers.read_models import orientation_system_names, structure_names
+from notebook.handlers.referentials import referentials_of
 
 
 async def people_refs(session: AsyncSession, person_ids: set[uuid.UUID]) -> dict[uuid.UUID, PersonRef]:
@@ -91,7 +92,9 @@ async def structures_of(session: AsyncSession, notebook: Notebook) -> list[Struc
                               started_at=link.started_at, ended_at=link.ended_at) for link, name in rows]
 
 
-async def parcours_of(session: AsyncSession, notebook: Notebook) -> list[FocusView]:
+async def parcours_of(session: AsyncSession, notebook: Notebook,
+                      labels: dict[str, str] | None = None) -> list[FocusView]:
+    """``labels``: the themes' French labels, when the caller holds them (the referentials)."""
     focuses = (await session.execute(select(Focus).where(Focus.notebook_id == notebook.id, Focus.deleted_at.is_(None))
                                      .order_by(Focus.created_at))).scalars().all()
     if not focuses:
@@ -102,7 +105,8 @@ async def parcours_of(session: AsyncSession, notebook: Notebook) -> list[FocusVi
     actions = (await session.execute(select(Action).where(
         Action.target_id.in_([t.id for t in targets]), Action.deleted_at.is_(None)).order_by(Action.created_at)
     )).scalars().all() if targets else []
-    labels = dict((await session.execute(select(RefTheme.name, RefTheme.label))).all())
+    if labels is None:
+        labels = dict((await session.execute(select(RefTheme.name, RefTheme.label))).all())
     actions_by_target: dict[uuid.UUID, list[ActionView]] = {}
     for a in actions:
         actions_by_target.setdefault(a.target_id, []).append(ActionView(
@@ -182,6 +186,7 @@ async def options_for(session: AsyncSession, caller: Caller, relations, notebook
 
 async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
     caller = await caller_of(ctx, deps)
+    referentials = await referentials_of(deps)
     # Read, then log the visit in a transaction of its own: a write transaction takes SQLite's write lock at
     # BEGIN (servicekit.db), and pages must not be read one at a time.
     async with deps.sessions() as session:
@@ -204,7 +209,7 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
             members=await members_of(session, notebook), structures=await structures_of(session, notebook),
             orientation_system_name=system.name if system else "",
             diagnostic=await diagnostic_view(session, notebook) if full else None,
-            focuses=await parcours_of(session, notebook) if full else [],
+            focuses=await parcours_of(session, notebook, referentials.themes) if full else [],
             appointments=await appointments_of(session, notebook) if full else [],
             timeline=await timeline_of(session, notebook, request, deps.settings.page_timeline_limit) if full else [],
             visits=await visits_of(session, notebook, deps.settings.page_visits_limit)
@@ -220,7 +225,7 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
             contracts=await contract_summaries(session, notebook, today_of(deps))
             if may(caller.role, relations, Operation.view_contracts) else [],
             bilans=await bilan_summaries(session, notebook) if may(caller.role, relations, Operation.view_bilans)
-            else [])
+            else [], referentials_version=referentials.version)
         visit = await visitor(session, caller, notebook)
     await log_visit(deps, visit)
     # Data older than an hour is asked of France Travail after the page is served: the next view shows it.

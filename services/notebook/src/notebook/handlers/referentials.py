@@ -1,6 +1,8 @@
 """The referentials (themes, situations, objectives, actions, ROME job titles), loaded by migration 0002."""
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import select
 
 from contracts.notebook import GetReferentialsV1, ReferentialItem, Referentials, RomeCode, RomeCodesReply, SearchRomeCodesV1
@@ -25,17 +27,28 @@ def target_themes_of(theme: str) -> tuple[str, ...]:
 
 async def get_referentials(_request: GetReferentialsV1, ctx, deps: Deps) -> Referentials:
     await caller_of(ctx, deps)
-    async with deps.sessions() as session:
-        themes = dict((await session.execute(select(RefTheme.name, RefTheme.label).order_by(RefTheme.label))).all())
+    return await referentials_of(deps)
 
-        async def items(table):
-            rows = (await session.execute(select(table).order_by(table.theme, table.description))).scalars()
-            return [ReferentialItem(id=r.id, theme=r.theme, description=r.description) for r in rows]
 
-        return Referentials(themes=themes, focus_themes=list(FOCUS_THEMES),
-                            target_themes={t: list(target_themes_of(t)) for t in FOCUS_THEMES},
-                            situations=await items(RefSituation),
-                            targets=await items(RefTarget), actions=await items(RefAction))
+async def referentials_of(deps: Deps) -> Referentials:
+    """The referentials, read once per process: only a migration changes them, and the service restarts after one.
+    Their version is a digest of their content, so that every replica of a release names the same one."""
+    if deps.referentials is None:
+        async with deps.sessions() as session:
+            themes = dict((await session.execute(select(RefTheme.name, RefTheme.label).order_by(RefTheme.label))
+                           ).all())
+
+            async def items(table):
+                rows = (await session.execute(select(table).order_by(table.theme, table.description))).scalars()
+                return [ReferentialItem(id=r.id, theme=r.theme, description=r.description) for r in rows]
+
+            loaded = Referentials(themes=themes, focus_themes=list(FOCUS_THEMES),
+                                  target_themes={t: list(target_themes_of(t)) for t in FOCUS_THEMES},
+                                  situations=await items(RefSituation),
+                                  targets=await items(RefTarget), actions=await items(RefAction))
+        digest = hashlib.sha256(loaded.model_dump_json().encode()).hexdigest()[:16]
+        deps.referentials = loaded.model_copy(update={"version": digest})
+    return deps.referentials
 
 
 async def search_rome_codes(request: SearchRomeCodesV1, ctx, deps: Deps) -> RomeCodesReply:

@@ -44,7 +44,9 @@ async def violations(page: Page) -> list[str]:
         # Evaluated through the DevTools protocol, so the page's CSP (no inline script) stays as served.
         await page.evaluate(AXE.read_text())
     # What folds away (a confirmation, a form under « Modifier ») is checked unfolded: axe skips what is hidden.
+    # And so is every tab of the notebook (static/notebook.js shows one at a time).
     await page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    await page.evaluate("document.querySelectorAll('[data-tab-panel]').forEach(p => { p.hidden = false; })")
     path = urlsplit(page.url).path
     return [f"{path} [{v['impact']}] {v['rule']} at {v['target']}: {v['summary']}"
             for v in await page.evaluate(VIOLATIONS, list(BLOCKING))

@@ -11,6 +11,7 @@ from playwright.async_api import Browser, expect
 
 from carnet.demo import DEMO_ACCOUNTS, DEMO_BENEFICIARY_PHONE, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
 from contracts.identity import Role
+from tests.browser.journeys import open_tab
 from tests.browser.test_every_role_logs_in import SCREENSHOTS, accept_steps, log_in_by_email, log_in_by_sms
 from testkit.clock import paris_today
 
@@ -39,6 +40,7 @@ async def test_the_referent_and_the_beneficiary_take_a_cer_from_draft_to_signed(
     manager = await (await browser.new_context(locale="fr-FR")).new_page()
     await log_in_by_email(manager, system, "manager@demo.carnet.test")
     await accept_steps(manager, Role.manager)
+    await open_tab(pro, "Parcours")
     await pro.get_by_label("Thème").select_option(label="Emploi")
     await pro.get_by_role("button", name="Ajouter un axe de travail").click()
     await pro.get_by_text("Ajouter un objectif (Emploi)").click()
@@ -48,6 +50,7 @@ async def test_the_referent_and_the_beneficiary_take_a_cer_from_draft_to_signed(
     await pro.get_by_role("button", name="Ajouter l'objectif").click()
     await expect(pro.get_by_role("status")).to_have_text("Objectif ajouté.")
 
+    await open_tab(pro, "Contrats")
     await pro.locator("#contrats").get_by_role("link", name="Préparer un CER ou rattacher un contrat").click()
     await pro.get_by_role("button", name="Préparer un CER").click()
     await expect(pro.get_by_role("status")).to_have_text("Le brouillon du CER est créé à partir du carnet.")
@@ -65,6 +68,7 @@ async def test_the_referent_and_the_beneficiary_take_a_cer_from_draft_to_signed(
     await log_in_by_sms(beneficiary, system, DEMO_BENEFICIARY_PHONE)
     await accept_steps(beneficiary, Role.beneficiary)
     await beneficiary.goto(f"{system.base_url}/mon-carnet")
+    await open_tab(beneficiary, "Contrats")
     await beneficiary.locator("#contrats").get_by_role("link", name="Contrat d'Engagement Réciproque (CER)").click()
     await beneficiary.get_by_label("Engagements du bénéficiaire").fill("Postuler à trois offres par semaine")
     await beneficiary.get_by_role("button", name="Enregistrer").click()
@@ -105,6 +109,7 @@ async def test_the_referent_and_the_beneficiary_take_a_cer_from_draft_to_signed(
     # A bilan the same day: the objective linked to the CER and its progress come from the notebook, the référent
     # writes only his assessment; Sophie reads it from her login and downloads its PDF.
     await pro.goto(f"{system.base_url}/carnets/{SOPHIE}")
+    await open_tab(pro, "Contrats")
     await pro.locator("#bilans").get_by_role("link", name="Rédiger un bilan").click()
     await expect(pro.get_by_role("main")).to_contain_text("Retrouver un emploi de cuisinière")
     await pro.get_by_label("Appréciation du professionnel (obligatoire)").fill("Sophie a tenu ses engagements.")
@@ -112,6 +117,7 @@ async def test_the_referent_and_the_beneficiary_take_a_cer_from_draft_to_signed(
     await pro.get_by_role("button", name="Enregistrer le bilan").click()
     await expect(pro.get_by_role("status")).to_contain_text("Le bilan est enregistré.")
     await beneficiary.goto(f"{system.base_url}/mon-carnet")
+    await open_tab(beneficiary, "Contrats")
     await beneficiary.locator("#bilans").get_by_role("link", name="Bilan du").click()
     await expect(beneficiary.get_by_role("main")).to_contain_text("Sophie a tenu ses engagements.")
     await expect(beneficiary.get_by_role("main")).to_contain_text("Retrouver un emploi de cuisinière")

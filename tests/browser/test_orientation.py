@@ -7,6 +7,7 @@ from playwright.async_api import Browser, expect
 
 from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
 from contracts.identity import Role
+from tests.browser.journeys import open_tab
 from tests.browser.test_every_role_logs_in import SCREENSHOTS, accept_steps, log_in_by_email
 
 pytestmark = pytest.mark.browser
@@ -27,6 +28,7 @@ async def test_a_referent_asks_for_a_reorientation_and_the_orientation_manager_r
     await pro.get_by_label("Dispositif d'accompagnement").select_option(label="Professionnel")
     await pro.get_by_role("button", name="Se rattacher").click()
     await expect(pro.get_by_role("status")).to_have_text("Vous êtes rattaché(e) à ce carnet.")
+    await open_tab(pro, "Parcours")
     await pro.get_by_text("Demander une réorientation").click()
     await pro.get_by_label("Motif de demande de réorientation").fill("Réorientation requise")
     await pro.get_by_label("Orientation recommandée").select_option(label="Social")
@@ -45,6 +47,7 @@ async def test_a_referent_asks_for_a_reorientation_and_the_orientation_manager_r
     await expect(co.get_by_role("heading", name="1 bénéficiaire")).to_be_visible()
     await co.get_by_role("link", name="TIFOUR Sophie").click()
     await expect(co.locator("#orientation")).to_contain_text("Motif : Réorientation requise")
+    await open_tab(co, "Parcours")
     form = co.get_by_role("region", name="Orientation")
     await form.get_by_text("Réorienter", exact=True).click()
     await form.get_by_label("Dispositif d'accompagnement").select_option(label="Social")
@@ -56,6 +59,7 @@ async def test_a_referent_asks_for_a_reorientation_and_the_orientation_manager_r
     orientation = co.locator("#orientation")
     await expect(orientation).to_contain_text("Demande de réorientation acceptée")
     await expect(orientation).to_contain_text("Dispositif d'accompagnement : Social")
+    await open_tab(co, "Situation")
     await expect(co.get_by_role("cell", name="Référent Social")).to_be_visible()
     await co.screenshot(path=SCREENSHOTS / "notebook-orientation-manager.png", full_page=True)
 

@@ -9,6 +9,7 @@ from playwright.async_api import Browser, expect
 from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
 from contracts.identity import Role
 from testkit.system import bearer, sign_in
+from tests.browser.journeys import open_tab
 from tests.browser.test_every_role_logs_in import accept_steps, log_in_by_email
 from tests.e2e.test_notebook import until
 
@@ -70,6 +71,7 @@ async def test_the_orientation_choices_cascade_with_and_without_javascript(syste
     live = await browser.new_context(locale="fr-FR", storage_state=await plain.storage_state())
     co = await live.new_page()
     await co.goto(f"{system.base_url}/carnets/{SOPHIE}")
+    await open_tab(co, "Parcours")
     form = co.get_by_role("region", name="Orientation")
     await form.get_by_text("Orienter", exact=True).click()
     await expect(form.get_by_role("button", name="Afficher les structures de ce dispositif")).to_be_hidden()

@@ -8,6 +8,7 @@ from playwright.async_api import Browser, expect
 
 from carnet.demo import DEMO_ACCOUNTS, DEMO_BENEFICIARY_PHONE, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
 from contracts.identity import Role
+from tests.browser.journeys import open_tab
 from tests.browser.test_every_role_logs_in import SCREENSHOTS, accept_steps, log_in_by_email, log_in_by_sms
 
 pytestmark = pytest.mark.browser
@@ -36,6 +37,7 @@ async def test_a_professional_follows_a_beneficiary_who_reads_it_all(system, bro
     await expect(page.get_by_role("status")).to_have_text("Vous êtes rattaché(e) à ce carnet.")
     await expect(page.get_by_role("cell", name="Référent Professionnel")).to_be_visible()
 
+    await open_tab(page, "Parcours")
     await page.get_by_text("Mettre à jour le diagnostic socioprofessionnel").click()
     # What is chosen before searching a métier is still there after the search (v1 reloaded and lost it).
     await page.get_by_label("Situation actuelle").select_option(label="En recherche d'emploi")
@@ -69,6 +71,7 @@ async def test_a_professional_follows_a_beneficiary_who_reads_it_all(system, bro
     await expect(plan).to_contain_text("1 action en cours")
     await expect(plan.get_by_role("cell", name="Actions collectives liées au logement", exact=True)).to_be_visible()
 
+    await open_tab(page, "Rendez-vous")
     await page.get_by_label("Date de rendez-vous").fill("2026-12-01")
     await page.get_by_label("Heures").fill("15")
     await page.get_by_label("Minutes").fill("45")
@@ -108,6 +111,7 @@ async def test_a_professional_follows_a_beneficiary_who_reads_it_all(system, bro
 
     history = beneficiary.locator("#historique")
     await expect(history).to_contain_text("Informations personnelles mises à jour : téléphone")
+    await open_tab(beneficiary, "Historique")
     await beneficiary.get_by_label("Auteur").select_option(label="Pierre Chevalier")
     await beneficiary.get_by_role("button", name="Filtrer").click()
     await expect(history).to_contain_text("Action ajoutée : Actions collectives liées au logement")

@@ -143,10 +143,21 @@ async def test_the_band_says_what_a_referent_looks_for_first_each_linking_to_its
     # Each links to a section the page has; the in-page navigation lists them.
     links = re.findall(r'data-summary="\w+">\s*<dt>[^<]*</dt>\s*<dd><a href="#([\w-]+)">', html)
     nav = re.search(r'<nav class="notebook-nav" aria-label="Sections du carnet">(.*?)</nav>', html, re.S).group(1)
-    anchors = re.findall(r'href="#([\w-]+)"', nav)
-    assert anchors == ["informations", "groupe", "diagnostic", "rendez-vous", "contrats", "echanges", "historique"]
-    for anchor in {*links, *anchors}:
+    tabs = re.findall(r'<a href="#([\w-]+)" data-tab="onglet-([\w-]+)">([^<]+)</a>', nav)
+    assert [(key, label) for _anchor, key, label in tabs] == [
+        ("situation", "Situation"), ("parcours", "Parcours"), ("rendez-vous", "Rendez-vous"),
+        ("contrats", "Contrats"), ("echanges", "Échanges"), ("historique", "Historique")]
+    for anchor in {*links, *(anchor for anchor, _key, _label in tabs)}:
         assert f'id="{anchor}"' in html, anchor
+    # Each tab links to the first section of its panel (so it works as a plain link without JavaScript); the
+    # panels hold every section, the group with the situation and the plan with the orientation and diagnostic.
+    panels = dict(re.findall(r'<div class="tab-panel" id="onglet-([\w-]+)" data-tab-panel>(.*?)(?=<div class="tab-panel"|'
+                             r'<footer)', html, re.S))
+    assert list(panels) == [key for _anchor, key, _label in tabs]
+    for anchor, key, _label in tabs:
+        assert re.findall(r'<section id="([\w-]+)"', panels[key])[0] == anchor, key
+    assert re.findall(r'<section id="([\w-]+)"', panels["situation"])[:2] == ["informations", "groupe"]
+    assert re.findall(r'<section id="([\w-]+)"', panels["parcours"]) == ["orientation", "diagnostic", "plan"]
     # Headings in order: the band's title is the first h2, after the h1.
     assert html.index("<h1>") < html.index('<h2 id="t-summary" class="sr-only">En bref</h2>') < html.index(
         '<h2 id="t-info">')

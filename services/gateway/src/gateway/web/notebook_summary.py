@@ -133,11 +133,25 @@ def summary_band(page: NotebookPage, exchanges, *, mine: bool, now: datetime) ->
     return [item for item in items if item is not None]
 
 
-def sections(page: NotebookPage, exchanges) -> list[tuple[str, str]]:
-    """The in-page navigation: each section the page shows, by its anchor."""
+@dataclass(frozen=True)
+class Tab:
+    """A tab of the notebook: the panel (``onglet-<key>``) that notebook.html.j2 groups sections in, its label and
+    the anchor of its first section (without JavaScript the tab is a link to it)."""
+
+    key: str
+    label: str
+    href: str
+
+
+def sections(page: NotebookPage, exchanges) -> list[Tab]:
+    """The notebook's tabs, for the panels the page shows."""
     full, can = page.access == "full", set(page.allowed)
-    shown = [("#informations", "Situation", True), ("#groupe", "Groupe de suivi", True),
-             ("#diagnostic", "Parcours", full), ("#rendez-vous", "Rendez-vous", full),
-             ("#contrats", "Contrats", "view_contracts" in can), ("#echanges", "Échanges", exchanges is not None),
-             ("#historique", "Historique", full)]
-    return [(href, label) for href, label, visible in shown if visible]
+    shown = [("situation", "Situation", "#informations", True),
+             ("parcours", "Parcours", "#orientation", full),
+             ("rendez-vous", "Rendez-vous", "#rendez-vous", full),
+             ("contrats", "Contrats", "#contrats" if "view_contracts" in can else "#bilans",
+              full and bool(can & {"view_contracts", "view_bilans"})),
+             ("echanges", "Échanges", "#echanges", full and exchanges is not None),
+             ("historique", "Historique", "#historique" if full else "#consultations",
+              full or "view_access_log" in can)]
+    return [Tab(key, label, href) for key, label, href, visible in shown if visible]

@@ -23,9 +23,10 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lxml import etree
+if TYPE_CHECKING:  # lxml (~5 MB resident) is imported by the first flux read, not at start
+    from lxml import etree
 
 from data_import.domain.reading import MAX_BYTES, MEBIBYTE, ReadError, Table
 from data_import.domain.values import Ignored, ValueProblem
@@ -167,6 +168,8 @@ def pack(flux: dict[str, Any], foyer: dict[str, Any]) -> str:
 
 @cache
 def schema() -> etree.XMLSchema:
+    from lxml import etree
+
     return etree.XMLSchema(etree.parse(str(SCHEMA), etree.XMLParser(resolve_entities=False, no_network=True)))
 
 
@@ -217,6 +220,8 @@ def _free(element: etree._Element) -> None:
 def _check(path: Path, filename: str) -> Iterator[etree._Element]:
     """The checking pass: every element seen as it streams (no document type, the root and its first block as the
     schema says, no deep nesting) and the whole file validated against the schema; yields the foyers."""
+    from lxml import etree
+
     depth, line, flux_seen = 0, 0, False
     try:
         for event, element in etree.iterparse(str(path), events=("start", "end"), schema=schema(), **HARDENED):
@@ -253,6 +258,8 @@ def _check(path: Path, filename: str) -> Iterator[etree._Element]:
 def _foyers(path: Path, filename: str) -> Iterator[tuple[etree._Element, dict[str, Any]]]:
     """The reading pass, over a file the checking pass accepted: only the flux's identification and the foyers
     (children of the root) are handed to Python, each foyer with the identification."""
+    from lxml import etree
+
     flux: dict[str, Any] = {}
     try:
         for _event, element in etree.iterparse(str(path), events=("end",), tag=(FLUX, FOYER), **HARDENED):

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-import python_calamine
 
 MEBIBYTE = 1024 * 1024
 
@@ -391,6 +390,8 @@ def _column_number(letters: bytes) -> int:
 
 def _sheet_source(source: bytes | Path, filename: str) -> Callable[[], Iterator[tuple[int, list[str]]]]:
     """The first sheet, loaded once by calamine (it reads sheets whole), converted to strings row by row."""
+    import python_calamine  # at the first spreadsheet, not at start: an idle service need not hold it
+
     try:
         if isinstance(source, Path):
             workbook = python_calamine.CalamineWorkbook.from_path(str(source))

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Protocol
 
-import xlsxwriter
 from sqlalchemy import func, or_, select
 
 from contracts.imports import GetImportReportV1, GetImportTemplateV1, ImportObjectReply, ImportState, Outcome
@@ -58,6 +57,8 @@ class XlsxWriter:
     """Cells written as text (never a formula), the header frozen and filtered, in constant memory."""
 
     def __init__(self, path: Path, sheet: str) -> None:
+        import xlsxwriter  # at the first XLSX, not at start: an idle service need not hold it
+
         self.book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
                                                     "strings_to_numbers": False, "strings_to_urls": False})
         self.sheet = self.book.add_worksheet(sheet[:31])

@@ -9,10 +9,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import fontTools.subset  # noqa: F401  (imported by fpdf2 at the first PDF: here, at start, not within an RPC)
-import fontTools.ttLib  # noqa: F401
-from fpdf import FPDF
-
 from contracts.notebook import ContractView
 from notebook.domain.contracts import KIND_LABELS, STATUS_LABELS
 
@@ -28,6 +24,11 @@ def french_date(day: date | None) -> str:
 
 class ContractDocument:
     def __init__(self) -> None:
+        # Imported at the first PDF, not at start: fpdf2 with the fontTools it subsets fonts with hold ~17 MB that an
+        # idle service need not (issue 19: idle RSS < 90 MB). The first PDF pays the import once (a few tenths of a
+        # second, in its worker thread).
+        from fpdf import FPDF
+
         self.pdf = FPDF(format="A4")
         self.pdf.set_auto_page_break(auto=True, margin=15)
         self.pdf.set_margins(18, 15, 18)

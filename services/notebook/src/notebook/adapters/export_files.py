@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-import xlsxwriter
 
 from notebook.domain.export_lists import Column, Kind, Sheet
 
@@ -80,6 +79,8 @@ class CsvSheet:
 class XlsxSheet:
     def __init__(self, path: Path, sheet: Sheet) -> None:
         self.columns: tuple[Column, ...] = sheet.columns
+        import xlsxwriter  # at the first XLSX, not at start: an idle service need not hold it
+
         self.book = xlsxwriter.Workbook(str(path), {
             "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
             "strings_to_urls": False, "in_memory": False})

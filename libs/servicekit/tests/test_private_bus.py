@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -61,6 +62,19 @@ def test_deploy_files_are_what_the_table_renders():
     assert (DEPLOY / "cluster.conf").read_text() == render_server(DEPLOY_LISTEN, DEPLOY_STORE_DIR, DEPLOY_NODE)
     assert "server_name: $CARNET_NATS_SERVER_NAME" in (DEPLOY / "cluster.conf").read_text()
     assert "password: $CARNET_NATS_PASSWORD_NOTIFY" in render_accounts()
+
+
+def test_nats_server_accepts_the_deployed_files():
+    """Each server of the deployed cluster (its name and the passwords from the environment, as compose and the
+    Helm chart give them) and the single server: nats-server's own check of its configuration."""
+    binary = bundled_nats_server()
+    if binary is None:
+        missing("nats-server")
+    env = {**os.environ, bus_access.SERVER_NAME_VARIABLE: "nats-2",
+           **{bus_access.password_variable(user): "p0test" for user in bus_access.USERS}}
+    for config in ("cluster.conf", "nats-server.conf"):
+        checked = subprocess.run([binary, "-c", config, "-t"], cwd=DEPLOY, env=env, capture_output=True, text=True)
+        assert checked.returncode == 0 and "is valid" in checked.stdout + checked.stderr, checked.stderr
 
 
 @pytest.mark.unit

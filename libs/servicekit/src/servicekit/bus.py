@@ -69,8 +69,9 @@ class Bus:
         self.rpc_subjects.append(request_type.subject)
 
     def subscribe(self, subscription: Subscription) -> None:
-        self._events.subscriber(**subscription.subscriber_options(), inbox_prefix=self._pull_inbox)(
-            event_endpoint(subscription))
+        subscriber = self._events.subscriber(**subscription.subscriber_options(), inbox_prefix=self._pull_inbox)
+        # The endpoint takes the events waiting behind the one handed over from the same pull subscription.
+        subscriber(event_endpoint(subscription, lambda: getattr(subscriber, "subscription", None)))
         # Dead-letter replays reach the durable that gave up, through one of its replicas (its queue group).
         self.broker.subscriber(replay_subject(subscription), queue=subscription.durable, include_in_schema=False)(
             replay_endpoint(subscription, lambda: self.stream_context))

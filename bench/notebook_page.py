@@ -1,9 +1,18 @@
-"""The notebook page through the whole system (DESIGN §6: 32 concurrent requests, p99 < 50 ms, throughput at
-least 0.7 × a single-process FastAPI + SQLAlchemy baseline reading the same rows).
+"""The notebook page through the whole system (issue 19 item 1): throughput at least 2 × a single-process FastAPI +
+SQLAlchemy baseline reading the same rows, for the JSON and the HTML page, and p99 < 50 ms at a fixed arrival rate
+of 100 pages/s.
 
-Real processes: NATS, identity, notebook, notify and the gateway; a manager reads a notebook carrying a filled
-diagnostic, a long history and an access log. The baseline (bench/page_baseline.py) reads the same rows from
-the same database. SQLite always; PostgreSQL too when DATABASE_ADMIN_URL is set. Results:
+Real processes: NATS, identity, directory, notebook, notify and the gateway; a manager reads a notebook carrying a
+filled diagnostic, a long history and an access log. The baseline (bench/page_baseline.py) reads the same rows
+from the same database. Two loads, both on ours and on the baseline:
+
+- closed loop: 32 clients, each sending its next request when the previous one is answered (throughput);
+- open loop: requests start on a fixed schedule (100 a second) whatever the previous ones took, and each latency
+  counts from its scheduled start, so that a server falling behind shows its queue in the figures (a closed loop
+  hides it: slow answers slow the clients down).
+
+The HTML page is compared with the JSON baseline, which renders nothing: a stricter ratio than a like-for-like one.
+SQLite always; PostgreSQL too when DATABASE_ADMIN_URL is set. ``BENCH_REQUESTS`` for fewer requests. Results:
 bench/results/notebook-page-<backend>.json.
 """
 from __future__ import annotations
@@ -21,7 +30,7 @@ from pathlib import Path
 import httpx
 from benchkit import RESULTS, timed_ms
 
-from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS
+from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
 from contracts.identity import Role, SeedDemoAccountsV1
 
 from servicekit.bus import client_bus
@@ -31,30 +40,75 @@ from testkit.harness import gateway_process, service_process
 from testkit.infra import DatabaseFactory, NatsServer, bundled_nats_server, free_port, wait_for_port
 from testkit.system import RunningSystem, bearer, sign_in
 
-CONCURRENCY, REQUESTS, WARM_UP = 32, 1_000, 50
+CONCURRENCY, WARM_UP = 32, 50
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", 1_000))
+RATE = 100  # pages a second, open loop
+BUDGET = {"open_loop_p99_ms": 50, "throughput_ratio": 2.0}
 NOTEBOOK = DEMO_NOTEBOOKS.beneficiaries[0].notebook_id
+
+
+async def warm_up(client: httpx.AsyncClient, url: str, headers: dict) -> None:
+    """Connections, caches and statement caches warmed; most answers must be pages (a loaded machine times a few
+    out), else the measure would time refusals."""
+    answers = [await client.get(url, headers=headers) for _ in range(WARM_UP)]
+    assert sum(a.status_code == 200 for a in answers) > WARM_UP // 2, answers[-1].text
 
 
 async def load(url: str, headers: dict, concurrency: int = CONCURRENCY, requests: int = REQUESTS) -> dict:
     """``requests`` GETs of ``url`` by ``concurrency`` clients at once: latencies and throughput."""
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=concurrency)) as client:
-        for _ in range(WARM_UP):
-            assert (await client.get(url, headers=headers)).status_code == 200
-        samples, queue = [], iter(range(requests))
+        await warm_up(client, url, headers)
+        samples, queue, failures = [], iter(range(requests)), []
 
         async def worker():
             for _ in queue:
                 started = time.perf_counter()
-                answer = await client.get(url, headers=headers)
+                try:
+                    answer = await client.get(url, headers=headers)
+                except httpx.HTTPError as error:  # counted, not fatal, as a refusal below
+                    failures.append(repr(error))
+                else:
+                    if answer.status_code != 200:  # counted, not fatal: a loaded machine times some out (5 s)
+                        failures.append(answer.text[:200])
                 samples.append((time.perf_counter() - started) * 1000)
-                assert answer.status_code == 200, answer.text
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     ordered = sorted(samples)
     return {**timed_ms(samples), "p99_ms": round(ordered[int(len(ordered) * 0.99)], 2),
-            "requests_per_s": round(requests / elapsed, 1)}
+            "requests_per_s": round(requests / elapsed, 1), "failures": len(failures)}
+
+
+async def open_loop(url: str, headers: dict, rate: int = RATE, requests: int = REQUESTS) -> dict:
+    """``requests`` GETs of ``url`` started ``rate`` a second on a fixed schedule, whatever the previous ones took;
+    each latency is counted from its scheduled start (a late start is part of the wait)."""
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=None,
+                                                                  max_keepalive_connections=None)) as client:
+        await warm_up(client, url, headers)
+        samples: list[float] = []
+        failures = 0
+
+        async def one(scheduled: float) -> None:
+            nonlocal failures
+            try:
+                answer = await client.get(url, headers=headers)
+                failures += answer.status_code != 200
+            except httpx.HTTPError:
+                failures += 1
+            samples.append((time.perf_counter() - scheduled) * 1000)
+
+        tasks, started = [], time.perf_counter()
+        for index in range(requests):
+            scheduled = started + index / rate
+            if (wait := scheduled - time.perf_counter()) > 0:
+                await asyncio.sleep(wait)
+            tasks.append(asyncio.create_task(one(scheduled)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - started
+    ordered = sorted(samples)
+    return {**timed_ms(samples), "p99_ms": round(ordered[int(len(ordered) * 0.99)], 2), "rate_per_s": rate,
+            "answered_per_s": round(requests / elapsed, 1), "failures": failures}
 
 
 async def fill(system: RunningSystem, client: httpx.AsyncClient, token: str) -> None:
@@ -86,30 +140,37 @@ async def measure(backend: str, folder: Path) -> dict:
                   "CARNET_LOG_LEVEL": "warning"}
         gateway = gateway_process(common, folder)
         urls = {}
-        for name in ("identity", "notebook", "notify"):
+        for name in ("identity", "directory", "notebook", "notify"):
             urls[name] = await factory.create(name, SERVICES_BY_NAME[name].migrations_dir)
             processes.append(service_process(name, common, urls[name], folder,
-                                             {"CARNET_PUBLIC_URL": gateway.base_url}).start())
-        processes.append(gateway.start())
+                                             {"CARNET_PUBLIC_URL": gateway.base_url}).start(60))
+        processes.append(gateway.start(60))
         manager = next(a for a in DEMO_ACCOUNTS if a.role == Role.manager)
         async with client_bus("bench", nats_server.url) as bus:
             await bus.call(SeedDemoAccountsV1(accounts=[manager], deployments=DEMO_DEPLOYMENTS))
+            await bus.call(DEMO_TERRITORY)  # the orientation form of a manager's page lists its structures
             await bus.call(DEMO_NOTEBOOKS)
         system = RunningSystem(gateway.base_url, nats_server.url, folder / "spans.jsonl", folder)
         async with system.client() as client:
             token = await sign_in(system, client, manager.email)
             await fill(system, client, token)
         page_url = f"{gateway.base_url}/api/v1/notebooks/{NOTEBOOK}"
+        html_url, cookie = f"{gateway.base_url}/carnets/{NOTEBOOK}", {"Cookie": f"carnet_session={token}"}
         through_system = await load(page_url, bearer(token))
+        html = await load(html_url, cookie)
         one_at_a_time = await load(page_url, bearer(token), concurrency=1, requests=200)
+        html_one_at_a_time = await load(html_url, cookie, concurrency=1, requests=200)
+        system_open_loop = await open_loop(page_url, bearer(token))
+        html_open_loop = await open_loop(html_url, cookie)
 
         port = free_port()
         baseline = subprocess.Popen([sys.executable, str(Path(__file__).parent / "page_baseline.py"),
                                      urls["notebook"], str(port)])
         try:
-            wait_for_port(port, 30)
+            wait_for_port(port, 120)  # a loaded machine starts it slowly
             direct = await load(f"http://127.0.0.1:{port}/notebooks/{NOTEBOOK}", {})
             direct_one_at_a_time = await load(f"http://127.0.0.1:{port}/notebooks/{NOTEBOOK}", {}, 1, 200)
+            direct_open_loop = await open_loop(f"http://127.0.0.1:{port}/notebooks/{NOTEBOOK}", {})
         finally:
             baseline.terminate()
             baseline.wait(10)
@@ -118,11 +179,14 @@ async def measure(backend: str, folder: Path) -> dict:
             process.stop()
         await factory.drop_all()
         nats_server.stop()
-    return {"backend": backend, "concurrency": CONCURRENCY, "requests": REQUESTS,
-            "budget": {"p99_ms": 50, "throughput_ratio": 0.7}, "through_gateway_and_bus": through_system,
+    return {"backend": backend, "concurrency": CONCURRENCY, "requests": REQUESTS, "budget": BUDGET,
+            "through_gateway_and_bus": through_system, "html_page": html,
             "baseline_fastapi_sqlalchemy": direct, "one_request_at_a_time": one_at_a_time,
+            "html_one_request_at_a_time": html_one_at_a_time,
             "baseline_one_request_at_a_time": direct_one_at_a_time,
+            "open_loop": system_open_loop, "html_open_loop": html_open_loop, "baseline_open_loop": direct_open_loop,
             "throughput_ratio": round(through_system["requests_per_s"] / direct["requests_per_s"], 2),
+            "html_throughput_ratio": round(html["requests_per_s"] / direct["requests_per_s"], 2),
             "machine": platform.platform(), "cpus": os.cpu_count(), "measured_at": datetime.now(UTC).isoformat()}
 
 
@@ -134,12 +198,14 @@ async def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             result = await measure(backend, Path(folder))
         (RESULTS / f"notebook-page-{backend}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-        print(f"notebook page {backend}: p99 {result['through_gateway_and_bus']['p99_ms']} ms at {CONCURRENCY} "
-              f"concurrent (budget 50), {result['one_request_at_a_time']['p99_ms']} ms one at a time "
-              f"(baseline {result['baseline_one_request_at_a_time']['p99_ms']} ms), "
-              f"{result['through_gateway_and_bus']['requests_per_s']} req/s vs baseline "
-              f"{result['baseline_fastapi_sqlalchemy']['requests_per_s']} req/s (ratio {result['throughput_ratio']}, "
-              f"budget 0.7)")
+        print(f"notebook page {backend}: JSON {result['through_gateway_and_bus']['requests_per_s']} pages/s, HTML "
+              f"{result['html_page']['requests_per_s']} pages/s at {CONCURRENCY} clients vs baseline "
+              f"{result['baseline_fastapi_sqlalchemy']['requests_per_s']} (ratios {result['throughput_ratio']} and "
+              f"{result['html_throughput_ratio']}, budget 2); at {RATE} pages/s open loop p99 JSON "
+              f"{result['open_loop']['p99_ms']} ms, HTML {result['html_open_loop']['p99_ms']} ms, baseline "
+              f"{result['baseline_open_loop']['p99_ms']} ms (budget 50); one at a time p50 JSON "
+              f"{result['one_request_at_a_time']['p50_ms']} ms, HTML {result['html_one_request_at_a_time']['p50_ms']} "
+              f"ms, baseline {result['baseline_one_request_at_a_time']['p50_ms']} ms")
 
 
 if __name__ == "__main__":

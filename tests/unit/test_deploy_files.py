@@ -6,6 +6,7 @@ three with R3 streams and the bus permissions."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 KUBERNETES = DEPLOY / "kubernetes"
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
 KUBERNETES_VERSION = "1.30.0"  # the oldest version still supported upstream when this was written
 
 
@@ -104,6 +106,17 @@ def test_docker_accepts_the_compose_file(tmp_path):
     checked = subprocess.run([docker, "compose", "-f", str(DEPLOY / "compose.yaml"), "config", "--quiet"],
                              capture_output=True, text=True, env=env)
     assert checked.returncode == 0, checked.stderr
+
+
+def test_the_compose_file_follows_the_compose_specification():
+    """Where Docker is missing (CI), the compose file is checked against the Compose Specification's own JSON schema
+    (``schemas/compose-spec.json``, from compose-spec/compose-spec, Apache-2.0): the schema Docker's compose uses."""
+    jsonschema = pytest.importorskip("jsonschema", reason="installed with kubernetes-validate")
+    validator = jsonschema.Draft7Validator(json.loads((SCHEMAS / "compose-spec.json").read_text()))
+    assert [error.message for error in validator.iter_errors(compose())] == []
+    wrong = compose()
+    wrong["services"]["gateway"]["deploy"]["replica"] = 2
+    assert list(validator.iter_errors(wrong)), "the schema must refuse an unknown key"
 
 
 def test_every_process_runs_twice_with_what_it_reads_on_compose(monkeypatch):

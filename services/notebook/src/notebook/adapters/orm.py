@@ -801,3 +801,5 @@ from notebook.adapters import retention_orm  # noqa: E402,F401
 # The dashboards' counts (issue 18): their tables, and the flush listener that keeps them with the pilotage rows —
 # imported with these so that no writer of those rows can run without it.
 from notebook.adapters import pilotage_counts  # noqa: E402,F401
+# The lists' narrow search rows (issue 19), kept by the database's triggers (migration 0023).
+from notebook.adapters import search_orm  # noqa: E402,F401

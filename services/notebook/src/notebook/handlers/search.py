@@ -30,6 +30,7 @@ from notebook.adapters.orm import (
     StructureRead,
     TimelineEvent,
 )
+from notebook.adapters.search_orm import NotebookSearch
 from notebook.handlers.caller import Caller, caller_of
 from notebook.handlers.deps import Deps
 from notebook.handlers.exchanges import unread_counts
@@ -74,21 +75,34 @@ SUPPORT = {
 }
 
 
-def matches(q: str, deps: Deps, sqlite: bool):
-    """Every word in the names or phone, or the whole text as a NIR, CAF/MSA or France Travail number.
+def matches(q: str, identified: list[uuid.UUID], sqlite: bool):
+    """Every word in the names or phone, or the whole text as a NIR, CAF/MSA or France Travail number (the
+    beneficiaries ``identified`` by it, found first by their keyed hashes' indexes).
 
-    A phone number typed with spaces or dots is one word. PostgreSQL's trigram index (migration 0005) serves the
-    LIKEs and its bitmap OR the identifiers; SQLite would read every row, so there the candidates are first
-    found through the FTS5 trigram table and the identifiers' indexes (``sqlite_candidates``)."""
-    words = [re.sub(r"\D", "", q)] if PHONE_LIKE.fullmatch(q.strip()) else search_key(q).split()
-    keys = identifier_keys(q, deps)
-    identifiers = [Beneficiary.__table__.c[column] == key for column, key in keys.items()]
+    A phone number typed with spaces or dots is one word. The words of three characters or more are found through
+    the search rows' trigram index (migration 0023): PostgreSQL's ``pg_trgm`` serves the LIKEs, SQLite's FTS5
+    table the phrases (SQLite would otherwise read every row); shorter words are filtered by LIKE."""
+    row, words = NotebookSearch, words_of(q)
     indexed = [w for w in words if len(w) >= 3]
-    if not sqlite or not indexed:
-        return or_(and_(*(Beneficiary.search_text.contains(w, autoescape=True) for w in words)), *identifiers)
-    candidates = literal_column("beneficiary.rowid").in_(sqlite_candidates(indexed, keys))
-    short = [Beneficiary.search_text.contains(w, autoescape=True) for w in words if len(w) < 3]
-    return and_(candidates, or_(and_(*short), *identifiers)) if short else candidates
+    if sqlite and indexed:
+        phrases = " AND ".join('"' + w.replace('"', '""') + '"' for w in indexed)
+        fts = select(literal_column("rowid")).select_from(table("notebook_search_fts")).where(
+            text("notebook_search_fts MATCH :phrases").bindparams(phrases=phrases))
+        text_match = and_(row.id.in_(fts), *(row.search_text.contains(w, autoescape=True)
+                                              for w in words if len(w) < 3))
+    else:
+        text_match = and_(*(row.search_text.contains(w, autoescape=True) for w in words))
+    return or_(text_match, row.beneficiary_id.in_(identified)) if identified else text_match
+
+
+def words_of(q: str) -> list[str]:
+    """The words searched for: the digits of a phone number typed with spaces or dots, else each word."""
+    return [re.sub(r"\D", "", q)] if PHONE_LIKE.fullmatch(q.strip()) else search_key(q).split()
+
+
+def indexed_words(q: str) -> list[str]:
+    """The words a trigram index finds (three characters or more)."""
+    return [w for w in words_of(q) if len(w) >= 3]
 
 
 PHONE_LIKE = re.compile(r"\+?[\d .-]{6,}")
@@ -103,16 +117,17 @@ def identifier_keys(q: str, deps: Deps) -> dict[str, str]:
             "pe_number_index": deps.protection.index("pe", identifier)}
 
 
-def sqlite_candidates(words: list[str], keys: dict[str, str]):
-    """Rowids of the beneficiaries holding every word (FTS5 trigram phrases: parts of words, three characters
-    or more) or one of the identifiers."""
-    phrases = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
-    fts = select(literal_column("rowid")).select_from(table("beneficiary_fts")).where(
-        text("beneficiary_fts MATCH :phrases").bindparams(phrases=phrases))
-    alias = Beneficiary.__table__.alias("by_identifier")
-    by = [select(literal_column("rowid")).select_from(alias).where(alias.c[column] == key)
-          for column, key in keys.items()]
-    return union_all(fts, *by)
+async def identified_by(session: AsyncSession, q: str, deps: Deps, sqlite: bool) -> list[uuid.UUID]:
+    """The beneficiaries whose NIR, CAF/MSA or France Travail number is the whole text (a few at most; the list
+    keeps those of the caller's territory), one lookup per identifier's index (ORed, SQLite may read the table).
+
+    SQLite's statistics count a column's NULLs as one value: where no beneficiary has a France Travail number yet,
+    the index looks useless to it, so ``unlikely()`` tells it the term is rare (PostgreSQL knows the NULLs)."""
+    rare = func.unlikely if sqlite else (lambda term: term)
+    keys = identifier_keys(q, deps)
+    return list((await session.scalars(union_all(*(
+        select(Beneficiary.id).where(rare(Beneficiary.__table__.c[column] == key))
+        for column, key in keys.items())))).all())
 
 
 def territory_of(caller: Caller) -> uuid.UUID:
@@ -155,7 +170,7 @@ COUNT_LIMIT = 1000
 async def search(request: SearchNotebooksV1, ctx, deps: Deps) -> NotebooksReply:
     caller = await caller_of(ctx, deps)
     deployment_id = territory_of(caller)
-    on_notebook = []  # filters on the notebook's side; the count reads the beneficiaries only when it must
+    on_notebook = []  # filters on the notebook's side (its members, structures, requests)
     if caller.role == Role.admin_structure:
         if request.structure_id and request.structure_id not in caller.structure_ids:
             raise Forbidden(NOT_YOUR_STRUCTURE)
@@ -167,28 +182,39 @@ async def search(request: SearchNotebooksV1, ctx, deps: Deps) -> NotebooksReply:
         on_notebook.append(is_member(caller.profile_id))
     if request.support != SupportStatus.all:
         on_notebook.append(SUPPORT[request.support]())
-    on_beneficiary = []
-    sqlite = is_sqlite(deps.sessions.kw["bind"])
-    if request.q.strip():
-        on_beneficiary.append(matches(request.q, deps, sqlite))
+    row = NotebookSearch
+    sqlite, indexed = is_sqlite(deps.sessions.kw["bind"]), bool(indexed_words(request.q))
+    territory = row.deployment_id
+    if sqlite and indexed:
+        # The territory checked on each row the FTS table finds, not read through the name index (SQLite without
+        # statistics prefers it, and would read the whole territory): the unary plus keeps an index off a term.
+        territory = literal_column(f"+{row.__tablename__}.deployment_id", row.deployment_id.type)
+    conditions = [territory == deployment_id]
     if request.subject_to_right_and_duty:
-        on_beneficiary.append(Beneficiary.subject_to_right_and_duty.is_(True))
-    # Filtered on the beneficiary's territory, so that one index serves the filter and the order by name.
-    query = (select(Notebook, Beneficiary).join(Beneficiary, Beneficiary.id == Notebook.beneficiary_id)
-             .where(Beneficiary.deployment_id == deployment_id, *on_notebook, *on_beneficiary)
-             .order_by(Beneficiary.lastname, Beneficiary.firstname, Notebook.id))
-    # Shown up to COUNT_LIMIT (nobody pages through more: the page asks to narrow the search), and counted on the
-    # notebook's own index when no beneficiary's field is filtered. SQLite stops counting there; PostgreSQL
-    # counts all, because a LIMIT would make it pick a plan that reads every row when few match.
-    counted = select(Notebook.id).where(Notebook.deployment_id == deployment_id, *on_notebook)
-    if on_beneficiary:
-        counted = counted.join(Beneficiary, Beneficiary.id == Notebook.beneficiary_id).where(*on_beneficiary)
-    if sqlite:
-        counted = counted.limit(COUNT_LIMIT + 1)
+        conditions.append(row.subject_to_right_and_duty.is_(True))
     async with deps.sessions() as session:
-        total = await session.scalar(select(func.count()).select_from(counted.subquery()))
-        rows = (await session.execute(query.offset(request.offset).limit(request.limit))).all()
-        return NotebooksReply(notebooks=await rows_of(session, [tuple(r) for r in rows], caller.profile_id),
+        if request.q.strip():
+            identified = await identified_by(session, request.q, deps, sqlite)
+            conditions.append(matches(request.q, identified, sqlite))
+        listed = select(row.notebook_id, row.lastname, row.firstname).where(*conditions)
+        if on_notebook:
+            listed = listed.join(Notebook, Notebook.id == row.notebook_id).where(*on_notebook)
+        matching = listed.cte("matching")
+        if indexed and not sqlite:
+            # The index finds the matching rows, then they are sorted: left to itself, PostgreSQL would walk the
+            # name order hoping to meet 20 of them early (a common word: 10 % of the rows), and reads the whole
+            # territory when they all sort last. SQLite's plan starts from the FTS table (the unary plus above).
+            matching = matching.prefix_with("MATERIALIZED")
+        # Shown up to COUNT_LIMIT (nobody pages through more: the page asks to narrow the search).
+        total = await session.scalar(select(func.count()).select_from(
+            select(matching.c.notebook_id).limit(COUNT_LIMIT + 1).subquery()))
+        ids = list((await session.scalars(
+            select(matching.c.notebook_id).order_by(matching.c.lastname, matching.c.firstname, matching.c.notebook_id)
+            .offset(request.offset).limit(request.limit))).all())
+        found = {n.id: (n, b) for n, b in (await session.execute(
+            select(Notebook, Beneficiary).join(Beneficiary, Beneficiary.id == Notebook.beneficiary_id)
+            .where(Notebook.id.in_(ids)))).all()}
+        return NotebooksReply(notebooks=await rows_of(session, [found[i] for i in ids], caller.profile_id),
                               total=min(total, COUNT_LIMIT), more=total > COUNT_LIMIT)
 
 

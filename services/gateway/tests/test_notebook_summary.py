@@ -33,11 +33,13 @@ from contracts.notebook import (
     Referentials,
     RightRsa,
     StructureLinkView,
+    UpdateBeneficiaryV1,
 )
 from gateway.config import GatewaySettings
 from gateway.main import create_app
 from gateway.web.formatting import PARIS
 from gateway.web.notebook_summary import cer_item, summary_band
+from servicekit.errors import Invalid
 
 pytestmark = pytest.mark.unit
 TERRITORY, NOTEBOOK, ME = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -99,6 +101,8 @@ class FakeRpc:
             return self.page
         if isinstance(request, GetReferentialsV1):
             return Referentials(themes={}, focus_themes=[], target_themes={}, situations=[], targets=[], actions=[])
+        if isinstance(request, UpdateBeneficiaryV1):  # as the service refuses an address that is not one
+            raise Invalid("L'adresse électronique n'est pas valide.")
         assert isinstance(request, ListExchangesV1)
         return ExchangesReply(notebook_id=NOTEBOOK, unread=self.unread, messages=[
             ExchangeView(exchange_id=uuid.uuid4(), author_name="Simon", created_at=NOW, text="Bonjour", unread=True)
@@ -206,3 +210,62 @@ def test_the_cer_reads_in_french_in_every_state(status, active, start, end, valu
         start_date=TODAY + timedelta(days=start), end_date=TODAY + timedelta(days=end))]})
     item = cer_item(page, TODAY)
     assert (item.value, item.alert, item.href) == (value, alert, "#contrats")
+
+
+# A refused form of the notebook page comes back as typed (issue 20 item 1, « forms that keep what was typed »): the
+# personal details, a new appointment and a reorientation request, each refused by an input rule, show the error in
+# their section with every value typed, the form unfolded.
+async def post_form(page: NotebookPage, action: str, fields: dict[str, str]) -> httpx.Response:
+    app = create_app(GatewaySettings(env="test"))
+    app.state.rpc = FakeRpc(page, 0)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
+                                 cookies={"carnet_csrf": "jeton"}) as client:
+        return await client.post(f"/carnets/{NOTEBOOK}/{action}", data={"csrf": "jeton", **fields},
+                                 headers={"Authorization": "Bearer eyJ.access.token"})
+
+
+def section_of(html: str, anchor: str) -> str:
+    return re.search(rf'<section id="{anchor}".*?</section>', html, re.S).group(0)
+
+
+def typed(html: str, name: str) -> str:
+    """The value a field of the form shows (an input's value, a textarea's text)."""
+    found = re.search(rf'<input[^>]* name="{name}"[^>]* value="([^"]*)"|<input[^>]* value="([^"]*)"[^>]* name="{name}"'
+                      rf'|<textarea[^>]* name="{name}"[^>]*>([^<]*)</textarea>', html)
+    assert found, name
+    return unescape(next(group for group in found.groups() if group is not None))
+
+
+async def test_refused_personal_details_come_back_as_typed():
+    page = followed().model_copy(update={"allowed": [*followed().allowed, "edit_contact"]})
+    b = page.beneficiary
+    response = await post_form(page, "informations", {
+        "version": "1", "firstname": b.firstname, "lastname": b.lastname, "date_of_birth": "1981-01-11",
+        "mobile_number": "07 81 22 33 44", "email": "pas une adresse", "address1": "3 rue de la Paix",
+        "postal_code": "93100", "city": "Montreuil"})
+    assert response.status_code == 422
+    section = section_of(response.text, "informations")
+    assert 'role="alert"' in section
+    assert '<details open>' in section
+    assert (typed(section, "mobile_number"), typed(section, "email"), typed(section, "address1"),
+            typed(section, "city")) == ("07 81 22 33 44", "pas une adresse", "3 rue de la Paix", "Montreuil")
+
+
+async def test_a_refused_appointment_and_reorientation_request_come_back_as_typed():
+    page = followed().model_copy(update={"allowed": [*followed().allowed, "manage_appointments",
+                                                     "request_reorientation"], "orientation_request": None})
+    response = await post_form(page, "rendez-vous", {"day": "", "hour": "15", "minute": "45", "status": "present"})
+    assert response.status_code == 422
+    section = section_of(response.text, "rendez-vous")
+    assert 'role="alert"' in section
+    assert (typed(section, "hour"), typed(section, "minute")) == ("15", "45")
+    assert re.search(r'<option value="present" selected>', section)
+
+    response = await post_form(page, "demande-reorientation", {"reason": "Un accompagnement <social> renforcé",
+                                                               "orientation_system_id": ""})
+    assert response.status_code == 422
+    section = section_of(response.text, "orientation")
+    assert 'role="alert"' in section
+    assert "<details open><summary>Demander une réorientation" in section
+    assert typed(section, "reason") == "Un accompagnement <social> renforcé"
+    assert "<social>" not in section

@@ -135,11 +135,15 @@ async def check_unique(session: AsyncSession, beneficiary: Beneficiary) -> None:
             raise Conflict(NIR_TAKEN, details={"field": "nir"})
 
 
-async def publish_profile(deps: Deps, session: AsyncSession, beneficiary: Beneficiary, event_type) -> None:
+def profile_event(beneficiary: Beneficiary, event_type):
     """Identity keeps the beneficiary's account (login by email or SMS code) from this event."""
-    await deps.outbox.add(session, event_type(
+    return event_type(
         profile_id=beneficiary.id, deployment_id=beneficiary.deployment_id, email=beneficiary.email or None,
-        phone=beneficiary.mobile_number or None, firstname=beneficiary.firstname, lastname=beneficiary.lastname))
+        phone=beneficiary.mobile_number or None, firstname=beneficiary.firstname, lastname=beneficiary.lastname)
+
+
+async def publish_profile(deps: Deps, session: AsyncSession, beneficiary: Beneficiary, event_type) -> None:
+    await deps.outbox.add(session, profile_event(beneficiary, event_type))
 
 
 async def create_notebook(session: AsyncSession, deps: Deps, deployment_id, fields: BeneficiaryFields,

@@ -9,7 +9,6 @@ changes only the variable fields whose cell is not empty.
 """
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -50,7 +49,7 @@ from notebook.handlers.beneficiaries import (
     apply,
     changed_fields,
     cleaned,
-    publish_profile,
+    profile_event,
     trail,
     view_of,
 )
@@ -346,15 +345,14 @@ async def apply_row(session: AsyncSession, deps: Deps, context: Context, row: Im
     found = verdict(context, row)  # again: an earlier row of the batch, or a form, may have changed things
     if found.status in (ReviewStatus.conflict, ReviewStatus.invalid):
         raise Refused(*found.messages)
-    collecting = dataclasses.replace(deps, outbox=effects)  # reused use cases publish into this batch's events
     if found.status == ReviewStatus.new:
         beneficiary, notebook = create(session, deps, context, found, effects)
-        await publish_profile(collecting, session, beneficiary, BeneficiaryCreatedV1)
+        effects.publish(profile_event(beneficiary, BeneficiaryCreatedV1))
         return RowOutcome(row=row.row, outcome=Outcome.created, target_id=notebook.id, messages=found.messages)
     notebook = context.notebooks[found.beneficiary.id]
     if not (found.changed or found.notebook_changes or found.new_projects):
         return RowOutcome(row=row.row, outcome=Outcome.unchanged, target_id=notebook.id, messages=found.messages)
-    await update(session, collecting, context, found, notebook, effects)
+    await update(session, deps, context, found, notebook, effects)
     return RowOutcome(row=row.row, outcome=Outcome.updated, target_id=notebook.id, messages=found.messages)
 
 
@@ -445,7 +443,7 @@ async def update(session: AsyncSession, deps: Deps, context: Context, found: Ver
             context, effects, notebook, "beneficiary",
             "Informations personnelles mises à jour : " + ", ".join(FIELD_LABELS[f] for f in sorted(found.changed)),
             changes=trail(before, found.after, found.changed)))
-        await publish_profile(deps, session, beneficiary, BeneficiaryUpdatedV1)
+        effects.publish(profile_event(beneficiary, BeneficiaryUpdatedV1))
         if found.changed & CONTACT_FIELDS:
             effects.publish(BeneficiaryContactChangedV1(
                 notebook_id=notebook.id, deployment_id=notebook.deployment_id, beneficiary_id=beneficiary.id,

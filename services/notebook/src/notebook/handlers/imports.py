@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from types import SimpleNamespace
 from typing import Any, Protocol
 
@@ -96,19 +97,30 @@ class Record(SimpleNamespace):
     written: bool = False
 
 
+@cache
+def column_defaults(table: Table) -> tuple[tuple[str, Any, bool], ...]:
+    """Each column of ``table`` with its default (a value, or a function to call), read once per table."""
+    defaults = []
+    for column in table.columns:
+        default = column.default
+        if default is not None and default.is_scalar:
+            defaults.append((column.key, default.arg, False))
+        elif default is not None and default.is_callable:
+            defaults.append((column.key, default.arg, True))
+        else:
+            defaults.append((column.key, None, False))
+    return tuple(defaults)
+
+
 def full_row(table: Table, values: dict[str, Any]) -> dict[str, Any]:
     """Every column of ``table``: the value given, else the column's default, else NULL (an executemany needs the
     same keys in every row)."""
     row = {}
-    for column in table.columns:
-        if column.key in values:
-            row[column.key] = values[column.key]
-        elif column.default is not None and column.default.is_scalar:
-            row[column.key] = column.default.arg
-        elif column.default is not None and column.default.is_callable:
-            row[column.key] = column.default.arg(None)
+    for key, default, call in column_defaults(table):
+        if key in values:
+            row[key] = values[key]
         else:
-            row[column.key] = None
+            row[key] = default(None) if call else default
     return row
 
 

@@ -1,12 +1,18 @@
-"""Transactional outbox: events are rows written in the business transaction, published later by the relay."""
+"""Transactional outbox: events are rows written in the business transaction, published later by the relay.
+
+The commit wakes the relay of this process at once; on PostgreSQL it also wakes the relays of the service's other
+replicas (``NOTIFY`` in the writing transaction, delivered by PostgreSQL on commit, heard through ``LISTEN`` by
+``servicekit.relay``). SQLite serves one process: its relay is woken in-process, or by its poll.
+"""
 from __future__ import annotations
 
 import asyncio
 import uuid
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from contracts.base import IntegrationEvent
 from servicekit import telemetry
@@ -14,12 +20,17 @@ from servicekit.db import utcnow
 from servicekit.logging import current_request_id
 from servicekit.messaging import outbox_table
 
+# The LISTEN/NOTIFY channel of the relays; LISTEN is per database, and each service has its own.
+WAKE_CHANNEL = "carnet_outbox"
+
 
 class Outbox:
     """Writes events into the caller's transaction and wakes the relay when that transaction commits."""
 
     def __init__(self) -> None:
         self.committed = asyncio.Event()
+        # Says which process a NOTIFY comes from: this process's relay is woken by ``committed`` already.
+        self.token = uuid.uuid4().hex
         self._watched: dict[uuid.UUID, asyncio.Future] = {}
 
     def watch(self, event_id: uuid.UUID) -> asyncio.Future:
@@ -58,13 +69,38 @@ class Outbox:
         if not rows:
             return
         await session.execute(insert(outbox_table), rows)
+        if wake_replicas_first_time(session.sync_session):
+            await session.execute(self._notify)
         sync_session = session.sync_session
         if not sa_event.contains(sync_session, "after_commit", self._wake_relay):
             sa_event.listen(sync_session, "after_commit", self._wake_relay, once=True)
 
+    @property
+    def _notify(self):
+        return text(f"NOTIFY {WAKE_CHANNEL}, '{self.token}'")
+
+    def wake_replicas(self, session: Session) -> None:
+        """For a synchronous session listener that writes outbox rows itself (``outbox_rows``): the other replicas'
+        relays are woken by its commit too."""
+        if wake_replicas_first_time(session):
+            session.execute(self._notify)
+
     def _wake_relay(self, _session) -> None:
         # after_commit runs on the event loop thread (SQLAlchemy's greenlet bridge), so this is safe.
         self.committed.set()
+
+
+def wake_replicas_first_time(session: Session) -> bool:
+    """Whether this transaction of ``session`` must still ``NOTIFY`` the other replicas' relays: on PostgreSQL, once
+    per transaction (PostgreSQL would fold repeated notifications, but each costs a round trip)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return False
+    transaction = session.get_transaction()
+    if session.info.get("outbox_notified") is transaction:
+        return False
+    session.info["outbox_notified"] = transaction
+    return True
 
 
 def outbox_rows(events: list[IntegrationEvent]) -> list[dict]:

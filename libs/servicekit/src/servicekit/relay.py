@@ -11,6 +11,10 @@ Each publish is a PRODUCER span, child of the span of the transaction that wrote
 stored with it), and the published message carries that span's context: one trace goes from the request to the
 consumers. After each round the relay measures the backlog (count and age of the oldest unpublished row) into
 Prometheus gauges.
+
+What wakes it: a commit of this process that wrote outbox rows (``Outbox.committed``); on PostgreSQL the commit of
+any replica of the service (its ``NOTIFY``, heard on a connection of the relay's own that ``LISTEN``s); otherwise
+its poll, every ``poll_interval_s``. A commit during a round starts another round at once.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 import structlog
 from nats.js import JetStreamContext
 from opentelemetry import trace
@@ -29,7 +34,7 @@ from servicekit import telemetry
 from servicekit.db import is_sqlite, utcnow
 from servicekit.messaging import outbox_table
 from servicekit.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
-from servicekit.outbox import Outbox
+from servicekit.outbox import WAKE_CHANNEL, Outbox
 
 log = structlog.get_logger("servicekit.relay")
 SECRET_PREFIX = SECRETS.subjects[0].removesuffix(">")  # "secret."
@@ -60,6 +65,9 @@ class OutboxRelay:
         self.poll_interval_s = poll_interval_s
         self._after_publish = after_publish  # test seam: simulates a crash before the mark
         self._measured_at = float("-inf")
+        self.is_sqlite = is_sqlite(sessions.kw["bind"])
+        self.rounds = 0  # rounds done, each until nothing was left to publish
+        self.listening = asyncio.Event()  # PostgreSQL: other replicas' commits are heard
 
     async def publish_pending(self) -> int:
         """Publishes one batch; returns how many rows it published."""
@@ -170,12 +178,26 @@ class OutboxRelay:
             log.debug("relay_backlog_unmeasured", error=str(exc))
 
     async def run_forever(self) -> None:
+        listener = None if self.is_sqlite else asyncio.create_task(self._listen(), name=f"{self.service}-relay-listen")
+        try:
+            await self._relay()
+        finally:
+            if listener is not None:
+                listener.cancel()
+                await asyncio.gather(listener, return_exceptions=True)
+
+    async def _relay(self) -> None:
         failures = 0
         while True:
+            # Cleared before the round, not after: a commit while it publishes sets it again, for one more round at
+            # once (cleared after, that commit's event waited for the next commit or the poll: the tail of event
+            # propagation).
+            self.outbox.committed.clear()
             try:
                 while await self.publish_pending() == self.batch_size:
                     pass
                 failures = 0
+                self.rounds += 1
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # NATS or the database is away: retry with backoff, rows stay pending
@@ -185,8 +207,38 @@ class OutboxRelay:
                 await asyncio.sleep(min(0.2 * 2**failures, 10))
                 continue
             await self._measure_quietly()
-            self.outbox.committed.clear()
             try:
                 await asyncio.wait_for(self.outbox.committed.wait(), timeout=self.poll_interval_s)
             except TimeoutError:
                 pass
+
+    async def _listen(self) -> None:
+        """PostgreSQL: ``LISTEN`` on a connection of its own, each notification waking the relay; connects again
+        after a loss (the poll covers the meantime, and a round follows every new connection)."""
+        url = self.sessions.kw["bind"].url.set(drivername="postgresql")
+        failures = 0
+        while True:
+            connection = None
+            try:
+                connection = await asyncpg.connect(url.render_as_string(hide_password=False))
+                lost = asyncio.Event()
+                connection.add_termination_listener(lambda _connection: lost.set())
+                await connection.add_listener(WAKE_CHANNEL, self._notified)
+                self.listening.set()
+                self.outbox.committed.set()  # what was committed while nobody listened
+                failures = 0
+                await lost.wait()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database is away: the poll publishes meanwhile
+                failures += 1
+                log.warning("relay_listen_failed", error=str(exc), attempt=failures)
+            finally:
+                self.listening.clear()
+                if connection is not None:
+                    connection.terminate()
+            await asyncio.sleep(min(0.2 * 2**failures, 10))
+
+    def _notified(self, _connection, _pid, _channel, sender: str) -> None:
+        if sender != self.outbox.token:  # this process's commits woke the relay already
+            self.outbox.committed.set()

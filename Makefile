@@ -5,6 +5,7 @@ VENV := .venv
 UV := $(VENV)/.uv/bin/uv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+BYTECODE := $(VENV)/.compiled
 EDITABLES := -e libs/contracts -e libs/servicekit -e libs/testkit -e services/identity -e services/directory \
 	-e services/notebook -e services/import -e services/notify -e services/audit -e services/gateway -e cli
 
@@ -60,7 +61,7 @@ clamav:
 		$$SUDO apt-get install -y --no-install-recommends clamav-daemon \
 		|| { $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends clamav-daemon; }; }
 
-install: $(STAMP)
+install: $(STAMP) $(BYTECODE)
 
 # uv itself comes from PyPI into a private folder, so nothing outside the project is touched.
 $(UV):
@@ -72,6 +73,14 @@ $(STAMP): $(UV) requirements.lock $(wildcard libs/*/pyproject.toml services/*/py
 	$(UV) pip sync --python $(PY) requirements.lock
 	$(UV) pip install --python $(PY) --no-deps $(EDITABLES)
 	touch $(STAMP)
+
+# Every module compiled once here, on every core: otherwise each process of `make run` compiles what it imports at
+# each start where PYTHONDONTWRITEBYTECODE is set (CI, containers), or all seven race to write the same files the
+# first time; the compiled code also costs each process a few MB less than compiling it (issue 19: the first
+# `make run` < 45 s, idle RSS < 90 MB). A file that does not compile (a package's Python 2 example) is skipped.
+$(BYTECODE): $(STAMP)
+	-$(PY) -m compileall -q -j 0 $(VENV)/lib libs/*/src services/*/src cli/src > /dev/null
+	touch $(BYTECODE)
 
 lock: $(UV)
 	$(UV) pip compile requirements.in -o requirements.lock --no-header --no-annotate

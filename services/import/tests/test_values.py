@@ -10,8 +10,8 @@ from servicekit.identifiers import nir_key
 
 from data_import.domain.values import (Ignored, ValueProblem, normalise_header, one_of, parse_birth_date,
                                        parse_date, parse_email, parse_emails, parse_name, parse_nir, parse_phone,
-                                       parse_phones, parse_postal_code, parse_rome_labels, parse_siret, parse_website,
-                                       parse_yes_no)
+                                       parse_phones, parse_postal_code, parse_rome_labels, parse_siret, parse_text,
+                                       parse_website, parse_yes_no)
 
 pytestmark = pytest.mark.unit
 
@@ -209,3 +209,14 @@ def test_headers_match_whatever_their_apostrophe_and_accents() -> None:
     assert normalise_header("Prime d’activité") == normalise_header("prime d'activite")
     assert normalise_header("Prénom") == normalise_header("PRENOM")
     assert normalise_header("Adresse (complément)") != normalise_header("Adresse")
+
+
+@given(st.text())
+def test_control_characters_refused_are_those_of_categories_cc_and_cs(text) -> None:
+    import unicodedata
+
+    control = any(unicodedata.category(c) in ("Cc", "Cs") for c in text)
+    try:
+        assert parse_text(text) == text and not control
+    except ValueProblem:
+        assert control

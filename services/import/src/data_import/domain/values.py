@@ -8,12 +8,12 @@ an imported value is normalised like one typed in a form.
 from __future__ import annotations
 
 import re
-import unicodedata
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
 import phonenumbers
+from contracts.inputs import CONTROL
 from servicekit.contact import normalise_email, normalise_phone, search_key
 from servicekit.identifiers import BadNir, nir13, siret_is_valid
 
@@ -34,7 +34,9 @@ def _quote(text: str) -> str:
 
 def parse_text(text: str) -> str:
     # Cc: tabs, new lines, NUL…; Cs: lone surrogates. None of them belongs in a one-line field nor in a database.
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
+    # One character class (the contracts' own) rather than each character's category: a quarter of the CPU a row
+    # of a file cost to validate.
+    if CONTROL.search(text):
         raise ValueProblem("le texte contient des caractères de contrôle (tabulation, retour à la ligne…) : "
                            "retirez-les.")
     return text

@@ -1,6 +1,8 @@
 """Every page a role reaches from its own pages reflows at 320 px (a phone held upright, as many beneficiaries
-connect): the page is never wider than the screen. Each role of the demo territory signs in, then follows every
-link of its pages, two clicks deep, at 320 px."""
+connect): the page is never wider than the screen, axe-core finds no serious or critical violation at that width
+(as test_accessibility does at 1280 px), and a deep page (under a notebook, an import, a structure…) says where it
+sits with breadcrumbs. Each role of the demo territory signs in, then follows every link of its pages, two clicks
+deep, at 320 px."""
 from __future__ import annotations
 
 import os
@@ -11,7 +13,8 @@ from playwright.async_api import Browser, Page
 
 from carnet.demo import DEMO_ACCOUNTS, DEMO_BENEFICIARY_PHONE, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
 from contracts.identity import Role
-from tests.browser.crawl import crawl
+from tests.browser.crawl import crawl, shape
+from tests.browser.test_accessibility import need_axe, violations
 from tests.browser.test_every_role_logs_in import SCREENSHOTS, accept_steps, log_in_by_email, log_in_by_sms
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
@@ -29,8 +32,18 @@ OVERFLOWING = """width => Array.from(document.querySelectorAll("body *"))
   .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className ? "." + e.className : ""))"""
 
 
-async def too_wide_pages(page: Page, base_url: str, role: str, visited: set[str]) -> dict[str, tuple[int, list[str]]]:
-    """Visits the role's pages; answers those wider than the screen, with their width and what overflows."""
+def deep(url: str) -> bool:
+    """A page below another one of its kind: under a notebook (not the notebook itself), one import, export,
+    structure, person, account or webhook, or the beneficiary's pages under « Mon carnet »."""
+    kind = shape(url)
+    return kind.startswith("/mon-carnet/") or (":id" in kind and kind != "/carnets/:id")
+
+
+async def too_wide_pages(page: Page, base_url: str, role: str, visited: set[str],
+                         faults: list[str] | None = None) -> dict[str, tuple[int, list[str]]]:
+    """Visits the role's pages; answers those wider than the screen, with their width and what overflows. With
+    `faults`, adds to it each page's accessibility violations at this width and the deep pages without
+    breadcrumbs."""
     too_wide = {}
 
     async def measure(url: str) -> None:
@@ -39,6 +52,10 @@ async def too_wide_pages(page: Page, base_url: str, role: str, visited: set[str]
         if width > WIDTH or os.environ.get("CARNET_SCREENSHOTS_ALL"):  # to look at them all: set it to 1
             name = urlsplit(url).path.strip("/").replace("/", "_") or "accueil"
             await page.screenshot(path=SCREENSHOTS / f"320-{role}-{name[:60]}.png", full_page=True)
+        if faults is not None:
+            faults.extend(f"{role} at {WIDTH} px: {line}" for line in await violations(page))
+            if deep(url) and not await page.get_by_role("navigation", name="Fil d'Ariane").count():
+                faults.append(f"{role}: {shape(url)} has no breadcrumbs")
 
     visited.update(f"{role} {kind}" for kind in await crawl(page, base_url, measure))
     return too_wide
@@ -47,12 +64,14 @@ async def too_wide_pages(page: Page, base_url: str, role: str, visited: set[str]
 async def test_every_page_of_every_role_fits_a_320_px_screen(system, browser: Browser, db_backend):
     if db_backend == "postgresql":
         pytest.skip("a page's layout does not depend on the database: SQLite is enough")
+    need_axe()
     await system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)
     await system.call(DEMO_TERRITORY)
     await system.call(DEMO_NOTEBOOKS)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     too_wide: dict[str, tuple[int, list[str]]] = {}
     visited: set[str] = set()
+    faults: list[str] = []
     for account in DEMO_ACCOUNTS:
         context = await browser.new_context(locale="fr-FR", viewport={"width": WIDTH, "height": 640})
         page = await context.new_page()
@@ -61,8 +80,10 @@ async def test_every_page_of_every_role_fits_a_320_px_screen(system, browser: Br
         else:
             await log_in_by_email(page, system, account.email)
         await accept_steps(page, account.role)
-        for path, width in (await too_wide_pages(page, system.base_url, account.role.value, visited)).items():
+        for path, width in (await too_wide_pages(page, system.base_url, account.role.value, visited,
+                                                 faults)).items():
             too_wide[f"{account.role.value} {path}"] = width
         await context.close()
     assert len(visited) >= 30, visited  # the crawl reached the roles' pages, not only their homes
     assert not too_wide, f"wider than {WIDTH} px (screenshots in {os.fspath(SCREENSHOTS)}): {too_wide}"
+    assert not faults, f"{len(faults)} faults at {WIDTH} px:\n" + "\n".join(faults)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from servicekit.bus_access import CLUSTER_SIZE, GATEWAY, OPERATOR, password_variable
+from servicekit.bus_access import CLUSTER_SIZE, GATEWAY, password_variable
 from servicekit.topology import SERVICES
 
 DEPLOY = Path(__file__).resolve().parent

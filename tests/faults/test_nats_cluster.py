@@ -1,10 +1,10 @@
 """A 3-node NATS cluster loses a node under load (issue 19 item 6): three bundled nats-server processes on loopback,
-with the deployed accounts and permissions, streams R3; the system runs on it, every process with its own user and
-the three servers in its URL. While managers create notebooks through the gateway (each writes several events:
-the beneficiary and the notebook created, the audit line, the pilotage change), the server leading the NOTEBOOK
-stream is killed with SIGKILL. Then: every event the notebook committed is in the stream once (no loss, no duplicate
-publish however often the relay retried), each consumer applied each once (directory's territory counts, the
-audit trail), and the system kept answering."""
+with the deployed accounts and permissions, streams R3; the system runs on it, on PostgreSQL, every process with its
+own user and the three servers in its URL. While managers create notebooks through the gateway (each writes several
+events: the beneficiary and the notebook created, the audit line, the pilotage change), the server leading the
+NOTEBOOK stream is killed with SIGKILL. Then: every event the notebook committed is in the stream once (no loss, no
+duplicate publish however often the relay retried), each consumer applied each once (directory's territory counts,
+the audit trail), and the system kept answering."""
 from __future__ import annotations
 
 import asyncio
@@ -21,7 +21,7 @@ from contracts.profiles import BeneficiaryCreatedV1
 from contracts.audit import NotebookAuditRecordedV1
 from servicekit.bus import client_bus
 from servicekit.db import create_engine
-from servicekit.streams import CLUSTER_REPLICAS
+from servicekit.streams import CLUSTER_REPLICAS, ensure_streams
 from servicekit.topology import SERVICES_BY_NAME
 from testkit.harness import gateway_process, service_process, stop_all
 from testkit.infra import DatabaseFactory, NatsCluster, NatsServer, bundled_nats_server, missing
@@ -53,8 +53,6 @@ def cluster(tmp_path):
 async def test_streams_are_replicated_three_times_in_a_cluster_and_once_on_a_single_server(cluster, tmp_path):
     """A service (its own user, no right to update a stream) creates the streams: R3 on the cluster."""
     async with client_bus("notify", cluster.urls["notify"]) as bus:
-        from servicekit.streams import ensure_streams
-
         await ensure_streams(bus.stream_context)
         await ensure_streams(bus.stream_context)  # a second replica starting: the same configuration, accepted
         info = await bus.stream_context.stream_info(NOTEBOOK)
@@ -63,8 +61,6 @@ async def test_streams_are_replicated_three_times_in_a_cluster_and_once_on_a_sin
     single = NatsServer(nats_binary()).start()
     try:
         async with client_bus("test", single.url) as bus:
-            from servicekit.streams import ensure_streams
-
             await ensure_streams(bus.stream_context)
             assert (await bus.stream_context.stream_info(NOTEBOOK)).config.num_replicas == 1
     finally:
@@ -72,8 +68,12 @@ async def test_streams_are_replicated_three_times_in_a_cluster_and_once_on_a_sin
 
 
 @pytest.fixture
-async def cluster_system(cluster, forkserver, database_templates, tmp_path):
-    factory = DatabaseFactory("sqlite", tmp_path, None, database_templates)
+async def cluster_system(cluster, forkserver, database_templates, postgres_admin_url, tmp_path):
+    """The system on the cluster, on PostgreSQL: production's database, where the relay holds its batch's rows
+    locked while JetStream acknowledges them (through an election, seconds)."""
+    if postgres_admin_url is None:
+        missing("PostgreSQL (DATABASE_ADMIN_URL, or a Docker engine for testcontainers)")
+    factory = DatabaseFactory("postgresql", tmp_path, postgres_admin_url, database_templates)
     trace_file = tmp_path / "spans.jsonl"
     common = {"CARNET_ENV": "dev", "CARNET_TRACE_FILE": str(trace_file), "CARNET_RPC_TIMEOUT_S": "5",
               "CARNET_VAR_DIR": str(tmp_path / "var")}
@@ -126,6 +126,8 @@ async def drained_snapshot(url: str) -> dict | None:
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
+            # One snapshot for both reads (PostgreSQL's default gives each statement its own).
+            await connection.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
             outbox = (await connection.execute(text("SELECT event_id, subject, published_at FROM outbox"))).all()
             if any(published_at is None for *_, published_at in outbox):
                 return None

@@ -118,7 +118,8 @@ def test_a_url_logs_without_its_password():
 def test_a_cluster_url_names_every_server_and_one_user():
     """``NATS_URL`` of a cluster: its servers separated by commas; the user and password go to the client once, for
     every server, the advertised ones included (they come without)."""
-    url = "nats://notify:p0s%40cret@nats-1:4222,nats://notify:p0s%40cret@nats-2:4222, nats://notify:p0s%40cret@nats-3:4222"
+    url = ("nats://notify:p0s%40cret@nats-1:4222,nats://notify:p0s%40cret@nats-2:4222,"
+           " nats://notify:p0s%40cret@nats-3:4222")
     assert bus_access.server_urls(url)[2] == "nats://notify:p0s%40cret@nats-3:4222"
     assert bus_access.credentials(url) == ("notify", "p0s@cret")
     assert [bus_access.without_credentials(u) for u in bus_access.server_urls(url)] == [

@@ -532,4 +532,5 @@ def prepare_private_cluster(directory: Path, ports: list[int], route_ports: list
         configs.append(config)
     return PrivateClusterSetup(
         tuple(configs), {password_variable(user): password for user, password in passwords.items()},
-        {user: ",".join(user_url(user, password, host, port) for port in ports) for user, password in passwords.items()})
+        {user: ",".join(user_url(user, password, host, port) for port in ports)
+         for user, password in passwords.items()})

@@ -30,6 +30,9 @@ bench: install
 	$(PY) bench/exports.py
 	# A territory's dashboard over 100,000 notebooks' facts (budget 300 ms), one COUNT(*) of them as baseline.
 	$(PY) bench/dashboard.py
+	# The first `make run` from a clean var/ (budget 45 s) and each process's idle RSS (budget 90 MB); a second start
+	# and a bare process importing the stack as baselines.
+	$(PY) bench/startup.py
 
 # Browser tests drive Debian's Chromium through Playwright; installed here when the machine lacks it.
 chromium:

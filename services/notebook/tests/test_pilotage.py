@@ -311,6 +311,39 @@ async def test_an_import_publishes_one_event_per_notebook_created_or_updated(not
     assert {e.notebook_id for e in changed} == ids and len(changed) == 3
 
 
+async def test_the_events_waiting_are_applied_together_as_one_by_one(notebook, token_mint):
+    """The consumer takes the events waiting behind the first (an import's thousands) and recomputes their
+    notebooks in one transaction: the same rows as one event at a time, the same notebook twice counted once."""
+    from types import SimpleNamespace
+
+    from notebook.handlers.pilotage_facts import on_notebook_changed
+
+    t = await territory(notebook, token_mint)
+    actor = ImportActor(account_id=uuid.uuid4(), role=Role.manager, deployment_id=t.deployment_id,
+                        profile_id=uuid.uuid4(), name="Marie Gérante")
+    created = await notebook.call(ApplyNotebookImportV1(
+        import_id=uuid.uuid4(), kind=ImportKind.beneficiaries, actor=actor, rows=[ImportRowValues(row=2 + i, values={
+            "firstname": f"Prénom{i}", "lastname": f"Ensemble{i}", "date_of_birth": "1990-02-0" + str(i + 1),
+            "external_id": f"SI-E{i}", "city": "Valence", "structure_name": "Insertion 26"}) for i in range(4)]))
+    ids = {r.target_id for r in created.results}
+    events = [e for e in await notebook.events(NotebookChangedV1.subject) if e.event_id not in t.delivered]
+    assert {e.notebook_id for e in events} == ids
+    await on_notebook_changed.together([*events, events[0]], deps=SimpleNamespace(sessions=notebook.sessions))
+    t.delivered.update(e.event_id for e in events)
+    for notebook_id in ids:
+        row = await row_of(notebook, notebook_id)
+        assert (row.origin, row.structure_id, row.support) == ("import", t.structure_id, "waiting")
+    async with notebook.sessions() as session:
+        rows = {r.notebook_id: (r.origin, r.structure_id, r.support, r.deployment_id) for r in (await session.execute(
+            select(PilotageNotebook).where(PilotageNotebook.notebook_id.in_(ids)))).scalars()}
+    for event in events:  # one at a time now: nothing changes
+        await notebook.deliver(event)
+    async with notebook.sessions() as session:
+        again = {r.notebook_id: (r.origin, r.structure_id, r.support, r.deployment_id) for r in (await session.execute(
+            select(PilotageNotebook).where(PilotageNotebook.notebook_id.in_(ids)))).scalars()}
+    assert again == rows and len(rows) == 4
+
+
 async def test_a_transferred_notebook_moves_to_its_new_territory_and_rebuild_fills_the_gaps(notebook, token_mint):
     origin = await territory(notebook, token_mint)
     destination = await territory(notebook, token_mint, "38")

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -65,8 +66,10 @@ async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> 
         return
     # The rows first, locked (PostgreSQL; SQLite's writers run one at a time): the counts move by each row's old
     # contribution, which a concurrent refresh of the same notebook must not subtract too (adapters.pilotage_counts).
+    # In the order of their ids: two batches sharing notebooks wait for each other rather than deadlock.
     existing = {r.notebook_id: r for r in (await session.execute(
-        select(PilotageNotebook).where(PilotageNotebook.notebook_id.in_(ids)).with_for_update())).scalars()}
+        select(PilotageNotebook).where(PilotageNotebook.notebook_id.in_(ids)).order_by(PilotageNotebook.notebook_id)
+        .with_for_update())).scalars()}
     old_actions = list((await session.execute(
         select(PilotageAction).where(PilotageAction.notebook_id.in_(ids)))).scalars())
     found = {n.id: (n, b) for n, b in (await session.execute(
@@ -189,6 +192,19 @@ async def on_notebook_changed(event: NotebookChangedV1, _meta, deps: Deps) -> No
     """Consumer ``notebook-pilotage``: the notebook's facts as they are now."""
     async with deps.sessions.begin() as session:
         await refresh(session, event.notebook_id)
+
+
+async def _changed_together(events: Sequence[NotebookChangedV1], deps: Deps) -> None:
+    """The events waiting behind the first (an import publishes one per notebook, thousands at once): their
+    notebooks recomputed in one transaction, a query per kind of fact for all. One event at a time, each notebook
+    cost a transaction and a dozen queries: the consumer lagged far behind an import. Recomputing is idempotent, so
+    a batch delivered again (it outlived its ack wait) does no harm."""
+    async with deps.sessions.begin() as session:
+        await refresh_many(session, [event.notebook_id for event in events])
+
+
+# servicekit.consumers hands the events waiting over together to a handler that says how (Subscription.together).
+on_notebook_changed.together = _changed_together
 
 
 async def rebuild(deps: Deps, batch: int = 500) -> int:

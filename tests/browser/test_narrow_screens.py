@@ -85,5 +85,6 @@ async def test_every_page_of_every_role_fits_a_320_px_screen(system, browser: Br
             too_wide[f"{account.role.value} {path}"] = width
         await context.close()
     assert len(visited) >= 30, visited  # the crawl reached the roles' pages, not only their homes
+    assert any(deep(kind.split(" ", 1)[1]) for kind in visited), visited  # and breadcrumbs were looked for
     assert not too_wide, f"wider than {WIDTH} px (screenshots in {os.fspath(SCREENSHOTS)}): {too_wide}"
     assert not faults, f"{len(faults)} faults at {WIDTH} px:\n" + "\n".join(faults)

@@ -3,6 +3,9 @@ each asserting what the person sees:
 - professional (§5.5 members, appointments, « Se retirer du groupe de suivi »): the référent invites a colleague of
   another structure, books an appointment where the beneficiary was present (the group shows it as her last one with
   him), and the colleague leaves the group, after which he sees only the public card;
+- manager and structure admin (§5.3 « voir un carnet », « Mettre à jour les informations personnelles », §5.6
+  carnet/edit): the manager renames a beneficiary; the structure admin may change only the contact details, the names
+  read-only and the rights not offered;
 - orientation manager (§5.4 « Maintenir l'accompagnement », §5.5 « demande refusée », « motif de maintien »): a
   référent's request waits in « Réorientations »; the manager keeps the support with a reason; the request leaves the
   list and the référent reads the refusal and its reason.
@@ -17,6 +20,7 @@ from datetime import timedelta
 import pytest
 from playwright.async_api import Browser, expect
 
+from carnet.demo import DEMO_NOTEBOOKS
 from contracts.identity import Role
 from testkit.clock import paris_today
 from tests.browser.journeys import SOPHIE, demo, open_tab, pierre_becomes_referent, signed_in
@@ -114,3 +118,32 @@ async def test_the_orientation_manager_maintains_the_support_and_the_referent_re
     await expect(orientation).to_contain_text(
         "Maintien de l'accompagnement décidé par Giulia Diaby : Le projet professionnel avance bien")
     await pro.screenshot(path=SCREENSHOTS / "acceptance-maintained.png", full_page=True)
+
+
+async def test_a_manager_renames_a_beneficiary_and_a_structure_admin_changes_only_her_contact_details(
+        system, browser: Browser, db_backend):
+    if db_backend == "postgresql":
+        pytest.skip("who may change what is checked on both databases by the notebook service's tests")
+    await demo(system)
+    await pierre_becomes_referent(browser, system)  # Sophie's notebook joins his structure, Jacques's
+
+    manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
+    await manager.goto(f"{system.base_url}/carnets/{DEMO_NOTEBOOKS.beneficiaries[2].notebook_id}")
+    await expect(manager.get_by_role("main")).to_contain_text("lindsay.aguilar@demo.carnet.test")
+    await manager.get_by_text("Mettre à jour les informations personnelles").click()
+    await manager.get_by_label("Prénom", exact=True).fill("Lindsaye")
+    await manager.get_by_role("button", name="Enregistrer").click()
+    await expect(manager.get_by_role("status")).to_have_text("Informations mises à jour.")
+    await expect(manager.get_by_role("heading", level=1)).to_have_text("Lindsaye AGUILAR")
+
+    jacques = await signed_in(browser, system, "structure@demo.carnet.test", Role.admin_structure)
+    await jacques.goto(f"{system.base_url}/carnets/{SOPHIE}")
+    await jacques.get_by_text("Mettre à jour les informations personnelles").click()
+    await expect(jacques.get_by_label("Prénom", exact=True)).not_to_be_editable()
+    await expect(jacques.get_by_label("Nom", exact=True)).not_to_be_editable()
+    for locked in ("Revenu de solidarité active (RSA)", "Identifiant CAF/MSA", "Identifiant France Travail"):
+        await expect(jacques.get_by_label(locked)).to_have_count(0)
+    await jacques.get_by_label("Téléphone").fill("0601234566")
+    await jacques.get_by_role("button", name="Enregistrer").click()
+    await expect(jacques.get_by_role("status")).to_have_text("Informations mises à jour.")
+    await expect(jacques.get_by_role("region", name="Informations personnelles")).to_contain_text("06 01 23 45 66")

@@ -30,6 +30,10 @@ bench: install
 	$(PY) bench/exports.py
 	# A territory's dashboard over 100,000 notebooks' facts (budget 300 ms), one COUNT(*) of them as baseline.
 	$(PY) bench/dashboard.py
+	# Event propagation commit → consumer effect at 500 events/s (budget p99 100 ms), a bare NATS round trip as
+	# baseline; a backlog of an import's events through identity's and directory's consumers, one per transaction
+	# and in batches.
+	$(PY) bench/events.py
 	# The first `make run` from a clean var/ (budget 45 s) and each process's idle RSS (budget 90 MB); a second start
 	# and a bare process importing the stack as baselines.
 	$(PY) bench/startup.py

@@ -170,7 +170,7 @@ async def test_the_orientation_manager_lists_the_open_requests_of_their_territor
         assert listed.status_code == 200
         text = html.unescape(listed.text)
         assert "2 demandes en attente" in text and "Ailleurs" not in text and "Marne" not in text
-        assert text.index("Henderson Myrna") < text.index("Aguilar Lindsay")  # the oldest first
+        assert text.index("HENDERSON Myrna") < text.index("AGUILAR Lindsay")  # the oldest first
         assert "Besoin d'un accompagnement social" in text and "Pierre Chevalier" in text and "Social" in text
         assert f'href="/carnets/{MYRNA}#orientation"' in listed.text
         assert 'href="/orientations/demandes" aria-current="page"' in listed.text

@@ -241,6 +241,6 @@ async def test_a_cluster_that_loses_a_node_under_load_loses_no_event_and_applies
 
         # Still serving: the manager's dashboard answers, with every beneficiary counted.
         tiles = await client.get("/api/v1/dashboard", headers=bearer(token))
-        assert tiles.status_code == 200, tiles.text
+        assert tiles.status_code == 200, f"{tiles.text}\n{system.processes['notebook'].logs()[-4000:]}"
         counts = {t["key"]: t["count"] for t in tiles.json()["tiles"]}
         assert counts["beneficiaries"] >= len(created), counts

@@ -45,6 +45,7 @@ from testkit.system import RunningSystem, bearer, sign_in
 
 SERVICES = ("identity", "directory", "notebook", "data_import", "notify")
 TARGET_ROWS_PER_S = 10_000
+POLL_S = 0.2
 # Common French first names and surnames (INSEE's most given): combined with a birth date, distinct people.
 FIRSTNAMES = ("Marie Jean Pierre Michel Nathalie Isabelle Sylvie Catherine Philippe Françoise Alain Nicolas Christophe "
               "Stéphane Sandrine Céline Frédéric Laurent Valérie Sébastien Julien David Aurélie Émilie Camille Léa "
@@ -146,6 +147,26 @@ class RssSampler:
                        "end_mib": round(self.last[name], 1)} for name in self.first}
 
 
+def cpu_s(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user + system) each process has used so far, from /proc: the machine may be shared, so the
+    wall-clock rates alone would not say who costs what."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for name, pid in pids.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        used[name] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return used
+
+
+def cpu_by_phase(marks: list[tuple[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """CPU seconds of each process between consecutive marks."""
+    return {phase: {name: round(after[name] - before.get(name, 0), 2) for name in after}
+            for (_, before), (phase, after) in zip(marks, marks[1:])}
+
+
 async def multipart(path: Path, boundary: str):
     """The file as a multipart body, read a chunk at a time (as a browser sends it)."""
     yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{path.name}\"\r\n"
@@ -170,7 +191,9 @@ async def wait_state(client: httpx.AsyncClient, h: dict, import_id: str, state: 
             return view
         if view["state"] == "failed" or time.perf_counter() > deadline:
             raise RuntimeError(f"import not {state}: {view}")
-        await asyncio.sleep(0.05)
+        # Five looks a second, as the page's progress bar: each costs the gateway and the import service a request
+        # (a token checked, a query), which at twenty a second took a tenth of the import service's CPU.
+        await asyncio.sleep(POLL_S)
 
 
 async def events_consumed(nats_url: str, notebook_url: str, timeout_s: float, backlog: list[dict]) -> None:
@@ -196,7 +219,9 @@ async def events_consumed(nats_url: str, notebook_url: str, timeout_s: float, ba
                     return
                 if time.perf_counter() > deadline:
                     raise RuntimeError(f"events not consumed: {unpublished} unpublished, pending {pending}")
-                await asyncio.sleep(0.1)
+                # Twice a second: each look asks NATS about every consumer and counts the outbox, which at ten a
+                # second cost this script more CPU than some services spent consuming.
+                await asyncio.sleep(0.5)
     finally:
         await engine.dispose()
 
@@ -265,6 +290,7 @@ async def measure(rows: int, folder: Path, admin_url: str, events_timeout_s: flo
             backlog: list[dict] = []
             with RssSampler(pids) as rss:
                 boundary = "bench-imports"
+                marks = [("start", cpu_s(pids))]
                 started = time.perf_counter()
                 answer = await client.post("/api/v1/imports/beneficiaries", content=multipart(path, boundary),
                                            headers={**h, "Content-Type": f"multipart/form-data; boundary={boundary}"})
@@ -273,11 +299,13 @@ async def measure(rows: int, folder: Path, admin_url: str, events_timeout_s: flo
                 import_id = answer.json()["import_id"]
                 review = await wait_state(client, h, import_id, "review", 3600, renew)
                 reviewed = time.perf_counter()
+                marks.append(("upload_parse_review", cpu_s(pids)))
                 assert review["review"]["new"] == rows, review
                 applying = await client.post(f"/api/v1/imports/{import_id}/apply", headers=h, json={"exclude_rows": []})
                 assert applying.status_code == 202, applying.text
                 done = await wait_state(client, h, import_id, "done", 3600, renew)
                 applied = time.perf_counter()
+                marks.append(("apply", cpu_s(pids)))
                 assert done["counts"]["created"] == rows, done
                 try:
                     await events_consumed(nats_server.url, urls["notebook"], events_timeout_s, backlog)
@@ -286,6 +314,7 @@ async def measure(rows: int, folder: Path, admin_url: str, events_timeout_s: flo
                     print(f"imports: {error}", file=sys.stderr)
                     events_complete = False
                 consumed = time.perf_counter()
+                marks.append(("events_consumed", cpu_s(pids)))
                 last = person(rows - 1)
                 # The access token may have expired during a long run (15 min): a new one, as the pages would.
                 h = await renew()
@@ -321,6 +350,9 @@ async def measure(rows: int, folder: Path, admin_url: str, events_timeout_s: flo
         "times_copy": round(overall_s / copy_s, 1),
         "target_rows_per_s": TARGET_ROWS_PER_S, "meets_target": events_complete and rows / overall_s >= TARGET_ROWS_PER_S,
         "rss_mib": rss.result(),
+        # CPU seconds of each process in each phase: what each costs, whatever else the machine was running.
+        "cpu_s": cpu_by_phase(marks),
+        "load_average_at_end": os.getloadavg()[0],
         # Every 10th sample: enough to see which consumer lags, and how fast it catches up.
         "events_backlog": backlog[::10] + backlog[-1:],
         "machine": platform.platform(), "cpus": os.cpu_count(), "python": sys.version.split()[0], "commit": commit(),

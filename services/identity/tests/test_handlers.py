@@ -18,6 +18,7 @@ from contracts.profiles import (
     ProfessionalDeactivatedV1,
 )
 from identity.adapters.orm import Account
+from servicekit.errors import RejectMessage
 from sqlalchemy import select
 from testkit.handlers import InMemoryService, refused
 
@@ -168,3 +169,26 @@ async def test_beneficiaries_sharing_a_phone_or_taking_an_email_keep_one_login_e
     alice, bob = await accounts_of(identity, first.profile_id, second.profile_id)
     assert (alice.email, alice.phone) == (first.email, f"+33{phone[1:]}")
     assert (bob.email, bob.phone) == (second.email, f"+33{own[1:]}")
+
+
+async def test_a_batch_of_profile_events_has_the_effects_of_the_same_events_one_by_one(identity):
+    """An import's events come in batches (one transaction, accounts read once for the batch): a couple on one
+    mobile, a beneficiary without contact, a redelivered batch; a professional's email refuses the whole batch (the
+    consumer then hands its events over one by one)."""
+    [created] = [s for s in identity.service.bus.subscriptions if s.durable == "identity-notebook-beneficiary-created"]
+    deployment, phone, suffix = uuid.uuid4(), f"0612{uuid.uuid4().int % 10**6:06d}", uuid.uuid4().hex[:8]
+    alice, bob = (BeneficiaryCreatedV1(profile_id=uuid.uuid4(), deployment_id=deployment, phone=phone,
+                                       email=f"{name}.{suffix}@test.carnet.fr", firstname=name)
+                  for name in ("alice", "bob"))
+    silent = BeneficiaryCreatedV1(profile_id=uuid.uuid4(), deployment_id=deployment, firstname="dora")
+    await created.together([alice, bob, silent])
+    await created.together([alice, bob, silent])  # redelivered: nothing more
+    accounts = await accounts_of(identity, alice.profile_id, bob.profile_id, silent.profile_id)
+    assert [(a.email, a.phone) for a in accounts] == [(alice.email, f"+33{phone[1:]}"), (bob.email, None)]
+
+    professional = await new_professional(identity)
+    carol = BeneficiaryCreatedV1(profile_id=uuid.uuid4(), deployment_id=deployment, email=professional.email)
+    eve = BeneficiaryCreatedV1(profile_id=uuid.uuid4(), deployment_id=deployment, email=f"eve.{suffix}@test.carnet.fr")
+    with pytest.raises(RejectMessage):
+        await created.together([eve, carol])
+    assert await accounts_of(identity, eve.profile_id, carol.profile_id) == []  # undone together

@@ -74,10 +74,15 @@ Effect = Callable[[Any, AsyncSession, Any], Awaitable[None]]
 Handler = Callable[[Any, Any, Any], Awaitable[None]]
 
 
-def exactly_once(consumer: str) -> Callable[[Effect], Handler]:
+Prepare = Callable[[Sequence[Any], AsyncSession, Any], Awaitable[None]]
+
+
+def exactly_once(consumer: str, prepare: Prepare | None = None) -> Callable[[Effect], Handler]:
     """Makes an event consumer of ``effect(event, session, deps)``: the handler, called as
     ``handler(event, meta, deps)`` like every consumer, opens a transaction on ``deps.sessions``, claims
-    ``(consumer, event.event_id)`` and runs the effect in it; a redelivered event does nothing."""
+    ``(consumer, event.event_id)`` and runs the effect in it; a redelivered event does nothing. ``prepare(events,
+    session, deps)``, when given, runs before the effects of a batch (``together``), in its transaction: what the
+    effects would each read, read once for the batch."""
     def decorate(effect: Effect) -> Handler:
         async def handler(event: Any, meta: Any, deps: HasSessions) -> None:
             await apply_once(deps.sessions, consumer, event.event_id,
@@ -88,6 +93,8 @@ def exactly_once(consumer: str) -> Callable[[Effect], Handler]:
             caller then hands them over one by one, each retried or dead-lettered on its own)."""
             async with deps.sessions() as session, session.begin():
                 first_seen = await claim_many(session, consumer, [event.event_id for event in events])
+                if prepare is not None:
+                    await prepare([event for event in events if event.event_id in first_seen], session, deps)
                 for event in events:
                     if event.event_id in first_seen:
                         first_seen.discard(event.event_id)  # the same event twice in a batch: applied once

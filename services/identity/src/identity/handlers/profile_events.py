@@ -29,23 +29,67 @@ def is_stale(account: Account, event: ProfileState | ProfileDeactivated) -> bool
     return account.profile_synced_at is not None and event.occurred_at < account.profile_synced_at
 
 
-@exactly_once(CONSUMER)
+def contact_of(event: ProfileState) -> tuple[str | None, str | None]:
+    return (normalise_email(event.email) if event.email else None,
+            normalise_phone(event.phone) if event.phone else None)
+
+
+def wanted(event: ProfileState, email: str | None, phone: str | None) -> list:
+    """The accounts an event must know of: the profile's, the holder of its email, the beneficiary holding its
+    phone (the same one, mostly)."""
+    conditions = [(Account.role == event.role) & (Account.profile_id == event.profile_id)]
+    if email:
+        conditions.append(Account.email == email)
+    if phone and event.role == Role.beneficiary:
+        conditions.append((Account.phone == phone) & (Account.role == Role.beneficiary))
+    return conditions
+
+
+BATCH = "identity.profiles.batch"  # what ``read_for_batch`` read, in the batch's session
+
+
+async def read_for_batch(events: list[ProfileState], session: AsyncSession, _deps: Deps) -> None:
+    """A batch of profile events (an import's) reads the purged profiles and the accounts its events need in two
+    queries instead of two per event: each event then finds them among the session's objects."""
+    contacts = [contact_of(event) for event in events]
+    purged = set((await session.scalars(select(PurgedProfile.profile_id).where(
+        PurgedProfile.profile_id.in_({event.profile_id for event in events})))).all()) if events else set()
+    conditions = [condition for event, (email, phone) in zip(events, contacts, strict=True)
+                  for condition in wanted(event, email, phone)]
+    accounts = []  # held here: the session's identity map only holds its objects weakly
+    for start in range(0, len(conditions), 300):  # a bounded statement
+        accounts += (await session.scalars(select(Account).where(or_(*conditions[start:start + 300])))).all()
+    session.info[BATCH] = purged
+    session.info[f"{BATCH}.accounts"] = accounts
+
+
+def accounts_in_session(session: AsyncSession, event: ProfileState, email: str | None,
+                        phone: str | None) -> list[Account]:
+    """What the query of ``wanted`` would return, from the session's accounts: every account it could match was
+    read by ``read_for_batch`` or added or changed by an earlier event of the batch. (A miss would break a unique
+    index at the commit, and the batch would be handled again event by event, by the query.)"""
+    beneficiary = event.role == Role.beneficiary
+    return [a for a in (*session.sync_session.identity_map.values(), *session.sync_session.new)
+            if isinstance(a, Account) and (
+                (a.role == event.role and a.profile_id == event.profile_id) or (email and a.email == email)
+                or (phone and beneficiary and a.role == Role.beneficiary and a.phone == phone))]
+
+
+@exactly_once(CONSUMER, prepare=read_for_batch)
 async def on_profile_state(event: ProfileState, session: AsyncSession, deps: Deps) -> None:
-    if await session.get(PurgedProfile, event.profile_id) is not None:
+    purged = session.info.get(BATCH)
+    if (event.profile_id in purged) if purged is not None else (
+            await session.get(PurgedProfile, event.profile_id) is not None):
         return  # her notebook was purged (retention, issue 21): a late event opens no account again
     role = event.role
-    email = normalise_email(event.email) if event.email else None
-    phone = normalise_phone(event.phone) if event.phone else None
+    email, phone = contact_of(event)
     if email is None and phone is None:
         return  # no way to log in yet; a later update with contact details creates the account
-    # The profile's account, the holder of its email and the beneficiary holding its phone (the same one, mostly) in
-    # one query: each query is a round trip per event, and an import sends thousands of events.
-    wanted = [(Account.role == role) & (Account.profile_id == event.profile_id)]
-    if email:
-        wanted.append(Account.email == email)
-    if phone and role == Role.beneficiary:
-        wanted.append((Account.phone == phone) & (Account.role == Role.beneficiary))
-    found = (await session.execute(select(Account).where(or_(*wanted)))).scalars().all()
+    # One query (each is a round trip per event, and an import sends thousands), or none in a batch.
+    if purged is not None:
+        found = accounts_in_session(session, event, email, phone)
+    else:
+        found = (await session.execute(select(Account).where(or_(*wanted(event, email, phone))))).scalars().all()
     account = next((a for a in found if a.role == role and a.profile_id == event.profile_id), None)
     email_holder = next((a for a in found if email and a.email == email), None)  # email is unique
     if account is None and email_holder is not None:

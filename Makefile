@@ -37,6 +37,8 @@ bench: install
 	# The first `make run` from a clean var/ (budget 45 s) and each process's idle RSS (budget 90 MB); a second start
 	# and a bare process importing the stack as baselines.
 	$(PY) bench/startup.py
+	# One table of every figure, its budget, its baseline and the ratio, into bench/README.md.
+	$(PY) bench/summary.py
 
 # Browser tests drive Debian's Chromium through Playwright; installed here when the machine lacks it.
 chromium:

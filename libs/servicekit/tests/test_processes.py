@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import sys
 import time
 
 import pytest
 
-from servicekit.processes import ServiceProcess, Supervisor, stop_all
+from servicekit.processes import ServiceProcess, Supervisor, free_port, stop_all
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults,
               pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")]
@@ -81,3 +82,14 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+def test_ports_for_children_are_outside_the_ephemeral_range_and_never_given_twice():
+    """CI: a notify child found its health port taken (« address already in use »): a port from bind(0) is one an
+    outgoing connection may take meanwhile. Free ports now come from below that range, each once."""
+    ephemeral_start = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    ports = [free_port() for _ in range(200)]
+    assert len(set(ports)) == len(ports)
+    assert all(port < ephemeral_start for port in ports)
+    with socket.socket() as sock:  # and each is free to bind
+        sock.bind(("127.0.0.1", ports[-1]))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import random
 import shutil
 import signal
 import socket
@@ -24,10 +25,37 @@ from servicekit.topology import SERVICES_BY_NAME
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
+    """A loopback port free now, for a process about to start. Taken below the kernel's ephemeral range, where every
+    outgoing connection gets its local port: a port from ``bind(0)`` is in that range, and a connection opened
+    before the process binds it may take it (CI saw « address already in use »). Never the same twice here."""
+    low, high = _ports_for_listeners()
+    for _ in range(200):
+        port = random.randrange(low, high)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    with socket.socket() as sock:  # that range is full: the kernel's choice
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@functools.cache
+def _ports_for_listeners() -> tuple[int, int]:
+    try:
+        ephemeral_start = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_start = 32768  # Linux's default; other systems start higher
+    return max(1024, ephemeral_start - 12000), max(1025, ephemeral_start)
 
 
 def bundled_nats_server() -> str | None:

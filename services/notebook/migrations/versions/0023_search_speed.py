@@ -8,13 +8,13 @@ On SQLite, a later migration that rebuilds ``beneficiary``, ``notebook`` or ``no
 copy") drops their triggers: it must create them again as below (the search tests would show the list stale).
 
 Revision ID: 0023
-Revises: 0022
+Revises: 0021
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0023"
-down_revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

@@ -41,17 +41,8 @@ from gateway.auth.session import set_access_cookie
 from gateway.bus import call
 from gateway.web import labels
 from gateway.web.common import (
-    Visitor,
-    call_or_leave,
-    form_text,
-    next_step_page,
-    redirect,
-    refusal,
-    render,
-    require_csrf,
-    signed_in,
-    step_notice,
-    step_page_redirect,
+    PendingVisitorDep, Visitor, VisitorDep, call_or_leave, form_text, next_step_page, redirect, refusal, render,
+    require_csrf, step_notice, step_page_redirect,
 )
 from servicekit.errors import ServiceError
 
@@ -92,14 +83,13 @@ def with_token(visitor: Visitor, tokens, request: Request, location: str):
 
 
 @router.get("/cgu")
-async def cgu(request: Request):
-    visitor = await signed_in(request, allow_pending=True)
+async def cgu(request: Request, visitor: PendingVisitorDep):
     return render(request, "cgu.html.j2", {"step_notice": step_notice(request, PendingStep.cgu)}, visitor=visitor)
 
 
 @router.post("/cgu")
-async def cgu_accept(request: Request, csrf: str = Form(""), accept: str = Form(""), version: str = Form("")):
-    visitor = await signed_in(request, allow_pending=True)
+async def cgu_accept(request: Request, visitor: PendingVisitorDep, csrf: str = Form(""), accept: str = Form(""),
+                     version: str = Form("")):
     require_csrf(request, csrf, visitor)
     if not accept:
         return render(request, "cgu.html.j2", {"error": CGU_REQUIRED}, visitor=visitor, status_code=422)
@@ -108,8 +98,7 @@ async def cgu_accept(request: Request, csrf: str = Form(""), accept: str = Form(
 
 
 @router.get("/bienvenue")
-async def welcome(request: Request):
-    visitor = await signed_in(request, allow_pending=True)
+async def welcome(request: Request, visitor: PendingVisitorDep):
     if PendingStep.cgu in visitor.me.pending_steps:
         return step_page_redirect(PendingStep.cgu, visitor)
     return render(request, "welcome.html.j2", {"form": visitor.me.model_dump(),
@@ -119,11 +108,10 @@ async def welcome(request: Request):
 
 @router.post("/bienvenue")
 async def welcome_submit(
-    request: Request, csrf: str = Form(""), firstname: str = Form("", max_length=120),
+    request: Request, visitor: PendingVisitorDep, csrf: str = Form(""), firstname: str = Form("", max_length=120),
     lastname: str = Form("", max_length=120), phone: str = Form("", max_length=40),
     position: str = Form("", max_length=200),
 ):
-    visitor = await signed_in(request, allow_pending=True)
     require_csrf(request, csrf, visitor)
     typed = {"firstname": firstname, "lastname": lastname, "phone": phone, "position": position}
     try:
@@ -153,17 +141,16 @@ async def account_page(request: Request, visitor: Visitor, **context):
 
 
 @router.get("/compte")
-async def my_account(request: Request):
-    return await account_page(request, await signed_in(request))
+async def my_account(request: Request, visitor: VisitorDep):
+    return await account_page(request, visitor)
 
 
 @router.post("/compte/profil")
 async def my_profile_submit(
-    request: Request, csrf: str = Form(""), firstname: str = Form("", max_length=120),
+    request: Request, visitor: VisitorDep, csrf: str = Form(""), firstname: str = Form("", max_length=120),
     lastname: str = Form("", max_length=120), phone: str = Form("", max_length=40),
     position: str = Form("", max_length=200),
 ):
-    visitor = await signed_in(request)
     require_csrf(request, csrf, visitor)
     if visitor.me.role == "beneficiary":  # her name is her notebook's: her accompagnateur corrects it
         return redirect("/compte", visitor)
@@ -199,8 +186,7 @@ def contact_update(b: BeneficiaryView, form: FormData) -> BeneficiaryFields:
 
 
 @router.post("/compte/coordonnees")
-async def my_contact_submit(request: Request):
-    visitor = await signed_in(request)
+async def my_contact_submit(request: Request, visitor: VisitorDep):
     form = await request.form()
     require_csrf(request, form_text(form, "csrf"), visitor)
     mine = await my_notebook(request, visitor) if visitor.me.role == "beneficiary" else None
@@ -221,8 +207,8 @@ async def my_contact_submit(request: Request):
 
 
 @router.post("/compte/notifications")
-async def my_notifications_submit(request: Request, csrf: str = Form(""), frequency: str = Form("")):
-    visitor = await signed_in(request)
+async def my_notifications_submit(request: Request, visitor: VisitorDep, csrf: str = Form(""),
+                                  frequency: str = Form("")):
     require_csrf(request, csrf, visitor)
     if frequency not in NotificationFrequency.__members__:
         return await account_page(request, visitor, notifications_error="Choisissez quand être prévenu.",
@@ -232,8 +218,8 @@ async def my_notifications_submit(request: Request, csrf: str = Form(""), freque
 
 
 @router.post("/compte/email")
-async def my_email_submit(request: Request, csrf: str = Form(""), new_email: str = Form("", max_length=320)):
-    visitor = await signed_in(request)
+async def my_email_submit(request: Request, visitor: VisitorDep, csrf: str = Form(""),
+                          new_email: str = Form("", max_length=320)):
     require_csrf(request, csrf, visitor)
     try:
         await call(request, RequestEmailChangeV1(new_email=new_email), access_token=visitor.token)
@@ -245,16 +231,14 @@ async def my_email_submit(request: Request, csrf: str = Form(""), new_email: str
 
 
 @router.post("/compte/sessions/{session_id}/revoquer")
-async def my_session_revoke(session_id: uuid.UUID, request: Request, csrf: str = Form("")):
-    visitor = await signed_in(request)
+async def my_session_revoke(session_id: uuid.UUID, request: Request, visitor: VisitorDep, csrf: str = Form("")):
     require_csrf(request, csrf, visitor)
     await call_or_leave(request, visitor, RevokeMySessionV1(session_id=session_id))
     return redirect("/compte", visitor)
 
 
 @router.get("/comptes")
-async def accounts(request: Request, statut: str = "", offset: int = 0, notice: str = ""):
-    visitor = await signed_in(request)
+async def accounts(request: Request, visitor: VisitorDep, statut: str = "", offset: int = 0, notice: str = ""):
     status = AccountStatus(statut) if statut in AccountStatus.__members__ else None
     reply = await call_or_leave(request, visitor, ListAccountsV1(status=status, offset=max(0, offset), limit=50))
     return render(request, "accounts.html.j2", {
@@ -265,9 +249,9 @@ async def accounts(request: Request, statut: str = "", offset: int = 0, notice: 
 
 
 @router.post("/comptes/{account_id}/{action}")
-async def account_change(account_id: uuid.UUID, action: AccountAction, request: Request, csrf: str = Form(""),
+async def account_change(account_id: uuid.UUID, action: AccountAction, request: Request, visitor: VisitorDep,
+                         csrf: str = Form(""),
                          statut: str = Form("")):
-    visitor = await signed_in(request)
     require_csrf(request, csrf, visitor)
     await call_or_leave(request, visitor, ChangeAccountV1(account_id=account_id, action=action))
     back = f"{MANAGE_PAGE}?notice={action.value}" + (f"&statut={statut}" if statut in AccountStatus.__members__ else "")
@@ -275,8 +259,7 @@ async def account_change(account_id: uuid.UUID, action: AccountAction, request: 
 
 
 @router.get("/comptes/{account_id}/connexions")
-async def account_logins(account_id: uuid.UUID, request: Request):
-    visitor = await signed_in(request)
+async def account_logins(account_id: uuid.UUID, request: Request, visitor: VisitorDep):
     history = await call_or_leave(request, visitor, ListLoginHistoryV1(account_id=account_id))
     return render(request, "account_logins.html.j2", {"history": history.events, "kinds": LOGIN_KINDS},
                   visitor=visitor)
@@ -289,9 +272,8 @@ DELIVERY_NOTICES = {"resent": "Le message est renvoyé : son nouveau statut s'af
 
 
 @router.get("/envois")
-async def deliveries(request: Request, statut: str = "", offset: int = 0, notice: str = ""):
+async def deliveries(request: Request, visitor: VisitorDep, statut: str = "", offset: int = 0, notice: str = ""):
     """The delivery log (admin_cdb): what was sent, what failed and why, what waits for a retry."""
-    visitor = await signed_in(request)
     status = statut if statut in DELIVERY_STATUSES else ""
     reply = await call_or_leave(request, visitor, ListDeliveriesV1(status=status, offset=max(offset, 0)))
     return render(request, "deliveries.html.j2", {"reply": reply, "status": status, "statuses": DELIVERY_STATUSES,
@@ -301,8 +283,7 @@ async def deliveries(request: Request, statut: str = "", offset: int = 0, notice
 
 
 @router.post("/envois/{message_id}/renvoyer")
-async def delivery_resend(message_id: uuid.UUID, request: Request, csrf: str = Form("")):
-    visitor = await signed_in(request)
+async def delivery_resend(message_id: uuid.UUID, request: Request, visitor: VisitorDep, csrf: str = Form("")):
     require_csrf(request, csrf, visitor)
     await call_or_leave(request, visitor, ResendMessageV1(message_id=message_id))
     return redirect("/envois?notice=resent", visitor)

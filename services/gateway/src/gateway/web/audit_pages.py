@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from contracts.audit import ListAuditLinesV1
-from gateway.web.common import ROLE_LABELS, call_or_leave, render, signed_in
+from gateway.web.common import ROLE_LABELS, VisitorDep, call_or_leave, render
 from gateway.web.formatting import local_time
 
 router = APIRouter(include_in_schema=False)
@@ -76,8 +76,7 @@ def query_of(filters: dict) -> str:
 
 
 @router.get("/journal")
-async def audit_page(request: Request, offset: int = 0):
-    visitor = await signed_in(request)
+async def audit_page(request: Request, visitor: VisitorDep, offset: int = 0):
     filters = filters_of(request.query_params)
     offset = max(0, min(offset, 1_000_000))
     reply = await call_or_leave(request, visitor, ListAuditLinesV1(**filters, offset=offset, limit=PAGE_SIZE))
@@ -92,10 +91,9 @@ def neutral(value: str) -> str:
 
 
 @router.get("/journal.csv")
-async def audit_csv(request: Request):
+async def audit_csv(request: Request, visitor: VisitorDep):
     """The lines the filters select (at most CSV_LIMIT): UTF-8 with BOM and « ; », as Excel and LibreOffice open
     them."""
-    visitor = await signed_in(request)
     filters = filters_of(request.query_params)
     reply = await call_or_leave(request, visitor, ListAuditLinesV1(**filters, limit=CSV_LIMIT))
     buffer = io.StringIO()

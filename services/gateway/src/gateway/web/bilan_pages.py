@@ -15,15 +15,7 @@ from contracts.identity import Role
 from gateway.api.bilans import PDF_TIMEOUT_S
 from gateway.bus import call
 from gateway.web.common import (
-    LeavePage,
-    Visitor,
-    call_or_leave,
-    error_page,
-    redirect,
-    refusal,
-    render,
-    require_csrf,
-    signed_in,
+    LeavePage, Visitor, VisitorDep, call_or_leave, error_page, redirect, refusal, render, require_csrf,
     with_cookies_of,
 )
 from gateway.web.common import form_text as text
@@ -71,14 +63,12 @@ async def editor(request: Request, visitor: Visitor, notebook_id: uuid.UUID, bil
 
 
 @router.get("/carnets/{notebook_id}/bilans/nouveau")
-async def new_bilan(notebook_id: uuid.UUID, request: Request):
-    visitor = await signed_in(request)
+async def new_bilan(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
     return await editor(request, visitor, notebook_id, text(request.query_params, "date", 10))
 
 
 @router.post("/carnets/{notebook_id}/bilans/nouveau")
-async def save_bilan(notebook_id: uuid.UUID, request: Request):
-    visitor = await signed_in(request)
+async def save_bilan(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     chosen = text(form, "bilan_date", 10)
@@ -103,8 +93,7 @@ async def bilan_of(request: Request, visitor: Visitor, notebook_id: uuid.UUID | 
     return bilan
 
 
-async def bilan_page(request: Request, notebook_id: uuid.UUID | None, bilan_id: uuid.UUID):
-    visitor = await signed_in(request)
+async def bilan_page(request: Request, visitor: Visitor, notebook_id: uuid.UUID | None, bilan_id: uuid.UUID):
     bilan = await bilan_of(request, visitor, notebook_id, bilan_id)
     return render(request, "bilan.html.j2", {
         "b": bilan, "base": base_of(visitor, bilan.notebook_id),
@@ -113,23 +102,21 @@ async def bilan_page(request: Request, notebook_id: uuid.UUID | None, bilan_id: 
 
 
 @router.get("/carnets/{notebook_id}/bilans/{bilan_id}")
-async def notebook_bilan(notebook_id: uuid.UUID, bilan_id: uuid.UUID, request: Request):
-    return await bilan_page(request, notebook_id, bilan_id)
+async def notebook_bilan(notebook_id: uuid.UUID, bilan_id: uuid.UUID, request: Request, visitor: VisitorDep):
+    return await bilan_page(request, visitor, notebook_id, bilan_id)
 
 
 @router.get("/mon-carnet/bilans")
-async def my_bilans(request: Request):
-    visitor = await signed_in(request)
+async def my_bilans(request: Request, visitor: VisitorDep):
     return redirect("/mon-carnet#bilans", visitor)
 
 
 @router.get("/mon-carnet/bilans/{bilan_id}")
-async def my_bilan(bilan_id: uuid.UUID, request: Request):
-    return await bilan_page(request, None, bilan_id)
+async def my_bilan(bilan_id: uuid.UUID, request: Request, visitor: VisitorDep):
+    return await bilan_page(request, visitor, None, bilan_id)
 
 
-async def pdf(request: Request, notebook_id: uuid.UUID | None, bilan_id: uuid.UUID) -> Response:
-    visitor = await signed_in(request)
+async def pdf(request: Request, visitor: Visitor, notebook_id: uuid.UUID | None, bilan_id: uuid.UUID) -> Response:
     await bilan_of(request, visitor, notebook_id, bilan_id)
     try:
         document = await call(request, GetBilanPdfV1(bilan_id=bilan_id), access_token=visitor.token,
@@ -142,10 +129,10 @@ async def pdf(request: Request, notebook_id: uuid.UUID | None, bilan_id: uuid.UU
 
 
 @router.get("/carnets/{notebook_id}/bilans/{bilan_id}/pdf")
-async def notebook_bilan_pdf(notebook_id: uuid.UUID, bilan_id: uuid.UUID, request: Request):
-    return await pdf(request, notebook_id, bilan_id)
+async def notebook_bilan_pdf(notebook_id: uuid.UUID, bilan_id: uuid.UUID, request: Request, visitor: VisitorDep):
+    return await pdf(request, visitor, notebook_id, bilan_id)
 
 
 @router.get("/mon-carnet/bilans/{bilan_id}/pdf")
-async def my_bilan_pdf(bilan_id: uuid.UUID, request: Request):
-    return await pdf(request, None, bilan_id)
+async def my_bilan_pdf(bilan_id: uuid.UUID, request: Request, visitor: VisitorDep):
+    return await pdf(request, visitor, None, bilan_id)

@@ -18,7 +18,7 @@ from contracts.bulk_orientation import (
 from contracts.identity import Role
 from contracts.notebook import OrientationOptions, SearchNotebooksV1, SupportStatus
 from gateway.api.bulk_orientation import orient_notebooks
-from gateway.web.common import Visitor, call_or_leave, refusal, render, require_csrf, signed_in
+from gateway.web.common import Visitor, VisitorDep, call_or_leave, refusal, render, require_csrf
 from gateway.web.common import form_text as text
 from servicekit.errors import Invalid, ServiceError
 
@@ -77,11 +77,10 @@ async def search_selection(request: Request, visitor: Visitor, form: FormData) -
 
 
 @router.post("/beneficiaires/orientation")
-async def orient_selection(request: Request):
+async def orient_selection(request: Request, visitor: VisitorDep):
     """« Orienter les bénéficiaires sélectionnés »: one decision, then each notebook's outcome."""
     from gateway.web.notebook_pages import list_page  # the list, again, with the refusal
 
-    visitor = await signed_in(request)
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
 

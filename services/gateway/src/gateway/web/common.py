@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
+from fastapi.dependencies.utils import request_params_to_args
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
@@ -129,6 +132,35 @@ async def signed_in(request: Request, *, allow_pending: bool = False) -> Visitor
         # The home page is where a login lands: no need to say why; any other page was left early.
         raise LeavePage(step_page_redirect(me.pending_steps[0], visitor, explain=request.url.path != "/"))
     return visitor
+
+
+def check_address(request: Request) -> None:
+    """A page's address that cannot be right (« /carnets/pas-un-identifiant ») is answered as such (422, in French)
+    before the visitor is asked to sign in, as when the route checked its parameters before calling ``signed_in``:
+    FastAPI solves dependencies before it validates the path."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or not dependant.path_params:
+        return
+    _, errors = request_params_to_args(dependant.path_params, request.path_params)
+    if errors:
+        raise RequestValidationError(errors)
+
+
+async def signed_in_visitor(request: Request) -> Visitor:
+    check_address(request)
+    return await signed_in(request)
+
+
+async def signed_in_with_steps_pending(request: Request) -> Visitor:
+    check_address(request)
+    return await signed_in(request, allow_pending=True)
+
+
+# A page route's signed-in visitor: ``visitor: VisitorDep``. Not signed in, a step pending (except for the steps'
+# own pages, ``PendingVisitorDep``), a session expired: ``LeavePage``, answered by the app's handler.
+VisitorDep = Annotated[Visitor, Depends(signed_in_visitor)]
+PendingVisitorDep = Annotated[Visitor, Depends(signed_in_with_steps_pending)]
 
 
 def step_page_redirect(step: PendingStep, visitor: Visitor | None, *, explain: bool = True) -> Response:

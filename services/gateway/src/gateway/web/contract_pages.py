@@ -29,15 +29,7 @@ from contracts.notebook import (
 from gateway.bus import call
 from gateway.web import labels
 from gateway.web.common import (
-    LeavePage,
-    Visitor,
-    call_or_leave,
-    error_page,
-    redirect,
-    refusal,
-    render,
-    require_csrf,
-    signed_in,
+    LeavePage, Visitor, VisitorDep, call_or_leave, error_page, redirect, refusal, render, require_csrf,
     with_cookies_of,
 )
 from gateway.web.common import form_text as text
@@ -89,34 +81,32 @@ async def contract_page(request: Request, visitor: Visitor, notebook_id: uuid.UU
 
 
 @router.get("/carnets/{notebook_id}/contrats")
-async def contracts(notebook_id: uuid.UUID, request: Request):
-    return await list_page(request, await signed_in(request), notebook_id)
+async def contracts(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
+    return await list_page(request, visitor, notebook_id)
 
 
 @router.get("/mon-carnet/contrats")
-async def my_contracts(request: Request):
-    return await list_page(request, await signed_in(request), None)
+async def my_contracts(request: Request, visitor: VisitorDep):
+    return await list_page(request, visitor, None)
 
 
 @router.get("/contrats/a-valider")
-async def to_validate(request: Request):
-    visitor = await signed_in(request)
+async def to_validate(request: Request, visitor: VisitorDep):
     waiting = await call_or_leave(request, visitor, ListContractsToValidateV1())
     return render(request, "contracts_to_validate.html.j2", {"waiting": waiting.contracts}, visitor=visitor)
 
 
 @router.get("/carnets/{notebook_id}/contrats/{contract_id}")
-async def contract(notebook_id: uuid.UUID, contract_id: uuid.UUID, request: Request):
-    return await contract_page(request, await signed_in(request), notebook_id, contract_id)
+async def contract(notebook_id: uuid.UUID, contract_id: uuid.UUID, request: Request, visitor: VisitorDep):
+    return await contract_page(request, visitor, notebook_id, contract_id)
 
 
 @router.get("/mon-carnet/contrats/{contract_id}")
-async def my_contract(contract_id: uuid.UUID, request: Request):
-    return await contract_page(request, await signed_in(request), None, contract_id)
+async def my_contract(contract_id: uuid.UUID, request: Request, visitor: VisitorDep):
+    return await contract_page(request, visitor, None, contract_id)
 
 
-async def pdf(request: Request, notebook_id: uuid.UUID | None, contract_id: uuid.UUID) -> Response:
-    visitor = await signed_in(request)
+async def pdf(request: Request, visitor: Visitor, notebook_id: uuid.UUID | None, contract_id: uuid.UUID) -> Response:
     await contract_of(request, visitor, notebook_id, contract_id)
     document = await call_or_leave(request, visitor, GetContractPdfV1(contract_id=contract_id))
     return with_cookies_of(visitor.cookies, Response(
@@ -125,17 +115,16 @@ async def pdf(request: Request, notebook_id: uuid.UUID | None, contract_id: uuid
 
 
 @router.get("/carnets/{notebook_id}/contrats/{contract_id}/pdf")
-async def contract_pdf(notebook_id: uuid.UUID, contract_id: uuid.UUID, request: Request):
-    return await pdf(request, notebook_id, contract_id)
+async def contract_pdf(notebook_id: uuid.UUID, contract_id: uuid.UUID, request: Request, visitor: VisitorDep):
+    return await pdf(request, visitor, notebook_id, contract_id)
 
 
 @router.get("/mon-carnet/contrats/{contract_id}/pdf")
-async def my_contract_pdf(contract_id: uuid.UUID, request: Request):
-    return await pdf(request, None, contract_id)
+async def my_contract_pdf(contract_id: uuid.UUID, request: Request, visitor: VisitorDep):
+    return await pdf(request, visitor, None, contract_id)
 
 
-async def draft_or_record(request: Request, notebook_id: uuid.UUID, message_of):
-    visitor = await signed_in(request)
+async def draft_or_record(request: Request, visitor: Visitor, notebook_id: uuid.UUID, message_of):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     try:
@@ -150,15 +139,16 @@ async def draft_or_record(request: Request, notebook_id: uuid.UUID, message_of):
 
 
 @router.post("/carnets/{notebook_id}/contrats/nouveau")
-async def new_draft(notebook_id: uuid.UUID, request: Request):
+async def new_draft(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
     """"Préparer un CER": a draft pre-filled from the notebook."""
-    return await draft_or_record(request, notebook_id, lambda f: CreateContractDraftV1(notebook_id=notebook_id))
+    return await draft_or_record(request, visitor, notebook_id,
+                                 lambda f: CreateContractDraftV1(notebook_id=notebook_id))
 
 
 @router.post("/carnets/{notebook_id}/contrats/autre")
-async def record_other(notebook_id: uuid.UUID, request: Request):
+async def record_other(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
     """A PPAE, CEJ or PACEA with its dates."""
-    return await draft_or_record(request, notebook_id, lambda f: RecordContractV1(
+    return await draft_or_record(request, visitor, notebook_id, lambda f: RecordContractV1(
         notebook_id=notebook_id, kind=ContractLink(text(f, "kind", 10)), signed_on=optional_date(f, "signed_on"),
         start_date=optional_date(f, "start_date"), end_date=optional_date(f, "end_date")))
 
@@ -181,8 +171,8 @@ ACTIONS = {
 }
 
 
-async def contract_action(request: Request, notebook_id: uuid.UUID | None, contract_id: uuid.UUID, action: str):
-    visitor = await signed_in(request)
+async def contract_action(request: Request, visitor: Visitor, notebook_id: uuid.UUID | None, contract_id: uuid.UUID,
+                          action: str):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     here = f"{base_of(visitor, notebook_id)}/contrats/{contract_id}"
@@ -220,10 +210,11 @@ async def renew(request: Request, visitor: Visitor, notebook_id: uuid.UUID,
 
 
 @router.post("/carnets/{notebook_id}/contrats/{contract_id}/{action}")
-async def notebook_contract_action(notebook_id: uuid.UUID, contract_id: uuid.UUID, action: str, request: Request):
-    return await contract_action(request, notebook_id, contract_id, action)
+async def notebook_contract_action(notebook_id: uuid.UUID, contract_id: uuid.UUID, action: str, request: Request,
+                                   visitor: VisitorDep):
+    return await contract_action(request, visitor, notebook_id, contract_id, action)
 
 
 @router.post("/mon-carnet/contrats/{contract_id}/{action}")
-async def my_contract_action(contract_id: uuid.UUID, action: str, request: Request):
-    return await contract_action(request, None, contract_id, action)
+async def my_contract_action(contract_id: uuid.UUID, action: str, request: Request, visitor: VisitorDep):
+    return await contract_action(request, visitor, None, contract_id, action)

@@ -30,7 +30,7 @@ from contracts.pilotage import (
 from gateway.auth.session import COOKIE_ORIGIN_CHECK, call_as_caller
 from gateway.bus import call
 from gateway.web.charts import Chart, chart_of, csv_rows, table_rows
-from gateway.web.common import Visitor, error_page, render, signed_in
+from gateway.web.common import Visitor, VisitorDep, error_page, render
 from gateway.web.pilotage_filters import filter_fields, filters_from_query, filters_to_query
 from servicekit.errors import Invalid, NotFound, ServiceError
 
@@ -113,8 +113,7 @@ def scopes_for(visitor: Visitor) -> list[tuple[str, str]]:
 
 
 @router.get("/pilotage")
-async def dashboard_page(request: Request):
-    visitor = await signed_in(request)
+async def dashboard_page(request: Request, visitor: VisitorDep):
     params = request.query_params
     form = {name: (params.get(name) or "").strip() for name in PARAMETERS}
     if visitor.me.role == Role.admin_cdb and not form["scope"] and not form["deployment_id"]:
@@ -175,9 +174,8 @@ def neutral(value: str) -> str:
 
 
 @router.get("/pilotage/figures/{key}.csv")
-async def figure_csv(key: str, request: Request):
+async def figure_csv(key: str, request: Request, visitor: VisitorDep):
     """One figure's numbers: UTF-8 with BOM and « ; », as Excel and LibreOffice open them."""
-    visitor = await signed_in(request)
     try:
         reply = await call(request, dashboard_request(request.query_params), access_token=visitor.token)
         figure = next((f for f in reply.figures if f.key == key), None)
@@ -212,11 +210,10 @@ async def dashboard_api(request: Request, response: Response, scope: PilotageSco
 
 
 @router.get("/pilotage/actions")
-async def actions_page(request: Request):
+async def actions_page(request: Request, visitor: VisitorDep):
     """The actions behind a cell of « actions par thème et statut »: the same theme, status, creation days and
     structure (the filters in the URL, as the beneficiaries' list takes them), as many as the cell says; and their
     export with the same filters."""
-    visitor = await signed_in(request)
     params = request.query_params
     try:
         offset = max(int(params.get("offset") or 0), 0)

@@ -12,15 +12,7 @@ from pydantic import ValidationError
 from contracts.exchanges import MAX_EXCHANGE_LENGTH, SENSITIVE_WARNING, ListExchangesV1, PostExchangeV1
 from contracts.identity import Role
 from gateway.bus import call
-from gateway.web.common import (
-    Visitor,
-    call_or_leave,
-    redirect,
-    refusal,
-    render,
-    require_csrf,
-    signed_in,
-)
+from gateway.web.common import Visitor, VisitorDep, call_or_leave, redirect, refusal, render, require_csrf
 from gateway.web.common import form_text as text
 from servicekit.errors import ServiceError
 
@@ -55,13 +47,13 @@ async def thread_page(request: Request, visitor: Visitor, notebook_id: uuid.UUID
 
 
 @router.get("/carnets/{notebook_id}/echanges")
-async def exchanges(notebook_id: uuid.UUID, request: Request):
-    return await thread_page(request, await signed_in(request), notebook_id)
+async def exchanges(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
+    return await thread_page(request, visitor, notebook_id)
 
 
 @router.get("/mon-carnet/echanges")
-async def my_exchanges(request: Request):
-    return await thread_page(request, await signed_in(request), None)
+async def my_exchanges(request: Request, visitor: VisitorDep):
+    return await thread_page(request, visitor, None)
 
 
 def chosen_ids(values: list) -> list[uuid.UUID]:
@@ -69,8 +61,7 @@ def chosen_ids(values: list) -> list[uuid.UUID]:
 
 
 @router.post("/carnets/{notebook_id}/echanges/nouveau")
-async def post_exchange(notebook_id: uuid.UUID, request: Request):
-    visitor = await signed_in(request)
+async def post_exchange(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     typed = {"text": str(form.get("text", ""))[:MAX_EXCHANGE_LENGTH + 1], "shared": form.get("shared") == "oui",

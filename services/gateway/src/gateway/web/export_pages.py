@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from contracts.identity import Role
 from contracts.pilotage import ExportFormat, ExportList, ExportState, GetExportV1, ListExportsV1, StartExportV1
 from gateway.bus import call
-from gateway.web.common import call_or_leave, redirect, refusal, render, require_csrf, signed_in
+from gateway.web.common import VisitorDep, call_or_leave, redirect, refusal, render, require_csrf
 from gateway.web.common import form_text as text
 from gateway.web.pilotage_filters import filters_from_query
 from servicekit.errors import Invalid, ServiceError
@@ -79,13 +79,12 @@ async def exports_page(request: Request, visitor, *, error: str = "", status_cod
 
 
 @router.get("/exports")
-async def exports(request: Request):
-    return await exports_page(request, await signed_in(request))
+async def exports(request: Request, visitor: VisitorDep):
+    return await exports_page(request, visitor)
 
 
 @router.post("/exports")
-async def start(request: Request):
-    visitor = await signed_in(request)
+async def start(request: Request, visitor: VisitorDep):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     try:
@@ -104,8 +103,7 @@ async def start(request: Request):
 
 
 @router.get("/exports/{export_id}")
-async def export_page(export_id: uuid.UUID, request: Request):
-    visitor = await signed_in(request)
+async def export_page(export_id: uuid.UUID, request: Request, visitor: VisitorDep):
     found = await call_or_leave(request, visitor, GetExportV1(export_id=export_id))
     export = found.export
     running = export.state in (ExportState.queued, ExportState.running)

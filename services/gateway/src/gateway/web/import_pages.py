@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 
 from contracts.directory import GetStructureV1
@@ -25,8 +26,9 @@ from contracts.imports import (
 )
 from gateway.api.imports import receive_import
 from gateway.bus import call
-from gateway.web.common import (LeavePage, Visitor, call_or_leave, error_page, redirect, refusal, render, require_csrf,
-                                signed_in)
+from gateway.web.common import (
+    LeavePage, Visitor, VisitorDep, call_or_leave, error_page, redirect, refusal, render, require_csrf,
+)
 from gateway.web.common import form_text as text
 from gateway.web.csrf import check_csrf
 from servicekit.errors import Forbidden, ServiceError
@@ -103,11 +105,13 @@ def kinds_of(visitor: Visitor) -> tuple[ImportKind, ...]:
     return KINDS_BY_ROLE.get(visitor.me.role, ())
 
 
-async def importer(request: Request) -> Visitor:
-    visitor = await signed_in(request)
+async def importer(request: Request, visitor: VisitorDep) -> Visitor:
     if not kinds_of(visitor):
         raise LeavePage(error_page(request, Forbidden(NOT_ALLOWED), visitor=visitor))
     return visitor
+
+
+ImporterDep = Annotated[Visitor, Depends(importer)]  # signed in, and allowed to import
 
 
 async def structures_of(request: Request, visitor: Visitor) -> list:
@@ -128,14 +132,12 @@ async def imports_page(request: Request, visitor: Visitor, *, error: str = "", s
 
 
 @router.get("/imports")
-async def imports(request: Request):
-    visitor = await importer(request)
+async def imports(request: Request, visitor: ImporterDep):
     return await imports_page(request, visitor)
 
 
 @router.post("/imports/{kind}")
-async def upload(kind: str, request: Request):
-    visitor = await importer(request)
+async def upload(kind: str, request: Request, visitor: ImporterDep):
     if kind not in {k.value for k in kinds_of(visitor)}:
         return error_page(request, Forbidden("Vous ne pouvez pas importer ce type de fichier."), visitor=visitor)
 
@@ -186,8 +188,7 @@ async def rows_context(request: Request, visitor: Visitor, found: ImportView) ->
 
 
 @router.get("/imports/{import_id}")
-async def import_page(import_id: uuid.UUID, request: Request):
-    visitor = await importer(request)
+async def import_page(import_id: uuid.UUID, request: Request, visitor: ImporterDep):
     found = await call_or_leave(request, visitor, GetImportV1(import_id=import_id))
     context = {**LABELS, "imp": found, "running": found.state in RUNNING}
     if found.state in (ImportState.review, ImportState.done):
@@ -196,9 +197,8 @@ async def import_page(import_id: uuid.UUID, request: Request):
 
 
 @router.post("/imports/{import_id}/appliquer")
-async def apply(import_id: uuid.UUID, request: Request):
+async def apply(import_id: uuid.UUID, request: Request, visitor: ImporterDep):
     """The rows shown on the page whose box was unchecked are excluded; the other pages' rows are applied."""
-    visitor = await importer(request)
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     shown = {int(value) for value in form.getlist("shown") if str(value).isdigit()}

@@ -60,7 +60,7 @@ from contracts.notebook import (
 from contracts.notify import Channel
 from gateway.bus import call
 from gateway.web import labels
-from gateway.web.common import Visitor, call_or_leave, redirect, refusal, render, require_csrf, signed_in
+from gateway.web.common import Visitor, VisitorDep, call_or_leave, redirect, refusal, render, require_csrf
 from gateway.web.common import form_text as text
 from gateway.web.exchange_pages import exchange_section
 from gateway.web.notebook_summary import sections, summary_band
@@ -93,9 +93,8 @@ def optional_int(form: FormData, name: str, scale: int = 1) -> int | None:
 
 
 @router.get("/beneficiaires")
-async def beneficiaries(request: Request, q: str = "", support: str = "all", mine: str = "", notice: str = "",
-                        droits_et_devoirs: str = "", offset: int = 0):
-    visitor = await signed_in(request)
+async def beneficiaries(request: Request, visitor: VisitorDep, q: str = "", support: str = "all", mine: str = "",
+                        notice: str = "", droits_et_devoirs: str = "", offset: int = 0):
     if visitor.me.role == Role.beneficiary:
         return redirect("/mon-carnet", visitor)
     return await list_page(request, visitor, q=q, support=support, mine=mine == "1", notice=notice, offset=offset,
@@ -140,9 +139,8 @@ ASSIGNED = {"referent": "Le référent est désigné pour les bénéficiaires s�
 
 
 @router.post("/beneficiaires/rattachement")
-async def assign(request: Request):
+async def assign(request: Request, visitor: VisitorDep):
     """"Rattacher" the selected beneficiaries to a référent, or assign them a chargé d'orientation."""
-    visitor = await signed_in(request)
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     notebook_ids = selection_on_the_page(form)  # the rows ticked, or all those of the page
@@ -181,8 +179,7 @@ def beneficiary_fields(form: FormData) -> BeneficiaryFields:
 
 
 @router.post("/beneficiaires")
-async def beneficiary_create(request: Request):
-    visitor = await signed_in(request)
+async def beneficiary_create(request: Request, visitor: VisitorDep):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     try:
@@ -271,13 +268,13 @@ async def notebook_page(request: Request, visitor: Visitor, notebook_id: uuid.UU
 
 
 @router.get("/carnets/{notebook_id}")
-async def notebook(notebook_id: uuid.UUID, request: Request):
-    return await notebook_page(request, await signed_in(request), notebook_id)
+async def notebook(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
+    return await notebook_page(request, visitor, notebook_id)
 
 
 @router.get("/mon-carnet")
-async def my_notebook(request: Request):
-    return await notebook_page(request, await signed_in(request), None)
+async def my_notebook(request: Request, visitor: VisitorDep):
+    return await notebook_page(request, visitor, None)
 
 
 def diagnostic_values(d: DiagnosticView | None) -> dict:
@@ -393,8 +390,7 @@ ACTIONS = {
 
 
 @router.post("/carnets/{notebook_id}/{action}")
-async def notebook_action(notebook_id: uuid.UUID, action: str, request: Request):
-    visitor = await signed_in(request)
+async def notebook_action(notebook_id: uuid.UUID, action: str, request: Request, visitor: VisitorDep):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     if action not in ACTIONS:

@@ -8,15 +8,14 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 
 from contracts.orientation_requests import ListOpenReorientationRequestsV1
-from gateway.web.common import call_or_leave, render, signed_in
+from gateway.web.common import VisitorDep, call_or_leave, render
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
 
 
 @router.get("/orientations/demandes")
-async def open_requests(request: Request, offset: int = 0):
-    visitor = await signed_in(request)
+async def open_requests(request: Request, visitor: VisitorDep, offset: int = 0):
     offset = max(offset, 0)
     found = await call_or_leave(request, visitor, ListOpenReorientationRequestsV1(offset=offset, limit=PAGE))
     return render(request, "orientation_requests.html.j2", {

@@ -24,7 +24,7 @@ from contracts.notify import PreviewTemplatesV1, ReadDevMailboxV1
 from gateway.api.auth import CODE_SENT, LINK_SENT, SIGNUP_SENT
 from gateway.auth.session import REFRESH_COOKIE, clear_session_cookies, client_info, set_session_cookies
 from gateway.bus import call
-from gateway.web.common import call_or_leave, error_page, redirect, refusal, render, require_csrf, signed_in
+from gateway.web.common import VisitorDep, call_or_leave, error_page, redirect, refusal, render, require_csrf
 from servicekit.errors import NotFound, ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -39,8 +39,7 @@ def signed_in_redirect(request: Request, tokens) -> RedirectResponse:
 
 
 @router.get("/")
-async def home(request: Request):
-    visitor = await signed_in(request)
+async def home(request: Request, visitor: VisitorDep):
     return render(request, "home.html.j2", visitor=visitor)
 
 

@@ -19,7 +19,7 @@ from contracts.partners import (
     RotatePartnerCredentialV1,
 )
 from gateway.bus import call
-from gateway.web.common import Visitor, call_or_leave, redirect, refusal, render, require_csrf, signed_in
+from gateway.web.common import Visitor, VisitorDep, call_or_leave, redirect, refusal, render, require_csrf
 from gateway.web.common import form_text as text
 from servicekit.errors import ServiceError
 
@@ -49,16 +49,14 @@ async def partners_page(request: Request, visitor: Visitor, *, status_code: int 
 
 
 @router.get("/partenaires")
-async def partners(request: Request, revoque: str = ""):
+async def partners(request: Request, visitor: VisitorDep, revoque: str = ""):
     """After a revocation, ``revoque`` names the credential: said only when identity lists it revoked (the page
     never shows text taken from its address, which anyone could write and send to an administrator)."""
-    visitor = await signed_in(request)
     return await partners_page(request, visitor, revoked_client_id=revoque[:80])
 
 
 @router.post("/partenaires")
-async def credential_create(request: Request):
-    visitor = await signed_in(request)
+async def credential_create(request: Request, visitor: VisitorDep):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     try:
@@ -78,8 +76,7 @@ async def credential_create(request: Request):
 
 
 @router.post("/partenaires/{credential_id}/rotation")
-async def credential_rotate(credential_id: uuid.UUID, request: Request):
-    visitor = await signed_in(request)
+async def credential_rotate(credential_id: uuid.UUID, request: Request, visitor: VisitorDep):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     rotated = await call_or_leave(request, visitor, RotatePartnerCredentialV1(credential_id=credential_id))
@@ -87,8 +84,7 @@ async def credential_rotate(credential_id: uuid.UUID, request: Request):
 
 
 @router.post("/partenaires/{credential_id}/revocation")
-async def credential_revoke(credential_id: uuid.UUID, request: Request):
-    visitor = await signed_in(request)
+async def credential_revoke(credential_id: uuid.UUID, request: Request, visitor: VisitorDep):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     revoked = await call_or_leave(request, visitor, RevokePartnerCredentialV1(credential_id=credential_id))

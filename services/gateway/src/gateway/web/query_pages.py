@@ -5,8 +5,9 @@ export of the same list (posted to /exports)."""
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 
 from contracts.identity import Role
@@ -23,15 +24,7 @@ from contracts.pilotage import (
 from gateway.bus import call
 from gateway.web import labels
 from gateway.web.common import (
-    LeavePage,
-    Visitor,
-    call_or_leave,
-    error_page,
-    redirect,
-    refusal,
-    render,
-    require_csrf,
-    signed_in,
+    LeavePage, Visitor, VisitorDep, call_or_leave, error_page, redirect, refusal, render, require_csrf,
 )
 from gateway.web.common import form_text as text
 from gateway.web.pilotage_filters import filter_fields, filters_from_query, filters_to_query, has_filters
@@ -86,17 +79,18 @@ async def queries_page(request: Request, visitor: Visitor, filters: BeneficiaryF
     }, visitor=visitor, status_code=status_code)
 
 
-async def signed_in_professional(request: Request) -> Visitor:
-    visitor = await signed_in(request)
+async def signed_in_professional(visitor: VisitorDep) -> Visitor:
     if visitor.me.role == Role.beneficiary:
         raise LeavePage(redirect("/mon-carnet", visitor))
     return visitor
 
 
+ProfessionalDep = Annotated[Visitor, Depends(signed_in_professional)]
+
+
 @router.get(PATH)
-async def queries(request: Request, offset: int = 0, requete: str = ""):
+async def queries(request: Request, visitor: ProfessionalDep, offset: int = 0, requete: str = ""):
     """The filters are the query string; ``requete`` opens a saved query (its filters unless the URL has some)."""
-    visitor = await signed_in_professional(request)
     open_query = None
     if query_id := query_id_of(requete):
         open_query = (await call_or_leave(request, visitor, GetSavedQueryV1(query_id=query_id))).query
@@ -111,10 +105,9 @@ async def queries(request: Request, offset: int = 0, requete: str = ""):
 
 
 @router.post(PATH)
-async def save(request: Request):
+async def save(request: Request, visitor: ProfessionalDep):
     """« Enregistrer cette requête »: the filters of the page (hidden fields), a name, shared or not; the query
     open and hers is updated."""
-    visitor = await signed_in_professional(request)
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     try:
@@ -134,8 +127,7 @@ async def save(request: Request):
 
 
 @router.post(PATH + "/{query_id}/supprimer")
-async def delete(query_id: uuid.UUID, request: Request):
-    visitor = await signed_in_professional(request)
+async def delete(query_id: uuid.UUID, request: Request, visitor: ProfessionalDep):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     try:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from contracts.retention import ExtendRetentionV1, GetRetentionV1, SetRetentionV1
 from gateway.bus import call
-from gateway.web.common import Visitor, call_or_leave, redirect, refusal, render, require_csrf, signed_in
+from gateway.web.common import Visitor, VisitorDep, call_or_leave, redirect, refusal, render, require_csrf
 from gateway.web.common import form_text as text
 from servicekit.errors import ServiceError
 
@@ -30,12 +30,11 @@ async def page(request: Request, visitor: Visitor, *, error: str = "", status_co
 
 
 @router.get(PAGE)
-async def retention(request: Request):
-    return await page(request, await signed_in(request))
+async def retention(request: Request, visitor: VisitorDep):
+    return await page(request, visitor)
 
 
-async def submit(request: Request, build, notice: str):
-    visitor = await signed_in(request)
+async def submit(request: Request, visitor: Visitor, build, notice: str):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     try:
@@ -50,12 +49,12 @@ async def submit(request: Request, build, notice: str):
 
 
 @router.post(f"{PAGE}/duree")
-async def set_months(request: Request):
-    return await submit(request, lambda form: SetRetentionV1(months=int(text(form, "months"))), "duree")
+async def set_months(request: Request, visitor: VisitorDep):
+    return await submit(request, visitor, lambda form: SetRetentionV1(months=int(text(form, "months"))), "duree")
 
 
 @router.post(f"{PAGE}/{{notebook_id}}/prolonger")
-async def extend(notebook_id: uuid.UUID, request: Request):
-    return await submit(request, lambda form: ExtendRetentionV1(
+async def extend(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
+    return await submit(request, visitor, lambda form: ExtendRetentionV1(
         notebook_id=notebook_id, until=date.fromisoformat(text(form, "until")), reason=text(form, "reason")),
         "prolonge")

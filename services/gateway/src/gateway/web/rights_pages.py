@@ -7,8 +7,9 @@ import base64
 import json
 import uuid
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 
 from contracts.identity import Role
@@ -21,15 +22,7 @@ from contracts.rights import (
 from gateway.api.rights import my_data, my_data_pdf
 from gateway.bus import call
 from gateway.web.common import (
-    LeavePage,
-    Visitor,
-    call_or_leave,
-    error_page,
-    redirect,
-    refusal,
-    render,
-    require_csrf,
-    signed_in,
+    LeavePage, Visitor, VisitorDep, call_or_leave, error_page, redirect, refusal, render, require_csrf,
     with_cookies_of,
 )
 from gateway.web.common import form_text as text
@@ -48,11 +41,13 @@ NOTICES = {
 BENEFICIARIES_ONLY = "Cette page est celle de la personne accompagnée, depuis son propre compte."
 
 
-async def beneficiary(request: Request) -> Visitor:
-    visitor = await signed_in(request)
+async def beneficiary(request: Request, visitor: VisitorDep) -> Visitor:
     if visitor.me.role != Role.beneficiary:
         raise LeavePage(error_page(request, Forbidden(BENEFICIARIES_ONLY), visitor=visitor))
     return visitor
+
+
+BeneficiaryDep = Annotated[Visitor, Depends(beneficiary)]  # signed in as the beneficiary herself
 
 
 async def my_page(request: Request, visitor: Visitor, *, error: str = "", form: dict | None = None,
@@ -65,8 +60,8 @@ async def my_page(request: Request, visitor: Visitor, *, error: str = "", form: 
 
 
 @router.get("/mon-carnet/mes-donnees")
-async def my_data_page(request: Request):
-    return await my_page(request, await beneficiary(request))
+async def my_data_page(request: Request, visitor: BeneficiaryDep):
+    return await my_page(request, visitor)
 
 
 def attachment(visitor: Visitor, content: bytes, media_type: str, filename: str) -> Response:
@@ -75,8 +70,8 @@ def attachment(visitor: Visitor, content: bytes, media_type: str, filename: str)
 
 
 @router.get("/mon-carnet/mes-donnees/json")
-async def my_data_json(request: Request):
-    visitor = await beneficiary(request)
+async def my_data_json(request: Request, visitor: BeneficiaryDep):
+    visitor = visitor
     try:
         data = await my_data(request, visitor.token)
     except ServiceError as error:
@@ -87,8 +82,8 @@ async def my_data_json(request: Request):
 
 
 @router.get("/mon-carnet/mes-donnees/pdf")
-async def my_data_pdf_page(request: Request):
-    visitor = await beneficiary(request)
+async def my_data_pdf_page(request: Request, visitor: BeneficiaryDep):
+    visitor = visitor
     try:
         document = await my_data_pdf(request, visitor.token)
     except ServiceError as error:
@@ -97,8 +92,8 @@ async def my_data_pdf_page(request: Request):
 
 
 @router.post("/mon-carnet/mes-donnees/demandes")
-async def ask(request: Request):
-    visitor = await beneficiary(request)
+async def ask(request: Request, visitor: BeneficiaryDep):
+    visitor = visitor
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     kind = text(form, "kind", 20)
@@ -126,16 +121,14 @@ def requests_page(request: Request, visitor: Visitor, found, *, title: str, back
 
 
 @router.get("/carnets/{notebook_id}/demandes-rgpd")
-async def notebook_requests(notebook_id: uuid.UUID, request: Request):
-    visitor = await signed_in(request)
+async def notebook_requests(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
     found = await call_or_leave(request, visitor, ListRightsRequestsV1(notebook_id=notebook_id))
     return requests_page(request, visitor, found, title="Demandes de la personne",
                          back=f"/carnets/{notebook_id}/demandes-rgpd", notebook_id=notebook_id)
 
 
 @router.get("/territoire/demandes-rgpd")
-async def territory_requests(request: Request):
-    visitor = await signed_in(request)
+async def territory_requests(request: Request, visitor: VisitorDep):
     found = await call_or_leave(request, visitor, ListRightsRequestsV1())
     return requests_page(request, visitor, found, title="Demandes des personnes", back="/territoire/demandes-rgpd")
 
@@ -154,8 +147,7 @@ def back_of(value: str) -> str:
 
 
 @router.post("/demandes-rgpd/{request_id}/reponse")
-async def answer(request_id: uuid.UUID, request: Request):
-    visitor = await signed_in(request)
+async def answer(request_id: uuid.UUID, request: Request, visitor: VisitorDep):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     back = back_of(text(form, "back", 200))

@@ -28,7 +28,7 @@ from contracts.directory import (
 )
 from contracts.identity import Role
 from gateway.bus import call
-from gateway.web.common import Visitor, call_or_leave, redirect, refusal, render, require_csrf, signed_in
+from gateway.web.common import Visitor, VisitorDep, call_or_leave, redirect, refusal, render, require_csrf
 from gateway.web.common import form_text as text
 from servicekit.errors import ServiceError
 
@@ -99,8 +99,7 @@ def person_fields(form: FormData) -> PersonFields:
 
 
 @router.get("/territoires")
-async def deployments(request: Request, notice: str = ""):
-    visitor = await signed_in(request)
+async def deployments(request: Request, visitor: VisitorDep, notice: str = ""):
     reply = await call_or_leave(request, visitor, ListDeploymentsV1())
     return render(request, "deployments.html.j2", {"deployments": reply.deployments, "form": {},
                                                    "notice": NOTICES.get(notice, "")},
@@ -108,8 +107,7 @@ async def deployments(request: Request, notice: str = ""):
 
 
 @router.post("/territoires")
-async def deployment_create(request: Request):
-    visitor = await signed_in(request)
+async def deployment_create(request: Request, visitor: VisitorDep):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     try:
@@ -126,15 +124,13 @@ async def deployment_create(request: Request):
 
 
 @router.get("/territoire")
-async def territory(request: Request, notice: str = ""):
-    visitor = await signed_in(request)
+async def territory(request: Request, visitor: VisitorDep, notice: str = ""):
     return render(request, "territory.html.j2", {**await page_context(request, visitor), "form": {},
                                                  "notice": NOTICES.get(notice, "")}, visitor=visitor)
 
 
 @router.post("/territoire/dispositifs")
-async def orientation_system_create(request: Request):
-    visitor = await signed_in(request)
+async def orientation_system_create(request: Request, visitor: VisitorDep):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     context = await page_context(request, visitor)
@@ -167,13 +163,12 @@ async def structures_page(request: Request, visitor: Visitor, **extra):
 
 
 @router.get("/territoire/structures")
-async def structures(request: Request):
-    return await structures_page(request, await signed_in(request))
+async def structures(request: Request, visitor: VisitorDep):
+    return await structures_page(request, visitor)
 
 
 @router.post("/territoire/structures")
-async def structure_create(request: Request):
-    visitor = await signed_in(request)
+async def structure_create(request: Request, visitor: VisitorDep):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     try:
@@ -201,13 +196,12 @@ async def structure_page(request: Request, visitor: Visitor, structure_id: uuid.
 
 
 @router.get("/territoire/structures/{structure_id}")
-async def structure(structure_id: uuid.UUID, request: Request, notice: str = ""):
-    return await structure_page(request, await signed_in(request), structure_id, notice=NOTICES.get(notice, ""))
+async def structure(structure_id: uuid.UUID, request: Request, visitor: VisitorDep, notice: str = ""):
+    return await structure_page(request, visitor, structure_id, notice=NOTICES.get(notice, ""))
 
 
 @router.post("/territoire/structures/{structure_id}")
-async def structure_update(structure_id: uuid.UUID, request: Request):
-    visitor = await signed_in(request)
+async def structure_update(structure_id: uuid.UUID, request: Request, visitor: VisitorDep):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     try:
@@ -237,14 +231,13 @@ async def people_page(request: Request, visitor: Visitor, **extra):
 
 
 @router.get("/territoire/personnes")
-async def people(request: Request, notice: str = ""):
-    return await people_page(request, await signed_in(request), notice=NOTICES.get(notice, ""))
+async def people(request: Request, visitor: VisitorDep, notice: str = ""):
+    return await people_page(request, visitor, notice=NOTICES.get(notice, ""))
 
 
 @router.post("/territoire/personnes")
-async def person_create(request: Request):
+async def person_create(request: Request, visitor: VisitorDep):
     """Also the "add a professional" form of a structure page, which comes back to that structure."""
-    visitor = await signed_in(request)
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     role = text(form, "role")
@@ -281,13 +274,12 @@ async def person_page(request: Request, visitor: Visitor, person_id: uuid.UUID, 
 
 
 @router.get("/territoire/personnes/{person_id}")
-async def person(person_id: uuid.UUID, request: Request):
-    return await person_page(request, await signed_in(request), person_id)
+async def person(person_id: uuid.UUID, request: Request, visitor: VisitorDep):
+    return await person_page(request, visitor, person_id)
 
 
 @router.post("/territoire/personnes/{person_id}")
-async def person_update(person_id: uuid.UUID, request: Request):
-    visitor = await signed_in(request)
+async def person_update(person_id: uuid.UUID, request: Request, visitor: VisitorDep):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     try:
@@ -306,8 +298,7 @@ async def person_update(person_id: uuid.UUID, request: Request):
 
 
 @router.post("/territoire/personnes/{person_id}/desactiver")
-async def person_deactivate(person_id: uuid.UUID, request: Request):
-    visitor = await signed_in(request)
+async def person_deactivate(person_id: uuid.UUID, request: Request, visitor: VisitorDep):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     person = await call_or_leave(request, visitor, DeactivatePersonV1(person_id=person_id))
@@ -316,8 +307,7 @@ async def person_deactivate(person_id: uuid.UUID, request: Request):
 
 
 @router.get("/annuaire")
-async def annuaire(request: Request):
-    visitor = await signed_in(request)
+async def annuaire(request: Request, visitor: VisitorDep):
     q = request.query_params.get("q", "")[:200]
     deployment_id = territory_param(request)
     people_found = await call_or_leave(request, visitor, SearchPeopleV1(deployment_id=deployment_id, q=q,

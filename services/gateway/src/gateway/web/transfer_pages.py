@@ -18,7 +18,7 @@ from contracts.transfers import (
     RequestTransferV1,
 )
 from gateway.bus import call
-from gateway.web.common import Visitor, call_or_leave, redirect, refusal, render, require_csrf, signed_in
+from gateway.web.common import Visitor, VisitorDep, call_or_leave, redirect, refusal, render, require_csrf
 from gateway.web.common import form_text as text
 from servicekit.errors import ServiceError
 
@@ -54,12 +54,11 @@ async def transfers_page(request: Request, visitor: Visitor, *, error: str = "",
 
 
 @router.get("/carnets/{notebook_id}/territoire")
-async def notebook_territory(notebook_id: uuid.UUID, request: Request):
-    return await territory_page(request, await signed_in(request), notebook_id)
+async def notebook_territory(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
+    return await territory_page(request, visitor, notebook_id)
 
 
-async def notebook_form(request: Request, notebook_id: uuid.UUID, build, notice: str):
-    visitor = await signed_in(request)
+async def notebook_form(request: Request, visitor: Visitor, notebook_id: uuid.UUID, build, notice: str):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     try:
@@ -77,30 +76,29 @@ async def notebook_form(request: Request, notebook_id: uuid.UUID, build, notice:
 
 
 @router.post("/carnets/{notebook_id}/territoire/transfert")
-async def ask_transfer(notebook_id: uuid.UUID, request: Request):
+async def ask_transfer(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
     """« Demander un transfert »: the destination territory and the reason."""
-    return await notebook_form(request, notebook_id, lambda f: RequestTransferV1(
+    return await notebook_form(request, visitor, notebook_id, lambda f: RequestTransferV1(
         notebook_id=notebook_id, to_deployment_id=uuid.UUID(text(f, "to_deployment_id", 36)),
         reason=text(f, "reason", 2000)), "demande")
 
 
 @router.post("/carnets/{notebook_id}/territoire/acces")
-async def grant_referral(notebook_id: uuid.UUID, request: Request):
+async def grant_referral(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
     """« Inviter un professionnel d'un autre territoire » until a date."""
-    return await notebook_form(request, notebook_id, lambda f: GrantReferralV1(
+    return await notebook_form(request, visitor, notebook_id, lambda f: GrantReferralV1(
         notebook_id=notebook_id, email=text(f, "email", 320), until=optional_date(text(f, "until", 10)),
         reason=text(f, "reason", 2000)), "acces")
 
 
 @router.get("/transferts")
-async def transfers(request: Request):
-    return await transfers_page(request, await signed_in(request))
+async def transfers(request: Request, visitor: VisitorDep):
+    return await transfers_page(request, visitor)
 
 
 @router.post("/transferts/{transfer_id}")
-async def decide(transfer_id: uuid.UUID, request: Request):
+async def decide(transfer_id: uuid.UUID, request: Request, visitor: VisitorDep):
     """Accepted, or refused with a reason, by a manager of the destination."""
-    visitor = await signed_in(request)
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     accepted = form.get("decision") == "accepter"

@@ -21,7 +21,7 @@ from contracts.webhooks import (
     WebhookSecretReply,
 )
 from gateway.bus import call
-from gateway.web.common import Visitor, call_or_leave, redirect, refusal, render, require_csrf, signed_in
+from gateway.web.common import Visitor, VisitorDep, call_or_leave, redirect, refusal, render, require_csrf
 from gateway.web.common import form_text as text
 from gateway.web.territory_pages import ids
 from servicekit.errors import ServiceError
@@ -62,14 +62,12 @@ async def list_page(request: Request, visitor: Visitor, *, form: dict | None = N
 
 
 @router.get(PAGE)
-async def webhooks(request: Request, notice: str = ""):
-    visitor = await signed_in(request)
+async def webhooks(request: Request, visitor: VisitorDep, notice: str = ""):
     return await list_page(request, visitor, notice=notice)
 
 
 @router.post(PAGE)
-async def webhook_create(request: Request):
-    visitor = await signed_in(request)
+async def webhook_create(request: Request, visitor: VisitorDep):
     form = await request.form()
     require_csrf(request, text(form, "csrf"), visitor)
     typed = {"label": text(form, "label", 200), "url": text(form, "url", 2000),
@@ -86,33 +84,30 @@ async def webhook_create(request: Request):
 
 
 @router.post(PAGE + "/{subscription_id}/secret")
-async def webhook_rotate(subscription_id: uuid.UUID, request: Request, csrf: str = Form("")):
-    visitor = await signed_in(request)
+async def webhook_rotate(subscription_id: uuid.UUID, request: Request, visitor: VisitorDep, csrf: str = Form("")):
     require_csrf(request, csrf, visitor)
     rotated = await call_or_leave(request, visitor, RotateWebhookSecretV1(subscription_id=subscription_id))
     return await list_page(request, visitor, created=rotated)
 
 
 @router.post(PAGE + "/{subscription_id}/pause")
-async def webhook_pause(subscription_id: uuid.UUID, request: Request, csrf: str = Form("")):
-    visitor = await signed_in(request)
+async def webhook_pause(subscription_id: uuid.UUID, request: Request, visitor: VisitorDep, csrf: str = Form("")):
     require_csrf(request, csrf, visitor)
     await call_or_leave(request, visitor, PauseWebhookSubscriptionV1(subscription_id=subscription_id))
     return redirect(f"{PAGE}?notice=paused", visitor)
 
 
 @router.post(PAGE + "/{subscription_id}/reprendre")
-async def webhook_resume(subscription_id: uuid.UUID, request: Request, csrf: str = Form("")):
-    visitor = await signed_in(request)
+async def webhook_resume(subscription_id: uuid.UUID, request: Request, visitor: VisitorDep, csrf: str = Form("")):
     require_csrf(request, csrf, visitor)
     await call_or_leave(request, visitor, ResumeWebhookSubscriptionV1(subscription_id=subscription_id))
     return redirect(f"{PAGE}?notice=resumed", visitor)
 
 
 @router.get(PAGE + "/{subscription_id}")
-async def webhook_deliveries(subscription_id: uuid.UUID, request: Request, offset: int = 0, notice: str = ""):
+async def webhook_deliveries(subscription_id: uuid.UUID, request: Request, visitor: VisitorDep, offset: int = 0,
+                             notice: str = ""):
     """One subscription's deliveries, newest first, each with its attempts."""
-    visitor = await signed_in(request)
     offset = max(offset, 0)
     subscriptions = (await call_or_leave(request, visitor, ListWebhookSubscriptionsV1())).subscriptions
     deliveries = await call_or_leave(request, visitor, ListWebhookDeliveriesV1(subscription_id=subscription_id,
@@ -124,8 +119,7 @@ async def webhook_deliveries(subscription_id: uuid.UUID, request: Request, offse
 
 
 @router.post(PAGE + "/envois/{delivery_id}/rejouer")
-async def webhook_replay(delivery_id: uuid.UUID, request: Request, csrf: str = Form("")):
-    visitor = await signed_in(request)
+async def webhook_replay(delivery_id: uuid.UUID, request: Request, visitor: VisitorDep, csrf: str = Form("")):
     require_csrf(request, csrf, visitor)
     replayed = await call_or_leave(request, visitor, ReplayWebhookDeliveryV1(delivery_id=delivery_id))
     return redirect(f"{PAGE}/{replayed.subscription_id}?notice=replayed", visitor)

@@ -119,6 +119,8 @@ def error_doc(description: str, example: dict) -> dict:
 
 
 NOTEBOOK_RESPONSES = {
+    201: {"description": "Le bénéficiaire et son carnet sont créés : l'identifiant du carnet.",
+          "content": {"application/json": {"example": {"notebookId": "0b7c8a8e-0d7f-4a8e-8d4b-5f3e2c1a9b77"}}}},
     401: error_doc("Aucun identifiant de partenaire (en-tête Authorization: Basic absent ou illisible).",
                    {"code": "unauthenticated", "message": MISSING, "details": {}}),
     403: error_doc("Identifiant ou secret refusé (faux, révoqué, remplacé), ou territoire hors du périmètre du "

@@ -2,7 +2,7 @@
 
     # Create a notebook over HTTP, as the manager of the territory (client id and secret from the « Partenaires »
     # page of a national administrator):
-    python partner_client.py create --url https://carnet.example.fr --client-id cdb_… --secret … \
+    python partner_client.py create --url https://carnet.example.fr --client-id cdb_… --secret=… \
         --manager gestion@cd51.fr --deployment <territory id> --nir 1781299212296 \
         --firstname Jay --lastname Randévoui --birth-date 1978-12-01
 
@@ -20,7 +20,7 @@
     python partner_client.py listen --nats-url … --partner rdvi
 
     # Check the signature of a webhook you received (body saved as received, header copied):
-    python partner_client.py verify-webhook --secret … --header "t=…,v1=…" --body-file body.json
+    python partner_client.py verify-webhook --secret=… --header "t=…,v1=…" --body-file body.json
 
 Needs Python 3.10+, ``nats-py`` for the NATS commands (``pip install nats-py``), and ``webhook_signature.py``
 (next to this file) for ``verify-webhook``. HTTP goes through the standard library.

@@ -56,3 +56,17 @@ def test_it_verifies_a_webhook_signature_with_the_webhooks_example(tmp_path, cap
     (tmp_path / "body.json").write_bytes(body.replace(b"{}", b'{"x":1}'))
     assert client.main(["verify-webhook", "--secret", "s3cret", "--header", header,
                         "--body-file", str(tmp_path / "body.json")]) == 1
+
+
+def test_a_secret_beginning_with_a_dash_is_read_as_documented():
+    """One partner secret in 64 begins with "-" (secrets.token_urlsafe): written ``--secret -…``, argparse takes it
+    for an option and stops. The documented command lines say ``--secret=…``, which reads any secret."""
+    documented = [line for path in (EXAMPLES.parent / "docs" / "partners.md", EXAMPLES / "partner_client.py")
+                  for line in path.read_text(encoding="utf-8").splitlines() if "--secret" in line
+                  and "add_argument" not in line]
+    assert documented and all("--secret=" in line for line in documented), documented
+    options = client.parser().parse_args([
+        "create", "--url", "https://carnet.example.fr", "--client-id", "cdb_0123", "--secret=-Zx9_secret",
+        "--manager", "gestion@cd51.fr", "--deployment", "4f0c2f5e-6d3a-4c55-9d7e-1b0f3a9c2e11", "--nir",
+        "1781299212296", "--firstname", "Jay", "--lastname", "Randévoui", "--birth-date", "1978-12-01"])
+    assert options.secret == "-Zx9_secret"

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from contracts import notebook as c
+from contracts import pilotage as p
 from contracts.base import ErrorCode
 from contracts.identity import Role
 from contracts.profiles import DeploymentCreatedV1, ManagerCreatedV1
@@ -26,7 +27,7 @@ from contracts.retention import (
     RunRetentionV1,
     SetRetentionV1,
 )
-from notebook.adapters.orm import Beneficiary, Notebook, PilotageNotebook, TimelineEvent
+from notebook.adapters.orm import Beneficiary, ExportJob, Notebook, PilotageNotebook, SavedQueryRow, TimelineEvent
 from notebook.adapters.retention_orm import RetentionPurge
 from notebook.config import DEV_SECRET, NotebookSettings
 from notebook.domain.protection import FieldProtection
@@ -135,6 +136,32 @@ async def test_a_notebook_due_is_announced_once_with_ids_and_erased_when_every_s
             PilotageNotebook.deployment_id == deployment)) == before
     assert (await notebook.call(GetRetentionSubjectV1(notebook_id=idle))).known is False
     assert (await notebook.call(GetRetentionV1(), manager)).purged == 1
+
+
+async def test_a_saved_query_and_an_export_named_after_her_lose_her_name_the_others_stay(notebook, token_mint):
+    """A manager may name a query after the person it follows (« Suivi Quiescent »); its exports' labels carry that
+    name. The purge keeps the query and the export record, without her name."""
+    _, manager = await manager_of(notebook, token_mint)
+    await notebook.call(SetRetentionV1(months=1), manager)
+    idle = await beneficiary(notebook, manager, "Quiescent", idle=True)
+    hers = (await notebook.call(p.SaveQueryV1(name="Suivi Quiescent", shared=True), manager)).query
+    other = (await notebook.call(p.SaveQueryV1(name="Sans CER"), manager)).query
+    named = (await notebook.call(p.StartExportV1(list_name=p.ExportList.beneficiaries, query_id=hers.query_id),
+                                 manager)).export
+    kept = (await notebook.call(p.StartExportV1(list_name=p.ExportList.beneficiaries, query_id=other.query_id),
+                                manager)).export
+    assert "Quiescent" in named.label
+
+    assert idle in (await notebook.call(RunRetentionV1())).due
+    for confirmation in (IdentityRetentionPurgedV1, NotifyRetentionPurgedV1, ImportRetentionPurgedV1):
+        await notebook.deliver(confirmation(notebook_id=idle))
+    async with notebook.sessions() as session:
+        assert await session.get(Notebook, idle) is None
+        assert (await session.get(ExportJob, named.export_id)).label == ""
+        assert (await session.get(ExportJob, kept.export_id)).label == kept.label
+        renamed = await session.get(SavedQueryRow, hers.query_id)
+        assert renamed is not None and "quiescent" not in renamed.name.lower() and renamed.name
+        assert (await session.get(SavedQueryRow, other.query_id)).name == "Sans CER"
 
 
 async def test_the_night_runs_once_from_its_hour_whatever_the_replicas(notebook, token_mint):

@@ -44,6 +44,7 @@ from notebook.adapters.orm import (
     ImportApplied,
     Notebook,
     PilotageNotebook,
+    SavedQueryRow,
     TimelineEvent,
     metadata,
 )
@@ -57,6 +58,7 @@ from servicekit.retention import SWEPT_STREAMS, forget_in_streams, forget_publis
 
 log = structlog.get_logger("notebook.retention")
 PARIS = ZoneInfo("Europe/Paris")
+RENAMED_QUERY = "Requête renommée (conservation des données)"
 ONLY_MANAGERS = "Seuls les gestionnaires de territoire gèrent la conservation des données."
 NIGHTLY = "notebook-retention-nightly"
 NIGHTS = uuid.UUID("6f1d2a4e-8c3b-4b7a-9e15-3c2d7f9a0b41")  # namespace of the nights' ids
@@ -296,8 +298,8 @@ async def on_purged(event: RetentionPurgedEvent, _meta, deps: Deps) -> None:
 async def forget_in_exports(session: AsyncSession, deps: Deps, deployment_id: uuid.UUID,
                             beneficiary: Beneficiary) -> None:
     """The exports' record (who exported what) stays, but a search typed to find her (« Tifour ») leaves its label
-    and filters. The files themselves are lists of many people: the exports bucket keeps them 7 days, its own
-    limit, and they go with it."""
+    and filters, and a saved query named after her is renamed. The files themselves are lists of many people: the
+    exports bucket keeps them 7 days, its own limit, and they go with it."""
     nir = deps.protection.decrypt(beneficiary.nir_encrypted) if beneficiary.nir_encrypted else ""
     digits = "".join(c for c in beneficiary.mobile_number if c.isdigit())
     values = {v.lower() for v in (beneficiary.lastname, beneficiary.email, beneficiary.mobile_number, digits, nir)
@@ -307,6 +309,11 @@ async def forget_in_exports(session: AsyncSession, deps: Deps, deployment_id: uu
         written = f"{job.label} {json.dumps(job.filters, ensure_ascii=False)}".lower()
         if any(v in written for v in values):
             job.label, job.filters = "", {}
+    # The saved queries those labels come from: the query stays (its filters hold no name), renamed.
+    for query in (await session.scalars(select(SavedQueryRow).where(or_(
+            SavedQueryRow.deployment_id == deployment_id, SavedQueryRow.deployment_id.is_(None))))).all():
+        if any(v in query.name.lower() for v in values):
+            query.name = RENAMED_QUERY
 
 
 async def forget_in_stream_of(deps: Deps, ids: list[uuid.UUID]) -> None:

@@ -1,6 +1,7 @@
 """Accounts from invitation to deactivation, through the gateway, on real NATS and both databases."""
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from html import unescape
@@ -312,3 +313,32 @@ async def test_profile_states_arriving_out_of_order_never_undo_a_newer_one(syste
         token = await sign_in(system, client, "lea.lente@livry.fr", count=2)
         assert (await client.get("/api/v1/me", headers=bearer(token))).json()["email"] == "lea.lente@livry.fr"
         assert (await client.get("/api/v1/dev/mailbox", params={"to": "lea@livry.fr"})).json() == []
+
+
+async def test_the_operator_creates_the_first_national_administrator_who_signs_in_from_her_invitation(system):
+    from carnet.main import app as carnet_app
+    from typer.testing import CliRunner
+
+    def carnet(*args: str):
+        return CliRunner().invoke(carnet_app, list(args), env={"NATS_URL": system.nats_url})
+
+    command = ("admin", "create", "--email", "Claire.Martin@Departement.fr", "--prenom", "Claire", "--nom", "Martin")
+    created = await asyncio.to_thread(carnet, *command)
+    assert created.exit_code == 0 and "Compte administrateur créé" in created.output, created.output
+    async with system.client() as client:
+        [invitation] = await system.mailbox(client, "claire.martin@departement.fr")
+        assert "L'équipe qui exploite Carnet de bord vous a créé un compte" in invitation["text"], invitation
+        pair = (await client.post("/api/v1/auth/token", json={"token": token_of(invitation)})).json()
+        me = (await client.get("/api/v1/me", headers=bearer(pair["access_token"]))).json()
+        assert (me["email"], me["role"], me["firstname"]) == ("claire.martin@departement.fr", "admin_cdb", "Claire")
+
+        again = await asyncio.to_thread(carnet, *command)  # her invitation lost: a new one, the same account
+        assert again.exit_code == 0 and "existait déjà" in again.output, again.output
+        await system.mailbox(client, "claire.martin@departement.fr", 2)
+
+        await system.seed(MANAGER_93, deployments=DEPLOYMENTS)
+        taken = await asyncio.to_thread(carnet, "admin", "create", "--email", MANAGER_93.email, "--prenom", "A",
+                                        "--nom", "D")
+        assert taken.exit_code == 1 and "n'est pas administrateur" in taken.output, taken.output
+        manager = await sign_in(system, client, MANAGER_93.email)
+        assert (await client.get("/api/v1/me", headers=bearer(manager))).json()["role"] == "manager"

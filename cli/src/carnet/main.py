@@ -34,6 +34,7 @@ from servicekit.processes import (
     gateway_process,
     service_process,
 )
+from carnet.admin import admin
 from carnet.audit import audit
 from carnet.retention import retention
 from carnet.bus import nats_config
@@ -49,6 +50,7 @@ dlq = typer.Typer(help="Lettres mortes (messages qu'un service n'a pas pu traite
 app.add_typer(dlq, name="dlq")
 app.command("nats-config")(nats_config)
 app.command("import")(import_command)
+app.add_typer(admin, name="admin")
 app.add_typer(audit, name="audit")
 app.add_typer(retention, name="retention")
 OPERATOR_URL_FILE = "nats/operator.url"

@@ -157,6 +157,24 @@ class SeedDemoAccountsV1(RpcRequest):
     deployments: list[DeploymentChoice] = Field(default_factory=list, max_length=20)
 
 
+class AdministratorReply(RpcReply):
+    account_id: uuid.UUID
+    created: bool  # False: the address was already an administrator's (a new invitation was sent)
+
+
+@register
+class CreateAdministratorV1(RpcRequest):
+    """A national administrator (admin_cdb), created by the operator (``carnet admin create``) on a new installation
+    and invited by email; in any mode, but only the operator's bus user may send it."""
+
+    subject: ClassVar[str] = "rpc.identity.create_administrator.v1"
+    reply_model: ClassVar = AdministratorReply
+
+    email: Line = Field(max_length=320)
+    firstname: Line = Field(min_length=1, max_length=120)
+    lastname: Line = Field(min_length=1, max_length=120)
+
+
 class AccessTokenReply(RpcReply):
     """A fresh access token for the same session, after a change of what the token says (CGU, onboarding)."""
 

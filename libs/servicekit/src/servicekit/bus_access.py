@@ -38,6 +38,7 @@ from contracts.directory import (
 from contracts.identity import (
     AccountDeactivatedV1,
     AccountProfileChangedV1,
+    CreateAdministratorV1,
     GetJwksV1,
     GetMeV1,
     LoginLinkIssuedV1,
@@ -163,6 +164,8 @@ SERVICE_ACCESS = tuple(
 OPERATOR_RPCS: tuple[type[RpcRequest], ...] = (SeedDemoAccountsV1, SeedDemoTerritoryV1, SeedDemoNotebooksV1)
 # Retention's run now (``carnet retention run``) and the values a purge looks for: never the gateway's.
 OPERATOR_RPCS += (RunRetentionV1, GetRetentionSubjectV1)
+# A new installation's first national administrator (``carnet admin create``): the operator's only.
+OPERATOR_RPCS += (CreateAdministratorV1,)
 
 # Partner software (issue 16) publishes on ``partner.<name>.>`` with a user of its own, and reads the refusals of its
 # messages on ``partner.<name>.rejected.v1``; nothing else. The import service consumes their messages (stream

@@ -24,6 +24,9 @@ DEV_ONLY = "Cette opération n'existe qu'en mode développement."
 CGU_OUTDATED = "Les conditions générales ont changé entre-temps : relisez la nouvelle version et acceptez-la."
 NAME_REQUIRED = "Le prénom et le nom sont obligatoires."
 EMAIL_TAKEN = "Cette adresse e-mail est déjà utilisée par un autre compte."
+ADMINISTRATOR_EMAIL_TAKEN = (
+    "Cette adresse e-mail est celle d'un compte qui n'est pas administrateur : choisissez une autre adresse."
+)
 ACCOUNT_NOT_FOUND = "Ce compte n'existe pas ou vous n'avez pas le droit de le gérer."
 NOT_ALLOWED = "Vous n'avez pas le droit de faire cette opération."
 WRONG_STATE = {

@@ -10,6 +10,7 @@ from identity.handlers import profile_events
 from identity.handlers import authenticate_partner, partner_credentials
 from identity.handlers.accept_cgu import accept_cgu
 from identity.handlers.complete_onboarding import complete_onboarding
+from identity.handlers.create_administrator import create_administrator
 from identity.handlers.deps import Deps
 from identity.handlers.email_change import confirm_email_change, request_email_change
 from identity.handlers.exchange_login_link import exchange_login_link
@@ -55,6 +56,7 @@ ROUTES = {
     contract.GetLoginOptionsV1: login_options,
     contract.RequestSignupV1: request_signup,
     contract.SeedDemoAccountsV1: seed_demo_accounts,
+    contract.CreateAdministratorV1: create_administrator,
     partners.AuthenticatePartnerV1: authenticate_partner.authenticate_partner,
     partners.FinishPartnerCallV1: authenticate_partner.finish_partner_call,
     partners.GetPartnerScopeV1: authenticate_partner.partner_scope,

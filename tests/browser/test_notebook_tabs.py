@@ -1,7 +1,7 @@
 """The notebook page's tabs and inline saving in Chromium (issue 20 item 1), on the demo notebook of Sophie once
 Pierre follows it with a plan and an appointment: one panel shows at a time (Situation first), a tab or a link of the summary band shows its panel and the
 address keeps it (reload, back); an action's status saves without leaving the page, twice in a row (the row comes
-back with its new version); without JavaScript every section shows, one after the other."""
+back with its new version, the counter and the history with it: htmx), a stale save is refused in place; without JavaScript every section shows, one after the other."""
 from __future__ import annotations
 
 import re
@@ -55,18 +55,34 @@ async def test_the_notebook_shows_one_tab_at_a_time_and_saves_a_status_in_place(
     await expect(pro.get_by_role("heading", name="Informations personnelles")).to_be_hidden()
     await expect(tabs.get_by_role("link", name="Situation")).not_to_have_attribute("aria-current", "true")
 
-    # An action's status, changed twice without leaving the page: the second save uses the row's new version.
+    # An action's status, changed twice without leaving the page (htmx): the second save uses the row's new version.
+    # Nothing is refused by the CSP on the way (htmx injects no style, evaluates nothing) nor fails in a script.
+    errors = []
+    pro.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    pro.on("pageerror", lambda error: errors.append(str(error)))
     await pro.evaluate("window.stayedOnThePage = true")
     plan = pro.locator("#plan")
     row = pro.locator("#" + await plan.locator("tbody tr[id]").first.get_attribute("id"))
-    for status, label in (("done", "Réalisée"), ("in_progress", "En cours")):
+    for status, label, counter in (("done", "Réalisée", "Aucune action en cours"),
+                                   ("in_progress", "En cours", "1 action en cours")):
         await row.get_by_role("combobox").select_option(label=label)
         await row.get_by_role("button", name="Modifier le statut").click()
         await expect(plan.locator(".inline-status")).to_have_text("Statut mis à jour.")
+        await expect(plan.locator("h3").first).to_contain_text(counter)  # the counter, swapped out of band
         await expect(row.get_by_role("combobox")).to_have_value(status)
         await expect(row.get_by_role("button", name="Modifier le statut")).to_be_focused()
         await pro.locator(".inline-status").evaluate("e => { e.textContent = ''; }")  # the next save says it again
+    assert errors == []
+    # A stale version (saved meanwhile elsewhere) is refused in place: the row as stored, the refusal read out.
+    await row.locator("input[name=version]").evaluate("e => { e.value = '1'; }")
+    await row.get_by_role("combobox").select_option(label="Réalisée")
+    await row.get_by_role("button", name="Modifier le statut").click()
+    await expect(plan.locator(".inline-status.inline-refused")).not_to_be_empty()
+    await expect(row.get_by_role("combobox")).to_have_value("in_progress")
+    assert errors == ["Failed to load resource: the server responded with a status of 409 (Conflict)"]
     assert await pro.evaluate("window.stayedOnThePage === true"), "the page was reloaded"
+    assert await pro.evaluate("typeof htmx === 'object' && htmx.version") == "2.0.11"
+    await expect(pro.locator("#historique")).to_contain_text("Réalisée → En cours")  # the history too
     await pro.screenshot(path=SCREENSHOTS / "notebook-tab-parcours.png", full_page=True)
 
     # The summary band's next appointment leads to the Rendez-vous tab; back returns to Parcours.

@@ -43,7 +43,13 @@ async def test_a_professional_follows_a_beneficiary_who_reads_it_all(system, bro
     await page.get_by_label("Situation actuelle").select_option(label="En recherche d'emploi")
     await page.get_by_label("Hébergé chez un tiers").check()
     await page.get_by_label("Rechercher un métier ou un code ROME").fill("dev info")
+    await page.evaluate("window.stayedOnThePage = true")
     await page.get_by_role("button", name="Rechercher").click()
+    # htmx replaces the métier choices only (the page stays, what was typed too) and says what it found.
+    await expect(page.locator("#metier-resultat")).to_contain_text("trouvé")
+    await expect(page.locator("#metier-resultat")).to_contain_text("« dev info »")
+    assert await page.evaluate("window.stayedOnThePage === true"), "the search reloaded the page"
+    await page.screenshot(path=SCREENSHOTS / "notebook-rome-search.png", full_page=True)
     await expect(page.get_by_label("Situation actuelle")).to_have_value("recherche_emploi")
     await expect(page.get_by_label("Hébergé chez un tiers")).to_be_checked()
     await expect(page.get_by_label("Rechercher un métier ou un code ROME")).to_have_value("dev info")
@@ -79,6 +85,18 @@ async def test_a_professional_follows_a_beneficiary_who_reads_it_all(system, bro
     await expect(page.locator("#rendez-vous")).to_contain_text("01/12/2026 15:45")
     await expect(page.locator("#historique")).to_contain_text("Action ajoutée : Actions collectives liées au logement")
     await page.screenshot(path=SCREENSHOTS / "notebook-professional.png", full_page=True)
+
+    # Without JavaScript the search posts the form, and the page comes back with the choices and what was typed.
+    plain = await (await browser.new_context(locale="fr-FR", java_script_enabled=False,
+                                             storage_state=await page.context.storage_state())).new_page()
+    await plain.goto(f"{system.base_url}/carnets/{SOPHIE}")
+    await plain.get_by_text("Mettre à jour le diagnostic socioprofessionnel").click()
+    await plain.get_by_label("Date de fin du dernier emploi").fill("2025-06-30")
+    await plain.get_by_label("Rechercher un métier ou un code ROME").fill("dev info")
+    await plain.get_by_role("button", name="Rechercher").click()
+    await expect(plain.locator("#metier-resultat")).to_contain_text("« dev info »")
+    await expect(plain.get_by_label("Date de fin du dernier emploi")).to_have_value("2025-06-30")
+    await expect(plain.get_by_label("Nouveau projet : métier")).to_contain_text("(M1805)")
 
     other = await (await browser.new_context(locale="fr-FR")).new_page()
     await log_in_by_email(other, system, "pro2@demo.carnet.test")

@@ -6,15 +6,16 @@
 //    holding the section the address names (a form returns to "#plan", the summary band links to "#groupe"), else
 //    the one a refused form came back to (data-open), else the first. The address keeps the section, so reloading
 //    or going back shows the same panel. The links stay links, the shown one marked aria-current.
-// 2. Inline saving. A status changed in a list (an action, an appointment: form[data-inline]) is saved without
-//    leaving the page: the form posts as it would, and the row is replaced by the same row of the page that comes
-//    back (new status, new version), as is each [data-inline-refresh] part (the summary band, the counters, the
-//    history); the page's notice or refusal is read out beside the list.
+// 2. Partial updates (htmx, vendor/, its attributes in the templates). A status changed in a list (an action, an
+//    appointment: form[data-inline]) is saved without leaving the page: the form posts as it would, and the row is
+//    replaced by the same row of the page that comes back (hx-select), as are the summary band, the counters and the
+//    history (hx-select-oob); here, what the save did is read out beside the list and the focus comes back to the
+//    new row. The ROME search of the diagnostic replaces only the métier choices. An answer without the part asked
+//    for (signed out, the row gone) shows as a page; a network failure posts the form as without JavaScript.
 document.addEventListener("DOMContentLoaded", () => {
   const nav = document.querySelector(".notebook-nav");
   const panels = Array.from(document.querySelectorAll("[data-tab-panel]"));
   if (nav && panels.length > 1) tabs(nav, panels);
-  for (const form of document.querySelectorAll("form[data-inline]")) form.addEventListener("submit", saveInline);
 });
 
 function tabs(nav, panels) {
@@ -77,51 +78,52 @@ function tabs(nav, panels) {
   window.addEventListener("hashchange", follow);
 }
 
-async function saveInline(event) {
-  const form = event.currentTarget;
-  const row = form.closest("[id]");
-  event.preventDefault();
-  const status = statusOf(row);  // in place before anything changes, so that screen readers read what comes
-  status.textContent = "";
-  // The control that had the focus (the button, the list) gets it back in the new row.
-  const focused = row.contains(document.activeElement) ? document.activeElement.tagName.toLowerCase() : null;
-  const button = form.querySelector("button");
-  button.disabled = true;
-  let response, answer;
-  try {
-    response = await fetch(form.action, {method: "POST", body: new URLSearchParams(new FormData(form)),
-                                         credentials: "same-origin"});
-    answer = new DOMParser().parseFromString(await response.text(), "text/html");
-  } catch (failure) {  // the network failed: post as without JavaScript, which says what happens
-    form.submit();
-    return;
-  } finally {
-    button.disabled = false;
-  }
-  const fresh = answer.getElementById(row.id);
-  if (!fresh) {  // something else answered (signed out, the row gone): show it as a page
-    location.assign(response.redirected ? response.url : location.href);
-    return;
-  }
-  replace(row, fresh);
-  for (const part of document.querySelectorAll("[data-inline-refresh][id]")) {
-    const update = answer.getElementById(part.id);
-    if (update) replace(part, update);
-  }
-  const refusal = answer.querySelector("[data-tab-panel] .alert-error, main > .alert-error");
-  const notice = answer.querySelector("main > .alert-success");
-  status.classList.toggle("inline-refused", Boolean(refusal));
-  status.textContent = (refusal ? refusal.textContent : notice ? notice.textContent : "Enregistré.").trim();
-  const control = focused && fresh.querySelector(focused);
-  if (control) control.focus();
-}
+let saving = null;  // the inline save under way: its row's id, the control that had the focus
 
-// Puts the page's new part in place of the old one, with the cells' column names (tables.js) and saving forms.
-function replace(old, part) {
-  old.replaceWith(part);
-  if (window.labelTables) window.labelTables(part);
-  for (const form of part.querySelectorAll("form[data-inline]")) form.addEventListener("submit", saveInline);
-}
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const row = event.detail.target;
+  if (!event.detail.elt.matches("form[data-inline]")) return;
+  statusOf(row).textContent = "";  // in place before anything changes, so that screen readers read what comes
+  const focused = row.contains(document.activeElement) ? document.activeElement.tagName.toLowerCase() : null;
+  saving = {row: row.id, focused, said: ""};
+});
+
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const {xhr, target, requestConfig} = event.detail;
+  const answer = new DOMParser().parseFromString(xhr.responseText, "text/html");
+  if (!target.id || !answer.getElementById(target.id)) {  // something else answered: show it as a page
+    event.detail.shouldSwap = false;
+    const asked = new URL(requestConfig.path, location.href).href;
+    location.assign(xhr.responseURL && xhr.responseURL !== asked ? xhr.responseURL : location.href);
+    return;
+  }
+  event.detail.shouldSwap = true;  // a refusal (4xx) is the page again, with the row as stored and why
+  event.detail.isError = false;
+  if (saving && saving.row === target.id) {
+    const refusal = answer.querySelector("[data-tab-panel] .alert-error, main > .alert-error");
+    const notice = answer.querySelector("main > .alert-success");
+    saving.refused = Boolean(refusal);
+    saving.said = (refusal ? refusal.textContent : notice ? notice.textContent : "Enregistré.").trim();
+  }
+});
+
+document.addEventListener("htmx:afterSwap", (event) => {
+  const row = event.target;
+  if (!saving || row.id !== saving.row) return;
+  const status = statusOf(row);
+  status.classList.toggle("inline-refused", saving.refused);
+  status.textContent = saving.said;
+  const control = saving.focused && row.querySelector(saving.focused);
+  if (control) control.focus();
+  saving = null;
+});
+
+document.addEventListener("htmx:sendError", (event) => {  // the network failed: post as without JavaScript
+  const source = event.detail.elt;
+  saving = null;
+  if (source.form) source.form.requestSubmit(source);  // a button (the search): its form, without htmx
+  else HTMLFormElement.prototype.submit.call(source);  // a form[data-inline]: without its htmx submit handler
+});
 
 // Where what a save did is said, read out by screen readers: above the list it was made in.
 function statusOf(row) {

@@ -1,6 +1,9 @@
 // « Orienter » on the notebook (progressive enhancement: without it the form works in steps, each a page).
 // The structures offered follow the chosen orientation system (data-systems), the professionals the chosen
 // structure and system (data-structures, data-systems); the step buttons are then of no use and are hidden.
+// Kept here rather than done with htmx (an hx-get of the step page with hx-select on each change): every option is
+// already in the page with what it fits, so filtering needs no request — instant, nothing lost on a slow or failed
+// network, no page rendered three times per orientation — and the server's steps stay what works without JavaScript.
 document.addEventListener("DOMContentLoaded", () => {
   for (const form of document.querySelectorAll("form[data-orientation-form]")) {
     const system = form.querySelector('select[name="orientation_system_id"]');

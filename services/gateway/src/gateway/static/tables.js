@@ -1,6 +1,6 @@
 // On narrow screens each table row is a card (carnet.css): every cell is named by its column's header.
 // labelTables(root) names the cells of the tables in root, or of root's table when root is a part of one (a row
-// that notebook.js put in place after saving it).
+// that htmx put in place after saving it: htmx:load, on each part it brings).
 window.labelTables = (root) => {
   const table = root.closest ? root.closest("table") : null;
   for (const each of table ? [table] : root.querySelectorAll("table")) {
@@ -15,3 +15,4 @@ window.labelTables = (root) => {
   }
 };
 window.labelTables(document);
+document.addEventListener("htmx:load", (event) => window.labelTables(event.target));

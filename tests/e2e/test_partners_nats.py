@@ -24,7 +24,7 @@ from testkit.harness import gateway_process, service_process, stop_all
 from testkit.infra import DatabaseFactory, bundled_nats_server, free_port, missing, wait_for_port
 from testkit.system import E2E_SERVICES, RunningSystem, bearer
 from tests.e2e.test_imports import ADMIN, ADMIN_TOKENS, open_territory
-from tests.e2e.test_partners_rest import create_credential
+from tests.e2e.test_partners_rest import create_credential, run_example
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -276,3 +276,22 @@ async def test_an_appointment_is_recorded_once_then_its_status_changes(private_s
         stranger["appointment"]["professionalEmail"] = "inconnu@ml.fr"
         await partner.publish("appointment.upsert", stranger)
         assert "groupe de suivi" in (await partner.rejection(stranger["event_id"]))["reason"]
+
+
+async def test_the_example_client_publishes_as_a_partner_runs_it(private_system):
+    system = private_system
+    url = system.bus_urls[partner_user(PARTNER_NAME)]
+    async with system.client() as client:
+        territory = await served_territory(system, client)
+        lastname = f"Exemple{uuid.uuid4().hex[:6]}"
+        person = ["--nir", new_nir(), "--firstname", "Awa", "--lastname", lastname, "--birth-date", "1990-04-02",
+                  "--city", "Bobigny"]
+        code, out = await run_example("upsert-notebook", "--nats-url", url, "--partner", PARTNER_NAME,
+                                      "--deployment", territory.deployment_id, *person)
+        assert code == 0 and f"stocké : flux {PARTNER.name}" in out, out
+        assert (await notebook_of(client, territory, lastname))["beneficiary"]["city"] == "Bobigny"
+
+        unserved = await open_territory(system, client)
+        code, out = await run_example("upsert-notebook", "--nats-url", url, "--partner", PARTNER_NAME,
+                                      "--deployment", unserved.deployment_id, *person)
+        assert code == 1 and "refusé : Ce partenaire n'est pas habilité sur ce territoire" in out, out

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import random
 import re
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +22,7 @@ from tests.e2e.test_imports import ADMIN, ADMIN_TOKENS, imports_system, open_ter
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "partner_client.py"
 PAGE_ADMIN = DemoAccount(email="admin-partenaires@demo.carnet.test", role=Role.admin_cdb, firstname="Paule",
                          lastname="Partenaires")
 
@@ -26,6 +30,15 @@ PAGE_ADMIN = DemoAccount(email="admin-partenaires@demo.carnet.test", role=Role.a
 def new_nir() -> str:
     """A NIR of 13 characters no other test uses (the NIR is looked up in every territory)."""
     return f"1{random.randint(40, 99)}{random.randint(1, 12):02d}75{random.randint(0, 999_999):06d}"
+
+
+async def run_example(*args: str, timeout_s: float = 60) -> tuple[int, str]:
+    """examples/partner_client.py run as a partner runs it: a process of its own, from another folder."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(EXAMPLE), *args, cwd=Path(EXAMPLE).anchor,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(process.communicate(), timeout_s)
+    return process.returncode, out.decode()
 
 
 def basic(client_id: str, secret: str) -> dict:
@@ -191,3 +204,20 @@ async def test_the_administrators_page_creates_a_credential_shows_its_secret_onc
         again = await browser.get("/partenaires")
         assert "monrdv" in again.text and secret not in again.text
 
+
+
+async def test_the_example_client_creates_a_notebook_as_a_partner_runs_it(imports_system):  # noqa: F811
+    system = imports_system
+    async with system.client() as client:
+        partner = await new_partner(system, client)
+        command = ["create", "--url", system.base_url, "--client-id", partner.client_id,
+                   f"--secret={partner.secret}", "--manager", partner.manager_email, "--deployment",
+                   partner.deployment_id, "--nir", new_nir(), "--firstname", "Jay", "--lastname", "Exemple",
+                   "--birth-date", "1978-12-01", "--city", "Reims"]
+        code, out = await run_example(*command)
+        assert code == 0 and out.startswith("201 "), out
+        notebook_id = json.loads(out.split(" ", 1)[1])["notebookId"]
+        page = await client.get(f"/api/v1/notebooks/{notebook_id}", headers=bearer(partner.territory.token))
+        assert page.json()["beneficiary"]["city"] == "Reims"
+        code, out = await run_example(*command)  # the same NIR again: v1's conflict, with the notebook
+        assert code == 1 and out.startswith("409 ") and notebook_id in out, out

@@ -41,8 +41,8 @@ from gateway.auth.session import set_access_cookie
 from gateway.bus import call
 from gateway.web import labels
 from gateway.web.common import (
-    PendingVisitorDep, Visitor, VisitorDep, call_or_leave, form_text, next_step_page, redirect, refusal, render,
-    require_csrf, step_notice, step_page_redirect,
+    FormVisitorDep, PendingFormVisitorDep, PendingVisitorDep, Visitor, VisitorDep, call_or_leave, form_text,
+    next_step_page, redirect, refusal, render, step_notice, step_page_redirect,
 )
 from servicekit.errors import ServiceError
 
@@ -88,9 +88,8 @@ async def cgu(request: Request, visitor: PendingVisitorDep):
 
 
 @router.post("/cgu")
-async def cgu_accept(request: Request, visitor: PendingVisitorDep, csrf: str = Form(""), accept: str = Form(""),
+async def cgu_accept(request: Request, visitor: PendingFormVisitorDep, accept: str = Form(""),
                      version: str = Form("")):
-    require_csrf(request, csrf, visitor)
     if not accept:
         return render(request, "cgu.html.j2", {"error": CGU_REQUIRED}, visitor=visitor, status_code=422)
     tokens = await call_or_leave(request, visitor, AcceptCguV1(version=version[:20]))
@@ -108,11 +107,10 @@ async def welcome(request: Request, visitor: PendingVisitorDep):
 
 @router.post("/bienvenue")
 async def welcome_submit(
-    request: Request, visitor: PendingVisitorDep, csrf: str = Form(""), firstname: str = Form("", max_length=120),
+    request: Request, visitor: PendingFormVisitorDep, firstname: str = Form("", max_length=120),
     lastname: str = Form("", max_length=120), phone: str = Form("", max_length=40),
     position: str = Form("", max_length=200),
 ):
-    require_csrf(request, csrf, visitor)
     typed = {"firstname": firstname, "lastname": lastname, "phone": phone, "position": position}
     try:
         tokens = await call(request, CompleteOnboardingV1(profile=ProfileFields(**typed)), access_token=visitor.token)
@@ -147,11 +145,10 @@ async def my_account(request: Request, visitor: VisitorDep):
 
 @router.post("/compte/profil")
 async def my_profile_submit(
-    request: Request, visitor: VisitorDep, csrf: str = Form(""), firstname: str = Form("", max_length=120),
+    request: Request, visitor: FormVisitorDep, firstname: str = Form("", max_length=120),
     lastname: str = Form("", max_length=120), phone: str = Form("", max_length=40),
     position: str = Form("", max_length=200),
 ):
-    require_csrf(request, csrf, visitor)
     if visitor.me.role == "beneficiary":  # her name is her notebook's: her accompagnateur corrects it
         return redirect("/compte", visitor)
     typed = {"firstname": firstname, "lastname": lastname, "phone": phone, "position": position}
@@ -186,9 +183,8 @@ def contact_update(b: BeneficiaryView, form: FormData) -> BeneficiaryFields:
 
 
 @router.post("/compte/coordonnees")
-async def my_contact_submit(request: Request, visitor: VisitorDep):
+async def my_contact_submit(request: Request, visitor: FormVisitorDep):
     form = await request.form()
-    require_csrf(request, form_text(form, "csrf"), visitor)
     mine = await my_notebook(request, visitor) if visitor.me.role == "beneficiary" else None
     if mine is None:
         return redirect("/compte", visitor)
@@ -207,9 +203,8 @@ async def my_contact_submit(request: Request, visitor: VisitorDep):
 
 
 @router.post("/compte/notifications")
-async def my_notifications_submit(request: Request, visitor: VisitorDep, csrf: str = Form(""),
+async def my_notifications_submit(request: Request, visitor: FormVisitorDep,
                                   frequency: str = Form("")):
-    require_csrf(request, csrf, visitor)
     if frequency not in NotificationFrequency.__members__:
         return await account_page(request, visitor, notifications_error="Choisissez quand être prévenu.",
                                   status_code=422)
@@ -218,9 +213,8 @@ async def my_notifications_submit(request: Request, visitor: VisitorDep, csrf: s
 
 
 @router.post("/compte/email")
-async def my_email_submit(request: Request, visitor: VisitorDep, csrf: str = Form(""),
+async def my_email_submit(request: Request, visitor: FormVisitorDep,
                           new_email: str = Form("", max_length=320)):
-    require_csrf(request, csrf, visitor)
     try:
         await call(request, RequestEmailChangeV1(new_email=new_email), access_token=visitor.token)
     except ServiceError as error:
@@ -231,8 +225,7 @@ async def my_email_submit(request: Request, visitor: VisitorDep, csrf: str = For
 
 
 @router.post("/compte/sessions/{session_id}/revoquer")
-async def my_session_revoke(session_id: uuid.UUID, request: Request, visitor: VisitorDep, csrf: str = Form("")):
-    require_csrf(request, csrf, visitor)
+async def my_session_revoke(session_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     await call_or_leave(request, visitor, RevokeMySessionV1(session_id=session_id))
     return redirect("/compte", visitor)
 
@@ -249,10 +242,8 @@ async def accounts(request: Request, visitor: VisitorDep, statut: str = "", offs
 
 
 @router.post("/comptes/{account_id}/{action}")
-async def account_change(account_id: uuid.UUID, action: AccountAction, request: Request, visitor: VisitorDep,
-                         csrf: str = Form(""),
+async def account_change(account_id: uuid.UUID, action: AccountAction, request: Request, visitor: FormVisitorDep,
                          statut: str = Form("")):
-    require_csrf(request, csrf, visitor)
     await call_or_leave(request, visitor, ChangeAccountV1(account_id=account_id, action=action))
     back = f"{MANAGE_PAGE}?notice={action.value}" + (f"&statut={statut}" if statut in AccountStatus.__members__ else "")
     return redirect(back, visitor)
@@ -283,7 +274,6 @@ async def deliveries(request: Request, visitor: VisitorDep, statut: str = "", of
 
 
 @router.post("/envois/{message_id}/renvoyer")
-async def delivery_resend(message_id: uuid.UUID, request: Request, visitor: VisitorDep, csrf: str = Form("")):
-    require_csrf(request, csrf, visitor)
+async def delivery_resend(message_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     await call_or_leave(request, visitor, ResendMessageV1(message_id=message_id))
     return redirect("/envois?notice=resent", visitor)

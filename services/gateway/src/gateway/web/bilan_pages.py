@@ -15,7 +15,7 @@ from contracts.identity import Role
 from gateway.api.bilans import PDF_TIMEOUT_S
 from gateway.bus import call
 from gateway.web.common import (
-    LeavePage, Visitor, VisitorDep, call_or_leave, error_page, redirect, refusal, render, require_csrf,
+    FormVisitorDep, LeavePage, Visitor, VisitorDep, call_or_leave, error_page, redirect, refusal, render,
     with_cookies_of,
 )
 from gateway.web.common import form_text as text
@@ -68,9 +68,8 @@ async def new_bilan(notebook_id: uuid.UUID, request: Request, visitor: VisitorDe
 
 
 @router.post("/carnets/{notebook_id}/bilans/nouveau")
-async def save_bilan(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
+async def save_bilan(notebook_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     chosen = text(form, "bilan_date", 10)
     try:
         created = await call(request, CreateBilanV1(

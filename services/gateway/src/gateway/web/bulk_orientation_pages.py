@@ -18,7 +18,7 @@ from contracts.bulk_orientation import (
 from contracts.identity import Role
 from contracts.notebook import OrientationOptions, SearchNotebooksV1, SupportStatus
 from gateway.api.bulk_orientation import orient_notebooks
-from gateway.web.common import Visitor, VisitorDep, call_or_leave, refusal, render, require_csrf
+from gateway.web.common import FormVisitorDep, Visitor, call_or_leave, refusal, render
 from gateway.web.common import form_text as text
 from servicekit.errors import Invalid, ServiceError
 
@@ -77,12 +77,11 @@ async def search_selection(request: Request, visitor: Visitor, form: FormData) -
 
 
 @router.post("/beneficiaires/orientation")
-async def orient_selection(request: Request, visitor: VisitorDep):
+async def orient_selection(request: Request, visitor: FormVisitorDep):
     """« Orienter les bénéficiaires sélectionnés »: one decision, then each notebook's outcome."""
     from gateway.web.notebook_pages import list_page  # the list, again, with the refusal
 
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
 
     async def refused(message: str, status_code: int = 422):
         return await list_page(request, visitor, error=message, status_code=status_code)

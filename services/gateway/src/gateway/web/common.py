@@ -163,6 +163,27 @@ VisitorDep = Annotated[Visitor, Depends(signed_in_visitor)]
 PendingVisitorDep = Annotated[Visitor, Depends(signed_in_with_steps_pending)]
 
 
+def posting(visitor_of=signed_in_visitor):
+    """The visitor of a page's form post, signed in by ``visitor_of`` (``signed_in_visitor`` or a narrower check),
+    the form's CSRF token checked: a stale or forged form leaves with the error page before the route runs."""
+
+    async def form_posted(request: Request, visitor: Visitor = Depends(visitor_of)) -> Visitor:
+        require_csrf(request, form_text(await request.form(), "csrf"), visitor)
+        return visitor
+
+    return Annotated[Visitor, Depends(form_posted)]
+
+
+async def anonymous_form_posted(request: Request) -> None:
+    """The CSRF check of a form posted before signing in (login, sign-up, a link's landing page)."""
+    require_csrf(request, form_text(await request.form(), "csrf"))
+
+
+FormVisitorDep = posting()
+PendingFormVisitorDep = posting(signed_in_with_steps_pending)
+CSRF_CHECKED = [Depends(anonymous_form_posted)]  # ``dependencies=`` of an anonymous form's route
+
+
 def step_page_redirect(step: PendingStep, visitor: Visitor | None, *, explain: bool = True) -> Response:
     """Back to the step the person must complete, told why (``STEP_NOTICES``) rather than refused."""
     return redirect(STEP_PAGES[step] + (f"?etape={STEP_REQUIRED}" if explain else ""), visitor)

@@ -29,7 +29,7 @@ from contracts.notebook import (
 from gateway.bus import call
 from gateway.web import labels
 from gateway.web.common import (
-    LeavePage, Visitor, VisitorDep, call_or_leave, error_page, redirect, refusal, render, require_csrf,
+    FormVisitorDep, LeavePage, Visitor, VisitorDep, call_or_leave, error_page, redirect, refusal, render,
     with_cookies_of,
 )
 from gateway.web.common import form_text as text
@@ -126,7 +126,6 @@ async def my_contract_pdf(contract_id: uuid.UUID, request: Request, visitor: Vis
 
 async def draft_or_record(request: Request, visitor: Visitor, notebook_id: uuid.UUID, message_of):
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     try:
         created = await call(request, message_of(form), access_token=visitor.token)
     except (ValidationError, ValueError) as failure:
@@ -139,14 +138,14 @@ async def draft_or_record(request: Request, visitor: Visitor, notebook_id: uuid.
 
 
 @router.post("/carnets/{notebook_id}/contrats/nouveau")
-async def new_draft(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
+async def new_draft(notebook_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     """"Préparer un CER": a draft pre-filled from the notebook."""
     return await draft_or_record(request, visitor, notebook_id,
                                  lambda f: CreateContractDraftV1(notebook_id=notebook_id))
 
 
 @router.post("/carnets/{notebook_id}/contrats/autre")
-async def record_other(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
+async def record_other(notebook_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     """A PPAE, CEJ or PACEA with its dates."""
     return await draft_or_record(request, visitor, notebook_id, lambda f: RecordContractV1(
         notebook_id=notebook_id, kind=ContractLink(text(f, "kind", 10)), signed_on=optional_date(f, "signed_on"),
@@ -174,7 +173,6 @@ ACTIONS = {
 async def contract_action(request: Request, visitor: Visitor, notebook_id: uuid.UUID | None, contract_id: uuid.UUID,
                           action: str):
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     here = f"{base_of(visitor, notebook_id)}/contrats/{contract_id}"
     if action == "renouveler" and notebook_id is not None:
         return await renew(request, visitor, notebook_id, contract_id)
@@ -211,10 +209,10 @@ async def renew(request: Request, visitor: Visitor, notebook_id: uuid.UUID,
 
 @router.post("/carnets/{notebook_id}/contrats/{contract_id}/{action}")
 async def notebook_contract_action(notebook_id: uuid.UUID, contract_id: uuid.UUID, action: str, request: Request,
-                                   visitor: VisitorDep):
+                                   visitor: FormVisitorDep):
     return await contract_action(request, visitor, notebook_id, contract_id, action)
 
 
 @router.post("/mon-carnet/contrats/{contract_id}/{action}")
-async def my_contract_action(contract_id: uuid.UUID, action: str, request: Request, visitor: VisitorDep):
+async def my_contract_action(contract_id: uuid.UUID, action: str, request: Request, visitor: FormVisitorDep):
     return await contract_action(request, visitor, None, contract_id, action)

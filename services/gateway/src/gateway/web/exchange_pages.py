@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from contracts.exchanges import MAX_EXCHANGE_LENGTH, SENSITIVE_WARNING, ListExchangesV1, PostExchangeV1
 from contracts.identity import Role
 from gateway.bus import call
-from gateway.web.common import Visitor, VisitorDep, call_or_leave, redirect, refusal, render, require_csrf
+from gateway.web.common import FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render
 from gateway.web.common import form_text as text
 from servicekit.errors import ServiceError
 
@@ -61,9 +61,8 @@ def chosen_ids(values: list) -> list[uuid.UUID]:
 
 
 @router.post("/carnets/{notebook_id}/echanges/nouveau")
-async def post_exchange(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
+async def post_exchange(notebook_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     typed = {"text": str(form.get("text", ""))[:MAX_EXCHANGE_LENGTH + 1], "shared": form.get("shared") == "oui",
              "mentions": [str(v) for v in form.getlist("mentions")], "addressed_to": text(form, "addressed_to", 40)}
     try:

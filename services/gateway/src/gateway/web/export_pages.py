@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from contracts.identity import Role
 from contracts.pilotage import ExportFormat, ExportList, ExportState, GetExportV1, ListExportsV1, StartExportV1
 from gateway.bus import call
-from gateway.web.common import VisitorDep, call_or_leave, redirect, refusal, render, require_csrf
+from gateway.web.common import FormVisitorDep, VisitorDep, call_or_leave, redirect, refusal, render
 from gateway.web.common import form_text as text
 from gateway.web.pilotage_filters import filters_from_query
 from servicekit.errors import Invalid, ServiceError
@@ -84,9 +84,8 @@ async def exports(request: Request, visitor: VisitorDep):
 
 
 @router.post("/exports")
-async def start(request: Request, visitor: VisitorDep):
+async def start(request: Request, visitor: FormVisitorDep):
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     try:
         started = await call(request, export_request(form), access_token=visitor.token)
     except ValidationError as failure:

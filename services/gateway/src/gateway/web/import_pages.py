@@ -27,7 +27,7 @@ from contracts.imports import (
 from gateway.api.imports import receive_import
 from gateway.bus import call
 from gateway.web.common import (
-    LeavePage, Visitor, VisitorDep, call_or_leave, error_page, redirect, refusal, render, require_csrf,
+    LeavePage, Visitor, VisitorDep, call_or_leave, error_page, posting, redirect, refusal, render,
 )
 from gateway.web.common import form_text as text
 from gateway.web.csrf import check_csrf
@@ -112,6 +112,7 @@ async def importer(request: Request, visitor: VisitorDep) -> Visitor:
 
 
 ImporterDep = Annotated[Visitor, Depends(importer)]  # signed in, and allowed to import
+ImporterFormDep = posting(importer)
 
 
 async def structures_of(request: Request, visitor: Visitor) -> list:
@@ -197,10 +198,9 @@ async def import_page(import_id: uuid.UUID, request: Request, visitor: ImporterD
 
 
 @router.post("/imports/{import_id}/appliquer")
-async def apply(import_id: uuid.UUID, request: Request, visitor: ImporterDep):
+async def apply(import_id: uuid.UUID, request: Request, visitor: ImporterFormDep):
     """The rows shown on the page whose box was unchecked are excluded; the other pages' rows are applied."""
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     shown = {int(value) for value in form.getlist("shown") if str(value).isdigit()}
     kept = {int(value) for value in form.getlist("keep") if str(value).isdigit()}
     try:

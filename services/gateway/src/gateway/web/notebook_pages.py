@@ -60,7 +60,7 @@ from contracts.notebook import (
 from contracts.notify import Channel
 from gateway.bus import call
 from gateway.web import labels
-from gateway.web.common import Visitor, VisitorDep, call_or_leave, redirect, refusal, render, require_csrf
+from gateway.web.common import FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render
 from gateway.web.common import form_text as text
 from gateway.web.exchange_pages import exchange_section
 from gateway.web.notebook_summary import sections, summary_band
@@ -139,10 +139,9 @@ ASSIGNED = {"referent": "Le référent est désigné pour les bénéficiaires s�
 
 
 @router.post("/beneficiaires/rattachement")
-async def assign(request: Request, visitor: VisitorDep):
+async def assign(request: Request, visitor: FormVisitorDep):
     """"Rattacher" the selected beneficiaries to a référent, or assign them a chargé d'orientation."""
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     notebook_ids = selection_on_the_page(form)  # the rows ticked, or all those of the page
     co = form.get("assign") == "co"
     person_id = optional_uuid(text(form, "orientation_manager_id" if co else "referent_id"))
@@ -179,9 +178,8 @@ def beneficiary_fields(form: FormData) -> BeneficiaryFields:
 
 
 @router.post("/beneficiaires")
-async def beneficiary_create(request: Request, visitor: VisitorDep):
+async def beneficiary_create(request: Request, visitor: FormVisitorDep):
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     try:
         created = await call(request, CreateBeneficiaryV1(beneficiary=beneficiary_fields(form)),
                              access_token=visitor.token)
@@ -390,9 +388,8 @@ ACTIONS = {
 
 
 @router.post("/carnets/{notebook_id}/{action}")
-async def notebook_action(notebook_id: uuid.UUID, action: str, request: Request, visitor: VisitorDep):
+async def notebook_action(notebook_id: uuid.UUID, action: str, request: Request, visitor: FormVisitorDep):
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     if action not in ACTIONS:
         return redirect(f"/carnets/{notebook_id}", visitor)
     if action == "orientation":

@@ -24,7 +24,7 @@ from contracts.notify import PreviewTemplatesV1, ReadDevMailboxV1
 from gateway.api.auth import CODE_SENT, LINK_SENT, SIGNUP_SENT
 from gateway.auth.session import REFRESH_COOKIE, clear_session_cookies, client_info, set_session_cookies
 from gateway.bus import call
-from gateway.web.common import VisitorDep, call_or_leave, error_page, redirect, refusal, render, require_csrf
+from gateway.web.common import CSRF_CHECKED, VisitorDep, call_or_leave, error_page, redirect, refusal, render
 from servicekit.errors import NotFound, ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -49,9 +49,8 @@ async def login_form(request: Request):
     return render(request, "login.html.j2", {"options": options})
 
 
-@router.post("/connexion")
-async def login_submit(request: Request, email: str = Form("", max_length=320), csrf: str = Form("")):
-    require_csrf(request, csrf)
+@router.post("/connexion", dependencies=CSRF_CHECKED)
+async def login_submit(request: Request, email: str = Form("", max_length=320)):
     try:
         await call(request, RequestLoginLinkV1(email=email, client=client_info(request)))
     except ServiceError as error:
@@ -68,9 +67,8 @@ async def magic_link_landing(token: str, request: Request):
     return render(request, "magic_landing.html.j2", {"token": token[:200]})
 
 
-@router.post("/auth/magic/{token}")
-async def magic_link_use(token: str, request: Request, csrf: str = Form("")):
-    require_csrf(request, csrf)
+@router.post("/auth/magic/{token}", dependencies=CSRF_CHECKED)
+async def magic_link_use(token: str, request: Request):
     tokens = await call_or_leave(request, None, ExchangeLoginLinkV1(token=token[:200], client=client_info(request)))
     return signed_in_redirect(request, tokens)
 
@@ -80,9 +78,8 @@ async def sms_form(request: Request):
     return render(request, "sms_login.html.j2")
 
 
-@router.post("/connexion/sms")
-async def sms_request(request: Request, phone: str = Form("", max_length=40), csrf: str = Form("")):
-    require_csrf(request, csrf)
+@router.post("/connexion/sms", dependencies=CSRF_CHECKED)
+async def sms_request(request: Request, phone: str = Form("", max_length=40)):
     try:
         await call(request, RequestSmsCodeV1(phone=phone, client=client_info(request)))
     except ServiceError as error:
@@ -91,10 +88,8 @@ async def sms_request(request: Request, phone: str = Form("", max_length=40), cs
     return render(request, "sms_code.html.j2", {"phone": phone, "message": CODE_SENT})
 
 
-@router.post("/connexion/sms/code")
-async def sms_verify(request: Request, phone: str = Form("", max_length=40), code: str = Form("", max_length=12),
-                     csrf: str = Form("")):
-    require_csrf(request, csrf)
+@router.post("/connexion/sms/code", dependencies=CSRF_CHECKED)
+async def sms_verify(request: Request, phone: str = Form("", max_length=40), code: str = Form("", max_length=12)):
     try:
         tokens = await call(request, VerifySmsCodeV1(phone=phone, code=code, client=client_info(request)))
     except ServiceError as error:
@@ -127,14 +122,13 @@ async def signup_form(request: Request):
     return render(request, "signup.html.j2", {"options": await call(request, GetLoginOptionsV1()), "form": {}})
 
 
-@router.post("/inscription")
+@router.post("/inscription", dependencies=CSRF_CHECKED)
 async def signup_submit(
-    request: Request, csrf: str = Form(""), email: str = Form("", max_length=320),
+    request: Request, email: str = Form("", max_length=320),
     firstname: str = Form("", max_length=120), lastname: str = Form("", max_length=120),
     phone: str = Form("", max_length=40), position: str = Form("", max_length=200),
     deployment_id: str = Form("", max_length=40), structure_name: str = Form("", max_length=250),
 ):
-    require_csrf(request, csrf)
     form = {"email": email, "firstname": firstname, "lastname": lastname, "phone": phone, "position": position,
             "deployment_id": deployment_id, "structure_name": structure_name}
     try:
@@ -158,16 +152,14 @@ async def email_change_landing(token: str, request: Request):
     return render(request, "email_confirm.html.j2", {"token": token[:200]})
 
 
-@router.post("/compte/email/{token}")
-async def email_change_confirm(token: str, request: Request, csrf: str = Form("")):
-    require_csrf(request, csrf)
+@router.post("/compte/email/{token}", dependencies=CSRF_CHECKED)
+async def email_change_confirm(token: str, request: Request):
     await call_or_leave(request, None, ConfirmEmailChangeV1(token=token[:200]))
     return render(request, "notice.html.j2", {"title": "Adresse e-mail confirmée", "message": EMAIL_CONFIRMED})
 
 
-@router.post("/deconnexion")
-async def logout(request: Request, csrf: str = Form("")):
-    require_csrf(request, csrf)
+@router.post("/deconnexion", dependencies=CSRF_CHECKED)
+async def logout(request: Request):
     if refresh := request.cookies.get(REFRESH_COOKIE):
         await call(request, LogoutV1(refresh_token=refresh))
     response = redirect("/connexion")

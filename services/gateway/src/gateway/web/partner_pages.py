@@ -19,7 +19,7 @@ from contracts.partners import (
     RotatePartnerCredentialV1,
 )
 from gateway.bus import call
-from gateway.web.common import Visitor, VisitorDep, call_or_leave, redirect, refusal, render, require_csrf
+from gateway.web.common import FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render
 from gateway.web.common import form_text as text
 from servicekit.errors import ServiceError
 
@@ -56,9 +56,8 @@ async def partners(request: Request, visitor: VisitorDep, revoque: str = ""):
 
 
 @router.post("/partenaires")
-async def credential_create(request: Request, visitor: VisitorDep):
+async def credential_create(request: Request, visitor: FormVisitorDep):
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     try:
         territories = [uuid.UUID(str(value)) for value in form.getlist("deployment_ids")[:200]]
         created = await call(request, CreatePartnerCredentialV1(partner=text(form, "partner", 40),
@@ -76,16 +75,12 @@ async def credential_create(request: Request, visitor: VisitorDep):
 
 
 @router.post("/partenaires/{credential_id}/rotation")
-async def credential_rotate(credential_id: uuid.UUID, request: Request, visitor: VisitorDep):
-    form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
+async def credential_rotate(credential_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     rotated = await call_or_leave(request, visitor, RotatePartnerCredentialV1(credential_id=credential_id))
     return await partners_page(request, visitor, secret=rotated.secret, shown=rotated.credential)
 
 
 @router.post("/partenaires/{credential_id}/revocation")
-async def credential_revoke(credential_id: uuid.UUID, request: Request, visitor: VisitorDep):
-    form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
+async def credential_revoke(credential_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     revoked = await call_or_leave(request, visitor, RevokePartnerCredentialV1(credential_id=credential_id))
     return redirect("/partenaires?revoque=" + quote(revoked.client_id), visitor)

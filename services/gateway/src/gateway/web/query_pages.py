@@ -24,7 +24,7 @@ from contracts.pilotage import (
 from gateway.bus import call
 from gateway.web import labels
 from gateway.web.common import (
-    LeavePage, Visitor, VisitorDep, call_or_leave, error_page, redirect, refusal, render, require_csrf,
+    LeavePage, Visitor, VisitorDep, call_or_leave, error_page, posting, redirect, refusal, render,
 )
 from gateway.web.common import form_text as text
 from gateway.web.pilotage_filters import filter_fields, filters_from_query, filters_to_query, has_filters
@@ -86,6 +86,7 @@ async def signed_in_professional(visitor: VisitorDep) -> Visitor:
 
 
 ProfessionalDep = Annotated[Visitor, Depends(signed_in_professional)]
+ProfessionalFormDep = posting(signed_in_professional)
 
 
 @router.get(PATH)
@@ -105,11 +106,10 @@ async def queries(request: Request, visitor: ProfessionalDep, offset: int = 0, r
 
 
 @router.post(PATH)
-async def save(request: Request, visitor: ProfessionalDep):
+async def save(request: Request, visitor: ProfessionalFormDep):
     """« Enregistrer cette requête »: the filters of the page (hidden fields), a name, shared or not; the query
     open and hers is updated."""
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     try:
         filters = filters_from_query(form)
     except ServiceError as failure:
@@ -127,9 +127,7 @@ async def save(request: Request, visitor: ProfessionalDep):
 
 
 @router.post(PATH + "/{query_id}/supprimer")
-async def delete(query_id: uuid.UUID, request: Request, visitor: ProfessionalDep):
-    form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
+async def delete(query_id: uuid.UUID, request: Request, visitor: ProfessionalFormDep):
     try:
         await call(request, DeleteSavedQueryV1(query_id=query_id), access_token=visitor.token)
     except ServiceError as failure:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from contracts.retention import ExtendRetentionV1, GetRetentionV1, SetRetentionV1
 from gateway.bus import call
-from gateway.web.common import Visitor, VisitorDep, call_or_leave, redirect, refusal, render, require_csrf
+from gateway.web.common import FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render
 from gateway.web.common import form_text as text
 from servicekit.errors import ServiceError
 
@@ -36,7 +36,6 @@ async def retention(request: Request, visitor: VisitorDep):
 
 async def submit(request: Request, visitor: Visitor, build, notice: str):
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     try:
         await call(request, build(form), access_token=visitor.token)
     except ValidationError as failure:
@@ -49,12 +48,12 @@ async def submit(request: Request, visitor: Visitor, build, notice: str):
 
 
 @router.post(f"{PAGE}/duree")
-async def set_months(request: Request, visitor: VisitorDep):
+async def set_months(request: Request, visitor: FormVisitorDep):
     return await submit(request, visitor, lambda form: SetRetentionV1(months=int(text(form, "months"))), "duree")
 
 
 @router.post(f"{PAGE}/{{notebook_id}}/prolonger")
-async def extend(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
+async def extend(notebook_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     return await submit(request, visitor, lambda form: ExtendRetentionV1(
         notebook_id=notebook_id, until=date.fromisoformat(text(form, "until")), reason=text(form, "reason")),
         "prolonge")

@@ -22,7 +22,7 @@ from contracts.rights import (
 from gateway.api.rights import my_data, my_data_pdf
 from gateway.bus import call
 from gateway.web.common import (
-    LeavePage, Visitor, VisitorDep, call_or_leave, error_page, redirect, refusal, render, require_csrf,
+    FormVisitorDep, LeavePage, Visitor, VisitorDep, call_or_leave, error_page, posting, redirect, refusal, render,
     with_cookies_of,
 )
 from gateway.web.common import form_text as text
@@ -48,6 +48,7 @@ async def beneficiary(request: Request, visitor: VisitorDep) -> Visitor:
 
 
 BeneficiaryDep = Annotated[Visitor, Depends(beneficiary)]  # signed in as the beneficiary herself
+BeneficiaryFormDep = posting(beneficiary)
 
 
 async def my_page(request: Request, visitor: Visitor, *, error: str = "", form: dict | None = None,
@@ -71,7 +72,6 @@ def attachment(visitor: Visitor, content: bytes, media_type: str, filename: str)
 
 @router.get("/mon-carnet/mes-donnees/json")
 async def my_data_json(request: Request, visitor: BeneficiaryDep):
-    visitor = visitor
     try:
         data = await my_data(request, visitor.token)
     except ServiceError as error:
@@ -83,7 +83,6 @@ async def my_data_json(request: Request, visitor: BeneficiaryDep):
 
 @router.get("/mon-carnet/mes-donnees/pdf")
 async def my_data_pdf_page(request: Request, visitor: BeneficiaryDep):
-    visitor = visitor
     try:
         document = await my_data_pdf(request, visitor.token)
     except ServiceError as error:
@@ -92,10 +91,8 @@ async def my_data_pdf_page(request: Request, visitor: BeneficiaryDep):
 
 
 @router.post("/mon-carnet/mes-donnees/demandes")
-async def ask(request: Request, visitor: BeneficiaryDep):
-    visitor = visitor
+async def ask(request: Request, visitor: BeneficiaryFormDep):
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     kind = text(form, "kind", 20)
     try:
         await call(request, CreateRightsRequestV1(
@@ -147,9 +144,8 @@ def back_of(value: str) -> str:
 
 
 @router.post("/demandes-rgpd/{request_id}/reponse")
-async def answer(request_id: uuid.UUID, request: Request, visitor: VisitorDep):
+async def answer(request_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     back = back_of(text(form, "back", 200))
     try:
         await call(request, AnswerRightsRequestV1(request_id=request_id, accepted=text(form, "decision") == "accepter",

@@ -28,7 +28,7 @@ from contracts.directory import (
 )
 from contracts.identity import Role
 from gateway.bus import call
-from gateway.web.common import Visitor, VisitorDep, call_or_leave, redirect, refusal, render, require_csrf
+from gateway.web.common import FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render
 from gateway.web.common import form_text as text
 from servicekit.errors import ServiceError
 
@@ -107,9 +107,8 @@ async def deployments(request: Request, visitor: VisitorDep, notice: str = ""):
 
 
 @router.post("/territoires")
-async def deployment_create(request: Request, visitor: VisitorDep):
+async def deployment_create(request: Request, visitor: FormVisitorDep):
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     try:
         created = await call(request, CreateDeploymentV1(
             label=text(form, "label", 200), department_code=text(form, "department_code", 3),
@@ -130,9 +129,8 @@ async def territory(request: Request, visitor: VisitorDep, notice: str = ""):
 
 
 @router.post("/territoire/dispositifs")
-async def orientation_system_create(request: Request, visitor: VisitorDep):
+async def orientation_system_create(request: Request, visitor: FormVisitorDep):
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     context = await page_context(request, visitor)
     kind = text(form, "orientation_type")
     try:
@@ -168,9 +166,8 @@ async def structures(request: Request, visitor: VisitorDep):
 
 
 @router.post("/territoire/structures")
-async def structure_create(request: Request, visitor: VisitorDep):
+async def structure_create(request: Request, visitor: FormVisitorDep):
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     try:
         created = await call(request, CreateStructureV1(deployment_id=territory_param(request),
                                                         structure=structure_fields(form)), access_token=visitor.token)
@@ -201,9 +198,8 @@ async def structure(structure_id: uuid.UUID, request: Request, visitor: VisitorD
 
 
 @router.post("/territoire/structures/{structure_id}")
-async def structure_update(structure_id: uuid.UUID, request: Request, visitor: VisitorDep):
+async def structure_update(structure_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     try:
         await call(request, UpdateStructureV1(structure_id=structure_id, version=version_of(form),
                                               structure=structure_fields(form)), access_token=visitor.token)
@@ -236,10 +232,9 @@ async def people(request: Request, visitor: VisitorDep, notice: str = ""):
 
 
 @router.post("/territoire/personnes")
-async def person_create(request: Request, visitor: VisitorDep):
+async def person_create(request: Request, visitor: FormVisitorDep):
     """Also the "add a professional" form of a structure page, which comes back to that structure."""
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     role = text(form, "role")
     back_to = text(form, "back_to")
     try:
@@ -279,9 +274,8 @@ async def person(person_id: uuid.UUID, request: Request, visitor: VisitorDep):
 
 
 @router.post("/territoire/personnes/{person_id}")
-async def person_update(person_id: uuid.UUID, request: Request, visitor: VisitorDep):
+async def person_update(person_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     try:
         await call(request, UpdatePersonV1(person_id=person_id, version=version_of(form),
                                            person=person_fields(form),
@@ -298,9 +292,7 @@ async def person_update(person_id: uuid.UUID, request: Request, visitor: Visitor
 
 
 @router.post("/territoire/personnes/{person_id}/desactiver")
-async def person_deactivate(person_id: uuid.UUID, request: Request, visitor: VisitorDep):
-    form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
+async def person_deactivate(person_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     person = await call_or_leave(request, visitor, DeactivatePersonV1(person_id=person_id))
     return await people_page(request, visitor, notice=f"{person.firstname} {person.lastname} est désactivé(e) : "
                              "son compte est fermé et son historique conservé.")

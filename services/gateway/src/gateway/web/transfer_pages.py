@@ -18,7 +18,7 @@ from contracts.transfers import (
     RequestTransferV1,
 )
 from gateway.bus import call
-from gateway.web.common import Visitor, VisitorDep, call_or_leave, redirect, refusal, render, require_csrf
+from gateway.web.common import FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render
 from gateway.web.common import form_text as text
 from servicekit.errors import ServiceError
 
@@ -60,7 +60,6 @@ async def notebook_territory(notebook_id: uuid.UUID, request: Request, visitor: 
 
 async def notebook_form(request: Request, visitor: Visitor, notebook_id: uuid.UUID, build, notice: str):
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     try:
         await call(request, build(form), access_token=visitor.token)
     except ValidationError as failure:
@@ -76,7 +75,7 @@ async def notebook_form(request: Request, visitor: Visitor, notebook_id: uuid.UU
 
 
 @router.post("/carnets/{notebook_id}/territoire/transfert")
-async def ask_transfer(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
+async def ask_transfer(notebook_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     """« Demander un transfert »: the destination territory and the reason."""
     return await notebook_form(request, visitor, notebook_id, lambda f: RequestTransferV1(
         notebook_id=notebook_id, to_deployment_id=uuid.UUID(text(f, "to_deployment_id", 36)),
@@ -84,7 +83,7 @@ async def ask_transfer(notebook_id: uuid.UUID, request: Request, visitor: Visito
 
 
 @router.post("/carnets/{notebook_id}/territoire/acces")
-async def grant_referral(notebook_id: uuid.UUID, request: Request, visitor: VisitorDep):
+async def grant_referral(notebook_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     """« Inviter un professionnel d'un autre territoire » until a date."""
     return await notebook_form(request, visitor, notebook_id, lambda f: GrantReferralV1(
         notebook_id=notebook_id, email=text(f, "email", 320), until=optional_date(text(f, "until", 10)),
@@ -97,10 +96,9 @@ async def transfers(request: Request, visitor: VisitorDep):
 
 
 @router.post("/transferts/{transfer_id}")
-async def decide(transfer_id: uuid.UUID, request: Request, visitor: VisitorDep):
+async def decide(transfer_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     """Accepted, or refused with a reason, by a manager of the destination."""
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     accepted = form.get("decision") == "accepter"
     try:
         await call(request, DecideTransferV1(transfer_id=transfer_id, accepted=accepted,

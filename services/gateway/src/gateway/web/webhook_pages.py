@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
 from contracts.directory import ListDeploymentsV1
@@ -21,7 +21,7 @@ from contracts.webhooks import (
     WebhookSecretReply,
 )
 from gateway.bus import call
-from gateway.web.common import Visitor, VisitorDep, call_or_leave, redirect, refusal, render, require_csrf
+from gateway.web.common import FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render
 from gateway.web.common import form_text as text
 from gateway.web.territory_pages import ids
 from servicekit.errors import ServiceError
@@ -67,9 +67,8 @@ async def webhooks(request: Request, visitor: VisitorDep, notice: str = ""):
 
 
 @router.post(PAGE)
-async def webhook_create(request: Request, visitor: VisitorDep):
+async def webhook_create(request: Request, visitor: FormVisitorDep):
     form = await request.form()
-    require_csrf(request, text(form, "csrf"), visitor)
     typed = {"label": text(form, "label", 200), "url": text(form, "url", 2000),
              "deployment_ids": [str(d) for d in ids(form, "deployment_ids")],
              "event_types": [t.value for t in event_types(form)]}
@@ -84,22 +83,19 @@ async def webhook_create(request: Request, visitor: VisitorDep):
 
 
 @router.post(PAGE + "/{subscription_id}/secret")
-async def webhook_rotate(subscription_id: uuid.UUID, request: Request, visitor: VisitorDep, csrf: str = Form("")):
-    require_csrf(request, csrf, visitor)
+async def webhook_rotate(subscription_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     rotated = await call_or_leave(request, visitor, RotateWebhookSecretV1(subscription_id=subscription_id))
     return await list_page(request, visitor, created=rotated)
 
 
 @router.post(PAGE + "/{subscription_id}/pause")
-async def webhook_pause(subscription_id: uuid.UUID, request: Request, visitor: VisitorDep, csrf: str = Form("")):
-    require_csrf(request, csrf, visitor)
+async def webhook_pause(subscription_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     await call_or_leave(request, visitor, PauseWebhookSubscriptionV1(subscription_id=subscription_id))
     return redirect(f"{PAGE}?notice=paused", visitor)
 
 
 @router.post(PAGE + "/{subscription_id}/reprendre")
-async def webhook_resume(subscription_id: uuid.UUID, request: Request, visitor: VisitorDep, csrf: str = Form("")):
-    require_csrf(request, csrf, visitor)
+async def webhook_resume(subscription_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     await call_or_leave(request, visitor, ResumeWebhookSubscriptionV1(subscription_id=subscription_id))
     return redirect(f"{PAGE}?notice=resumed", visitor)
 
@@ -119,7 +115,6 @@ async def webhook_deliveries(subscription_id: uuid.UUID, request: Request, visit
 
 
 @router.post(PAGE + "/envois/{delivery_id}/rejouer")
-async def webhook_replay(delivery_id: uuid.UUID, request: Request, visitor: VisitorDep, csrf: str = Form("")):
-    require_csrf(request, csrf, visitor)
+async def webhook_replay(delivery_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     replayed = await call_or_leave(request, visitor, ReplayWebhookDeliveryV1(delivery_id=delivery_id))
     return redirect(f"{PAGE}/{replayed.subscription_id}?notice=replayed", visitor)

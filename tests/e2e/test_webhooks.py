@@ -22,6 +22,7 @@ from notify.handlers.webhook_delivery import deliver_due_webhooks
 from servicekit.db import create_engine, sessionmaker, utcnow
 from servicekit.outbox import Outbox
 from testkit.system import bearer, csrf_of, sign_in
+from tests.e2e.test_partners_rest import run_example
 
 pytestmark = pytest.mark.e2e
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "webhook_signature.py"
@@ -136,7 +137,7 @@ async def orient_sophie(system, client) -> None:
 
 @pytest.mark.service_env(notify={"NOTIFY_WEBHOOK_RETRY_BASE_S": "0.5"})
 async def test_an_orientation_reaches_partners_signed_a_failing_one_is_retried_once_and_replayed_by_hand(
-        system, partners):
+        system, partners, tmp_path):
     steady, flaky = partners(), partners([500])
     async with system.client() as client, system.client() as pages:
         await seed_demo(system)
@@ -165,6 +166,11 @@ async def test_an_orientation_reaches_partners_signed_a_failing_one_is_retried_o
         verify = partner_example().verify_signature
         assert verify(steady_secret, headers["X-Carnet-Signature"], body)
         assert not verify(flaky_secret, headers["X-Carnet-Signature"], body)
+        # The same with the partners' example client, from the command line, on the body as received.
+        (received := tmp_path / "body.json").write_bytes(body)
+        check = ["verify-webhook", "--header", headers["X-Carnet-Signature"], "--body-file", str(received)]
+        assert await run_example(*check, f"--secret={steady_secret}") == (0, "signature valide\n")
+        assert await run_example(*check, f"--secret={flaky_secret}") == (1, "signature refusée\n")
         payload = json.loads(body)
         assert (payload["type"], payload["territory"], payload["notebook_id"]) == (
             "orientation.changed", str(DEMO_93), SOPHIE)

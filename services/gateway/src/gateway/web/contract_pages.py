@@ -4,6 +4,7 @@ CER waiting for the territory's decision. Every form posts, then comes back to t
 from __future__ import annotations
 
 import base64
+import calendar
 import uuid
 from datetime import date
 
@@ -47,6 +48,27 @@ NOTICES = {"created": "Le brouillon du CER est créé à partir du carnet.", "sa
 def optional_date(form: FormData, name: str) -> date | None:
     value = text(form, name, 10)
     return date.fromisoformat(value) if value else None
+
+
+DURATIONS = {"3": 3, "6": 6, "12": 12, "24": 24}
+
+
+def months_after(day: date, months: int) -> date:
+    """The same day `months` later (that month's last day when it is shorter)."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def end_date_of(form: FormData) -> date | None:
+    """« Durée du contrat » (_contract_period.html.j2): 3, 6, 12 or 24 months from the start, indeterminate (no
+    end), or else the end date typed."""
+    duration, start = text(form, "duree", 20), optional_date(form, "start_date")
+    if duration == "indeterminee":
+        return None
+    if duration in DURATIONS and start:
+        return months_after(start, DURATIONS[duration])
+    return optional_date(form, "end_date")
 
 
 def base_of(visitor: Visitor, notebook_id: uuid.UUID | None) -> str:
@@ -149,14 +171,14 @@ async def record_other(notebook_id: uuid.UUID, request: Request, visitor: FormVi
     """A PPAE, CEJ or PACEA with its dates."""
     return await draft_or_record(request, visitor, notebook_id, lambda f: RecordContractV1(
         notebook_id=notebook_id, kind=ContractLink(text(f, "kind", 10)), signed_on=optional_date(f, "signed_on"),
-        start_date=optional_date(f, "start_date"), end_date=optional_date(f, "end_date")))
+        start_date=optional_date(f, "start_date"), end_date=end_date_of(f)))
 
 
 # Each form of the editor: the message it sends, built from the form, and the notice to come back with.
 ACTIONS = {
     "enregistrer": ("saved", lambda cid, f: UpdateContractV1(
         contract_id=cid, version=int(text(f, "version")), start_date=optional_date(f, "start_date"),
-        end_date=optional_date(f, "end_date"), beneficiary_commitments=text(f, "beneficiary_commitments", 5000),
+        end_date=end_date_of(f), beneficiary_commitments=text(f, "beneficiary_commitments", 5000),
         referent_commitments=text(f, "referent_commitments", 5000))),
     "soumettre": ("submitted", lambda cid, f: SubmitContractV1(contract_id=cid, version=int(text(f, "version")))),
     "decision": ("validated", lambda cid, f: DecideContractV1(

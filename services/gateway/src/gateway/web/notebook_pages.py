@@ -366,7 +366,8 @@ ACTIONS = {
     "suppression": ("plan", "deleted", lambda nid, f: DeleteParcoursItemV1(
         kind=text(f, "kind", 10), item_id=uuid.UUID(text(f, "item_id")))),
     "rendez-vous": ("rendez-vous", "appointment", lambda nid, f: BookAppointmentV1(
-        notebook_id=nid, at=appointment_at(f), status=AppointmentStatus(text(f, "status") or "planned"))),
+        notebook_id=nid, person_id=optional_uuid(text(f, "person_id")), at=appointment_at(f),
+        status=AppointmentStatus(text(f, "status") or "planned"))),
     "statut-rendez-vous": ("rendez-vous", "appointment", lambda nid, f: UpdateAppointmentV1(
         appointment_id=uuid.UUID(text(f, "appointment_id")), version=int(text(f, "version")),
         at=datetime.fromisoformat(text(f, "at", 40)), status=AppointmentStatus(text(f, "status")))),

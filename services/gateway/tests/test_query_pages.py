@@ -135,3 +135,32 @@ async def test_the_api_passes_the_filters_and_answers_the_saved_query():
         assert bad.status_code == 422
         saved = await client.get(f"/api/v1/queries/{QUERY}", headers=headers)
         assert saved.status_code == 200 and saved.json()["name"] == HOSTILE
+
+
+async def test_every_field_of_the_builder_goes_from_the_url_to_the_service_and_the_export_form():
+    """Issue 18 item 2's criteria, all at once: the URL's filters reach the service unchanged, the page's filter
+    form shows each one chosen, and its export form sends each one again."""
+    referent, system = uuid.uuid4(), uuid.uuid4()
+    filters = BeneficiaryFilters(
+        structure_ids=[STRUCTURE], referent_ids=[referent], orientation_system_ids=[system],
+        support=["accompanied", "waiting"], rsa_rights=["rsa_droit_ouvert_versable"], subject_to_right_and_duty=True,
+        cer_states=["none", "ended"], cer_end_from=date(2026, 12, 1), cer_end_to=date(2026, 12, 31),
+        last_activity_from=date(2026, 1, 1), last_activity_to=date(2026, 6, 30), themes=["emploi"],
+        created_from=date(2025, 1, 1), created_to=date(2025, 12, 31), origins=["import", "cafmsa"])
+    response, rpc = await get(f"/beneficiaires/requetes?{filters_to_query(filters)}")
+    assert response.status_code == 200, response.text
+    [asked] = queries(rpc)
+    assert asked.filters == filters
+    page = response.text
+    export_form = page[page.index('<form method="post" action="/exports"'):]
+    export_form = export_form[:export_form.index("</form>")]
+    for field, value in (("referent_ids", referent), ("orientation_system_ids", system), ("support", "waiting"),
+                         ("rsa_rights", "rsa_droit_ouvert_versable"), ("cer_states", "ended"),
+                         ("cer_end_from", "2026-12-01"), ("cer_end_to", "2026-12-31"),
+                         ("last_activity_from", "2026-01-01"), ("last_activity_to", "2026-06-30"),
+                         ("themes", "emploi"), ("created_from", "2025-01-01"), ("created_to", "2025-12-31"),
+                         ("origins", "import"), ("origins", "cafmsa")):
+        assert f'<input type="hidden" name="{field}" value="{value}">' in export_form, field
+    for field, value in (("rsa_rights", "rsa_droit_ouvert_versable"), ("origins", "import"), ("cer_states", "ended"),
+                         ("support", "waiting")):
+        assert f'name="{field}" value="{value}" checked' in page, field

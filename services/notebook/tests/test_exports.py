@@ -300,3 +300,64 @@ class SimpleDeps:
     @staticmethod
     def clock() -> datetime:
         return datetime.now(UTC)
+
+
+async def test_requests_appointments_actions_and_people_keep_to_a_structure_admin_s_structures(notebook, token_mint,
+                                                                                             stored):
+    """The lists read from the notebook's own tables (reorientation requests, appointments, actions, people): the
+    manager gets the territory's, a structure admin only her structure's, a professional only her notebooks'."""
+    w = await world(notebook, token_mint)
+    social, pro_b_id = uuid.uuid4(), uuid.uuid4()
+    await notebook.deliver(OrientationSystemCreatedV1(orientation_system_id=social, deployment_id=w.deployment_id,
+                                                      name="Social", orientation_type=OrientationType.social))
+    async with notebook.sessions() as session:
+        system = (await session.get(PilotageNotebook, w.notebooks["Alpha"])).orientation_system_id
+    await notebook.deliver(ProfessionalCreatedV1(
+        profile_id=pro_b_id, deployment_id=w.deployment_id, firstname="Bérénice", lastname="Brun",
+        email=f"b-{uuid.uuid4().hex[:6]}@cd26.fr", structure_ids=[w.structure_b], orientation_system_ids=[system]))
+    pro_b = token_mint.token(Role.professional, deployment_id=w.deployment_id, profile_id=pro_b_id,
+                             structure_ids=[w.structure_b])
+    await notebook.call(c.JoinNotebookV1(notebook_id=w.notebooks["Charlie"], as_referent=True,
+                                         orientation_system_id=system), pro_b)
+    at = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    for key, token, theme in (("Alpha", w.pro, "emploi"), ("Charlie", pro_b, "logement")):
+        await notebook.call(c.BookAppointmentV1(notebook_id=w.notebooks[key], at=at), token)
+        focus = await notebook.call(c.AddFocusV1(notebook_id=w.notebooks[key], theme=theme), token)
+        target = await notebook.call(c.AddTargetV1(focus_id=focus.id, target=f"Objectif {key}"), token)
+        await notebook.call(c.AddActionV1(target_id=target.id, action=f"Action {key}"), token)
+        await notebook.call(c.RequestReorientationV1(notebook_id=w.notebooks[key], orientation_system_id=social,
+                                                     reason=f"Motif {key}; « social »"), token)
+
+    def names(content: bytes) -> list[str]:
+        return sorted(r["Nom"][:-4] for r in csv_rows(content))  # lastnames without their random suffix
+
+    _, content = await exported(notebook, stored, w.manager, list_name=p.ExportList.orientation_requests)
+    rows = csv_rows(content)
+    assert names(content) == ["Alpha", "Charlie"]
+    alpha = next(r for r in rows if r["Nom"].startswith("Alpha"))
+    assert (alpha["Demandée par"], alpha["Dispositif demandé"], alpha["Statut"]) == ("Pierre Pro", "Social",
+                                                                                      "En attente")
+    assert alpha["Motif"] == "Motif Alpha; « social »" and alpha["Date de naissance"] == "12/04/1990"
+    view, content = await exported(notebook, stored, w.manager, list_name=p.ExportList.appointments,
+                                   file_format=p.ExportFormat.xlsx)
+    header, *lines = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python()
+    assert view.rows_done == len(lines) == 2 and header[:2] == ["Nom", "Prénom"]
+    assert {line[header.index("Avec")] for line in lines} == {"Pierre Pro", "Bérénice Brun"}
+    assert all(isinstance(line[header.index("Rendez-vous le")], datetime) for line in lines)  # typed cells
+    _, content = await exported(notebook, stored, w.manager, list_name=p.ExportList.actions)
+    assert names(content) == ["Alpha", "Charlie"]
+    _, content = await exported(notebook, stored, w.manager, list_name=p.ExportList.professionals)
+    assert sorted(r["Nom"] for r in csv_rows(content)) == ["Brun", "Pro"]
+
+    # The structure admin of A: none of structure B's rows, whatever the list.
+    for list_name in (p.ExportList.appointments, p.ExportList.actions):
+        _, content = await exported(notebook, stored, w.admin_a, list_name=list_name)
+        assert names(content) == ["Alpha"], list_name
+    _, content = await exported(notebook, stored, w.admin_a, list_name=p.ExportList.professionals)
+    assert [r["Nom"] for r in csv_rows(content)] == ["Pro"]
+    error = await refused(notebook.call(p.StartExportV1(list_name=p.ExportList.orientation_requests), w.admin_a))
+    assert error.code == ErrorCode.forbidden
+    # A professional: the notebooks she follows only.
+    for list_name in (p.ExportList.appointments, p.ExportList.actions):
+        _, content = await exported(notebook, stored, pro_b, list_name=list_name)
+        assert names(content) == ["Charlie"], list_name

@@ -427,3 +427,57 @@ async def test_date_filters_count_paris_days(notebook, token_mint):
     assert await total(created_to=yesterday) == 0
     assert await total(cer_states=["none"], subject_to_right_and_duty=False) == 1
     assert await total(cer_end_from=yesterday) == 0  # no CER, no end date
+
+
+async def test_every_field_of_the_filter_builder_narrows_the_list(notebook, token_mint):
+    """Each criterion of issue 18 item 2 — structure, référent, orientation system, support status, RSA right,
+    droits et devoirs, CER state and end date, last activity, themes, created between, imported from — keeps the
+    rows that match it (and the count says as many); fields are AND between them, values OR within one."""
+    t = await territory(notebook, token_mint)
+    today = paris_today()
+
+    def at(days: int) -> datetime:
+        return datetime.combine(today - timedelta(days=days), time(10), UTC)
+
+    rows = {
+        "Un": dict(structure_id=t.structure_id, referent_id=t.pro_id, orientation_system_id=t.system_id,
+                   support="accompanied", rsa_right="rsa_droit_ouvert_versable", subject_to_right_and_duty=True,
+                   cer_state="signed", cer_end_date=today + timedelta(days=20), last_activity_at=at(1),
+                   themes="|emploi|logement|", created_at=at(10), origin="import"),
+        "Deux": dict(structure_id=t.other_structure_id, orientation_system_id=t.social_id, support="waiting",
+                     rsa_right="rsa_clos", subject_to_right_and_duty=False, cer_state="none",
+                     last_activity_at=at(60), themes="|sante|", created_at=at(100), origin="cafmsa"),
+        "Trois": dict(support="not_accompanied", rsa_right="rsa_droit_ouvert_versable",
+                      subject_to_right_and_duty=True, cer_state="ended", cer_end_date=today - timedelta(days=5),
+                      themes="", created_at=at(400), origin="manual"),
+    }
+    async with notebook.sessions.begin() as session:
+        for lastname, fact in rows.items():
+            session.add(PilotageNotebook(notebook_id=uuid.uuid4(), deployment_id=t.deployment_id, lastname=lastname,
+                                         firstname="Anne", refreshed_at=at(0), **fact))
+
+    async def matching(**filters) -> set[str]:
+        reply = await notebook.call(QueryBeneficiariesV1(filters=BeneficiaryFilters(**filters)), t.manager)
+        assert reply.total == len(reply.rows), filters
+        return {r.lastname for r in reply.rows}
+
+    assert await matching() == {"Un", "Deux", "Trois"}
+    assert await matching(structure_ids=[t.other_structure_id]) == {"Deux"}
+    assert await matching(referent_ids=[t.pro_id]) == {"Un"}
+    assert await matching(orientation_system_ids=[t.social_id]) == {"Deux"}
+    assert await matching(support=["waiting", "not_accompanied"]) == {"Deux", "Trois"}
+    assert await matching(rsa_rights=["rsa_droit_ouvert_versable"]) == {"Un", "Trois"}
+    assert await matching(rsa_rights=["rsa_clos", "rsa_refuse"]) == {"Deux"}
+    assert await matching(subject_to_right_and_duty=True) == {"Un", "Trois"}
+    assert await matching(subject_to_right_and_duty=False) == {"Deux"}
+    assert await matching(cer_states=["none", "ended"]) == {"Deux", "Trois"}
+    assert await matching(cer_end_from=today, cer_end_to=today + timedelta(days=30)) == {"Un"}
+    assert await matching(cer_end_to=today) == {"Trois"}
+    assert await matching(last_activity_from=today - timedelta(days=7)) == {"Un"}
+    assert await matching(last_activity_to=today - timedelta(days=30)) == {"Deux"}
+    assert await matching(themes=["logement"]) == {"Un"}
+    assert await matching(themes=["sante", "emploi"]) == {"Un", "Deux"}
+    assert await matching(created_from=today - timedelta(days=200), created_to=today - timedelta(days=50)) == {"Deux"}
+    assert await matching(origins=["import"]) == {"Un"}
+    assert await matching(origins=["cafmsa", "manual"]) == {"Deux", "Trois"}
+    assert await matching(subject_to_right_and_duty=True, cer_states=["none", "ended"]) == {"Trois"}

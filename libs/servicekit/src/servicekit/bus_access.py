@@ -80,13 +80,17 @@ from contracts.profiles import (
     DeploymentCreatedV1,
 )
 from contracts.registry import load_all
-from servicekit.retention import SWEPT_STREAMS
 from contracts.retention import PURGED_EVENTS, GetRetentionSubjectV1, RetentionDueV1, RunRetentionV1
 from contracts.streams import ALL_STREAMS, DEADLETTER, SECRETS, stream_for_subject
 
 GATEWAY = "gateway"
 OPERATOR = "operator"
 ACCOUNT = "CARNET"
+# Retention (issue 21): the streams each service sweeps of a purged beneficiary's messages: its own (it published
+# what is there), and the partners' messages for the import service, which consumes them. SECRETS is nobody's to
+# read; its max_age (a secret's lifetime) is its limit.
+SWEPT_STREAMS = {"identity": ("IDENTITY",), "notebook": ("NOTEBOOK",), "notify": ("NOTIFY",),
+                 "data_import": ("IMPORT", "PARTNER")}
 INBOX = "_INBOX"
 # What the production server listens on and keeps its streams in (deploy/nats/nats-server.conf).
 DEPLOY_LISTEN = "0.0.0.0:4222"

@@ -9,6 +9,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from servicekit.bus_access import SWEPT_STREAMS  # noqa: F401  (the handlers read it from here)
 from servicekit.messaging import outbox_table
 
 
@@ -40,10 +41,6 @@ async def forget_published(session: AsyncSession, values: Iterable[object]) -> i
     return len(gone)
 
 
-# Which streams each service sweeps: its own (it published what is there), and the partners' messages for the import
-# service, which consumes them. SECRETS is nobody's to read; its max_age (a secret's lifetime) is its limit.
-SWEPT_STREAMS = {"identity": ("IDENTITY",), "notebook": ("NOTEBOOK",), "notify": ("NOTIFY",),
-                 "data_import": ("IMPORT", "PARTNER")}
 
 
 async def forget_in_streams(js, streams: Iterable[str], values: Iterable[object]) -> int:

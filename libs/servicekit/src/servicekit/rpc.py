@@ -18,7 +18,6 @@ from faststream.nats import NatsMessage, NatsResponse
 from pydantic import ValidationError
 
 from contracts.base import ERROR_HEADER, ErrorCode, ErrorEnvelope, RpcReply, RpcRequest
-from servicekit.concurrency import once_more_if_stale
 from servicekit.errors import Invalid, RpcTimeout, ServiceError
 from servicekit.metrics import RPC_ERRORS, RPC_SECONDS
 
@@ -61,6 +60,8 @@ def internal_error(request_id: str) -> ErrorEnvelope:
 def rpc_endpoint(request_type: type[Req], handler: Callable[[Req, RpcContext], Awaitable[RpcReply]]):
     """The FastStream handler of one RPC: its annotations give FastStream the request model to parse and
     AsyncAPI the request and reply schemas."""
+    # Only services answer RPCs; imported here, the gateway (a caller only) never loads SQLAlchemy.
+    from servicekit.concurrency import once_more_if_stale
 
     async def endpoint(request, message):
         return await once_more_if_stale(handler, request, RpcContext(message.headers or {}))

@@ -13,15 +13,17 @@ import os
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from opentelemetry import context, metrics, trace
-from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.sdk.environment_variables import OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
 from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-from sqlalchemy.engine import Engine
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 _propagator = TraceContextTextMapPropagator()
 SQLALCHEMY_INSTRUMENTATION = "opentelemetry.instrumentation.sqlalchemy"  # the scope of database spans
@@ -125,7 +127,10 @@ def instrument_engine(engine: Engine) -> None:
     made inside a trace.
 
     ``EngineTracer`` is what ``SQLAlchemyInstrumentor`` attaches to each engine; used directly because the
-    instrumentor instruments once per process, and a process (a test) may open several engines."""
+    instrumentor instruments once per process, and a process (a test) may open several engines. Imported here:
+    the gateway has no database, and SQLAlchemy costs a process ~20 MB."""
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+
     EngineTracer(
         _InTraceOnly(trace.get_tracer(SQLALCHEMY_INSTRUMENTATION)),
         engine,

@@ -1,7 +1,6 @@
 """Composition root of the notebook service (nothing happens at import)."""
 from __future__ import annotations
 
-from notebook.adapters.france_travail import FranceTravailClient, FranceTravailConfig
 from notebook.config import NotebookSettings
 from notebook.domain.protection import FieldProtection
 from notebook.entrypoints import wiring
@@ -29,6 +28,8 @@ def build(settings: NotebookSettings | None = None) -> Service:
 def france_travail(settings: NotebookSettings) -> FranceTravailRefresher | None:
     if not settings.france_travail_enabled:
         return None
+    from notebook.adapters.france_travail import FranceTravailClient, FranceTravailConfig  # httpx: ~10 MB
+
     return FranceTravailRefresher(FranceTravailClient(FranceTravailConfig(
         auth_base_url=settings.france_travail_auth_base_url, api_base_url=settings.france_travail_api_base_url,
         client_id=settings.france_travail_client_id,

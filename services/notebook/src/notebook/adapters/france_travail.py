@@ -18,19 +18,14 @@ from typing import Any
 import httpx
 import structlog
 
+from notebook.domain.france_travail import UNAVAILABLE, FranceTravailUnavailable  # noqa: F401  (raised here)
+
 log = structlog.get_logger("notebook.france_travail")
 
-UNAVAILABLE = "France Travail ne répond pas, réessayez plus tard."
 DIAGNOSTIC_SCOPES = "api_rechercher-usagerv1 api_diagnosticargumentev1"
 AGENCIES_SCOPES = "api_referentielagencesv1 organisationpe"
 # A token is renewed this long before it expires: a request sent with it must still find it valid.
 TOKEN_MARGIN_S = 60
-
-
-class FranceTravailUnavailable(Exception):
-    """France Travail did not answer usefully; ``str()`` is for the logs, ``message`` for the user."""
-
-    message = UNAVAILABLE
 
 
 @dataclass(frozen=True)

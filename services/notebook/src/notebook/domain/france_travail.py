@@ -16,6 +16,14 @@ from contracts.notebook import FranceTravailConstraint, FranceTravailItem, Franc
 
 # A dossier fetched less than an hour ago is not asked again when a notebook is opened (spec §3.10).
 FRESHNESS = timedelta(hours=1)
+UNAVAILABLE = "France Travail ne répond pas, réessayez plus tard."
+
+
+class FranceTravailUnavailable(Exception):
+    """France Travail did not answer usefully; ``str()`` is for the logs, ``message`` for the user."""
+
+    message = UNAVAILABLE
+
 SHOWN_CONSTRAINTS = ("OUI", "CLOTUREE")
 SHOWN_SITUATIONS = ("OUI",)
 HIDDEN_OBJECTIVES = ("NON_ABORDE",)

@@ -13,6 +13,7 @@ import asyncio
 import json
 import uuid
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -26,15 +27,25 @@ from contracts.notebook import (
     FranceTravailStatus,
     RefreshFranceTravailV1,
 )
-from notebook.adapters.france_travail import UNAVAILABLE, FranceTravailClient, FranceTravailUnavailable
 from notebook.adapters.orm import Beneficiary, ExternalData, FranceTravailSync, Notebook
 from notebook.config import NotebookSettings
-from notebook.domain.france_travail import FRESHNESS, canonical, diagnostic_of, fingerprint, is_stale
+from notebook.domain.france_travail import (
+    FRESHNESS,
+    UNAVAILABLE,
+    FranceTravailUnavailable,
+    canonical,
+    diagnostic_of,
+    fingerprint,
+    is_stale,
+)
 from notebook.domain.habilitation import Operation
 from notebook.handlers.caller import caller_of, open_notebook
 from notebook.handlers.deps import Deps
 from servicekit import inbox
 from servicekit.errors import Invalid, Unavailable
+
+if TYPE_CHECKING:  # the HTTP client (httpx) is loaded only where France Travail is configured
+    from notebook.adapters.france_travail import FranceTravailClient
 
 log = structlog.get_logger("notebook.france_travail")
 SOURCE = "france_travail_api"

@@ -130,6 +130,7 @@ async def test_a_manager_exports_the_territory_as_csv_read_back_intact(notebook,
     view, content = await exported(notebook, stored, w.manager)
     rows = csv_rows(content)
     assert view.rows_done == view.rows_total == 3 and len(rows) == 3
+    assert view.expires_at - view.finished_at == timedelta(days=7)  # the download link's week
     alpha = next(r for r in rows if r["Prénom"] == TRICKY_FIRSTNAME)  # quotes, ; and the line break intact
     assert alpha["Nom"] == "'" + FORMULA  # never a formula
     assert alpha["Structure"] == "Insertion A; Sud" and alpha["Référent"] == "Pierre Pro"

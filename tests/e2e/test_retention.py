@@ -2,9 +2,10 @@
 1 month without activity; Sophie Tifour's notebook (her account used, an appointment booked — an SMS sent — a free
 text on her parcours) has had none for three months. The managers' dry run lists her; the run publishes one
 ``notebook.retention.due.v1``; identity, notify and the import service erase and confirm; the notebook erases last.
-Then a scan of every table of every service database, and of every message of every stream, finds none of her values,
-and the territory's dashboard counts are what they were. The policy's rules: 1 to 36 months (French refusals), managers only, an extension needs a
-reason and is recorded."""
+Then a scan of every table of every service database, and of every message of every stream, finds none of her values
+(the same scans found them before: her account, notebook, pilotage row, messages, a saved query and an export named
+after her), and the territory's dashboard counts are what they were. The policy's rules: 1 to 36 months (French
+refusals), managers only, an extension needs a reason and is recorded."""
 from __future__ import annotations
 
 import asyncio
@@ -26,6 +27,7 @@ from contracts.streams import ALL_STREAMS, SECRETS
 from nats.js.errors import NotFoundError
 from notebook.adapters.orm import Notebook, TimelineEvent
 from servicekit.db import create_engine
+from tests.e2e.test_exports import finished
 from tests.e2e.test_imports import apply, beneficiaries_csv, counts, open_territory, person, reviewed
 from tests.e2e.test_notebook import page_with_systems, seed_demo, until
 
@@ -193,6 +195,20 @@ async def test_a_purge_leaves_no_trace_of_an_expired_beneficiary_and_the_counts_
                                           env={"NATS_URL": system.nats_url})
         assert dry_cli.exit_code == 0 and notebook_id in dry_cli.output, dry_cli.output
         assert (await client.get(f"/api/v1/notebooks/{notebook_id}", headers=h)).status_code == 200
+
+        # A manager follows her with a query named after her, and exports with it: the label names her too.
+        saved = await client.post("/api/v1/queries", headers=bearer(manager), json={"name": "Suivi Tifour"})
+        assert saved.status_code == 201, saved.text
+        started = await client.post("/api/v1/exports", headers=bearer(manager), json={
+            "list_name": "beneficiaries", "format": "csv", "query_id": saved.json()["query_id"]})
+        assert started.status_code == 202, started.text
+        await finished(client, manager, started.json()["export_id"])
+
+        # The scans see her before the purge (in each of these tables at least, and in the streams).
+        seen = {trace.split(":")[0] for trace in await traces_in_databases(system)}
+        assert {"identity.account", "notebook.beneficiary", "notebook.target", "notebook.pilotage_notebook",
+                "notebook.saved_query", "notebook.export_job", "notify.outgoing_message"} <= seen, seen
+        assert await traces_in_streams(system)
 
         ran = await system.call(RunRetentionV1())
         assert ran.due == [SOPHIE.notebook_id]

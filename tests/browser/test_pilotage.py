@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, expect
@@ -97,6 +98,16 @@ async def test_a_manager_answers_from_a_saved_query_exports_it_and_sees_the_same
     on_dashboard = await table_counts(manager, CER_FIGURE, columns.index("Sans CER") - 1)
     assert {k: v for k, v in on_dashboard.items() if v} == by_structure, (on_dashboard, by_structure)
     await manager.screenshot(path=SCREENSHOTS / "pilotage-dashboard.png", full_page=True)
+    # The figure as CSV (the table's numbers) and as PNG (its SVG drawn on a canvas by the browser).
+    async with manager.expect_download() as csv_download:
+        await figure.get_by_role("link", name=re.compile(r"^Télécharger \(CSV\)")).click()
+    csv_text = Path(await (await csv_download.value).path()).read_bytes().decode("utf-8-sig")
+    assert all(f"{name};" in csv_text for name in by_structure), csv_text
+    async with manager.expect_download() as png_download:
+        await figure.get_by_role("link", name=re.compile(r"^Télécharger \(PNG\)")).click()
+    png = Path(await (await png_download.value).path()).read_bytes()
+    assert (await png_download.value).suggested_filename == "couverture-cer.png"
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 2000, len(png)
 
     # A figure drills down to its list: the largest structure's « Sans CER » count opens the same beneficiaries.
     largest = max(by_structure, key=by_structure.get)

@@ -7,7 +7,11 @@ each asserting what the person sees, with axe-core on every page the journey rea
 - structure admin (§5.6 carnet/appointments: a member's appointments managed by another person): he books an
   appointment with a référent of his structure, then changes its status; the référent sees it as his;
 - professional (§5.5 contract.feature): the CER's duration is chosen as 12 or 24 months or indeterminate, and the
-  period reads with its length."""
+  period reads with its length;
+- administrator (§5.2 déploiement, add_manager, remove_manager): she opens a territory with its first manager, adds a
+  second one, deactivates the first;
+- manager (§5.3 importStructures, importOrientationManager): structures with their admins, then chargés
+  d'orientation from a file whose wrong rows say why."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -26,9 +30,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
 
 async def accessible(page: Page, who: str) -> None:
-    """axe-core finds no serious or critical violation on the page as it stands."""
+    """axe-core finds no serious or critical violation on the page as it stands. The check unfolds every
+    confirmation and shows every tab: they are folded and hidden again after, as the person left them."""
+    await page.evaluate("""() => {
+      document.querySelectorAll('details:not([open])').forEach(d => { d.dataset.axeClosed = '1'; });
+      document.querySelectorAll('[data-tab-panel][hidden]').forEach(p => { p.dataset.axeHidden = '1'; }); }""")
     found: list[str] = []
     await check(page, found, who)
+    await page.evaluate("""() => {
+      document.querySelectorAll('[data-axe-closed]').forEach(d => { d.open = false; delete d.dataset.axeClosed; });
+      document.querySelectorAll('[data-axe-hidden]').forEach(p => { p.hidden = true; delete p.dataset.axeHidden; });
+    }""")
     assert not found, "\n".join(found)
 
 
@@ -196,3 +208,103 @@ async def test_the_referent_chooses_the_cer_duration_and_reads_its_length(system
     await expect(pro.get_by_role("row", name="Contrat d'Engagement Réciproque (CER)")).to_contain_text(
         "Depuis le 20/05/2026 (durée indéterminée)")
     await pro.screenshot(path=SCREENSHOTS / "acceptance-cer-duration.png", full_page=True)
+
+
+async def test_the_administrator_opens_a_territory_adds_a_manager_and_deactivates_him(system, browser: Browser,
+                                                                                      db_backend):
+    if db_backend == "postgresql":
+        pytest.skip("territories and people are checked on both databases by the directory service's tests")
+    need_axe()
+    await demo(system)
+    admin = await signed_in(browser, system, "admin@demo.carnet.test", Role.admin_cdb)
+    await admin.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Territoires").click()
+    await admin.get_by_label("Nom du territoire").fill("Expérimentation Drôme")
+    await admin.get_by_label("Code du département").fill("26")
+    await admin.get_by_label("Prénom").fill("Gérard")
+    await admin.get_by_label("Nom", exact=True).fill("Manvol")
+    await admin.get_by_label("Adresse e-mail").fill("gerard.manvol@ladrome.fr")
+    await accessible(admin, "admin_cdb")
+    await admin.get_by_role("button", name="Ouvrir le territoire").click()
+    await expect(admin.get_by_role("status")).to_have_text(
+        "Le territoire est ouvert : son gestionnaire reçoit une invitation par e-mail.")
+    await expect(admin.get_by_role("heading", level=1)).to_have_text("État du territoire : Expérimentation Drôme (26)")
+    await expect(admin.get_by_role("main")).to_contain_text("Gérard Manvol – gerard.manvol@ladrome.fr")
+    await accessible(admin, "admin_cdb")
+
+    await admin.get_by_role("navigation", name="Rubriques du territoire").get_by_role("link", name="Personnes").click()
+    await admin.get_by_label("Rôle", exact=True).last.select_option(label="Gestionnaire du territoire")
+    form = admin.locator("section", has=admin.get_by_role("heading", name="Ajouter une personne"))
+    await form.get_by_label("Prénom").fill("Juste")
+    await form.get_by_label("Nom", exact=True).fill("Leblanc")
+    await form.get_by_label("Adresse e-mail").fill("juste.leblanc@ladrome.fr")
+    await form.get_by_role("button", name="Ajouter et inviter").click()
+    await expect(admin.get_by_role("status")).to_contain_text("Juste Leblanc est enregistré(e)")
+    await expect(admin.get_by_role("row", name="Juste Leblanc")).to_contain_text("Gestionnaire du territoire")
+    assert (await newest_message(system, "juste.leblanc@ladrome.fr", 1))["links"]
+    await accessible(admin, "admin_cdb")
+
+    await admin.locator("summary", has_text="Désactiver : Gérard Manvol").click()
+    await admin.get_by_role("button", name="Confirmer : désactiver Gérard Manvol").click()
+    await expect(admin.get_by_role("status")).to_contain_text("Gérard Manvol est désactivé(e)")
+    await admin.get_by_role("navigation", name="Rubriques du territoire").get_by_role(
+        "link", name="Expérimentation Drôme").click()
+    managers = admin.get_by_role("main")
+    await expect(managers).to_contain_text("Juste Leblanc – juste.leblanc@ladrome.fr")
+    await expect(managers).not_to_contain_text("gerard.manvol@ladrome.fr")
+    await admin.screenshot(path=SCREENSHOTS / "acceptance-admin-territory.png", full_page=True)
+
+
+STRUCTURES_FILE = ("Nom*;Code postal*;Ville*;Courriel responsable*;Prénom responsable;Nom responsable\r\n"
+                   "Maison de l'emploi de Bobigny;93000;Bobigny;alain.terieur@mde-bobigny.fr;Alain;Térieur\r\n"
+                   "Maison de l'emploi de Bobigny;93000;Bobigny;alex.terieur@mde-bobigny.fr;Alex;Térieur\r\n"
+                   ).encode("utf-8-sig")
+ORIENTATION_MANAGERS_FILE = ("Courriel*;Prénom;Nom\r\n"
+                             "samy.rouate@cd93.fr;Samy;Rouate\r\n"
+                             "justine.titegoute;Justine;Titegoute\r\n"
+                             ";Sarah;Porte\r\n").encode("utf-8-sig")
+
+
+async def upload(page: Page, kind: str, name: str, content: bytes) -> None:
+    """Sends a file from /imports and waits for its review."""
+    await page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Imports").click()
+    section = page.locator("section.import-kind").filter(has=page.get_by_role("heading", name=kind, exact=True))
+    await section.get_by_label("Fichier à importer").set_input_files(files=[{
+        "name": name, "mimeType": "text/csv", "buffer": content}])
+    await page.get_by_role("button", name=f"Importer : {kind}").click()
+    await expect(page.get_by_role("heading", name="Vérification avant enregistrement")).to_be_visible(timeout=60_000)
+
+
+async def test_a_manager_imports_structures_with_their_admins_and_orientation_managers(system, browser: Browser,
+                                                                                       db_backend):
+    if db_backend == "postgresql":
+        pytest.skip("these imports are checked on both databases by tests/e2e")
+    need_axe()
+    await demo(system)
+    manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
+
+    await upload(manager, "Structures", "structures.csv", STRUCTURES_FILE)
+    await expect(manager.get_by_role("main")).to_contain_text("2 ligne(s) applicable(s)")
+    await accessible(manager, "manager")
+    await manager.get_by_role("button", name="Appliquer l'import").click()
+    await expect(manager.get_by_role("heading", name="Résultat")).to_be_visible(timeout=120_000)
+    await expect(manager.locator(".tile").filter(has_text="rejetée(s)")).to_contain_text("0")
+    await manager.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Structures").click()
+    await manager.get_by_role("link", name="Maison de l'emploi de Bobigny").click()
+    await expect(manager.get_by_role("heading", level=1)).to_have_text("Maison de l'emploi de Bobigny")
+    for email in ("alain.terieur@mde-bobigny.fr", "alex.terieur@mde-bobigny.fr"):
+        assert (await newest_message(system, email, 1))["links"]
+
+    # Two of four rows are wrong: each says why, and only the others are applied.
+    await upload(manager, "Chargés d'orientation", "charges.csv", ORIENTATION_MANAGERS_FILE)
+    await expect(manager.get_by_role("main")).to_contain_text("1 ligne(s) applicable(s)")
+    await expect(manager.get_by_role("row", name="justine.titegoute")).to_contain_text(
+        "n'est pas une adresse e-mail valide")
+    await expect(manager.get_by_role("row", name="Porte")).to_contain_text("obligatoire")
+    await accessible(manager, "manager")
+    await manager.get_by_role("button", name="Appliquer l'import").click()
+    await expect(manager.get_by_role("heading", name="Résultat")).to_be_visible(timeout=120_000)
+    await expect(manager.locator(".tile").filter(has_text="créée(s)")).to_contain_text("1")
+    await accessible(manager, "manager")
+    await manager.goto(f"{system.base_url}/territoire/personnes?q=rouate")
+    await expect(manager.get_by_role("row", name="Samy Rouate")).to_contain_text("Chargé d'orientation")
+    await manager.screenshot(path=SCREENSHOTS / "acceptance-manager-imports.png", full_page=True)

@@ -131,3 +131,30 @@ async def test_two_replicas_woken_by_each_other_publish_each_event_once(sessions
         await asyncio.gather(*running, return_exceptions=True)
     assert sum(js.published for js in counting) == 200  # each row published by one relay, once
     assert (await jetstream.stream_info("NOTIFY", subjects_filter=WokenV1.subject)).state.messages == 200
+
+
+@postgresql_only
+async def test_rows_written_by_a_synchronous_listener_wake_the_relay_of_another_process(sessions, jetstream):
+    """The outbox rows a session listener writes itself before the commit (identity's login audit, the notebook's
+    pilotage events) cannot await ``Outbox.add``: ``wake_replicas`` gives them the same NOTIFY."""
+    from sqlalchemy import event as sa_event
+    from sqlalchemy import insert
+
+    from servicekit.outbox import outbox_rows
+
+    writer, replica = Outbox(), Outbox()
+    relay = OutboxRelay("kit", sessions, jetstream, replica, poll_interval_s=NEVER_S)
+    running = asyncio.create_task(relay.run_forever())
+
+    def before_commit(session) -> None:
+        session.execute(insert(outbox_table), outbox_rows([WokenV1(), WokenV1()]))
+        writer.wake_replicas(session)
+
+    try:
+        await idle(relay)
+        async with sessions() as session, session.begin():
+            sa_event.listen(session.sync_session, "before_commit", before_commit, once=True)
+        await until(lambda: _zero(unpublished(sessions)), timeout_s=20)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)

@@ -8,6 +8,7 @@ written just before the commit, by a listener of that session, in the same trans
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select
@@ -40,12 +41,12 @@ def attempt(session: AsyncSession, outbox: Outbox, kind: str, account_id: uuid.U
     pending = sync.info.setdefault(KEY, [])
     pending.append((kind, account_id, success))
     if len(pending) == 1:
-        sa_event.listen(sync, "before_commit", _write_attempts, once=True)
+        sa_event.listen(sync, "before_commit", partial(_write_attempts, outbox=outbox), once=True)
         sa_event.listen(sync, "after_commit", lambda _s: outbox.committed.set(), once=True)
         sa_event.listen(sync, "after_soft_rollback", lambda s, _t: s.info.pop(KEY, None), once=True)
 
 
-def _write_attempts(session: Session) -> None:
+def _write_attempts(session: Session, outbox: Outbox) -> None:
     pending = session.info.pop(KEY, None)
     if not pending:
         return
@@ -56,3 +57,4 @@ def _write_attempts(session: Session) -> None:
               for kind, account_id, success in pending if account_id in accounts]
     if events:
         session.execute(insert(outbox_table), outbox_rows(events))
+        outbox.wake_replicas(session)  # the other replicas' relays, as Outbox.add does

@@ -178,6 +178,7 @@ def _publish(session: Session) -> None:
     # The same notebooks make the audit trail's lines of who changed them (issue 21).
     audit = audit_trail.changes({e.notebook_id: e.deployment_id for e in events})
     session.execute(insert(outbox_table), outbox_rows(sorted(events, key=lambda e: str(e.notebook_id)) + audit))
+    type(session).pilotage_outbox.wake_replicas(session)  # the other replicas' relays, as Outbox.add does
     session.info["pilotage_published"] = True
 
 

@@ -19,12 +19,12 @@ from datetime import timedelta
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from carnet.demo import DEMO_NOTEBOOKS
+from carnet.demo import DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS
 from contracts.identity import Role
 from testkit.clock import paris_today
 from tests.browser.journeys import SOPHIE, demo, open_tab, pierre_becomes_referent, signed_in
 from tests.browser.test_accessibility import check, need_axe
-from tests.browser.test_every_role_logs_in import SCREENSHOTS, newest_message
+from tests.browser.test_every_role_logs_in import SCREENSHOTS, accept_steps, newest_message
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
@@ -308,3 +308,40 @@ async def test_a_manager_imports_structures_with_their_admins_and_orientation_ma
     await manager.goto(f"{system.base_url}/territoire/personnes?q=rouate")
     await expect(manager.get_by_role("row", name="Samy Rouate")).to_contain_text("Chargé d'orientation")
     await manager.screenshot(path=SCREENSHOTS / "acceptance-manager-imports.png", full_page=True)
+
+
+async def test_a_manager_validates_a_sign_up_request_and_the_professional_signs_in(system, browser: Browser,
+                                                                                   db_backend):
+    if db_backend == "postgresql":
+        pytest.skip("accounts are checked on both databases by the identity service's tests")
+    need_axe()
+    await demo(system)
+    manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
+
+    visitor = await (await browser.new_context(locale="fr-FR")).new_page()
+    await visitor.goto(f"{system.base_url}/inscription")
+    await visitor.get_by_label("Prénom").fill("Lejeune")
+    await visitor.get_by_label("Nom", exact=True).fill("Bienvenu")
+    await visitor.get_by_label("Adresse e-mail professionnelle").fill("lejeune.bienvenu@asso93.fr")
+    await visitor.get_by_label("Territoire").select_option(str(DEMO_DEPLOYMENTS[0].deployment_id))
+    await visitor.get_by_label("Structure").fill("Association Bienvenue 93")
+    await accessible(visitor, "anonyme")
+    await visitor.get_by_role("button", name="Envoyer ma demande").click()
+    await expect(visitor.get_by_role("status")).to_contain_text("gestionnaires du territoire")
+
+    await manager.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Comptes").click()
+    row = manager.get_by_role("row", name="Lejeune Bienvenu")
+    await expect(row).to_contain_text("En attente de validation")
+    await expect(row).to_contain_text("Structure demandée : Association Bienvenue 93")
+    await accessible(manager, "manager")
+    await manager.get_by_role("button", name="Valider la demande : Lejeune Bienvenu").click()
+    await expect(manager.get_by_role("status")).to_have_text(
+        "La demande est validée : un lien de connexion a été envoyé à la personne.")
+    await expect(row).to_contain_text("Actif")
+
+    link = (await newest_message(system, "lejeune.bienvenu@asso93.fr", 1))["links"][0]
+    await visitor.goto(link)
+    await visitor.get_by_role("button", name="Continuer sur Carnet de bord").click()
+    await accept_steps(visitor, Role.professional)
+    await expect(visitor.get_by_role("heading", level=1)).to_contain_text("Lejeune Bienvenu")
+    await accessible(visitor, "professional")

@@ -11,7 +11,10 @@ each asserting what the person sees, with axe-core on every page the journey rea
 - administrator (§5.2 déploiement, add_manager, remove_manager): she opens a territory with its first manager, adds a
   second one, deactivates the first;
 - manager (§5.3 importStructures, importOrientationManager): structures with their admins, then chargés
-  d'orientation from a file whose wrong rows say why."""
+  d'orientation from a file whose wrong rows say why; she validates a sign-up request (§5.3 validateAccount), and the
+  professional signs in;
+- structure admin (§5.6 « Modifier plusieurs rattachements »): two beneficiaries oriented to his structure without a
+  référent wait in his list; he gives them one of his professionals, the only ones offered."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -27,6 +30,7 @@ from tests.browser.test_accessibility import check, need_axe
 from tests.browser.test_every_role_logs_in import SCREENSHOTS, accept_steps, newest_message
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
+CCAS = "Centre communal d'action sociale de Livry-Gargan"
 
 
 async def accessible(page: Page, who: str) -> None:
@@ -345,3 +349,42 @@ async def test_a_manager_validates_a_sign_up_request_and_the_professional_signs_
     await accept_steps(visitor, Role.professional)
     await expect(visitor.get_by_role("heading", level=1)).to_contain_text("Lejeune Bienvenu")
     await accessible(visitor, "professional")
+
+
+async def test_a_structure_admin_gives_a_referent_to_the_beneficiaries_oriented_to_his_structure(
+        system, browser: Browser, db_backend):
+    if db_backend == "postgresql":
+        pytest.skip("assignments are checked on both databases by the notebook service's tests")
+    need_axe()
+    await demo(system)
+    # The orientation manager orients two beneficiaries to the CCAS, leaving the référent to the structure.
+    co = await signed_in(browser, system, "orientation@demo.carnet.test", Role.orientation_manager)
+    await co.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Bénéficiaires").click()
+    await co.get_by_label("Sélectionner Myrna HENDERSON").check()
+    await co.get_by_label("Sélectionner Lindsay AGUILAR").check()
+    await co.locator("#bulk-system").select_option(label="Social")
+    await co.locator("#bulk-structure").select_option(label=CCAS)
+    await co.get_by_role("button", name="Orienter les bénéficiaires").click()
+    await expect(co.get_by_role("status")).to_contain_text("2 bénéficiaires orientés")
+
+    jacques = await signed_in(browser, system, "structure@demo.carnet.test", Role.admin_structure)
+    await jacques.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Bénéficiaires").click()
+    await expect(jacques.get_by_role("heading", name="2 bénéficiaires")).to_be_visible()
+    for name in ("HENDERSON Myrna", "AGUILAR Lindsay"):
+        row = jacques.get_by_role("row", name=name)
+        await expect(row).to_contain_text(CCAS)
+        await expect(row.get_by_role("cell").nth(4)).to_have_text("Non rattaché")
+    # Only his structure's professionals are offered.
+    referents = jacques.get_by_label("Nom du référent")
+    await expect(referents.locator("option")).to_have_text(["Choisir un professionnel", f"Pierre CHEVALIER – {CCAS}"])
+    await accessible(jacques, "admin_structure")
+    await jacques.get_by_label("Sélectionner Myrna HENDERSON").check()
+    await jacques.get_by_label("Sélectionner Lindsay AGUILAR").check()
+    await referents.select_option(label=f"Pierre CHEVALIER – {CCAS}")
+    await jacques.get_by_role("button", name="Rattacher").click()
+    await expect(jacques.get_by_role("status")).to_have_text(
+        "Le référent est désigné pour les bénéficiaires sélectionnés.")
+    for name in ("HENDERSON Myrna", "AGUILAR Lindsay"):
+        await expect(jacques.get_by_role("row", name=name)).to_contain_text("Pierre Chevalier")
+    await accessible(jacques, "admin_structure")
+    await jacques.screenshot(path=SCREENSHOTS / "acceptance-structure-admin-referents.png", full_page=True)

@@ -7,30 +7,24 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from contracts.bulk_orientation import MAX_BULK_ORIENTATION
 from contracts.directory import PersonRole, SearchPeopleV1
 from contracts.identity import Role
 from contracts.notebook import (
-    ActionStatus,
     AddActionV1,
     AddFocusV1,
     AddTargetV1,
-    AppointmentStatus,
     AssignOrientationManagerV1,
     AssignReferentV1,
-    BeneficiaryFields,
     BookAppointmentV1,
     ChangeOrientationV1,
-    ContractLink,
     CreateBeneficiaryV1,
     DeleteParcoursItemV1,
     DenyReorientationV1,
-    DiagnosticFields,
     DiagnosticView,
-    EducationLevel,
     GetDashboardV1,
     GetNotebookPageV1,
     GetReferentialsV1,
@@ -38,31 +32,44 @@ from contracts.notebook import (
     JoinNotebookV1,
     LeaveNotebookV1,
     NotebookPage,
-    ProjectFields,
     RecentNotebooksV1,
     RedactTimelineEntryV1,
     Referentials,
     RefreshFranceTravailV1,
     RemoveMemberV1,
     RequestReorientationV1,
-    RightRsa,
     SearchNotebooksV1,
     SearchRomeCodesV1,
     SupportStatus,
-    TargetStatus,
     UpdateActionV1,
     UpdateAppointmentV1,
     UpdateBeneficiaryV1,
     UpdateDiagnosticV1,
     UpdateTargetV1,
-    WorkSituation,
 )
-from contracts.notify import Channel
+from gateway.api.notebooks import (
+    ActionChange,
+    AppointmentChange,
+    BeneficiaryChange,
+    Decision,
+    DiagnosticChange,
+    Invitation,
+    Join,
+    NewAction,
+    NewAppointment,
+    NewFocus,
+    NewTarget,
+    Orientation,
+    Redaction,
+    ReorientationRequest,
+    TargetChange,
+)
 from gateway.bus import call
 from gateway.web import labels
 from gateway.web.common import FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render
 from gateway.web.common import form_text as text
 from gateway.web.exchange_pages import exchange_section
+from gateway.web.forms import form_values, parse_form
 from gateway.web.notebook_summary import sections, summary_band
 from gateway.web.bulk_orientation_pages import bulk_orientation_options, selection_on_the_page
 from gateway.web.orientation_request_pages import orientation_figures
@@ -75,21 +82,11 @@ PARIS = ZoneInfo("Europe/Paris")
 INVALID_FORM = "Le formulaire contient une valeur invalide : vérifiez les champs saisis."
 
 
-def optional_date(form: FormData, name: str) -> date | None:
-    value = text(form, name, 10)
-    return date.fromisoformat(value) if value else None
-
-
 def optional_uuid(value: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(value) if value else None
     except ValueError:
         return None
-
-
-def optional_int(form: FormData, name: str, scale: int = 1) -> int | None:
-    value = text(form, name, 12).replace(",", ".")
-    return round(float(value) * scale) if value else None
 
 
 @router.get("/beneficiaires")
@@ -158,31 +155,11 @@ async def assign(request: Request, visitor: FormVisitorDep):
     return redirect(f"/beneficiaires?notice={'co' if co else 'referent'}", visitor)
 
 
-def beneficiary_fields(form: FormData) -> BeneficiaryFields:
-    return BeneficiaryFields(
-        firstname=text(form, "firstname", 120), lastname=text(form, "lastname", 120),
-        date_of_birth=optional_date(form, "date_of_birth"), place_of_birth=text(form, "place_of_birth", 120),
-        email=text(form, "email", 320), mobile_number=text(form, "mobile_number", 40),
-        address1=text(form, "address1", 250), address2=text(form, "address2", 250),
-        postal_code=text(form, "postal_code", 10), city=text(form, "city", 120), nir=text(form, "nir", 21),
-        caf_number=text(form, "caf_number", 20), pe_number=text(form, "pe_number", 20),
-        external_id=text(form, "external_id", 100),
-        right_rsa=RightRsa(form["right_rsa"]) if form.get("right_rsa") else None,
-        right_are=form.get("right_are") == "oui", right_ass=form.get("right_ass") == "oui",
-        right_bonus=form.get("right_bonus") == "oui",
-        rsa_suspension_reason=text(form, "rsa_suspension_reason", 60),
-        rsa_closure_reason=text(form, "rsa_closure_reason", 60),
-        rsa_closure_date=optional_date(form, "rsa_closure_date"),
-        subject_to_right_and_duty=form.get("subject_to_right_and_duty") == "oui",
-        notification_channels=[c for c in form.getlist("notification_channels") if c in Channel.__members__])
-
-
 @router.post("/beneficiaires")
 async def beneficiary_create(request: Request, visitor: FormVisitorDep):
     form = await request.form()
     try:
-        created = await call(request, CreateBeneficiaryV1(beneficiary=beneficiary_fields(form)),
-                             access_token=visitor.token)
+        created = await call(request, parse_form(form, CreateBeneficiaryV1), access_token=visitor.token)
     except ValidationError as failure:  # a field breaks an input rule: say which, in French
         return await list_page(request, visitor, form=dict(form), error=refusal(failure).message, status_code=422)
     except ValueError:
@@ -309,81 +286,80 @@ def iso(day: date | None) -> str:
     return day.isoformat() if day else ""
 
 
-def diagnostic_fields(form: FormData) -> DiagnosticFields:
+def diagnostic_change(form: FormData) -> DiagnosticChange:
+    """The diagnostic form as the API's body: its projects are numbered blocks (project_0_…, « Retirer ce projet »
+    unticked), the hourly rate typed in euros (« 12,50 ») and sent in cents."""
     projects = []
     for index in range(6):
         prefix = f"project_{index}_"
         if not form.get(prefix + "present") or form.get(prefix + "remove") == "oui":
             continue
-        projects.append(ProjectFields(
-            rome_code=text(form, prefix + "rome_code", 200) or None,
-            mobility_radius_km=optional_int(form, prefix + "mobility_radius_km"),
-            hourly_rate_cents=optional_int(form, prefix + "hourly_rate", 100),
-            contract_type=text(form, prefix + "contract_type", 40) or None,
-            employment_type=text(form, prefix + "employment_type", 20) or None))
-    return DiagnosticFields(
-        work_situation=WorkSituation(form["work_situation"]) if form.get("work_situation") else None,
-        work_situation_date=optional_date(form, "work_situation_date"),
-        work_situation_end_date=optional_date(form, "work_situation_end_date"),
-        right_rqth=form.get("right_rqth") == "oui",
-        education_level=EducationLevel(form["education_level"]) if form.get("education_level") else None,
-        last_job_ended_at=optional_date(form, "last_job_ended_at"),
-        situation_ids=[uuid.UUID(str(v)) for v in form.getlist("situation_ids")], projects=projects)
+        project = {key: text(form, prefix + key, 200) for key in (
+            "rome_code", "mobility_radius_km", "contract_type", "employment_type")}
+        project["hourly_rate_cents"] = cents(text(form, prefix + "hourly_rate", 12))
+        projects.append({key: value for key, value in project.items() if value not in ("", None)})
+    values = form_values(form, DiagnosticChange)
+    return DiagnosticChange.model_validate({**values, "diagnostic": {**values["diagnostic"], "projects": projects}})
 
 
-def appointment_at(form: FormData) -> datetime:
-    day = date.fromisoformat(text(form, "day", 10))
-    hour, minute = int(text(form, "hour", 2) or 0), int(text(form, "minute", 2) or 0)
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=PARIS)
+def cents(euros: str) -> int | str | None:
+    """« 12,50 » as 1250; what is not a number is left for the model to refuse in French."""
+    try:
+        return round(float(euros.replace(",", ".")) * 100) if euros else None
+    except ValueError:
+        return euros
 
 
-# Each form of the page: the message it sends, built from the form, and the section and notice to come back to.
+def appointment_at(form: FormData) -> datetime | str | None:
+    """The day, hour and minute chosen, in Paris; a day that is not one is left for the model to refuse."""
+    day = text(form, "day", 10)
+    try:
+        on = date.fromisoformat(day)
+        return datetime(on.year, on.month, on.day, int(text(form, "hour", 2) or 0), int(text(form, "minute", 2) or 0),
+                        tzinfo=PARIS)
+    except ValueError:
+        return day or None
+
+
+def body(form: FormData, model: type[BaseModel], **given) -> dict:
+    """The form as the API route's body ``model``, as the keyword arguments of the message it completes."""
+    return dict(parse_form(form, model, **given))
+
+
+# Each form of the page: the message it sends, built from the form as the API's route builds it from its JSON body
+# (the same body model; what the API takes from its address, the form sends as hidden fields), and the section and
+# notice to come back to.
 ACTIONS = {
-    "rattachement": ("groupe", "joined", lambda nid, f: JoinNotebookV1(
-        notebook_id=nid, as_referent=f.get("as_referent") == "oui",
-        orientation_system_id=optional_uuid(text(f, "orientation_system_id")))),
+    "rattachement": ("groupe", "joined", lambda nid, f: JoinNotebookV1(notebook_id=nid, **body(f, Join))),
     "detachement": ("groupe", "left", lambda nid, f: LeaveNotebookV1(notebook_id=nid)),
-    "invitation": ("groupe", "invited", lambda nid, f: InviteMemberV1(
-        notebook_id=nid, person_id=uuid.UUID(text(f, "person_id")))),
+    "invitation": ("groupe", "invited", lambda nid, f: InviteMemberV1(notebook_id=nid, **body(f, Invitation))),
     "informations": ("informations", "info", lambda nid, f: UpdateBeneficiaryV1(
-        notebook_id=nid, version=int(text(f, "version")), beneficiary=beneficiary_fields(f))),
+        notebook_id=nid, **body(f, BeneficiaryChange))),
     "diagnostic": ("diagnostic", "diagnostic", lambda nid, f: UpdateDiagnosticV1(
-        notebook_id=nid, version=int(text(f, "version")), diagnostic=diagnostic_fields(f))),
-    "axes": ("plan", "focus", lambda nid, f: AddFocusV1(notebook_id=nid, theme=text(f, "theme", 60))),
+        notebook_id=nid, **dict(diagnostic_change(f)))),
+    "axes": ("plan", "focus", lambda nid, f: AddFocusV1(notebook_id=nid, **body(f, NewFocus))),
     "objectifs": ("plan", "target", lambda nid, f: AddTargetV1(
-        focus_id=uuid.UUID(text(f, "focus_id")), target=text(f, "free_target") or text(f, "target"),
-        linked_to=ContractLink(text(f, "linked_to") or "no"), user_consent=f.get("user_consent") == "oui")),
+        focus_id=text(f, "focus_id"), **body(f, NewTarget, target=text(f, "free_target") or None))),
     "statut-objectif": ("plan", "status", lambda nid, f: UpdateTargetV1(
-        target_id=uuid.UUID(text(f, "target_id")), version=int(text(f, "version")),
-        status=TargetStatus(text(f, "status")), linked_to=ContractLink(text(f, "linked_to") or "no"),
-        user_consent=f.get("user_consent") == "oui", reason=text(f, "reason", 500))),
+        target_id=text(f, "target_id"), **body(f, TargetChange, linked_to=text(f, "linked_to") or "no"))),
     "actions": ("plan", "action", lambda nid, f: AddActionV1(
-        target_id=uuid.UUID(text(f, "target_id")), action=text(f, "free_action") or text(f, "action"),
-        starting_at=optional_date(f, "starting_at"))),
+        target_id=text(f, "target_id"), **body(f, NewAction, action=text(f, "free_action") or None))),
     "statut-action": ("plan", "status", lambda nid, f: UpdateActionV1(
-        action_id=uuid.UUID(text(f, "action_id")), version=int(text(f, "version")),
-        status=ActionStatus(text(f, "status")), reason=text(f, "reason", 500))),
-    "suppression": ("plan", "deleted", lambda nid, f: DeleteParcoursItemV1(
-        kind=text(f, "kind", 10), item_id=uuid.UUID(text(f, "item_id")))),
+        action_id=text(f, "action_id"), **body(f, ActionChange))),
+    "suppression": ("plan", "deleted", lambda nid, f: parse_form(f, DeleteParcoursItemV1)),
     "rendez-vous": ("rendez-vous", "appointment", lambda nid, f: BookAppointmentV1(
-        notebook_id=nid, person_id=optional_uuid(text(f, "person_id")), at=appointment_at(f),
-        status=AppointmentStatus(text(f, "status") or "planned"))),
+        notebook_id=nid, **body(f, NewAppointment, at=appointment_at(f)))),
     "statut-rendez-vous": ("rendez-vous", "appointment", lambda nid, f: UpdateAppointmentV1(
-        appointment_id=uuid.UUID(text(f, "appointment_id")), version=int(text(f, "version")),
-        at=datetime.fromisoformat(text(f, "at", 40)), status=AppointmentStatus(text(f, "status")))),
+        appointment_id=text(f, "appointment_id"), **body(f, AppointmentChange))),
     "masquer": ("historique", "redacted", lambda nid, f: RedactTimelineEntryV1(
-        entry_id=uuid.UUID(text(f, "entry_id")), reason=text(f, "reason", 500))),
-    "retrait": ("groupe", "removed", lambda nid, f: RemoveMemberV1(
-        notebook_id=nid, person_id=uuid.UUID(text(f, "person_id")))),
+        entry_id=text(f, "entry_id"), **body(f, Redaction))),
+    "retrait": ("groupe", "removed", lambda nid, f: parse_form(f, RemoveMemberV1, notebook_id=nid)),
     "demande-reorientation": ("orientation", "requested", lambda nid, f: RequestReorientationV1(
-        notebook_id=nid, orientation_system_id=uuid.UUID(text(f, "orientation_system_id")),
-        reason=text(f, "reason", 2000))),
+        notebook_id=nid, **body(f, ReorientationRequest))),
     "maintien": ("orientation", "maintained", lambda nid, f: DenyReorientationV1(
-        request_id=uuid.UUID(text(f, "request_id")), reason=text(f, "reason", 2000))),
+        request_id=text(f, "request_id"), **body(f, Decision))),
     "orientation": ("orientation", "oriented", lambda nid, f: ChangeOrientationV1(
-        notebook_id=nid, orientation_system_id=uuid.UUID(text(f, "orientation_system_id")),
-        structure_id=uuid.UUID(text(f, "structure_id")), referent_id=optional_uuid(text(f, "referent_id")),
-        reason=text(f, "reason", 2000))),
+        notebook_id=nid, **body(f, Orientation))),
     "france-travail": ("france-travail", "france_travail", lambda nid, f: RefreshFranceTravailV1(notebook_id=nid)),
 }
 

@@ -18,11 +18,9 @@ from contracts.directory import (
     GetStructureV1,
     ListDeploymentsV1,
     OrientationType,
-    PersonFields,
     PersonRole,
     SearchPeopleV1,
     SearchStructuresV1,
-    StructureFields,
     UpdatePersonV1,
     UpdateStructureV1,
 )
@@ -30,6 +28,7 @@ from contracts.identity import Role
 from gateway.bus import call
 from gateway.web.common import FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render
 from gateway.web.common import form_text as text
+from gateway.web.forms import parse_form
 from servicekit.errors import ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -39,8 +38,6 @@ PERSON_ROLE_LABELS = {PersonRole.professional: "Professionnel", PersonRole.admin
                       PersonRole.manager: "Gestionnaire du territoire"}
 ORIENTATION_TYPE_LABELS = {OrientationType.pro: "Professionnel", OrientationType.sociopro: "Socio-professionnel",
                            OrientationType.social: "Social", OrientationType.autre: "Autre"}
-STRUCTURE_FIELDS = ("name", "siret", "short_desc", "address1", "address2", "postal_code", "city", "phone", "email",
-                    "website")
 INVITED = "{name} est enregistré(e) : une invitation à se connecter vient de lui être envoyée par e-mail."
 
 
@@ -79,25 +76,6 @@ def ids(form: FormData, name: str) -> list[uuid.UUID]:
     return values
 
 
-def structure_fields(form: FormData) -> StructureFields:
-    return StructureFields(**{name: text(form, name, 2000 if name == "short_desc" else 300)
-                              for name in STRUCTURE_FIELDS},
-                           sensitive=form.get("sensitive") == "oui",
-                           orientation_system_ids=ids(form, "orientation_system_ids"))
-
-
-def version_of(form: FormData) -> int:
-    """The version the page was read at; anything but digits is 0, which the contract refuses in French."""
-    typed = text(form, "version", 10)
-    return int(typed) if typed.isdigit() else 0
-
-
-def person_fields(form: FormData) -> PersonFields:
-    return PersonFields(firstname=text(form, "firstname", 120), lastname=text(form, "lastname", 120),
-                        email=text(form, "email", 320), phone=text(form, "phone", 40),
-                        position=text(form, "position", 200))
-
-
 @router.get("/territoires")
 async def deployments(request: Request, visitor: VisitorDep, notice: str = ""):
     reply = await call_or_leave(request, visitor, ListDeploymentsV1())
@@ -110,9 +88,7 @@ async def deployments(request: Request, visitor: VisitorDep, notice: str = ""):
 async def deployment_create(request: Request, visitor: FormVisitorDep):
     form = await request.form()
     try:
-        created = await call(request, CreateDeploymentV1(
-            label=text(form, "label", 200), department_code=text(form, "department_code", 3),
-            manager=person_fields(form)), access_token=visitor.token)
+        created = await call(request, parse_form(form, CreateDeploymentV1), access_token=visitor.token)
     except (ServiceError, ValidationError) as failure:
         error = refusal(failure)
         reply = await call_or_leave(request, visitor, ListDeploymentsV1())
@@ -132,12 +108,9 @@ async def territory(request: Request, visitor: VisitorDep, notice: str = ""):
 async def orientation_system_create(request: Request, visitor: FormVisitorDep):
     form = await request.form()
     context = await page_context(request, visitor)
-    kind = text(form, "orientation_type")
     try:
-        await call(request, CreateOrientationSystemV1(
-            deployment_id=context["territory"].deployment_id, name=text(form, "name", 120),
-            orientation_type=OrientationType(kind) if kind in OrientationType.__members__ else OrientationType.autre),
-            access_token=visitor.token)
+        await call(request, parse_form(form, CreateOrientationSystemV1,
+                                       deployment_id=context["territory"].deployment_id), access_token=visitor.token)
     except (ServiceError, ValidationError) as failure:
         error = refusal(failure)
         return render(request, "territory.html.j2", {**context, "form": dict(form), "error": error.message},
@@ -169,8 +142,8 @@ async def structures(request: Request, visitor: VisitorDep):
 async def structure_create(request: Request, visitor: FormVisitorDep):
     form = await request.form()
     try:
-        created = await call(request, CreateStructureV1(deployment_id=territory_param(request),
-                                                        structure=structure_fields(form)), access_token=visitor.token)
+        created = await call(request, parse_form(form, CreateStructureV1, deployment_id=territory_param(request)),
+                             access_token=visitor.token)
     except (ServiceError, ValidationError) as failure:
         error = refusal(failure)
         return await structures_page(request, visitor, form=dict(form), error=error.message,
@@ -201,8 +174,7 @@ async def structure(structure_id: uuid.UUID, request: Request, visitor: VisitorD
 async def structure_update(structure_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     form = await request.form()
     try:
-        await call(request, UpdateStructureV1(structure_id=structure_id, version=version_of(form),
-                                              structure=structure_fields(form)), access_token=visitor.token)
+        await call(request, parse_form(form, UpdateStructureV1, structure_id=structure_id), access_token=visitor.token)
     except (ServiceError, ValidationError) as failure:
         error = refusal(failure)
         return await structure_page(request, visitor, structure_id, form=dict(form), error=error.message,
@@ -235,14 +207,11 @@ async def people(request: Request, visitor: VisitorDep, notice: str = ""):
 async def person_create(request: Request, visitor: FormVisitorDep):
     """Also the "add a professional" form of a structure page, which comes back to that structure."""
     form = await request.form()
-    role = text(form, "role")
     back_to = text(form, "back_to")
     try:
-        created = await call(request, CreatePersonV1(
-            deployment_id=territory_param(request),
-            role=PersonRole(role) if role in PersonRole.__members__ else PersonRole.professional,
-            person=person_fields(form), structure_ids=ids(form, "structure_ids"),
-            orientation_system_ids=ids(form, "orientation_system_ids")), access_token=visitor.token)
+        created = await call(request, parse_form(form, CreatePersonV1, deployment_id=territory_param(request),
+                                                 role=text(form, "role") or PersonRole.professional),
+                             access_token=visitor.token)
     except (ServiceError, ValidationError) as failure:
         error = refusal(failure)
         if back_to:
@@ -277,11 +246,7 @@ async def person(person_id: uuid.UUID, request: Request, visitor: VisitorDep):
 async def person_update(person_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     form = await request.form()
     try:
-        await call(request, UpdatePersonV1(person_id=person_id, version=version_of(form),
-                                           person=person_fields(form),
-                                           structure_ids=ids(form, "structure_ids"),
-                                           orientation_system_ids=ids(form, "orientation_system_ids")),
-                   access_token=visitor.token)
+        await call(request, parse_form(form, UpdatePersonV1, person_id=person_id), access_token=visitor.token)
     except (ServiceError, ValidationError) as failure:
         error = refusal(failure)
         return await person_page(request, visitor, person_id, person_form=dict(form), error=error.message,

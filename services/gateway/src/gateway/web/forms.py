@@ -1,0 +1,73 @@
+"""Page forms parsed by the JSON API's body models: a form post becomes the same model, checked by the same rules,
+as the JSON body of the matching ``/api/v1`` route, so a page and the API cannot drift apart.
+
+What a form sends differs from JSON in a few ways, undone here before validation: every value is text, trimmed;
+an empty field means « not given » (the model's default, None for an optional date or choice, or « … est
+obligatoire » when the field is required); a checkbox is present (« oui », « on ») or absent; a field repeated
+(checkboxes sharing a name) is a list; a nested model (``BeneficiaryChange.beneficiary``) reads its fields from
+the same flat form. A broken rule is a ``pydantic.ValidationError``, which ``refusal()`` says in French.
+"""
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from starlette.datastructures import FormData
+
+M = TypeVar("M", bound=BaseModel)
+CHECKED = {"oui", "on", "true", "1"}
+
+
+def _bare(annotation: Any) -> Any:
+    """``X | None`` and ``Annotated[X, …]`` as ``X``."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            others = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(others) != 1:
+                return annotation
+            annotation = others[0]
+        else:
+            return annotation
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def form_values(form: FormData | dict, model: type[BaseModel]) -> dict[str, Any]:
+    """The form's fields that ``model`` reads, as its JSON body would give them (see the module's docstring)."""
+    values: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        annotation = _bare(field.annotation)
+        if _is_model(annotation):
+            values[key] = form_values(form, annotation)
+        elif typing.get_origin(annotation) is list:
+            items = form.getlist(key) if isinstance(form, FormData) else form.get(key, [])
+            items = [str(item).strip() for item in (items if isinstance(items, list) else [items])]
+            if any(items):
+                values[key] = [item for item in items if item]
+        elif annotation is bool:
+            if key in form:
+                values[key] = str(form[key]).strip().lower() in CHECKED
+        else:
+            value = str(form.get(key, "")).strip()
+            if value:
+                values[key] = value
+    return values
+
+
+def parse_form(form: FormData | dict, model: type[M], **given: Any) -> M:
+    """``model`` from the form, ``given`` values (those the page computes or takes from its address) first; a given
+    None is not given (the form's field, or the model's default)."""
+    return model.model_validate({**form_values(form, model), **{k: v for k, v in given.items() if v is not None}})
+
+
+async def form_body(request, model: type[M], **given: Any) -> M:
+    """The posted form as ``model``, the JSON body model of the API route that does the same."""
+    return parse_form(await request.form(), model, **given)

@@ -30,6 +30,8 @@ from tests.browser.test_accessibility import check, need_axe
 from tests.browser.test_every_role_logs_in import SCREENSHOTS, accept_steps, newest_message
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
+# The journeys run once, on SQLite: what they store is the services' own tests' business, on both databases.
+ONCE = "a browser journey runs on SQLite only"
 CCAS = "Centre communal d'action sociale de Livry-Gargan"
 
 
@@ -51,7 +53,7 @@ async def accessible(page: Page, who: str) -> None:
 async def test_the_orientation_manager_assigns_a_charge_d_orientation_who_finds_the_beneficiary_in_her_portfolio(
         system, browser: Browser, db_backend):
     if db_backend == "postgresql":
-        pytest.skip("the assignment's data is checked on both databases by the notebook service's tests")
+        pytest.skip(ONCE)
     need_axe()
     await demo(system)
     co = await signed_in(browser, system, "orientation@demo.carnet.test", Role.orientation_manager)
@@ -87,7 +89,7 @@ PROFESSIONALS_FILE = ("Courriel*;Prénom*;Nom*;Téléphone;Fonction\r\n"
 
 async def test_a_structure_admin_imports_his_professionals_who_are_invited(system, browser: Browser, db_backend):
     if db_backend == "postgresql":
-        pytest.skip("the professionals import is checked on both databases by tests/e2e")
+        pytest.skip(ONCE)
     need_axe()
     await demo(system)
     jacques = await signed_in(browser, system, "structure@demo.carnet.test", Role.admin_structure)
@@ -127,7 +129,7 @@ async def test_a_structure_admin_imports_his_professionals_who_are_invited(syste
 async def test_a_structure_admin_books_an_appointment_for_a_referent_of_his_structure_and_changes_it(
         system, browser: Browser, db_backend):
     if db_backend == "postgresql":
-        pytest.skip("who may book for whom is checked on both databases by the notebook service's tests")
+        pytest.skip(ONCE)
     need_axe()
     await demo(system)
     pro = await pierre_becomes_referent(browser, system)  # Sophie's notebook joins his structure, Jacques's
@@ -173,7 +175,7 @@ async def test_a_structure_admin_books_an_appointment_for_a_referent_of_his_stru
 
 async def test_the_referent_chooses_the_cer_duration_and_reads_its_length(system, browser: Browser, db_backend):
     if db_backend == "postgresql":
-        pytest.skip("a contract's dates are checked on both databases by the notebook service's tests")
+        pytest.skip(ONCE)
     need_axe()
     await demo(system)
     pro = await pierre_becomes_referent(browser, system)
@@ -217,7 +219,7 @@ async def test_the_referent_chooses_the_cer_duration_and_reads_its_length(system
 async def test_the_administrator_opens_a_territory_adds_a_manager_and_deactivates_him(system, browser: Browser,
                                                                                       db_backend):
     if db_backend == "postgresql":
-        pytest.skip("territories and people are checked on both databases by the directory service's tests")
+        pytest.skip(ONCE)
     need_axe()
     await demo(system)
     admin = await signed_in(browser, system, "admin@demo.carnet.test", Role.admin_cdb)
@@ -281,7 +283,7 @@ async def upload(page: Page, kind: str, name: str, content: bytes) -> None:
 async def test_a_manager_imports_structures_with_their_admins_and_orientation_managers(system, browser: Browser,
                                                                                        db_backend):
     if db_backend == "postgresql":
-        pytest.skip("these imports are checked on both databases by tests/e2e")
+        pytest.skip(ONCE)
     need_axe()
     await demo(system)
     manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
@@ -317,7 +319,7 @@ async def test_a_manager_imports_structures_with_their_admins_and_orientation_ma
 async def test_a_manager_validates_a_sign_up_request_and_the_professional_signs_in(system, browser: Browser,
                                                                                    db_backend):
     if db_backend == "postgresql":
-        pytest.skip("accounts are checked on both databases by the identity service's tests")
+        pytest.skip(ONCE)
     need_axe()
     await demo(system)
     manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
@@ -354,7 +356,7 @@ async def test_a_manager_validates_a_sign_up_request_and_the_professional_signs_
 async def test_a_structure_admin_gives_a_referent_to_the_beneficiaries_oriented_to_his_structure(
         system, browser: Browser, db_backend):
     if db_backend == "postgresql":
-        pytest.skip("assignments are checked on both databases by the notebook service's tests")
+        pytest.skip(ONCE)
     need_axe()
     await demo(system)
     # The orientation manager orients two beneficiaries to the CCAS, leaving the référent to the structure.

@@ -33,17 +33,18 @@ from contracts.notify import (
     Channel,
     GetMyNotificationPreferencesV1,
     ListDeliveriesV1,
-    NotificationFrequency,
     ResendMessageV1,
     SetMyNotificationPreferencesV1,
 )
 from gateway.auth.session import set_access_cookie
+from gateway.api.me import EmailChangeBody
 from gateway.bus import call
 from gateway.web import labels
 from gateway.web.common import (
     FormVisitorDep, PendingFormVisitorDep, PendingVisitorDep, Visitor, VisitorDep, call_or_leave, form_text,
     next_step_page, redirect, refusal, render, step_notice, step_page_redirect,
 )
+from gateway.web.forms import form_body, parse_form
 from servicekit.errors import ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -105,15 +106,18 @@ async def welcome(request: Request, visitor: PendingVisitorDep):
                   visitor=visitor)
 
 
+def typed_profile(form: FormData) -> dict:
+    """The profile as typed, shown again with a refusal."""
+    return {name: form_text(form, name) for name in ProfileFields.model_fields}
+
+
 @router.post("/bienvenue")
-async def welcome_submit(
-    request: Request, visitor: PendingFormVisitorDep, firstname: str = Form("", max_length=120),
-    lastname: str = Form("", max_length=120), phone: str = Form("", max_length=40),
-    position: str = Form("", max_length=200),
-):
-    typed = {"firstname": firstname, "lastname": lastname, "phone": phone, "position": position}
-    try:
-        tokens = await call(request, CompleteOnboardingV1(profile=ProfileFields(**typed)), access_token=visitor.token)
+async def welcome_submit(request: Request, visitor: PendingFormVisitorDep):
+    form = await request.form()
+    typed = typed_profile(form)
+    try:  # the body of POST /api/v1/me/onboarding
+        tokens = await call(request, CompleteOnboardingV1(profile=parse_form(form, ProfileFields)),
+                            access_token=visitor.token)
     except (ServiceError, ValidationError) as failure:
         error = refusal(failure)
         return render(request, "welcome.html.j2", {"form": typed, "error": error.message},
@@ -144,16 +148,14 @@ async def my_account(request: Request, visitor: VisitorDep):
 
 
 @router.post("/compte/profil")
-async def my_profile_submit(
-    request: Request, visitor: FormVisitorDep, firstname: str = Form("", max_length=120),
-    lastname: str = Form("", max_length=120), phone: str = Form("", max_length=40),
-    position: str = Form("", max_length=200),
-):
+async def my_profile_submit(request: Request, visitor: FormVisitorDep):
     if visitor.me.role == "beneficiary":  # her name is her notebook's: her accompagnateur corrects it
         return redirect("/compte", visitor)
-    typed = {"firstname": firstname, "lastname": lastname, "phone": phone, "position": position}
-    try:
-        visitor.me = await call(request, UpdateMyProfileV1(profile=ProfileFields(**typed)), access_token=visitor.token)
+    form = await request.form()
+    typed = typed_profile(form)
+    try:  # the body of PUT /api/v1/me/profile
+        visitor.me = await call(request, UpdateMyProfileV1(profile=parse_form(form, ProfileFields)),
+                                access_token=visitor.token)
     except (ServiceError, ValidationError) as failure:
         error = refusal(failure)
         return await account_page(request, visitor, form=typed, profile_error=error.message,
@@ -203,21 +205,24 @@ async def my_contact_submit(request: Request, visitor: FormVisitorDep):
 
 
 @router.post("/compte/notifications")
-async def my_notifications_submit(request: Request, visitor: FormVisitorDep,
-                                  frequency: str = Form("")):
-    if frequency not in NotificationFrequency.__members__:
+async def my_notifications_submit(request: Request, visitor: FormVisitorDep):
+    try:  # the body of PUT /api/v1/me/notification-preferences
+        chosen = await form_body(request, SetMyNotificationPreferencesV1)
+    except ValidationError:
         return await account_page(request, visitor, notifications_error="Choisissez quand être prévenu.",
                                   status_code=422)
-    await call_or_leave(request, visitor, SetMyNotificationPreferencesV1(frequency=frequency))
-    return await account_page(request, visitor, notice=NOTIFICATIONS_SAVED[frequency])
+    await call_or_leave(request, visitor, chosen)
+    return await account_page(request, visitor, notice=NOTIFICATIONS_SAVED[chosen.frequency])
 
 
 @router.post("/compte/email")
-async def my_email_submit(request: Request, visitor: FormVisitorDep,
-                          new_email: str = Form("", max_length=320)):
-    try:
-        await call(request, RequestEmailChangeV1(new_email=new_email), access_token=visitor.token)
-    except ServiceError as error:
+async def my_email_submit(request: Request, visitor: FormVisitorDep):
+    form = await request.form()
+    new_email = form_text(form, "new_email", 320)
+    try:  # the body of POST /api/v1/me/email
+        await call(request, RequestEmailChangeV1(**dict(parse_form(form, EmailChangeBody))), access_token=visitor.token)
+    except (ServiceError, ValidationError) as failure:
+        error = refusal(failure)
         return await account_page(request, visitor, email_error=error.message, new_email=new_email,
                                   status_code=error.http_status)
     return await account_page(request, visitor, notice=f"Un lien de confirmation a été envoyé à {new_email}. "

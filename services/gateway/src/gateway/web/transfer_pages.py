@@ -17,9 +17,10 @@ from contracts.transfers import (
     ListTransfersV1,
     RequestTransferV1,
 )
+from gateway.api.transfers import Referral, TransferAsked, TransferDecision
 from gateway.bus import call
 from gateway.web.common import FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render
-from gateway.web.common import form_text as text
+from gateway.web.forms import parse_form
 from servicekit.errors import ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -29,10 +30,6 @@ NOTICES = {"demande": "La demande de transfert est envoyée au territoire de des
            "accepte": "Le transfert est accepté : le carnet appartient désormais à votre territoire.",
            "refuse": "Le transfert est refusé : le territoire d'origine en est informé."}
 STATUS_LABELS = {"pending": "En attente de décision", "accepted": "Accepté", "refused": "Refusé"}
-
-
-def optional_date(value: str) -> date | None:
-    return date.fromisoformat(value) if value else None
 
 
 async def territory_page(request: Request, visitor: Visitor, notebook_id: uuid.UUID, *, error: str = "",
@@ -78,16 +75,14 @@ async def notebook_form(request: Request, visitor: Visitor, notebook_id: uuid.UU
 async def ask_transfer(notebook_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     """« Demander un transfert »: the destination territory and the reason."""
     return await notebook_form(request, visitor, notebook_id, lambda f: RequestTransferV1(
-        notebook_id=notebook_id, to_deployment_id=uuid.UUID(text(f, "to_deployment_id", 36)),
-        reason=text(f, "reason", 2000)), "demande")
+        notebook_id=notebook_id, **dict(parse_form(f, TransferAsked))), "demande")
 
 
 @router.post("/carnets/{notebook_id}/territoire/acces")
 async def grant_referral(notebook_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     """« Inviter un professionnel d'un autre territoire » until a date."""
     return await notebook_form(request, visitor, notebook_id, lambda f: GrantReferralV1(
-        notebook_id=notebook_id, email=text(f, "email", 320), until=optional_date(text(f, "until", 10)),
-        reason=text(f, "reason", 2000)), "acces")
+        notebook_id=notebook_id, **dict(parse_form(f, Referral))), "acces")
 
 
 @router.get("/transferts")
@@ -101,8 +96,8 @@ async def decide(transfer_id: uuid.UUID, request: Request, visitor: FormVisitorD
     form = await request.form()
     accepted = form.get("decision") == "accepter"
     try:
-        await call(request, DecideTransferV1(transfer_id=transfer_id, accepted=accepted,
-                                             reason=text(form, "reason", 2000)), access_token=visitor.token)
+        await call(request, DecideTransferV1(transfer_id=transfer_id, **dict(parse_form(
+            form, TransferDecision, accepted=accepted))), access_token=visitor.token)
     except ValidationError as failure:
         return await transfers_page(request, visitor, error=refusal(failure).message, status_code=422)
     except ServiceError as error:

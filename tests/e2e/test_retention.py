@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -234,6 +235,18 @@ async def test_a_purge_leaves_no_trace_of_an_expired_beneficiary_and_the_counts_
 IMPORTED = ("Zorglubovski", "1850775123456", "0677889900")
 
 
+async def sms_sign_in(system, client, phone: str) -> str:
+    """A beneficiary's login by SMS code, her CGU accepted: her access token."""
+    await client.post("/api/v1/auth/sms-code", json={"phone": phone})
+    [sms] = await system.mailbox(client, "+33" + phone[1:])
+    code = re.search(r"\b(\d{6})\b", sms["text"]).group(1)
+    pair = (await client.post("/api/v1/auth/sms-code/verify", json={"phone": phone, "code": code})).json()
+    me = (await client.get("/api/v1/me", headers=bearer(pair["access_token"]))).json()
+    answer = await client.post("/api/v1/me/cgu", json={"version": me["cgu_version"]},
+                               headers=bearer(pair["access_token"]))
+    return answer.json()["access_token"]
+
+
 async def test_an_imported_beneficiary_purged_leaves_no_row_of_the_import_holding_her(system):
     """Her import rows: the one applied (known by the notebook's record) and one refused (found by her NIR) lose their
     cells; the import's counts stay."""
@@ -245,8 +258,17 @@ async def test_an_imported_beneficiary_purged_leaves_no_row_of_the_import_holdin
         assert counts(await apply(client, manager, created["import_id"]))[0] == 1
         wrong = person("Z2", "Quentin", "Zorglubovski", "pas une date", NIR="1850775123456")
         refused = await reviewed(client, manager, "beneficiaries", "b2.csv", beneficiaries_csv([wrong]))
+        homonym = person("Z3", "Quentin", "Zorglubovski", "pas une date", NIR="1990699123456")
+        await reviewed(client, manager, "beneficiaries", "b3.csv", beneficiaries_csv([homonym]))
         answer = await client.get("/api/v1/notebooks", headers=bearer(manager), params={"q": "Zorglubovski"})
         [notebook] = answer.json()["notebooks"]
+
+        # Her copy of her data holds both lines about her (applied; refused, found by her NIR), not the homonym's.
+        data = (await client.get("/api/v1/me/data", headers=bearer(await sms_sign_in(system, client, IMPORTED[2])))
+                ).json()
+        [lines] = [s["data"] for s in data["sections"] if (s["service"], s["key"]) == ("data_import", "import_rows")]
+        assert [(line["fichier"], line["statut"], line["cellules"]["NIR"]) for line in lines] == [
+            ("b.csv", "nouveau", "1850775123456"), ("b2.csv", "invalide", "1850775123456")], lines
 
         assert (await client.put("/api/v1/retention", headers=bearer(manager), json={"months": 1})).status_code == 200
         engine = create_engine(system.database_urls["notebook"])

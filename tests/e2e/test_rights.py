@@ -35,18 +35,19 @@ async def test_the_demo_beneficiary_downloads_her_data_and_her_referent_answers_
             "as_referent": True, "orientation_system_id": page["my_orientation_systems"][0]["orientation_system_id"]})
         assert joined.status_code == 200, joined.text
 
-        # Her data, as JSON: sections of three services, her name among them; nobody else may ask it.
+        # Her data, as JSON: sections of four services, her name among them; nobody else may ask it.
         data = await client.get("/api/v1/me/data", headers=bearer(me))
         assert data.status_code == 200, data.text
         assert "attachment" in data.headers["content-disposition"]
         sections = {(s["service"], s["key"]): s["data"] for s in data.json()["sections"]}
-        assert {service for service, _ in sections} == {"notebook", "identity", "notify"}
+        assert {service for service, _ in sections} == {"notebook", "identity", "notify", "data_import"}
         assert sections[("notebook", "identity")]["firstname"] == "Sophie"
         assert sections[("notebook", "identity")]["lastname"] == "Tifour"
         assert any(m["person"]["firstname"] == "Pierre" for m in sections[("notebook", "members")]["membres"])
         assert sections[("identity", "account")]["email"] == HER
         assert sections[("identity", "logins")], "her logins"
         assert isinstance(sections[("notify", "messages")], list)
+        assert sections[("data_import", "import_rows")] == []  # the demo's Sophie was not imported from a file
         for token in (pro, manager):
             assert (await client.get("/api/v1/me/data", headers=bearer(token))).status_code == 403
 
@@ -56,7 +57,8 @@ async def test_the_demo_beneficiary_downloads_her_data_and_her_referent_answers_
         text = pdf_text(pdf.content)
         for expected in ("Mes données personnelles", "Sophie Tifour", DEMO_DEPLOYMENT_LABEL,
                          "Identité, coordonnées et droits", "Prénom : Sophie", "Votre compte",
-                         f"Courriel : {HER}", "Vos connexions", "Messages qui vous ont été envoyés"):
+                         f"Courriel : {HER}", "Vos connexions", "Messages qui vous ont été envoyés",
+                         "Lignes de fichiers importés vous concernant"):
             assert expected in text, expected
 
         # Her page: the downloads, the forms; the JSON and the PDF from the page too.

@@ -15,6 +15,7 @@ from contracts.base import RpcReply, RpcRequest, WireModel
 from contracts.inputs import Line, Text
 from contracts.notebook import ContractPdfReply, NotebookEvent, VersionReply
 from contracts.registry import register
+from contracts.retention import RetentionSubject
 
 
 class SubjectDataSection(WireModel):
@@ -52,6 +53,25 @@ class GetNotifySubjectDataV1(RpcRequest):
 
     subject: ClassVar[str] = "rpc.notify.get_subject_data.v1"
     reply_model: ClassVar = SubjectDataReply
+
+
+@register
+class GetImportSubjectDataV1(RpcRequest):
+    """The lines of imported files about the signed-in beneficiary: those applied to her notebook, and those of her
+    territory's imports whose cells hold her NIR (a line refused, excluded or left in review) — never a match on
+    names alone, which could be another person's line."""
+
+    subject: ClassVar[str] = "rpc.data_import.get_subject_data.v1"
+    reply_model: ClassVar = SubjectDataReply
+
+
+@register
+class GetMySubjectValuesV1(RpcRequest):
+    """Services only (never the gateway): for the signed-in beneficiary, whose token the asking service forwards,
+    the values it looks for in what it holds about her, as a purge does."""
+
+    subject: ClassVar[str] = "rpc.notebook.get_my_subject_values.v1"
+    reply_model: ClassVar = RetentionSubject
 
 
 @register

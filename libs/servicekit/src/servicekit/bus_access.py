@@ -64,7 +64,7 @@ from contracts.notebook import (
 from contracts.notify import MessageFailedV1
 from contracts.pilotage import EXPORTS_BUCKET, ExportRequestedV1, NotebookChangedV1
 from contracts.transfers import TRANSFER_EVENTS, TransferAcceptedV1
-from contracts.rights import RIGHTS_EVENTS
+from contracts.rights import RIGHTS_EVENTS, GetMySubjectValuesV1
 from contracts.partners import (
     PARTNER_MESSAGES,
     PARTNER_PREFIX,
@@ -160,7 +160,8 @@ SERVICE_ACCESS: tuple[ServiceAccess, ...] = (
 # erase what they hold (the last two ask the notebook which values to look for) and confirm; the notebook erases its
 # own rows once all confirmed.
 _RETENTION = {"identity": ((RetentionDueV1,), ()), "notify": ((RetentionDueV1,), (GetRetentionSubjectV1,)),
-              "data_import": ((RetentionDueV1,), (GetRetentionSubjectV1,)), "notebook": (PURGED_EVENTS, ())}
+              "data_import": ((RetentionDueV1,), (GetRetentionSubjectV1, GetMySubjectValuesV1)),
+              "notebook": (PURGED_EVENTS, ())}
 SERVICE_ACCESS = tuple(
     replace(a, consumes=(*a.consumes, *_RETENTION[a.name][0]), calls=(*a.calls, *_RETENTION[a.name][1]))
     if a.name in _RETENTION else a for a in SERVICE_ACCESS)
@@ -170,6 +171,9 @@ OPERATOR_RPCS: tuple[type[RpcRequest], ...] = (SeedDemoAccountsV1, SeedDemoTerri
 OPERATOR_RPCS += (RunRetentionV1, GetRetentionSubjectV1)
 # A new installation's first national administrator (``carnet admin create``): the operator's only.
 OPERATOR_RPCS += (CreateAdministratorV1,)
+# Asked by a service for the beneficiary whose token it forwards (her copy of her data): a service's, never the
+# gateway's (the NIR travels in clear in its reply).
+SERVICES_ONLY_RPCS: tuple[type[RpcRequest], ...] = (GetMySubjectValuesV1,)
 
 # Partner software (issue 16) publishes on ``partner.<name>.>`` with a user of its own, and reads the refusals of its
 # messages on ``partner.<name>.rejected.v1``; nothing else. The import service consumes their messages (stream
@@ -289,7 +293,7 @@ def gateway_permissions() -> Permissions:
     return Permissions(publish=("rpc.>", *object_store(UPLOADS_BUCKET, create=False),
                                 *object_store(EXPORTS_BUCKET, create=False)),
                        publish_deny=tuple(r.subject for r in (*OPERATOR_RPCS, *OWNER_IMPORT_RPCS,
-                                                              *TRUSTED_PARTNER_RPCS)),
+                                                              *TRUSTED_PARTNER_RPCS, *SERVICES_ONLY_RPCS)),
                        subscribe=(f"{inbox_of(GATEWAY)}.>",))
 
 

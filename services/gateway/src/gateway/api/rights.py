@@ -1,5 +1,5 @@
 """The beneficiary's rights from her own login (RGPD art. 15, 16, 20, 21): everything held about her, gathered from
-each service that holds some (notebook, identity, notify), each answering for the signed-in beneficiary only, as
+each service that holds some (notebook, identity, notify, the import service), each answering for the signed-in beneficiary only, as
 JSON and as a readable PDF; her requests for a rectification or her objection; and, for her référent and the
 territory's managers, the requests to answer within the month. The gateway only gathers and forwards."""
 from __future__ import annotations
@@ -18,6 +18,7 @@ from contracts.rights import (
     AnswerRightsRequestV1,
     CreateRightsRequestV1,
     GetIdentitySubjectDataV1,
+    GetImportSubjectDataV1,
     GetNotebookSubjectDataV1,
     GetNotifySubjectDataV1,
     ListRightsRequestsV1,
@@ -33,7 +34,7 @@ from gateway.bus import call
 router = APIRouter(prefix="/api/v1", tags=["rights"], dependencies=COOKIE_ORIGIN_CHECK)
 PDF_TIMEOUT_S = 30.0  # a PDF of every section: a fraction of a second, seconds on a loaded machine
 # The other services that hold data about a beneficiary; the notebook's own sections come from the notebook.
-OTHER_SERVICES = (GetIdentitySubjectDataV1, GetNotifySubjectDataV1)
+OTHER_SERVICES = (GetIdentitySubjectDataV1, GetNotifySubjectDataV1, GetImportSubjectDataV1)
 
 
 class MyData(WireModel):

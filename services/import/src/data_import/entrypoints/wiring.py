@@ -4,12 +4,13 @@ from __future__ import annotations
 from functools import partial
 
 from contracts import imports as contract
-from data_import.handlers import apply, files, opening, queries
+from data_import.handlers import apply, files, opening, queries, subject_data
 from data_import.handlers.deps import Deps
 from data_import.entrypoints import partner_consumer
 from data_import.handlers.jobs import Jobs
 from servicekit.app import Service
 from contracts.retention import RetentionDueV1
+from contracts.rights import GetImportSubjectDataV1
 from data_import.handlers import retention
 from servicekit.consumers import Subscription
 
@@ -20,6 +21,7 @@ ROUTES = {
     contract.ListImportRowsV1: queries.list_rows,
     contract.GetImportReportV1: files.report,
     contract.GetImportTemplateV1: files.template,
+    GetImportSubjectDataV1: subject_data.get_subject_data,
 }
 # These start background work: they need the jobs of this replica.
 JOB_ROUTES = {

@@ -42,6 +42,8 @@ LABELS = {
     "demande_le": "Demandé le", "decide_le": "Décidé le", "jusqu_au": "Jusqu'au", "accorde_le": "Accordé le",
     "par": "Par", "moyen": "Moyen", "statut": "Statut", "derniere_utilisation": "Dernière utilisation",
     "onboarded_at": "Inscription terminée le", "notification_channels": "Être prévenu par", "ip": "Adresse IP", "user_agent": "Navigateur", "success": "Réussie", "views": "Vues",
+    "fichier": "Fichier", "type": "Type", "importe_le": "Importé le", "ligne": "Ligne", "cellules": "Contenu de la ligne",
+    "resultat": "Résultat", "messages": "Messages",
 }
 
 

@@ -128,6 +128,7 @@ ROUTES = {
     pilotage_contract.DeleteSavedQueryV1: pilotage_queries.delete_saved_query,
     pilotage_contract.GetQueryChoicesV1: pilotage_queries.query_choices,
     rights_contract.GetNotebookSubjectDataV1: subject_data.get_subject_data,
+    rights_contract.GetMySubjectValuesV1: subject_data.get_my_subject_values,
     rights_contract.RenderSubjectDataPdfV1: subject_data.render_pdf,
     rights_contract.CreateRightsRequestV1: rights_requests.create_request,
     rights_contract.ListRightsRequestsV1: rights_requests.list_requests,

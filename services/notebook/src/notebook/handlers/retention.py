@@ -269,14 +269,21 @@ async def get_retention_subject(request: GetRetentionSubjectV1, _ctx, deps: Deps
         beneficiary = await session.get(Beneficiary, purge.beneficiary_id)
         if purge.purged_at is not None or beneficiary is None:
             return RetentionSubject(notebook_id=purge.notebook_id, beneficiary_id=purge.beneficiary_id)
-        rows = (await session.execute(select(ImportApplied.import_id, ImportApplied.row).where(
-            ImportApplied.target_id.in_([purge.notebook_id, purge.beneficiary_id])))).all()
-        return RetentionSubject(
-            notebook_id=purge.notebook_id, beneficiary_id=purge.beneficiary_id, known=True,
-            firstname=beneficiary.firstname, lastname=beneficiary.lastname,
-            emails=[beneficiary.email] if beneficiary.email else [], phones=phone_forms(beneficiary.mobile_number),
-            nir=deps.protection.decrypt(beneficiary.nir_encrypted) if beneficiary.nir_encrypted else "",
-            import_rows=[(r.import_id, r.row) for r in rows])
+        return await subject_values(session, deps, purge.notebook_id, beneficiary)
+
+
+async def subject_values(session: AsyncSession, deps: Deps, notebook_id: uuid.UUID,
+                         beneficiary: Beneficiary) -> RetentionSubject:
+    """What another service looks for in what it holds about her: her names, addresses, NIR and the import rows
+    recorded as applied to her notebook (for a purge, and for her own copy of her data)."""
+    rows = (await session.execute(select(ImportApplied.import_id, ImportApplied.row).where(
+        ImportApplied.target_id.in_([notebook_id, beneficiary.id])))).all()
+    return RetentionSubject(
+        notebook_id=notebook_id, beneficiary_id=beneficiary.id, known=True,
+        firstname=beneficiary.firstname, lastname=beneficiary.lastname,
+        emails=[beneficiary.email] if beneficiary.email else [], phones=phone_forms(beneficiary.mobile_number),
+        nir=deps.protection.decrypt(beneficiary.nir_encrypted) if beneficiary.nir_encrypted else "",
+        import_rows=[(r.import_id, r.row) for r in rows])
 
 
 async def on_purged(event: RetentionPurgedEvent, _meta, deps: Deps) -> None:

@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import Role
 from contracts.notebook import ContractPdfReply
+from contracts.retention import RetentionSubject
 from contracts.rights import (
+    GetMySubjectValuesV1,
     GetNotebookSubjectDataV1,
     RenderSubjectDataPdfV1,
     SubjectDataReply,
@@ -40,6 +42,7 @@ from notebook.handlers.contracts import contract_summaries, today_of
 from notebook.handlers.deps import Deps
 from notebook.handlers.diagnostic import diagnostic_view
 from notebook.handlers.orientation import request_view
+from notebook.handlers.retention import subject_values
 from notebook.handlers.page import appointments_of, members_of, parcours_of, structures_of
 from notebook.handlers import rights_requests
 from servicekit.errors import Forbidden
@@ -155,6 +158,15 @@ async def get_subject_data(_request: GetNotebookSubjectDataV1, ctx, deps: Deps) 
     async with deps.sessions() as session:
         notebook = await own_notebook(session, caller)
         return SubjectDataReply(sections=await sections_of(session, deps, notebook))
+
+
+async def get_my_subject_values(_request: GetMySubjectValuesV1, ctx, deps: Deps) -> RetentionSubject:
+    """For a service she asked for her data (her token forwarded): what to look for in what it holds about her."""
+    caller = await caller_of(ctx, deps)
+    async with deps.sessions() as session:
+        notebook = await own_notebook(session, caller)
+        beneficiary = await session.get(Beneficiary, notebook.beneficiary_id)
+        return await subject_values(session, deps, notebook.id, beneficiary)
 
 
 async def render_pdf(request: RenderSubjectDataPdfV1, ctx, deps: Deps) -> ContractPdfReply:

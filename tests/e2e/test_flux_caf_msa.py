@@ -12,6 +12,7 @@ import random
 import uuid
 
 import httpx
+from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
 
 from tests.e2e.test_imports import imports_system  # noqa: F401  (this module's system, one per backend)
 from tests.e2e.test_imports import (ADMIN, ADMIN_TOKENS, DEPARTMENT_CODES, Territory, apply, counts, failed, fixture,
@@ -203,3 +204,26 @@ async def test_only_the_territory_s_managers_may_import_the_flux(imports_system)
         assert anonymous.status_code == 401
         listed = await client.get("/api/v1/imports", headers=territory.h, params={"kind": "caf-msa"})
         assert listed.status_code == 200 and listed.json()["imports"] == []
+
+
+async def test_the_demo_territory_s_beneficiaries_get_their_rights_from_the_flux_and_the_manager_its_summary(
+        imports_system):
+    """Issue 16's "done when": the demo territory's manager imports v1's flux naming the demo's Sophie Tifour."""
+    demo_sophie = DEMO_NOTEBOOKS.beneficiaries[0]
+    await imports_system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)
+    await imports_system.call(DEMO_TERRITORY)
+    await imports_system.call(DEMO_NOTEBOOKS)
+    manager_email = "manager@demo.carnet.test"
+    async with imports_system.client() as client:
+        token = await sign_in(imports_system, client, manager_email)
+        content = flux("RSABEM.xml", {SOPHIE: demo_sophie.beneficiary.nir, NOEL: a_nir("1"), ETA: a_nir("2")})
+        view = await reviewed(client, token, "caf-msa", "RSABEM.xml", content)
+        assert view["review"] == {"new": 0, "same": 1, "conflict": 1, "invalid": 0}
+        assert counts(await apply(client, token, view["import_id"])) == (0, 1, 0, 1)
+        answer = await client.get(f"/api/v1/notebooks/{demo_sophie.notebook_id}", headers=bearer(token))
+        assert answer.status_code == 200, answer.text
+        assert (answer.json()["beneficiary"]["right_rsa"], answer.json()["rsa_flux_date"]) == ("rsa_clos",
+                                                                                               "2022-03-05")
+        [summary] = await summaries(imports_system, client, manager_email, 1)
+        assert summary["subject"] == SUMMARY
+        assert "Foyers dont les droits RSA ont été mis à jour : 1" in summary["text"]

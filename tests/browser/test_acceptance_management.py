@@ -14,7 +14,9 @@ each asserting what the person sees, with axe-core on every page the journey rea
   d'orientation from a file whose wrong rows say why; she validates a sign-up request (§5.3 validateAccount), and the
   professional signs in;
 - structure admin (§5.6 « Modifier plusieurs rattachements »): two beneficiaries oriented to his structure without a
-  référent wait in his list; he gives them one of his professionals, the only ones offered."""
+  référent wait in his list; he gives them one of his professionals, the only ones offered;
+- manager (§5.3 updateStructure, editOrientationSystems): she moves a structure and withdraws one of its orientation
+  systems; the list shows the new town and no longer finds it under that system."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -390,3 +392,34 @@ async def test_a_structure_admin_gives_a_referent_to_the_beneficiaries_oriented_
         await expect(jacques.get_by_role("row", name=name)).to_contain_text("Pierre Chevalier")
     await accessible(jacques, "admin_structure")
     await jacques.screenshot(path=SCREENSHOTS / "acceptance-structure-admin-referents.png", full_page=True)
+
+
+async def test_a_manager_moves_a_structure_and_withdraws_one_of_its_orientation_systems(system, browser: Browser,
+                                                                                        db_backend):
+    if db_backend == "postgresql":
+        pytest.skip(ONCE)
+    need_axe()
+    await demo(system)
+    manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
+    await manager.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Structures").click()
+    row = manager.get_by_role("row", name="Groupe NS")
+    await expect(row).to_contain_text("Social")
+    await row.get_by_role("link", name="Groupe NS").click()
+    fiche = manager.get_by_role("region", name="Fiche de la structure")
+    await fiche.get_by_label("Code postal").fill("93200")
+    await fiche.get_by_label("Ville", exact=True).fill("Saint-Denis")
+    await fiche.get_by_label("Social", exact=True).uncheck()
+    await accessible(manager, "manager")
+    await fiche.get_by_role("button", name="Enregistrer").click()
+    await expect(manager.get_by_role("status")).to_have_text("Les modifications sont enregistrées.")
+    await expect(fiche.get_by_label("Ville", exact=True)).to_have_value("Saint-Denis")
+    await expect(fiche.get_by_label("Social", exact=True)).not_to_be_checked()
+    await accessible(manager, "manager")
+
+    await manager.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Structures").click()
+    await expect(row).to_contain_text("93200 Saint-Denis")
+    await expect(row).not_to_contain_text("Social")
+    await manager.get_by_label("Dispositif").select_option(label="Social")
+    await manager.get_by_role("button", name="Rechercher").click()
+    await expect(manager.get_by_role("table")).not_to_contain_text("Groupe NS")
+    await manager.screenshot(path=SCREENSHOTS / "acceptance-structure-moved.png", full_page=True)

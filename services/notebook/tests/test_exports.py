@@ -244,6 +244,32 @@ async def test_the_imports_list_is_read_from_the_import_service_and_written_at_o
     assert error.code == ErrorCode.forbidden
 
 
+async def test_the_imports_list_holds_every_import_of_the_territory_past_one_page(services_under_test, token_mint,
+                                                                                   stored):
+    """The import service answers 200 imports a page; a territory's daily flux pass that in a few months."""
+    from data_import.adapters.orm import imports
+
+    notebook, data_import = await services_under_test("notebook", "data_import")
+    w = await world(notebook, token_mint)
+    deployment = w.deployment_id
+    now = datetime.now(UTC)
+    counts = dict.fromkeys(("rows_total", "rows_done", "created", "updated", "unchanged", "rejected", "excluded",
+                            "review_new", "review_same", "review_conflict", "review_invalid"), 0)
+    async with data_import.sessions() as session, session.begin():
+        await session.execute(imports.insert(), [{
+            "id": uuid.uuid4(), "kind": "caf-msa", "filename": f"RSABEM-{n:03d}.xml", "deployment_id": deployment,
+            "structure_id": None, "account_id": uuid.uuid4(), "actor": {}, "created_by_name": "Flux", "state": "done",
+            "reason": "", "fingerprint": None, "header": [], "warnings": [], "created_at": now - timedelta(days=n),
+            **counts} for n in range(205)])
+
+    started = await notebook.call(p.StartExportV1(list_name=p.ExportList.imports), w.manager)
+
+    found = await notebook.call(p.GetExportFileV1(export_id=started.export.export_id), w.manager)
+    rows = csv_rows(stored[found.object_name])
+    assert started.export.rows_done == len(rows) == 205
+    assert sorted(row["Fichier"] for row in rows) == [f"RSABEM-{n:03d}.xml" for n in range(205)]
+
+
 async def test_a_saved_query_gives_its_filters_and_name(notebook, token_mint, stored):
     w = await world(notebook, token_mint)
     other = await world(notebook, token_mint)

@@ -193,6 +193,7 @@ class ListImportsV1(RpcRequest):
     reply_model: ClassVar = ImportsReply
 
     kind: ImportKind | None = None
+    offset: Offset = 0
     limit: int = Field(default=50, ge=1, le=200)
 
 

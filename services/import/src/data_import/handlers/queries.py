@@ -20,7 +20,8 @@ async def get_import(request: GetImportV1, ctx: RpcContext, deps: Deps) -> Impor
 
 async def list_imports(request: ListImportsV1, ctx: RpcContext, deps: Deps) -> ImportsReply:
     caller = await caller_of(ctx, deps)
-    query = select(imports).order_by(imports.c.created_at.desc(), imports.c.id).limit(request.limit)
+    query = (select(imports).order_by(imports.c.created_at.desc(), imports.c.id)
+             .offset(request.offset).limit(request.limit))
     if request.kind is not None:
         query = query.where(imports.c.kind == request.kind.value)
     # Their own imports, and those of their scope (habilitation.may_see, as a query).

@@ -498,11 +498,19 @@ async def lines_of(deps: Deps, list_name: ExportList, filters: BeneficiaryFilter
 
 # --- The imports' list, written at once ---------------------------------------------------------------------
 
+IMPORTS_PAGE = 200  # ListImportsV1's largest page
+
+
 async def imports_of(deps: Deps, ctx) -> list:
-    """The imports of the caller's scope, as the import service lists them to her (her token forwarded)."""
-    reply = await deps.bus.client.call(ListImportsV1(limit=200),
-                                       headers={"Authorization": f"Bearer {ctx.bearer_token}"})
-    return list(reply.imports)
+    """Every import of the caller's scope, as the import service lists them to her (her token forwarded), page
+    after page: a territory's daily flux pass 200 imports in a few months."""
+    found = []
+    while True:
+        reply = await deps.bus.client.call(ListImportsV1(offset=len(found), limit=IMPORTS_PAGE),
+                                           headers={"Authorization": f"Bearer {ctx.bearer_token}"})
+        found += reply.imports
+        if len(reply.imports) < IMPORTS_PAGE:
+            return found
 
 
 async def write_now(deps: Deps, export_id: uuid.UUID, imports: list) -> None:

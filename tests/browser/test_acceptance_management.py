@@ -16,7 +16,9 @@ each asserting what the person sees, with axe-core on every page the journey rea
 - structure admin (§5.6 « Modifier plusieurs rattachements »): two beneficiaries oriented to his structure without a
   référent wait in his list; he gives them one of his professionals, the only ones offered;
 - manager (§5.3 updateStructure, editOrientationSystems): she moves a structure and withdraws one of its orientation
-  systems; the list shows the new town and no longer finds it under that system."""
+  systems; the list shows the new town and no longer finds it under that system;
+- structure admin (§5.6 deleteProfessional): he deactivates a professional from his structure's page, whose open
+  page then says so."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -423,3 +425,25 @@ async def test_a_manager_moves_a_structure_and_withdraws_one_of_its_orientation_
     await manager.get_by_role("button", name="Rechercher").click()
     await expect(manager.get_by_role("table")).not_to_contain_text("Groupe NS")
     await manager.screenshot(path=SCREENSHOTS / "acceptance-structure-moved.png", full_page=True)
+
+
+async def test_a_structure_admin_deactivates_a_professional_of_his_structure(system, browser: Browser, db_backend):
+    if db_backend == "postgresql":
+        pytest.skip(ONCE)
+    need_axe()
+    await demo(system)
+    pierre = await signed_in(browser, system, "pro@demo.carnet.test", Role.professional)
+    jacques = await signed_in(browser, system, "structure@demo.carnet.test", Role.admin_structure)
+    await jacques.get_by_role("link", name="Ma structure").click()
+    listed = jacques.get_by_role("region", name="Professionnels de la structure")
+    await expect(listed).to_contain_text("Pierre Chevalier – pro@demo.carnet.test")
+    await listed.locator("summary", has_text="Désactiver : Pierre Chevalier").click()
+    await expect(listed.get_by_role("group", name="Désactiver : Pierre Chevalier")).to_contain_text(
+        "ne pourra plus se connecter")
+    await accessible(jacques, "admin_structure")
+    await listed.get_by_role("button", name="Confirmer : désactiver Pierre Chevalier").click()
+    await expect(jacques.get_by_role("status")).to_contain_text("Pierre Chevalier est désactivé(e)")
+    await accessible(jacques, "admin_structure")
+
+    await pierre.reload()
+    await expect(pierre.get_by_role("alert")).to_contain_text("Votre compte a été désactivé")

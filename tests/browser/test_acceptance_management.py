@@ -18,7 +18,9 @@ each asserting what the person sees, with axe-core on every page the journey rea
 - manager (§5.3 updateStructure, editOrientationSystems): she moves a structure and withdraws one of its orientation
   systems; the list shows the new town and no longer finds it under that system;
 - structure admin (§5.6 deleteProfessional): he deactivates a professional from his structure's page, whose open
-  page then says so."""
+  page then says so;
+- professional (§5.5 professional_projects « Ajout de plusieurs projets »): two projects with their mobility, wage,
+  contract and working time; the wage under the SMIC is flagged."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -447,3 +449,43 @@ async def test_a_structure_admin_deactivates_a_professional_of_his_structure(sys
 
     await pierre.reload()
     await expect(pierre.get_by_role("alert")).to_contain_text("Votre compte a été désactivé")
+
+
+async def test_the_referent_adds_two_projects_and_a_wage_under_the_smic_is_flagged(system, browser: Browser,
+                                                                                  db_backend):
+    if db_backend == "postgresql":
+        pytest.skip(ONCE)
+    need_axe()
+    await demo(system)
+    pro = await pierre_becomes_referent(browser, system)
+    await open_tab(pro, "Parcours")
+    diagnostic = pro.locator("#diagnostic")
+    for search, metier, km, rate, contract in (
+            ("dev info", "Développeur / Développeuse informatique (M1805)", "100", "10", "CDI"),
+            ("formateur", "Formateur / Formatrice (K2111)", "15", "14.95", "CDD")):
+        await pro.get_by_text("Mettre à jour le diagnostic socioprofessionnel").click()
+        await pro.get_by_label("Rechercher un métier ou un code ROME").fill(search)
+        await pro.get_by_role("button", name="Rechercher").click()
+        await pro.get_by_label("Nouveau projet : métier").select_option(label=metier)
+        await pro.get_by_label("Ne pas ajouter de projet").uncheck()
+        new = pro.locator("#metier-choix").locator("xpath=..")  # the new project's block
+        await new.get_by_label("Zone de mobilité (km)").fill(km)
+        await new.get_by_label("Salaire minimum brut horaire (€)").fill(rate)
+        await new.get_by_label("Type de contrat").select_option(label=contract)
+        await new.get_by_label("Durée du temps de travail").select_option(label="Temps plein")
+        await accessible(pro, "professional")
+        await pro.get_by_role("button", name="Enregistrer le diagnostic").click()
+        await expect(pro.get_by_role("status")).to_have_text("Diagnostic socioprofessionnel enregistré.")
+
+    shown = diagnostic.locator(".message", has_text="Mis à jour par")  # not the form's blocks
+    developer = shown.filter(has_text="Développeur / Développeuse informatique (M1805)")
+    await expect(developer).to_contain_text("Zone de mobilité : 100 km")
+    await expect(developer).to_contain_text("10,00")
+    await expect(developer).to_contain_text("Attention, la valeur est inférieure au SMIC.")
+    await expect(developer).to_contain_text("CDI. Temps plein.")
+    trainer = shown.filter(has_text="Formateur / Formatrice (K2111)")
+    await expect(trainer).to_contain_text("Zone de mobilité : 15 km")
+    await expect(trainer).to_contain_text("14,95")
+    await expect(trainer).not_to_contain_text("SMIC")
+    await accessible(pro, "professional")
+    await pro.screenshot(path=SCREENSHOTS / "acceptance-projects.png", full_page=True)

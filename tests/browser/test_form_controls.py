@@ -1,0 +1,97 @@
+"""carnet.css keeps every control a 44 px target and every form's layout whole, on a phone (320 px) and a desktop
+(1280 px). Small pages are built from the templates' own markup (base.html.j2's menu, the ROME search of the
+diagnostic, the beneficiaries' search, « Mes données »' download links) and styled with the real stylesheet, so
+this runs without the system, in a second."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page
+
+pytestmark = pytest.mark.browser
+CSS = (Path(__file__).parents[2] / "services/gateway/src/gateway/static/carnet.css").read_text()
+
+PAGE = """<!doctype html><html lang="fr"><head><meta name="viewport" content="width=device-width, initial-scale=1">
+<style>{css}</style></head><body>
+<header class="site-header"><div class="container header-row"><div><a class="brand" href="/">Carnet de bord</a></div>
+  <nav aria-label="Menu principal" class="main-nav"><a href="/" aria-current="page">Accueil</a>
+    <a id="nav-b" href="/beneficiaires">Bénéficiaires</a>
+    <form method="post" action="/deconnexion" class="inline"><button type="submit" class="link-button">Se déconnecter</button></form>
+  </nav></div></header>
+<main class="container">
+<form class="form" id="diagnostic">
+  <div class="form-inline">
+    <div><label for="metier">Rechercher un métier ou un code ROME</label><input id="metier" name="metier"></div>
+    <button id="search" class="button button-secondary" type="submit" name="chercher" value="1">Rechercher</button>
+  </div>
+  <p class="hint" id="metier-hint">La recherche garde ce que vous avez déjà saisi.</p>
+  <label for="d-from">Depuis le</label><input id="d-from" type="date" name="work_situation_date">
+  <label for="km">Zone de mobilité (km)</label><input id="km" type="number" min="0" name="km">
+  <label for="t">Heure</label><input id="t" type="time" name="t">
+  <label for="dt">Le</label><input id="dt" type="datetime-local" name="dt">
+  <label for="u">Site</label><input id="u" type="url" name="u">
+  <label for="s">Chercher</label><input id="s" type="search" name="s">
+  <div class="checkbox"><input type="checkbox" id="long" name="situation_ids" value="1"><label for="long">Difficulté
+    à accéder à un logement adapté à la composition de la famille et aux ressources du foyer</label></div>
+</form>
+<form class="form form-inline" role="search">
+  <div><label for="q">Rechercher un bénéficiaire</label><input id="q" name="q"></div>
+  <div class="checkbox"><input type="checkbox" id="mine" name="mine" value="1"><label for="mine">Mes bénéficiaires
+    seulement</label></div>
+  <button class="button" type="submit">Rechercher</button>
+</form>
+<p><a id="pdf" class="button" href="/mon-carnet/mes-donnees/pdf">Télécharger mes données (PDF)</a>
+<a id="json" class="button button-secondary" href="/mon-carnet/mes-donnees/json">Télécharger mes données (JSON)</a></p>
+</main></body></html>"""
+
+
+async def styled_page(browser: Browser, width: int) -> Page:
+    page = await (await browser.new_context(viewport={"width": width, "height": 800})).new_page()
+    await page.set_content(PAGE.format(css=CSS))
+    return page
+
+
+async def box(page: Page, selector: str) -> dict:
+    return await page.locator(selector).bounding_box()
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+async def test_every_field_link_and_menu_entry_is_a_44_px_target(browser: Browser, width: int):
+    page = await styled_page(browser, width)
+    for selector in ("#d-from", "#km", "#t", "#dt", "#u", "#s", "#metier", "#q", "#search", "#pdf", "#json",
+                     "#nav-b", ".link-button"):
+        assert (await box(page, selector))["height"] >= 44, f"{selector} at {width} px"
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+async def test_the_rome_search_button_sits_beside_its_field_on_a_desktop(browser: Browser):
+    page = await styled_page(browser, 1280)
+    field, button, hint = await box(page, "#metier"), await box(page, "#search"), await box(page, "#metier-hint")
+    assert button["x"] > field["x"] + field["width"], "the button is beside the field"
+    assert abs((button["y"] + button["height"]) - (field["y"] + field["height"])) <= 2, "their bottoms align"
+    assert hint["y"] - (field["y"] + field["height"]) <= 24, "no empty space under the search"
+
+
+async def test_the_rome_search_button_follows_its_field_closely_on_a_phone(browser: Browser):
+    page = await styled_page(browser, 320)
+    field, button, hint = await box(page, "#metier"), await box(page, "#search"), await box(page, "#metier-hint")
+    assert 0 <= button["y"] - (field["y"] + field["height"]) <= 16
+    assert hint["y"] - (button["y"] + button["height"]) <= 24, "no empty space under the button"
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+async def test_checkboxes_keep_their_size_beside_their_label(browser: Browser, width: int):
+    page = await styled_page(browser, width)
+    for box_id in ("#long", "#mine"):
+        checkbox, label = await box(page, box_id), await box(page, f"label[for={box_id[1:]}]")
+        assert 19 <= checkbox["width"] <= 24, f"{box_id} at {width} px: {checkbox}"
+        assert label["x"] - (checkbox["x"] + checkbox["width"]) <= 16, f"{box_id}'s label is next to it"
+
+
+async def test_button_links_side_by_side_never_overlap_on_a_phone(browser: Browser):
+    page = await styled_page(browser, 320)
+    pdf, json = await box(page, "#pdf"), await box(page, "#json")
+    apart = (json["y"] >= pdf["y"] + pdf["height"]) or (json["x"] >= pdf["x"] + pdf["width"])
+    assert apart, f"{pdf} overlaps {json}"
+    assert pdf["x"] + pdf["width"] <= 320 and json["x"] + json["width"] <= 320

@@ -50,7 +50,9 @@ def test_a_broken_rule_is_said_in_french_naming_each_field():
         parse_form(form, BeneficiaryChange)
     assert refusal(refused.value).message == (
         "La version doit être un nombre entier. Le prénom contient des caractères de contrôle. "
-        "Le nom est obligatoire. La date de naissance est obligatoire.")
+        "La date de naissance est obligatoire.")
+    # A required text left blank is "", as in a JSON body, for the service to say what it expects.
+    assert parse_form(FormData([("target", " ")]), NewTarget).target == ""
 
 
 def test_values_the_page_computes_come_first_and_none_is_not_given():

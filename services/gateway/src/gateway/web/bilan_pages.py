@@ -12,13 +12,14 @@ from pydantic import ValidationError
 
 from contracts.bilans import CreateBilanV1, GetBilanPdfV1, GetBilanV1, PrepareBilanV1
 from contracts.identity import Role
-from gateway.api.bilans import PDF_TIMEOUT_S
+from gateway.api.bilans import PDF_TIMEOUT_S, NewBilan
 from gateway.bus import call
 from gateway.web.common import (
     FormVisitorDep, LeavePage, Visitor, VisitorDep, call_or_leave, error_page, redirect, refusal, render,
     with_cookies_of,
 )
 from gateway.web.common import form_text as text
+from gateway.web.forms import parse_form
 from servicekit.errors import Invalid, NotFound, ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -72,9 +73,8 @@ async def save_bilan(notebook_id: uuid.UUID, request: Request, visitor: FormVisi
     form = await request.form()
     chosen = text(form, "bilan_date", 10)
     try:
-        created = await call(request, CreateBilanV1(
-            notebook_id=notebook_id, bilan_date=chosen_date(chosen), assessment=text(form, "assessment", 5000),
-            next_steps=text(form, "next_steps", 5000)), access_token=visitor.token)
+        created = await call(request, CreateBilanV1(notebook_id=notebook_id, **dict(parse_form(
+            form, NewBilan, bilan_date=chosen_date(chosen)))), access_token=visitor.token)
     except ValidationError as failure:
         return await editor(request, visitor, notebook_id, chosen, error=refusal(failure).message, form=dict(form),
                             status_code=422)

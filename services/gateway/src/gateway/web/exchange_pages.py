@@ -11,9 +11,11 @@ from pydantic import ValidationError
 
 from contracts.exchanges import MAX_EXCHANGE_LENGTH, SENSITIVE_WARNING, ListExchangesV1, PostExchangeV1
 from contracts.identity import Role
+from gateway.api.exchanges import NewExchange
 from gateway.bus import call
 from gateway.web.common import FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render
 from gateway.web.common import form_text as text
+from gateway.web.forms import parse_form
 from servicekit.errors import ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -56,21 +58,15 @@ async def my_exchanges(request: Request, visitor: VisitorDep):
     return await thread_page(request, visitor, None)
 
 
-def chosen_ids(values: list) -> list[uuid.UUID]:
-    return [uuid.UUID(str(v)) for v in values[:100] if str(v).strip()]
-
-
 @router.post("/carnets/{notebook_id}/echanges/nouveau")
 async def post_exchange(notebook_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     form = await request.form()
     typed = {"text": str(form.get("text", ""))[:MAX_EXCHANGE_LENGTH + 1], "shared": form.get("shared") == "oui",
              "mentions": [str(v) for v in form.getlist("mentions")], "addressed_to": text(form, "addressed_to", 40)}
-    try:
-        addressed = text(form, "addressed_to", 40)
-        await call(request, PostExchangeV1(
-            notebook_id=notebook_id, text=typed["text"], shared_with_beneficiary=typed["shared"],
-            mentions=chosen_ids(form.getlist("mentions")),
-            addressed_to=uuid.UUID(addressed) if addressed else None), access_token=visitor.token)
+    try:  # the body of POST /api/v1/notebooks/{id}/exchanges; the text as typed (the service says when it is blank)
+        await call(request, PostExchangeV1(notebook_id=notebook_id, **dict(parse_form(
+            form, NewExchange, text=typed["text"], shared_with_beneficiary=typed["shared"]))),
+            access_token=visitor.token)
     except ValidationError as failure:
         return await thread_page(request, visitor, notebook_id, error=refusal(failure).message, form=typed,
                                  status_code=422)

@@ -2,10 +2,12 @@
 as the JSON body of the matching ``/api/v1`` route, so a page and the API cannot drift apart.
 
 What a form sends differs from JSON in a few ways, undone here before validation: every value is text, trimmed;
-an empty field means « not given » (the model's default, None for an optional date or choice, or « … est
-obligatoire » when the field is required); a checkbox is present (« oui », « on ») or absent; a field repeated
-(checkboxes sharing a name) is a list; a nested model (``BeneficiaryChange.beneficiary``) reads its fields from
-the same flat form. A broken rule is a ``pydantic.ValidationError``, which ``refusal()`` says in French.
+an empty field means « not given » (the model's default, None for an optional date or choice, « … est obligatoire »
+for a required date, number or choice), except a text the model requires, sent as "" for the model or the service
+to say what is missing (« Écrivez un message ») as it does for a JSON body; a checkbox is present (« oui », « on »)
+or absent; a field repeated (checkboxes sharing a name) is a list; a nested model (``BeneficiaryChange.beneficiary``)
+reads its fields from the same flat form. A broken rule is a ``pydantic.ValidationError``, which ``refusal()``
+says in French.
 """
 from __future__ import annotations
 
@@ -35,6 +37,13 @@ def _bare(annotation: Any) -> Any:
             return annotation
 
 
+def _optional(annotation: Any) -> bool:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    return union and type(None) in typing.get_args(annotation)
+
+
 def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
@@ -57,8 +66,8 @@ def form_values(form: FormData | dict, model: type[BaseModel]) -> dict[str, Any]
                 values[key] = str(form[key]).strip().lower() in CHECKED
         else:
             value = str(form.get(key, "")).strip()
-            if value:
-                values[key] = value
+            if value or (key in form and annotation is str and not _optional(field.annotation)):
+                values[key] = value  # a required text left blank is "", for the model or the service to refuse
     return values
 
 

@@ -1,9 +1,7 @@
 """Public pages: login by email link, by SMS code, by single sign-on, sign-up request, logout, dev mailbox."""
 from __future__ import annotations
 
-import uuid
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
@@ -21,14 +19,20 @@ from contracts.identity import (
     VerifySmsCodeV1,
 )
 from contracts.notify import PreviewTemplatesV1, ReadDevMailboxV1
-from gateway.api.auth import CODE_SENT, LINK_SENT, SIGNUP_SENT
+from gateway.api.auth import (
+    CODE_SENT, LINK_SENT, SIGNUP_SENT, MagicLinkBody, SignupBody, SmsCodeBody, SmsCodeVerifyBody,
+)
 from gateway.auth.session import REFRESH_COOKIE, clear_session_cookies, client_info, set_session_cookies
 from gateway.bus import call
-from gateway.web.common import CSRF_CHECKED, VisitorDep, call_or_leave, error_page, redirect, refusal, render
+from gateway.web.common import (
+    CSRF_CHECKED, VisitorDep, call_or_leave, error_page, form_text, redirect, refusal, render,
+)
+from gateway.web.forms import parse_form
 from servicekit.errors import NotFound, ServiceError
 
 router = APIRouter(include_in_schema=False)
 EMAIL_PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+CHOOSE_TERRITORY = "Choisissez votre territoire dans la liste."
 EMAIL_CONFIRMED = "Votre nouvelle adresse e-mail est enregistrée. Utilisez-la désormais pour vous connecter."
 
 
@@ -50,10 +54,13 @@ async def login_form(request: Request):
 
 
 @router.post("/connexion", dependencies=CSRF_CHECKED)
-async def login_submit(request: Request, email: str = Form("", max_length=320)):
-    try:
-        await call(request, RequestLoginLinkV1(email=email, client=client_info(request)))
-    except ServiceError as error:
+async def login_submit(request: Request):
+    form = await request.form()
+    email = form_text(form, "email", 320)
+    try:  # the body of POST /api/v1/auth/magic-link
+        await call(request, RequestLoginLinkV1(**dict(parse_form(form, MagicLinkBody)), client=client_info(request)))
+    except (ServiceError, ValidationError) as failure:
+        error = refusal(failure)
         options = await call(request, GetLoginOptionsV1())
         return render(request, "login.html.j2", {"options": options, "error": error.message, "email": email},
                       status_code=error.http_status)
@@ -79,20 +86,27 @@ async def sms_form(request: Request):
 
 
 @router.post("/connexion/sms", dependencies=CSRF_CHECKED)
-async def sms_request(request: Request, phone: str = Form("", max_length=40)):
-    try:
-        await call(request, RequestSmsCodeV1(phone=phone, client=client_info(request)))
-    except ServiceError as error:
+async def sms_request(request: Request):
+    form = await request.form()
+    phone = form_text(form, "phone", 40)
+    try:  # the body of POST /api/v1/auth/sms-code
+        await call(request, RequestSmsCodeV1(**dict(parse_form(form, SmsCodeBody)), client=client_info(request)))
+    except (ServiceError, ValidationError) as failure:
+        error = refusal(failure)
         return render(request, "sms_login.html.j2", {"error": error.message, "phone": phone},
                       status_code=error.http_status)
     return render(request, "sms_code.html.j2", {"phone": phone, "message": CODE_SENT})
 
 
 @router.post("/connexion/sms/code", dependencies=CSRF_CHECKED)
-async def sms_verify(request: Request, phone: str = Form("", max_length=40), code: str = Form("", max_length=12)):
-    try:
-        tokens = await call(request, VerifySmsCodeV1(phone=phone, code=code, client=client_info(request)))
-    except ServiceError as error:
+async def sms_verify(request: Request):
+    form = await request.form()
+    phone = form_text(form, "phone", 40)
+    try:  # the body of POST /api/v1/auth/sms-code/verify
+        tokens = await call(request, VerifySmsCodeV1(**dict(parse_form(form, SmsCodeVerifyBody)),
+                                                     client=client_info(request)))
+    except (ServiceError, ValidationError) as failure:
+        error = refusal(failure)
         return render(request, "sms_code.html.j2", {"phone": phone, "error": error.message},
                       status_code=error.http_status)
     return signed_in_redirect(request, tokens)
@@ -123,22 +137,19 @@ async def signup_form(request: Request):
 
 
 @router.post("/inscription", dependencies=CSRF_CHECKED)
-async def signup_submit(
-    request: Request, email: str = Form("", max_length=320),
-    firstname: str = Form("", max_length=120), lastname: str = Form("", max_length=120),
-    phone: str = Form("", max_length=40), position: str = Form("", max_length=200),
-    deployment_id: str = Form("", max_length=40), structure_name: str = Form("", max_length=250),
-):
-    form = {"email": email, "firstname": firstname, "lastname": lastname, "phone": phone, "position": position,
-            "deployment_id": deployment_id, "structure_name": structure_name}
+async def signup_submit(request: Request):
+    posted = await request.form()
+    form = {name: form_text(posted, name, 320) for name in SignupBody.model_fields}  # shown again if refused
     try:
-        try:
-            deployment = uuid.UUID(deployment_id)
-        except ValueError:
-            raise ServiceError("Choisissez votre territoire dans la liste.") from None
-        await call(request, RequestSignupV1(
-            email=email, deployment_id=deployment, structure_name=structure_name, client=client_info(request),
-            profile=ProfileFields(firstname=firstname, lastname=lastname, phone=phone, position=position)))
+        try:  # the body of POST /api/v1/auth/signup-requests
+            body = parse_form(posted, SignupBody)
+        except ValidationError as failure:
+            if any("deployment_id" in e["loc"] for e in failure.errors()):
+                raise ServiceError(CHOOSE_TERRITORY) from None
+            raise
+        profile = ProfileFields(**body.model_dump(include=set(ProfileFields.model_fields)))
+        await call(request, RequestSignupV1(email=body.email, profile=profile, deployment_id=body.deployment_id,
+                                            structure_name=body.structure_name, client=client_info(request)))
     except (ServiceError, ValidationError) as failure:
         error = refusal(failure)
         options = await call(request, GetLoginOptionsV1())

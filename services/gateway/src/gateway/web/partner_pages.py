@@ -18,11 +18,14 @@ from contracts.partners import (
     RevokePartnerCredentialV1,
     RotatePartnerCredentialV1,
 )
+from gateway.api.partners import NewCredential
 from gateway.bus import call
 from gateway.web.common import FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render
 from gateway.web.common import form_text as text
+from gateway.web.forms import parse_form
 from servicekit.errors import ServiceError
 
+CHOOSE_TERRITORIES = "Choisissez les territoires dans la liste."
 router = APIRouter(include_in_schema=False)
 
 RESULT_LABELS = {PartnerCallResult.pending: "en cours", PartnerCallResult.created: "carnet créé",
@@ -58,14 +61,12 @@ async def partners(request: Request, visitor: VisitorDep, revoque: str = ""):
 @router.post("/partenaires")
 async def credential_create(request: Request, visitor: FormVisitorDep):
     form = await request.form()
-    try:
-        territories = [uuid.UUID(str(value)) for value in form.getlist("deployment_ids")[:200]]
-        created = await call(request, CreatePartnerCredentialV1(partner=text(form, "partner", 40),
-                                                                deployment_ids=territories),
+    try:  # the body of POST /api/v1/partners/credentials
+        created = await call(request, CreatePartnerCredentialV1(**dict(parse_form(form, NewCredential))),
                              access_token=visitor.token)
-    except ValueError as failure:  # a ValidationError, or a territory that is not an id
-        error = refusal(failure) if isinstance(failure, ValidationError) else ServiceError(
-            "Choisissez les territoires dans la liste.")
+    except ValidationError as failure:  # no territory, or one that is not an id, is said as the list's choice
+        error = ServiceError(CHOOSE_TERRITORIES) if any(
+            "deployment_ids" in e["loc"] for e in failure.errors()) else refusal(failure)
         return await partners_page(request, visitor, status_code=error.http_status, error=error.message,
                                    form={"partner": text(form, "partner", 40)})
     except ServiceError as error:

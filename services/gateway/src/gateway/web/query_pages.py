@@ -21,12 +21,14 @@ from contracts.pilotage import (
     QueryBeneficiariesV1,
     SaveQueryV1,
 )
+from gateway.api.pilotage_queries import QueryToSave
 from gateway.bus import call
 from gateway.web import labels
 from gateway.web.common import (
     LeavePage, Visitor, VisitorDep, call_or_leave, error_page, posting, redirect, refusal, render,
 )
 from gateway.web.common import form_text as text
+from gateway.web.forms import parse_form
 from gateway.web.pilotage_filters import filter_fields, filters_from_query, filters_to_query, has_filters
 from servicekit.errors import ServiceError
 
@@ -115,9 +117,8 @@ async def save(request: Request, visitor: ProfessionalFormDep):
     except ServiceError as failure:
         return await queries_page(request, visitor, None, error=failure.message, status_code=failure.http_status)
     try:
-        saved = (await call(request, SaveQueryV1(
-            query_id=query_id_of(text(form, "query_id", 36)), name=text(form, "name", 120), filters=filters,
-            shared=form.get("shared") == "1"), access_token=visitor.token)).query
+        saved = (await call(request, SaveQueryV1(query_id=query_id_of(text(form, "query_id", 36)), **dict(parse_form(
+            form, QueryToSave, filters=filters))), access_token=visitor.token)).query
     except (ValidationError, ServiceError) as failure:
         problem = refusal(failure)
         return await queries_page(request, visitor, filters, error=problem.message,

@@ -4,15 +4,15 @@ show the refusal in French with nothing changed."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
 from contracts.retention import ExtendRetentionV1, GetRetentionV1, SetRetentionV1
+from gateway.api.retention import Extension, RetentionMonths
 from gateway.bus import call
 from gateway.web.common import FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render
-from gateway.web.common import form_text as text
+from gateway.web.forms import parse_form
 from servicekit.errors import ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -49,11 +49,11 @@ async def submit(request: Request, visitor: Visitor, build, notice: str):
 
 @router.post(f"{PAGE}/duree")
 async def set_months(request: Request, visitor: FormVisitorDep):
-    return await submit(request, visitor, lambda form: SetRetentionV1(months=int(text(form, "months"))), "duree")
+    return await submit(request, visitor, lambda form: SetRetentionV1(**dict(parse_form(form, RetentionMonths))),
+                        "duree")
 
 
 @router.post(f"{PAGE}/{{notebook_id}}/prolonger")
 async def extend(notebook_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     return await submit(request, visitor, lambda form: ExtendRetentionV1(
-        notebook_id=notebook_id, until=date.fromisoformat(text(form, "until")), reason=text(form, "reason")),
-        "prolonge")
+        notebook_id=notebook_id, **dict(parse_form(form, Extension))), "prolonge")

@@ -19,13 +19,14 @@ from contracts.rights import (
     ListRightsRequestsV1,
     RightsRequestKind,
 )
-from gateway.api.rights import my_data, my_data_pdf
+from gateway.api.rights import NewRightsRequest, RightsAnswer, my_data, my_data_pdf
 from gateway.bus import call
 from gateway.web.common import (
     FormVisitorDep, LeavePage, Visitor, VisitorDep, call_or_leave, error_page, posting, redirect, refusal, render,
     with_cookies_of,
 )
 from gateway.web.common import form_text as text
+from gateway.web.forms import parse_form
 from servicekit.errors import Forbidden, ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -95,9 +96,8 @@ async def ask(request: Request, visitor: BeneficiaryFormDep):
     form = await request.form()
     kind = text(form, "kind", 20)
     try:
-        await call(request, CreateRightsRequestV1(
-            kind=RightsRequestKind(kind) if kind in KIND_LABELS else RightsRequestKind.rectification,
-            field=text(form, "field", 200), text=text(form, "text", 3000), wanted=text(form, "wanted", 3000)),
+        await call(request, CreateRightsRequestV1(**dict(parse_form(
+            form, NewRightsRequest, kind=kind if kind in KIND_LABELS else RightsRequestKind.rectification))),
             access_token=visitor.token)
     except (ValidationError, ServiceError) as failure:
         error = refusal(failure)
@@ -148,8 +148,8 @@ async def answer(request_id: uuid.UUID, request: Request, visitor: FormVisitorDe
     form = await request.form()
     back = back_of(text(form, "back", 200))
     try:
-        await call(request, AnswerRightsRequestV1(request_id=request_id, accepted=text(form, "decision") == "accepter",
-                                                  answer=text(form, "answer", 3000)), access_token=visitor.token)
+        await call(request, AnswerRightsRequestV1(request_id=request_id, **dict(parse_form(
+            form, RightsAnswer, accepted=text(form, "decision") == "accepter"))), access_token=visitor.token)
     except (ValidationError, ServiceError) as failure:
         error = refusal(failure)
         notebook_id = uuid.UUID(back.split("/")[2]) if back.startswith("/carnets/") else None

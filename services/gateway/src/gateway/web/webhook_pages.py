@@ -23,6 +23,7 @@ from contracts.webhooks import (
 from gateway.bus import call
 from gateway.web.common import FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render
 from gateway.web.common import form_text as text
+from gateway.web.forms import parse_form
 from gateway.web.territory_pages import ids
 from servicekit.errors import ServiceError
 
@@ -73,9 +74,7 @@ async def webhook_create(request: Request, visitor: FormVisitorDep):
              "deployment_ids": [str(d) for d in ids(form, "deployment_ids")],
              "event_types": [t.value for t in event_types(form)]}
     try:
-        created = await call(request, CreateWebhookSubscriptionV1(
-            label=typed["label"], url=typed["url"], deployment_ids=ids(form, "deployment_ids"),
-            event_types=event_types(form)), access_token=visitor.token)
+        created = await call(request, parse_form(form, CreateWebhookSubscriptionV1), access_token=visitor.token)
     except (ServiceError, ValidationError) as failure:
         error = refusal(failure)
         return await list_page(request, visitor, form=typed, error=error.message, status_code=error.http_status)

@@ -43,6 +43,9 @@ PAGE = """<!doctype html><html lang="fr"><head><meta name="viewport" content="wi
 </form>
 <p><a id="pdf" class="button" href="/mon-carnet/mes-donnees/pdf">Télécharger mes données (PDF)</a>
 <a id="json" class="button button-secondary" href="/mon-carnet/mes-donnees/json">Télécharger mes données (JSON)</a></p>
+<details><summary id="unfold">Ajouter une action à « Accéder à un logement »</summary><p>…</p></details>
+<form class="form"><select name="status"><option>En cours</option></select>
+  <button id="small" class="button button-small" type="submit">Modifier le statut</button></form>
 </main></body></html>"""
 
 
@@ -60,7 +63,7 @@ async def box(page: Page, selector: str) -> dict:
 async def test_every_field_link_and_menu_entry_is_a_44_px_target(browser: Browser, width: int):
     page = await styled_page(browser, width)
     for selector in ("#d-from", "#km", "#t", "#dt", "#u", "#s", "#metier", "#q", "#search", "#pdf", "#json",
-                     "#nav-b", ".link-button"):
+                     "#nav-b", ".link-button", "#unfold", "#small"):
         assert (await box(page, selector))["height"] >= 44, f"{selector} at {width} px"
     assert await page.evaluate("document.documentElement.scrollWidth") <= width
 

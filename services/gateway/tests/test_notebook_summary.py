@@ -188,6 +188,12 @@ async def test_the_beneficiary_reads_her_own_band_in_plain_words():
     assert items["exchanges"] == "Messages Aucun message"
 
 
+async def test_the_beneficiary_waiting_for_a_referent_is_spoken_to():
+    page = waiting().model_copy(update={"allowed": ["view_contracts", "view_shared_exchanges"]})
+    assert "Aucun professionnel ne vous suit pour le moment." in await notebook_html(page, role=Role.beneficiary)
+    assert "Aucun professionnel ne suit ce bénéficiaire pour le moment." in await notebook_html(waiting())
+
+
 def test_a_public_card_links_only_to_what_it_shows():
     page = followed().model_copy(update={"access": Access.public, "allowed": ["join"], "appointments": [],
                                          "contracts": [], "orientation_request": None})

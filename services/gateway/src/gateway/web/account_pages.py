@@ -36,8 +36,8 @@ from contracts.notify import (
     ResendMessageV1,
     SetMyNotificationPreferencesV1,
 )
+from gateway.api.me import CguBody, EmailChangeBody
 from gateway.auth.session import set_access_cookie
-from gateway.api.me import EmailChangeBody
 from gateway.bus import call
 from gateway.web import labels
 from gateway.web.common import (
@@ -89,11 +89,14 @@ async def cgu(request: Request, visitor: PendingVisitorDep):
 
 
 @router.post("/cgu")
-async def cgu_accept(request: Request, visitor: PendingFormVisitorDep, accept: str = Form(""),
-                     version: str = Form("")):
+async def cgu_accept(request: Request, visitor: PendingFormVisitorDep, accept: str = Form("")):
     if not accept:
         return render(request, "cgu.html.j2", {"error": CGU_REQUIRED}, visitor=visitor, status_code=422)
-    tokens = await call_or_leave(request, visitor, AcceptCguV1(version=version[:20]))
+    try:  # the body of POST /api/v1/me/cgu
+        body = await form_body(request, CguBody)
+    except ValidationError as failure:
+        return render(request, "cgu.html.j2", {"error": refusal(failure).message}, visitor=visitor, status_code=422)
+    tokens = await call_or_leave(request, visitor, AcceptCguV1(**dict(body)))
     return with_token(visitor, tokens, request, next_step_page(visitor.me.pending_steps, PendingStep.cgu))
 
 

@@ -9,12 +9,11 @@ import uuid
 from datetime import date
 
 from fastapi import APIRouter, Request, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from contracts.identity import Role
 from contracts.notebook import (
-    ContractLink,
     CreateContractDraftV1,
     DecideContractV1,
     EndContractV1,
@@ -27,6 +26,7 @@ from contracts.notebook import (
     SubmitContractV1,
     UpdateContractV1,
 )
+from gateway.api.contracts import ContractChange, Decision, Ending, OtherContract, Signature, Step
 from gateway.bus import call
 from gateway.web import labels
 from gateway.web.common import (
@@ -34,6 +34,7 @@ from gateway.web.common import (
     with_cookies_of,
 )
 from gateway.web.common import form_text as text
+from gateway.web.forms import parse_form
 from servicekit.errors import NotFound, ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -170,25 +171,25 @@ async def new_draft(notebook_id: uuid.UUID, request: Request, visitor: FormVisit
 async def record_other(notebook_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     """A PPAE, CEJ or PACEA with its dates."""
     return await draft_or_record(request, visitor, notebook_id, lambda f: RecordContractV1(
-        notebook_id=notebook_id, kind=ContractLink(text(f, "kind", 10)), signed_on=optional_date(f, "signed_on"),
-        start_date=optional_date(f, "start_date"), end_date=end_date_of(f)))
+        notebook_id=notebook_id, **body(f, OtherContract)))
 
 
-# Each form of the editor: the message it sends, built from the form, and the notice to come back with.
+def body(form: FormData, model: type[BaseModel], **given) -> dict:
+    """The form as the API route's body ``model`` (its end date from « Durée du contrat » where it has one), as
+    the keyword arguments of the message it completes."""
+    values = dict(parse_form(form, model, **given))
+    return values | {"end_date": end_date_of(form)} if "end_date" in values else values
+
+
+# Each form of the editor: the message it sends, built from the form as the API's route builds it from its JSON
+# body (the same body model), and the notice to come back with.
 ACTIONS = {
-    "enregistrer": ("saved", lambda cid, f: UpdateContractV1(
-        contract_id=cid, version=int(text(f, "version")), start_date=optional_date(f, "start_date"),
-        end_date=end_date_of(f), beneficiary_commitments=text(f, "beneficiary_commitments", 5000),
-        referent_commitments=text(f, "referent_commitments", 5000))),
-    "soumettre": ("submitted", lambda cid, f: SubmitContractV1(contract_id=cid, version=int(text(f, "version")))),
+    "enregistrer": ("saved", lambda cid, f: UpdateContractV1(contract_id=cid, **body(f, ContractChange))),
+    "soumettre": ("submitted", lambda cid, f: SubmitContractV1(contract_id=cid, **body(f, Step))),
     "decision": ("validated", lambda cid, f: DecideContractV1(
-        contract_id=cid, version=int(text(f, "version")), validated=f.get("decision") == "valider",
-        decided_on=optional_date(f, "decided_on"), comment=text(f, "comment", 2000))),
-    "signer": ("signed", lambda cid, f: SignContractV1(
-        contract_id=cid, version=int(text(f, "version")), signed_on=optional_date(f, "signed_on"))),
-    "terminer": ("ended", lambda cid, f: EndContractV1(
-        contract_id=cid, version=int(text(f, "version")), ended_on=optional_date(f, "ended_on"),
-        reason=text(f, "reason", 2000))),
+        contract_id=cid, **body(f, Decision, validated=f.get("decision") == "valider"))),
+    "signer": ("signed", lambda cid, f: SignContractV1(contract_id=cid, **body(f, Signature))),
+    "terminer": ("ended", lambda cid, f: EndContractV1(contract_id=cid, **body(f, Ending))),
 }
 
 

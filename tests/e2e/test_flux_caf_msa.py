@@ -18,6 +18,7 @@ from tests.e2e.test_imports import imports_system  # noqa: F401  (this module's 
 from tests.e2e.test_imports import (ADMIN, ADMIN_TOKENS, DEPARTMENT_CODES, Territory, apply, counts, failed, fixture,
                                     reviewed, rows, upload)
 from testkit.system import RunningSystem, bearer, open_link, sign_in
+from tests.e2e.test_notebook import until
 
 # The persons of v1's RSABEM.xml: Sophie Tifour and Noël Keller (one foyer, closed right), Eta Bullock (suspended).
 SOPHIE, NOEL, ETA = "2820251108030", "1770393050005", "2730799404078"
@@ -126,6 +127,23 @@ async def test_v1_flux_updates_the_territory_s_beneficiaries_mails_a_summary_and
         assert counts(await apply(client, territory.token, reopened["import_id"])) == (0, 1, 0, 0)
         eta_after = (await page(territory, eta))["beneficiary"]
         assert (eta_after["right_rsa"], eta_after["rsa_suspension_reason"]) == ("rsa_droit_ouvert_versable", "")
+
+        # The territory's dashboard counts the three flux, kept from their import.job.completed.v1 (issue 18 item
+        # 3), and leads to the imports' page of the flux, which lists them.
+        async def counted():
+            answer = await client.get("/api/v1/pilotage/dashboard", headers=territory.h)
+            assert answer.status_code == 200, answer.text
+            figures = {f["key"]: f for f in answer.json()["figures"]}
+            [caf] = [s for s in figures["imports"]["series"] if s["name"] == "Flux CAF/MSA"] or [None]
+            return (caf, figures["imports-lignes"]) if caf and sum(p["value"] for p in caf["points"]) == 3 else None
+        caf, lines = await until(counted)
+        assert {s["name"]: s["points"][0]["value"] for s in lines["series"]} == {
+            "Créées": 0, "Mises à jour": 3, "Rejetées": 0}
+        assert caf["points"][-1]["drill_list"] == "imports" and caf["points"][-1]["drill_import_kind"] == "caf-msa"
+        dashboard = await client.get("/pilotage", headers=territory.h)
+        assert 'href="/imports?kind=caf-msa"' in dashboard.text
+        listed = await client.get("/imports?kind=caf-msa", headers=territory.h)
+        assert listed.status_code == 200 and listed.text.count(">RSABEM") == 3
 
 
 async def test_another_territory_s_beneficiary_is_not_touched(imports_system):

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from contracts.identity import GetMeV1, MeReply, Role
+from contracts.imports import ImportKind
 from contracts.pilotage import (
     ActionFact,
     ActionFactsReply,
@@ -54,6 +55,10 @@ def dashboard() -> PilotageDashboardReply:
             Figure(key="accompagnement", title="Par statut", kind="line", series=[Series(name="Accompagné", points=[
                 Point(label="oct. 2026", value=5, drill=PAST, drill_note="Carnets créés en oct. 2026"),
                 Point(label="nov. 2026", value=4, drill=BeneficiaryFilters(support=["accompanied"]))])]),
+            Figure(key="imports", title="Imports et flux", kind="stacked", series=[Series(name="Flux CAF/MSA", points=[
+                Point(label="nov. 2026", value=3, drill_list="imports", drill_import_kind=ImportKind.caf_msa,
+                      drill_note="Imports « Flux CAF/MSA » de votre périmètre"),
+                Point(label="oct. 2026", value=1)])]),  # no list behind (another role's dashboard)
         ])
 
 
@@ -95,6 +100,9 @@ async def test_every_new_drill_down_is_a_link_in_the_chart_and_the_table():
     assert "<script>alert" not in html and "emploi%22%26%3C" in html  # escaped in the URL, the label as text
     # A past month's point says which list it leads to.
     assert "(lien : Carnets créés en oct. 2026)" in html
+    # « Imports et flux » leads to the imports' page of the point's kind (issue 18 item 3).
+    assert html.count('href="/imports?kind=caf-msa"') == 2
+    assert html.count('href="/imports?') == 2  # the point without a list behind it is no link
 
 
 async def test_the_actions_list_shows_the_cell_s_actions_and_exports_them_with_its_filters():

@@ -109,6 +109,21 @@ async def test_a_manager_sees_the_kinds_they_import_with_templates_forms_and_his
     assert '<a href="/imports" aria-current="page">Imports</a>' in page.text  # in the navigation, marked as the page read
 
 
+async def test_the_history_can_hold_one_kind_only_as_a_dashboard_asks(app, rpc):
+    """``/imports?kind=caf-msa``: the drill-down of the dashboards' « Imports et flux » (issue 18 item 3)."""
+    rpc.answers[ListImportsV1] = ImportsReply(imports=[view(ImportState.done)])
+
+    page = await get(app, "/imports?kind=caf-msa")
+
+    assert page.status_code == 200
+    assert rpc.sent(ListImportsV1)[-1].kind == ImportKind.caf_msa
+    assert "Imports précédents : Flux CAF/MSA (XML)" in page.text and 'href="/imports#historique"' in page.text
+    # An unknown kind lists them all, as the page without filter.
+    page = await get(app, "/imports?kind=%3Cscript%3E")
+    assert page.status_code == 200 and rpc.sent(ListImportsV1)[-1].kind is None
+    assert "Voir tous les imports" not in page.text and "<script>" not in page.text.split("<main", 1)[-1]
+
+
 async def test_a_structure_admin_of_two_structures_chooses_the_structure(app, rpc):
     first, second = uuid.uuid4(), uuid.uuid4()
     rpc.answers[GetMeV1] = me(Role.admin_structure, [first, second])

@@ -303,6 +303,21 @@ async def test_a_bad_file_fails_with_its_reason_in_french(harness, service, file
     assert harness.owner.batches == []
 
 
+async def test_the_end_of_a_structure_admins_import_names_her_structure(harness, service):
+    """ImportCompletedV1 carries the structure the import was opened for: the structure's dashboard counts it
+    (issue 18 item 3); a manager's territory import names none."""
+    await service()
+    structure = uuid.uuid4()
+    admin = harness.mint.token(Role.admin_structure, deployment_id=harness.territory, structure_ids=[structure])
+    mine = await harness.upload(admin, "pros.csv", b"", kind=ImportKind.professionals, structure_id=structure)
+    territory = await harness.upload(harness.manager(), "vide.csv", b"")
+    await harness.wait(admin, mine, ImportState.failed)
+    await harness.wait(harness.manager(), territory, ImportState.failed)
+    events = {e.import_id: e for e in await outbox_events(harness.database_url, ImportCompletedV1.subject)}
+    assert (events[mine].structure_id, events[mine].deployment_id) == (structure, harness.territory)
+    assert events[territory].structure_id is None
+
+
 async def test_an_upload_that_failed_ends_the_import_with_its_error(harness, service):
     await service()
     token = harness.manager()

@@ -350,3 +350,5 @@ class ImportCompletedV1(IntegrationEvent):
     rows_total: int = 0
     review: ReviewCounts = Field(default_factory=ReviewCounts)  # rows not applicable (conflicts, invalid) among them
     flux_date: date | None = None  # the date a partner's flux says it was made (CAF/MSA ``DTCREAFLUX``)
+    # The structure it was opened for (a structure admin's imports), for the structure's dashboard (issue 18).
+    structure_id: uuid.UUID | None = None

@@ -16,6 +16,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from contracts.base import IntegrationEvent, RpcReply, RpcRequest, WireModel
+from contracts.imports import ImportKind
 from contracts.inputs import Line, Offset
 from contracts.notebook import RightRsa, SupportStatus
 from contracts.registry import register
@@ -262,8 +263,10 @@ class Point(WireModel):
     drill_deployment_id: uuid.UUID | None = None  # national figures: the territory of the point
     # No number was recorded for it (a past month without a daily snapshot): shown as missing, never as 0.
     missing: bool = False
-    # Which list ``drill`` filters: the beneficiaries' (QueryBeneficiariesV1) or the actions' (QueryActionsV1).
-    drill_list: Literal["beneficiaries", "actions"] = "beneficiaries"
+    # Which list ``drill`` filters: the beneficiaries' (QueryBeneficiariesV1) or the actions' (QueryActionsV1); or
+    # the imports' (ListImportsV1, the caller's own scope, of ``drill_import_kind``), which takes no ``drill``.
+    drill_list: Literal["beneficiaries", "actions", "imports"] = "beneficiaries"
+    drill_import_kind: ImportKind | None = None
     # Set when the list behind is not this number's own (a past month's state is kept as counts only): what the
     # list is instead, in French; otherwise the list's count is the value.
     drill_note: str = ""

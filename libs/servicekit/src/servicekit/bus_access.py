@@ -132,7 +132,9 @@ SERVICE_ACCESS: tuple[ServiceAccess, ...] = (
                   StructureCreatedV1, StructureUpdatedV1, OrientationSystemCreatedV1, MessageFailedV1,
                   DeploymentCreatedV1,
                   # Its own: the pilotage read model and the export worker run off the request path.
-                  NotebookChangedV1, ExportRequestedV1),
+                  NotebookChangedV1, ExportRequestedV1,
+                  # The import service's: the dashboards' « Imports et flux » (issue 18 item 3).
+                  ImportCompletedV1),
         # An export of the imports' list asks the import service, with the asker's token; export files go to the
         # object store, where the gateway streams them from.
         calls=(*TOKEN_CHECKS["calls"], ListImportsV1), follows=TOKEN_CHECKS["follows"],

@@ -137,7 +137,11 @@ def number(value: float) -> str:
 
 def drill_href(point: Point, to_query) -> str:
     """The list behind a point (``to_query``: the filters as a query string), "" without one: the beneficiaries'
-    list, or the actions' (« actions par thème et statut » counts actions)."""
+    list, or the actions' (« actions par thème et statut » counts actions), or the imports' page of a kind
+    (« Imports et flux »: that page lists the caller's scope)."""
+    if point.drill_list == "imports":
+        kind = point.drill_import_kind
+        return LIST_PATHS["imports"] + (f"?{urlencode({'kind': kind.value})}" if kind else "")
     if point.drill is None:
         return ""
     query = to_query(point.drill)
@@ -148,7 +152,7 @@ def drill_href(point: Point, to_query) -> str:
     return f"{path}?{query}" if query else path
 
 
-LIST_PATHS = {"beneficiaries": "/beneficiaires/requetes", "actions": "/pilotage/actions"}
+LIST_PATHS = {"beneficiaries": "/beneficiaires/requetes", "actions": "/pilotage/actions", "imports": "/imports"}
 
 
 def categories(figure: Figure) -> list[str]:

@@ -123,12 +123,20 @@ async def structures_of(request: Request, visitor: Visitor) -> list:
             for structure_id in visitor.me.structure_ids]
 
 
+def kind_filter(request: Request) -> ImportKind | None:
+    """``?kind=``: the history of one kind only (a dashboard's « Imports et flux » leads here); ignored when unknown."""
+    value = request.query_params.get("kind", "")
+    return ImportKind(value) if value in {k.value for k in ImportKind} else None
+
+
 async def imports_page(request: Request, visitor: Visitor, *, error: str = "", status_code: int = 200):
-    history = await call_or_leave(request, visitor, ListImportsV1(limit=50))
+    chosen = kind_filter(request)
+    history = await call_or_leave(request, visitor, ListImportsV1(kind=chosen, limit=50))
     return render(request, "imports.html.j2", {
         **LABELS, "kinds": [KindChoice(kind, KIND_LABELS[kind], KIND_HINTS[kind], OWN_FILE_TYPES.get(kind, TABLE_FILE_TYPES),
                           kind not in OWN_FILE_TYPES) for kind in kinds_of(visitor)],
         "imports": history.imports, "structures": await structures_of(request, visitor), "error": error,
+        "kind_filter": chosen,
     }, visitor=visitor, status_code=status_code)
 
 

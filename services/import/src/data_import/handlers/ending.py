@@ -50,7 +50,8 @@ async def completed(session: AsyncSession, deps: Deps, import_id: uuid.UUID) -> 
         account_email=(job.actor or {}).get("email") or "", rows_total=job.rows_total,
         review=ReviewCounts(new=job.review_new, same=job.review_same, conflict=job.review_conflict,
                             invalid=job.review_invalid),
-        flux_date=date.fromisoformat(flux_date) if isinstance(flux_date, str) else None))
+        flux_date=date.fromisoformat(flux_date) if isinstance(flux_date, str) else None,
+        structure_id=job.structure_id))
 
 
 async def fail(deps: Deps, import_id: uuid.UUID, reason: str, *, from_states: tuple[str, ...] | None = None) -> bool:

@@ -752,6 +752,29 @@ class PilotageSnapshot(Base):
     __table_args__ = (Index("uq_pilotage_snapshot", "deployment_id", "day", "structure_id", "support", unique=True),)
 
 
+class PilotageImport(Base):
+    """An import or a partner's flux as it ended (import.job.completed.v1, handlers.pilotage_imports): the
+    dashboards' « Imports et flux » count them per month and kind, with their rows created, updated, rejected."""
+
+    __tablename__ = "pilotage_import"
+
+    import_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    deployment_id: Mapped[uuid.UUID | None]  # None: a national administrator's own import
+    structure_id: Mapped[uuid.UUID | None]  # the structure it was opened for (a structure admin's)
+    kind: Mapped[str] = mapped_column(String(40))  # contracts.imports.ImportKind
+    state: Mapped[str] = mapped_column(String(20))  # done or failed
+    finished_at: Mapped[datetime]
+    day: Mapped[date] = mapped_column(Date)  # the Paris day it ended: the period's and the months' key
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    excluded: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_pilotage_import_period", "deployment_id", "day", "structure_id", "kind"),)
+
+
 NO_STRUCTURE = uuid.UUID(int=0)
 # The dashboards' covering index (migration 0017): their GROUP BY read it instead of the rows.
 Index("ix_pilotage_notebook_dashboard", PilotageNotebook.deployment_id, PilotageNotebook.structure_id,

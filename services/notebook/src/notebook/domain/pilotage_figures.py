@@ -178,3 +178,12 @@ ACTION_STATUS_LABELS = {"planned": "En projet", "in_progress": "En cours", "stan
                         "done": "Réalisée", "abandoned": "Abandonnée", "canceled": "Annulée"}
 ORIGIN_LABELS = {"import": "Import de fichier", "cafmsa": "Flux CAF/MSA", "france_travail": "France Travail",
                  "partner": "Logiciel partenaire", "manual": "Saisie manuelle"}
+# « Imports et flux »: the kinds of contracts.imports.ImportKind as the imports' page names them, and the rows'
+# outcomes counted.
+IMPORT_KIND_LABELS = {"beneficiaries": "Bénéficiaires", "structures": "Structures",
+                      "professionals": "Professionnels", "orientation-managers": "Chargés d'orientation",
+                      "referents": "Rattachements", "reorientations": "Réorientations",
+                      "caf-msa": "Flux CAF/MSA", "france-travail-principal": "Flux France Travail — principal",
+                      "france-travail-actions": "Flux France Travail — actions"}
+IMPORT_OUTCOME_LABELS = {"created": "Créées", "updated": "Mises à jour", "rejected": "Rejetées"}
+IMPORT_OUTCOME_ONE = {"created": "créée", "updated": "mise à jour", "rejected": "rejetée"}

@@ -9,7 +9,7 @@ from contracts import transfers as transfer_contract
 from contracts.exchanges import ListExchangesV1, PostExchangeV1
 from contracts import bulk_orientation as bulk_contract
 from contracts.directory import OrientationSystemCreatedV1, StructureCreatedV1, StructureUpdatedV1
-from contracts.imports import ApplyNotebookImportV1, ReviewNotebookImportV1
+from contracts.imports import ApplyNotebookImportV1, ImportCompletedV1, ReviewNotebookImportV1
 from contracts.notify import MessageFailedV1
 from contracts.partners import ApplyPartnerAppointmentV1, ApplyPartnerNotebookV1, CreatePartnerNotebookV1
 from contracts.profiles import PROFILE_DEACTIVATED_EVENTS, PROFILE_STATE_EVENTS, DeploymentCreatedV1
@@ -42,7 +42,7 @@ from notebook.handlers import exports
 from notebook.adapters import pilotage_events
 from notebook.handlers import pilotage_actions, pilotage_facts, pilotage_queries
 from contracts.pilotage import GetPilotageDashboardV1
-from notebook.handlers import pilotage_dashboard, pilotage_snapshots
+from notebook.handlers import pilotage_dashboard, pilotage_imports, pilotage_snapshots
 from contracts import retention as retention_contract
 from notebook.handlers import retention
 from contracts import rights as rights_contract
@@ -147,6 +147,8 @@ SUBSCRIPTIONS = (
     ("notebook-orientation-system-created", OrientationSystemCreatedV1, read_models.on_orientation_system_created),
     ("notebook-message-failed", MessageFailedV1, read_models.on_message_failed),
     (contracts.TERRITORY_CONSUMER, DeploymentCreatedV1, contracts.on_territory_created),
+    # The dashboards' « Imports et flux »: each import as it ended (issue 18 item 3).
+    (pilotage_imports.CONSUMER, ImportCompletedV1, pilotage_imports.on_import_completed),
 )
 
 

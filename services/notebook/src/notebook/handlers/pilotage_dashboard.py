@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import Role
+from contracts.imports import ImportKind, ImportState
 from contracts.notebook import SupportStatus
 from contracts.pilotage import (
     BeneficiaryFilters,
@@ -45,6 +46,7 @@ from notebook.adapters.orm import (
     NO_STRUCTURE,
     Person,
     PilotageAction,
+    PilotageImport,
     PilotageNotebook,
     PilotageSnapshot,
     RefTheme,
@@ -62,6 +64,7 @@ ONLY_NATIONAL = "Le tableau de bord national est réservé à l'administrateur C
 STRUCTURE_NOT_FOUND = "Cette structure n'existe pas ou n'est pas dans votre périmètre."
 TERRITORY_NOT_FOUND = "Ce territoire n'existe pas."
 PILOTS = (Role.manager, Role.orientation_manager, Role.admin_structure, Role.admin_cdb)
+IMPORTERS = (Role.manager, Role.admin_structure)  # whose imports' page lists their scope's imports
 
 
 class View:
@@ -71,6 +74,9 @@ class View:
     def __init__(self, scope: q.PilotageScope, base: BeneficiaryFilters, label: str, kind: PilotageScope,
                  structure_id: uuid.UUID | None = None):
         self.scope, self.base, self.label, self.kind, self.structure_id = scope, base, label, kind, structure_id
+        # Whether the imports' page lists the imports of this scope to the caller (managers and structure
+        # admins; another role's page holds their own imports only): the « Imports et flux » drill-down.
+        self.imports_list = False
 
     def filters(self, **fields) -> BeneficiaryFilters:
         """The base filters with these fields: the list behind a point."""
@@ -93,6 +99,7 @@ async def get_dashboard(request: GetPilotageDashboardV1, ctx, deps: Deps) -> Pil
     async with deps.sessions() as session:
         view, structures = await view_of(session, caller, request)
         sqlite = session.get_bind().dialect.name == "sqlite"
+    view.imports_list = caller.role in IMPORTERS
     now = deps.clock()
     # The figures' queries run side by side, each in its own session (a connection each: PostgreSQL and SQLite's
     # WAL readers work in parallel); those summing the current state's cells (one read of its counts) wait for it.
@@ -558,8 +565,81 @@ async def arrivals(c: Counted) -> Figure:
                        "saisie manuelle.")
 
 
+# --- Imports et flux: the imports and partners' flux ended in the period (pilotage_import) -------------------
+
+async def import_sums(c: Counted, *keys) -> list:
+    """(*keys, state, imports, rows created, updated, rejected) of the imports ended on the period's Paris days in
+    the view's scope (a structure's: those opened for it), grouped by ``keys``."""
+    i = PilotageImport
+    where = [i.day >= c.start, i.day <= c.end]
+    if c.view.scope.deployment_id is not None:
+        where.append(i.deployment_id == c.view.scope.deployment_id)
+    else:
+        where.append(i.deployment_id.is_not(None))
+    if c.view.scope.structure_ids is not None:
+        where.append(i.structure_id.in_(c.view.scope.structure_ids))
+    return (await c.session.execute(select(*keys, i.state, func.count(), func.sum(i.created), func.sum(i.updated),
+                                           func.sum(i.rejected)).where(*where).group_by(*keys, i.state))).all()
+
+
+def import_point(c: Counted, label: str, value: int, kind: str) -> Point:
+    """A point of « Imports et flux »: its drill-down is the imports' page of that kind, when it lists the
+    caller's scope (the page lists every month, hence the note)."""
+    if not c.view.imports_list:
+        return Point(label=label, value=value)
+    return Point(label=label, value=value, drill_list="imports", drill_import_kind=ImportKind(kind),
+                 drill_note=f"Imports « {rules.IMPORT_KIND_LABELS.get(kind, kind)} » de votre périmètre")
+
+
+def ordered_kinds(kinds) -> list[str]:
+    return [k.value for k in ImportKind if k.value in kinds]
+
+
+async def imports_and_flux(c: Counted) -> list[Figure]:
+    """The imports done per month and kind, and their rows created, updated and rejected per kind, over the period
+    (failed imports in the summary)."""
+    months = rules.month_starts(c.start, c.end)
+    done: dict = defaultdict(int)
+    rows: dict = defaultdict(lambda: defaultdict(int))
+    failed = 0
+    for day, kind, state, n, created, updated, rejected in await import_sums(
+            c, PilotageImport.day, PilotageImport.kind):
+        if state != ImportState.done.value:
+            failed += n
+            continue
+        done[(day.replace(day=1), kind)] += n
+        for outcome, count in (("created", created), ("updated", updated), ("rejected", rejected)):
+            rows[kind][outcome] += int(count or 0)
+    kinds = ordered_kinds({kind for _, kind in done})
+    total = sum(done.values())
+    summary = (f"{rules.french_number(total)} import{'s' if total > 1 else ''} terminé{'s' if total > 1 else ''} "
+               "sur la période")
+    if failed:
+        summary += f", {rules.french_number(failed)} en échec"
+    imports = Figure(
+        key="imports", title="Imports et flux terminés, par mois et par type", kind="stacked", unit="imports",
+        series=[Series(name=rules.IMPORT_KIND_LABELS.get(kind, kind), points=[
+            import_point(c, rules.month_label(first), done.get((first, kind), 0), kind) for first in months])
+            for kind in kinds],
+        summary=summary,
+        note="Imports de fichiers et flux des partenaires (CAF/MSA, France Travail) terminés sur la période, au mois "
+             "de leur fin ; ceux en échec ne sont pas comptés.")
+    lines = {outcome: sum(rows[kind][outcome] for kind in kinds) for outcome in rules.IMPORT_OUTCOME_LABELS}
+    outcomes = Figure(
+        key="imports-lignes", title="Lignes des imports et flux, par type", kind="stacked", unit="lignes",
+        series=[Series(name=name, points=[
+            import_point(c, rules.IMPORT_KIND_LABELS.get(kind, kind), rows[kind][outcome], kind) for kind in kinds])
+            for outcome, name in rules.IMPORT_OUTCOME_LABELS.items()],
+        summary="Lignes : " + ", ".join(
+            f"{rules.french_number(lines[o])} {name.lower() if lines[o] > 1 else rules.IMPORT_OUTCOME_ONE[o]}"
+            for o, name in rules.IMPORT_OUTCOME_LABELS.items()),
+        note="Lignes des imports terminés sur la période : créées, mises à jour, ou rejetées (conflit ou erreur, "
+             "non appliquées) ; les lignes inchangées ou exclues ne sont pas comptées.")
+    return [imports, outcomes]
+
+
 FIGURES = (support_over_time, orientation_delay, cer_delay, referent_load, reorientations, cer_coverage, actions,
-           arrivals)
+           arrivals, imports_and_flux)
 SQLITE_READERS = 4
 
 
@@ -644,7 +724,22 @@ async def national_arrivals(c: Counted) -> Figure:
                   kind="stacked", unit="carnets", series=series)
 
 
-NATIONAL_FIGURES = (national_support, national_cer, national_reorientations, national_delays, national_arrivals)
+async def national_imports(c: Counted) -> Figure:
+    """The imports done in the period, per territory and kind (no list: the imports' page is a territory's)."""
+    counts: dict = defaultdict(lambda: defaultdict(int))
+    for territory, kind, state, n, *_ in await import_sums(c, PilotageImport.deployment_id, PilotageImport.kind):
+        if state == ImportState.done.value:
+            counts[territory][kind] += n
+    keys, names = await territories(c, counts)
+    kinds = ordered_kinds({kind for per in counts.values() for kind in per})
+    return Figure(key="territoires-imports", title="Imports et flux terminés sur la période, par territoire et type",
+                  kind="stacked", unit="imports", series=[Series(name=rules.IMPORT_KIND_LABELS.get(kind, kind), points=[
+                      Point(label=territory_label(k, names), value=counts[k].get(kind, 0)) for k in keys])
+                      for kind in kinds])
+
+
+NATIONAL_FIGURES = (national_support, national_cer, national_reorientations, national_delays, national_arrivals,
+                    national_imports)
 # The figures reading their own queries (the period's, the requests'), not the cells of the current state.
 OWN_QUERIES = (arrivals, actions, orientation_delay, cer_delay, reorientations, national_delays, national_arrivals,
-               national_reorientations)
+               national_reorientations, imports_and_flux, national_imports)

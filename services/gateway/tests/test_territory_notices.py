@@ -47,3 +47,30 @@ async def test_what_was_done_is_said_where_the_eye_is(key, said):
 async def test_text_in_the_address_is_not_shown_as_a_notice():
     page = await territory_page("?notice=Session+expir%C3%A9e+:+appelez+le+01+23+45+67+89")
     assert "appelez" not in page and 'role="status"' not in page
+
+
+@pytest.mark.parametrize(("role", "shown"), [(Role.manager, True), (Role.admin_structure, False)])
+async def test_the_territory_menu_offers_only_pages_the_role_may_open(monkeypatch, role, shown):
+    me = FakeRpc.answers[GetMeV1].model_copy(update={"role": role})
+    monkeypatch.setitem(FakeRpc.answers, GetMeV1, me)
+    page = await territory_page("")
+    assert ('href="/territoire/conservation"' in page) is shown  # a structure admin would get a 403 there
+
+
+async def test_a_refusal_to_someone_signed_in_leads_back_home_not_to_the_login_page(monkeypatch):
+    from contracts.retention import GetRetentionV1
+    from servicekit.errors import Forbidden
+
+    class Refusing(FakeRpc):
+        async def call(self, request, *, headers=None, timeout_s=None):
+            if isinstance(request, GetRetentionV1):
+                raise Forbidden("Seuls les gestionnaires de territoire gèrent la conservation des données.")
+            return await super().call(request, headers=headers, timeout_s=timeout_s)
+
+    app = create_app(GatewaySettings(env="test"))
+    app.state.rpc = Refusing()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
+                                 cookies={"carnet_csrf": "jeton"}) as client:
+        page = await client.get("/territoire/conservation", headers={"Authorization": "Bearer eyJ.access.token"})
+    assert page.status_code == 403 and "gèrent la conservation" in page.text
+    assert "<a href=\"/\">Retour à l'accueil</a>" in page.text and "Retour à la page de connexion" not in page.text

@@ -74,3 +74,13 @@ async def test_a_refusal_to_someone_signed_in_leads_back_home_not_to_the_login_p
         page = await client.get("/territoire/conservation", headers={"Authorization": "Bearer eyJ.access.token"})
     assert page.status_code == 403 and "gèrent la conservation" in page.text
     assert "<a href=\"/\">Retour à l'accueil</a>" in page.text and "Retour à la page de connexion" not in page.text
+
+
+@pytest.mark.parametrize("role", [Role.admin_structure, Role.admin_cdb, Role.orientation_manager])
+async def test_home_names_the_role_in_correct_french(monkeypatch, role):
+    monkeypatch.setitem(FakeRpc.answers, GetMeV1, FakeRpc.answers[GetMeV1].model_copy(update={"role": role}))
+    app = create_app(GatewaySettings(env="test"))
+    app.state.rpc = FakeRpc()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+        page = (await client.get("/", headers={"Authorization": "Bearer eyJ.access.token"})).text
+    assert "en tant que Administrateur" not in page and "Votre rôle : <strong>" in page

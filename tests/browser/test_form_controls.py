@@ -46,6 +46,8 @@ PAGE = """<!doctype html><html lang="fr"><head><meta name="viewport" content="wi
 <details><summary id="unfold">Ajouter une action à « Accéder à un logement »</summary><p>…</p></details>
 <form class="form"><select name="status"><option>En cours</option></select>
   <button id="small" class="button button-small" type="submit">Modifier le statut</button></form>
+<ul class="tile-row"><li class="tile"><span class="tile-number">4</span> <span id="tile-label">professionnels</span></li>
+  <li class="tile"><span class="tile-number">12</span> bénéficiaires</li></ul>
 </main></body></html>"""
 
 
@@ -98,3 +100,11 @@ async def test_button_links_side_by_side_never_overlap_on_a_phone(browser: Brows
     apart = (json["y"] >= pdf["y"] + pdf["height"]) or (json["x"] >= pdf["x"] + pdf["width"])
     assert apart, f"{pdf} overlaps {json}"
     assert pdf["x"] + pdf["width"] <= 320 and json["x"] + json["width"] <= 320
+
+
+async def test_a_key_figure_keeps_its_word_whole_two_a_row_on_a_phone(browser: Browser):
+    page = await styled_page(browser, 320)
+    label = page.locator("#tile-label")
+    assert (await label.bounding_box())["height"] < 30, "« professionnels » on one line, not cut"
+    first, second = await page.locator(".tile").nth(0).bounding_box(), await page.locator(".tile").nth(1).bounding_box()
+    assert first["y"] == second["y"], "two figures a row"

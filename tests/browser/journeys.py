@@ -48,3 +48,18 @@ async def open_tab(page: Page, name: str) -> None:
     tab = page.get_by_role("navigation", name="Sections du carnet").get_by_role("link", name=name, exact=True)
     await tab.click()
     await expect(tab).to_have_attribute("aria-current", "true")
+
+
+async def orient_to_ccas(browser: Browser, system, *names: str) -> Page:
+    """The orientation manager orients these beneficiaries (« Myrna HENDERSON ») to the CCAS for the « Social »
+    system, leaving the référent to the structure."""
+    co = await signed_in(browser, system, "orientation@demo.carnet.test", Role.orientation_manager)
+    await co.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Bénéficiaires").click()
+    for name in names:
+        await co.get_by_label(f"Sélectionner {name}").check()
+    await co.locator("#bulk-system").select_option(label="Social")
+    await co.locator("#bulk-structure").select_option(label="Centre communal d'action sociale de Livry-Gargan")
+    await co.get_by_role("button", name="Orienter les bénéficiaires").click()
+    await expect(co.get_by_role("status")).to_contain_text(
+        f"{len(names)} bénéficiaire{'s' if len(names) > 1 else ''} orienté")
+    return co

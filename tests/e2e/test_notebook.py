@@ -397,7 +397,7 @@ async def test_an_orientation_manager_and_a_structure_admin_see_what_their_role_
         admin = await sign_in(system, client, "structure@demo.carnet.test")
         assert await names(client, admin) == ["Sophie Tifour"]
         tiles = {t["key"]: t["count"] for t in (await client.get("/api/v1/dashboard", headers=bearer(admin))).json()["tiles"]}
-        assert tiles == {"accompanied": 1, "not_accompanied": 0}
+        assert tiles == {"accompanied": 1, "waiting": 0}
         page = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=bearer(admin))).json()
         assert page["access"] == "full" and "edit_parcours" not in page["allowed"]
         assert (await client.get(f"/api/v1/notebooks/{MYRNA}", headers=bearer(admin))).json()["access"] == "public"

@@ -274,7 +274,8 @@ async def dashboard(request: GetDashboardV1, ctx, deps: Deps) -> DashboardReply:
             tiles = [
                 ("accompanied", "Bénéficiaires accompagnés",
                  await count(session, deployment_id, attached, has_referent())),
-                ("not_accompanied", "Bénéficiaires non accompagnés",
+                # Followed by the structure without a référent: the « waiting » status, which its link opens.
+                ("waiting", "Bénéficiaires non accompagnés",
                  await count(session, deployment_id, attached, not_(has_referent()))),
             ]
         else:

@@ -37,6 +37,7 @@ PAGE = """<!doctype html><html lang="fr"><head><meta name="viewport" content="wi
 </form>
 <form class="form form-inline" role="search">
   <div><label for="q">Rechercher un bénéficiaire</label><input id="q" name="q"></div>
+  <div><label for="fmt">Format</label><br><select id="fmt" name="format"><option>CSV</option></select></div>
   <div class="checkbox"><input type="checkbox" id="mine" name="mine" value="1"><label for="mine">Mes bénéficiaires
     seulement</label></div>
   <button class="button" type="submit">Rechercher</button>
@@ -46,6 +47,7 @@ PAGE = """<!doctype html><html lang="fr"><head><meta name="viewport" content="wi
 <details><summary id="unfold">Ajouter une action à « Accéder à un logement »</summary><p>…</p></details>
 <form class="form"><select name="status"><option>En cours</option></select>
   <button id="small" class="button button-small" type="submit">Modifier le statut</button></form>
+<table><tr><td><input type="checkbox" id="row-box" aria-label="Appliquer la ligne 2"></td></tr></table>
 <ul class="tile-row"><li class="tile"><span class="tile-number">4</span> <span id="tile-label">professionnels</span></li>
   <li class="tile"><span class="tile-number">12</span> bénéficiaires</li></ul>
 </main></body></html>"""
@@ -92,6 +94,7 @@ async def test_checkboxes_keep_their_size_beside_their_label(browser: Browser, w
         checkbox, label = await box(page, box_id), await box(page, f"label[for={box_id[1:]}]")
         assert 19 <= checkbox["width"] <= 24, f"{box_id} at {width} px: {checkbox}"
         assert label["x"] - (checkbox["x"] + checkbox["width"]) <= 16, f"{box_id}'s label is next to it"
+    assert (await box(page, "#row-box"))["width"] >= 19, "a box in a table (an import's rows) too"
 
 
 async def test_button_links_side_by_side_never_overlap_on_a_phone(browser: Browser):
@@ -108,3 +111,10 @@ async def test_a_key_figure_keeps_its_word_whole_two_a_row_on_a_phone(browser: B
     assert (await label.bounding_box())["height"] < 30, "« professionnels » on one line, not cut"
     first, second = await page.locator(".tile").nth(0).bounding_box(), await page.locator(".tile").nth(1).bounding_box()
     assert first["y"] == second["y"], "two figures a row"
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+async def test_a_label_sits_right_over_its_field_in_a_one_line_form(browser: Browser, width: int):
+    page = await styled_page(browser, width)  # exports.html.j2, annuaire.html.j2: a <br> between them
+    label, field = await box(page, "label[for=fmt]"), await box(page, "#fmt")
+    assert 0 <= field["y"] - (label["y"] + label["height"]) <= 8

@@ -48,6 +48,10 @@ PAGE = """<!doctype html><html lang="fr"><head><meta name="viewport" content="wi
 <form class="form"><select name="status"><option>En cours</option></select>
   <button id="small" class="button button-small" type="submit">Modifier le statut</button></form>
 <table><tr><td><input type="checkbox" id="row-box" aria-label="Appliquer la ligne 2"></td></tr></table>
+<table id="journal"><tr><td class="nowrap">358</td><td class="nowrap"><span id="when">29/11/2026 13:20</span></td>
+  <td>a0a0b0b4-1795-47cc-8da5-11fcc0b9d622</td><td>Gestionnaire du territoire</td><td>Modification du carnet</td>
+  <td>Carnet 93000000-0000-4000-8000-0000000c0001</td><td>93000000-0000-4000-8000-0000000c0001</td>
+  <td>rpc : rpc.notebook.sign_contract.v1</td></tr></table>
 <ul class="tile-row"><li class="tile"><span class="tile-number">4</span> <span id="tile-label">professionnels</span></li>
   <li class="tile"><span class="tile-number">12</span> bénéficiaires</li></ul>
 </main></body></html>"""
@@ -118,3 +122,10 @@ async def test_a_label_sits_right_over_its_field_in_a_one_line_form(browser: Bro
     page = await styled_page(browser, width)  # exports.html.j2, annuaire.html.j2: a <br> between them
     label, field = await box(page, "label[for=fmt]"), await box(page, "#fmt")
     assert 0 <= field["y"] - (label["y"] + label["height"]) <= 8
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+async def test_a_date_in_a_crowded_table_stays_on_one_line(browser: Browser, width: int):
+    page = await styled_page(browser, width)  # audit.html.j2: « 29/11/2 026 » between long identifiers
+    assert (await box(page, "#when"))["height"] < 30  # one line
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width

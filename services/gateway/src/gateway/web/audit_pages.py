@@ -40,6 +40,7 @@ ACTIONS = {
     "account.resend_invitation": "Invitation renvoyée",
     "partner.call": "Appel d'un partenaire (API)",
     "partner.message": "Message d'un partenaire",
+    "import.opened": "Fichier déposé pour import",
     "import.file_infected": "Fichier importé refusé par l'antivirus",
 }
 ROLES = {**{role.value: label for role, label in ROLE_LABELS.items()}, "system": "Système", "partner": "Partenaire"}

@@ -87,3 +87,37 @@ def test_the_diagnostic_projects_come_from_their_numbered_blocks_with_the_rate_i
         notebook_pages.diagnostic_change(FormData([("version", "2"), ("project_0_present", "1"),
                                                    ("project_0_hourly_rate", "douze")]))
     assert refusal(refused.value).message == "Le salaire horaire doit être un nombre entier."
+
+
+def test_every_field_of_a_json_body_has_its_french_label(monkeypatch):
+    """Page forms are parsed by the API's body models: a refusal names the field, in French, as the page says it
+    (« La date de fin est obligatoire. »), never by its code (« Le champ « until » »). Every JSON body of the API,
+    as its OpenAPI document lists them, nested objects included."""
+    from contracts.inputs import FIELD_LABELS
+    from gateway.main import create_app
+
+    monkeypatch.setenv("CARNET_ENV", "test")
+    document = create_app().openapi()
+    schemas = document["components"]["schemas"]
+
+    def is_object(schema: dict) -> bool:  # a nested body (« beneficiary ») is named by its own fields
+        return any("properties" in schemas[part["$ref"].rsplit("/", 1)[1]]
+                   for part in (schema, *schema.get("anyOf", ())) if "$ref" in part)
+
+    def fields_of(schema: dict, seen: set) -> set[str]:
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[1]
+            return set() if name in seen else fields_of(schemas[name], seen | {name})
+        found = {name for name, field in schema.get("properties", {}).items() if not is_object(field)}
+        for part in (*schema.get("properties", {}).values(), *schema.get("anyOf", ()), *schema.get("allOf", ()),
+                     *([schema["items"]] if isinstance(schema.get("items"), dict) else [])):
+            found |= fields_of(part, seen)
+        return found
+
+    # The partners' API names its fields in camelCase and documents its own messages (docs/partners.md).
+    bodies = [operation["requestBody"]["content"]["application/json"]["schema"]
+              for address, path in document["paths"].items() for operation in path.values()
+              if "application/json" in operation.get("requestBody", {}).get("content", {})
+              and not address.startswith("/api/v1/partners/")]
+    assert len(bodies) > 50
+    assert sorted(set().union(*(fields_of(body, set()) for body in bodies)) - set(FIELD_LABELS)) == []

@@ -48,6 +48,13 @@ PAGE = """<!doctype html><html lang="fr"><head><meta name="viewport" content="wi
 <form class="form"><select name="status"><option>En cours</option></select>
   <button id="small" class="button button-small" type="submit">Modifier le statut</button></form>
 <table><tr><td><input type="checkbox" id="row-box" aria-label="Appliquer la ligne 2"></td></tr></table>
+<form class="form"><label for="dep">Nom du territoire</label><input id="dep" name="label">
+  <fieldset><legend>Premier gestionnaire du territoire (il reçoit une invitation)</legend>
+  <label for="firstname">Prénom</label>
+<input id="firstname" name="firstname" required value="">
+  <label for="lastname">Nom</label>
+<input id="lastname" name="lastname" required value=""></fieldset>
+  <button type="submit" class="button">Ouvrir le territoire</button></form>
 <table id="journal"><tr><td class="nowrap">358</td><td class="nowrap"><span id="when">29/11/2026 13:20</span></td>
   <td>a0a0b0b4-1795-47cc-8da5-11fcc0b9d622</td><td>Gestionnaire du territoire</td><td>Modification du carnet</td>
   <td>Carnet 93000000-0000-4000-8000-0000000c0001</td><td>93000000-0000-4000-8000-0000000c0001</td>
@@ -129,3 +136,12 @@ async def test_a_date_in_a_crowded_table_stays_on_one_line(browser: Browser, wid
     page = await styled_page(browser, width)  # audit.html.j2: « 29/11/2 026 » between long identifiers
     assert (await box(page, "#when"))["height"] < 30  # one line
     assert await page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+async def test_fields_in_a_fieldset_stack_label_over_field(browser: Browser, width: int):
+    page = await styled_page(browser, width)  # deployments.html.j2: the first manager's fields (_person_fields)
+    first, last = await box(page, "#firstname"), await box(page, "#lastname")
+    label = await box(page, "label[for=lastname]")
+    assert first["x"] == last["x"] and label["y"] > first["y"] + first["height"] - 1
+    assert last["y"] > label["y"]

@@ -255,12 +255,20 @@ async def test_a_manager_imports_beneficiaries_in_every_date_format_a_partial_fi
     await demo(system)
     manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
 
-    # DD/MM/YYYY and DD-MM-YYYY are read alike: every row can be applied.
+    # DD/MM/YYYY and DD-MM-YYYY are read alike: no date is refused, and « 22-04-1997 » and « 22/04/1997 » are the
+    # same day, so the second Charlie is flagged as the first one again. (v1 let through a 9-digit phone number and
+    # the duplicate, then refused the latter when applying: both are said at once here.)
     await upload(manager, "Bénéficiaires", "dates.csv",
                  (V1_FILES / "import_beneficiaires_with_all_date_formats.csv").read_bytes())
-    await expect(manager.get_by_role("main")).to_contain_text("4 ligne(s) applicable(s) sur 4")
-    await expect(manager.get_by_role("row", name="Charlotte")).to_contain_text("25/05/1998")
-    await expect(manager.get_by_role("row", name="12345 ")).to_contain_text("22/04/1997")
+    def line(n: int):
+        return manager.get_by_role("row").filter(has=manager.get_by_role("rowheader", name=str(n), exact=True))
+    await expect(line(3)).to_contain_text("22-04-1997")
+    await expect(line(3)).to_contain_text("Nouveau")
+    await expect(line(4)).to_contain_text("Ligne en double : même nom, prénom et date de naissance que la ligne 3.")
+    await expect(line(2)).to_contain_text("« 071234567 » n'est pas un numéro de téléphone")
+    await expect(line(5)).to_contain_text("Nouveau")
+    await expect(manager.get_by_role("main")).not_to_contain_text("date reconnue")
+    await expect(manager.get_by_role("main")).to_contain_text("2 ligne(s) applicable(s) sur 4")
     await accessible(manager, "manager")
 
     # Only the identity and the NIR: the two rows whose NIR is wrong say so and are left out.
@@ -269,16 +277,27 @@ async def test_a_manager_imports_beneficiaries_in_every_date_format_a_partial_fi
     await accessible(manager, "manager")
     await apply_import(manager)
     await expect(outcome(manager, "créée(s)")).to_have_text("2")
-    await expect(outcome(manager, "rejetée(s)")).to_have_text("0")
+    await expect(outcome(manager, "rejetée(s)")).to_have_text("2")  # the two wrong NIRs
 
-    # Imported again with the same identifier: one updated, the other new.
-    await upload(manager, "Bénéficiaires", "re_import.csv", (V1_FILES / "re_import_beneficiaires.csv").read_bytes())
+    # Imported again with the same identifier: one updated, the other new. (v1's re_import_beneficiaires.csv gave SI
+    # id 1234 to v1's seeded Sophie TIFOUR; here its rows conflict, rightly, with the charlie fondue just imported:
+    # the NIR of one, the name and date of birth of the other.)
+    await upload(manager, "Bénéficiaires", "re_import.csv", (
+        "Identifiant dans le SI*;Prénom*;Nom*;Date de naissance*;NIR;Téléphone\r\n"
+        "123456;charlie;fondue;1997-04-22;200000000000094;0601234568\r\n"
+        "7654321;Jay;Randévoui;01/12/1978;;\r\n").encode("utf-8-sig"))
+    await expect(line(2)).to_contain_text("Existant")
+    await expect(line(3)).to_contain_text("Nouveau")
     await expect(manager.get_by_role("main")).to_contain_text("2 ligne(s) applicable(s) sur 2")
     await apply_import(manager)
     await expect(outcome(manager, "créée(s)")).to_have_text("1")
     await expect(outcome(manager, "mise(s) à jour")).to_have_text("1")
     await accessible(manager, "manager")
     await manager.screenshot(path=SCREENSHOTS / "acceptance-beneficiaries-reimport.png", full_page=True)
+    await manager.goto(f"{system.base_url}/beneficiaires?q=fondue")
+    await expect(manager.get_by_role("heading", name="2 bénéficiaires")).to_be_visible()
+    await manager.get_by_role("link", name="FONDUE charlie").click()
+    await expect(manager.get_by_role("region", name="Informations personnelles")).to_contain_text("06 01 23 45 68")
 
 
 async def test_the_france_travail_flux_shows_on_the_notebook_it_matched(system, browser: Browser, db_backend):

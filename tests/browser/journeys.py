@@ -28,10 +28,11 @@ async def signed_in(browser: Browser, system, email: str, role: Role) -> Page:
     return page
 
 
-async def pierre_becomes_referent(browser: Browser, system) -> Page:
+async def pierre_becomes_referent(browser: Browser, system, notebook_id=SOPHIE) -> Page:
+    """Pierre joins a notebook (Sophie's unless told) as its référent for the « Professionnel » system."""
     pro = await signed_in(browser, system, "pro@demo.carnet.test", Role.professional)
     for _ in range(150):  # his orientation systems reach the notebook service as events
-        await pro.goto(f"{system.base_url}/carnets/{SOPHIE}")
+        await pro.goto(f"{system.base_url}/carnets/{notebook_id}")
         if await pro.locator("#join-system option").count() > 1:
             break
         await asyncio.sleep(0.2)

@@ -24,7 +24,7 @@ from playwright.async_api import Browser, Page, expect
 
 from carnet.demo import DEMO_NOTEBOOKS
 from contracts.identity import Role
-from tests.browser.journeys import SOPHIE, demo, orient_to_ccas, pierre_becomes_referent, signed_in
+from tests.browser.journeys import SOPHIE, demo, open_tab, orient_to_ccas, pierre_becomes_referent, signed_in
 from tests.browser.test_acceptance_management import CCAS, accessible, upload
 from tests.browser.test_accessibility import need_axe
 from tests.browser.test_every_role_logs_in import SCREENSHOTS
@@ -322,7 +322,13 @@ async def test_the_france_travail_flux_shows_on_the_notebook_it_matched(system, 
 
     await manager.goto(f"{system.base_url}/beneficiaires?q=dorsey")
     await manager.get_by_role("link", name="DORSEY Hendrix").click()
-    await expect(manager.get_by_role("main")).to_contain_text("Agent / Agente d'entretien des collectivités (I1203)")
-    await expect(manager.get_by_role("main")).to_contain_text("(France Travail)")
-    await accessible(manager, "manager")
-    await manager.screenshot(path=SCREENSHOTS / "acceptance-france-travail.png", full_page=True)
+    dorsey = manager.url.split("/carnets/")[1].split("?")[0].split("#")[0]
+
+    # Pierre becomes his référent, as in v1, and reads what France Travail said.
+    pro = await pierre_becomes_referent(browser, system, dorsey)
+    await open_tab(pro, "Parcours")
+    await expect(pro.get_by_role("main")).to_contain_text("Agent / Agente d'entretien des collectivités (I1203)")
+    await expect(pro.get_by_role("main")).to_contain_text("Aide maternel / maternelle d'école (K1303)")
+    await expect(pro.get_by_role("main")).to_contain_text("(France Travail)")
+    await accessible(pro, "professional")
+    await pro.screenshot(path=SCREENSHOTS / "acceptance-france-travail.png", full_page=True)

@@ -42,6 +42,7 @@ def orientation_figures(tiles: list) -> list[Figure]:
     def of_mine(status: str) -> str:
         return f"dont {counts.get(f'mine_{status}', 0)} dans mon portefeuille"
 
+    accompanied = counts.get("mine_accompanied", 0)
     return [
         Figure("Demandes de réorientation à traiter", territory("reorientation"), "/orientations/demandes",
                of_mine("reorientation")),
@@ -50,5 +51,5 @@ def orientation_figures(tiles: list) -> list[Figure]:
         Figure("Bénéficiaires en attente d'un référent", territory("waiting"), "/beneficiaires?support=waiting",
                of_mine("waiting")),
         Figure("Mon portefeuille", counts.get("mine", 0), "/beneficiaires?mine=1",
-               f"dont {counts.get('mine_accompanied', 0)} accompagnés par un référent"),
+               f"dont {accompanied} accompagné{'s' if accompanied > 1 else ''} par un référent"),
     ]

@@ -106,3 +106,13 @@ def test_tracemalloc_bound_of_the_csv_writer(tmp_path):
         peaks[count] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     assert peaks[20_000] < peaks[2_000] * 1.5 + 256 * 1024 and peaks[20_000] < 2 * 1024 ** 2, peaks
+
+
+def test_an_export_file_is_named_at_the_time_the_page_shows_in_paris():
+    from contracts.pilotage import ExportFormat
+    from notebook.domain.export_lists import filename_of
+
+    at = datetime(2026, 11, 29, 12, 20, tzinfo=UTC)  # 13:20 in Paris (winter), 23:30 UTC is the next day there
+    assert filename_of(ExportList.appointments, ExportFormat.xlsx, at) == "rendez-vous-2026-11-29-1320.xlsx"
+    late = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)
+    assert filename_of(ExportList.beneficiaries, ExportFormat.csv, late) == "beneficiaires-2026-11-30-0030.csv"

@@ -33,8 +33,9 @@ router = APIRouter(include_in_schema=False)
 KIND_LABELS = {"rectification": "Demande de rectification", "objection": "Opposition au traitement"}
 STATE_LABELS = {"open": "En attente de réponse", "accepted": "Acceptée", "refused": "Refusée"}
 NOTICES = {
-    "rectification": "Votre demande de rectification est envoyée à votre référent. Il doit vous répondre dans un "
-                     "délai d'un mois ; vous recevrez un message à sa réponse.",
+    "rectification": "Votre demande de rectification est envoyée à votre référent ou, si vous n'en avez pas, aux "
+                     "gestionnaires de votre territoire. La réponse doit vous parvenir dans un délai d'un mois ; "
+                     "vous recevrez un message à ce moment-là.",
     "objection": "Votre opposition est enregistrée et transmise aux gestionnaires de votre territoire. Ils doivent "
                  "vous répondre dans un délai d'un mois ; vous recevrez un message à leur réponse.",
     "answered": "La réponse est enregistrée ; la personne en est prévenue par message.",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from contracts.identity import Role
 from contracts.pilotage import BeneficiaryFact, BeneficiaryFilters, CerState, ExportFormat, ExportList, Origin
@@ -20,6 +21,8 @@ UNKNOWN_LIST = "Cette liste ne peut pas être exportée."
 NOT_ALLOWED = "Cet export n'est pas accessible avec votre profil."
 FILTERS_ONLY_FOR_BENEFICIARIES = "Les filtres ne s'appliquent qu'à la liste des bénéficiaires."
 EXPORT_DAYS = 7  # the uploads bucket keeps files a week: the download link says as much
+
+PARIS = ZoneInfo("Europe/Paris")  # export files are named at the time the page shows
 
 
 class Kind(StrEnum):
@@ -245,8 +248,9 @@ def label_of(list_name: ExportList, query_name: str = "", changed: bool = False)
 
 
 def filename_of(list_name: ExportList, file_format: ExportFormat, at: datetime) -> str:
-    """« beneficiaires-2026-11-29.xlsx »: ASCII, the list and the day."""
+    """« beneficiaires-2026-11-29-1320.xlsx »: ASCII, the list, the day and the time in Paris, as the page shows it
+    (``at`` is UTC)."""
     stems = {ExportList.beneficiaries: "beneficiaires", ExportList.professionals: "professionnels",
              ExportList.structures: "structures", ExportList.orientation_requests: "demandes-de-reorientation",
              ExportList.appointments: "rendez-vous", ExportList.actions: "actions", ExportList.imports: "imports"}
-    return f"{stems[list_name]}-{at.strftime('%Y-%m-%d-%H%M')}.{file_format.value}"
+    return f"{stems[list_name]}-{at.astimezone(PARIS).strftime('%Y-%m-%d-%H%M')}.{file_format.value}"

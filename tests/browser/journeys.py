@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from playwright.async_api import Browser, Page, expect
 
 from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
 from contracts.identity import Role
+from tests.browser.test_accessibility import need_axe
 from tests.browser.test_every_role_logs_in import SCREENSHOTS, accept_steps, log_in_by_email
 
 SOPHIE = DEMO_NOTEBOOKS.beneficiaries[0].notebook_id
@@ -19,6 +21,15 @@ async def demo(system) -> None:
     await system.call(DEMO_TERRITORY)
     await system.call(DEMO_NOTEBOOKS)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+
+async def demo_journey(system, db_backend: str) -> None:
+    """The start of an acceptance journey: on SQLite only (the journey is the same on both databases, and the
+    e2e tests cover PostgreSQL), with axe-core at hand, on the demo territory."""
+    if db_backend == "postgresql":
+        pytest.skip("a browser journey runs on SQLite only")
+    need_axe()
+    await demo(system)
 
 
 async def signed_in(browser: Browser, system, email: str, role: Role) -> Page:

@@ -31,13 +31,12 @@ from playwright.async_api import Browser, Page, expect
 from carnet.demo import DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS
 from contracts.identity import Role
 from testkit.clock import paris_today
-from tests.browser.journeys import SOPHIE, demo, open_tab, pierre_becomes_referent, signed_in
-from tests.browser.test_accessibility import check, need_axe
+from tests.browser.journeys import SOPHIE, demo_journey, open_tab, pierre_becomes_referent, signed_in
+from tests.browser.test_accessibility import check
 from tests.browser.test_every_role_logs_in import SCREENSHOTS, accept_steps, newest_message
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 # The journeys run once, on SQLite: what they store is the services' own tests' business, on both databases.
-ONCE = "a browser journey runs on SQLite only"
 CCAS = "Centre communal d'action sociale de Livry-Gargan"
 
 
@@ -58,10 +57,7 @@ async def accessible(page: Page, who: str) -> None:
 
 async def test_the_orientation_manager_assigns_a_charge_d_orientation_who_finds_the_beneficiary_in_her_portfolio(
         system, browser: Browser, db_backend):
-    if db_backend == "postgresql":
-        pytest.skip(ONCE)
-    need_axe()
-    await demo(system)
+    await demo_journey(system, db_backend)
     co = await signed_in(browser, system, "orientation@demo.carnet.test", Role.orientation_manager)
     menu = co.get_by_role("navigation", name="Menu principal")
     await menu.get_by_role("link", name="Bénéficiaires").click()
@@ -94,10 +90,7 @@ PROFESSIONALS_FILE = ("Courriel*;Prénom*;Nom*;Téléphone;Fonction\r\n"
 
 
 async def test_a_structure_admin_imports_his_professionals_who_are_invited(system, browser: Browser, db_backend):
-    if db_backend == "postgresql":
-        pytest.skip(ONCE)
-    need_axe()
-    await demo(system)
+    await demo_journey(system, db_backend)
     jacques = await signed_in(browser, system, "structure@demo.carnet.test", Role.admin_structure)
     await jacques.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Imports").click()
     await expect(jacques.get_by_role("heading", level=1)).to_have_text("Imports de fichiers")
@@ -134,10 +127,7 @@ async def test_a_structure_admin_imports_his_professionals_who_are_invited(syste
 
 async def test_a_structure_admin_books_an_appointment_for_a_referent_of_his_structure_and_changes_it(
         system, browser: Browser, db_backend):
-    if db_backend == "postgresql":
-        pytest.skip(ONCE)
-    need_axe()
-    await demo(system)
+    await demo_journey(system, db_backend)
     pro = await pierre_becomes_referent(browser, system)  # Sophie's notebook joins his structure, Jacques's
 
     jacques = await signed_in(browser, system, "structure@demo.carnet.test", Role.admin_structure)
@@ -180,10 +170,7 @@ async def test_a_structure_admin_books_an_appointment_for_a_referent_of_his_stru
 
 
 async def test_the_referent_chooses_the_cer_duration_and_reads_its_length(system, browser: Browser, db_backend):
-    if db_backend == "postgresql":
-        pytest.skip(ONCE)
-    need_axe()
-    await demo(system)
+    await demo_journey(system, db_backend)
     pro = await pierre_becomes_referent(browser, system)
     await open_tab(pro, "Contrats")
     await pro.locator("#contrats").get_by_role("link", name="Préparer un CER ou rattacher un contrat").click()
@@ -224,10 +211,7 @@ async def test_the_referent_chooses_the_cer_duration_and_reads_its_length(system
 
 async def test_the_administrator_opens_a_territory_adds_a_manager_and_deactivates_him(system, browser: Browser,
                                                                                       db_backend):
-    if db_backend == "postgresql":
-        pytest.skip(ONCE)
-    need_axe()
-    await demo(system)
+    await demo_journey(system, db_backend)
     admin = await signed_in(browser, system, "admin@demo.carnet.test", Role.admin_cdb)
     await admin.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Territoires").click()
     await admin.get_by_label("Nom du territoire").fill("Expérimentation Drôme")
@@ -288,10 +272,7 @@ async def upload(page: Page, kind: str, name: str, content: bytes) -> None:
 
 async def test_a_manager_imports_structures_with_their_admins_and_orientation_managers(system, browser: Browser,
                                                                                        db_backend):
-    if db_backend == "postgresql":
-        pytest.skip(ONCE)
-    need_axe()
-    await demo(system)
+    await demo_journey(system, db_backend)
     manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
 
     await upload(manager, "Structures", "structures.csv", STRUCTURES_FILE)
@@ -324,10 +305,7 @@ async def test_a_manager_imports_structures_with_their_admins_and_orientation_ma
 
 async def test_a_manager_validates_a_sign_up_request_and_the_professional_signs_in(system, browser: Browser,
                                                                                    db_backend):
-    if db_backend == "postgresql":
-        pytest.skip(ONCE)
-    need_axe()
-    await demo(system)
+    await demo_journey(system, db_backend)
     manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
 
     visitor = await (await browser.new_context(locale="fr-FR")).new_page()
@@ -361,10 +339,7 @@ async def test_a_manager_validates_a_sign_up_request_and_the_professional_signs_
 
 async def test_a_structure_admin_gives_a_referent_to_the_beneficiaries_oriented_to_his_structure(
         system, browser: Browser, db_backend):
-    if db_backend == "postgresql":
-        pytest.skip(ONCE)
-    need_axe()
-    await demo(system)
+    await demo_journey(system, db_backend)
     # The orientation manager orients two beneficiaries to the CCAS, leaving the référent to the structure.
     co = await signed_in(browser, system, "orientation@demo.carnet.test", Role.orientation_manager)
     await co.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Bénéficiaires").click()
@@ -400,10 +375,7 @@ async def test_a_structure_admin_gives_a_referent_to_the_beneficiaries_oriented_
 
 async def test_a_manager_moves_a_structure_and_withdraws_one_of_its_orientation_systems(system, browser: Browser,
                                                                                         db_backend):
-    if db_backend == "postgresql":
-        pytest.skip(ONCE)
-    need_axe()
-    await demo(system)
+    await demo_journey(system, db_backend)
     manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
     await manager.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Structures").click()
     row = manager.get_by_role("row", name="Groupe NS")
@@ -430,10 +402,7 @@ async def test_a_manager_moves_a_structure_and_withdraws_one_of_its_orientation_
 
 
 async def test_a_structure_admin_deactivates_a_professional_of_his_structure(system, browser: Browser, db_backend):
-    if db_backend == "postgresql":
-        pytest.skip(ONCE)
-    need_axe()
-    await demo(system)
+    await demo_journey(system, db_backend)
     pierre = await signed_in(browser, system, "pro@demo.carnet.test", Role.professional)
     jacques = await signed_in(browser, system, "structure@demo.carnet.test", Role.admin_structure)
     await jacques.get_by_role("link", name="Ma structure").click()
@@ -453,10 +422,7 @@ async def test_a_structure_admin_deactivates_a_professional_of_his_structure(sys
 
 async def test_the_referent_adds_two_projects_and_a_wage_under_the_smic_is_flagged(system, browser: Browser,
                                                                                   db_backend):
-    if db_backend == "postgresql":
-        pytest.skip(ONCE)
-    need_axe()
-    await demo(system)
+    await demo_journey(system, db_backend)
     pro = await pierre_becomes_referent(browser, system)
     await open_tab(pro, "Parcours")
     diagnostic = pro.locator("#diagnostic")

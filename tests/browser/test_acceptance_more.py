@@ -24,13 +24,11 @@ from playwright.async_api import Browser, Page, expect
 
 from carnet.demo import DEMO_NOTEBOOKS
 from contracts.identity import Role
-from tests.browser.journeys import SOPHIE, demo, open_tab, orient_to_ccas, pierre_becomes_referent, signed_in
+from tests.browser.journeys import SOPHIE, demo_journey, open_tab, orient_to_ccas, pierre_becomes_referent, signed_in
 from tests.browser.test_acceptance_management import CCAS, accessible, upload
-from tests.browser.test_accessibility import need_axe
 from tests.browser.test_every_role_logs_in import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
-ONCE = "a browser journey runs on SQLite only"
 V1_FILES = Path("/work/shared/fixtures/cdb-v1")
 MYRNA = DEMO_NOTEBOOKS.beneficiaries[1].notebook_id
 
@@ -65,10 +63,7 @@ def outcome(page: Page, label: str):
 
 
 async def test_the_home_page_leads_a_visitor_to_the_login_page(system, browser: Browser, db_backend):
-    if db_backend == "postgresql":
-        pytest.skip(ONCE)
-    need_axe()
-    await demo(system)
+    await demo_journey(system, db_backend)
     visitor = await (await browser.new_context(locale="fr-FR")).new_page()
     await visitor.goto(f"{system.base_url}/")
     await expect(visitor.get_by_role("heading", level=1)).to_have_text("Se connecter à Carnet de bord")
@@ -84,10 +79,7 @@ async def test_the_home_page_leads_a_visitor_to_the_login_page(system, browser: 
 
 async def test_a_manager_reads_her_figures_searches_names_and_filters_by_professional(system, browser: Browser,
                                                                                      db_backend):
-    if db_backend == "postgresql":
-        pytest.skip(ONCE)
-    need_axe()
-    await demo(system)
+    await demo_journey(system, db_backend)
     await pierre_becomes_referent(browser, system)
     manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
     menu = manager.get_by_role("navigation", name="Menu principal")
@@ -133,10 +125,7 @@ async def test_a_manager_reads_her_figures_searches_names_and_filters_by_profess
 
 async def test_the_orientation_manager_reads_her_figures_filters_duties_and_edits_a_notebook_she_follows(
         system, browser: Browser, db_backend):
-    if db_backend == "postgresql":
-        pytest.skip(ONCE)
-    need_axe()
-    await demo(system)
+    await demo_journey(system, db_backend)
     await pierre_becomes_referent(browser, system)
     co = await signed_in(browser, system, "orientation@demo.carnet.test", Role.orientation_manager)
     menu = co.get_by_role("navigation", name="Menu principal")
@@ -181,10 +170,7 @@ async def test_the_orientation_manager_reads_her_figures_filters_duties_and_edit
 
 
 async def test_a_structure_admin_reads_his_figures_and_imports_a_referent(system, browser: Browser, db_backend):
-    if db_backend == "postgresql":
-        pytest.skip(ONCE)
-    need_axe()
-    await demo(system)
+    await demo_journey(system, db_backend)
     await pierre_becomes_referent(browser, system)
     await orient_to_ccas(browser, system, "Myrna HENDERSON")
     jacques = await signed_in(browser, system, "structure@demo.carnet.test", Role.admin_structure)
@@ -215,10 +201,7 @@ async def test_a_structure_admin_reads_his_figures_and_imports_a_referent(system
 
 
 async def test_a_manager_reorients_a_beneficiary_from_a_file(system, browser: Browser, db_backend):
-    if db_backend == "postgresql":
-        pytest.skip(ONCE)
-    need_axe()
-    await demo(system)
+    await demo_journey(system, db_backend)
     await pierre_becomes_referent(browser, system)
     manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
     await upload(manager, "Réorientations", "reorientations.csv", (
@@ -249,10 +232,7 @@ async def test_a_manager_reorients_a_beneficiary_from_a_file(system, browser: Br
 
 async def test_a_manager_imports_beneficiaries_in_every_date_format_a_partial_file_and_a_re_import(
         system, browser: Browser, db_backend):
-    if db_backend == "postgresql":
-        pytest.skip(ONCE)
-    need_axe()
-    await demo(system)
+    await demo_journey(system, db_backend)
     manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
 
     # DD/MM/YYYY and DD-MM-YYYY are read alike: no date is refused, and « 22-04-1997 » and « 22/04/1997 » are the
@@ -301,10 +281,7 @@ async def test_a_manager_imports_beneficiaries_in_every_date_format_a_partial_fi
 
 
 async def test_the_france_travail_flux_shows_on_the_notebook_it_matched(system, browser: Browser, db_backend):
-    if db_backend == "postgresql":
-        pytest.skip(ONCE)
-    need_axe()
-    await demo(system)
+    await demo_journey(system, db_backend)
     manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
     await manager.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Bénéficiaires").click()
     await manager.get_by_label("Prénom").fill("Hendrix")

@@ -38,12 +38,19 @@ ACTIONS = {
     "account.deactivate": "Compte désactivé",
     "account.reactivate": "Compte réactivé",
     "account.resend_invitation": "Invitation renvoyée",
+    "account.administrator_created": "Administrateur national créé (commande de l'exploitant)",
     "partner.call": "Appel d'un partenaire (API)",
     "partner.message": "Message d'un partenaire",
     "import.opened": "Fichier déposé pour import",
     "import.file_infected": "Fichier importé refusé par l'antivirus",
 }
-ROLES = {**{role.value: label for role, label in ROLE_LABELS.items()}, "system": "Système", "partner": "Partenaire"}
+ROLES = {**{role.value: label for role, label in ROLE_LABELS.items()}, "system": "Système", "partner": "Partenaire",
+         "operator": "Exploitant"}
+# The details' names, as the owners write them; their values stay as written (ids, codes a support reads).
+DETAILS = {"rpc": "Opération", "success": "Réussie", "kind": "Type", "format": "Format", "list": "Liste",
+           "partner": "Partenaire", "client_id": "Identifiant client", "route": "Adresse appelée",
+           "result": "Résultat", "subject": "Message", "outcome": "Résultat", "signature": "Signature",
+           "structure": "Structure"}
 TARGETS = {"account": "Compte", "notebook": "Carnet", "export": "Export", "import": "Import",
            "partner_call": "Appel partenaire"}
 
@@ -83,7 +90,7 @@ async def audit_page(request: Request, visitor: VisitorDep, offset: int = 0):
     reply = await call_or_leave(request, visitor, ListAuditLinesV1(**filters, offset=offset, limit=PAGE_SIZE))
     return render(request, "audit.html.j2", {
         "reply": reply, "filters": filters, "query": query_of(filters), "offset": offset, "page_size": PAGE_SIZE,
-        "actions": ACTIONS, "roles": ROLES, "targets": TARGETS}, visitor=visitor)
+        "actions": ACTIONS, "roles": ROLES, "targets": TARGETS, "details": DETAILS}, visitor=visitor)
 
 
 def neutral(value: str) -> str:
@@ -107,7 +114,7 @@ async def audit_csv(request: Request, visitor: VisitorDep):
                                                                                            line.actor_role),
             ACTIONS.get(line.action, line.action), TARGETS.get(line.target_type, line.target_type), line.target_id,
             line.notebook_id or "",
-            ", ".join(f"{k}={v}" for k, v in sorted(line.details.items())))])
+            ", ".join(f"{DETAILS.get(k, k)} : {v}" for k, v in sorted(line.details.items())))])
     response = StreamingResponse(iter([("\ufeff" + buffer.getvalue()).encode("utf-8")]),
                                  media_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition": 'attachment; filename="journal-audit.csv"'})

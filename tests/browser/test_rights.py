@@ -45,7 +45,7 @@ async def test_she_downloads_her_data_and_her_referent_answers_her_rectification
         await me.get_by_role("link", name="Télécharger mes données (JSON)").click()
     with open(await (await as_json.value).path(), encoding="utf-8") as file:
         data = json.load(file)
-    assert {s["service"] for s in data["sections"]} == {"notebook", "identity", "notify"}
+    assert {s["service"] for s in data["sections"]} == {"notebook", "identity", "notify", "data_import"}
 
     await me.get_by_label("Quelle information ?").fill("Ville")
     await me.get_by_label("Qu'est-ce qui est inexact ?").fill("J'ai déménagé à Montreuil")

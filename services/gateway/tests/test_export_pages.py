@@ -20,6 +20,7 @@ from contracts.pilotage import (
     ExportView,
     GetExportV1,
     ListExportsV1,
+    StartExportV1,
 )
 from gateway.config import GatewaySettings
 from gateway.main import create_app
@@ -50,6 +51,8 @@ class FakeRpc:
             return ExportReply(export=self.export)
         if isinstance(request, ListExportsV1):
             return ExportsReply(exports=self.exports, total=len(self.exports))
+        if isinstance(request, StartExportV1):
+            return ExportReply(export=self.export)
         raise AssertionError(f"unexpected {type(request).__name__}")
 
 
@@ -93,3 +96,35 @@ async def test_a_manager_sees_who_exported_what_with_which_filters_and_how_many_
     assert "Marie Gérante" in rows[0] and "<td>12</td>" in rows[0] and "Soumis aux droits et devoirs : oui" in rows[0]
     assert "Rendez-vous" in rows[1] and "<td>5000</td>" in rows[1] and "En cours" in rows[1]
     assert HOSTILE not in page.text and "&lt;script&gt;" in rows[1]
+
+
+async def post(data: dict, rpc: FakeRpc) -> httpx.Response:
+    app = create_app(GatewaySettings(env="test"))
+    app.state.rpc = rpc
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
+                                 cookies={"carnet_csrf": "jeton"}) as client:
+        return await client.post("/exports", data={"csrf": "jeton", **data},
+                                 headers={"Authorization": "Bearer eyJ.access.token"})
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"list_name": "nope", "format": "csv"}, "Choisissez une liste à exporter."),
+    ({"list_name": "actions", "format": "pdf"}, "Choisissez le format CSV ou Excel."),
+    ({"list_name": "actions", "query_id": "pas-un-id"}, "La requête n&#39;est pas un identifiant valide."),
+    ({"list_name": "beneficiaries", "support": "tous"}, "statut d&#39;accompagnement"),
+])
+async def test_a_bad_export_form_is_refused_in_french_and_nothing_is_started(data, message):
+    rpc = FakeRpc()
+    page = await post(data, rpc)
+    assert page.status_code == 422 and message in page.text
+    assert not [r for r in rpc.asked if isinstance(r, StartExportV1)]
+
+
+async def test_the_export_form_starts_the_export_the_api_body_would():
+    """The form is parsed by POST /api/v1/exports' body model: its « list » is the form's « list_name »."""
+    rpc = FakeRpc(view(ExportState.done, rows_total=1, rows_done=1))
+    page = await post({"list_name": "beneficiaries", "format": "xlsx", "support": "accompanied"}, rpc)
+    assert page.status_code == 303
+    [started] = [r for r in rpc.asked if isinstance(r, StartExportV1)]
+    assert (started.list_name, started.format) == (ExportList.beneficiaries, ExportFormat.xlsx)
+    assert [s.value for s in started.filters.support] == ["accompanied"]

@@ -14,10 +14,12 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
 from contracts.identity import Role
-from contracts.pilotage import ExportFormat, ExportList, ExportState, GetExportV1, ListExportsV1, StartExportV1
+from contracts.pilotage import BeneficiaryFilters, ExportList, ExportState, GetExportV1, ListExportsV1, StartExportV1
+from gateway.api.exports import ExportAsked
 from gateway.bus import call
 from gateway.web.common import FormVisitorDep, VisitorDep, call_or_leave, redirect, refusal, render
 from gateway.web.common import form_text as text
+from gateway.web.forms import parse_form
 from gateway.web.pilotage_filters import filters_from_query
 from servicekit.errors import Invalid, ServiceError
 
@@ -45,29 +47,27 @@ ALLOWED = {
 CONTEXT = {"state_labels": STATE_LABELS, "list_labels": LIST_LABELS, "format_labels": FORMAT_LABELS}
 
 
+# The model's refusals of the form's two choices, said as the form asks them.
+CHOICE_REFUSALS = {"list": UNKNOWN_LIST, "list_name": UNKNOWN_LIST, "format": UNKNOWN_FORMAT}
+
+
 def export_request(form) -> StartExportV1:
+    """The form as the body of POST /api/v1/exports (``ExportAsked``): the list (``list_name``, the model's name for
+    its « list »), the format, a saved query, a territory (admin_cdb); the beneficiaries' filters, or the actions'
+    list's (a dashboard's « actions par thème et statut » cell), read from the same form by ``filters_from_query``
+    as from a list's address (its French messages name the filter)."""
+    list_name = text(form, "list_name")
+    filtered = list_name in (ExportList.beneficiaries, ExportList.actions)
     try:
-        list_name = ExportList(text(form, "list_name"))
-    except ValueError:
-        raise Invalid(UNKNOWN_LIST, details={"field": "list_name"}) from None
-    try:
-        file_format = ExportFormat(text(form, "format") or "csv")
-    except ValueError:
-        raise Invalid(UNKNOWN_FORMAT, details={"field": "format"}) from None
-    query_id = text(form, "query_id")
-    try:
-        query = uuid.UUID(query_id) if query_id else None
-    except ValueError:
-        raise Invalid("Cette requête enregistrée n'existe pas.", details={"field": "query_id"}) from None
-    territory = text(form, "deployment_id")
-    try:
-        deployment_id = uuid.UUID(territory) if territory else None  # admin_cdb looking at a territory
-    except ValueError:
-        raise Invalid("Ce territoire n'existe pas.", details={"field": "deployment_id"}) from None
-    # The beneficiaries' filters, or the actions' list's (a dashboard's « actions par thème et statut » cell).
-    filters = filters_from_query(form) if list_name in (ExportList.beneficiaries, ExportList.actions) else None
-    return StartExportV1(list_name=list_name, format=file_format, query_id=query, deployment_id=deployment_id,
-                         **({"filters": filters} if filters is not None else {}))
+        body = parse_form(form, ExportAsked, filters=filters_from_query(form) if filtered else BeneficiaryFilters())
+    except ValidationError as failure:
+        for error in failure.errors():
+            if (message := CHOICE_REFUSALS.get(str(error["loc"][0]) if error.get("loc") else "")) is not None:
+                raise Invalid(message, details={"field": "list_name" if message == UNKNOWN_LIST else "format"}) \
+                    from None
+        raise
+    return StartExportV1(list_name=body.list_name, filters=body.filters, format=body.format, query_id=body.query_id,
+                         deployment_id=body.deployment_id)
 
 
 async def exports_page(request: Request, visitor, *, error: str = "", status_code: int = 200):

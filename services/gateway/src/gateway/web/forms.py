@@ -6,7 +6,8 @@ an empty field means « not given » (the model's default, None for an optional 
 for a required date, number or choice), except a text the model requires, sent as "" for the model or the service
 to say what is missing (« Écrivez un message ») as it does for a JSON body; a checkbox is present (« oui », « on »)
 or absent; a field repeated (checkboxes sharing a name) is a list; a nested model (``BeneficiaryChange.beneficiary``)
-reads its fields from the same flat form. A broken rule is a ``pydantic.ValidationError``, which ``refusal()``
+reads its fields from the same flat form; a field with an alias is read by its alias, or by its name where the model
+accepts both (``populate_by_name``). A broken rule is a ``pydantic.ValidationError``, which ``refusal()``
 says in French.
 """
 from __future__ import annotations
@@ -51,8 +52,11 @@ def _is_model(annotation: Any) -> bool:
 def form_values(form: FormData | dict, model: type[BaseModel]) -> dict[str, Any]:
     """The form's fields that ``model`` reads, as its JSON body would give them (see the module's docstring)."""
     values: dict[str, Any] = {}
+    by_name = bool(model.model_config.get("populate_by_name"))
     for name, field in model.model_fields.items():
         key = field.alias or name
+        if key != name and by_name and key not in form and name in form:
+            key = name  # a model that takes its field by name too (ExportAsked's « list » is « list_name » in forms)
         annotation = _bare(field.annotation)
         if _is_model(annotation):
             values[key] = form_values(form, annotation)

@@ -5,6 +5,7 @@ import asyncio
 import uuid
 
 import pytest
+from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_STRUCTURE, DEMO_TERRITORY
 
 from contracts.identity import DemoAccount, Role
 from contracts.notify import MessageFailedV1
@@ -214,3 +215,49 @@ async def test_structure_admins_edit_their_structure_only_and_beneficiaries_are_
             await asyncio.sleep(0.1)
         await asyncio.sleep(0.5)
         assert (await client.get("/api/v1/territory", headers=bearer(manager))).json()["beneficiaries"] == 2
+
+
+async def test_a_dispositif_removed_from_a_structure_is_removed_from_its_professionals_only(system):
+    """Spec §5.3 editOrientationSystems.feature: removing « Social » from a structure removes it from its
+    professionals (their edit form no longer has it, the notebook no longer lets them be référent for it), and
+    from nobody else's."""
+    await system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)
+    await system.call(DEMO_TERRITORY)
+    await system.call(DEMO_NOTEBOOKS)
+    pierre, simon = "93000000-0000-4000-8000-00000000b004", "93000000-0000-4000-8000-00000000b005"
+    sophie = DEMO_NOTEBOOKS.beneficiaries[0].notebook_id
+    async with system.client() as client:
+        manager = await sign_in(system, client, "manager@demo.carnet.test")
+        pro = await sign_in(system, client, "pro@demo.carnet.test")
+
+        async def systems_on_notebook() -> list[str]:
+            page = (await client.get(f"/api/v1/notebooks/{sophie}", headers=bearer(pro))).json()
+            return [s["name"] for s in page["my_orientation_systems"]]
+
+        for _ in range(150):  # the directory's events reach the notebook's read models
+            if len(await systems_on_notebook()) == 3:
+                break
+            await asyncio.sleep(0.1)
+        assert await systems_on_notebook() == ["Professionnel", "Social", "Socio-professionnel"]
+
+        ccas = (await client.get(f"/api/v1/structures/{DEMO_STRUCTURE}", headers=bearer(manager))).json()
+        social = next(s["orientation_system_id"] for s in ccas["orientation_systems"] if s["name"] == "Social")
+        before = (await client.get(f"/api/v1/people/{pierre}", headers=bearer(manager))).json()
+        kept = [s for s in ccas["orientation_system_ids"] if s != social]
+        fields = {k: ccas[k] for k in ("name", "postal_code", "city", "phone", "email", "siret", "short_desc",
+                                       "address1", "address2", "website", "sensitive")}
+        saved = await client.put(f"/api/v1/structures/{DEMO_STRUCTURE}", headers=bearer(manager), json={
+            "structure_id": str(DEMO_STRUCTURE), "version": ccas["version"],
+            "structure": {**fields, "orientation_system_ids": kept}})
+        assert saved.status_code == 200, saved.text
+
+        after = (await client.get(f"/api/v1/people/{pierre}", headers=bearer(manager))).json()
+        assert [s["name"] for s in after["orientation_systems"]] == ["Professionnel", "Socio-professionnel"]
+        assert after["version"] == before["version"] + 1  # an edit form opened before must not put it back
+        other = (await client.get(f"/api/v1/people/{simon}", headers=bearer(manager))).json()
+        assert "Social" in [s["name"] for s in other["orientation_systems"]]  # another structure: untouched
+        for _ in range(150):  # published as the directory's « professional updated » event
+            if len(await systems_on_notebook()) == 2:
+                break
+            await asyncio.sleep(0.1)
+        assert await systems_on_notebook() == ["Professionnel", "Socio-professionnel"]

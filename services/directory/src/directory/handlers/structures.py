@@ -10,6 +10,7 @@ from contracts.identity import Role
 from contracts.directory import (
     CreateStructureV1,
     GetStructureV1,
+    PersonRole,
     SearchStructuresV1,
     StructureCreatedV1,
     StructureFields,
@@ -18,12 +19,19 @@ from contracts.directory import (
     StructureUpdatedV1,
     UpdateStructureV1,
 )
-from directory.adapters.orm import OrientationSystem, Person, PersonStructure, Structure, StructureOrientationSystem
+from directory.adapters.orm import (
+    OrientationSystem,
+    Person,
+    PersonOrientationSystem,
+    PersonStructure,
+    Structure,
+    StructureOrientationSystem,
+)
 from directory.domain.habilitation import Caller, Operation, Scope
 from directory.domain.validation import clean_email, clean_phone, clean_postal_code, clean_siret, required
 from directory.handlers.caller import caller_of, require, territory_of
 from directory.handlers.deps import Deps
-from directory.handlers.people import UNKNOWN_SYSTEM, search_text_of
+from directory.handlers.people import UNKNOWN_SYSTEM, publish_person, search_text_of
 from directory.handlers.search import matches_words
 from directory.handlers.views import person_links, structure_views
 from servicekit.contact import search_key
@@ -51,15 +59,42 @@ def apply_fields(structure: Structure, fields: StructureFields) -> None:
     structure.search_text = search_key(" ".join((structure.name, structure.city, structure.postal_code)))
 
 
-async def set_orientation_systems(session: AsyncSession, structure: Structure, system_ids: list[uuid.UUID]) -> None:
+async def set_orientation_systems(session: AsyncSession, structure: Structure,
+                                  system_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Sets the systems the structure offers; returns those it offered before and no longer does."""
     found = await session.scalar(select(func.count()).where(
         OrientationSystem.id.in_(system_ids), OrientationSystem.deployment_id == structure.deployment_id))
     if found != len(set(system_ids)):
         raise Invalid(UNKNOWN_SYSTEM, details={"field": "orientation_system_ids"})
+    before = set((await session.execute(select(StructureOrientationSystem.orientation_system_id).where(
+        StructureOrientationSystem.structure_id == structure.id))).scalars())
     await session.execute(delete(StructureOrientationSystem).where(
         StructureOrientationSystem.structure_id == structure.id))
     session.add_all([StructureOrientationSystem(structure_id=structure.id, orientation_system_id=o)
                      for o in set(system_ids)])
+    return before - set(system_ids)
+
+
+async def withdraw_from_professionals(session: AsyncSession, deps: Deps, structure: Structure,
+                                      system_ids: set[uuid.UUID]) -> None:
+    """A professional acts for a dispositif through their structure (spec §5.3 editOrientationSystems.feature): one
+    the structure stops offering is taken from its professionals in the same transaction, each one's new version
+    published as any edit of them is. A professional belongs to one structure, so no other structure loses it."""
+    if not system_ids:
+        return
+    holders = (await session.execute(
+        select(Person).join(PersonStructure, PersonStructure.person_id == Person.id)
+        .join(PersonOrientationSystem, PersonOrientationSystem.person_id == Person.id)
+        .where(PersonStructure.structure_id == structure.id, Person.role == PersonRole.professional,
+               Person.deactivated_at.is_(None), PersonOrientationSystem.orientation_system_id.in_(system_ids))
+        .order_by(Person.id).distinct())).scalars().all()
+    for person in holders:
+        await session.execute(delete(PersonOrientationSystem).where(
+            PersonOrientationSystem.person_id == person.id,
+            PersonOrientationSystem.orientation_system_id.in_(system_ids)))
+        person.version += 1  # an edit form read before no longer saves the dispositif back
+        person.updated_at = deps.clock()
+        await publish_person(session, deps, person, "updated")
 
 
 async def check_unique_name(session: AsyncSession, structure: Structure) -> None:
@@ -138,10 +173,11 @@ async def update_structure(request: UpdateStructureV1, ctx, deps: Deps) -> Struc
         apply_fields(structure, request.structure)
         structure.updated_at = deps.clock()
         await check_unique_name(session, structure)
-        await set_orientation_systems(session, structure, request.structure.orientation_system_ids)
+        removed = await set_orientation_systems(session, structure, request.structure.orientation_system_ids)
         await refresh_people_search(session, structure.id)
         await session.flush()
         await publish_structure(session, deps, structure, StructureUpdatedV1)
+        await withdraw_from_professionals(session, deps, structure, removed)
         return await view(session, caller, structure)
 
 

@@ -1,5 +1,5 @@
 """carnet.css keeps every control a 44 px target and every form's layout whole, on a phone (320 px) and a desktop
-(1280 px). Small pages are built from the templates' own markup (base.html.j2's menu, the ROME search of the
+(1280 px). Small pages are built from the templates' own markup (base.html.j2's menu, opened, the ROME search of the
 diagnostic, the beneficiaries' search, « Mes données »' download links) and styled with the real stylesheet, so
 this runs without the system, in a second."""
 from __future__ import annotations
@@ -15,10 +15,12 @@ CSS = (Path(__file__).parents[2] / "services/gateway/src/gateway/static/carnet.c
 PAGE = """<!doctype html><html lang="fr"><head><meta name="viewport" content="width=device-width, initial-scale=1">
 <style>{css}</style></head><body>
 <header class="site-header"><div class="container header-row"><div><a class="brand" href="/">Carnet de bord</a></div>
-  <nav aria-label="Menu principal" class="main-nav"><a href="/" aria-current="page">Accueil</a>
+  <nav aria-label="Menu principal" class="main-nav"><details class="main-menu" open>
+    <summary id="menu"><span class="menu-icon" aria-hidden="true"></span>Menu</summary><div class="menu-links">
+    <a href="/" aria-current="page">Accueil</a>
     <a id="nav-b" href="/beneficiaires">Bénéficiaires</a>
     <form method="post" action="/deconnexion" class="inline"><button type="submit" class="link-button">Se déconnecter</button></form>
-  </nav></div></header>
+  </div></details></nav></div></header>
 <main class="container">
 <form class="form" id="diagnostic">
   <div class="form-inline">
@@ -81,6 +83,8 @@ async def test_every_field_link_and_menu_entry_is_a_44_px_target(browser: Browse
                      "#nav-b", ".link-button", "#unfold", "#small"):
         assert (await box(page, selector))["height"] >= 44, f"{selector} at {width} px"
     assert await page.evaluate("document.documentElement.scrollWidth") <= width
+    menu = page.locator("#menu")  # the header's « Menu », shown on a phone only (the menu opened here)
+    assert (await box(page, "#menu"))["height"] >= 44 if width == 320 else not await menu.is_visible()
 
 
 async def test_the_rome_search_button_sits_beside_its_field_on_a_desktop(browser: Browser):

@@ -9,7 +9,7 @@ import os
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, expect
 
 from carnet.demo import DEMO_ACCOUNTS, DEMO_BENEFICIARY_PHONE, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
 from contracts.identity import Role
@@ -88,3 +88,57 @@ async def test_every_page_of_every_role_fits_a_320_px_screen(system, browser: Br
     assert any(deep(kind.split(" ", 1)[1]) for kind in visited), visited  # and breadcrumbs were looked for
     assert not too_wide, f"wider than {WIDTH} px (screenshots in {os.fspath(SCREENSHOTS)}): {too_wide}"
     assert not faults, f"{len(faults)} faults at {WIDTH} px:\n" + "\n".join(faults)
+
+
+async def test_the_managers_menu_folds_under_one_button_on_a_phone(system, browser: Browser, db_backend):
+    """Her fifteen main pages took about 400 px of a phone's height above every page: at 320 px they fold under
+    « Menu » (a <details>, no JavaScript needed), open with the keyboard, the page being read still marked; on a
+    desktop they show in a row, with no « Menu » to press."""
+    if db_backend == "postgresql":
+        pytest.skip("a page's layout does not depend on the database: SQLite is enough")
+    await system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)
+    await system.call(DEMO_TERRITORY)
+    context = await browser.new_context(locale="fr-FR", viewport={"width": WIDTH, "height": 640})
+    page = await context.new_page()
+    await log_in_by_email(page, system, "manager@demo.carnet.test")
+    await accept_steps(page, Role.manager)
+    await page.goto(f"{system.base_url}/territoire")
+    nav = page.get_by_role("navigation", name="Menu principal")
+    menu = nav.get_by_text("Menu", exact=True)
+    await expect(menu).to_be_visible()
+    await expect(nav.get_by_role("link", name="Structures")).to_be_hidden()
+    header = await page.get_by_role("banner").bounding_box()
+    assert header is not None and header["height"] <= 100, f"the folded header takes {header['height']} px"
+    assert (await menu.bounding_box())["height"] >= 44
+
+    await page.locator("body").focus()
+    for _ in range(5):  # past « Aller au contenu » and the brand, to « Menu »
+        await page.keyboard.press("Tab")
+        if await menu.evaluate("e => e === document.activeElement"):
+            break
+    else:
+        raise AssertionError("« Menu » not reached with the keyboard")
+    await page.keyboard.press("Enter")
+    await expect(nav.get_by_role("link", name="Territoire")).to_have_attribute("aria-current", "page")
+    structures = nav.get_by_role("link", name="Structures")
+    await expect(structures).to_be_visible()
+    for _ in range(10):
+        await page.keyboard.press("Tab")
+        if await structures.evaluate("e => e === document.activeElement"):
+            break
+    else:
+        raise AssertionError("« Structures » not reached with the keyboard once the menu is open")
+    assert (await structures.bounding_box())["height"] >= 44
+    await expect(nav.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    assert await page_width(page) <= WIDTH
+    await page.keyboard.press("Enter")
+    await expect(page).to_have_url(f"{system.base_url}/territoire/structures")
+    await expect(page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Structures")
+                 ).to_be_hidden()  # a new page starts with the menu folded
+
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    await expect(menu).to_be_hidden()
+    await expect(nav.get_by_role("link", name="Structures")).to_have_attribute("aria-current", "page")
+    header = await page.get_by_role("banner").bounding_box()
+    assert header["height"] <= 200
+    await context.close()

@@ -162,12 +162,22 @@ async def test_an_orientation_manager_orients_500_notebooks_in_one_decision(syst
         assert "Orienter les bénéficiaires sélectionnés" in listing.text
         assert "Sélectionner tous les bénéficiaires de cette page" in listing.text
         nothing = await client.post("/beneficiaires/orientation", headers=bearer(co), data={
-            "csrf": csrf_of(client), "bulk_system_id": systems["Social"],
+            "csrf": csrf_of(client), "bulk_orientation_system_id": systems["Social"],
             "bulk_structure_id": str(DEMO_OTHER_STRUCTURE)})
         assert nothing.status_code == 422 and "Sélectionnez au moins un bénéficiaire" in nothing.text
+        # The form is parsed by the API's body model: a structure that is not one is said in French, the choices
+        # kept, nothing oriented (Myrna is oriented just below, not refused as already oriented so).
+        bad = await client.post("/beneficiaires/orientation", headers=bearer(co), data={
+            "csrf": csrf_of(client), "all_on_page": "1", "page_ids": [MYRNA],
+            "bulk_orientation_system_id": systems["Social"], "bulk_structure_id": "pas-une-structure",
+            "bulk_reason": "Motif <gardé>"})
+        assert bad.status_code == 422 and "La structure n&#39;est pas un identifiant valide." in bad.text
+        assert f'<option value="{systems["Social"]}" selected>' in bad.text
+        assert "Motif &lt;gardé&gt;</textarea>" in bad.text
         shown = await client.post("/beneficiaires/orientation", headers=bearer(co), data={
-            "csrf": csrf_of(client), "all_on_page": "1", "page_ids": [MYRNA], "bulk_system_id": systems["Social"],
-            "bulk_structure_id": str(DEMO_OTHER_STRUCTURE), "bulk_referent_id": PRO2})
+            "csrf": csrf_of(client), "all_on_page": "1", "page_ids": [MYRNA],
+            "bulk_orientation_system_id": systems["Social"], "bulk_structure_id": str(DEMO_OTHER_STRUCTURE),
+            "bulk_referent_id": PRO2})
         assert shown.status_code == 200, shown.text
         assert "Résultat de l'orientation" in shown.text and "1 bénéficiaire orienté, 0 refusé" in shown.text
         assert "HENDERSON Myrna" in shown.text and "référent Simon Anka" in shown.text
@@ -180,3 +190,16 @@ async def test_an_orientation_manager_orients_500_notebooks_in_one_decision(syst
         assert {m["person"]["person_id"]: m["member_type"] for m in page["members"] if m["ended_at"] is None} == {
             PRO2: "referent"}
 
+
+        # « Rattacher » on the same list, parsed by the API's body model (referent-assignments): a référent that is
+        # not one is said in French and Myrna's group stays as it is; the chargé d'orientation is assigned.
+        refused = await client.post("/beneficiaires/rattachement", headers=bearer(co), data={
+            "csrf": csrf_of(client), "notebook_ids": [MYRNA], "referent_id": "pas-un-referent", "assign": "referent"})
+        assert refused.status_code == 422 and "La personne n&#39;est pas un identifiant valide." in refused.text
+        after = (await client.get(f"/api/v1/notebooks/{MYRNA}", headers=bearer(pro2))).json()
+        assert after["members"] == page["members"]
+        me = (await client.get("/api/v1/me", headers=bearer(co))).json()
+        assigned = await client.post("/beneficiaires/rattachement", headers=bearer(co), data={
+            "csrf": csrf_of(client), "notebook_ids": [MYRNA], "orientation_manager_id": me["profile_id"],
+            "assign": "co"})
+        assert assigned.status_code == 303 and assigned.headers["location"].endswith("notice=co"), assigned.text

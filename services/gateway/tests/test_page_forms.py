@@ -75,6 +75,22 @@ def test_territory_forms_nest_flat_fields_and_keep_lists_of_ids():
                                                                            CreatePersonV1)
 
 
+def test_a_prefixed_decision_reads_its_own_fields_from_a_shared_form():
+    """The list's one form holds « Rattacher »'s referent_id and the bulk decision's bulk_referent_id."""
+    from gateway.api.bulk_orientation import BulkOrientation
+
+    system, structure, mine, other = (str(uuid.uuid4()) for _ in range(4))
+    form = FormData([("referent_id", other), ("bulk_orientation_system_id", system), ("bulk_structure_id", structure),
+                     ("bulk_referent_id", mine), ("bulk_reason", " Motif ")])
+    notebook = uuid.uuid4()
+    decision = parse_form(form, BulkOrientation, prefix="bulk_", notebook_ids=[notebook])
+    assert (str(decision.referent_id), decision.reason, decision.notebook_ids) == (mine, "Motif", [notebook])
+    with pytest.raises(ValidationError) as refused:
+        parse_form(FormData([("bulk_structure_id", "x")]), BulkOrientation, prefix="bulk_", notebook_ids=[notebook])
+    assert refusal(refused.value).message == ("Le dispositif est obligatoire. "
+                                              "La structure n'est pas un identifiant valide.")
+
+
 def test_the_diagnostic_projects_come_from_their_numbered_blocks_with_the_rate_in_cents():
     form = FormData([("version", "2"), ("right_rqth", "oui"), ("project_0_present", "1"),
                      ("project_0_rome_code", "Boulanger"), ("project_0_hourly_rate", "12,50"),

@@ -17,15 +17,16 @@ from contracts.bulk_orientation import (
 )
 from contracts.identity import Role
 from contracts.notebook import OrientationOptions, SearchNotebooksV1, SupportStatus
-from gateway.api.bulk_orientation import orient_notebooks
+from gateway.api.bulk_orientation import BulkOrientation, orient_notebooks
 from gateway.web.common import FormVisitorDep, Visitor, call_or_leave, refusal, render
 from gateway.web.common import form_text as text
+from gateway.web.forms import form_values, parse_form
 from servicekit.errors import Invalid, ServiceError
 
 router = APIRouter(include_in_schema=False)
 ORIENTING_ROLES = (Role.manager, Role.orientation_manager)
 NOTHING_SELECTED = "Sélectionnez au moins un bénéficiaire à orienter."
-CHOICE_MISSING = "Choisissez le dispositif d'accompagnement et la structure de l'orientation."
+BULK_PREFIX = "bulk_"  # the decision's fields in the list's form: bulk_orientation_system_id, bulk_structure_id…
 SEARCH_TOO_LARGE = ("Cette recherche compte plus de {max} bénéficiaires : précisez-la (nom, statut…) ou cochez "
                     "les bénéficiaires page par page.")
 SEARCH_PAGE = 100
@@ -83,25 +84,23 @@ async def orient_selection(request: Request, visitor: FormVisitorDep):
 
     form = await request.form()
 
-    async def refused(message: str, status_code: int = 422):
-        return await list_page(request, visitor, error=message, status_code=status_code)
+    async def refused(message: str, status_code: int = 422):  # the decision's choices kept as they were
+        return await list_page(request, visitor, error=message, status_code=status_code,
+                               bulk_form=form_values(form, BulkOrientation, BULK_PREFIX))
 
     try:
         ids = (await search_selection(request, visitor, form) if form.get("scope") == "search"
                else selection_on_the_page(form))
     except ServiceError as error:
         return await refused(error.message)
-    system_id, structure_id = uuid_or_none(form.get("bulk_system_id")), uuid_or_none(form.get("bulk_structure_id"))
     if not ids:
         return await refused(NOTHING_SELECTED)
-    if system_id is None or structure_id is None:
-        return await refused(CHOICE_MISSING)
-    try:
-        decision = OrientInBulkV1(notebook_ids=ids, orientation_system_id=system_id, structure_id=structure_id,
-                                  referent_id=uuid_or_none(form.get("bulk_referent_id")),
-                                  reason=str(form.get("bulk_reason", "")))
-    except ValidationError as failure:  # more than 500, a reason too long: said in French
+    try:  # the body of POST /api/v1/orientations/bulk, its fields named bulk_… (the list's form holds the
+        # « Rattacher » référent too); the notebooks are those the page selected
+        body = parse_form(form, BulkOrientation, prefix=BULK_PREFIX, notebook_ids=ids)
+    except ValidationError as failure:  # no structure chosen, more than 500, a reason too long: said in French
         return await refused(refusal(failure).message)
+    decision = OrientInBulkV1(**dict(body))
     try:
         reply = await orient_notebooks(request, decision, visitor.token)
     except ServiceError as error:
@@ -114,6 +113,7 @@ async def orient_selection(request: Request, visitor: FormVisitorDep):
         "reply": reply,
         "done": [r for r in reply.results if r.status == BulkOrientationStatus.done],
         "refused": [r for r in reply.results if r.status == BulkOrientationStatus.refused],
-        "system": systems.get(system_id, ""), "structure": structures.get(structure_id, ""),
+        "system": systems.get(decision.orientation_system_id, ""),
+        "structure": structures.get(decision.structure_id, ""),
         "referent": referents.get(decision.referent_id, "") if decision.referent_id else "",
     }, visitor=visitor)

@@ -49,36 +49,40 @@ def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
-def form_values(form: FormData | dict, model: type[BaseModel]) -> dict[str, Any]:
-    """The form's fields that ``model`` reads, as its JSON body would give them (see the module's docstring)."""
+def form_values(form: FormData | dict, model: type[BaseModel], prefix: str = "") -> dict[str, Any]:
+    """The form's fields that ``model`` reads, as its JSON body would give them (see the module's docstring); each
+    named ``prefix`` + its name where one form holds two models' fields (the list's « bulk_ » orientation)."""
     values: dict[str, Any] = {}
     by_name = bool(model.model_config.get("populate_by_name"))
     for name, field in model.model_fields.items():
         key = field.alias or name
-        if key != name and by_name and key not in form and name in form:
+        if key != name and by_name and prefix + key not in form and prefix + name in form:
             key = name  # a model that takes its field by name too (ExportAsked's « list » is « list_name » in forms)
+        typed = prefix + key
         annotation = _bare(field.annotation)
         if _is_model(annotation):
-            values[key] = form_values(form, annotation)
+            values[key] = form_values(form, annotation, prefix)
         elif typing.get_origin(annotation) is list:
-            items = form.getlist(key) if isinstance(form, FormData) else form.get(key, [])
+            items = form.getlist(typed) if isinstance(form, FormData) else form.get(typed, [])
             items = [str(item).strip() for item in (items if isinstance(items, list) else [items])]
             if any(items):
                 values[key] = [item for item in items if item]
         elif annotation is bool:
-            if key in form:
-                values[key] = str(form[key]).strip().lower() in CHECKED
+            if typed in form:
+                values[key] = str(form[typed]).strip().lower() in CHECKED
         else:
-            value = str(form.get(key, "")).strip()
-            if value or (key in form and annotation is str and not _optional(field.annotation)):
+            value = str(form.get(typed, "")).strip()
+            if value or (typed in form and annotation is str and not _optional(field.annotation)):
                 values[key] = value  # a required text left blank is "", for the model or the service to refuse
     return values
 
 
-def parse_form(form: FormData | dict, model: type[M], **given: Any) -> M:
-    """``model`` from the form, ``given`` values (those the page computes or takes from its address) first; a given
-    None is not given (the form's field, or the model's default)."""
-    return model.model_validate({**form_values(form, model), **{k: v for k, v in given.items() if v is not None}})
+def parse_form(form: FormData | dict, model: type[M], *, prefix: str = "", **given: Any) -> M:
+    """``model`` from the form (its fields named ``prefix`` + their names), ``given`` values (those the page
+    computes or takes from its address) first; a given None is not given (the form's field, or the model's
+    default)."""
+    values = form_values(form, model, prefix)
+    return model.model_validate({**values, **{k: v for k, v in given.items() if v is not None}})
 
 
 async def form_body(request, model: type[M], **given: Any) -> M:

@@ -100,7 +100,7 @@ async def beneficiaries(request: Request, visitor: VisitorDep, q: str = "", supp
 
 async def list_page(request: Request, visitor: Visitor, *, q: str = "", support: str = "all", mine: bool = False,
                     duties: bool = False, notice: str = "", offset: int = 0, form: dict | None = None,
-                    error: str = "", status_code: int = 200):
+                    error: str = "", status_code: int = 200, bulk_form: dict | None = None):
     support_status = SupportStatus(support) if support in SupportStatus.__members__ else SupportStatus.all
     found = await call_or_leave(request, visitor, SearchNotebooksV1(
         q=q[:200], support=support_status, mine=mine, subject_to_right_and_duty=duties, offset=max(offset, 0),
@@ -125,7 +125,7 @@ async def list_page(request: Request, visitor: Visitor, *, q: str = "", support:
         "duties": duties,
         "offset": max(offset, 0), "notice": ASSIGNED.get(notice, ""), "form": form or {},
         "error": error, "labels": labels, "referents": referents, "orientation_managers": orientation_managers,
-        "bulk": bulk, "max_bulk": MAX_BULK_ORIENTATION,
+        "bulk": bulk, "max_bulk": MAX_BULK_ORIENTATION, "bulk_form": bulk_form or {},
         "figures": orientation_figures(tiles.tiles) if visitor.me.role == Role.orientation_manager else None,
     }, visitor=visitor, status_code=status_code)
 
@@ -140,14 +140,17 @@ async def assign(request: Request, visitor: FormVisitorDep):
     """"Rattacher" the selected beneficiaries to a référent, or assign them a chargé d'orientation."""
     form = await request.form()
     notebook_ids = selection_on_the_page(form)  # the rows ticked, or all those of the page
-    co = form.get("assign") == "co"
-    person_id = optional_uuid(text(form, "orientation_manager_id" if co else "referent_id"))
-    if not notebook_ids or person_id is None:
+    co = form.get("assign") == "co"  # the button pressed (« Assigner un chargé d'orientation » or « Rattacher »)
+    # The person from the select of the button's role (both are in the list's one form).
+    person = text(form, "orientation_manager_id" if co else "referent_id")
+    if not notebook_ids or not person:
         return await list_page(request, visitor, error="Sélectionnez au moins un bénéficiaire et une personne.",
                                status_code=422)
-    message = (AssignOrientationManagerV1(notebook_ids=notebook_ids, person_id=person_id) if co else
-               AssignReferentV1(notebook_ids=notebook_ids, person_id=person_id,
-                                remove_previous=form.get("remove_previous") == "oui"))
+    try:  # the body of POST /api/v1/notebooks/orientation-manager-assignments or …/referent-assignments
+        message = parse_form(form, AssignOrientationManagerV1 if co else AssignReferentV1, notebook_ids=notebook_ids,
+                             person_id=person)
+    except ValidationError as failure:  # more than 100 notebooks, a person that is not one: said in French
+        return await list_page(request, visitor, error=refusal(failure).message, status_code=422)
     try:
         await call(request, message, access_token=visitor.token)
     except ServiceError as error:

@@ -167,3 +167,33 @@ async def test_beneficiaries_are_counted_once_per_territory(directory, token_min
     await directory.deliver(BeneficiaryCreatedV1(profile_id=uuid.uuid4(), deployment_id=territory.id))
 
     assert (await directory.call(c.GetDeploymentV1(), territory.manager_token)).beneficiaries == 2
+
+
+async def test_an_imports_beneficiaries_are_counted_together_in_one_statement_each_kind(directory, token_mint):
+    """An import sends thousands of these: a batch reads which beneficiaries are already counted in one query and
+    inserts the others in one statement, not a query and a flush per event; counted as one by one."""
+    from sqlalchemy import event as sa_event
+
+    territory = await new_territory(directory, token_mint)
+    [created] = [s for s in directory.service.bus.subscriptions if s.durable == "directory-beneficiary-created"]
+    known = BeneficiaryCreatedV1(profile_id=uuid.uuid4(), deployment_id=territory.id)
+    await directory.deliver(known)
+    again = BeneficiaryCreatedV1(profile_id=known.profile_id, deployment_id=territory.id)  # a new event, same person
+    news = [BeneficiaryCreatedV1(profile_id=uuid.uuid4(), deployment_id=territory.id) for _ in range(20)]
+    twice = BeneficiaryCreatedV1(profile_id=news[0].profile_id, deployment_id=territory.id)
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if "beneficiary_seen" in statement:
+            statements.append(statement)
+
+    engine = directory.service.engine.sync_engine
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        await created.together([again, *news, twice, BeneficiaryCreatedV1(profile_id=uuid.uuid4(), deployment_id=None)])
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+    await created.together([again, *news])  # redelivered: nothing more
+
+    assert (await directory.call(c.GetDeploymentV1(), territory.manager_token)).beneficiaries == 21
+    assert len(statements) <= 2, "\n\n".join(statements)

@@ -69,6 +69,14 @@ async def test_the_beneficiary_changes_her_phone_and_address_from_my_account_as_
         wrong = await client.post("/compte/coordonnees", headers=me, data={**form, "mobile_number": "123"})
         assert wrong.status_code == 422 and "numéro de téléphone n'est pas valide" in unescape(wrong.text)
         assert 'value="123"' in wrong.text  # what she typed, to correct it
+        # Parsed by the API's body model as « Mon carnet »'s form is: each bad value said in French, nothing saved
+        # (the history below holds one change).
+        for bad, message in (({"notification_channels": "pigeon"}, "Les moyens d'être prévenu : valeur inconnue."),
+                             ({"postal_code": "9319"}, "Le code postal doit comporter 5 chiffres."),
+                             ({"version": "x"}, "La version doit être un nombre entier.")):
+            wrong = await client.post("/compte/coordonnees", headers=me, data={**form, **bad})
+            assert wrong.status_code == 422 and message in unescape(wrong.text), bad
+            assert 'value="3 rue des Lilas"' in wrong.text
 
         saved = await client.post("/compte/coordonnees", headers=me, data=form)
         assert saved.status_code == 200 and "Vos coordonnées sont enregistrées" in saved.text

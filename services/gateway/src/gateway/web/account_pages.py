@@ -30,13 +30,13 @@ from contracts.notebook import (
     UpdateBeneficiaryV1,
 )
 from contracts.notify import (
-    Channel,
     GetMyNotificationPreferencesV1,
     ListDeliveriesV1,
     ResendMessageV1,
     SetMyNotificationPreferencesV1,
 )
 from gateway.api.me import CguBody, EmailChangeBody
+from gateway.api.notebooks import BeneficiaryChange
 from gateway.auth.session import set_access_cookie
 from gateway.bus import call
 from gateway.web import labels
@@ -44,7 +44,7 @@ from gateway.web.common import (
     FormVisitorDep, PendingFormVisitorDep, PendingVisitorDep, Visitor, VisitorDep, call_or_leave, form_text,
     next_step_page, redirect, refusal, render, step_notice, step_page_redirect,
 )
-from gateway.web.forms import form_body, parse_form
+from gateway.web.forms import form_body, form_values, parse_form
 from servicekit.errors import ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -180,11 +180,13 @@ async def my_notebook(request: Request, visitor: Visitor) -> NotebookPage | None
         return None
 
 
-def contact_update(b: BeneficiaryView, form: FormData) -> BeneficiaryFields:
-    """Her notebook's fields as they are, with the contact details she typed."""
-    typed = {name: form_text(form, name, 320) for name in CONTACT_FIELDS}
-    typed["notification_channels"] = [c for c in form.getlist("notification_channels") if c in Channel.__members__]
-    return BeneficiaryFields(**{**b.model_dump(include=set(BeneficiaryFields.model_fields)), **typed})
+def contact_update(b: BeneficiaryView, form: FormData) -> dict:
+    """Her notebook's fields as they are, with the contact details she typed and the channels she ticked (none
+    ticked: none), read as the notebook's own form is (``BeneficiaryFields``, the body of PUT …/beneficiary)."""
+    typed = form_values(form, BeneficiaryFields)
+    contact = {name: typed.get(name, "") for name in CONTACT_FIELDS}
+    contact["notification_channels"] = typed.get("notification_channels", [])
+    return {**b.model_dump(include=set(BeneficiaryFields.model_fields)), **contact}
 
 
 @router.post("/compte/coordonnees")
@@ -194,14 +196,14 @@ async def my_contact_submit(request: Request, visitor: FormVisitorDep):
     if mine is None:
         return redirect("/compte", visitor)
     b = mine.beneficiary
-    try:
-        typed_version = form_text(form, "version", 20)
-        version = int(typed_version) if typed_version.isdigit() else 0  # 0: refused as an input rule, in French
-        await call(request, UpdateBeneficiaryV1(notebook_id=mine.notebook_id, version=version,
-                                                beneficiary=contact_update(b, form)), access_token=visitor.token)
+    try:  # the body of PUT /api/v1/notebooks/{id}/beneficiary: the version she saw, her notebook with her contact
+        change = parse_form(form, BeneficiaryChange, beneficiary=contact_update(b, form))
+        await call(request, UpdateBeneficiaryV1(notebook_id=mine.notebook_id, **dict(change)),
+                   access_token=visitor.token)
     except (ServiceError, ValidationError) as failure:
         error = refusal(failure)
-        typed = b.model_copy(update={name: form_text(form, name, 320) for name in CONTACT_FIELDS})
+        typed = b.model_copy(update={**{name: form_text(form, name, 320) for name in CONTACT_FIELDS},
+                                     "notification_channels": form.getlist("notification_channels")})
         return await account_page(request, visitor, b=typed, contact_error=error.message,
                                   status_code=error.http_status)
     return await account_page(request, visitor, notice=CONTACT_SAVED)

@@ -192,3 +192,18 @@ async def test_a_batch_of_profile_events_has_the_effects_of_the_same_events_one_
     with pytest.raises(RejectMessage):
         await created.together([eve, carol])
     assert await accounts_of(identity, eve.profile_id, carol.profile_id) == []  # undone together
+
+
+async def test_a_batch_finds_the_accounts_its_earlier_events_changed(identity):
+    """Within a batch, an event sees what the events before it did: an email given up by one beneficiary is
+    free for the next, and a second event of the same profile updates the account the first created."""
+    [created] = [s for s in identity.service.bus.subscriptions if s.durable == "identity-notebook-beneficiary-created"]
+    deployment, suffix = uuid.uuid4(), uuid.uuid4().hex[:8]
+    first, second = f"alice.{suffix}@test.carnet.fr", f"alice2.{suffix}@test.carnet.fr"
+    alice = BeneficiaryCreatedV1(profile_id=uuid.uuid4(), deployment_id=deployment, email=first, firstname="alice")
+    moved = BeneficiaryCreatedV1(profile_id=alice.profile_id, deployment_id=deployment, email=second,
+                                 firstname="alice")
+    dora = BeneficiaryCreatedV1(profile_id=uuid.uuid4(), deployment_id=deployment, email=first, firstname="dora")
+    await created.together([alice, moved, dora])
+    accounts = await accounts_of(identity, alice.profile_id, dora.profile_id)
+    assert [(a.firstname, a.email) for a in accounts] == [("alice", second), ("dora", first)]

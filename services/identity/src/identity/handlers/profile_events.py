@@ -46,33 +46,62 @@ def wanted(event: ProfileState, email: str | None, phone: str | None) -> list:
 
 
 BATCH = "identity.profiles.batch"  # what ``read_for_batch`` read, in the batch's session
+ACCOUNTS = f"{BATCH}.accounts"  # the batch's accounts by key (``keys_of``), kept up to date by ``remember``
+
+
+def keys_of(role: str, profile_id, email: str | None, phone: str | None) -> list[tuple]:
+    """Where an account is found in a batch's index: its profile, its email, a beneficiary's phone."""
+    role = getattr(role, "value", role)
+    keys: list[tuple] = [("profile", role, profile_id)]
+    if email:
+        keys.append(("email", email))
+    if phone and role == Role.beneficiary.value:
+        keys.append(("phone", phone))
+    return keys
+
+
+def remember(session: AsyncSession, account: Account) -> None:
+    """``account`` read, added or changed in the batch: found again under its keys as they are now (those it
+    had before stay, checked again when looked up)."""
+    index = session.info[ACCOUNTS]
+    for key in keys_of(account.role, account.profile_id, account.email, account.phone):
+        held = index.setdefault(key, [])
+        if not any(a is account for a in held):
+            held.append(account)
 
 
 async def read_for_batch(events: list[ProfileState], session: AsyncSession, _deps: Deps) -> None:
     """A batch of profile events (an import's) reads the purged profiles and the accounts its events need in two
-    queries instead of two per event: each event then finds them among the session's objects."""
+    queries instead of two per event: each event then finds them in an index of the batch's accounts. The
+    query asks for the profiles, emails and phones as three lists (a statement compiled once, whatever the
+    batch), not as a condition per event."""
     contacts = [contact_of(event) for event in events]
+    profile_ids = {event.profile_id for event in events}
     purged = set((await session.scalars(select(PurgedProfile.profile_id).where(
-        PurgedProfile.profile_id.in_({event.profile_id for event in events})))).all()) if events else set()
-    conditions = [condition for event, (email, phone) in zip(events, contacts, strict=True)
-                  for condition in wanted(event, email, phone)]
-    accounts = []  # held here: the session's identity map only holds its objects weakly
-    for start in range(0, len(conditions), 300):  # a bounded statement
-        accounts += (await session.scalars(select(Account).where(or_(*conditions[start:start + 300])))).all()
+        PurgedProfile.profile_id.in_(profile_ids)))).all()) if events else set()
+    emails = sorted({email for email, _ in contacts if email})
+    phones = sorted({phone for event, (_, phone) in zip(events, contacts, strict=True)
+                     if phone and event.role == Role.beneficiary})
+    accounts = (await session.scalars(select(Account).where(or_(
+        Account.profile_id.in_(profile_ids), Account.email.in_(emails),
+        Account.phone.in_(phones) & (Account.role == Role.beneficiary))))).all() if events else []
     session.info[BATCH] = purged
-    session.info[f"{BATCH}.accounts"] = accounts
+    session.info[ACCOUNTS] = {}  # also holds them: the session's identity map only holds its objects weakly
+    for account in accounts:
+        remember(session, account)
 
 
 def accounts_in_session(session: AsyncSession, event: ProfileState, email: str | None,
                         phone: str | None) -> list[Account]:
-    """What the query of ``wanted`` would return, from the session's accounts: every account it could match was
-    read by ``read_for_batch`` or added or changed by an earlier event of the batch. (A miss would break a unique
-    index at the commit, and the batch would be handled again event by event, by the query.)"""
+    """What the query of ``wanted`` would return, from the batch's accounts: every account it could match was
+    read by ``read_for_batch`` or added or changed by an earlier event of the batch (``remember``). (A miss would
+    break a unique index at the commit, and the batch would be handled again event by event, by the query.)"""
+    index = session.info[ACCOUNTS]
     beneficiary = event.role == Role.beneficiary
-    return [a for a in (*session.sync_session.identity_map.values(), *session.sync_session.new)
-            if isinstance(a, Account) and (
-                (a.role == event.role and a.profile_id == event.profile_id) or (email and a.email == email)
-                or (phone and beneficiary and a.role == Role.beneficiary and a.phone == phone))]
+    candidates = {id(a): a for key in keys_of(event.role, event.profile_id, email, phone) for a in index.get(key, ())}
+    return [a for a in candidates.values() if (
+        (a.role == event.role and a.profile_id == event.profile_id) or (email and a.email == email)
+        or (phone and beneficiary and a.role == Role.beneficiary and a.phone == phone))]
 
 
 @exactly_once(CONSUMER, prepare=read_for_batch)
@@ -118,6 +147,8 @@ async def on_profile_state(event: ProfileState, session: AsyncSession, deps: Dep
     account.position = event.position or account.position
     account.structure_ids = [str(s) for s in event.structure_ids]
     account.updated_at, account.profile_synced_at = deps.clock(), event.occurred_at
+    if purged is not None:
+        remember(session, account)
     if (is_new or recreated) and email and role != Role.beneficiary:
         await session.flush()
         await issue_link(session, deps, account, LinkPurpose.invitation, event.created_by_name)

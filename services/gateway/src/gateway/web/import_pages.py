@@ -24,13 +24,14 @@ from contracts.imports import (
     Outcome,
     ReviewStatus,
 )
-from gateway.api.imports import receive_import
+from gateway.api.imports import Exclusions, receive_import
 from gateway.bus import call
 from gateway.web.common import (
     LeavePage, Visitor, VisitorDep, call_or_leave, error_page, posting, redirect, refusal, render,
 )
 from gateway.web.common import form_text as text
 from gateway.web.csrf import check_csrf
+from gateway.web.forms import parse_form
 from servicekit.errors import Forbidden, ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -152,6 +153,8 @@ async def upload(kind: str, request: Request, visitor: ImporterDep):
 
     def read_fields(fields: dict[str, str]) -> uuid.UUID | None:
         # The form puts its CSRF token and the structure before the file: checked before a byte of it is stored.
+        # A file upload, streamed as the API's POST /api/v1/imports/{kind} streams it: read field by field as they
+        # come, not parsed by a body model (none holds a file).
         check_csrf(request, fields.get("csrf", ""))
         chosen = fields.get("structure_id", "")
         try:
@@ -209,11 +212,13 @@ async def import_page(import_id: uuid.UUID, request: Request, visitor: ImporterD
 async def apply(import_id: uuid.UUID, request: Request, visitor: ImporterFormDep):
     """The rows shown on the page whose box was unchecked are excluded; the other pages' rows are applied."""
     form = await request.form()
+    # The page's table: a hidden « shown » and a « keep » box per row; the API's body names the rows excluded, the
+    # rows shown whose box is unticked (a row number that is not one was not shown by the page: ignored).
     shown = {int(value) for value in form.getlist("shown") if str(value).isdigit()}
     kept = {int(value) for value in form.getlist("keep") if str(value).isdigit()}
-    try:
-        await call(request, ApplyImportV1(import_id=import_id, exclude_rows=sorted(shown - kept)),
-                   access_token=visitor.token)
+    try:  # the body of POST /api/v1/imports/{id}/apply
+        body = parse_form(form, Exclusions, exclude_rows=sorted(shown - kept))
+        await call(request, ApplyImportV1(import_id=import_id, **dict(body)), access_token=visitor.token)
     except (ServiceError, ValidationError) as failure:
         return error_page(request, refusal(failure), visitor=visitor)
     return redirect(f"/imports/{import_id}", visitor)

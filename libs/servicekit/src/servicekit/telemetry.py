@@ -8,6 +8,7 @@ JSON lines to ``CARNET_TRACE_FILE`` when set: tests read them to follow one trac
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -91,7 +92,11 @@ def tracer_provider() -> trace.TracerProvider:
     return trace.get_tracer_provider()
 
 
+@functools.cache
 def tracer() -> trace.Tracer:
+    """The process's tracer, made once: ``get_tracer`` builds a new one each call, which the relay and the
+    consumers did for every event of an import. Before ``configure_tracing`` it is OpenTelemetry's proxy, which
+    follows the provider installed later."""
     return trace.get_tracer("carnet")
 
 

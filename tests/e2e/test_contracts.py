@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from carnet.demo import DEMO_DEPLOYMENT_LABEL, DEMO_NOTEBOOKS
 from pypdf import PdfReader
-from testkit.system import bearer, sign_in
+from testkit.system import bearer, csrf_of, sign_in
 
 from tests.e2e.test_notebook import messages_about, page_with_systems, seed_demo, until
 from testkit.clock import paris_today
@@ -95,6 +95,21 @@ async def test_a_cer_from_draft_to_the_signed_pdf(system):
         assert own.status_code == 200 and "Signé" in own.text
         notebook_page = await client.get(f"/carnets/{SOPHIE}", headers=h)
         assert f"/contrats/{cid}" in notebook_page.text
+
+        # « Rattacher un autre contrat », parsed by the API's body model (OtherContract): a date that is not one is
+        # said in French, what was typed stays, nothing recorded; then the contract is recorded.
+        before = (await client.get(f"/api/v1/notebooks/{SOPHIE}/contracts", headers=h)).json()
+        other_form = {"csrf": csrf_of(client), "kind": "cej", "signed_on": "2026-11-02", "start_date": "2026-13-01",
+                      "duree": "6"}
+        refused = await client.post(f"/carnets/{SOPHIE}/contrats/autre", headers=h, data=other_form)
+        assert refused.status_code == 422
+        assert "La date de début n&#39;est pas une date valide (AAAA-MM-JJ)." in refused.text
+        assert '<option value="cej" selected>' in refused.text and 'value="2026-11-02"' in refused.text
+        assert 'id="other-duree-6" name="duree" value="6" checked' in refused.text
+        assert (await client.get(f"/api/v1/notebooks/{SOPHIE}/contracts", headers=h)).json() == before
+        recorded = await client.post(f"/carnets/{SOPHIE}/contrats/autre", headers=h,
+                                     data={**other_form, "start_date": "2026-11-02"})
+        assert recorded.status_code == 303 and "notice=recorded" in recorded.headers["location"], recorded.text
 
         # Emails: the beneficiary is asked to sign, the référent hears it was signed.
         assert await until(lambda: messages_about(system, client, "beneficiaire@demo.carnet.test",

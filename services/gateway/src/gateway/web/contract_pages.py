@@ -85,11 +85,11 @@ async def contract_of(request: Request, visitor: Visitor, notebook_id: uuid.UUID
 
 
 async def list_page(request: Request, visitor: Visitor, notebook_id: uuid.UUID | None, *, error: str = "",
-                    status_code: int = 200):
+                    form: dict | None = None, status_code: int = 200):
     found = await call_or_leave(request, visitor, ListContractsV1(notebook_id=notebook_id))
     return render(request, "contracts.html.j2", {
         "found": found, "base": base_of(visitor, found.notebook_id), "labels": labels,
-        "notice": NOTICES.get(request.query_params.get("notice", ""), ""), "error": error,
+        "notice": NOTICES.get(request.query_params.get("notice", ""), ""), "error": error, "form": form or {},
     }, visitor=visitor, status_code=status_code)
 
 
@@ -153,10 +153,11 @@ async def draft_or_record(request: Request, visitor: Visitor, notebook_id: uuid.
         created = await call(request, message_of(form), access_token=visitor.token)
     except (ValidationError, ValueError) as failure:
         message = refusal(failure).message if isinstance(failure, ValidationError) else INVALID_FORM
-        return await list_page(request, visitor, notebook_id, error=message, status_code=422)
+        return await list_page(request, visitor, notebook_id, error=message, form=dict(form), status_code=422)
     except ServiceError as error:
-        return await list_page(request, visitor, notebook_id, error=error.message, status_code=error.http_status)
-    notice = "recorded" if form.get("kind") else "created"
+        return await list_page(request, visitor, notebook_id, error=error.message, form=dict(form),
+                               status_code=error.http_status)
+    notice = "recorded" if form.get("kind") else "created"  # which of the page's two forms: « autre » has a kind
     return redirect(f"/carnets/{notebook_id}/contrats/{created.id}?notice={notice}", visitor)
 
 
@@ -187,7 +188,7 @@ ACTIONS = {
     "enregistrer": ("saved", lambda cid, f: UpdateContractV1(contract_id=cid, **body(f, ContractChange))),
     "soumettre": ("submitted", lambda cid, f: SubmitContractV1(contract_id=cid, **body(f, Step))),
     "decision": ("validated", lambda cid, f: DecideContractV1(
-        contract_id=cid, **body(f, Decision, validated=f.get("decision") == "valider"))),
+        contract_id=cid, **body(f, Decision, validated=f.get("decision") == "valider"))),  # the button pressed
     "signer": ("signed", lambda cid, f: SignContractV1(contract_id=cid, **body(f, Signature))),
     "terminer": ("ended", lambda cid, f: EndContractV1(contract_id=cid, **body(f, Ending))),
 }
@@ -213,7 +214,7 @@ async def contract_action(request: Request, visitor: Visitor, notebook_id: uuid.
     except ServiceError as error:
         return await contract_page(request, visitor, notebook_id, contract_id, error=error.message, form=dict(form),
                                    status_code=error.http_status)
-    if action == "decision" and form.get("decision") != "valider":
+    if action == "decision" and form.get("decision") != "valider":  # « Renvoyer au référent », not « Valider »
         notice = "returned"
     return redirect(f"{here}?notice={notice}", visitor)
 

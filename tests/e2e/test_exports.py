@@ -105,3 +105,38 @@ async def test_a_manager_exports_lists_and_downloads_them(system):
                 answer = await client.get(path, headers=bearer(pro))
                 assert answer.status_code == 404, answer.text
                 assert answer.json()["message"] == "Cet export n'existe pas."
+
+
+async def test_the_beneficiaries_list_and_its_export_name_the_charge_d_orientation(system):
+    """Issue 20: the managers' and orientation managers' list of beneficiaries has a « Chargé d'orientation »
+    column, and so has its export, beside the référent's; a professional's list does not."""
+    await seed_demo(system)
+    sophie = str(DEMO_NOTEBOOKS.beneficiaries[0].notebook_id)
+    giulia = "93000000-0000-4000-8000-00000000b003"
+    async with system.client() as client:
+        manager = await sign_in(system, client, "manager@demo.carnet.test")
+        co = await sign_in(system, client, "orientation@demo.carnet.test")
+        pro = await sign_in(system, client, "pro@demo.carnet.test")
+
+        async def assigned():
+            answer = await client.post("/api/v1/notebooks/orientation-manager-assignments", headers=bearer(manager),
+                                       json={"notebook_ids": [sophie], "person_id": giulia})
+            return answer.status_code == 200 and answer.json()["assigned"] == 1  # once the person reached the notebook
+        await until(assigned)
+
+        for token in (manager, co):
+            page = await client.get("/beneficiaires?q=Tifour", headers=bearer(token))
+            assert page.status_code == 200
+            assert '<th scope="col">Chargé d\'orientation</th>' in page.text.replace("&#39;", "'")
+            assert "<td>Giulia Diaby</td>" in page.text
+        shown = await client.get("/beneficiaires?q=Tifour", headers=bearer(pro))
+        assert "Chargé d" not in shown.text.split("<table", 1)[-1].split("</table>")[0]
+
+        async def exported_with_giulia():
+            _done, content = await export(client, manager, list="beneficiaries", format="csv")
+            rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"), newline=""), delimiter=";"))
+            row = next((r for r in rows if r["Nom"] == "Tifour"), None)
+            return row if row and row["Chargé d'orientation"] else None
+        row = await until(exported_with_giulia, timeout_s=90)
+        assert row["Chargé d'orientation"] == "Giulia Diaby"
+        assert list(row).index("Chargé d'orientation") == list(row).index("Référent") + 1

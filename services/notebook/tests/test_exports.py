@@ -20,7 +20,12 @@ from contracts import pilotage as p
 from contracts.base import ErrorCode
 from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
 from contracts.identity import Role
-from contracts.profiles import DeploymentCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1
+from contracts.profiles import (
+    DeploymentCreatedV1,
+    ManagerCreatedV1,
+    OrientationManagerCreatedV1,
+    ProfessionalCreatedV1,
+)
 from notebook.adapters.orm import ExportJob, PilotageNotebook, SavedQueryRow
 from notebook.handlers import exports
 from testkit.handlers import InMemoryService, refused
@@ -73,6 +78,9 @@ async def world(notebook: InMemoryService, token_mint) -> World:
     await notebook.deliver(ProfessionalCreatedV1(
         profile_id=pro_id, deployment_id=deployment, firstname="Pierre", lastname="Pro",
         email=f"p-{uuid.uuid4().hex[:6]}@cd26.fr", structure_ids=[a], orientation_system_ids=[system]))
+    co_id = uuid.uuid4()
+    await notebook.deliver(OrientationManagerCreatedV1(profile_id=co_id, deployment_id=deployment, firstname="Giulia",
+                                                       lastname="Diaby", email=f"co-{uuid.uuid4().hex[:6]}@cd26.fr"))
     manager = token_mint.token(Role.manager, deployment_id=deployment, profile_id=manager_id)
     pro = token_mint.token(Role.professional, deployment_id=deployment, profile_id=pro_id, structure_ids=[a])
     notebooks = {}
@@ -87,6 +95,7 @@ async def world(notebook: InMemoryService, token_mint) -> World:
     # in B; Alpha with accents, separators, quotes, a line break and a formula.
     facts = {
         "Alpha": dict(lastname=FORMULA, firstname=TRICKY_FIRSTNAME, structure_id=a, referent_id=pro_id,
+                      orientation_manager_id=co_id,
                       cer_state="signed", cer_end_date=date(2027, 3, 31), themes="|emploi|logement|"),
         "Bravo": dict(lastname="Bravo", firstname="Élodie", structure_id=a),
         "Charlie": dict(lastname="Charlie", firstname="Noël", structure_id=b),
@@ -134,6 +143,8 @@ async def test_a_manager_exports_the_territory_as_csv_read_back_intact(notebook,
     alpha = next(r for r in rows if r["Prénom"] == TRICKY_FIRSTNAME)  # quotes, ; and the line break intact
     assert alpha["Nom"] == "'" + FORMULA  # never a formula
     assert alpha["Structure"] == "Insertion A; Sud" and alpha["Référent"] == "Pierre Pro"
+    assert alpha["Chargé d'orientation"] == "Giulia Diaby"
+    assert list(rows[0]).index("Chargé d'orientation") == list(rows[0]).index("Référent") + 1
     assert alpha["Date de naissance"] == "12/04/1990" and alpha["Fin du CER"] == "31/03/2027"
     assert alpha["État du CER"] == "Signé" and alpha["Soumis aux droits et devoirs"] == "oui"
     assert alpha["Droit RSA"] == "Droit ouvert et versable" and alpha["Statut d'accompagnement"] == "Accompagné"
@@ -374,7 +385,7 @@ async def test_requests_appointments_actions_and_people_keep_to_a_structure_admi
     _, content = await exported(notebook, stored, w.manager, list_name=p.ExportList.actions)
     assert names(content) == ["Alpha", "Charlie"]
     _, content = await exported(notebook, stored, w.manager, list_name=p.ExportList.professionals)
-    assert sorted(r["Nom"] for r in csv_rows(content)) == ["Brun", "Pro"]
+    assert sorted(r["Nom"] for r in csv_rows(content)) == ["Brun", "Diaby", "Pro"]
 
     # The structure admin of A: none of structure B's rows, whatever the list.
     for list_name in (p.ExportList.appointments, p.ExportList.actions):

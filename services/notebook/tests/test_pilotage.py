@@ -28,7 +28,12 @@ from contracts.pilotage import (
     QueryBeneficiariesV1,
     SaveQueryV1,
 )
-from contracts.profiles import DeploymentCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1
+from contracts.profiles import (
+    DeploymentCreatedV1,
+    ManagerCreatedV1,
+    OrientationManagerCreatedV1,
+    ProfessionalCreatedV1,
+)
 from contracts.transfers import DecideTransferV1, RequestTransferV1
 from notebook.adapters import pilotage_query
 from notebook.adapters.orm import PilotageAction, PilotageNotebook, PilotageSnapshot
@@ -92,6 +97,33 @@ async def settle(notebook: InMemoryService, seen: set) -> int:
 async def row_of(notebook: InMemoryService, notebook_id: uuid.UUID) -> PilotageNotebook | None:
     async with notebook.sessions() as session:
         return await session.get(PilotageNotebook, notebook_id)
+
+
+async def test_the_lists_and_the_export_name_the_beneficiary_s_charge_d_orientation(notebook, token_mint):
+    """Issue 20: the beneficiaries' list and its export have a « Chargé d'orientation » column, read from the
+    list's read models (the person read model, the pilotage row), a new one replacing the former."""
+    t = await territory(notebook, token_mint)
+    giulia, samy = uuid.uuid4(), uuid.uuid4()
+    for person_id, firstname, lastname in ((giulia, "Giulia", "Diaby"), (samy, "Samy", "Rouate")):
+        await notebook.deliver(OrientationManagerCreatedV1(
+            profile_id=person_id, deployment_id=t.deployment_id, firstname=firstname, lastname=lastname,
+            email=f"co-{uuid.uuid4().hex[:6]}@cd26.fr"))
+    created = await notebook.call(c.CreateBeneficiaryV1(beneficiary=c.BeneficiaryFields(
+        firstname="Sophie", lastname="Tifour", date_of_birth=date(1990, 4, 12))), t.manager)
+    await settle(notebook, t.delivered)
+    [row] = (await notebook.call(c.SearchNotebooksV1(), t.manager)).notebooks
+    assert row.orientation_manager_name == ""
+    scope = pilotage_query.PilotageScope(deployment_id=t.deployment_id)
+    for person_id, name in ((giulia, "Giulia Diaby"), (samy, "Samy Rouate")):
+        await notebook.call(c.AssignOrientationManagerV1(notebook_ids=[created.notebook_id], person_id=person_id),
+                            t.manager)
+        await settle(notebook, t.delivered)
+        [row] = (await notebook.call(c.SearchNotebooksV1(), t.manager)).notebooks
+        assert row.orientation_manager_name == name
+        assert (await row_of(notebook, created.notebook_id)).orientation_manager_id == person_id
+        async with notebook.sessions() as session:
+            [fact] = await pilotage_query.page(session, BeneficiaryFilters(), scope, 0, 10)
+        assert (fact.orientation_manager_id, fact.orientation_manager_name) == (person_id, name)
 
 
 async def test_each_change_of_a_notebook_updates_its_facts(notebook, token_mint):

@@ -543,6 +543,8 @@ class NotebookRow(WireModel):
     support: SupportStatus = SupportStatus.not_accompanied
     # Messages of the exchanges between professionals the caller (a member) has not read yet.
     unread_exchanges: int = 0
+    # The active chargé d'orientation's name ("" without one).
+    orientation_manager_name: str = ""
 
 
 class NotebooksReply(RpcReply):

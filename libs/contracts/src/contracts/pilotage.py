@@ -112,6 +112,8 @@ class BeneficiaryFact(WireModel):
     orientation_system_id: uuid.UUID | None = None
     orientation_system_name: str = ""
     support: SupportStatus
+    orientation_manager_id: uuid.UUID | None = None  # the active chargé d'orientation
+    orientation_manager_name: str = ""
     rsa_right: RightRsa | None = None
     subject_to_right_and_duty: bool = False
     cer_state: CerState = CerState.none

@@ -65,8 +65,8 @@ def test_xlsx_is_typed_and_text_never_runs(tmp_path):
 
 def generated(count: int):
     for n in range(count):
-        yield (f"Nom{n}", f"Prénom{n}", date(1980, 1, 1 + n % 28), "Structure", "Référent", "Dispositif",
-               "Accompagné", "Droit ouvert et versable", n % 2 == 0, "Signé", date(2027, 1, 1),
+        yield (f"Nom{n}", f"Prénom{n}", date(1980, 1, 1 + n % 28), "Structure", "Référent", "Chargé",
+               "Dispositif", "Accompagné", "Droit ouvert et versable", n % 2 == 0, "Signé", date(2027, 1, 1),
                datetime(2026, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC), "Saisie", "Emploi, Logement")
 
 

@@ -631,6 +631,7 @@ class PilotageNotebook(Base):
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     structure_id: Mapped[uuid.UUID | None]  # the current following structure (the first by start date)
     referent_id: Mapped[uuid.UUID | None]  # Person id of the active référent
+    orientation_manager_id: Mapped[uuid.UUID | None]  # Person id of the active chargé d'orientation
     orientation_system_id: Mapped[uuid.UUID | None]
     support: Mapped[str] = mapped_column(String(20))  # accompanied / waiting / not_accompanied
     rsa_right: Mapped[str | None] = mapped_column(String(60))

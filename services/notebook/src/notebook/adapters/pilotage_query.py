@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, false, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from contracts.identity import Role
 from contracts.notebook import RightRsa, SupportStatus
@@ -182,15 +183,20 @@ def action_conditions(filters: BeneficiaryFilters, scope: PilotageScope) -> list
 
 
 REFERENT_NAME = (Person.firstname + " " + Person.lastname).label("referent_name")
+ORIENTATION_MANAGER = aliased(Person, name="orientation_manager")
+ORIENTATION_MANAGER_NAME = (ORIENTATION_MANAGER.firstname + " " + ORIENTATION_MANAGER.lastname).label(
+    "orientation_manager_name")
 
 
 def facts_query(filters: BeneficiaryFilters, scope: PilotageScope):
-    """The rows with the current names of their structure, référent and orientation system (renames show)."""
+    """The rows with the current names of their structure, référent, chargé d'orientation and orientation system
+    (renames show)."""
     p = PilotageNotebook
-    return (select(p, StructureRead.name.label("structure_name"), REFERENT_NAME,
+    return (select(p, StructureRead.name.label("structure_name"), REFERENT_NAME, ORIENTATION_MANAGER_NAME,
                    OrientationSystemRead.name.label("orientation_system_name"))
             .outerjoin(StructureRead, StructureRead.id == p.structure_id)
             .outerjoin(Person, Person.id == p.referent_id)
+            .outerjoin(ORIENTATION_MANAGER, ORIENTATION_MANAGER.id == p.orientation_manager_id)
             .outerjoin(OrientationSystemRead, OrientationSystemRead.id == p.orientation_system_id)
             .where(*conditions(filters, scope))
             .order_by(p.lastname, p.firstname, p.notebook_id))
@@ -212,6 +218,8 @@ def fact_of(row) -> BeneficiaryFact:
         notebook_id=n.notebook_id, deployment_id=n.deployment_id, lastname=n.lastname, firstname=n.firstname,
         date_of_birth=n.date_of_birth, structure_id=n.structure_id, structure_name=row.structure_name or "",
         referent_id=n.referent_id, referent_name=(row.referent_name or "").strip(),
+        orientation_manager_id=n.orientation_manager_id,
+        orientation_manager_name=(row.orientation_manager_name or "").strip(),
         orientation_system_id=n.orientation_system_id, orientation_system_name=row.orientation_system_name or "",
         support=SupportStatus(n.support), rsa_right=RightRsa(n.rsa_right) if n.rsa_right in RSA_VALUES else None,
         subject_to_right_and_duty=bool(n.subject_to_right_and_duty), cer_state=CerState(n.cer_state),

@@ -110,8 +110,8 @@ def _c(header: str, kind: Kind = Kind.text, width: int = 18) -> Column:
 SHEETS: dict[ExportList, Sheet] = {s.list_name: s for s in (
     Sheet(ExportList.beneficiaries, "Bénéficiaires", (
         _c("Nom", width=20), _c("Prénom", width=18), _c("Date de naissance", Kind.date, 12),
-        _c("Structure", width=28), _c("Référent", width=24), _c("Dispositif", width=22),
-        _c("Statut d'accompagnement", width=24), _c("Droit RSA", width=26),
+        _c("Structure", width=28), _c("Référent", width=24), _c("Chargé d'orientation", width=24),
+        _c("Dispositif", width=22), _c("Statut d'accompagnement", width=24), _c("Droit RSA", width=26),
         _c("Soumis aux droits et devoirs", Kind.boolean, 12), _c("État du CER", width=20),
         _c("Fin du CER", Kind.date, 12), _c("Dernière activité", Kind.datetime, 16),
         _c("Créé le", Kind.datetime, 16), _c("Origine", width=18), _c("Thèmes", width=40))),
@@ -147,7 +147,7 @@ SHEETS: dict[ExportList, Sheet] = {s.list_name: s for s in (
 
 def beneficiary_line(fact: BeneficiaryFact, theme_labels: dict[str, str]) -> tuple[Any, ...]:
     return (fact.lastname, fact.firstname, fact.date_of_birth, fact.structure_name, fact.referent_name,
-            fact.orientation_system_name, SUPPORT.get(str(fact.support), str(fact.support)),
+            fact.orientation_manager_name, fact.orientation_system_name, SUPPORT.get(str(fact.support), str(fact.support)),
             RIGHT_RSA.get(str(fact.rsa_right), "") if fact.rsa_right else "", fact.subject_to_right_and_duty,
             CER_STATE.get(CerState(fact.cer_state), ""), fact.cer_end_date, fact.last_activity_at, fact.created_at,
             ORIGIN.get(Origin(fact.origin), ""), ", ".join(theme_labels.get(t, t) for t in fact.themes))

@@ -94,6 +94,10 @@ async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> 
     referents = dict((await session.execute(
         select(Member.notebook_id, Member.person_id).where(
             Member.notebook_id.in_(ids), Member.member_type == "referent", Member.ended_at.is_(None)))).all())
+    orientation_managers = dict((await session.execute(
+        select(Member.notebook_id, Member.person_id).where(
+            Member.notebook_id.in_(ids), Member.member_type == "orientation_manager", Member.ended_at.is_(None))
+        .order_by(Member.started_at))).all())  # one at a time; the latest if ever more
     cers: dict[uuid.UUID, list[CerFacts]] = defaultdict(list)
     for row in (await session.execute(
             select(Contract.notebook_id, Contract.status, Contract.created_at, Contract.end_date, Contract.signed_on)
@@ -151,7 +155,8 @@ async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> 
         values = dict(
             deployment_id=notebook.deployment_id, lastname=beneficiary.lastname, firstname=beneficiary.firstname,
             date_of_birth=beneficiary.date_of_birth, structure_id=structures.get(notebook_id),
-            referent_id=referents.get(notebook_id), orientation_system_id=notebook.orientation_system_id,
+            referent_id=referents.get(notebook_id), orientation_manager_id=orientation_managers.get(notebook_id),
+            orientation_system_id=notebook.orientation_system_id,
             support=support_of(notebook_id in referents, notebook_id in structures).value,
             rsa_right=beneficiary.right_rsa, subject_to_right_and_duty=bool(beneficiary.subject_to_right_and_duty),
             cer_state=cer.state.value, cer_end_date=cer.end_date,

@@ -140,14 +140,19 @@ def territory_of(caller: Caller) -> uuid.UUID:
 
 async def rows_of(session: AsyncSession, notebooks: list[tuple[Notebook, Beneficiary]],
                   reader: uuid.UUID | None = None) -> list[NotebookRow]:
-    """List rows with their référent, following structure and orientation system, fetched for the page at once;
-    with the messages of the exchanges ``reader`` has not read, in the notebooks of which she is a member."""
+    """List rows with their référent, chargé d'orientation, following structure and orientation system, fetched for
+    the page at once; with the messages of the exchanges ``reader`` has not read, in the notebooks of which she is a member."""
     ids = [n.id for n, _ in notebooks]
     unread = await unread_counts(session, ids, reader)
     referents = dict((await session.execute(
         select(Member.notebook_id, Person.firstname + " " + Person.lastname)
         .join(Person, Person.id == Member.person_id)
         .where(Member.notebook_id.in_(ids), Member.member_type == "referent", Member.ended_at.is_(None)))).all())
+    orientation_managers = dict((await session.execute(
+        select(Member.notebook_id, Person.firstname + " " + Person.lastname)
+        .join(Person, Person.id == Member.person_id)
+        .where(Member.notebook_id.in_(ids), Member.member_type == "orientation_manager", Member.ended_at.is_(None))
+        .order_by(Member.started_at))).all())
     structures = dict((await session.execute(
         select(BeneficiaryStructure.notebook_id, StructureRead.name)
         .join(StructureRead, StructureRead.id == BeneficiaryStructure.structure_id)
@@ -160,7 +165,7 @@ async def rows_of(session: AsyncSession, notebooks: list[tuple[Notebook, Benefic
         subject_to_right_and_duty=b.subject_to_right_and_duty,
         support=(SupportStatus.accompanied if n.id in referents else
                  SupportStatus.waiting if n.id in structures else SupportStatus.not_accompanied),
-        unread_exchanges=unread.get(n.id, 0))
+        unread_exchanges=unread.get(n.id, 0), orientation_manager_name=orientation_managers.get(n.id, ""))
         for n, b in notebooks]
 
 

@@ -51,6 +51,7 @@ class BilanDraft(RpcReply):
     """What a bilan at ``bilan_date`` gathers from the notebook, before the professional writes his part."""
 
     notebook_id: uuid.UUID
+    beneficiary_name: str = ""  # « Prénom Nom », for the page's breadcrumbs
     bilan_date: date
     previous_date: date | None = None  # the previous bilan's date; None for the first one
     objectives: list[BilanObjective] = Field(default_factory=list)

@@ -48,6 +48,7 @@ class ExchangeView(WireModel):
 
 class ExchangesReply(RpcReply):
     notebook_id: uuid.UUID
+    beneficiary_name: str = ""  # « Prénom Nom », for the page's breadcrumbs
     # Oldest first. A member reads them all; the beneficiary only those shared with her.
     messages: list[ExchangeView] = Field(default_factory=list)
     members: list[ExchangeMember] = Field(default_factory=list)  # whom the caller may mention (not herself)

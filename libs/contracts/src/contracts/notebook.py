@@ -1163,6 +1163,7 @@ class ContractVersionView(WireModel):
 class ContractView(RpcReply):
     contract_id: uuid.UUID
     notebook_id: uuid.UUID
+    beneficiary_name: str = ""  # « Prénom Nom », for the page's breadcrumbs
     kind: ContractLink
     status: ContractStatus
     active: bool = False
@@ -1191,6 +1192,7 @@ class ContractView(RpcReply):
 
 class ContractsReply(RpcReply):
     notebook_id: uuid.UUID
+    beneficiary_name: str = ""  # « Prénom Nom », for the page's breadcrumbs
     contracts: list[ContractSummary] = Field(default_factory=list)
     allowed: list[str] = Field(default_factory=list)
 

@@ -42,7 +42,7 @@ from notebook.adapters.orm import (
 )
 from notebook.domain import bilans as rules
 from notebook.domain.habilitation import Operation, may
-from notebook.handlers.caller import Caller, caller_of, name_of, open_notebook
+from notebook.handlers.caller import Caller, beneficiary_name_of, caller_of, name_of, open_notebook
 from notebook.handlers.contracts import PARIS, parties, today_of
 from notebook.handlers.deps import Deps
 from notebook.handlers.parcours import ACTION_STATUS_LABELS, TARGET_STATUS_LABELS
@@ -166,7 +166,8 @@ async def prepare_bilan(request: PrepareBilanV1, ctx, deps: Deps) -> BilanDraft:
         bilan_date = request.bilan_date or today_of(deps)
         rules.check_bilan_date(bilan_date, today_of(deps), max(dates) if dates else None)
         since = rules.previous_date(dates, bilan_date)
-        return BilanDraft(notebook_id=notebook.id, bilan_date=bilan_date, previous_date=since,
+        return BilanDraft(notebook_id=notebook.id, beneficiary_name=await beneficiary_name_of(session, notebook),
+                          bilan_date=bilan_date, previous_date=since,
                           objectives=await gather(session, notebook, since, bilan_date))
 
 

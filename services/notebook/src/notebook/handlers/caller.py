@@ -113,6 +113,12 @@ async def open_notebook(session: AsyncSession, caller: Caller, notebook_id: uuid
     return notebook, relations
 
 
+async def beneficiary_name_of(session: AsyncSession, notebook: Notebook) -> str:
+    """« Prénom Nom » of the notebook's beneficiary, as the breadcrumbs of the pages under it name the notebook."""
+    beneficiary = await session.get(Beneficiary, notebook.beneficiary_id)
+    return f"{beneficiary.firstname} {beneficiary.lastname}".strip() if beneficiary else ""
+
+
 async def name_of(session: AsyncSession, caller: Caller) -> str:
     """The caller's name as the history shows it."""
     if caller.role == Role.admin_cdb:

@@ -69,7 +69,7 @@ from notebook.adapters.orm import (
 from notebook.domain import contracts as rules
 from notebook.domain.habilitation import Operation, may
 from notebook.domain.parcours import check_version
-from notebook.handlers.caller import Caller, caller_of, name_of, open_notebook
+from notebook.handlers.caller import Caller, beneficiary_name_of, caller_of, name_of, open_notebook
 from notebook.handlers.deps import Deps
 from notebook.handlers.diagnostic import diagnostic_view
 from notebook.handlers.parcours import ACTION_STATUS_LABELS
@@ -197,7 +197,7 @@ async def list_contracts(request: ListContractsV1, ctx, deps: Deps) -> Contracts
     caller = await caller_of(ctx, deps)
     async with deps.sessions() as session:
         notebook, relations = await open_notebook(session, caller, request.notebook_id, Operation.view_contracts)
-        return ContractsReply(notebook_id=notebook.id,
+        return ContractsReply(notebook_id=notebook.id, beneficiary_name=await beneficiary_name_of(session, notebook),
                               contracts=await contract_summaries(session, notebook, today_of(deps)),
                               allowed=contract_operations(caller, relations))
 
@@ -210,6 +210,7 @@ async def view_of(session: AsyncSession, contract: Contract, today: date, allowe
     status = ContractStatus(contract.status)
     return ContractView(
         contract_id=contract.id, notebook_id=contract.notebook_id, kind=contract.kind, status=status,
+        beneficiary_name=await beneficiary_name_of(session, notebook),
         active=rules.is_active(status, period_of(contract), today), version=contract.version,
         territory_name=territory.label if territory else "", start_date=contract.start_date,
         end_date=contract.end_date, content=ContractContent.model_validate(contract.content),

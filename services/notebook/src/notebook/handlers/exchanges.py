@@ -37,7 +37,7 @@ from notebook.adapters.orm import (
 )
 from notebook.domain import exchanges as rules
 from notebook.domain.habilitation import Operation, may
-from notebook.handlers.caller import NOT_FOUND, Caller, caller_of, name_of, open_notebook
+from notebook.handlers.caller import NOT_FOUND, Caller, beneficiary_name_of, caller_of, name_of, open_notebook
 from notebook.handlers.contracts import today_of
 from notebook.handlers.deps import Deps
 from servicekit.errors import Forbidden, Invalid, NotFound
@@ -108,6 +108,7 @@ async def list_exchanges(request: ListExchangesV1, ctx, deps: Deps) -> Exchanges
         ).scalars().all()))
         group = await group_of(session, notebook.id, today_of(deps))
         read_up_to = await read_marker(session, notebook.id, caller.profile_id) if member else None
+        name = await beneficiary_name_of(session, notebook)
     names = {g.person.id: full_name(g.person) for g in group}
     me = caller.profile_id if member else None
     messages = []
@@ -126,7 +127,7 @@ async def list_exchanges(request: ListExchangesV1, ctx, deps: Deps) -> Exchanges
     if member and request.mark_read and rows:
         await mark_read(deps, notebook.id, caller.profile_id, max(r.created_at for r in rows))
     return ExchangesReply(
-        notebook_id=notebook.id, messages=messages, unread=unread,
+        notebook_id=notebook.id, beneficiary_name=name, messages=messages, unread=unread,
         members=[ExchangeMember(person_id=g.person.id, name=full_name(g.person), structure_name=g.structure,
                                 referent=g.referent)
                  for g in group if member and g.person.id != caller.profile_id],

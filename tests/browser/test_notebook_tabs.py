@@ -36,7 +36,7 @@ async def test_the_notebook_shows_one_tab_at_a_time_and_saves_a_status_in_place(
     await expect(pro.get_by_role("status")).to_have_text("Action ajoutée.")
     await open_tab(pro, "Rendez-vous")
     await pro.get_by_label("Date de rendez-vous").fill((paris_today() + timedelta(days=7)).isoformat())
-    await pro.get_by_label("Heures").fill("10")
+    await pro.get_by_label("Heure du rendez-vous").fill("10:00")
     await pro.get_by_role("button", name="Ajouter un rendez-vous").click()
     await expect(pro.get_by_role("status")).to_have_text("Rendez-vous enregistré.")
     await pro.goto(pro.url.split("#")[0].split("?")[0])

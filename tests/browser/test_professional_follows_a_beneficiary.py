@@ -79,8 +79,7 @@ async def test_a_professional_follows_a_beneficiary_who_reads_it_all(system, bro
 
     await open_tab(page, "Rendez-vous")
     await page.get_by_label("Date de rendez-vous").fill("2026-12-01")
-    await page.get_by_label("Heures").fill("15")
-    await page.get_by_label("Minutes").fill("45")
+    await page.get_by_label("Heure du rendez-vous").fill("15:45")
     await page.get_by_role("button", name="Ajouter un rendez-vous").click()
     await expect(page.locator("#rendez-vous")).to_contain_text("01/12/2026 15:45")
     await expect(page.locator("#historique")).to_contain_text("Action ajoutée : Actions collectives liées au logement")

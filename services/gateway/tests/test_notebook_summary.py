@@ -260,11 +260,11 @@ async def test_refused_personal_details_come_back_as_typed():
 async def test_a_refused_appointment_and_reorientation_request_come_back_as_typed():
     page = followed().model_copy(update={"allowed": [*followed().allowed, "manage_appointments",
                                                      "request_reorientation"], "orientation_request": None})
-    response = await post_form(page, "rendez-vous", {"day": "", "hour": "15", "minute": "45", "status": "present"})
+    response = await post_form(page, "rendez-vous", {"day": "", "time": "15:45", "status": "present"})
     assert response.status_code == 422
     section = section_of(response.text, "rendez-vous")
     assert 'role="alert"' in section
-    assert (typed(section, "hour"), typed(section, "minute")) == ("15", "45")
+    assert typed(section, "time") == "15:45"
     assert re.search(r'<option value="present" selected>', section)
 
     response = await post_form(page, "demande-reorientation", {"reason": "Un accompagnement <social> renforcé",
@@ -275,3 +275,23 @@ async def test_a_refused_appointment_and_reorientation_request_come_back_as_type
     assert "<details open><summary>Demander une réorientation" in section
     assert typed(section, "reason") == "Un accompagnement <social> renforcé"
     assert "<social>" not in section
+
+
+@pytest.mark.parametrize("time", ["", "25:00", "14h30", "9:5", "12:60", "<b>"])
+async def test_an_appointment_time_that_is_not_one_is_refused_in_french_as_typed(time):
+    """The appointment's time is one field (type="time": « 14:30 »); a browser without it lets anything through,
+    which is refused with what to type, the form coming back as typed."""
+    page = followed().model_copy(update={"allowed": [*followed().allowed, "manage_appointments"]})
+    response = await post_form(page, "rendez-vous", {"day": "2026-12-01", "time": time, "status": "planned"})
+    assert response.status_code == 422
+    section = section_of(response.text, "rendez-vous")
+    assert re.search(r'role="alert"[^>]*>[^<]*Indiquez l(&#39;|\')heure du rendez-vous', section), section
+    assert 'type="time"' in section and typed(section, "time") == time and typed(section, "day") == "2026-12-01"
+    assert "<b>" not in section
+
+
+def test_an_appointment_time_is_read_in_paris():
+    from gateway.web.notebook_pages import appointment_at
+    at = appointment_at({"day": "2026-07-01", "time": "09:05"})
+    assert (at.hour, at.minute, at.utcoffset().total_seconds()) == (9, 5, 7200)
+    assert appointment_at({"day": "2026-12-01", "time": "14:30:00"}).hour == 14  # a browser may add seconds

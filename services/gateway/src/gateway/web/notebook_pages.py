@@ -2,6 +2,7 @@
 beneficiary's own notebook. Every form posts, then comes back to its section (or shows the refusal there)."""
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -75,7 +76,7 @@ from gateway.web.bulk_orientation_pages import bulk_orientation_options, selecti
 from gateway.web.orientation_request_pages import orientation_figures
 from gateway.web.orientation_form import choices_of, orientation_form, refusal_of, step_url, structure_systems
 from contracts.bulk_orientation import GetTerritoryOrientationOptionsV1
-from servicekit.errors import ServiceError
+from servicekit.errors import Invalid, ServiceError
 
 router = APIRouter(include_in_schema=False)
 PARIS = ZoneInfo("Europe/Paris")
@@ -313,15 +314,21 @@ def cents(euros: str) -> int | str | None:
         return euros
 
 
+APPOINTMENT_TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(:[0-5][0-9](\.[0-9]+)?)?")
+INVALID_APPOINTMENT_TIME = "Indiquez l'heure du rendez-vous en heures et minutes, par exemple 14:30."
+
+
 def appointment_at(form: FormData) -> datetime | str | None:
-    """The day, hour and minute chosen, in Paris; a day that is not one is left for the model to refuse."""
+    """The day and the time chosen (one field, « 14:30 »; a browser may add seconds), in Paris; a day that is not
+    one is left for the model to refuse, a time that is not one is refused here in French."""
     day = text(form, "day", 10)
     try:
         on = date.fromisoformat(day)
-        return datetime(on.year, on.month, on.day, int(text(form, "hour", 2) or 0), int(text(form, "minute", 2) or 0),
-                        tzinfo=PARIS)
     except ValueError:
         return day or None
+    if not (time := APPOINTMENT_TIME.fullmatch(text(form, "time", 12))):
+        raise Invalid(INVALID_APPOINTMENT_TIME, details={"field": "time"})
+    return datetime(on.year, on.month, on.day, int(time.group(1)), int(time.group(2)), tzinfo=PARIS)
 
 
 def body(form: FormData, model: type[BaseModel], **given) -> dict:

@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import nats
 import pytest
@@ -133,12 +134,20 @@ async def test_a_purge_leaves_no_trace_of_an_expired_beneficiary_and_the_counts_
             too_long = await browser.post("/territoire/conservation/duree", data={"csrf": csrf_of(browser),
                                                                                  "months": "40"})
             assert too_long.status_code == 422 and "entre 1 et 36" in too_long.text
+            assert 'name="months" min="1" max="36" required value="40"' in too_long.text  # as typed, to correct
+            not_a_number = await browser.post("/territoire/conservation/duree", data={"csrf": csrf_of(browser),
+                                                                                      "months": "douze"})
+            assert not_a_number.status_code == 422
+            assert "La durée de conservation (en mois) doit être un nombre entier." in unescape(not_a_number.text)
             saved = await browser.post("/territoire/conservation/duree", data={"csrf": csrf_of(browser), "months": "1"})
             assert saved.status_code == 303, saved.text
             later = (paris_today() + timedelta(days=60)).isoformat()
             blank = await browser.post(f"/territoire/conservation/{lindsay}/prolonger", data={
                 "csrf": csrf_of(browser), "until": later, "reason": ""})
             assert blank.status_code == 422 and "raison" in blank.text
+            bad_day = await browser.post(f"/territoire/conservation/{lindsay}/prolonger", data={
+                "csrf": csrf_of(browser), "until": "31/12/2030", "reason": "Demande <du> juge"})
+            assert bad_day.status_code == 422 and "La date de fin n&#39;est pas une date valide" in bad_day.text
             extended_by_form = await browser.post(f"/territoire/conservation/{lindsay}/prolonger", data={
                 "csrf": csrf_of(browser), "until": later, "reason": "Demande du juge"})
             assert extended_by_form.status_code == 303, extended_by_form.text

@@ -22,10 +22,13 @@ NOTICES = {"duree": "La durée de conservation est enregistrée.",
            "prolonge": "La conservation du carnet est prolongée ; la raison est enregistrée."}
 
 
-async def page(request: Request, visitor: Visitor, *, error: str = "", status_code: int = 200):
+async def page(request: Request, visitor: Visitor, *, error: str = "", form: dict | None = None,
+               extending: uuid.UUID | None = None, status_code: int = 200):
+    """The page; on a refusal, ``form`` as typed, in the months' form or in the row of the notebook ``extending``."""
     found = await call_or_leave(request, visitor, GetRetentionV1())
     return render(request, "retention.html.j2", {
         "found": found, "notice": NOTICES.get(request.query_params.get("notice", ""), ""), "error": error,
+        "form": form or {}, "extending": str(extending or ""),
     }, visitor=visitor, status_code=status_code)
 
 
@@ -34,17 +37,19 @@ async def retention(request: Request, visitor: VisitorDep):
     return await page(request, visitor)
 
 
-async def submit(request: Request, visitor: Visitor, build, notice: str):
+async def submit(request: Request, visitor: Visitor, build, notice: str, extending: uuid.UUID | None = None):
     form = await request.form()
     try:
         await call(request, build(form), access_token=visitor.token)
     except ValidationError as failure:
-        return await page(request, visitor, error=refusal(failure).message, status_code=422)
+        error, status_code = refusal(failure).message, 422
     except (ValueError, KeyError):
-        return await page(request, visitor, error=INVALID_FORM, status_code=422)
-    except ServiceError as error:
-        return await page(request, visitor, error=error.message, status_code=error.http_status)
-    return redirect(f"{PAGE}?notice={notice}", visitor)
+        error, status_code = INVALID_FORM, 422
+    except ServiceError as failure:
+        error, status_code = failure.message, failure.http_status
+    else:
+        return redirect(f"{PAGE}?notice={notice}", visitor)
+    return await page(request, visitor, error=error, form=dict(form), extending=extending, status_code=status_code)
 
 
 @router.post(f"{PAGE}/duree")
@@ -56,4 +61,4 @@ async def set_months(request: Request, visitor: FormVisitorDep):
 @router.post(f"{PAGE}/{{notebook_id}}/prolonger")
 async def extend(notebook_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     return await submit(request, visitor, lambda form: ExtendRetentionV1(
-        notebook_id=notebook_id, **dict(parse_form(form, Extension))), "prolonge")
+        notebook_id=notebook_id, **dict(parse_form(form, Extension))), "prolonge", notebook_id)

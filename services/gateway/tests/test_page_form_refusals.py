@@ -1,0 +1,72 @@
+"""Page forms parsed by the API's body models (issue 20 item 3), through the gateway's routes with a fake bus: a bad
+value is said in French, nothing is sent to the service, and the form comes back as it was typed; the good value is
+sent as the API route would send it."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from html import unescape
+
+import httpx
+import pytest
+
+from contracts.identity import GetMeV1, MeReply, Role
+from contracts.retention import DueNotebook, ExtendRetentionV1, ExtensionReply, GetRetentionV1, RetentionReply
+from gateway.config import GatewaySettings
+from gateway.main import create_app
+
+pytestmark = pytest.mark.unit
+TERRITORY = uuid.uuid4()
+LINDSAY = uuid.uuid4()
+ME = MeReply(account_id=uuid.uuid4(), email="gestion@carnet.fr", phone=None, role=Role.manager,
+             deployment_id=TERRITORY, profile_id=uuid.uuid4(), structure_ids=[], firstname="Gisèle", lastname="Gestion")
+
+
+class FakeRpc:
+    def __init__(self, answers: dict):
+        self.answers = {GetMeV1: ME, **answers}
+        self.asked: list = []
+
+    async def call(self, request, *, headers=None, timeout_s=None):
+        self.asked.append(request)
+        return self.answers[type(request)]
+
+    def sent(self, kind) -> list:
+        return [r for r in self.asked if isinstance(r, kind)]
+
+
+async def post(rpc: FakeRpc, path: str, data: dict) -> httpx.Response:
+    app = create_app(GatewaySettings(env="test"))
+    app.state.rpc = rpc
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
+                                 cookies={"carnet_csrf": "jeton"}) as client:
+        return await client.post(path, data={"csrf": "jeton", **data},
+                                 headers={"Authorization": "Bearer eyJ.access.token"})
+
+
+def retention_rpc() -> FakeRpc:
+    return FakeRpc({GetRetentionV1: RetentionReply(months=24, due=[
+        DueNotebook(notebook_id=LINDSAY, beneficiary_name="Lindsay", due_since=date(2026, 11, 1)),
+        DueNotebook(notebook_id=uuid.uuid4(), beneficiary_name="Autre", due_since=date(2026, 11, 1))]),
+        ExtendRetentionV1: ExtensionReply(extension_id=uuid.uuid4())})
+
+
+async def test_a_bad_extension_is_said_in_french_kept_in_its_row_and_not_sent():
+    rpc = retention_rpc()
+    page = await post(rpc, f"/territoire/conservation/{LINDSAY}/prolonger",
+                      {"until": "31/12/2030", "reason": "Demande <du> juge"})
+    assert page.status_code == 422
+    assert "La date de fin n'est pas une date valide (AAAA-MM-JJ)." in unescape(page.text)
+    assert f'id="until-{LINDSAY}" name="until" required value="31/12/2030"' in page.text
+    assert "Demande &lt;du&gt; juge</textarea>" in page.text and page.text.count("</textarea>") == 2
+    assert page.text.count("juge") == 1  # the other row's form stays empty
+    assert rpc.sent(ExtendRetentionV1) == []
+
+
+async def test_a_good_extension_is_sent_as_the_api_sends_it():
+    rpc = retention_rpc()
+    page = await post(rpc, f"/territoire/conservation/{LINDSAY}/prolonger",
+                      {"until": "2030-12-31", "reason": " Demande du juge "})
+    assert page.status_code == 303 and page.headers["location"].endswith("notice=prolonge")
+    assert rpc.sent(ExtendRetentionV1) == [ExtendRetentionV1(notebook_id=LINDSAY, until=date(2030, 12, 31),
+                                                             reason="Demande du juge")]

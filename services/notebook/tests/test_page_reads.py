@@ -132,3 +132,32 @@ async def test_a_view_that_cannot_be_written_fails_alone_not_the_views_written_w
 
     assert [type(outcome) for outcome in outcomes] == [type(None)] * 3 + [OSError] + [type(None)] * 2
     assert len(written) == 5
+
+
+async def test_a_full_page_is_read_in_few_statements(notebook, token_mint):
+    """Each statement is a round trip (on SQLite several thread hops): members and appointments come with their
+    people, work axes with their objectives and actions, one query for the structures' names of all of them. A
+    manager's page of a notebook with a work axis, an objective and an action: 24 statements read the plain way
+    (notebook.handlers.page_reference), 19 now, whatever the number of rows."""
+    from sqlalchemy import event
+
+    notebook_id, manager, pro, _, _ = await notebook_followed_by_a_professional(notebook, token_mint)
+    focus = await notebook.call(c.AddFocusV1(notebook_id=notebook_id, theme="logement"), pro)
+    target = await notebook.call(c.AddTargetV1(focus_id=focus.id, target="Trouver un logement"), pro)
+    await notebook.call(c.AddActionV1(target_id=target.id, action="Demande HLM"), pro)
+    await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id), manager)  # referentials, statement caches
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT") and "FROM" in statement.upper():  # not a driver's own
+            statements.append(statement)
+
+    engine = notebook.service.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        page = await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id), manager)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    assert page.focuses[0].targets[0].actions[0].action == "Demande HLM"
+    assert len(statements) <= 19, "\n\n".join(statements)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import Role
@@ -43,7 +43,7 @@ from notebook.domain.habilitation import Operation, allowed_operations, hidden_f
 from notebook.domain.history import shown_changes
 from notebook.adapters import audit_trail
 from notebook.handlers.beneficiaries import view_of, withhold
-from notebook.handlers.caller import Caller, active_member, caller_of, name_of, open_notebook
+from notebook.handlers.caller import Caller, caller_of, open_notebook
 from notebook.handlers.deps import Deps
 from notebook.handlers.bilans import bilan_summaries
 from notebook.handlers.contracts import contract_summaries, today_of
@@ -51,93 +51,160 @@ from notebook.handlers.diagnostic import diagnostic_view
 from notebook.handlers.france_travail import refresh_if_stale, section_of
 from notebook.handlers.import_caf_msa import last_flux_date
 from notebook.handlers.orientation import orientation_options, request_view
-from notebook.handlers.read_models import orientation_system_names, structure_names
+from notebook.handlers.read_models import structure_names
 from notebook.handlers.referentials import referentials_of
 
 
-async def people_refs(session: AsyncSession, person_ids: set[uuid.UUID]) -> dict[uuid.UUID, PersonRef]:
-    if not person_ids:
-        return {}
-    people = (await session.execute(select(Person).where(Person.id.in_(person_ids)))).scalars().all()
-    names = await structure_names(session, {p.structure_id for p in people})
-    refs = {p.id: PersonRef(person_id=p.id, firstname=p.firstname, lastname=p.lastname, email=p.email, phone=p.phone,
-                            structure_name=names.get(p.structure_id, "")) for p in people}
-    return {pid: refs.get(pid) or PersonRef(person_id=pid, firstname="", lastname="Professionnel inconnu")
-            for pid in person_ids}
+UNKNOWN_PERSON = "Professionnel inconnu"
+PERSON_COLUMNS = (Person.id.label("p_id"), Person.firstname.label("p_firstname"), Person.lastname.label("p_lastname"),
+                  Person.email.label("p_email"), Person.phone.label("p_phone"),
+                  Person.structure_ids.label("p_structure_ids"))
+# The page's readers select columns (Core rows, no ORM objects) and join what the reference readers
+# (notebook.handlers.page_reference) look up one query at a time: on SQLite each statement is several thread hops.
+
+
+def first_structure(structure_ids) -> uuid.UUID | None:
+    """A person's structure shown beside their name, as ``Person.structure_id``."""
+    return uuid.UUID(str(structure_ids[0])) if structure_ids else None
+
+
+def person_ref(row, person_id: uuid.UUID, names: dict[uuid.UUID, str]) -> PersonRef:
+    """A person joined as ``PERSON_COLUMNS`` (None columns: not known here)."""
+    if row.p_id is None:
+        return PersonRef(person_id=person_id, firstname="", lastname=UNKNOWN_PERSON)
+    return PersonRef(person_id=row.p_id, firstname=row.p_firstname, lastname=row.p_lastname, email=row.p_email,
+                     phone=row.p_phone, structure_name=names.get(first_structure(row.p_structure_ids), ""))
+
+
+async def names_of_structures(session: AsyncSession, *rows_lists) -> dict[uuid.UUID, str]:
+    return await structure_names(session, {first_structure(row.p_structure_ids) for rows in rows_lists
+                                           for row in rows if row.p_id is not None})
+
+
+async def member_rows(session: AsyncSession, notebook_id: uuid.UUID) -> list:
+    return (await session.execute(
+        select(Member.id, Member.person_id, Member.member_type, Member.started_at, Member.ended_at, Member.end_reason,
+               Member.last_contact_at, OrientationSystemRead.name.label("system_name"), *PERSON_COLUMNS)
+        .outerjoin(Person, Person.id == Member.person_id)
+        .outerjoin(OrientationSystemRead, OrientationSystemRead.id == Member.orientation_system_id)
+        .where(Member.notebook_id == notebook_id)
+        .order_by(Member.ended_at.is_not(None), Member.started_at))).all()
+
+
+async def appointment_rows(session: AsyncSession, notebook_id: uuid.UUID) -> list:
+    return (await session.execute(
+        select(Appointment.id, Appointment.person_id, Appointment.at, Appointment.status, Appointment.version,
+               *PERSON_COLUMNS)
+        .outerjoin(Person, Person.id == Appointment.person_id)
+        .where(Appointment.notebook_id == notebook_id).order_by(Appointment.at.desc()))).all()
+
+
+def member_views(rows, names: dict[uuid.UUID, str], last_appointments: dict) -> list[MemberView]:
+    return [MemberView(member_id=m.id, person=person_ref(m, m.person_id, names), member_type=m.member_type,
+                       orientation_system_name=m.system_name or "", started_at=m.started_at, ended_at=m.ended_at,
+                       end_reason=m.end_reason, last_contact_at=m.last_contact_at,
+                       last_appointment_at=last_appointments.get(m.person_id) if m.ended_at is None else None)
+            for m in rows]
+
+
+def appointment_views(rows, names: dict[uuid.UUID, str]) -> list[AppointmentView]:
+    return [AppointmentView(appointment_id=a.id, person=person_ref(a, a.person_id, names), at=a.at, status=a.status,
+                            version=a.version) for a in rows]
+
+
+def last_appointments_of(rows) -> dict[uuid.UUID, object]:
+    """Each person's latest appointment not cancelled, from the notebook's appointments."""
+    last: dict[uuid.UUID, object] = {}
+    for a in rows:
+        if a.status != "cancelled" and (a.person_id not in last or a.at > last[a.person_id]):
+            last[a.person_id] = a.at
+    return last
+
+
+async def last_appointments_read(session: AsyncSession, notebook_id: uuid.UUID) -> dict:
+    return dict((await session.execute(
+        select(Appointment.person_id, func.max(Appointment.at)).where(
+            Appointment.notebook_id == notebook_id, Appointment.status != "cancelled")
+        .group_by(Appointment.person_id))).all())
 
 
 async def members_of(session: AsyncSession, notebook: Notebook) -> list[MemberView]:
-    members = (await session.execute(select(Member).where(Member.notebook_id == notebook.id)
-                                     .order_by(Member.ended_at.is_not(None), Member.started_at))).scalars().all()
-    refs = await people_refs(session, {m.person_id for m in members})
-    systems = await orientation_system_names(session, {m.orientation_system_id for m in members})
-    last_appointments = dict((await session.execute(
-        select(Appointment.person_id, func.max(Appointment.at)).where(
-            Appointment.notebook_id == notebook.id, Appointment.status != "cancelled")
-        .group_by(Appointment.person_id))).all())
-    return [MemberView(member_id=m.id, person=refs[m.person_id], member_type=m.member_type,
-                       orientation_system_name=systems.get(m.orientation_system_id, ""), started_at=m.started_at,
-                       ended_at=m.ended_at, end_reason=m.end_reason, last_contact_at=m.last_contact_at,
-                       last_appointment_at=last_appointments.get(m.person_id) if m.ended_at is None else None)
-            for m in members]
+    rows = await member_rows(session, notebook.id)
+    return member_views(rows, await names_of_structures(session, rows),
+                        await last_appointments_read(session, notebook.id))
 
 
 async def structures_of(session: AsyncSession, notebook: Notebook) -> list[StructureLinkView]:
     rows = (await session.execute(
-        select(BeneficiaryStructure, StructureRead.name).join(
-            StructureRead, StructureRead.id == BeneficiaryStructure.structure_id, isouter=True)
+        select(BeneficiaryStructure.structure_id, BeneficiaryStructure.status, BeneficiaryStructure.started_at,
+               BeneficiaryStructure.ended_at, StructureRead.name)
+        .outerjoin(StructureRead, StructureRead.id == BeneficiaryStructure.structure_id)
         .where(BeneficiaryStructure.notebook_id == notebook.id)
         .order_by(BeneficiaryStructure.status, BeneficiaryStructure.started_at.desc()))).all()
-    return [StructureLinkView(structure_id=link.structure_id, name=name or "Structure inconnue", status=link.status,
-                              started_at=link.started_at, ended_at=link.ended_at) for link, name in rows]
+    return [StructureLinkView(structure_id=r.structure_id, name=r.name or "Structure inconnue", status=r.status,
+                              started_at=r.started_at, ended_at=r.ended_at) for r in rows]
 
 
 async def parcours_of(session: AsyncSession, notebook: Notebook,
                       labels: dict[str, str] | None = None) -> list[FocusView]:
-    """``labels``: the themes' French labels, when the caller holds them (the referentials)."""
-    focuses = (await session.execute(select(Focus).where(Focus.notebook_id == notebook.id, Focus.deleted_at.is_(None))
-                                     .order_by(Focus.created_at))).scalars().all()
-    if not focuses:
+    """Work axes, their objectives and their actions in one statement (outer joins: an axis without objective,
+    an objective without action, come on a row of their own). ``labels``: the themes' French labels, when the
+    caller holds them (the referentials)."""
+    rows = (await session.execute(
+        select(Focus.id, Focus.theme, Focus.created_at, Focus.created_by_name,
+               Target.id.label("t_id"), Target.target, Target.status.label("t_status"), Target.linked_to,
+               Target.user_consent, Target.created_at.label("t_created_at"),
+               Target.created_by_name.label("t_created_by_name"), Target.version.label("t_version"),
+               Action.id.label("a_id"), Action.action, Action.status.label("a_status"), Action.starting_at,
+               Action.created_at.label("a_created_at"), Action.created_by_name.label("a_created_by_name"),
+               Action.version.label("a_version"))
+        .outerjoin(Target, and_(Target.focus_id == Focus.id, Target.deleted_at.is_(None)))
+        .outerjoin(Action, and_(Action.target_id == Target.id, Action.deleted_at.is_(None)))
+        .where(Focus.notebook_id == notebook.id, Focus.deleted_at.is_(None))
+        .order_by(Focus.created_at, Focus.id, Target.created_at, Target.id, Action.created_at, Action.id))).all()
+    if not rows:
         return []
-    targets = (await session.execute(select(Target).where(
-        Target.focus_id.in_([f.id for f in focuses]), Target.deleted_at.is_(None)).order_by(Target.created_at)
-    )).scalars().all()
-    actions = (await session.execute(select(Action).where(
-        Action.target_id.in_([t.id for t in targets]), Action.deleted_at.is_(None)).order_by(Action.created_at)
-    )).scalars().all() if targets else []
     if labels is None:
         labels = dict((await session.execute(select(RefTheme.name, RefTheme.label))).all())
-    actions_by_target: dict[uuid.UUID, list[ActionView]] = {}
-    for a in actions:
-        actions_by_target.setdefault(a.target_id, []).append(ActionView(
-            action_id=a.id, action=a.action, status=a.status, starting_at=a.starting_at, created_at=a.created_at,
-            created_by_name=a.created_by_name, version=a.version))
-    targets_by_focus: dict[uuid.UUID, list[TargetView]] = {}
-    for t in targets:
-        targets_by_focus.setdefault(t.focus_id, []).append(TargetView(
-            target_id=t.id, target=t.target, status=t.status, linked_to=t.linked_to, user_consent=t.user_consent,
-            created_at=t.created_at, created_by_name=t.created_by_name, version=t.version,
-            actions=actions_by_target.get(t.id, [])))
-    return [FocusView(focus_id=f.id, theme=f.theme, theme_label=labels.get(f.theme, f.theme), created_at=f.created_at,
-                      created_by_name=f.created_by_name, targets=targets_by_focus.get(f.id, [])) for f in focuses]
+    focuses: dict[uuid.UUID, FocusView] = {}
+    targets: dict[uuid.UUID, TargetView] = {}
+    for r in rows:
+        focus = focuses.get(r.id)
+        if focus is None:
+            focus = focuses[r.id] = FocusView(focus_id=r.id, theme=r.theme, theme_label=labels.get(r.theme, r.theme),
+                                              created_at=r.created_at, created_by_name=r.created_by_name, targets=[])
+        if r.t_id is None:
+            continue
+        target = targets.get(r.t_id)
+        if target is None:
+            target = targets[r.t_id] = TargetView(
+                target_id=r.t_id, target=r.target, status=r.t_status, linked_to=r.linked_to,
+                user_consent=r.user_consent, created_at=r.t_created_at, created_by_name=r.t_created_by_name,
+                version=r.t_version, actions=[])
+            focus.targets.append(target)
+        if r.a_id is not None:
+            target.actions.append(ActionView(action_id=r.a_id, action=r.action, status=r.a_status,
+                                             starting_at=r.starting_at, created_at=r.a_created_at,
+                                             created_by_name=r.a_created_by_name, version=r.a_version))
+    return list(focuses.values())
 
 
 async def appointments_of(session: AsyncSession, notebook: Notebook) -> list[AppointmentView]:
-    rows = (await session.execute(select(Appointment).where(Appointment.notebook_id == notebook.id)
-                                  .order_by(Appointment.at.desc()))).scalars().all()
-    refs = await people_refs(session, {a.person_id for a in rows})
-    return [AppointmentView(appointment_id=a.id, person=refs[a.person_id], at=a.at, status=a.status,
-                            version=a.version) for a in rows]
+    rows = await appointment_rows(session, notebook.id)
+    return appointment_views(rows, await names_of_structures(session, rows))
 
 
 async def timeline_of(session: AsyncSession, notebook: Notebook, request: GetNotebookPageV1,
                       limit: int) -> list[TimelineEntry]:
-    query = select(TimelineEvent).where(TimelineEvent.notebook_id == notebook.id, TimelineEvent.hidden.is_(False))
+    query = select(TimelineEvent.id, TimelineEvent.occurred_at, TimelineEvent.kind, TimelineEvent.summary,
+                   TimelineEvent.author_id, TimelineEvent.author_name, TimelineEvent.source,
+                   TimelineEvent.redacted_at, TimelineEvent.changes).where(
+        TimelineEvent.notebook_id == notebook.id, TimelineEvent.hidden.is_(False))
     if request.timeline_kind:
         query = query.where(TimelineEvent.kind == request.timeline_kind)
     if request.timeline_author_id:
         query = query.where(TimelineEvent.author_id == request.timeline_author_id)
-    rows = (await session.execute(query.order_by(TimelineEvent.occurred_at.desc()).limit(limit))).scalars()
+    rows = (await session.execute(query.order_by(TimelineEvent.occurred_at.desc()).limit(limit))).all()
     return [TimelineEntry(entry_id=e.id, occurred_at=e.occurred_at, kind=e.kind, summary=e.summary,
                           author_id=e.author_id, author_name=e.author_name, source=e.source,
                           redacted=e.redacted_at is not None,
@@ -146,23 +213,46 @@ async def timeline_of(session: AsyncSession, notebook: Notebook, request: GetNot
 
 
 async def visits_of(session: AsyncSession, notebook: Notebook, limit: int) -> list[VisitView]:
-    rows = (await session.execute(select(NotebookVisit).where(NotebookVisit.notebook_id == notebook.id)
-                                  .order_by(NotebookVisit.last_visited_at.desc()).limit(limit))).scalars()
+    rows = (await session.execute(
+        select(NotebookVisit.person_name, NotebookVisit.role, NotebookVisit.structure_name, NotebookVisit.visited_at,
+               NotebookVisit.last_visited_at, NotebookVisit.views)
+        .where(NotebookVisit.notebook_id == notebook.id)
+        .order_by(NotebookVisit.last_visited_at.desc()).limit(limit))).all()
     return [VisitView(person_name=v.person_name, role=v.role, structure_name=v.structure_name,
                       visited_at=v.visited_at, last_visited_at=v.last_visited_at, views=v.views) for v in rows]
 
 
-async def visitor(session: AsyncSession, caller: Caller, notebook: Notebook) -> dict | None:
-    """Who views the notebook, for the access log, read with the page; None for the beneficiary."""
+async def caller_row(session: AsyncSession, caller: Caller):
+    """The caller's person (as ``PERSON_COLUMNS``, with their orientation systems), or None: a beneficiary, an
+    administrator without profile, or a person not known here."""
+    if caller.role == Role.beneficiary or not caller.profile_id:
+        return None
+    return (await session.execute(select(*PERSON_COLUMNS, Person.orientation_system_ids).where(
+        Person.id == caller.profile_id))).first()
+
+
+def active_membership(members: list[MemberView], caller: Caller) -> MemberView | None:
+    """The caller's current membership, from the page's members (as ``active_member``)."""
+    if caller.profile_id is None:
+        return None
+    return next((m for m in members if m.ended_at is None and m.person.person_id == caller.profile_id), None)
+
+
+def visitor(caller: Caller, notebook: Notebook, person, names: dict[uuid.UUID, str],
+            membership: MemberView | None) -> dict | None:
+    """Who views the notebook, for the access log, read with the page; None for the beneficiary. ``person``: the
+    caller's row (``caller_row``)."""
     if caller.role == Role.beneficiary:
         return None
-    person = await session.get(Person, caller.profile_id) if caller.profile_id else None
-    structure = await session.get(StructureRead, person.structure_id) if person and person.structure_id else None
-    member = await active_member(session, notebook.id, caller.profile_id)
-    return {"member_id": member.id if member else None,
+    if caller.role == Role.admin_cdb:
+        name = "Administrateur Carnet de bord"  # as caller.name_of
+    else:
+        name = f"{person.p_firstname} {person.p_lastname}".strip() if person else ""
+    structure = names.get(first_structure(person.p_structure_ids)) if person else None
+    return {"member_id": membership.member_id if membership else None,
             "audit": audit_trail.read(caller, notebook.id, notebook.deployment_id), "who": dict(
         notebook_id=notebook.id, account_id=caller.account_id, person_id=caller.profile_id, role=caller.role.value,
-        person_name=await name_of(session, caller), structure_name=structure.name if structure else "")}
+        person_name=name, structure_name=structure or "")}
 
 
 async def log_visit(deps: Deps, visit: dict | None) -> None:
@@ -173,13 +263,13 @@ async def log_visit(deps: Deps, visit: dict | None) -> None:
         await deps.visit_log.record({**visit, "at": deps.clock()})
 
 
-async def options_for(session: AsyncSession, caller: Caller, relations, notebook: Notebook):
+async def options_for(session: AsyncSession, caller: Caller, relations, notebook: Notebook,
+                      membership: MemberView | None):
     """The orientation form's choices for who may orient; the orientation systems for a référent's request."""
     if may(caller.role, relations, Operation.orient):
         return await orientation_options(session, notebook)
     if may(caller.role, relations, Operation.request_reorientation):
-        member = await active_member(session, notebook.id, caller.profile_id)
-        if member is not None and member.member_type == "referent":
+        if membership is not None and membership.member_type == "referent":
             return await orientation_options(session, notebook, systems_only=True)
     return None
 
@@ -194,23 +284,31 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
         full = may(caller.role, relations, Operation.view_full)
         beneficiary = view_of(await session.get(Beneficiary, notebook.beneficiary_id), deps)
         beneficiary = withhold(beneficiary, hidden_fields(caller.role, relations))
-        system = await session.get(OrientationSystemRead, notebook.orientation_system_id) \
+        system = (await session.execute(select(OrientationSystemRead.name).where(
+            OrientationSystemRead.id == notebook.orientation_system_id))).scalar() \
             if notebook.orientation_system_id else None
+        person = await caller_row(session, caller)
         my_systems = []
         if caller.role in (Role.professional, Role.orientation_manager) and caller.profile_id:
-            person = await session.get(Person, caller.profile_id)
             held = [uuid.UUID(str(s)) for s in (person.orientation_system_ids if person else [])]
             my_systems = [OrientationChoice(orientation_system_id=s.id, name=s.name) for s in (await session.execute(
-                select(OrientationSystemRead).where(OrientationSystemRead.id.in_(held))
-                .order_by(OrientationSystemRead.name))).scalars()] if held else []
+                select(OrientationSystemRead.id, OrientationSystemRead.name)
+                .where(OrientationSystemRead.id.in_(held)).order_by(OrientationSystemRead.name)))] if held else []
+        # Members and appointments with their people, the structures of all of them (and of the caller) at once.
+        members = await member_rows(session, notebook.id)
+        appointments = await appointment_rows(session, notebook.id) if full else []
+        names = await names_of_structures(session, members, appointments, [person] if person else [])
+        member_list = member_views(members, names, last_appointments_of(appointments) if full
+                                   else await last_appointments_read(session, notebook.id))
+        membership = active_membership(member_list, caller)
         page = NotebookPage(
             notebook_id=notebook.id, deployment_id=notebook.deployment_id,
             access=Access.full if full else Access.public, beneficiary=beneficiary,
-            members=await members_of(session, notebook), structures=await structures_of(session, notebook),
-            orientation_system_name=system.name if system else "",
+            members=member_list, structures=await structures_of(session, notebook),
+            orientation_system_name=system or "",
             diagnostic=await diagnostic_view(session, notebook) if full else None,
             focuses=await parcours_of(session, notebook, referentials.themes) if full else [],
-            appointments=await appointments_of(session, notebook) if full else [],
+            appointments=appointment_views(appointments, names),
             timeline=await timeline_of(session, notebook, request, deps.settings.page_timeline_limit) if full else [],
             visits=await visits_of(session, notebook, deps.settings.page_visits_limit)
             if may(caller.role, relations, Operation.view_access_log) else [],
@@ -218,7 +316,7 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
             orientation_reason=notebook.orientation_reason if full else "",
             oriented_at=notebook.oriented_at, oriented_by_name=notebook.oriented_by_name,
             orientation_request=await request_view(session, notebook.id) if full else None,
-            orientation_options=await options_for(session, caller, relations, notebook),
+            orientation_options=await options_for(session, caller, relations, notebook, membership),
             france_travail=await section_of(session, deps, notebook) if full else None,
             rsa_flux_date=await last_flux_date(session, notebook.beneficiary_id)
             if "right_rsa" not in beneficiary.withheld else None,
@@ -226,7 +324,7 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
             if may(caller.role, relations, Operation.view_contracts) else [],
             bilans=await bilan_summaries(session, notebook) if may(caller.role, relations, Operation.view_bilans)
             else [], referentials_version=referentials.version)
-        visit = await visitor(session, caller, notebook)
+        visit = visitor(caller, notebook, person, names, membership)
     await log_visit(deps, visit)
     # Data older than an hour is asked of France Travail after the page is served: the next view shows it.
     refresh_if_stale(deps, notebook.id, page.france_travail)

@@ -49,7 +49,10 @@ PAGE = """<!doctype html><html lang="fr"><head><meta name="viewport" content="wi
 <details><summary id="unfold">Ajouter une action à « Accéder à un logement »</summary><p>…</p></details>
 <form class="form"><select name="status"><option>En cours</option></select>
   <button id="small" class="button button-small" type="submit">Modifier le statut</button></form>
-<table><tr><td><input type="checkbox" id="row-box" aria-label="Appliquer la ligne 2"></td></tr></table>
+<table><tr><td><input type="checkbox" id="row-box" aria-label="Appliquer la ligne 2"></td>
+  <th scope="row"><a id="row-head-link" href="/carnets/1">Sophie TIFOUR</a></th>
+  <td><a id="row-link" href="/territoire/structures/1">Centre communal d'action sociale de Livry-Gargan</a></td></tr>
+</table>
 <form class="form"><label for="dep">Nom du territoire</label><input id="dep" name="label">
   <fieldset><legend>Premier gestionnaire du territoire (il reçoit une invitation)</legend>
   <label for="firstname">Prénom</label>
@@ -80,7 +83,7 @@ async def box(page: Page, selector: str) -> dict:
 async def test_every_field_link_and_menu_entry_is_a_44_px_target(browser: Browser, width: int):
     page = await styled_page(browser, width)
     for selector in ("#d-from", "#km", "#t", "#dt", "#u", "#s", "#metier", "#q", "#search", "#pdf", "#json",
-                     "#nav-b", ".link-button", "#unfold", "#small"):
+                     "#nav-b", ".link-button", "#unfold", "#small", "#row-link", "#row-head-link"):
         assert (await box(page, selector))["height"] >= 44, f"{selector} at {width} px"
     assert await page.evaluate("document.documentElement.scrollWidth") <= width
     menu = page.locator("#menu")  # the header's « Menu », shown on a phone only (the menu opened here)

@@ -123,6 +123,11 @@ async def test_a_transfer_accepted_moves_the_notebook_and_one_refused_moves_noth
             fields = {"csrf": csrf_of(browser), "to_deployment_id": isere.deployment_id}
             empty = await browser.post(f"/carnets/{MYRNA}/territoire/transfert", data={**fields, "reason": " "})
             assert empty.status_code == 422 and "motif" in empty.text
+            # Parsed by the API's body model: a territory that is not one is said in French, the motif kept.
+            bad = await browser.post(f"/carnets/{MYRNA}/territoire/transfert", data={
+                **fields, "to_deployment_id": "pas-un-territoire", "reason": "Motif <gardé>"})
+            assert bad.status_code == 422 and "Le territoire n&#39;est pas un identifiant valide." in bad.text
+            assert 'name="reason" rows="2" maxlength="2000" required>Motif &lt;gardé&gt;</textarea>' in bad.text
             sent = await browser.post(f"/carnets/{MYRNA}/territoire/transfert",
                                       data={**fields, "reason": "Déménagement en Isère"})
             assert sent.status_code == 303, sent.text
@@ -134,6 +139,11 @@ async def test_a_transfer_accepted_moves_the_notebook_and_one_refused_moves_noth
         async with system.client() as browser:
             browser.headers.update(isere.h)
             await browser.get("/transferts")  # the CSRF cookie, as a browser gets it
+            too_long = await browser.post(f"/transferts/{refused_id}", data={
+                "csrf": csrf_of(browser), "decision": "refuser", "reason": "x" * 2001})
+            assert too_long.status_code == 422 and "2000 caractères au plus" in too_long.text
+            assert f'id="refuse-{refused_id}" name="reason" rows="2" maxlength="2000" required>{"x" * 2001}' in \
+                too_long.text  # what was typed, to shorten it
             form = await browser.post(f"/transferts/{refused_id}", data={
                 "csrf": csrf_of(browser), "decision": "refuser", "reason": "Aucune adresse connue chez nous"})
             assert form.status_code == 303, form.text

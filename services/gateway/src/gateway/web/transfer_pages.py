@@ -33,20 +33,26 @@ STATUS_LABELS = {"pending": "En attente de décision", "accepted": "Accepté", "
 
 
 async def territory_page(request: Request, visitor: Visitor, notebook_id: uuid.UUID, *, error: str = "",
-                         form: dict | None = None, status_code: int = 200):
+                         form: dict | None = None, posted: str = "", status_code: int = 200):
+    """The notebook's « Territoire »; on a refusal, ``form`` as typed in the form ``posted`` (« transfert » or
+    « acces »: both have a « reason »)."""
     found = await call_or_leave(request, visitor, GetNotebookTransfersV1(notebook_id=notebook_id))
     return render(request, "notebook_territory.html.j2", {
         "found": found, "base": f"/carnets/{notebook_id}", "status_labels": STATUS_LABELS,
         "pending": any(t.status == "pending" for t in found.transfers), "today": date.today().isoformat(),
         "notice": NOTICES.get(request.query_params.get("notice", ""), ""), "error": error, "form": form or {},
+        "posted": posted,
     }, visitor=visitor, status_code=status_code)
 
 
-async def transfers_page(request: Request, visitor: Visitor, *, error: str = "", status_code: int = 200):
+async def transfers_page(request: Request, visitor: Visitor, *, error: str = "", form: dict | None = None,
+                         deciding: uuid.UUID | None = None, status_code: int = 200):
+    """The managers' « Transferts »; on a refusal, ``form`` as typed in the card of the transfer ``deciding``."""
     found = await call_or_leave(request, visitor, ListTransfersV1())
     return render(request, "transfers.html.j2", {
         "found": found, "status_labels": STATUS_LABELS,
         "notice": NOTICES.get(request.query_params.get("notice", ""), ""), "error": error,
+        "form": form or {}, "deciding": str(deciding or ""),
     }, visitor=visitor, status_code=status_code)
 
 
@@ -60,15 +66,15 @@ async def notebook_form(request: Request, visitor: Visitor, notebook_id: uuid.UU
     try:
         await call(request, build(form), access_token=visitor.token)
     except ValidationError as failure:
-        return await territory_page(request, visitor, notebook_id, error=refusal(failure).message, form=dict(form),
-                                    status_code=422)
+        error, status_code = refusal(failure).message, 422
     except (ValueError, KeyError):
-        return await territory_page(request, visitor, notebook_id, error=INVALID_FORM, form=dict(form),
-                                    status_code=422)
-    except ServiceError as error:
-        return await territory_page(request, visitor, notebook_id, error=error.message, form=dict(form),
-                                    status_code=error.http_status)
-    return redirect(f"/carnets/{notebook_id}/territoire?notice={notice}", visitor)
+        error, status_code = INVALID_FORM, 422
+    except ServiceError as failure:
+        error, status_code = failure.message, failure.http_status
+    else:
+        return redirect(f"/carnets/{notebook_id}/territoire?notice={notice}", visitor)
+    return await territory_page(request, visitor, notebook_id, error=error, form=dict(form),
+                                posted="transfert" if notice == "demande" else "acces", status_code=status_code)
 
 
 @router.post("/carnets/{notebook_id}/territoire/transfert")
@@ -94,12 +100,15 @@ async def transfers(request: Request, visitor: VisitorDep):
 async def decide(transfer_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     """Accepted, or refused with a reason, by a manager of the destination."""
     form = await request.form()
+    # Which of the card's two forms (a hidden « decision »: « accepter » or « refuser »), the API body's « accepted ».
     accepted = form.get("decision") == "accepter"
-    try:
+    try:  # the body of POST /api/v1/transfers/{id}/decision
         await call(request, DecideTransferV1(transfer_id=transfer_id, **dict(parse_form(
             form, TransferDecision, accepted=accepted))), access_token=visitor.token)
     except ValidationError as failure:
-        return await transfers_page(request, visitor, error=refusal(failure).message, status_code=422)
+        return await transfers_page(request, visitor, error=refusal(failure).message, form=dict(form),
+                                    deciding=transfer_id, status_code=422)
     except ServiceError as error:
-        return await transfers_page(request, visitor, error=error.message, status_code=error.http_status)
+        return await transfers_page(request, visitor, error=error.message, form=dict(form), deciding=transfer_id,
+                                    status_code=error.http_status)
     return redirect(f"/transferts?notice={'accepte' if accepted else 'refuse'}", visitor)

@@ -152,6 +152,11 @@ async def test_an_orientation_reaches_partners_signed_a_failing_one_is_retried_o
                                                   "deployment_ids": str(DEMO_93), "event_types": "orientation.changed"})
         assert bad.status_code == 422 and "n'est pas une URL valide" in html.unescape(bad.text)
         assert 'value="ftp://x.fr/"' in bad.text
+        assert f'name="deployment_ids" value="{DEMO_93}" checked' in bad.text  # the boxes ticked, ticked again
+        assert 'name="event_types" value="orientation.changed" checked' in bad.text
+        unknown = await pages.post("/webhooks", data={"csrf": csrf_of(pages), "label": "Inconnu", "url": steady.url,
+                                                      "deployment_ids": str(DEMO_93), "event_types": "pigeon"})
+        assert unknown.status_code == 422 and "Les événements : valeur inconnue." in html.unescape(unknown.text)
         none = await pages.post("/webhooks", data={"csrf": csrf_of(pages), "label": "Sans territoire",
                                                    "url": steady.url, "event_types": "orientation.changed"})
         assert none.status_code == 422 and 'role="alert"' in none.text

@@ -67,6 +67,8 @@ async def page_context(request: Request, visitor: Visitor) -> dict:
 
 
 def ids(form: FormData, name: str) -> list[uuid.UUID]:
+    """The boxes ticked under ``name``, ticked again on a refusal; the body model parses the form itself (a value
+    that is no id was no box of the page: not shown)."""
     values = []
     for value in form.getlist(name):
         try:
@@ -258,9 +260,17 @@ async def person_update(person_id: uuid.UUID, request: Request, visitor: FormVis
 
 @router.post("/territoire/personnes/{person_id}/desactiver")
 async def person_deactivate(person_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
+    """From the people's list, a person's page or a structure's page, which it comes back to (``back_to``)."""
+    back_to = text(await request.form(), "back_to")
     person = await call_or_leave(request, visitor, DeactivatePersonV1(person_id=person_id))
-    return await people_page(request, visitor, notice=f"{person.firstname} {person.lastname} est désactivé(e) : "
-                             "son compte est fermé et son historique conservé.")
+    notice = f"{person.firstname} {person.lastname} est désactivé(e) : son compte est fermé et son historique conservé."
+    try:
+        structure_id = uuid.UUID(back_to) if back_to else None
+    except ValueError:
+        structure_id = None
+    if structure_id:
+        return await structure_page(request, visitor, structure_id, notice=notice)
+    return await people_page(request, visitor, notice=notice)
 
 
 @router.get("/annuaire")

@@ -22,9 +22,7 @@ from contracts.webhooks import (
 )
 from gateway.bus import call
 from gateway.web.common import FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render
-from gateway.web.common import form_text as text
-from gateway.web.forms import parse_form
-from gateway.web.territory_pages import ids
+from gateway.web.forms import form_values, parse_form
 from servicekit.errors import ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -41,11 +39,6 @@ NOTICES = {"paused": "L'abonnement est en pause : les évènements sont gardés 
            "resumed": "L'abonnement a repris : les envois en attente partent maintenant.",
            "replayed": "L'envoi est rejoué : son nouveau statut s'affiche ci-dessous."}
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def event_types(form) -> list[WebhookEventType]:
-    known = {t.value for t in WebhookEventType}
-    return [WebhookEventType(value) for value in form.getlist("event_types") if value in known]
 
 
 async def list_page(request: Request, visitor: Visitor, *, form: dict | None = None, error: str | None = None,
@@ -70,10 +63,8 @@ async def webhooks(request: Request, visitor: VisitorDep, notice: str = ""):
 @router.post(PAGE)
 async def webhook_create(request: Request, visitor: FormVisitorDep):
     form = await request.form()
-    typed = {"label": text(form, "label", 200), "url": text(form, "url", 2000),
-             "deployment_ids": [str(d) for d in ids(form, "deployment_ids")],
-             "event_types": [t.value for t in event_types(form)]}
-    try:
+    typed = form_values(form, CreateWebhookSubscriptionV1)  # shown again if refused, as the model reads it
+    try:  # the body of POST /api/v1/webhooks
         created = await call(request, parse_form(form, CreateWebhookSubscriptionV1), access_token=visitor.token)
     except (ServiceError, ValidationError) as failure:
         error = refusal(failure)

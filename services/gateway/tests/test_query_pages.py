@@ -3,6 +3,7 @@ and a beneficiary named like markup stay text; the filters go to the service as 
 export and save forms (same names); a bad filter is refused in French with nothing asked."""
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, date, datetime
 
@@ -101,7 +102,7 @@ async def test_the_url_is_the_query_and_the_forms_post_the_same_filters():
     assert f'<input type="hidden" name="structure_ids" value="{STRUCTURE}">' in page
     assert '<input type="hidden" name="subject_to_right_and_duty" value="1">' in page
     assert 'name="format" value="csv">Exporter en CSV' in page and 'value="xlsx">Exporter en Excel' in page
-    assert f'<option value="{STRUCTURE}" selected>' in page
+    assert f'name="structure_ids" value="{STRUCTURE}" checked' in page
 
 
 async def test_a_saved_query_opens_with_its_filters():
@@ -162,5 +163,18 @@ async def test_every_field_of_the_builder_goes_from_the_url_to_the_service_and_t
                          ("origins", "import"), ("origins", "cafmsa")):
         assert f'<input type="hidden" name="{field}" value="{value}">' in export_form, field
     for field, value in (("rsa_rights", "rsa_droit_ouvert_versable"), ("origins", "import"), ("cer_states", "ended"),
-                         ("support", "waiting")):
+                         ("support", "waiting"), ("structure_ids", STRUCTURE), ("themes", "emploi")):
         assert f'name="{field}" value="{value}" checked' in page, field
+
+
+async def test_the_builders_lists_are_boxes_to_tick_in_named_groups_not_selects_needing_ctrl():
+    """Structures, référents, systems and themes were <select multiple> (Ctrl or Cmd to choose two, unknown to
+    many and awkward on a phone): each is now a group of boxes under its legend, posting the same names."""
+    response, _ = await get(f"/beneficiaires/requetes?structure_ids={STRUCTURE}")
+    page = response.text
+    assert "multiple" not in page and "Ctrl" not in page
+    for legend in ("Structures", "Référents", "Dispositifs d&#39;orientation", "Thèmes des axes de travail"):
+        assert re.search(rf"<fieldset[^>]*><legend>{legend}</legend>", page), legend
+    assert re.search(rf'<input type="checkbox" id="structure_ids-{STRUCTURE}" name="structure_ids" '
+                     rf'value="{STRUCTURE}" checked><label for="structure_ids-{STRUCTURE}">&lt;script&gt;', page)
+    assert '<input type="checkbox" id="themes-emploi" name="themes" value="emploi" >' in page

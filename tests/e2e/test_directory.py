@@ -2,15 +2,23 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import uuid
 
 import pytest
-from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_STRUCTURE, DEMO_TERRITORY
+from carnet.demo import (
+    DEMO_ACCOUNTS,
+    DEMO_DEPLOYMENTS,
+    DEMO_NOTEBOOKS,
+    DEMO_OTHER_STRUCTURE,
+    DEMO_STRUCTURE,
+    DEMO_TERRITORY,
+)
 
 from contracts.identity import DemoAccount, Role
 from contracts.notify import MessageFailedV1
 from contracts.profiles import BeneficiaryCreatedV1
-from testkit.system import bearer, open_link, sign_in
+from testkit.system import bearer, csrf_of, open_link, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -261,3 +269,82 @@ async def test_a_dispositif_removed_from_a_structure_is_removed_from_its_profess
                 break
             await asyncio.sleep(0.1)
         assert await systems_on_notebook() == ["Professionnel", "Socio-professionnel"]
+
+
+async def test_a_structure_admin_edits_her_professionals_and_adds_a_fellow_admin_to_her_structure_only(system):
+    """Spec §5.6 edit_professional.feature, deleteProfessional.feature and add_admin.feature, through the pages
+    and the API; habilitation matrix §1.2: admin_structure updates the professionals of her structures and creates
+    and updates her structures' admins, nothing else (the other structures' people: 403, another territory's: 404)."""
+    await system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)
+    await system.call(DEMO_TERRITORY)
+    pierre, simon = "93000000-0000-4000-8000-00000000b004", "93000000-0000-4000-8000-00000000b005"
+    async with system.client() as client:
+        jacques = await sign_in(system, client, "structure@demo.carnet.test")
+        h = bearer(jacques)
+        page = await client.get(f"/territoire/structures/{DEMO_STRUCTURE}", headers=h)
+        assert page.status_code == 200
+        assert f'href="/territoire/personnes/{pierre}"' in page.text  # her professionals open to be edited
+        assert "Ajouter un administrateur" in page.text
+
+        # Pierre's names, phone and position, from his page's form.
+        shown = await client.get(f"/territoire/personnes/{pierre}", headers=h)
+        assert shown.status_code == 200 and 'name="firstname"' in shown.text
+        seen = (await client.get(f"/api/v1/people/{pierre}", headers=h)).json()
+        form = {"csrf": csrf_of(client), "version": str(seen["version"]), "firstname": "Pierre-Yves",
+                "lastname": "Chevalier", "email": seen["email"], "phone": "06 12 34 56 78", "position": "CIP",
+                "structure_ids": str(DEMO_STRUCTURE),
+                "orientation_system_ids": [s["orientation_system_id"] for s in seen["orientation_systems"]]}
+        saved = await client.post(f"/territoire/personnes/{pierre}", headers=h, data=form)
+        assert saved.status_code == 200 and "Les modifications sont enregistrées." in saved.text
+        after = (await client.get(f"/api/v1/people/{pierre}", headers=h)).json()
+        assert (after["firstname"], after["phone"], after["position"]) == ("Pierre-Yves", "+33612345678", "CIP")
+        bad = await client.post(f"/territoire/personnes/{pierre}", headers=h,
+                                data={**form, "version": str(after["version"]), "email": "pierre@"})
+        assert bad.status_code == 422 and "n'est pas valide" in html.unescape(bad.text)
+        assert (await client.get(f"/api/v1/people/{pierre}", headers=h)).json()["version"] == after["version"]
+
+        # A fellow administrator of her structure: invited; another structure or another role: refused.
+        added = await client.post("/territoire/personnes", headers=h, data={
+            "csrf": csrf_of(client), "role": "admin_structure", "structure_ids": str(DEMO_STRUCTURE),
+            "back_to": str(DEMO_STRUCTURE), "firstname": "Mauricette", "lastname": "Leblanc",
+            "email": "mauricette.leblanc@cd93.fr"})
+        assert added.status_code == 200 and "Mauricette Leblanc est enregistré(e)" in added.text
+        [invitation] = await system.mailbox(client, "mauricette.leblanc@cd93.fr")
+        assert "Jacques Célaire vous a créé un compte" in invitation["text"]
+        for body in ({"role": "admin_structure", "structure_ids": [str(DEMO_OTHER_STRUCTURE)]},
+                     {"role": "orientation_manager", "structure_ids": []}):
+            refused = await client.post("/api/v1/people", headers=h, json={
+                **body, "person": {"firstname": "Non", "lastname": "Autorisé", "email": "non@cd93.fr"}})
+            assert refused.status_code == 403 and "pas le droit" in refused.json()["message"]
+        found = (await client.get("/api/v1/people", headers=h, params={"q": "Mauricette"})).json()
+        [mauricette] = found["people"]
+        assert mauricette["can_edit"] and not mauricette["can_deactivate"]  # a fellow admin is edited, not closed
+        edited = await client.put(f"/api/v1/people/{mauricette['person_id']}", headers=h, json={
+            "person_id": mauricette["person_id"], "version": mauricette["version"],
+            "structure_ids": [str(DEMO_STRUCTURE)], "person": {"firstname": "Mauricette", "lastname": "Leblanc",
+                                                                "email": "mauricette.leblanc@cd93.fr",
+                                                                "phone": "0612345678"}})
+        assert edited.status_code == 200 and edited.json()["phone"] == "+33612345678"
+        closing = await client.post(f"/api/v1/people/{mauricette['person_id']}/deactivate", headers=h)
+        assert closing.status_code == 403
+        assert (await client.get(f"/api/v1/people/{mauricette['person_id']}", headers=h)).json()["deactivated"] is False
+
+        # Simon works in another structure: she sees him in the annuaire but may not change him.
+        other = (await client.get(f"/api/v1/people/{simon}", headers=h)).json()
+        assert not other["can_edit"] and not other["can_deactivate"]
+        refused = await client.put(f"/api/v1/people/{simon}", headers=h, json={
+            "person_id": simon, "version": other["version"], "structure_ids": [str(DEMO_OTHER_STRUCTURE)],
+            "person": {"firstname": "Pris", "lastname": "Anka", "email": other["email"]}})
+        assert refused.status_code == 403
+        moved = await client.put(f"/api/v1/people/{pierre}", headers=h, json={
+            "person_id": pierre, "version": after["version"], "structure_ids": [str(DEMO_OTHER_STRUCTURE)],
+            "person": {"firstname": "Pierre", "lastname": "Chevalier", "email": after["email"]}})
+        assert moved.status_code == 403  # she cannot hand her professional to a structure she does not run
+        assert (await client.get(f"/api/v1/people/{simon}", headers=h)).json()["firstname"] == "Simon"
+
+        # Deactivating her professional, from the structure's page: his account is closed, his history kept.
+        deactivated = await client.post(f"/territoire/personnes/{pierre}/desactiver", headers=h,
+                                        data={"csrf": csrf_of(client), "back_to": str(DEMO_STRUCTURE)})
+        assert deactivated.status_code == 200 and "est désactivé(e)" in deactivated.text
+        assert "Administrateurs de la structure" in deactivated.text  # back on the structure's page
+        assert (await client.get(f"/api/v1/people/{pierre}", headers=h)).json()["deactivated"] is True

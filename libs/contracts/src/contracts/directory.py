@@ -95,7 +95,8 @@ class PersonView(WireModel):
     structures: list[StructureRef] = Field(default_factory=list)
     orientation_systems: list[OrientationSystemView] = Field(default_factory=list)
     deactivated: bool = False
-    can_edit: bool = False
+    can_edit: bool = False  # names, contact, structures, dispositifs
+    can_deactivate: bool = False
     version: int = 1
     # Notify could not deliver there: shown until the address or number is corrected.
     email_failed_at: datetime | None = None

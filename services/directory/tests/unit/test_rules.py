@@ -42,6 +42,7 @@ ALLOWED = {
     Operation.create_professional: {"admin_cdb", "manager", "admin_structure"},
     Operation.create_staff: {"admin_cdb", "manager"},
     Operation.deactivate_person: {"admin_cdb", "manager", "admin_structure"},
+    Operation.edit_person: {"admin_cdb", "manager", "admin_structure"},
 }
 
 
@@ -54,7 +55,8 @@ def test_habilitation_in_scope_and_out_of_scope(who, operation):
 
 
 @pytest.mark.parametrize("operation", [Operation.edit_structure, Operation.see_sensitive_flag,
-                                       Operation.create_professional, Operation.deactivate_person])
+                                       Operation.create_professional, Operation.deactivate_person,
+                                       Operation.edit_person])
 def test_structure_admins_act_only_on_the_structures_they_administer(operation):
     assert may(CALLERS["admin_structure"], operation, IN_SCOPE)
     assert not may(CALLERS["admin_structure"], operation, OTHER_STRUCTURE)
@@ -64,6 +66,26 @@ def test_structure_admins_act_only_on_the_structures_they_administer(operation):
 def test_structure_admins_manage_professionals_not_fellow_admins():
     assert not may(CALLERS["admin_structure"], Operation.deactivate_person, FELLOW_ADMIN)
     assert may(CALLERS["manager"], Operation.deactivate_person, FELLOW_ADMIN)
+
+
+def test_structure_admins_add_and_edit_fellow_admins_of_their_structures_only():
+    """Spec §1.2: admin_structure « R/C/U co-admins of its structures » (§5.6 add_admin.feature)."""
+    admin = CALLERS["admin_structure"]
+    assert may(admin, Operation.create_staff, FELLOW_ADMIN)
+    assert may(admin, Operation.edit_person, FELLOW_ADMIN)
+    elsewhere = Scope(D93, frozenset({S2}), uuid.uuid4(), Role.admin_structure)
+    assert not may(admin, Operation.create_staff, elsewhere)
+    assert not may(admin, Operation.edit_person, elsewhere)
+    assert not may(admin, Operation.create_staff, Scope(D93, frozenset({S1, S2}), None, Role.admin_structure))
+    assert not may(admin, Operation.create_staff, Scope(D93, frozenset(), None, Role.orientation_manager))
+    assert not may(admin, Operation.create_staff, Scope(D93, frozenset({S1}), None, Role.orientation_manager))
+    assert not may(admin, Operation.edit_person, Scope(D93, frozenset(), uuid.uuid4(), Role.orientation_manager))
+
+
+def test_nobody_deactivates_or_edits_themselves_here():  # their own page is « Mon compte »
+    for operation in (Operation.deactivate_person, Operation.edit_person):
+        assert not may(CALLERS["manager"], operation, Scope(D93, person_id=ME))
+        assert not may(CALLERS["admin_structure"], operation, SELF)
 
 
 def test_nobody_deactivates_themselves():

@@ -24,6 +24,7 @@ class Operation(StrEnum):
     see_sensitive_flag = "see_sensitive_flag"
     create_professional = "create_professional"
     create_staff = "create_staff"  # structure admins and orientation managers
+    edit_person = "edit_person"  # names, contact, structures, dispositifs
     deactivate_person = "deactivate_person"
     search_annuaire = "search_annuaire"
 
@@ -57,14 +58,19 @@ def may(caller: Caller, operation: Operation, scope: Scope) -> bool:
         return False
     if operation in (Operation.create_deployment, Operation.list_deployments, Operation.add_manager):
         return False
+    myself = scope.person_id is not None and scope.person_id == caller.profile_id  # « Mon compte » is for that
     if caller.role == Role.manager:
-        return operation != Operation.deactivate_person or scope.person_id != caller.profile_id
+        return operation not in (Operation.deactivate_person, Operation.edit_person) or not myself
     administers = bool(scope.structure_ids) and scope.structure_ids <= caller.structure_ids
     if caller.role == Role.admin_structure:
         if operation in (Operation.edit_structure, Operation.see_sensitive_flag, Operation.create_professional):
             return administers
+        if operation == Operation.create_staff:  # a fellow admin of their structures (spec §1.2: C co-admins)
+            return administers and scope.person_role == Role.admin_structure
+        if operation == Operation.edit_person:  # their structures' professionals and fellow admins (U co-admins)
+            return administers and scope.person_role in (Role.professional, Role.admin_structure) and not myself
         if operation == Operation.deactivate_person:  # their structures' professionals, not fellow admins
-            return administers and scope.person_role == Role.professional and scope.person_id != caller.profile_id
+            return administers and scope.person_role == Role.professional and not myself
         return operation in (Operation.view_deployment, Operation.search_annuaire)
     if caller.role in (Role.orientation_manager, Role.professional):
         return operation in (Operation.view_deployment, Operation.search_annuaire)

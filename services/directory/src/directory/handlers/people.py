@@ -137,7 +137,8 @@ def creation_operation(role: PersonRole) -> Operation:
 async def create_person(request: CreatePersonV1, ctx: RpcContext, deps: Deps) -> PersonReply:
     caller = await caller_of(ctx, deps)
     deployment_id = territory_of(caller, request.deployment_id)
-    require(caller, creation_operation(request.role), Scope(deployment_id, frozenset(request.structure_ids)))
+    require(caller, creation_operation(request.role),
+            Scope(deployment_id, frozenset(request.structure_ids), person_role=request.role))
     async with deps.sessions() as session, session.begin():
         person = await add_person(session, deps, deployment_id, request.role, request.person, request.structure_ids,
                                   request.orientation_system_ids, await author_name(session, caller))
@@ -153,13 +154,15 @@ async def author_name(session: AsyncSession, caller: Caller) -> str:
     return NATIONAL_TEAM if caller.role == "admin_cdb" else ""
 
 
-async def managed_person(session: AsyncSession, caller: Caller, person_id: uuid.UUID) -> Person:
-    """A person the caller may manage (edit, deactivate): their territory's manager, their structure's admin."""
+async def managed_person(session: AsyncSession, caller: Caller, person_id: uuid.UUID,
+                         operation: Operation) -> Person:
+    """A person the caller may manage (``operation``: edit, deactivate): their territory's manager, their
+    structure's admin."""
     person = await session.get(Person, person_id, with_for_update=True)
     if person is None:
         raise NotFound(PERSON_NOT_FOUND)
     structures, _ = await person_links(session, [person.id])
-    require(caller, Operation.deactivate_person,
+    require(caller, operation,
             Scope(person.deployment_id, frozenset(s.id for s in structures[person.id]), person.id, person.role),
             not_found=PERSON_NOT_FOUND)
     if person.deactivated_at is not None:
@@ -181,7 +184,7 @@ async def get_person(request: GetPersonV1, ctx: RpcContext, deps: Deps) -> Perso
 async def update_person(request: UpdatePersonV1, ctx: RpcContext, deps: Deps) -> PersonReply:
     caller = await caller_of(ctx, deps)
     async with deps.sessions() as session, session.begin():
-        person = await managed_person(session, caller, request.person_id)
+        person = await managed_person(session, caller, request.person_id, Operation.edit_person)
         if person.version != request.version:  # the mapper's version column settles two saves at once
             [current] = await person_views(session, caller, [person])
             raise Conflict(EDITED_MEANWHILE, details={"current": current.model_dump(mode="json")})
@@ -208,7 +211,7 @@ async def update_person(request: UpdatePersonV1, ctx: RpcContext, deps: Deps) ->
 async def deactivate_person(request: DeactivatePersonV1, ctx: RpcContext, deps: Deps) -> PersonReply:
     caller = await caller_of(ctx, deps)
     async with deps.sessions() as session, session.begin():
-        person = await managed_person(session, caller, request.person_id)
+        person = await managed_person(session, caller, request.person_id, Operation.deactivate_person)
         person.deactivated_at = person.updated_at = deps.clock()
         await publish_person(session, deps, person, "deactivated")
         [view] = await person_views(session, caller, [person])

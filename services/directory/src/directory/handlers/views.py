@@ -78,7 +78,8 @@ async def person_views(session: AsyncSession, caller: Caller, people: list[Perso
             email=p.email, phone=p.phone, position=p.position,
             structures=[StructureRef(structure_id=s.id, name=s.name) for s in structures[p.id]],
             orientation_systems=[system_view(o) for o in systems[p.id]], deactivated=p.deactivated_at is not None,
-            can_edit=p.deactivated_at is None and may(caller, Operation.deactivate_person, scope),
+            can_edit=p.deactivated_at is None and may(caller, Operation.edit_person, scope),
+            can_deactivate=p.deactivated_at is None and may(caller, Operation.deactivate_person, scope),
             email_failed_at=p.email_failed_at, phone_failed_at=p.phone_failed_at, version=p.version,
         ))
     return views

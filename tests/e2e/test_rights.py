@@ -78,6 +78,12 @@ async def test_the_demo_beneficiary_downloads_her_data_and_her_referent_answers_
         empty = await client.post("/mon-carnet/mes-donnees/demandes", headers=bearer(me), data={
             "csrf": csrf_of(client), "kind": "rectification", "field": "Adresse", "text": " "})
         assert empty.status_code == 422 and "Indiquez ce qui est inexact" in empty.text
+        # Parsed by the API's body model: a kind of request the page does not offer is refused in French, not taken
+        # for a rectification.
+        unknown = await client.post("/mon-carnet/mes-donnees/demandes", headers=bearer(me), data={
+            "csrf": csrf_of(client), "kind": "effacement", "field": "Adresse", "text": "Effacez tout"})
+        assert unknown.status_code == 422 and "Le type : valeur inconnue." in unknown.text
+        assert (await client.get("/api/v1/me/rights-requests", headers=bearer(me))).json()["requests"] == []
         asked = await client.post("/mon-carnet/mes-donnees/demandes", headers=bearer(me), data={
             "csrf": csrf_of(client), "kind": "rectification", "field": "Adresse",
             "text": "Mon adresse a changé le mois dernier", "wanted": "12 rue des Lilas"})
@@ -96,6 +102,11 @@ async def test_the_demo_beneficiary_downloads_her_data_and_her_referent_answers_
         assert f"/carnets/{SOPHIE}/demandes-rgpd" in notebook_page.text
         requests_page = await client.get(f"/carnets/{SOPHIE}/demandes-rgpd", headers=bearer(pro))
         assert "Mon adresse a changé le mois dernier" in requests_page.text and "Accepter" in requests_page.text
+        too_long = await client.post(f"/demandes-rgpd/{request['request_id']}/reponse", headers=bearer(pro), data={
+            "csrf": csrf_of(client), "back": f"/carnets/{SOPHIE}/demandes-rgpd", "decision": "accepter",
+            "answer": "Corrigée <" + "x" * 3000})
+        assert too_long.status_code == 422 and "3000 caractères au plus" in too_long.text
+        assert "Corrigée &lt;xxx" in too_long.text  # what was typed, in the request's card, to shorten it
         answered = await client.post(f"/demandes-rgpd/{request['request_id']}/reponse", headers=bearer(pro), data={
             "csrf": csrf_of(client), "back": f"/carnets/{SOPHIE}/demandes-rgpd", "decision": "accepter",
             "answer": "Votre adresse est corrigée dans le carnet."})

@@ -17,7 +17,6 @@ from contracts.rights import (
     AnswerRightsRequestV1,
     CreateRightsRequestV1,
     ListRightsRequestsV1,
-    RightsRequestKind,
 )
 from gateway.api.rights import NewRightsRequest, RightsAnswer, my_data, my_data_pdf
 from gateway.bus import call
@@ -95,25 +94,25 @@ async def my_data_pdf_page(request: Request, visitor: BeneficiaryDep):
 @router.post("/mon-carnet/mes-donnees/demandes")
 async def ask(request: Request, visitor: BeneficiaryFormDep):
     form = await request.form()
-    kind = text(form, "kind", 20)
-    try:
-        await call(request, CreateRightsRequestV1(**dict(parse_form(
-            form, NewRightsRequest, kind=kind if kind in KIND_LABELS else RightsRequestKind.rectification))),
-            access_token=visitor.token)
+    try:  # the body of POST /api/v1/me/rights-requests; « kind », hidden, names which of the page's two forms
+        body = parse_form(form, NewRightsRequest)
+        await call(request, CreateRightsRequestV1(**dict(body)), access_token=visitor.token)
     except (ValidationError, ServiceError) as failure:
         error = refusal(failure)
-        return await my_page(request, visitor, error=error.message, form={**dict(form), "kind": kind},
+        return await my_page(request, visitor, error=error.message, form=dict(form),
                              status_code=422 if isinstance(failure, ValidationError) else error.http_status)
-    return redirect(f"/mon-carnet/mes-donnees?notice={kind}#mes-demandes", visitor)
+    return redirect(f"/mon-carnet/mes-donnees?notice={body.kind.value}#mes-demandes", visitor)
 
 
 # --- Those who answer -----------------------------------------------------------------------------------------
 
 def requests_page(request: Request, visitor: Visitor, found, *, title: str, back: str, notebook_id=None,
-                  error: str = "", status_code: int = 200):
+                  error: str = "", form: dict | None = None, answering: uuid.UUID | None = None,
+                  status_code: int = 200):
+    """The requests to answer; on a refusal, ``form`` as typed in the card of the request ``answering``."""
     return render(request, "rights_requests.html.j2", {
         "found": found, "kinds": KIND_LABELS, "states": STATE_LABELS, "title": title, "back": back,
-        "notebook_id": notebook_id, "error": error,
+        "notebook_id": notebook_id, "error": error, "form": form or {}, "answering": str(answering or ""),
         "notice": NOTICES.get(request.query_params.get("notice", ""), ""),
     }, visitor=visitor, status_code=status_code)
 
@@ -147,8 +146,8 @@ def back_of(value: str) -> str:
 @router.post("/demandes-rgpd/{request_id}/reponse")
 async def answer(request_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     form = await request.form()
-    back = back_of(text(form, "back", 200))
-    try:
+    back = back_of(text(form, "back", 200))  # the list the form was on, to come back to (not the API's body)
+    try:  # the body of POST /api/v1/rights-requests/{id}/answer; « accepted » is the button pressed
         await call(request, AnswerRightsRequestV1(request_id=request_id, **dict(parse_form(
             form, RightsAnswer, accepted=text(form, "decision") == "accepter"))), access_token=visitor.token)
     except (ValidationError, ServiceError) as failure:
@@ -156,6 +155,6 @@ async def answer(request_id: uuid.UUID, request: Request, visitor: FormVisitorDe
         notebook_id = uuid.UUID(back.split("/")[2]) if back.startswith("/carnets/") else None
         found = await call_or_leave(request, visitor, ListRightsRequestsV1(notebook_id=notebook_id))
         return requests_page(request, visitor, found, title="Demandes des personnes", back=back,
-                             notebook_id=notebook_id, error=error.message,
+                             notebook_id=notebook_id, error=error.message, form=dict(form), answering=request_id,
                              status_code=422 if isinstance(failure, ValidationError) else error.http_status)
     return redirect(f"{back}?notice=answered", visitor)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections import OrderedDict
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
+from markupsafe import Markup
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
@@ -67,7 +69,8 @@ from gateway.api.notebooks import (
 )
 from gateway.bus import call
 from gateway.web import labels
-from gateway.web.common import FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render
+from gateway.web.common import (FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render,
+                                templates)
 from gateway.web.common import form_text as text
 from gateway.web.exchange_pages import exchange_section
 from gateway.web.forms import form_values, parse_form
@@ -201,6 +204,27 @@ async def referentials_for(request: Request, visitor: Visitor, page: NotebookPag
     return referentials
 
 
+SITUATION_BOXES: OrderedDict[tuple[str, frozenset[str]], Markup] = OrderedDict()
+SITUATION_BOXES_KEPT = 512  # sets of ticked situations, the least recently shown forgotten first
+
+
+def situation_boxes(referentials: Referentials, checked: set[str]) -> Markup:
+    """The diagnostic form's situations (88 boxes by theme, _diagnostic_situations.html.j2), rendered once per
+    version of the referentials and set of ticked situations, then kept: rendering them on every view of a
+    notebook cost the HTML page a tenth of its time (issue 19)."""
+    key = (referentials.version, frozenset(checked))
+    if not referentials.version:  # referentials that name no version cannot be told apart: rendered each time
+        return templates.env.get_template("_diagnostic_situations.html.j2").module.boxes(referentials, checked)
+    if (boxes := SITUATION_BOXES.get(key)) is None:
+        boxes = SITUATION_BOXES[key] = templates.env.get_template(
+            "_diagnostic_situations.html.j2").module.boxes(referentials, checked)
+        if len(SITUATION_BOXES) > SITUATION_BOXES_KEPT:
+            SITUATION_BOXES.popitem(last=False)
+    else:
+        SITUATION_BOXES.move_to_end(key)
+    return boxes
+
+
 async def notebook_page(request: Request, visitor: Visitor, notebook_id: uuid.UUID | None, *, error: str = "",
                         error_section: str = "", form: dict | None = None, status_code: int = 200,
                         diagnostic_draft: dict | None = None, metier: str | None = None,
@@ -242,7 +266,7 @@ async def notebook_page(request: Request, visitor: Visitor, notebook_id: uuid.UU
         "today": date.today().isoformat(),
         "base": "/mon-carnet" if visitor.me.role == Role.beneficiary else f"/carnets/{page.notebook_id}",
         "summary": summary_band(page, exchanges, mine=visitor.me.role == Role.beneficiary, now=datetime.now(UTC)),
-        "notebook_sections": sections(page, exchanges),
+        "notebook_sections": sections(page, exchanges), "situation_boxes": situation_boxes,
     }, visitor=visitor, status_code=status_code)
 
 

@@ -262,6 +262,29 @@ async def test_only_a_manager_of_the_territory_imports_beneficiaries(notebook, t
     assert denied.code == ErrorCode.forbidden
 
 
+async def test_the_events_of_imported_rows_are_those_validated_construction_would_write(notebook, token_mint):
+    """The events of a created row are built without validating their values again (they were, as the
+    beneficiary's fields): their JSON in the outbox is exactly what validating them would give."""
+    from contracts.registry import registry
+    from contracts.pilotage import NotebookChangedV1
+    from servicekit.messaging import outbox_table
+
+    territory = await new_territory(notebook, token_mint)
+    mark = await scalar(notebook, select(func.max(outbox_table.c.seq))) or 0
+    await apply(notebook, territory.manager, ImportKind.beneficiaries, rows(person(
+        firstname=" Zoé ", lastname="D'Arc", external_id="SI-E", mobile_numbers=["+33612345678"],
+        email="Zoe.Darc@Exemple.fr", nir=territory.nir)))
+    payloads = await all_of(notebook, select(outbox_table.c.subject, outbox_table.c.payload).where(
+        outbox_table.c.seq > mark).order_by(outbox_table.c.seq))
+    subjects = {subject for subject, _ in payloads}
+    assert {BeneficiaryCreatedV1.subject, c.NotebookCreatedV1.subject, NotebookChangedV1.subject} <= subjects
+    for subject, payload in payloads:
+        event = registry[subject].model_validate_json(payload)
+        assert event.model_dump_json().encode() == bytes(payload), subject
+    [profile] = [registry[s].model_validate_json(p) for s, p in payloads if s == BeneficiaryCreatedV1.subject]
+    assert (profile.firstname, profile.email, profile.phone) == ("Zoé", "zoe.darc@exemple.fr", "+33612345678")
+
+
 async def test_a_batch_of_500_beneficiaries_reviewed_created_then_updated(notebook, token_mint):
     """Timings printed (``-s``): the budget is a batch of new beneficiaries well under 100 ms on PostgreSQL."""
     territory = await new_territory(notebook, token_mint)

@@ -9,6 +9,7 @@ import html
 
 import pytest
 from carnet.demo import DEMO_NOTEBOOKS
+from contracts.exchanges import MAX_EXCHANGE_LENGTH
 from testkit.system import bearer, csrf_of, sign_in
 
 from tests.e2e.test_notebook import messages_about, page_with_systems, seed_demo, until
@@ -56,6 +57,14 @@ async def test_a_question_to_the_referent_the_email_unread_counts_and_what_the_b
         empty = await client.post(f"/carnets/{SOPHIE}/echanges/nouveau", headers=bearer(simon),
                                   data={"csrf": csrf_of(client), "text": "  "})
         assert empty.status_code == 422 and "Écrivez un message" in empty.text
+        # Parsed by the API's body model: a text too long is said in French, kept with its choices, nothing posted.
+        long = await client.post(f"/carnets/{SOPHIE}/echanges/nouveau", headers=bearer(simon), data={
+            "csrf": csrf_of(client), "text": "<long>" + "x" * MAX_EXCHANGE_LENGTH, "addressed_to": pierre["person_id"],
+            "shared_with_beneficiary": "oui"})
+        assert long.status_code == 422 and f"{MAX_EXCHANGE_LENGTH} caractères au plus" in long.text
+        assert "&lt;long&gt;xxx" in long.text and 'name="shared_with_beneficiary" value="oui" checked' in long.text
+        assert f'<option value="{pierre["person_id"]}" selected>' in long.text
+        assert (await client.get(api, headers=bearer(simon))).json()["messages"] == []
         posted = await client.post(f"/carnets/{SOPHIE}/echanges/nouveau", headers=bearer(simon), data={
             "csrf": csrf_of(client), "text": QUESTION, "addressed_to": pierre["person_id"]})
         assert posted.status_code == 303, posted.text

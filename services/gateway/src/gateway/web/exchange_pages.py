@@ -14,8 +14,7 @@ from contracts.identity import Role
 from gateway.api.exchanges import NewExchange
 from gateway.bus import call
 from gateway.web.common import FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render
-from gateway.web.common import form_text as text
-from gateway.web.forms import parse_form
+from gateway.web.forms import form_values, parse_form
 from servicekit.errors import ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -61,12 +60,11 @@ async def my_exchanges(request: Request, visitor: VisitorDep):
 @router.post("/carnets/{notebook_id}/echanges/nouveau")
 async def post_exchange(notebook_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     form = await request.form()
-    typed = {"text": str(form.get("text", ""))[:MAX_EXCHANGE_LENGTH + 1], "shared": form.get("shared") == "oui",
-             "mentions": [str(v) for v in form.getlist("mentions")], "addressed_to": text(form, "addressed_to", 40)}
-    try:  # the body of POST /api/v1/notebooks/{id}/exchanges; the text as typed (the service says when it is blank)
-        await call(request, PostExchangeV1(notebook_id=notebook_id, **dict(parse_form(
-            form, NewExchange, text=typed["text"], shared_with_beneficiary=typed["shared"]))),
-            access_token=visitor.token)
+    typed = form_values(form, NewExchange)  # shown again if refused, as the model reads it (a long text cut)
+    typed["text"] = typed.get("text", "")[:MAX_EXCHANGE_LENGTH + 1]
+    try:  # the body of POST /api/v1/notebooks/{id}/exchanges (the service says when the text is blank)
+        await call(request, PostExchangeV1(notebook_id=notebook_id, **dict(parse_form(form, NewExchange))),
+                   access_token=visitor.token)
     except ValidationError as failure:
         return await thread_page(request, visitor, notebook_id, error=refusal(failure).message, form=typed,
                                  status_code=422)

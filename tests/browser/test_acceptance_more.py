@@ -8,6 +8,8 @@ sees, with axe-core on every page the journey reaches:
   « droits et devoirs » filter, and, made chargé d'orientation of a notebook, she updates its contact and rights;
 - structure admin (§5.6 accueil.feature, dashboard.feature, rattachementBeneficiaires.feature « Import liste de
   rattachement »): his structure's figures and the list behind one, then a référent given by an imported file;
+- structure admin (§5.6 edit_professional.feature, add_admin.feature): he updates a professional of his structure,
+  adds a fellow administrator and updates her phone;
 - manager (§5.7 orientationImport.js): a reorientations file moves a beneficiary to another structure and référent;
 - manager (§5.3 importBeneficiaires.feature): dates in every format, a partial file whose invalid NIRs are refused,
   a second file that updates the beneficiary already there;
@@ -309,3 +311,51 @@ async def test_the_france_travail_flux_shows_on_the_notebook_it_matched(system, 
     await expect(pro.get_by_role("main")).to_contain_text("(France Travail)")
     await accessible(pro, "professional")
     await pro.screenshot(path=SCREENSHOTS / "acceptance-france-travail.png", full_page=True)
+
+
+async def test_a_structure_admin_edits_a_professional_and_adds_a_fellow_administrator(system, browser: Browser,
+                                                                                      db_backend):
+    """§5.6 edit_professional.feature (« Modification d'un professionnel »), add_admin.feature (« Ajout d'un
+    gestionnaire », « Modification »): from his structure's page, Jacques updates Pierre's phone and position, is
+    told in French when an address is wrong, adds Mauricette as a fellow administrator, then updates her phone."""
+    await demo_journey(system, db_backend)
+    jacques = await signed_in(browser, system, "structure@demo.carnet.test", Role.admin_structure)
+    await jacques.get_by_role("link", name="Ma structure").click()
+    professionals = jacques.get_by_role("region", name="Professionnels de la structure")
+    await professionals.get_by_role("link", name="Pierre Chevalier").click()
+    await expect(jacques.get_by_role("heading", level=1)).to_have_text("Pierre Chevalier")
+    await jacques.get_by_label("Téléphone").fill("06 12 34 56 78")
+    await jacques.get_by_label("Fonction").fill("Conseiller en insertion")
+    await jacques.get_by_role("button", name="Enregistrer").click()
+    await expect(jacques.get_by_role("status")).to_have_text("Les modifications sont enregistrées.")
+    await expect(jacques.get_by_label("Téléphone")).to_have_value("06 12 34 56 78")
+    await expect(jacques.get_by_label("Fonction")).to_have_value("Conseiller en insertion")
+    await accessible(jacques, "admin_structure")
+    await jacques.get_by_label("Adresse e-mail").fill("pierre.chevalier@")
+    await jacques.get_by_role("button", name="Enregistrer").click()
+    await expect(jacques.get_by_role("alert")).to_contain_text("n'est pas valide")
+    await expect(jacques.get_by_label("Adresse e-mail")).to_have_value("pierre.chevalier@")  # kept, to correct
+    await accessible(jacques, "admin_structure")
+
+    await jacques.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Accueil").click()
+    await jacques.get_by_role("link", name="Ma structure").click()
+    await expect(professionals).to_contain_text("Pierre Chevalier – pro@demo.carnet.test – 06 12 34 56 78")
+    admins = jacques.get_by_role("region", name="Administrateurs de la structure")
+    await expect(admins).to_contain_text("Jacques Célaire")
+    await admins.get_by_label("Prénom").fill("Mauricette")
+    await admins.get_by_label("Nom", exact=True).fill("Leblanc")
+    await admins.get_by_label("Adresse e-mail").fill("mauricette.leblanc@cd93.fr")
+    await admins.get_by_role("button", name="Ajouter l'administrateur et l'inviter").click()
+    await expect(jacques.get_by_role("status")).to_contain_text("Mauricette Leblanc est enregistré(e)")
+    await expect(admins).to_contain_text("Mauricette Leblanc – mauricette.leblanc@cd93.fr")
+    await accessible(jacques, "admin_structure")
+
+    await admins.get_by_role("link", name="Mauricette Leblanc").click()
+    await expect(jacques.get_by_role("heading", level=1)).to_have_text("Mauricette Leblanc")
+    await expect(jacques.get_by_role("main")).not_to_contain_text("Désactiver")  # a fellow admin is not closed
+    await jacques.get_by_label("Téléphone").fill("0612345678")
+    await jacques.get_by_role("button", name="Enregistrer").click()
+    await expect(jacques.get_by_role("status")).to_have_text("Les modifications sont enregistrées.")
+    await expect(jacques.get_by_label("Téléphone")).to_have_value("06 12 34 56 78")
+    await accessible(jacques, "admin_structure")
+    await jacques.screenshot(path=SCREENSHOTS / "acceptance-structure-admin-people.png", full_page=True)

@@ -130,6 +130,10 @@ async def test_a_bilan_written_by_the_referent_is_read_by_the_beneficiary(system
         empty = await client.post(f"/carnets/{SOPHIE}/bilans/nouveau", headers=h, data={
             "csrf": csrf_of(client), "bilan_date": "", "assessment": " "})
         assert empty.status_code == 422 and "appréciation" in empty.text
+        not_a_day = await client.post(f"/carnets/{SOPHIE}/bilans/nouveau", headers=h, data={
+            "csrf": csrf_of(client), "bilan_date": "31/02/2026", "assessment": "Troisième"})
+        assert not_a_day.status_code == 422
+        assert "La date du bilan n&#39;est pas une date valide (AAAA-MM-JJ)." in not_a_day.text
         assert len((await client.get(base, headers=h)).json()["bilans"]) == 2
 
         # She hears of it by email, with a link to read it from her login.

@@ -71,10 +71,10 @@ async def new_bilan(notebook_id: uuid.UUID, request: Request, visitor: VisitorDe
 @router.post("/carnets/{notebook_id}/bilans/nouveau")
 async def save_bilan(notebook_id: uuid.UUID, request: Request, visitor: FormVisitorDep):
     form = await request.form()
-    chosen = text(form, "bilan_date", 10)
-    try:
-        created = await call(request, CreateBilanV1(notebook_id=notebook_id, **dict(parse_form(
-            form, NewBilan, bilan_date=chosen_date(chosen)))), access_token=visitor.token)
+    chosen = text(form, "bilan_date", 10)  # the editor's date, to show it again with a refusal
+    try:  # the body of POST /api/v1/notebooks/{id}/bilans (no date: today)
+        created = await call(request, CreateBilanV1(notebook_id=notebook_id, **dict(parse_form(form, NewBilan))),
+                             access_token=visitor.token)
     except ValidationError as failure:
         return await editor(request, visitor, notebook_id, chosen, error=refusal(failure).message, form=dict(form),
                             status_code=422)

@@ -168,6 +168,7 @@ def posting(visitor_of=signed_in_visitor):
     the form's CSRF token checked: a stale or forged form leaves with the error page before the route runs."""
 
     async def form_posted(request: Request, visitor: Visitor = Depends(visitor_of)) -> Visitor:
+        # The token is read raw: it is no field of any API body (the API checks the request's origin instead).
         require_csrf(request, form_text(await request.form(), "csrf"), visitor)
         return visitor
 

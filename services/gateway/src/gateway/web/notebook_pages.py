@@ -409,7 +409,7 @@ async def notebook_action(notebook_id: uuid.UUID, action: str, request: Request,
     own = visitor.me.role == Role.beneficiary
     # The diagnostic form comes back as typed, whether it searched a métier (its « Rechercher » button) or was refused.
     draft = diagnostic_draft(form) if action == "diagnostic" else None
-    if draft is not None and form.get("chercher"):
+    if draft is not None and form.get("chercher"):  # its « Rechercher » button, not « Enregistrer »
         return await notebook_page(request, visitor, notebook_id, error_section=section, diagnostic_draft=draft,
                                    metier=text(form, "metier", 100))
     try:
@@ -431,10 +431,11 @@ async def notebook_action(notebook_id: uuid.UUID, action: str, request: Request,
 async def orientation_action(request: Request, visitor: Visitor, notebook_id: uuid.UUID, form: FormData):
     """« Orienter »: a step (« Afficher les structures… ») or a refused choice comes back to the notebook with the
     choices in the address (post, redirect, get: the page can be reloaded); a choice that fits is sent."""
+    # The choices as typed, for the address of the next step or of a refusal (the body model parses them below).
     chosen = choices_of({"or_dispositif": form.get("orientation_system_id"), "or_structure": form.get("structure_id"),
                          "or_referent": form.get("referent_id"), "or_motif": form.get("reason")})
     base = f"/carnets/{notebook_id}"
-    if form.get("etape"):
+    if form.get("etape"):  # a step's button (« Afficher les structures… »), not « Orienter »
         return redirect(step_url(base, chosen), visitor)
     options = (await call_or_leave(request, visitor, GetTerritoryOrientationOptionsV1())).options
     if refusal_of(options, await structure_systems(request, visitor), chosen):

@@ -117,6 +117,8 @@ async def save(request: Request, visitor: ProfessionalFormDep):
     except ServiceError as failure:
         return await queries_page(request, visitor, None, error=failure.message, status_code=failure.http_status)
     try:
+        # The query open, a hidden field: the API takes it from its address (PUT /api/v1/queries/{id}); the body is
+        # POST /api/v1/queries' (QueryToSave), its filters read as the list's address is.
         saved = (await call(request, SaveQueryV1(query_id=query_id_of(text(form, "query_id", 36)), **dict(parse_form(
             form, QueryToSave, filters=filters))), access_token=visitor.token)).query
     except (ValidationError, ServiceError) as failure:

@@ -117,6 +117,8 @@ async def test_a_bad_export_form_is_refused_in_french_and_nothing_is_started(dat
     rpc = FakeRpc()
     page = await post(data, rpc)
     assert page.status_code == 422 and message in page.text
+    if data["list_name"] == "actions":  # the form, as chosen
+        assert '<option value="actions" selected>' in page.text
     assert not [r for r in rpc.asked if isinstance(r, StartExportV1)]
 
 

@@ -70,12 +70,14 @@ def export_request(form) -> StartExportV1:
                          deployment_id=body.deployment_id)
 
 
-async def exports_page(request: Request, visitor, *, error: str = "", status_code: int = 200):
+async def exports_page(request: Request, visitor, *, error: str = "", form: dict | None = None,
+                       status_code: int = 200):
+    """The exports; on a refusal, ``form`` as chosen."""
     found = await call_or_leave(request, visitor, ListExportsV1(limit=100))
     role = visitor.me.role
     choices = [(name, label) for name, label in LIST_LABELS.items() if role in ALLOWED[ExportList(name)]]
-    return render(request, "exports.html.j2", {"found": found, "error": error, "choices": choices, **CONTEXT},
-                  visitor=visitor, status_code=status_code)
+    return render(request, "exports.html.j2", {"found": found, "error": error, "choices": choices, **CONTEXT,
+                                               "form": form or {}}, visitor=visitor, status_code=status_code)
 
 
 @router.get("/exports")
@@ -89,9 +91,10 @@ async def start(request: Request, visitor: FormVisitorDep):
     try:
         started = await call(request, export_request(form), access_token=visitor.token)
     except ValidationError as failure:
-        return await exports_page(request, visitor, error=refusal(failure).message, status_code=422)
+        return await exports_page(request, visitor, error=refusal(failure).message, form=dict(form), status_code=422)
     except ServiceError as error:
-        return await exports_page(request, visitor, error=error.message, status_code=error.http_status)
+        return await exports_page(request, visitor, error=error.message, form=dict(form),
+                                  status_code=error.http_status)
     export_id = started.export.export_id
     deadline = time.monotonic() + WAIT_S
     state = started.export.state

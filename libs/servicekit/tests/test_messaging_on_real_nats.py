@@ -124,6 +124,29 @@ async def test_a_secret_leaves_the_outbox_once_published_and_other_rows_stay_mar
     assert (await jetstream.stream_info("SECRETS", subjects_filter=SecretProbeIssuedV1.subject)).state.messages == 1
 
 
+async def test_a_relay_overtaken_by_another_marks_only_the_rows_it_published(sessions, jetstream):
+    """Two replicas' relays may publish the same rows on SQLite (read without a lock, JetStream drops the
+    duplicate). When the other relay marks them first, its secrets leave the table, and SQLite numbers the next row
+    as the last one deleted (its rowid): the overtaken relay, marking by that number, deleted a secret written
+    meanwhile that nobody had published. It happened in CI, identity in two replicas: an invitation never sent."""
+    outbox = Outbox()
+    async with sessions() as session, session.begin():
+        await outbox.add(session, SecretProbeIssuedV1(code="111111"))
+    written_meanwhile = SecretProbeIssuedV1(code="222222")
+
+    async def overtaken(_count: int) -> None:
+        # On PostgreSQL the other relay skips the locked row: nothing to overtake, the end is the same.
+        await OutboxRelay("kit", sessions, jetstream, outbox).publish_pending()
+        async with sessions() as session, session.begin():
+            await outbox.add(session, written_meanwhile)
+
+    await OutboxRelay("kit", sessions, jetstream, outbox, after_publish=overtaken).publish_pending()
+    assert await unpublished(sessions) == 1  # the secret written meanwhile still waits for a relay
+    assert await OutboxRelay("kit", sessions, jetstream, outbox).publish_pending() == 1
+    info = await jetstream.stream_info("SECRETS", subjects_filter=SecretProbeIssuedV1.subject)
+    assert info.state.messages == 2
+
+
 async def test_a_watched_event_is_known_published_once_the_relay_had_it_acknowledged(sessions, jetstream):
     outbox = Outbox()
     event = ProbeHappenedV1(label="watched")

@@ -154,14 +154,17 @@ class OutboxRelay:
 
     @staticmethod
     async def _mark_published(session: AsyncSession, rows) -> None:
-        # A one-time secret leaves the database once JetStream holds it; other rows stay, marked.
-        secrets = [row.seq for row in rows if is_secret(row.subject)]
-        others = [row.seq for row in rows if not is_secret(row.subject)]
+        # A one-time secret leaves the database once JetStream holds it; other rows stay, marked. Rows are named by
+        # their event id, never by ``seq``: on SQLite another replica's relay may have marked these rows first, and
+        # once it deleted the last secret, SQLite gives the next row written the same seq (a rowid is reused):
+        # marked by seq, a row nobody published would be deleted or marked published, an event lost.
+        secrets = [row.event_id for row in rows if is_secret(row.subject)]
+        others = [row.event_id for row in rows if not is_secret(row.subject)]
         if secrets:
-            await session.execute(delete(outbox_table).where(outbox_table.c.seq.in_(secrets)))
+            await session.execute(delete(outbox_table).where(outbox_table.c.event_id.in_(secrets)))
         if others:
             await session.execute(
-                update(outbox_table).where(outbox_table.c.seq.in_(others)).values(published_at=utcnow())
+                update(outbox_table).where(outbox_table.c.event_id.in_(others)).values(published_at=utcnow())
             )
 
     async def _measure_quietly(self) -> None:

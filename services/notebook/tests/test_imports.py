@@ -285,6 +285,37 @@ async def test_the_events_of_imported_rows_are_those_validated_construction_woul
     assert (profile.firstname, profile.email, profile.phone) == ("Zoé", "zoe.darc@exemple.fr", "+33612345678")
 
 
+async def test_a_reimported_row_is_unchanged_only_when_every_value_it_gives_is_the_one_kept(notebook, token_mint):
+    """A re-import compares each value given with the one kept before anything else (the NIR by its keyed hash,
+    with or without its key; the CAF number decrypted): equal, the row is unchanged; one value apart, it updates
+    that one, secret or not."""
+    territory = await new_territory(notebook, token_mint)
+    nir = f"{int(territory.nir) // 100 * 100 + 85:013d}"
+    key = f"{97 - int(nir) % 97:02d}"
+    given = dict(mobile_numbers=["+33612345678"], email="zoe@exemple.fr", city="Valence", postal_code="26000",
+                 address1="1 rue de la Paix", caf_number="1234567", right_rsa="rsa_droit_ouvert_versable",
+                 right_are=True, work_situation="recherche_emploi")
+
+    def row(**values):
+        return rows(person(firstname="Zoé", lastname="Arc", external_id="SI-Z", **{**given, **values}))
+
+    assert (await apply(notebook, territory.manager, ImportKind.beneficiaries, row(nir=nir)))[2].outcome == \
+        Outcome.created
+    for values in ({"nir": nir}, {"nir": nir + key}, {"nir": f"{nir[:5]} {nir[5:]}"}, {}):
+        done = await apply(notebook, territory.manager, ImportKind.beneficiaries, row(**values))
+        assert done[2].outcome == Outcome.unchanged, values
+    for values, field in (({"caf_number": "7654321"}, "identifiant CAF/MSA"), ({"right_are": False}, "ARE"),
+                          ({"city": "Romans", "postal_code": "26100"}, "ville"), ({"address1": "2 rue"}, "adresse")):
+        reviewed = await review(notebook, territory.manager, ImportKind.beneficiaries, row(**values))
+        assert reviewed[2].status == ReviewStatus.same and reviewed[2].changed, values
+        done = await apply(notebook, territory.manager, ImportKind.beneficiaries, row(**values))
+        assert done[2].outcome == Outcome.updated, values
+        summary = await scalar(notebook, select(TimelineEvent.summary).where(
+            TimelineEvent.notebook_id == done[2].target_id).order_by(TimelineEvent.occurred_at.desc()).limit(1))
+        assert field in summary, summary
+        given.update(values)
+
+
 async def test_a_batch_of_500_beneficiaries_reviewed_created_then_updated(notebook, token_mint):
     """Timings printed (``-s``): the budget is a batch of new beneficiaries well under 100 ms on PostgreSQL."""
     territory = await new_territory(notebook, token_mint)

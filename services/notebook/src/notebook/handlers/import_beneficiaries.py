@@ -42,10 +42,12 @@ from notebook.adapters.orm import (
     StructureRead,
     TimelineEvent,
 )
+from notebook.domain.nir import clean_nir
 from notebook.domain.protection import FieldProtection
 from notebook.handlers.beneficiaries import (
     CONTACT_FIELDS,
     FIELD_LABELS,
+    SECRET_FIELDS,
     apply,
     changed_fields,
     cleaned,
@@ -307,7 +309,38 @@ def new(context: Context, parsed: Parsed) -> Verdict:
                    referent=referent)
 
 
+def kept_as_given(context: Context, parsed: Parsed, beneficiary: Beneficiary) -> bool:
+    """Whether each value the row gives is already the beneficiary's, compared before anything is built: a
+    re-imported file is mostly rows like that. Only values equal to the one kept pass (``cleaned`` leaves a kept
+    value as it is), and the NIR by its keyed hash (the 13 characters ``clean_nir`` keeps, hashed as they were);
+    anything else (a value typed otherwise, a wrong one) is for the full comparison, which words the change or
+    the error."""
+    protection = context.deps.protection
+    for name, value in parsed.beneficiary.items():
+        if name == "nir":
+            try:
+                nir = clean_nir(value) if isinstance(value, str) else None
+            except ServiceError:
+                return False
+            if not nir or protection.index("nir", nir) != beneficiary.nir_index:
+                return False
+        elif name in SECRET_FIELDS:  # CAF/MSA, France Travail: kept as typed (trimmed), compared in clear
+            if not isinstance(value, str) or value.strip() != value or not value or \
+                    protection.decrypt(getattr(beneficiary, f"{name}_encrypted")) != value:
+                return False
+        elif type(value) is not type(getattr(beneficiary, name)) or getattr(beneficiary, name) != value:
+            return False
+    return True
+
+
 def same(context: Context, parsed: Parsed, beneficiary: Beneficiary) -> Verdict:
+    if kept_as_given(context, parsed, beneficiary):
+        notebook = context.notebooks[beneficiary.id]
+        notebook_changes = {name: value for name, value in parsed.notebook.items()
+                            if getattr(notebook, name) != value}
+        projects, warnings = projects_of(context, parsed, context.projects.get(notebook.id, set()))
+        return Verdict(ReviewStatus.same, beneficiary, parsed.warnings + warnings, None, set(), notebook_changes,
+                       projects)
     before = view_of(beneficiary, context.deps)
     try:
         after = fields_of(parsed, before.model_dump(include=set(BeneficiaryFields.model_fields)))

@@ -6,6 +6,7 @@ readers (ORM rows, a query for each label), and the JSON that the reply's model 
 from __future__ import annotations
 
 import random
+import re
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -107,5 +108,18 @@ async def test_the_fast_page_equals_the_page_read_the_slow_way_after_random_chan
             assert answer.status_code == 200
             fast = answer.json()
             assert fast == NotebookPage.model_validate(fast).model_dump(mode="json")  # what the model's route gave
-            assert {name: fast[name] for name in SECTIONS} == await reference_sections(
-                system.database_urls["notebook"])
+            reference = await reference_sections(system.database_urls["notebook"])
+            assert {name: fast[name] for name in SECTIONS} == reference
+            assert fast["timeline_more"] is False  # fewer than 200 entries
+            # The latest entries only, as the HTML page asks for them (20, then « Voir plus »).
+            limit = chance.randrange(1, len(reference["timeline"]) + 2)
+            paged = (await client.get(url, headers=h, params={"timeline_limit": limit})).json()
+            assert paged["timeline"] == reference["timeline"][:limit]
+            assert paged["timeline_more"] is (len(reference["timeline"]) > limit)
+        entries = len(reference["timeline"])
+        html = (await client.get(f"/carnets/{SOPHIE}", headers=h)).text
+        assert ("Voir plus d'évènements" in html) is (entries > 20)
+        if entries > 20:
+            more = re.search(r'href="([^"]*evenements=40)#historique"', html).group(1).replace("&amp;", "&")
+            html = (await client.get(more, headers=h)).text
+            assert ("Voir plus d'évènements" in html) is (entries > 40)

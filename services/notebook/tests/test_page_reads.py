@@ -161,3 +161,18 @@ async def test_a_full_page_is_read_in_few_statements(notebook, token_mint):
 
     assert page.focuses[0].targets[0].actions[0].action == "Demande HLM"
     assert len(statements) <= 19, "\n\n".join(statements)
+
+
+async def test_the_page_shows_the_latest_history_entries_asked_for_and_says_there_are_more(notebook, token_mint):
+    notebook_id, manager, pro, _, _ = await notebook_followed_by_a_professional(notebook, token_mint)
+    for theme in ("logement", "sante", "mobilite"):
+        await notebook.call(c.AddFocusV1(notebook_id=notebook_id, theme=theme), pro)
+    whole = await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id), manager)
+
+    latest = await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id, timeline_limit=2), manager)
+    every = await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id, timeline_limit=len(whole.timeline)),
+                                manager)
+
+    assert len(whole.timeline) > 3 and whole.timeline_more is False
+    assert latest.timeline == whole.timeline[:2] and latest.timeline_more is True
+    assert every.timeline == whole.timeline and every.timeline_more is False

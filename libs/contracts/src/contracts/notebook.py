@@ -505,6 +505,8 @@ class NotebookPage(RpcReply):
     focuses: list[FocusView] = Field(default_factory=list)
     appointments: list[AppointmentView] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
+    # More history entries than ``timeline`` holds (the latest ones, as many as asked): « Voir plus ».
+    timeline_more: bool = False
     visits: list[VisitView] = Field(default_factory=list)
     # What the caller may do here, so that pages offer only what the service will accept.
     allowed: list[str] = Field(default_factory=list)
@@ -653,6 +655,8 @@ class GetNotebookPageV1(RpcRequest):
     notebook_id: uuid.UUID | None = None
     timeline_kind: Line = Field(default="", max_length=20)
     timeline_author_id: uuid.UUID | None = None
+    # The latest history entries only, this many (the service's own limit, 200, when None or above it).
+    timeline_limit: int | None = Field(default=None, ge=1, le=200)
 
 
 @register

@@ -6,6 +6,7 @@ import re
 import uuid
 from collections import OrderedDict
 from datetime import UTC, date, datetime
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -204,6 +205,23 @@ async def referentials_for(request: Request, visitor: Visitor, page: NotebookPag
     return referentials
 
 
+HISTORY_SHOWN, HISTORY_MAX = 20, 200  # history entries shown, then 20 more on each « Voir plus »
+
+
+def history_shown(asked: str) -> int:
+    """How many of the latest history entries the page shows (``?evenements=``): 20, up to 200."""
+    try:
+        return min(max(int(asked), HISTORY_SHOWN), HISTORY_MAX) if asked else HISTORY_SHOWN
+    except ValueError:
+        return HISTORY_SHOWN
+
+
+def more_history_url(request: Request, shown: int) -> str:
+    """The same page showing 20 more history entries, its filters kept."""
+    params = {key: value for key, value in request.query_params.items() if key in ("historique", "auteur")}
+    return f"{request.url.path}?{urlencode({**params, 'evenements': min(shown + HISTORY_SHOWN, HISTORY_MAX)})}"
+
+
 SITUATION_BOXES: OrderedDict[tuple[str, frozenset[str]], Markup] = OrderedDict()
 SITUATION_BOXES_KEPT = 512  # sets of ticked situations, the least recently shown forgotten first
 
@@ -230,9 +248,10 @@ async def notebook_page(request: Request, visitor: Visitor, notebook_id: uuid.UU
                         diagnostic_draft: dict | None = None, metier: str | None = None,
                         orientation_choices: dict | None = None):
     params = request.query_params
+    shown = history_shown(params.get("evenements", ""))
     page = await call_or_leave(request, visitor, GetNotebookPageV1(
         notebook_id=notebook_id, timeline_kind=params.get("historique", "")[:20],
-        timeline_author_id=optional_uuid(params.get("auteur", ""))))
+        timeline_author_id=optional_uuid(params.get("auteur", "")), timeline_limit=shown))
     referentials = await referentials_for(request, visitor, page) if page.access == "full" else None
     rome_codes, invitees = [], []
     metier = params.get("metier", "") if metier is None else metier
@@ -263,6 +282,7 @@ async def notebook_page(request: Request, visitor: Visitor, notebook_id: uuid.UU
         "my_membership": next((m for m in page.members if m.ended_at is None
                                and m.person.person_id == visitor.me.profile_id), None),
         "timeline_kind": params.get("historique", ""), "timeline_author": params.get("auteur", ""),
+        "more_history": more_history_url(request, shown) if page.timeline_more else "",
         "today": date.today().isoformat(),
         "base": "/mon-carnet" if visitor.me.role == Role.beneficiary else f"/carnets/{page.notebook_id}",
         "summary": summary_band(page, exchanges, mine=visitor.me.role == Role.beneficiary, now=datetime.now(UTC)),

@@ -223,9 +223,10 @@ async def appointments_of(session: AsyncSession, notebook: Notebook) -> list[App
 
 async def timeline_of(session: AsyncSession, notebook: Notebook, request: GetNotebookPageV1,
                       limit: int) -> list[TimelineEntry]:
+    """The latest ``limit`` entries; one more when there are more (``timeline_more``), for the caller to drop."""
     query = TIMELINE[bool(request.timeline_kind), bool(request.timeline_author_id)]
     rows = (await session.execute(query, {"notebook_id": notebook.id, "kind": request.timeline_kind,
-                                          "author_id": request.timeline_author_id, "limit": limit})).all()
+                                          "author_id": request.timeline_author_id, "limit": limit + 1})).all()
     return [TimelineEntry(entry_id=e.id, occurred_at=e.occurred_at, kind=e.kind, summary=e.summary,
                           author_id=e.author_id, author_name=e.author_name, source=e.source,
                           redacted=e.redacted_at is not None,
@@ -315,6 +316,9 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
         member_list = member_views(members, names, last_appointments_of(appointments) if full
                                    else await last_appointments_read(session, notebook.id))
         membership = active_membership(member_list, caller)
+        timeline_limit = min(request.timeline_limit or deps.settings.page_timeline_limit,
+                             deps.settings.page_timeline_limit)
+        timeline = await timeline_of(session, notebook, request, timeline_limit) if full else []
         page = NotebookPage(
             notebook_id=notebook.id, deployment_id=notebook.deployment_id,
             access=Access.full if full else Access.public, beneficiary=beneficiary,
@@ -323,7 +327,7 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
             diagnostic=await diagnostic_view(session, notebook) if full else None,
             focuses=await parcours_of(session, notebook, referentials.themes) if full else [],
             appointments=appointment_views(appointments, names),
-            timeline=await timeline_of(session, notebook, request, deps.settings.page_timeline_limit) if full else [],
+            timeline=timeline[:timeline_limit], timeline_more=len(timeline) > timeline_limit,
             visits=await visits_of(session, notebook, deps.settings.page_visits_limit)
             if may(caller.role, relations, Operation.view_access_log) else [],
             allowed=allowed_operations(caller.role, relations), my_orientation_systems=my_systems,

@@ -17,7 +17,7 @@ from contracts.base import ErrorCode
 from contracts.bilans import GetBilanV1
 from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
 from contracts.identity import Role
-from contracts.pilotage import NotebookChangedV1
+from contracts.pilotage import GetPilotageDashboardV1, NotebookChangedV1
 from contracts.profiles import BeneficiaryCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1
 from notebook.adapters import orm
 from notebook.domain import demo_population as demo
@@ -137,6 +137,46 @@ async def test_the_population_is_at_every_stage_and_read_as_what_users_made(note
     assert len(await notebook.events(c.NotebookCreatedV1.subject)) == SIZE + 1
 
 
+async def test_the_population_comes_with_daily_snapshots_so_the_dashboard_has_a_past(notebook, token_mint):
+    """Issue 20 item 4: the « over time » chart of the demo is not flat: a snapshot for every past day since the
+    first notebook, each counting the notebooks as they stood that day (created by then; followed by a référent,
+    waiting with a structure, or neither), never today's (the service takes it), and the same on every seed."""
+    deployment_id, pros, manager_id = await team(notebook)
+    request = seed_request(deployment_id, pros, int(deployment_id) % 100_000)
+    await notebook.call(request)
+    today = paris_today()
+    async with notebook.sessions() as session:
+        snapshots = (await session.execute(select(orm.PilotageSnapshot).where(
+            orm.PilotageSnapshot.deployment_id == deployment_id))).scalars().all()
+        created = (await session.execute(select(orm.Notebook.created_at).where(
+            orm.Notebook.deployment_id == deployment_id))).scalars().all()
+    days = {s.day for s in snapshots}
+    assert max(days) == today - timedelta(days=1) and len(days) == (max(days) - min(days)).days + 1  # daily
+    assert (today - min(days)).days > 300  # over months
+    per_day = Counter()
+    supports_per_day: dict = {}
+    for s in snapshots:
+        per_day[s.day] += s.count
+        supports_per_day.setdefault(s.day, Counter())[s.support] += s.count
+    assert per_day[max(days)] == SIZE  # yesterday: the whole population (the named ones are made today)
+    assert per_day[min(days)] < per_day[min(days) + timedelta(days=200)] < SIZE  # it grew
+    assert supports_per_day[max(days)]["accompanied"] > SIZE / 2
+    assert len({supports_per_day[d]["accompanied"] for d in days}) > 10  # not flat
+
+    manager = token_mint.token(Role.manager, deployment_id=deployment_id, profile_id=manager_id)
+    dashboard = await notebook.call(GetPilotageDashboardV1(), manager)
+    [figure] = [f for f in dashboard.figures if f.key == "accompagnement"]
+    for series in figure.series:  # the past months (the current one is live, from the read model)
+        assert not any(point.missing for point in series.points[:-1]), series
+    accompanied = [p.value for p in figure.series[0].points[:-1]]
+    assert len(set(accompanied)) > 3 and accompanied[-1] > accompanied[0], accompanied
+
+    await notebook.call(request)  # again: nothing added
+    async with notebook.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(orm.PilotageSnapshot).where(
+            orm.PilotageSnapshot.deployment_id == deployment_id)) == len(snapshots)
+
+
 def test_the_same_seed_makes_the_same_people_and_stages():
     referents = [demo.Referent(uuid.UUID(int=n + 1), uuid.UUID(int=100 + n % 2), f"Pro {n}") for n in range(4)]
     team = demo.Team(uuid.UUID(int=7), referents, {}, [demo.System(uuid.UUID(int=200), "Social")], "Agathe", "")
@@ -150,6 +190,8 @@ def test_the_same_seed_makes_the_same_people_and_stages():
 
     first, second = made(), made()
     assert first.rows == second.rows
+    snapshots = [demo.daily_snapshots(m, team.deployment_id, now.date(), uuid.UUID(int=0)) for m in (first, second)]
+    assert snapshots[0] == snapshots[1] and snapshots[0][-1]["day"] < now.date()
     assert all(row["occurred_at"] <= now for row in first.rows["timeline_event"])
     assert len({row["identity_key"] for row in first.rows["beneficiary"]}) == 60
 

@@ -567,3 +567,55 @@ def phone_forms(e164: str) -> tuple[str, ...]:
     """As ``handlers.beneficiaries.phone_forms``: the number as people type it, for the search."""
     digits = e164.lstrip("+")
     return ("0" + digits[-9:], digits) if digits else ()
+
+
+def daily_snapshots(made: Made, deployment_id: uuid.UUID, today: date, no_structure: uuid.UUID,
+                    skip: frozenset[date] = frozenset()) -> list[dict[str, Any]]:
+    """The dashboards' daily snapshots (``pilotage_snapshot`` rows) of the population's past, as the service would
+    have taken them each day since its first notebook until yesterday (today's is the service's own): per structure
+    and support status, the notebooks created by the end of that Paris day, followed by a référent then, else waiting
+    with a structure, else not accompanied. ``skip``: days already taken. Pure and deterministic, like the rest."""
+    if not made.notebooks:
+        return []
+
+    def day_of(moment: datetime) -> date:
+        return moment.astimezone(PARIS).date()
+
+    structures: dict[uuid.UUID, list[tuple[date, uuid.UUID]]] = {}
+    for row in made.rows.get("beneficiary_structure", []):
+        structures.setdefault(row["notebook_id"], []).append((day_of(row["started_at"]), row["structure_id"]))
+    referents: dict[uuid.UUID, list[tuple[date, date | None]]] = {}
+    for row in made.rows.get("member", []):
+        if row["member_type"] == "referent":
+            ended = day_of(row["ended_at"]) if row["ended_at"] else None
+            referents.setdefault(row["notebook_id"], []).append((day_of(row["started_at"]), ended))
+    first = min(day_of(n["created_at"]) for n in made.notebooks)
+    span = (today - first).days
+    counts: dict[tuple[int, uuid.UUID, str], int] = {}
+    for notebook in made.notebooks:
+        notebook_id = notebook["id"]
+        # The state at the end of each day from the notebook's creation on: a référent counts from his first day to
+        # the day before the one he left (a hand-over ends one and starts the next the same day: followed throughout).
+        followed = referents.get(notebook_id, [])
+        placed = sorted(structures.get(notebook_id, []))
+        created = day_of(notebook["created_at"])
+        # The state changes only on these days: computed there, counted on every day until the next one.
+        changes = sorted(d for d in {created, *(since for since, _ in placed), *(since for since, _ in followed),
+                                     *(until for _, until in followed if until)} if created <= d < today)
+        changes.append(today)
+        for start, end in zip(changes, changes[1:]):
+            structure = next((s for since, s in placed if since <= start), None)
+            if any(since <= start and (until is None or until > start) for since, until in followed):
+                support = "accompanied"
+            elif structure is not None:
+                support = "waiting"
+            else:
+                support = "not_accompanied"
+            for offset in range((start - first).days, min((end - first).days, span)):
+                key = (offset, structure or no_structure, support)
+                counts[key] = counts.get(key, 0) + 1
+    return [{"id": made_id(int(deployment_id) % 1_000_000, "snapshot", offset, structure_id, support),
+             "day": first + timedelta(days=offset), "deployment_id": deployment_id, "structure_id": structure_id,
+             "support": support, "count": n}
+            for (offset, structure_id, support), n in sorted(counts.items())
+            if first + timedelta(days=offset) not in skip]

@@ -16,9 +16,11 @@ from contracts.notebook import DemoPopulation, NotebookCreatedV1, SeedDemoNotebo
 from contracts.profiles import BeneficiaryCreatedV1
 from notebook.adapters import orm
 from notebook.adapters.orm import (
+    NO_STRUCTURE,
     Notebook,
     OrientationSystemRead,
     Person,
+    PilotageSnapshot,
     RefAction,
     RefSituation,
     RefTarget,
@@ -74,7 +76,18 @@ async def seed_population(deps: Deps, deployment_id: uuid.UUID, population: Demo
         for model in TABLES:
             if rows := made.rows.get(model.__tablename__):
                 await session.execute(insert(model.__table__), [full_row(model.__table__, row) for row in rows])
+        await seed_snapshots(session, deps, deployment_id, made)
         await publish(session, deps, made)
+
+
+async def seed_snapshots(session: AsyncSession, deps: Deps, deployment_id: uuid.UUID, made: demo.Made) -> None:
+    """The dashboards' daily snapshots of the population's past months (the service takes today's): without them
+    the « over time » chart of the demo would start today, flat. The days the service took already stay as taken."""
+    taken = frozenset((await session.execute(select(PilotageSnapshot.day).where(
+        PilotageSnapshot.deployment_id == deployment_id).distinct())).scalars())
+    today = deps.clock().astimezone(demo.PARIS).date()
+    if rows := demo.daily_snapshots(made, deployment_id, today, NO_STRUCTURE, taken):
+        await session.execute(insert(PilotageSnapshot.__table__), rows)
 
 
 async def wait_for_team(deps: Deps, deployment_id: uuid.UUID, referent_ids: list[uuid.UUID]) -> demo.Team:

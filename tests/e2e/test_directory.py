@@ -264,6 +264,8 @@ async def test_a_dispositif_removed_from_a_structure_is_removed_from_its_profess
         assert after["version"] == before["version"] + 1  # an edit form opened before must not put it back
         other = (await client.get(f"/api/v1/people/{simon}", headers=bearer(manager))).json()
         assert "Social" in [s["name"] for s in other["orientation_systems"]]  # another structure: untouched
+        form = await client.get(f"/territoire/personnes/{pierre}", headers=bearer(manager))
+        assert ">Professionnel</label>" in form.text and ">Social</label>" not in form.text  # no longer offered
         for _ in range(150):  # published as the directory's « professional updated » event
             if len(await systems_on_notebook()) == 2:
                 break

@@ -70,3 +70,29 @@ async def test_a_good_extension_is_sent_as_the_api_sends_it():
     assert page.status_code == 303 and page.headers["location"].endswith("notice=prolonge")
     assert rpc.sent(ExtendRetentionV1) == [ExtendRetentionV1(notebook_id=LINDSAY, until=date(2030, 12, 31),
                                                              reason="Demande du juge")]
+
+
+async def test_a_bad_partner_name_is_said_in_french_with_the_territories_still_ticked():
+    from contracts.directory import DeploymentsReply, DeploymentView, ListDeploymentsV1
+    from contracts.partners import (
+        CreatePartnerCredentialV1,
+        ListPartnerCallsV1,
+        ListPartnerCredentialsV1,
+        PartnerCallsReply,
+        PartnerCredentialsReply,
+    )
+
+    territories = [DeploymentView(deployment_id=uuid.uuid4(), label=name, department_code=code)
+                   for name, code in (("Seine-Saint-Denis", "93"), ("Marne", "51"))]
+    rpc = FakeRpc({ListPartnerCredentialsV1: PartnerCredentialsReply(credentials=[]),
+                   ListPartnerCallsV1: PartnerCallsReply(calls=[]),
+                   ListDeploymentsV1: DeploymentsReply(deployments=territories)})
+    rpc.answers[GetMeV1] = ME.model_copy(update={"role": Role.admin_cdb, "deployment_id": None})
+    page = await post(rpc, "/partenaires", {"partner": "RDV Insertion", "deployment_ids": str(TERRITORY)})
+    assert page.status_code == 422 and "Le partenaire" in unescape(page.text)
+    page = await post(rpc, "/partenaires", {"partner": "RDV <Insertion>",
+                                            "deployment_ids": str(territories[1].deployment_id)})
+    assert page.status_code == 422 and 'value="RDV &lt;Insertion&gt;"' in page.text
+    assert f'value="{territories[1].deployment_id}" checked' in page.text
+    assert f'value="{territories[0].deployment_id}" checked' not in page.text
+    assert rpc.sent(CreatePartnerCredentialV1) == []

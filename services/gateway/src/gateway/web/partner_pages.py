@@ -21,8 +21,7 @@ from contracts.partners import (
 from gateway.api.partners import NewCredential
 from gateway.bus import call
 from gateway.web.common import FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render
-from gateway.web.common import form_text as text
-from gateway.web.forms import parse_form
+from gateway.web.forms import form_values, parse_form
 from servicekit.errors import ServiceError
 
 CHOOSE_TERRITORIES = "Choisissez les territoires dans la liste."
@@ -68,10 +67,10 @@ async def credential_create(request: Request, visitor: FormVisitorDep):
         error = ServiceError(CHOOSE_TERRITORIES) if any(
             "deployment_ids" in e["loc"] for e in failure.errors()) else refusal(failure)
         return await partners_page(request, visitor, status_code=error.http_status, error=error.message,
-                                   form={"partner": text(form, "partner", 40)})
+                                   form=form_values(form, NewCredential))
     except ServiceError as error:
         return await partners_page(request, visitor, status_code=error.http_status, error=error.message,
-                                   form={"partner": text(form, "partner", 40)})
+                                   form=form_values(form, NewCredential))  # as typed, the territories ticked
     return await partners_page(request, visitor, secret=created.secret, shown=created.credential)
 
 

@@ -60,7 +60,8 @@ def selection_on_the_page(form: FormData) -> list[uuid.UUID]:
 
 
 async def search_selection(request: Request, visitor: Visitor, form: FormData) -> list[uuid.UUID]:
-    """Every notebook of the list's search (its criteria come back with the form), 500 at most."""
+    """Every notebook of the list's search (its criteria come back with the form as hidden fields, read as the
+    list's address is read by GET /beneficiaires: no API body holds them), 500 at most."""
     support = form.get("support", "all")
     criteria = dict(q=text(form, "q", 200), support=SupportStatus(support) if support in SupportStatus.__members__
                     else SupportStatus.all, mine=form.get("mine") == "1",
@@ -89,7 +90,7 @@ async def orient_selection(request: Request, visitor: FormVisitorDep):
                                bulk_form=form_values(form, BulkOrientation, BULK_PREFIX))
 
     try:
-        ids = (await search_selection(request, visitor, form) if form.get("scope") == "search"
+        ids = (await search_selection(request, visitor, form) if form.get("scope") == "search"  # the radio chosen
                else selection_on_the_page(form))
     except ServiceError as error:
         return await refused(error.message)

@@ -157,7 +157,7 @@ async def draft_or_record(request: Request, visitor: Visitor, notebook_id: uuid.
     except ServiceError as error:
         return await list_page(request, visitor, notebook_id, error=error.message, form=dict(form),
                                status_code=error.http_status)
-    notice = "recorded" if form.get("kind") else "created"  # which of the page's two forms: « autre » has a kind
+    notice = "recorded" if form.get("kind") else "created"  # which of the page's two forms (« autre » has a kind)
     return redirect(f"/carnets/{notebook_id}/contrats/{created.id}?notice={notice}", visitor)
 
 

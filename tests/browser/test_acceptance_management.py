@@ -117,7 +117,7 @@ async def test_a_structure_admin_imports_his_professionals_who_are_invited(syste
     await jacques.get_by_role("link", name="Accueil").first.click()
     await jacques.get_by_role("link", name="Ma structure").click()
     listed = jacques.get_by_role("region", name="Professionnels de la structure")
-    await expect(listed).to_contain_text("Léa Martin – lea.martin@ccas-livry.fr – Conseillère en insertion")
+    await expect(listed).to_contain_text("Léa Martin – lea.martin@ccas-livry.fr – 06 11 22 33 44 – Conseillère en insertion")
     await expect(listed).to_contain_text("Omar Haddad – omar.haddad@ccas-livry.fr – Travailleur social")
     await accessible(jacques, "admin_structure")
     await jacques.screenshot(path=SCREENSHOTS / "acceptance-professionals-imported.png", full_page=True)

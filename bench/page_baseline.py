@@ -1,5 +1,7 @@
 """The baseline of bench/notebook_page.py: one FastAPI + SQLAlchemy process reading the same rows as the notebook
-page (and writing its access-log row), with no gateway, bus, token or habilitation in between.
+page (and writing its access-log row), with no gateway, bus, token or habilitation in between. It reads them as a
+monolith would, with the ORM: the reference readers (notebook.handlers.page_reference, a query per lookup, ORM
+objects), which the service's own faster readers must equal (tests/e2e/test_notebook_page_exact.py).
 
 Run as ``python bench/page_baseline.py <database-url> <port>``.
 """

@@ -125,6 +125,20 @@ def test_messages_name_each_field_in_french_with_its_limit():
     assert unknown[0]["message"] == "Le champ « mystery » n'est pas valide."
 
 
+def test_a_plural_label_takes_a_plural_verb():
+    messages = [f["message"] for f in field_errors([
+        {"loc": ["body", "addressed_to"], "type": "missing"},
+        {"loc": ["body", "referent_ids", 0], "type": "uuid_parsing"},
+        {"loc": ["body", "event_types"], "type": "list_type"},
+        {"loc": ["body", "themes"], "type": "whatever"},
+        {"loc": ["body", "themes"], "type": "control_characters"}])]
+    assert messages == ["Les destinataires sont obligatoires.",
+                        "Les référents ne sont pas des identifiants valides.",
+                        "Les événements doivent être une liste.",
+                        "Les thématiques ne sont pas valides.",
+                        "Les thématiques contiennent des caractères de contrôle."]
+
+
 def test_the_contracts_reuse_the_rules():
     with pytest.raises(ValidationError):
         StructureFields(name="CCAS", city="Livry\x00")

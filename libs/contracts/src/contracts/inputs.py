@@ -186,6 +186,22 @@ MESSAGES = {
                            "Sélectionnez-en moins."),
 }
 DEFAULT_MESSAGE = "{label} n'est pas valide."
+# A plural label (« Les destinataires ») takes the plural of the messages' verbs.
+PLURAL_VERBS = (
+    (" n'est pas un identifiant valide", " ne sont pas des identifiants valides"),
+    (" n'est pas une date valide", " ne sont pas des dates valides"),
+    (" n'est pas une date et heure valide", " ne sont pas des dates et heures valides"),
+    (" n'est pas attendu", " ne sont pas attendus"), (" n'est pas valide", " ne sont pas valides"),
+    (" est obligatoire", " sont obligatoires"), (" doit ", " doivent "), (" contient ", " contiennent "),
+    (" ne peut pas ", " ne peuvent pas "),
+)
+
+
+def agreeing(template: str, label: str) -> str:
+    if label.startswith("Les "):
+        for singular, plural in PLURAL_VERBS:
+            template = template.replace(singular, plural)
+    return template
 
 
 def field_name(loc: list[Any] | tuple[Any, ...]) -> str:
@@ -202,11 +218,11 @@ def field_label(name: str) -> str:
 def field_message(error: dict[str, Any]) -> str:
     """One pydantic error (``ValidationError.errors()`` or FastAPI's) in French, naming the field."""
     label = field_label(field_name(error.get("loc", ())))
-    template = MESSAGES.get(error.get("type", ""), DEFAULT_MESSAGE)
+    template = agreeing(MESSAGES.get(error.get("type", ""), DEFAULT_MESSAGE), label)
     try:
         return template.format(label=label, **(error.get("ctx") or {}))
     except (KeyError, IndexError, ValueError):
-        return DEFAULT_MESSAGE.format(label=label)
+        return agreeing(DEFAULT_MESSAGE, label).format(label=label)
 
 
 def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

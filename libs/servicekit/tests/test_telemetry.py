@@ -112,6 +112,30 @@ def test_without_an_endpoint_nothing_is_sent_and_spans_go_to_the_file_only(colle
     assert span["parent_id"] is None and span["attributes"] == {} and span["status"] == "UNSET"
 
 
+def test_with_nowhere_to_send_spans_no_provider_is_installed_and_the_sdk_not_imported():
+    answer = run_python("""
+        import asyncio, sys
+        from opentelemetry import trace
+        from sqlalchemy import text
+        from servicekit import telemetry
+        from servicekit.db import create_engine
+
+        assert telemetry.configure_tracing("probe", None) is None
+
+        async def main():
+            engine = create_engine("sqlite+aiosqlite://")
+            with telemetry.tracer().start_as_current_span("handle request") as span:
+                async with engine.connect() as connection:
+                    await connection.execute(text("SELECT 42"))
+            await engine.dispose()
+            return span
+
+        span = asyncio.run(main())
+        print(span.is_recording(), "opentelemetry.sdk.trace" in sys.modules)
+    """)
+    assert answer.stdout.split() == ["False", "False"]
+
+
 async def test_every_query_of_an_engine_in_a_trace_is_a_database_span_of_that_trace(databases, tmp_path):
     url = await databases.create("probe", None)
     trace_file = tmp_path / "spans.jsonl"

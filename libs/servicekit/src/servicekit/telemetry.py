@@ -9,80 +9,47 @@ JSON lines to ``CARNET_TRACE_FILE`` when set: tests read them to follow one trac
 from __future__ import annotations
 
 import functools
-import json
 import os
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from opentelemetry import context, metrics, trace
-from opentelemetry.sdk.environment_variables import OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
-from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
     from sqlalchemy.engine import Engine
+
+# The SDK's names of the standard variables (opentelemetry.sdk.environment_variables), spelt here so that a process
+# that exports nothing does not import the SDK.
+OTEL_EXPORTER_OTLP_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
+OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
 
 _propagator = TraceContextTextMapPropagator()
 SQLALCHEMY_INSTRUMENTATION = "opentelemetry.instrumentation.sqlalchemy"  # the scope of database spans
-
-
-class JsonLinesSpanExporter(SpanExporter):
-    """One JSON object per finished span: ``service``, ``name``, ``trace_id``, ``span_id``, ``parent_id``, ``kind``
-    (``SERVER``, ``CLIENT``, ``PRODUCER``, ``CONSUMER``, ``INTERNAL``), ``attributes`` (``http.route``,
-    ``db.system``, ``messaging.destination.name``…), ``links`` (``trace_id`` and ``span_id`` of each) and
-    ``status``."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        lines = [json.dumps(self.line_of(span), default=str) for span in spans]
-        with self._lock, self.path.open("a", encoding="utf-8") as file:
-            file.write("\n".join(lines) + "\n")
-        return SpanExportResult.SUCCESS
-
-    @staticmethod
-    def line_of(span: ReadableSpan) -> dict:
-        return {
-            "service": span.resource.attributes.get(SERVICE_NAME),
-            "name": span.name,
-            "trace_id": format(span.context.trace_id, "032x"),
-            "span_id": format(span.context.span_id, "016x"),
-            "parent_id": format(span.parent.span_id, "016x") if span.parent else None,
-            "kind": span.kind.name,
-            "attributes": dict(span.attributes or {}),
-            "links": [{"trace_id": format(link.context.trace_id, "032x"),
-                       "span_id": format(link.context.span_id, "016x")} for link in span.links],
-            "status": span.status.status_code.name,
-        }
 
 
 def otlp_configured() -> bool:
     return bool(os.environ.get(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) or os.environ.get(OTEL_EXPORTER_OTLP_ENDPOINT))
 
 
-def configure_tracing(service: str, trace_file: Path | None) -> TracerProvider:
-    """Installs this process's tracer provider and returns it. ``service`` names the resource unless
-    ``OTEL_SERVICE_NAME`` (or ``service.name`` in ``OTEL_RESOURCE_ATTRIBUTES``) does.
+def configure_tracing(service: str, trace_file: Path | None) -> TracerProvider | None:
+    """Installs this process's tracer provider and returns it, when its spans go somewhere (``trace_file``, an OTLP
+    endpoint). ``service`` names the resource unless ``OTEL_SERVICE_NAME`` (or ``service.name`` in
+    ``OTEL_RESOURCE_ATTRIBUTES``) does.
+
+    With nowhere to send them, nothing is installed: every span is then OpenTelemetry's non-recording one, and the
+    SDK is not even imported — building spans that nobody exports cost a few per cent of each page and each
+    imported row (one span per SQL statement), and the SDK ~3 MB per process.
 
     OpenTelemetry allows one global provider per process: a second call (tests running several services in one
     process) returns a provider that ``tracer()`` and the instrumentations do not use."""
-    # The environment's attributes override the code's default name, as the OTel specification asks.
-    resource = Resource.create({SERVICE_NAME: service}).merge(OTELResourceDetector().detect())
-    provider = TracerProvider(resource=resource)  # the sampler comes from OTEL_TRACES_SAMPLER(_ARG)
-    if trace_file is not None:
-        # Written at the end of each span, so a test reads a request's spans as soon as it has the answer.
-        provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(trace_file)))
-    if otlp_configured():
-        # Imported only when an endpoint is set: the exporter and protobuf hold ~6 MB that most runs never use.
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    if trace_file is None and not otlp_configured():
+        return None
+    from servicekit.trace_export import tracer_provider_for
 
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    provider = tracer_provider_for(service, trace_file, otlp=otlp_configured())
     trace.set_tracer_provider(provider)
     return provider
 

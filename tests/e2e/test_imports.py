@@ -286,6 +286,12 @@ async def test_v1_beneficiary_files_reviewed_applied_and_imported_again(imports_
         assert any("sofia@cd26.fr" in message for message in seen[3]["messages"]), seen[3]
         assert set(await rows(client, m, dates["import_id"], "new")) == {3, 5}
         assert await search(territory, "fondue") == []  # reviewing changes nothing
+        # A row to exclude that the file does not have (4 rows: lines 2 to 5) is refused, nothing applied.
+        refused = await client.post(f"/api/v1/imports/{dates['import_id']}/apply", headers=bearer(m),
+                                    json={"exclude_rows": [3, 6]})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["message"].startswith("Ces lignes ne font pas partie de l'import : 6.")
+        assert (await wait_for(client, m, dates["import_id"], {"review"}))["state"] == "review"
         done = await apply(client, m, dates["import_id"])
         assert counts(done)[:3] == (2, 0, 0) and done["rows_done"] >= 2
         found = {n["firstname"]: n for n in await search(territory, "fondue")}

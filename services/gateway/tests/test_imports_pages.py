@@ -30,6 +30,7 @@ from contracts.imports import (
 )
 from gateway.config import GatewaySettings
 from gateway.main import create_app
+from servicekit.errors import Invalid
 
 pytestmark = pytest.mark.unit
 
@@ -252,3 +253,50 @@ async def test_apply_excludes_the_rows_shown_and_unchecked(app, rpc):
     assert reply.status_code == 303 and reply.headers["location"] == f"/imports/{import_id}"
     assert rpc.sent(ApplyImportV1) == [ApplyImportV1(import_id=import_id, exclude_rows=[2, 7])]
     assert refused.status_code == 403
+
+
+async def post_apply(app, import_id: uuid.UUID, data: dict) -> httpx.Response:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
+                                 cookies={"carnet_csrf": "jeton"}) as client:
+        return await client.post(f"/imports/{import_id}/appliquer", headers={"Authorization": f"Bearer {TOKEN}"},
+                                 data={"csrf": "jeton", **data})
+
+
+def in_review(rpc: FakeRpc) -> ImportView:
+    found = view(ImportState.review, rows_total=2, review=ReviewCounts(new=2))
+    rpc.answers[GetImportV1] = found
+    rpc.answers[ListImportRowsV1] = ImportRowsReply(total=2, rows=[row(2, ReviewStatus.new), row(3, ReviewStatus.new)])
+    return found
+
+
+@pytest.mark.parametrize("data", [
+    {"shown": ["2", "abc"], "keep": ["2"]}, {"shown": ["2", "²"]}, {"shown": ["2"], "keep": ["-1"]},
+    {"shown": ["2", "3" * 5000]}, {"shown": [" 2"]},
+])
+async def test_apply_refuses_a_row_number_that_is_not_one_and_keeps_the_page(app, rpc, data):
+    found = in_review(rpc)
+    rpc.answers[ApplyImportV1] = view(ImportState.applying, import_id=found.import_id)
+
+    reply = await post_apply(app, found.import_id, data)
+
+    assert reply.status_code == 422
+    assert "Les lignes à exclure doivent être désignées par leur numéro ; rien n&#39;a été appliqué." in reply.text
+    assert 'role="alert"' in reply.text and f'action="/imports/{found.import_id}/appliquer"' in reply.text
+    assert rpc.sent(ApplyImportV1) == []
+
+
+async def test_apply_shows_the_services_refusal_of_a_row_not_in_the_import_on_the_page(app, rpc):
+    found = in_review(rpc)
+    message = "Ces lignes ne font pas partie de l'import : 99. Seules des lignes du fichier peuvent être exclues ; " \
+              "rien n'a été appliqué."
+
+    def refuse(_request):
+        raise Invalid(message)
+
+    rpc.answers[ApplyImportV1] = refuse
+
+    reply = await post_apply(app, found.import_id, {"shown": ["2", "99"], "keep": ["2"]})
+
+    assert reply.status_code == 422 and message.replace("'", "&#39;") in reply.text
+    assert f'action="/imports/{found.import_id}/appliquer"' in reply.text and "Appliquer l'import" in reply.text
+    assert rpc.sent(ApplyImportV1) == [ApplyImportV1(import_id=found.import_id, exclude_rows=[99])]

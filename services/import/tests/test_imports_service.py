@@ -242,6 +242,16 @@ async def test_a_file_is_reviewed_applied_but_its_excluded_rows_and_reported_err
     assert review.rows[0].values["mobile_numbers"] == ["+33612345678"] and review.rows[0].values["nir"] is None
     assert review.actor.role == Role.manager and review.actor.deployment_id == harness.territory
 
+    # A row number the import does not have (a tampered form, a typo in an API call): refused, nothing applied.
+    for unknown in ([8, 99], [0], [-3], [2**40]):
+        with pytest.raises(ServiceError) as refused:
+            await harness.call(ApplyImportV1(import_id=import_id, exclude_rows=unknown), token)
+        assert refused.value.code == ErrorCode.invalid
+        assert refused.value.message.startswith("Ces lignes ne font pas partie de l'import")
+        assert str(unknown[-1]) in refused.value.message and "rien n'a été appliqué" in refused.value.message
+    assert (await harness.call(GetImportV1(import_id=import_id), token)).state == ImportState.review
+    assert all(row.outcome is None for row in await harness.rows(token, import_id))
+
     await harness.call(ApplyImportV1(import_id=import_id, exclude_rows=[8, 4]), token)
     with pytest.raises(ServiceError) as again:
         await harness.call(ApplyImportV1(import_id=import_id), token)

@@ -3,6 +3,7 @@ progress, review (choose the rows, apply) and report. The upload streams through
 as the API's does."""
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Annotated
@@ -10,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 
+from contracts.base import ErrorCode
 from contracts.directory import GetStructureV1
 from contracts.identity import Role
 from contracts.imports import (
@@ -32,7 +34,7 @@ from gateway.web.common import (
 from gateway.web.common import form_text as text
 from gateway.web.csrf import check_csrf
 from gateway.web.forms import parse_form
-from servicekit.errors import Forbidden, ServiceError
+from servicekit.errors import Forbidden, Invalid, ServiceError
 
 router = APIRouter(include_in_schema=False)
 
@@ -88,6 +90,8 @@ OUTCOME_LABELS = {Outcome.created: "Créé", Outcome.updated: "Mis à jour", Out
 RUNNING = frozenset({ImportState.receiving, ImportState.parsing, ImportState.applying})
 APPLICABLE = frozenset({ReviewStatus.new, ReviewStatus.same})
 PAGE_ROWS = 50
+ROW_NUMBER = re.compile(r"[0-9]{1,10}")
+NOT_ROW_NUMBERS = "Les lignes à exclure doivent être désignées par leur numéro ; rien n'a été appliqué."
 NOT_ALLOWED = "Seuls les gestionnaires de territoire et les administrateurs de structure importent des fichiers."
 LABELS = {"kind_labels": KIND_LABELS, "state_labels": STATE_LABELS, "status_labels": STATUS_LABELS,
           "outcome_labels": OUTCOME_LABELS, "status_filters": STATUS_FILTERS}
@@ -199,13 +203,25 @@ async def rows_context(request: Request, visitor: Visitor, found: ImportView) ->
             "pages": pages, "columns": list(shown[0].values) if shown else [], "applicable": APPLICABLE}
 
 
-@router.get("/imports/{import_id}")
-async def import_page(import_id: uuid.UUID, request: Request, visitor: ImporterDep):
+async def import_view_page(request: Request, visitor: Visitor, import_id: uuid.UUID, *, error: str = "",
+                           status_code: int = 200):
     found = await call_or_leave(request, visitor, GetImportV1(import_id=import_id))
-    context = {**LABELS, "imp": found, "running": found.state in RUNNING}
+    context = {**LABELS, "imp": found, "running": found.state in RUNNING, "error": error}
     if found.state in (ImportState.review, ImportState.done):
         context |= await rows_context(request, visitor, found)
-    return render(request, "import.html.j2", context, visitor=visitor)
+    return render(request, "import.html.j2", context, visitor=visitor, status_code=status_code)
+
+
+@router.get("/imports/{import_id}")
+async def import_page(import_id: uuid.UUID, request: Request, visitor: ImporterDep):
+    return await import_view_page(request, visitor, import_id)
+
+
+def row_numbers(values: list) -> set[int] | None:
+    """The page's row numbers, or None when one is not (a tampered form): digits only, as many as a line has."""
+    if not all(isinstance(value, str) and ROW_NUMBER.fullmatch(value) for value in values):
+        return None
+    return {int(value) for value in values}
 
 
 @router.post("/imports/{import_id}/appliquer")
@@ -213,12 +229,18 @@ async def apply(import_id: uuid.UUID, request: Request, visitor: ImporterFormDep
     """The rows shown on the page whose box was unchecked are excluded; the other pages' rows are applied."""
     form = await request.form()
     # The page's table: a hidden « shown » and a « keep » box per row; the API's body names the rows excluded, the
-    # rows shown whose box is unticked (a row number that is not one was not shown by the page: ignored).
-    shown = {int(value) for value in form.getlist("shown") if str(value).isdigit()}
-    kept = {int(value) for value in form.getlist("keep") if str(value).isdigit()}
+    # rows shown whose box is unticked. A value that is not a row number is refused, as the import service refuses
+    # a number that is not one of the import's rows: nothing is applied, the page is shown again with why.
+    shown, kept = row_numbers(form.getlist("shown")), row_numbers(form.getlist("keep"))
     try:  # the body of POST /api/v1/imports/{id}/apply
+        if shown is None or kept is None:
+            raise Invalid(NOT_ROW_NUMBERS)
         body = parse_form(form, Exclusions, exclude_rows=sorted(shown - kept))
         await call(request, ApplyImportV1(import_id=import_id, **dict(body)), access_token=visitor.token)
     except (ServiceError, ValidationError) as failure:
-        return error_page(request, refusal(failure), visitor=visitor)
+        error = refusal(failure)
+        if error.code != ErrorCode.invalid:
+            return error_page(request, error, visitor=visitor)
+        return await import_view_page(request, visitor, import_id, error=error.message,
+                                      status_code=error.http_status)
     return redirect(f"/imports/{import_id}", visitor)

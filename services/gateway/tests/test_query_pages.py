@@ -27,6 +27,7 @@ from contracts.pilotage import (
     SavedQueriesReply,
     SavedQuery,
     SavedQueryReply,
+    SaveQueryV1,
 )
 from gateway.config import GatewaySettings
 from gateway.main import create_app
@@ -65,7 +66,7 @@ class FakeRpc:
                                 targets=[], actions=[])
         if isinstance(request, ListSavedQueriesV1):
             return SavedQueriesReply(queries=[SAVED])
-        if isinstance(request, GetSavedQueryV1):
+        if isinstance(request, GetSavedQueryV1 | SaveQueryV1):
             return SavedQueryReply(query=SAVED)
         raise AssertionError(f"unexpected {type(request).__name__}")
 
@@ -178,3 +179,34 @@ async def test_the_builders_lists_are_boxes_to_tick_in_named_groups_not_selects_
     assert re.search(rf'<input type="checkbox" id="structure_ids-{STRUCTURE}" name="structure_ids" '
                      rf'value="{STRUCTURE}" checked><label for="structure_ids-{STRUCTURE}">&lt;script&gt;', page)
     assert '<input type="checkbox" id="themes-emploi" name="themes" value="emploi" >' in page
+
+
+async def save(form: dict) -> tuple[httpx.Response, FakeRpc]:
+    app = create_app(GatewaySettings(env="test"))
+    rpc = app.state.rpc = FakeRpc()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
+                                 cookies={"carnet_csrf": "jeton"}) as client:
+        return await client.post("/beneficiaires/requetes", headers={"Authorization": "Bearer eyJ.access.token"},
+                                 data={"csrf": "jeton", "name": "Sans CER", "cer_states": "none", **form}), rpc
+
+
+def saves(rpc: FakeRpc) -> list[SaveQueryV1]:
+    return [r for r in rpc.asked if isinstance(r, SaveQueryV1)]
+
+
+@pytest.mark.parametrize("query_id", ["pas-un-identifiant", f"{QUERY}0", f"{QUERY}{'x' * 400}", "12345"])
+async def test_a_query_id_that_is_not_one_is_refused_in_french_and_nothing_is_saved(query_id):
+    """A tampered hidden ``query_id`` is not « no query open »: saving it as a new query is not what was asked."""
+    response, rpc = await save({"query_id": query_id})
+    assert response.status_code == 422
+    assert "La requête n&#39;est pas un identifiant valide." in response.text
+    assert 'role="alert"' in response.text and saves(rpc) == []
+
+
+async def test_saving_updates_the_query_open_or_saves_a_new_one():
+    response, rpc = await save({"query_id": str(QUERY)})
+    assert response.status_code == 303 and [r.query_id for r in saves(rpc)] == [QUERY]
+    response, rpc = await save({"query_id": ""})
+    assert response.status_code == 303 and [r.query_id for r in saves(rpc)] == [None]
+    response, rpc = await save({})
+    assert response.status_code == 303 and [r.query_id for r in saves(rpc)] == [None]

@@ -27,7 +27,6 @@ from gateway.web import labels
 from gateway.web.common import (
     LeavePage, Visitor, VisitorDep, call_or_leave, error_page, posting, redirect, refusal, render,
 )
-from gateway.web.common import form_text as text
 from gateway.web.forms import parse_form
 from gateway.web.pilotage_filters import filter_fields, filters_from_query, filters_to_query, has_filters
 from servicekit.errors import ServiceError
@@ -118,8 +117,10 @@ async def save(request: Request, visitor: ProfessionalFormDep):
         return await queries_page(request, visitor, None, error=failure.message, status_code=failure.http_status)
     try:
         # The query open, a hidden field: the API takes it from its address (PUT /api/v1/queries/{id}); the body is
-        # POST /api/v1/queries' (QueryToSave), its filters read as the list's address is.
-        saved = (await call(request, SaveQueryV1(query_id=query_id_of(text(form, "query_id", 36)), **dict(parse_form(
+        # POST /api/v1/queries' (QueryToSave), its filters read as the list's address is. Empty: a new query; not an
+        # id (a tampered form): refused by the contract, in French, rather than saved as a new query.
+        opened = str(form.get("query_id", "")).strip() or None
+        saved = (await call(request, SaveQueryV1(query_id=opened, **dict(parse_form(
             form, QueryToSave, filters=filters))), access_token=visitor.token)).query
     except (ValidationError, ServiceError) as failure:
         problem = refusal(failure)

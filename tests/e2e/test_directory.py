@@ -350,3 +350,47 @@ async def test_a_structure_admin_edits_her_professionals_and_adds_a_fellow_admin
         assert deactivated.status_code == 200 and "est désactivé(e)" in deactivated.text
         assert "Administrateurs de la structure" in deactivated.text  # back on the structure's page
         assert (await client.get(f"/api/v1/people/{pierre}", headers=h)).json()["deactivated"] is True
+
+
+async def test_a_professional_is_given_only_dispositifs_her_structure_offers_whatever_the_request(system):
+    """Her form proposes only her structure's dispositifs; the API and a crafted page post cannot give her another:
+    422 in French naming the dispositif, nothing changed."""
+    await system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)
+    await system.call(DEMO_TERRITORY)
+    async with system.client() as client:
+        manager = await sign_in(system, client, "manager@demo.carnet.test")
+        h = bearer(manager)
+        systems = {s["name"]: s["orientation_system_id"] for s in (await client.get(
+            "/api/v1/orientation-systems", headers=h)).json()["orientation_systems"]}
+        atelier = (await client.post("/api/v1/structures", headers=h, json={"structure": structure(
+            "Atelier Emploi Bondy", orientation_system_ids=[systems["Professionnel"]])})).json()["structure_id"]
+        body = {"role": "professional", "structure_ids": [atelier],
+                "orientation_system_ids": [systems["Professionnel"], systems["Social"]],
+                "person": {"firstname": "Paule", "lastname": "Sansocial", "email": "paule@atelier93.fr"}}
+        crafted = await client.post("/api/v1/people", headers=h, json=body)
+        assert crafted.status_code == 422, crafted.text
+        assert crafted.json()["message"] == ("La structure « Atelier Emploi Bondy » ne propose pas le dispositif "
+                                             "« Social » : un professionnel n'est habilité qu'aux dispositifs de sa "
+                                             "structure.")
+        assert (await client.get("/api/v1/people", headers=h, params={"q": "Sansocial"})).json()["total"] == 0
+
+        paule = await client.post("/api/v1/people", headers=h,
+                                  json={**body, "orientation_system_ids": [systems["Professionnel"]]})
+        assert paule.status_code == 201, paule.text
+        paule = paule.json()
+        put = await client.put(f"/api/v1/people/{paule['person_id']}", headers=h, json={
+            "person_id": paule["person_id"], "version": paule["version"], "structure_ids": [atelier],
+            "orientation_system_ids": [systems["Social"]], "person": {**body["person"], "position": "CIP"}})
+        assert put.status_code == 422 and "« Social »" in put.json()["message"]
+
+        form = await client.get(f"/territoire/personnes/{paule['person_id']}", headers=h)
+        assert ">Professionnel</label>" in form.text and ">Social</label>" not in form.text  # not proposed
+        posted = await client.post(f"/territoire/personnes/{paule['person_id']}", headers=h, data={
+            "csrf": csrf_of(client), "version": str(paule["version"]), "firstname": "Paule",
+            "lastname": "Sansocial", "email": "paule@atelier93.fr", "position": "CIP", "structure_ids": atelier,
+            "orientation_system_ids": [systems["Professionnel"], systems["Social"]]})
+        assert posted.status_code == 422
+        assert "ne propose pas le dispositif « Social »" in html.unescape(posted.text)
+        now = (await client.get(f"/api/v1/people/{paule['person_id']}", headers=h)).json()
+        assert (now["version"], now["position"]) == (paule["version"], "")
+        assert [s["name"] for s in now["orientation_systems"]] == ["Professionnel"]

@@ -75,7 +75,7 @@ async def test_a_manager_creates_a_structure_and_a_professional_found_without_ac
         orientation_system_ids=[territory.system("Professionnel")])), territory.manager_token)
     professional = await directory.call(c.CreatePersonV1(
         role=c.PersonRole.professional, person=person("Zoé", "Lefèvre"), structure_ids=[structure.structure_id],
-        orientation_system_ids=[territory.system("Social")]), territory.manager_token)
+        orientation_system_ids=[territory.system("Professionnel")]), territory.manager_token)
 
     assert structure.deployment_id == territory.id and structure.version == 1
     assert [s.name for s in professional.structures] == ["Mission Locale d'Évry"]
@@ -88,6 +88,54 @@ async def test_a_manager_creates_a_structure_and_a_professional_found_without_ac
                                   territory.manager_token)
     assert [p.person_id for p in people.people] == [professional.person_id]
     assert (await directory.call(c.SearchPeopleV1(q="personne"), territory.manager_token)).total == 0
+
+
+async def test_a_professional_holds_only_dispositifs_her_structure_offers(directory, token_mint):
+    """The person's form proposes only her structure's dispositifs; a request made another way (the API, a crafted
+    page post) is refused by the directory itself, in French, naming the dispositif, and changes nothing."""
+    territory = await new_territory(directory, token_mint)
+    pro_system, social = territory.system("Professionnel"), territory.system("Social")
+    atelier = await directory.call(c.CreateStructureV1(structure=c.StructureFields(
+        name="Atelier Emploi", orientation_system_ids=[pro_system])), territory.manager_token)
+    ccas = await directory.call(c.CreateStructureV1(structure=c.StructureFields(
+        name="CCAS", orientation_system_ids=[pro_system, social])), territory.manager_token)
+
+    crafted = c.CreatePersonV1(role=c.PersonRole.professional, person=person("Pauline", "Sansocial"),
+                               structure_ids=[atelier.structure_id], orientation_system_ids=[pro_system, social])
+    invalid = await refused(directory.call(crafted, territory.manager_token))
+    assert invalid.code == ErrorCode.invalid and invalid.details["field"] == "orientation_system_ids"
+    assert "« Social »" in invalid.message and "« Atelier Emploi »" in invalid.message
+    assert "Professionnel" not in invalid.message  # only what is wrong is named
+    several = crafted.model_copy(update={"orientation_system_ids": [territory.system("Socio-professionnel"), social]})
+    assert "les dispositifs « Social » et « Socio-professionnel »" in (
+        await refused(directory.call(several, territory.manager_token))).message
+    assert (await directory.call(c.SearchPeopleV1(q="Sansocial"), territory.manager_token)).total == 0
+    assert await directory.events(ProfessionalCreatedV1.subject) == []
+
+    paul = await directory.call(crafted.model_copy(update={"orientation_system_ids": [pro_system]}),
+                                territory.manager_token)
+    fields = person("Pauline", "Sansocial").model_copy(update={"email": paul.email})
+    for systems in ([pro_system, social], [social]):
+        edit = c.UpdatePersonV1(person_id=paul.person_id, version=paul.version, structure_ids=[atelier.structure_id],
+                                orientation_system_ids=systems, person=fields)
+        invalid = await refused(directory.call(edit, territory.manager_token))
+        assert invalid.code == ErrorCode.invalid and invalid.details["field"] == "orientation_system_ids"
+        assert "« Social »" in invalid.message and "« Atelier Emploi »" in invalid.message
+    now = await directory.call(c.GetPersonV1(person_id=paul.person_id), territory.manager_token)
+    assert now.version == paul.version and [s.name for s in now.orientation_systems] == ["Professionnel"]
+    assert await directory.events(ProfessionalUpdatedV1.subject) == []
+
+    # Moved to the CCAS, which offers it, Social is hers; moved back to the Atelier, she cannot take it along.
+    moved = await directory.call(c.UpdatePersonV1(
+        person_id=paul.person_id, version=paul.version, structure_ids=[ccas.structure_id],
+        orientation_system_ids=[pro_system, social], person=fields), territory.manager_token)
+    assert [s.name for s in moved.orientation_systems] == ["Professionnel", "Social"]
+    back = c.UpdatePersonV1(person_id=paul.person_id, version=moved.version, structure_ids=[atelier.structure_id],
+                            orientation_system_ids=[pro_system, social], person=fields)
+    assert (await refused(directory.call(back, territory.manager_token))).code == ErrorCode.invalid
+    back = back.model_copy(update={"orientation_system_ids": [pro_system]})
+    assert [s.structure_id for s in (await directory.call(back, territory.manager_token)).structures] == [
+        atelier.structure_id]
 
 
 async def test_an_edit_of_an_outdated_version_is_a_conflict_carrying_the_current_one(directory, token_mint):

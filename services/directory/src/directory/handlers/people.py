@@ -18,7 +18,14 @@ from contracts.directory import (
     UpdatePersonV1,
 )
 from contracts.registry import registry
-from directory.adapters.orm import OrientationSystem, Person, PersonOrientationSystem, PersonStructure, Structure
+from directory.adapters.orm import (
+    OrientationSystem,
+    Person,
+    PersonOrientationSystem,
+    PersonStructure,
+    Structure,
+    StructureOrientationSystem,
+)
 from directory.domain.habilitation import Caller, Operation, Scope
 from directory.domain.validation import clean_email, clean_phone, required
 from directory.handlers.caller import caller_of, require, territory_of
@@ -35,6 +42,8 @@ STRUCTURE_REQUIRED = "Choisissez la structure de ce professionnel."
 ONE_STRUCTURE = "Un professionnel est rattaché à une seule structure."
 UNKNOWN_STRUCTURE = "Cette structure n'existe pas sur ce territoire."
 UNKNOWN_SYSTEM = "Ce dispositif d'accompagnement n'existe pas sur ce territoire."
+NOT_OFFERED = ("La structure « {structure} » ne propose pas {systems} : un professionnel n'est habilité "
+               "qu'aux dispositifs de sa structure.")
 NATIONAL_TEAM = "L'équipe nationale de Carnet de bord"
 EDITED_MEANWHILE = ("Quelqu'un a modifié cette personne pendant que vous la modifiiez. "
                     "Voici la version actuelle : vérifiez-la, puis refaites vos changements.")
@@ -98,7 +107,26 @@ async def check_links(session: AsyncSession, deployment_id: uuid.UUID, role: Per
         OrientationSystem.id.in_(system_ids), OrientationSystem.deployment_id == deployment_id))
     if found != len(set(system_ids)):
         raise Invalid(UNKNOWN_SYSTEM, details={"field": "orientation_system_ids"})
+    if role == PersonRole.professional:
+        await check_offered(session, structures[0], system_ids)
     return list(structures)
+
+
+async def check_offered(session: AsyncSession, structure: Structure, system_ids: list[uuid.UUID]) -> None:
+    """A professional acts for a dispositif through their structure (spec §5.3): only one it offers is theirs.
+    The form proposes no other; a request made otherwise is refused here, naming what the structure lacks."""
+    offered = set((await session.execute(select(StructureOrientationSystem.orientation_system_id).where(
+        StructureOrientationSystem.structure_id == structure.id))).scalars())
+    missing = set(system_ids) - offered
+    if not missing:
+        return
+    names = (await session.execute(select(OrientationSystem.name).where(OrientationSystem.id.in_(missing))
+                                   .order_by(OrientationSystem.name))).scalars().all()
+    quoted = [f"« {name} »" for name in names]
+    systems = (f"le dispositif {quoted[0]}" if len(quoted) == 1
+               else f"les dispositifs {', '.join(quoted[:-1])} et {quoted[-1]}")
+    raise Invalid(NOT_OFFERED.format(structure=structure.name, systems=systems),
+                  details={"field": "orientation_system_ids"})
 
 
 async def add_person(session: AsyncSession, deps: Deps, deployment_id: uuid.UUID, role: PersonRole,

@@ -195,6 +195,7 @@ async def test_the_administrators_page_creates_a_credential_shows_its_secret_onc
         created = await browser.post("/partenaires", data={"csrf": csrf_of(browser), "partner": "<b>x</b>",
                                                            "deployment_ids": partner.deployment_id})
         assert created.status_code == 422 and "&lt;b&gt;" in created.text and "<b>x</b>" not in created.text
+        assert "Le partenaire : un nom de 2 à 31 lettres minuscules" in created.text  # not « valeur inconnue »
         created = await browser.post("/partenaires", data={"csrf": csrf_of(browser), "partner": "monrdv",
                                                            "deployment_ids": partner.deployment_id})
         assert created.status_code == 200 and "il ne sera plus jamais affiché" in created.text

@@ -139,6 +139,20 @@ def test_a_plural_label_takes_a_plural_verb():
                         "Les thématiques contiennent des caractères de contrôle."]
 
 
+def test_a_partner_name_breaking_its_pattern_says_the_rule_and_a_list_of_values_says_unknown():
+    from contracts.partners import CreatePartnerCredentialV1
+
+    for bad in ("Mon RDV", "r", "1rdv", "rdvé", "x" * 40):
+        with pytest.raises(ValidationError) as caught:
+            CreatePartnerCredentialV1(partner=bad, deployment_ids=[uuid.uuid4()])
+        assert invalid_message(field_errors(caught.value.errors())) == (
+            "Le partenaire : un nom de 2 à 31 lettres minuscules sans accent ou chiffres, sans espace, commençant "
+            "par une lettre (par exemple rdvi).")
+    # Another field's pattern listing values (a history's kind) still says the value is unknown.
+    [other] = field_errors([{"loc": ["body", "kind"], "type": "string_pattern_mismatch"}])
+    assert other["message"] == "Le type : valeur inconnue."
+
+
 def test_the_contracts_reuse_the_rules():
     with pytest.raises(ValidationError):
         StructureFields(name="CCAS", city="Livry\x00")

@@ -185,6 +185,11 @@ MESSAGES = {
     "too_many_notebooks": ("Une décision d'orientation porte sur {max} carnets au plus : {count} sont sélectionnés. "
                            "Sélectionnez-en moins."),
 }
+# A field whose pattern is a rule of its own (not a list of values, which « valeur inconnue » says): what to write.
+FIELD_MESSAGES = {
+    ("partner", "string_pattern_mismatch"): ("Le partenaire : un nom de 2 à 31 lettres minuscules sans accent ou "
+                                             "chiffres, sans espace, commençant par une lettre (par exemple rdvi)."),
+}
 DEFAULT_MESSAGE = "{label} n'est pas valide."
 # A plural label (« Les destinataires ») takes the plural of the messages' verbs.
 PLURAL_VERBS = (
@@ -217,8 +222,10 @@ def field_label(name: str) -> str:
 
 def field_message(error: dict[str, Any]) -> str:
     """One pydantic error (``ValidationError.errors()`` or FastAPI's) in French, naming the field."""
-    label = field_label(field_name(error.get("loc", ())))
-    template = agreeing(MESSAGES.get(error.get("type", ""), DEFAULT_MESSAGE), label)
+    name = field_name(error.get("loc", ()))
+    label = field_label(name)
+    template = FIELD_MESSAGES.get((name, error.get("type", ""))) or agreeing(
+        MESSAGES.get(error.get("type", ""), DEFAULT_MESSAGE), label)
     try:
         return template.format(label=label, **(error.get("ctx") or {}))
     except (KeyError, IndexError, ValueError):

@@ -277,8 +277,17 @@ async def person_deactivate(person_id: uuid.UUID, request: Request, visitor: For
 async def annuaire(request: Request, visitor: VisitorDep):
     q = request.query_params.get("q", "")[:200]
     deployment_id = territory_param(request)
+    territories = None
+    if visitor.me.role == Role.admin_cdb:
+        # She belongs to no territory: she chooses the one to search, and searches nothing until she has.
+        territories = (await call_or_leave(request, visitor, ListDeploymentsV1())).deployments
+        if deployment_id is None:
+            return render(request, "annuaire.html.j2", {"q": q, "people": None, "structures": None,
+                                                         "territories": territories, "territory_id": None},
+                          visitor=visitor)
     people_found = await call_or_leave(request, visitor, SearchPeopleV1(deployment_id=deployment_id, q=q,
                                                               role=PersonRole.professional, limit=50))
     structures_found = await call_or_leave(request, visitor, SearchStructuresV1(deployment_id=deployment_id, q=q, limit=50))
-    return render(request, "annuaire.html.j2", {"q": q, "people": people_found, "structures": structures_found},
+    return render(request, "annuaire.html.j2", {"q": q, "people": people_found, "structures": structures_found,
+                                                 "territories": territories, "territory_id": deployment_id},
                   visitor=visitor)

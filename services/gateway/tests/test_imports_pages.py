@@ -271,7 +271,7 @@ def in_review(rpc: FakeRpc) -> ImportView:
 
 @pytest.mark.parametrize("data", [
     {"shown": ["2", "abc"], "keep": ["2"]}, {"shown": ["2", "²"]}, {"shown": ["2"], "keep": ["-1"]},
-    {"shown": ["2", "3" * 5000]}, {"shown": [" 2"]},
+    {"shown": ["2", "3" * 5000]}, {"shown": [" 2"]}, {"shown": ["2\x00"]}, {"shown": ["2"], "keep": ["\x00"]},
 ])
 async def test_apply_refuses_a_row_number_that_is_not_one_and_keeps_the_page(app, rpc, data):
     found = in_review(rpc)
@@ -300,3 +300,35 @@ async def test_apply_shows_the_services_refusal_of_a_row_not_in_the_import_on_th
     assert reply.status_code == 422 and message.replace("'", "&#39;") in reply.text
     assert f'action="/imports/{found.import_id}/appliquer"' in reply.text and "Appliquer l'import" in reply.text
     assert rpc.sent(ApplyImportV1) == [ApplyImportV1(import_id=found.import_id, exclude_rows=[99])]
+
+
+async def test_a_refused_apply_keeps_the_boxes_unticked_and_the_page_and_filter_shown(app, rpc):
+    """Issue 20 walkthrough: the boxes the user unticked come back unticked, on the page and filter he was on."""
+    found = in_review(rpc)
+
+    def refuse(_request):
+        raise Invalid("Cet import a changé ; rien n'a été appliqué.")
+
+    rpc.answers[ApplyImportV1] = refuse
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
+                                 cookies={"carnet_csrf": "jeton"}) as client:
+        reply = await client.post(f"/imports/{found.import_id}/appliquer?page=2&status=new",
+                                  headers={"Authorization": f"Bearer {TOKEN}"},
+                                  data={"csrf": "jeton", "shown": ["2", "3"], "keep": ["3"]})
+
+    assert reply.status_code == 422 and "rien n&#39;a été appliqué" in reply.text
+    assert 'id="keep-2">' in reply.text and 'id="keep-3" checked>' in reply.text
+    assert rpc.sent(ListImportRowsV1)[-1] == ListImportRowsV1(import_id=found.import_id, status=ReviewStatus.new,
+                                                              offset=50, limit=50)
+    assert f'action="/imports/{found.import_id}/appliquer?page=2&amp;status=new"' in reply.text
+
+
+async def test_the_apply_form_posts_to_the_page_and_filter_shown(app, rpc):
+    found = in_review(rpc)
+
+    first = await get(app, f"/imports/{found.import_id}")
+    filtered = await get(app, f"/imports/{found.import_id}", params={"status": "new", "page": "2"})
+
+    assert f'action="/imports/{found.import_id}/appliquer"' in first.text
+    assert 'id="keep-2" checked>' in first.text and 'id="keep-3" checked>' in first.text
+    assert f'action="/imports/{found.import_id}/appliquer?page=2&amp;status=new"' in filtered.text

@@ -204,9 +204,11 @@ async def rows_context(request: Request, visitor: Visitor, found: ImportView) ->
 
 
 async def import_view_page(request: Request, visitor: Visitor, import_id: uuid.UUID, *, error: str = "",
-                           status_code: int = 200):
+                           status_code: int = 200, unticked: set[int] | None = None):
+    """``unticked``: the rows whose box the user unticked before a refusal, shown unticked again."""
     found = await call_or_leave(request, visitor, GetImportV1(import_id=import_id))
-    context = {**LABELS, "imp": found, "running": found.state in RUNNING, "error": error}
+    context = {**LABELS, "imp": found, "running": found.state in RUNNING, "error": error,
+               "unticked": unticked or set()}
     if found.state in (ImportState.review, ImportState.done):
         context |= await rows_context(request, visitor, found)
     return render(request, "import.html.j2", context, visitor=visitor, status_code=status_code)
@@ -242,5 +244,6 @@ async def apply(import_id: uuid.UUID, request: Request, visitor: ImporterFormDep
         if error.code != ErrorCode.invalid:
             return error_page(request, error, visitor=visitor)
         return await import_view_page(request, visitor, import_id, error=error.message,
-                                      status_code=error.http_status)
+                                      status_code=error.http_status,
+                                      unticked=shown - kept if shown is not None and kept is not None else None)
     return redirect(f"/imports/{import_id}", visitor)

@@ -162,7 +162,8 @@ async def structure_page(request: Request, visitor: Visitor, structure_id: uuid.
                                                         structure_id=structure_id, limit=100))
     status_code = extra.pop("status_code", 200)
     return render(request, "structure.html.j2", {
-        **context, "structure": structure, "people": people.people, "person_form": {}, "form": structure.model_dump(),
+        **context, "structure": structure, "people": people.people, "person_form": {}, "person_checked": [],
+        "form": structure.model_dump(),
         "checked": [str(i) for i in structure.orientation_system_ids], **extra}, visitor=visitor,
         status_code=status_code)
 
@@ -185,6 +186,16 @@ async def structure_update(structure_id: uuid.UUID, request: Request, visitor: F
     return await structure_page(request, visitor, structure_id, notice="Les modifications sont enregistrées.")
 
 
+def offered_by(structures) -> dict[str, list[str]]:
+    """Each dispositif some structure offers, with the structures offering it: a new professional is offered only
+    his structure's (the directory refuses the others), the people page's form filtering them by the one chosen."""
+    offered: dict[str, list[str]] = {}
+    for found in structures:
+        for system_id in found.orientation_system_ids:
+            offered.setdefault(str(system_id), []).append(str(found.structure_id))
+    return offered
+
+
 async def people_page(request: Request, visitor: Visitor, **extra):
     context = await page_context(request, visitor)
     q = request.query_params.get("q", "")[:200]
@@ -197,7 +208,9 @@ async def people_page(request: Request, visitor: Visitor, **extra):
     status_code = extra.pop("status_code", 200)
     return render(request, "people.html.j2", {**context, "people": found.people, "total": found.total, "q": q,
                                               "role": role, "structures": structures_found.structures,
-                                              "person_form": {}, **extra}, visitor=visitor, status_code=status_code)
+                                              "offered_by": offered_by(structures_found.structures),
+                                              "person_form": {}, "person_checked": [], **extra},
+                  visitor=visitor, status_code=status_code)
 
 
 @router.get("/territoire/personnes")
@@ -210,6 +223,9 @@ async def person_create(request: Request, visitor: FormVisitorDep):
     """Also the "add a professional" form of a structure page, which comes back to that structure."""
     form = await request.form()
     back_to = text(form, "back_to")
+    ticked = [str(i) for i in ids(form, "orientation_system_ids")]
+    if text(form, "etape") == "structure":  # without JavaScript: the dispositifs of the structure chosen
+        return await people_page(request, visitor, person_form=dict(form), person_checked=ticked)
     try:
         created = await call(request, parse_form(form, CreatePersonV1, deployment_id=territory_param(request),
                                                  role=text(form, "role") or PersonRole.professional),
@@ -218,9 +234,10 @@ async def person_create(request: Request, visitor: FormVisitorDep):
         error = refusal(failure)
         if back_to:
             return await structure_page(request, visitor, uuid.UUID(back_to), person_form=dict(form),
-                                        person_error=error.message, status_code=error.http_status)
+                                        person_error=error.message, person_checked=ticked,
+                                        status_code=error.http_status)
         return await people_page(request, visitor, person_form=dict(form), error=error.message,
-                                 status_code=error.http_status)
+                                 person_checked=ticked, status_code=error.http_status)
     notice = INVITED.format(name=f"{created.firstname} {created.lastname}")
     if back_to:
         return await structure_page(request, visitor, uuid.UUID(back_to), notice=notice)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from carnet.demo import DEMO_POPULATION, DEMO_TEAM_ACCOUNTS
+from carnet.demo import DEMO_FOLLOWED_BENEFICIARY, DEMO_POPULATION, DEMO_TEAM_ACCOUNTS
 from carnet.main import _seed
 
 from testkit.system import bearer, sign_in
@@ -57,3 +57,30 @@ async def test_make_run_seeds_a_lived_in_territory_within_its_budget_and_once(sy
         manager = bearer(await sign_in(system, client, "manager@demo.carnet.test", count=2))
         again = (await client.get("/api/v1/notebooks", headers=manager)).json()
         assert again["total"] == EVERYONE
+
+
+async def test_a_second_demo_beneficiary_logs_in_to_a_notebook_followed_with_a_cer_running(system):
+    """Sophie's notebook is empty (the browser tests start from her); ``beneficiaire2@…``, one of the 300, finds
+    his lived in: a référent, a CER running, an appointment to come, a message shared with him — named as the
+    README says."""
+    await _seed(system.nats_url)
+    async with system.client() as client:
+        first = bearer(await sign_in(system, client, DEMO_FOLLOWED_BENEFICIARY.email))
+
+        async def linked():  # identity links her account to her notebook when the notebook's event arrives
+            return (await client.get("/api/v1/me", headers=first)).json().get("profile_id")
+
+        await until(linked)
+        her = bearer(await sign_in(system, client, DEMO_FOLLOWED_BENEFICIARY.email, count=2))  # a token naming it
+        notebook = (await client.get("/api/v1/me/notebook", headers=her)).json()
+        beneficiary = notebook["beneficiary"]
+        assert (beneficiary["firstname"], beneficiary["lastname"]) == (
+            DEMO_FOLLOWED_BENEFICIARY.firstname, DEMO_FOLLOWED_BENEFICIARY.lastname)
+        [referent] = [m["person"] for m in notebook["members"] if m["member_type"] == "referent" and not m["ended_at"]]
+        assert [a for a in notebook["appointments"] if a["status"] == "planned"]
+        contracts = (await client.get("/api/v1/me/notebook/contracts", headers=her)).json()
+        assert [c for c in contracts["contracts"] if c["status"] == "signed" and c["active"]], contracts
+        exchanges = (await client.get("/api/v1/me/notebook/exchanges", headers=her)).json()
+        assert exchanges["messages"], exchanges
+        page = await client.get("/mon-carnet", headers=her)
+        assert page.status_code == 200 and referent["lastname"] in page.text

@@ -1,6 +1,7 @@
 """The demo territory of `make run`: one account per role, two structures, beneficiaries (one reachable by SMS);
 then, beside them, a lived-in territory: a third structure, ten more professionals and 300 beneficiaries at every
-stage (``DEMO_TEAM``, ``DEMO_POPULATION``). Tests seed the first part only.
+stage (``DEMO_TEAM``, ``DEMO_POPULATION``), one of whom logs in (``DEMO_FOLLOWED_BENEFICIARY``). Tests seed the
+first part only.
 
 Identity gets the accounts (so that every role can log in at once), directory the territory and its
 people with the same emails: their events then link each account to its profile.
@@ -108,5 +109,9 @@ DEMO_TEAM = SeedDemoTerritoryV1(
 # Pierre, Simon and the ten others follow them.
 DEMO_REFERENT_IDS = [p.person_id for p in DEMO_TERRITORY.people if p.role == PersonRole.professional] + [
     DEMO_TEAM_IDS[a.email] for a in DEMO_TEAM_ACCOUNTS]
+# One of the 300 logs in too: the one whose notebook shows the most (a référent, a CER running, an appointment to
+# come, exchanges), chosen by the seed (``DemoPopulation.login_email``), always the same one. Sophie stays as she is.
+DEMO_FOLLOWED_BENEFICIARY = DemoAccount(email="beneficiaire2@demo.carnet.test", role=Role.beneficiary,
+                                        deployment_id=DEMO_93, firstname="Sébastien", lastname="Dupont")
 DEMO_POPULATION = SeedDemoNotebooksV1(deployment_id=DEMO_93, beneficiaries=[], population=DemoPopulation(
-    size=300, seed=93, months=18, referent_ids=DEMO_REFERENT_IDS))
+    size=300, seed=93, months=18, referent_ids=DEMO_REFERENT_IDS, login_email=DEMO_FOLLOWED_BENEFICIARY.email))

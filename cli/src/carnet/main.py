@@ -15,6 +15,7 @@ from carnet.demo import (
     DEMO_BENEFICIARY_PHONE,
     DEMO_DEPLOYMENT_LABEL,
     DEMO_DEPLOYMENTS,
+    DEMO_FOLLOWED_BENEFICIARY,
     DEMO_NOTEBOOKS,
     DEMO_POPULATION,
     DEMO_TEAM,
@@ -86,8 +87,8 @@ def migrate() -> None:
 
 async def _seed(nats_url: str) -> None:
     async with client_bus("carnet-seed", nats_url) as bus:
-        reply = await bus.call(SeedDemoAccountsV1(accounts=DEMO_ACCOUNTS + DEMO_TEAM_ACCOUNTS,
-                                                  deployments=DEMO_DEPLOYMENTS))
+        accounts = [*DEMO_ACCOUNTS, *DEMO_TEAM_ACCOUNTS, DEMO_FOLLOWED_BENEFICIARY]
+        reply = await bus.call(SeedDemoAccountsV1(accounts=accounts, deployments=DEMO_DEPLOYMENTS))
         await bus.call(DEMO_TERRITORY)  # after the accounts: their profiles then link to them, no invitation sent
         await bus.call(DEMO_TEAM)
         await bus.call(DEMO_NOTEBOOKS)
@@ -208,6 +209,9 @@ def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="
             typer.echo(f"  et {len(DEMO_TEAM_ACCOUNTS)} autres professionnels : pro3@demo.carnet.test à "
                        f"pro{len(DEMO_TEAM_ACCOUNTS) + 2}@demo.carnet.test "
                        f"({DEMO_POPULATION.population.size} bénéficiaires suivis ou en attente)")
+            followed = DEMO_FOLLOWED_BENEFICIARY
+            typer.echo(f"  {followed.role.value:<20} {followed.email} ({followed.firstname} {followed.lastname}, "
+                       "suivi avec un CER en cours, des rendez-vous et des échanges)")
             typer.echo(f"La bénéficiaire peut aussi se connecter par code SMS au {DEMO_BENEFICIARY_PHONE}.")
         typer.echo("Un service qui s'arrête est redémarré. Ctrl-C pour tout arrêter.")
         supervisor.run()

@@ -196,6 +196,30 @@ def test_the_same_seed_makes_the_same_people_and_stages():
     assert len({row["identity_key"] for row in first.rows["beneficiary"]}) == 60
 
 
+def test_the_login_email_goes_to_one_beneficiary_followed_with_a_cer_running_who_reads_her_thread():
+    """The demo's second beneficiary account (``beneficiaire2@…``) finds a lived-in notebook: a référent, a CER
+    running, an appointment to come, a message shared with her; the others stay without an email."""
+    referents = [demo.Referent(uuid.UUID(int=n + 1), uuid.UUID(int=100 + n % 2), f"Pro {n}") for n in range(4)]
+    team = demo.Team(uuid.UUID(int=7), referents, {}, [demo.System(uuid.UUID(int=200), "Social")], "Agathe", "")
+    refs = demo.Referentials({}, [uuid.UUID(int=300)], {"logement": ["Accéder au logement"]},
+                             {"logement": ["Demande de logement social"]}, ["Cuisinier (G1602)"])
+    now = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    made = demo.make_population(seed=93, size=120, months=18, now=now, team=team, refs=refs,
+                                encrypt=lambda text: text, index=lambda kind, value: value or None,
+                                login_email="beneficiaire2@demo.carnet.test")
+    [her] = [b for b in made.beneficiaries if b["email"]]
+    notebook_id = next(n["id"] for n in made.notebooks if n["beneficiary_id"] == her["id"])
+
+    def hers(table):
+        return [row for row in made.rows.get(table, []) if row["notebook_id"] == notebook_id]
+
+    assert her["email"] == "beneficiaire2@demo.carnet.test"
+    assert [m for m in hers("member") if m["member_type"] == "referent" and m["ended_at"] is None]
+    assert [c for c in hers("contract") if c["status"] == "signed" and c["end_date"] > now.date() + timedelta(30)]
+    assert [a for a in hers("appointment") if a["status"] == "planned"]
+    assert [m for m in hers("exchange_message") if m["shared_with_beneficiary"]]
+
+
 async def test_a_population_without_professionals_is_refused_in_french_with_nothing_written(notebook):
     deployment_id = uuid.uuid4()
     request = c.SeedDemoNotebooksV1(deployment_id=deployment_id, beneficiaries=[],

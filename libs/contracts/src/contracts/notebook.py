@@ -981,6 +981,9 @@ class DemoPopulation(WireModel):
     seed: int = 93
     months: int = Field(default=18, ge=1, le=60)
     referent_ids: list[uuid.UUID] = Field(default_factory=list)
+    # Given to one of them followed with a CER running (référent, plan, an appointment to come, exchanges), so that
+    # a demo beneficiary account logs in to a lived-in notebook (its event links the account of that email).
+    login_email: Line | None = Field(default=None, max_length=320)
 
 
 @register

@@ -148,14 +148,40 @@ def at_work_hours(rng: random.Random, day: date) -> datetime:
 
 
 def make_population(*, seed: int, size: int, months: int, now: datetime, team: Team, refs: Referentials,
-                    encrypt: Callable[[str], str], index: Callable[[str, str], str | None]) -> Made:
+                    encrypt: Callable[[str], str], index: Callable[[str, str], str | None],
+                    login_email: str | None = None) -> Made:
     if not team.referents or not team.systems:
         raise ValueError("A population needs professionals and orientation systems.")
     rng = random.Random(seed)
     made, taken = Made(), set()
     for n in range(size):
         Story(made, rng, seed, n, now, months, team, refs, encrypt, index, taken).make()
+    if login_email and made.beneficiaries:
+        give_login(made, now.astimezone(PARIS).date(), login_email)
     return made
+
+
+def give_login(made: Made, today: date, email: str) -> None:
+    """``email`` to the beneficiary whose notebook shows the most to herself, the first such: followed by a référent
+    with a CER running (not ending within 30 days), then an appointment to come, exchanges, one of them shared with
+    her, a bilan. Chosen among the stories as they came out, so the others stay as they are; only the last message
+    of her thread is shared with her if none was (she reads only those)."""
+    rows = made.rows
+
+    def notebooks(table: str, keep: Callable[[dict[str, Any]], bool]) -> set[uuid.UUID]:
+        return {row["notebook_id"] for row in rows.get(table, []) if keep(row)}
+
+    followed = notebooks("member", lambda r: r["member_type"] == "referent" and r["ended_at"] is None)
+    running = notebooks("contract", lambda r: r["status"] == "signed" and r["end_date"] > today + timedelta(days=30))
+    wanted = [followed & running, notebooks("appointment", lambda r: r["status"] == "planned"),
+              notebooks("exchange_message", lambda r: True),
+              notebooks("exchange_message", lambda r: r["shared_with_beneficiary"]), notebooks("bilan", lambda r: True)]
+    best = max(range(len(made.notebooks)),
+               key=lambda n: ([made.notebooks[n]["id"] in ids for ids in wanted], -n))
+    made.beneficiaries[best]["email"] = email
+    thread = [m for m in rows.get("exchange_message", []) if m["notebook_id"] == made.notebooks[best]["id"]]
+    if thread and not any(m["shared_with_beneficiary"] for m in thread):
+        thread[-1]["shared_with_beneficiary"] = True
 
 
 class Story:

@@ -72,7 +72,8 @@ async def seed_population(deps: Deps, deployment_id: uuid.UUID, population: Demo
             return
         made = demo.make_population(seed=population.seed, size=population.size, months=population.months,
                                     now=deps.clock(), team=team, refs=await referentials(session),
-                                    encrypt=deps.protection.encrypt, index=deps.protection.index)
+                                    encrypt=deps.protection.encrypt, index=deps.protection.index,
+                                    login_email=population.login_email)
         for model in TABLES:
             if rows := made.rows.get(model.__tablename__):
                 await session.execute(insert(model.__table__), [full_row(model.__table__, row) for row in rows])

@@ -51,8 +51,9 @@ async def test_the_pages_under_a_notebook_name_it_by_its_beneficiary(system):
             answer = await client.get(path, headers=bearer(manager))
             assert answer.status_code == 200, (path, answer.text)
             trail = breadcrumbs(answer.text)
-            # Her requests' page knows her name from her requests: none yet, so « Carnet » alone.
-            assert (link if path.endswith("territoire") else f'<a href="/carnets/{SOPHIE}">Carnet</a>') in trail
+            # Her requests' page knows her name from her requests: none yet, so « Carnet du bénéficiaire ».
+            assert (link if path.endswith("territoire")
+                    else f'<a href="/carnets/{SOPHIE}">Carnet du bénéficiaire</a>') in trail
 
         mine = await client.get("/mon-carnet/contrats", headers=bearer(me))
         assert mine.status_code == 200, mine.text

@@ -96,13 +96,13 @@ async def test_every_new_drill_down_is_a_link_in_the_chart_and_the_table():
     for path, filters in (("/beneficiaires/requetes", DELAY), ("/pilotage/actions", ACTIONS),
                           ("/beneficiaires/requetes", OTHERS), ("/beneficiaires/requetes", PAST)):
         link = f"{path}?{filters_to_query(filters)}".replace("&", "&amp;")
-        assert html.count(f'href="{link}"') == 2, path  # the chart's mark and the table's cell
+        assert html.count(f'href="{link}"') == 3, path  # the charts' marks (wide and narrow), the table's cell
     assert "<script>alert" not in html and "emploi%22%26%3C" in html  # escaped in the URL, the label as text
     # A past month's point says which list it leads to.
     assert "(lien : Carnets créés en oct. 2026)" in html
     # « Imports et flux » leads to the imports' page of the point's kind (issue 18 item 3).
-    assert html.count('href="/imports?kind=caf-msa"') == 2
-    assert html.count('href="/imports?') == 2  # the point without a list behind it is no link
+    assert html.count('href="/imports?kind=caf-msa"') == 3
+    assert html.count('href="/imports?') == 3  # the point without a list behind it is no link
 
 
 async def test_the_actions_list_shows_the_cell_s_actions_and_exports_them_with_its_filters():

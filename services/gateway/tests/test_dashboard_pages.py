@@ -87,15 +87,18 @@ async def test_hostile_labels_stay_text_in_the_chart_and_the_table():
     assert "<script>alert" not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
     assert rpc.asked[0].period_from == date(2025, 12, 1)
     # Accessible SVG: role, title and desc named, a viewBox to shrink to 320 px, patterns beside colours.
-    assert '<svg id="chart-couverture-cer" class="chart" viewBox="0 0 640 ' in html
+    assert '<svg id="chart-couverture-cer" class="chart chart-wide" viewBox="0 0 640 ' in html
+    # and its narrow twin for a phone, with its own ids (issue 20: its texts stay 12 px or more there)
+    assert '<svg id="chart-couverture-cer-etroit" class="chart chart-narrow" viewBox="0 0 300 ' in html
+    assert '<pattern id="couverture-cer-etroit-p1"' in html and "url(#couverture-cer-etroit-p1)" in html
     assert 'role="figure" aria-labelledby="chart-couverture-cer-title chart-couverture-cer-desc"' in html
     assert '<title id="chart-couverture-cer-title">CER des bénéficiaires' in html
     assert '<pattern id="couverture-cer-p1"' in html and "url(#couverture-cer-p1)" in html
     assert "1\u202f234" in html  # values written on the chart and in the table, in French
-    # The count with a list behind it links to it, in the chart and in the table.
+    # The count with a list behind it links to it, in the charts (wide and narrow) and in the table.
     target = "/beneficiaires/requetes?" + filters_to_query(dashboard().figures[0].series[1].points[0].drill)
     link = target.replace("&", "&amp;")
-    assert html.count(f'href="{link}"') == 2
+    assert html.count(f'href="{link}"') == 3
     assert '<th scope="row">' in html and "<caption>" in html and "<figcaption>" in html
     assert "Aucune donnée sur la période." in html  # the empty figure says so
     assert 'src="/static/chart_png.js"' in html and "Télécharger (CSV)" in html
@@ -163,3 +166,15 @@ def test_a_month_without_record_is_missing_not_zero_on_the_line_the_table_and_th
     _, rows = table_rows(figure, filters_to_query)
     assert rows[1] == ("oct. 2026", [("pas de relevé", "")])
     assert csv_rows(figure)[2] == ["oct. 2026", ""] and csv_rows(figure)[3] == ["nov. 2026", "4"]
+
+
+def test_every_text_of_a_chart_is_drawn_at_12_or_more_the_narrow_ones_at_13_within_300():
+    """The texts' sizes that keep them readable once rendered (tests/browser/test_chart_labels.py measures them in
+    Chromium): 12 at least on the wide chart, never shrunk; 13 on the narrow one, shrunk at most to 288/300."""
+    for figure in dashboard().figures:
+        wide, narrow = chart_of(figure, filters_to_query), chart_of(figure, filters_to_query, narrow=True)
+        assert wide.width == 640 and narrow.width == 300 and narrow.id == wide.id + "-etroit"
+        assert all(t.size >= 12 for t in wide.texts) and all(t.size >= 13 for t in narrow.texts)
+        assert max((m.x + m.width for m in narrow.marks), default=0) <= 300
+        if figure.kind == "histogram":  # bars on a phone, each bucket's label over its own bar
+            assert narrow.marks and all(m.x == 0 for m in narrow.marks)

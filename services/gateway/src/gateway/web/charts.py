@@ -3,8 +3,15 @@ with their coordinates), which ``_chart.html.j2`` writes as an inline SVG. Nothi
 prints every label through Jinja's escaping, so a structure named ``<script>`` stays text in the chart.
 
 Readable without colour: every series has its own pattern (plain, hatched, dotted…) or marker shape, values and
-labels are written on the chart, and the legend names each pattern. The SVG has a viewBox, so it shrinks to a
-320 px screen with the page; it draws with presentation attributes only (the CSP forbids inline styles).
+labels are written on the chart, and the legend names each pattern. The SVG has a viewBox, so it shrinks with the
+page; it draws with presentation attributes only (the CSP forbids inline styles).
+
+Readable on a phone: an SVG's texts shrink with it, and a chart 640 wide drawn on a 375 px screen had labels about
+6 px tall. So each figure has two charts, the page's stylesheet showing one: the wide one from 700 px (never
+shrunk: its texts are drawn at their size, 12 at least), and a narrow one, 300 wide, below (on a 320 px screen,
+288 px: its texts of 13 are 12.5 px). The narrow one draws columns as bars (a label over each bar, never squeezed
+side by side), names fewer months under a line, and writes each line's last value under the chart rather than at
+its end.
 """
 from __future__ import annotations
 
@@ -14,6 +21,10 @@ from urllib.parse import urlencode
 from contracts.pilotage import Figure, Point
 
 WIDTH = 640
+NARROW = 300
+NARROW_SUFFIX = "-etroit"
+SMALLEST = 12  # the smallest text of the wide chart, drawn unscaled
+NARROW_SMALLEST = 13  # of the narrow chart, shrunk to 288/300 on the narrowest screen
 # High contrast on white (at least 4.5:1 each), told apart by their patterns too.
 COLOURS = ("#000091", "#b34000", "#18753c", "#6e445a", "#3a3a3a", "#0063cb")
 PATTERNS = ("solid", "hatch", "dots", "cross", "hlines", "vlines")
@@ -126,6 +137,15 @@ class Chart:
     markers: list[Marker] = field(default_factory=list)
     legend: list[LegendEntry] = field(default_factory=list)
     empty: bool = False
+    narrow: bool = False
+
+    @property
+    def smallest(self) -> int:
+        return NARROW_SMALLEST if self.narrow else SMALLEST
+
+    def text(self, x: float, y: float, text: str, anchor: str = "start", size: int = 13, bold: bool = False) -> None:
+        """A text of at least the chart's smallest size."""
+        self.texts.append(Text(x, y, text, anchor, max(size, self.smallest), bold))
 
 
 def number(value: float) -> str:
@@ -164,20 +184,21 @@ def categories(figure: Figure) -> list[str]:
     return list(seen)
 
 
-def patterns_of(figure: Figure) -> list[Pattern]:
-    return [Pattern(f"{figure.key}-p{i}", PATTERNS[i % len(PATTERNS)], COLOURS[i % len(COLOURS)])
+def patterns_of(figure: Figure, suffix: str = "") -> list[Pattern]:
+    """Its own ids per chart: a page holds a figure's wide and narrow charts."""
+    return [Pattern(f"{figure.key}{suffix}-p{i}", PATTERNS[i % len(PATTERNS)], COLOURS[i % len(COLOURS)])
             for i in range(max(len(figure.series), 1))]
 
 
-def legend_of(figure: Figure, patterns: list[Pattern], y: float, shapes: bool = False) -> tuple[list[LegendEntry],
-                                                                                                 float]:
+def legend_of(figure: Figure, patterns: list[Pattern], y: float, shapes: bool = False,
+              chart_width: int = WIDTH) -> tuple[list[LegendEntry], float]:
     """One entry per series (when there are several), wrapped over lines of the chart's width."""
     if len(figure.series) < 2:
         return [], y
     entries, x = [], 4.0
     for index, series in enumerate(figure.series):
         width = 32 + 7.5 * len(series.name)
-        if x > 4 and x + width > WIDTH:
+        if x > 4 and x + width > chart_width:
             x, y = 4.0, y + 22
         entries.append(LegendEntry(x, y, patterns[index].fill, patterns[index].colour,
                                    MARKERS[index % len(MARKERS)] if shapes else "box", series.name,
@@ -186,20 +207,35 @@ def legend_of(figure: Figure, patterns: list[Pattern], y: float, shapes: bool = 
     return entries, y + 30
 
 
-def chart_of(figure: Figure, to_query) -> Chart:
-    """The shapes of a figure's chart: horizontal bars (``bar``, ``stacked``), columns (``histogram``) or lines."""
-    chart = Chart(id=f"chart-{figure.key}", title=figure.title, desc=description(figure), height=60)
-    chart.patterns = patterns_of(figure)
+def chart_of(figure: Figure, to_query, *, narrow: bool = False) -> Chart:
+    """The shapes of a figure's chart: horizontal bars (``bar``, ``stacked``), columns (``histogram``, bars when
+    ``narrow``) or lines; ``narrow``: the chart for a phone (see the module's docstring)."""
+    suffix = NARROW_SUFFIX if narrow else ""
+    chart = Chart(id=f"chart-{figure.key}{suffix}", title=figure.title, desc=description(figure), height=60,
+                  width=NARROW if narrow else WIDTH, narrow=narrow)
+    chart.patterns = patterns_of(figure, suffix)
     labels = categories(figure)
     if not labels or not any(p.value for s in figure.series for p in s.points):
         chart.empty = True
-        chart.texts.append(Text(0, 30, "Aucune donnée sur la période."))
+        chart.text(0, 30, "Aucune donnée sur la période.")
         return chart
     if figure.kind == "line":
         return line_chart(chart, figure, labels, to_query)
-    if figure.kind == "histogram":
+    if figure.kind == "histogram" and not narrow:
         return column_chart(chart, figure, labels, to_query)
     return bar_chart(chart, figure, labels, to_query)
+
+
+def wrapped(text: str, size: int, width: float) -> list[str]:
+    """``text`` cut between words into lines that fit ``width`` at ``size`` (an SVG text never wraps itself)."""
+    most = max(int(width / (size * 0.6)), 8)
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= most:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
 
 
 def description(figure: Figure) -> str:
@@ -229,16 +265,17 @@ def bar_chart(chart: Chart, figure: Figure, labels: list[str], to_query) -> Char
     """A row per category: its label above, its bar (one per series, or one stacked bar), the value at the end;
     a stacked bar writes each segment's value under it, so that no value is told by colour alone."""
     stacked = figure.kind == "stacked" and len(figure.series) > 1
-    chart.legend, y = legend_of(figure, chart.patterns, 8)
+    chart.legend, y = legend_of(figure, chart.patterns, 8, chart_width=chart.width)
     if stacked:
         largest = max(sum((point_of(s, label).value if point_of(s, label) else 0) for s in figure.series)
                       for label in labels)
     else:
         largest = max(p.value for s in figure.series for p in s.points)
-    scale = (WIDTH - 90) / largest if largest else 0
+    scale = (chart.width - 90) / largest if largest else 0
     for label in labels:
-        chart.texts.append(Text(0, y + 13, label, bold=True))
-        y += 20
+        for line in wrapped(label, chart.smallest, chart.width) if chart.narrow else [label]:
+            chart.text(0, y + 13, line, bold=True)
+            y += 20
         if stacked:
             x, details = 0.0, []
             for index, series in enumerate(figure.series):
@@ -251,10 +288,13 @@ def bar_chart(chart: Chart, figure: Figure, labels: list[str], to_query) -> Char
                                         f"{label}, {series.name} : {number(point.value)}"))
                 x += width
                 details.append(f"{series.name} {number(point.value)}")
-            chart.texts.append(Text(x + 6, y + 16, number(sum(
-                point_of(s, label).value for s in figure.series if point_of(s, label))), bold=True))
-            chart.texts.append(Text(0, y + 38, " · ".join(details), size=12))
-            y += 54
+            chart.text(x + 6, y + 16, number(sum(
+                point_of(s, label).value for s in figure.series if point_of(s, label))), bold=True)
+            details_lines = wrapped(" · ".join(details), chart.smallest, chart.width) if chart.narrow \
+                else [" · ".join(details)]
+            for index, line in enumerate(details_lines):
+                chart.text(0, y + 38 + 18 * index, line, size=12)
+            y += 54 + 18 * (len(details_lines) - 1)
         else:
             for index, series in enumerate(figure.series):
                 point = point_of(series, label)
@@ -265,7 +305,7 @@ def bar_chart(chart: Chart, figure: Figure, labels: list[str], to_query) -> Char
                                         chart.patterns[index].colour, drill_href(point, to_query),
                                         f"{label}, {series.name} : {number(point.value)}"))
                 prefix = f"{series.name} : " if len(figure.series) > 1 else ""
-                chart.texts.append(Text(width + 6, y + 15, f"{prefix}{number(point.value)}", bold=True))
+                chart.text(width + 6, y + 15, f"{prefix}{number(point.value)}", bold=True)
                 y += 24
             y += 12
     chart.height = y + 4
@@ -274,15 +314,15 @@ def bar_chart(chart: Chart, figure: Figure, labels: list[str], to_query) -> Char
 
 def column_chart(chart: Chart, figure: Figure, labels: list[str], to_query) -> Chart:
     """Columns side by side (a histogram of delays or ages): the value above each, the bucket below."""
-    chart.legend, top = legend_of(figure, chart.patterns, 8)
+    chart.legend, top = legend_of(figure, chart.patterns, 8, chart_width=chart.width)
     top += 24
     plot = 180
     base = top + plot
     largest = max(p.value for s in figure.series for p in s.points) or 1
-    slot = WIDTH / len(labels)
+    slot = chart.width / len(labels)
     series_count = max(len(figure.series), 1)
     width = min((slot - 16) / series_count, 80)
-    chart.rules.append(Rule(0, base, WIDTH, base, INK))
+    chart.rules.append(Rule(0, base, chart.width, base, INK))
     for i, label in enumerate(labels):
         left = i * slot + (slot - width * series_count) / 2
         for index, series in enumerate(figure.series):
@@ -294,12 +334,12 @@ def column_chart(chart: Chart, figure: Figure, labels: list[str], to_query) -> C
             chart.marks.append(Mark(x, base - height, width - 2, max(height, 1), chart.patterns[index].fill,
                                     chart.patterns[index].colour, drill_href(point, to_query),
                                     f"{label}, {series.name} : {number(point.value)}"))
-            chart.texts.append(Text(x + width / 2, base - height - 6, number(point.value), "middle", bold=True))
+            chart.text(x + width / 2, base - height - 6, number(point.value), "middle", bold=True)
         words = label.split(" ")
         middle = len(words) // 2 if len(label) > 14 else len(words)
-        chart.texts.append(Text(i * slot + slot / 2, base + 18, " ".join(words[:middle]), "middle", 12))
+        chart.text(i * slot + slot / 2, base + 18, " ".join(words[:middle]), "middle", 12)
         if words[middle:]:
-            chart.texts.append(Text(i * slot + slot / 2, base + 34, " ".join(words[middle:]), "middle", 12))
+            chart.text(i * slot + slot / 2, base + 34, " ".join(words[middle:]), "middle", 12)
     chart.height = base + 44
     return chart
 
@@ -307,20 +347,23 @@ def column_chart(chart: Chart, figure: Figure, labels: list[str], to_query) -> C
 def line_chart(chart: Chart, figure: Figure, labels: list[str], to_query) -> Chart:
     """A line per series over the months, each with its marker shape and dash, named at its end with its last
     value; the y axis has its zero and its largest value."""
-    chart.legend, top = legend_of(figure, chart.patterns, 8, shapes=True)
+    chart.legend, top = legend_of(figure, chart.patterns, 8, shapes=True, chart_width=chart.width)
     top += 16
-    left, right, plot = 48, WIDTH - 215, 200
+    # Narrow: the last values go under the chart, the lines take its width.
+    left, right, plot = (48, chart.width - 24, 160) if chart.narrow else (48, WIDTH - 215, 200)
     base = top + plot
     largest = max((p.value for s in figure.series for p in s.points if not p.missing), default=0) or 1
     step = (right - left) / max(len(labels) - 1, 1)
     chart.rules += [Rule(left, base, right, base, INK), Rule(left, top, right, top, GRID, dash="4 4")]
-    chart.texts += [Text(left - 6, base + 4, "0", "end", 12), Text(left - 6, top + 4, number(largest), "end", 12)]
-    every = 1 if len(labels) <= 12 else (3 if len(labels) <= 36 else 6)
+    chart.text(left - 6, base + 4, "0", "end", 12)
+    chart.text(left - 6, top + 4, number(largest), "end", 12)
+    # A month's name every ``every`` months, at least about 50 units apart (« sept. » at 12 or 13).
+    every = next(n for n in (1, 2, 3, 6, 12, 24) if n * step >= 50 or n == 24)
     for i, label in enumerate(labels):
-        if i % every == 0 or i == len(labels) - 1:
+        if i % every == 0 or (i == len(labels) - 1 and (i % every) * step >= 50):
             month, _, year = label.partition(" ")
-            chart.texts.append(Text(left + i * step, base + 16, month, "middle", 11))
-            chart.texts.append(Text(left + i * step, base + 30, year, "middle", 11))
+            chart.text(left + i * step, base + 16, month, "middle", 12)
+            chart.text(left + i * step, base + 31, year, "middle", 12)
     ends = []
     for index, series in enumerate(figure.series):
         colour = COLOURS[index % len(COLOURS)]
@@ -346,11 +389,17 @@ def line_chart(chart: Chart, figure: Figure, labels: list[str], to_query) -> Cha
                                             DASHES[index % len(DASHES)]))
         if last is not None:
             ends.append([next(s for s in reversed(segments) if s)[-1][1], f"{series.name} : {number(last.value)}"])
+    if chart.narrow:  # the last values under the months, a line each
+        for index, (_, text) in enumerate(ends):
+            chart.text(0, base + 56 + 20 * index, text, bold=True)
+        chart.height = base + 44 + 20 * len(ends)
+        return chart
     # Direct labels at the lines' ends, pushed apart so that they never overlap.
     ends.sort()
     for i in range(1, len(ends)):
         ends[i][0] = max(ends[i][0], ends[i - 1][0] + 16)
-    chart.texts += [Text(right + 10, y + 4, text, size=12, bold=True) for y, text in ends]
+    for y, text in ends:
+        chart.text(right + 10, y + 4, text, size=12, bold=True)
     chart.height = max(base + 40, (ends[-1][0] + 12) if ends else 0)
     return chart
 

@@ -86,6 +86,7 @@ def query_of(params, **changes) -> str:
 class FigureView:
     figure: Figure
     chart: Chart
+    narrow: Chart  # the same chart for a phone, the stylesheet showing one of them (see gateway.web.charts)
     columns: list[str]
     rows: list
     csv_href: str
@@ -98,7 +99,8 @@ def figure_views(reply: PilotageDashboardReply, params) -> list[FigureView]:
     for figure in reply.figures:
         columns, rows = table_rows(figure, filters_to_query)
         first = FIRST_COLUMN.get(figure.key, "Territoire" if reply.scope == PilotageScope.national else "Structure")
-        views.append(FigureView(figure, chart_of(figure, filters_to_query), columns, rows,
+        views.append(FigureView(figure, chart_of(figure, filters_to_query),
+                                chart_of(figure, filters_to_query, narrow=True), columns, rows,
                                 f"/pilotage/figures/{figure.key}.csv" + (f"?{query}" if query else ""), first))
     return views
 

@@ -5,13 +5,10 @@ is shown per figure. The gateway runs in-process with a fake bus answering the d
 stacked bar chart, a line chart, a histogram): every request of the page is answered by the app itself."""
 from __future__ import annotations
 
-import httpx
 import pytest
-from playwright.async_api import Route
 
-from gateway.config import GatewaySettings
-from gateway.main import create_app
 from services.gateway.tests.test_dashboard_pages import FakeRpc
+from tests.browser.in_process import gateway_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 SMALLEST = 12
@@ -24,23 +21,8 @@ RENDERED = """() => Array.from(document.querySelectorAll("svg.chart")).filter(sv
 
 
 async def rendered_charts(browser, width: int) -> tuple[list[dict], int]:
-    app = create_app(GatewaySettings(env="test"))
-    app.state.rpc = FakeRpc()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
-        async def answer(route: Route) -> None:
-            request = route.request
-            reply = await client.request(request.method, request.url, headers={
-                **request.headers, "authorization": "Bearer eyJ.access.token"})
-            await route.fulfill(status=reply.status_code, headers=dict(reply.headers), body=reply.content)
-
-        context = await browser.new_context(viewport={"width": width, "height": 800})
-        page = await context.new_page()
-        await page.route("http://gateway/**", answer)
-        await page.goto("http://gateway/pilotage")
-        charts = await page.evaluate(RENDERED)
-        page_width = await page.evaluate("document.documentElement.scrollWidth")
-        await context.close()
-    return charts, page_width
+    async with gateway_page(browser, FakeRpc(), "/pilotage", width) as page:
+        return await page.evaluate(RENDERED), await page.evaluate("document.documentElement.scrollWidth")
 
 
 @pytest.mark.parametrize("width", [375, 320, 1280])

@@ -46,3 +46,25 @@ def main_menu(role: Role, manages_accounts: bool, path: str) -> list[MenuEntry]:
     matching = [href for href, _ in shown if path == href or (href != "/" and path.startswith(href + "/"))]
     current = max(matching, key=len, default=None)
     return [MenuEntry(href, label, href == current) for href, label in shown]
+
+
+# The home page's links to the pages of daily work beside the list of beneficiaries: each shown to the roles that
+# may use the page (the menu's, which are the services' habilitations), with what it is for.
+HOME_LINKS = {
+    "/contrats/a-valider": "les CER envoyés par les référents, qui attendent une validation.",
+    "/imports": "déposer un fichier (bénéficiaires, structures, professionnels…) et suivre son import.",
+    "/pilotage": "les chiffres clés et leur évolution, avec la liste derrière chaque chiffre.",
+    "/exports": "télécharger les listes de votre périmètre (bénéficiaires, rendez-vous, actions…).",
+}
+
+
+@dataclass(frozen=True)
+class HomeLink:
+    href: str
+    label: str
+    description: str
+
+
+def home_links(role: Role) -> list[HomeLink]:
+    return [HomeLink(href, label, HOME_LINKS[href]) for href, label, roles in ENTRIES
+            if href in HOME_LINKS and role in roles]

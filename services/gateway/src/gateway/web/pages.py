@@ -28,6 +28,7 @@ from gateway.web.common import (
     CSRF_CHECKED, VisitorDep, call_or_leave, error_page, form_text, redirect, refusal, render,
 )
 from gateway.web.forms import parse_form
+from gateway.web.menu import home_links
 from servicekit.errors import NotFound, ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -44,7 +45,7 @@ def signed_in_redirect(request: Request, tokens) -> RedirectResponse:
 
 @router.get("/")
 async def home(request: Request, visitor: VisitorDep):
-    return render(request, "home.html.j2", visitor=visitor)
+    return render(request, "home.html.j2", {"shortcuts": home_links(visitor.me.role)}, visitor=visitor)
 
 
 @router.get("/connexion")

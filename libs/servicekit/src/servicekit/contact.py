@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import phonenumbers
 
@@ -19,8 +20,11 @@ def normalise_email(email: str) -> str | None:
     return email if EMAIL_PATTERN.match(email) and len(email) <= 320 else None
 
 
+@lru_cache(maxsize=4096)
 def normalise_phone(phone: str) -> str | None:
-    """E.164 form of a French number (metropolitan or overseas), or None when it is not a valid number."""
+    """E.164 form of a French number (metropolitan or overseas), or None when it is not a valid number. Kept for
+    the numbers last seen: an imported beneficiary's number is checked by each service it passes through, and by
+    some twice (identity reads a batch of events, then applies each), at a tenth of a millisecond each time."""
     phone = phone.strip()
     if (e164 := METROPOLITAN_E164.fullmatch(phone)) and phonenumbers.is_valid_number(
             phonenumbers.PhoneNumber(country_code=33, national_number=int(e164.group(1)))):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from sqlalchemy import event as sa_event
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Insert, Update, visitors
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter
 
+from contracts.base import construct_validated
 from contracts.pilotage import NotebookChangedV1
 from notebook.adapters import audit_trail
 from notebook.adapters.orm import Contract, Focus, Notebook, Target
@@ -173,7 +175,7 @@ def _publish(session: Session) -> None:
                     Notebook.id.in_(ids[chunk:chunk + 1000]))).all():
                 notebooks[notebook_id] = deployment_id
     # Ids (UUIDs already) not validated again: one event per notebook, an import's thousands.
-    events = [(NotebookChangedV1.model_construct if isinstance(n, uuid.UUID) and isinstance(d, uuid.UUID)
+    events = [(partial(construct_validated, NotebookChangedV1) if isinstance(n, uuid.UUID) and isinstance(d, uuid.UUID)
                else NotebookChangedV1)(notebook_id=n, deployment_id=d) for n, d in notebooks.items() if d is not None]
     if not events:
         return

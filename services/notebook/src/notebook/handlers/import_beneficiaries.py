@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.base import construct_validated
 from contracts.identity import Role
 from contracts.imports import ImportRowValues, MatchView, Outcome, ReviewStatus, RowOutcome, RowReview
 from contracts.notebook import (
@@ -397,7 +398,7 @@ def validated_already(event_type, **values):
     ``BeneficiaryFields``, whose constraints (lengths, one line) are the event's. Built without validating them a
     second time: pydantic was a tenth of what an imported row cost. (The référent's events, of values read from
     the directory's read model, are still validated.)"""
-    return event_type.model_construct(**values)
+    return construct_validated(event_type, **values)
 
 
 def history(context: Context, effects: Effects, notebook, kind: str, summary: str, *,

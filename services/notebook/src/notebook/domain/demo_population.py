@@ -415,13 +415,14 @@ class Story:
             at = at_work_hours(rng, day)
             if at >= self.now:
                 continue
-            self.appointment(referent, at, weighted(rng, PAST_APPOINTMENTS))
+            self.appointment(referent, at, weighted(rng, PAST_APPOINTMENTS), started)
         if rng.random() < 0.45:
             day = self.today + timedelta(days=rng.randint(1, 40))
-            self.appointment(referent, at_work_hours(rng, day), "planned")
+            self.appointment(referent, at_work_hours(rng, day), "planned", started)
 
-    def appointment(self, referent: Referent, at: datetime, status: str) -> None:
-        booked = min(at - timedelta(days=self.rng.randint(3, 20)), self.now - timedelta(minutes=5))
+    def appointment(self, referent: Referent, at: datetime, status: str, started: datetime) -> None:
+        # Booked days before, but never before the référent took the notebook (nor before it existed).
+        booked = min(max(at - timedelta(days=self.rng.randint(3, 20)), started), self.now - timedelta(minutes=5))
         appointment_id = self.id("appointment")
         self.made.add("appointment", id=appointment_id, notebook_id=self.notebook_id, person_id=referent.person_id,
                       at=at, status=status, version=1, created_at=booked, created_by=referent.person_id)

@@ -7,6 +7,7 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from contracts import labels
 from contracts.rights import SubjectDataSection
 from notebook.adapters.contract_pdf import ContractDocument, french_date
 from notebook.domain.export_lists import RIGHT_RSA, ROLE
@@ -44,7 +45,17 @@ LABELS = {
     "onboarded_at": "Inscription terminée le", "notification_channels": "Être prévenu par", "ip": "Adresse IP", "user_agent": "Navigateur", "success": "Réussie", "views": "Vues",
     "fichier": "Fichier", "type": "Type", "importe_le": "Importé le", "ligne": "Ligne", "cellules": "Contenu de la ligne",
     "resultat": "Résultat", "messages": "Messages",
+    # The diagnostic, the plan, the group: the notebook's own field names (the demo walk found them in English).
+    "updated_at": "Mis à jour le", "updated_by_name": "Mis à jour par", "added_at": "Ajouté le",
+    "added_by_name": "Ajouté par", "description": "Description", "work_situation_date": "Depuis le",
+    "work_situation_end_date": "Jusqu'au", "right_rqth": "RQTH", "last_job_ended_at": "Date du dernier emploi",
+    "rome_code": "Métier", "mobility_radius_km": "Zone de mobilité", "hourly_rate_cents": "Salaire minimum brut horaire",
+    "contract_type": "Type de contrat", "employment_type": "Temps de travail", "orientation_system_name": "Dispositif",
+    "last_appointment_at": "Dernier rendez-vous", "linked_to": "Contrat", "user_consent": "Accord de la personne",
+    "starting_at": "Date de début", "signed_on": "Signé le", "active": "En vigueur",
 }
+# Codes that the words beside them already say (an axis's theme_label, a situation's description).
+HIDDEN = frozenset({"version", "withheld", "theme"})
 
 
 CHANNELS = {"email": "courriel", "sms": "SMS"}
@@ -55,6 +66,16 @@ VALUES = {
                     "orientation_manager": "Chargé d'orientation"},
     "kind": {"rectification": "Demande de rectification", "objection": "Opposition au traitement"},
     "state": {"open": "en attente de réponse", "accepted": "acceptée", "refused": "refusée"},
+    "work_situation": labels.WORK_SITUATION, "education_level": labels.EDUCATION_LEVEL,
+    "contract_type": labels.JOB_CONTRACT, "employment_type": labels.EMPLOYMENT, "linked_to": labels.CONTRACT_LINK,
+}
+# A status or a kind says different words in different lists (« planned »: an action « En projet », an appointment
+# « Prévu »): by the list (or section) it comes in.
+IN_LIST = {
+    "actions": {"status": labels.ACTION_STATUS}, "targets": {"status": labels.TARGET_STATUS},
+    "appointments": {"status": labels.APPOINTMENT_STATUS},
+    "contracts": {"status": labels.CONTRACT_STATUS, "kind": labels.CONTRACT_LINK},
+    "structures": {"status": {"current": "en cours", "outdated": "passée"}},
 }
 
 
@@ -62,9 +83,14 @@ def label_of(key: str) -> str:
     return LABELS.get(key, key.replace("_", " ").capitalize())
 
 
-def value_of(value, key: str = "") -> str:
-    if isinstance(value, str) and value in VALUES.get(key, {}):
-        return VALUES[key][value]
+def value_of(value, key: str = "", within: str = "") -> str:
+    words = IN_LIST.get(within, {}).get(key) or VALUES.get(key, {})
+    if isinstance(value, str) and value in words:
+        return words[value]
+    if key == "hourly_rate_cents" and isinstance(value, int):
+        return f"{value / 100:.2f} €".replace(".", ",")
+    if key == "mobility_radius_km" and isinstance(value, int):
+        return f"{value} km"
     if isinstance(value, bool):
         return "oui" if value else "non"
     text = str(value)
@@ -88,24 +114,25 @@ class Writer:
         self.document = document
 
     def write(self, data, depth: int = 0, key: str = "") -> None:
+        """``key``: the field or list ``data`` comes under (a section's key at the top), which says a code's words."""
         indent = "    " * depth
         if depth > MAX_DEPTH:
             return
         if isinstance(data, dict):
-            for key, value in data.items():
-                if key.endswith("_id") or key in ("version", "withheld") or empty(value):
+            for field, value in data.items():
+                if field.endswith("_id") or field in HIDDEN or empty(value):
                     continue
                 if isinstance(value, (dict, list)):
-                    self.document.line(f"{indent}{label_of(key)} :", bold=True)
-                    self.write(value, depth + 1, key)
+                    self.document.line(f"{indent}{label_of(field)} :", bold=True)
+                    self.write(value, depth + 1, field)
                 else:
-                    self.document.line(f"{indent}{label_of(key)} : {value_of(value, key)}")
+                    self.document.line(f"{indent}{label_of(field)} : {value_of(value, field, key)}")
         elif isinstance(data, list):
             if not data:
                 self.document.line(f"{indent}Aucune donnée.")
             for item in data:
                 if isinstance(item, (dict, list)):
-                    self.write(item, depth)
+                    self.write(item, depth, key)
                     self.document.pdf.ln(1.5)
                 elif not empty(item):
                     self.document.line(f"{indent}- {value_of(item, key)}")
@@ -129,5 +156,5 @@ def subject_data_pdf(name: str, territory: str, today: date, sections: list[Subj
         if empty(section.data):
             document.line("Aucune donnée.")
         else:
-            writer.write(section.data)
+            writer.write(section.data, key=section.key)
     return document.output()

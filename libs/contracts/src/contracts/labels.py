@@ -1,0 +1,83 @@
+"""French labels of the notebook's values, shared by the gateway's pages and the notebook's « Mes données » PDF so
+that both say the same words."""
+from __future__ import annotations
+
+RIGHT_RSA = {
+    "rsa_droit_ouvert_versable": "Droit ouvert et versable", "rsa_droit_ouvert_et_suspendu": "Droit ouvert et suspendu",
+    "rsa_droit_ouvert_versement_suspendu": "Droit ouvert mais versement suspendu",
+    "rsa_demande_en_attente": "Demande en attente", "rsa_refuse": "Droit refusé", "rsa_clos": "Droit clos",
+    "rsa_clos_anterieur": "Droit clos sur mois antérieur",
+}
+WORK_SITUATION = {
+    "recherche_emploi": "En recherche d'emploi", "recherche_formation": "En recherche de formation",
+    "recherche_alternance": "En recherche d'alternance", "recherche_stage": "En recherche de stage",
+    "emploi": "En emploi", "formation": "En formation", "stage": "En stage", "alternance": "En alternance",
+    "service_civique": "En service civique", "iae": "En IAE", "interim": "En intérim",
+    "construction_projet": "En construction de projet", "projet_entrepreneurial": "En projet entrepreneurial",
+    "entrepreneur": "Entrepreneur", "etudiant": "Étudiant", "scolarisé": "Scolarisé", "enretraite": "En retraite",
+    "maladie": "En arrêt maladie", "invalidite": "En invalidité de travail", "conge_parental": "En congé parental",
+    "au_foyer": "Au foyer", "autre": "Autre", "cdi_temps_plein": "CDI temps plein",
+    "cdi_temps_partiel": "CDI temps partiel", "cdd_temps_plein": "CDD temps plein",
+    "cdd_temps_partiel": "CDD temps partiel", "intermittent": "Intermittent du spectacle",
+    "aidant_familial": "Aidant familial", "exploitant_agricole": "Exploitant agricole",
+}
+EDUCATION_LEVEL = {
+    "AFS": "Aucune formation scolaire", "C12": "2nd ou 1ère achevée", "C3A": "BEPC ou 3ème achevée",
+    "CFG": "4ème achevée", "CP4": "Primaire à 4ème", "NV5": "CAP, BEP ou équivalent", "NV4": "Bac ou équivalent",
+    "NV3": "Bac+2 ou équivalent", "NV2": "Bac+3 ou Bac+4 ou équivalent", "NV1": "Bac+5 et plus ou équivalent",
+}
+CONTRACT_LINK = {
+    "cer": "Contrat d'Engagement Réciproque (CER)", "cej": "Contrat d'Engagement Jeune (CEJ)",
+    "ppae": "Projet Personnalisé d'Accès à l'Emploi (PPAE)",
+    "pacea": "Parcours contractualisé d'Accompagnement vers l'Emploi et l'Autonomie (PACEA)", "no": "Aucun",
+}
+CONTRACT_STATUS = {"draft": "Brouillon", "submitted": "En attente de validation", "validated": "Validé, à signer",
+                   "signed": "Signé", "ended": "Terminé", "renewed": "Renouvelé"}
+JOB_CONTRACT = {
+    "cdi": "CDI", "cdd": "CDD", "interim": "Intérim", "saisonnier": "Saisonnier", "liberal": "Libéral",
+    "contrat_professionnalisation": "Contrat de professionnalisation", "apprentissage": "Apprentissage",
+    "portage_salarial": "Portage salarial",
+}
+EMPLOYMENT = {"full_time": "Temps plein", "part_time": "Temps partiel"}
+MEMBER_TYPE = {"referent": "Référent", "no_referent": "Membre", "orientation_manager": "Chargé d'orientation"}
+END_REASON = {"left": "s'est détaché", "replaced": "remplacé comme référent", "removed": "retiré",
+              "deactivated": "compte désactivé"}
+TARGET_STATUS = {"in_progress": "En cours", "done": "Réalisé", "abandoned": "Abandonné"}
+ACTION_STATUS = {"planned": "En projet", "in_progress": "En cours", "standby": "En attente", "done": "Réalisée",
+                 "abandoned": "Abandonnée par le bénéficiaire", "canceled": "Annulée par la structure"}
+APPOINTMENT_STATUS = {"planned": "Prévu", "present": "Présent", "absent": "Absent", "excused": "Excusé",
+                      "cancelled": "Annulé"}
+SUPPORT = {"all": "Tous", "accompanied": "Accompagné", "waiting": "En attente d'un référent",
+           "not_accompanied": "Non accompagné", "reorientation": "Avec une demande de réorientation"}
+TIMELINE_KIND = {"": "Tout", "beneficiary": "Informations personnelles", "member": "Groupe de suivi",
+                 "diagnostic": "Diagnostic", "focus": "Axes de travail", "target": "Objectifs", "action": "Actions",
+                 "appointment": "Rendez-vous", "orientation": "Orientation", "notebook": "Carnet",
+                 "bilan": "Bilans"}
+SOURCE = {"person": "", "import": "import", "france_travail": "France Travail", "partner": "partenaire"}
+ROLE = {"admin_cdb": "Administrateur Carnet de bord", "manager": "Gestionnaire du territoire",
+        "admin_structure": "Administrateur de structure", "orientation_manager": "Chargé d'orientation",
+        "professional": "Professionnel"}
+
+# SMIC horaire brut (1er janvier 2025): a lower wanted wage gets a warning, as in v1. Update with each revaluation.
+SMIC_HOURLY_CENTS = 1188
+
+# What each message of notify is, for the pages that list sent messages (/envois): never the template's code.
+MESSAGE_KINDS = {
+    "account_deactivated": "Compte désactivé", "appointment_booked": "Rendez-vous fixé",
+    "appointment_booked_email": "Rendez-vous fixé", "appointment_reminder": "Rappel de rendez-vous",
+    "appointment_reminder_email": "Rappel de rendez-vous", "bilan_created": "Bilan d'accompagnement",
+    "caf_msa_report": "Récapitulatif du flux CAF/MSA", "contract_created": "CER en préparation",
+    "contract_ended": "CER terminé", "contract_ending": "CER bientôt à échéance", "contract_returned": "CER renvoyé",
+    "contract_signed": "CER signé", "contract_submitted": "CER soumis à validation", "contract_validated": "CER validé",
+    "daily_digest": "Récapitulatif quotidien", "email_change": "Changement d'adresse e-mail",
+    "exchange_mention": "Échange entre professionnels", "invitation": "Invitation",
+    "login_link": "Lien de connexion", "notebook_invitation": "Invitation dans un groupe de suivi",
+    "orientation_changed": "Orientation", "referent_replaced": "Changement de référent",
+    "referral_granted": "Accès d'un professionnel d'un autre territoire", "reorientation_denied": "Réorientation refusée",
+    "signup_confirmed": "Inscription validée", "signup_requested": "Demande d'inscription", "sms_code": "Code de connexion",
+    "transfer_accepted": "Transfert accepté", "transfer_refused": "Transfert refusé",
+    "transfer_requested": "Demande de transfert", "waiting_digest": "Bénéficiaires en attente",
+    "webhook_paused": "Webhook suspendu", "bulk_orientation": "Orientations décidées ensemble",
+    "rights_request_created": "Demande RGPD reçue", "rights_request_due": "Demande RGPD à échéance",
+    "rights_request_answered": "Réponse à une demande RGPD",
+}

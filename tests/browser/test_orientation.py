@@ -60,7 +60,7 @@ async def test_a_referent_asks_for_a_reorientation_and_the_orientation_manager_r
     await expect(orientation).to_contain_text("Demande de réorientation acceptée")
     await expect(orientation).to_contain_text("Dispositif d'accompagnement : Social")
     await open_tab(co, "Situation")
-    await expect(co.get_by_role("cell", name="Référent Social")).to_be_visible()
+    await expect(co.get_by_role("cell", name="Référent (dispositif Social)")).to_be_visible()
     await co.screenshot(path=SCREENSHOTS / "notebook-orientation-manager.png", full_page=True)
 
     # Orientation in bulk from the list: the four demo beneficiaries in one decision; Sophie, already oriented so,

@@ -35,7 +35,7 @@ async def test_a_professional_follows_a_beneficiary_who_reads_it_all(system, bro
     await page.get_by_label("Dispositif d'accompagnement").select_option(label="Professionnel")
     await page.get_by_role("button", name="Se rattacher").click()
     await expect(page.get_by_role("status")).to_have_text("Vous êtes rattaché(e) à ce carnet.")
-    await expect(page.get_by_role("cell", name="Référent Professionnel")).to_be_visible()
+    await expect(page.get_by_role("cell", name="Référent (dispositif Professionnel)")).to_be_visible()
 
     await open_tab(page, "Parcours")
     await page.get_by_text("Mettre à jour le diagnostic socioprofessionnel").click()
@@ -102,7 +102,7 @@ async def test_a_professional_follows_a_beneficiary_who_reads_it_all(system, bro
     await accept_steps(other, Role.professional)
     await other.goto(f"{system.base_url}/carnets/{SOPHIE}")
     await expect(other.get_by_role("main")).to_contain_text("fiche publique")
-    await expect(other.get_by_role("cell", name="Référent Professionnel")).to_be_visible()
+    await expect(other.get_by_role("cell", name="Référent (dispositif Professionnel)")).to_be_visible()
     for hidden in ("Diagnostic socioprofessionnel", "Plan d'action", "Historique de parcours"):
         await expect(other.get_by_role("heading", name=hidden)).to_have_count(0)
     await expect(other.get_by_role("main")).not_to_contain_text("Accéder à un logement")

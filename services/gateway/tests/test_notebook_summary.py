@@ -295,3 +295,37 @@ def test_an_appointment_time_is_read_in_paris():
     at = appointment_at({"day": "2026-07-01", "time": "09:05"})
     assert (at.hour, at.minute, at.utcoffset().total_seconds()) == (9, 5, 7200)
     assert appointment_at({"day": "2026-12-01", "time": "14:30:00"}).hour == 14  # a browser may add seconds
+
+
+def text_of(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+async def test_the_address_reads_one_line_at_a_time_and_the_referent_names_its_system():
+    """Walk of the demo at 375 px (issue 20): « 1 rue Pasteur Bâtiment B, 3e étage 93190 Livry-Gargan » ran the
+    complement into the street, and « Référent Professionnel » read as a job title rather than the system."""
+    page = followed()
+    page = page.model_copy(update={
+        "beneficiary": page.beneficiary.model_copy(update={"address1": "1 rue Pasteur", "address2": "Bâtiment B",
+                                                           "postal_code": "93190", "city": "Livry-Gargan"}),
+        "members": [page.members[0].model_copy(update={"orientation_system_name": "Professionnel"})]})
+    html = await notebook_html(page)
+    info = section_of(html, "informations")
+    assert "<dd>1 rue Pasteur<br>Bâtiment B<br>93190 Livry-Gargan</dd>" in info
+    assert "Référent (dispositif Professionnel)" in text_of(section_of(html, "groupe"))
+
+    nowhere = page.model_copy(update={"beneficiary": page.beneficiary.model_copy(update={
+        "address1": "", "address2": "", "postal_code": "", "city": ""})})
+    assert "<dt>Adresse</dt><dd>Non renseignée</dd>" in section_of(await notebook_html(nowhere), "informations")
+
+
+async def test_the_beneficiary_reads_how_to_answer_his_messages():
+    """He cannot write in the professionals' thread: the page says whom to answer instead of ending there."""
+    app = create_app(GatewaySettings(env="test"))
+    app.state.rpc = FakeRpc(followed(), 1, Role.beneficiary)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
+                                 cookies={"carnet_csrf": "jeton"}) as client:
+        response = await client.get("/mon-carnet/echanges", headers={"Authorization": "Bearer eyJ.access.token"})
+    assert response.status_code == 200
+    assert "Pour répondre, adressez-vous à votre référent" in text_of(response.text)
+    assert 'href="/mon-carnet#groupe"' in response.text

@@ -58,6 +58,9 @@ def test_the_diagnostic_plan_and_appointments_read_in_french_without_codes():
             {"at": "2026-12-08T15:15:00Z", "status": "planned"}]),
         SubjectDataSection(service="notebook", key="contracts", title="Contrats", data=[
             {"kind": "cer", "status": "signed", "active": True, "signed_on": "2026-08-22"}]),
+        SubjectDataSection(service="notebook", key="history", title="Historique du carnet", data=[
+            {"evenement": "Carnet créé", "origine": "import"}, {"evenement": "Axe ajouté", "origine": "person"}]),
+        SubjectDataSection(service="identity", key="account", title="Votre compte", data={"statut": "active"}),
     ])
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     for expected in ("Situation : En recherche d'emploi", "Depuis le : 18/04/2026", "RQTH : non",
@@ -70,7 +73,8 @@ def test_the_diagnostic_plan_and_appointments_read_in_french_without_codes():
                      "Axe de travail : Difficultés financières", "État : En cours", "Contrat : Contrat d'Engagement",
                      "Accord de la personne : oui", "État : Réalisée", "Date de début : 25/08/2026",
                      "État : Prévu", "Type : Contrat d'Engagement Réciproque (CER)", "État : Signé",
-                     "En vigueur : oui", "Signé le : 22/08/2026"):
+                     "En vigueur : oui", "Signé le : 22/08/2026", "Origine : Import de fichier",
+                     "Origine : Saisie", "Statut : actif"):
         assert expected in text, expected
-    for code in ("_", "recherche_emploi", "NV5", "mobilite", "in_progress", "part_time", "Updated", "cents"):
+    for code in ("_", "recherche_emploi", "NV5", "mobilite", "in_progress", "part_time", "Updated", "cents", ": person", ": active"):
         assert code not in text.replace("Sébastien Dupont", ""), code

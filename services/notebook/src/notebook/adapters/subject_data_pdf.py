@@ -76,6 +76,9 @@ IN_LIST = {
     "appointments": {"status": labels.APPOINTMENT_STATUS},
     "contracts": {"status": labels.CONTRACT_STATUS, "kind": labels.CONTRACT_LINK},
     "structures": {"status": {"current": "en cours", "outdated": "passée"}},
+    "history": {"origine": {"person": "Saisie", "import": "Import de fichier", "france_travail": "France Travail",
+                            "partner": "Partenaire"}},
+    "account": {"statut": {"active": "actif", "pending": "en attente de validation", "deactivated": "désactivé"}},
 }
 
 

@@ -246,3 +246,31 @@ async def test_a_population_without_professionals_is_refused_in_french_with_noth
     async with notebook.sessions() as session:
         assert not await session.scalar(select(func.count()).select_from(orm.Notebook).where(
             orm.Notebook.deployment_id == deployment_id))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_history_and_threads_follow_the_order_of_things(seed):
+    """Walk of the demo as Sébastien Dupont (issue 20): « Rendez-vous du 23/08 : présent » was dated 16/08, a week
+    before it took place; Youssef wrote in the thread on 02/07 though he joined the group on 21/08; and the same
+    sentence came twice in a thread. A past appointment is now « prévu » when booked and its outcome once held;
+    a colleague writes only once a member; a thread does not repeat itself."""
+    referents = [demo.Referent(uuid.UUID(int=n + 1), uuid.UUID(int=100 + n % 2), f"Pro {n}") for n in range(4)]
+    team = demo.Team(uuid.UUID(int=7), referents, {}, [demo.System(uuid.UUID(int=200), "Social")], "Agathe", "")
+    refs = demo.Referentials({}, [uuid.UUID(int=300)], {"logement": ["Accéder au logement"]},
+                             {"logement": ["Demande de logement social"]}, ["Cuisinier (G1602)"])
+    made = demo.make_population(seed=seed, size=60, months=18, now=datetime(2026, 11, 28, 12, tzinfo=UTC),
+                                team=team, refs=refs, encrypt=lambda text: text,
+                                index=lambda kind, value: value or None)
+    appointments = {a["id"]: a for a in made.rows["appointment"]}
+    for event in made.rows["timeline_event"]:
+        held = appointments.get(event["subject_id"])
+        if held and event["summary"].endswith(": annulé"):  # called off before the day, after the booking
+            assert held["created_at"] < event["occurred_at"] < held["at"], event["summary"]
+        elif held and not event["summary"].endswith(": prévu"):
+            assert event["occurred_at"] >= held["at"], event["summary"]
+    joined = {(m["notebook_id"], m["person_id"]): m["started_at"] for m in made.rows["member"]}
+    threads: dict = {}
+    for message in made.rows.get("exchange_message", []):
+        assert message["created_at"] >= joined[(message["notebook_id"], message["author_id"])]
+        threads.setdefault(message["notebook_id"], []).append(message["text_encrypted"])
+    assert threads and all(len(set(texts)) == len(texts) for texts in threads.values())

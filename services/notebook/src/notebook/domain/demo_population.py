@@ -319,8 +319,9 @@ class Story:
         self.member(referent, "referent", started, system)
         self.touch(started)
         colleague = rng.choice(others) if others and rng.random() < 0.3 else None
+        joined = self.later(started, 5, 90) if colleague else None
         if colleague:
-            self.member(colleague, "no_referent", self.later(started, 5, 90), None)
+            self.member(colleague, "no_referent", joined, None)
         diagnosed = self.diagnostic(referent, started)
         targets = self.plan(referent, diagnosed)
         self.appointments(referent, started)
@@ -328,7 +329,7 @@ class Story:
         self.contract(referent, started, targets)
         self.reorientation(referent, started)
         if colleague:
-            self.exchanges(referent, colleague, started)
+            self.exchanges(referent, colleague, joined)
 
     def member(self, referent: Referent, member_type: str, at: datetime, system: System | None, *,
                ended: datetime | None = None, reason: str | None = None) -> None:
@@ -426,10 +427,14 @@ class Story:
         appointment_id = self.id("appointment")
         self.made.add("appointment", id=appointment_id, notebook_id=self.notebook_id, person_id=referent.person_id,
                       at=at, status=status, version=1, created_at=booked, created_by=referent.person_id)
-        self.history(booked, "appointment", f"Rendez-vous du {at.astimezone(PARIS):%d/%m/%Y à %H:%M} avec "
-                     f"{referent.name} : {APPOINTMENT_LABELS[status]}", referent.name, subject_id=appointment_id,
-                     author_id=referent.person_id)
-        self.touch(booked)
+        # Booked « prévu »; its outcome written once known: présent, absent or excusé an hour after it, annulé half
+        # way to it (a history saying « présent » a week before the day read as a mistake).
+        said = {"planned": booked, "cancelled": booked + (at - booked) / 2}.get(status, at + timedelta(hours=1))
+        for moment, state in [(booked, "planned")] + ([(min(said, self.now), status)] if status != "planned" else []):
+            self.history(moment, "appointment", f"Rendez-vous du {at.astimezone(PARIS):%d/%m/%Y à %H:%M} avec "
+                         f"{referent.name} : {APPOINTMENT_LABELS[state]}", referent.name, subject_id=appointment_id,
+                         author_id=referent.person_id)
+            self.touch(moment)
 
     def bilan(self, referent: Referent, started: datetime, targets: list[dict[str, Any]]) -> None:
         """A bilan d'accompagnement for some of those followed long enough: their objectives and actions as they
@@ -565,16 +570,22 @@ class Story:
                          decider, subject_id=request_id)
         self.touch(decided_at or at)
 
-    def exchanges(self, referent: Referent, colleague: Referent, started: datetime) -> None:
+    def exchanges(self, referent: Referent, colleague: Referent, joined: datetime) -> None:
+        """A thread between the référent and the colleague, from the day the colleague joined the group."""
         rng = self.rng
         if rng.random() >= 0.6:
             return
         b = next(r for r in reversed(self.made.beneficiaries) if r["id"] == self.beneficiary_id)
-        at, times = started, []
+        at, times, said = joined, [], set()
         for k in range(rng.randint(1, 4)):
-            at = self.later(at, 1, 25)
+            at = max(self.later(at, 1, 25), at)  # « later » stops at now: never before the previous one
             author = (referent, colleague)[k % 2] if rng.random() < 0.8 else colleague
-            text = rng.choice(MESSAGES).format(name=b["firstname"])
+            # One draw as rng.choice makes (the population after it stays the same), the next sentence if said.
+            drawn = rng.randrange(len(MESSAGES))
+            index = next((drawn + n) % len(MESSAGES) for n in range(len(MESSAGES))
+                         if (drawn + n) % len(MESSAGES) not in said)
+            said.add(index)
+            text = MESSAGES[index].format(name=b["firstname"])
             self.made.add("exchange_message", id=self.id("message"), notebook_id=self.notebook_id,
                           author_id=author.person_id, author_name=author.name,
                           author_structure=self.team.structure_names.get(author.structure_id, ""),

@@ -313,6 +313,8 @@ async def test_the_address_reads_one_line_at_a_time_and_the_referent_names_its_s
     info = section_of(html, "informations")
     assert "<dd>1 rue Pasteur<br>Bâtiment B<br>93190 Livry-Gargan</dd>" in info
     assert "Référent (dispositif Professionnel)" in text_of(section_of(html, "groupe"))
+    # The member's latest appointment is often one to come: « Dernier rendez-vous » over a date next week misled.
+    assert '<th scope="col">Dernier rendez-vous fixé</th>' in section_of(html, "groupe")
 
     nowhere = page.model_copy(update={"beneficiary": page.beneficiary.model_copy(update={
         "address1": "", "address2": "", "postal_code": "", "city": ""})})

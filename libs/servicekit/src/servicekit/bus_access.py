@@ -3,8 +3,9 @@
 Each service connects with its own user and may only: publish its events (``<owner>.>``, and
 ``secret.<owner>.>`` when contracts say it issues one-time secrets), the RPCs it calls and the replies to the
 requests it received (``allow_responses``); serve its RPCs (``rpc.<name>.>``); consume, through JetStream, the
-events it names here, and nothing else of any stream. The gateway only makes requests. The operator (``carnet up``,
-``carnet seed``, ``carnet dlq``) administers streams and dead letters but cannot read one-time secrets either.
+events it names here, and nothing else of any stream. The gateway makes requests, and follows the structures'
+events only (``GATEWAY_FOLLOWS``). The operator (``carnet up``, ``carnet seed``, ``carnet dlq``) administers streams
+and dead letters but cannot read one-time secrets either.
 
 Replies go to the requester's own inbox, ``_INBOX.<user>.>`` (``inbox_prefix``): with one ``_INBOX.>`` for all,
 any user could read the answers to everyone else's requests (access tokens among them).
@@ -84,6 +85,8 @@ from contracts.retention import PURGED_EVENTS, GetRetentionSubjectV1, RetentionD
 from contracts.streams import ALL_STREAMS, DEADLETTER, SECRETS, stream_for_subject
 
 GATEWAY = "gateway"
+# The events the gateway follows (gateway.web.structure_offers): otherwise it only makes requests.
+GATEWAY_FOLLOWS: tuple[type[IntegrationEvent], ...] = (StructureCreatedV1, StructureUpdatedV1)
 OPERATOR = "operator"
 ACCOUNT = "CARNET"
 # Retention (issue 21): the streams each service sweeps of a purged beneficiary's messages: its own (it published
@@ -291,9 +294,12 @@ def service_permissions(access: ServiceAccess) -> Permissions:
 
 def gateway_permissions() -> Permissions:
     # Uploads streamed into the bucket and reports streamed out of it; the import service creates it. Export files
-    # streamed out of theirs, which the notebook creates.
+    # streamed out of theirs, which the notebook creates. The structures' events, followed with ordered consumers:
+    # they drop what the gateway holds of the structures (gateway.web.structure_offers); like a service, it creates
+    # the streams of contracts when missing, so that it may start first.
     return Permissions(publish=("rpc.>", *object_store(UPLOADS_BUCKET, create=False),
-                                *object_store(EXPORTS_BUCKET, create=False)),
+                                *object_store(EXPORTS_BUCKET, create=False), *JETSTREAM_COMMON,
+                                *_following(_streams(GATEWAY_FOLLOWS))),
                        publish_deny=tuple(r.subject for r in (*OPERATOR_RPCS, *OWNER_IMPORT_RPCS,
                                                               *TRUSTED_PARTNER_RPCS, *SERVICES_ONLY_RPCS)),
                        subscribe=(f"{inbox_of(GATEWAY)}.>",))

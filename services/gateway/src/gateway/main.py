@@ -50,6 +50,8 @@ from gateway.web import orientation_request_pages
 from gateway.web.common import LeavePage, error_page
 from servicekit import telemetry
 from servicekit.bus import Bus
+from servicekit.streams import ensure_streams
+from gateway.web.structure_offers import StructureOffers, follow_structure_events
 from servicekit.errors import Invalid, NotFound, ServiceError
 from servicekit.health import embedded_server, health_app
 from servicekit.logging import configure_logging
@@ -100,8 +102,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         configure_logging("gateway", settings.log_level)
         telemetry.configure_tracing("gateway", settings.trace_file)
-        # The gateway only makes requests: a broker without subscribers.
+        # The gateway makes requests, and follows only the events that drop what it holds (structure_offers).
         app.state.bus = Bus("gateway", settings.nats_url, rpc_timeout_s=settings.rpc_timeout_s)
+        app.state.structure_offers = StructureOffers()
+        follow_structure_events(app.state.bus.broker, app.state.structure_offers)
+        # Their stream must exist before the gateway follows it: a gateway started before any service creates it.
+        await app.state.bus.connect()
+        await ensure_streams(app.state.bus.stream_context)
         await app.state.bus.start()
         app.state.rpc = app.state.bus.client
         # /metrics lives on the health port, like the services': never on the public site.

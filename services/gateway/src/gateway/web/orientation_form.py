@@ -69,7 +69,14 @@ def step_url(base: str, chosen: dict[str, str], *, refused: bool = False) -> str
 
 
 async def structure_systems(request: Request, visitor: Visitor) -> dict[str, set[str]]:
-    """Each active structure of the territory and the orientation systems it offers (the annuaire's)."""
+    """Each active structure of the visitor's territory and the orientation systems it offers (the annuaire's),
+    as the gateway holds them since an earlier page (gateway.web.structure_offers), else asked and held. An app
+    that follows no events (built without its lifespan, as in tests) asks every time."""
+    offers = getattr(request.app.state, "structure_offers", None)
+    deployment = visitor.me.deployment_id if offers is not None else None
+    if deployment is not None and (held := offers.get(deployment)) is not None:
+        return held
+    generation = offers.generation if deployment is not None else 0
     offered: dict[str, set[str]] = {}
     offset = 0
     while True:
@@ -78,6 +85,8 @@ async def structure_systems(request: Request, visitor: Visitor) -> dict[str, set
             offered[str(s.structure_id)] = {str(o.orientation_system_id) for o in s.orientation_systems}
         offset += len(page.structures)
         if not page.structures or offset >= page.total:
+            if deployment is not None:
+                offers.keep(deployment, offered, generation)
             return offered
 
 

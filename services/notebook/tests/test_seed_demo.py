@@ -177,22 +177,25 @@ async def test_the_population_comes_with_daily_snapshots_so_the_dashboard_has_a_
             orm.PilotageSnapshot.deployment_id == deployment_id)) == len(snapshots)
 
 
-def test_the_same_seed_makes_the_same_people_and_stages():
-    referents = [demo.Referent(uuid.UUID(int=n + 1), uuid.UUID(int=100 + n % 2), f"Pro {n}") for n in range(4)]
-    team = demo.Team(uuid.UUID(int=7), referents, {}, [demo.System(uuid.UUID(int=200), "Social")], "Agathe", "")
+NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
+TEAM = demo.Team(uuid.UUID(int=7), [demo.Referent(uuid.UUID(int=n + 1), uuid.UUID(int=100 + n % 2), f"Pro {n}")
+                                    for n in range(4)], {}, [demo.System(uuid.UUID(int=200), "Social")], "Agathe", "")
+
+
+def population(seed: int, size: int = 60, **options) -> demo.Made:
+    """The population's pure part, without a database: four référents, one dispositif, a tiny referential."""
     refs = demo.Referentials({}, [uuid.UUID(int=300)], {"logement": ["Accéder au logement"]},
                              {"logement": ["Demande de logement social"]}, ["Cuisinier (G1602)"])
-    now = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    return demo.make_population(seed=seed, size=size, months=18, now=NOW, team=TEAM, refs=refs,
+                                encrypt=lambda text: text, index=lambda kind, value: value or None, **options)
 
-    def made():
-        return demo.make_population(seed=93, size=60, months=18, now=now, team=team, refs=refs,
-                                    encrypt=lambda text: text, index=lambda kind, value: value or None)
 
-    first, second = made(), made()
+def test_the_same_seed_makes_the_same_people_and_stages():
+    first, second = population(93), population(93)
     assert first.rows == second.rows
-    snapshots = [demo.daily_snapshots(m, team.deployment_id, now.date(), uuid.UUID(int=0)) for m in (first, second)]
-    assert snapshots[0] == snapshots[1] and snapshots[0][-1]["day"] < now.date()
-    assert all(row["occurred_at"] <= now for row in first.rows["timeline_event"])
+    snapshots = [demo.daily_snapshots(m, TEAM.deployment_id, NOW.date(), uuid.UUID(int=0)) for m in (first, second)]
+    assert snapshots[0] == snapshots[1] and snapshots[0][-1]["day"] < NOW.date()
+    assert all(row["occurred_at"] <= NOW for row in first.rows["timeline_event"])
     assert len({row["identity_key"] for row in first.rows["beneficiary"]}) == 60
 
 
@@ -200,13 +203,7 @@ def test_the_same_seed_makes_the_same_people_and_stages():
 def test_nothing_in_a_notebooks_history_comes_before_it_was_created(seed):
     """The page lists the history newest first and ends with « Carnet créé »: an appointment booked days before
     its date used to be dated before the notebook existed, for some seeds (the e2e test draws its seed)."""
-    referents = [demo.Referent(uuid.UUID(int=n + 1), uuid.UUID(int=100 + n % 2), f"Pro {n}") for n in range(4)]
-    team = demo.Team(uuid.UUID(int=7), referents, {}, [demo.System(uuid.UUID(int=200), "Social")], "Agathe", "")
-    refs = demo.Referentials({}, [uuid.UUID(int=300)], {"logement": ["Accéder au logement"]},
-                             {"logement": ["Demande de logement social"]}, ["Cuisinier (G1602)"])
-    made = demo.make_population(seed=seed, size=60, months=18, now=datetime(2026, 11, 28, 12, tzinfo=UTC),
-                                team=team, refs=refs, encrypt=lambda text: text,
-                                index=lambda kind, value: value or None)
+    made = population(seed)
     created = {row["notebook_id"]: row["occurred_at"] for row in made.rows["timeline_event"]
                if row["summary"] == "Carnet créé"}
     early = [row["summary"] for row in made.rows["timeline_event"] if row["occurred_at"] < created[row["notebook_id"]]]
@@ -216,14 +213,7 @@ def test_nothing_in_a_notebooks_history_comes_before_it_was_created(seed):
 def test_the_login_email_goes_to_one_beneficiary_followed_with_a_cer_running_who_reads_her_thread():
     """The demo's second beneficiary account (``beneficiaire2@…``) finds a lived-in notebook: a référent, a CER
     running, an appointment to come, a message shared with her; the others stay without an email."""
-    referents = [demo.Referent(uuid.UUID(int=n + 1), uuid.UUID(int=100 + n % 2), f"Pro {n}") for n in range(4)]
-    team = demo.Team(uuid.UUID(int=7), referents, {}, [demo.System(uuid.UUID(int=200), "Social")], "Agathe", "")
-    refs = demo.Referentials({}, [uuid.UUID(int=300)], {"logement": ["Accéder au logement"]},
-                             {"logement": ["Demande de logement social"]}, ["Cuisinier (G1602)"])
-    now = datetime(2026, 11, 28, 12, tzinfo=UTC)
-    made = demo.make_population(seed=93, size=120, months=18, now=now, team=team, refs=refs,
-                                encrypt=lambda text: text, index=lambda kind, value: value or None,
-                                login_email="beneficiaire2@demo.carnet.test")
+    made = population(93, 120, login_email="beneficiaire2@demo.carnet.test")
     [her] = [b for b in made.beneficiaries if b["email"]]
     notebook_id = next(n["id"] for n in made.notebooks if n["beneficiary_id"] == her["id"])
 
@@ -232,7 +222,7 @@ def test_the_login_email_goes_to_one_beneficiary_followed_with_a_cer_running_who
 
     assert her["email"] == "beneficiaire2@demo.carnet.test"
     assert [m for m in hers("member") if m["member_type"] == "referent" and m["ended_at"] is None]
-    assert [c for c in hers("contract") if c["status"] == "signed" and c["end_date"] > now.date() + timedelta(30)]
+    assert [c for c in hers("contract") if c["status"] == "signed" and c["end_date"] > NOW.date() + timedelta(30)]
     assert [a for a in hers("appointment") if a["status"] == "planned"]
     assert [m for m in hers("exchange_message") if m["shared_with_beneficiary"]]
 
@@ -254,13 +244,7 @@ def test_the_history_and_threads_follow_the_order_of_things(seed):
     before it took place; Youssef wrote in the thread on 02/07 though he joined the group on 21/08; and the same
     sentence came twice in a thread. A past appointment is now « prévu » when booked and its outcome once held;
     a colleague writes only once a member; a thread does not repeat itself."""
-    referents = [demo.Referent(uuid.UUID(int=n + 1), uuid.UUID(int=100 + n % 2), f"Pro {n}") for n in range(4)]
-    team = demo.Team(uuid.UUID(int=7), referents, {}, [demo.System(uuid.UUID(int=200), "Social")], "Agathe", "")
-    refs = demo.Referentials({}, [uuid.UUID(int=300)], {"logement": ["Accéder au logement"]},
-                             {"logement": ["Demande de logement social"]}, ["Cuisinier (G1602)"])
-    made = demo.make_population(seed=seed, size=60, months=18, now=datetime(2026, 11, 28, 12, tzinfo=UTC),
-                                team=team, refs=refs, encrypt=lambda text: text,
-                                index=lambda kind, value: value or None)
+    made = population(seed)
     appointments = {a["id"]: a for a in made.rows["appointment"]}
     for event in made.rows["timeline_event"]:
         held = appointments.get(event["subject_id"])

@@ -3,25 +3,39 @@ imported by the first request that needs it, never when the process starts. A mo
 cost every replica its megabytes again, silently; this test names it."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pytest
 
+# In every service: PyJWT and cryptography (OpenSSL, ~11 MB) at the first access token to check or sign, or the first
+# protected field or webhook secret; asyncpg (~3.6 MB) only on PostgreSQL (the relay's LISTEN).
+EVERY_SERVICE = ("jwt", "cryptography", "asyncpg")
 LOADED_ON_DEMAND = {
     # The gateway has no database: SQLAlchemy (~20 MB) is the services'.
     "gateway.main": ("sqlalchemy",),
+    # ProConnect's client (httpx) at the first ProConnect login.
+    "identity.bootstrap": (*EVERY_SERVICE, "httpx"),
+    "directory.bootstrap": EVERY_SERVICE,
     # PDFs (CER, bilans, her data), spreadsheets (exports), the France Travail API (only where configured).
-    "notebook.bootstrap": ("fpdf", "fontTools", "xlsxwriter", "httpx"),
+    "notebook.bootstrap": (*EVERY_SERVICE, "fpdf", "fontTools", "xlsxwriter", "httpx"),
+    # The SMS provider's and the partners' webhooks' HTTP client at the first SMS or webhook.
+    "notify.bootstrap": (*EVERY_SERVICE, "httpx"),
+    "audit.bootstrap": EVERY_SERVICE,
     # The CAF/MSA flux's XML parser and the spreadsheet reader, at the first such file.
-    "data_import.bootstrap": ("lxml", "python_calamine"),
+    "data_import.bootstrap": (*EVERY_SERVICE, "lxml", "python_calamine"),
 }
 
 
 @pytest.mark.parametrize("module", sorted(LOADED_ON_DEMAND))
-def test_a_starting_process_does_not_load_what_only_some_requests_need(module):
+def test_a_starting_process_does_not_load_what_only_some_requests_need(module, tmp_path):
     libraries = LOADED_ON_DEMAND[module]
-    probe = (f"import sys, {module}\n"
+    # A service is also built (its handlers' dependencies made: field protection, webhook secrets' box), as at start.
+    build = f"{module}.build()\n" if module.endswith(".bootstrap") else ""
+    probe = (f"import sys, {module}\n{build}"
              f"print(' '.join(name for name in {libraries!r} if name in sys.modules))")
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    env = {**os.environ, "CARNET_ENV": "dev", "CARNET_VAR_DIR": str(tmp_path)}
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                            env=env).stdout.split()
     assert loaded == [], f"{module} imports {loaded} at start: import them where they are used"

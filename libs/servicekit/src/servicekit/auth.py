@@ -5,12 +5,12 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
-
-import jwt
-from jwt import PyJWK
+from typing import TYPE_CHECKING, Any
 
 from servicekit.errors import Forbidden, Unauthenticated
+
+if TYPE_CHECKING:
+    from jwt import PyJWK
 
 ISSUER = "carnet-identity"
 AUDIENCE = "carnet"
@@ -84,6 +84,7 @@ class TokenVerifier:
     async def _key_for(self, kid: str) -> PyJWK:
         if kid not in self._keys and time.monotonic() - self._fetched_at > self._min_refresh_interval_s:
             # Rotation: an unknown kid triggers one refresh, at most every few seconds (no refresh storm).
+            from jwt import PyJWK
             self._keys = {jwk["kid"]: PyJWK(jwk) for jwk in await self._fetch_jwks()}
             self._fetched_at = time.monotonic()
         try:
@@ -105,6 +106,9 @@ class TokenVerifier:
     async def _decode(self, token: str | None) -> Principal:
         if not token:
             raise Unauthenticated("Vous devez être connecté pour accéder à cette page.")
+        # Imported at the first token, not at start: PyJWT loads cryptography (OpenSSL), some 11 MB of an idle
+        # service's memory (issue 19 item 4); a service that no request reached yet does not need it.
+        import jwt
         try:
             kid = jwt.get_unverified_header(token).get("kid", "")
             key = await self._key_for(kid)

@@ -22,7 +22,6 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-import asyncpg
 import structlog
 from nats.js import JetStreamContext
 from opentelemetry import trace
@@ -218,6 +217,8 @@ class OutboxRelay:
     async def _listen(self) -> None:
         """PostgreSQL: ``LISTEN`` on a connection of its own, each notification waking the relay; connects again
         after a loss (the poll covers the meantime, and a round follows every new connection)."""
+        import asyncpg  # PostgreSQL only: a service on SQLite never loads the driver (3.6 MB, issue 19 item 4)
+
         url = self.sessions.kw["bind"].url.set(drivername="postgresql")
         failures = 0
         while True:

@@ -1,6 +1,7 @@
 """OpenID Connect client (authorization code + PKCE) for ProConnect or any compliant provider.
 
 ProConnect specifics handled: discovery document, signed userinfo (``application/jwt``), ``usual_name``.
+httpx and PyJWT are imported at the first use: an idle identity does not carry them (issue 19 item 4).
 """
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ import base64
 import hashlib
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import httpx
-import jwt
-from jwt import PyJWK
+if TYPE_CHECKING:
+    from jwt import PyJWK
 
 SIGNING_ALGORITHMS = ["RS256", "ES256", "EdDSA", "PS256"]
 
@@ -46,9 +46,14 @@ class OidcClient:
         self._keys: dict[str, PyJWK] = {}
         self._keys_at = 0.0
 
+    def _http(self):
+        import httpx
+
+        return httpx.AsyncClient(timeout=self.timeout_s)
+
     async def metadata(self) -> dict[str, Any]:
         if self._metadata is None:
-            async with httpx.AsyncClient(timeout=self.timeout_s) as http:
+            async with self._http() as http:
                 answer = await http.get(f"{self.issuer}/.well-known/openid-configuration")
                 answer.raise_for_status()
                 metadata = answer.json()
@@ -69,7 +74,8 @@ class OidcClient:
 
     async def _key(self, kid: str | None) -> PyJWK:
         if kid not in self._keys and time.monotonic() - self._keys_at > 10:
-            async with httpx.AsyncClient(timeout=self.timeout_s) as http:
+            from jwt import PyJWK
+            async with self._http() as http:
                 answer = await http.get((await self.metadata())["jwks_uri"])
                 answer.raise_for_status()
             self._keys = {k.get("kid"): PyJWK(k) for k in answer.json()["keys"] if k.get("use", "sig") == "sig"}
@@ -81,6 +87,8 @@ class OidcClient:
         return self._keys[kid]
 
     async def _decode(self, token: str, **options) -> dict[str, Any]:
+        import jwt
+
         try:
             header = jwt.get_unverified_header(token)
             key = await self._key(header.get("kid"))
@@ -90,7 +98,7 @@ class OidcClient:
 
     async def identity(self, *, code: str, redirect_uri: str, code_verifier: str, nonce: str) -> OidcIdentity:
         metadata = await self.metadata()
-        async with httpx.AsyncClient(timeout=self.timeout_s) as http:
+        async with self._http() as http:
             answer = await http.post(metadata["token_endpoint"], data={
                 "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
                 "client_id": self.client_id, "client_secret": self.client_secret, "code_verifier": code_verifier,

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.adapters.orm import SigningKey
 from identity.domain.access_tokens import load_private_key, new_private_key_pem, public_jwk
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 _decrypted: dict[str, Ed25519PrivateKey] = {}
 

@@ -9,8 +9,8 @@ import base64
 import hashlib
 import hmac
 import re
+from functools import cached_property
 
-from cryptography.fernet import Fernet
 
 
 def normalise_identifier(value: str) -> str:
@@ -19,10 +19,17 @@ def normalise_identifier(value: str) -> str:
 
 class FieldProtection:
     def __init__(self, secret: bytes):
-        self._fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"notebook-fields\0" + secret).digest()))
+        self._fernet_key = base64.urlsafe_b64encode(hashlib.sha256(b"notebook-fields\0" + secret).digest())
         # Keyed once: each index copies it (an import hashes two or three identifiers per row).
         index_key = hashlib.sha256(b"notebook-blind-index\0" + secret).digest()
         self._index_hmac = hmac.new(index_key, digestmod=hashlib.sha256)
+
+    @cached_property
+    def _fernet(self):
+        # Made at the first protected field, not at start: cryptography (OpenSSL) is some 8 MB of an idle
+        # service's memory (issue 19 item 4).
+        from cryptography.fernet import Fernet
+        return Fernet(self._fernet_key)
 
     def encrypt(self, value: str) -> str:
         return self._fernet.encrypt(value.encode()).decode() if value else ""

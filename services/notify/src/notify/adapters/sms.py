@@ -2,8 +2,6 @@
 network, 429, 5xx) from permanent ones (other 4xx: a wrong number, a bad key)."""
 from __future__ import annotations
 
-import httpx
-
 from notify.adapters.smtp import PermanentFailure, TransientFailure
 from notify.config import NotifySettings
 
@@ -11,6 +9,8 @@ from notify.config import NotifySettings
 async def send_sms(settings: NotifySettings, *, to: str, text: str, reference: str) -> None:
     payload = {"sender": settings.sms_sender, "recipient": to.lstrip("+"), "content": text,
                "type": "transactional", "tag": reference}
+    import httpx  # at the first SMS, not at start: an idle notify does not carry the HTTP client (issue 19 item 4)
+
     try:
         async with httpx.AsyncClient(base_url=settings.sms_api_url, timeout=settings.sms_timeout_s) as client:
             answer = await client.post("/v3/transactionalSMS/sms", json=payload,

@@ -12,8 +12,6 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpx
-
 from notify.domain.webhooks import PRIVATE_ADDRESS, public_address
 
 
@@ -41,6 +39,8 @@ async def post_webhook(url: str, body: bytes, headers: dict[str, str], *, timeou
 
     def elapsed() -> int:
         return int((time.monotonic() - started) * 1000)
+
+    import httpx  # at the first webhook, not at start: an idle notify does not carry the HTTP client (issue 19)
 
     if not dev_mode and await private_addresses(url):
         return Answer(None, PRIVATE_ADDRESS, elapsed(), refused=True)

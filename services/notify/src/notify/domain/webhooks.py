@@ -14,9 +14,9 @@ import ipaddress
 import json
 import secrets
 from datetime import datetime, timedelta
+from functools import cached_property
 from urllib.parse import urlsplit
 
-from cryptography.fernet import Fernet
 
 from contracts.notebook import (
     AppointmentBookedV1,
@@ -83,7 +83,14 @@ class SecretBox:
     derives from notify's secret (``NOTIFY_SECRET_KEY``)."""
 
     def __init__(self, key: bytes):
-        self._fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"notify-webhook-secrets\0" + key).digest()))
+        self._fernet_key = base64.urlsafe_b64encode(hashlib.sha256(b"notify-webhook-secrets\0" + key).digest())
+
+    @cached_property
+    def _fernet(self):
+        # Made at the first webhook secret, not at start: cryptography (OpenSSL) is some 8 MB of an idle
+        # service's memory (issue 19 item 4).
+        from cryptography.fernet import Fernet
+        return Fernet(self._fernet_key)
 
     def seal(self, secret: str) -> str:
         return self._fernet.encrypt(secret.encode()).decode()

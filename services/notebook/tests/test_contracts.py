@@ -187,6 +187,21 @@ async def test_a_cer_from_draft_to_signed_pdf(notebook, token_mint):
     assert ended.renewed and ended.contract_id == draft.id
 
 
+async def test_the_draft_takes_the_diagnostic_situations_but_no_health_one(notebook, token_mint):
+    """The CER page tells not to write health information in the contract: its draft must not copy it in from the
+    diagnostic (« Existence d'un dossier MDPH » was, found by the walk of the demo)."""
+    cer = await prepared(notebook, token_mint)
+    housing, mdph = (uuid.UUID("377e9f42-3925-4b5e-b852-7c27f9706fb0"),  # logement: Besoin d'adapter le logement
+                     uuid.UUID("97d3b29f-417f-42ae-b22f-728d4d8a3cb1"))  # santé: Existence d'un dossier MDPH
+    page = await notebook.call(c.GetNotebookPageV1(notebook_id=cer.notebook_id), cer.referent)
+    await notebook.call(c.UpdateDiagnosticV1(notebook_id=cer.notebook_id, version=page.diagnostic.version,
+                                             diagnostic=c.DiagnosticFields(situation_ids=[housing, mdph])),
+                        cer.referent)
+    draft = await notebook.call(c.CreateContractDraftV1(notebook_id=cer.notebook_id), cer.referent)
+    view = await notebook.call(c.GetContractV1(contract_id=draft.id), cer.referent)
+    assert view.content.situations == ["Besoin d'adapter le logement"]
+
+
 async def test_no_two_cer_in_force_and_the_end_of_one(notebook, token_mint):
     cer = await prepared(notebook, token_mint)
 

@@ -27,6 +27,10 @@ ONLY_OTHER_KINDS = "Choisissez un PPAE, un CEJ ou un PACEA : le CER se prépare 
 END_BEFORE_SIGNATURE = "La date de fin ne peut pas précéder la signature du contrat."
 
 # A CER being written, sent or validated: one at a time per notebook (a partial unique index says it too).
+# A contract is read by the beneficiary's whole follow-up and its validators: no health information goes in it
+# (the CER page says so), so its draft leaves out the diagnostic's situations of these themes.
+THEMES_LEFT_OUT_OF_CONTRACTS = frozenset({"sante"})
+
 IN_PROGRESS = frozenset({ContractStatus.draft, ContractStatus.submitted, ContractStatus.validated})
 OTHER_KINDS = frozenset({ContractLink.ppae, ContractLink.cej, ContractLink.pacea})
 REMINDER_DAYS = 30

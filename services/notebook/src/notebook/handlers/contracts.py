@@ -129,7 +129,8 @@ async def notebook_content(session: AsyncSession, notebook: Notebook) -> Contrac
         firstname=beneficiary.firstname, lastname=beneficiary.lastname, date_of_birth=beneficiary.date_of_birth,
         address=address, phone=beneficiary.mobile_number, email=beneficiary.email,
         right_rsa=beneficiary.right_rsa or "", work_situation=diagnostic.work_situation or "",
-        situations=[s.description for s in diagnostic.situations], education_level=diagnostic.education_level or "",
+        situations=[s.description for s in diagnostic.situations if s.theme not in rules.THEMES_LEFT_OUT_OF_CONTRACTS],
+        education_level=diagnostic.education_level or "",
         projects=[p.rome_code for p in diagnostic.projects if p.rome_code], objectives=objectives)
 
 

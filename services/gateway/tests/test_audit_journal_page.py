@@ -9,15 +9,13 @@ import uuid
 from datetime import UTC, datetime
 from html import unescape
 
-import httpx
 import pytest
 
 from contracts.audit import AuditLinesReply, AuditLineView, ListAuditLinesV1
 from contracts.identity import GetMeV1, MeReply, Role
 from contracts.registry import load_all
-from gateway.config import GatewaySettings
-from gateway.main import create_app
 from gateway.web.audit_pages import OPERATIONS, action_label, operation_label
+from services.gateway.tests.fake_bus import FakeRpc, visit
 
 pytestmark = pytest.mark.unit
 MANAGER = MeReply(account_id=uuid.uuid4(), email="manager@carnet.fr", phone=None, role=Role.manager,
@@ -42,24 +40,9 @@ LINES = [
 ]
 
 
-class FakeRpc:
-    def __init__(self) -> None:
-        self.answers = {GetMeV1: MANAGER, ListAuditLinesV1: AuditLinesReply(total=len(LINES), lines=LINES)}
-
-    async def call(self, request, *, headers=None, timeout_s=None):
-        return self.answers[type(request)]
-
-
-async def get(path: str) -> httpx.Response:
-    app = create_app(GatewaySettings(env="test"))
-    app.state.rpc = FakeRpc()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
-        return await client.get(path, headers={"Authorization": "Bearer eyJ.access.token"})
-
-
 @pytest.mark.parametrize("path", ["/journal", "/journal.csv"])
 async def test_the_journal_names_operations_in_french_and_the_system_for_lines_without_account(path):
-    answer = await get(path)
+    answer = await visit(FakeRpc({GetMeV1: MANAGER, ListAuditLinesV1: AuditLinesReply(total=4, lines=LINES)}), path)
     assert answer.status_code == 200, answer.text
     text = unescape(answer.text)
     visible = re.sub(r"<[^>]+>", " ", text)  # the filter's options keep the codes as their values

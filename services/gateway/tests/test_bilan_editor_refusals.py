@@ -12,9 +12,8 @@ import pytest
 
 from contracts.bilans import BilanDraft, CreateBilanV1, PrepareBilanV1
 from contracts.identity import GetMeV1, MeReply, Role
-from gateway.config import GatewaySettings
-from gateway.main import create_app
 from servicekit.errors import Invalid
+from services.gateway.tests.fake_bus import FakeRpc, visit
 
 pytestmark = pytest.mark.unit
 NOTEBOOK = uuid.uuid4()
@@ -25,29 +24,8 @@ TAKEN = Invalid("Un bilan existe déjà à cette date ou après : la date d'un n
                 "(29/11/2026).", details={"field": "bilan_date"})
 
 
-class FakeRpc:
-    def __init__(self, answers: dict):
-        self.answers = {GetMeV1: ME, **answers}
-        self.asked: list = []
-
-    async def call(self, request, *, headers=None, timeout_s=None):
-        self.asked.append(request)
-        answer = self.answers[type(request)]
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    def sent(self, kind) -> list:
-        return [r for r in self.asked if isinstance(r, kind)]
-
-
 async def post(rpc: FakeRpc, data: dict) -> httpx.Response:
-    app = create_app(GatewaySettings(env="test"))
-    app.state.rpc = rpc
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
-                                 cookies={"carnet_csrf": "jeton"}) as client:
-        return await client.post(f"/carnets/{NOTEBOOK}/bilans/nouveau", data={"csrf": "jeton", **data},
-                                 headers={"Authorization": "Bearer eyJ.access.token"})
+    return await visit(rpc, f"/carnets/{NOTEBOOK}/bilans/nouveau", data)
 
 
 def draft() -> BilanDraft:
@@ -55,7 +33,7 @@ def draft() -> BilanDraft:
 
 
 async def test_a_day_already_taken_keeps_what_was_typed_when_no_bilan_can_be_prepared():
-    rpc = FakeRpc({PrepareBilanV1: TAKEN, CreateBilanV1: TAKEN})
+    rpc = FakeRpc({GetMeV1: ME, PrepareBilanV1: TAKEN, CreateBilanV1: TAKEN})
     page = await post(rpc, {"bilan_date": "2026-11-29", "assessment": "Sophie <avance> bien\nsur deux lignes",
                             "next_steps": "Deux entretiens & un atelier"})
     assert page.status_code == 422
@@ -69,7 +47,7 @@ async def test_a_day_already_taken_keeps_what_was_typed_when_no_bilan_can_be_pre
 
 
 async def test_a_day_already_taken_keeps_what_was_typed_under_the_bilan_of_today():
-    rpc = FakeRpc({PrepareBilanV1: draft(), CreateBilanV1: TAKEN})
+    rpc = FakeRpc({GetMeV1: ME, PrepareBilanV1: draft(), CreateBilanV1: TAKEN})
     page = await post(rpc, {"bilan_date": "2026-11-29", "assessment": "Mon appréciation", "next_steps": "La suite"})
     assert page.status_code == 422 and "existe déjà" in unescape(page.text)
     assert "Mon appréciation</textarea>" in unescape(page.text) and "La suite</textarea>" in page.text
@@ -84,7 +62,7 @@ async def test_a_day_already_taken_keeps_what_was_typed_under_the_bilan_of_today
     ("bilan_date", "9" * 10_000, "date"),
 ])
 async def test_a_nul_byte_or_a_long_text_is_said_in_french_and_not_sent(field, value, message):
-    rpc = FakeRpc({PrepareBilanV1: draft(), CreateBilanV1: TAKEN})
+    rpc = FakeRpc({GetMeV1: ME, PrepareBilanV1: draft(), CreateBilanV1: TAKEN})
     page = await post(rpc, {"assessment": "Mon appréciation", "next_steps": "", **{field: value}})
     assert page.status_code == 422, page.text
     assert message in unescape(page.text) and 'role="alert"' in page.text

@@ -5,35 +5,19 @@ from __future__ import annotations
 import re
 import uuid
 
-import httpx
 import pytest
 
 from contracts.identity import GetMeV1, MeReply, Role
 from contracts.imports import ImportsReply, ListImportsV1
-from gateway.config import GatewaySettings
-from gateway.main import create_app
+from services.gateway.tests.fake_bus import FakeRpc, visit
 
 pytestmark = pytest.mark.unit
 
 
-class FakeRpc:
-    def __init__(self, role: Role) -> None:
-        self.answers = {
-            GetMeV1: MeReply(account_id=uuid.uuid4(), email="agathe@cd93.fr", phone=None, role=role,
-                             deployment_id=uuid.uuid4(), profile_id=uuid.uuid4(), structure_ids=[uuid.uuid4()],
-                             firstname="Agathe", lastname="Deblouze"),
-            ListImportsV1: ImportsReply(imports=[])}
-
-    async def call(self, request, *, headers=None, timeout_s=None):
-        return self.answers[type(request)]
-
-
 async def imports_page(role: Role) -> str:
-    app = create_app(GatewaySettings(env="test"))
-    app.state.rpc = FakeRpc(role)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
-                                 cookies={"carnet_csrf": "jeton"}) as client:
-        page = await client.get("/imports", headers={"Authorization": "Bearer eyJ.access.token"})
+    me = MeReply(account_id=uuid.uuid4(), email="agathe@cd93.fr", phone=None, role=role, deployment_id=uuid.uuid4(),
+                 profile_id=uuid.uuid4(), structure_ids=[uuid.uuid4()], firstname="Agathe", lastname="Deblouze")
+    page = await visit(FakeRpc({GetMeV1: me, ListImportsV1: ImportsReply(imports=[])}), "/imports")
     assert page.status_code == 200
     return page.text
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from html import unescape
 
-import httpx
 import pytest
 
 from contracts.directory import (
@@ -19,8 +18,7 @@ from contracts.directory import (
     StructuresReply,
 )
 from contracts.identity import GetMeV1, MeReply, Role
-from gateway.config import GatewaySettings
-from gateway.main import create_app
+from services.gateway.tests.fake_bus import FakeRpc, visit
 
 pytestmark = pytest.mark.unit
 DROME = DeploymentView(deployment_id=uuid.uuid4(), label="Drôme <26>", department_code="26")
@@ -28,28 +26,15 @@ ADMIN = MeReply(account_id=uuid.uuid4(), email="admin@carnet.fr", phone=None, ro
                 profile_id=uuid.uuid4(), structure_ids=[], firstname="Alice", lastname="Admin")
 
 
-class FakeRpc:
-    def __init__(self) -> None:
-        self.asked: list = []
-        self.answers = {GetMeV1: ADMIN, ListDeploymentsV1: DeploymentsReply(deployments=[DROME]),
-                        SearchPeopleV1: PeopleReply(people=[], total=0),
-                        SearchStructuresV1: StructuresReply(structures=[], total=0)}
-
-    async def call(self, request, *, headers=None, timeout_s=None):
-        self.asked.append(request)
-        return self.answers[type(request)]
-
-
-async def get(rpc: FakeRpc, path: str) -> httpx.Response:
-    app = create_app(GatewaySettings(env="test"))
-    app.state.rpc = rpc
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
-        return await client.get(path, headers={"Authorization": "Bearer eyJ.access.token"})
+def admin_rpc() -> FakeRpc:
+    return FakeRpc({GetMeV1: ADMIN, ListDeploymentsV1: DeploymentsReply(deployments=[DROME]),
+                    SearchPeopleV1: PeopleReply(people=[], total=0),
+                    SearchStructuresV1: StructuresReply(structures=[], total=0)})
 
 
 async def test_an_administrator_first_chooses_the_territory_of_the_annuaire():
-    rpc = FakeRpc()
-    page = await get(rpc, "/annuaire")
+    rpc = admin_rpc()
+    page = await visit(rpc, "/annuaire")
     assert page.status_code == 200, page.text
     assert "Précisez le territoire" not in unescape(page.text)
     assert '<label for="territoire">Territoire</label>' in page.text
@@ -58,8 +43,8 @@ async def test_an_administrator_first_chooses_the_territory_of_the_annuaire():
 
 
 async def test_then_searches_in_it_the_territory_kept_in_the_form():
-    rpc = FakeRpc()
-    page = await get(rpc, f"/annuaire?territoire={DROME.deployment_id}&q=ccas")
+    rpc = admin_rpc()
+    page = await visit(rpc, f"/annuaire?territoire={DROME.deployment_id}&q=ccas")
     assert page.status_code == 200, page.text
     assert f'<option value="{DROME.deployment_id}" selected>' in page.text
     [people] = [r for r in rpc.asked if isinstance(r, SearchPeopleV1)]
@@ -76,11 +61,11 @@ async def test_a_professionals_portfolio_tile_opens_her_beneficiaries():
         SearchNotebooksV1,
     )
 
-    rpc = FakeRpc()
+    rpc = admin_rpc()
     rpc.answers[GetMeV1] = ADMIN.model_copy(update={"role": Role.professional, "deployment_id": DROME.deployment_id})
     rpc.answers[SearchNotebooksV1] = rpc.answers[RecentNotebooksV1] = NotebooksReply(notebooks=[], total=0)
     rpc.answers[GetDashboardV1] = DashboardReply(tiles=[DashboardTile(key="mine", label="Mes bénéficiaires", count=26)])
-    page = await get(rpc, "/beneficiaires")
+    page = await visit(rpc, "/beneficiaires")
     assert page.status_code == 200, page.text
     assert ('<a href="/beneficiaires?mine=1"><span class="tile-number">26</span>Mes bénéficiaires</a>'
             in page.text)

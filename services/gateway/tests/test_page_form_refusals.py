@@ -7,13 +7,11 @@ import uuid
 from datetime import date
 from html import unescape
 
-import httpx
 import pytest
 
 from contracts.identity import GetMeV1, MeReply, Role
 from contracts.retention import DueNotebook, ExtendRetentionV1, ExtensionReply, GetRetentionV1, RetentionReply
-from gateway.config import GatewaySettings
-from gateway.main import create_app
+from services.gateway.tests.fake_bus import FakeRpc, visit
 
 pytestmark = pytest.mark.unit
 TERRITORY = uuid.uuid4()
@@ -22,30 +20,8 @@ ME = MeReply(account_id=uuid.uuid4(), email="gestion@carnet.fr", phone=None, rol
              deployment_id=TERRITORY, profile_id=uuid.uuid4(), structure_ids=[], firstname="Gisèle", lastname="Gestion")
 
 
-class FakeRpc:
-    def __init__(self, answers: dict):
-        self.answers = {GetMeV1: ME, **answers}
-        self.asked: list = []
-
-    async def call(self, request, *, headers=None, timeout_s=None):
-        self.asked.append(request)
-        return self.answers[type(request)]
-
-    def sent(self, kind) -> list:
-        return [r for r in self.asked if isinstance(r, kind)]
-
-
-async def post(rpc: FakeRpc, path: str, data: dict) -> httpx.Response:
-    app = create_app(GatewaySettings(env="test"))
-    app.state.rpc = rpc
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
-                                 cookies={"carnet_csrf": "jeton"}) as client:
-        return await client.post(path, data={"csrf": "jeton", **data},
-                                 headers={"Authorization": "Bearer eyJ.access.token"})
-
-
 def retention_rpc() -> FakeRpc:
-    return FakeRpc({GetRetentionV1: RetentionReply(months=24, due=[
+    return FakeRpc({GetMeV1: ME, GetRetentionV1: RetentionReply(months=24, due=[
         DueNotebook(notebook_id=LINDSAY, beneficiary_name="Lindsay", due_since=date(2026, 11, 1)),
         DueNotebook(notebook_id=uuid.uuid4(), beneficiary_name="Autre", due_since=date(2026, 11, 1))]),
         ExtendRetentionV1: ExtensionReply(extension_id=uuid.uuid4())})
@@ -53,8 +29,8 @@ def retention_rpc() -> FakeRpc:
 
 async def test_a_bad_extension_is_said_in_french_kept_in_its_row_and_not_sent():
     rpc = retention_rpc()
-    page = await post(rpc, f"/territoire/conservation/{LINDSAY}/prolonger",
-                      {"until": "31/12/2030", "reason": "Demande <du> juge"})
+    page = await visit(rpc, f"/territoire/conservation/{LINDSAY}/prolonger",
+                       {"until": "31/12/2030", "reason": "Demande <du> juge"})
     assert page.status_code == 422
     assert "La date de fin n'est pas une date valide (AAAA-MM-JJ)." in unescape(page.text)
     assert f'id="until-{LINDSAY}" name="until" required value="31/12/2030"' in page.text
@@ -65,8 +41,8 @@ async def test_a_bad_extension_is_said_in_french_kept_in_its_row_and_not_sent():
 
 async def test_a_good_extension_is_sent_as_the_api_sends_it():
     rpc = retention_rpc()
-    page = await post(rpc, f"/territoire/conservation/{LINDSAY}/prolonger",
-                      {"until": "2030-12-31", "reason": " Demande du juge "})
+    page = await visit(rpc, f"/territoire/conservation/{LINDSAY}/prolonger",
+                       {"until": "2030-12-31", "reason": " Demande du juge "})
     assert page.status_code == 303 and page.headers["location"].endswith("notice=prolonge")
     assert rpc.sent(ExtendRetentionV1) == [ExtendRetentionV1(notebook_id=LINDSAY, until=date(2030, 12, 31),
                                                              reason="Demande du juge")]
@@ -84,14 +60,14 @@ async def test_a_bad_partner_name_is_said_in_french_with_the_territories_still_t
 
     territories = [DeploymentView(deployment_id=uuid.uuid4(), label=name, department_code=code)
                    for name, code in (("Seine-Saint-Denis", "93"), ("Marne", "51"))]
-    rpc = FakeRpc({ListPartnerCredentialsV1: PartnerCredentialsReply(credentials=[]),
+    rpc = FakeRpc({GetMeV1: ME.model_copy(update={"role": Role.admin_cdb, "deployment_id": None}),
+                   ListPartnerCredentialsV1: PartnerCredentialsReply(credentials=[]),
                    ListPartnerCallsV1: PartnerCallsReply(calls=[]),
                    ListDeploymentsV1: DeploymentsReply(deployments=territories)})
-    rpc.answers[GetMeV1] = ME.model_copy(update={"role": Role.admin_cdb, "deployment_id": None})
-    page = await post(rpc, "/partenaires", {"partner": "RDV Insertion", "deployment_ids": str(TERRITORY)})
+    page = await visit(rpc, "/partenaires", {"partner": "RDV Insertion", "deployment_ids": str(TERRITORY)})
     assert page.status_code == 422 and "Le partenaire" in unescape(page.text)
-    page = await post(rpc, "/partenaires", {"partner": "RDV <Insertion>",
-                                            "deployment_ids": str(territories[1].deployment_id)})
+    page = await visit(rpc, "/partenaires", {"partner": "RDV <Insertion>",
+                                             "deployment_ids": str(territories[1].deployment_id)})
     assert page.status_code == 422 and 'value="RDV &lt;Insertion&gt;"' in page.text
     assert f'value="{territories[1].deployment_id}" checked' in page.text
     assert f'value="{territories[0].deployment_id}" checked' not in page.text

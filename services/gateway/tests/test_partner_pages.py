@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 
 from contracts.directory import DeploymentsReply, ListDeploymentsV1
@@ -17,8 +16,7 @@ from contracts.partners import (
     PartnerCredentialsReply,
     PartnerCredentialView,
 )
-from gateway.config import GatewaySettings
-from gateway.main import create_app
+from services.gateway.tests.fake_bus import FakeRpc, visit
 
 pytestmark = pytest.mark.unit
 
@@ -27,24 +25,14 @@ REVOKED = PartnerCredentialView(credential_id=uuid.uuid4(), partner="rdvi", clie
                                 revoked_at=datetime(2026, 2, 1, tzinfo=UTC))
 
 
-class FakeRpc:
-    answers = {
-        GetMeV1: MeReply(account_id=uuid.uuid4(), email="paule@carnet.fr", phone=None, role=Role.admin_cdb,
-                         deployment_id=None, profile_id=None, structure_ids=[], firstname="Paule", lastname="Admin"),
-        ListPartnerCredentialsV1: PartnerCredentialsReply(credentials=[REVOKED]),
-        ListPartnerCallsV1: PartnerCallsReply(calls=[]),
-        ListDeploymentsV1: DeploymentsReply(deployments=[])}
-
-    async def call(self, request, *, headers=None, timeout_s=None):
-        return self.answers[type(request)]
+ADMIN = MeReply(account_id=uuid.uuid4(), email="paule@carnet.fr", phone=None, role=Role.admin_cdb, deployment_id=None,
+                profile_id=None, structure_ids=[], firstname="Paule", lastname="Admin")
+ANSWERS = {GetMeV1: ADMIN, ListPartnerCredentialsV1: PartnerCredentialsReply(credentials=[REVOKED]),
+           ListPartnerCallsV1: PartnerCallsReply(calls=[]), ListDeploymentsV1: DeploymentsReply(deployments=[])}
 
 
 async def partners_page(query: str) -> str:
-    app = create_app(GatewaySettings(env="test"))
-    app.state.rpc = FakeRpc()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
-                                 cookies={"carnet_csrf": "jeton"}) as client:
-        page = await client.get("/partenaires" + query, headers={"Authorization": "Bearer eyJ.access.token"})
+    page = await visit(FakeRpc(ANSWERS), "/partenaires" + query)
     assert page.status_code == 200
     return page.text
 

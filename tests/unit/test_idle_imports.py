@@ -10,8 +10,9 @@ import sys
 import pytest
 
 # In every service: PyJWT and cryptography (OpenSSL, ~11 MB) at the first access token to check or sign, or the first
-# protected field or webhook secret; asyncpg (~3.6 MB) only on PostgreSQL (the relay's LISTEN).
-EVERY_SERVICE = ("jwt", "cryptography", "asyncpg")
+# protected field or webhook secret; asyncpg (~3.6 MB) only on PostgreSQL (the relay's LISTEN); phonenumbers (~1 MB)
+# at the first phone number; the SQLAlchemy instrumentation (~1 MB) only where spans go somewhere.
+EVERY_SERVICE = ("jwt", "cryptography", "asyncpg", "phonenumbers", "opentelemetry.instrumentation")
 LOADED_ON_DEMAND = {
     # The gateway has no database: SQLAlchemy (~20 MB) is the services'.
     "gateway.main": ("sqlalchemy",),
@@ -20,8 +21,9 @@ LOADED_ON_DEMAND = {
     "directory.bootstrap": EVERY_SERVICE,
     # PDFs (CER, bilans, her data), spreadsheets (exports), the France Travail API (only where configured).
     "notebook.bootstrap": (*EVERY_SERVICE, "fpdf", "fontTools", "xlsxwriter", "httpx"),
-    # The SMS provider's and the partners' webhooks' HTTP client at the first SMS or webhook.
-    "notify.bootstrap": (*EVERY_SERVICE, "httpx"),
+    # The SMS provider's and the partners' webhooks' HTTP client at the first SMS or webhook, Jinja at the first
+    # message.
+    "notify.bootstrap": (*EVERY_SERVICE, "httpx", "jinja2"),
     "audit.bootstrap": EVERY_SERVICE,
     # The CAF/MSA flux's XML parser and the spreadsheet reader, at the first such file.
     "data_import.bootstrap": (*EVERY_SERVICE, "lxml", "python_calamine"),
@@ -35,7 +37,9 @@ def test_a_starting_process_does_not_load_what_only_some_requests_need(module, t
     build = f"{module}.build()\n" if module.endswith(".bootstrap") else ""
     probe = (f"import sys, {module}\n{build}"
              f"print(' '.join(name for name in {libraries!r} if name in sys.modules))")
-    env = {**os.environ, "CARNET_ENV": "dev", "CARNET_VAR_DIR": str(tmp_path)}
+    env = {name: value for name, value in os.environ.items()
+           if name not in ("CARNET_TRACE_FILE", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")}
+    env.update(CARNET_ENV="dev", CARNET_VAR_DIR=str(tmp_path))
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                             env=env).stdout.split()
     assert loaded == [], f"{module} imports {loaded} at start: import them where they are used"

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 # that exports nothing does not import the SDK.
 OTEL_EXPORTER_OTLP_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
 OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+CARNET_TRACE_FILE = "CARNET_TRACE_FILE"  # ServiceSettings.trace_file
 
 _propagator = TraceContextTextMapPropagator()
 SQLALCHEMY_INSTRUMENTATION = "opentelemetry.instrumentation.sqlalchemy"  # the scope of database spans
@@ -96,11 +97,17 @@ class _InTraceOnly(trace.Tracer):
 
 def instrument_engine(engine: Engine) -> None:
     """A CLIENT span (``db.system``, ``db.statement`` with its parameters left out) for every query of ``engine``
-    made inside a trace.
+    made inside a trace, when spans go somewhere: a provider is installed, or will be at the service's start
+    (``CARNET_TRACE_FILE``, an OTLP endpoint: a service makes its engine before ``configure_tracing``). Otherwise
+    the instrumentation is not even imported (with wrapt and the semantic conventions, ~1 MB of an idle service,
+    issue 19 item 4).
 
     ``EngineTracer`` is what ``SQLAlchemyInstrumentor`` attaches to each engine; used directly because the
     instrumentor instruments once per process, and a process (a test) may open several engines. Imported here:
     the gateway has no database, and SQLAlchemy costs a process ~20 MB."""
+    installed = not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+    if not (installed or os.environ.get(CARNET_TRACE_FILE) or otlp_configured()):
+        return
     from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 
     EngineTracer(

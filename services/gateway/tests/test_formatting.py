@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.web.formatting import browser, euros, phone
+from contracts.labels import browser
+from gateway.web.formatting import euros, phone
 
 pytestmark = pytest.mark.unit
 

@@ -81,3 +81,22 @@ MESSAGE_KINDS = {
     "rights_request_created": "Demande RGPD reçue", "rights_request_due": "Demande RGPD à échéance",
     "rights_request_answered": "Réponse à une demande RGPD",
 }
+
+
+# Checked in this order: Edge and Opera also say Chrome, Chrome also says Safari; Android also says Linux.
+BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+            ("Chromium/", "Chromium"), ("Safari/", "Safari"))
+SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
+           ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+
+
+def browser(user_agent: str | None) -> str:
+    """A browser's User-Agent as a person recognises it: "Firefox sur Windows", not the header itself (the account's
+    sessions and logins on the pages and in the « Mes données » PDF)."""
+    if not user_agent:
+        return "Inconnu"
+    name = next((label for token, label in BROWSERS if token in user_agent), "")
+    system = next((label for token, label in SYSTEMS if token in user_agent), "")
+    if name and system:
+        return f"{name} sur {system}"
+    return name or system or "Autre navigateur ou logiciel"

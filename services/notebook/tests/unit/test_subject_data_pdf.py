@@ -78,3 +78,18 @@ def test_the_diagnostic_plan_and_appointments_read_in_french_without_codes():
         assert expected in text, expected
     for code in ("_", "recherche_emploi", "NV5", "mobilite", "in_progress", "part_time", "Updated", "cents", ": person", ": active"):
         assert code not in text.replace("Sébastien Dupont", ""), code
+
+
+def test_sessions_and_logins_name_the_browser_as_the_pages_do():
+    """Walk of the demo (issue 20): Sébastien's « Mes données » PDF showed « Mozilla/5.0 (X11; Linux x86_64) … »
+    where /compte shows « Chrome sur Linux »: the same words (contracts.labels.browser) in both."""
+    chrome = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+              "Safari/537.36")
+    pdf = subject_data_pdf("Sébastien Dupont", "Démo 93", date(2026, 11, 29), [
+        SubjectDataSection(service="identity", key="account", title="Votre compte", data={
+            "logins": [{"at": "2026-11-28T09:00:00Z", "ip": "203.0.113.7", "user_agent": chrome}],
+            "sessions": [{"started_at": "2026-11-28T09:00:00Z", "user_agent": "curl/8.5.0"}]})])
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Navigateur : Chrome sur Linux" in text
+    assert "Navigateur : Autre navigateur ou logiciel" in text
+    assert "Mozilla" not in text and "curl" not in text

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from contracts.base import HTTP_STATUS_BY_ERROR, ErrorCode
 from contracts.identity import GetMeV1, MeReply, PendingStep, Role
+from contracts.labels import browser
 from gateway.auth.session import ACCESS_COOKIE, REFRESH_COOKIE, access_token_for, clear_session_cookies
 from gateway.bus import call
 from gateway.web import formatting, history
@@ -51,7 +52,7 @@ templates.env.globals["main_menu"] = main_menu
 templates.env.filters["heure"] = formatting.local_time
 templates.env.filters["telephone"] = formatting.phone
 templates.env.filters["euros"] = formatting.euros
-templates.env.filters["navigateur"] = formatting.browser
+templates.env.filters["navigateur"] = browser  # the words of the « Mes données » PDF too
 templates.env.globals["history_changes"] = history.changes_of
 
 

@@ -29,21 +29,3 @@ def euros(cents: int | None) -> str:
     if cents is None:
         return ""
     return f"{cents / 100:,.2f}".replace(",", "\u202f").replace(".", ",") + "\u00a0€"
-
-
-# Checked in this order: Edge and Opera also say Chrome, Chrome also says Safari; Android also says Linux.
-BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
-            ("Chromium/", "Chromium"), ("Safari/", "Safari"))
-SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
-           ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
-
-
-def browser(user_agent: str | None) -> str:
-    """A browser's User-Agent as a person recognises it: "Firefox sur Windows", not the header itself."""
-    if not user_agent:
-        return "Inconnu"
-    name = next((label for token, label in BROWSERS if token in user_agent), "")
-    system = next((label for token, label in SYSTEMS if token in user_agent), "")
-    if name and system:
-        return f"{name} sur {system}"
-    return name or system or "Autre navigateur ou logiciel"

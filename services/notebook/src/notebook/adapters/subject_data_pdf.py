@@ -92,6 +92,8 @@ def value_of(value, key: str = "", within: str = "") -> str:
         return words[value]
     if key == "hourly_rate_cents" and isinstance(value, int):
         return f"{value / 100:.2f} €".replace(".", ",")
+    if key == "user_agent" and isinstance(value, str):  # as the account's page says it, not the raw header
+        return labels.browser(value)
     if key == "mobility_radius_km" and isinstance(value, int):
         return f"{value} km"
     if isinstance(value, bool):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
@@ -116,6 +116,16 @@ async def test_the_fast_page_equals_the_page_read_the_slow_way_after_random_chan
             paged = (await client.get(url, headers=h, params={"timeline_limit": limit})).json()
             assert paged["timeline"] == reference["timeline"][:limit]
             assert paged["timeline_more"] is (len(reference["timeline"]) > limit)
+            # Every upcoming appointment and the latest past ones, as the HTML page asks for them (10, then « Voir
+            # tous les rendez-vous »): the reference's first ones (latest first), cut where the service's clock was.
+            assert fast["appointments_more"] is False
+            limit = chance.randrange(0, len(reference["appointments"]) + 2)
+            before = datetime.now(UTC)
+            paged = (await client.get(url, headers=h, params={"past_appointments_limit": limit})).json()
+            after = datetime.now(UTC)
+            assert any(paged["appointments"] == reference["appointments"][:upcoming + min(limit, past)]
+                       and paged["appointments_more"] is (past > limit)
+                       for upcoming, past in (split(reference["appointments"], now) for now in (before, after)))
         entries = len(reference["timeline"])
         html = (await client.get(f"/carnets/{SOPHIE}", headers=h)).text
         assert ("Voir plus d'évènements" in html) is (entries > 20)
@@ -123,3 +133,20 @@ async def test_the_fast_page_equals_the_page_read_the_slow_way_after_random_chan
             more = re.search(r'href="([^"]*evenements=40)#historique"', html).group(1).replace("&amp;", "&")
             html = (await client.get(more, headers=h)).text
             assert ("Voir plus d'évènements" in html) is (entries > 40)
+        # More than 10 past appointments: the HTML page shows the latest 10 and links to them all.
+        for days in range(1, 12):
+            at = datetime.combine(paris_today() - timedelta(days=days), time(9), tzinfo=PARIS)
+            assert (await client.post(f"{url}/appointments", headers=h, json={"at": at.isoformat()})).status_code == 201
+        appointments = (await reference_sections(system.database_urls["notebook"]))["appointments"]
+        upcoming, past = split(appointments, datetime.now(UTC))
+        html = (await client.get(f"/carnets/{SOPHIE}", headers=h)).text
+        assert html.count('<tr id="rdv-') == upcoming + 10 and "Voir tous les rendez-vous" in html
+        every = re.search(r'href="([^"]*rendez-vous=tous)#rendez-vous"', html).group(1).replace("&amp;", "&")
+        html = (await client.get(every, headers=h)).text
+        assert "Voir tous les rendez-vous" not in html and html.count('<tr id="rdv-') == upcoming + past
+
+
+def split(appointments: list[dict], now: datetime) -> tuple[int, int]:
+    """How many of the appointments are upcoming, how many past, at ``now``."""
+    upcoming = sum(1 for a in appointments if datetime.fromisoformat(a["at"]) >= now)
+    return upcoming, len(appointments) - upcoming

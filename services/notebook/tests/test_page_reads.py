@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -176,3 +176,22 @@ async def test_the_page_shows_the_latest_history_entries_asked_for_and_says_ther
     assert len(whole.timeline) > 3 and whole.timeline_more is False
     assert latest.timeline == whole.timeline[:2] and latest.timeline_more is True
     assert every.timeline == whole.timeline and every.timeline_more is False
+
+
+async def test_the_page_shows_every_upcoming_appointment_and_the_latest_past_ones_asked_for(notebook, token_mint):
+    notebook_id, manager, pro, _, pro_id = await notebook_followed_by_a_professional(notebook, token_mint)
+    now = utcnow()
+    for days in (-40, -30, -20, -10, 5, 15):
+        await notebook.call(c.BookAppointmentV1(notebook_id=notebook_id, at=now + timedelta(days=days)), pro)
+    whole = await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id), manager)
+
+    latest = await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id, past_appointments_limit=2), manager)
+    upcoming = await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id, past_appointments_limit=0), manager)
+    every = await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id, past_appointments_limit=4), manager)
+
+    assert len(whole.appointments) == 6 and whole.appointments_more is False
+    assert latest.appointments == whole.appointments[:4] and latest.appointments_more is True
+    assert upcoming.appointments == whole.appointments[:2] and upcoming.appointments_more is True
+    assert every.appointments == whole.appointments and every.appointments_more is False
+    # The members' latest appointment is read from them all, not from those shown.
+    assert [m.last_appointment_at for m in upcoming.members] == [m.last_appointment_at for m in whole.members]

@@ -507,6 +507,9 @@ class NotebookPage(RpcReply):
     timeline: list[TimelineEntry] = Field(default_factory=list)
     # More history entries than ``timeline`` holds (the latest ones, as many as asked): « Voir plus ».
     timeline_more: bool = False
+    # Older past appointments than ``appointments`` holds (all the upcoming ones and the latest past ones, as many
+    # as asked): « Voir tous les rendez-vous ».
+    appointments_more: bool = False
     visits: list[VisitView] = Field(default_factory=list)
     # What the caller may do here, so that pages offer only what the service will accept.
     allowed: list[str] = Field(default_factory=list)
@@ -657,6 +660,8 @@ class GetNotebookPageV1(RpcRequest):
     timeline_author_id: uuid.UUID | None = None
     # The latest history entries only, this many (the service's own limit, 200, when None or above it).
     timeline_limit: int | None = Field(default=None, ge=1, le=200)
+    # Every upcoming appointment and this many of the latest past ones only; None: all of them.
+    past_appointments_limit: int | None = Field(default=None, ge=0, le=1000)
 
 
 @register

@@ -195,12 +195,15 @@ async def my_notebook(request: Request, response: Response) -> Response:
 async def notebook_page(notebook_id: uuid.UUID, request: Request, response: Response,
                         timeline_kind: Line = Query("", max_length=20),
                         timeline_author_id: uuid.UUID | None = None,
-                        timeline_limit: int | None = Query(None, ge=1, le=200)) -> Response:
+                        timeline_limit: int | None = Query(None, ge=1, le=200),
+                        past_appointments_limit: int | None = Query(None, ge=0, le=1000)) -> Response:
     """The whole page in one call; a professional's view is recorded in the access log. ``timeline_limit``: the
-    latest history entries only (200 at most), ``timeline_more`` saying whether there are more."""
+    latest history entries only (200 at most), ``timeline_more`` saying whether there are more;
+    ``past_appointments_limit``: every upcoming appointment and this many of the latest past ones only (all by
+    default), ``appointments_more`` saying whether there are more."""
     return await json_as_caller(request, response, GetNotebookPageV1(
         notebook_id=notebook_id, timeline_kind=timeline_kind, timeline_author_id=timeline_author_id,
-        timeline_limit=timeline_limit))
+        timeline_limit=timeline_limit, past_appointments_limit=past_appointments_limit))
 
 
 @router.put("/notebooks/{notebook_id}/beneficiary", response_model=VersionReply)

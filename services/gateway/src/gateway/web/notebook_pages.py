@@ -224,8 +224,24 @@ def history_shown(asked: str) -> int:
 
 def more_history_url(request: Request, shown: int) -> str:
     """The same page showing 20 more history entries, its filters kept."""
-    params = {key: value for key, value in request.query_params.items() if key in ("historique", "auteur")}
+    params = {key: value for key, value in request.query_params.items()
+              if key in ("historique", "auteur", ALL_APPOINTMENTS)}
     return f"{request.url.path}?{urlencode({**params, 'evenements': min(shown + HISTORY_SHOWN, HISTORY_MAX)})}"
+
+
+# The upcoming appointments and the 10 latest past ones, all of them with ``?rendez-vous=tous``.
+PAST_APPOINTMENTS_SHOWN, ALL_APPOINTMENTS = 10, "rendez-vous"
+
+
+def all_appointments(request: Request) -> bool:
+    return request.query_params.get(ALL_APPOINTMENTS) == "tous"
+
+
+def all_appointments_url(request: Request) -> str:
+    """The same page showing every appointment, its history filters kept."""
+    params = {key: value for key, value in request.query_params.items()
+              if key in ("historique", "auteur", "evenements")}
+    return f"{request.url.path}?{urlencode({**params, ALL_APPOINTMENTS: 'tous'})}"
 
 
 SITUATION_BOXES: OrderedDict[tuple[str, frozenset[str]], Markup] = OrderedDict()
@@ -257,7 +273,8 @@ async def notebook_page(request: Request, visitor: Visitor, notebook_id: uuid.UU
     shown = history_shown(params.get("evenements", ""))
     page = await call_or_leave(request, visitor, GetNotebookPageV1(
         notebook_id=notebook_id, timeline_kind=params.get("historique", "")[:20],
-        timeline_author_id=optional_uuid(params.get("auteur", "")), timeline_limit=shown))
+        timeline_author_id=optional_uuid(params.get("auteur", "")), timeline_limit=shown,
+        past_appointments_limit=None if all_appointments(request) else PAST_APPOINTMENTS_SHOWN))
     referentials = await referentials_for(request, visitor, page) if page.access == "full" else None
     rome_codes, invitees = [], []
     metier = params.get("metier", "") if metier is None else metier
@@ -289,6 +306,8 @@ async def notebook_page(request: Request, visitor: Visitor, notebook_id: uuid.UU
                                and m.person.person_id == visitor.me.profile_id), None),
         "timeline_kind": params.get("historique", ""), "timeline_author": params.get("auteur", ""),
         "more_history": more_history_url(request, shown) if page.timeline_more else "",
+        "all_appointments": all_appointments_url(request) if page.appointments_more else "",
+        "showing_all_appointments": all_appointments(request),
         "today": date.today().isoformat(),
         "base": "/mon-carnet" if visitor.me.role == Role.beneficiary else f"/carnets/{page.notebook_id}",
         "summary": summary_band(page, exchanges, mine=visitor.me.role == Role.beneficiary, now=datetime.now(UTC)),
@@ -451,7 +470,9 @@ async def notebook_action(notebook_id: uuid.UUID, action: str, request: Request,
                                    error_section=section, form=dict(form), status_code=error.http_status,
                                    diagnostic_draft=draft)
     base = "/mon-carnet" if own else f"/carnets/{notebook_id}"
-    return redirect(f"{base}?notice={notice}#{section}", visitor)
+    # A status changed in the list of every appointment comes back to that list (its row is in it).
+    shown = f"&{ALL_APPOINTMENTS}=tous" if all_appointments(request) else ""
+    return redirect(f"{base}?notice={notice}{shown}#{section}", visitor)
 
 
 async def orientation_action(request: Request, visitor: Visitor, notebook_id: uuid.UUID, form: FormData):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import Role
@@ -73,7 +73,15 @@ APPOINTMENT_ROWS = (
     select(Appointment.id, Appointment.person_id, Appointment.at, Appointment.status, Appointment.version,
            *PERSON_COLUMNS)
     .outerjoin(Person, Person.id == Appointment.person_id)
-    .where(Appointment.notebook_id == NOTEBOOK_ID).order_by(Appointment.at.desc()))
+    .where(Appointment.notebook_id == NOTEBOOK_ID)
+    .order_by(Appointment.at.desc(), Appointment.id.desc()))  # the id: a fixed order where a limit cuts
+# Every upcoming appointment and the latest past ones, one more than asked to tell whether there are more: the first
+# rows of APPOINTMENT_ROWS (latest first), as many as the page shows.
+LATEST_PAST = (select(Appointment.id)
+               .where(Appointment.notebook_id == NOTEBOOK_ID, Appointment.at < bindparam("now"))
+               .order_by(Appointment.at.desc(), Appointment.id.desc()).limit(bindparam("limit")))
+LIMITED_APPOINTMENT_ROWS = APPOINTMENT_ROWS.where(or_(Appointment.at >= bindparam("now"),
+                                                      Appointment.id.in_(LATEST_PAST.scalar_subquery())))
 LAST_APPOINTMENTS = (
     select(Appointment.person_id, func.max(Appointment.at))
     .where(Appointment.notebook_id == NOTEBOOK_ID, Appointment.status != "cancelled").group_by(Appointment.person_id))
@@ -143,6 +151,18 @@ async def member_rows(session: AsyncSession, notebook_id: uuid.UUID) -> list:
 
 async def appointment_rows(session: AsyncSession, notebook_id: uuid.UUID) -> list:
     return (await session.execute(APPOINTMENT_ROWS, {"notebook_id": notebook_id})).all()
+
+
+async def shown_appointment_rows(session: AsyncSession, notebook_id: uuid.UUID, past_limit: int | None,
+                                 now) -> tuple[list, bool]:
+    """Every upcoming appointment (from ``now``) and the latest ``past_limit`` past ones (all when None), latest
+    first; and whether older past ones were left out."""
+    if past_limit is None:
+        return await appointment_rows(session, notebook_id), False
+    rows = (await session.execute(LIMITED_APPOINTMENT_ROWS, {"notebook_id": notebook_id, "now": now,
+                                                             "limit": past_limit + 1})).all()
+    past = sum(1 for a in rows if a.at < now)
+    return (rows[:-1], True) if past > past_limit else (rows, False)
 
 
 def member_views(rows, names: dict[uuid.UUID, str], last_appointments: dict) -> list[MemberView]:
@@ -311,10 +331,12 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
                 MY_SYSTEMS, {"system_ids": held}))] if held else []
         # Members and appointments with their people, the structures of all of them (and of the caller) at once.
         members = await member_rows(session, notebook.id)
-        appointments = await appointment_rows(session, notebook.id) if full else []
+        appointments, appointments_more = await shown_appointment_rows(
+            session, notebook.id, request.past_appointments_limit, deps.clock()) if full else ([], False)
         names = await names_of_structures(session, members, appointments, [person] if person else [])
-        member_list = member_views(members, names, last_appointments_of(appointments) if full
-                                   else await last_appointments_read(session, notebook.id))
+        # Each member's latest appointment, from the page's appointments when they are all there.
+        member_list = member_views(members, names, last_appointments_of(appointments) if full and not
+                                   appointments_more else await last_appointments_read(session, notebook.id))
         membership = active_membership(member_list, caller)
         timeline_limit = min(request.timeline_limit or deps.settings.page_timeline_limit,
                              deps.settings.page_timeline_limit)
@@ -326,7 +348,7 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
             orientation_system_name=system or "",
             diagnostic=await diagnostic_view(session, notebook) if full else None,
             focuses=await parcours_of(session, notebook, referentials.themes) if full else [],
-            appointments=appointment_views(appointments, names),
+            appointments=appointment_views(appointments, names), appointments_more=appointments_more,
             timeline=timeline[:timeline_limit], timeline_more=len(timeline) > timeline_limit,
             visits=await visits_of(session, notebook, deps.settings.page_visits_limit)
             if may(caller.role, relations, Operation.view_access_log) else [],

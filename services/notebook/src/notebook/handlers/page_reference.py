@@ -109,7 +109,7 @@ async def parcours_of(session: AsyncSession, notebook: Notebook,
 
 async def appointments_of(session: AsyncSession, notebook: Notebook) -> list[AppointmentView]:
     rows = (await session.execute(select(Appointment).where(Appointment.notebook_id == notebook.id)
-                                  .order_by(Appointment.at.desc()))).scalars().all()
+                                  .order_by(Appointment.at.desc(), Appointment.id.desc()))).scalars().all()
     refs = await people_refs(session, {a.person_id for a in rows})
     return [AppointmentView(appointment_id=a.id, person=refs[a.person_id], at=a.at, status=a.status,
                             version=a.version) for a in rows]

@@ -23,13 +23,14 @@ from contracts.pilotage import (
     Point,
     Series,
 )
-from gateway.config import GatewaySettings
-from gateway.main import create_app
 from gateway.web.charts import chart_of, csv_rows, table_rows
 from gateway.web.pilotage_filters import filters_to_query
+from services.gateway.tests.fake_bus import FakeRpc, visit
 
 pytestmark = pytest.mark.unit
 TERRITORY = uuid.uuid4()
+ME = MeReply(account_id=uuid.uuid4(), email="gestion@carnet.fr", phone=None, role=Role.manager,
+             deployment_id=TERRITORY, profile_id=uuid.uuid4(), structure_ids=[], firstname="Gisèle", lastname="Gestion")
 STRUCTURE = uuid.uuid4()
 HOSTILE = '<script>alert("x")</script>'
 FORMULA = "=HYPERLINK(\"http://evil\")"
@@ -58,26 +59,9 @@ def dashboard() -> PilotageDashboardReply:
         ])
 
 
-class FakeRpc:
-    def __init__(self):
-        self.asked = []
-
-    async def call(self, request, *, headers=None, timeout_s=None):
-        if isinstance(request, GetMeV1):
-            return MeReply(account_id=uuid.uuid4(), email="gestion@carnet.fr", phone=None, role=Role.manager,
-                           deployment_id=TERRITORY, profile_id=uuid.uuid4(), structure_ids=[], firstname="Gisèle",
-                           lastname="Gestion")
-        assert isinstance(request, GetPilotageDashboardV1)
-        self.asked.append(request)
-        return dashboard()
-
-
 async def get(path: str) -> tuple[httpx.Response, FakeRpc]:
-    app = create_app(GatewaySettings(env="test"))
-    rpc = app.state.rpc = FakeRpc()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
-                                 cookies={"carnet_csrf": "jeton"}) as client:
-        return await client.get(path, headers={"Authorization": "Bearer eyJ.access.token"}), rpc
+    rpc = FakeRpc({GetMeV1: ME, GetPilotageDashboardV1: dashboard()})
+    return await visit(rpc, path), rpc
 
 
 async def test_hostile_labels_stay_text_in_the_chart_and_the_table():
@@ -85,7 +69,7 @@ async def test_hostile_labels_stay_text_in_the_chart_and_the_table():
     assert page.status_code == 200
     html = page.text
     assert "<script>alert" not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
-    assert rpc.asked[0].period_from == date(2025, 12, 1)
+    assert rpc.sent(GetPilotageDashboardV1)[0].period_from == date(2025, 12, 1)
     # Accessible SVG: role, title and desc named, a viewBox to shrink to 320 px, patterns beside colours.
     assert '<svg id="chart-couverture-cer" class="chart chart-wide" viewBox="0 0 640 ' in html
     # and its narrow twin for a phone, with its own ids (issue 20: its texts stay 12 px or more there)
@@ -125,14 +109,15 @@ async def test_a_figure_downloads_as_a_csv_excel_opens():
                                              ("scope=monde", "périmètre choisi n&#39;est pas valide")])
 async def test_bad_parameters_are_refused_in_french_with_nothing_asked(query, said):
     page, rpc = await get(f"/pilotage?{query}")
-    assert page.status_code == 422 and said in page.text and not rpc.asked
+    assert page.status_code == 422 and said in page.text and not rpc.sent(GetPilotageDashboardV1)
 
 
 async def test_the_api_answers_the_reply():
     response, rpc = await get(f"/api/v1/pilotage/dashboard?scope=structure&structure_id={STRUCTURE}")
     assert response.status_code == 200
     assert response.json()["figures"][0]["series"][1]["points"][0]["drill"]["cer_states"] == ["none"]
-    assert rpc.asked[0].scope == PilotageScope.structure and rpc.asked[0].structure_id == STRUCTURE
+    [asked] = rpc.sent(GetPilotageDashboardV1)
+    assert asked.scope == PilotageScope.structure and asked.structure_id == STRUCTURE
 
 
 def test_a_line_chart_names_its_series_at_their_ends_and_bars_scale():

@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
 from contracts.identity import GetMeV1, MeReply, Role
@@ -22,8 +21,7 @@ from contracts.pilotage import (
     ListExportsV1,
     StartExportV1,
 )
-from gateway.config import GatewaySettings
-from gateway.main import create_app
+from services.gateway.tests.fake_bus import FakeRpc, visit
 
 pytestmark = pytest.mark.unit
 TERRITORY = uuid.uuid4()
@@ -37,35 +35,21 @@ def view(state: ExportState, **fields) -> ExportView:
                       requested_at=NOW, filename="beneficiaires-2026-11-29.xlsx", **fields)
 
 
-class FakeRpc:
-    def __init__(self, export: ExportView | None = None, exports: list[ExportView] = ()):
-        self.export, self.exports, self.asked = export, list(exports), []
-
-    async def call(self, request, *, headers=None, timeout_s=None):
-        self.asked.append(request)
-        if isinstance(request, GetMeV1):
-            return MeReply(account_id=uuid.uuid4(), email="gestion@carnet.fr", phone=None, role=Role.manager,
-                           deployment_id=TERRITORY, profile_id=uuid.uuid4(), structure_ids=[], firstname="Marie",
-                           lastname="Gérante")
-        if isinstance(request, GetExportV1):
-            return ExportReply(export=self.export)
-        if isinstance(request, ListExportsV1):
-            return ExportsReply(exports=self.exports, total=len(self.exports))
-        if isinstance(request, StartExportV1):
-            return ExportReply(export=self.export)
-        raise AssertionError(f"unexpected {type(request).__name__}")
+ME = MeReply(account_id=uuid.uuid4(), email="gestion@carnet.fr", phone=None, role=Role.manager, deployment_id=TERRITORY,
+             profile_id=uuid.uuid4(), structure_ids=[], firstname="Marie", lastname="Gérante")
 
 
-async def get(path: str, rpc: FakeRpc) -> httpx.Response:
-    app = create_app(GatewaySettings(env="test"))
-    app.state.rpc = rpc
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
-        return await client.get(path, headers={"Authorization": "Bearer eyJ.access.token"})
+def exports_rpc(export: ExportView | None = None, exports: list[ExportView] = ()) -> FakeRpc:
+    def the_export(request) -> ExportReply:  # asked for only where a test gives one
+        return ExportReply(export=export)
+
+    return FakeRpc({GetMeV1: ME, GetExportV1: the_export, StartExportV1: the_export,
+                    ListExportsV1: ExportsReply(exports=list(exports), total=len(exports))})
 
 
 async def test_a_large_export_shows_its_progress_and_refreshes_itself():
     running = view(ExportState.running, rows_total=100_000, rows_done=35_000)
-    page = await get(f"/exports/{running.export_id}", FakeRpc(running))
+    page = await visit(exports_rpc(running), f"/exports/{running.export_id}")
     assert page.status_code == 200 and page.headers["refresh"] == "2"
     assert '<progress id="export-progress" max="100000" value="35000">' in page.text
     assert "35000 lignes sur 100000" in page.text and "Télécharger" not in page.text
@@ -73,13 +57,13 @@ async def test_a_large_export_shows_its_progress_and_refreshes_itself():
 
 async def test_a_finished_export_gives_its_link_kept_seven_days_and_an_expired_one_says_so():
     done = view(ExportState.done, rows_total=3, rows_done=3, finished_at=NOW, expires_at=NOW + timedelta(days=7))
-    page = await get(f"/exports/{done.export_id}", FakeRpc(done))
+    page = await visit(exports_rpc(done), f"/exports/{done.export_id}")
     assert page.status_code == 200 and "refresh" not in page.headers and "<progress" not in page.text
     assert f'href="/api/v1/exports/{done.export_id}/download" download>Télécharger {done.filename}' in page.text
     assert "L'export est prêt : 3 lignes." in page.text
     assert "gardé jusqu'au 06/12/2026" in page.text  # 7 days after it was written
     expired = view(ExportState.expired, rows_total=3, rows_done=3, finished_at=NOW, expires_at=NOW)
-    page = await get(f"/exports/{expired.export_id}", FakeRpc(expired))
+    page = await visit(exports_rpc(expired), f"/exports/{expired.export_id}")
     assert "gardés 7 jours" in page.text and "/download" not in page.text
 
 
@@ -88,7 +72,7 @@ async def test_a_manager_sees_who_exported_what_with_which_filters_and_how_many_
                 filters_summary=["Soumis aux droits et devoirs : oui", "État du CER : Aucun CER"])
     theirs = view(ExportState.running, rows_total=40_000, rows_done=5_000).model_copy(update={
         "requested_by_name": HOSTILE, "list_name": ExportList.appointments, "label": ""})
-    page = await get("/exports", FakeRpc(exports=[mine, theirs]))
+    page = await visit(exports_rpc(exports=[mine, theirs]), "/exports")
     assert page.status_code == 200
     assert "Vous voyez tous les exports de votre territoire" in page.text
     rows = page.text[page.text.index("<tbody>"):page.text.index("</tbody>")].split("<tr>")[1:]
@@ -98,15 +82,6 @@ async def test_a_manager_sees_who_exported_what_with_which_filters_and_how_many_
     assert HOSTILE not in page.text and "&lt;script&gt;" in rows[1]
 
 
-async def post(data: dict, rpc: FakeRpc) -> httpx.Response:
-    app = create_app(GatewaySettings(env="test"))
-    app.state.rpc = rpc
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
-                                 cookies={"carnet_csrf": "jeton"}) as client:
-        return await client.post("/exports", data={"csrf": "jeton", **data},
-                                 headers={"Authorization": "Bearer eyJ.access.token"})
-
-
 @pytest.mark.parametrize(("data", "message"), [
     ({"list_name": "nope", "format": "csv"}, "Choisissez une liste à exporter."),
     ({"list_name": "actions", "format": "pdf"}, "Choisissez le format CSV ou Excel."),
@@ -114,19 +89,19 @@ async def post(data: dict, rpc: FakeRpc) -> httpx.Response:
     ({"list_name": "beneficiaries", "support": "tous"}, "statut d&#39;accompagnement"),
 ])
 async def test_a_bad_export_form_is_refused_in_french_and_nothing_is_started(data, message):
-    rpc = FakeRpc()
-    page = await post(data, rpc)
+    rpc = exports_rpc()
+    page = await visit(rpc, "/exports", data)
     assert page.status_code == 422 and message in page.text
     if data["list_name"] == "actions":  # the form, as chosen
         assert '<option value="actions" selected>' in page.text
-    assert not [r for r in rpc.asked if isinstance(r, StartExportV1)]
+    assert rpc.sent(StartExportV1) == []
 
 
 async def test_the_export_form_starts_the_export_the_api_body_would():
     """The form is parsed by POST /api/v1/exports' body model: its « list » is the form's « list_name »."""
-    rpc = FakeRpc(view(ExportState.done, rows_total=1, rows_done=1))
-    page = await post({"list_name": "beneficiaries", "format": "xlsx", "support": "accompanied"}, rpc)
+    rpc = exports_rpc(view(ExportState.done, rows_total=1, rows_done=1))
+    page = await visit(rpc, "/exports", {"list_name": "beneficiaries", "format": "xlsx", "support": "accompanied"})
     assert page.status_code == 303
-    [started] = [r for r in rpc.asked if isinstance(r, StartExportV1)]
+    [started] = rpc.sent(StartExportV1)
     assert (started.list_name, started.format) == (ExportList.beneficiaries, ExportFormat.xlsx)
     assert [s.value for s in started.filters.support] == ["accompanied"]

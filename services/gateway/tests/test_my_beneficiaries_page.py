@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from html import unescape
 
-import httpx
 import pytest
 
 from contracts.bulk_orientation import GetTerritoryOrientationOptionsV1, TerritoryOrientationOptionsReply
@@ -20,8 +19,7 @@ from contracts.notebook import (
     RecentNotebooksV1,
     SearchNotebooksV1,
 )
-from gateway.config import GatewaySettings
-from gateway.main import create_app
+from services.gateway.tests.fake_bus import FakeRpc, visit
 
 pytestmark = pytest.mark.unit
 TERRITORY = uuid.uuid4()
@@ -32,37 +30,28 @@ def me(role: Role) -> MeReply:
                    profile_id=uuid.uuid4(), structure_ids=[uuid.uuid4()], firstname="Nadia", lastname="Benamar")
 
 
-class FakeRpc:
-    def __init__(self, role: Role) -> None:
-        self.asked: list = []
-        self.answers = {GetMeV1: me(role), SearchNotebooksV1: NotebooksReply(notebooks=[], total=0),
-                        RecentNotebooksV1: NotebooksReply(notebooks=[], total=0),
-                        GetDashboardV1: DashboardReply(tiles=[]), SearchPeopleV1: PeopleReply(people=[], total=0),
-                        GetTerritoryOrientationOptionsV1: TerritoryOrientationOptionsReply(
-                            options=OrientationOptions())}
+def rpc_for(role: Role) -> FakeRpc:
+    return FakeRpc({GetMeV1: me(role), SearchNotebooksV1: NotebooksReply(notebooks=[], total=0),
+                    RecentNotebooksV1: NotebooksReply(notebooks=[], total=0), GetDashboardV1: DashboardReply(tiles=[]),
+                    SearchPeopleV1: PeopleReply(people=[], total=0),
+                    GetTerritoryOrientationOptionsV1: TerritoryOrientationOptionsReply(options=OrientationOptions())})
 
-    async def call(self, request, *, headers=None, timeout_s=None):
-        self.asked.append(request)
-        return self.answers[type(request)]
 
-    def searched(self) -> SearchNotebooksV1:
-        [search] = [r for r in self.asked if isinstance(r, SearchNotebooksV1)]
-        return search
+def searched(rpc: FakeRpc) -> SearchNotebooksV1:
+    [search] = rpc.sent(SearchNotebooksV1)
+    return search
 
 
 async def get(rpc: FakeRpc, path: str) -> str:
-    app = create_app(GatewaySettings(env="test"))
-    app.state.rpc = rpc
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
-        page = await client.get(path, headers={"Authorization": "Bearer eyJ.access.token"})
+    page = await visit(rpc, path)
     assert page.status_code == 200, page.text
     return unescape(page.text)
 
 
 async def test_a_professionals_list_opens_on_her_beneficiaries_with_a_link_to_the_whole_territory():
-    rpc = FakeRpc(Role.professional)
+    rpc = rpc_for(Role.professional)
     page = await get(rpc, "/beneficiaires")
-    assert rpc.searched().mine is True
+    assert searched(rpc).mine is True
     assert "<h1>Mes bénéficiaires</h1>" in page
     assert '<a href="/beneficiaires?mine=0">Voir tous les bénéficiaires du territoire</a>' in page
     assert 'name="mine" value="1" >' in page  # the search's own box unticked: a name is searched everywhere
@@ -70,26 +59,26 @@ async def test_a_professionals_list_opens_on_her_beneficiaries_with_a_link_to_th
 
 
 async def test_she_widens_it_to_the_territory_and_comes_back():
-    rpc = FakeRpc(Role.professional)
+    rpc = rpc_for(Role.professional)
     page = await get(rpc, "/beneficiaires?mine=0")
-    assert rpc.searched().mine is False
+    assert searched(rpc).mine is False
     assert "<h1>Bénéficiaires</h1>" in page
     assert '<a href="/beneficiaires?mine=1">Voir mes bénéficiaires seulement</a>' in page
 
-    rpc = FakeRpc(Role.professional)
+    rpc = rpc_for(Role.professional)
     page = await get(rpc, "/beneficiaires?mine=1&q=")
-    assert rpc.searched().mine is True and 'name="mine" value="1" checked>' in page
+    assert searched(rpc).mine is True and 'name="mine" value="1" checked>' in page
 
 
 async def test_a_name_searched_from_the_form_is_searched_on_the_whole_territory():
-    rpc = FakeRpc(Role.professional)
+    rpc = rpc_for(Role.professional)
     await get(rpc, "/beneficiaires?q=tifour&support=all")
-    assert (rpc.searched().q, rpc.searched().mine) == ("tifour", False)
+    assert (searched(rpc).q, searched(rpc).mine) == ("tifour", False)
 
 
 @pytest.mark.parametrize("role", [Role.manager, Role.admin_structure])
 async def test_the_other_roles_list_still_opens_on_the_territory(role):
-    rpc = FakeRpc(role)
+    rpc = rpc_for(role)
     page = await get(rpc, "/beneficiaires")
-    assert rpc.searched().mine is False
+    assert searched(rpc).mine is False
     assert "<h1>Bénéficiaires</h1>" in page and "Voir tous les bénéficiaires du territoire" not in page

@@ -15,6 +15,7 @@ from contracts.identity import (
     RequestLoginLinkV1,
     RequestSignupV1,
     RequestSmsCodeV1,
+    Role,
     StartOidcLoginV1,
     VerifySmsCodeV1,
 )
@@ -24,6 +25,7 @@ from gateway.api.auth import (
 )
 from gateway.auth.session import REFRESH_COOKIE, clear_session_cookies, client_info, set_session_cookies
 from gateway.bus import call
+from gateway.web.beneficiary_home import my_home
 from gateway.web.common import (
     CSRF_CHECKED, VisitorDep, call_or_leave, error_page, form_text, redirect, refusal, render,
 )
@@ -45,7 +47,9 @@ def signed_in_redirect(request: Request, tokens) -> RedirectResponse:
 
 @router.get("/")
 async def home(request: Request, visitor: VisitorDep):
-    return render(request, "home.html.j2", {"shortcuts": home_links(visitor.me.role)}, visitor=visitor)
+    mine = await my_home(request, visitor) if visitor.me.role == Role.beneficiary else None
+    return render(request, "home.html.j2", {"shortcuts": home_links(visitor.me.role), "mine": mine},
+                  visitor=visitor)
 
 
 @router.get("/connexion")

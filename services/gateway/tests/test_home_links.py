@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import uuid
 
-import httpx
 import pytest
 
 from contracts.identity import GetMeV1, MeReply, Role
 from contracts.notebook import GetNotebookPageV1
-from gateway.config import GatewaySettings
-from gateway.main import create_app
+from services.gateway.tests.fake_bus import FakeRpc, visit
 from servicekit.errors import NotFound
 
 pytestmark = pytest.mark.unit
@@ -19,25 +17,13 @@ LINKS = {"/contrats/a-valider": "CER à valider", "/imports": "Imports", "/pilot
          "/exports": "Exports"}
 
 
-class FakeRpc:
-    def __init__(self, role: Role) -> None:
-        self.me = MeReply(account_id=uuid.uuid4(), email="agathe@carnet.fr", phone=None, role=role,
-                          deployment_id=None if role == Role.admin_cdb else uuid.uuid4(), profile_id=uuid.uuid4(),
-                          structure_ids=[uuid.uuid4()] if role == Role.admin_structure else [], firstname="Agathe",
-                          lastname="Deblouze")
-
-    async def call(self, request, *, headers=None, timeout_s=None):
-        if isinstance(request, GetNotebookPageV1):  # a beneficiary's home reads his notebook: none here
-            raise NotFound("Carnet introuvable.")
-        assert isinstance(request, GetMeV1), request
-        return self.me
-
-
 async def home_links(role: Role) -> set[str]:
-    app = create_app(GatewaySettings(env="test"))
-    app.state.rpc = FakeRpc(role)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
-        page = await client.get("/", headers={"Authorization": "Bearer eyJ.access.token"})
+    me = MeReply(account_id=uuid.uuid4(), email="agathe@carnet.fr", phone=None, role=role,
+                 deployment_id=None if role == Role.admin_cdb else uuid.uuid4(), profile_id=uuid.uuid4(),
+                 structure_ids=[uuid.uuid4()] if role == Role.admin_structure else [], firstname="Agathe",
+                 lastname="Deblouze")
+    # A beneficiary's home also reads his notebook (test_beneficiary_home.py): none here, the links show all the same.
+    page = await visit(FakeRpc({GetMeV1: me, GetNotebookPageV1: NotFound("Carnet introuvable.")}), "/")
     assert page.status_code == 200, page.text
     main = page.text.split("<main", 1)[1]  # the tiles of the page, not the header's menu
     return {href for href, label in LINKS.items() if f'<li><a href="{href}">{label}</a> : ' in main}

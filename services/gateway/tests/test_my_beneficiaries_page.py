@@ -54,7 +54,7 @@ async def test_a_professionals_list_opens_on_her_beneficiaries_with_a_link_to_th
     assert searched(rpc).mine is True
     assert "<h1>Mes bénéficiaires</h1>" in page
     assert '<a href="/beneficiaires?mine=0">Voir tous les bénéficiaires du territoire</a>' in page
-    assert 'name="mine" value="1" >' in page  # the search's own box unticked: a name is searched everywhere
+    assert 'name="mine" value="1" checked>' in page  # the box says what the list shows (issue 20)
     assert "Aucun des bénéficiaires que vous suivez ne correspond." in page
 
 
@@ -74,6 +74,34 @@ async def test_a_name_searched_from_the_form_is_searched_on_the_whole_territory(
     rpc = rpc_for(Role.professional)
     await get(rpc, "/beneficiaires?q=tifour&support=all")
     assert (searched(rpc).q, searched(rpc).mine) == ("tifour", False)
+
+
+async def test_a_name_typed_with_the_box_ticked_is_still_searched_on_the_whole_territory_as_the_form_says():
+    """Walk of the demo (issue 20): her list showed only hers with « Mes bénéficiaires seulement » unticked. The box
+    now says what the list shows; a name typed (« tifour », to find Sophie whom she does not follow yet) is searched
+    on the whole territory even from the ticked box, as the hint under the field and the box says, and the result
+    comes back with the box unticked."""
+    rpc = rpc_for(Role.professional)
+    page = await get(rpc, "/beneficiaires")
+    hint = ("Un nom ou un identifiant est cherché sur tout le territoire, même si « Mes bénéficiaires seulement » "
+            "est coché.")
+    assert f'<p id="scope-hint" class="hint">{hint}</p>' in page
+    assert 'aria-describedby="q-hint scope-hint"' in page and 'aria-describedby="scope-hint" name="mine"' in page
+
+    rpc = rpc_for(Role.professional)
+    page = await get(rpc, "/beneficiaires?q=tifour&support=all&mine=1")
+    assert (searched(rpc).q, searched(rpc).mine) == ("tifour", False)
+    assert "<h1>Bénéficiaires</h1>" in page and 'name="mine" value="1" >' in page
+    assert "Vous voyez les bénéficiaires de tout le territoire." in page
+
+    rpc = rpc_for(Role.professional)  # a blank name is no name: the box ticked keeps the list hers
+    page = await get(rpc, "/beneficiaires?q=+&mine=1")
+    assert searched(rpc).mine is True and 'name="mine" value="1" checked>' in page
+
+
+async def test_the_roles_without_the_box_get_no_word_about_it():
+    page = await get(rpc_for(Role.manager), "/beneficiaires")
+    assert "scope-hint" not in page and "Mes bénéficiaires seulement" not in page
 
 
 @pytest.mark.parametrize("role", [Role.manager, Role.admin_structure])

@@ -99,18 +99,17 @@ async def beneficiaries(request: Request, visitor: VisitorDep, q: str = "", supp
                         notice: str = "", droits_et_devoirs: str = "", offset: int = 0):
     if visitor.me.role == Role.beneficiary:
         return redirect("/mon-carnet", visitor)
-    # A professional's list opens on her own beneficiaries (« Mes bénéficiaires », a link widens it); a search, a
-    # tile or a page link says its scope itself: the form's « Mes bénéficiaires seulement » stays unticked unless
-    # asked, so that a name typed there is searched on the whole territory (to find whom to join).
-    portfolio = mine == "1" or (visitor.me.role == Role.professional and not request.query_params)
+    # A professional's list opens on her own beneficiaries (« Mes bénéficiaires », a link widens it); a tile or a
+    # page link says its scope itself. A name (phone, identifier) typed is searched on the whole territory, to find
+    # whom to join, whatever the box: the box, which says what the list shows, applies to the list without one.
+    portfolio = not q.strip() and (mine == "1" or (visitor.me.role == Role.professional and not request.query_params))
     return await list_page(request, visitor, q=q, support=support, mine=portfolio, notice=notice, offset=offset,
-                           duties=droits_et_devoirs == "1", mine_ticked=mine == "1")
+                           duties=droits_et_devoirs == "1")
 
 
 async def list_page(request: Request, visitor: Visitor, *, q: str = "", support: str = "all", mine: bool = False,
                     duties: bool = False, notice: str = "", offset: int = 0, form: dict | None = None,
-                    error: str = "", status_code: int = 200, bulk_form: dict | None = None,
-                    mine_ticked: bool | None = None):
+                    error: str = "", status_code: int = 200, bulk_form: dict | None = None):
     support_status = SupportStatus(support) if support in SupportStatus.__members__ else SupportStatus.all
     found = await call_or_leave(request, visitor, SearchNotebooksV1(
         q=q[:200], support=support_status, mine=mine, subject_to_right_and_duty=duties, offset=max(offset, 0),
@@ -132,7 +131,6 @@ async def list_page(request: Request, visitor: Visitor, *, q: str = "", support:
             recent[kind] = (await call_or_leave(request, visitor, RecentNotebooksV1(kind=kind))).notebooks
     return render(request, "beneficiaries.html.j2", {
         "found": found, "tiles": tiles.tiles, "recent": recent, "q": q, "support": support_status, "mine": mine,
-        "mine_ticked": mine if mine_ticked is None else mine_ticked,
         "duties": duties,
         "offset": max(offset, 0), "notice": ASSIGNED.get(notice, ""), "form": form or {},
         "error": error, "labels": labels, "referents": referents, "orientation_managers": orientation_managers,

@@ -9,7 +9,6 @@ import re
 import uuid
 from html import unescape
 
-import httpx
 import pytest
 
 from contracts.directory import (
@@ -26,9 +25,8 @@ from contracts.directory import (
     StructuresReply,
 )
 from contracts.identity import GetMeV1, MeReply, Role
-from gateway.config import GatewaySettings
-from gateway.main import create_app
 from servicekit.errors import Invalid
+from services.gateway.tests.fake_bus import FakeRpc, visit
 
 pytestmark = pytest.mark.unit
 TERRITORY = uuid.uuid4()
@@ -46,37 +44,14 @@ def structure(structure_id: uuid.UUID, name: str, systems: list[OrientationSyste
                           orientation_systems=systems)
 
 
-class FakeRpc:
-    def __init__(self, answers: dict | None = None):
-        self.answers = {GetMeV1: ME, GetDeploymentV1: DeploymentReply(
-            deployment_id=TERRITORY, label="Territoire test", department_code="26",
-            orientation_systems=[PRO, SOCIAL, UNOFFERED]),
-            SearchPeopleV1: PeopleReply(people=[], total=0),
-            SearchStructuresV1: StructuresReply(structures=[structure(MISSION, "Mission locale", [PRO]),
-                                                            structure(CCAS, "CCAS", [PRO, SOCIAL])], total=2),
-            GetStructureV1: structure(MISSION, "Mission locale", [PRO]), **(answers or {})}
-        self.asked: list = []
-
-    async def call(self, request, *, headers=None, timeout_s=None):
-        self.asked.append(request)
-        answer = self.answers[type(request)]
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    def sent(self, kind) -> list:
-        return [r for r in self.asked if isinstance(r, kind)]
-
-
-async def visit(rpc: FakeRpc, path: str, data: dict | None = None) -> httpx.Response:
-    app = create_app(GatewaySettings(env="test"))
-    app.state.rpc = rpc
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
-                                 cookies={"carnet_csrf": "jeton"}) as client:
-        headers = {"Authorization": "Bearer eyJ.access.token"}
-        if data is None:
-            return await client.get(path, headers=headers)
-        return await client.post(path, data={"csrf": "jeton", **data}, headers=headers)
+def territory_rpc(answers: dict | None = None) -> FakeRpc:
+    return FakeRpc({GetMeV1: ME, GetDeploymentV1: DeploymentReply(
+        deployment_id=TERRITORY, label="Territoire test", department_code="26",
+        orientation_systems=[PRO, SOCIAL, UNOFFERED]),
+        SearchPeopleV1: PeopleReply(people=[], total=0),
+        SearchStructuresV1: StructuresReply(structures=[structure(MISSION, "Mission locale", [PRO]),
+                                                        structure(CCAS, "CCAS", [PRO, SOCIAL])], total=2),
+        GetStructureV1: structure(MISSION, "Mission locale", [PRO]), **(answers or {})})
 
 
 def boxes(page: str) -> dict[str, str]:
@@ -90,7 +65,7 @@ def boxes(page: str) -> dict[str, str]:
 
 
 async def test_the_people_page_offers_only_the_dispositifs_some_structure_offers_none_before_one_is_chosen():
-    page = await visit(FakeRpc(), "/territoire/personnes")
+    page = await visit(territory_rpc(), "/territoire/personnes")
     assert page.status_code == 200
     shown = boxes(page.text)
     assert set(shown) == {"Emploi", "Social"}  # never the one no structure offers
@@ -101,7 +76,7 @@ async def test_the_people_page_offers_only_the_dispositifs_some_structure_offers
 
 
 async def test_choosing_a_structure_without_javascript_shows_its_dispositifs_only():
-    rpc = FakeRpc()
+    rpc = territory_rpc()
     page = await visit(rpc, "/territoire/personnes", {
         "etape": "structure", "role": "professional", "firstname": "Léa", "lastname": "Pro", "email": "lea@ml.fr",
         "structure_ids": str(MISSION)})
@@ -113,7 +88,7 @@ async def test_choosing_a_structure_without_javascript_shows_its_dispositifs_onl
 
 
 async def test_a_refusal_keeps_the_structure_and_the_dispositifs_ticked():
-    rpc = FakeRpc({CreatePersonV1: Invalid("Cette adresse e-mail est déjà utilisée.")})
+    rpc = territory_rpc({CreatePersonV1: Invalid("Cette adresse e-mail est déjà utilisée.")})
     page = await visit(rpc, "/territoire/personnes", {
         "role": "professional", "firstname": "Léa", "lastname": "Pro", "email": "lea@ml.fr",
         "structure_ids": str(CCAS), "orientation_system_ids": [str(SOCIAL.orientation_system_id)]})
@@ -125,7 +100,7 @@ async def test_a_refusal_keeps_the_structure_and_the_dispositifs_ticked():
 
 
 async def test_a_structures_page_offers_its_own_dispositifs_to_a_new_professional():
-    page = await visit(FakeRpc(), f"/territoire/structures/{MISSION}")
+    page = await visit(territory_rpc(), f"/territoire/structures/{MISSION}")
     assert page.status_code == 200
     form = page.text.split("Ajouter un professionnel")[1].split("</form>")[0]
     assert set(boxes(form)) == {"Emploi"} and "Social" not in form
@@ -136,7 +111,7 @@ async def test_a_structures_page_offers_its_own_dispositifs_to_a_new_professiona
     ("phone", "06\x00"), ("structure_ids", "\x00"), ("orientation_system_ids", "a" * 5000),
 ])
 async def test_a_nul_byte_or_a_long_value_is_said_in_french_and_not_sent(field, value):
-    rpc = FakeRpc({CreatePersonV1: Invalid("non attendu")})
+    rpc = territory_rpc({CreatePersonV1: Invalid("non attendu")})
     page = await visit(rpc, "/territoire/personnes", {
         "role": "professional", "firstname": "Léa", "lastname": "Pro", "email": "lea@ml.fr", **{field: value}})
     assert page.status_code == 422, page.text[:500]

@@ -32,6 +32,7 @@ from contracts.pilotage import (
 from gateway.config import GatewaySettings
 from gateway.main import create_app
 from gateway.web.pilotage_filters import filters_to_query
+from services.gateway.tests.fake_bus import FakeRpc, visit
 
 pytestmark = pytest.mark.unit
 TERRITORY, STRUCTURE, QUERY = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -42,45 +43,26 @@ SAVED = SavedQuery(query_id=QUERY, name=HOSTILE, filters=BeneficiaryFilters(
     created_at=NOW)
 
 
-class FakeRpc:
-    def __init__(self):
-        self.asked = []
-
-    async def call(self, request, *, headers=None, timeout_s=None):
-        self.asked.append(request)
-        if isinstance(request, GetMeV1):
-            return MeReply(account_id=uuid.uuid4(), email="gestion@carnet.fr", phone=None, role=Role.manager,
-                           deployment_id=TERRITORY, profile_id=uuid.uuid4(), structure_ids=[], firstname="Gisèle",
-                           lastname="Gestion")
-        if isinstance(request, QueryBeneficiariesV1):
-            return BeneficiaryFactsReply(total=1, by_structure=[Count(key=str(STRUCTURE), label=HOSTILE, count=1)],
-                                         rows=[BeneficiaryFact(
-                                             notebook_id=uuid.uuid4(), deployment_id=TERRITORY, lastname=HOSTILE,
-                                             firstname="Sophie", structure_name=HOSTILE, referent_name=HOSTILE,
-                                             support=SupportStatus.waiting, created_at=NOW,
-                                             cer_end_date=date(2027, 1, 31), last_activity_at=NOW)])
-        if isinstance(request, GetQueryChoicesV1):
-            return QueryChoicesReply(structures=[Choice(id=STRUCTURE, label=HOSTILE)])
-        if isinstance(request, GetReferentialsV1):
-            return Referentials(themes={"emploi": "Emploi"}, focus_themes=[], target_themes={}, situations=[],
-                                targets=[], actions=[])
-        if isinstance(request, ListSavedQueriesV1):
-            return SavedQueriesReply(queries=[SAVED])
-        if isinstance(request, GetSavedQueryV1 | SaveQueryV1):
-            return SavedQueryReply(query=SAVED)
-        raise AssertionError(f"unexpected {type(request).__name__}")
+def notebook_rpc() -> FakeRpc:
+    return FakeRpc({
+        GetMeV1: MeReply(account_id=uuid.uuid4(), email="gestion@carnet.fr", phone=None, role=Role.manager,
+                         deployment_id=TERRITORY, profile_id=uuid.uuid4(), structure_ids=[], firstname="Gisèle",
+                         lastname="Gestion"),
+        QueryBeneficiariesV1: BeneficiaryFactsReply(
+            total=1, by_structure=[Count(key=str(STRUCTURE), label=HOSTILE, count=1)], rows=[BeneficiaryFact(
+                notebook_id=uuid.uuid4(), deployment_id=TERRITORY, lastname=HOSTILE, firstname="Sophie",
+                structure_name=HOSTILE, referent_name=HOSTILE, support=SupportStatus.waiting, created_at=NOW,
+                cer_end_date=date(2027, 1, 31), last_activity_at=NOW)]),
+        GetQueryChoicesV1: QueryChoicesReply(structures=[Choice(id=STRUCTURE, label=HOSTILE)]),
+        GetReferentialsV1: Referentials(themes={"emploi": "Emploi"}, focus_themes=[], target_themes={}, situations=[],
+                                        targets=[], actions=[]),
+        ListSavedQueriesV1: SavedQueriesReply(queries=[SAVED]),
+        GetSavedQueryV1: SavedQueryReply(query=SAVED), SaveQueryV1: SavedQueryReply(query=SAVED)})
 
 
 async def get(path: str) -> tuple[httpx.Response, FakeRpc]:
-    app = create_app(GatewaySettings(env="test"))
-    rpc = app.state.rpc = FakeRpc()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
-                                 cookies={"carnet_csrf": "jeton"}) as client:
-        return await client.get(path, headers={"Authorization": "Bearer eyJ.access.token"}), rpc
-
-
-def queries(rpc: FakeRpc) -> list[QueryBeneficiariesV1]:
-    return [r for r in rpc.asked if isinstance(r, QueryBeneficiariesV1)]
+    rpc = notebook_rpc()
+    return await visit(rpc, path), rpc
 
 
 async def test_names_with_markup_stay_text():
@@ -95,7 +77,7 @@ async def test_the_url_is_the_query_and_the_forms_post_the_same_filters():
                                  subject_to_right_and_duty=True, cer_states=["none"], themes=["emploi"],
                                  created_from=date(2026, 1, 1))
     response, rpc = await get(f"/beneficiaires/requetes?{filters_to_query(filters)}&offset=50")
-    [asked] = queries(rpc)
+    [asked] = rpc.sent(QueryBeneficiariesV1)
     assert (asked.filters, asked.offset) == (filters, 50)
     page = response.text
     assert '<form method="post" action="/exports"' in page
@@ -108,7 +90,7 @@ async def test_the_url_is_the_query_and_the_forms_post_the_same_filters():
 
 async def test_a_saved_query_opens_with_its_filters():
     response, rpc = await get(f"/beneficiaires/requetes?requete={QUERY}")
-    [asked] = queries(rpc)
+    [asked] = rpc.sent(QueryBeneficiariesV1)
     assert asked.filters == SAVED.filters
     assert f'<input type="hidden" name="query_id" value="{QUERY}">' in response.text
 
@@ -117,20 +99,20 @@ async def test_a_bad_filter_is_refused_in_french_and_nothing_is_asked():
     response, rpc = await get("/beneficiaires/requetes?created_from=2026-02-01&created_to=2026-01-01")
     assert response.status_code == 400 or response.status_code == 422
     assert "La période « création » finit avant de commencer." in response.text
-    assert queries(rpc) == []
+    assert rpc.sent(QueryBeneficiariesV1) == []
     response, rpc = await get("/beneficiaires/requetes?support=tous")
-    assert "statut d&#39;accompagnement" in response.text and queries(rpc) == []
+    assert "statut d&#39;accompagnement" in response.text and rpc.sent(QueryBeneficiariesV1) == []
 
 
 async def test_the_api_passes_the_filters_and_answers_the_saved_query():
     app = create_app(GatewaySettings(env="test"))
-    rpc = app.state.rpc = FakeRpc()
+    rpc = app.state.rpc = notebook_rpc()
     headers = {"Authorization": "Bearer eyJ.access.token"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
         found = await client.post("/api/v1/pilotage/beneficiaries", headers=headers, json={
             "filters": {"cer_states": ["none"], "subject_to_right_and_duty": True}, "limit": 10})
         assert found.status_code == 200 and found.json()["total"] == 1
-        [asked] = queries(rpc)
+        [asked] = rpc.sent(QueryBeneficiariesV1)
         assert (asked.filters.cer_states, asked.limit) == ([CerState.none], 10)
         bad = await client.post("/api/v1/pilotage/beneficiaries", headers=headers,
                                 json={"filters": {"support": ["tous"]}})
@@ -151,7 +133,7 @@ async def test_every_field_of_the_builder_goes_from_the_url_to_the_service_and_t
         created_from=date(2025, 1, 1), created_to=date(2025, 12, 31), origins=["import", "cafmsa"])
     response, rpc = await get(f"/beneficiaires/requetes?{filters_to_query(filters)}")
     assert response.status_code == 200, response.text
-    [asked] = queries(rpc)
+    [asked] = rpc.sent(QueryBeneficiariesV1)
     assert asked.filters == filters
     page = response.text
     export_form = page[page.index('<form method="post" action="/exports"'):]
@@ -182,16 +164,8 @@ async def test_the_builders_lists_are_boxes_to_tick_in_named_groups_not_selects_
 
 
 async def save(form: dict) -> tuple[httpx.Response, FakeRpc]:
-    app = create_app(GatewaySettings(env="test"))
-    rpc = app.state.rpc = FakeRpc()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
-                                 cookies={"carnet_csrf": "jeton"}) as client:
-        return await client.post("/beneficiaires/requetes", headers={"Authorization": "Bearer eyJ.access.token"},
-                                 data={"csrf": "jeton", "name": "Sans CER", "cer_states": "none", **form}), rpc
-
-
-def saves(rpc: FakeRpc) -> list[SaveQueryV1]:
-    return [r for r in rpc.asked if isinstance(r, SaveQueryV1)]
+    rpc = notebook_rpc()
+    return await visit(rpc, "/beneficiaires/requetes", {"name": "Sans CER", "cer_states": "none", **form}), rpc
 
 
 @pytest.mark.parametrize("query_id", ["pas-un-identifiant", f"{QUERY}0", f"{QUERY}{'x' * 400}", "12345"])
@@ -200,13 +174,13 @@ async def test_a_query_id_that_is_not_one_is_refused_in_french_and_nothing_is_sa
     response, rpc = await save({"query_id": query_id})
     assert response.status_code == 422
     assert "La requête n&#39;est pas un identifiant valide." in response.text
-    assert 'role="alert"' in response.text and saves(rpc) == []
+    assert 'role="alert"' in response.text and rpc.sent(SaveQueryV1) == []
 
 
 async def test_saving_updates_the_query_open_or_saves_a_new_one():
     response, rpc = await save({"query_id": str(QUERY)})
-    assert response.status_code == 303 and [r.query_id for r in saves(rpc)] == [QUERY]
+    assert response.status_code == 303 and [r.query_id for r in rpc.sent(SaveQueryV1)] == [QUERY]
     response, rpc = await save({"query_id": ""})
-    assert response.status_code == 303 and [r.query_id for r in saves(rpc)] == [None]
+    assert response.status_code == 303 and [r.query_id for r in rpc.sent(SaveQueryV1)] == [None]
     response, rpc = await save({})
-    assert response.status_code == 303 and [r.query_id for r in saves(rpc)] == [None]
+    assert response.status_code == 303 and [r.query_id for r in rpc.sent(SaveQueryV1)] == [None]

@@ -9,7 +9,6 @@ import uuid
 from datetime import UTC, date, datetime
 from html import unescape
 
-import httpx
 import pytest
 
 from contracts.identity import GetMeV1, MeReply, Role
@@ -21,8 +20,7 @@ from contracts.rights import (
     RightsRequestState,
     RightsRequestView,
 )
-from gateway.config import GatewaySettings
-from gateway.main import create_app
+from services.gateway.tests.fake_bus import FakeRpc, visit
 
 pytestmark = pytest.mark.unit
 NOTEBOOK = uuid.uuid4()
@@ -31,28 +29,8 @@ ME = MeReply(account_id=uuid.uuid4(), email="gestion@carnet.fr", phone=None, rol
              lastname="Gestion")
 
 
-class FakeRpc:
-    def __init__(self, reply: RightsRequestsReply):
-        self.answers = {GetMeV1: ME, ListRightsRequestsV1: reply, AnswerRightsRequestV1: None}
-        self.asked: list = []
-
-    async def call(self, request, *, headers=None, timeout_s=None):
-        self.asked.append(request)
-        return self.answers[type(request)]
-
-    def sent(self, kind) -> list:
-        return [r for r in self.asked if isinstance(r, kind)]
-
-
-async def visit(rpc: FakeRpc, path: str, data: dict | None = None) -> httpx.Response:
-    app = create_app(GatewaySettings(env="test"))
-    app.state.rpc = rpc
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
-                                 cookies={"carnet_csrf": "jeton"}) as client:
-        headers = {"Authorization": "Bearer eyJ.access.token"}
-        if data is None:
-            return await client.get(path, headers=headers)
-        return await client.post(path, data={"csrf": "jeton", **data}, headers=headers)
+def rights_rpc(reply: RightsRequestsReply) -> FakeRpc:
+    return FakeRpc({GetMeV1: ME, ListRightsRequestsV1: reply, AnswerRightsRequestV1: None})
 
 
 def main_of(page: str) -> str:
@@ -60,7 +38,7 @@ def main_of(page: str) -> str:
 
 
 async def test_a_notebook_without_request_says_so_and_names_its_notebook_plainly():
-    page = await visit(FakeRpc(RightsRequestsReply(may_answer=True)), f"/carnets/{NOTEBOOK}/demandes-rgpd")
+    page = await visit(rights_rpc(RightsRequestsReply(may_answer=True)), f"/carnets/{NOTEBOOK}/demandes-rgpd")
     assert page.status_code == 200
     text = " ".join(main_of(page.text).split())
     assert "Aucune demande de rectification ni d'opposition n'a été faite depuis ce carnet." in text
@@ -70,7 +48,7 @@ async def test_a_notebook_without_request_says_so_and_names_its_notebook_plainly
 
 
 async def test_a_territory_without_request_says_so():
-    page = await visit(FakeRpc(RightsRequestsReply(may_answer=True)), "/territoire/demandes-rgpd")
+    page = await visit(rights_rpc(RightsRequestsReply(may_answer=True)), "/territoire/demandes-rgpd")
     assert page.status_code == 200
     text = " ".join(main_of(page.text).split())
     assert "Aucune demande de rectification ni d'opposition n'a été faite sur votre territoire." in text
@@ -80,7 +58,7 @@ async def test_a_territory_without_request_says_so():
 @pytest.mark.parametrize("answer", ["Corrigé\x00", "a" * 3001, "b" * 200_000])
 async def test_an_answer_with_a_nul_byte_or_too_long_is_said_in_french_and_not_sent(answer):
     request_id = uuid.uuid4()
-    rpc = FakeRpc(RightsRequestsReply(may_answer=True, requests=[RightsRequestView(
+    rpc = rights_rpc(RightsRequestsReply(may_answer=True, requests=[RightsRequestView(
         request_id=request_id, notebook_id=NOTEBOOK, beneficiary_name="Sophie Tifour",
         kind=RightsRequestKind.rectification, text="Mon adresse", created_at=datetime(2026, 11, 2, tzinfo=UTC),
         due_on=date(2026, 12, 2), state=RightsRequestState.open)]))

@@ -32,25 +32,10 @@ from gateway.config import GatewaySettings
 from gateway.main import create_app
 from servicekit.bus import client_bus
 from servicekit.objects import CHUNK_BYTES, uploads
+from services.gateway.tests.fake_bus import FakeRpc
 
 TOKEN = "eyJ.access.token"
 BOUNDARY = "----carnet-test-boundary"
-
-
-class FakeRpc:
-    def __init__(self) -> None:
-        self.calls: list[object] = []
-        self.answers: dict[type, object] = {}
-
-    async def call(self, request, *, headers=None, timeout_s=None):
-        self.calls.append(request)
-        answer = self.answers[type(request)]
-        if isinstance(answer, Exception):
-            raise answer
-        return answer(request) if callable(answer) else answer
-
-    def sent(self, kind: type) -> list:
-        return [request for request in self.calls if isinstance(request, kind)]
 
 
 @pytest.fixture

@@ -31,25 +31,12 @@ from contracts.imports import (
 from gateway.config import GatewaySettings
 from gateway.main import create_app
 from servicekit.errors import Invalid
+from services.gateway.tests.fake_bus import FakeRpc
 
 pytestmark = pytest.mark.unit
 
 TOKEN = "eyJ.access.token"
 HOSTILE = '"><script>alert(1)</script>'
-
-
-class FakeRpc:
-    def __init__(self) -> None:
-        self.calls: list[object] = []
-        self.answers: dict[type, object] = {}
-
-    async def call(self, request, *, headers=None, timeout_s=None):
-        self.calls.append(request)
-        answer = self.answers[type(request)]
-        return answer(request) if callable(answer) else answer
-
-    def sent(self, kind: type) -> list:
-        return [request for request in self.calls if isinstance(request, kind)]
 
 
 def me(role: Role, structure_ids: list[uuid.UUID] | None = None) -> MeReply:

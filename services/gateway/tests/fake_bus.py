@@ -4,9 +4,11 @@ form sent, its field). Imported as ``from services.gateway.tests.fake_bus import
 the repository root, which is on the path, as for ``tests.browser.in_process``)."""
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 import httpx
+from pydantic_core import to_jsonable_python
 
 from gateway.config import GatewaySettings
 from gateway.main import create_app
@@ -16,19 +18,26 @@ CSRF = "jeton"
 
 
 class FakeRpc:
-    """Answers each request by its type: an exception is raised, a function is called with the request, anything
-    else is the reply. Every request is kept in ``asked``, in order."""
+    """Stands for ``servicekit.rpc.RpcClient``: answers each request by its type (an exception is raised, a function
+    is called with the request, anything else is the reply). Every request is kept in ``asked`` and, with the headers
+    it was sent with, in ``calls``, in order."""
 
     def __init__(self, answers: Mapping[type, object] | None = None) -> None:
         self.answers = dict(answers or {})
         self.asked: list = []
+        self.calls: list[tuple[object, dict[str, str]]] = []
 
     async def call(self, request, *, headers=None, timeout_s=None):
         self.asked.append(request)
+        self.calls.append((request, dict(headers or {})))
         answer = self.answers[type(request)]
         if isinstance(answer, Exception):
             raise answer
         return answer(request) if callable(answer) else answer
+
+    async def call_json(self, request, *, headers=None, timeout_s=None) -> bytes:
+        """As the service sends a reply: its model's JSON (FastStream's encoding)."""
+        return json.dumps(to_jsonable_python(await self.call(request, headers=headers, timeout_s=timeout_s))).encode()
 
     def sent(self, kind) -> list:
         return [r for r in self.asked if isinstance(r, kind)]

@@ -28,25 +28,11 @@ from gateway.api.imports import attachment, clean_filename
 from gateway.config import GatewaySettings
 from gateway.main import create_app
 from servicekit.errors import Forbidden
+from services.gateway.tests.fake_bus import FakeRpc
 
 pytestmark = pytest.mark.unit
 
 TOKEN = "eyJ.access.token"
-
-
-class FakeRpc:
-    """Stands for ``servicekit.rpc.RpcClient``: records each request with its headers, answers by request type."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[object, dict[str, str]]] = []
-        self.answers: dict[type, object] = {}
-
-    async def call(self, request, *, headers=None, timeout_s=None):
-        self.calls.append((request, dict(headers or {})))
-        answer = self.answers[type(request)]
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
 
 
 @pytest.fixture

@@ -5,13 +5,11 @@ The app runs without its lifespan; ``app.state.rpc`` is a fake RPC client that r
 answers what the test set."""
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date
 
 import httpx
 import pytest
-from pydantic_core import to_jsonable_python
 
 from contracts.base import ErrorCode
 from contracts.directory import SearchStructuresV1, StructuresReply, StructureView
@@ -37,29 +35,11 @@ from servicekit.errors import (
     Unauthenticated,
     Unavailable,
 )
+from services.gateway.tests.fake_bus import FakeRpc
 
 pytestmark = pytest.mark.unit
 
 TOKEN = "eyJ.access.token"
-
-
-class FakeRpc:
-    """Stands for ``servicekit.rpc.RpcClient``: records each request with its headers, answers by request type."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[object, dict[str, str]]] = []
-        self.answers: dict[type, object] = {}
-
-    async def call(self, request, *, headers=None, timeout_s=None):
-        self.calls.append((request, dict(headers or {})))
-        answer = self.answers[type(request)]
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    async def call_json(self, request, *, headers=None, timeout_s=None) -> bytes:
-        """As the service sends a reply: its model's JSON (FastStream's encoding)."""
-        return json.dumps(to_jsonable_python(await self.call(request, headers=headers, timeout_s=timeout_s))).encode()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from contracts import partners as p
 from contracts import webhooks as w
 from gateway.config import GatewaySettings
 from gateway.main import create_app
+from services.gateway.tests.fake_bus import FakeRpc
 
 pytestmark = pytest.mark.unit
 
@@ -23,10 +24,8 @@ SUBSCRIPTION = w.WebhookSecretReply(secret="whsec_s3cret", subscription=w.Webhoo
     event_types=[w.WebhookEventType.orientation_changed], status=w.WebhookStatus.active, created_at=NOW))
 
 
-class FakeRpc:
-    async def call(self, request, *, headers=None, timeout_s=None):
-        return CREDENTIAL if isinstance(request, (p.CreatePartnerCredentialV1, p.RotatePartnerCredentialV1)) \
-            else SUBSCRIPTION
+ANSWERS = {p.CreatePartnerCredentialV1: CREDENTIAL, p.RotatePartnerCredentialV1: CREDENTIAL,
+           w.CreateWebhookSubscriptionV1: SUBSCRIPTION, w.RotateWebhookSecretV1: SUBSCRIPTION}
 
 
 @pytest.mark.parametrize("path,body", [
@@ -38,7 +37,7 @@ class FakeRpc:
 ])
 async def test_a_secret_in_clear_is_answered_no_store(path, body):
     app = create_app(GatewaySettings(env="test"))
-    app.state.rpc = FakeRpc()
+    app.state.rpc = FakeRpc(ANSWERS)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
         answer = await client.post(path, json=body, headers={"Authorization": "Bearer eyJ.access.token"})
     assert answer.status_code in (200, 201), answer.text

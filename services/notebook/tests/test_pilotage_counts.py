@@ -312,7 +312,7 @@ async def test_concurrent_refreshes_of_the_same_notebooks_count_each_once(notebo
         await notebook.call(c.JoinNotebookV1(notebook_id=beneficiary.notebook_id, as_referent=True,
                                              orientation_system_id=system), pro)
         if index == 0:
-            await notebook.call(c.AddFocusV1(notebook_id=beneficiary.notebook_id, theme="emploi"), pro)
+            focus = await notebook.call(c.AddFocusV1(notebook_id=beneficiary.notebook_id, theme="emploi"), pro)
     await settle(4)
     facts, _ = await rows_of(notebook, here)
     assert Counter(r.support for r in facts) == {"accompanied": 3, "not_accompanied": 1}
@@ -321,3 +321,18 @@ async def test_concurrent_refreshes_of_the_same_notebooks_count_each_once(notebo
     assert sum(p.value for p in figure(dashboard, "charge-structures").series[0].points) == 3
     assert await assert_figures_are_the_rows(notebook, here, dashboard, *await rows_of(notebook, here),
                                              dashboard.period_from, dashboard.period_to) > 20
+
+    # Actions added, then one changed and one deleted: the consumer's rows and the counts they move (written by it
+    # with Core statements, a batch at a time) agree, each event delivered several times at once.
+    target = await notebook.call(c.AddTargetV1(focus_id=focus.id, target="Trouver un emploi"), pro)
+    kept = await notebook.call(c.AddActionV1(target_id=target.id, action="Atelier CV"), pro)
+    dropped = await notebook.call(c.AddActionV1(target_id=target.id, action="Salon de l'emploi"), pro)
+    await settle(1)
+    await settle(3)  # nothing changed: the same rows, the same counts
+    assert sorted(a.id for a in (await rows_of(notebook, here))[1]) == sorted([kept.id, dropped.id])
+    await assert_counters_are_the_rows(notebook, here)
+    await notebook.call(c.UpdateActionV1(action_id=kept.id, version=kept.version, status=c.ActionStatus.done), pro)
+    await notebook.call(c.DeleteParcoursItemV1(kind="action", item_id=dropped.id), pro)
+    await settle(3)
+    assert [(a.id, a.status) for a in (await rows_of(notebook, here))[1]] == [(kept.id, "done")]
+    await assert_counters_are_the_rows(notebook, here)

@@ -15,10 +15,11 @@ Three tables, each keyed by what the figures filter and group:
   (``ALL_STRUCTURES``: a territory's delays read a dozen rows a month, not one per structure and day count).
   A month the period only partly covers is counted from the facts themselves (the period's edges are days).
 
-Kept by a flush listener on every session (``after_flush``): whatever writes facts or actions through the ORM (the
-consumer ``notebook-pilotage``, tests) moves the counts by the rows' old and new contributions, in the same
-transaction; on PostgreSQL the consumer locks the facts row it recomputes (FOR UPDATE), so two refreshes of one
-notebook never both subtract the same old row. Bulk writes bypassing the ORM (a benchmark's load) call ``recount``.
+Kept in the same transaction as the rows, by their old and new contributions: the consumer ``notebook-pilotage``
+writes its rows with Core statements, a batch at a time, and moves the counts itself (``apply``, from
+handlers.pilotage_facts); a flush listener on every session (``after_flush``) does it for whatever writes facts or
+actions through the ORM (tests). On PostgreSQL the consumer locks the facts row it recomputes (FOR UPDATE), so two
+refreshes of one notebook never both subtract the same old row. Bulk writes bypassing the ORM (a benchmark's load) call ``recount``.
 """
 from __future__ import annotations
 

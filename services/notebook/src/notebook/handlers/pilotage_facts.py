@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from contracts.pilotage import NotebookChangedV1
 from notebook.adapters.orm import (
@@ -36,6 +37,7 @@ from notebook.adapters.orm import (
     TimelineEvent,
 )
 from notebook.adapters import pilotage_counts
+from notebook.adapters.pilotage_counts import ACTION_COLUMNS, FACT_COLUMNS, action_keys, fact_keys
 from notebook.adapters.pilotage_query import paris_midnight, themes_text
 from notebook.adapters.retention_orm import RetentionPurge
 from notebook.domain.pilotage import CerFacts, cer_summary, origin_of, support_of
@@ -67,23 +69,28 @@ async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> 
     # The rows first, locked (PostgreSQL; SQLite's writers run one at a time): the counts move by each row's old
     # contribution, which a concurrent refresh of the same notebook must not subtract too (adapters.pilotage_counts).
     # In the order of their ids: two batches sharing notebooks wait for each other rather than deadlock.
-    existing = {r.notebook_id: r for r in (await session.execute(
-        select(PilotageNotebook).where(PilotageNotebook.notebook_id.in_(ids)).order_by(PilotageNotebook.notebook_id)
-        .with_for_update())).scalars()}
-    old_actions = list((await session.execute(
-        select(PilotageAction).where(PilotageAction.notebook_id.in_(ids)))).scalars())
+    existing = {r["notebook_id"]: r for r in (await session.execute(
+        select(*(FACTS.c[c] for c in ("notebook_id", *FACT_COLUMNS))).where(FACTS.c.notebook_id.in_(ids))
+        .order_by(FACTS.c.notebook_id).with_for_update())).mappings()}
+    old_actions = {r["id"]: r for r in (await session.execute(
+        select(*(ACTIONS.c[c] for c in ("id", "notebook_id", *ACTION_COLUMNS)))
+        .where(ACTIONS.c.notebook_id.in_(ids)))).mappings()}
     found = {n.id: (n, b) for n, b in (await session.execute(
         select(Notebook, Beneficiary).join(Beneficiary, Beneficiary.id == Notebook.beneficiary_id)
         .where(Notebook.id.in_(ids)))).all()}
-    # Through the ORM, rows and actions alike: the flush moves the dashboards' counts in this transaction.
+    # Written with Core statements, a few for the whole batch (one ORM object per notebook and action cost more
+    # than the rest of the recompute); the dashboards' counts moved here by each row's old and new contribution,
+    # as pilotage_counts' flush listener does for rows written through the ORM.
+    writes = Writes()
     for notebook_id in ids:
         if notebook_id not in found and notebook_id in existing:
-            await session.delete(existing.pop(notebook_id))
+            writes.gone.append(notebook_id)
+            pilotage_counts.add(writes.deltas, fact_keys(existing.pop(notebook_id)), -1)
     ids = list(found)
     if not ids:
-        for action in old_actions:
-            await session.delete(action)
-        await session.flush()
+        for action in old_actions.values():
+            writes.drop_action(action)
+        await session.run_sync(writes.run)
         return
     structures: dict[uuid.UUID, uuid.UUID] = {}
     for notebook_id, structure_id in (await session.execute(
@@ -168,29 +175,66 @@ async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> 
             pending_reorientation_since=pending.get(notebook_id), refreshed_at=now)
         values.update(orientation_days=days_from(values["created_at"], values["first_oriented_at"]),
                       cer_days=days_from(values["created_at"], values["first_cer_at"]))
-        row = existing.get(notebook_id)
-        if row is None:
-            session.add(PilotageNotebook(notebook_id=notebook_id, **values))
+        old = existing.get(notebook_id)
+        if old is None:
+            writes.facts_added.append({"notebook_id": notebook_id, **values})
         else:
-            for key, value in values.items():
-                setattr(row, key, value)
+            writes.facts_changed.append({"b_notebook_id": notebook_id, **values})
+            pilotage_counts.add(writes.deltas, fact_keys(old), -1)
+        pilotage_counts.add(writes.deltas, fact_keys(values), 1)
     # The actions as they are now: those unchanged stay (no write, no count moved), the others are updated, added
     # or removed.
-    kept = {a.id: a for a in old_actions}
     for a in actions:
         values = dict(notebook_id=a.notebook_id, deployment_id=found[a.notebook_id][0].deployment_id,
                       structure_id=structures.get(a.notebook_id), theme=a.theme, status=a.status,
                       created_at=a.created_at)
-        row = kept.pop(a.id, None)
-        if row is None:
-            session.add(PilotageAction(id=a.id, **values))
+        old = old_actions.pop(a.id, None)
+        if old is None:
+            writes.actions_added.append({"id": a.id, **values})
+        elif any(old[key] != value for key, value in values.items()):
+            writes.actions_changed.append({"b_id": a.id, **values})
+            pilotage_counts.add(writes.deltas, action_keys(old), -1)
         else:
-            for key, value in values.items():
-                if getattr(row, key) != value:
-                    setattr(row, key, value)
-    for row in kept.values():
-        await session.delete(row)
-    await session.flush()
+            continue
+        pilotage_counts.add(writes.deltas, action_keys(values), 1)
+    for action in old_actions.values():
+        writes.drop_action(action)
+    await session.run_sync(writes.run)
+
+
+FACTS, ACTIONS = PilotageNotebook.__table__, PilotageAction.__table__
+UPDATE_FACTS = update(FACTS).where(FACTS.c.notebook_id == bindparam("b_notebook_id"))
+UPDATE_ACTION = update(ACTIONS).where(ACTIONS.c.id == bindparam("b_id"))
+
+
+class Writes:
+    """A batch's writes to the read model and the counts they move, run together at the end."""
+
+    def __init__(self) -> None:
+        self.gone: list[uuid.UUID] = []  # notebooks deleted: their facts row goes
+        self.facts_added: list[dict] = []
+        self.facts_changed: list[dict] = []  # b_notebook_id: the row's key
+        self.actions_added: list[dict] = []
+        self.actions_changed: list[dict] = []  # b_id: the row's key
+        self.actions_dropped: list[uuid.UUID] = []
+        self.deltas: Counter = Counter()
+
+    def drop_action(self, old) -> None:
+        self.actions_dropped.append(old["id"])
+        pilotage_counts.add(self.deltas, action_keys(old), -1)
+
+    def run(self, session: Session) -> None:
+        connection = session.connection()
+        if self.gone:
+            connection.execute(delete(FACTS).where(FACTS.c.notebook_id.in_(self.gone)))
+        if self.actions_dropped:
+            connection.execute(delete(ACTIONS).where(ACTIONS.c.id.in_(self.actions_dropped)))
+        for statement, rows in ((insert(FACTS), self.facts_added), (UPDATE_FACTS, self.facts_changed),
+                                (insert(ACTIONS), self.actions_added), (UPDATE_ACTION, self.actions_changed)):
+            if rows:
+                connection.execute(statement, rows)
+        if self.deltas:
+            pilotage_counts.apply(connection, self.deltas)
 
 
 async def on_notebook_changed(event: NotebookChangedV1, _meta, deps: Deps) -> None:

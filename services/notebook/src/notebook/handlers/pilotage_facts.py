@@ -75,9 +75,13 @@ async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> 
     old_actions = {r["id"]: r for r in (await session.execute(
         select(*(ACTIONS.c[c] for c in ("id", "notebook_id", *ACTION_COLUMNS)))
         .where(ACTIONS.c.notebook_id.in_(ids)))).mappings()}
-    found = {n.id: (n, b) for n, b in (await session.execute(
-        select(Notebook, Beneficiary).join(Beneficiary, Beneficiary.id == Notebook.beneficiary_id)
-        .where(Notebook.id.in_(ids)))).all()}
+    # The columns used, not ORM objects (two per notebook, each tracked by the session).
+    found = {r.id: r for r in (await session.execute(
+        select(Notebook.id, Notebook.deployment_id, Notebook.created_at, Notebook.updated_at, Notebook.oriented_at,
+               Notebook.orientation_system_id, Beneficiary.id.label("beneficiary_id"), Beneficiary.lastname,
+               Beneficiary.firstname, Beneficiary.date_of_birth, Beneficiary.right_rsa,
+               Beneficiary.subject_to_right_and_duty)
+        .join(Beneficiary, Beneficiary.id == Notebook.beneficiary_id).where(Notebook.id.in_(ids)))).all()}
     # Written with Core statements, a few for the whole batch (one ORM object per notebook and action cost more
     # than the rest of the recompute); the dashboards' counts moved here by each row's old and new contribution,
     # as pilotage_counts' flush listener does for rows written through the ORM.
@@ -132,7 +136,7 @@ async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> 
                 .order_by(TimelineEvent.occurred_at, TimelineEvent.id))).all():
             if (notebook_id, occurred_at) in firsts:
                 first_sources.setdefault(notebook_id, source)
-    imported = [found[i][1].id for i, s in first_sources.items() if s == "import"]
+    imported = [found[i].beneficiary_id for i, s in first_sources.items() if s == "import"]
     external: dict[uuid.UUID, set[str]] = defaultdict(set)
     if imported:
         for beneficiary_id, source, created_at in (await session.execute(
@@ -151,24 +155,24 @@ async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> 
 
     now = datetime.now(UTC)
     for notebook_id in ids:
-        notebook, beneficiary = found[notebook_id]
+        current = found[notebook_id]  # the notebook and its beneficiary
         cer = cer_summary(cers.get(notebook_id, []))
         times = activity.get(notebook_id)
-        first_oriented = oriented.get(notebook_id) or notebook.oriented_at
-        if first_oriented is None and notebook.orientation_system_id is not None:
-            first_oriented = notebook.created_at  # oriented when it was made (an import), with no history entry
-        at_creation = {source for source, created_at in external.get(beneficiary.id, set())
-                       if created_at <= notebook.created_at + CREATION_WINDOW}
+        first_oriented = oriented.get(notebook_id) or current.oriented_at
+        if first_oriented is None and current.orientation_system_id is not None:
+            first_oriented = current.created_at  # oriented when it was made (an import), with no history entry
+        at_creation = {source for source, created_at in external.get(current.beneficiary_id, set())
+                       if created_at <= current.created_at + CREATION_WINDOW}
         values = dict(
-            deployment_id=notebook.deployment_id, lastname=beneficiary.lastname, firstname=beneficiary.firstname,
-            date_of_birth=beneficiary.date_of_birth, structure_id=structures.get(notebook_id),
+            deployment_id=current.deployment_id, lastname=current.lastname, firstname=current.firstname,
+            date_of_birth=current.date_of_birth, structure_id=structures.get(notebook_id),
             referent_id=referents.get(notebook_id), orientation_manager_id=orientation_managers.get(notebook_id),
-            orientation_system_id=notebook.orientation_system_id,
+            orientation_system_id=current.orientation_system_id,
             support=support_of(notebook_id in referents, notebook_id in structures).value,
-            rsa_right=beneficiary.right_rsa, subject_to_right_and_duty=bool(beneficiary.subject_to_right_and_duty),
+            rsa_right=current.right_rsa, subject_to_right_and_duty=bool(current.subject_to_right_and_duty),
             cer_state=cer.state.value, cer_end_date=cer.end_date,
-            last_activity_at=times.last if times else (notebook.updated_at or notebook.created_at),
-            created_at=notebook.created_at, first_oriented_at=first_oriented,
+            last_activity_at=times.last if times else (current.updated_at or current.created_at),
+            created_at=current.created_at, first_oriented_at=first_oriented,
             first_cer_at=paris_midnight(cer.first_signed_on) if cer.first_signed_on else None,
             origin=origin_of(first_sources.get(notebook_id), at_creation).value,
             themes=themes_text(themes.get(notebook_id, ())),
@@ -185,7 +189,7 @@ async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> 
     # The actions as they are now: those unchanged stay (no write, no count moved), the others are updated, added
     # or removed.
     for a in actions:
-        values = dict(notebook_id=a.notebook_id, deployment_id=found[a.notebook_id][0].deployment_id,
+        values = dict(notebook_id=a.notebook_id, deployment_id=found[a.notebook_id].deployment_id,
                       structure_id=structures.get(a.notebook_id), theme=a.theme, status=a.status,
                       created_at=a.created_at)
         old = old_actions.pop(a.id, None)

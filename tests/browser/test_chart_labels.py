@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from services.gateway.tests.test_dashboard_pages import FakeRpc
+from contracts.identity import GetMeV1
+from contracts.pilotage import GetPilotageDashboardV1
+from services.gateway.tests.fake_bus import FakeRpc
+from services.gateway.tests.test_dashboard_pages import ME, dashboard
 from tests.browser.in_process import gateway_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -21,7 +24,8 @@ RENDERED = """() => Array.from(document.querySelectorAll("svg.chart")).filter(sv
 
 
 async def rendered_charts(browser, width: int) -> tuple[list[dict], int]:
-    async with gateway_page(browser, FakeRpc(), "/pilotage", width) as page:
+    async with gateway_page(browser, FakeRpc({GetMeV1: ME, GetPilotageDashboardV1: dashboard()}), "/pilotage",
+                            width) as page:
         return await page.evaluate(RENDERED), await page.evaluate("document.documentElement.scrollWidth")
 
 

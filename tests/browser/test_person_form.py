@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import expect
 
 from contracts.directory import CreatePersonV1
-from services.gateway.tests.test_person_add_systems import CCAS, SOCIAL, FakeRpc
+from services.gateway.tests.test_person_add_systems import CCAS, SOCIAL, territory_rpc
 from servicekit.errors import Invalid
 from tests.browser.in_process import gateway_page
 
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 
 async def test_the_dispositifs_follow_the_structure_chosen(browser):
-    rpc = FakeRpc({CreatePersonV1: Invalid("Cette adresse e-mail est déjà utilisée.")})
+    rpc = territory_rpc({CreatePersonV1: Invalid("Cette adresse e-mail est déjà utilisée.")})
     async with gateway_page(browser, rpc, "/territoire/personnes", 375) as page:
         form = page.locator("form[data-person-form]")
         systems = form.get_by_role("group", name="Dispositifs pour lesquels le professionnel est habilité")

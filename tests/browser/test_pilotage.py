@@ -93,7 +93,7 @@ async def test_a_manager_answers_from_a_saved_query_exports_it_and_sees_the_same
 
     await manager.get_by_role("link", name="Tableau de bord").first.click()
     figure = manager.get_by_role("region", name=CER_FIGURE)
-    await expect(figure.locator("svg")).to_be_visible()
+    await expect(figure.locator("svg.chart:visible")).to_be_visible()
     columns = await figure.locator("thead th").all_inner_texts()
     on_dashboard = await table_counts(manager, CER_FIGURE, columns.index("Sans CER") - 1)
     assert {k: v for k, v in on_dashboard.items() if v} == by_structure, (on_dashboard, by_structure)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from faststream.middlewares import AckPolicy as FsAckPolicy
 from faststream.nats import ConsumerConfig as FsConsumerConfig
 from faststream.nats import JStream, NatsBroker, PullSub
-from nats.errors import NoServersError
+from nats.errors import NoRespondersError, NoServersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
@@ -322,6 +322,21 @@ async def test_identity_publishes_its_events_that_notify_consumes_and_others_fol
         assert all(f'"{AccountDeactivatedV1.subject}"' in v for v in directory.violations)
 
 
+async def ask_until_answered(broker: NatsBroker, subject: str, within_s: float = 10.0):
+    """The request, asked again while the server answers « no responders ». In two CI runs out of many, late in a
+    loaded suite, the first request found none although notify's connection had been flushed after its
+    subscriptions (never reproduced alone, 15 runs); what this test checks is the permissions, not that timing.
+    A subject notify may not serve would still end in « no responders » after ``within_s``."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    while True:
+        try:
+            return await broker.request("ping", subject, timeout=5)
+        except NoRespondersError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.1)
+
+
 @pytest.mark.integration
 async def test_faststream_brokers_work_within_their_permissions(bus, streams):
     """What the services run on: a durable pull subscriber (notify on SECRETS), an ordered consumer of the
@@ -356,7 +371,7 @@ async def test_faststream_brokers_work_within_their_permissions(bus, streams):
         await identity.start()
         # As ServiceBus.start does: once the server has processed notify's subscriptions, the request finds them.
         await notify.config.connection_state.connection.flush()
-        assert (await gateway.request("ping", ReadDevMailboxV1.subject, timeout=5)).body == b"pong"
+        assert (await ask_until_answered(gateway, ReadDevMailboxV1.subject)).body == b"pong"
         token = uuid.uuid4().hex
         await identity.publish(token, LoginLinkIssuedV1.subject, stream=SECRETS.name)
         await identity.publish(token, SessionsRevokedV1.subject, stream="IDENTITY")

@@ -103,9 +103,11 @@ async def test_his_home_shows_his_next_appointment_messages_cer_and_referent():
                  'href="/mon-carnet#groupe"', 'href="mailto:pro5@demo.carnet.test"', 'href="tel:+33612345678"'):
         assert href in page.text
     assert HOSTILE not in page.text  # the author's name printed as text
-    # What /mon-carnet asks, no more: his notebook (without its history) and the messages shared with him.
+    # What /mon-carnet asks, no more: his notebook (without its history nor its past appointments, the home shows
+    # only the next one) and the messages shared with him.
     assert [type(r) for r in rpc.asked] == [GetMeV1, GetNotebookPageV1, ListExchangesV1]
-    assert rpc.sent(GetNotebookPageV1)[0].notebook_id is None
+    asked = rpc.sent(GetNotebookPageV1)[0]
+    assert (asked.notebook_id, asked.timeline_limit, asked.past_appointments_limit) == (None, 1, 0)
     assert rpc.sent(ListExchangesV1)[0].mark_read is False  # the home does not mark them read
 
 

@@ -39,7 +39,8 @@ class MyHome:
 async def my_home(request: Request, visitor: Visitor, *, now: datetime | None = None) -> MyHome | None:
     """None when his notebook cannot be read (none yet, a service away): the home shows its links all the same."""
     try:
-        page = await call(request, GetNotebookPageV1(timeline_limit=1), access_token=visitor.token)
+        page = await call(request, GetNotebookPageV1(timeline_limit=1, past_appointments_limit=0),
+                          access_token=visitor.token)
     except ServiceError:
         return None
     exchanges = await exchange_section(request, visitor, page.allowed, page.notebook_id)

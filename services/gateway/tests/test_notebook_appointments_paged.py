@@ -4,14 +4,11 @@ list's status forms come back to it; the JSON route still gives them all unless 
 answering in memory."""
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
 
-import httpx
 import pytest
-from pydantic_core import to_jsonable_python
 
 from contracts.exchanges import ExchangesReply, ListExchangesV1
 from contracts.identity import GetMeV1, MeReply, Role
@@ -27,13 +24,11 @@ from contracts.notebook import (
     UpdateAppointmentV1,
     VersionReply,
 )
-from gateway.config import GatewaySettings
-from gateway.main import create_app
+from services.gateway.tests.fake_bus import FakeRpc, visit
 
 pytestmark = pytest.mark.unit
 TERRITORY, NOTEBOOK, ME = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 NOW = datetime.now(UTC)
-AUTH = {"Authorization": "Bearer eyJ.access.token"}
 
 
 def page(more: bool) -> NotebookPage:
@@ -48,40 +43,15 @@ def page(more: bool) -> NotebookPage:
         appointments_more=more, allowed=["manage_appointments"])
 
 
-class FakeRpc:
-    """Stands for the RPC client: records the requests, answers the page it is given."""
-
-    def __init__(self, more: bool) -> None:
-        self.page, self.requests = page(more), []
-
-    async def call(self, request, *, headers=None, timeout_s=None):
-        self.requests.append(request)
-        if isinstance(request, GetMeV1):
-            return MeReply(account_id=uuid.uuid4(), email="pro@carnet.fr", phone=None, role=Role.professional,
-                           deployment_id=TERRITORY, profile_id=ME, structure_ids=[], firstname="Pierre",
-                           lastname="Chevalier")
-        if isinstance(request, GetNotebookPageV1):
-            return self.page
-        if isinstance(request, GetReferentialsV1):
-            return Referentials(themes={}, focus_themes=[], target_themes={}, situations=[], targets=[], actions=[])
-        if isinstance(request, UpdateAppointmentV1):
-            return VersionReply(id=request.appointment_id, version=2)
-        assert isinstance(request, ListExchangesV1)
-        return ExchangesReply(notebook_id=NOTEBOOK, unread=0, messages=[])
-
-    async def call_json(self, request, *, headers=None, timeout_s=None) -> bytes:
-        return json.dumps(to_jsonable_python(await self.call(request, headers=headers))).encode()
-
-    def pages_asked(self) -> list[GetNotebookPageV1]:
-        return [r for r in self.requests if isinstance(r, GetNotebookPageV1)]
-
-
-async def answer(rpc: FakeRpc, method: str, path: str, **kwargs) -> httpx.Response:
-    app = create_app(GatewaySettings(env="test"))
-    app.state.rpc = rpc
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
-                                 cookies={"carnet_csrf": "jeton"}) as client:
-        return await client.request(method, path, headers=AUTH, **kwargs)
+def bus(more: bool) -> FakeRpc:
+    me = MeReply(account_id=uuid.uuid4(), email="pro@carnet.fr", phone=None, role=Role.professional,
+                 deployment_id=TERRITORY, profile_id=ME, structure_ids=[], firstname="Pierre", lastname="Chevalier")
+    return FakeRpc({
+        GetMeV1: me, GetNotebookPageV1: page(more),
+        GetReferentialsV1: Referentials(themes={}, focus_themes=[], target_themes={}, situations=[], targets=[],
+                                        actions=[]),
+        UpdateAppointmentV1: lambda request: VersionReply(id=request.appointment_id, version=2),
+        ListExchangesV1: ExchangesReply(notebook_id=NOTEBOOK, unread=0, messages=[])})
 
 
 def link_to_all(html: str) -> str | None:
@@ -93,44 +63,45 @@ def link_to_all(html: str) -> str | None:
 
 
 async def test_the_page_shows_the_latest_appointments_and_links_to_all_of_them():
-    rpc = FakeRpc(more=True)
+    rpc = bus(more=True)
 
-    html = (await answer(rpc, "GET", f"/carnets/{NOTEBOOK}", params={"historique": "focus"})).text
+    html = (await visit(rpc, f"/carnets/{NOTEBOOK}?historique=focus")).text
 
-    assert rpc.pages_asked()[0].past_appointments_limit == 10
+    assert rpc.sent(GetNotebookPageV1)[0].past_appointments_limit == 10
     assert link_to_all(html) == f"/carnets/{NOTEBOOK}?historique=focus&rendez-vous=tous#rendez-vous"
     assert f'action="/carnets/{NOTEBOOK}/statut-rendez-vous"' in html
 
 
 async def test_every_appointment_is_shown_by_the_link_and_its_forms_come_back_to_it():
-    rpc = FakeRpc(more=False)
+    rpc = bus(more=False)
+    shown = rpc.answers[GetNotebookPageV1].appointments[0]
 
-    html = (await answer(rpc, "GET", f"/carnets/{NOTEBOOK}", params={"rendez-vous": "tous"})).text
+    html = (await visit(rpc, f"/carnets/{NOTEBOOK}?rendez-vous=tous")).text
 
-    assert rpc.pages_asked()[0].past_appointments_limit is None
+    assert rpc.sent(GetNotebookPageV1)[0].past_appointments_limit is None
     assert link_to_all(html) is None and html.count('name="appointment_id"') == 3
     assert f'action="/carnets/{NOTEBOOK}/statut-rendez-vous?rendez-vous=tous"' in html
-    back = await answer(rpc, "POST", f"/carnets/{NOTEBOOK}/statut-rendez-vous?rendez-vous=tous", data={
-        "csrf": "jeton", "appointment_id": str(rpc.page.appointments[0].appointment_id), "version": "1",
-        "at": rpc.page.appointments[0].at.isoformat(), "status": "present"})
+    back = await visit(rpc, f"/carnets/{NOTEBOOK}/statut-rendez-vous?rendez-vous=tous", {
+        "appointment_id": str(shown.appointment_id), "version": "1", "at": shown.at.isoformat(),
+        "status": "present"})
     assert back.status_code == 303
     assert back.headers["location"] == f"/carnets/{NOTEBOOK}?notice=appointment&rendez-vous=tous#rendez-vous"
 
 
 async def test_no_link_when_every_appointment_is_shown():
-    rpc = FakeRpc(more=False)
+    rpc = bus(more=False)
 
-    html = (await answer(rpc, "GET", f"/carnets/{NOTEBOOK}")).text
+    html = (await visit(rpc, f"/carnets/{NOTEBOOK}")).text
 
     assert link_to_all(html) is None and html.count('name="appointment_id"') == 3
 
 
 async def test_the_json_page_gives_every_appointment_unless_asked():
-    rpc = FakeRpc(more=True)
+    rpc = bus(more=True)
 
-    assert (await answer(rpc, "GET", f"/api/v1/notebooks/{NOTEBOOK}")).status_code == 200
-    limited = await answer(rpc, "GET", f"/api/v1/notebooks/{NOTEBOOK}", params={"past_appointments_limit": 3})
-    refused = await answer(rpc, "GET", f"/api/v1/notebooks/{NOTEBOOK}", params={"past_appointments_limit": -1})
+    assert (await visit(rpc, f"/api/v1/notebooks/{NOTEBOOK}")).status_code == 200
+    limited = await visit(rpc, f"/api/v1/notebooks/{NOTEBOOK}?past_appointments_limit=3")
+    refused = await visit(rpc, f"/api/v1/notebooks/{NOTEBOOK}?past_appointments_limit=-1")
 
-    assert [r.past_appointments_limit for r in rpc.pages_asked()] == [None, 3]
+    assert [r.past_appointments_limit for r in rpc.sent(GetNotebookPageV1)] == [None, 3]
     assert limited.json()["appointments_more"] is True and refused.status_code == 422

@@ -39,17 +39,25 @@ def selected(page: str, select_id: str) -> str:
                  if "selected" in attributes), "")
 
 
+async def atelier_emploi(client, manager: str) -> tuple[dict[str, str], dict]:
+    """The territory's orientation systems (name → id), and a new structure, « Atelier Emploi Bondy », offering
+    « Professionnel » and « Socio-professionnel » but not « Social »: the created structure's reply."""
+    systems = {s["name"]: s["orientation_system_id"] for s in (await client.get(
+        "/api/v1/orientation-systems", headers=bearer(manager))).json()["orientation_systems"]}
+    created = await client.post("/api/v1/structures", headers=bearer(manager), json={"structure": {
+        "name": "Atelier Emploi Bondy", "postal_code": "93140", "city": "Bondy",
+        "orientation_system_ids": [systems["Professionnel"], systems["Socio-professionnel"]]}})
+    assert created.status_code == 201, created.text
+    return systems, created.json()
+
+
 async def test_the_orientation_form_filters_its_choices_and_names_the_cause_of_a_refusal(system):
     await seed_demo(system)
     async with system.client() as client:
         manager, co = (await sign_in(system, client, "manager@demo.carnet.test"),
                        await sign_in(system, client, "orientation@demo.carnet.test"))
-        systems = {s["name"]: s["orientation_system_id"] for s in (await client.get(
-            "/api/v1/orientation-systems", headers=bearer(manager))).json()["orientation_systems"]}
         # A structure offering two of the three systems, and a professional there holding only one.
-        atelier = (await client.post("/api/v1/structures", headers=bearer(manager), json={"structure": {
-            "name": "Atelier Emploi Bondy", "postal_code": "93140", "city": "Bondy",
-            "orientation_system_ids": [systems["Professionnel"], systems["Socio-professionnel"]]}})).json()
+        systems, atelier = await atelier_emploi(client, manager)
         atelier = atelier["structure_id"]
         paul = (await client.post("/api/v1/people", headers=bearer(manager), json={
             "role": "professional", "structure_ids": [atelier], "orientation_system_ids": [systems["Professionnel"]],

@@ -7,7 +7,7 @@ import pytest
 
 from testkit.system import bearer, sign_in
 from tests.e2e.test_notebook import SOPHIE, seed_demo, until
-from tests.e2e.test_orientation_form import offered
+from tests.e2e.test_orientation_form import atelier_emploi, offered
 from tests.e2e.test_partners_nats import private_system  # noqa: F401 (the fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -19,11 +19,7 @@ async def test_a_dispositif_a_structure_stops_offering_leaves_the_form_held_by_t
     async with system.client() as client:
         manager, co = (await sign_in(system, client, "manager@demo.carnet.test"),
                        await sign_in(system, client, "orientation@demo.carnet.test"))
-        systems = {s["name"]: s["orientation_system_id"] for s in (await client.get(
-            "/api/v1/orientation-systems", headers=bearer(manager))).json()["orientation_systems"]}
-        atelier = (await client.post("/api/v1/structures", headers=bearer(manager), json={"structure": {
-            "name": "Atelier Emploi Bondy", "postal_code": "93140", "city": "Bondy",
-            "orientation_system_ids": [systems["Professionnel"], systems["Socio-professionnel"]]}})).json()
+        systems, atelier = await atelier_emploi(client, manager)
 
         async def form(system_name: str) -> dict[str, str]:
             page = (await client.get(f"/carnets/{SOPHIE}", params={"or_dispositif": systems[system_name]},

@@ -1,8 +1,9 @@
 """Exchanges between professionals through the gateway, on real NATS and both databases: Simon (Groupe NS) puts a
 question to Sophie's référent (Pierre, CCAS) from the page's form, with the warning next to the text box; Pierre
 gets the email, sees the unread count on his list until he reads the thread, answers with a message shared with
-Sophie that mentions Simon; Sophie sees only that message, on /mon-carnet and through her API; anyone outside the
-group gets 404."""
+Sophie that mentions Simon; Sophie sees only that message, on /mon-carnet and through her API, hears of it by SMS
+(never its text) and answers it from her page: Pierre is told and reads her answer; anyone outside the group gets
+404."""
 from __future__ import annotations
 
 import html
@@ -104,6 +105,29 @@ async def test_a_question_to_the_referent_the_email_unread_counts_and_what_the_b
         assert own.status_code == 200 and "prochain rendez-vous le 12" in own.text
         assert "atelier CV de mardi" not in own.text
         assert (await client.post(api, headers=bearer(me), json={"text": "Merci"})).status_code == 403
+
+        # She hears of it on her channel (an SMS: she has a mobile), without its text, and answers from her page.
+        [sms] = await until(lambda: messages_about(system, client, "+33612345678", "SMS"), timeout_s=60)
+        assert "nouveau message" in sms["text"] and "atelier" not in sms["text"]
+        shared_id = (await client.get("/api/v1/me/notebook/exchanges", headers=bearer(me))).json()["messages"][0][
+            "exchange_id"]
+        mine = await client.get("/mon-carnet/echanges", headers=bearer(me))
+        assert f'action="/mon-carnet/echanges/{shared_id}/repondre"' in mine.text
+        replied = await client.post(f"/mon-carnet/echanges/{shared_id}/repondre", headers=bearer(me),
+                                    data={"csrf": csrf_of(client), "text": "Merci, à mardi."})
+        assert replied.status_code == 303, replied.text
+        assert [m["text"] for m in (await client.get(api, headers=bearer(me))).json()["messages"]] == [
+            ANSWER, "Merci, à mardi."]
+        [told] = await until(lambda: messages_about(system, client, "pro@demo.carnet.test",
+                                                    "Une réponse de la personne accompagnée"), timeout_s=60)
+        assert "Merci, à mardi" not in told["text"]
+        read = await client.get(f"/carnets/{SOPHIE}/echanges", headers=bearer(pro))
+        assert "Réponse de la personne accompagnée à Pierre Chevalier" in html.unescape(read.text)
+        assert "Merci, à mardi." in html.unescape(read.text)
+        # A message not shared with her she may not answer: for her it does not exist.
+        private = (await client.get(api, headers=bearer(pro))).json()["messages"][0]["exchange_id"]
+        assert (await client.post(f"/api/v1/me/notebook/exchanges/{private}/replies", headers=bearer(me),
+                                  json={"text": "Bonjour"})).status_code == 404
 
         # Outside the group: no such thread.
         assert (await client.get(api, headers=bearer(outsider))).status_code == 404

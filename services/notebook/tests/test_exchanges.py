@@ -15,7 +15,7 @@ from contracts import notebook as c
 from contracts import transfers as t
 from contracts.base import ErrorCode
 from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
-from contracts.exchanges import ExchangePostedV1, ListExchangesV1, PostExchangeV1
+from contracts.exchanges import ExchangePostedV1, ListExchangesV1, PostExchangeV1, ReplyExchangeV1
 from contracts.identity import Role
 from contracts.profiles import ManagerCreatedV1, ProfessionalCreatedV1
 from notebook.adapters.orm import ExchangeMessage
@@ -138,7 +138,7 @@ async def test_the_beneficiary_reads_only_what_was_shared_and_others_get_404(not
     for asked in (ListExchangesV1(), ListExchangesV1(notebook_id=g.notebook_id)):
         hers = await notebook.call(asked, g.beneficiary)
         assert [m.text for m in hers.messages] == ["Votre dossier est complet."]
-        assert hers.members == [] and hers.allowed == ["view_shared_exchanges"]
+        assert hers.members == [] and hers.allowed == ["view_shared_exchanges", "reply_shared_exchange"]
     refusal = await refused(notebook.call(PostExchangeV1(notebook_id=g.notebook_id, text="Merci"), g.beneficiary))
     assert refusal.code == ErrorCode.forbidden
 
@@ -184,3 +184,55 @@ async def test_a_professional_of_another_territory_let_in_by_a_referral_takes_pa
     await notebook.call(PostExchangeV1(notebook_id=g.notebook_id, text="Merci", mentions=[pro_id]), g.referent)
     [_, answer] = await notebook.events(ExchangePostedV1.subject)
     assert [r.email for r in answer.recipients] == ["ines@test.carnet.fr"]
+
+
+async def test_the_beneficiary_answers_a_shared_message_seen_by_the_group_and_told_to_its_author(notebook, token_mint):
+    g = await group(notebook, token_mint)
+    shared = await notebook.call(PostExchangeV1(notebook_id=g.notebook_id, text="Votre dossier est complet.",
+                                                shared_with_beneficiary=True), g.colleague)
+    [told_her] = await notebook.events(ExchangePostedV1.subject)
+    # She hears of it on her channels (email here: no mobile), never what it says.
+    assert (told_her.beneficiary_email, told_her.beneficiary_phone) == ("sophie@test.carnet.fr", "")
+    assert not told_her.by_beneficiary
+
+    answer = await notebook.call(ReplyExchangeV1(exchange_id=shared.exchange_id, text=SECRET), g.beneficiary)
+    assert answer.mentioned == 1
+    [_, event] = await notebook.events(ExchangePostedV1.subject)
+    assert event.by_beneficiary and event.reply_to == shared.exchange_id and event.author_name == "Sophie Tifour"
+    assert [r.email for r in event.recipients] == ["simon@test.carnet.fr"]  # the author of what she answers
+    assert event.beneficiary_email == "" and SECRET not in event.model_dump_json()  # not told of her own answer
+
+    hers = await notebook.call(ListExchangesV1(), g.beneficiary)
+    assert [(m.text, m.mine, m.by_beneficiary) for m in hers.messages] == [
+        ("Votre dossier est complet.", False, False), (SECRET, True, True)]
+    assert hers.messages[1].reply_to == shared.exchange_id
+    thread = await notebook.call(ListExchangesV1(notebook_id=g.notebook_id), g.referent)
+    assert [(m.author_name, m.by_beneficiary, m.mine) for m in thread.messages][1] == ("Sophie Tifour", True, False)
+    assert thread.unread == 2
+    assert (await unread(notebook, g.colleague))[g.notebook_id] == 1  # her answer is new to him
+
+
+async def test_what_the_beneficiary_may_not_see_she_may_not_answer(notebook, token_mint):
+    g = await group(notebook, token_mint)
+    private = await notebook.call(PostExchangeV1(notebook_id=g.notebook_id, text=SECRET), g.referent)
+    [private_event] = await notebook.events(ExchangePostedV1.subject)
+    assert private_event.beneficiary_email == ""  # not shared: she is not told
+    shared = await notebook.call(PostExchangeV1(notebook_id=g.notebook_id, text="Bonjour Sophie",
+                                                shared_with_beneficiary=True), g.referent)
+    other = await group(notebook, token_mint)
+    elsewhere = await notebook.call(PostExchangeV1(notebook_id=other.notebook_id, text="Bonjour",
+                                                   shared_with_beneficiary=True), other.referent)
+
+    for exchange_id in (private.exchange_id, elsewhere.exchange_id, uuid.uuid4()):
+        error = await refused(notebook.call(ReplyExchangeV1(exchange_id=exchange_id, text="Merci"), g.beneficiary))
+        assert error.code == ErrorCode.not_found and error.message.startswith("Ce message")
+    for token in (g.outsider, g.manager, g.elsewhere, other.beneficiary):
+        error = await refused(notebook.call(ReplyExchangeV1(exchange_id=shared.exchange_id, text="Merci"), token))
+        assert error.code == ErrorCode.not_found
+    # A member writes in the thread instead.
+    assert (await refused(notebook.call(ReplyExchangeV1(exchange_id=shared.exchange_id, text="Merci"),
+                                        g.colleague))).code == ErrorCode.forbidden
+    blank = await refused(notebook.call(ReplyExchangeV1(exchange_id=shared.exchange_id, text="  "), g.beneficiary))
+    assert blank.code == ErrorCode.invalid and blank.details["field"] == "text"
+    assert [m.text for m in (await notebook.call(ListExchangesV1(), g.beneficiary)).messages] == ["Bonjour Sophie"]
+    assert len(await notebook.events(ExchangePostedV1.subject)) == 3

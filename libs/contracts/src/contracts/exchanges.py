@@ -1,5 +1,6 @@
 """Exchanges between professionals: one thread per notebook among the members of its group. The beneficiary sees
-only the messages marked shared with her; a message may mention members (each gets an email through notify,
+only the messages marked shared with her and may answer one of them (her answer is read by the group and by her);
+a message may mention members (each gets an email through notify,
 following their digest choice) or put a question to one of them (another structure's référent, say).
 
 Messages are free text, stored encrypted by the notebook; the event carries who is told, never the text.
@@ -15,6 +16,7 @@ from pydantic import Field
 from contracts.base import RpcReply, RpcRequest, WireModel
 from contracts.inputs import Text
 from contracts.notebook import NotebookEvent
+from contracts.notify import Channel
 from contracts.registry import register
 
 MAX_EXCHANGE_LENGTH = 4000
@@ -44,6 +46,8 @@ class ExchangeView(WireModel):
     mentioned_names: list[str] = Field(default_factory=list)
     mine: bool = False
     unread: bool = False
+    by_beneficiary: bool = False  # the beneficiary's answer to a message shared with her
+    reply_to: uuid.UUID | None = None  # the message it answers
 
 
 class ExchangesReply(RpcReply):
@@ -89,6 +93,18 @@ class PostExchangeV1(RpcRequest):
     addressed_to: uuid.UUID | None = None
 
 
+@register
+class ReplyExchangeV1(RpcRequest):
+    """The beneficiary answers a message shared with her: her answer is shared with her and read by the group (the
+    message's author is told). A message she may not see is, for her, no message at all."""
+
+    subject: ClassVar[str] = "rpc.notebook.reply_exchange.v1"
+    reply_model: ClassVar = ExchangePostedReply
+
+    exchange_id: uuid.UUID
+    text: Text = Field(max_length=MAX_EXCHANGE_LENGTH)
+
+
 class ExchangeRecipient(WireModel):
     email: str
     firstname: str = ""
@@ -106,3 +122,10 @@ class ExchangePostedV1(NotebookEvent):
     author_name: str = ""
     shared_with_beneficiary: bool = False
     recipients: list[ExchangeRecipient] = Field(default_factory=list)
+    by_beneficiary: bool = False  # her answer: the recipients hear that she answered
+    reply_to: uuid.UUID | None = None
+    # A professional's message shared with the beneficiary: she is told on the channels she chose (by default SMS,
+    # or email without a mobile), that there is a new message and where, never what it says.
+    beneficiary_phone: str = ""
+    beneficiary_email: str = ""
+    beneficiary_channels: list[Channel] = Field(default_factory=list)

@@ -85,6 +85,10 @@ TABLE = [
     (Role.beneficiary, ALL({R.own}), O.view_exchanges, False),
     (Role.beneficiary, ALL({R.own}), O.post_exchange, False),
     (Role.beneficiary, ALL(), O.view_shared_exchanges, False),
+    (Role.beneficiary, ALL({R.own}), O.reply_shared_exchange, True),
+    (Role.beneficiary, ALL(), O.reply_shared_exchange, False),
+    (Role.professional, ALL({R.member, R.territory}), O.reply_shared_exchange, False),
+    (Role.manager, ALL({R.territory}), O.reply_shared_exchange, False),
 ]
 
 

@@ -545,7 +545,8 @@ class Bilan(Base):
 
 class ExchangeMessage(Base):
     """A message of a notebook's thread between professionals. The text is free: encrypted at rest (Fernet,
-    ``Protection.encrypt``); ``mentions`` are the members told (persons' ids), ``addressed_to`` the one asked."""
+    ``Protection.encrypt``); ``mentions`` are the members told (persons' ids), ``addressed_to`` the one asked.
+    The beneficiary's answer to a shared message has her id as author and names that message in ``reply_to``."""
 
     __tablename__ = "exchange_message"
 
@@ -559,6 +560,7 @@ class ExchangeMessage(Base):
     addressed_to: Mapped[uuid.UUID | None]
     mentions: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
+    reply_to: Mapped[uuid.UUID | None]
 
     __table_args__ = (Index("ix_exchange_message_notebook", "notebook_id", "created_at"),)
 

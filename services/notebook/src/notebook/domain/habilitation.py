@@ -51,10 +51,11 @@ class Operation(StrEnum):
     view_bilans = "view_bilans"
     write_bilan = "write_bilan"
     # Exchanges between professionals: the members' thread (read, write, mention); the beneficiary reads the
-    # messages shared with her.
+    # messages shared with her and answers them.
     view_exchanges = "view_exchanges"
     post_exchange = "post_exchange"
     view_shared_exchanges = "view_shared_exchanges"
+    reply_shared_exchange = "reply_shared_exchange"
     # Another territory: ask a transfer (origin's managers), accept or refuse it (destination's managers), invite a
     # professional of another territory for a time.
     request_transfer = "request_transfer"
@@ -107,7 +108,7 @@ GRANTS: dict[Role, dict[Relation, frozenset[Operation]]] = {
         Relation.own: frozenset({Operation.view_public, Operation.view_full, Operation.view_access_log,
                                  Operation.edit_contact, Operation.view_contracts, Operation.edit_contract,
                                  Operation.sign_contract, Operation.view_bilans,
-                                 Operation.view_shared_exchanges}),
+                                 Operation.view_shared_exchanges, Operation.reply_shared_exchange}),
     },
 }
 

@@ -6,7 +6,7 @@ from functools import partial
 from contracts import bilans as bilan_contract
 from contracts import notebook as contract
 from contracts import transfers as transfer_contract
-from contracts.exchanges import ListExchangesV1, PostExchangeV1
+from contracts.exchanges import ListExchangesV1, PostExchangeV1, ReplyExchangeV1
 from contracts import bulk_orientation as bulk_contract
 from contracts.directory import OrientationSystemCreatedV1, StructureCreatedV1, StructureUpdatedV1
 from contracts.imports import ApplyNotebookImportV1, ImportCompletedV1, ReviewNotebookImportV1
@@ -97,6 +97,7 @@ ROUTES = {
     contract.ListContractsEndingV1: contracts.contracts_ending,
     ListExchangesV1: exchanges.list_exchanges,
     PostExchangeV1: exchanges.post_exchange,
+    ReplyExchangeV1: exchanges.reply_exchange,
     bilan_contract.ListBilansV1: bilans.list_bilans,
     bilan_contract.PrepareBilanV1: bilans.prepare_bilan,
     bilan_contract.CreateBilanV1: bilans.create_bilan,

@@ -3,6 +3,10 @@ rest), the messages shared with the beneficiary, mentions and questions that ema
 notify: ``notebook.exchange.posted.v1`` names them, never the text), and each member's "read up to" marker behind
 the unread counts of the beneficiaries' list. The rules are in ``notebook.domain.exchanges``.
 
+The beneficiary reads the messages shared with her (notify tells her of each one) and may answer one of them: her
+answer is shared with her, read by the group, and tells the message's author. For her a message not shared with her,
+or of another notebook, does not exist.
+
 The thread is the group's: anyone else (a professional of the territory outside the group, a manager, another
 territory) is answered that there is no such thread, as for an unknown notebook."""
 from __future__ import annotations
@@ -24,9 +28,11 @@ from contracts.exchanges import (
     ExchangeView,
     ListExchangesV1,
     PostExchangeV1,
+    ReplyExchangeV1,
 )
 from contracts.notebook import MemberType
 from notebook.adapters.orm import (
+    Beneficiary,
     ExchangeMessage,
     ExchangeRead,
     Member,
@@ -44,6 +50,8 @@ from servicekit.errors import Forbidden, Invalid, NotFound
 
 THREAD_LIMIT = 500  # the newest messages a view shows
 NOT_FOR_BENEFICIARY = "Les échanges entre professionnels ne s'écrivent pas depuis l'espace du bénéficiaire."
+NO_SUCH_MESSAGE = "Ce message n'existe pas ou ne vous est pas destiné."
+REPLY_IN_THREAD = "Les membres du groupe de suivi répondent en écrivant un message dans les échanges."
 
 
 async def thread_in_reach(session: AsyncSession, caller: Caller, notebook_id: uuid.UUID | None,
@@ -111,6 +119,8 @@ async def list_exchanges(request: ListExchangesV1, ctx, deps: Deps) -> Exchanges
         name = await beneficiary_name_of(session, notebook)
     names = {g.person.id: full_name(g.person) for g in group}
     me = caller.profile_id if member else None
+    # The beneficiary's id is not a member's: what she wrote is hers on her own view.
+    mine_ids = {caller.profile_id} if member else {notebook.beneficiary_id}
     messages = []
     for row in rows:
         if not rules.visible(rules.Seen(row.shared_with_beneficiary), member=member):
@@ -122,7 +132,8 @@ async def list_exchanges(request: ListExchangesV1, ctx, deps: Deps) -> Exchanges
             shared_with_beneficiary=row.shared_with_beneficiary,
             addressed_to_name=names.get(row.addressed_to, "") if row.addressed_to else "",
             mentioned_names=[names[uuid.UUID(str(i))] for i in row.mentions if uuid.UUID(str(i)) in names],
-            mine=member and row.author_id == me, unread=fresh))
+            mine=row.author_id in mine_ids, unread=fresh,
+            by_beneficiary=row.author_id == notebook.beneficiary_id, reply_to=row.reply_to))
     unread = sum(1 for m in messages if m.unread)
     if member and request.mark_read and rows:
         await mark_read(deps, notebook.id, caller.profile_id, max(r.created_at for r in rows))
@@ -132,7 +143,8 @@ async def list_exchanges(request: ListExchangesV1, ctx, deps: Deps) -> Exchanges
                                 referent=g.referent)
                  for g in group if member and g.person.id != caller.profile_id],
         allowed=[op.value for op in (Operation.view_exchanges, Operation.post_exchange,
-                                     Operation.view_shared_exchanges) if may(caller.role, relations, op)])
+                                     Operation.view_shared_exchanges, Operation.reply_shared_exchange)
+                 if may(caller.role, relations, op)])
 
 
 async def mark_read(deps: Deps, notebook_id: uuid.UUID, person_id: uuid.UUID | None, newest) -> None:
@@ -179,13 +191,64 @@ async def post_exchange(request: PostExchangeV1, ctx, deps: Deps) -> ExchangePos
         session.add(message)
         await session.flush()
         people = {g.person.id: g.person for g in group}
-        recipients = [ExchangeRecipient(email=people[i].email, firstname=people[i].firstname,
-                                        addressed=i == addressed_to)
-                      for i in told if people[i].email and people[i].deactivated_at is None]
+        recipients = told_by_email(group, told, addressed_to)
+        beneficiary = await session.get(Beneficiary, notebook.beneficiary_id) if message.shared_with_beneficiary \
+            else None
         await deps.outbox.add(session, ExchangePostedV1(
             notebook_id=notebook.id, deployment_id=notebook.deployment_id, beneficiary_id=notebook.beneficiary_id,
             exchange_id=message.id, author_name=message.author_name,
-            shared_with_beneficiary=message.shared_with_beneficiary, recipients=recipients))
+            shared_with_beneficiary=message.shared_with_beneficiary, recipients=recipients,
+            beneficiary_phone=beneficiary.mobile_number or "" if beneficiary else "",
+            beneficiary_email=beneficiary.email or "" if beneficiary else "",
+            beneficiary_channels=beneficiary.notification_channels or [] if beneficiary else []))
+    return ExchangePostedReply(exchange_id=message.id, mentioned=len(recipients))
+
+
+def told_by_email(group: list[InGroup], told: list[uuid.UUID],
+                  addressed_to: uuid.UUID | None) -> list[ExchangeRecipient]:
+    people = {g.person.id: g.person for g in group}
+    return [ExchangeRecipient(email=people[i].email, firstname=people[i].firstname, addressed=i == addressed_to)
+            for i in told if i in people and people[i].email and people[i].deactivated_at is None]
+
+
+async def reply_exchange(request: ReplyExchangeV1, ctx, deps: Deps) -> ExchangePostedReply:
+    """The beneficiary answers a message shared with her. Default deny: only her own notebook's shared messages
+    may be answered, anything else is answered 404 as if it did not exist; a member writes in the thread instead."""
+    caller = await caller_of(ctx, deps)
+    try:
+        text = rules.check_text(request.text)
+    except rules.ExchangeError as error:
+        raise Invalid(error.message, details={"field": error.field}) from error
+    async with deps.sessions.begin() as session:
+        answered = await session.get(ExchangeMessage, request.exchange_id)
+        if answered is None:
+            raise NotFound(NO_SUCH_MESSAGE)
+        try:
+            notebook, relations = await thread_in_reach(session, caller, answered.notebook_id, Operation.view_public)
+        except NotFound as refused:
+            raise NotFound(NO_SUCH_MESSAGE) from refused
+        if not may(caller.role, relations, Operation.reply_shared_exchange):
+            if may(caller.role, relations, Operation.view_exchanges):
+                raise Forbidden(REPLY_IN_THREAD)
+            raise NotFound(NO_SUCH_MESSAGE)
+        if not rules.visible(rules.Seen(answered.shared_with_beneficiary), member=False):
+            raise NotFound(NO_SUCH_MESSAGE)
+        group = await group_of(session, notebook.id, today_of(deps))
+        # Her answer goes to whom she answers, when still in the group.
+        author = answered.author_id if any(g.person.id == answered.author_id for g in group) else None
+        message = ExchangeMessage(
+            notebook_id=notebook.id, author_id=notebook.beneficiary_id,
+            author_name=await beneficiary_name_of(session, notebook) or "La personne accompagnée",
+            author_structure="", text_encrypted=deps.protection.encrypt(text), shared_with_beneficiary=True,
+            addressed_to=author, mentions=[str(author)] if author else [], created_at=deps.clock(),
+            reply_to=answered.id)
+        session.add(message)
+        await session.flush()
+        recipients = told_by_email(group, [author] if author else [], None)
+        await deps.outbox.add(session, ExchangePostedV1(
+            notebook_id=notebook.id, deployment_id=notebook.deployment_id, beneficiary_id=notebook.beneficiary_id,
+            exchange_id=message.id, author_name=message.author_name, shared_with_beneficiary=True,
+            recipients=recipients, by_beneficiary=True, reply_to=answered.id))
     return ExchangePostedReply(exchange_id=message.id, mentioned=len(recipients))
 
 

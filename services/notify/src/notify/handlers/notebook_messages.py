@@ -69,16 +69,16 @@ async def on_reorientation_denied(event: ReorientationDeniedV1, _meta: EventMeta
 
 
 def to_beneficiary(deps: Deps, template: str, phone: str, email: str, channels: list[str],
-                   **context) -> list[Outgoing]:
+                   path: str = "/mon-carnet", **context) -> list[Outgoing]:
     """A message for a beneficiary on the channels they chose: by SMS (``template``) and/or by email
-    (``<template>_email``, linking to their notebook). Without a choice: by SMS when they have a mobile,
-    by email otherwise."""
+    (``<template>_email``), linking to ``path`` on their notebook (the SMS may show it too). Without a choice: by
+    SMS when they have a mobile, by email otherwise."""
     chosen = set(channels) or {Channel.sms if phone else Channel.email}
+    link = page_url(deps, path)
     messages = []
     if Channel.sms in chosen and phone:
-        messages.append(Outgoing(template, Channel.sms, phone, render_sms(template, **context)))
+        messages.append(Outgoing(template, Channel.sms, phone, render_sms(template, link=link, **context)))
     if Channel.email in chosen and email:
-        link = page_url(deps, "/mon-carnet")
         messages.append(Outgoing(f"{template}_email", Channel.email, email,
                                  render_email(f"{template}_email", links=[link], link=link, **context)))
     return messages

@@ -29,7 +29,7 @@ class Outgoing:
 
 # Non-urgent messages to professionals: who chose a daily digest gets them gathered once a day.
 DIGESTIBLE = frozenset({"notebook_invitation", "referent_replaced", "orientation_changed",
-                        "reorientation_denied", "exchange_mention"})
+                        "reorientation_denied", "exchange_mention", "exchange_reply"})
 
 
 async def queue_once(deps: Deps, consumer: str, source_id: uuid.UUID, messages: list[Outgoing],

@@ -7,7 +7,8 @@ import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import DateTime, MetaData, Select, Uuid, event, func, select
+from sqlalchemy import ColumnElement, DateTime, MetaData, Select, Uuid, any_, bindparam, event, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -48,6 +49,17 @@ def default_database_url(var_dir: Path, service: str) -> str:
 def is_sqlite(url_or_engine: str | AsyncEngine) -> bool:
     url = url_or_engine if isinstance(url_or_engine, str) else str(url_or_engine.url)
     return url.startswith("sqlite")
+
+
+def one_of(column, values, *, sqlite: bool) -> ColumnElement[bool]:
+    """``column IN values`` for a batch's hundreds of keys: on PostgreSQL ``column = ANY(:array)``, one parameter
+    whatever their number, so the statement is compiled once and prepared once; an IN of 500 values rendered 500
+    parameters each time (SQLAlchemy's expanding IN), a fifth of what the relay and the import's owners spent.
+    SQLite has no arrays: an IN there."""
+    values = list(values)
+    if sqlite:
+        return column.in_(values)
+    return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
 
 
 def create_engine(url: str) -> AsyncEngine:

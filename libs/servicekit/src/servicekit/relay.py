@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.streams import SECRETS
 from servicekit import telemetry
-from servicekit.db import is_sqlite, utcnow
+from servicekit.db import is_sqlite, one_of, utcnow
 from servicekit.messaging import outbox_table
 from servicekit.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
 from servicekit.outbox import WAKE_CHANNEL, Outbox
@@ -151,8 +151,7 @@ class OutboxRelay:
             },
         )
 
-    @staticmethod
-    async def _mark_published(session: AsyncSession, rows) -> None:
+    async def _mark_published(self, session: AsyncSession, rows) -> None:
         # A one-time secret leaves the database once JetStream holds it; other rows stay, marked. Rows are named by
         # their event id, never by ``seq``: on SQLite another replica's relay may have marked these rows first, and
         # once it deleted the last secret, SQLite gives the next row written the same seq (a rowid is reused):
@@ -160,11 +159,11 @@ class OutboxRelay:
         secrets = [row.event_id for row in rows if is_secret(row.subject)]
         others = [row.event_id for row in rows if not is_secret(row.subject)]
         if secrets:
-            await session.execute(delete(outbox_table).where(outbox_table.c.event_id.in_(secrets)))
+            await session.execute(delete(outbox_table).where(
+                one_of(outbox_table.c.event_id, secrets, sqlite=self.is_sqlite)))
         if others:
-            await session.execute(
-                update(outbox_table).where(outbox_table.c.event_id.in_(others)).values(published_at=utcnow())
-            )
+            await session.execute(update(outbox_table).where(
+                one_of(outbox_table.c.event_id, others, sqlite=self.is_sqlite)).values(published_at=utcnow()))
 
     async def _measure_quietly(self) -> None:
         # Every commit wakes the relay: a count per round would add a query to every write of the service. The

@@ -58,6 +58,50 @@ ROLE = {"admin_cdb": "Administrateur Carnet de bord", "manager": "Gestionnaire d
         "admin_structure": "Administrateur de structure", "orientation_manager": "Chargé d'orientation",
         "professional": "Professionnel"}
 
+# « Mes données » (RGPD): the codes its sections carry, as words, by the key they come under; shared by the notebook's
+# PDF and the gateway's JSON download so that both say the same words.
+CHANNELS = {"email": "courriel", "sms": "SMS"}
+SUBJECT_DATA_VALUES = {
+    "right_rsa": RIGHT_RSA, "role": {**ROLE, "beneficiary": "Bénéficiaire"}, "channel": CHANNELS, "notification_channels": CHANNELS,
+    "member_type": {"referent": "Référent", "no_referent": "Membre du groupe",
+                    "orientation_manager": "Chargé d'orientation"},
+    "kind": {"rectification": "Demande de rectification", "objection": "Opposition au traitement"},
+    "state": {"open": "en attente de réponse", "accepted": "acceptée", "refused": "refusée"},
+    "work_situation": WORK_SITUATION, "education_level": EDUCATION_LEVEL,
+    "contract_type": JOB_CONTRACT, "employment_type": EMPLOYMENT, "linked_to": CONTRACT_LINK,
+}
+# A status or a kind says different words in different lists (« planned »: an action « En projet », an appointment
+# « Prévu »): by the list (or section) it comes in.
+SUBJECT_DATA_IN_LIST = {
+    "actions": {"status": ACTION_STATUS}, "targets": {"status": TARGET_STATUS},
+    "appointments": {"status": APPOINTMENT_STATUS},
+    "contracts": {"status": CONTRACT_STATUS, "kind": CONTRACT_LINK},
+    "structures": {"status": {"current": "en cours", "outdated": "passée"}},
+    "history": {"origine": {"person": "Saisie", "import": "Import de fichier", "france_travail": "France Travail",
+                            "partner": "Partenaire"}},
+    "transferts": {"status": {"pending": "en attente", "accepted": "accepté", "refused": "refusé"}},
+    "account": {"statut": {"active": "actif", "pending": "en attente de validation", "deactivated": "désactivé"}},
+}
+
+
+def code_label(value, key: str = "", within: str = ""):
+    """The words of a code found under ``key`` in the list or section ``within``; any other value as it is."""
+    words = SUBJECT_DATA_IN_LIST.get(within, {}).get(key) or SUBJECT_DATA_VALUES.get(key, {})
+    return words.get(value, value) if isinstance(value, str) else value
+
+
+def readable_codes(data, key: str = ""):
+    """``data`` with its codes as words, its keys and every other value unchanged (the « Mes données » JSON a person
+    reads: « Référent », not « referent »). ``key``: the field, list or section ``data`` comes under."""
+    if isinstance(data, dict):
+        return {field: readable_codes(value, field) if isinstance(value, (dict, list)) else
+                code_label(value, field, key) for field, value in data.items()}
+    if isinstance(data, list):
+        return [readable_codes(item, key) if isinstance(item, (dict, list)) else code_label(item, key)
+                for item in data]
+    return code_label(data, key)
+
+
 # SMIC horaire brut (1er janvier 2025): a lower wanted wage gets a warning, as in v1. Update with each revaluation.
 SMIC_HOURLY_CENTS = 1188
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 
 from contracts.identity import Role
+from contracts.labels import readable_codes
 from contracts.rights import (
     AnswerRightsRequestV1,
     CreateRightsRequestV1,
@@ -78,7 +79,10 @@ async def my_data_json(request: Request, visitor: BeneficiaryDep):
     except ServiceError as error:
         return error_page(request, error, visitor=visitor)
     day = datetime.now(UTC).date().isoformat()
-    return attachment(visitor, json.dumps(data.model_dump(mode="json"), ensure_ascii=False, indent=2).encode(),
+    document = data.model_dump(mode="json")
+    for section in document.get("sections", []):  # read by a person: codes as the PDF says them, keys as they are
+        section["data"] = readable_codes(section["data"], section["key"])
+    return attachment(visitor, json.dumps(document, ensure_ascii=False, indent=2).encode(),
                       "application/json", f"mes-donnees-{day}.json")
 
 

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from contracts import labels
 from contracts.rights import SubjectDataSection
 from notebook.adapters.contract_pdf import ContractDocument, french_date
-from notebook.domain.export_lists import RIGHT_RSA, ROLE
 
 PARIS = ZoneInfo("Europe/Paris")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -58,36 +57,12 @@ LABELS = {
 HIDDEN = frozenset({"version", "withheld", "theme"})
 
 
-CHANNELS = {"email": "courriel", "sms": "SMS"}
-# Codes shown as words, by the key they come under.
-VALUES = {
-    "right_rsa": RIGHT_RSA, "role": ROLE, "channel": CHANNELS, "notification_channels": CHANNELS,
-    "member_type": {"referent": "Référent", "no_referent": "Membre du groupe",
-                    "orientation_manager": "Chargé d'orientation"},
-    "kind": {"rectification": "Demande de rectification", "objection": "Opposition au traitement"},
-    "state": {"open": "en attente de réponse", "accepted": "acceptée", "refused": "refusée"},
-    "work_situation": labels.WORK_SITUATION, "education_level": labels.EDUCATION_LEVEL,
-    "contract_type": labels.JOB_CONTRACT, "employment_type": labels.EMPLOYMENT, "linked_to": labels.CONTRACT_LINK,
-}
-# A status or a kind says different words in different lists (« planned »: an action « En projet », an appointment
-# « Prévu »): by the list (or section) it comes in.
-IN_LIST = {
-    "actions": {"status": labels.ACTION_STATUS}, "targets": {"status": labels.TARGET_STATUS},
-    "appointments": {"status": labels.APPOINTMENT_STATUS},
-    "contracts": {"status": labels.CONTRACT_STATUS, "kind": labels.CONTRACT_LINK},
-    "structures": {"status": {"current": "en cours", "outdated": "passée"}},
-    "history": {"origine": {"person": "Saisie", "import": "Import de fichier", "france_travail": "France Travail",
-                            "partner": "Partenaire"}},
-    "account": {"statut": {"active": "actif", "pending": "en attente de validation", "deactivated": "désactivé"}},
-}
-
-
 def label_of(key: str) -> str:
     return LABELS.get(key, key.replace("_", " ").capitalize())
 
 
 def value_of(value, key: str = "", within: str = "") -> str:
-    words = IN_LIST.get(within, {}).get(key) or VALUES.get(key, {})
+    words = labels.SUBJECT_DATA_IN_LIST.get(within, {}).get(key) or labels.SUBJECT_DATA_VALUES.get(key, {})
     if isinstance(value, str) and value in words:
         return words[value]
     if key == "hourly_rate_cents" and isinstance(value, int):

@@ -62,7 +62,8 @@ ROLE = {"admin_cdb": "Administrateur Carnet de bord", "manager": "Gestionnaire d
 # PDF and the gateway's JSON download so that both say the same words.
 CHANNELS = {"email": "courriel", "sms": "SMS"}
 SUBJECT_DATA_VALUES = {
-    "right_rsa": RIGHT_RSA, "role": {**ROLE, "beneficiary": "Bénéficiaire"}, "channel": CHANNELS, "notification_channels": CHANNELS,
+    "right_rsa": RIGHT_RSA, "role": {**ROLE, "beneficiary": "Bénéficiaire"}, "channel": CHANNELS,
+    "notification_channels": CHANNELS,
     "member_type": {"referent": "Référent", "no_referent": "Membre du groupe",
                     "orientation_manager": "Chargé d'orientation"},
     "kind": {"rectification": "Demande de rectification", "objection": "Opposition au traitement"},

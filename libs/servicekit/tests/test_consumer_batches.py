@@ -8,6 +8,7 @@ import asyncio
 import itertools
 from dataclasses import dataclass
 from functools import partial
+from types import SimpleNamespace
 from typing import ClassVar
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.base import IntegrationEvent
 from contracts.streams import DEADLETTER
+from servicekit import consumers
 from servicekit.bus import Bus
 from servicekit.consumers import Subscription
 from servicekit.db import create_engine, sessionmaker
@@ -126,3 +128,28 @@ async def test_one_bad_event_never_blocks_nor_half_applies_its_batch(deps, jetst
     assert [label for label in applied if label != "flaky"] == good
     assert applied.count("flaky") == 1 and flaky_attempts == ["flaky"]
     assert (await jetstream.stream_info(DEADLETTER.name)).state.messages == 1  # the poison, terminated at once
+
+
+async def test_the_events_waiting_are_taken_without_awaiting_each(jetstream, monkeypatch):
+    """What waits behind the first event is taken from the subscription's queue as it comes: a message is awaited
+    only while none has come. nats-py's ``fetch`` awaited each one (two tasks, a few turns of the event loop per
+    event): with a service's loop busy (its writers, its relay), taking 50 waiting events took the whole 200 ms
+    allowed, and at 500 events/s the consumer fell behind (issue 19 item 3)."""
+    await publish(jetstream, [str(i) for i in range(100)])
+    pull = await jetstream.pull_subscribe(ProbeHappenedV1.subject, durable="kit-waiting", stream="NOTIFY")
+    [first] = await pull.fetch(1, timeout=30)
+    pending = first.metadata.num_pending
+    awaited = []
+    next_msg = type(pull._sub).next_msg
+
+    async def counted(self, timeout=1.0):
+        awaited.append(timeout)
+        return await next_msg(self, timeout)
+
+    monkeypatch.setattr(type(pull._sub), "next_msg", counted)
+    monkeypatch.setattr(consumers, "WAITING_TIMEOUT_S", 30.0)  # generous: this counts awaits, not time
+    taken = await consumers.take_waiting(Subscription("kit-waiting", ProbeHappenedV1, record), pull,
+                                         SimpleNamespace(raw_message=first))
+
+    assert pending == 99 and [d.event.label for d in taken] == [str(i) for i in range(1, 100)]  # in stream order
+    assert len(awaited) < 20  # the messages come in a few reads of the socket, not one await per event

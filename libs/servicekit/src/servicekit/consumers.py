@@ -18,11 +18,13 @@ and applied again.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import nats.errors
 import structlog
 from faststream import BaseMiddleware
 from faststream.exceptions import NackMessage
@@ -31,6 +33,7 @@ from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsMessage, PullSub
 from faststream.nats import AckPolicy as JsAckPolicy
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext, api
 from opentelemetry import trace
 from pydantic import ValidationError
 
@@ -164,8 +167,8 @@ async def take_waiting(subscription: Subscription, pull, message: NatsMessage) -
     if pull is None or not pending or BATCH_SIZE <= 1:
         return []
     try:
-        raws = await pull.fetch(batch=min(pending, BATCH_SIZE - 1), timeout=WAITING_TIMEOUT_S)
-    except Exception as exc:  # none left (another replica took them), or NATS away: they stay on the server
+        raws = await take_now(pull, min(pending, BATCH_SIZE - 1), WAITING_TIMEOUT_S)
+    except Exception as exc:  # NATS away: they stay on the server
         log.debug("events_waiting_not_taken", consumer=subscription.durable, error=repr(exc))
         return []
     waiting = []
@@ -180,6 +183,40 @@ async def take_waiting(subscription: Subscription, pull, message: NatsMessage) -
             continue
         waiting.append(Delivery(event, raw, delivery_count(raw), dict(raw.headers or {})))
     return waiting
+
+
+async def take_now(pull: JetStreamContext.PullSubscription, count: int, timeout_s: float) -> list[Msg]:
+    """Up to ``count`` messages that the server holds for the durable now: one pull request that never waits for
+    more (``no_wait`` without ``expires``: the server sends what it has, then a status if that was fewer), whose
+    messages are taken from the subscription's queue as they come, awaiting only while it is empty.
+
+    nats-py's ``fetch`` awaits every message of a batch through tasks of its own (``next_msg``): each message cost
+    a few turns of the event loop, and a service's loop is busy (its writers, its relay, its other consumers): at
+    500 events/s, taking 50 events that were already there took up to ``timeout_s`` (200 ms) and the consumer fell
+    behind, the tail of event propagation (issue 19 item 3). nats-py offers no such request: this sends it on the
+    subscription's own inbox, as ``fetch`` does (attributes of nats-py's ``PullSubscription``, pinned in
+    requirements.lock)."""
+    sub = pull._sub
+    queue = sub._pending_queue
+    await pull._nc.publish(pull._nms, json.dumps({"batch": count, "no_wait": True}).encode(), pull._deliver)
+    deadline = time.monotonic() + timeout_s
+    taken: list[Msg] = []
+    while len(taken) < count:
+        if queue.empty():
+            try:
+                raw = await sub.next_msg(timeout=max(deadline - time.monotonic(), 0.001))
+            except nats.errors.TimeoutError:  # what still comes is taken by the next fetch, from the queue
+                break
+        else:  # as ``next_msg`` does, without awaiting
+            raw = queue.get_nowait()
+            sub._pending_size -= len(raw.data)
+            queue.task_done()
+        status = JetStreamContext.is_status_msg(raw)
+        if status is None:
+            taken.append(raw)
+        elif status != api.StatusCode.CONTROL_MESSAGE:  # heartbeats aside, a status ends a pull request
+            break
+    return taken
 
 
 async def handled_together(subscription: Subscription, together: BatchHandler, batch: list[Delivery]) -> bool:

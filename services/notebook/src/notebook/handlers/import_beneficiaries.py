@@ -61,6 +61,7 @@ from notebook.handlers.diagnostic import WORK_LABELS
 from notebook.handlers.imports import Effects, Record, Refused, Scope, message_of
 from notebook.handlers.members import person_name
 from servicekit.contact import normalise_email, search_key
+from servicekit.db import one_of
 from servicekit.errors import ServiceError
 
 SEVERAL = "Plusieurs bénéficiaires existent déjà avec ce nom/prénom/date de naissance sur le territoire."
@@ -188,41 +189,46 @@ async def prepare(session: AsyncSession, deps: Deps, scope: Scope, rows: list[Im
         except (KeyError, ValueError, TypeError):
             pass  # reviewed as invalid
     deployment = scope.deployment_id
+    sqlite = session.bind.dialect.name == "sqlite"
+
+    def among(column, values):  # a batch's keys as one array parameter on PostgreSQL (servicekit.db.one_of)
+        return one_of(column, values, sqlite=sqlite)
+
     identities = {p.identity for p in parsed.values()}
     external_ids = {p.external_id for p in parsed.values() if p.external_id}
     nir_indexes = {p.nir_index for p in parsed.values() if p.nir_index}
     found: dict[uuid.UUID, Beneficiary] = {}
-    for condition, keys in ((Beneficiary.identity_key.in_(identities), identities),
-                            (Beneficiary.external_id.in_(external_ids), external_ids)):
+    for condition, keys in ((among(Beneficiary.identity_key, identities), identities),
+                            (among(Beneficiary.external_id, external_ids), external_ids)):
         if keys:
             found.update((b.id, b) for b in (await session.execute(select(Beneficiary).where(
                 Beneficiary.deployment_id == deployment, condition))).scalars())
     if nir_indexes:  # any territory: one NIR is one person
         found.update((b.id, b) for b in (await session.execute(select(Beneficiary).where(
-            Beneficiary.nir_index.in_(nir_indexes)))).scalars())
+            among(Beneficiary.nir_index, nir_indexes)))).scalars())
     mine = [b for b in found.values() if b.deployment_id == deployment]
     notebooks = {n.beneficiary_id: n for n in (await session.execute(select(Notebook).where(
-        Notebook.beneficiary_id.in_([b.id for b in mine])))).scalars()} if mine else {}
+        among(Notebook.beneficiary_id, [b.id for b in mine])))).scalars()} if mine else {}
     projects: dict[uuid.UUID, set[str]] = defaultdict(set)
     if notebooks:
         for notebook_id, label in (await session.execute(select(
                 ProfessionalProject.notebook_id, ProfessionalProject.rome_code).where(
-                ProfessionalProject.notebook_id.in_([n.id for n in notebooks.values()])))).all():
+                among(ProfessionalProject.notebook_id, [n.id for n in notebooks.values()])))).all():
             projects[notebook_id].add(label)
     structure_names = {p.structure_name for p in parsed.values() if p.structure_name}
     structures = {}
     if structure_names:
         structures = {name: structure_id for structure_id, name in (await session.execute(select(
             StructureRead.id, StructureRead.name).where(StructureRead.deployment_id == deployment,
-                                                        StructureRead.name.in_(structure_names)))).all()}
+                                                        among(StructureRead.name, structure_names)))).all()}
     emails = {p.referent_email for p in parsed.values() if p.referent_email}
     professionals = {}
     if emails:
         professionals = {p.email: p for p in (await session.execute(select(Person).where(
             Person.deployment_id == deployment, Person.role == Role.professional.value,
-            Person.deactivated_at.is_(None), Person.email.in_(emails)))).scalars()}
+            Person.deactivated_at.is_(None), among(Person.email, emails)))).scalars()}
     labels = {label for p in parsed.values() for label in p.rome_labels}
-    known_labels = set((await session.execute(select(RomeCode.label).where(RomeCode.label.in_(labels)))).scalars()
+    known_labels = set((await session.execute(select(RomeCode.label).where(among(RomeCode.label, labels)))).scalars()
                        ) if labels else set()
     return Context(scope, deps, parsed, grouped(mine, lambda b: b.identity_key),
                    grouped([b for b in mine if b.external_id], lambda b: b.external_id),

@@ -49,6 +49,7 @@ from notebook.adapters.orm import ImportApplied, Notebook, TimelineEvent
 from notebook.handlers.beneficiaries import FIELD_LABELS
 from notebook.handlers.caller import Caller
 from notebook.handlers.deps import Deps
+from servicekit.db import one_of
 from servicekit.errors import Forbidden, ServiceError
 
 log = structlog.get_logger("notebook.imports")
@@ -164,7 +165,8 @@ class Effects:
         await session.flush()
         if self.touched:
             at = max(self.touched.values())
-            await session.execute(update(Notebook.__table__).where(Notebook.__table__.c.id.in_(list(self.touched)))
+            await session.execute(update(Notebook.__table__).where(one_of(
+                Notebook.__table__.c.id, self.touched, sqlite=session.bind.dialect.name == "sqlite"))
                                   .values(updated_at=at))
             self.touched = {}
         await deps.outbox.add_all(session, self.events)
@@ -255,7 +257,8 @@ async def apply_import(request: ApplyNotebookImportV1, ctx, deps: Deps) -> Appli
         recorded = {a.row: RowOutcome(row=a.row, outcome=Outcome(a.outcome), target_id=a.target_id,
                                       messages=a.messages)
                     for a in (await session.execute(select(ImportApplied).where(
-                        ImportApplied.import_id == request.import_id, ImportApplied.row.in_(numbers)))).scalars()}
+                        ImportApplied.import_id == request.import_id,
+                        one_of(ImportApplied.row, numbers, sqlite=session.bind.dialect.name == "sqlite")))).scalars()}
         pending = [row for row in request.rows if row.row not in recorded]
         if pending:
             outcomes = None

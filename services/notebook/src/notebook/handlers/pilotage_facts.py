@@ -43,6 +43,7 @@ from notebook.adapters.retention_orm import RetentionPurge
 from notebook.domain.pilotage import CerFacts, cer_summary, origin_of, support_of
 from notebook.domain.pilotage_figures import days_from
 from notebook.handlers.deps import Deps
+from servicekit.db import one_of
 
 CONSUMER = "notebook-pilotage"
 CREATION_WINDOW = timedelta(minutes=5)  # a flux's data received with the notebook's creation tells its origin
@@ -60,9 +61,14 @@ async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> 
     ids = list(dict.fromkeys(notebook_ids))
     if not ids:
         return
+    sqlite = session.bind.dialect.name == "sqlite"
+
+    def among(column, values):  # a batch's ids as one array parameter on PostgreSQL (servicekit.db.one_of)
+        return one_of(column, values, sqlite=sqlite)
+
     # A notebook erased by retention keeps its row as it was (names wiped): the dashboards' counts stay right.
     purged = set((await session.scalars(select(RetentionPurge.notebook_id).where(
-        RetentionPurge.notebook_id.in_(ids), RetentionPurge.purged_at.is_not(None)))).all())
+        among(RetentionPurge.notebook_id, ids), RetentionPurge.purged_at.is_not(None)))).all())
     ids = [i for i in ids if i not in purged]
     if not ids:
         return
@@ -70,18 +76,18 @@ async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> 
     # contribution, which a concurrent refresh of the same notebook must not subtract too (adapters.pilotage_counts).
     # In the order of their ids: two batches sharing notebooks wait for each other rather than deadlock.
     existing = {r["notebook_id"]: r for r in (await session.execute(
-        select(*(FACTS.c[c] for c in ("notebook_id", *FACT_COLUMNS))).where(FACTS.c.notebook_id.in_(ids))
+        select(*(FACTS.c[c] for c in ("notebook_id", *FACT_COLUMNS))).where(among(FACTS.c.notebook_id, ids))
         .order_by(FACTS.c.notebook_id).with_for_update())).mappings()}
     old_actions = {r["id"]: r for r in (await session.execute(
         select(*(ACTIONS.c[c] for c in ("id", "notebook_id", *ACTION_COLUMNS)))
-        .where(ACTIONS.c.notebook_id.in_(ids)))).mappings()}
+        .where(among(ACTIONS.c.notebook_id, ids)))).mappings()}
     # The columns used, not ORM objects (two per notebook, each tracked by the session).
     found = {r.id: r for r in (await session.execute(
         select(Notebook.id, Notebook.deployment_id, Notebook.created_at, Notebook.updated_at, Notebook.oriented_at,
                Notebook.orientation_system_id, Beneficiary.id.label("beneficiary_id"), Beneficiary.lastname,
                Beneficiary.firstname, Beneficiary.date_of_birth, Beneficiary.right_rsa,
                Beneficiary.subject_to_right_and_duty)
-        .join(Beneficiary, Beneficiary.id == Notebook.beneficiary_id).where(Notebook.id.in_(ids)))).all()}
+        .join(Beneficiary, Beneficiary.id == Notebook.beneficiary_id).where(among(Notebook.id, ids)))).all()}
     # Written with Core statements, a few for the whole batch (one ORM object per notebook and action cost more
     # than the rest of the recompute); the dashboards' counts moved here by each row's old and new contribution,
     # as pilotage_counts' flush listener does for rows written through the ORM.
@@ -99,31 +105,31 @@ async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> 
     structures: dict[uuid.UUID, uuid.UUID] = {}
     for notebook_id, structure_id in (await session.execute(
             select(BeneficiaryStructure.notebook_id, BeneficiaryStructure.structure_id)
-            .where(BeneficiaryStructure.notebook_id.in_(ids), BeneficiaryStructure.status == "current")
+            .where(among(BeneficiaryStructure.notebook_id, ids), BeneficiaryStructure.status == "current")
             .order_by(BeneficiaryStructure.started_at, BeneficiaryStructure.id))).all():
         structures.setdefault(notebook_id, structure_id)  # the first by start date
     referents = dict((await session.execute(
         select(Member.notebook_id, Member.person_id).where(
-            Member.notebook_id.in_(ids), Member.member_type == "referent", Member.ended_at.is_(None)))).all())
+            among(Member.notebook_id, ids), Member.member_type == "referent", Member.ended_at.is_(None)))).all())
     orientation_managers = dict((await session.execute(
         select(Member.notebook_id, Member.person_id).where(
-            Member.notebook_id.in_(ids), Member.member_type == "orientation_manager", Member.ended_at.is_(None))
+            among(Member.notebook_id, ids), Member.member_type == "orientation_manager", Member.ended_at.is_(None))
         .order_by(Member.started_at))).all())  # one at a time; the latest if ever more
     cers: dict[uuid.UUID, list[CerFacts]] = defaultdict(list)
     for row in (await session.execute(
             select(Contract.notebook_id, Contract.status, Contract.created_at, Contract.end_date, Contract.signed_on)
-            .where(Contract.notebook_id.in_(ids), Contract.kind == "cer"))).all():
+            .where(among(Contract.notebook_id, ids), Contract.kind == "cer"))).all():
         cers[row.notebook_id].append(CerFacts(row.status, row.created_at, row.end_date, row.signed_on))
     pending = dict((await session.execute(
         select(OrientationRequest.notebook_id, OrientationRequest.created_at).where(
-            OrientationRequest.notebook_id.in_(ids), OrientationRequest.status == "pending"))).all())
+            among(OrientationRequest.notebook_id, ids), OrientationRequest.status == "pending"))).all())
     activity = {r.notebook_id: r for r in (await session.execute(
         select(TimelineEvent.notebook_id, func.max(TimelineEvent.occurred_at).label("last"),
                func.min(TimelineEvent.occurred_at).label("first"))
-        .where(TimelineEvent.notebook_id.in_(ids)).group_by(TimelineEvent.notebook_id))).all()}
+        .where(among(TimelineEvent.notebook_id, ids)).group_by(TimelineEvent.notebook_id))).all()}
     oriented = dict((await session.execute(
         select(TimelineEvent.notebook_id, func.min(TimelineEvent.occurred_at))
-        .where(TimelineEvent.notebook_id.in_(ids), TimelineEvent.kind == "orientation")
+        .where(among(TimelineEvent.notebook_id, ids), TimelineEvent.kind == "orientation")
         .group_by(TimelineEvent.notebook_id))).all())
     # The source of the first entry ("Carnet créé"): how the notebook was made.
     first_sources: dict[uuid.UUID, str] = {}
@@ -131,7 +137,7 @@ async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> 
     if firsts:
         for notebook_id, occurred_at, source in (await session.execute(
                 select(TimelineEvent.notebook_id, TimelineEvent.occurred_at, TimelineEvent.source)
-                .where(TimelineEvent.notebook_id.in_(ids),
+                .where(among(TimelineEvent.notebook_id, ids),
                        TimelineEvent.occurred_at.in_(list({f for _, f in firsts})))
                 .order_by(TimelineEvent.occurred_at, TimelineEvent.id))).all():
             if (notebook_id, occurred_at) in firsts:
@@ -141,16 +147,16 @@ async def refresh_many(session: AsyncSession, notebook_ids: list[uuid.UUID]) -> 
     if imported:
         for beneficiary_id, source, created_at in (await session.execute(
                 select(ExternalData.beneficiary_id, ExternalData.source, ExternalData.created_at)
-                .where(ExternalData.beneficiary_id.in_(imported)))).all():
+                .where(among(ExternalData.beneficiary_id, imported)))).all():
             external[beneficiary_id].add((source, created_at))
     themes: dict[uuid.UUID, set[str]] = defaultdict(set)
     for notebook_id, theme in (await session.execute(
-            select(Focus.notebook_id, Focus.theme).where(Focus.notebook_id.in_(ids), Focus.deleted_at.is_(None)))):
+            select(Focus.notebook_id, Focus.theme).where(among(Focus.notebook_id, ids), Focus.deleted_at.is_(None)))):
         themes[notebook_id].add(theme)
     actions = (await session.execute(
         select(Action.id, Focus.notebook_id, Focus.theme, Action.status, Action.created_at)
         .join(Target, Target.id == Action.target_id).join(Focus, Focus.id == Target.focus_id)
-        .where(Focus.notebook_id.in_(ids), Focus.deleted_at.is_(None), Target.deleted_at.is_(None),
+        .where(among(Focus.notebook_id, ids), Focus.deleted_at.is_(None), Target.deleted_at.is_(None),
                Action.deleted_at.is_(None)))).all()
 
     now = datetime.now(UTC)

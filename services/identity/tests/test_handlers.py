@@ -207,3 +207,25 @@ async def test_a_batch_finds_the_accounts_its_earlier_events_changed(identity):
     await created.together([alice, moved, dora])
     accounts = await accounts_of(identity, alice.profile_id, dora.profile_id)
     assert [(a.firstname, a.email) for a in accounts] == [("alice", second), ("dora", first)]
+
+
+async def test_accounts_a_batch_creates_are_those_events_one_by_one_create(identity):
+    """A batch's new beneficiaries' accounts are written together (one INSERT, not an ORM object each): every
+    column as an event alone writes it, the columns left unset with their defaults; they sign in by SMS alike."""
+    [created] = [s for s in identity.service.bus.subscriptions if s.durable == "identity-notebook-beneficiary-created"]
+    deployment, suffix = uuid.uuid4(), uuid.uuid4().hex[:8]
+    alone, together, updated = (BeneficiaryCreatedV1(
+        profile_id=uuid.uuid4(), deployment_id=deployment, email=f"{name}.{suffix}@test.carnet.fr",
+        phone=f"06{uuid.uuid4().int % 10**8:08d}", firstname=name, lastname="Martin")
+        for name in ("alone", "together", "updated"))
+    await identity.deliver(alone)
+    again = BeneficiaryCreatedV1(profile_id=updated.profile_id, deployment_id=deployment, email=updated.email,
+                                 phone=updated.phone, firstname="Renamed", lastname="Martin")
+    await created.together([together, updated, again])
+    one, many, renamed = await accounts_of(identity, alone.profile_id, together.profile_id, updated.profile_id)
+    skipped = {"id", "email", "phone", "profile_id", "firstname", "created_at", "updated_at", "profile_synced_at"}
+    columns = [c.key for c in Account.__table__.columns if c.key not in skipped]
+    assert {k: getattr(many, k) for k in columns} == {k: getattr(one, k) for k in columns}
+    assert (many.email, many.phone, many.firstname) == (together.email, f"+33{together.phone[1:]}", "together")
+    assert (renamed.firstname, renamed.status) == ("Renamed", "active")  # the batch's last state of it
+    assert many.profile_synced_at == together.occurred_at

@@ -81,14 +81,17 @@ Handler = Callable[[Any, Any, Any], Awaitable[None]]
 
 
 Prepare = Callable[[Sequence[Any], AsyncSession, Any], Awaitable[None]]
+Finish = Callable[[AsyncSession, Any], Awaitable[None]]
 
 
-def exactly_once(consumer: str, prepare: Prepare | None = None) -> Callable[[Effect], Handler]:
+def exactly_once(consumer: str, prepare: Prepare | None = None,
+                 finish: Finish | None = None) -> Callable[[Effect], Handler]:
     """Makes an event consumer of ``effect(event, session, deps)``: the handler, called as
     ``handler(event, meta, deps)`` like every consumer, opens a transaction on ``deps.sessions``, claims
     ``(consumer, event.event_id)`` and runs the effect in it; a redelivered event does nothing. ``prepare(events,
     session, deps)``, when given, runs before the effects of a batch (``together``), in its transaction: what the
-    effects would each read, read once for the batch."""
+    effects would each read, read once for the batch. ``finish(session, deps)`` runs after them, in the same
+    transaction: what they left to write together (new rows in one INSERT rather than an ORM object each)."""
     def decorate(effect: Effect) -> Handler:
         async def handler(event: Any, meta: Any, deps: HasSessions) -> None:
             await apply_once(deps.sessions, consumer, event.event_id,
@@ -105,6 +108,8 @@ def exactly_once(consumer: str, prepare: Prepare | None = None) -> Callable[[Eff
                     if event.event_id in first_seen:
                         first_seen.discard(event.event_id)  # the same event twice in a batch: applied once
                         await effect(event, session, deps)
+                if finish is not None:
+                    await finish(session, deps)
 
         # Name and docstring for logs and traces, but not ``functools.wraps``: its ``__wrapped__`` would make
         # ``inspect.signature`` (which a broker reads) report the effect's parameters instead of the handler's.

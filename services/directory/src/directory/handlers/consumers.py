@@ -2,7 +2,7 @@
 addresses and numbers notify could not deliver to."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import AccountProfileChangedV1
@@ -13,23 +13,33 @@ from directory.adapters.orm import BeneficiarySeen, Person
 from directory.handlers.deps import Deps
 from directory.handlers.people import publish_person, search_text_of, set_contact
 from directory.handlers.views import person_links
+from servicekit.db import one_of
 from servicekit.inbox import exactly_once
 
 CONSUMER = "directory-read-models"
 
 
 SEEN = "directory.beneficiaries_seen"  # the batch's beneficiaries already counted, read by ``read_seen``
+NEW = "directory.beneficiaries_new"  # the batch's beneficiaries to count, inserted together by ``insert_seen``
 
 
 async def read_seen(events: list[BeneficiaryCreatedV1], session: AsyncSession, _deps: Deps) -> None:
     """An import's thousands of events come in batches: which of their beneficiaries are counted already, in one
     query for the batch, instead of a query (and the flush of the previous event's row) per event."""
     ids = {event.profile_id for event in events}
+    sqlite = session.bind.dialect.name == "sqlite"
     session.info[SEEN] = set((await session.scalars(select(BeneficiarySeen.profile_id).where(
-        BeneficiarySeen.profile_id.in_(ids)))).all()) if ids else set()
+        one_of(BeneficiarySeen.profile_id, ids, sqlite=sqlite)))).all()) if ids else set()
+    session.info[NEW] = []
 
 
-@exactly_once(CONSUMER, prepare=read_seen)
+async def insert_seen(session: AsyncSession, _deps: Deps) -> None:
+    """The batch's new beneficiaries in one INSERT: an ORM object each cost more than the rest of the batch."""
+    if rows := session.info.pop(NEW, None):
+        await session.execute(insert(BeneficiarySeen.__table__), rows)
+
+
+@exactly_once(CONSUMER, prepare=read_seen, finish=insert_seen)
 async def on_beneficiary_created(event: BeneficiaryCreatedV1, session: AsyncSession, _deps: Deps) -> None:
     if event.deployment_id is None:
         return
@@ -41,6 +51,9 @@ async def on_beneficiary_created(event: BeneficiaryCreatedV1, session: AsyncSess
         return
     else:
         counted.add(event.profile_id)
+        session.info[NEW].append({"profile_id": event.profile_id, "deployment_id": event.deployment_id,
+                                  "active": True})
+        return
     session.add(BeneficiarySeen(profile_id=event.profile_id, deployment_id=event.deployment_id, active=True))
 
 

@@ -7,7 +7,7 @@ import asyncio
 from typing import ClassVar
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from contracts.base import IntegrationEvent
 from servicekit.db import create_engine, sessionmaker
@@ -158,3 +158,53 @@ async def test_rows_written_by_a_synchronous_listener_wake_the_relay_of_another_
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_events_committed_while_a_mark_waits_for_the_database_are_published_meanwhile(sessions, jetstream):
+    """A batch is marked published in a transaction that may wait for the database (on SQLite behind the service's
+    writers, for the write lock; on PostgreSQL behind a lock): the events committed meanwhile are published
+    without waiting for it. They waited for it, the tail of event propagation at 500 events/s (issue 19 item 3)."""
+    outbox = Outbox()
+    held, holding = asyncio.Event(), []
+    published_while_held = []
+
+    async def on_stream() -> int:
+        return (await jetstream.stream_info("NOTIFY", subjects_filter=WokenV1.subject)).state.messages
+
+    async def hold_the_database() -> None:
+        async with sessions() as session, session.begin():
+            # SQLite: the write lock, taken by the transaction's BEGIN (IMMEDIATE) at its first statement.
+            # PostgreSQL: a lock that the mark's UPDATE waits for, and the next round's read does not.
+            await session.execute(text("SELECT 1" if relay.is_sqlite
+                                       else f"LOCK TABLE {outbox_table.name} IN SHARE MODE"))
+            held.set()
+            try:
+                await until(lambda: _equal(on_stream(), 2), timeout_s=20)
+                published_while_held.append(True)
+            except AssertionError:
+                pass
+
+    async def after_the_first_publication(_count: int) -> None:
+        # Before the first batch's mark: the next event committed, then the database held until it is published.
+        if not holding:
+            await write(sessions, outbox)
+            holding.append(asyncio.create_task(hold_the_database()))
+            await held.wait()
+
+    relay = OutboxRelay("kit", sessions, jetstream, outbox, poll_interval_s=NEVER_S,
+                        after_publish=after_the_first_publication)
+    await write(sessions, outbox)
+    running = asyncio.create_task(relay.run_forever())
+    try:
+        await until(lambda: _true(bool(holding)))
+        await holding[0]
+        await until(lambda: _zero(unpublished(sessions)))
+    finally:
+        running.cancel()
+        await asyncio.gather(running, *holding, return_exceptions=True)
+    assert published_while_held == [True]
+    assert await on_stream() == 2
+
+
+async def _equal(value, expected) -> bool:
+    return await value == expected

@@ -38,6 +38,7 @@ from servicekit.outbox import WAKE_CHANNEL, Outbox
 log = structlog.get_logger("servicekit.relay")
 SECRET_PREFIX = SECRETS.subjects[0].removesuffix(">")  # "secret."
 MEASURE_EVERY_S = 1.0  # backlog gauges
+MARK_ON_STOP_S = 5.0  # a relay stopping lets the mark under way end
 
 
 def is_secret(subject: str) -> bool:
@@ -67,41 +68,80 @@ class OutboxRelay:
         self.is_sqlite = is_sqlite(sessions.kw["bind"])
         self.rounds = 0  # rounds done, each until nothing was left to publish
         self.listening = asyncio.Event()  # PostgreSQL: other replicas' commits are heard
+        self._marking: asyncio.Task | None = None  # the last round's mark, under way while the next one publishes
+        self._unmarked: set = set()  # SQLite: the event ids of rows published whose mark is under way
 
     async def publish_pending(self) -> int:
-        """Publishes one batch; returns how many rows it published."""
-        if is_sqlite(self.sessions.kw["bind"]):
+        """Publishes one batch and marks it; returns how many rows it published."""
+        published, marking = await self._publish_batch()
+        if marking is not None:
+            await marking
+        return published
+
+    async def _publish_batch(self) -> tuple[int, asyncio.Task | None]:
+        """Reads and publishes one batch: how many rows, and the task that marks them, under way. The relay's
+        next round reads and publishes while that mark waits for the database: waiting for it first (on SQLite
+        behind the service's writers, for the write lock), every event committed meanwhile waited too, the tail
+        of event propagation (issue 19 item 3)."""
+        if self.is_sqlite:
             # SQLite has one write lock for the whole database: the batch is read without it and marked in a short
             # write transaction once JetStream acknowledged it, so that a slow or absent NATS never holds every
             # writer of the service. Another process's relay may publish the same rows meanwhile: JetStream
-            # drops the duplicates by Nats-Msg-Id.
+            # drops the duplicates by Nats-Msg-Id. Rows published whose mark is under way are not read again.
             async with self.sessions() as session:
-                rows = (await session.execute(self._pending())).all()
+                rows = (await session.execute(self._pending(excluding=self._unmarked))).all()
             if not rows:
-                return 0
+                return 0, None
             await self._publish(rows)
-            async with self.sessions.begin() as session:
-                await self._mark_published(session, rows)
+            mark = self._mark_apart(rows)
         else:
-            # PostgreSQL: replicas share the rows, each locking its batch (SKIP LOCKED) until it is marked.
-            async with self.sessions.begin() as session:
+            # PostgreSQL: replicas share the rows, each locking its batch (SKIP LOCKED) until it is marked; the
+            # next round skips them too.
+            session = self.sessions()
+            try:
+                await session.begin()
                 rows = (await session.execute(self._pending().with_for_update(skip_locked=True))).all()
-                if not rows:
-                    return 0
-                await self._publish(rows)
-                await self._mark_published(session, rows)
+                if rows:
+                    await self._publish(rows)
+            except BaseException:
+                await session.close()
+                raise
+            if not rows:
+                await session.close()
+                return 0, None
+            mark = self._mark_and_commit(session, rows)
         OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
-        self.outbox.mark_published(row.event_id for row in rows)
-        return len(rows)
+        self.outbox.mark_published(row.event_id for row in rows)  # on the stream: a reply waiting for it may go
+        event_ids = {row.event_id for row in rows}
+        self._unmarked |= event_ids
+        return len(rows), asyncio.create_task(self._marked(mark, event_ids), name=f"{self.service}-relay-mark")
 
-    def _pending(self):
-        return (
+    async def _mark_apart(self, rows) -> None:
+        async with self.sessions.begin() as session:
+            await self._mark_published(session, rows)
+
+    async def _mark_and_commit(self, session: AsyncSession, rows) -> None:
+        try:
+            await self._mark_published(session, rows)
+            await session.commit()
+        finally:
+            await session.close()
+
+    async def _marked(self, mark, event_ids: set) -> None:
+        try:
+            await mark
+        finally:  # marked, or left pending (published again, JetStream drops the duplicates): readable again
+            self._unmarked -= event_ids
+
+    def _pending(self, excluding: set | None = None):
+        query = (
             select(outbox_table.c.seq, outbox_table.c.event_id, outbox_table.c.subject,
                    outbox_table.c.payload, outbox_table.c.headers)
             .where(outbox_table.c.published_at.is_(None))
             .order_by(outbox_table.c.seq)
             .limit(self.batch_size)
         )
+        return query.where(outbox_table.c.event_id.not_in(excluding)) if excluding else query
 
     async def measure_backlog(self) -> None:
         """Sets the backlog gauges: how many rows wait, and for how long the oldest has."""
@@ -186,6 +226,10 @@ class OutboxRelay:
             if listener is not None:
                 listener.cancel()
                 await asyncio.gather(listener, return_exceptions=True)
+            if self._marking is not None:  # a short transaction: let it end, rather than publish its rows again
+                await asyncio.wait([self._marking], timeout=MARK_ON_STOP_S)
+                self._marking.cancel()
+                await asyncio.gather(self._marking, return_exceptions=True)
 
     async def _relay(self) -> None:
         failures = 0
@@ -195,8 +239,15 @@ class OutboxRelay:
             # propagation).
             self.outbox.committed.clear()
             try:
-                while await self.publish_pending() == self.batch_size:
-                    pass
+                while True:
+                    published, marking = await self._publish_batch()
+                    # The mark of the round before, under way while this one published, awaited now: one mark at
+                    # most is left behind, and its failure is this round's (retried with backoff).
+                    previous, self._marking = self._marking, marking
+                    if previous is not None:
+                        await previous
+                    if published < self.batch_size:
+                        break
                 failures = 0
                 self.rounds += 1
             except asyncio.CancelledError:

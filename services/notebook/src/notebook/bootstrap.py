@@ -7,6 +7,8 @@ from notebook.entrypoints import wiring
 from notebook.handlers.deps import Deps
 from notebook.handlers.france_travail import FranceTravailRefresher
 from servicekit.app import Service
+from servicekit.db import is_sqlite, sessionmaker
+from servicekit.inline_sqlite import create_reader
 from servicekit.housekeeping import Kept
 from notebook.adapters.orm import ExportJob, NotebookVisit
 
@@ -21,8 +23,18 @@ def build(settings: NotebookSettings | None = None) -> Service:
     wiring.register(service, Deps(
         sessions=service.sessions, outbox=service.outbox, settings=settings, verifier=service.verifier,
         protection=FieldProtection(settings.secret_key.get_secret_value().encode()),
-        france_travail=france_travail(settings), bus=service.bus))
+        france_travail=france_travail(settings), bus=service.bus, read_sessions=page_reader(service, settings)))
     return service
+
+
+def page_reader(service: Service, settings: NotebookSettings):
+    """The notebook page's ~18 statements on SQLite run in the loop's thread, not one aiosqlite round trip each
+    (servicekit.inline_sqlite); None on PostgreSQL (the service's sessions). Its connections hold no lock between
+    reads (each read's transaction ends when its session closes) and close with the process."""
+    url = settings.resolved_database_url(NAME)
+    if not is_sqlite(url):
+        return None
+    return sessionmaker(create_reader(url))
 
 
 def france_travail(settings: NotebookSettings) -> FranceTravailRefresher | None:

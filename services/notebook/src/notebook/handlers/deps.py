@@ -32,6 +32,9 @@ class Deps:
     france_travail: FranceTravailRefresher | None = None
     # The service's NATS connection: its object store keeps the exports' files (handlers.exports.store_file).
     bus: Any = None
+    # Sessions for hot read paths that never write (the page): on SQLite an engine whose statements run in the
+    # loop's thread (servicekit.inline_sqlite); the service's own sessions elsewhere (None: ``sessions``).
+    read_sessions: async_sessionmaker[AsyncSession] | None = None
     # The access log's writes, several views to a transaction (group commit).
     visit_log: VisitLog = field(init=False)
     # The referentials, read once (handlers.referentials.referentials_of).
@@ -39,3 +42,5 @@ class Deps:
 
     def __post_init__(self) -> None:
         self.visit_log = VisitLog(self.sessions, self.outbox)
+        if self.read_sessions is None:
+            self.read_sessions = self.sessions

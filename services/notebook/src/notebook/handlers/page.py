@@ -315,8 +315,9 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
     caller = await caller_of(ctx, deps)
     referentials = await referentials_of(deps)
     # Read, then log the visit in a transaction of its own: a write transaction takes SQLite's write lock at
-    # BEGIN (servicekit.db), and pages must not be read one at a time.
-    async with deps.sessions() as session:
+    # BEGIN (servicekit.db), and pages must not be read one at a time. The read's sessions never write: on SQLite
+    # its statements run in the loop's thread (Deps.read_sessions), not one thread round trip each.
+    async with deps.read_sessions() as session:
         notebook, relations = await open_notebook(session, caller, request.notebook_id, Operation.view_public)
         full = may(caller.role, relations, Operation.view_full)
         beneficiary = view_of(await session.get(Beneficiary, notebook.beneficiary_id), deps)

@@ -195,3 +195,45 @@ async def test_the_page_shows_every_upcoming_appointment_and_the_latest_past_one
     assert every.appointments == whole.appointments and every.appointments_more is False
     # The members' latest appointment is read from them all, not from those shown.
     assert [m.last_appointment_at for m in upcoming.members] == [m.last_appointment_at for m in whole.members]
+
+
+async def test_the_orientation_form_offers_the_territory_as_the_orm_reads_it(notebook, token_mint):
+    """The manager's page reads the territory's choices as plain rows (handlers.orientation): the same systems,
+    structures and active professionals, in the same order, as read the plain way with ORM objects."""
+    from notebook.adapters.orm import OrientationSystemRead, Person, StructureRead
+    from notebook.handlers.members import person_name
+
+    notebook_id, manager, _, _, _ = await notebook_followed_by_a_professional(notebook, token_mint)
+    deployment_id = (await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id), manager)).deployment_id
+    systems, structures = [uuid.uuid4() for _ in range(3)], [uuid.uuid4() for _ in range(2)]
+    async with notebook.sessions.begin() as session:
+        session.add_all([OrientationSystemRead(id=s, deployment_id=deployment_id, name=name, orientation_type="pro")
+                         for s, name in zip(systems, ("Social", "Professionnel", "Socio-pro"))])
+        session.add_all([StructureRead(id=s, deployment_id=deployment_id, name=name, occurred_at=utcnow())
+                         for s, name in zip(structures, ("CCAS", "Association Zéphyr"))])
+        session.add_all([  # several structures, none, no first name, and one deactivated: left out
+            Person(id=uuid.uuid4(), role="professional", deployment_id=deployment_id, firstname="Anne",
+                   lastname="Zola", structure_ids=[str(structures[1]), str(structures[0])],
+                   orientation_system_ids=[str(systems[0]), str(systems[2])], occurred_at=utcnow()),
+            Person(id=uuid.uuid4(), role="professional", deployment_id=deployment_id, firstname="",
+                   lastname="Abel", occurred_at=utcnow()),
+            Person(id=uuid.uuid4(), role="professional", deployment_id=deployment_id, firstname="Gone",
+                   lastname="Away", occurred_at=utcnow(), deactivated_at=utcnow())])
+
+    page = await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id), manager)
+
+    async with notebook.sessions() as session:
+        def rows(model, *where, order):
+            return session.scalars(select(model).where(model.deployment_id == deployment_id, *where).order_by(*order))
+        expected = c.OrientationOptions(
+            orientation_systems=[c.OrientationChoice(orientation_system_id=s.id, name=s.name) for s in
+                                 await rows(OrientationSystemRead, order=[OrientationSystemRead.name])],
+            structures=[c.StructureChoice(structure_id=s.id, name=s.name) for s in
+                        await rows(StructureRead, order=[StructureRead.name])],
+            referents=[c.ReferentChoice(person_id=p.id, name=person_name(p), structure_id=p.structure_id,
+                                        structure_ids=p.structure_ids, orientation_system_ids=p.orientation_system_ids)
+                       for p in await rows(Person, Person.role == "professional", Person.deactivated_at.is_(None),
+                                           order=[Person.lastname, Person.firstname])])
+    assert page.orientation_options == expected
+    assert [r.name for r in page.orientation_options.referents] == ["Abel", "Pierre Pro", "Anne Zola"]
+    assert page.orientation_options.referents[2].structure_id == structures[1]

@@ -258,3 +258,40 @@ def test_the_history_and_threads_follow_the_order_of_things(seed):
         assert message["created_at"] >= joined[(message["notebook_id"], message["author_id"])]
         threads.setdefault(message["notebook_id"], []).append(message["text_encrypted"])
     assert threads and all(len(set(texts)) == len(texts) for texts in threads.values())
+
+
+def in_office(moment: datetime) -> bool:
+    local = moment.astimezone(demo.PARIS)
+    return local.weekday() < 5 and 8 <= local.hour < 18
+
+
+@pytest.mark.parametrize("now", [NOW, datetime(2026, 11, 29, 22, 30, tzinfo=UTC),   # a Sunday night
+                                 datetime(2026, 11, 30, 6, 15, tzinfo=UTC)])         # a Monday before 8h
+def test_the_history_is_written_in_office_hours_and_spread_over_them(now):
+    """Walk of the demo (issue 20): history entries dated at night. Every time of the population falls on a
+    weekday, 8h–18h in Paris, whatever the hour of the seed, never after it; and not all at one hour."""
+    refs = demo.Referentials({}, [uuid.UUID(int=300)], {"logement": ["Accéder au logement"]},
+                             {"logement": ["Demande de logement social"]}, ["Cuisinier (G1602)"])
+    made = demo.make_population(seed=20, size=60, months=18, now=now, team=TEAM, refs=refs,
+                                encrypt=lambda text: text, index=lambda kind, value: value or None)
+    history = [row["occurred_at"] for row in made.rows["timeline_event"]]
+    assert history and all(in_office(at) and at <= now for at in history)
+    moments = [value for rows in made.rows.values() for row in rows for value in row.values()
+               if isinstance(value, datetime) and value <= now]
+    assert all(in_office(at) for at in moments)
+    appointments = {a["id"]: a["at"].astimezone(demo.PARIS) for a in made.rows["appointment"]}
+    assert all(in_office(at) for at in appointments.values())  # those to come too
+    for event in made.rows["timeline_event"]:  # its sentence quotes the appointment's time as it is
+        if event["subject_id"] in appointments:
+            assert f"Rendez-vous du {appointments[event['subject_id']]:%d/%m/%Y à %H:%M}" in event["summary"]
+    assert len({at.astimezone(demo.PARIS).hour for at in history}) >= 8
+
+
+def test_moving_into_office_hours_keeps_every_order_and_the_office_times():
+    now = datetime(2026, 11, 29, 22, 30, tzinfo=UTC)  # a Sunday night: its gap is squeezed before it
+    moments = [now - timedelta(minutes=17 * i) for i in range(3000)][::-1]
+    moved = [demo.office_moment(at, now) for at in moments]
+    assert moved == sorted(moved) and len(set(moved)) == len(moved)
+    assert all(in_office(at) and at <= now for at in moved)
+    kept = datetime(2026, 11, 26, 14, 30, tzinfo=demo.PARIS)  # a Thursday, 14h30
+    assert demo.office_moment(kept, now) == kept

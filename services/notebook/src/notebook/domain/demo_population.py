@@ -15,7 +15,7 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -147,6 +147,66 @@ def at_work_hours(rng: random.Random, day: date) -> datetime:
                             PARIS)
 
 
+CORE = (time(9), time(17))  # office times left as they are; the hour on each side takes in the evening and night
+BAND = timedelta(minutes=59)
+
+
+def next_weekday(day: date) -> date:
+    day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def office_moment(moment: datetime, now: datetime) -> datetime:
+    """``moment`` moved into office hours, Paris time (8h–18h, Monday to Friday), as a walk of the demo expects of a
+    history written by people at work. Deterministic and strictly increasing, so every order between the rows holds
+    (a notebook created before its history, an appointment before its outcome); 9h–17h on a weekday is kept as it
+    is (the appointments' times, which their history's sentences quote). An evening is squeezed into 17h–18h of its
+    day, a night or a weekend into 8h–9h of the next office day; the gap ``now`` stands in, into 17h–18h before it
+    (nothing ends up after now)."""
+    local = moment.astimezone(PARIS)
+    if local.weekday() < 5 and CORE[0] <= local.time() < CORE[1]:
+        return moment
+    before = local.date()
+    if local.weekday() >= 5 or local.time() < CORE[1]:  # a morning or a weekend: the gap began the office day before
+        before -= timedelta(days=1)
+        while before.weekday() >= 5:
+            before -= timedelta(days=1)
+    evening = datetime.combine(before, CORE[1], PARIS).astimezone(UTC)
+    midnight = datetime.combine(before + timedelta(days=1), time(0), PARIS).astimezone(UTC)
+    after = next_weekday(before)
+    morning = datetime.combine(after, CORE[0], PARIS).astimezone(UTC)
+    at = moment.astimezone(UTC)
+    if evening <= now < morning and at <= now:
+        moved = evening + min(BAND, now - evening) * ((at - evening) / max(now - evening, timedelta(seconds=1)))
+    elif at < midnight:
+        moved = evening + BAND * ((at - evening) / (midnight - evening))
+    else:
+        opening = datetime.combine(after, time(8), PARIS).astimezone(UTC)
+        moved = opening + BAND * ((at - midnight) / (morning - midnight))
+    return moved.astimezone(moment.tzinfo)
+
+
+def in_office_hours(made: Made, now: datetime) -> None:
+    """Every time of the rows made moved into office hours (``office_moment``), in place. An appointment drawn on a
+    weekend moves too, to the minute, and the history's sentences quoting its time say the new one."""
+    quoted: dict[uuid.UUID, tuple[str, str]] = {}
+    for row in made.rows.get("appointment", []):
+        moved = office_moment(row["at"], now).replace(second=0, microsecond=0)
+        if moved != row["at"]:
+            quoted[row["id"]] = (f"Rendez-vous du {row['at'].astimezone(PARIS):%d/%m/%Y à %H:%M}",
+                                 f"Rendez-vous du {moved.astimezone(PARIS):%d/%m/%Y à %H:%M}")
+            row["at"] = moved
+    for table, rows in made.rows.items():
+        for row in rows:
+            for column, value in row.items():
+                if isinstance(value, datetime) and not (table == "appointment" and column == "at"):
+                    row[column] = office_moment(value, now)
+            if table == "timeline_event" and row["subject_id"] in quoted:
+                row["summary"] = row["summary"].replace(*quoted[row["subject_id"]])
+
+
 def make_population(*, seed: int, size: int, months: int, now: datetime, team: Team, refs: Referentials,
                     encrypt: Callable[[str], str], index: Callable[[str, str], str | None],
                     login_email: str | None = None) -> Made:
@@ -156,6 +216,7 @@ def make_population(*, seed: int, size: int, months: int, now: datetime, team: T
     made, taken = Made(), set()
     for n in range(size):
         Story(made, rng, seed, n, now, months, team, refs, encrypt, index, taken).make()
+    in_office_hours(made, now)
     if login_email and made.beneficiaries:
         give_login(made, now.astimezone(PARIS).date(), login_email)
     return made

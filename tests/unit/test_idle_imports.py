@@ -11,8 +11,11 @@ import pytest
 
 # In every service: PyJWT and cryptography (OpenSSL, ~11 MB) at the first access token to check or sign, or the first
 # protected field or webhook secret; asyncpg (~3.6 MB) only on PostgreSQL (the relay's LISTEN); phonenumbers (~1 MB)
-# at the first phone number; the SQLAlchemy instrumentation (~1 MB) only where spans go somewhere.
-EVERY_SERVICE = ("jwt", "cryptography", "asyncpg", "phonenumbers", "opentelemetry.instrumentation")
+# at the first phone number; the SQLAlchemy instrumentation (~1 MB) only where spans go somewhere; the bus's table
+# of permissions (servicekit.bus_access, which imports every service's contracts: 1.8 to 4.7 MB) only in the tools
+# that render the servers' configuration, a process reading its inbox and credentials from servicekit.bus_names.
+EVERY_SERVICE = ("jwt", "cryptography", "asyncpg", "phonenumbers", "opentelemetry.instrumentation",
+                 "servicekit.bus_access")
 LOADED_ON_DEMAND = {
     # The gateway has no database: SQLAlchemy (~20 MB) is the services'.
     "gateway.main": ("sqlalchemy",),
@@ -22,8 +25,8 @@ LOADED_ON_DEMAND = {
     # PDFs (CER, bilans, her data), spreadsheets (exports), the France Travail API (only where configured).
     "notebook.bootstrap": (*EVERY_SERVICE, "fpdf", "fontTools", "xlsxwriter", "httpx"),
     # The SMS provider's and the partners' webhooks' HTTP client at the first SMS or webhook, Jinja at the first
-    # message.
-    "notify.bootstrap": (*EVERY_SERVICE, "httpx", "jinja2"),
+    # message, the SMTP client (~1 MB) at the first e-mail.
+    "notify.bootstrap": (*EVERY_SERVICE, "httpx", "jinja2", "aiosmtplib"),
     "audit.bootstrap": EVERY_SERVICE,
     # The CAF/MSA flux's XML parser and the spreadsheet reader, at the first such file.
     "data_import.bootstrap": (*EVERY_SERVICE, "lxml", "python_calamine"),

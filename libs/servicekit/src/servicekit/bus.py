@@ -19,8 +19,8 @@ from faststream.nats.prometheus import NatsPrometheusMiddleware
 from prometheus_client import REGISTRY
 
 from contracts.base import RpcReply, RpcRequest
-from servicekit.bus_access import (credentials, inbox_prefix, pull_inbox_prefix, redacted, server_urls,
-                                   without_credentials)
+from servicekit.bus_names import (credentials, inbox_prefix, pull_inbox_prefix, redacted, server_urls,
+                                  without_credentials)
 from servicekit.consumers import BrokenContracts, Subscription, event_endpoint, replay_endpoint, replay_subject
 from servicekit.rpc import RpcClient, RpcContext, RpcReplies, rpc_endpoint
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from dataclasses import replace
 from pathlib import Path
 from typing import IO
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 from contracts.base import IntegrationEvent, RpcRequest
 from contracts.audit import AUDIT_EVENTS
@@ -83,18 +83,15 @@ from contracts.profiles import (
 from contracts.registry import load_all
 from contracts.retention import PURGED_EVENTS, GetRetentionSubjectV1, RetentionDueV1, RunRetentionV1
 from contracts.streams import ALL_STREAMS, DEADLETTER, SECRETS, stream_for_subject
+# A running process's names of the bus, here for the tools and tests that read them from this module.
+from servicekit.bus_names import (INBOX, SWEPT_STREAMS, credentials, inbox_of, inbox_prefix,  # noqa: F401
+                                  pull_inbox_prefix, redacted, server_urls, without_credentials)
 
 GATEWAY = "gateway"
 # The events the gateway follows (gateway.web.structure_offers): otherwise it only makes requests.
 GATEWAY_FOLLOWS: tuple[type[IntegrationEvent], ...] = (StructureCreatedV1, StructureUpdatedV1)
 OPERATOR = "operator"
 ACCOUNT = "CARNET"
-# Retention (issue 21): the streams each service sweeps of a purged beneficiary's messages: its own (it published
-# what is there), and the partners' messages for the import service, which consumes them. SECRETS is nobody's to
-# read; its max_age (a secret's lifetime) is its limit.
-SWEPT_STREAMS = {"identity": ("IDENTITY",), "notebook": ("NOTEBOOK",), "notify": ("NOTIFY",),
-                 "data_import": ("IMPORT", "PARTNER")}
-INBOX = "_INBOX"
 # What the production server listens on and keeps its streams in (deploy/nats/nats-server.conf).
 DEPLOY_LISTEN = "0.0.0.0:4222"
 DEPLOY_STORE_DIR = "/data/nats"
@@ -212,10 +209,6 @@ class Permissions:
 
 def _unique(subjects) -> tuple[str, ...]:
     return tuple(dict.fromkeys(subjects))
-
-
-def inbox_of(user: str) -> str:
-    return f"{INBOX}.{user}"
 
 
 def secrets_read() -> tuple[str, ...]:
@@ -418,54 +411,6 @@ def write_config(directory: Path, listen: str = DEPLOY_LISTEN, store_dir: str = 
     server.write_text(render_server(listen, store_dir))
     (directory / "cluster.conf").write_text(render_server(listen, store_dir, DEPLOY_NODE))
     return server
-
-
-# --- credentials and the local server ----------------------------------------------------------------------------
-def inbox_prefix(nats_url: str) -> str:
-    """The inbox to give nats-py or FastStream (``inbox_prefix=``) for the user of this URL: its replies come
-    there, and nowhere another user may subscribe."""
-    user = urlsplit(server_urls(nats_url)[0]).username
-    return inbox_of(user) if user else INBOX
-
-
-def pull_inbox_prefix(nats_url: str) -> bytes:
-    """The same inbox for a FastStream pull subscriber (``subscriber(..., inbox_prefix=)``), which takes one of
-    its own, with a trailing dot, and otherwise uses ``_INBOX.`` whatever the broker's."""
-    return f"{inbox_prefix(nats_url)}.".encode()
-
-
-def server_urls(nats_url: str) -> list[str]:
-    """The servers of ``NATS_URL``: one URL, or the servers of a cluster separated by commas (as nats' Go client
-    and CLI take them), each with the user's credentials."""
-    return [url.strip() for url in nats_url.split(",") if url.strip()]
-
-
-def credentials(nats_url: str) -> tuple[str, str] | None:
-    """The user and password of ``NATS_URL``'s first server. Given to the client for every server: the servers a
-    cluster advertises (``connect_urls``) come without them, and a reconnection to one would be refused."""
-    parts = urlsplit(server_urls(nats_url)[0])
-    if parts.username is None or parts.password is None:
-        return None
-    return unquote(parts.username), unquote(parts.password)
-
-
-def without_credentials(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=host))
-
-
-def redacted(nats_url: str) -> str:
-    """The URL (each server's) without its password, for a log line."""
-    return ",".join(_redacted(url) for url in server_urls(nats_url))
-
-
-def _redacted(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 def user_url(user: str, password: str, host: str, port: int) -> str:

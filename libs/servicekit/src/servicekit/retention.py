@@ -9,7 +9,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from servicekit.bus_access import SWEPT_STREAMS  # noqa: F401  (the handlers read it from here)
+from servicekit.bus_names import SWEPT_STREAMS  # noqa: F401  (the handlers read it from here)
 from servicekit.messaging import outbox_table
 
 

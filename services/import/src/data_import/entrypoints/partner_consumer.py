@@ -16,7 +16,7 @@ from contracts.partners import PARTNER_MESSAGES
 from data_import.handlers.deps import Deps
 from data_import.handlers.partner_messages import Received, on_partner_message
 from servicekit.app import Service
-from servicekit.bus_access import pull_inbox_prefix
+from servicekit.bus_names import pull_inbox_prefix
 from servicekit.consumers import Subscription, dead_lettered, delivery_count, replay_subject
 from servicekit.errors import RejectMessage
 from servicekit.metrics import DEAD_LETTERED, EVENTS_HANDLED, REDELIVERED

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-import aiosmtplib
-
 from notify.config import NotifySettings
 
 
@@ -26,6 +24,8 @@ async def send_email(settings: NotifySettings, *, to: str, subject: str, text: s
     message.set_content(text)
     if html:
         message.add_alternative(html, subtype="html")
+    import aiosmtplib  # at the first e-mail, not at start (~1 MB of an idle process, issue 19 item 4)
+
     try:
         await aiosmtplib.send(
             message,

@@ -322,12 +322,14 @@ async def test_the_address_reads_one_line_at_a_time_and_the_referent_names_its_s
 
 
 async def test_the_beneficiary_reads_how_to_answer_his_messages():
-    """He cannot write in the professionals' thread: the page says whom to answer instead of ending there."""
+    """He cannot write in the professionals' thread but answers each message shared with him (issue 20): the page
+    says so, and whom to call when it is urgent."""
     app = create_app(GatewaySettings(env="test"))
     app.state.rpc = FakeRpc(followed(), 1, Role.beneficiary)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
                                  cookies={"carnet_csrf": "jeton"}) as client:
         response = await client.get("/mon-carnet/echanges", headers={"Authorization": "Bearer eyJ.access.token"})
     assert response.status_code == 200
-    assert "Pour répondre, adressez-vous à votre référent" in text_of(response.text)
+    assert "Vous pouvez répondre à chacun de ces messages" in text_of(response.text)
+    assert "Pour une question urgente, appelez votre référent" in text_of(response.text)
     assert 'href="/mon-carnet#groupe"' in response.text

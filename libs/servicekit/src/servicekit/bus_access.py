@@ -3,9 +3,9 @@
 Each service connects with its own user and may only: publish its events (``<owner>.>``, and
 ``secret.<owner>.>`` when contracts say it issues one-time secrets), the RPCs it calls and the replies to the
 requests it received (``allow_responses``); serve its RPCs (``rpc.<name>.>``); consume, through JetStream, the
-events it names here, and nothing else of any stream. The gateway makes requests, and follows the structures'
-events only (``GATEWAY_FOLLOWS``). The operator (``carnet up``, ``carnet seed``, ``carnet dlq``) administers streams
-and dead letters but cannot read one-time secrets either.
+events it names here, and nothing else of any stream. The gateway makes requests, and follows the structures' and
+accounts' events only (``GATEWAY_FOLLOWS``). The operator (``carnet up``, ``carnet seed``, ``carnet dlq``)
+administers streams and dead letters but cannot read one-time secrets either.
 
 Replies go to the requester's own inbox, ``_INBOX.<user>.>`` (``inbox_prefix``): with one ``_INBOX.>`` for all,
 any user could read the answers to everyone else's requests (access tokens among them).
@@ -88,8 +88,12 @@ from servicekit.bus_names import (INBOX, SWEPT_STREAMS, credentials, inbox_of, i
                                   pull_inbox_prefix, redacted, server_urls, without_credentials)
 
 GATEWAY = "gateway"
-# The events the gateway follows (gateway.web.structure_offers): otherwise it only makes requests.
-GATEWAY_FOLLOWS: tuple[type[IntegrationEvent], ...] = (StructureCreatedV1, StructureUpdatedV1)
+# The events the gateway follows, each dropping what it holds: the structures' (gateway.web.structure_offers) and
+# the accounts' (gateway.auth.me_cache). Otherwise it only makes requests.
+GATEWAY_STRUCTURE_EVENTS: tuple[type[IntegrationEvent], ...] = (StructureCreatedV1, StructureUpdatedV1)
+GATEWAY_ACCOUNT_EVENTS: tuple[type[IntegrationEvent], ...] = (SessionsRevokedV1, AccountDeactivatedV1,
+                                                              AccountProfileChangedV1)
+GATEWAY_FOLLOWS: tuple[type[IntegrationEvent], ...] = (*GATEWAY_STRUCTURE_EVENTS, *GATEWAY_ACCOUNT_EVENTS)
 OPERATOR = "operator"
 ACCOUNT = "CARNET"
 # What the production server listens on and keeps its streams in (deploy/nats/nats-server.conf).
@@ -287,9 +291,9 @@ def service_permissions(access: ServiceAccess) -> Permissions:
 
 def gateway_permissions() -> Permissions:
     # Uploads streamed into the bucket and reports streamed out of it; the import service creates it. Export files
-    # streamed out of theirs, which the notebook creates. The structures' events, followed with ordered consumers:
-    # they drop what the gateway holds of the structures (gateway.web.structure_offers); like a service, it creates
-    # the streams of contracts when missing, so that it may start first.
+    # streamed out of theirs, which the notebook creates. The structures' and accounts' events, followed with ordered
+    # consumers: they drop what the gateway holds (gateway.web.structure_offers, gateway.auth.me_cache); like a
+    # service, it creates the streams of contracts when missing, so that it may start first.
     return Permissions(publish=("rpc.>", *object_store(UPLOADS_BUCKET, create=False),
                                 *object_store(EXPORTS_BUCKET, create=False), *JETSTREAM_COMMON,
                                 *_following(_streams(GATEWAY_FOLLOWS))),

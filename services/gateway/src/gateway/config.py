@@ -17,6 +17,10 @@ class GatewaySettings(ServiceSettings):
     trusted_proxies: str = ""
     # Set by `carnet up --replicas N` for its gateways, which share the port (SO_REUSEPORT).
     reuse_port: bool = False
+    # A page visitor's MeReply held per access token (gateway.auth.me_cache): seconds at most (0: asked every time),
+    # and how many tokens' at most.
+    me_cache_s: float = Field(5.0, ge=0, le=60)
+    me_cache_size: int = Field(10_000, ge=0)
 
     @cached_property
     def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:

@@ -52,6 +52,7 @@ from servicekit import telemetry
 from servicekit.bus import Bus
 from servicekit.streams import ensure_streams
 from gateway.web.structure_offers import StructureOffers, follow_structure_events
+from gateway.auth.me_cache import MeCache, follow_account_events
 from servicekit.errors import Invalid, NotFound, ServiceError
 from servicekit.health import embedded_server, health_app
 from servicekit.logging import configure_logging
@@ -102,10 +103,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         configure_logging("gateway", settings.log_level)
         telemetry.configure_tracing("gateway", settings.trace_file)
-        # The gateway makes requests, and follows only the events that drop what it holds (structure_offers).
+        # The gateway makes requests, and follows only the events that drop what it holds (structure_offers,
+        # me_cache).
         app.state.bus = Bus("gateway", settings.nats_url, rpc_timeout_s=settings.rpc_timeout_s)
         app.state.structure_offers = StructureOffers()
         follow_structure_events(app.state.bus.broker, app.state.structure_offers)
+        app.state.me_cache = MeCache(settings.me_cache_s, settings.me_cache_size)
+        follow_account_events(app.state.bus.broker, app.state.me_cache)
         # Their stream must exist before the gateway follows it: a gateway started before any service creates it.
         await app.state.bus.connect()
         await ensure_streams(app.state.bus.stream_context)

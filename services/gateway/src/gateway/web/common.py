@@ -14,10 +14,10 @@ from jinja2 import Environment, FileSystemLoader
 from pydantic import ValidationError
 
 from contracts.base import HTTP_STATUS_BY_ERROR, ErrorCode
-from contracts.identity import GetMeV1, MeReply, PendingStep, Role
+from contracts.identity import MeReply, PendingStep, Role
 from contracts.labels import browser
 from gateway.auth.session import ACCESS_COOKIE, REFRESH_COOKIE, access_token_for, clear_session_cookies
-from gateway.bus import call
+from gateway.bus import call, me_of
 from gateway.web import formatting, history
 from gateway.web.csrf import check_csrf, csrf_token
 from gateway.web.menu import main_menu
@@ -119,7 +119,7 @@ async def signed_in(request: Request, *, allow_pending: bool = False) -> Visitor
     cookies = Response()
     try:
         token = await access_token_for(request, cookies)
-        me = await call(request, GetMeV1(), access_token=token)
+        me = await me_of(request, token)
     except ServiceError as error:
         if error.code != ErrorCode.unauthenticated:
             raise

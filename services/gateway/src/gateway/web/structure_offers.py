@@ -19,7 +19,7 @@ from faststream.nats import DeliverPolicy, JStream
 
 from contracts.directory import StructureState
 from contracts.streams import stream_for_subject
-from servicekit.bus_access import GATEWAY_FOLLOWS
+from servicekit.bus_access import GATEWAY_STRUCTURE_EVENTS
 
 HELD_S = 300.0
 
@@ -59,7 +59,7 @@ def follow_structure_events(broker, offers: StructureOffers) -> None:
     async def on_structure(event: StructureState) -> None:
         offers.forget(event.deployment_id)
 
-    for event_type in GATEWAY_FOLLOWS:  # the structures' events, which the bus lets the gateway follow
+    for event_type in GATEWAY_STRUCTURE_EVENTS:  # which the bus lets the gateway follow (GATEWAY_FOLLOWS)
         broker.subscriber(
             event_type.subject, stream=JStream(stream_for_subject(event_type.subject).name, declare=False),
             ordered_consumer=True, deliver_policy=DeliverPolicy.NEW, ack_policy=AckPolicy.MANUAL,

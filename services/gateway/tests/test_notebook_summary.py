@@ -132,12 +132,13 @@ async def test_the_band_says_what_a_referent_looks_for_first_each_linking_to_its
     next_visit = (NOW + timedelta(days=6)).astimezone(PARIS)
     assert items == {
         "referent": "Référent Pierre CHEVALIER &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;",
-        "orientation": f"Orientation Social Décision du {(NOW - timedelta(days=100)):%d/%m/%Y}",
+        "orientation": f"Orientation Social Décision du {(NOW - timedelta(days=100)).astimezone(PARIS):%d/%m/%Y}",
         "rights": "Droits RSA – Droit ouvert et versable Soumis aux droits et devoirs",
         "cer": f"CER Se termine le {TODAY + timedelta(days=10):%d/%m/%Y} "
                f"Du {TODAY - timedelta(days=170):%d/%m/%Y} au {TODAY + timedelta(days=10):%d/%m/%Y}",
         "appointment": f"Prochain rendez-vous {next_visit:%d/%m/%Y} à {next_visit:%H:%M} Avec Pierre CHEVALIER",
-        "request": f"Réorientation Demandée le {(NOW - timedelta(days=2)):%d/%m/%Y} Vers Professionnel",
+        "request": f"Réorientation Demandée le {(NOW - timedelta(days=2)).astimezone(PARIS):%d/%m/%Y} "
+                   "Vers Professionnel",
         "exchanges": "Échanges 3 messages non lus",
     }
     assert "<script>alert" not in html

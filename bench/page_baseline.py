@@ -20,9 +20,8 @@ from notebook.config import NotebookSettings
 from notebook.domain.protection import FieldProtection
 from notebook.handlers.beneficiaries import view_of
 from notebook.handlers.deps import Deps
-from notebook.handlers.diagnostic import diagnostic_view
-from notebook.handlers.page_reference import (appointments_of, members_of, parcours_of, structures_of, timeline_of,
-                                               visits_of)
+from notebook.handlers.page_reference import (appointments_of, diagnostic_view, members_of, parcours_of,
+                                               structures_of, timeline_of, visits_of)
 from servicekit.db import create_engine, sessionmaker, utcnow
 from servicekit.outbox import Outbox
 

@@ -15,8 +15,8 @@ from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TE
 from contracts.notebook import GetNotebookPageV1, NotebookPage
 from notebook.adapters.orm import Notebook
 from notebook.config import NotebookSettings
-from notebook.handlers.diagnostic import diagnostic_view
-from notebook.handlers.page_reference import appointments_of, members_of, parcours_of, structures_of, timeline_of
+from notebook.handlers.page_reference import (appointments_of, diagnostic_view, members_of, parcours_of,
+                                               structures_of, timeline_of)
 from servicekit.db import create_engine, sessionmaker
 from testkit.clock import PARIS, paris_today
 from testkit.system import bearer, sign_in

@@ -9,7 +9,7 @@ import base64
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -139,9 +139,12 @@ def summary_of(bilan: Bilan) -> BilanSummary:
                         created_at=bilan.created_at, created_by_name=bilan.created_by_name)
 
 
+# Built once: the notebook page reads them on every view.
+BILANS = select(Bilan).where(Bilan.notebook_id == bindparam("notebook_id")).order_by(Bilan.bilan_date.desc())
+
+
 async def bilan_summaries(session: AsyncSession, notebook: Notebook) -> list[BilanSummary]:
-    rows = (await session.execute(select(Bilan).where(Bilan.notebook_id == notebook.id)
-                                  .order_by(Bilan.bilan_date.desc()))).scalars().all()
+    rows = (await session.execute(BILANS, {"notebook_id": notebook.id})).scalars().all()
     return [summary_of(bilan) for bilan in rows]
 
 

@@ -10,7 +10,7 @@ import uuid
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -182,9 +182,13 @@ def summary_of(contract: Contract, today: date) -> ContractSummary:
                            end_date=contract.end_date, signed_on=contract.signed_on, version=contract.version)
 
 
+# Built once: the notebook page reads them on every view.
+CONTRACTS = (select(Contract).where(Contract.notebook_id == bindparam("notebook_id"))
+             .order_by(Contract.created_at.desc()))
+
+
 async def contract_summaries(session: AsyncSession, notebook: Notebook, today: date) -> list[ContractSummary]:
-    rows = (await session.execute(select(Contract).where(Contract.notebook_id == notebook.id)
-                                  .order_by(Contract.created_at.desc()))).scalars().all()
+    rows = (await session.execute(CONTRACTS, {"notebook_id": notebook.id})).scalars().all()
     return [summary_of(contract, today) for contract in rows]
 
 

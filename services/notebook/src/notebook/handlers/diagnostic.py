@@ -2,7 +2,7 @@
 professional projects, saved at once with who changed what and when."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.notebook import (
@@ -31,18 +31,29 @@ WORK_LABELS = {"work_situation": "situation actuelle", "work_situation_date": "d
                "last_job_ended_at": "date de fin du dernier emploi"}
 
 
+# The diagnostic's rows as plain columns, statements built once (bound notebook id): every full notebook page
+# shows it, and ORM objects with a select built on each call cost the page more than the reads did. The plain ORM
+# reading is notebook.handlers.page_reference.diagnostic_view, which the exact-page test compares with this one.
+SITUATION_ROWS = (
+    select(RefSituation.id, RefSituation.theme, RefSituation.description, NotebookSituation.created_at,
+           NotebookSituation.created_by_name)
+    .join(RefSituation, RefSituation.id == NotebookSituation.situation_id)
+    .where(NotebookSituation.notebook_id == bindparam("notebook_id"), NotebookSituation.deleted_at.is_(None))
+    .order_by(RefSituation.theme, RefSituation.description))
+PROJECT_ROWS = (
+    select(ProfessionalProject.id, ProfessionalProject.rome_code, ProfessionalProject.mobility_radius_km,
+           ProfessionalProject.hourly_rate_cents, ProfessionalProject.contract_type,
+           ProfessionalProject.employment_type, ProfessionalProject.updated_at, ProfessionalProject.updated_by_name)
+    .where(ProfessionalProject.notebook_id == bindparam("notebook_id")).order_by(ProfessionalProject.updated_at))
+
+
 async def diagnostic_view(session: AsyncSession, notebook: Notebook) -> DiagnosticView:
-    situations = (await session.execute(
-        select(NotebookSituation, RefSituation).join(RefSituation, RefSituation.id == NotebookSituation.situation_id)
-        .where(NotebookSituation.notebook_id == notebook.id, NotebookSituation.deleted_at.is_(None))
-        .order_by(RefSituation.theme, RefSituation.description))).all()
-    projects = (await session.execute(select(ProfessionalProject).where(
-        ProfessionalProject.notebook_id == notebook.id).order_by(ProfessionalProject.updated_at))).scalars().all()
+    situations = await session.execute(SITUATION_ROWS, {"notebook_id": notebook.id})
+    projects = await session.execute(PROJECT_ROWS, {"notebook_id": notebook.id})
     return DiagnosticView(
         **{name: getattr(notebook, name) for name in WORK_FIELDS},
-        situations=[SituationView(situation_id=ref.id, theme=ref.theme, description=ref.description,
-                                  added_at=row.created_at, added_by_name=row.created_by_name)
-                    for row, ref in situations],
+        situations=[SituationView(situation_id=r.id, theme=r.theme, description=r.description,
+                                  added_at=r.created_at, added_by_name=r.created_by_name) for r in situations],
         projects=[ProjectView(project_id=p.id, rome_code=p.rome_code, mobility_radius_km=p.mobility_radius_km,
                               hourly_rate_cents=p.hourly_rate_cents, contract_type=p.contract_type,
                               employment_type=p.employment_type, updated_at=p.updated_at,

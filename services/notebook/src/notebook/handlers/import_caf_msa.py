@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.imports import ImportRowValues, MatchView, Outcome, ReviewStatus, RowOutcome, RowReview
@@ -265,8 +265,12 @@ class CafMsaImport:
 CAF_MSA = CafMsaImport()
 
 
+# Built once: the notebook page asks on every view.
+LAST_FLUX = (select(ExternalData.received_on)
+             .where(ExternalData.beneficiary_id == bindparam("beneficiary_id"), ExternalData.source == SOURCE)
+             .order_by(ExternalData.created_at.desc()).limit(1))
+
+
 async def last_flux_date(session: AsyncSession, beneficiary_id: uuid.UUID) -> date | None:
     """The date of the last CAF/MSA flux kept for the beneficiary, for the notebook page ("Flux CAF/MSA du …")."""
-    return await session.scalar(select(ExternalData.received_on).where(
-        ExternalData.beneficiary_id == beneficiary_id, ExternalData.source == SOURCE)
-        .order_by(ExternalData.created_at.desc()).limit(1))
+    return await session.scalar(LAST_FLUX, {"beneficiary_id": beneficiary_id})

@@ -221,10 +221,14 @@ async def step_down_referent_outside(session: AsyncSession, deps: Deps, notebook
                      subject_id=person.id)
 
 
+# Built once: every full notebook page asks.
+LAST_REQUEST = (select(OrientationRequest).where(OrientationRequest.notebook_id == bindparam("notebook_id"))
+                .order_by(OrientationRequest.created_at.desc()).limit(1))
+
+
 async def request_view(session: AsyncSession, notebook_id) -> OrientationRequestView | None:
     """The pending request, or else the last decided one (its outcome banner)."""
-    asked = (await session.execute(select(OrientationRequest).where(OrientationRequest.notebook_id == notebook_id)
-                                   .order_by(OrientationRequest.created_at.desc()).limit(1))).scalar_one_or_none()
+    asked = (await session.execute(LAST_REQUEST, {"notebook_id": notebook_id})).scalar_one_or_none()
     if asked is None:
         return None
     names = await orientation_system_names(session, {asked.requested_orientation_system_id,

@@ -12,11 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.notebook import (
     ActionView,
     AppointmentView,
+    DiagnosticView,
     FieldChange,
     FocusView,
     GetNotebookPageV1,
     MemberView,
     PersonRef,
+    ProjectView,
+    SituationView,
     StructureLinkView,
     TargetView,
     TimelineEntry,
@@ -29,14 +32,18 @@ from notebook.adapters.orm import (
     Focus,
     Member,
     Notebook,
+    NotebookSituation,
     NotebookVisit,
     Person,
+    ProfessionalProject,
+    RefSituation,
     RefTheme,
     StructureRead,
     Target,
     TimelineEvent,
 )
 from notebook.domain.history import shown_changes
+from notebook.handlers.diagnostic import WORK_FIELDS
 from notebook.handlers.read_models import orientation_system_names, structure_names
 
 
@@ -135,3 +142,23 @@ async def visits_of(session: AsyncSession, notebook: Notebook, limit: int) -> li
                                   .order_by(NotebookVisit.last_visited_at.desc()).limit(limit))).scalars()
     return [VisitView(person_name=v.person_name, role=v.role, structure_name=v.structure_name,
                       visited_at=v.visited_at, last_visited_at=v.last_visited_at, views=v.views) for v in rows]
+
+
+async def diagnostic_view(session: AsyncSession, notebook: Notebook) -> DiagnosticView:
+    situations = (await session.execute(
+        select(NotebookSituation, RefSituation).join(RefSituation, RefSituation.id == NotebookSituation.situation_id)
+        .where(NotebookSituation.notebook_id == notebook.id, NotebookSituation.deleted_at.is_(None))
+        .order_by(RefSituation.theme, RefSituation.description))).all()
+    projects = (await session.execute(select(ProfessionalProject).where(
+        ProfessionalProject.notebook_id == notebook.id).order_by(ProfessionalProject.updated_at))).scalars().all()
+    return DiagnosticView(
+        **{name: getattr(notebook, name) for name in WORK_FIELDS},
+        situations=[SituationView(situation_id=ref.id, theme=ref.theme, description=ref.description,
+                                  added_at=row.created_at, added_by_name=row.created_by_name)
+                    for row, ref in situations],
+        projects=[ProjectView(project_id=p.id, rome_code=p.rome_code, mobility_radius_km=p.mobility_radius_km,
+                              hourly_rate_cents=p.hourly_rate_cents, contract_type=p.contract_type,
+                              employment_type=p.employment_type, updated_at=p.updated_at,
+                              updated_by_name=p.updated_by_name) for p in projects],
+        version=notebook.diagnostic_version, updated_at=notebook.diagnostic_updated_at,
+        updated_by_name=notebook.diagnostic_updated_by_name)

@@ -84,6 +84,28 @@ async def test_each_read_sees_the_last_commit_and_keeps_its_snapshot(engines):
     assert before == during == ["a"] and after == ["a", "b"]
 
 
+async def test_a_reader_opening_the_file_first_puts_it_in_wal_mode_and_does_not_wait_for_a_writer(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    reader = create_reader(url)
+    try:
+        async with reader.connect() as connection:  # before any writer
+            mode = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
+        writer = create_engine(url)
+        async with writer.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        await add(sessionmaker(writer), "a")
+        async with sessionmaker(writer).begin() as session:  # a write transaction left open
+            session.add(Row(id=uuid.uuid4(), name="b", at=datetime(2026, 11, 29, 12, tzinfo=UTC), data={}))
+            await session.flush()
+            async with sessionmaker(reader)() as read:
+                seen = (await read.scalars(select(Row.name))).all()
+        await writer.dispose()
+    finally:
+        await reader.dispose()
+
+    assert mode == "wal" and seen == ["a"]
+
+
 async def test_a_write_through_the_reader_fails_at_once(engines):
     _, reader = engines
     with pytest.raises(OperationalError, match="readonly"):

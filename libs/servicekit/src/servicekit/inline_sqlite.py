@@ -163,7 +163,10 @@ def create_reader(url: str) -> AsyncEngine:
         # check_same_thread off: a connection is only used by the loop that opened it, but the engine's
         # disposal may close it from elsewhere.
         connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        for pragma in (f"busy_timeout={READER_BUSY_TIMEOUT_MS}", "query_only=ON", "foreign_keys=ON"):
+        # WAL as the service's engine sets it (a file's mode, kept), in case this one opens the file first: in
+        # the rollback journal's mode a reader waits for the writer.
+        for pragma in ("journal_mode=WAL", f"busy_timeout={READER_BUSY_TIMEOUT_MS}", "query_only=ON",
+                       "foreign_keys=ON"):
             connection.execute(f"PRAGMA {pragma}")
         return InlineConnection(connection)
 

@@ -238,7 +238,9 @@ async def test_a_population_without_professionals_is_refused_in_french_with_noth
             orm.Notebook.deployment_id == deployment_id))
 
 
-@pytest.mark.parametrize("seed", range(6))
+# Seeds 18, 25, 33 and 37 had a référent write in the thread minutes before he took the notebook (the first six had
+# not): the whole population's pure part, in memory, a few hundredths of a second a seed.
+@pytest.mark.parametrize("seed", range(41))
 def test_the_history_and_threads_follow_the_order_of_things(seed):
     """Walk of the demo as Sébastien Dupont (issue 20): « Rendez-vous du 23/08 : présent » was dated 16/08, a week
     before it took place; Youssef wrote in the thread on 02/07 though he joined the group on 21/08; and the same
@@ -258,6 +260,9 @@ def test_the_history_and_threads_follow_the_order_of_things(seed):
         assert message["created_at"] >= joined[(message["notebook_id"], message["author_id"])]
         threads.setdefault(message["notebook_id"], []).append(message["text_encrypted"])
     assert threads and all(len(set(texts)) == len(texts) for texts in threads.values())
+    # The same near now, where the moments drawn stop an hour at most before the seed: an action after its objective.
+    targets = {t["id"]: t["created_at"] for t in made.rows["target"]}
+    assert all(action["created_at"] > targets[action["target_id"]] for action in made.rows["action"])
 
 
 def in_office(moment: datetime) -> bool:

@@ -265,9 +265,14 @@ class Story:
         return made_id(self.seed, kind, self.n, self.serial)
 
     def later(self, after: datetime, low: int, high: int) -> datetime:
-        """A moment ``low`` to ``high`` days after ``after``, never after now."""
+        """A moment ``low`` to ``high`` days after ``after``, never after now, and never before ``after``: the last
+        hour before now is drawn as a limit, and when ``after`` is within it already the moment falls half way to now
+        instead (a colleague who joined « after » a référent who came 20 minutes ago was dated 50 minutes ago, and
+        the référent wrote in the thread before he took the notebook). The same draws either way, so the same
+        people and stages come out of a seed."""
         moment = after + timedelta(days=self.rng.randint(low, high), minutes=self.rng.randint(5, 480))
-        return min(moment, self.now - timedelta(minutes=self.rng.randint(1, 60)))
+        limit = self.now - timedelta(minutes=self.rng.randint(1, 60))
+        return min(moment, limit if limit > after else after + (self.now - after) / 2)
 
     def history(self, at: datetime, kind: str, summary: str, author: str, *, source: str = "person",
                 subject_id: uuid.UUID | None = None, author_id: uuid.UUID | None = None) -> None:
@@ -639,7 +644,7 @@ class Story:
         b = next(r for r in reversed(self.made.beneficiaries) if r["id"] == self.beneficiary_id)
         at, times, said = joined, [], set()
         for k in range(rng.randint(1, 4)):
-            at = max(self.later(at, 1, 25), at)  # « later » stops at now: never before the previous one
+            at = self.later(at, 1, 25)  # after the previous one, even when it stops at now
             author = (referent, colleague)[k % 2] if rng.random() < 0.8 else colleague
             # One draw as rng.choice makes (the population after it stays the same), the next sentence if said.
             drawn = rng.randrange(len(MESSAGES))

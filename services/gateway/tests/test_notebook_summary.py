@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from html import unescape
 from datetime import UTC, date, datetime, timedelta
+from html import unescape
 
-import httpx
 import pytest
 
 from contracts.exchanges import ExchangesReply, ExchangeView, ListExchangesV1
@@ -35,10 +34,9 @@ from contracts.notebook import (
     StructureLinkView,
     UpdateBeneficiaryV1,
 )
-from gateway.config import GatewaySettings
-from gateway.main import create_app
 from gateway.web.formatting import PARIS
 from gateway.web.notebook_summary import cer_item, summary_band
+from services.gateway.tests.fake_bus import FakeRpc, visit
 from servicekit.errors import Invalid
 
 pytestmark = pytest.mark.unit
@@ -88,34 +86,23 @@ def waiting() -> NotebookPage:
                                                                  "right_rsa": None})})
 
 
-class FakeRpc:
-    def __init__(self, page: NotebookPage, unread: int, role: Role = Role.professional):
-        self.page, self.unread, self.role = page, unread, role
-
-    async def call(self, request, *, headers=None, timeout_s=None):
-        if isinstance(request, GetMeV1):
-            return MeReply(account_id=uuid.uuid4(), email="pro@carnet.fr", phone=None, role=self.role,
-                           deployment_id=TERRITORY, profile_id=ME, structure_ids=[], firstname="Pierre",
-                           lastname="Chevalier")
-        if isinstance(request, GetNotebookPageV1):
-            return self.page
-        if isinstance(request, GetReferentialsV1):
-            return Referentials(themes={}, focus_themes=[], target_themes={}, situations=[], targets=[], actions=[])
-        if isinstance(request, UpdateBeneficiaryV1):  # as the service refuses an address that is not one
-            raise Invalid("L'adresse électronique n'est pas valide.")
-        assert isinstance(request, ListExchangesV1)
-        return ExchangesReply(notebook_id=NOTEBOOK, unread=self.unread, messages=[
+def bus(page: NotebookPage, unread: int = 0, role: Role = Role.professional) -> FakeRpc:
+    """The notebook service answering ``page`` to Pierre (or to the beneficiary), with ``unread`` messages."""
+    me = MeReply(account_id=uuid.uuid4(), email="pro@carnet.fr", phone=None, role=role, deployment_id=TERRITORY,
+                 profile_id=ME, structure_ids=[], firstname="Pierre", lastname="Chevalier")
+    return FakeRpc({
+        GetMeV1: me, GetNotebookPageV1: page,
+        GetReferentialsV1: Referentials(themes={}, focus_themes=[], target_themes={}, situations=[], targets=[],
+                                        actions=[]),
+        UpdateBeneficiaryV1: Invalid("L'adresse électronique n'est pas valide."),  # as the service refuses it
+        ListExchangesV1: ExchangesReply(notebook_id=NOTEBOOK, unread=unread, messages=[
             ExchangeView(exchange_id=uuid.uuid4(), author_name="Simon", created_at=NOW, text="Bonjour", unread=True)
-            for _ in range(self.unread)])
+            for _ in range(unread)])})
 
 
 async def notebook_html(page: NotebookPage, unread: int = 0, role: Role = Role.professional) -> str:
-    app = create_app(GatewaySettings(env="test"))
-    app.state.rpc = FakeRpc(page, unread, role)
     path = "/mon-carnet" if role == Role.beneficiary else f"/carnets/{NOTEBOOK}"
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
-                                 cookies={"carnet_csrf": "jeton"}) as client:
-        response = await client.get(path, headers={"Authorization": "Bearer eyJ.access.token"})
+    response = await visit(bus(page, unread, role), path)
     assert response.status_code == 200
     return response.text
 
@@ -222,15 +209,6 @@ def test_the_cer_reads_in_french_in_every_state(status, active, start, end, valu
 # A refused form of the notebook page comes back as typed (issue 20 item 1, « forms that keep what was typed »): the
 # personal details, a new appointment and a reorientation request, each refused by an input rule, show the error in
 # their section with every value typed, the form unfolded.
-async def post_form(page: NotebookPage, action: str, fields: dict[str, str]) -> httpx.Response:
-    app = create_app(GatewaySettings(env="test"))
-    app.state.rpc = FakeRpc(page, 0)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
-                                 cookies={"carnet_csrf": "jeton"}) as client:
-        return await client.post(f"/carnets/{NOTEBOOK}/{action}", data={"csrf": "jeton", **fields},
-                                 headers={"Authorization": "Bearer eyJ.access.token"})
-
-
 def section_of(html: str, anchor: str) -> str:
     return re.search(rf'<section id="{anchor}".*?</section>', html, re.S).group(0)
 
@@ -246,7 +224,7 @@ def typed(html: str, name: str) -> str:
 async def test_refused_personal_details_come_back_as_typed():
     page = followed().model_copy(update={"allowed": [*followed().allowed, "edit_contact"]})
     b = page.beneficiary
-    response = await post_form(page, "informations", {
+    response = await visit(bus(page), f"/carnets/{NOTEBOOK}/informations", {
         "version": "1", "firstname": b.firstname, "lastname": b.lastname, "date_of_birth": "1981-01-11",
         "mobile_number": "07 81 22 33 44", "email": "pas une adresse", "address1": "3 rue de la Paix",
         "postal_code": "93100", "city": "Montreuil"})
@@ -261,15 +239,16 @@ async def test_refused_personal_details_come_back_as_typed():
 async def test_a_refused_appointment_and_reorientation_request_come_back_as_typed():
     page = followed().model_copy(update={"allowed": [*followed().allowed, "manage_appointments",
                                                      "request_reorientation"], "orientation_request": None})
-    response = await post_form(page, "rendez-vous", {"day": "", "time": "15:45", "status": "present"})
+    response = await visit(bus(page), f"/carnets/{NOTEBOOK}/rendez-vous", {"day": "", "time": "15:45",
+                                                                            "status": "present"})
     assert response.status_code == 422
     section = section_of(response.text, "rendez-vous")
     assert 'role="alert"' in section
     assert typed(section, "time") == "15:45"
     assert re.search(r'<option value="present" selected>', section)
 
-    response = await post_form(page, "demande-reorientation", {"reason": "Un accompagnement <social> renforcé",
-                                                               "orientation_system_id": ""})
+    response = await visit(bus(page), f"/carnets/{NOTEBOOK}/demande-reorientation", {
+        "reason": "Un accompagnement <social> renforcé", "orientation_system_id": ""})
     assert response.status_code == 422
     section = section_of(response.text, "orientation")
     assert 'role="alert"' in section
@@ -283,7 +262,8 @@ async def test_an_appointment_time_that_is_not_one_is_refused_in_french_as_typed
     """The appointment's time is one field (type="time": « 14:30 »); a browser without it lets anything through,
     which is refused with what to type, the form coming back as typed."""
     page = followed().model_copy(update={"allowed": [*followed().allowed, "manage_appointments"]})
-    response = await post_form(page, "rendez-vous", {"day": "2026-12-01", "time": time, "status": "planned"})
+    response = await visit(bus(page), f"/carnets/{NOTEBOOK}/rendez-vous", {"day": "2026-12-01", "time": time,
+                                                                            "status": "planned"})
     assert response.status_code == 422
     section = section_of(response.text, "rendez-vous")
     assert re.search(r'role="alert"[^>]*>[^<]*Indiquez l(&#39;|\')heure du rendez-vous', section), section
@@ -325,11 +305,7 @@ async def test_the_address_reads_one_line_at_a_time_and_the_referent_names_its_s
 async def test_the_beneficiary_reads_how_to_answer_his_messages():
     """He cannot write in the professionals' thread but answers each message shared with him (issue 20): the page
     says so, and whom to call when it is urgent."""
-    app = create_app(GatewaySettings(env="test"))
-    app.state.rpc = FakeRpc(followed(), 1, Role.beneficiary)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
-                                 cookies={"carnet_csrf": "jeton"}) as client:
-        response = await client.get("/mon-carnet/echanges", headers={"Authorization": "Bearer eyJ.access.token"})
+    response = await visit(bus(followed(), 1, Role.beneficiary), "/mon-carnet/echanges")
     assert response.status_code == 200
     assert "Vous pouvez répondre à chacun de ces messages" in text_of(response.text)
     assert "Pour une question urgente, appelez votre référent" in text_of(response.text)

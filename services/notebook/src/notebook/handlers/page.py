@@ -322,44 +322,47 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
         full = may(caller.role, relations, Operation.view_full)
         beneficiary = view_of(await session.get(Beneficiary, notebook.beneficiary_id), deps)
         beneficiary = withhold(beneficiary, hidden_fields(caller.role, relations))
-        system = (await session.execute(SYSTEM_NAME, {"system_id": notebook.orientation_system_id})).scalar() \
+        # The plain-row readers run on the session's connection (same transaction): Core results, without the
+        # ORM's execution and row loading around each statement, which cost more than the statement itself.
+        rows = await session.connection()
+        system = (await rows.execute(SYSTEM_NAME, {"system_id": notebook.orientation_system_id})).scalar() \
             if notebook.orientation_system_id else None
-        person = await caller_row(session, caller)
+        person = await caller_row(rows, caller)
         my_systems = []
         if caller.role in (Role.professional, Role.orientation_manager) and caller.profile_id:
             held = [uuid.UUID(str(s)) for s in (person.orientation_system_ids if person else [])]
-            my_systems = [OrientationChoice(orientation_system_id=s.id, name=s.name) for s in (await session.execute(
+            my_systems = [OrientationChoice(orientation_system_id=s.id, name=s.name) for s in (await rows.execute(
                 MY_SYSTEMS, {"system_ids": held}))] if held else []
         # Members and appointments with their people, the structures of all of them (and of the caller) at once.
-        members = await member_rows(session, notebook.id)
+        members = await member_rows(rows, notebook.id)
         appointments, appointments_more = await shown_appointment_rows(
-            session, notebook.id, request.past_appointments_limit, deps.clock()) if full else ([], False)
-        names = await names_of_structures(session, members, appointments, [person] if person else [])
+            rows, notebook.id, request.past_appointments_limit, deps.clock()) if full else ([], False)
+        names = await names_of_structures(rows, members, appointments, [person] if person else [])
         # Each member's latest appointment, from the page's appointments when they are all there.
         member_list = member_views(members, names, last_appointments_of(appointments) if full and not
-                                   appointments_more else await last_appointments_read(session, notebook.id))
+                                   appointments_more else await last_appointments_read(rows, notebook.id))
         membership = active_membership(member_list, caller)
         timeline_limit = min(request.timeline_limit or deps.settings.page_timeline_limit,
                              deps.settings.page_timeline_limit)
-        timeline = await timeline_of(session, notebook, request, timeline_limit) if full else []
+        timeline = await timeline_of(rows, notebook, request, timeline_limit) if full else []
         page = NotebookPage(
             notebook_id=notebook.id, deployment_id=notebook.deployment_id,
             access=Access.full if full else Access.public, beneficiary=beneficiary,
-            members=member_list, structures=await structures_of(session, notebook),
+            members=member_list, structures=await structures_of(rows, notebook),
             orientation_system_name=system or "",
-            diagnostic=await diagnostic_view(session, notebook) if full else None,
-            focuses=await parcours_of(session, notebook, referentials.themes) if full else [],
+            diagnostic=await diagnostic_view(rows, notebook) if full else None,
+            focuses=await parcours_of(rows, notebook, referentials.themes) if full else [],
             appointments=appointment_views(appointments, names), appointments_more=appointments_more,
             timeline=timeline[:timeline_limit], timeline_more=len(timeline) > timeline_limit,
-            visits=await visits_of(session, notebook, deps.settings.page_visits_limit)
+            visits=await visits_of(rows, notebook, deps.settings.page_visits_limit)
             if may(caller.role, relations, Operation.view_access_log) else [],
             allowed=allowed_operations(caller.role, relations), my_orientation_systems=my_systems,
             orientation_reason=notebook.orientation_reason if full else "",
             oriented_at=notebook.oriented_at, oriented_by_name=notebook.oriented_by_name,
             orientation_request=await request_view(session, notebook.id) if full else None,
-            orientation_options=await options_for(session, caller, relations, notebook, membership),
+            orientation_options=await options_for(rows, caller, relations, notebook, membership),
             france_travail=await section_of(session, deps, notebook) if full else None,
-            rsa_flux_date=await last_flux_date(session, notebook.beneficiary_id)
+            rsa_flux_date=await last_flux_date(rows, notebook.beneficiary_id)
             if "right_rsa" not in beneficiary.withheld else None,
             contracts=await contract_summaries(session, notebook, today_of(deps))
             if may(caller.role, relations, Operation.view_contracts) else [],

@@ -61,6 +61,12 @@ class RomeCode(Base):
 
 # --- Read models of directory ----------------------------------------------------------------------------------
 
+def first_structure(structure_ids) -> uuid.UUID | None:
+    """The structure shown beside a person's name: the first of ``structure_ids`` (a professional has one, a
+    structure admin may have several), as plain rows read it too."""
+    return uuid.UUID(str(structure_ids[0])) if structure_ids else None
+
+
 class Person(Base):
     """A person of a structure (professional, orientation manager, structure admin, manager), as directory
     last described them: names for authors and groups, structures and orientation systems for the rules."""
@@ -82,7 +88,7 @@ class Person(Base):
     @property
     def structure_id(self) -> uuid.UUID | None:
         """A professional's structure (a structure admin's first): the one shown beside their name."""
-        return uuid.UUID(str(self.structure_ids[0])) if self.structure_ids else None
+        return first_structure(self.structure_ids)
 
     def works_in(self, structure_ids) -> bool:
         """Whether one of their structures is among ``structure_ids`` (stored as strings in JSON)."""

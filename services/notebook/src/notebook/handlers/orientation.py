@@ -4,7 +4,6 @@ manager or a manager accepts (by reorienting) or refuses ("Maintenir l'accompagn
 """
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
@@ -29,7 +28,15 @@ from contracts.notebook import (
     StructureChoice,
     VersionReply,
 )
-from notebook.adapters.orm import Member, Notebook, OrientationRequest, OrientationSystemRead, Person, StructureRead
+from notebook.adapters.orm import (
+    Member,
+    Notebook,
+    OrientationRequest,
+    OrientationSystemRead,
+    Person,
+    StructureRead,
+    first_structure,
+)
 from notebook.domain.habilitation import Operation
 from notebook.handlers.caller import Caller, active_member, caller_of, name_of, open_notebook
 from notebook.handlers.deps import Deps
@@ -276,8 +283,6 @@ async def territory_orientation_options(session: AsyncSession, deployment, *,
     return OrientationOptions(
         orientation_systems=systems,
         structures=[StructureChoice(structure_id=s.id, name=s.name) for s in structures],
-        # name and structure_id as person_name and Person.structure_id
-        referents=[ReferentChoice(person_id=p.id, name=f"{p.firstname} {p.lastname}".strip(),
-                                  structure_id=uuid.UUID(str(p.structure_ids[0])) if p.structure_ids else None,
+        referents=[ReferentChoice(person_id=p.id, name=person_name(p), structure_id=first_structure(p.structure_ids),
                                   structure_ids=p.structure_ids,
                                   orientation_system_ids=p.orientation_system_ids) for p in people])

@@ -38,6 +38,7 @@ from notebook.adapters.orm import (
     StructureRead,
     Target,
     TimelineEvent,
+    first_structure,
 )
 from notebook.domain.habilitation import Operation, allowed_operations, hidden_fields, may
 from notebook.domain.history import shown_changes
@@ -124,11 +125,6 @@ SYSTEM_NAME = select(OrientationSystemRead.name).where(OrientationSystemRead.id 
 MY_SYSTEMS = (select(OrientationSystemRead.id, OrientationSystemRead.name)
               .where(OrientationSystemRead.id.in_(bindparam("system_ids", expanding=True)))
               .order_by(OrientationSystemRead.name))
-
-
-def first_structure(structure_ids) -> uuid.UUID | None:
-    """A person's structure shown beside their name, as ``Person.structure_id``."""
-    return uuid.UUID(str(structure_ids[0])) if structure_ids else None
 
 
 def person_ref(row, person_id: uuid.UUID, names: dict[uuid.UUID, str]) -> PersonRef:

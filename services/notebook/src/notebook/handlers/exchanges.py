@@ -162,12 +162,17 @@ async def mark_read(deps: Deps, notebook_id: uuid.UUID, person_id: uuid.UUID | N
         pass  # two views at once: the other one created the marker
 
 
-async def post_exchange(request: PostExchangeV1, ctx, deps: Deps) -> ExchangePostedReply:
-    caller = await caller_of(ctx, deps)
+def checked_text(text: str) -> str:
+    """A message's or an answer's text as kept (stripped), or Invalid on its field."""
     try:
-        text = rules.check_text(request.text)
+        return rules.check_text(text)
     except rules.ExchangeError as error:
         raise Invalid(error.message, details={"field": error.field}) from error
+
+
+async def post_exchange(request: PostExchangeV1, ctx, deps: Deps) -> ExchangePostedReply:
+    caller = await caller_of(ctx, deps)
+    text = checked_text(request.text)
     async with deps.sessions.begin() as session:
         notebook, relations = await thread_in_reach(session, caller, request.notebook_id, Operation.view_public)
         if not may(caller.role, relations, Operation.post_exchange):
@@ -215,10 +220,7 @@ async def reply_exchange(request: ReplyExchangeV1, ctx, deps: Deps) -> ExchangeP
     """The beneficiary answers a message shared with her. Default deny: only her own notebook's shared messages
     may be answered, anything else is answered 404 as if it did not exist; a member writes in the thread instead."""
     caller = await caller_of(ctx, deps)
-    try:
-        text = rules.check_text(request.text)
-    except rules.ExchangeError as error:
-        raise Invalid(error.message, details={"field": error.field}) from error
+    text = checked_text(request.text)
     async with deps.sessions.begin() as session:
         answered = await session.get(ExchangeMessage, request.exchange_id)
         if answered is None:

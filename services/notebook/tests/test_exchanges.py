@@ -212,6 +212,32 @@ async def test_the_beneficiary_answers_a_shared_message_seen_by_the_group_and_to
     assert (await unread(notebook, g.colleague))[g.notebook_id] == 1  # her answer is new to him
 
 
+async def test_her_answer_to_a_professional_gone_from_the_group_goes_to_her_referent(notebook, token_mint):
+    g = await group(notebook, token_mint)
+    shared = await notebook.call(PostExchangeV1(notebook_id=g.notebook_id, text="Votre dossier est complet.",
+                                                shared_with_beneficiary=True), g.colleague)
+    await notebook.call(c.LeaveNotebookV1(notebook_id=g.notebook_id), g.colleague)
+
+    answer = await notebook.call(ReplyExchangeV1(exchange_id=shared.exchange_id, text="Merci"), g.beneficiary)
+    assert answer.mentioned == 1
+    event = (await notebook.events(ExchangePostedV1.subject))[-1]
+    assert [r.email for r in event.recipients] == ["pierre@test.carnet.fr"]
+
+
+async def test_she_answers_a_professional_not_her_own_answer(notebook, token_mint):
+    g = await group(notebook, token_mint)
+    shared = await notebook.call(PostExchangeV1(notebook_id=g.notebook_id, text="Bonjour Sophie",
+                                                shared_with_beneficiary=True), g.referent)
+    mine = await notebook.call(ReplyExchangeV1(exchange_id=shared.exchange_id, text="Merci"), g.beneficiary)
+
+    error = await refused(notebook.call(ReplyExchangeV1(exchange_id=mine.exchange_id, text="Encore"), g.beneficiary))
+    assert error.code == ErrorCode.invalid and error.details["field"] == "exchange_id"
+    assert error.message == "On répond au message d'un professionnel, pas à sa propre réponse."
+    assert [m.text for m in (await notebook.call(ListExchangesV1(), g.beneficiary)).messages] == [
+        "Bonjour Sophie", "Merci"]
+    assert len(await notebook.events(ExchangePostedV1.subject)) == 2
+
+
 async def test_what_the_beneficiary_may_not_see_she_may_not_answer(notebook, token_mint):
     g = await group(notebook, token_mint)
     private = await notebook.call(PostExchangeV1(notebook_id=g.notebook_id, text=SECRET), g.referent)

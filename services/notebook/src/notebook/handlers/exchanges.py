@@ -52,6 +52,7 @@ THREAD_LIMIT = 500  # the newest messages a view shows
 NOT_FOR_BENEFICIARY = "Les échanges entre professionnels ne s'écrivent pas depuis l'espace du bénéficiaire."
 NO_SUCH_MESSAGE = "Ce message n'existe pas ou ne vous est pas destiné."
 REPLY_IN_THREAD = "Les membres du groupe de suivi répondent en écrivant un message dans les échanges."
+ANSWER_A_PROFESSIONAL = "On répond au message d'un professionnel, pas à sa propre réponse."
 
 
 async def thread_in_reach(session: AsyncSession, caller: Caller, notebook_id: uuid.UUID | None,
@@ -235,9 +236,12 @@ async def reply_exchange(request: ReplyExchangeV1, ctx, deps: Deps) -> ExchangeP
             raise NotFound(NO_SUCH_MESSAGE)
         if not rules.visible(rules.Seen(answered.shared_with_beneficiary), member=False):
             raise NotFound(NO_SUCH_MESSAGE)
+        if answered.author_id == notebook.beneficiary_id:
+            raise Invalid(ANSWER_A_PROFESSIONAL, details={"field": "exchange_id"})
         group = await group_of(session, notebook.id, today_of(deps))
-        # Her answer goes to whom she answers, when still in the group.
-        author = answered.author_id if any(g.person.id == answered.author_id for g in group) else None
+        # Her answer goes to whom she answers while still in the group, else to her référent: someone is told.
+        author = next((g.person.id for g in group if g.person.id == answered.author_id),
+                      next((g.person.id for g in group if g.referent), None))
         message = ExchangeMessage(
             notebook_id=notebook.id, author_id=notebook.beneficiary_id,
             author_name=await beneficiary_name_of(session, notebook) or "La personne accompagnée",

@@ -162,7 +162,10 @@ def create_reader(url: str) -> AsyncEngine:
     async def connect() -> InlineConnection:
         # check_same_thread off: a connection is only used by the loop that opened it, but the engine's
         # disposal may close it from elsewhere.
-        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # The busy timeout from the first statement on (sqlite3's own default, 5 s, would hold the loop that long
+        # on a locked file while journal_mode is set).
+        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                     timeout=READER_BUSY_TIMEOUT_MS / 1000)
         # WAL as the service's engine sets it (a file's mode, kept), in case this one opens the file first: in
         # the rollback journal's mode a reader waits for the writer.
         for pragma in ("journal_mode=WAL", f"busy_timeout={READER_BUSY_TIMEOUT_MS}", "query_only=ON",

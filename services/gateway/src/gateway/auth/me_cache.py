@@ -27,9 +27,6 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 
-from faststream.middlewares import AckPolicy
-from faststream.nats import DeliverPolicy, JStream
-
 from contracts.identity import (
     AcceptCguV1,
     AccountState,
@@ -42,7 +39,7 @@ from contracts.identity import (
     SessionsRevokedV1,
     UpdateMyProfileV1,
 )
-from contracts.streams import stream_for_subject
+from gateway.follow import follow_new_events
 from servicekit.bus_access import GATEWAY_ACCOUNT_EVENTS
 
 HELD_S = 5.0
@@ -129,8 +126,7 @@ class MeCache:
 
 def follow_account_events(broker, cache: MeCache) -> None:
     """Subscribes ``broker`` (before it starts) to identity's events that change or end someone's ``MeReply``, from
-    now on, with ordered consumers (ephemeral push consumers that start again where they were after a lost
-    connection, so none is skipped)."""
+    now on (gateway.follow)."""
 
     async def on_revoked(event: SessionsRevokedV1) -> None:
         cache.forget_account(event.account_id)
@@ -138,9 +134,6 @@ def follow_account_events(broker, cache: MeCache) -> None:
     async def on_account(event: AccountState) -> None:
         cache.forget_account(event.account_id)
 
-    for event_type in GATEWAY_ACCOUNT_EVENTS:
-        broker.subscriber(
-            event_type.subject, stream=JStream(stream_for_subject(event_type.subject).name, declare=False),
-            ordered_consumer=True, deliver_policy=DeliverPolicy.NEW, ack_policy=AckPolicy.MANUAL,
-            title=f"gateway-accounts:{event_type.subject}",
-        )(on_revoked if issubclass(event_type, SessionsRevokedV1) else on_account)
+    follow_new_events(broker, "gateway-accounts", {
+        event_type: on_revoked if issubclass(event_type, SessionsRevokedV1) else on_account
+        for event_type in GATEWAY_ACCOUNT_EVENTS})

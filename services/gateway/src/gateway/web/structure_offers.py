@@ -14,11 +14,8 @@ import time
 import uuid
 from collections.abc import Callable
 
-from faststream.middlewares import AckPolicy
-from faststream.nats import DeliverPolicy, JStream
-
 from contracts.directory import StructureState
-from contracts.streams import stream_for_subject
+from gateway.follow import follow_new_events
 from servicekit.bus_access import GATEWAY_STRUCTURE_EVENTS
 
 HELD_S = 300.0
@@ -53,14 +50,10 @@ class StructureOffers:
 
 
 def follow_structure_events(broker, offers: StructureOffers) -> None:
-    """Subscribes ``broker`` (before it starts) to the structures' events from now on, with an ordered consumer: an
-    ephemeral push consumer that starts again where it was after a lost connection, so no event is skipped."""
+    """Subscribes ``broker`` (before it starts) to the structures' events from now on (gateway.follow)."""
 
     async def on_structure(event: StructureState) -> None:
         offers.forget(event.deployment_id)
 
-    for event_type in GATEWAY_STRUCTURE_EVENTS:  # which the bus lets the gateway follow (GATEWAY_FOLLOWS)
-        broker.subscriber(
-            event_type.subject, stream=JStream(stream_for_subject(event_type.subject).name, declare=False),
-            ordered_consumer=True, deliver_policy=DeliverPolicy.NEW, ack_policy=AckPolicy.MANUAL,
-            title=f"gateway-structures:{event_type.subject}")(on_structure)
+    # Which the bus lets the gateway follow (GATEWAY_FOLLOWS).
+    follow_new_events(broker, "gateway-structures", dict.fromkeys(GATEWAY_STRUCTURE_EVENTS, on_structure))

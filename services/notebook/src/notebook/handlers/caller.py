@@ -106,11 +106,17 @@ async def open_notebook(session: AsyncSession, caller: Caller, notebook_id: uuid
             Notebook.beneficiary_id == caller.profile_id))).scalar_one_or_none()
     else:
         notebook = await session.get(Notebook, notebook_id) if notebook_id else None
+    return notebook, await opened(session, caller, notebook, operation)
+
+
+async def opened(session: AsyncSession, caller: Caller, notebook, operation: Operation) -> frozenset[Relation]:
+    """The caller's relations to a notebook read (None: not found), once they may ``operation`` on it. ``notebook``:
+    the ORM object or a row with its columns (the notebook page reads it joined with what it shows)."""
     if notebook is None:
         raise NotFound(NOT_FOUND, details={"reason": "not_imported"})
     relations = await relations_to(session, caller, notebook)
     require(caller, relations, operation)
-    return notebook, relations
+    return relations
 
 
 async def beneficiary_name_of(session: AsyncSession, notebook: Notebook) -> str:

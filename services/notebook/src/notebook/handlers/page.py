@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import Role
@@ -28,10 +29,14 @@ from notebook.adapters.orm import (
     Appointment,
     Beneficiary,
     BeneficiaryStructure,
+    Bilan,
+    Contract,
+    ExternalData,
     Focus,
     Member,
     Notebook,
     NotebookVisit,
+    OrientationRequest,
     OrientationSystemRead,
     Person,
     RefTheme,
@@ -44,13 +49,13 @@ from notebook.domain.habilitation import Operation, allowed_operations, hidden_f
 from notebook.domain.history import shown_changes
 from notebook.adapters import audit_trail
 from notebook.handlers.beneficiaries import view_of, withhold
-from notebook.handlers.caller import Caller, caller_of, open_notebook
+from notebook.handlers.caller import Caller, caller_of, opened
 from notebook.handlers.deps import Deps
 from notebook.handlers.bilans import bilan_summaries
 from notebook.handlers.contracts import contract_summaries, today_of
 from notebook.handlers.diagnostic import diagnostic_view
 from notebook.handlers.france_travail import refresh_if_stale, section_of
-from notebook.handlers.import_caf_msa import last_flux_date
+from notebook.handlers.import_caf_msa import SOURCE as CAF_MSA
 from notebook.handlers.orientation import orientation_options, request_view
 from notebook.handlers.referentials import referentials_of
 
@@ -120,8 +125,28 @@ VISIT_ROWS = (
            NotebookVisit.last_visited_at, NotebookVisit.views)
     .where(NotebookVisit.notebook_id == NOTEBOOK_ID)
     .order_by(NotebookVisit.last_visited_at.desc()).limit(bindparam("limit")))
-CALLER_ROW = select(*PERSON_COLUMNS, Person.orientation_system_ids).where(Person.id == bindparam("person_id"))
-SYSTEM_NAME = select(OrientationSystemRead.name).where(OrientationSystemRead.id == bindparam("system_id"))
+# The page's first statement: the notebook (its columns under their names, as the ORM object's attributes), its
+# beneficiary (b_ columns), its orientation system's name, the caller's person (PERSON_COLUMNS; none for a
+# beneficiary or a caller without profile: person_id None matches no row), the CAF/MSA flux date, and whether the
+# sections often empty have rows at all: their own statements are skipped when not. Five statements in one; the
+# ORM's loading of the notebook and the beneficiary cost more than their statements.
+BENEFICIARY_KEYS = tuple(attribute.key for attribute in inspect(Beneficiary).column_attrs)
+NOTEBOOK_ROW = (
+    select(*(getattr(Notebook, attribute.key).label(attribute.key) for attribute in inspect(Notebook).column_attrs),
+           *(getattr(Beneficiary, key).label(f"b_{key}") for key in BENEFICIARY_KEYS),
+           OrientationSystemRead.name.label("system_name"), *PERSON_COLUMNS,
+           Person.orientation_system_ids.label("p_orientation_system_ids"),
+           select(ExternalData.received_on)  # as import_caf_msa.last_flux_date
+           .where(ExternalData.beneficiary_id == Notebook.beneficiary_id, ExternalData.source == CAF_MSA)
+           .order_by(ExternalData.created_at.desc()).limit(1).scalar_subquery().label("flux_date"),
+           exists().where(Contract.notebook_id == Notebook.id).label("has_contracts"),
+           exists().where(Bilan.notebook_id == Notebook.id).label("has_bilans"),
+           exists().where(OrientationRequest.notebook_id == Notebook.id).label("has_request"))
+    .join(Beneficiary, Beneficiary.id == Notebook.beneficiary_id)
+    .outerjoin(OrientationSystemRead, OrientationSystemRead.id == Notebook.orientation_system_id)
+    .outerjoin(Person, Person.id == bindparam("person_id")))
+NOTEBOOK_BY_ID = NOTEBOOK_ROW.where(Notebook.id == NOTEBOOK_ID)
+NOTEBOOK_BY_BENEFICIARY = NOTEBOOK_ROW.where(Notebook.beneficiary_id == bindparam("beneficiary_id"))
 MY_SYSTEMS = (select(OrientationSystemRead.id, OrientationSystemRead.name)
               .where(OrientationSystemRead.id.in_(bindparam("system_ids", expanding=True)))
               .order_by(OrientationSystemRead.name))
@@ -256,12 +281,23 @@ async def visits_of(session: AsyncSession, notebook: Notebook, limit: int) -> li
                       visited_at=v.visited_at, last_visited_at=v.last_visited_at, views=v.views) for v in rows]
 
 
-async def caller_row(session: AsyncSession, caller: Caller):
-    """The caller's person (as ``PERSON_COLUMNS``, with their orientation systems), or None: a beneficiary, an
-    administrator without profile, or a person not known here."""
-    if caller.role == Role.beneficiary or not caller.profile_id:
+async def notebook_row(rows, caller: Caller, notebook_id: uuid.UUID | None):
+    """``NOTEBOOK_ROW`` of the notebook asked (a beneficiary's own when no id is given, as
+    ``caller.open_notebook``), or None."""
+    # The caller's person: not for a beneficiary, an administrator without profile (as the page always did).
+    person_id = None if caller.role == Role.beneficiary or not caller.profile_id else caller.profile_id
+    if notebook_id is None and caller.role == Role.beneficiary:
+        query, params = NOTEBOOK_BY_BENEFICIARY, {"beneficiary_id": caller.profile_id, "person_id": person_id}
+    elif notebook_id:
+        query, params = NOTEBOOK_BY_ID, {"notebook_id": notebook_id, "person_id": person_id}
+    else:
         return None
-    return (await session.execute(CALLER_ROW, {"person_id": caller.profile_id})).first()
+    return (await rows.execute(query, params)).one_or_none()
+
+
+def beneficiary_of(row) -> SimpleNamespace:
+    """The beneficiary's columns of ``NOTEBOOK_ROW`` under the ORM object's names (for ``view_of``)."""
+    return SimpleNamespace(**{key: getattr(row, f"b_{key}") for key in BENEFICIARY_KEYS})
 
 
 def active_membership(members: list[MemberView], caller: Caller) -> MemberView | None:
@@ -274,7 +310,7 @@ def active_membership(members: list[MemberView], caller: Caller) -> MemberView |
 def visitor(caller: Caller, notebook: Notebook, person, names: dict[uuid.UUID, str],
             membership: MemberView | None) -> dict | None:
     """Who views the notebook, for the access log, read with the page; None for the beneficiary. ``person``: the
-    caller's row (``caller_row``)."""
+    caller's row (``PERSON_COLUMNS`` of ``NOTEBOOK_ROW``)."""
     if caller.role == Role.beneficiary:
         return None
     if caller.role == Role.admin_cdb:
@@ -314,19 +350,20 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
     # BEGIN (servicekit.db), and pages must not be read one at a time. The read's sessions never write: on SQLite
     # its statements run in the loop's thread (Deps.read_sessions), not one thread round trip each.
     async with deps.read_sessions() as session:
-        notebook, relations = await open_notebook(session, caller, request.notebook_id, Operation.view_public)
-        full = may(caller.role, relations, Operation.view_full)
-        beneficiary = view_of(await session.get(Beneficiary, notebook.beneficiary_id), deps)
-        beneficiary = withhold(beneficiary, hidden_fields(caller.role, relations))
         # The plain-row readers run on the session's connection (same transaction): Core results, without the
         # ORM's execution and row loading around each statement, which cost more than the statement itself.
         rows = await session.connection()
-        system = (await rows.execute(SYSTEM_NAME, {"system_id": notebook.orientation_system_id})).scalar() \
-            if notebook.orientation_system_id else None
-        person = await caller_row(rows, caller)
+        # The notebook: a row with its columns, where the ORM object's attributes are (NOTEBOOK_ROW).
+        notebook = await notebook_row(rows, caller, request.notebook_id)
+        relations = await opened(session, caller, notebook, Operation.view_public)
+        full = may(caller.role, relations, Operation.view_full)
+        beneficiary = view_of(beneficiary_of(notebook), deps)
+        beneficiary = withhold(beneficiary, hidden_fields(caller.role, relations))
+        system = notebook.system_name
+        person = notebook if notebook.p_id is not None else None  # the caller's person (PERSON_COLUMNS)
         my_systems = []
         if caller.role in (Role.professional, Role.orientation_manager) and caller.profile_id:
-            held = [uuid.UUID(str(s)) for s in (person.orientation_system_ids if person else [])]
+            held = [uuid.UUID(str(s)) for s in (person.p_orientation_system_ids if person else [])]
             my_systems = [OrientationChoice(orientation_system_id=s.id, name=s.name) for s in (await rows.execute(
                 MY_SYSTEMS, {"system_ids": held}))] if held else []
         # Members and appointments with their people, the structures of all of them (and of the caller) at once.
@@ -355,15 +392,15 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
             allowed=allowed_operations(caller.role, relations), my_orientation_systems=my_systems,
             orientation_reason=notebook.orientation_reason if full else "",
             oriented_at=notebook.oriented_at, oriented_by_name=notebook.oriented_by_name,
-            orientation_request=await request_view(session, notebook.id) if full else None,
+            orientation_request=await request_view(session, notebook.id) if full and notebook.has_request else None,
             orientation_options=await options_for(rows, caller, relations, notebook, membership),
             france_travail=await section_of(session, deps, notebook) if full else None,
-            rsa_flux_date=await last_flux_date(rows, notebook.beneficiary_id)
-            if "right_rsa" not in beneficiary.withheld else None,
+            rsa_flux_date=notebook.flux_date if "right_rsa" not in beneficiary.withheld else None,
             contracts=await contract_summaries(session, notebook, today_of(deps))
-            if may(caller.role, relations, Operation.view_contracts) else [],
-            bilans=await bilan_summaries(session, notebook) if may(caller.role, relations, Operation.view_bilans)
-            else [], referentials_version=referentials.version)
+            if notebook.has_contracts and may(caller.role, relations, Operation.view_contracts) else [],
+            bilans=await bilan_summaries(session, notebook)
+            if notebook.has_bilans and may(caller.role, relations, Operation.view_bilans) else [],
+            referentials_version=referentials.version)
         visit = visitor(caller, notebook, person, names, membership)
     await log_visit(deps, visit)
     # Data older than an hour is asked of France Travail after the page is served: the next view shows it.

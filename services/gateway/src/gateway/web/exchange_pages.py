@@ -73,14 +73,12 @@ async def post_exchange(notebook_id: uuid.UUID, request: Request, visitor: FormV
     try:  # the body of POST /api/v1/notebooks/{id}/exchanges (the service says when the text is blank)
         await call(request, PostExchangeV1(notebook_id=notebook_id, **dict(parse_form(form, NewExchange))),
                    access_token=visitor.token)
-    except ValidationError as failure:
-        return await thread_page(request, visitor, notebook_id, error=refusal(failure).message, form=typed,
-                                 status_code=422)
+    except (ValidationError, ServiceError) as failure:  # a field's rule (422) or the service's refusal
+        refused = refusal(failure)
+        return await thread_page(request, visitor, notebook_id, error=refused.message, form=typed,
+                                 status_code=refused.http_status)
     except ValueError:
         return await thread_page(request, visitor, notebook_id, error=INVALID_FORM, form=typed, status_code=422)
-    except ServiceError as error:
-        return await thread_page(request, visitor, notebook_id, error=error.message, form=typed,
-                                 status_code=error.http_status)
     return redirect(f"/carnets/{notebook_id}/echanges?notice=posted#nouveau-message", visitor)
 
 
@@ -92,13 +90,11 @@ async def reply_exchange(exchange_id: uuid.UUID, request: Request, visitor: Form
         answer = await call(request, ReplyExchangeV1(exchange_id=exchange_id,
                                                      **dict(parse_form(form, ExchangeAnswer))),
                             access_token=visitor.token)
-    except ValidationError as failure:
-        return await thread_page(request, visitor, None, error=refusal(failure).message, form=typed,
-                                 status_code=422, answering=exchange_id)
+    except (ValidationError, ServiceError) as failure:
+        refused = refusal(failure)
+        return await thread_page(request, visitor, None, error=refused.message, form=typed,
+                                 status_code=refused.http_status, answering=exchange_id)
     except ValueError:
         return await thread_page(request, visitor, None, error=INVALID_FORM, form=typed, status_code=422,
                                  answering=exchange_id)
-    except ServiceError as error:
-        return await thread_page(request, visitor, None, error=error.message, form=typed,
-                                 status_code=error.http_status, answering=exchange_id)
     return redirect(f"/mon-carnet/echanges?notice=answered#echange-{answer.exchange_id}", visitor)

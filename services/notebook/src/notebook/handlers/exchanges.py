@@ -196,7 +196,6 @@ async def post_exchange(request: PostExchangeV1, ctx, deps: Deps) -> ExchangePos
             addressed_to=addressed_to, mentions=[str(i) for i in told], created_at=deps.clock())
         session.add(message)
         await session.flush()
-        people = {g.person.id: g.person for g in group}
         recipients = told_by_email(group, told, addressed_to)
         beneficiary = await session.get(Beneficiary, notebook.beneficiary_id) if message.shared_with_beneficiary \
             else None

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy import create_engine as create_sync_engine, text
 
 from contracts.identity import SessionsRevokedV1
 from servicekit.app import Service
@@ -54,6 +54,23 @@ async def test_a_service_refuses_tokens_of_sessions_revoked_before_it_started_an
         assert not revocations.revoked(principal(other, issued))
     finally:
         await service.stop()
+
+
+async def test_a_service_runs_its_stop_work_once_it_serves_no_more_and_before_its_database_closes(
+        nats_url, jetstream, databases):
+    """What a service holds in memory to write later (the notebook's access log) is written on stop."""
+    url = await databases.create("notify", SERVICES_BY_NAME["notify"].migrations_dir)
+    service = Service("notify", ServiceSettings(nats_url=nats_url, database_url=url))
+    ran = []
+
+    async def write_what_is_held() -> None:
+        async with service.sessions() as session:
+            ran.append((service.bus.connected, await session.scalar(text("SELECT 1"))))
+
+    service.on_stop.append(write_what_is_held)
+    await service.start()
+    await service.stop()
+    assert ran == [(False, 1)]
 
 
 @pytest.mark.parametrize("service", [s.name for s in SERVICES])

@@ -222,6 +222,7 @@ async def test_a_referral_opens_the_notebook_until_its_date(notebook, token_mint
     view = await notebook.call(page, elsewhere.pro)
     assert view.access == c.Access.full
     await notebook.call(c.AddFocusV1(notebook_id=notebook_id, theme="sante"), elsewhere.pro)
+    await notebook.written()  # the view, handed over to the access log's writer
     async with notebook.sessions() as session:
         visits = (await session.execute(select(NotebookVisit).where(
             NotebookVisit.notebook_id == notebook_id))).scalars().all()

@@ -61,6 +61,8 @@ class Service:
         self.follow_revocations = True
         self.kept: tuple[Kept, ...] = ()  # what the service keeps for a fixed time (servicekit.housekeeping)
         self._background: list[tuple[Callable[[], Awaitable[None]], str]] = []
+        # Run on stop once no request is served any more, before the database closes (writes held in memory).
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []
         self._tasks: list[asyncio.Task] = []
         self._stopping = asyncio.Event()
         self.stopped = False
@@ -139,6 +141,11 @@ class Service:
                 continue
             task.cancel()
         await self.bus.stop()
+        for work in self.on_stop:  # bounded too: a database gone must not keep the process from stopping
+            try:
+                await asyncio.wait_for(work(), TASKS_STOP_TIMEOUT_S)
+            except Exception:
+                log.exception("service_stop_work_failed", work=getattr(work, "__qualname__", repr(work)))
         # Bounded, like the bus's stop: a task that does not end on its cancellation is named in the log, and the
         # process still stops (CI saw a stop wait past 30 s, without saying which task held it).
         done, left = await asyncio.wait(self._tasks, timeout=TASKS_STOP_TIMEOUT_S) if self._tasks else ((), ())

@@ -87,6 +87,10 @@ class InMemoryService:
         or the ``ServiceError`` of an error reply."""
         return await self.service.rpc.call(request, headers={"Authorization": f"Bearer {token}"} if token else None)
 
+    async def written(self) -> None:
+        """What the service holds in memory to write later (the notebook's access log), written, as on its stop."""
+        await written(self.service)
+
     async def deliver(self, event: IntegrationEvent) -> None:
         """The event as the relay publishes it (its JSON, its id as ``Nats-Msg-Id``), to this service's
         consumers of its subject."""
@@ -101,6 +105,11 @@ class InMemoryService:
         async with self.sessions() as session:
             rows = (await session.execute(query.order_by(outbox_table.c.seq))).all()
         return [registry[row.subject].model_validate_json(row.payload) for row in rows]
+
+
+async def written(service: Service) -> None:
+    for work in service.on_stop:
+        await work()
 
 
 def settings_type_of(build) -> type:
@@ -138,6 +147,7 @@ async def in_memory(*services: Service) -> AsyncIterator[tuple[InMemoryService, 
             yield tuple(InMemoryService(service, mark) for service, mark in zip(services, marks))
     finally:
         for service in services:
+            await written(service)
             await service.engine.dispose()
 
 

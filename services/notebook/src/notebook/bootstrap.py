@@ -20,10 +20,12 @@ def build(settings: NotebookSettings | None = None) -> Service:
     service = Service(NAME, settings)
     # The access log for a year (CNIL: 6 to 12 months); an export's record as long (its file: 7 days in its bucket).
     service.kept = (Kept(NotebookVisit.__table__.c.last_visited_at, 365), Kept(ExportJob.__table__.c.requested_at, 365))
-    wiring.register(service, Deps(
+    deps = Deps(
         sessions=service.sessions, outbox=service.outbox, settings=settings, verifier=service.verifier,
         protection=FieldProtection(settings.secret_key.get_secret_value().encode()),
-        france_travail=france_travail(settings), bus=service.bus, read_sessions=page_reader(service, settings)))
+        france_travail=france_travail(settings), bus=service.bus, read_sessions=page_reader(service, settings))
+    wiring.register(service, deps)
+    service.on_stop.append(deps.visit_log.flush)  # the views handed over to the access log, written
     return service
 
 

@@ -45,7 +45,7 @@ from notebook.adapters.orm import (
     TimelineEvent,
     first_structure,
 )
-from notebook.domain.habilitation import Operation, allowed_operations, hidden_fields, may
+from notebook.domain.habilitation import GRANTS, Operation, allowed_operations, hidden_fields, may
 from notebook.domain.history import shown_changes
 from notebook.adapters import audit_trail
 from notebook.handlers.beneficiaries import view_of, withhold
@@ -324,12 +324,23 @@ def visitor(caller: Caller, notebook: Notebook, person, names: dict[uuid.UUID, s
         person_name=name, structure_name=structure or "")}
 
 
-async def log_visit(deps: Deps, visit: dict | None) -> None:
+def log_visit(deps: Deps, visit: dict | None) -> None:
     """Every view by someone other than the beneficiary goes to the access log they can read (a line a day), and
-    to the audit trail. Written after the read, in group commit with the views arriving meanwhile (``VisitLog``):
-    a write transaction on SQLite holds the write lock from its BEGIN, and pages must not be read one at a time."""
+    to the audit trail: handed over to the access log's writer, which writes the views of many pages in one
+    transaction a little later (``VisitLog``), the page answered meanwhile."""
     if visit is not None:
-        await deps.visit_log.record({**visit, "at": deps.clock()})
+        deps.visit_log.record({**visit, "at": deps.clock()})
+
+
+# The roles whose page may show the access log (on some notebooks): the others' pages never wait for its writes.
+SEE_THE_ACCESS_LOG = frozenset(role for role, grants in GRANTS.items()
+                               if any(Operation.view_access_log in operations for operations in grants.values()))
+
+
+def others_views(caller: Caller, notebook_id: uuid.UUID | None):
+    """Which views not yet written the page must wait for: those of others on the notebook read (on any, for a
+    beneficiary's own, whose id comes with the read). The caller's own views may lag by ``WRITE_EVERY_S``."""
+    return lambda who: who["account_id"] != caller.account_id and notebook_id in (None, who["notebook_id"])
 
 
 async def options_for(session: AsyncSession, caller: Caller, relations, notebook: Notebook,
@@ -346,7 +357,11 @@ async def options_for(session: AsyncSession, caller: Caller, relations, notebook
 async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
     caller = await caller_of(ctx, deps)
     referentials = await referentials_of(deps)
-    # Read, then log the visit in a transaction of its own: a write transaction takes SQLite's write lock at
+    # The access log the page shows holds the others' views handed over before: written first, before the read's
+    # snapshot (rarely any: others reading the same notebook in the same instant).
+    if caller.role in SEE_THE_ACCESS_LOG:
+        await deps.visit_log.written(others_views(caller, request.notebook_id))
+    # Read, then hand the visit over to the access log's writer: a write transaction takes SQLite's write lock at
     # BEGIN (servicekit.db), and pages must not be read one at a time. The read's sessions never write: on SQLite
     # its statements run in the loop's thread (Deps.read_sessions), not one thread round trip each.
     async with deps.read_sessions() as session:
@@ -402,7 +417,7 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
             if notebook.has_bilans and may(caller.role, relations, Operation.view_bilans) else [],
             referentials_version=referentials.version)
         visit = visitor(caller, notebook, person, names, membership)
-    await log_visit(deps, visit)
+    log_visit(deps, visit)
     # Data older than an hour is asked of France Travail after the page is served: the next view shows it.
     refresh_if_stale(deps, notebook.id, page.france_travail)
     return page

@@ -228,6 +228,8 @@ async def recent(request: RecentNotebooksV1, ctx, deps: Deps) -> NotebooksReply:
     caller = await caller_of(ctx, deps)
     territory_of(caller)
     if request.kind == "visited":
+        # The caller's views handed over to the access log and not yet written count too.
+        await deps.visit_log.written(lambda who: who["account_id"] == caller.account_id)
         latest = (select(NotebookVisit.notebook_id.label("notebook_id"),
                          func.max(NotebookVisit.last_visited_at).label("at"))
                   .where(NotebookVisit.account_id == caller.account_id).group_by(NotebookVisit.notebook_id))

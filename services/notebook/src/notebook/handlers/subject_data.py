@@ -155,6 +155,7 @@ async def own_notebook(session: AsyncSession, caller: Caller) -> Notebook:
 
 async def get_subject_data(_request: GetNotebookSubjectDataV1, ctx, deps: Deps) -> SubjectDataReply:
     caller = await caller_of(ctx, deps)
+    await deps.visit_log.flush()  # her access log whole, with the views handed over and not yet written
     async with deps.sessions() as session:
         notebook = await own_notebook(session, caller)
         return SubjectDataReply(sections=await sections_of(session, deps, notebook))
@@ -172,6 +173,7 @@ async def get_my_subject_values(_request: GetMySubjectValuesV1, ctx, deps: Deps)
 async def render_pdf(request: RenderSubjectDataPdfV1, ctx, deps: Deps) -> ContractPdfReply:
     """Her sections here first, then those the other services answered her (asked with her own token)."""
     caller = await caller_of(ctx, deps)
+    await deps.visit_log.flush()  # her access log whole, with the views handed over and not yet written
     async with deps.sessions() as session:
         notebook = await own_notebook(session, caller)
         ours = await sections_of(session, deps, notebook)

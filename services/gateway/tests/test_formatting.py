@@ -1,10 +1,12 @@
 """How pages write amounts, dates and phone numbers for French readers."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from contracts.labels import browser
-from gateway.web.formatting import euros, phone
+from gateway.web.formatting import PARIS, euros, local_time, phone
 
 pytestmark = pytest.mark.unit
 
@@ -30,3 +32,16 @@ def test_a_phone_number_reads_as_written_in_france():
     ("python-httpx/0.27.0", "Autre navigateur ou logiciel"), ("", "Inconnu"), (None, "Inconnu")])
 def test_a_session_names_its_browser_as_a_person_would(user_agent, shown):
     assert browser(user_agent) == shown
+
+
+def test_a_value_is_formatted_once_then_read_back():
+    """A page shows the same dates and numbers again and again (issue 19): each is formatted once."""
+    phone.cache_clear()
+    local_time.cache_clear()
+    at = datetime(2026, 11, 23, 7, 25, tzinfo=UTC)
+
+    assert [phone("+33148123456") for _ in range(3)] == ["01 48 12 34 56"] * 3
+    assert [local_time(at) for _ in range(3)] == ["23/11/2026 08:25"] * 3
+    assert local_time(at.astimezone(PARIS)) == "23/11/2026 08:25"  # the same instant, kept once
+    assert (phone.cache_info().misses, local_time.cache_info().misses) == (1, 1)
+    assert (phone(None), local_time(None)) == ("", "")

@@ -30,6 +30,7 @@ from benchkit import RESULTS
 
 from contracts.profiles import BeneficiaryCreatedV1
 from servicekit import consumers
+from servicekit.app import freeze_startup_objects
 from servicekit.bus import Bus
 from servicekit.consumers import Subscription
 from servicekit.db import create_engine, sessionmaker
@@ -137,6 +138,7 @@ async def propagation(backend: str, factory: DatabaseFactory, nats_url: str, rat
                 await outbox.add(session, event := beneficiary(deployment_id, n))
             await until(lambda: _true(event.event_id in done), 30)
         done.clear()
+        freeze_startup_objects()  # as a service does once started (servicekit.app.Service)
         committed: dict[uuid.UUID, float] = {}
 
         writers = asyncio.Semaphore(8)  # fewer than the pool's connections: a slow machine falls behind instead

@@ -208,28 +208,3 @@ async def test_events_committed_while_a_mark_waits_for_the_database_are_publishe
 
 async def _equal(value, expected) -> bool:
     return await value == expected
-
-
-async def test_commits_close_together_go_in_one_round(sessions, jetstream):
-    """Under a stream of commits a round each cost twice the CPU of the events it carried (a read and a mark each,
-    the consumers' transactions with them): the commits of a round's interval wait for the next round together."""
-    outbox = Outbox()
-    batches: list[int] = []
-
-    async def note(count: int) -> None:
-        batches.append(count)
-
-    relay = OutboxRelay("kit", sessions, jetstream, outbox, poll_interval_s=NEVER_S, round_interval_s=1.0,
-                        after_publish=note)
-    await write(sessions, outbox)
-    running = asyncio.create_task(relay.run_forever())
-    try:
-        await until(lambda: _true(batches == [1]))
-        for _ in range(3):  # woken by the first, the relay waits for the rest of its interval
-            await write(sessions, outbox)
-            await asyncio.sleep(0.05)
-        await until(lambda: _zero(unpublished(sessions)))
-    finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
-    assert batches == [1, 3]

@@ -37,10 +37,8 @@ async def engine(databases):
     await engine.dispose()
 
 
-async def write(sessions, name: str, hold: asyncio.Event | None = None, next_turn: bool = False) -> None:
+async def write(sessions, name: str, hold: asyncio.Event | None = None) -> None:
     async with sessions.begin() as session:
-        if next_turn:
-            await session.connection(execution_options={db.SQLITE_NEXT_TURN: True})
         session.add(Entry(writer=name))
         await session.flush()
         if hold is not None:
@@ -64,41 +62,6 @@ async def test_a_writer_that_waited_long_goes_before_a_newer_one(engine):
     newer = asyncio.create_task(write(sessions, "newer"))
     await asyncio.gather(waiting, newer)
     assert await written(sessions) == ["first", "waiting", "newer"]
-
-
-async def test_a_transaction_begun_for_the_next_turn_goes_before_the_writers_waiting(engine):
-    """The relay's mark, which the relay's next round waits for (and every event committed meanwhile with it), is
-    not queued behind a burst of the service's writers."""
-    sessions = sessionmaker(engine)
-    await asyncio.gather(*(written(sessions) for _ in range(5)))  # connections ready: each writer queues at once
-    release_first = asyncio.Event()
-    first = asyncio.create_task(write(sessions, "first", release_first))
-    await asyncio.sleep(0.2)  # the first holds the write lock
-    waiting = []
-    for n in range(3):  # one after the other (each connects first, in no set order)
-        waiting.append(asyncio.create_task(write(sessions, f"waiting-{n}")))
-        await asyncio.sleep(0.2)
-    mark = asyncio.create_task(write(sessions, "mark", next_turn=True))
-    await asyncio.sleep(0.2)
-    release_first.set()
-    await asyncio.gather(first, mark, *waiting)
-    assert await written(sessions) == ["first", "mark", "waiting-0", "waiting-1", "waiting-2"]
-
-
-async def test_a_writer_cancelled_while_waiting_for_its_turn_lets_the_others_through(engine):
-    sessions = sessionmaker(engine)
-    release_first = asyncio.Event()
-    first = asyncio.create_task(write(sessions, "first", release_first))
-    await asyncio.sleep(0.2)
-    cancelled = asyncio.create_task(write(sessions, "cancelled", next_turn=True))
-    waiting = asyncio.create_task(write(sessions, "waiting"))
-    await asyncio.sleep(0.2)
-    cancelled.cancel()
-    release_first.set()
-    await asyncio.gather(first, waiting)
-    await asyncio.gather(cancelled, return_exceptions=True)
-    await write(sessions, "after")
-    assert await written(sessions) == ["first", "waiting", "after"]
 
 
 async def test_a_failed_write_transaction_lets_the_next_writer_in(engine):

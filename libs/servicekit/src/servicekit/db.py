@@ -5,7 +5,6 @@ import asyncio
 import time
 import uuid
 import weakref
-from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -106,8 +105,6 @@ def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
 
 # Execution option naming how a SQLite transaction begins: "IMMEDIATE" takes the write lock at BEGIN.
 SQLITE_BEGIN = "sqlite_begin"
-# Execution option of a write transaction that takes the next turn, before the writers already waiting.
-SQLITE_NEXT_TURN = "sqlite_next_turn"
 SQLITE_BUSY_TIMEOUT_S = 30
 
 
@@ -125,71 +122,37 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None
 
 
-class _Turns:
-    """A lock handed from one holder to the next waiter: those that asked for the next turn first, then the
-    others, each queue first come first served."""
-
-    def __init__(self) -> None:
-        self._held = False
-        self._next: deque[asyncio.Future] = deque()
-        self._others: deque[asyncio.Future] = deque()
-
-    async def acquire(self, next_turn: bool = False) -> None:
-        if not self._held and not self._next and not self._others:
-            self._held = True
-            return
-        turn = asyncio.get_running_loop().create_future()
-        (self._next if next_turn else self._others).append(turn)
-        try:
-            await turn
-        except BaseException:
-            if turn.done() and not turn.cancelled():  # handed over, then cancelled: the turn goes on
-                self.release()
-            raise
-
-    def release(self) -> None:
-        for queue in (self._next, self._others):
-            while queue:
-                turn = queue.popleft()
-                if not turn.done():  # a waiter cancelled meanwhile is skipped
-                    turn.set_result(None)  # still held, now by that waiter
-                    return
-        self._held = False
-
-
 class _SqliteWriters:
     """The write transactions of one SQLite engine take turns in this process, first come first served, before
     SQLite's own write lock. Left to SQLite, a writer that finds the lock taken polls for it, sleeping longer at
     each try (1, 2, 5, … up to 100 ms): under a steady stream of short writes (500 outbox commits a second) the
     relay's transaction that marks a batch published lost the lock to newer writers again and again, for up to
     0.7 s, and every event behind it waited (issue 19 item 3). Queued here, it waits for the writers ahead of it
-    only; one begun with ``SQLITE_NEXT_TURN`` (that mark) waits for the transaction under way only. Other processes
-    on the same file (a CLI command) still meet SQLite's lock and its busy timeout."""
+    only. Other processes on the same file (a CLI command) still meet SQLite's lock and its busy timeout."""
 
     def __init__(self) -> None:
         # One lock per event loop (an engine may outlive a test's loop); who holds it: a pool connection record.
-        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Turns] = weakref.WeakKeyDictionary()
-        self._holders: dict[_Turns, object] = {}
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+        self._holders: dict[asyncio.Lock, object] = {}
 
     def begin(self, connection) -> None:
         # A transaction that will write begins IMMEDIATE, taking the database's write lock before its first read,
         # so read-modify-write transactions run one after the other and each reads what the previous one
         # committed. Readers keep a plain (deferred) BEGIN: in WAL they run beside the writer.
-        options = connection.get_execution_options()
-        mode = options.get(SQLITE_BEGIN, "")
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "")
         if mode == "IMMEDIATE":
-            self._acquire(connection.connection._connection_record, options.get(SQLITE_NEXT_TURN, False))
+            self._acquire(connection.connection._connection_record)
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
-    def _acquire(self, record, next_turn: bool) -> None:
+    def _acquire(self, record) -> None:
         loop = asyncio.get_running_loop()
         lock = self._locks.get(loop)
         if lock is None:
-            lock = self._locks[loop] = _Turns()
+            lock = self._locks[loop] = asyncio.Lock()
         try:
             # The same patience as SQLite's busy timeout, and the same error after it (a writer that waits for a
             # transaction it holds itself fails instead of hanging).
-            await_only(asyncio.wait_for(lock.acquire(next_turn), SQLITE_BUSY_TIMEOUT_S))
+            await_only(asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_S))
         except TimeoutError:
             raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked")) from None
         self._holders[lock] = record

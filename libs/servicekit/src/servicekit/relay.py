@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.streams import SECRETS
 from servicekit import telemetry
-from servicekit.db import SQLITE_NEXT_TURN, is_sqlite, one_of, utcnow
+from servicekit.db import is_sqlite, one_of, utcnow
 from servicekit.messaging import outbox_table
 from servicekit.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
 from servicekit.outbox import WAKE_CHANNEL, Outbox
@@ -39,10 +39,6 @@ log = structlog.get_logger("servicekit.relay")
 SECRET_PREFIX = SECRETS.subjects[0].removesuffix(">")  # "secret."
 MEASURE_EVERY_S = 1.0  # backlog gauges
 MARK_ON_STOP_S = 5.0  # a relay stopping lets the mark under way end
-# Rounds start this far apart at least: under a stream of commits, a round each (a read and a mark, both waiting
-# for the loop and SQLite's threads) cost twice the CPU of the events it carried; the commits of these milliseconds
-# go in one round instead (issue 19 item 3).
-ROUND_INTERVAL_S = 0.01
 
 
 def is_secret(subject: str) -> bool:
@@ -59,7 +55,6 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         poll_interval_s: float = 1.0,
-        round_interval_s: float = ROUND_INTERVAL_S,
         after_publish: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self.service = service
@@ -68,7 +63,6 @@ class OutboxRelay:
         self.outbox = outbox
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
-        self.round_interval_s = round_interval_s
         self._after_publish = after_publish  # test seam: simulates a crash before the mark
         self._measured_at = float("-inf")
         self.is_sqlite = is_sqlite(sessions.kw["bind"])
@@ -124,10 +118,6 @@ class OutboxRelay:
 
     async def _mark_apart(self, rows) -> None:
         async with self.sessions.begin() as session:
-            # The next turn of the write lock, before the service's writers already waiting: the relay's next round
-            # waits for this mark, and every event committed meanwhile with it (issue 19 item 3). Behind a queue
-            # of writers (a burst of requests, 500 outbox commits a second) it waited for each of them.
-            await session.connection(execution_options={SQLITE_NEXT_TURN: True})
             await self._mark_published(session, rows)
 
     async def _mark_and_commit(self, session: AsyncSession, rows) -> None:
@@ -242,10 +232,8 @@ class OutboxRelay:
                 await asyncio.gather(self._marking, return_exceptions=True)
 
     async def _relay(self) -> None:
-        failures, last_round = 0, float("-inf")
+        failures = 0
         while True:
-            await asyncio.sleep(max(0.0, last_round + self.round_interval_s - time.monotonic()))
-            last_round = time.monotonic()
             # Cleared before the round, not after: a commit while it publishes sets it again, for one more round at
             # once (cleared after, that commit's event waited for the next commit or the poll: the tail of event
             # propagation).

@@ -7,12 +7,12 @@ from functools import partial
 from typing import ClassVar
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, Uuid, func, insert, select
+from sqlalchemy import Column, Integer, MetaData, Table, Uuid, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.base import IntegrationEvent
 from servicekit.db import create_engine, sessionmaker
-from servicekit.inbox import exactly_once
+from servicekit.inbox import LARGE_BATCH, exactly_once
 from servicekit.messaging import create_messaging_tables
 
 pytestmark = pytest.mark.integration
@@ -91,3 +91,24 @@ async def test_the_handler_is_called_like_every_consumer_after_deps_are_bound(de
     await handler(ThingHappenedV1(), None)
     assert await applied(deps) == 1
     assert on_thing.__name__ == "on_thing"
+
+
+async def test_a_large_batch_is_planned_for_its_tables_as_they_are_and_a_small_one_keeps_its_prepared_plans(deps):
+    """An import's flow of events reads tables it grows: on PostgreSQL its statements are planned for their parameters
+    (a generic plan chosen while a table was small stayed a sequential scan once it was large); ordinary traffic's
+    few events keep the prepared plans and save the round trip."""
+    modes: list[str] = []
+
+    async def plan_mode(events, session, deps):
+        if session.bind.dialect.name == "postgresql":
+            modes.append(await session.scalar(text("SHOW plan_cache_mode")))
+
+    async def record(event, session, deps):
+        await session.execute(insert(effects).values(event_id=event.event_id))
+
+    handler = exactly_once("kit-planned", prepare=plan_mode)(record)
+    await handler.together([ThingHappenedV1() for _ in range(3)], deps)
+    await handler.together([ThingHappenedV1() for _ in range(LARGE_BATCH)], deps)
+    assert await applied(deps) == 3 + LARGE_BATCH
+    if deps.sessions.kw["bind"].dialect.name == "postgresql":
+        assert modes == ["auto", "force_custom_plan"]

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime
@@ -16,6 +19,8 @@ from sqlalchemy import create_engine as create_sync_engine, text
 from contracts.identity import SessionsRevokedV1
 from servicekit.app import Service
 from servicekit.auth import Principal
+from servicekit.db import create_engine, is_sqlite
+from servicekit.messaging import create_messaging_tables
 from servicekit.migrations import declared_by_the_service, upgrade
 from servicekit.settings import ServiceSettings
 from servicekit.topology import SERVICES, SERVICES_BY_NAME
@@ -126,7 +131,7 @@ async def test_a_service_still_waiting_for_nats_stops_on_sigterm(databases, tmp_
 def test_the_objects_of_start_up_are_left_out_of_full_collections():
     import gc
 
-    from servicekit.app import freeze_startup_objects
+    from servicekit.startup import freeze_startup_objects
 
     kept = [object() for _ in range(1000)]
     try:
@@ -134,3 +139,30 @@ def test_the_objects_of_start_up_are_left_out_of_full_collections():
         assert gc.get_freeze_count() >= len(kept)
     finally:
         gc.unfreeze()
+
+
+async def test_a_partial_index_keeps_its_condition_on_either_database(databases):
+    """``partial_index`` gives PostgreSQL its condition only when the index is created there."""
+    engine = create_engine(await databases.create("partial"))
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(create_messaging_tables)
+            query = ("SELECT sql FROM sqlite_master WHERE name = 'ix_outbox_unpublished'" if is_sqlite(engine)
+                     else "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_outbox_unpublished'")
+            definition = (await connection.execute(text(query))).scalar_one()
+    finally:
+        await engine.dispose()
+    assert "WHERE" in definition and "published_at IS NULL" in definition, definition
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("service", [s.name for s in SERVICES])
+def test_a_service_on_sqlite_leaves_unloaded_the_libraries_it_does_not_use(service):
+    """Each would cost every process its share of the idle memory budget (DESIGN §6: < 90 MB): SQLAlchemy's
+    PostgreSQL dialect 2.4 MB (loaded by a declaration or an import), Starlette 1.9 MB (the health routes)."""
+    package = SERVICES_BY_NAME[service].package
+    probe = (f"import importlib, sys; importlib.import_module('{package}.bootstrap').build(); "
+             "print([m for m in ('sqlalchemy.dialects.postgresql', 'starlette') if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "CARNET_ENV": "dev"})
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr[-2000:]

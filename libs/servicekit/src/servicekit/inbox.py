@@ -14,10 +14,9 @@ from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from servicekit.db import utcnow
+from servicekit.db import plan_for_now, upsert_insert, utcnow
 from servicekit.messaging import inbox_table
 
 
@@ -29,7 +28,7 @@ class HasSessions(Protocol):
 
 async def claim(session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bool:
     """True when this is the first time ``consumer`` sees ``event_id``; False for a redelivery."""
-    dialect_insert = sqlite.insert if session.bind.dialect.name == "sqlite" else postgresql.insert
+    dialect_insert = upsert_insert(session.bind.dialect.name)
     statement = (
         dialect_insert(inbox_table)
         .values(consumer=consumer, event_id=event_id, processed_at=utcnow())
@@ -53,7 +52,7 @@ async def claim_many(session: AsyncSession, consumer: str, event_ids: Sequence[u
 
 @cache
 def _claims(dialect: str):
-    dialect_insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    dialect_insert = upsert_insert(dialect)
     return (dialect_insert(inbox_table).on_conflict_do_nothing(index_elements=["consumer", "event_id"])
             .returning(inbox_table.c.event_id))
 
@@ -80,6 +79,10 @@ Effect = Callable[[Any, AsyncSession, Any], Awaitable[None]]
 Handler = Callable[[Any, Any, Any], Awaitable[None]]
 
 
+# From this many events a batch is an import's flow, reading tables it grows: planned for now (``plan_for_now``). The
+# few events of ordinary traffic keep their prepared plans and save the round trip.
+LARGE_BATCH = 20
+
 Prepare = Callable[[Sequence[Any], AsyncSession, Any], Awaitable[None]]
 Finish = Callable[[AsyncSession, Any], Awaitable[None]]
 
@@ -101,6 +104,8 @@ def exactly_once(consumer: str, prepare: Prepare | None = None,
             """The events in order in ONE transaction, each claimed: all applied, or none when one raises (the
             caller then hands them over one by one, each retried or dead-lettered on its own)."""
             async with deps.sessions() as session, session.begin():
+                if len(events) >= LARGE_BATCH:
+                    await plan_for_now(session)
                 first_seen = await claim_many(session, consumer, [event.event_id for event in events])
                 if prepare is not None:
                     await prepare([event for event in events if event.event_id in first_seen], session, deps)

@@ -1,9 +1,9 @@
 """Outbox and inbox tables, present in every service database (created by each service's first migration)."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, LargeBinary, String, Table, Uuid
+from sqlalchemy import JSON, BigInteger, Column, Integer, LargeBinary, String, Table, Uuid
 
-from servicekit.db import UtcDateTime, new_metadata
+from servicekit.db import UtcDateTime, new_metadata, partial_index
 
 messaging_metadata = new_metadata()
 
@@ -22,12 +22,7 @@ outbox_table = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("published_at", UtcDateTime, nullable=True),
 )
-Index(
-    "ix_outbox_unpublished",
-    outbox_table.c.seq,
-    sqlite_where=outbox_table.c.published_at.is_(None),
-    postgresql_where=outbox_table.c.published_at.is_(None),
-)
+partial_index("ix_outbox_unpublished", outbox_table.c.seq, where=outbox_table.c.published_at.is_(None))
 
 inbox_table = Table(
     "inbox",

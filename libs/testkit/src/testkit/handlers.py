@@ -88,8 +88,8 @@ class InMemoryService:
         return await self.service.rpc.call(request, headers={"Authorization": f"Bearer {token}"} if token else None)
 
     async def written(self) -> None:
-        """What the service holds in memory to write later (the notebook's access log), written, as on its stop."""
-        await written(self.service)
+        """What the service holds in memory to write later (the notebook's access log), written: its stop work."""
+        await run_stop_work(self.service)
 
     async def deliver(self, event: IntegrationEvent) -> None:
         """The event as the relay publishes it (its JSON, its id as ``Nats-Msg-Id``), to this service's
@@ -107,7 +107,8 @@ class InMemoryService:
         return [registry[row.subject].model_validate_json(row.payload) for row in rows]
 
 
-async def written(service: Service) -> None:
+async def run_stop_work(service: Service) -> None:
+    """``Service.on_stop``'s work, as the service runs it once it serves no more."""
     for work in service.on_stop:
         await work()
 
@@ -147,7 +148,7 @@ async def in_memory(*services: Service) -> AsyncIterator[tuple[InMemoryService, 
             yield tuple(InMemoryService(service, mark) for service, mark in zip(services, marks))
     finally:
         for service in services:
-            await written(service)
+            await run_stop_work(service)
             await service.engine.dispose()
 
 

@@ -1,3 +1,3 @@
-from directory.bootstrap import main
+from servicekit.entry import run
 
-main()
+run("directory.bootstrap")

@@ -1,3 +1,3 @@
-from identity.bootstrap import main
+from servicekit.entry import run
 
-main()
+run("identity.bootstrap")

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from servicekit.db import new_declarative_base, versioned_by
+from servicekit.db import new_declarative_base, partial_index, versioned_by
 
 Base = new_declarative_base()
 metadata = Base.metadata
@@ -62,8 +62,7 @@ class Structure(Base):
 
     __mapper_args__ = versioned_by(version)
     __table_args__ = (
-        Index("uq_structure_name", "deployment_id", "name_key", unique=True,
-              sqlite_where=ACTIVE, postgresql_where=ACTIVE),
+        partial_index("uq_structure_name", "deployment_id", "name_key", unique=True, where=ACTIVE),
     )
 
 
@@ -100,7 +99,7 @@ class Person(Base):
     __mapper_args__ = versioned_by(version)
     __table_args__ = (
         # One account per email at identity: one active person per email here.
-        Index("uq_person_active_email", "email", unique=True, sqlite_where=ACTIVE, postgresql_where=ACTIVE),
+        partial_index("uq_person_active_email", "email", unique=True, where=ACTIVE),
         Index("ix_person_deployment_role", "deployment_id", "role"),
     )
 

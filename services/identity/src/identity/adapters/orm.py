@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from servicekit.db import new_declarative_base
+from servicekit.db import new_declarative_base, partial_index
 
 Base = new_declarative_base()
 metadata = Base.metadata
@@ -42,8 +42,7 @@ class Account(Base):
         Index("uq_account_profile", "role", "profile_id", unique=True),
         Index("ix_account_deployment_status", "deployment_id", "status"),
         # Colleagues share an office line; a beneficiary's mobile names one account for SMS login.
-        Index("uq_account_beneficiary_phone", "phone", unique=True,
-              sqlite_where=text("role = 'beneficiary'"), postgresql_where=text("role = 'beneficiary'")),
+        partial_index("uq_account_beneficiary_phone", "phone", unique=True, where=text("role = 'beneficiary'")),
     )
 
 

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notebook.adapters.orm import Member, NotebookVisit
+from servicekit.db import upsert_insert
 from servicekit.outbox import Outbox, outbox_rows
 
 log = structlog.get_logger("notebook.access_log")
@@ -30,10 +30,9 @@ async def record_visit(session: AsyncSession, at: datetime, *, views: int = 1, l
                        **who) -> None:
     """``who``: notebook_id, account_id, person_id, role, person_name, structure_name. ``views`` seen from ``at`` to
     ``last_at`` (the same day), counted at once."""
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     table = NotebookVisit.__table__
-    statement = dialect.insert(table).values(day=at.astimezone(PARIS).date(), visited_at=at,
-                                             last_visited_at=last_at or at, views=views, **who)
+    statement = upsert_insert(session.bind.dialect.name)(table).values(
+        day=at.astimezone(PARIS).date(), visited_at=at, last_visited_at=last_at or at, views=views, **who)
     await session.execute(statement.on_conflict_do_update(
         index_elements=[table.c.notebook_id, table.c.account_id, table.c.day],
         set_={"views": table.c.views + statement.excluded.views,

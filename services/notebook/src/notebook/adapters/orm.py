@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from notebook.domain.pilotage_figures import days_from
-from servicekit.db import new_declarative_base, versioned_by
+from servicekit.db import new_declarative_base, partial_index, versioned_by
 
 Base = new_declarative_base()
 metadata = Base.metadata
@@ -228,8 +228,7 @@ class OrientationRequest(Base):
 
     __table_args__ = (
         # One pending request per notebook, whatever two clicks do at the same instant.
-        Index("uq_orientation_request_pending", "notebook_id", unique=True,
-              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+        partial_index("uq_orientation_request_pending", "notebook_id", unique=True, where=text("status = 'pending'")),
     )
 
 
@@ -252,12 +251,10 @@ class Member(Base):
     created_by: Mapped[uuid.UUID | None]
 
     __table_args__ = (
-        Index("uq_member_active", "notebook_id", "person_id", unique=True,
-              sqlite_where=ACTIVE_MEMBER, postgresql_where=ACTIVE_MEMBER),
+        partial_index("uq_member_active", "notebook_id", "person_id", unique=True, where=ACTIVE_MEMBER),
         # One active référent per notebook, whatever two professionals do at the same instant.
-        Index("uq_member_one_referent", "notebook_id", unique=True,
-              sqlite_where=text("ended_at IS NULL AND member_type = 'referent'"),
-              postgresql_where=text("ended_at IS NULL AND member_type = 'referent'")),
+        partial_index("uq_member_one_referent", "notebook_id", unique=True,
+                      where=text("ended_at IS NULL AND member_type = 'referent'")),
     )
 
 
@@ -490,9 +487,8 @@ class Contract(Base):
     __mapper_args__ = versioned_by(version)
     __table_args__ = (
         # One CER being written, sent or validated per notebook, whatever two clicks do at the same instant.
-        Index("uq_contract_cer_in_progress", "notebook_id", unique=True,
-              sqlite_where=text("kind = 'cer' AND status IN ('draft', 'submitted', 'validated')"),
-              postgresql_where=text("kind = 'cer' AND status IN ('draft', 'submitted', 'validated')")),
+        partial_index("uq_contract_cer_in_progress", "notebook_id", unique=True,
+                      where=text("kind = 'cer' AND status IN ('draft', 'submitted', 'validated')")),
     )
 
 
@@ -602,8 +598,7 @@ class NotebookTransfer(Base):
 
     __table_args__ = (
         # One pending transfer per notebook, whatever two managers do at the same instant.
-        Index("uq_notebook_transfer_pending", "notebook_id", unique=True,
-              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+        partial_index("uq_notebook_transfer_pending", "notebook_id", unique=True, where=text("status = 'pending'")),
     )
 
 

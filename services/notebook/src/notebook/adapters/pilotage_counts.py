@@ -45,10 +45,10 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import event as sa_event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from notebook.adapters.orm import NO_STRUCTURE, Base, PilotageAction, PilotageNotebook
+from servicekit.db import upsert_insert
 
 PARIS = ZoneInfo("Europe/Paris")
 ACCOMPANIED = "accompanied"
@@ -204,8 +204,7 @@ def apply(connection: Connection, deltas: Counter) -> None:
             continue
         columns = KEYS[table]
         rows = [{**dict(zip(columns, key, strict=True)), "n": n} for key, n in moved]
-        maker = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        statement = maker(table)
+        statement = upsert_insert(connection.dialect.name)(table)
         connection.execute(statement.on_conflict_do_update(
             index_elements=columns, set_={"n": table.__table__.c.n + statement.excluded.n}), rows)
         emptied = [dict(zip(columns, key, strict=True)) for key, n in moved if n < 0]

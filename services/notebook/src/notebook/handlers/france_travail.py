@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.notebook import (
@@ -42,6 +41,7 @@ from notebook.domain.habilitation import Operation
 from notebook.handlers.caller import caller_of, open_notebook
 from notebook.handlers.deps import Deps
 from servicekit import inbox
+from servicekit.db import upsert_insert
 from servicekit.errors import Invalid, Unavailable
 
 if TYPE_CHECKING:  # the HTTP client (httpx) is loaded only where France Travail is configured
@@ -153,7 +153,7 @@ async def claim(deps: Deps, notebook_id: uuid.UUID, *, force: bool) -> bool:
     """Takes the notebook's lease unless another replica holds it or (without ``force``) the data is fresh."""
     now = deps.clock()
     async with deps.sessions.begin() as session:
-        insert = sqlite.insert if session.bind.dialect.name == "sqlite" else postgresql.insert
+        insert = upsert_insert(session.bind.dialect.name)
         await session.execute(insert(FranceTravailSync).values(
             notebook_id=notebook_id, status=FranceTravailStatus.never.value).on_conflict_do_nothing(
             index_elements=["notebook_id"]))

@@ -49,7 +49,7 @@ from notebook.adapters.orm import ImportApplied, Notebook, TimelineEvent
 from notebook.handlers.beneficiaries import FIELD_LABELS
 from notebook.handlers.caller import Caller
 from notebook.handlers.deps import Deps
-from servicekit.db import one_of
+from servicekit.db import one_of, plan_for_now
 from servicekit.errors import Forbidden, ServiceError
 
 log = structlog.get_logger("notebook.imports")
@@ -252,6 +252,7 @@ async def apply_import(request: ApplyNotebookImportV1, ctx, deps: Deps) -> Appli
     scope = scope_of(request)
     kind = kind_import(request.kind)
     async with deps.sessions.begin() as session:
+        await plan_for_now(session)
         history_from_import(session)
         numbers = [row.row for row in request.rows]
         recorded = {a.row: RowOutcome(row=a.row, outcome=Outcome(a.outcome), target_id=a.target_id,

@@ -28,6 +28,7 @@ from directory.handlers.imports.common import Plan, column_message
 from directory.handlers.imports.france_travail import FranceTravailReferentImport
 from directory.handlers.imports.people import OrientationManagerImport, ProfessionalImport
 from directory.handlers.imports.structures import StructureImport
+from servicekit.db import plan_for_now
 from servicekit.errors import Forbidden, Invalid, ServiceError
 from servicekit.rpc import RpcContext
 
@@ -94,6 +95,7 @@ async def review_import(request: ReviewDirectoryImportV1, _ctx: RpcContext, deps
 
 async def apply_import(request: ApplyDirectoryImportV1, _ctx: RpcContext, deps: Deps) -> AppliedReply:
     async with deps.sessions() as session, session.begin():
+        await plan_for_now(session)
         importer = await importer_for(session, deps, request)
         await lock_import(session, request.import_id)
         recorded = await recorded_outcomes(session, request.import_id, [r.row for r in request.rows])

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 from pathlib import Path
 
 import typer
@@ -140,14 +139,6 @@ async def _prepare_streams(nats_url: str) -> None:
         await ensure_streams(bus.stream_context)
 
 
-def _stop_on_signal(*_) -> None:
-    """SIGINT (Ctrl-C) and SIGTERM (make, systemd, `timeout`) both stop everything; a second signal while
-    stopping is ignored, so it cannot cut the stop short and orphan a process (the stop is bounded anyway)."""
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, signal.SIG_IGN)
-    raise KeyboardInterrupt
-
-
 @app.command()
 def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="Port du site"),
        replicas: int = typer.Option(1, min=1, max=16, help="Processus par service et pour la passerelle "
@@ -158,12 +149,11 @@ def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="
     # The services default to production; this local launcher (bundled NATS, demo seed) runs in dev unless told.
     os.environ.setdefault("CARNET_ENV", "dev")
     settings = ServiceSettings()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _stop_on_signal)
+    supervisor = Supervisor(say=typer.echo)
+    supervisor.stop_on_signals()
     var_dir = settings.var_dir.resolve()
     log_dir = var_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    supervisor = Supervisor(say=typer.echo)
     try:
         nats_process, nats_urls = _start_nats(var_dir, log_dir)
         supervisor.watch(nats_process)  # the first group watched, stopped last: services drain into it
@@ -186,6 +176,7 @@ def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="
         # other cores while the next databases migrate here. NATS starts meanwhile, before the first service.
         by_package = {service.package: [p for p in processes if p.module == service.package] for service in SERVICES}
         for index, service in enumerate(SERVICES):
+            supervisor.raise_if_stopping()  # each start forks: a signal handled in its at-fork hook is lost there
             upgrade(service.migrations_dir, database_url(service.env_prefix, service.name, var_dir))
             typer.echo(f"  base de données {service.name} à jour")
             if index == 0:
@@ -196,8 +187,10 @@ def up(port: int = typer.Option(int(os.environ.get("CARNET_PORT", 8080)), help="
             for process in by_package[service.package]:
                 process.start(wait=False)
         for process in ([clamd] if clamd else []) + processes:
+            supervisor.raise_if_stopping()
             process.wait_ready(60)
             typer.echo(f"  {process.name} prêt")
+        supervisor.raise_if_stopping()
         if settings.dev_mode:
             asyncio.run(_seed(nats_urls[OPERATOR]))
         typer.echo(f"\nCarnet de bord tourne sur {public_url}  (journaux : {log_dir})")

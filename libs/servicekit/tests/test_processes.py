@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import sys
 import time
@@ -93,3 +94,30 @@ def test_ports_for_children_are_outside_the_ephemeral_range_and_never_given_twic
     assert all(port < ephemeral_start for port in ports)
     with socket.socket() as sock:  # and each is free to bind
         sock.bind(("127.0.0.1", ports[-1]))
+
+
+class _RaisesWhereIgnored:
+    """Where CI lost a Ctrl-C: Python ignores what a finalizer (or subprocess's at-fork hook) raises, so the
+    KeyboardInterrupt of a signal handled there never reaches `carnet up`."""
+
+    def __del__(self) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.01)  # the handler runs here, on the main thread, and its exception is ignored
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the lost interrupt, on purpose
+def test_a_signal_whose_interrupt_was_swallowed_still_stops_the_supervisor():
+    supervisor = Supervisor(lambda _: None)
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        supervisor.stop_on_signals()
+        finalized = _RaisesWhereIgnored()
+        del finalized  # its finalizer runs now; the handler's KeyboardInterrupt is ignored, as in CI
+        with pytest.raises(KeyboardInterrupt):
+            supervisor.raise_if_stopping()  # what `carnet up` asks between the steps of its start
+        with pytest.raises(KeyboardInterrupt):
+            supervisor.run(poll_s=0.01)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # a second signal cannot cut the stop short
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)

@@ -241,6 +241,7 @@ class Supervisor:
         self.max_delay_s = max_delay_s
         self.stable_after_s = stable_after_s
         self.groups: list[list[_Watched]] = []
+        self.stop_asked = threading.Event()
 
     def watch(self, *processes: ServiceProcess) -> None:
         """Supervises these processes, started or about to be (so that a signal in between stops them too),
@@ -248,9 +249,30 @@ class Supervisor:
         now = time.monotonic()
         self.groups.append([_Watched(process, now, self.first_delay_s) for process in processes])
 
+    def stop_on_signals(self) -> None:
+        """SIGINT (Ctrl-C) and SIGTERM (make, systemd, `timeout`) both stop everything: they raise
+        KeyboardInterrupt at once and, because Python ignores what a handler raises where it happens to run in a
+        finalizer or in subprocess's at-fork hooks (CI lost a Ctrl-C so while services were starting), also leave
+        ``stop_asked``, which ``run`` and ``raise_if_stopping`` check. A second signal while stopping is ignored,
+        so it cannot cut the stop short and orphan a process (the stop is bounded anyway). Main thread only."""
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._on_stop_signal)
+
+    def _on_stop_signal(self, *_) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
+        self.stop_asked.set()
+        raise KeyboardInterrupt
+
+    def raise_if_stopping(self) -> None:
+        """KeyboardInterrupt if a stop signal came, even one whose own interrupt was lost."""
+        if self.stop_asked.is_set():
+            raise KeyboardInterrupt
+
     def run(self, poll_s: float = 0.2) -> None:
-        """Supervises until interrupted (KeyboardInterrupt, which ``carnet up`` raises on SIGINT and SIGTERM)."""
+        """Supervises until interrupted (KeyboardInterrupt, which ``stop_on_signals`` raises)."""
         while True:
+            self.raise_if_stopping()
             self.check()
             time.sleep(poll_s)
 

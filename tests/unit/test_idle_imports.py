@@ -14,11 +14,14 @@ import pytest
 # at the first phone number; the SQLAlchemy instrumentation (~1 MB) only where spans go somewhere; the bus's table
 # of permissions (servicekit.bus_access, which imports every service's contracts: 1.8 to 4.7 MB) only in the tools
 # that render the servers' configuration, a process reading its inbox and credentials from servicekit.bus_names.
+# Never: rich (~4.8 MB with pygments), installed for the CLI, which structlog imports when it can
+# (servicekit.entry keeps it out of every process); uvicorn and click (~2 MB), the gateway's server only (a
+# service's health port is servicekit.health's).
 EVERY_SERVICE = ("jwt", "cryptography", "asyncpg", "phonenumbers", "opentelemetry.instrumentation",
-                 "servicekit.bus_access")
+                 "servicekit.bus_access", "rich", "uvicorn", "click")
 LOADED_ON_DEMAND = {
     # The gateway has no database: SQLAlchemy (~20 MB) is the services'.
-    "gateway.main": ("sqlalchemy",),
+    "gateway.main": ("sqlalchemy", "rich"),
     # ProConnect's client (httpx) at the first ProConnect login.
     "identity.bootstrap": (*EVERY_SERVICE, "httpx"),
     "directory.bootstrap": EVERY_SERVICE,
@@ -38,8 +41,10 @@ def test_a_starting_process_does_not_load_what_only_some_requests_need(module, t
     libraries = LOADED_ON_DEMAND[module]
     # A service is also built (its handlers' dependencies made: field protection, webhook secrets' box), as at start.
     build = f"{module}.build()\n" if module.endswith(".bootstrap") else ""
-    probe = (f"import sys, {module}\n{build}"
-             f"print(' '.join(name for name in {libraries!r} if name in sys.modules))")
+    # Imported as the process's entry point (``python -m``) imports it.
+    entry = f"load({module!r}, http_server={module == 'gateway.main'})"
+    probe = (f"import sys\nfrom servicekit.entry import load\n{entry}\nimport {module}\n{build}"
+             f"print(' '.join(name for name in {libraries!r} if sys.modules.get(name) is not None))")
     env = {name: value for name, value in os.environ.items()
            if name not in ("CARNET_TRACE_FILE", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")}
     env.update(CARNET_ENV="dev", CARNET_VAR_DIR=str(tmp_path))

@@ -5,7 +5,6 @@ Each service's ``bootstrap.py`` builds a ``Service``, registers its handlers and
 from __future__ import annotations
 
 import asyncio
-import gc
 import signal
 from datetime import UTC, datetime, timedelta
 from collections.abc import Awaitable, Callable
@@ -23,7 +22,7 @@ from servicekit.auth import TokenVerifier
 from servicekit.bus import Bus
 from servicekit.consumers import Subscription
 from servicekit.db import create_engine, sessionmaker
-from servicekit.health import embedded_server, health_app
+from servicekit.health import HealthServer, health_answers
 from servicekit.housekeeping import Kept, keep_tidy
 from servicekit.logging import configure_logging
 from servicekit.metrics import watch_consumer_lag
@@ -31,6 +30,7 @@ from servicekit.outbox import Outbox
 from servicekit.relay import OutboxRelay
 from servicekit.rpc import RpcContext
 from servicekit.settings import ServiceSettings
+from servicekit.startup import freeze_startup_objects
 from servicekit.streams import ensure_streams
 from servicekit.telemetry import configure_tracing
 
@@ -38,14 +38,6 @@ log = structlog.get_logger("servicekit.app")
 # Longer than an access token lives: older revocations concern tokens that have expired anyway.
 REVOCATION_LOOKBACK = timedelta(minutes=20)
 TASKS_STOP_TIMEOUT_S = 10.0
-
-
-def freeze_startup_objects() -> None:
-    """What start-up built (modules, models, metadata, referentials: some 300,000 objects) is left out of the
-    garbage collector's full passes from now on. Each full pass walked them all, and a bulk import (many objects
-    kept a little while) set one off every few batches: a fifth of the CPU an imported row cost the notebook."""
-    gc.collect()
-    gc.freeze()
 
 
 class Service:
@@ -109,13 +101,11 @@ class Service:
         for work, name in self._background:
             self._tasks.append(asyncio.create_task(work(), name=name))
         if self.settings.health_port:
-            server = embedded_server(
-                health_app(self.name, {"nats": self._nats_ready, "database": self._database_ready}),
-                self.settings.health_host,
-                self.settings.health_port,
-            )
+            checks = {"nats": self._nats_ready, "database": self._database_ready}
+            server = HealthServer(health_answers(self.name, checks), self.settings.health_host,
+                                  self.settings.health_port)
             self._health_server = server
-            self._tasks.append(asyncio.create_task(server._serve(), name=f"{self.name}-health"))
+            self._tasks.append(asyncio.create_task(server.serve(), name=f"{self.name}-health"))
         log.info("service_started", rpc=self.bus.rpc_subjects, consumers=[s.durable for s in self.bus.subscriptions])
 
     def add_task(self, work: Callable[[], Awaitable[None]], name: str) -> None:
@@ -135,7 +125,7 @@ class Service:
             return
         self.stopped = True
         if getattr(self, "_health_server", None):
-            self._health_server.should_exit = True
+            self._health_server.stop()
         for task in self._tasks:
             if task.get_name().endswith("-health"):
                 continue

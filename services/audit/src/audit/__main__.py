@@ -1,3 +1,3 @@
-from audit.bootstrap import main
+from servicekit.entry import run
 
-main()
+run("audit.bootstrap")

@@ -1,3 +1,3 @@
-from gateway.main import main
+from servicekit.entry import run
 
-main()
+run("gateway.main", http_server=True)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import socket
 import uuid
 from contextlib import asynccontextmanager
@@ -55,7 +54,8 @@ from servicekit.streams import ensure_streams
 from gateway.web.structure_offers import StructureOffers, follow_structure_events
 from gateway.auth.me_cache import MeCache, follow_account_events
 from servicekit.errors import Invalid, NotFound, ServiceError
-from servicekit.health import embedded_server, health_app
+from servicekit.health import HealthServer, health_answers
+from servicekit.startup import freeze_startup_objects
 from servicekit.logging import configure_logging
 from servicekit.metrics import HttpMetrics
 from servicekit.rpc import internal_error as rpc_internal_error
@@ -119,18 +119,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # /metrics lives on the health port, like the services': never on the public site.
         health = None
         if settings.health_port:
-            health = embedded_server(health_app("gateway", {"nats": lambda: nats_ready(app)}),
-                                     settings.health_host, settings.health_port)
-            app.state.health_task = asyncio.create_task(health._serve(), name="gateway-health")
-        # As the services do (servicekit.app.freeze_startup_objects, not imported: it would bring the database
-        # layer along): what start-up built is left out of the garbage collector's passes. Each full pass walked
-        # some 170,000 objects, and a server-rendered page (the notebook's: thousands of short-lived strings) set
-        # passes off often: some 5 ms of a 14 ms notebook page in-process, under 2 ms once frozen (issue 19).
-        gc.collect()
-        gc.freeze()
+            health = HealthServer(health_answers("gateway", {"nats": lambda: nats_ready(app)}),
+                                  settings.health_host, settings.health_port)
+            app.state.health_task = asyncio.create_task(health.serve(), name="gateway-health")
+        freeze_startup_objects()  # as the services do
         yield
         if health:
-            health.should_exit = True
+            health.stop()
             await app.state.health_task
         await app.state.bus.stop()
 

@@ -1,3 +1,3 @@
-from data_import.bootstrap import main
+from servicekit.entry import run
 
-main()
+run("data_import.bootstrap")

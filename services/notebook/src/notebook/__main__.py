@@ -1,3 +1,3 @@
-from notebook.bootstrap import main
+from servicekit.entry import run
 
-main()
+run("notebook.bootstrap")

@@ -1,3 +1,3 @@
-from notify.bootstrap import main
+from servicekit.entry import run
 
-main()
+run("notify.bootstrap")

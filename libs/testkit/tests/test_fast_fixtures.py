@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import sys
 import textwrap
 import urllib.request
@@ -96,3 +97,17 @@ def test_forked_processes_die_with_the_fork_server(probe_module, tmp_path):
     server.process.kill()
     server.process.wait()
     assert orphan.process.wait(10) == -signal.SIGKILL
+
+
+@pytest.mark.parametrize("service", ["notebook", "gateway"])
+def test_the_fork_server_loads_what_a_service_runs_before_any_fork(service):
+    """Each test's system forks its processes from one that imported their code: a ``__main__.py`` that only
+    imports its entry point (servicekit.entry) must still have its service loaded there, not in every child."""
+    probe = textwrap.dedent(f"""
+        import sys
+        from testkit.forkserver import preimport
+        preimport({service!r})
+        print(sorted(name for name in sys.modules if name.startswith({service!r} + ".")))
+    """)
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert f"'{service}.main'" in loaded if service == "gateway" else f"'{service}.bootstrap'" in loaded

@@ -13,6 +13,8 @@ one line ``{"pid"}``; when a child ends, its exit status is written to the file 
 from __future__ import annotations
 
 import ast
+import gc
+import importlib
 import importlib.util
 import json
 import os
@@ -26,6 +28,7 @@ import time
 import traceback
 from pathlib import Path
 
+from servicekit.entry import load
 from servicekit.processes import ServiceProcess, die_with_parent
 
 
@@ -107,14 +110,23 @@ class ForkServer:
             self.process.wait()
 
 
+# What a service imports at its first request (a token, a protected field, a phone number, PostgreSQL), or at start
+# on a setting every test system gives (its trace file), and never at start in production
+# (tests/unit/test_idle_imports.py): imported here once, instead of by each process of each test.
+LOADED_LATER = ("jwt", "cryptography.fernet", "phonenumbers", "httpx", "jinja2", "aiosqlite", "asyncpg",
+                "sqlalchemy.dialects.sqlite.aiosqlite", "sqlalchemy.dialects.postgresql.asyncpg",
+                "servicekit.trace_export", "opentelemetry.instrumentation.sqlalchemy",
+                "opentelemetry.instrumentation.fastapi")
+
+
 def preimport(module: str) -> None:
-    """Runs the import statements of ``<module>/__main__.py`` only (``from identity.bootstrap import main``):
-    everything the service needs is loaded, nothing is started."""
+    """Loads what ``python -m <module>`` runs, without running it: its ``__main__.py`` is one call,
+    ``run("notebook.bootstrap")`` (servicekit.entry), whose module is imported here as ``run`` would. uvicorn is let
+    in for every service: the gateway serves with it, and a child shares what this process imported anyway."""
     spec = importlib.util.find_spec(f"{module}.__main__")
-    tree = ast.parse(Path(spec.origin).read_text())
-    imports = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
-    code = compile(ast.Module(body=imports, type_ignores=[]), spec.origin, "exec")
-    exec(code, {"__name__": f"{module}.__main__", "__package__": module})
+    (call,) = [node.value for node in ast.parse(Path(spec.origin).read_text()).body
+               if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)]
+    load(ast.literal_eval(call.args[0]), http_server=True)
 
 
 def run_child(module: str, env: dict[str, str], log: str, parent: int) -> None:
@@ -164,6 +176,12 @@ def reap(exit_files: dict[int, str]) -> None:
 def serve(modules: list[str]) -> None:
     for module in modules:
         preimport(module)
+    for module in LOADED_LATER:
+        importlib.import_module(module)
+    # What is here now, the children share and never collect: frozen, the full pass each child makes once it has
+    # started (servicekit.startup) walks its own objects only, not the hundreds of thousands it inherits.
+    gc.collect()
+    gc.freeze()
     parent = os.getpid()
     exit_files: dict[int, str] = {}
     commands = sys.stdin.buffer

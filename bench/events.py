@@ -4,9 +4,10 @@ works through a backlog (issue 15 item 8), on SQLite and PostgreSQL, a real nats
 Propagation: a writer commits one ``BeneficiaryCreatedV1`` in notebook's outbox at a fixed rate (open loop: the
 next commit does not wait for the previous event), notebook's relay publishes it, identity's real consumer opens the
 account; the latency of each event runs from the writer's commit to the consumer's commit. Baseline in the same
-run: a bare NATS publish → subscriber round trip at the same rate. Writer, relay and consumer share this process
-(one event loop, as a service's relay and consumers do); budget p99 < 100 ms at 500 events/s. Also measured at a
-tenth of that rate: what the path itself costs when the machine keeps up.
+run: a bare NATS publish → subscriber round trip at the same rate. The writer and the relay share this process (one
+event loop, as notebook's request handlers and relay do), identity's consumer runs in a process of its own, as it
+does in the system (until 2026-11-30 it shared this one: three services' work on one core); budget p99 < 100 ms at
+500 events/s. Also measured at a tenth of that rate: what the path itself costs when the machine keeps up.
 
 Backlog: identity's and directory's consumers of ``BeneficiaryCreatedV1`` (an import's events) handle a backlog of
 ``BENCH_BACKLOG`` events, one event per transaction (as before batches) and in batches, fresh databases each.
@@ -19,7 +20,9 @@ import asyncio
 import json
 import os
 import platform
+import signal
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -27,13 +30,15 @@ from pathlib import Path
 
 import nats
 from benchkit import RESULTS
+from sqlalchemy import func, select
 
 from contracts.profiles import BeneficiaryCreatedV1
 from servicekit import consumers
-from servicekit.app import freeze_startup_objects
+from servicekit.startup import freeze_startup_objects
 from servicekit.bus import Bus
 from servicekit.consumers import Subscription
 from servicekit.db import create_engine, sessionmaker
+from servicekit.messaging import outbox_table
 from servicekit.outbox import Outbox
 from servicekit.processes import bundled_nats_server
 from servicekit.relay import OutboxRelay
@@ -46,6 +51,7 @@ RATE = float(os.environ.get("BENCH_EVENTS_RATE", 500))  # events per second
 SECONDS = float(os.environ.get("BENCH_EVENTS_SECONDS", 5))
 BACKLOG = int(os.environ.get("BENCH_BACKLOG", 3000))
 BUDGET_P99_MS = 100
+RATE_KEPT = 0.95  # the share of the asked rate the writer must achieve for its p99 to count
 DURABLES = ("identity-notebook-beneficiary-created", "directory-beneficiary-created")
 
 
@@ -121,54 +127,86 @@ async def _true(value: bool) -> bool:
 
 async def propagation(backend: str, factory: DatabaseFactory, nats_url: str, rate: float = RATE) -> dict:
     writer_url = await factory.create("notebook", SERVICES_BY_NAME["notebook"].migrations_dir)
-    identity = build_service("identity", await factory.create("identity", SERVICES_BY_NAME["identity"].migrations_dir))
+    identity_url = await factory.create("identity", SERVICES_BY_NAME["identity"].migrations_dir)
     writer_engine = create_engine(writer_url)
     writer_sessions, outbox = sessionmaker(writer_engine), Outbox()
+    client = await nats.connect(nats_url)
+    js = client.jetstream()
+    # Identity's consumer in a process of its own, as in the running system; the writer and the relay share this
+    # one, as notebook's request handlers and relay do.
+    with tempfile.TemporaryDirectory() as folder:
+        times = Path(folder) / "done.jsonl"
+        consumer = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--consume", identity_url, nats_url, str(times), stdout=asyncio.subprocess.PIPE)
+        await asyncio.wait_for(consumer.stdout.readline(), 60)  # "ready": subscribed
+        relay = OutboxRelay("notebook", writer_sessions, js, outbox)
+        relaying = asyncio.create_task(relay.run_forever())
+        deployment_id = uuid.uuid4()
+
+        async def consumed() -> bool:  # every event written published, and acknowledged by the consumer
+            async with writer_sessions() as session:
+                if await session.scalar(select(func.count()).where(outbox_table.c.published_at.is_(None))):
+                    return False
+            info = await js.consumer_info("NOTEBOOK", DURABLES[0])
+            return info.num_pending == 0 and info.num_ack_pending == 0
+
+        try:
+            # Warm-up: connections, statement caches, the consumer's first fetch.
+            for n in range(20):
+                async with writer_sessions() as session, session.begin():
+                    await outbox.add(session, beneficiary(deployment_id, n))
+                await until(consumed, 30)
+            freeze_startup_objects()  # as a service does once started (servicekit.app.Service)
+            committed: dict[str, float] = {}
+            writers = asyncio.Semaphore(8)  # fewer than the pool's connections: a slow machine falls behind instead
+
+            async def write(event: BeneficiaryCreatedV1) -> None:
+                async with writers, writer_sessions() as session, session.begin():
+                    await outbox.add(session, event)
+                committed[str(event.event_id)] = time.perf_counter()
+
+            # Each commit its own task at its time, as concurrent requests would write.
+            count, started, late, writes = int(rate * SECONDS), time.perf_counter(), 0, []
+            for n in range(count):
+                wait = started + n / rate - time.perf_counter()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                else:
+                    late += 1
+                writes.append(asyncio.create_task(write(beneficiary(deployment_id, 1000 + n))))
+            await asyncio.gather(*writes)
+            achieved = count / (time.perf_counter() - started)
+            await until(consumed, 120)
+        finally:
+            relaying.cancel()
+            await asyncio.gather(relaying, return_exceptions=True)
+            consumer.terminate()
+            await consumer.wait()
+            await client.close()
+            await writer_engine.dispose()
+        # perf_counter is the machine's monotonic clock: the consumer's times compare with the writer's.
+        done = dict(json.loads(line) for line in times.read_text().splitlines())
+    latencies = [(done[event_id] - at) * 1000 for event_id, at in committed.items()]
+    return {"rate_per_s": rate, "achieved_rate_per_s": round(achieved, 1), "commits_behind_schedule": late,
+            **percentiles(latencies)}
+
+
+async def consume(identity_url: str, nats_url: str, times: Path) -> None:
+    """Identity's consumer of ``BeneficiaryCreatedV1``, each event's commit time (``perf_counter``) written to
+    ``times``, until SIGTERM."""
+    identity = build_service("identity", identity_url)
     done: dict[uuid.UUID, float] = {}
     bus = Bus("identity", nats_url)
     bus.subscribe(subscription_of(identity, DURABLES[0], done))
     await bus.start()
-    relay = OutboxRelay("notebook", writer_sessions, bus.stream_context, outbox)
-    relaying = asyncio.create_task(relay.run_forever())
-    deployment_id = uuid.uuid4()
-    try:
-        # Warm-up: connections, statement caches, the consumer's first fetch.
-        for n in range(20):
-            async with writer_sessions() as session, session.begin():
-                await outbox.add(session, event := beneficiary(deployment_id, n))
-            await until(lambda: _true(event.event_id in done), 30)
-        done.clear()
-        freeze_startup_objects()  # as a service does once started (servicekit.app.Service)
-        committed: dict[uuid.UUID, float] = {}
-
-        writers = asyncio.Semaphore(8)  # fewer than the pool's connections: a slow machine falls behind instead
-
-        async def write(event: BeneficiaryCreatedV1) -> None:
-            async with writers, writer_sessions() as session, session.begin():
-                await outbox.add(session, event)
-            committed[event.event_id] = time.perf_counter()
-
-        # Each commit its own task at its time, as concurrent requests would write.
-        count, started, late, writes = int(rate * SECONDS), time.perf_counter(), 0, []
-        for n in range(count):
-            wait = started + n / rate - time.perf_counter()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            else:
-                late += 1
-            writes.append(asyncio.create_task(write(beneficiary(deployment_id, 1000 + n))))
-        await asyncio.gather(*writes)
-        achieved = count / (time.perf_counter() - started)
-        await until(lambda: _true(len(done) >= count), 120)
-        latencies = [(done[event_id] - at) * 1000 for event_id, at in committed.items()]
-    finally:
-        relaying.cancel()
-        await asyncio.gather(relaying, return_exceptions=True)
-        await bus.stop()
-        await writer_engine.dispose()
-        await identity.engine.dispose()
-    return {"rate_per_s": rate, "achieved_rate_per_s": round(achieved, 1), "commits_behind_schedule": late,
-            **percentiles(latencies)}
+    freeze_startup_objects()
+    print("ready", flush=True)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await bus.stop()
+    await identity.engine.dispose()
+    times.write_text("".join(json.dumps([str(event_id), at]) + "\n" for event_id, at in done.items()))
 
 
 async def backlog(factory: DatabaseFactory, nats_url: str, batched: bool) -> dict:
@@ -216,8 +254,11 @@ async def measure(backend: str, admin_url: str | None) -> dict:
                 result = {"backend": backend, "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
                           "baseline_nats_round_trip": await baseline(server.url),
                           "propagation": await propagation(backend, factory, server.url)}
-                result["propagation"]["budget_p99_ms"] = BUDGET_P99_MS
-                result["propagation"]["within_budget"] = result["propagation"]["p99_ms"] < BUDGET_P99_MS
+                # Within budget only at the rate asked: a writer that fell behind measured an easier load.
+                propagated = result["propagation"]
+                propagated["budget_p99_ms"] = BUDGET_P99_MS
+                propagated["within_budget"] = (propagated["p99_ms"] < BUDGET_P99_MS
+                                               and propagated["achieved_rate_per_s"] >= RATE_KEPT * RATE)
                 # A tenth of the rate: what the path costs when the machine keeps up (a shared 2-core one may not).
                 result["propagation_at_a_tenth"] = await propagation(backend, factory, server.url, RATE / 10)
                 # The backlog: an import's events, published at once.
@@ -250,4 +291,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if sys.argv[1:2] == ["--consume"]:
+        asyncio.run(consume(sys.argv[2], sys.argv[3], Path(sys.argv[4])))
+    else:
+        asyncio.run(main())

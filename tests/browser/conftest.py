@@ -23,6 +23,14 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+@pytest.fixture(params=["sqlite"])
+def db_backend(request) -> str:
+    """Browser tests run on SQLite only: what a page shows and does depends on the services, not on their database,
+    and the e2e tests (tests/e2e) run every journey's data on both. Chosen here, before a system starts: a test that
+    skipped PostgreSQL in its body had already paid for a system and a browser."""
+    return request.param
+
+
 @pytest.fixture
 async def browser(request, tmp_path):
     if not os.path.exists(CHROMIUM):

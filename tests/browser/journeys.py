@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
@@ -23,11 +22,8 @@ async def demo(system) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
 
-async def demo_journey(system, db_backend: str) -> None:
-    """The start of an acceptance journey: on SQLite only (the journey is the same on both databases, and the
-    e2e tests cover PostgreSQL), with axe-core at hand, on the demo territory."""
-    if db_backend == "postgresql":
-        pytest.skip("a browser journey runs on SQLite only")
+async def demo_journey(system) -> None:
+    """The start of an acceptance journey: with axe-core at hand, on the demo territory."""
     need_axe()
     await demo(system)
 

@@ -56,8 +56,8 @@ async def accessible(page: Page, who: str) -> None:
 
 
 async def test_the_orientation_manager_assigns_a_charge_d_orientation_who_finds_the_beneficiary_in_her_portfolio(
-        system, browser: Browser, db_backend):
-    await demo_journey(system, db_backend)
+        system, browser: Browser):
+    await demo_journey(system)
     co = await signed_in(browser, system, "orientation@demo.carnet.test", Role.orientation_manager)
     menu = co.get_by_role("navigation", name="Menu principal")
     await menu.get_by_role("link", name="Bénéficiaires").click()
@@ -89,8 +89,8 @@ PROFESSIONALS_FILE = ("Courriel*;Prénom*;Nom*;Téléphone;Fonction\r\n"
                       "omar.haddad@ccas-livry.fr;Omar;Haddad;;Travailleur social\r\n").encode("utf-8-sig")
 
 
-async def test_a_structure_admin_imports_his_professionals_who_are_invited(system, browser: Browser, db_backend):
-    await demo_journey(system, db_backend)
+async def test_a_structure_admin_imports_his_professionals_who_are_invited(system, browser: Browser):
+    await demo_journey(system)
     jacques = await signed_in(browser, system, "structure@demo.carnet.test", Role.admin_structure)
     await jacques.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Imports").click()
     await expect(jacques.get_by_role("heading", level=1)).to_have_text("Imports de fichiers")
@@ -126,8 +126,8 @@ async def test_a_structure_admin_imports_his_professionals_who_are_invited(syste
 
 
 async def test_a_structure_admin_books_an_appointment_for_a_referent_of_his_structure_and_changes_it(
-        system, browser: Browser, db_backend):
-    await demo_journey(system, db_backend)
+        system, browser: Browser):
+    await demo_journey(system)
     pro = await pierre_becomes_referent(browser, system)  # Sophie's notebook joins his structure, Jacques's
 
     jacques = await signed_in(browser, system, "structure@demo.carnet.test", Role.admin_structure)
@@ -168,8 +168,8 @@ async def test_a_structure_admin_books_an_appointment_for_a_referent_of_his_stru
     await expect(pro.locator("#historique")).to_contain_text(f"Rendez-vous du {day:%d/%m/%Y} à 10:30 : absent")
 
 
-async def test_the_referent_chooses_the_cer_duration_and_reads_its_length(system, browser: Browser, db_backend):
-    await demo_journey(system, db_backend)
+async def test_the_referent_chooses_the_cer_duration_and_reads_its_length(system, browser: Browser):
+    await demo_journey(system)
     pro = await pierre_becomes_referent(browser, system)
     await open_tab(pro, "Contrats")
     await pro.locator("#contrats").get_by_role("link", name="Préparer un CER ou rattacher un contrat").click()
@@ -208,9 +208,8 @@ async def test_the_referent_chooses_the_cer_duration_and_reads_its_length(system
     await pro.screenshot(path=SCREENSHOTS / "acceptance-cer-duration.png", full_page=True)
 
 
-async def test_the_administrator_opens_a_territory_adds_a_manager_and_deactivates_him(system, browser: Browser,
-                                                                                      db_backend):
-    await demo_journey(system, db_backend)
+async def test_the_administrator_opens_a_territory_adds_a_manager_and_deactivates_him(system, browser: Browser):
+    await demo_journey(system)
     admin = await signed_in(browser, system, "admin@demo.carnet.test", Role.admin_cdb)
     await admin.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Territoires").click()
     await admin.get_by_label("Nom du territoire").fill("Expérimentation Drôme")
@@ -269,9 +268,8 @@ async def upload(page: Page, kind: str, name: str, content: bytes) -> None:
     await expect(page.get_by_role("heading", name="Vérification avant enregistrement")).to_be_visible(timeout=60_000)
 
 
-async def test_a_manager_imports_structures_with_their_admins_and_orientation_managers(system, browser: Browser,
-                                                                                       db_backend):
-    await demo_journey(system, db_backend)
+async def test_a_manager_imports_structures_with_their_admins_and_orientation_managers(system, browser: Browser):
+    await demo_journey(system)
     manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
 
     await upload(manager, "Structures", "structures.csv", STRUCTURES_FILE)
@@ -302,9 +300,8 @@ async def test_a_manager_imports_structures_with_their_admins_and_orientation_ma
     await manager.screenshot(path=SCREENSHOTS / "acceptance-manager-imports.png", full_page=True)
 
 
-async def test_a_manager_validates_a_sign_up_request_and_the_professional_signs_in(system, browser: Browser,
-                                                                                   db_backend):
-    await demo_journey(system, db_backend)
+async def test_a_manager_validates_a_sign_up_request_and_the_professional_signs_in(system, browser: Browser):
+    await demo_journey(system)
     manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
 
     visitor = await (await browser.new_context(locale="fr-FR")).new_page()
@@ -337,8 +334,8 @@ async def test_a_manager_validates_a_sign_up_request_and_the_professional_signs_
 
 
 async def test_a_structure_admin_gives_a_referent_to_the_beneficiaries_oriented_to_his_structure(
-        system, browser: Browser, db_backend):
-    await demo_journey(system, db_backend)
+        system, browser: Browser):
+    await demo_journey(system)
     # The orientation manager orients two beneficiaries to the CCAS, leaving the référent to the structure.
     co = await signed_in(browser, system, "orientation@demo.carnet.test", Role.orientation_manager)
     await co.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Bénéficiaires").click()
@@ -372,9 +369,8 @@ async def test_a_structure_admin_gives_a_referent_to_the_beneficiaries_oriented_
     await jacques.screenshot(path=SCREENSHOTS / "acceptance-structure-admin-referents.png", full_page=True)
 
 
-async def test_a_manager_moves_a_structure_and_withdraws_one_of_its_orientation_systems(system, browser: Browser,
-                                                                                        db_backend):
-    await demo_journey(system, db_backend)
+async def test_a_manager_moves_a_structure_and_withdraws_one_of_its_orientation_systems(system, browser: Browser):
+    await demo_journey(system)
     manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
     await manager.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Structures").click()
     row = manager.get_by_role("row", name="Groupe NS")
@@ -400,8 +396,8 @@ async def test_a_manager_moves_a_structure_and_withdraws_one_of_its_orientation_
     await manager.screenshot(path=SCREENSHOTS / "acceptance-structure-moved.png", full_page=True)
 
 
-async def test_a_structure_admin_deactivates_a_professional_of_his_structure(system, browser: Browser, db_backend):
-    await demo_journey(system, db_backend)
+async def test_a_structure_admin_deactivates_a_professional_of_his_structure(system, browser: Browser):
+    await demo_journey(system)
     pierre = await signed_in(browser, system, "pro@demo.carnet.test", Role.professional)
     jacques = await signed_in(browser, system, "structure@demo.carnet.test", Role.admin_structure)
     await jacques.get_by_role("link", name="Ma structure").click()
@@ -419,9 +415,8 @@ async def test_a_structure_admin_deactivates_a_professional_of_his_structure(sys
     await expect(pierre.get_by_role("alert")).to_contain_text("Votre compte a été désactivé")
 
 
-async def test_the_referent_adds_two_projects_and_a_wage_under_the_smic_is_flagged(system, browser: Browser,
-                                                                                  db_backend):
-    await demo_journey(system, db_backend)
+async def test_the_referent_adds_two_projects_and_a_wage_under_the_smic_is_flagged(system, browser: Browser):
+    await demo_journey(system)
     pro = await pierre_becomes_referent(browser, system)
     await open_tab(pro, "Parcours")
     diagnostic = pro.locator("#diagnostic")

@@ -64,8 +64,8 @@ def outcome(page: Page, label: str):
     return page.locator(".tile").filter(has_text=label).locator(".tile-number")
 
 
-async def test_the_home_page_leads_a_visitor_to_the_login_page(system, browser: Browser, db_backend):
-    await demo_journey(system, db_backend)
+async def test_the_home_page_leads_a_visitor_to_the_login_page(system, browser: Browser):
+    await demo_journey(system)
     visitor = await (await browser.new_context(locale="fr-FR")).new_page()
     await visitor.goto(f"{system.base_url}/")
     await expect(visitor.get_by_role("heading", level=1)).to_have_text("Se connecter à Carnet de bord")
@@ -79,9 +79,8 @@ async def test_the_home_page_leads_a_visitor_to_the_login_page(system, browser: 
     await accessible(visitor, "anonyme")
 
 
-async def test_a_manager_reads_her_figures_searches_names_and_filters_by_professional(system, browser: Browser,
-                                                                                     db_backend):
-    await demo_journey(system, db_backend)
+async def test_a_manager_reads_her_figures_searches_names_and_filters_by_professional(system, browser: Browser):
+    await demo_journey(system)
     await pierre_becomes_referent(browser, system)
     manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
     menu = manager.get_by_role("navigation", name="Menu principal")
@@ -126,8 +125,8 @@ async def test_a_manager_reads_her_figures_searches_names_and_filters_by_profess
 
 
 async def test_the_orientation_manager_reads_her_figures_filters_duties_and_edits_a_notebook_she_follows(
-        system, browser: Browser, db_backend):
-    await demo_journey(system, db_backend)
+        system, browser: Browser):
+    await demo_journey(system)
     await pierre_becomes_referent(browser, system)
     co = await signed_in(browser, system, "orientation@demo.carnet.test", Role.orientation_manager)
     menu = co.get_by_role("navigation", name="Menu principal")
@@ -171,8 +170,8 @@ async def test_the_orientation_manager_reads_her_figures_filters_duties_and_edit
     await co.screenshot(path=SCREENSHOTS / "acceptance-orientation-manager-edits.png", full_page=True)
 
 
-async def test_a_structure_admin_reads_his_figures_and_imports_a_referent(system, browser: Browser, db_backend):
-    await demo_journey(system, db_backend)
+async def test_a_structure_admin_reads_his_figures_and_imports_a_referent(system, browser: Browser):
+    await demo_journey(system)
     await pierre_becomes_referent(browser, system)
     await orient_to_ccas(browser, system, "Myrna HENDERSON")
     jacques = await signed_in(browser, system, "structure@demo.carnet.test", Role.admin_structure)
@@ -202,8 +201,8 @@ async def test_a_structure_admin_reads_his_figures_and_imports_a_referent(system
     await jacques.screenshot(path=SCREENSHOTS / "acceptance-structure-admin-figures.png", full_page=True)
 
 
-async def test_a_manager_reorients_a_beneficiary_from_a_file(system, browser: Browser, db_backend):
-    await demo_journey(system, db_backend)
+async def test_a_manager_reorients_a_beneficiary_from_a_file(system, browser: Browser):
+    await demo_journey(system)
     await pierre_becomes_referent(browser, system)
     manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
     await upload(manager, "Réorientations", "reorientations.csv", (
@@ -233,8 +232,8 @@ async def test_a_manager_reorients_a_beneficiary_from_a_file(system, browser: Br
 
 
 async def test_a_manager_imports_beneficiaries_in_every_date_format_a_partial_file_and_a_re_import(
-        system, browser: Browser, db_backend):
-    await demo_journey(system, db_backend)
+        system, browser: Browser):
+    await demo_journey(system)
     manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
 
     # DD/MM/YYYY and DD-MM-YYYY are read alike: no date is refused, and « 22-04-1997 » and « 22/04/1997 » are the
@@ -282,8 +281,8 @@ async def test_a_manager_imports_beneficiaries_in_every_date_format_a_partial_fi
     await expect(manager.get_by_role("region", name="Informations personnelles")).to_contain_text("06 01 23 45 68")
 
 
-async def test_the_france_travail_flux_shows_on_the_notebook_it_matched(system, browser: Browser, db_backend):
-    await demo_journey(system, db_backend)
+async def test_the_france_travail_flux_shows_on_the_notebook_it_matched(system, browser: Browser):
+    await demo_journey(system)
     manager = await signed_in(browser, system, "manager@demo.carnet.test", Role.manager)
     await manager.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Bénéficiaires").click()
     await manager.get_by_label("Prénom").fill("Hendrix")
@@ -313,12 +312,11 @@ async def test_the_france_travail_flux_shows_on_the_notebook_it_matched(system, 
     await pro.screenshot(path=SCREENSHOTS / "acceptance-france-travail.png", full_page=True)
 
 
-async def test_a_structure_admin_edits_a_professional_and_adds_a_fellow_administrator(system, browser: Browser,
-                                                                                      db_backend):
+async def test_a_structure_admin_edits_a_professional_and_adds_a_fellow_administrator(system, browser: Browser):
     """§5.6 edit_professional.feature (« Modification d'un professionnel »), add_admin.feature (« Ajout d'un
     gestionnaire », « Modification »): from his structure's page, Jacques updates Pierre's phone and position, is
     told in French when an address is wrong, adds Mauricette as a fellow administrator, then updates her phone."""
-    await demo_journey(system, db_backend)
+    await demo_journey(system)
     jacques = await signed_in(browser, system, "structure@demo.carnet.test", Role.admin_structure)
     await jacques.get_by_role("link", name="Ma structure").click()
     professionals = jacques.get_by_role("region", name="Professionnels de la structure")

@@ -29,10 +29,7 @@ from tests.browser.test_every_role_logs_in import SCREENSHOTS
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
 
-async def test_a_referent_invites_a_colleague_books_an_appointment_and_the_colleague_leaves(system, browser: Browser,
-                                                                                           db_backend):
-    if db_backend == "postgresql":
-        pytest.skip("the journey's data is checked on both databases by tests/e2e/test_notebook.py")
+async def test_a_referent_invites_a_colleague_books_an_appointment_and_the_colleague_leaves(system, browser: Browser):
     await demo(system)
     pro = await pierre_becomes_referent(browser, system)
 
@@ -78,10 +75,7 @@ async def test_a_referent_invites_a_colleague_books_an_appointment_and_the_colle
     await expect(group.get_by_role("listitem").filter(has_text="Simon ANKA")).to_contain_text("(s'est détaché)")
 
 
-async def test_the_orientation_manager_maintains_the_support_and_the_referent_reads_why(system, browser: Browser,
-                                                                                       db_backend):
-    if db_backend == "postgresql":
-        pytest.skip("the journey's data is checked on both databases by tests/e2e/test_notebook.py")
+async def test_the_orientation_manager_maintains_the_support_and_the_referent_reads_why(system, browser: Browser):
     await demo(system)
     pro = await pierre_becomes_referent(browser, system)
     await open_tab(pro, "Parcours")
@@ -120,9 +114,7 @@ async def test_the_orientation_manager_maintains_the_support_and_the_referent_re
 
 
 async def test_a_manager_renames_a_beneficiary_and_a_structure_admin_changes_only_her_contact_details(
-        system, browser: Browser, db_backend):
-    if db_backend == "postgresql":
-        pytest.skip("who may change what is checked on both databases by the notebook service's tests")
+        system, browser: Browser):
     await demo(system)
     await pierre_becomes_referent(browser, system)  # Sophie's notebook joins his structure, Jacques's
 

@@ -69,9 +69,7 @@ async def audit(page: Page, base_url: str, found: list[str], visited: set[str], 
     visited.update(f"{who} {kind}" for kind in await crawl(page, base_url, on_page, depth=depth))
 
 
-async def test_no_page_of_any_role_has_a_serious_accessibility_violation(system, browser: Browser, db_backend):
-    if db_backend == "postgresql":
-        pytest.skip("a page's markup does not depend on the database: SQLite is enough")
+async def test_no_page_of_any_role_has_a_serious_accessibility_violation(system, browser: Browser):
     need_axe()
     await system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)
     await system.call(DEMO_TERRITORY)
@@ -128,10 +126,7 @@ async def tab_to(page: Page, target: Locator, limit: int = 80) -> None:
     raise AssertionError(f"{target} not reached with {limit} presses of Tab")
 
 
-async def test_a_professional_signs_in_and_opens_a_notebook_with_the_keyboard_only(system, browser: Browser,
-                                                                                   db_backend):
-    if db_backend == "postgresql":
-        pytest.skip("keyboard paths do not depend on the database: SQLite is enough")
+async def test_a_professional_signs_in_and_opens_a_notebook_with_the_keyboard_only(system, browser: Browser):
     need_axe()
     await system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)
     await system.call(DEMO_TERRITORY)

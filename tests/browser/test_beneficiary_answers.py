@@ -16,9 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 ANSWER = "Merci, je serai présent mardi."
 
 
-async def test_sebastien_answers_a_message_shared_with_him(system, browser: Browser, db_backend):
-    if db_backend == "postgresql":
-        pytest.skip("the answer's rows are checked on both databases by services/notebook/tests/test_exchanges.py")
+async def test_sebastien_answers_a_message_shared_with_him(system, browser: Browser):
     await _seed(system.nats_url)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 

@@ -14,9 +14,7 @@ from tests.browser.test_narrow_screens import OVERFLOWING, WIDTH, page_width
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 
-async def test_pierre_opens_a_followed_notebook_and_reads_its_summary_first(system, browser: Browser, db_backend):
-    if db_backend == "postgresql":
-        pytest.skip("the seed's rows are checked on both databases by tests/e2e/test_demo_territory.py")
+async def test_pierre_opens_a_followed_notebook_and_reads_its_summary_first(system, browser: Browser):
     await _seed(system.nats_url)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 

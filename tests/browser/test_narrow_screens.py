@@ -61,9 +61,7 @@ async def too_wide_pages(page: Page, base_url: str, role: str, visited: set[str]
     return too_wide
 
 
-async def test_every_page_of_every_role_fits_a_320_px_screen(system, browser: Browser, db_backend):
-    if db_backend == "postgresql":
-        pytest.skip("a page's layout does not depend on the database: SQLite is enough")
+async def test_every_page_of_every_role_fits_a_320_px_screen(system, browser: Browser):
     need_axe()
     await system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)
     await system.call(DEMO_TERRITORY)
@@ -90,12 +88,10 @@ async def test_every_page_of_every_role_fits_a_320_px_screen(system, browser: Br
     assert not faults, f"{len(faults)} faults at {WIDTH} px:\n" + "\n".join(faults)
 
 
-async def test_the_managers_menu_folds_under_one_button_on_a_phone(system, browser: Browser, db_backend):
+async def test_the_managers_menu_folds_under_one_button_on_a_phone(system, browser: Browser):
     """Her fifteen main pages took about 400 px of a phone's height above every page: at 320 px they fold under
     « Menu » (a <details>, no JavaScript needed), open with the keyboard, the page being read still marked; on a
     desktop they show in a row, with no « Menu » to press."""
-    if db_backend == "postgresql":
-        pytest.skip("a page's layout does not depend on the database: SQLite is enough")
     await system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)
     await system.call(DEMO_TERRITORY)
     context = await browser.new_context(locale="fr-FR", viewport={"width": WIDTH, "height": 640})

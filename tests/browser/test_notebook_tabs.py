@@ -17,10 +17,7 @@ from tests.browser.test_every_role_logs_in import SCREENSHOTS
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 
-async def test_the_notebook_shows_one_tab_at_a_time_and_saves_a_status_in_place(system, browser: Browser,
-                                                                                 db_backend):
-    if db_backend == "postgresql":
-        pytest.skip("the page's behaviour does not depend on the database: SQLite is enough")
+async def test_the_notebook_shows_one_tab_at_a_time_and_saves_a_status_in_place(system, browser: Browser):
     await demo(system)
     pro = await pierre_becomes_referent(browser, system)
     context = pro.context

@@ -37,9 +37,7 @@ async def table_counts(page: Page, caption: str, column: int) -> dict[str, int]:
 
 
 async def test_a_manager_answers_from_a_saved_query_exports_it_and_sees_the_same_numbers_on_the_dashboard(
-        system, browser: Browser, db_backend, tmp_path):
-    if db_backend == "postgresql":
-        pytest.skip("the same journey on PostgreSQL: tests/e2e/test_pilotage_queries.py and test_exports.py")
+        system, browser: Browser, tmp_path):
     await _seed(system.nats_url)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     manager = await (await browser.new_context(locale="fr-FR", accept_downloads=True)).new_page()

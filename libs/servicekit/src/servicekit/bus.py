@@ -24,11 +24,11 @@ from pydantic import ConfigDict
 from contracts.base import RpcReply, RpcRequest
 from servicekit.bus_names import (credentials, inbox_prefix, pull_inbox_prefix, redacted, server_urls,
                                   without_credentials)
-from servicekit.consumers import BrokenContracts, Subscription, event_endpoint, replay_endpoint, replay_subject
-from servicekit.rpc import RpcClient, RpcContext, RpcReplies, rpc_endpoint
+from servicekit.consumers import BrokenContracts, Subscription, event_endpoint, replay_callback, replay_subject
+from servicekit.rpc import RpcClient, RpcContext, RpcReplies, RpcWorkers, rpc_endpoint
 
 log = structlog.get_logger("servicekit.bus")
-# Requests handled at once by one replica: nats-py hands a subscription's messages over one at a time.
+# Requests handled at once by one replica, all its RPCs together (servicekit.rpc.RpcWorkers).
 RPC_WORKERS = 64
 # A service shutting down waits this long for handlers in flight and for NATS, then lets go.
 STOP_TIMEOUT_S = 5.0
@@ -71,7 +71,8 @@ faststream_calls.MagicMock = MockOnFirstUse
 
 
 class Bus:
-    def __init__(self, name: str, nats_url: str, *, rpc_timeout_s: float = 5.0) -> None:
+    def __init__(self, name: str, nats_url: str, *, rpc_timeout_s: float = 5.0,
+                 rpc_workers: int = RPC_WORKERS) -> None:
         self.name = name
         self.nats_url = nats_url
         # On the private bus, replies and pulled messages come to this user's own inbox (servicekit.bus_access);
@@ -100,30 +101,34 @@ class Bus:
         self.subscriptions: list[Subscription] = []
         self.rpc_subjects: list[str] = []
         self.client = RpcClient(self.broker, timeout_s=rpc_timeout_s)
+        self._rpc_workers = RpcWorkers(rpc_workers)
 
     # --- wiring, before start --------------------------------------------------------------------------------
     def handle(self, request_type: type[RpcRequest],
                handler: Callable[[Any, RpcContext], Awaitable[RpcReply]]) -> None:
-        self._rpc.subscriber(request_type.subject, queue=self.name, max_workers=RPC_WORKERS,
-                             title=request_type.subject)(rpc_endpoint(request_type, handler))
+        subscriber = self._rpc.subscriber(request_type.subject, queue=self.name, title=request_type.subject)
+        subscriber(rpc_endpoint(request_type, handler))
+        self._rpc_workers.serve(subscriber)
         self.rpc_subjects.append(request_type.subject)
 
     def subscribe(self, subscription: Subscription) -> None:
         subscriber = self._events.subscriber(**subscription.subscriber_options(), inbox_prefix=self._pull_inbox)
         # The endpoint takes the events waiting behind the one handed over from the same pull subscription.
         subscriber(event_endpoint(subscription, lambda: getattr(subscriber, "subscription", None)))
-        # Dead-letter replays reach the durable that gave up, through one of its replicas (its queue group).
-        self.broker.subscriber(replay_subject(subscription), queue=subscription.durable, include_in_schema=False)(
-            replay_endpoint(subscription, lambda: self.stream_context))
         self.subscriptions.append(subscription)
 
     # --- lifecycle ----------------------------------------------------------------------------------------
     async def start(self) -> None:
         await self.connect()
         await self.broker.start()
+        # Dead-letter replays reach the durable that gave up, through one of its replicas (its queue group).
+        connection = self.broker.config.connection_state.connection
+        for subscription in self.subscriptions:
+            await connection.subscribe(replay_subject(subscription), queue=subscription.durable,
+                                       cb=replay_callback(subscription, lambda: self.stream_context))
         # The server holds every subscription once start returns: a request sent at once (by a test, by a
         # replica's peer) finds its responders instead of "no responders".
-        await self.broker.config.connection_state.connection.flush()
+        await connection.flush()
 
     async def connect(self) -> None:
         """Waits for NATS at start-up (it may come up after us): with ``max_reconnect_attempts=-1`` nats-py keeps

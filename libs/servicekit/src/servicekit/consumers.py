@@ -304,13 +304,14 @@ class BrokenContracts(BaseMiddleware):
             raise Terminate() from None
 
 
-def replay_endpoint(subscription: Subscription, stream_context: Callable[[], object]):
+def replay_callback(subscription: Subscription, stream_context: Callable[[], object]):
     """Answers ``carnet dlq replay`` for this durable: the original message, read from its stream, handled once,
-    here only."""
+    here only. A plain nats-py callback on the durable's replay subject (``Bus.start``): an operator's rare request
+    needs none of a FastStream subscriber's machinery, which cost the notebook 0.7 MB idle for its 23 durables."""
 
-    async def endpoint(message):
+    async def on_replay(request: Msg) -> None:
         try:
-            wanted = json.loads(message.body)
+            wanted = json.loads(request.data)
             original = await stream_context().get_msg(wanted["stream"], wanted["stream_seq"])
             event = subscription.event_type.model_validate_json(original.data)
             with structlog.contextvars.bound_contextvars(consumer=subscription.durable, subject=original.subject,
@@ -319,13 +320,12 @@ def replay_endpoint(subscription: Subscription, stream_context: Callable[[], obj
                 log.info("dead_letter_replayed", stream_seq=wanted["stream_seq"])
         except Exception as exc:  # said to the operator, who may fix the cause and replay again
             log.warning("dead_letter_replay_failed", consumer=subscription.durable, error=repr(exc))
-            return json.dumps({"error": repr(exc)[:500]}).encode()
+            await request.respond(json.dumps({"error": repr(exc)[:500]}).encode())
+            return
         EVENTS_HANDLED.labels(subscription.durable, "replayed").inc()
-        return json.dumps({"ok": True}).encode()
+        await request.respond(json.dumps({"ok": True}).encode())
 
-    endpoint.__annotations__ = {"message": NatsMessage, "return": bytes}
-    endpoint.__name__ = endpoint.__qualname__ = f"replay_{subscription.durable.replace('-', '_')}"
-    return endpoint
+    return on_replay
 
 
 def replay_subject(subscription: Subscription) -> str:

@@ -40,7 +40,6 @@ from pydantic import ValidationError
 from contracts.base import IntegrationEvent
 from contracts.streams import stream_for_subject
 from servicekit import telemetry
-from servicekit.deadletters import REPLAY_SUBJECT
 from servicekit.errors import RejectMessage
 from servicekit.metrics import DEAD_LETTERED, EVENTS_HANDLED, REDELIVERED
 
@@ -326,7 +325,3 @@ def replay_callback(subscription: Subscription, stream_context: Callable[[], obj
         await request.respond(json.dumps({"ok": True}).encode())
 
     return on_replay
-
-
-def replay_subject(subscription: Subscription) -> str:
-    return REPLAY_SUBJECT.format(consumer=subscription.durable)

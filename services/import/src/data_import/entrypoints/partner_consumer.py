@@ -11,13 +11,14 @@ import structlog
 from faststream.exceptions import NackMessage
 from faststream.exceptions import RejectMessage as Terminate
 from faststream.nats import NatsMessage, PullSub
+from nats.aio.msg import Msg
 
 from contracts.partners import PARTNER_MESSAGES
 from data_import.handlers.deps import Deps
 from data_import.handlers.partner_messages import Received, on_partner_message
 from servicekit.app import Service
 from servicekit.bus_names import pull_inbox_prefix
-from servicekit.consumers import Subscription, dead_lettered, delivery_count, replay_subject
+from servicekit.consumers import Subscription, dead_lettered, delivery_count
 from servicekit.errors import RejectMessage
 from servicekit.metrics import DEAD_LETTERED, EVENTS_HANDLED, REDELIVERED
 
@@ -63,23 +64,22 @@ def endpoint_for(subscription: Subscription, deps: Deps):
     return endpoint
 
 
-def replay_endpoint_for(subscription: Subscription, deps: Deps):
+def replay_callback_for(subscription: Subscription, deps: Deps):
     """``carnet dlq replay`` of a partner's message: read again from the stream and handled once (a message refused
     for a territory since granted to the partner, say); the answer says whether it was applied."""
-    async def endpoint(message: NatsMessage) -> bytes:
+    async def on_replay(request: Msg) -> None:
         try:
-            wanted = json.loads(message.body)
+            wanted = json.loads(request.data)
             original = await deps.bus.stream_context.get_msg(wanted["stream"], wanted["stream_seq"])
             await on_partner_message(Received(original.subject, original.data, wanted["stream_seq"]), deps)
         except Exception as exc:  # a refusal again (answered to the partner too), or a failure: said to the operator
             log.warning("partner_replay_failed", consumer=subscription.durable, error=repr(exc))
-            return json.dumps({"error": repr(exc)[:500]}).encode()
+            await request.respond(json.dumps({"error": repr(exc)[:500]}).encode())
+            return
         EVENTS_HANDLED.labels(subscription.durable, "replayed").inc()
-        return json.dumps({"ok": True}).encode()
+        await request.respond(json.dumps({"ok": True}).encode())
 
-    endpoint.__annotations__ = {"message": NatsMessage, "return": bytes}
-    endpoint.__name__ = endpoint.__qualname__ = f"replay_{subscription.durable.replace('-', '_')}"
-    return endpoint
+    return on_replay
 
 
 def register(service: Service, deps: Deps) -> None:
@@ -90,6 +90,5 @@ def register(service: Service, deps: Deps) -> None:
         options = {**subscription.subscriber_options(), "pull_sub": PullSub(batch_size=1, timeout=1)}
         service.bus.broker.subscriber(**options, inbox_prefix=pull_inbox_prefix(service.settings.nats_url))(
             endpoint_for(subscription, deps))
-        service.bus.broker.subscriber(replay_subject(subscription), queue=subscription.durable,
-                                      include_in_schema=False)(replay_endpoint_for(subscription, deps))
+        service.bus.answer_replays(subscription, replay_callback_for(subscription, deps))
         service.bus.subscriptions.append(subscription)  # its lag is watched like the others'

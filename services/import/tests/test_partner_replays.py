@@ -18,7 +18,7 @@ def test_each_partner_durable_has_the_partner_consumers_replay_only(monkeypatch,
 
     service = bootstrap.build()
     for kind in PARTNER_MESSAGES:
-        assert service.bus.replays[durable_of(kind)].__qualname__.startswith("replay_callback_for")
+        assert service.bus.replays[durable_of(kind)].__qualname__.startswith("replay_partner_message")
     replay_subjects = [s.subject.broker_address for s in service.bus.broker.subscribers
                        if s.subject.broker_address.startswith("dlq.replay.")]
     assert replay_subjects == []

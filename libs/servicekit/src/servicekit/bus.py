@@ -24,7 +24,8 @@ from pydantic import ConfigDict
 from contracts.base import RpcReply, RpcRequest
 from servicekit.bus_names import (credentials, inbox_prefix, pull_inbox_prefix, redacted, server_urls,
                                   without_credentials)
-from servicekit.consumers import BrokenContracts, Subscription, event_endpoint, replay_callback
+from servicekit.consumers import (BrokenContracts, ReplayHandler, Subscription, event_endpoint, replay_callback,
+                                  replay_event)
 from servicekit.deadletters import REPLAY_SUBJECT
 from servicekit.rpc import RpcClient, RpcContext, RpcReplies, RpcWorkers, rpc_endpoint
 
@@ -103,8 +104,8 @@ class Bus:
         self.rpc_subjects: list[str] = []
         self.client = RpcClient(self.broker, timeout_s=rpc_timeout_s)
         self._rpc_workers = RpcWorkers(rpc_workers)
-        # Each durable's dead-letter replays, answered by one callback (subscribed at start).
-        self.replays: dict[str, Callable[[Any], Awaitable[None]]] = {}
+        # Each durable's dead-letter replays, handled by one function (subscribed at start).
+        self.replays: dict[str, ReplayHandler] = {}
 
     # --- wiring, before start --------------------------------------------------------------------------------
     def handle(self, request_type: type[RpcRequest],
@@ -118,13 +119,13 @@ class Bus:
         subscriber = self._events.subscriber(**subscription.subscriber_options(), inbox_prefix=self._pull_inbox)
         # The endpoint takes the events waiting behind the one handed over from the same pull subscription.
         subscriber(event_endpoint(subscription, lambda: getattr(subscriber, "subscription", None)))
-        self.answer_replays(subscription, replay_callback(subscription, lambda: self.stream_context))
+        self.answer_replays(subscription, replay_event(subscription))
         self.subscriptions.append(subscription)
 
-    def answer_replays(self, subscription: Subscription, on_replay: Callable[[Any], Awaitable[None]]) -> None:
-        """``carnet dlq replay`` of ``subscription``'s durable answered by ``on_replay``, a nats-py callback: one per
-        durable (two in its queue group would each get some of the replays)."""
-        self.replays[subscription.durable] = on_replay
+    def answer_replays(self, subscription: Subscription, handle: ReplayHandler) -> None:
+        """``carnet dlq replay`` of ``subscription``'s durable handled by ``handle``: one per durable (two in its
+        queue group would each get some of the replays)."""
+        self.replays[subscription.durable] = handle
 
     # --- lifecycle ----------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -132,8 +133,9 @@ class Bus:
         await self.broker.start()
         # Dead-letter replays reach the durable that gave up, through one of its replicas (its queue group).
         connection = self.broker.config.connection_state.connection
-        for durable, on_replay in self.replays.items():
-            await connection.subscribe(REPLAY_SUBJECT.format(consumer=durable), queue=durable, cb=on_replay)
+        for durable, handle in self.replays.items():
+            await connection.subscribe(REPLAY_SUBJECT.format(consumer=durable), queue=durable,
+                                       cb=replay_callback(durable, lambda: self.stream_context, handle))
         # The server holds every subscription once start returns: a request sent at once (by a test, by a
         # replica's peer) finds its responders instead of "no responders".
         await connection.flush()

@@ -5,8 +5,6 @@ published on (which names the partner), so that a message that breaks its contra
 before it is dead-lettered, instead of being terminated unread."""
 from __future__ import annotations
 
-import json
-
 import structlog
 from faststream.exceptions import NackMessage
 from faststream.exceptions import RejectMessage as Terminate
@@ -64,22 +62,13 @@ def endpoint_for(subscription: Subscription, deps: Deps):
     return endpoint
 
 
-def replay_callback_for(subscription: Subscription, deps: Deps):
-    """``carnet dlq replay`` of a partner's message: read again from the stream and handled once (a message refused
-    for a territory since granted to the partner, say); the answer says whether it was applied."""
-    async def on_replay(request: Msg) -> None:
-        try:
-            wanted = json.loads(request.data)
-            original = await deps.bus.stream_context.get_msg(wanted["stream"], wanted["stream_seq"])
-            await on_partner_message(Received(original.subject, original.data, wanted["stream_seq"]), deps)
-        except Exception as exc:  # a refusal again (answered to the partner too), or a failure: said to the operator
-            log.warning("partner_replay_failed", consumer=subscription.durable, error=repr(exc))
-            await request.respond(json.dumps({"error": repr(exc)[:500]}).encode())
-            return
-        EVENTS_HANDLED.labels(subscription.durable, "replayed").inc()
-        await request.respond(json.dumps({"ok": True}).encode())
+def replay_partner_message(deps: Deps):
+    """``carnet dlq replay`` of a partner's message: handled once as it came (a message refused for a territory since
+    granted to the partner, say); a refusal again is answered to the partner too."""
+    async def handle(original: Msg, stream_seq: int) -> None:
+        await on_partner_message(Received(original.subject, original.data, stream_seq), deps)
 
-    return on_replay
+    return handle
 
 
 def register(service: Service, deps: Deps) -> None:
@@ -90,5 +79,5 @@ def register(service: Service, deps: Deps) -> None:
         options = {**subscription.subscriber_options(), "pull_sub": PullSub(batch_size=1, timeout=1)}
         service.bus.broker.subscriber(**options, inbox_prefix=pull_inbox_prefix(service.settings.nats_url))(
             endpoint_for(subscription, deps))
-        service.bus.answer_replays(subscription, replay_callback_for(subscription, deps))
+        service.bus.answer_replays(subscription, replay_partner_message(deps))
         service.bus.subscriptions.append(subscription)  # its lag is watched like the others'

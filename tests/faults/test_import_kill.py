@@ -112,6 +112,11 @@ async def kill_once_applying(notebook_url: str, process) -> int:
     return applied
 
 
+# The import's timings scaled down, the same mechanisms: a restarted import service takes the import over once the
+# dead one's lease has run out (30 s by default), and a batch sent to a notebook killed with it in hand is sent
+# again once its call times out (60 s): the test waited for both, more than for the rows.
+@pytest.mark.service_env(data_import={"DATA_IMPORT_LEASE_S": "6", "DATA_IMPORT_RESUME_EVERY_S": "1",
+                                      "DATA_IMPORT_OWNER_TIMEOUT_S": "15", "DATA_IMPORT_RETRY_MAX_S": "2"})
 @pytest.mark.parametrize("victim", ["data_import", "notebook"])
 async def test_an_import_killed_while_applying_completes_every_row_exactly_once(system, forkserver, victim):
     async with system.client() as client:

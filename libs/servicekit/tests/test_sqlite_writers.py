@@ -85,3 +85,11 @@ async def test_a_writer_waiting_for_its_own_transaction_fails_as_sqlite_would_in
             await write(sessions, "inner")
     await write(sessions, "after")
     assert await written(sessions) == ["outer", "after"]
+
+
+async def test_every_connection_keeps_a_small_page_cache(engine):
+    """SQLite's default 2 MiB a connection stayed filled by the start-up's reads in an idle service's pool (the
+    notebook over its 90 MB budget); in WAL mode a cache is dropped at every other connection's write anyway."""
+    async with engine.connect() as first, engine.connect() as second:
+        for connection in (first, second):
+            assert (await connection.exec_driver_sql("PRAGMA cache_size")).scalar() == -db.SQLITE_CACHE_KIB

@@ -144,6 +144,13 @@ def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
 # Execution option naming how a SQLite transaction begins: "IMMEDIATE" takes the write lock at BEGIN.
 SQLITE_BEGIN = "sqlite_begin"
 SQLITE_BUSY_TIMEOUT_S = 30
+# Page cache per connection of a service's engine (SQLite's default: 2 MiB). In WAL mode a connection drops its
+# whole cache whenever another has written since its last transaction, so in service it holds little for long;
+# the operating system's file cache serves the pages again. What it did hold: the start-up's reads, up to 2 MiB in
+# each pooled connection of an idle service (notebook idle 90.9 MB -> 89.5). Measured the same, interleaved
+# (process CPU time): the beneficiaries' searches at 100,000 notebooks, and 20,000 notebooks written in batches
+# of 5,000. The notebook page's reader (servicekit.inline_sqlite) keeps the default.
+SQLITE_CACHE_KIB = 256
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
@@ -153,6 +160,7 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
     # The driver's own BEGIN comes only before INSERT/UPDATE/DELETE: a SELECT ... FOR UPDATE then read outside
     # any transaction and two writers both passed their checks (lost updates). SQLAlchemy emits BEGIN instead

@@ -2,14 +2,17 @@
 (width at 320 px, accessibility) look at every page a person of that role reaches, not a hand-kept list."""
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from urllib.parse import urldefrag, urlsplit
 
 from playwright.async_api import Page
 
 DEPTH = 2
 PAGES_PER_ROLE = 60
+# Roles crawled at once, each in its own browser context: one role's page loads while the other's is checked.
+ROLES_AT_ONCE = 2
 ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d+")
 # Links that end the session or answer a file, not a page.
 SKIPPED = ("/deconnexion", "/logout", ".pdf", ".csv", ".xlsx", "/telecharger", "/report", "/modele", "/api/")
@@ -50,3 +53,14 @@ async def crawl(page: Page, base_url: str, on_page: Callable[[str], Awaitable[No
                     following.append(link)
         frontier = following
     return visited
+
+
+async def for_each(items: Iterable, visit: Callable[[object], Awaitable[None]], at_once: int = ROLES_AT_ONCE) -> None:
+    """``visit(item)`` for each item, ``at_once`` of them at a time (the crawls of several roles, which only read)."""
+    turns = asyncio.Semaphore(at_once)
+
+    async def in_turn(item) -> None:
+        async with turns:
+            await visit(item)
+
+    await asyncio.gather(*(in_turn(item) for item in items))

@@ -16,7 +16,7 @@ from playwright.async_api import Browser, Locator, Page, expect
 from carnet.demo import DEMO_ACCOUNTS, DEMO_BENEFICIARY_PHONE, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
 from contracts.identity import Role
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.crawl import crawl
+from tests.browser.crawl import crawl, for_each
 from tests.browser.test_every_role_logs_in import accept_steps, log_in_by_email, log_in_by_sms, newest_message
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
@@ -90,7 +90,7 @@ async def test_no_page_of_any_role_has_a_serious_accessibility_violation(system,
     await audit(page, system.base_url, found, visited, "anonyme", depth=1)
     await context.close()
 
-    for account in DEMO_ACCOUNTS:
+    async def audit_role(account) -> None:
         context = await browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
         page = await context.new_page()
         if account.role == Role.beneficiary:
@@ -112,6 +112,8 @@ async def test_no_page_of_any_role_has_a_serious_accessibility_violation(system,
             assert answer is not None and answer.status == 404
             await check(page, found, "professional")
         await context.close()
+
+    await for_each(DEMO_ACCOUNTS, audit_role)
     assert len(visited) >= 30, visited  # the crawl reached the roles' pages, not only their homes
     assert not found, f"{len(found)} serious or critical accessibility violations:\n" + "\n".join(found)
 

@@ -13,7 +13,7 @@ from playwright.async_api import Browser, Page, expect
 
 from carnet.demo import DEMO_ACCOUNTS, DEMO_BENEFICIARY_PHONE, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
 from contracts.identity import Role
-from tests.browser.crawl import crawl, shape
+from tests.browser.crawl import crawl, for_each, shape
 from tests.browser.test_accessibility import need_axe, violations
 from tests.browser.test_every_role_logs_in import SCREENSHOTS, accept_steps, log_in_by_email, log_in_by_sms
 
@@ -70,7 +70,7 @@ async def test_every_page_of_every_role_fits_a_320_px_screen(system, browser: Br
     too_wide: dict[str, tuple[int, list[str]]] = {}
     visited: set[str] = set()
     faults: list[str] = []
-    for account in DEMO_ACCOUNTS:
+    async def measure_role(account) -> None:
         context = await browser.new_context(locale="fr-FR", viewport={"width": WIDTH, "height": 640})
         page = await context.new_page()
         if account.role == Role.beneficiary:
@@ -82,6 +82,8 @@ async def test_every_page_of_every_role_fits_a_320_px_screen(system, browser: Br
                                                  faults)).items():
             too_wide[f"{account.role.value} {path}"] = width
         await context.close()
+
+    await for_each(DEMO_ACCOUNTS, measure_role)
     assert len(visited) >= 30, visited  # the crawl reached the roles' pages, not only their homes
     assert any(deep(kind.split(" ", 1)[1]) for kind in visited), visited  # and breadcrumbs were looked for
     assert not too_wide, f"wider than {WIDTH} px (screenshots in {os.fspath(SCREENSHOTS)}): {too_wide}"

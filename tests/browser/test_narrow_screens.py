@@ -70,6 +70,7 @@ async def test_every_page_of_every_role_fits_a_320_px_screen(system, browser: Br
     too_wide: dict[str, tuple[int, list[str]]] = {}
     visited: set[str] = set()
     faults: list[str] = []
+
     async def measure_role(account) -> None:
         context = await browser.new_context(locale="fr-FR", viewport={"width": WIDTH, "height": 640})
         page = await context.new_page()

@@ -56,11 +56,14 @@ async def crawl(page: Page, base_url: str, on_page: Callable[[str], Awaitable[No
 
 
 async def for_each(items: Iterable, visit: Callable[[object], Awaitable[None]], at_once: int = ROLES_AT_ONCE) -> None:
-    """``visit(item)`` for each item, ``at_once`` of them at a time (the crawls of several roles, which only read)."""
+    """``visit(item)`` for each item, ``at_once`` of them at a time (the crawls of several roles, which only read);
+    one that fails cancels the others."""
     turns = asyncio.Semaphore(at_once)
 
     async def in_turn(item) -> None:
         async with turns:
             await visit(item)
 
-    await asyncio.gather(*(in_turn(item) for item in items))
+    async with asyncio.TaskGroup() as group:
+        for item in items:
+            group.create_task(in_turn(item))

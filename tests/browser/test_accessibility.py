@@ -13,11 +13,11 @@ from uuid import uuid4
 import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 
-from carnet.demo import DEMO_ACCOUNTS, DEMO_BENEFICIARY_PHONE, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
+from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
 from contracts.identity import Role
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.crawl import crawl, for_each
-from tests.browser.test_every_role_logs_in import accept_steps, log_in_by_email, log_in_by_sms, newest_message
+from tests.browser.test_every_role_logs_in import newest_message, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 AXE = Path(os.environ.get("CARNET_AXE", Path(__file__).parents[2] / ".venv/node/node_modules/axe-core/axe.min.js"))
@@ -90,30 +90,27 @@ async def test_no_page_of_any_role_has_a_serious_accessibility_violation(system,
     await audit(page, system.base_url, found, visited, "anonyme", depth=1)
     await context.close()
 
-    async def audit_role(account) -> None:
-        context = await browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
-        page = await context.new_page()
-        if account.role == Role.beneficiary:
-            await log_in_by_sms(page, system, DEMO_BENEFICIARY_PHONE)
-        else:
-            await log_in_by_email(page, system, account.email)
-        await accept_steps(page, account.role)
-        await audit(page, system.base_url, found, visited, account.role.value)
-        if account.role == Role.professional:
-            # The crawl sees one notebook of each kind, maybe only a public card: a full one too, once she joins it.
-            await page.goto(f"{system.base_url}/carnets/{DEMO_NOTEBOOKS.beneficiaries[0].notebook_id}")
-            await page.get_by_label("Oui").check()
-            await page.get_by_label("Dispositif d'accompagnement").select_option(label="Professionnel")
-            await page.get_by_role("button", name="Se rattacher").click()
-            await expect(page.get_by_role("status")).to_have_text("Vous êtes rattaché(e) à ce carnet.")
-            await check(page, found, "professional")
-            # The error page, as a notebook out of reach shows it.
-            answer = await page.goto(f"{system.base_url}/carnets/{uuid4()}")
-            assert answer is not None and answer.status == 404
-            await check(page, found, "professional")
-        await context.close()
-
-    await for_each(DEMO_ACCOUNTS, audit_role)
+    # Signed in one after the other (the professionals complete their accounts as they do, which other roles' pages
+    # show), then crawled two at a time: the crawls only read.
+    pages = [(account, await signed_in(browser, system, account, viewport={"width": 1280, "height": 900}))
+             for account in DEMO_ACCOUNTS]
+    try:
+        await for_each(pages, lambda signed: audit(signed[1], system.base_url, found, visited, signed[0].role.value))
+        # The crawl sees one notebook of each kind, maybe only a public card: a full one too, once she joins it.
+        page = next(page for account, page in pages if account.role == Role.professional)
+        await page.goto(f"{system.base_url}/carnets/{DEMO_NOTEBOOKS.beneficiaries[0].notebook_id}")
+        await page.get_by_label("Oui").check()
+        await page.get_by_label("Dispositif d'accompagnement").select_option(label="Professionnel")
+        await page.get_by_role("button", name="Se rattacher").click()
+        await expect(page.get_by_role("status")).to_have_text("Vous êtes rattaché(e) à ce carnet.")
+        await check(page, found, "professional")
+        # The error page, as a notebook out of reach shows it.
+        answer = await page.goto(f"{system.base_url}/carnets/{uuid4()}")
+        assert answer is not None and answer.status == 404
+        await check(page, found, "professional")
+    finally:
+        for _account, page in pages:
+            await page.context.close()
     assert len(visited) >= 30, visited  # the crawl reached the roles' pages, not only their homes
     assert not found, f"{len(found)} serious or critical accessibility violations:\n" + "\n".join(found)
 

@@ -64,17 +64,23 @@ async def log_in_by_sms(page: Page, system, phone: str) -> None:
     await page.get_by_role("button", name="Me connecter").click()
 
 
+async def signed_in(browser: Browser, system, account, **context_options) -> Page:
+    """A page of a new browser context where ``account`` has logged in and accepted the first steps."""
+    context = await browser.new_context(locale="fr-FR", **context_options)
+    page = await context.new_page()
+    if account.role == Role.beneficiary:
+        await log_in_by_sms(page, system, DEMO_BENEFICIARY_PHONE)
+    else:
+        await log_in_by_email(page, system, account.email)
+    await accept_steps(page, account.role)
+    return page
+
+
 async def test_every_demo_role_logs_in_accepts_the_cgu_and_reaches_its_home(system, browser: Browser):
     await system.seed(*DEMO_ACCOUNTS, deployments=DEMO_DEPLOYMENTS)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for account in DEMO_ACCOUNTS:
-        context = await browser.new_context(locale="fr-FR")
-        page = await context.new_page()
-        if account.role == Role.beneficiary:
-            await log_in_by_sms(page, system, DEMO_BENEFICIARY_PHONE)
-        else:
-            await log_in_by_email(page, system, account.email)
-        await accept_steps(page, account.role)
+        page = await signed_in(browser, system, account)
         await expect(page.get_by_role("heading", level=1)).to_contain_text(account.firstname)
         await expect(page.get_by_role("main")).to_contain_text(ROLE_LABELS[account.role])
         await page.screenshot(path=SCREENSHOTS / f"home-{account.role.value}.png", full_page=True)
@@ -82,7 +88,7 @@ async def test_every_demo_role_logs_in_accepts_the_cgu_and_reaches_its_home(syst
         await expect(page.get_by_role("heading", name="Historique de mes connexions")).to_be_visible()
         await expect(page.get_by_role("cell", name="Cette session")).to_be_visible()
         await page.screenshot(path=SCREENSHOTS / f"account-{account.role.value}.png", full_page=True)
-        await context.close()
+        await page.context.close()
 
 
 async def test_a_manager_deactivates_a_professional_whose_open_page_then_says_why(system, browser: Browser):

@@ -65,8 +65,8 @@ def endpoint_for(subscription: Subscription, deps: Deps):
 def replay_partner_message(deps: Deps):
     """``carnet dlq replay`` of a partner's message: handled once as it came (a message refused for a territory since
     granted to the partner, say); a refusal again is answered to the partner too."""
-    async def handle(original: Msg, stream_seq: int) -> None:
-        await on_partner_message(Received(original.subject, original.data, stream_seq), deps)
+    async def handle(original: Msg, seq: int) -> None:
+        await on_partner_message(Received(original.subject, original.data, seq), deps)
 
     return handle
 

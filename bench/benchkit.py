@@ -15,6 +15,38 @@ from testkit.infra import DatabaseFactory
 RESULTS = Path(__file__).parent / "results"
 
 
+def cpu_s(pids: dict[str, int], *, postgres: bool = False) -> dict[str, float]:
+    """CPU seconds (user + system) each process has used so far, from /proc: the machine may be shared, so the
+    wall-clock rates alone would not say who costs what. With ``postgres``, each PostgreSQL process of the machine
+    too, as "postgresql/<pid>" (its server runs a process per connection; ``cpu_spent`` adds them up)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def used(pid) -> tuple[str, float] | None:
+        try:
+            command, fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)
+        except (FileNotFoundError, ProcessLookupError):
+            return None
+        fields = fields.split()
+        return command.split("(", 1)[1], (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+
+    seconds = {name: found[1] for name, pid in pids.items() if (found := used(pid))}
+    if postgres:
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and (found := used(entry.name)) and found[0] == "postgres":
+                seconds[f"postgresql/{entry.name}"] = found[1]
+    return seconds
+
+
+def cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds of each process between two ``cpu_s``: a process started meanwhile counts whole, one ended
+    meanwhile is left out (a PostgreSQL connection closed); PostgreSQL's processes added up as "postgresql"."""
+    spent: dict[str, float] = {}
+    for name, seconds in after.items():
+        key = name.split("/", 1)[0]
+        spent[key] = spent.get(key, 0) + seconds - before.get(name, 0)
+    return spent
+
+
 def timed_ms(samples: list[float]) -> dict:
     samples = sorted(samples)
     return {"p50_ms": round(statistics.median(samples), 2), "p95_ms": round(samples[int(len(samples) * 0.95)], 2),

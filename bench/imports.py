@@ -29,7 +29,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from benchkit import RESULTS
+from benchkit import RESULTS, cpu_s, cpu_spent
 from sqlalchemy import text
 
 from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_TERRITORY
@@ -147,23 +147,9 @@ class RssSampler:
                        "end_mib": round(self.last[name], 1)} for name in self.first}
 
 
-def cpu_s(pids: dict[str, int]) -> dict[str, float]:
-    """CPU seconds (user + system) each process has used so far, from /proc: the machine may be shared, so the
-    wall-clock rates alone would not say who costs what."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    used = {}
-    for name, pid in pids.items():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        used[name] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return used
-
-
 def cpu_by_phase(marks: list[tuple[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
     """CPU seconds of each process between consecutive marks."""
-    return {phase: {name: round(after[name] - before.get(name, 0), 2) for name in after}
+    return {phase: {name: round(seconds, 2) for name, seconds in cpu_spent(before, after).items()}
             for (_, before), (phase, after) in zip(marks, marks[1:])}
 
 
@@ -290,7 +276,7 @@ async def measure(rows: int, folder: Path, admin_url: str, events_timeout_s: flo
             backlog: list[dict] = []
             with RssSampler(pids) as rss:
                 boundary = "bench-imports"
-                marks = [("start", cpu_s(pids))]
+                marks = [("start", cpu_s(pids, postgres=True))]
                 started = time.perf_counter()
                 answer = await client.post("/api/v1/imports/beneficiaries", content=multipart(path, boundary),
                                            headers={**h, "Content-Type": f"multipart/form-data; boundary={boundary}"})
@@ -299,13 +285,13 @@ async def measure(rows: int, folder: Path, admin_url: str, events_timeout_s: flo
                 import_id = answer.json()["import_id"]
                 review = await wait_state(client, h, import_id, "review", 3600, renew)
                 reviewed = time.perf_counter()
-                marks.append(("upload_parse_review", cpu_s(pids)))
+                marks.append(("upload_parse_review", cpu_s(pids, postgres=True)))
                 assert review["review"]["new"] == rows, review
                 applying = await client.post(f"/api/v1/imports/{import_id}/apply", headers=h, json={"exclude_rows": []})
                 assert applying.status_code == 202, applying.text
                 done = await wait_state(client, h, import_id, "done", 3600, renew)
                 applied = time.perf_counter()
-                marks.append(("apply", cpu_s(pids)))
+                marks.append(("apply", cpu_s(pids, postgres=True)))
                 assert done["counts"]["created"] == rows, done
                 try:
                     await events_consumed(nats_server.url, urls["notebook"], events_timeout_s, backlog)
@@ -314,7 +300,7 @@ async def measure(rows: int, folder: Path, admin_url: str, events_timeout_s: flo
                     print(f"imports: {error}", file=sys.stderr)
                     events_complete = False
                 consumed = time.perf_counter()
-                marks.append(("events_consumed", cpu_s(pids)))
+                marks.append(("events_consumed", cpu_s(pids, postgres=True)))
                 last = person(rows - 1)
                 # The access token may have expired during a long run (15 min): a new one, as the pages would.
                 h = await renew()

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from benchkit import RESULTS, timed_ms
+from benchkit import RESULTS, cpu_s, cpu_spent, timed_ms
 
 from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TERRITORY
 from contracts.identity import Role, SeedDemoAccountsV1
@@ -79,6 +79,17 @@ async def load(url: str, headers: dict, concurrency: int = CONCURRENCY, requests
     return {**timed_ms(samples), "p99_ms": round(ordered[int(len(ordered) * 0.99)], 2),
             # Pages answered, refusals and timeouts left out: a request timed out at 5 s is no page served.
             "requests_per_s": round((requests - len(failures)) / elapsed, 1), "failures": len(failures)}
+
+
+async def costed(pids: dict[str, int], postgres: bool, measuring) -> dict:
+    """A load's figures, with the CPU each process spent a page (ms, user + system, from /proc): more telling than
+    the rates on a shared machine, and it says where a page's time goes."""
+    before = cpu_s(pids, postgres=postgres)
+    figures = await measuring
+    after = cpu_s(pids, postgres=postgres)
+    pages = figures["runs"] + WARM_UP  # the load's warm-up requests too
+    spent = {name: round(seconds * 1000 / pages, 2) for name, seconds in cpu_spent(before, after).items()}
+    return {**figures, "cpu_ms_per_page": {**spent, "total": round(sum(spent.values()), 2)}}
 
 
 async def open_loop(url: str, headers: dict, rate: int = RATE, requests: int = REQUESTS) -> dict:
@@ -157,8 +168,11 @@ async def measure(backend: str, folder: Path) -> dict:
             await fill(system, client, token)
         page_url = f"{gateway.base_url}/api/v1/notebooks/{NOTEBOOK}"
         html_url, cookie = f"{gateway.base_url}/carnets/{NOTEBOOK}", {"Cookie": f"carnet_session={token}"}
-        through_system = await load(page_url, bearer(token))
-        html = await load(html_url, cookie)
+        postgres = backend == "postgresql"
+        pids = {p.name: p.process.pid for p in processes} | {"nats-server": nats_server.process.pid,
+                                                              "bench": os.getpid()}
+        through_system = await costed(pids, postgres, load(page_url, bearer(token)))
+        html = await costed(pids, postgres, load(html_url, cookie))
         one_at_a_time = await load(page_url, bearer(token), concurrency=1, requests=200)
         html_one_at_a_time = await load(html_url, cookie, concurrency=1, requests=200)
         system_open_loop = await open_loop(page_url, bearer(token))
@@ -169,7 +183,8 @@ async def measure(backend: str, folder: Path) -> dict:
                                      urls["notebook"], str(port)])
         try:
             wait_for_port(port, 120)  # a loaded machine starts it slowly
-            direct = await load(f"http://127.0.0.1:{port}/notebooks/{NOTEBOOK}", {})
+            direct = await costed({"baseline": baseline.pid, "bench": os.getpid()}, postgres,
+                                  load(f"http://127.0.0.1:{port}/notebooks/{NOTEBOOK}", {}))
             direct_one_at_a_time = await load(f"http://127.0.0.1:{port}/notebooks/{NOTEBOOK}", {}, 1, 200)
             direct_open_loop = await open_loop(f"http://127.0.0.1:{port}/notebooks/{NOTEBOOK}", {})
         finally:

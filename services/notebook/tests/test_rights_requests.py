@@ -8,7 +8,7 @@ import base64
 import io
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -25,7 +25,7 @@ from notebook.adapters.orm import RightsRequest, TimelineEvent
 from notebook.domain import rights as rules
 from notebook.handlers import rights_requests
 from notebook.handlers.deps import Deps
-from testkit.clock import paris_today
+from testkit.clock import PARIS, paris_today
 from testkit.handlers import InMemoryService, refused
 
 pytestmark = pytest.mark.integration
@@ -206,7 +206,8 @@ async def test_requests_due_soon_or_late_are_reminded_once_a_day(notebook, token
     asked = await notebook.call(r.CreateRightsRequestV1(
         kind=r.RightsRequestKind.rectification, field="Nom", text="Mon nom est mal écrit", wanted="Tifour-Ali"),
         s.beneficiary)
-    now = datetime.now(UTC)
+    # Noon in Paris today: "an hour later" stays the same day (from 23:00 in Paris it was the next, reminded again).
+    now = datetime.combine(paris_today(), time(12), tzinfo=PARIS)
 
     def deps_at(moment: datetime) -> Deps:
         return Deps(sessions=notebook.sessions, outbox=notebook.service.outbox, settings=None, verifier=None,

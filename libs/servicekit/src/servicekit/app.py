@@ -31,6 +31,7 @@ from servicekit.relay import OutboxRelay
 from servicekit.rpc import RpcContext
 from servicekit.settings import ServiceSettings
 from servicekit.startup import freeze_startup_objects
+from servicekit.statistics import keep_statistics
 from servicekit.streams import ensure_streams
 from servicekit.telemetry import configure_tracing
 
@@ -98,6 +99,8 @@ class Service:
             self.bus.stream_context, [(s.stream, s.durable) for s in self.bus.subscriptions]), name=f"{self.name}-lag"))
         tidy = keep_tidy(self.sessions, self.kept)
         self._tasks.append(asyncio.create_task(tidy(), name=f"{self.name}-housekeeping"))
+        if self.engine.dialect.name == "postgresql":
+            self._tasks.append(asyncio.create_task(keep_statistics(self.engine)(), name=f"{self.name}-statistics"))
         for work, name in self._background:
             self._tasks.append(asyncio.create_task(work(), name=name))
         if self.settings.health_port:

@@ -17,7 +17,7 @@ from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TE
 from contracts.identity import Role
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.crawl import crawl, for_each
-from tests.browser.test_every_role_logs_in import newest_message, signed_in
+from tests.browser.test_every_role_logs_in import every_role_signed_in, newest_message
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 AXE = Path(os.environ.get("CARNET_AXE", Path(__file__).parents[2] / ".venv/node/node_modules/axe-core/axe.min.js"))
@@ -90,11 +90,8 @@ async def test_no_page_of_any_role_has_a_serious_accessibility_violation(system,
     await audit(page, system.base_url, found, visited, "anonyme", depth=1)
     await context.close()
 
-    # Signed in one after the other (the professionals complete their accounts as they do, which other roles' pages
-    # show), then crawled two at a time: the crawls only read.
-    pages = [(account, await signed_in(browser, system, account, viewport={"width": 1280, "height": 900}))
-             for account in DEMO_ACCOUNTS]
-    try:
+    # Crawled two at a time: the crawls only read.
+    async with every_role_signed_in(browser, system, DEMO_ACCOUNTS, viewport={"width": 1280, "height": 900}) as pages:
         await for_each(pages, lambda signed: audit(signed[1], system.base_url, found, visited, signed[0].role.value))
         # The crawl sees one notebook of each kind, maybe only a public card: a full one too, once she joins it.
         page = next(page for account, page in pages if account.role == Role.professional)
@@ -108,9 +105,6 @@ async def test_no_page_of_any_role_has_a_serious_accessibility_violation(system,
         answer = await page.goto(f"{system.base_url}/carnets/{uuid4()}")
         assert answer is not None and answer.status == 404
         await check(page, found, "professional")
-    finally:
-        for _account, page in pages:
-            await page.context.close()
     assert len(visited) >= 30, visited  # the crawl reached the roles' pages, not only their homes
     assert not found, f"{len(found)} serious or critical accessibility violations:\n" + "\n".join(found)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,21 @@ async def signed_in(browser: Browser, system, account, **context_options) -> Pag
         await log_in_by_email(page, system, account.email)
     await accept_steps(page, account.role)
     return page
+
+
+@asynccontextmanager
+async def every_role_signed_in(browser: Browser, system, accounts, **context_options):
+    """``(account, page)`` for each account, signed in one after the other (the professionals complete their
+    accounts as they do, which other roles' pages show); every browser context is closed on the way out, also when
+    a later sign-in failed."""
+    signed: list[tuple[object, Page]] = []
+    try:
+        for account in accounts:
+            signed.append((account, await signed_in(browser, system, account, **context_options)))
+        yield signed
+    finally:
+        for _account, page in signed:
+            await page.context.close()
 
 
 async def test_every_demo_role_logs_in_accepts_the_cgu_and_reaches_its_home(system, browser: Browser):

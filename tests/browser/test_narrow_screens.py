@@ -15,7 +15,7 @@ from carnet.demo import DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS, DEMO_TE
 from contracts.identity import Role
 from tests.browser.crawl import crawl, for_each, shape
 from tests.browser.test_accessibility import need_axe, violations
-from tests.browser.test_every_role_logs_in import SCREENSHOTS, accept_steps, log_in_by_email, signed_in
+from tests.browser.test_every_role_logs_in import SCREENSHOTS, accept_steps, every_role_signed_in, log_in_by_email
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 WIDTH = 320
@@ -77,15 +77,9 @@ async def test_every_page_of_every_role_fits_a_320_px_screen(system, browser: Br
                                                  faults)).items():
             too_wide[f"{account.role.value} {path}"] = width
 
-    # Signed in one after the other (the professionals complete their accounts as they do, which other roles' pages
-    # show), then crawled two at a time: the crawls only read.
-    pages = [(account, await signed_in(browser, system, account, viewport={"width": WIDTH, "height": 640}))
-             for account in DEMO_ACCOUNTS]
-    try:
+    # Crawled two at a time: the crawls only read.
+    async with every_role_signed_in(browser, system, DEMO_ACCOUNTS, viewport={"width": WIDTH, "height": 640}) as pages:
         await for_each(pages, measure_role)
-    finally:
-        for _account, page in pages:
-            await page.context.close()
     assert len(visited) >= 30, visited  # the crawl reached the roles' pages, not only their homes
     assert any(deep(kind.split(" ", 1)[1]) for kind in visited), visited  # and breadcrumbs were looked for
     assert not too_wide, f"wider than {WIDTH} px (screenshots in {os.fspath(SCREENSHOTS)}): {too_wide}"

@@ -2,15 +2,16 @@
 
 PostgreSQL plans a query from statistics that autovacuum refreshes at most once a minute per database, and only once
 a tenth of a table has changed. A table that an import fills from empty (beneficiaries, notebooks, accounts, the
-import's own rows) is planned, for most of the import, as the empty table it was. Seen in a 20,000-row import: the
-beneficiaries' matching read the whole territory through the wrong index, identity's account lookups scanned every
-account, the import's next batch sorted every row of the import. A third of what PostgreSQL spent, and growing with
-the square of the file's size.
+import's own rows) was planned, for most of the import, as the empty table it had been: the beneficiaries' matching
+read the whole territory through the wrong index, identity's account lookups scanned every account, the import's
+next batch sorted every row of the import. ``servicekit.db.plan_for_now`` has a batch's statements planned for
+their parameters rather than by a generic plan, but a plan is only as good as the statistics it is made from.
 
 So each service, every ``EVERY_S``, analyses those of its tables that changed by at least their own size since they
 were last analysed. A table going from empty to 100,000 rows is analysed about eight times, each well under a
-second (ANALYZE reads a sample). Replicas may all run it: an ANALYZE is taken under a transaction advisory lock of
-its table, and a replica that does not get it leaves the table to the one that did. SQLite plans without
+second (ANALYZE reads a sample). Measured on a 100,000-row import, paired runs: PostgreSQL's CPU while the rows
+were applied went from 130 to 70 s. Replicas may all run it: an ANALYZE is taken under a transaction advisory lock
+of its table, and a replica that does not get it leaves the table to the one that did. SQLite plans without
 statistics (no ``sqlite_stat1`` is kept): nothing to do there.
 """
 from __future__ import annotations

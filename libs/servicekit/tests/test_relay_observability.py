@@ -12,6 +12,7 @@ import nats
 import pytest
 import structlog
 from nats.js.api import AckPolicy, ConsumerConfig
+from nats.js.errors import NoStreamResponseError
 from opentelemetry import trace
 from prometheus_client import REGISTRY
 
@@ -30,6 +31,12 @@ class ObservedV1(IntegrationEvent):
     """A test-only event, left out of the contracts registry."""
 
     subject: ClassVar[str] = "notify.observed.happened.v1"
+
+
+class StreamlessV1(IntegrationEvent):
+    """An event no stream takes: JetStream answers its publish with « no responders »."""
+
+    subject: ClassVar[str] = "nowhere.observed.happened.v1"
 
 
 @pytest.fixture
@@ -97,6 +104,22 @@ async def test_a_relay_that_cannot_reach_nats_reports_a_growing_backlog(sessions
         await eventually(lambda: gauge("carnet_outbox_oldest_age_seconds", service=service) > first_age)
     finally:
         running.cancel()
+
+
+async def test_a_batch_jetstream_refuses_stays_to_publish_and_leaves_no_acknowledgement_waiting(
+        sessions, jetstream, service):
+    """The batch is sent without waiting, then its acknowledgements awaited together: one refused fails the batch,
+    whose rows are published again next round (JetStream drops those it holds), and none of its acknowledgements
+    is left waiting in the client."""
+    outbox = Outbox()
+    async with sessions() as session, session.begin():
+        await outbox.add_all(session, [ObservedV1(), StreamlessV1(), ObservedV1()])
+    relay = OutboxRelay(service, sessions, jetstream, outbox)
+    with pytest.raises(NoStreamResponseError):
+        await relay.publish_pending()
+    assert jetstream.publish_async_pending() == 0
+    await relay.measure_backlog()
+    assert gauge("carnet_outbox_backlog", service=service) == 3
 
 
 async def test_the_published_event_continues_the_trace_and_request_of_the_writing_transaction(

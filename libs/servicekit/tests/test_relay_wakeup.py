@@ -41,9 +41,9 @@ class CountingJetStream:
     def __init__(self, js) -> None:
         self.js, self.published = js, 0
 
-    async def publish(self, *args, **kwargs):
+    async def publish_async(self, *args, **kwargs):
         self.published += 1
-        return await self.js.publish(*args, **kwargs)
+        return await self.js.publish_async(*args, **kwargs)
 
 
 async def write(sessions, outbox: Outbox, count: int = 1) -> None:

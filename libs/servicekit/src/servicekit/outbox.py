@@ -71,9 +71,7 @@ class Outbox:
         await session.execute(insert(outbox_table), rows)
         if wake_replicas_first_time(session.sync_session):
             await session.execute(self._notify)
-        sync_session = session.sync_session
-        if not sa_event.contains(sync_session, "after_commit", self._wake_relay):
-            sa_event.listen(sync_session, "after_commit", self._wake_relay, once=True)
+        self.wake_on_commit(session.sync_session)
 
     @property
     def _notify(self):
@@ -85,9 +83,25 @@ class Outbox:
         if wake_replicas_first_time(session):
             session.execute(self._notify)
 
-    def _wake_relay(self, _session) -> None:
-        # after_commit runs on the event loop thread (SQLAlchemy's greenlet bridge), so this is safe.
-        self.committed.set()
+    def wake_on_commit(self, session: Session) -> None:
+        """The commit of this transaction of ``session`` wakes this process's relay. Noted in the session's info,
+        read by one listener of every session (``_wake_relays``): a listener added to each writing session, and
+        removed by its commit, cost a sixth of a small write's time in the service."""
+        session.info.setdefault(WAKE_ON_COMMIT, set()).add(self)
+
+
+# session.info: the outboxes whose relays the commit of the session's transaction wakes. A transaction rolled back
+# leaves them there: the session's next commit wakes them for nothing, which costs a relay's empty round.
+WAKE_ON_COMMIT = "outbox_wake_on_commit"
+
+
+def _wake_relays(session: Session) -> None:
+    # after_commit runs on the event loop thread (SQLAlchemy's greenlet bridge), so this is safe.
+    for outbox in session.info.pop(WAKE_ON_COMMIT, ()):
+        outbox.committed.set()
+
+
+sa_event.listen(Session, "after_commit", _wake_relays)
 
 
 def wake_replicas_first_time(session: Session) -> bool:

@@ -42,7 +42,7 @@ def attempt(session: AsyncSession, outbox: Outbox, kind: str, account_id: uuid.U
     pending.append((kind, account_id, success))
     if len(pending) == 1:
         sa_event.listen(sync, "before_commit", partial(_write_attempts, outbox=outbox), once=True)
-        sa_event.listen(sync, "after_commit", lambda _s: outbox.committed.set(), once=True)
+        outbox.wake_on_commit(sync)
         sa_event.listen(sync, "after_soft_rollback", lambda s, _t: s.info.pop(KEY, None), once=True)
 
 

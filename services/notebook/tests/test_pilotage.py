@@ -38,6 +38,7 @@ from contracts.transfers import DecideTransferV1, RequestTransferV1
 from notebook.adapters import pilotage_query
 from notebook.adapters.orm import PilotageAction, PilotageNotebook, PilotageSnapshot
 from notebook.handlers import import_beneficiaries, pilotage_facts, pilotage_snapshots
+from servicekit import periodic
 from testkit.clock import paris_today
 from testkit.handlers import InMemoryService, refused
 
@@ -413,7 +414,7 @@ async def test_the_first_snapshot_waits_for_the_rebuild(notebook, token_mint, mo
     async def stop(_seconds):
         raise asyncio.CancelledError
 
-    monkeypatch.setattr(pilotage_snapshots.asyncio, "sleep", stop)
+    monkeypatch.setattr(periodic.asyncio, "sleep", stop)
     with pytest.raises(asyncio.CancelledError):
         await pilotage_snapshots.run_snapshots(SimpleNamespace(sessions=notebook.sessions, clock=lambda: moment))
     async with notebook.sessions() as session:

@@ -6,10 +6,10 @@ rows (event payloads, names included) and the inbox's processed ids are every se
 """
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import structlog
 from sqlalchemy import Column, delete, select
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from servicekit.db import utcnow
 from servicekit.messaging import inbox_table, outbox_table
+from servicekit.periodic import repeat
 
 log = structlog.get_logger("servicekit.housekeeping")
 EVERY_S = 6 * 3600
@@ -62,13 +63,8 @@ async def delete_expired(sessions: async_sessionmaker[AsyncSession], rules: tupl
 def keep_tidy(sessions: async_sessionmaker[AsyncSession], rules: tuple[Kept, ...],
               clock: Callable[[], datetime] = utcnow, every_s: float = EVERY_S):
     """The background work that applies ``rules`` (and the shared ones) now, then every ``every_s``."""
-    async def run() -> None:
-        while True:
-            try:
-                deleted = await delete_expired(sessions, (*SHARED, *rules), clock())
-                if any(deleted.values()):
-                    log.info("expired_rows_deleted", **deleted)
-            except Exception:  # the database away for a moment: next time
-                log.exception("housekeeping_failed")
-            await asyncio.sleep(every_s)
-    return run
+    async def tidy() -> None:
+        deleted = await delete_expired(sessions, (*SHARED, *rules), clock())
+        if any(deleted.values()):
+            log.info("expired_rows_deleted", **deleted)
+    return partial(repeat, tidy, every_s, "housekeeping_failed", log)

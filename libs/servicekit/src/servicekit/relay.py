@@ -168,15 +168,14 @@ class OutboxRelay:
                     "Nats-Msg-Id": str(row.event_id),
                 }))
             await asyncio.wait_for(asyncio.gather(*acks), PUBLISH_TIMEOUT_S)
-        except BaseException as exc:
-            for ack in acks:  # those not answered yet leave the client's table of pending publishes
-                ack.cancel()
-            if isinstance(exc, Exception):
-                for span in spans:
-                    span.record_exception(exc)
-                    span.set_status(trace.StatusCode.ERROR)
+        except Exception as exc:
+            for span in spans:
+                span.record_exception(exc)
+                span.set_status(trace.StatusCode.ERROR)
             raise
         finally:
+            for ack in acks:  # those not answered (a refusal, a timeout, a cancel) leave the client's table
+                ack.cancel()  # of pending publishes; cancelling one answered does nothing
             for span in spans:
                 span.end()
         if self._after_publish is not None:

@@ -16,11 +16,13 @@ statistics (no ``sqlite_stat1`` is kept): nothing to do there.
 """
 from __future__ import annotations
 
-import asyncio
+from functools import partial
 
 import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from servicekit.periodic import repeat
 
 log = structlog.get_logger("servicekit.statistics")
 EVERY_S = 2.0
@@ -51,12 +53,7 @@ async def analyse_grown(engine: AsyncEngine, least_changes: int = LEAST_CHANGES)
 
 def keep_statistics(engine: AsyncEngine, every_s: float = EVERY_S):
     """The background work that runs ``analyse_grown`` every ``every_s``."""
-    async def run() -> None:
-        while True:
-            await asyncio.sleep(every_s)
-            try:
-                if analysed := await analyse_grown(engine):
-                    log.debug("statistics_refreshed", tables=analysed)
-            except Exception:  # the database away for a moment: next time
-                log.exception("statistics_refresh_failed")
-    return run
+    async def analyse() -> None:
+        if analysed := await analyse_grown(engine):
+            log.debug("statistics_refreshed", tables=analysed)
+    return partial(repeat, analyse, every_s, "statistics_refresh_failed", log, first_after=True)

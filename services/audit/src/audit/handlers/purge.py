@@ -3,13 +3,15 @@ of replicas (the day is written on the chain's row, locked by the purge). The an
 so that ``carnet audit verify`` starts from it and the chain stays verifiable."""
 from __future__ import annotations
 
-import asyncio
 from calendar import monthrange
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import delete, func, select
+
+from servicekit.periodic import repeat
 
 from audit.adapters.orm import AuditChain, AuditLine
 from audit.handlers.deps import Deps
@@ -45,9 +47,4 @@ async def purge(deps: Deps, now: datetime | None = None, *, force: bool = False)
 
 
 async def run_purge(deps: Deps) -> None:
-    while True:
-        try:
-            await purge(deps)
-        except Exception as exc:  # the next round tries again; the log says why
-            log.warning("audit_purge_failed", error=repr(exc))
-        await asyncio.sleep(deps.settings.purge_interval_s)
+    await repeat(partial(purge, deps), deps.settings.purge_interval_s, "audit_purge_failed", log)

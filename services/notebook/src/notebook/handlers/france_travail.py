@@ -42,6 +42,7 @@ from notebook.handlers.caller import caller_of, open_notebook
 from notebook.handlers.deps import Deps
 from servicekit import inbox
 from servicekit.db import upsert_insert
+from servicekit.periodic import repeat
 from servicekit.errors import Invalid, Unavailable
 
 if TYPE_CHECKING:  # the HTTP client (httpx) is loaded only where France Travail is configured
@@ -293,14 +294,9 @@ async def refresh_territories(deps: Deps, now: datetime) -> int | None:
 
 
 async def run_nights(deps: Deps) -> None:
-    while True:
-        try:
-            await refresh_territories(deps, deps.clock())
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a database hiccup before the claim: the next tick tries again
-            log.exception("france_travail_night_failed")
-        await asyncio.sleep(deps.settings.france_travail_schedule_interval_s)
+    """A database hiccup before the claim: the next tick tries again."""
+    await repeat(lambda: refresh_territories(deps, deps.clock()), deps.settings.france_travail_schedule_interval_s,
+                 "france_travail_night_failed", log)
 
 
 async def run_refreshes(deps: Deps) -> None:

@@ -7,7 +7,6 @@ the read model. Several replicas may try the same day: the unique index keeps on
 """
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -15,6 +14,8 @@ from zoneinfo import ZoneInfo
 import structlog
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
+
+from servicekit.periodic import repeat
 
 from notebook.adapters.orm import NO_STRUCTURE, PilotageNotebook, PilotageSnapshot
 from notebook.handlers import pilotage_facts
@@ -47,11 +48,7 @@ async def take_snapshot(sessions, day: date) -> int:
 async def run_snapshots(deps: Deps) -> None:
     """The start's rebuild of the read model, then the snapshots: the first one counts every notebook."""
     await pilotage_facts.rebuild_in_background(deps)
-    while True:
-        try:
-            await take_snapshot(deps.sessions, deps.clock().astimezone(PARIS).date())
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a database hiccup: the next tick tries again
-            log.exception("pilotage_snapshot_failed")
-        await asyncio.sleep(CHECK_EVERY_S)
+
+    async def snapshot() -> None:
+        await take_snapshot(deps.sessions, deps.clock().astimezone(PARIS).date())
+    await repeat(snapshot, CHECK_EVERY_S, "pilotage_snapshot_failed", log)

@@ -10,7 +10,6 @@ The night runs once across replicas: its run is claimed in the inbox (one key pe
 Travail's nightly refresh."""
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from datetime import date, datetime, time, timedelta
@@ -54,6 +53,7 @@ from notebook.handlers.caller import NOT_FOUND, caller_of, name_of
 from notebook.handlers.deps import Deps
 from servicekit import inbox
 from servicekit.errors import Forbidden, NotFound
+from servicekit.periodic import repeat
 from servicekit.retention import SWEPT_STREAMS, forget_in_streams, forget_published
 
 log = structlog.get_logger("notebook.retention")
@@ -237,14 +237,9 @@ async def night(deps: Deps, now: datetime) -> RetentionRunReply | None:
 
 
 async def run_nights(deps: Deps) -> None:
-    while True:
-        try:
-            await night(deps, deps.clock())
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a database hiccup: the next tick (or night) tries again
-            log.exception("retention_night_failed")
-        await asyncio.sleep(deps.settings.retention_schedule_interval_s)
+    """A database hiccup: the next tick (or night) tries again."""
+    await repeat(lambda: night(deps, deps.clock()), deps.settings.retention_schedule_interval_s,
+                 "retention_night_failed", log)
 
 
 # --- For the other services -------------------------------------------------------------------------------------------

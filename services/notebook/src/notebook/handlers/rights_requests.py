@@ -4,9 +4,9 @@ and hears of it by email. Each step goes to the notebook's history. A nightly pa
 within a week or late. The rules are in ``notebook.domain.rights``."""
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import date
+from functools import partial
 
 import structlog
 from sqlalchemy import select, update
@@ -35,6 +35,7 @@ from notebook.handlers.deps import Deps
 from notebook.handlers.timeline import record
 from contracts.notebook import MemberType
 from servicekit.errors import Forbidden, Invalid, NotFound
+from servicekit.periodic import repeat
 
 log = structlog.get_logger("notebook.rights_requests")
 REQUEST_NOT_FOUND = "Cette demande n'existe pas."
@@ -216,11 +217,4 @@ async def remind_due(deps: Deps) -> int:
 
 async def run_reminders(deps: Deps) -> None:
     """Checked every hour: a request is reminded once per Paris day (the first check of the day)."""
-    while True:
-        try:
-            await remind_due(deps)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a database hiccup: the next check tries again
-            log.exception("rights_reminders_failed")
-        await asyncio.sleep(CHECK_EVERY_S)
+    await repeat(partial(remind_due, deps), CHECK_EVERY_S, "rights_reminders_failed", log)

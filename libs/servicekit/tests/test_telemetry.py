@@ -207,3 +207,20 @@ def test_gateway_requests_are_server_spans_and_metrics_named_by_route_never_by_s
     assert "SECRET" not in metrics
     assert 'carnet_http_request_seconds_count{method="GET",route="/auth/magic/{token}",status="200"} 1.0' in metrics
     assert 'carnet_http_request_seconds_count{method="GET",route="unmatched",status="404"} 2.0' in metrics
+
+
+def test_without_spans_to_keep_the_gateway_app_gets_no_tracing_middleware():
+    """No trace file, no OTLP endpoint: the instrumentation would find each request's route again to name a span
+    that goes nowhere. With a trace file given by the settings, it is there."""
+    answer = run_python("""
+        from pathlib import Path
+        from fastapi import FastAPI
+        from servicekit import telemetry
+
+        plain, traced = FastAPI(), FastAPI()
+        telemetry.instrument_fastapi(plain)
+        telemetry.instrument_fastapi(traced, Path("spans.jsonl"))
+        print(getattr(plain, "_is_instrumented_by_opentelemetry", False),
+              getattr(traced, "_is_instrumented_by_opentelemetry", False))
+    """, CARNET_TRACE_FILE="")
+    assert answer.stdout.split() == ["False", "True"]

@@ -105,6 +105,11 @@ async def test_no_page_of_any_role_has_a_serious_accessibility_violation(system,
         answer = await page.goto(f"{system.base_url}/carnets/{uuid4()}")
         assert answer is not None and answer.status == 404
         await check(page, found, "professional")
+        # The orientation form once opened (« Orienter »): the crawl sees the notebook page before that.
+        page = next(page for account, page in pages if account.role == Role.orientation_manager)
+        await page.goto(f"{system.base_url}/carnets/{DEMO_NOTEBOOKS.beneficiaries[0].notebook_id}?orienter=1")
+        await expect(page.locator("#or-system")).to_be_attached()
+        await check(page, found, "orientation_manager")
     assert len(visited) >= 30, visited  # the crawl reached the roles' pages, not only their homes
     assert not found, f"{len(found)} serious or critical accessibility violations:\n" + "\n".join(found)
 

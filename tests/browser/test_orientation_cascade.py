@@ -11,7 +11,7 @@ from contracts.identity import Role
 from testkit.system import bearer, sign_in
 from tests.browser.journeys import open_tab
 from tests.browser.test_every_role_logs_in import accept_steps, log_in_by_email
-from tests.e2e.test_notebook import until
+from tests.e2e.test_notebook import orientation_options
 
 pytestmark = pytest.mark.browser
 SOPHIE = DEMO_NOTEBOOKS.beneficiaries[0].notebook_id
@@ -32,11 +32,7 @@ async def test_the_orientation_choices_cascade_with_and_without_javascript(syste
             "name": "Atelier Emploi Bondy", "postal_code": "93140", "city": "Bondy",
             "orientation_system_ids": [systems["Professionnel"]]}})
         assert created.status_code == 201, created.text
-
-        async def known():
-            page = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=bearer(manager))).json()
-            return "Atelier Emploi Bondy" in {s["name"] for s in page["orientation_options"]["structures"]}
-        await until(known)
+        await orientation_options(client, manager, [created.json()["structure_id"]])
 
     # Without JavaScript: one step a page.
     plain = await browser.new_context(locale="fr-FR", java_script_enabled=False)

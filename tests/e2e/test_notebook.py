@@ -45,6 +45,19 @@ async def page_with_systems(client, token, notebook_id):
     return await until(check)
 
 
+async def orientation_options(client, token, structure_ids=(), person_ids=()) -> dict:
+    """The territory's orientation choices (GET /api/v1/orientations/options, what the « Orienter » form offers),
+    once the notebook's read model knows the given structures and professionals (directory's events)."""
+    async def check():
+        answer = await client.get("/api/v1/orientations/options", headers=bearer(token))
+        assert answer.status_code == 200, answer.text
+        options = answer.json()["options"]
+        known = ({s["structure_id"] for s in options["structures"]} >= set(map(str, structure_ids))
+                 and {p["person_id"] for p in options["referents"]} >= set(map(str, person_ids)))
+        return options if known else None
+    return await until(check)
+
+
 async def messages_about(system, client, to: str, subject: str) -> list[dict]:
     answer = await client.get("/api/v1/dev/mailbox", params={"to": to})
     return [m for m in answer.json() if m["subject"].startswith(subject)]
@@ -597,7 +610,7 @@ async def test_a_referent_asks_for_a_reorientation_and_an_orientation_manager_de
         seen = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=bearer(co))).json()
         request = seen["orientation_request"]
         assert request["status"] == "pending" and request["requested_orientation_system_name"] == "Social"
-        assert "Groupe NS" in {s["name"] for s in seen["orientation_options"]["structures"]}
+        assert "Groupe NS" in {s["name"] for s in (await orientation_options(client, co))["structures"]}
 
         # "Maintenir l'accompagnement": a reason is required; the référent is told and sees why.
         no_reason = await client.post(f"/api/v1/orientation-requests/{request['request_id']}/denial",

@@ -19,7 +19,7 @@ from contracts.notebook import BeneficiaryFields, DemoBeneficiary, SeedDemoNoteb
 from notebook.adapters.orm import OrientationRequest
 from servicekit.db import create_engine
 from testkit.system import bearer, csrf_of, sign_in
-from tests.e2e.test_notebook import MYRNA, SOPHIE, page_with_systems, seed_demo, until
+from tests.e2e.test_notebook import MYRNA, SOPHIE, orientation_options, page_with_systems, seed_demo, until
 
 pytestmark = pytest.mark.e2e
 
@@ -64,15 +64,14 @@ async def test_the_orientation_form_filters_its_choices_and_names_the_cause_of_a
             "person": {"firstname": "Paul", "lastname": "Sansocial", "email": "paul@atelier93.fr"}})).json()
         paul = paul["person_id"]
 
-        async def ready():
-            options = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=bearer(co))).json().get(
-                "orientation_options") or {}
-            return (atelier in {s["structure_id"] for s in options.get("structures", [])}
-                    and paul in {p["person_id"] for p in options.get("referents", [])})
-        await until(ready)
+        await orientation_options(client, co, [atelier], [paul])
 
-        # Without a choice, no structure nor professional is offered yet; the orientation system comes first.
+        # The page offers « Orienter » and nothing of the territory's choices until the form is opened.
         page = (await client.get(f"/carnets/{SOPHIE}", headers=bearer(co))).text
+        assert f'href="/carnets/{SOPHIE}?orienter=1#orientation">Orienter</a>' in page
+        assert 'id="or-structure"' not in page and "Sansocial" not in page
+        # Opened, without a choice, no structure nor professional is offered yet; the orientation system comes first.
+        page = (await client.get(f"/carnets/{SOPHIE}", params={"orienter": "1"}, headers=bearer(co))).text
         assert set(offered(page, "or-system")) == set(systems)
         assert offered(page, "or-structure") == {} and offered(page, "or-referent") == {}
         assert 'src="/static/orientation_form.js"' in page and "data-step" in page

@@ -12,6 +12,7 @@ from carnet.demo import DEMO_93, DEMO_ACCOUNTS, DEMO_DEPLOYMENTS, DEMO_OTHER_STR
 
 from servicekit.bus_access import partner_user
 from testkit.system import bearer, sign_in
+from tests.e2e.test_notebook import orientation_options
 from tests.e2e.test_partners_nats import PARTNER_NAME, private_system  # noqa: F401  (one system per backend)
 from tests.e2e.test_partners_rest import create_credential, new_nir, run_example
 from tests.e2e.test_webhooks import PRO2, Partner, until
@@ -63,15 +64,10 @@ async def test_rdv_insertion_creates_notebooks_over_rest_and_nats_and_hears_of_a
             assert [e["source"] for e in page["timeline"]] == ["partner"]
 
             # The orientation manager orients the notebook created over REST: the partner is told, signed.
-            orientation = bearer(await sign_in(system, client, "orientation@demo.carnet.test"))
-
-            async def options():
-                page = (await client.get(f"/api/v1/notebooks/{over_rest}", headers=orientation)).json()
-                offered = page.get("orientation_options") or {}
-                known = ({s["structure_id"] for s in offered.get("structures", [])} >= {str(DEMO_OTHER_STRUCTURE)}
-                         and PRO2 in {r["person_id"] for r in offered.get("referents", [])})
-                return offered.get("orientation_systems") if known else None
-            social = next(s["orientation_system_id"] for s in await until(options) if s["name"] == "Social")
+            orientation_manager = await sign_in(system, client, "orientation@demo.carnet.test")
+            orientation = bearer(orientation_manager)
+            offered = await orientation_options(client, orientation_manager, [DEMO_OTHER_STRUCTURE], [PRO2])
+            social = next(s["orientation_system_id"] for s in offered["orientation_systems"] if s["name"] == "Social")
             oriented = await client.put(f"/api/v1/notebooks/{over_rest}/orientation", headers=orientation, json={
                 "orientation_system_id": social, "structure_id": str(DEMO_OTHER_STRUCTURE), "referent_id": PRO2,
                 "reason": "Un accompagnement social renforcé"})

@@ -22,6 +22,7 @@ from notify.handlers.webhook_delivery import deliver_due_webhooks
 from servicekit.db import create_engine, sessionmaker, utcnow
 from servicekit.outbox import Outbox
 from testkit.system import bearer, csrf_of, sign_in
+from tests.e2e.test_notebook import orientation_options
 from tests.e2e.test_partners_rest import run_example
 
 pytestmark = pytest.mark.e2e
@@ -120,15 +121,9 @@ async def orient_sophie(system, client) -> None:
     """An orientation manager orients Sophie to Social at Groupe NS with Simon as référent."""
     co = await sign_in(system, client, "orientation@demo.carnet.test")
 
-    async def options():
-        """Once the notebook's read model knows Groupe NS and Simon (directory's events arrive by themselves)."""
-        page = (await client.get(f"/api/v1/notebooks/{SOPHIE}", headers=bearer(co))).json()
-        offered = page.get("orientation_options") or {}
-        known = ({s["structure_id"] for s in offered.get("structures", [])} >= {str(DEMO_OTHER_STRUCTURE)}
-                 and PRO2 in {r["person_id"] for r in offered.get("referents", [])})
-        return offered.get("orientation_systems") if known else None
-
-    social = next(s["orientation_system_id"] for s in await until(options) if s["name"] == "Social")
+    # Once the notebook's read model knows Groupe NS and Simon (directory's events arrive by themselves).
+    offered = await orientation_options(client, co, [DEMO_OTHER_STRUCTURE], [PRO2])
+    social = next(s["orientation_system_id"] for s in offered["orientation_systems"] if s["name"] == "Social")
     oriented = await client.put(f"/api/v1/notebooks/{SOPHIE}/orientation", headers=bearer(co), json={
         "orientation_system_id": social, "structure_id": str(DEMO_OTHER_STRUCTURE), "referent_id": PRO2,
         "reason": "Un accompagnement social renforcé"})

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from contracts import notebook as c
 from contracts.audit import NotebookAuditRecordedV1
+from contracts.bulk_orientation import GetTerritoryOrientationOptionsV1
 from contracts.directory import StructureCreatedV1
 from contracts.identity import Role
 from contracts.profiles import ManagerCreatedV1, ProfessionalCreatedV1
@@ -230,8 +231,9 @@ async def test_the_page_shows_every_upcoming_appointment_and_the_latest_past_one
 
 
 async def test_the_orientation_form_offers_the_territory_as_the_orm_reads_it(notebook, token_mint):
-    """The manager's page reads the territory's choices as plain rows (handlers.orientation): the same systems,
-    structures and active professionals, in the same order, as read the plain way with ORM objects."""
+    """The orientation form's choices, read as plain rows (handlers.orientation): the same systems, structures and
+    active professionals, in the same order, as read the plain way with ORM objects. The manager's page carries the
+    systems only: the territory's structures and professionals are asked when the form is opened."""
     from notebook.adapters.orm import OrientationSystemRead, Person, StructureRead
     from notebook.handlers.members import person_name
 
@@ -253,6 +255,7 @@ async def test_the_orientation_form_offers_the_territory_as_the_orm_reads_it(not
                    lastname="Away", occurred_at=utcnow(), deactivated_at=utcnow())])
 
     page = await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id), manager)
+    offered = (await notebook.call(GetTerritoryOrientationOptionsV1(), manager)).options
 
     async with notebook.sessions() as session:
         def rows(model, *where, order):
@@ -266,6 +269,7 @@ async def test_the_orientation_form_offers_the_territory_as_the_orm_reads_it(not
                                         structure_ids=p.structure_ids, orientation_system_ids=p.orientation_system_ids)
                        for p in await rows(Person, Person.role == "professional", Person.deactivated_at.is_(None),
                                            order=[Person.lastname, Person.firstname])])
-    assert page.orientation_options == expected
-    assert [r.name for r in page.orientation_options.referents] == ["Abel", "Pierre Pro", "Anne Zola"]
-    assert page.orientation_options.referents[2].structure_id == structures[1]
+    assert offered == expected
+    assert [r.name for r in offered.referents] == ["Abel", "Pierre Pro", "Anne Zola"]
+    assert offered.referents[2].structure_id == structures[1]
+    assert page.orientation_options == c.OrientationOptions(orientation_systems=expected.orientation_systems)

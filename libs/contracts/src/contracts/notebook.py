@@ -520,7 +520,9 @@ class NotebookPage(RpcReply):
     oriented_at: datetime | None = None
     oriented_by_name: str = ""
     orientation_request: OrientationRequestView | None = None
-    # Only for those who may orient (orientation managers, managers).
+    # The territory's orientation systems, for those who may orient (orientation managers, managers) and for the
+    # référent (a reorientation request). Its structures and professionals: GetTerritoryOrientationOptionsV1
+    # (GET /api/v1/orientations/options), asked when the orientation form is opened.
     orientation_options: OrientationOptions | None = None
     # France Travail's diagnostic argumenté (full access, territories using France Travail's API).
     france_travail: FranceTravailSection | None = None

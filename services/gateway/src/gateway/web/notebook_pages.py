@@ -78,7 +78,8 @@ from gateway.web.forms import form_values, parse_form
 from gateway.web.notebook_summary import sections, summary_band
 from gateway.web.bulk_orientation_pages import bulk_orientation_options, selection_on_the_page
 from gateway.web.orientation_request_pages import orientation_figures
-from gateway.web.orientation_form import choices_of, orientation_form, refusal_of, step_url, structure_systems
+from gateway.web.orientation_form import (OPEN_ORIENTATION, choices_of, orientation_form, refusal_of, step_url,
+                                          structure_systems)
 from contracts.bulk_orientation import GetTerritoryOrientationOptionsV1
 from servicekit.errors import Invalid, ServiceError
 
@@ -285,13 +286,17 @@ async def notebook_page(request: Request, visitor: Visitor, notebook_id: uuid.UU
         invitees = [p for p in people.people if p.person_id not in member_ids]
     exchanges = await exchange_section(request, visitor, page.allowed, page.notebook_id)
     orienting = None
-    if "orient" in page.allowed and page.orientation_options is not None:
+    chosen = orientation_choices or choices_of(params)
+    if "orient" in page.allowed and (params.get(OPEN_ORIENTATION) or any(chosen.values())
+                                     or error_section == "orientation"):
+        # The form once opened (« Orienter », a step, a refusal): the territory's structures and professionals are
+        # asked then, not on every view of the page.
         r = page.orientation_request
         asked = r.requested_orientation_system_name if r and r.status == "pending" else ""
+        options = (await call_or_leave(request, visitor, GetTerritoryOrientationOptionsV1())).options
         orienting = orientation_form(
-            page.orientation_options, await structure_systems(request, visitor),
-            orientation_choices or choices_of(params), refused=params.get("or_refus") == "1",
-            suggested_system=next((str(s.orientation_system_id) for s in page.orientation_options.orientation_systems
+            options, await structure_systems(request, visitor), chosen, refused=params.get("or_refus") == "1",
+            suggested_system=next((str(s.orientation_system_id) for s in options.orientation_systems
                                    if asked and s.name == asked), ""))
     return render(request, "notebook.html.j2", {
         "orienting": orienting,

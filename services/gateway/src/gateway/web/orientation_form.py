@@ -2,10 +2,12 @@
 system first, then only the structures that offer it, then only the professionals of that structure who hold it.
 The choices travel in the query string (``or_dispositif``, ``or_structure``, ``or_referent``, ``or_motif``), so that
 each step and each refusal is a page that can be reloaded (post, then redirect here). Every option is rendered with
-what it offers (data attributes): static/orientation_form.js filters in place, and hides the step buttons.
+what it offers (data attributes): static/orientation_form.js filters in place, and hides the step buttons. The
+notebook page shows a link « Orienter » (``?orienter=1``) until the form is opened: the territory's structures and
+professionals, a département's thousands, are read and rendered then, not on every view of the page.
 
 A refused combination is named by its real cause — the structure lacks the system, or the professional does —
-which the gateway reads from the annuaire (the structures' systems) and the notebook's options (the people's)."""
+which the gateway reads from the annuaire (the structures' systems) and the territory's options (the people's)."""
 from __future__ import annotations
 
 import uuid
@@ -19,6 +21,7 @@ from contracts.notebook import OrientationOptions
 from gateway.web.common import Visitor, call_or_leave
 
 PARAMS = ("or_dispositif", "or_structure", "or_referent", "or_motif")
+OPEN_ORIENTATION = "orienter"  # ?orienter=1: the form opened (« Orienter »), before any choice
 REASON_LIMIT = 2000
 STRUCTURE_WITHOUT_SYSTEM = "La structure {structure} ne propose pas le dispositif {system}."
 REFERENT_WITHOUT_SYSTEM = "Le professionnel {person} n'a pas le dispositif {system}."

@@ -249,13 +249,6 @@ async def request_view(session: AsyncSession, notebook_id) -> OrientationRequest
         decision_reason=asked.decision_reason)
 
 
-async def orientation_options(session: AsyncSession, notebook: Notebook, *,
-                              systems_only: bool = False) -> OrientationOptions:
-    """The territory's orientation systems, structures and professionals, for the orientation form (its
-    orientation systems only, for a référent's reorientation request)."""
-    return await territory_orientation_options(session, notebook.deployment_id, systems_only=systems_only)
-
-
 # The territory's choices as plain rows, statements built once: every manager's notebook page reads them, and
 # building ORM objects (and each select's expressions) for every professional of the territory was a fifth of the
 # page's time in the service.

@@ -54,7 +54,7 @@ from notebook.handlers.contracts import contract_summaries, today_of
 from notebook.handlers.diagnostic import diagnostic_view
 from notebook.handlers.france_travail import refresh_if_stale, section_of
 from notebook.handlers.import_caf_msa import SOURCE as CAF_MSA
-from notebook.handlers.orientation import orientation_options, request_view
+from notebook.handlers.orientation import request_view, territory_orientation_options
 from notebook.handlers.referentials import referentials_of
 
 
@@ -345,12 +345,14 @@ def others_views(caller: Caller, notebook_id: uuid.UUID | None):
 
 async def options_for(session: AsyncSession, caller: Caller, relations, notebook: Notebook,
                       membership: MemberView | None):
-    """The orientation form's choices for who may orient; the orientation systems for a référent's request."""
-    if may(caller.role, relations, Operation.orient):
-        return await orientation_options(session, notebook)
-    if may(caller.role, relations, Operation.request_reorientation):
-        if membership is not None and membership.member_type == "referent":
-            return await orientation_options(session, notebook, systems_only=True)
+    """The territory's orientation systems, for who may orient and for a référent's request. Not its structures
+    and professionals: every view of the page by a manager carried them all (a département's thousands of
+    professionals, on each page); the orientation form asks for them when it is opened
+    (``GetTerritoryOrientationOptionsV1``)."""
+    if may(caller.role, relations, Operation.orient) or (
+            may(caller.role, relations, Operation.request_reorientation)
+            and membership is not None and membership.member_type == "referent"):
+        return await territory_orientation_options(session, notebook.deployment_id, systems_only=True)
     return None
 
 

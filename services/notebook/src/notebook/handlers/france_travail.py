@@ -42,8 +42,8 @@ from notebook.handlers.caller import caller_of, open_notebook
 from notebook.handlers.deps import Deps
 from servicekit import inbox
 from servicekit.db import upsert_insert
-from servicekit.periodic import repeat
 from servicekit.errors import Invalid, Unavailable
+from servicekit.periodic import repeat
 
 if TYPE_CHECKING:  # the HTTP client (httpx) is loaded only where France Travail is configured
     from notebook.adapters.france_travail import FranceTravailClient
@@ -294,7 +294,8 @@ async def refresh_territories(deps: Deps, now: datetime) -> int | None:
 
 
 async def run_nights(deps: Deps) -> None:
-    """A database hiccup before the claim: the next tick tries again."""
+    """Each tick refreshes the territories whose night it is (``refresh_territories``); a database hiccup before
+    the claim: the next tick tries again."""
     await repeat(lambda: refresh_territories(deps, deps.clock()), deps.settings.france_travail_schedule_interval_s,
                  "france_travail_night_failed", log)
 

@@ -249,9 +249,9 @@ async def request_view(session: AsyncSession, notebook_id) -> OrientationRequest
         decision_reason=asked.decision_reason)
 
 
-# The territory's choices as plain rows, statements built once: every manager's notebook page reads them, and
-# building ORM objects (and each select's expressions) for every professional of the territory was a fifth of the
-# page's time in the service.
+# The territory's choices as plain rows, statements built once: the « Orienter » form and the bulk decision read them
+# (every manager's notebook page did until 2026-12-01), and building ORM objects (and each select's expressions) for
+# every professional of the territory was a fifth of the page's time in the service.
 DEPLOYMENT = bindparam("deployment")
 TERRITORY_SYSTEMS = (select(OrientationSystemRead.id, OrientationSystemRead.name)
                      .where(OrientationSystemRead.deployment_id == DEPLOYMENT).order_by(OrientationSystemRead.name))

@@ -237,7 +237,8 @@ async def night(deps: Deps, now: datetime) -> RetentionRunReply | None:
 
 
 async def run_nights(deps: Deps) -> None:
-    """A database hiccup: the next tick (or night) tries again."""
+    """Each tick runs the night's purge once per Paris night (``night``); a database hiccup: the next tick (or
+    night) tries again."""
     await repeat(lambda: night(deps, deps.clock()), deps.settings.retention_schedule_interval_s,
                  "retention_night_failed", log)
 

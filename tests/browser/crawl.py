@@ -18,9 +18,17 @@ ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\
 SKIPPED = ("/deconnexion", "/logout", ".pdf", ".csv", ".xlsx", "/telecharger", "/report", "/modele", "/api/")
 
 
+# Query parameters that open a part of a page, shown once asked for (the bulk orientation's form of the list): a kind
+# of page of their own.
+OPENING = ("orienter",)
+
+
 def shape(url: str) -> str:
-    """A page's kind: its path without identifiers nor query (one notebook or account stands for the others)."""
-    return ID.sub(":id", urlsplit(url).path)
+    """A page's kind: its path without identifiers nor query (one notebook or account stands for the others), and
+    the parts it opens (``OPENING``)."""
+    parts = urlsplit(url)
+    opened = [name for name in OPENING if f"{name}=" in parts.query]
+    return ID.sub(":id", parts.path) + (f"?{'&'.join(opened)}" if opened else "")
 
 
 def worth_visiting(base_url: str, href: str) -> str | None:

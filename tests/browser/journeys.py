@@ -58,11 +58,21 @@ async def open_tab(page: Page, name: str) -> None:
     await expect(tab).to_have_attribute("aria-current", "true")
 
 
+async def open_bulk_orientation(page: Page) -> None:
+    """The list of beneficiaries from the menu, then its bulk orientation form (« Orienter plusieurs
+    bénéficiaires »). Each click waits for its page: the home page may be the list itself, whose link a click could
+    reach before the menu's page replaces it."""
+    async with page.expect_navigation():
+        await page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Bénéficiaires").click()
+    await page.get_by_role("link", name="Orienter plusieurs bénéficiaires").click()
+    await expect(page.locator("#bulk-system")).to_be_visible()
+
+
 async def orient_to_ccas(browser: Browser, system, *names: str) -> Page:
     """The orientation manager orients these beneficiaries (« Myrna HENDERSON ») to the CCAS for the « Social »
     system, leaving the référent to the structure."""
     co = await signed_in(browser, system, "orientation@demo.carnet.test", Role.orientation_manager)
-    await co.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Bénéficiaires").click()
+    await open_bulk_orientation(co)
     for name in names:
         await co.get_by_label(f"Sélectionner {name}").check()
     await co.locator("#bulk-system").select_option(label="Social")

@@ -31,7 +31,8 @@ from playwright.async_api import Browser, Page, expect
 from carnet.demo import DEMO_DEPLOYMENTS, DEMO_NOTEBOOKS
 from contracts.identity import Role
 from testkit.clock import paris_today
-from tests.browser.journeys import SOPHIE, demo_journey, open_tab, pierre_becomes_referent, signed_in
+from tests.browser.journeys import (SOPHIE, demo_journey, open_bulk_orientation, open_tab, pierre_becomes_referent,
+                                   signed_in)
 from tests.browser.test_accessibility import check
 from tests.browser.test_every_role_logs_in import SCREENSHOTS, accept_steps, newest_message
 
@@ -338,7 +339,7 @@ async def test_a_structure_admin_gives_a_referent_to_the_beneficiaries_oriented_
     await demo_journey(system)
     # The orientation manager orients two beneficiaries to the CCAS, leaving the référent to the structure.
     co = await signed_in(browser, system, "orientation@demo.carnet.test", Role.orientation_manager)
-    await co.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Bénéficiaires").click()
+    await open_bulk_orientation(co)
     await co.get_by_label("Sélectionner Myrna HENDERSON").check()
     await co.get_by_label("Sélectionner Lindsay AGUILAR").check()
     await co.locator("#bulk-system").select_option(label="Social")

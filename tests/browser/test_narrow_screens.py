@@ -35,7 +35,7 @@ OVERFLOWING = """width => Array.from(document.querySelectorAll("body *"))
 def deep(url: str) -> bool:
     """A page below another one of its kind: under a notebook (not the notebook itself), one import, export,
     structure, person, account or webhook, or the beneficiary's pages under « Mon carnet »."""
-    kind = shape(url)
+    kind = shape(url).partition("?")[0]  # a part opened (the list's bulk orientation) is the same page
     return kind.startswith("/mon-carnet/") or (":id" in kind and kind != "/carnets/:id")
 
 

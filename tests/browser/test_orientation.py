@@ -69,6 +69,9 @@ async def test_a_referent_asks_for_a_reorientation_and_the_orientation_manager_r
     await co.get_by_label("Statut").select_option(label="Tous")
     await co.get_by_role("button", name="Rechercher").click()
     await expect(co.get_by_role("heading", name="4 bénéficiaires")).to_be_visible()
+    await co.get_by_role("link", name="Orienter plusieurs bénéficiaires").click()
+    await expect(co.locator("#bulk-system")).to_be_visible()
+    await expect(co.get_by_role("heading", name="4 bénéficiaires")).to_be_visible()  # the same search
     await co.get_by_label("Sélectionner tous les bénéficiaires de cette page").check()
     await co.locator("#bulk-system").select_option(label="Social")
     await co.locator("#bulk-structure").select_option(label="Groupe NS")

@@ -158,7 +158,10 @@ async def test_an_orientation_manager_orients_500_notebooks_in_one_decision(syst
 
         # The list page: tick Myrna, choose Simon as référent; the result page, and Simon is told.
         listing = await client.get("/beneficiaires", headers=bearer(co), params={"q": "Henderson"})
-        assert listing.status_code == 200
+        assert listing.status_code == 200  # the decision's lists (the territory's people) once asked for
+        assert 'href="/beneficiaires?q=Henderson&amp;orienter=1">Orienter plusieurs' in listing.text
+        assert "Orienter les bénéficiaires sélectionnés" not in listing.text and "bulk-referent" not in listing.text
+        listing = await client.get("/beneficiaires", headers=bearer(co), params={"q": "Henderson", "orienter": "1"})
         assert "Orienter les bénéficiaires sélectionnés" in listing.text
         assert "Sélectionner tous les bénéficiaires de cette page" in listing.text
         nothing = await client.post("/beneficiaires/orientation", headers=bearer(co), data={

@@ -39,6 +39,15 @@ async def bulk_orientation_options(request: Request, visitor: Visitor) -> Orient
     return (await call_or_leave(request, visitor, GetTerritoryOrientationOptionsV1())).options
 
 
+def referents_by_structure(options: OrientationOptions | None) -> dict[uuid.UUID | None, list]:
+    """The decision form's professionals under their structure, in their order: looked up per structure by the
+    template, they were filtered once per structure (2,000 professionals in 200 structures: 3 s a page)."""
+    grouped: dict[uuid.UUID | None, list] = {}
+    for person in options.referents if options else ():
+        grouped.setdefault(person.structure_id, []).append(person)
+    return grouped
+
+
 def uuid_or_none(value: object) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value)) if value else None

@@ -76,7 +76,8 @@ from gateway.web.common import form_text as text
 from gateway.web.exchange_pages import exchange_section
 from gateway.web.forms import form_values, parse_form
 from gateway.web.notebook_summary import sections, summary_band
-from gateway.web.bulk_orientation_pages import bulk_orientation_options, selection_on_the_page
+from gateway.web.bulk_orientation_pages import (ORIENTING_ROLES, bulk_orientation_options, referents_by_structure,
+                                                selection_on_the_page)
 from gateway.web.orientation_request_pages import orientation_figures
 from gateway.web.orientation_form import (OPEN_ORIENTATION, choices_of, orientation_form, refusal_of, step_url,
                                           structure_systems)
@@ -125,7 +126,13 @@ async def list_page(request: Request, visitor: Visitor, *, q: str = "", support:
     if visitor.me.role in (Role.manager, Role.orientation_manager):
         orientation_managers = (await call_or_leave(request, visitor, SearchPeopleV1(
             role=PersonRole.orientation_manager, limit=100))).people
-    bulk = await bulk_orientation_options(request, visitor)
+    # The bulk decision's choices, the territory's structures and professionals, once asked for (« Orienter
+    # plusieurs bénéficiaires », or a refused decision coming back): not on every view of the list.
+    bulk = (await bulk_orientation_options(request, visitor)
+            if bulk_form is not None or request.query_params.get(OPEN_ORIENTATION) else None)
+    listed = {key: value for key, value in request.query_params.items() if key != "notice"}
+    bulk_url = (f"/beneficiaires?{urlencode({**listed, OPEN_ORIENTATION: '1'})}"
+                if visitor.me.role in ORIENTING_ROLES and bulk is None else "")
     recent = {}
     if visitor.me.role in (Role.professional, Role.orientation_manager):
         for kind in ("visited", "modified"):
@@ -135,7 +142,8 @@ async def list_page(request: Request, visitor: Visitor, *, q: str = "", support:
         "duties": duties,
         "offset": max(offset, 0), "notice": ASSIGNED.get(notice, ""), "form": form or {},
         "error": error, "labels": labels, "referents": referents, "orientation_managers": orientation_managers,
-        "bulk": bulk, "max_bulk": MAX_BULK_ORIENTATION, "bulk_form": bulk_form or {},
+        "bulk": bulk, "bulk_people": referents_by_structure(bulk), "bulk_url": bulk_url,
+        "max_bulk": MAX_BULK_ORIENTATION, "bulk_form": bulk_form or {},
         "figures": orientation_figures(tiles.tiles) if visitor.me.role == Role.orientation_manager else None,
     }, visitor=visitor, status_code=status_code)
 

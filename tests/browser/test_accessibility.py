@@ -110,6 +110,11 @@ async def test_no_page_of_any_role_has_a_serious_accessibility_violation(system,
         await page.goto(f"{system.base_url}/carnets/{DEMO_NOTEBOOKS.beneficiaries[0].notebook_id}?orienter=1")
         await expect(page.locator("#or-system")).to_be_attached()
         await check(page, found, "orientation_manager")
+        # The search for whom to « Rattacher » on the list (shown past a hundred people, or once searched).
+        page = next(page for account, page in pages if account.role == Role.manager)
+        await page.goto(f"{system.base_url}/beneficiaires?personne=chevalier")
+        await expect(page.locator("#find-person-q")).to_be_attached()
+        await check(page, found, "manager")
     assert len(visited) >= 30, visited  # the crawl reached the roles' pages, not only their homes
     assert not found, f"{len(found)} serious or critical accessibility violations:\n" + "\n".join(found)
 

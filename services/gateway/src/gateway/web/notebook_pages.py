@@ -117,15 +117,8 @@ async def list_page(request: Request, visitor: Visitor, *, q: str = "", support:
         q=q[:200], support=support_status, mine=mine, subject_to_right_and_duty=duties, offset=max(offset, 0),
         limit=20))
     tiles = await call_or_leave(request, visitor, GetDashboardV1())
-    referents, orientation_managers = [], []
-    if visitor.me.role in ASSIGNING_ROLES:
-        people = await call_or_leave(request, visitor, SearchPeopleV1(role=PersonRole.professional, limit=100))
-        own_structures = set(visitor.me.structure_ids)
-        referents = [p for p in people.people if visitor.me.role != Role.admin_structure
-                     or own_structures & {s.structure_id for s in p.structures}]
-    if visitor.me.role in (Role.manager, Role.orientation_manager):
-        orientation_managers = (await call_or_leave(request, visitor, SearchPeopleV1(
-            role=PersonRole.orientation_manager, limit=100))).people
+    person_q = request.query_params.get(FIND_PERSON, "")[:200]
+    referents, orientation_managers, people_more = await assignable_people(request, visitor, person_q)
     # The bulk decision's choices, the territory's structures and professionals, once asked for (« Orienter
     # plusieurs bénéficiaires », or a refused decision coming back): not on every view of the list.
     bulk = (await bulk_orientation_options(request, visitor)
@@ -142,6 +135,8 @@ async def list_page(request: Request, visitor: Visitor, *, q: str = "", support:
         "duties": duties,
         "offset": max(offset, 0), "notice": ASSIGNED.get(notice, ""), "form": form or {},
         "error": error, "labels": labels, "referents": referents, "orientation_managers": orientation_managers,
+        "person_q": person_q, "people_more": people_more, "assignable_limit": ASSIGNABLE_LIMIT,
+        "find_person_kept": [(key, value) for key, value in listed.items() if key not in (FIND_PERSON, OPEN_ORIENTATION)],
         "bulk": bulk, "bulk_people": referents_by_structure(bulk), "bulk_url": bulk_url,
         "max_bulk": MAX_BULK_ORIENTATION, "bulk_form": bulk_form or {},
         "figures": orientation_figures(tiles.tiles) if visitor.me.role == Role.orientation_manager else None,
@@ -149,6 +144,33 @@ async def list_page(request: Request, visitor: Visitor, *, q: str = "", support:
 
 
 ASSIGNING_ROLES = (Role.admin_structure, Role.manager, Role.orientation_manager)
+# « Rattacher » offers the territory's professionals (a structure admin: her structures') and orientation managers,
+# the first ASSIGNABLE_LIMIT of each by name; in a larger territory the others are found by name (?personne=).
+ASSIGNABLE_LIMIT = 100
+FIND_PERSON = "personne"
+
+
+async def assignable_people(request: Request, visitor: Visitor, words: str) -> tuple[list, list, bool]:
+    """The référents and the orientation managers the caller may choose on the list, matching ``words``; and
+    whether either list was cut at ASSIGNABLE_LIMIT."""
+    role = visitor.me.role
+    if role not in ASSIGNING_ROLES:
+        return [], [], False
+    # A structure admin's own structures asked one by one: the territory's first hundred may hold none of hers.
+    scopes = visitor.me.structure_ids if role == Role.admin_structure else [None]
+    found = [await call_or_leave(request, visitor, SearchPeopleV1(
+        role=PersonRole.professional, q=words, structure_id=structure_id, limit=ASSIGNABLE_LIMIT))
+        for structure_id in scopes]
+    referents = sorted({p.person_id: p for reply in found for p in reply.people}.values(),
+                       key=lambda p: (p.lastname.casefold(), p.firstname.casefold()))
+    more = len(referents) > ASSIGNABLE_LIMIT or any(reply.total > len(reply.people) for reply in found)
+    referents = referents[:ASSIGNABLE_LIMIT]
+    orientation_managers = []
+    if role in (Role.manager, Role.orientation_manager):
+        reply = await call_or_leave(request, visitor, SearchPeopleV1(
+            role=PersonRole.orientation_manager, q=words, limit=ASSIGNABLE_LIMIT))
+        orientation_managers, more = reply.people, more or reply.total > len(reply.people)
+    return referents, orientation_managers, more
 ASSIGNED = {"referent": "Le référent est désigné pour les bénéficiaires sélectionnés.",
             "co": "Le chargé d'orientation est assigné aux bénéficiaires sélectionnés."}
 

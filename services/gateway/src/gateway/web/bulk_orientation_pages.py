@@ -12,7 +12,6 @@ from starlette.datastructures import FormData
 from contracts.bulk_orientation import (
     MAX_BULK_ORIENTATION,
     BulkOrientationStatus,
-    GetTerritoryOrientationOptionsV1,
     OrientInBulkV1,
 )
 from contracts.identity import Role
@@ -21,6 +20,7 @@ from gateway.api.bulk_orientation import BulkOrientation, orient_notebooks
 from gateway.web.common import FormVisitorDep, Visitor, call_or_leave, refusal, render
 from gateway.web.common import form_text as text
 from gateway.web.forms import form_values, parse_form
+from gateway.web.orientation_form import territory_choices
 from servicekit.errors import Invalid, ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -36,7 +36,7 @@ async def bulk_orientation_options(request: Request, visitor: Visitor) -> Orient
     """What the list's decision form offers, for those who may orient (nothing for the others)."""
     if visitor.me.role not in ORIENTING_ROLES:
         return None
-    return (await call_or_leave(request, visitor, GetTerritoryOrientationOptionsV1())).options
+    return await territory_choices(request, visitor)
 
 
 def referents_by_structure(options: OrientationOptions | None) -> dict[uuid.UUID | None, list]:

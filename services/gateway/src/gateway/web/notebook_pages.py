@@ -80,8 +80,7 @@ from gateway.web.bulk_orientation_pages import (ORIENTING_ROLES, bulk_orientatio
                                                 selection_on_the_page)
 from gateway.web.orientation_request_pages import orientation_figures
 from gateway.web.orientation_form import (OPEN_ORIENTATION, choices_of, orientation_form, refusal_of, step_url,
-                                          structure_systems)
-from contracts.bulk_orientation import GetTerritoryOrientationOptionsV1
+                                          structure_systems, territory_choices)
 from servicekit.errors import Invalid, ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -323,7 +322,7 @@ async def notebook_page(request: Request, visitor: Visitor, notebook_id: uuid.UU
         # asked then, not on every view of the page.
         r = page.orientation_request
         asked = r.requested_orientation_system_name if r and r.status == "pending" else ""
-        options = (await call_or_leave(request, visitor, GetTerritoryOrientationOptionsV1())).options
+        options = await territory_choices(request, visitor)
         orienting = orientation_form(
             options, await structure_systems(request, visitor), chosen, refused=params.get("or_refus") == "1",
             suggested_system=next((str(s.orientation_system_id) for s in options.orientation_systems
@@ -517,7 +516,7 @@ async def orientation_action(request: Request, visitor: Visitor, notebook_id: uu
     base = f"/carnets/{notebook_id}"
     if form.get("etape"):  # a step's button (« Afficher les structures… »), not « Orienter »
         return redirect(step_url(base, chosen), visitor)
-    options = (await call_or_leave(request, visitor, GetTerritoryOrientationOptionsV1())).options
+    options = await territory_choices(request, visitor)
     if refusal_of(options, await structure_systems(request, visitor), chosen):
         return redirect(step_url(base, chosen, refused=True), visitor)
     try:

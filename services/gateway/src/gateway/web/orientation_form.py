@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 
+from contracts.bulk_orientation import GetTerritoryOrientationOptionsV1
 from contracts.directory import SearchStructuresV1
 from contracts.notebook import OrientationOptions
 from gateway.web.common import Visitor, call_or_leave
@@ -69,6 +70,12 @@ def step_url(base: str, chosen: dict[str, str], *, refused: bool = False) -> str
     if refused:
         query["or_refus"] = "1"
     return f"{base}?{urlencode(query)}#orientation"
+
+
+async def territory_choices(request: Request, visitor: Visitor) -> OrientationOptions:
+    """The territory's orientation systems, structures and professionals: what an orientation form offers (the
+    notebook's, the list's decision in bulk), asked when one is opened or posted."""
+    return (await call_or_leave(request, visitor, GetTerritoryOrientationOptionsV1())).options
 
 
 async def structure_systems(request: Request, visitor: Visitor) -> dict[str, set[str]]:

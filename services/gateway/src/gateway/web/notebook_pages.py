@@ -135,7 +135,8 @@ async def list_page(request: Request, visitor: Visitor, *, q: str = "", support:
         "offset": max(offset, 0), "notice": ASSIGNED.get(notice, ""), "form": form or {},
         "error": error, "labels": labels, "referents": referents, "orientation_managers": orientation_managers,
         "person_q": person_q, "people_more": people_more, "assignable_limit": ASSIGNABLE_LIMIT,
-        "find_person_kept": [(key, value) for key, value in listed.items() if key not in (FIND_PERSON, OPEN_ORIENTATION)],
+        "find_person_kept": [(key, value) for key, value in listed.items()
+                             if key not in (FIND_PERSON, OPEN_ORIENTATION)],
         "bulk": bulk, "bulk_people": referents_by_structure(bulk), "bulk_url": bulk_url,
         "max_bulk": MAX_BULK_ORIENTATION, "bulk_form": bulk_form or {},
         "figures": orientation_figures(tiles.tiles) if visitor.me.role == Role.orientation_manager else None,
@@ -170,6 +171,8 @@ async def assignable_people(request: Request, visitor: Visitor, words: str) -> t
             role=PersonRole.orientation_manager, q=words, limit=ASSIGNABLE_LIMIT))
         orientation_managers, more = reply.people, more or reply.total > len(reply.people)
     return referents, orientation_managers, more
+
+
 ASSIGNED = {"referent": "Le référent est désigné pour les bénéficiaires sélectionnés.",
             "co": "Le chargé d'orientation est assigné aux bénéficiaires sélectionnés."}
 

@@ -10,7 +10,7 @@ import pytest
 from starlette.datastructures import State
 
 from contracts.directory import SearchStructuresV1, StructuresReply
-from gateway.web import orientation_form
+from gateway.web import orientation_form, territory_structures
 from gateway.web.structure_offers import StructureOffers
 
 pytestmark = pytest.mark.unit
@@ -44,7 +44,7 @@ def visitor(deployment_id):
 @pytest.fixture
 def directory(monkeypatch) -> Directory:
     directory = Directory()
-    monkeypatch.setattr(orientation_form, "call_or_leave", directory.call_or_leave)
+    monkeypatch.setattr(territory_structures, "call_or_leave", directory.call_or_leave)
     return directory
 
 

@@ -17,9 +17,9 @@ from urllib.parse import urlencode
 from fastapi import Request
 
 from contracts.bulk_orientation import GetTerritoryOrientationOptionsV1
-from contracts.directory import SearchStructuresV1
 from contracts.notebook import OrientationOptions
 from gateway.web.common import Visitor, call_or_leave
+from gateway.web.territory_structures import every_structure
 
 PARAMS = ("or_dispositif", "or_structure", "or_referent", "or_motif")
 OPEN_ORIENTATION = "orienter"  # ?orienter=1: the form opened (« Orienter »), before any choice
@@ -87,17 +87,11 @@ async def structure_systems(request: Request, visitor: Visitor) -> dict[str, set
     if deployment is not None and (held := offers.get(deployment)) is not None:
         return held
     generation = offers.generation if deployment is not None else 0
-    offered: dict[str, set[str]] = {}
-    offset = 0
-    while True:
-        page = await call_or_leave(request, visitor, SearchStructuresV1(offset=offset, limit=100))
-        for s in page.structures:
-            offered[str(s.structure_id)] = {str(o.orientation_system_id) for o in s.orientation_systems}
-        offset += len(page.structures)
-        if not page.structures or offset >= page.total:
-            if deployment is not None:
-                offers.keep(deployment, offered, generation)
-            return offered
+    offered = {str(s.structure_id): {str(o.orientation_system_id) for o in s.orientation_systems}
+               for s in await every_structure(request, visitor)}
+    if deployment is not None:
+        offers.keep(deployment, offered, generation)
+    return offered
 
 
 def refusal_of(options: OrientationOptions, offered: dict[str, set[str]], chosen: dict[str, str]) -> str:

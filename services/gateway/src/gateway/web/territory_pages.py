@@ -29,6 +29,7 @@ from gateway.bus import call
 from gateway.web.common import FormVisitorDep, Visitor, VisitorDep, call_or_leave, redirect, refusal, render
 from gateway.web.common import form_text as text
 from gateway.web.forms import parse_form
+from gateway.web.territory_structures import every_structure
 from servicekit.errors import ServiceError
 
 router = APIRouter(include_in_schema=False)
@@ -203,12 +204,11 @@ async def people_page(request: Request, visitor: Visitor, **extra):
     found = await call_or_leave(request, visitor, SearchPeopleV1(
         deployment_id=context["territory"].deployment_id, q=q, limit=100,
         role=PersonRole(role) if role in PersonRole.__members__ else None))
-    structures_found = await call_or_leave(request, visitor, SearchStructuresV1(
-        deployment_id=context["territory"].deployment_id, limit=100))
+    structures = await every_structure(request, visitor, context["territory"].deployment_id)
     status_code = extra.pop("status_code", 200)
     return render(request, "people.html.j2", {**context, "people": found.people, "total": found.total, "q": q,
-                                              "role": role, "structures": structures_found.structures,
-                                              "offered_by": offered_by(structures_found.structures),
+                                              "role": role, "structures": structures,
+                                              "offered_by": offered_by(structures),
                                               "person_form": {}, "person_checked": [], **extra},
                   visitor=visitor, status_code=status_code)
 
@@ -247,10 +247,10 @@ async def person_create(request: Request, visitor: FormVisitorDep):
 async def person_page(request: Request, visitor: Visitor, person_id: uuid.UUID, **extra):
     person = await call_or_leave(request, visitor, GetPersonV1(person_id=person_id))
     context = await page_context(request, visitor)
-    structures_found = await call_or_leave(request, visitor, SearchStructuresV1(deployment_id=person.deployment_id, limit=100))
+    structures = await every_structure(request, visitor, person.deployment_id)
     status_code = extra.pop("status_code", 200)
     return render(request, "person.html.j2", {
-        **context, "person": person, "structures": structures_found.structures, "person_form": person.model_dump(),
+        **context, "person": person, "structures": structures, "person_form": person.model_dump(),
         "chosen": [str(s.structure_id) for s in person.structures],
         "checked": [str(o.orientation_system_id) for o in person.orientation_systems], **extra},
         visitor=visitor, status_code=status_code)

@@ -1,17 +1,18 @@
-"""« Rattacher » on the list of beneficiaries in a territory of more than a hundred professionals, through the gateway
-on real NATS and both databases: the list offers the first hundred by name and says so; the others are found by
-name and can be chosen; a structure admin is offered her structure's professionals, however many others the
-territory has."""
+"""A territory of more than a hundred professionals and structures (the annuaire answers a hundred at most), through
+the gateway on real NATS and both databases. « Rattacher » on the list of beneficiaries offers the first hundred
+professionals by name and says so; the others are found by name and can be chosen; a structure admin is offered her
+structure's professionals, however many others the territory has. A person's page and the people's page offer every
+structure: a person of the 101st keeps it when her page is saved, and can be invited into it."""
 from __future__ import annotations
 
 import re
 import uuid
 
 import pytest
-from carnet.demo import DEMO_OTHER_STRUCTURE, DEMO_TERRITORY
-from contracts.directory import DemoPerson, PersonFields
+from carnet.demo import DEMO_OTHER_STRUCTURE, DEMO_STRUCTURE, DEMO_TERRITORY
+from contracts.directory import DemoPerson, DemoStructure, PersonFields, StructureFields
 from testkit.system import bearer, csrf_of, sign_in
-from tests.e2e.test_notebook import MYRNA, PRO1, SOPHIE, seed_demo, until
+from tests.e2e.test_notebook import MYRNA, PRO1, PRO2, SOPHIE, seed_demo, until
 
 pytestmark = pytest.mark.e2e
 
@@ -72,3 +73,44 @@ async def test_rattacher_finds_every_professional_of_a_large_territory(system):
         assert hers.status_code == 200, hers.text
         assert referent_choices(hers.text) == [PRO1]
         assert "premières personnes" not in hers.text
+
+
+def structure_choice(html: str, structure_id) -> str:
+    """The person form's input (or option) for ``structure_id``, or ""."""
+    found = re.search(rf'<(?:input|option)[^>]*value="{structure_id}"[^>]*>', html)
+    return found.group(0) if found else ""
+
+
+async def test_every_structure_of_a_large_territory_is_offered_on_the_people_forms(system):
+    await seed_demo(system)
+    # 120 structures named before the demo's two (« Centre communal… », « Groupe NS »).
+    crowd = [DemoStructure(structure_id=uuid.uuid4(), structure=StructureFields(
+        name=f"Association Abc {n:03d}", postal_code="93140", city="Bondy")) for n in range(120)]
+    await system.call(DEMO_TERRITORY.model_copy(update={"structures": crowd, "people": []}))
+
+    async with system.client() as client:
+        manager = await sign_in(system, client, "manager@demo.carnet.test")
+        h = bearer(manager)
+        # Simon's page: his structure, the 122nd by name, is there and chosen, so saving his page keeps it.
+        simon = await client.get(f"/territoire/personnes/{PRO2}", headers=h)
+        assert simon.status_code == 200, simon.text
+        assert "checked" in structure_choice(simon.text, DEMO_OTHER_STRUCTURE)
+        seen = (await client.get(f"/api/v1/people/{PRO2}", headers=h)).json()
+        saved = await client.post(f"/territoire/personnes/{PRO2}", headers=h, data={
+            "csrf": csrf_of(client), "version": str(seen["version"]), "firstname": "Simon", "lastname": "Anka",
+            "email": seen["email"], "phone": "06 12 34 56 78", "structure_ids": str(DEMO_OTHER_STRUCTURE),
+            "orientation_system_ids": [s["orientation_system_id"] for s in seen["orientation_systems"]]})
+        assert saved.status_code == 200 and "Les modifications sont enregistrées." in saved.text
+        assert "checked" in structure_choice(saved.text, DEMO_OTHER_STRUCTURE)
+        after = (await client.get(f"/api/v1/people/{PRO2}", headers=h)).json()
+        assert [s["structure_id"] for s in after["structures"]] == [str(DEMO_OTHER_STRUCTURE)]
+        # The people's page invites into any of the 122.
+        people = await client.get("/territoire/personnes", headers=h)
+        assert structure_choice(people.text, DEMO_OTHER_STRUCTURE)
+        assert structure_choice(people.text, crowd[0].structure_id)
+
+        # The structure admin of the CCAS, « Centre communal… », the 121st: Pierre's page offers it, chosen.
+        admin = await sign_in(system, client, "structure@demo.carnet.test")
+        pierre = await client.get(f"/territoire/personnes/{PRO1}", headers=bearer(admin))
+        assert pierre.status_code == 200, pierre.text
+        assert "checked" in structure_choice(pierre.text, DEMO_STRUCTURE)

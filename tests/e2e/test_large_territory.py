@@ -64,6 +64,13 @@ async def test_rattacher_finds_every_professional_of_a_large_territory(system):
         assert {m["person"]["person_id"] for m in page["members"]
                 if m["ended_at"] is None and m["member_type"] == "referent"} == {str(ZOLA)}
 
+        # The lists show the first hundred and say so.
+        listed = await client.get("/territoire/structures", headers=h)
+        assert "122 structures." in listed.text
+        assert "Les 100 premières par ordre alphabétique sont affichées" in listed.text
+        annuaire = await client.get("/annuaire", headers=h)
+        assert "Structures (122)" in annuaire.text and "Les 50 premières par ordre alphabétique" in annuaire.text
+
         # The structure admin of the CCAS (whose list shows Sophie once Pierre of the CCAS is her référent): her
         # professional, though 122 of Groupe NS come first by name.
         await client.post("/beneficiaires/rattachement", headers=bearer(manager), data={
@@ -108,6 +115,13 @@ async def test_every_structure_of_a_large_territory_is_offered_on_the_people_for
         people = await client.get("/territoire/personnes", headers=h)
         assert structure_choice(people.text, DEMO_OTHER_STRUCTURE)
         assert structure_choice(people.text, crowd[0].structure_id)
+
+        # The lists show the first hundred and say so.
+        listed = await client.get("/territoire/structures", headers=h)
+        assert "122 structures." in listed.text
+        assert "Les 100 premières par ordre alphabétique sont affichées" in listed.text
+        annuaire = await client.get("/annuaire", headers=h)
+        assert "Structures (122)" in annuaire.text and "Les 50 premières par ordre alphabétique" in annuaire.text
 
         # The structure admin of the CCAS, « Centre communal… », the 121st: Pierre's page offers it, chosen.
         admin = await sign_in(system, client, "structure@demo.carnet.test")

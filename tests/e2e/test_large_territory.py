@@ -53,6 +53,8 @@ async def test_rattacher_finds_every_professional_of_a_large_territory(system):
         nobody = await client.get("/beneficiaires", params={"personne": "<personne>"}, headers=bearer(manager))
         assert "Aucune personne ne correspond à « &lt;personne&gt; »." in nobody.text
         assert "<personne>" not in nobody.text
+        control = await client.get("/beneficiaires", params={"personne": "Zo\x00la"}, headers=bearer(manager))
+        assert control.status_code == 422 and "caractères de contrôle" in control.text
 
         # Chosen: Zola becomes Myrna's référent (once the notebook has heard of him from the annuaire).
         async def assigned():

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from contracts import notebook as c
 from contracts.base import ErrorCode
@@ -20,15 +20,14 @@ from contracts.directory import OrientationSystemCreatedV1, OrientationType, Str
 from contracts.identity import Role
 from contracts.profiles import ManagerCreatedV1, ProfessionalCreatedV1
 from notebook import bootstrap
-from notebook.adapters.orm import ExternalData, FranceTravailSync, Notebook
+from notebook.adapters.orm import ExternalData, FranceTravailSync, Notebook, NotebookVisit
 from notebook.config import NotebookSettings
 from notebook.domain.protection import FieldProtection
-from notebook.entrypoints import wiring
 from notebook.handlers import france_travail
 from notebook.handlers.deps import Deps
 from servicekit.app import Service
 from testkit.france_travail import Fault, LocalFranceTravail, diagnostic_argumente
-from testkit.handlers import InMemoryService, answer_jwks, in_memory, refused
+from testkit.handlers import InMemoryService, answer_jwks, in_memory, refused, run_stop_work
 
 pytestmark = pytest.mark.integration
 PARIS_NIGHT = datetime(2026, 11, 24, 2, 30, tzinfo=UTC)  # 03:30 in Paris
@@ -99,7 +98,7 @@ async def world(handler_databases, token_mint, fake) -> World:
     settings = settings_for(fake, await handler_databases.url("notebook"), territory)
     service, clock = Service("notebook", settings), Clock()
     deps = deps_of(settings, service, clock)
-    wiring.register(service, deps)
+    bootstrap.wire(service, deps)  # as the service wires them: its stop writes the access log's views
     answer_jwks(service, token_mint)
     async with in_memory(service) as (notebook,):
         manager_id, pro_id, outsider_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -280,3 +279,15 @@ async def test_the_night_refreshes_the_territory_once_whatever_the_replicas(worl
             FranceTravailSync.notebook_id.in_([first, second])))).all()}
     assert statuses == {first: "found", second: "no_dossier"}
     await other.france_travail.client.aclose()
+
+
+async def test_the_stop_writes_the_views_the_access_log_still_holds(world):
+    """The world is wired as the service (``bootstrap.wire``): a view still waiting to be written when a test ends
+    is written by the stop, not cut off in a transaction whose connection then held SQLite's write lock (the next
+    tests of the module waited on it until their timeout)."""
+    notebook_id = await world.new_notebook()
+    await world.page(notebook_id)
+    await run_stop_work(world.notebook.service)
+    async with world.deps.sessions() as session:
+        assert await session.scalar(select(func.sum(NotebookVisit.views)).where(
+            NotebookVisit.notebook_id == notebook_id)) == 1

@@ -24,9 +24,16 @@ def build(settings: NotebookSettings | None = None) -> Service:
         sessions=service.sessions, outbox=service.outbox, settings=settings, verifier=service.verifier,
         protection=FieldProtection(settings.secret_key.get_secret_value().encode()),
         france_travail=france_travail(settings), bus=service.bus, read_sessions=page_reader(service, settings))
-    wiring.register(service, deps)
-    service.on_stop.append(deps.visit_log.flush)  # the views handed over to the access log, written
+    wire(service, deps)
     return service
+
+
+def wire(service: Service, deps: Deps) -> None:
+    """The handlers registered with ``deps``, and what the service must do before its database is let go."""
+    wiring.register(service, deps)
+    # The views handed over to the access log, written: a write cut off at the stop would hold SQLite's write lock
+    # in a connection nobody closes.
+    service.on_stop.append(deps.visit_log.flush)
 
 
 def page_reader(service: Service, settings: NotebookSettings):

@@ -87,6 +87,11 @@ async def test_every_page_of_every_role_fits_a_320_px_screen(system, browser: Br
         await expect(page.locator("#find-person-q")).to_be_attached()
         if (width := await page_width(page)) > WIDTH:
             too_wide["manager /beneficiaires?personne"] = (width, await page.evaluate(OVERFLOWING, WIDTH))
+        # The search's controls are a block of their own: the choice of a référent starts on its own line.
+        back = await page.get_by_role("link", name="Revoir toutes les personnes").bounding_box()
+        referent = await page.locator("label[for=referent_id]").bounding_box()
+        await page.screenshot(path=SCREENSHOTS / "manager-beneficiaires-personne.png", full_page=True)
+        assert referent["y"] >= back["y"] + back["height"], (back, referent)
     assert len(visited) >= 30, visited  # the crawl reached the roles' pages, not only their homes
     assert any(deep(kind.split(" ", 1)[1]) for kind in visited), visited  # and breadcrumbs were looked for
     assert not too_wide, f"wider than {WIDTH} px (screenshots in {os.fspath(SCREENSHOTS)}): {too_wide}"

@@ -55,6 +55,12 @@ async def test_rattacher_finds_every_professional_of_a_large_territory(system):
         assert "<personne>" not in nobody.text
         control = await client.get("/beneficiaires", params={"personne": "Zo\x00la"}, headers=bearer(manager))
         assert control.status_code == 422 and "caractères de contrôle" in control.text
+        # Groupe NS's page lists its first hundred people and says so; the people's list finds Zola by name.
+        structure = await client.get(f"/territoire/structures/{DEMO_OTHER_STRUCTURE}", headers=bearer(manager))
+        assert ("Les 100 premières personnes de la structure par ordre alphabétique sont affichées : cherchez les "
+                'autres par leur nom dans <a href="/territoire/personnes">la liste des personnes</a>.') in structure.text
+        people = await client.get("/territoire/personnes", params={"q": "zola"}, headers=bearer(manager))
+        assert f'href="/territoire/personnes/{ZOLA}"' in people.text
 
         # Chosen: Zola becomes Myrna's référent (once the notebook has heard of him from the annuaire).
         async def assigned():

@@ -163,7 +163,8 @@ async def structure_page(request: Request, visitor: Visitor, structure_id: uuid.
                                                         structure_id=structure_id, limit=100))
     status_code = extra.pop("status_code", 200)
     return render(request, "structure.html.j2", {
-        **context, "structure": structure, "people": people.people, "person_form": {}, "person_checked": [],
+        **context, "structure": structure, "people": people.people, "people_total": people.total,
+        "person_form": {}, "person_checked": [],
         "form": structure.model_dump(),
         "checked": [str(i) for i in structure.orientation_system_ids], **extra}, visitor=visitor,
         status_code=status_code)

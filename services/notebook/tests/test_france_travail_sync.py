@@ -291,3 +291,15 @@ async def test_the_stop_writes_the_views_the_access_log_still_holds(world):
     async with world.deps.sessions() as session:
         assert await session.scalar(select(func.sum(NotebookVisit.views)).where(
             NotebookVisit.notebook_id == notebook_id)) == 1
+
+
+async def test_the_stop_lets_a_refresh_asked_by_a_member_end(world, fake):
+    nir = new_nir()
+    fake.add_person(nir, "1990-04-12", diagnostic_argumente())
+    notebook_id = await world.new_notebook(nir=nir)
+    fake.fail_next(Fault(delay_s=0.3))  # France Travail slow: still asking when the service stops
+    world.deps.france_travail.refresh_now(world.deps, notebook_id)
+    await run_stop_work(world.notebook.service)
+    async with world.deps.sessions() as session:
+        sync = await session.get(FranceTravailSync, notebook_id)
+    assert (sync.status, sync.claimed_until) == ("found", None)

@@ -31,9 +31,11 @@ def build(settings: NotebookSettings | None = None) -> Service:
 def wire(service: Service, deps: Deps) -> None:
     """The handlers registered with ``deps``, and what the service must do before its database is let go."""
     wiring.register(service, deps)
-    # The views handed over to the access log, written: a write cut off at the stop would hold SQLite's write lock
-    # in a connection nobody closes.
+    # The views handed over to the access log, written, and the France Travail refreshes asked, ended: a write cut
+    # off at the stop would hold SQLite's write lock in a connection nobody closes.
     service.on_stop.append(deps.visit_log.flush)
+    if deps.france_travail is not None:
+        service.on_stop.append(deps.france_travail.finish)
 
 
 def page_reader(service: Service, settings: NotebookSettings):

@@ -87,6 +87,12 @@ class FranceTravailRefresher:
         task.add_done_callback(self._running.discard)
         return task
 
+    async def finish(self) -> None:
+        """The refreshes members asked, ended (the service stops): cut off in a write, one would keep its lease and,
+        on SQLite, leave the database's write lock in a connection nobody closes."""
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+
     async def process_pending(self, deps: Deps) -> int:
         """Every refresh asked so far (the background task's work; tests call it to wait for it)."""
         done = 0

@@ -10,6 +10,7 @@ tenants do in production. Import the fixtures from a ``conftest.py``::
 """
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import secrets
@@ -142,14 +143,40 @@ async def outbox_mark(service: Service) -> int:
 async def in_memory(*services: Service) -> AsyncIterator[tuple[InMemoryService, ...]]:
     """The services' brokers in memory together, as on one NATS: an RPC of one reaches another's handler, an
     event published reaches every consumer of its subject."""
+    failed = False
     try:
         marks = [await outbox_mark(service) for service in services]
         async with TestNatsBroker(*(service.bus.broker for service in services)):
             yield tuple(InMemoryService(service, mark) for service, mark in zip(services, marks))
+    except BaseException:
+        failed = True
+        raise
     finally:
+        left = []
         for service in services:
             await run_stop_work(service)
+            if in_use := await connections_back(service):
+                left.append(f"{service.name}: {in_use}")
             await service.engine.dispose()
+        if left and not failed:  # a test that failed for a reason of its own keeps that reason
+            raise AssertionError(f"connections still in use {SETTLE_S} s after the test ended ({', '.join(left)}): "
+                                 "a task the test started still works on the database")
+
+
+# How long the work a test started may go on once the test ends and its services have done their stop work.
+SETTLE_S = 10
+
+
+async def connections_back(service: Service) -> int:
+    """Waits for every connection of the service's pool to come back; how many did not. A task still in a statement
+    when the test's loop closes is cut off there, and on SQLite its connection keeps the database's write lock until
+    it is collected: the module's next tests (one database per module) then waited on it, 120 s each (CI of
+    7db2607). Such a task is the ending test's: ``in_memory`` fails it, naming the service."""
+    loop, pool = asyncio.get_running_loop(), service.engine.sync_engine.pool
+    deadline = loop.time() + SETTLE_S
+    while pool.checkedout() and loop.time() < deadline:
+        await asyncio.sleep(0.01)
+    return pool.checkedout()
 
 
 class HandlerDatabases:

@@ -1,10 +1,12 @@
 """PostgreSQL's pooled connections: one that served a moment ago is handed out again as is (SQLAlchemy's
 ``pool_pre_ping`` cost three round trips at every checkout, issue 19 item 3); one idle for a while is pinged, and
-replaced if it was lost."""
+replaced if it was lost; the connections a load opened are kept for the next one."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 
 from servicekit import db
@@ -57,3 +59,22 @@ async def test_a_connection_lost_while_idle_is_replaced_without_an_error(engine,
 
     assert await backend_pid(engine) != lost  # not an error: pinged, found lost, replaced
     assert pings
+
+
+async def test_connections_opened_under_load_are_kept_for_the_next_load(engine):
+    opened: list[bool] = []
+    event.listen(engine.sync_engine.pool, "connect", lambda *_: opened.append(True))
+
+    async def burst() -> None:
+        async def hold(ready: asyncio.Barrier) -> None:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+                await ready.wait()  # every connection in use at once
+
+        ready = asyncio.Barrier(db.POOL_SIZE)
+        await asyncio.gather(*(hold(ready) for _ in range(db.POOL_SIZE)))
+
+    await burst()
+    assert len(opened) == db.POOL_SIZE
+    await burst()
+    assert len(opened) == db.POOL_SIZE  # none closed when handed back, none opened again

@@ -196,6 +196,27 @@ async def test_a_full_page_is_read_in_few_statements(notebook, token_mint):
     assert len(statements) <= 13, "\n\n".join(statements)
 
 
+@pytest.mark.parametrize("handler_databases", ["postgresql"], indirect=True)
+async def test_on_postgresql_the_page_reads_without_begin_and_rollback(notebook, token_mint, monkeypatch):
+    """Under READ COMMITTED each statement reads its own snapshot, inside a transaction or not: the page's BEGIN and
+    ROLLBACK were two round trips of its twelve for nothing."""
+    from asyncpg.transaction import Transaction
+
+    notebook_id, manager, _, _, _ = await notebook_followed_by_a_professional(notebook, token_mint)
+    await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id), manager)  # the referentials, read once
+    begun = []  # by which task: the access log's writer, a task of its own, writes in transactions
+    start = Transaction.start
+
+    async def counted(self):
+        begun.append(asyncio.current_task())
+        return await start(self)
+
+    monkeypatch.setattr(Transaction, "start", counted)
+    page = await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id), manager)  # in this test's task
+
+    assert page.beneficiary.lastname == "Tifour" and asyncio.current_task() not in begun
+
+
 async def test_the_page_shows_the_latest_history_entries_asked_for_and_says_there_are_more(notebook, token_mint):
     notebook_id, manager, pro, _, _ = await notebook_followed_by_a_professional(notebook, token_mint)
     for theme in ("logement", "sante", "mobilite"):

@@ -110,12 +110,20 @@ def create_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "begin", writers.begin)
         event.listen(engine.sync_engine.pool, "checkin", writers.checked_in)
     else:
-        engine = create_async_engine(url, pool_size=10, max_overflow=20)
+        engine = create_async_engine(url, pool_size=POOL_SIZE, max_overflow=0)
         event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)
         event.listen(engine.sync_engine.pool, "checkin", _note_idle)
     telemetry.instrument_engine(engine.sync_engine)
     return engine
 
+
+# PostgreSQL connections a process keeps: all of them, no overflow. An overflow connection is closed as soon as it
+# is handed back, so that under load (the notebook page at 32 clients) the pool opened and closed a connection
+# every twelve pages: a PostgreSQL process forked each time, TLS tried, the types and every statement prepared
+# again; the page's throughput went from ~135 to ~165 pages/s once they were kept. The same most as before (10 + 20
+# overflow): the 31st session waits for one handed back, as it did; PostgreSQL's max_connections must allow 30 a
+# process (deploy/README.md).
+POOL_SIZE = 30
 
 # A pooled PostgreSQL connection left idle this long is pinged before it is handed out again.
 PING_IDLE_S = 10.0

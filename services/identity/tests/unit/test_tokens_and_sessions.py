@@ -1,3 +1,5 @@
+import asyncio
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -119,3 +121,57 @@ async def test_revoked_sessions_and_accounts_refuse_tokens_issued_before_the_rev
     verifier.revocations.add(other.account_id, None, datetime.now(UTC).timestamp())  # the whole account
     with pytest.raises(Unauthenticated):
         await verifier.verify(other_session)
+
+
+async def test_a_token_seen_again_is_not_checked_again_until_it_expires(monkeypatch):
+    import jwt
+
+    key = new_key()
+
+    async def fetch():
+        return [public_jwk("k", key)]
+
+    checked = []
+    decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *args, **kwargs: checked.append(True) or decode(*args, **kwargs))
+    verifier = TokenVerifier(fetch, min_refresh_interval_s=0)
+    token = signed("k", key, datetime.now(UTC) - timedelta(seconds=59), ttl=timedelta(minutes=1))  # a second left
+    first = await verifier.verify(token)
+    assert [await verifier.verify(token) for _ in range(5)] == [first] * 5 and len(checked) == 1
+
+    expiry = jwt.decode(token, options={"verify_signature": False})["exp"]
+    await asyncio.sleep(max(0.0, expiry - time.time()))  # its expiry's second
+    with pytest.raises(Unauthenticated):
+        await verifier.verify(token)
+
+
+async def test_a_key_withdrawn_takes_the_tokens_it_signed_with_it():
+    old, new = new_key(), new_key()
+    published = [public_jwk("old", old)]
+
+    async def fetch():
+        return list(published)
+
+    verifier = TokenVerifier(fetch, min_refresh_interval_s=0)
+    token = signed("old", old, datetime.now(UTC))
+    await verifier.verify(token)
+    published[:] = [public_jwk("new", new)]  # the old key withdrawn; a token of the new one makes the verifier refetch
+    await verifier.verify(signed("new", new, datetime.now(UTC)))
+    with pytest.raises(Unauthenticated):
+        await verifier.verify(token)
+
+
+async def test_the_tokens_kept_are_the_most_recent(monkeypatch):
+    from servicekit import auth
+
+    key = new_key()
+
+    async def fetch():
+        return [public_jwk("k", key)]
+
+    monkeypatch.setattr(auth, "VERIFIED_KEPT", 3)
+    verifier = TokenVerifier(fetch, min_refresh_interval_s=0)
+    tokens = [signed("k", key, datetime.now(UTC)) for _ in range(5)]
+    for token in tokens:
+        await verifier.verify(token)
+    assert list(verifier._verified) == tokens[2:]

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from servicekit.bus_access import CLUSTER_SIZE, GATEWAY, password_variable
+from servicekit.db import POOL_SIZE
 from servicekit.topology import SERVICES
 
 DEPLOY = Path(__file__).resolve().parent
@@ -87,6 +88,12 @@ def compose_database_url(name: str) -> str:
     return f"postgresql://{name}:${{{db_password_variable(name)}:?}}@postgres:5432/{name}"
 
 
+def postgres_max_connections() -> int:
+    """Every connection the processes' pools may keep (``servicekit.db.POOL_SIZE`` each), and some for the
+    migrations, the backups and an administrator."""
+    return POOL_SIZE * REPLICAS * sum(1 for p in PROCESSES if p.database) + 20
+
+
 def compose_healthcheck(process: Process) -> dict:
     port, _, ready = health_path(process)
     probe = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{port}{ready}', timeout=2)"
@@ -103,7 +110,7 @@ def compose() -> dict:
                             **{password_variable(u): "${%s:?}" % password_variable(u) for u in nats_users()}},
             "volumes": ["./nats:/etc/nats:ro", f"nats-{n}:/data/nats"], "restart": "unless-stopped"}
     services["postgres"] = {
-        "image": POSTGRES_IMAGE,
+        "image": POSTGRES_IMAGE, "command": ["postgres", "-c", f"max_connections={postgres_max_connections()}"],
         "environment": {"POSTGRES_PASSWORD": "${POSTGRES_PASSWORD:?}",
                         **{db_password_variable(p.name): "${%s:?}" % db_password_variable(p.name)
                            for p in PROCESSES if p.database}},

@@ -21,6 +21,7 @@ import yaml
 from pydantic import AliasChoices
 
 from servicekit.bus_access import CLUSTER_SIZE, GATEWAY, USERS, password_variable
+from servicekit.db import POOL_SIZE
 from servicekit.health import health_answers
 from servicekit.topology import SERVICES
 
@@ -162,6 +163,10 @@ def test_every_process_runs_twice_with_what_it_reads_on_compose(monkeypatch):
     script = (DEPLOY / "postgres" / "init-databases.sh").read_text()
     assert f"for service in {' '.join(s.name for s in SERVICES)}; do" in script
     assert set(services["postgres"]["environment"]) >= {render.db_password_variable(s.name) for s in SERVICES}
+    # ... and room for every connection their pools keep (each process keeps what a load opened).
+    [allowed] = [int(a.split("=")[1]) for a in services["postgres"]["command"] if a.startswith("max_connections=")]
+    kept = sum(POOL_SIZE * services[s.name.replace("_", "-")]["deploy"]["replicas"] for s in SERVICES)
+    assert allowed > kept
 
 
 def by_kind(kind: str) -> dict[str, dict]:

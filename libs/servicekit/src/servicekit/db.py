@@ -104,8 +104,11 @@ def partial_index(name: str, *columns, where: ColumnElement[bool], unique: bool 
 def create_engine(url: str) -> AsyncEngine:
     url = async_url(url)
     if is_sqlite(url):
+        from servicekit.one_hop_sqlite import one_hop_statements
+
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
         writers = _SqliteWriters()
+        event.listen(engine.sync_engine, "connect", one_hop_statements)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         event.listen(engine.sync_engine, "begin", writers.begin)
         event.listen(engine.sync_engine.pool, "checkin", writers.checked_in)

@@ -55,35 +55,35 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     def arraysize(self, value: int) -> None:  # the rows are all fetched already
         pass
 
-    async def _execute_async(self, operation: Any, parameters: Any) -> None:
-        connection = self._connection
-
-        def run():  # in the connection's thread
-            cursor = connection._conn.cursor()
-            try:
-                cursor.execute(operation, () if parameters is None else parameters)
-                rows = cursor.fetchall() if cursor.description else None
-                return cursor.description, rows, cursor.rowcount, cursor.lastrowid
-            finally:
-                cursor.close()
-
-        async with self._adapt_connection._execute_mutex:
-            self._description, rows, self._rowcount, self._lastrowid = await connection._execute(run)
-        self._rows = collections.deque(rows or ())
-
-    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> None:
+    async def _in_thread(self, work):
+        """``work(cursor)`` on a cursor of its own, opened and closed in the connection's thread: one hand-over."""
         connection = self._connection
 
         def run():
             cursor = connection._conn.cursor()
             try:
-                cursor.executemany(operation, seq_of_parameters)
-                return cursor.rowcount, cursor.lastrowid
+                return work(cursor)
             finally:
                 cursor.close()
 
         async with self._adapt_connection._execute_mutex:
-            self._rowcount, self._lastrowid = await connection._execute(run)
+            return await connection._execute(run)
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> None:
+        def statement(cursor):
+            cursor.execute(operation, () if parameters is None else parameters)
+            rows = cursor.fetchall() if cursor.description else None
+            return cursor.description, rows, cursor.rowcount, cursor.lastrowid
+
+        self._description, rows, self._rowcount, self._lastrowid = await self._in_thread(statement)
+        self._rows = collections.deque(rows or ())
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> None:
+        def statements(cursor):
+            cursor.executemany(operation, seq_of_parameters)
+            return cursor.rowcount, cursor.lastrowid
+
+        self._rowcount, self._lastrowid = await self._in_thread(statements)
         self._description = None
         self._rows = collections.deque()
 

@@ -57,14 +57,18 @@ def signed(kid: str, key, now: datetime, ttl=timedelta(minutes=15), **claims) ->
     return encode_access_token(Claims(uuid.uuid4(), "professional", uuid.uuid4(), None, **values), kid, key, now, ttl)
 
 
-async def test_services_verify_tokens_against_the_jwks_and_follow_key_rotation():
-    old_pem, new_pem = new_key(), new_key()
-    published = [public_jwk("old", old_pem)]
-
+def verifier_of(published: list[dict]) -> TokenVerifier:
+    """A service's verifier of identity's JWKS ``published`` (changed in place: a key rotated or withdrawn)."""
     async def fetch():
         return list(published)
 
-    verifier = TokenVerifier(fetch, min_refresh_interval_s=0)
+    return TokenVerifier(fetch, min_refresh_interval_s=0)
+
+
+async def test_services_verify_tokens_against_the_jwks_and_follow_key_rotation():
+    old_pem, new_pem = new_key(), new_key()
+    published = [public_jwk("old", old_pem)]
+    verifier = verifier_of(published)
     principal = await verifier.verify(signed("old", old_pem, datetime.now(UTC)))
     assert principal.role == "professional" and len(principal.structure_ids) == 1
 
@@ -74,11 +78,7 @@ async def test_services_verify_tokens_against_the_jwks_and_follow_key_rotation()
 
 async def test_expired_forged_or_missing_tokens_are_refused_in_french():
     pem = new_key()
-
-    async def fetch():
-        return [public_jwk("k", pem)]
-
-    verifier = TokenVerifier(fetch, min_refresh_interval_s=0)
+    verifier = verifier_of([public_jwk("k", pem)])
     expired = signed("k", pem, datetime.now(UTC) - timedelta(hours=1))
     forged = signed("k", new_key(), datetime.now(UTC))
     for token in (expired, forged, "n'importe quoi", None):
@@ -89,11 +89,7 @@ async def test_expired_forged_or_missing_tokens_are_refused_in_french():
 
 async def test_a_token_with_steps_pending_opens_only_the_calls_that_complete_them():
     key = new_key()
-
-    async def fetch():
-        return [public_jwk("k", key)]
-
-    verifier = TokenVerifier(fetch, min_refresh_interval_s=0)
+    verifier = verifier_of([public_jwk("k", key)])
     token = signed("k", key, datetime.now(UTC), pending_steps=("cgu", "onboarding"))
     with pytest.raises(Forbidden) as refused:
         await verifier.verify(token)
@@ -104,11 +100,7 @@ async def test_a_token_with_steps_pending_opens_only_the_calls_that_complete_the
 
 async def test_revoked_sessions_and_accounts_refuse_tokens_issued_before_the_revocation():
     key = new_key()
-
-    async def fetch():
-        return [public_jwk("k", key)]
-
-    verifier = TokenVerifier(fetch, min_refresh_interval_s=0)
+    verifier = verifier_of([public_jwk("k", key)])
     session_id = uuid.uuid4()
     issued = datetime.now(UTC) - timedelta(minutes=1)
     token = signed("k", key, issued, session_id=session_id)
@@ -127,14 +119,10 @@ async def test_a_token_seen_again_is_not_checked_again_until_it_expires(monkeypa
     import jwt
 
     key = new_key()
-
-    async def fetch():
-        return [public_jwk("k", key)]
-
     checked = []
     decode = jwt.decode
     monkeypatch.setattr(jwt, "decode", lambda *args, **kwargs: checked.append(True) or decode(*args, **kwargs))
-    verifier = TokenVerifier(fetch, min_refresh_interval_s=0)
+    verifier = verifier_of([public_jwk("k", key)])
     token = signed("k", key, datetime.now(UTC) - timedelta(seconds=59), ttl=timedelta(minutes=1))  # a second left
     first = await verifier.verify(token)
     assert [await verifier.verify(token) for _ in range(5)] == [first] * 5 and len(checked) == 1
@@ -148,11 +136,7 @@ async def test_a_token_seen_again_is_not_checked_again_until_it_expires(monkeypa
 async def test_a_key_withdrawn_takes_the_tokens_it_signed_with_it():
     old, new = new_key(), new_key()
     published = [public_jwk("old", old)]
-
-    async def fetch():
-        return list(published)
-
-    verifier = TokenVerifier(fetch, min_refresh_interval_s=0)
+    verifier = verifier_of(published)
     token = signed("old", old, datetime.now(UTC))
     await verifier.verify(token)
     published[:] = [public_jwk("new", new)]  # the old key withdrawn; a token of the new one makes the verifier refetch
@@ -165,12 +149,8 @@ async def test_the_tokens_kept_are_the_most_recent(monkeypatch):
     from servicekit import auth
 
     key = new_key()
-
-    async def fetch():
-        return [public_jwk("k", key)]
-
     monkeypatch.setattr(auth, "VERIFIED_KEPT", 3)
-    verifier = TokenVerifier(fetch, min_refresh_interval_s=0)
+    verifier = verifier_of([public_jwk("k", key)])
     tokens = [signed("k", key, datetime.now(UTC)) for _ in range(5)]
     for token in tokens:
         await verifier.verify(token)

@@ -11,8 +11,9 @@ from the same database. Two loads, both on ours and on the baseline:
   counts from its scheduled start, so that a server falling behind shows its queue in the figures (a closed loop
   hides it: slow answers slow the clients down).
 
-The requests are sent by ``lean_http`` (not httpx, whose CPU took a quarter of the two cores from the system
-measured), and the baseline runs once the system's processes are stopped: alone on the machine, as the system was.
+The requests are sent by ``lean_http`` (not httpx, which spent a fifth to a quarter of all the CPU a page cost, on
+the two cores the system measured shares), and the baseline runs once the system's processes are stopped: alone on
+the machine, as the system was.
 The HTML page is compared with the JSON baseline, which renders nothing: a stricter ratio than a like-for-like one.
 SQLite always; PostgreSQL too when DATABASE_ADMIN_URL is set. ``BENCH_REQUESTS`` for fewer requests. Results:
 bench/results/notebook-page-<backend>.json.

@@ -1,6 +1,8 @@
 """What the per-row report and the templates say: French labels, the order of rows, cells safe in a spreadsheet."""
 from __future__ import annotations
 
+import re
+
 from contracts.imports import Outcome, ReviewStatus
 
 STATUS_LABELS = {ReviewStatus.new: "nouveau", ReviewStatus.same: "existant", ReviewStatus.conflict: "conflit",
@@ -24,12 +26,16 @@ def is_error(status: str, outcome: str | None) -> bool:
     return status in ERROR_STATUSES or outcome == Outcome.rejected.value
 
 
+SIGNED_NUMBER = re.compile(r"[+-][0-9 .]*")
+
+
 def inert(cell: str) -> str:
     """A cell a spreadsheet shows as text, never runs as a formula (CSV injection): the report echoes cells of
-    an uploaded file to whoever opens it. Phone numbers ("+33…") and negative numbers stay as they are."""
+    an uploaded file to whoever opens it. Phone numbers ("+33…") and signed numbers stay as they are: a sign
+    followed by digits, spaces and dots only (« +1+HYPERLINK(…) » is a formula)."""
     if not cell:
         return cell
-    first = cell[0]
-    if first in "=@\t\r" or (first in "+-" and len(cell) > 1 and not (cell[1].isdigit() or cell[1] in " .")):
+    if cell[0] in "=@\t\r" or (cell[0] in "+-" and not SIGNED_NUMBER.fullmatch(cell)):
         return "'" + cell
     return cell
+

@@ -223,3 +223,19 @@ def test_yes_no_and_codes_of_a_beneficiary_row() -> None:
     assert [e.column for e in refused.errors] == ["Situation", "Droits RSA", "Niveau de formation"]
     assert refused.errors[2].message.startswith("« Niveau de formation » : « NV9 » n'est pas un niveau de formation "
                                                 "connu : valeurs acceptées AFS, C12, C3A")
+
+
+def test_a_row_longer_than_the_header_is_refused_not_shifted() -> None:
+    """A « ; » inside an unquoted value shifts every later cell one column to the right: the row must not be
+    saved with its city in the address and its last value dropped."""
+    header = ["Identifiant dans le SI", "Prénom", "Nom", "Date de naissance", "Adresse", "Adresse (complément)",
+              "Ville"]
+    header_map = match_header("beneficiaries", header)
+    shifted = validate_row("beneficiaries", header_map, ["1", "Jean", "Dupont", "01/01/1980", "3 rue X", " bât B",
+                                                         "Appt 2", "Paris"])
+    assert messages(shifted) == [
+        "Cette ligne a plus de cellules que la ligne d'en-tête n'a de colonnes (8 au lieu de 7) : une valeur "
+        "contient sans doute le séparateur et décale les suivantes. Mettez-la entre guillemets ou retirez le "
+        "séparateur."]
+    assert isinstance(validate_row("beneficiaries", header_map, ["1", "Jean", "Dupont", "01/01/1980", "3 rue X",
+                                                                 "bât B", "Paris"]), ValidRow)

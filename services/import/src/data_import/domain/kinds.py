@@ -195,6 +195,7 @@ class HeaderMap:
     kind: str
     positions: dict[str, int]  # field → index of its cell in a row
     headers: dict[str, str]  # field → the header as the file wrote it, without "*" (what messages name)
+    width: int  # cells of the header line: a row with more (not empty) was shifted by a separator in a value
     missing: tuple[str, ...] = ()  # mandatory columns absent
     unknown: tuple[str, ...] = ()  # headers that match no column: ignored
     duplicated: tuple[str, ...] = ()  # columns given twice (say "Nom" and "NOM*"): which one to believe?
@@ -241,7 +242,7 @@ def match_header(kind: str, header: Sequence[str]) -> HeaderMap:
             positions[column.field] = index
             written[column.field] = cell.replace("*", "").replace("\ufeff", "").strip()
     missing = tuple(c.header for c in spec.columns if c.mandatory and c.field not in positions)
-    return HeaderMap(kind, positions, written, missing, tuple(unknown), tuple(duplicated))
+    return HeaderMap(kind, positions, written, len(header), missing, tuple(unknown), tuple(duplicated))
 
 
 @dataclass(frozen=True)
@@ -262,6 +263,11 @@ class InvalidRow:
     errors: tuple[RowError, ...] = field(default_factory=tuple)
 
 
+LONGER_THAN_HEADER = ("Cette ligne a plus de cellules que la ligne d'en-tête n'a de colonnes ({cells} au lieu de "
+                      "{columns}) : une valeur contient sans doute le séparateur et décale les suivantes. "
+                      "Mettez-la entre guillemets ou retirez le séparateur.")
+
+
 def validate_row(kind: str, header_map: HeaderMap, cells: Sequence[str]) -> ValidRow | InvalidRow:
     """One row checked against its kind: every bad cell gets its own French sentence."""
     values: dict[str, Any] = {}
@@ -269,6 +275,8 @@ def validate_row(kind: str, header_map: HeaderMap, cells: Sequence[str]) -> Vali
     errors: list[RowError] = []
     warnings: list[RowError] = []
     spec = KINDS[kind]
+    if len(cells) > header_map.width:  # the reader keeps cells beyond the header only when one is not empty
+        errors.append(RowError("", LONGER_THAN_HEADER.format(cells=len(cells), columns=header_map.width)))
     for column in spec.columns:
         index = header_map.positions.get(column.field)
         text = cells[index].strip() if index is not None and index < len(cells) else ""

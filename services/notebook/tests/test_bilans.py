@@ -21,6 +21,7 @@ from contracts.directory import OrientationSystemCreatedV1, OrientationType, Str
 from contracts.identity import Role
 from contracts.profiles import DeploymentCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1
 from notebook.adapters.orm import Action, Bilan, Target, TimelineEvent
+from services.notebook.tests.reads import access_log_of
 from testkit.handlers import InMemoryService, refused
 from testkit.clock import paris_today
 
@@ -205,3 +206,14 @@ async def test_who_may_write_a_bilan_and_bad_input_changes_nothing(notebook, tok
         ErrorCode.not_found
     assert (await refused(notebook.call(b.GetBilanPdfV1(bilan_id=done.id), s.colleague))).code in (
         ErrorCode.forbidden, ErrorCode.not_found)
+
+
+async def test_a_bilan_read_by_its_address_is_in_the_access_log_and_the_audit_trail(notebook, token_mint):
+    s = await prepared(notebook, token_mint)
+    done = await notebook.call(b.CreateBilanV1(notebook_id=s.notebook_id, assessment="Bonne dynamique"),
+                               s.referent)
+    await notebook.call(b.GetBilanV1(bilan_id=done.id), s.manager)
+    await notebook.call(b.GetBilanPdfV1(bilan_id=done.id), s.referent)
+    await notebook.call(b.GetBilanV1(bilan_id=done.id), s.beneficiary)
+    assert await access_log_of(notebook, s.notebook_id) == (
+        [("Marie Gérante", "manager", 1), ("Pierre Pro", "professional", 1)], 2)

@@ -17,6 +17,7 @@ from contracts.base import ErrorCode
 from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
 from contracts.identity import Role
 from contracts.profiles import DeploymentCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1
+from services.notebook.tests.reads import access_log_of
 from testkit.handlers import InMemoryService, refused
 from testkit.clock import paris_today
 
@@ -257,3 +258,20 @@ async def test_other_contracts_are_recorded_with_their_dates_and_linked_objectiv
     assert as_cer.code == ErrorCode.invalid
     mine = await notebook.call(c.ListContractsV1(), cer.beneficiary)
     assert [s.kind for s in mine.contracts] == [c.ContractLink.ppae] and "sign_contract" in mine.allowed
+
+
+async def test_a_contract_read_by_its_address_is_in_the_access_log_and_the_audit_trail(notebook, token_mint):
+    """A manager who opens a contract or its PDF without the notebook's page has read the notebook all the same:
+    the beneficiary sees it in her access log. Her own reads are not logged."""
+    cer = await prepared(notebook, token_mint)
+    draft = await notebook.call(c.CreateContractDraftV1(notebook_id=cer.notebook_id), cer.referent)
+    assert await access_log_of(notebook, cer.notebook_id) == ([], 0)
+
+    await notebook.call(c.GetContractV1(contract_id=draft.id), cer.manager)
+    await notebook.call(c.GetContractPdfV1(contract_id=draft.id), cer.manager)
+    await notebook.call(c.GetContractV1(contract_id=draft.id), cer.beneficiary)
+    await notebook.call(c.GetContractPdfV1(contract_id=draft.id), cer.beneficiary)
+    assert await access_log_of(notebook, cer.notebook_id) == ([("Marie Gérante", "manager", 2)], 2)
+    assert (await refused(notebook.call(c.GetContractV1(contract_id=draft.id), cer.outsider))).code == \
+        ErrorCode.not_found
+    assert await access_log_of(notebook, cer.notebook_id) == ([("Marie Gérante", "manager", 2)], 2)

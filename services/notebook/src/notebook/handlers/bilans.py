@@ -47,6 +47,7 @@ from notebook.handlers.contracts import PARIS, parties, today_of
 from notebook.handlers.deps import Deps
 from notebook.handlers.parcours import ACTION_STATUS_LABELS, TARGET_STATUS_LABELS
 from notebook.handlers.timeline import record
+from notebook.handlers.visits import log_read
 from servicekit.errors import Invalid, NotFound
 
 BILAN_NOT_FOUND = "Ce bilan n'existe pas."
@@ -197,6 +198,7 @@ async def get_bilan(request: GetBilanV1, ctx, deps: Deps) -> BilanView:
     caller = await caller_of(ctx, deps)
     async with deps.sessions() as session:
         bilan, notebook = await bilan_in_reach(session, caller, request.bilan_id)
+        await log_read(session, deps, caller, notebook)
         return await view_of(session, bilan, notebook)
 
 
@@ -205,6 +207,7 @@ async def get_bilan_pdf(request: GetBilanPdfV1, ctx, deps: Deps) -> ContractPdfR
     async with deps.sessions() as session:
         bilan, notebook = await bilan_in_reach(session, caller, request.bilan_id)
         view = await view_of(session, bilan, notebook)
+        await log_read(session, deps, caller, notebook)
     pdf = await asyncio.to_thread(bilan_pdf, view)  # off the event loop, as the contracts' PDF
     return ContractPdfReply(filename=f"bilan-{view.bilan_date.isoformat()}-{view.bilan_id}.pdf",
                             pdf_base64=base64.b64encode(pdf).decode("ascii"))

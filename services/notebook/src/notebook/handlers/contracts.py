@@ -74,6 +74,7 @@ from notebook.handlers.deps import Deps
 from notebook.handlers.diagnostic import diagnostic_view
 from notebook.handlers.parcours import ACTION_STATUS_LABELS
 from notebook.handlers.timeline import record
+from notebook.handlers.visits import log_read
 from servicekit.errors import Conflict, Forbidden, Invalid, NotFound
 from servicekit.inbox import exactly_once
 
@@ -234,8 +235,9 @@ async def view_of(session: AsyncSession, contract: Contract, today: date, allowe
 async def get_contract(request: GetContractV1, ctx, deps: Deps) -> ContractView:
     caller = await caller_of(ctx, deps)
     async with deps.sessions() as session:
-        contract, _, relations = await contract_in_reach(session, caller, request.contract_id,
-                                                         Operation.view_contracts)
+        contract, notebook, relations = await contract_in_reach(session, caller, request.contract_id,
+                                                                Operation.view_contracts)
+        await log_read(session, deps, caller, notebook)
         return await view_of(session, contract, today_of(deps), contract_operations(caller, relations))
 
 
@@ -246,6 +248,7 @@ async def get_contract_pdf(request: GetContractPdfV1, ctx, deps: Deps) -> Contra
                                                                 Operation.view_contracts)
         view = await view_of(session, contract, today_of(deps), [])
         beneficiary = await session.get(Beneficiary, notebook.beneficiary_id)
+        await log_read(session, deps, caller, notebook)
     # A few hundred milliseconds of work: off the event loop, so that other requests go on meanwhile.
     pdf = await asyncio.to_thread(contract_pdf, view, f"{beneficiary.firstname} {beneficiary.lastname}")
     return ContractPdfReply(filename=f"contrat-{contract.kind}-{contract.id}.pdf",

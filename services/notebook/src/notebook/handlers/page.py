@@ -45,7 +45,6 @@ from notebook.adapters.orm import (
 )
 from notebook.domain.habilitation import GRANTS, Operation, allowed_operations, hidden_fields, may
 from notebook.domain.history import shown_changes
-from notebook.adapters import audit_trail
 from notebook.handlers.beneficiaries import view_of, withhold
 from notebook.handlers.caller import Caller, caller_of, opened
 from notebook.handlers.deps import Deps
@@ -56,6 +55,7 @@ from notebook.handlers.france_travail import refresh_if_stale, section_of
 from notebook.handlers.import_caf_msa import SOURCE as CAF_MSA
 from notebook.handlers.orientation import request_view, territory_orientation_options
 from notebook.handlers.referentials import referentials_of
+from notebook.handlers.visits import log_visit, visitor
 
 
 UNKNOWN_PERSON = "Professionnel inconnu"
@@ -307,31 +307,6 @@ def active_membership(members: list[MemberView], caller: Caller) -> MemberView |
     return next((m for m in members if m.ended_at is None and m.person.person_id == caller.profile_id), None)
 
 
-def visitor(caller: Caller, notebook: Notebook, person, names: dict[uuid.UUID, str],
-            membership: MemberView | None) -> dict | None:
-    """Who views the notebook, for the access log, read with the page; None for the beneficiary. ``person``: the
-    caller's row (``PERSON_COLUMNS`` of ``NOTEBOOK_ROW``)."""
-    if caller.role == Role.beneficiary:
-        return None
-    if caller.role == Role.admin_cdb:
-        name = "Administrateur Carnet de bord"  # as caller.name_of
-    else:
-        name = f"{person.p_firstname} {person.p_lastname}".strip() if person else ""
-    structure = names.get(first_structure(person.p_structure_ids)) if person else None
-    return {"member_id": membership.member_id if membership else None,
-            "audit": audit_trail.read(caller, notebook.id, notebook.deployment_id), "who": dict(
-        notebook_id=notebook.id, account_id=caller.account_id, person_id=caller.profile_id, role=caller.role.value,
-        person_name=name, structure_name=structure or "")}
-
-
-def log_visit(deps: Deps, visit: dict | None) -> None:
-    """Every view by someone other than the beneficiary goes to the access log they can read (a line a day), and
-    to the audit trail: handed over to the access log's writer, which writes the views of many pages in one
-    transaction a little later (``VisitLog``), the page answered meanwhile."""
-    if visit is not None:
-        deps.visit_log.record({**visit, "at": deps.clock()})
-
-
 # The roles whose page may show the access log (on some notebooks): the others' pages never wait for its writes.
 SEE_THE_ACCESS_LOG = frozenset(role for role, grants in GRANTS.items()
                                if any(Operation.view_access_log in operations for operations in grants.values()))
@@ -418,7 +393,7 @@ async def get_page(request: GetNotebookPageV1, ctx, deps: Deps) -> NotebookPage:
             bilans=await bilan_summaries(session, notebook)
             if notebook.has_bilans and may(caller.role, relations, Operation.view_bilans) else [],
             referentials_version=referentials.version)
-        visit = visitor(caller, notebook, person, names, membership)
+        visit = visitor(caller, notebook, person, names, membership.member_id if membership else None)
     log_visit(deps, visit)
     # Data older than an hour is asked of France Travail after the page is served: the next view shows it.
     refresh_if_stale(deps, notebook.id, page.france_travail)

@@ -171,7 +171,9 @@ async def test_review_says_what_each_beneficiary_row_would_do(notebook, token_mi
         "Plusieurs bénéficiaires existent déjà avec ce nom/prénom/date de naissance sur le territoire."])
     assert (found[9].status, found[9].match, found[9].messages) == (
         ReviewStatus.conflict, None, [import_beneficiaries.SAME_NIR])  # nothing shown of another territory
-    assert found[10].status == ReviewStatus.invalid and "« Structure »" in found[10].messages[0]
+    assert (found[10].status, found[10].messages) == (ReviewStatus.new, [
+        "« Structure » : aucune structure ne porte le nom « Structure fantôme » sur votre territoire ; le "
+        "bénéficiaire sera créé sans structure ni référent."])
     assert (found[11].status, found[11].messages) == (ReviewStatus.invalid,
                                                       ["Valeur refusée (lieu de naissance) : vérifiez-la."])
     assert await scalar(notebook, select(func.count()).select_from(Beneficiary).where(
@@ -234,6 +236,30 @@ async def test_apply_creates_updates_and_never_overwrites_identity(notebook, tok
     assert len(await notebook.events()) == events_before
     assert await scalar(notebook, select(func.count()).select_from(Beneficiary).where(
         Beneficiary.deployment_id == territory.id)) == 2
+
+
+async def test_a_value_the_notebook_refuses_is_reported_with_its_column(notebook, token_mint):
+    """The import service lets through numbers of the right length in ranges not allocated (07 12…, as v1 did):
+    the notebook refuses them, naming the field, as the import's own messages name their column."""
+    territory = await new_territory(notebook, token_mint)
+    found = await review(notebook, territory.manager, ImportKind.beneficiaries, rows(
+        person(firstname="Léo", lastname="Numéro", external_id="SI-13", mobile_numbers=["+33712345670"])))
+    assert (found[2].status, found[2].messages) == (
+        ReviewStatus.invalid, ["« Téléphone » : Ce numéro de téléphone n'est pas valide."])
+
+
+async def test_an_unknown_structure_creates_the_beneficiary_without_structure_nor_referent(notebook, token_mint):
+    """As v1 (spec §4.1 A, step 3), but said in the report rather than silently."""
+    territory = await new_territory(notebook, token_mint)
+    done = await apply(notebook, territory.manager, ImportKind.beneficiaries, rows(
+        person(firstname="Léo", lastname="Inconnu", external_id="SI-11", structure_name="Structure fantôme",
+               referent_email=email("Pierre", territory.id))))
+
+    assert (done[2].outcome, done[2].messages) == (Outcome.created, [
+        import_beneficiaries.UNKNOWN_STRUCTURE.format(name="Structure fantôme")])
+    assert await all_of(notebook, select(Member.id).where(Member.notebook_id == done[2].target_id)) == []
+    assert await all_of(notebook, select(BeneficiaryStructure.id).where(
+        BeneficiaryStructure.notebook_id == done[2].target_id)) == []
 
 
 async def test_a_row_the_database_refuses_is_rejected_alone(notebook, token_mint, monkeypatch):

@@ -69,7 +69,8 @@ SAME_SI_ID = "Un bénéficiaire existe déjà avec cet identifiant SI sur le ter
 SAME_PERSON = "Un bénéficiaire existe déjà avec ce nom/prénom/date de naissance sur le territoire."
 SAME_NIR = ("Un bénéficiaire existe déjà avec ce NIR sur le territoire. Mais ni ses données personnelles ni son "
             "identifiant SI ne correspondent.")
-UNKNOWN_STRUCTURE = "« Structure » : aucune structure ne porte le nom « {name} » sur votre territoire."
+UNKNOWN_STRUCTURE = ("« Structure » : aucune structure ne porte le nom « {name} » sur votre territoire ; le "
+                     "bénéficiaire sera créé sans structure ni référent.")
 UNKNOWN_REFERENT = ("« Accompagnateurs » : aucun professionnel actif de votre territoire n'a l'adresse {email} ; "
                     "le bénéficiaire sera créé sans référent.")
 REFERENT_ELSEWHERE = ("« Accompagnateurs » : {name} ne travaille pas dans la structure « {structure} » ; "
@@ -295,13 +296,12 @@ def new(context: Context, parsed: Parsed) -> Verdict:
     except (ServiceError, ValidationError) as error:
         return Verdict(ReviewStatus.invalid, messages=[message_of(error)])
     messages = list(parsed.warnings)
-    structure_id = None
-    if parsed.structure_name:
-        structure_id = context.structures.get(parsed.structure_name)
-        if structure_id is None:
-            return Verdict(ReviewStatus.invalid, messages=[UNKNOWN_STRUCTURE.format(name=parsed.structure_name)])
+    structure_id = context.structures.get(parsed.structure_name) if parsed.structure_name else None
+    unknown_structure = bool(parsed.structure_name) and structure_id is None
+    if unknown_structure:  # as v1 (spec §4.1 A, step 3): created all the same, without structure nor référent
+        messages.append(UNKNOWN_STRUCTURE.format(name=parsed.structure_name))
     referent = None
-    if parsed.referent_email:
+    if parsed.referent_email and not unknown_structure:
         referent = context.professionals.get(parsed.referent_email)
         if referent is None:
             messages.append(UNKNOWN_REFERENT.format(email=parsed.referent_email))

@@ -336,8 +336,10 @@ async def apply_one_by_one(session: AsyncSession, deps: Deps, kind: KindImport, 
 
 
 def message_of(error: Exception) -> str:
+    """A row's refusal in French, naming its field as the import's own messages name their column."""
     if isinstance(error, ServiceError):
-        return error.message
+        label = FIELD_LABELS.get(error.details.get("field", ""))
+        return f"« {label[0].upper()}{label[1:]} » : {error.message}" if label else error.message
     fields = [str(e["loc"][0]) for e in error.errors() if e.get("loc")] if isinstance(error, ValidationError) else []
     names = ", ".join(dict.fromkeys(FIELD_LABELS.get(f, f) for f in fields))
     return f"Valeur refusée ({names}) : vérifiez-la." if names else UNACCEPTED

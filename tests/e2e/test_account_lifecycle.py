@@ -254,6 +254,20 @@ async def test_professionals_log_in_through_an_oidc_provider_matched_on_their_ve
         replayed = await client.get("/auth/oidc/callback?code=x&state=forged")
         assert replayed.status_code == 401
 
+        # Login CSRF: a callback of a login started in another browser (an attacker's, sent as a link) does not
+        # sign this one in to the attacker's account.
+        client.cookies.clear()
+        oidc_issuer.user = OidcUser(email="SSO@livry.fr")
+        async with system.client() as attacker:
+            started = await attacker.get("/auth/oidc")
+            async with system.client() as provider_browser:
+                back = await provider_browser.get(started.headers["location"])
+            forced = await client.get(back.headers["location"][len(system.base_url):])
+            assert forced.status_code == 401 and "depuis ce navigateur" in unescape(forced.text)
+            assert (await client.get("/api/v1/me")).status_code == 401
+            own = await attacker.get(back.headers["location"][len(system.base_url):])  # not spent by the refusal
+            assert own.status_code == 303 and (await attacker.get("/api/v1/me")).status_code == 200
+
 
 async def test_a_deactivated_profile_in_directory_deactivates_the_account(system):
     profile_id = uuid.uuid4()

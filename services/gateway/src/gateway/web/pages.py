@@ -1,6 +1,9 @@
 """Public pages: login by email link, by SMS code, by single sign-on, sign-up request, logout, dev mailbox."""
 from __future__ import annotations
 
+import hmac
+from urllib.parse import parse_qs, urlsplit
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
@@ -31,9 +34,13 @@ from gateway.web.common import (
 )
 from gateway.web.forms import parse_form
 from gateway.web.menu import home_links
-from servicekit.errors import NotFound, ServiceError
+from servicekit.errors import NotFound, ServiceError, Unauthenticated
 
 router = APIRouter(include_in_schema=False)
+OIDC_STATE_COOKIE = "carnet_oidc_state"
+OIDC_STATE_MAX_AGE_S = 10 * 60  # as identity's oidc_login_ttl_s: the login's state is refused after it anyway
+OIDC_ELSEWHERE = ("Cette connexion n'a pas été commencée depuis ce navigateur : elle est refusée. Recommencez-la "
+                  "depuis la page de connexion de Carnet de bord.")
 EMAIL_PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 CHOOSE_TERRITORY = "Choisissez votre territoire dans la liste."
 EMAIL_CONFIRMED = "Votre nouvelle adresse e-mail est enregistrée. Utilisez-la désormais pour vous connecter."
@@ -120,7 +127,13 @@ async def sms_verify(request: Request):
 @router.get("/auth/oidc")
 async def oidc_start(request: Request):
     started = await call_or_leave(request, None, StartOidcLoginV1())
-    return RedirectResponse(started.authorization_url, status_code=303)
+    response = RedirectResponse(started.authorization_url, status_code=303)
+    # The login's state, kept by this browser: its callback is refused in any other (login CSRF: an attacker's
+    # callback link would otherwise sign the victim in to the attacker's account).
+    state = parse_qs(urlsplit(started.authorization_url).query).get("state", [""])[0]
+    response.set_cookie(OIDC_STATE_COOKIE, state, max_age=OIDC_STATE_MAX_AGE_S, httponly=True, samesite="lax",
+                        secure=request.app.state.settings.secure_cookies, path="/auth/oidc")
+    return response
 
 
 @router.get("/auth/oidc/callback")
@@ -129,11 +142,17 @@ async def oidc_callback(request: Request, code: str = "", state: str = "", error
         if error or not code:
             raise ServiceError(f"Le fournisseur d'identité a interrompu la connexion ({error or 'sans code'}). "
                                "Réessayez, ou recevez un lien de connexion par e-mail.")
+        started_here = request.cookies.get(OIDC_STATE_COOKIE, "")
+        if not (started_here and state and hmac.compare_digest(started_here.encode(), state.encode())):
+            raise Unauthenticated(OIDC_ELSEWHERE)
         tokens = await call(request, CompleteOidcLoginV1(code=code[:2000], state=state[:200],
                                                          client=client_info(request)))
     except ServiceError as failure:
-        return error_page(request, failure)
-    return signed_in_redirect(request, tokens)
+        response = error_page(request, failure)
+    else:
+        response = signed_in_redirect(request, tokens)
+    response.delete_cookie(OIDC_STATE_COOKIE, path="/auth/oidc")
+    return response
 
 
 @router.get("/inscription")

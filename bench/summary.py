@@ -41,6 +41,8 @@ class Figure:
 
 
 def number(value: float) -> str:
+    if 0 < abs(value) < 1:  # two significant digits: a tenth of a millisecond rounds to 0,1, ten microseconds not to 0
+        return f"{value:.2g}".replace(".", ",")
     return f"{value:,.1f}".replace(",", "\u202f").replace(".", ",").removesuffix(",0")
 
 

@@ -134,6 +134,20 @@ async def test_a_professional_sees_the_public_card_joins_as_referent_and_builds_
     assert [s.structure_id for s in page.structures] == [territory.structure_id]
 
 
+async def test_a_conflict_shows_only_what_the_caller_may_see(notebook, token_mint):
+    """A professional who sees the public card only, sending any outdated version, is answered a conflict whose
+    current state leaves out what the card withholds: it carried the NIR and the rights, decrypted."""
+    territory = await new_territory(notebook, token_mint)
+    notebook_id = await new_notebook(notebook, territory, nir="2 85 03 75 123 456", caf_number="1234567")
+
+    stale = await refused(notebook.call(c.UpdateBeneficiaryV1(notebook_id=notebook_id, version=99,
+                                                              beneficiary=beneficiary()), territory.pro))
+    card = await notebook.call(c.GetNotebookPageV1(notebook_id=notebook_id), territory.pro)
+    assert stale.code == ErrorCode.conflict and "nir" in card.beneficiary.withheld
+    assert set(stale.details["current"]) == set(card.beneficiary.model_dump(mode="json"))
+    assert not {"nir", "caf_number", "right_rsa"} & set(stale.details["current"])
+
+
 async def test_a_change_made_from_an_outdated_version_is_a_conflict(notebook, token_mint):
     territory = await new_territory(notebook, token_mint)
     notebook_id = await with_referent(notebook, territory)

@@ -202,10 +202,11 @@ async def update_beneficiary(request: UpdateBeneficiaryV1, ctx, deps: Deps) -> V
         notebook, relations = await open_notebook(session, caller, request.notebook_id, Operation.view_public)
         beneficiary = await session.get(Beneficiary, notebook.beneficiary_id, with_for_update=True)
         before = view_of(beneficiary, deps)
-        check_version(beneficiary.version, request.version, before.model_dump(mode="json"))
+        hidden = hidden_fields(caller.role, relations)
+        # The state a conflict shows is what this caller may see (the public card leaves out the NIR, the rights).
+        check_version(beneficiary.version, request.version, withhold(before, hidden).model_dump(mode="json"))
         # What the caller was not shown comes back empty: it stays as it is.
-        after = cleaned(request.beneficiary.model_copy(update={
-            name: getattr(before, name) for name in hidden_fields(caller.role, relations)}))
+        after = cleaned(request.beneficiary.model_copy(update={name: getattr(before, name) for name in hidden}))
         changed = changed_fields(before, after)
         if not changed:
             return VersionReply(id=beneficiary.id, version=beneficiary.version)

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from contracts import notebook as c
+from contracts import rights as r
 from contracts import transfers as t
 from contracts.base import ErrorCode
 from contracts.directory import OrientationSystemCreatedV1, OrientationType, StructureCreatedV1
@@ -142,6 +143,25 @@ async def test_a_transfer_accepted_moves_the_notebook_and_its_history(notebook, 
     state = await notebook.call(t.ListTransfersV1(), origin.manager)
     assert [(x.status, x.decided_by_name) for x in state.outgoing] == [(t.TransferStatus.accepted,
                                                                         "Marie Gérante38")]
+
+
+async def test_an_open_rights_request_moves_with_the_notebook(notebook, token_mint):
+    """The destination's managers answer it now (and get its reminders); the origin's no longer list it."""
+    origin = await territory(notebook, token_mint, "Drôme", "26")
+    destination = await territory(notebook, token_mint, "Isère", "38")
+    created = await notebook.call(c.CreateBeneficiaryV1(beneficiary=c.BeneficiaryFields(
+        firstname="Sophie", lastname="Rectifiée", date_of_birth=date(1990, 4, 12))), origin.manager)
+    her = token_mint.token(Role.beneficiary, deployment_id=origin.deployment_id, profile_id=created.beneficiary_id)
+    await notebook.call(r.CreateRightsRequestV1(kind=r.RightsRequestKind.rectification, field="Adresse",
+                                                text="J'ai déménagé"), her)
+    asked = await notebook.call(t.RequestTransferV1(notebook_id=created.notebook_id, reason="Déménagement",
+                                                    to_deployment_id=destination.deployment_id), origin.manager)
+    await notebook.call(t.DecideTransferV1(transfer_id=asked.id, accepted=True), destination.manager)
+
+    def listed(reply):
+        return [x.notebook_id for x in reply.requests]
+    assert listed(await notebook.call(r.ListRightsRequestsV1(), destination.manager)) == [created.notebook_id]
+    assert created.notebook_id not in listed(await notebook.call(r.ListRightsRequestsV1(), origin.manager))
 
 
 async def test_a_transfer_refused_moves_nothing(notebook, token_mint):

@@ -45,6 +45,7 @@ from notebook.adapters.orm import (
     NotebookTransfer,
     OrientationRequest,
     Person,
+    RightsRequest,
     TerritoryRead,
 )
 from notebook.domain import transfers as rules
@@ -268,6 +269,9 @@ async def move(session: AsyncSession, deps: Deps, notebook: Notebook, transfer: 
         .values(status=OrientationRequestStatus.denied.value, decided_at=now, decision_reason=TRANSFERRED))
     await session.execute(update(NotebookReferral).where(
         NotebookReferral.notebook_id == notebook.id, NotebookReferral.ended_at.is_(None)).values(ended_at=now))
+    # Her requests (rectification, objection) are answered by the destination now, within the legal month.
+    await session.execute(update(RightsRequest).where(RightsRequest.notebook_id == notebook.id)
+                          .values(deployment_id=transfer.to_deployment_id))
     await session.flush()
     return beneficiary
 

@@ -121,3 +121,22 @@ async def test_a_beneficiary_is_found_by_nir_only_within_the_caller_s_territory(
     found = await notebook.call(c.SearchNotebooksV1(q="1 90 04 26 198 123 45"), territory.manager)
     assert [row.notebook_id for row in found.notebooks] == [created.notebook_id] and found.total == 1
     assert (await notebook.call(c.SearchNotebooksV1(q="1900426198123"), other.manager)).total == 0
+
+
+async def test_a_professional_sees_the_rights_and_duties_flag_only_in_the_notebooks_she_follows(notebook, token_mint):
+    """The public card withholds « soumis aux droits et devoirs »: the list leaves it out of the other rows (rather
+    than saying « no »), and its filter keeps to her notebooks. A manager sees it everywhere in the territory."""
+    territory = await new_territory(notebook, token_mint)
+    mine, other = [(await notebook.call(c.CreateBeneficiaryV1(beneficiary=beneficiary(
+        firstname=firstname, lastname="Devoirs", subject_to_right_and_duty=True)), territory.manager)).notebook_id
+        for firstname in ("Anaïs", "Karim")]
+    await notebook.call(c.JoinNotebookV1(notebook_id=mine), territory.pro)
+
+    listed = await notebook.call(c.SearchNotebooksV1(q="Devoirs"), territory.pro)
+    rows = {row["notebook_id"]: row for row in listed.model_dump(mode="json")["notebooks"]}
+    assert rows[str(mine)]["subject_to_right_and_duty"] is True
+    assert "subject_to_right_and_duty" not in rows[str(other)]
+    duties = await notebook.call(c.SearchNotebooksV1(q="Devoirs", subject_to_right_and_duty=True), territory.pro)
+    assert [row.notebook_id for row in duties.notebooks] == [mine]
+    managed = await notebook.call(c.SearchNotebooksV1(q="Devoirs", subject_to_right_and_duty=True), territory.manager)
+    assert [row.subject_to_right_and_duty for row in managed.notebooks] == [True, True]

@@ -537,7 +537,10 @@ class NotebookPage(RpcReply):
     referentials_version: str = ""
 
 
-class NotebookRow(WireModel):
+class NotebookRow(Withholding):
+    """A row of the beneficiaries' list; ``subject_to_right_and_duty`` is withheld where the caller sees the
+    public card only (a professional, outside the notebooks she follows)."""
+
     notebook_id: uuid.UUID
     firstname: str
     lastname: str

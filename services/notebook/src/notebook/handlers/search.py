@@ -138,12 +138,18 @@ def territory_of(caller: Caller) -> uuid.UUID:
     return caller.deployment_id
 
 
-async def rows_of(session: AsyncSession, notebooks: list[tuple[Notebook, Beneficiary]],
-                  reader: uuid.UUID | None = None) -> list[NotebookRow]:
+async def rows_of(session: AsyncSession, notebooks: list[tuple[Notebook, Beneficiary]], caller: Caller
+                  ) -> list[NotebookRow]:
     """List rows with their référent, chargé d'orientation, following structure and orientation system, fetched for
-    the page at once; with the messages of the exchanges ``reader`` has not read, in the notebooks of which she is a member."""
+    the page at once; with the messages of the exchanges the caller has not read, in the notebooks of which she is
+    a member. A professional sees the public card of the others, which withholds « soumis aux droits et devoirs »."""
     ids = [n.id for n, _ in notebooks]
+    reader = caller.profile_id
     unread = await unread_counts(session, ids, reader)
+    full = set(ids)
+    if caller.role == Role.professional:
+        full = set((await session.scalars(select(Member.notebook_id).where(
+            Member.notebook_id.in_(ids), Member.person_id == reader, Member.ended_at.is_(None)))).all())
     referents = dict((await session.execute(
         select(Member.notebook_id, Person.firstname + " " + Person.lastname)
         .join(Person, Person.id == Member.person_id)
@@ -162,7 +168,8 @@ async def rows_of(session: AsyncSession, notebooks: list[tuple[Notebook, Benefic
         notebook_id=n.id, firstname=b.firstname, lastname=b.lastname, date_of_birth=b.date_of_birth,
         mobile_number=b.mobile_number, referent_name=referents.get(n.id, ""), structure_name=structures.get(n.id, ""),
         orientation_system_name=systems.get(n.orientation_system_id, ""),
-        subject_to_right_and_duty=b.subject_to_right_and_duty,
+        subject_to_right_and_duty=b.subject_to_right_and_duty and n.id in full,
+        withheld=[] if n.id in full else ["subject_to_right_and_duty"],
         support=(SupportStatus.accompanied if n.id in referents else
                  SupportStatus.waiting if n.id in structures else SupportStatus.not_accompanied),
         unread_exchanges=unread.get(n.id, 0), orientation_manager_name=orientation_managers.get(n.id, ""))
@@ -197,6 +204,8 @@ async def search(request: SearchNotebooksV1, ctx, deps: Deps) -> NotebooksReply:
     conditions = [territory == deployment_id]
     if request.subject_to_right_and_duty:
         conditions.append(row.subject_to_right_and_duty.is_(True))
+        if caller.role == Role.professional:  # what she is shown of the others' notebooks withholds it
+            on_notebook.append(is_member(caller.profile_id))
     async with deps.sessions() as session:
         if request.q.strip():
             identified = await identified_by(session, request.q, deps, sqlite)
@@ -219,7 +228,7 @@ async def search(request: SearchNotebooksV1, ctx, deps: Deps) -> NotebooksReply:
         found = {n.id: (n, b) for n, b in (await session.execute(
             select(Notebook, Beneficiary).join(Beneficiary, Beneficiary.id == Notebook.beneficiary_id)
             .where(Notebook.id.in_(ids)))).all()}
-        return NotebooksReply(notebooks=await rows_of(session, [found[i] for i in ids], caller.profile_id),
+        return NotebooksReply(notebooks=await rows_of(session, [found[i] for i in ids], caller),
                               total=min(total, COUNT_LIMIT), more=total > COUNT_LIMIT)
 
 
@@ -244,7 +253,7 @@ async def recent(request: RecentNotebooksV1, ctx, deps: Deps) -> NotebooksReply:
              .order_by(latest.c.at.desc()).limit(request.limit))
     async with deps.sessions() as session:
         rows = (await session.execute(query)).all()
-        notebooks = await rows_of(session, [tuple(r) for r in rows], caller.profile_id)
+        notebooks = await rows_of(session, [tuple(r) for r in rows], caller)
     return NotebooksReply(notebooks=notebooks, total=len(notebooks))
 
 

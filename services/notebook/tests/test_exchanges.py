@@ -19,6 +19,7 @@ from contracts.exchanges import ExchangePostedV1, ListExchangesV1, PostExchangeV
 from contracts.identity import Role
 from contracts.profiles import ManagerCreatedV1, ProfessionalCreatedV1
 from notebook.adapters.orm import ExchangeMessage
+from services.notebook.tests.reads import access_log_of
 from testkit.handlers import InMemoryService, refused
 from testkit.clock import paris_today
 
@@ -262,3 +263,13 @@ async def test_what_the_beneficiary_may_not_see_she_may_not_answer(notebook, tok
     assert blank.code == ErrorCode.invalid and blank.details["field"] == "text"
     assert [m.text for m in (await notebook.call(ListExchangesV1(), g.beneficiary)).messages] == ["Bonjour Sophie"]
     assert len(await notebook.events(ExchangePostedV1.subject)) == 3
+
+
+async def test_reading_the_thread_by_its_address_is_in_the_access_log(notebook, token_mint):
+    """The professionals' thread is the notebook's content: who reads it, even without opening the page, is in the
+    access log the beneficiary reads; her own reads are not."""
+    g = await group(notebook, token_mint)
+    await notebook.call(PostExchangeV1(notebook_id=g.notebook_id, text="Point sur la formation"), g.referent)
+    await notebook.call(ListExchangesV1(notebook_id=g.notebook_id), g.colleague)
+    await notebook.call(ListExchangesV1(), g.beneficiary)
+    assert await access_log_of(notebook, g.notebook_id) == ([("Simon Anka", "professional", 1)], 1)

@@ -46,6 +46,7 @@ from notebook.domain.habilitation import Operation, may
 from notebook.handlers.caller import NOT_FOUND, Caller, beneficiary_name_of, caller_of, name_of, open_notebook
 from notebook.handlers.contracts import today_of
 from notebook.handlers.deps import Deps
+from notebook.handlers.visits import log_read
 from servicekit.errors import Forbidden, Invalid, NotFound
 
 THREAD_LIMIT = 500  # the newest messages a view shows
@@ -109,6 +110,7 @@ async def list_exchanges(request: ListExchangesV1, ctx, deps: Deps) -> Exchanges
         member = may(caller.role, relations, Operation.view_exchanges)
         if not member and not may(caller.role, relations, Operation.view_shared_exchanges):
             raise NotFound(NOT_FOUND, details={"reason": "not_imported"})
+        await log_read(session, deps, caller, notebook)
         query = select(ExchangeMessage).where(ExchangeMessage.notebook_id == notebook.id)
         if not member:
             query = query.where(ExchangeMessage.shared_with_beneficiary.is_(True))

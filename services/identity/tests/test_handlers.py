@@ -13,6 +13,7 @@ from contracts.base import ErrorCode
 from contracts.profiles import (
     BeneficiaryCreatedV1,
     BeneficiaryUpdatedV1,
+    DeploymentCreatedV1,
     ManagerCreatedV1,
     ProfessionalCreatedV1,
     ProfessionalDeactivatedV1,
@@ -262,3 +263,20 @@ async def test_a_batch_finds_its_accounts_through_indexes(identity):
             plan = " ".join(row[0] for row in await driver.fetch(f"EXPLAIN EXECUTE wanted({arguments})"))
             await driver.execute("DEALLOCATE wanted; RESET plan_cache_mode; RESET enable_seqscan")
     assert "Seq Scan" not in plan and "SCAN account" not in plan, plan
+
+
+async def test_a_sign_up_answers_the_same_whether_or_not_the_address_has_an_account(identity):
+    """The form is checked before the address is looked up: a bad form refused only for unknown addresses told
+    anyone which addresses have an account (« the same answer whether or not the email exists »)."""
+    deployment_id = uuid.uuid4()
+    await identity.deliver(DeploymentCreatedV1(deployment_id=deployment_id, label="Drôme", department_code="26"))
+    known = await new_professional(identity)
+    for email in (known.email, f"personne.{uuid.uuid4().hex[:8]}@test.carnet.fr"):
+        bad = await refused(identity.call(c.RequestSignupV1(
+            email=email, deployment_id=deployment_id, structure_name="CCAS",
+            profile=c.ProfileFields(firstname="", lastname="Anonyme"))))
+        assert bad.code == ErrorCode.invalid, email
+        accepted = await identity.call(c.RequestSignupV1(
+            email=email, deployment_id=deployment_id, structure_name="CCAS",
+            profile=c.ProfileFields(firstname="Anne", lastname="Onyme")))
+        assert accepted.accepted

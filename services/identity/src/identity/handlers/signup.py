@@ -47,14 +47,15 @@ async def request_signup(request: RequestSignupV1, _ctx: RpcContext, deps: Deps)
         await enforce_rate_limits(session, deps, request.client, hash_secret(email))
         if await session.get(Deployment, request.deployment_id) is None:
             raise Invalid(UNKNOWN_DEPLOYMENT, details={"field": "deployment_id"})
+        account = Account(email=email, role=Role.professional, deployment_id=request.deployment_id,
+                          status=AccountStatus.pending, created_at=deps.clock(),
+                          requested_structure=request.structure_name.strip())
+        # The form checked before the address is looked up: refused only for unknown addresses, a bad form would
+        # tell which addresses have an account.
+        apply_profile(account, request.profile, deps)
         record_attempt(session, deps, request.client, "link_requested", success=True, email_hash=hash_secret(email))
         if await session.scalar(select(Account.id).where(Account.email == email)):
             return AcceptedReply()  # already known: nothing to create, and nothing said about it
-        now = deps.clock()
-        account = Account(email=email, role=Role.professional, deployment_id=request.deployment_id,
-                          status=AccountStatus.pending, created_at=now,
-                          requested_structure=request.structure_name.strip())
-        apply_profile(account, request.profile, deps)
         session.add(account)
         await session.flush()
         managers = (await session.execute(select(Account.email).where(

@@ -280,3 +280,24 @@ async def test_a_sign_up_answers_the_same_whether_or_not_the_address_has_an_acco
             email=email, deployment_id=deployment_id, structure_name="CCAS",
             profile=c.ProfileFields(firstname="Anne", lastname="Onyme")))
         assert accepted.accepted
+
+
+async def test_a_profile_created_by_an_administrator_supersedes_a_sign_up_nobody_confirmed(identity):
+    """Anyone may file a sign-up for any address: an unconfirmed one must not block the manager's account an
+    administrator creates later for it (another role), nor keep it pending and uninvited."""
+    deployment_id = uuid.uuid4()
+    await identity.deliver(DeploymentCreatedV1(deployment_id=deployment_id, label="Drôme", department_code="26"))
+    email = f"future.manager.{uuid.uuid4().hex[:8]}@test.carnet.fr"
+    await identity.call(c.RequestSignupV1(email=email, deployment_id=deployment_id, structure_name="Squat",
+                                          profile=c.ProfileFields(firstname="Faux", lastname="Compte")))
+    manager = ManagerCreatedV1(profile_id=uuid.uuid4(), deployment_id=deployment_id, firstname="Marie",
+                               lastname="Gérante", email=email, created_by_name="Admin CdB")
+    await identity.deliver(manager)
+
+    async with identity.sessions() as session:
+        [account] = (await session.execute(select(Account).where(Account.email == email))).scalars().all()
+    assert (account.role, account.status, account.profile_id, account.requested_structure) == (
+        c.Role.manager, c.AccountStatus.active, manager.profile_id, "")
+    assert (account.firstname, account.lastname) == ("Marie", "Gérante")
+    [invitation] = [e for e in await identity.events(c.LoginLinkIssuedV1.subject) if e.email == email]
+    assert invitation.purpose == c.LinkPurpose.invitation

@@ -171,10 +171,17 @@ async def on_profile_state(event: ProfileState, session: AsyncSession, deps: Dep
         found = (await session.execute(select(Account).where(or_(*wanted(event, email, phone))))).scalars().all()
     account = next((a for a in found if a.role == role and a.profile_id == event.profile_id), None)
     email_holder = next((a for a in found if email and a.email == email), None)  # email is unique
+    superseded = False
     if account is None and email_holder is not None:
         # A confirmed sign-up request (or an earlier account) now gets its profile.
         account = email_holder
-        if account.role != role:
+        if account.status == AccountStatus.pending and account.profile_id is None:
+            # A sign-up request nobody confirmed, for an address an administrator has now given a profile: the
+            # profile wins (its role, its territory) and the person is invited as any new one. Anyone may file a
+            # request: it would otherwise block a manager's account to come, or keep a professional's pending.
+            account.role, account.status, account.requested_structure = role, AccountStatus.active, ""
+            superseded = True
+        elif account.role != role:
             raise RejectMessage(f"email already used by a {account.role} account")
     if account is not None and is_stale(account, event):
         return  # created, updated and deactivated travel on separate consumers: a late older state loses
@@ -206,7 +213,7 @@ async def on_profile_state(event: ProfileState, session: AsyncSession, deps: Dep
     account.updated_at, account.profile_synced_at = deps.clock(), event.occurred_at
     if purged is not None:
         remember(session, account)
-    if (is_new or recreated) and email and role != Role.beneficiary:
+    if (is_new or recreated or superseded) and email and role != Role.beneficiary:
         await session.flush()
         await issue_link(session, deps, account, LinkPurpose.invitation, event.created_by_name)
 

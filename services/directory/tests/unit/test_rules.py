@@ -88,6 +88,15 @@ def test_nobody_deactivates_or_edits_themselves_here():  # their own page is « 
         assert not may(CALLERS["admin_structure"], operation, SELF)
 
 
+def test_a_manager_does_not_edit_a_fellow_manager():
+    """Their details, their login address among them, are theirs (« Mon compte ») and the national
+    administrator's: a manager changing a fellow's address could sign in as them (v1: managers « U OWN »)."""
+    fellow = Scope(D93, frozenset(), uuid.uuid4(), Role.manager)
+    assert not may(CALLERS["manager"], Operation.edit_person, fellow)
+    assert may(CALLERS["admin_cdb"], Operation.edit_person, fellow)
+    assert may(CALLERS["manager"], Operation.edit_person, Scope(D93, frozenset(), uuid.uuid4(), Role.orientation_manager))
+
+
 def test_nobody_deactivates_themselves():
     assert not may(CALLERS["manager"], Operation.deactivate_person, Scope(D93, person_id=ME))
     assert not may(CALLERS["admin_structure"], Operation.deactivate_person, SELF)

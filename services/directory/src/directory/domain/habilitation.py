@@ -60,6 +60,8 @@ def may(caller: Caller, operation: Operation, scope: Scope) -> bool:
         return False
     myself = scope.person_id is not None and scope.person_id == caller.profile_id  # « Mon compte » is for that
     if caller.role == Role.manager:
+        if operation == Operation.edit_person and scope.person_role == Role.manager:
+            return False  # a fellow's details, login address included, are theirs and admin_cdb's (v1: U OWN)
         return operation not in (Operation.deactivate_person, Operation.edit_person) or not myself
     administers = bool(scope.structure_ids) and scope.structure_ids <= caller.structure_ids
     if caller.role == Role.admin_structure:

@@ -38,4 +38,3 @@ def inert(cell: str) -> str:
     if cell[0] in "=@\t\r" or (cell[0] in "+-" and not SIGNED_NUMBER.fullmatch(cell)):
         return "'" + cell
     return cell
-

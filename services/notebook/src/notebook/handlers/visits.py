@@ -1,6 +1,6 @@
 """Reads of a notebook by anyone but its beneficiary go to the access log she reads (a line a day) and to the
-audit trail: its page (``notebook.handlers.page``) and what opens its content otherwise, a contract, a bilan and
-their PDFs."""
+audit trail: its page (``notebook.handlers.page``) and what opens its content otherwise: a contract, a bilan,
+their PDFs, the professionals' thread."""
 from __future__ import annotations
 
 import uuid
@@ -44,8 +44,8 @@ def log_visit(deps: Deps, visit: dict | None) -> None:
 
 
 async def log_read(session, deps: Deps, caller: Caller, notebook: Notebook) -> None:
-    """A read of the notebook's content other than its page, logged as a view of it: who reads a contract or a
-    bilan by its address, without opening the page, is in the access log all the same."""
+    """A read of the notebook's content other than its page, logged as a view of it: who reads a contract, a bilan
+    or the thread by its address, without opening the page, is in the access log all the same."""
     if caller.role == Role.beneficiary:
         return
     person, member_id, names = None, None, {}

@@ -301,3 +301,22 @@ async def test_a_profile_created_by_an_administrator_supersedes_a_sign_up_nobody
     assert (account.firstname, account.lastname) == ("Marie", "Gérante")
     [invitation] = [e for e in await identity.events(c.LoginLinkIssuedV1.subject) if e.email == email]
     assert invitation.purpose == c.LinkPurpose.invitation
+
+
+async def test_an_email_change_says_nothing_of_other_accounts_and_is_rate_limited(identity):
+    """Any signed-in account could ask for any address: a refusal for addresses already taken told which have an
+    account, and nothing limited the links mailed to addresses of the caller's choosing."""
+    me, other = await new_professional(identity), await new_professional(identity)
+    token = (await identity.call(c.ExchangeLoginLinkV1(token=await login_link(identity, me.email)))).access_token
+    cgu = (await identity.call(c.GetLoginOptionsV1())).cgu_version
+    token = (await identity.call(c.AcceptCguV1(version=cgu), token)).access_token
+    token = (await identity.call(c.CompleteOnboardingV1(profile=c.ProfileFields(firstname="Pierre",
+                                                                                 lastname="Chevalier")), token)).access_token
+    links = len(await identity.events(c.LoginLinkIssuedV1.subject))
+
+    taken = await identity.call(c.RequestEmailChangeV1(new_email=other.email), token)
+    assert taken.accepted and len(await identity.events(c.LoginLinkIssuedV1.subject)) == links  # nothing sent
+    for index in range(5):  # max_link_requests_per_email a window
+        await identity.call(c.RequestEmailChangeV1(new_email=f"nouvelle.{index}@test.carnet.fr"), token)
+    too_many = await refused(identity.call(c.RequestEmailChangeV1(new_email="encore@test.carnet.fr"), token))
+    assert too_many.code == ErrorCode.rate_limited

@@ -230,8 +230,10 @@ async def my_email_submit(request: Request, visitor: FormVisitorDep):
         error = refusal(failure)
         return await account_page(request, visitor, email_error=error.message, new_email=new_email,
                                   status_code=error.http_status)
-    return await account_page(request, visitor, notice=f"Un lien de confirmation a été envoyé à {new_email}. "
-                              "Votre adresse changera quand vous l'aurez ouvert.")
+    # The same words whether or not another account has the address: nothing is sent then (identity).
+    return await account_page(request, visitor, notice=f"Un lien de confirmation a été envoyé à {new_email}, "
+                              "sauf si cette adresse est déjà celle d'un autre compte. Votre adresse changera quand "
+                              "vous l'aurez ouvert.")
 
 
 @router.post("/compte/sessions/{session_id}/revoquer")

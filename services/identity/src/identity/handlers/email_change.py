@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from contracts.identity import (
     AcceptedReply,
@@ -14,7 +14,9 @@ from contracts.identity import (
 )
 from identity.adapters.one_time_secrets import claim, usable
 from identity.adapters.orm import Account, EmailChange
-from identity.domain.errors import EMAIL_LINK_NOT_VALID, EMAIL_TAKEN, INVALID_EMAIL, Conflict, Invalid, Unauthenticated
+from identity.domain.errors import (
+    EMAIL_LINK_NOT_VALID, EMAIL_TAKEN, INVALID_EMAIL, TOO_MANY_REQUESTS, Conflict, Invalid, RateLimited, Unauthenticated,
+)
 from identity.domain.secrets import hash_secret, new_secret, normalise_email
 from identity.handlers.accounts import current_account, refuse_inactive
 from identity.handlers.profile_fields import profile_changed
@@ -28,9 +30,16 @@ async def request_email_change(request: RequestEmailChangeV1, ctx: RpcContext, d
         raise Invalid(INVALID_EMAIL, details={"field": "new_email"})
     async with deps.sessions() as session, session.begin():
         _principal, account = await current_account(session, deps, ctx)
-        if await session.scalar(select(Account.id).where(Account.email == new_email, Account.id != account.id)):
-            raise Conflict(EMAIL_TAKEN, details={"field": "new_email"})
         now = deps.clock()
+        since = now - timedelta(seconds=deps.settings.rate_window_s)
+        if await session.scalar(select(func.count()).where(EmailChange.account_id == account.id,
+                                                           EmailChange.created_at > since)) \
+                >= deps.settings.max_link_requests_per_email:
+            raise RateLimited(TOO_MANY_REQUESTS)  # links mailed to addresses of the caller's choosing
+        if await session.scalar(select(Account.id).where(Account.email == new_email, Account.id != account.id)):
+            # Nothing sent, and the same answer: a refusal would tell anyone signed in which addresses have an
+            # account. The link's confirmation checks again (EMAIL_TAKEN).
+            return AcceptedReply()
         token = new_secret()
         change = EmailChange(account_id=account.id, new_email=new_email, token_hash=hash_secret(token),
                              created_at=now, expires_at=now + timedelta(seconds=deps.settings.email_change_ttl_s))

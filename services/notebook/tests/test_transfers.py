@@ -19,6 +19,7 @@ from contracts.directory import OrientationSystemCreatedV1, OrientationType, Str
 from contracts.identity import Role
 from contracts.profiles import BeneficiaryUpdatedV1, DeploymentCreatedV1, ManagerCreatedV1, ProfessionalCreatedV1
 from notebook.adapters.orm import NotebookReferral, NotebookVisit
+from services.notebook.tests.reads import access_log_of
 from testkit.handlers import InMemoryService, refused
 from testkit.clock import paris_today
 
@@ -262,3 +263,10 @@ async def test_a_referral_opens_the_notebook_until_its_date(notebook, token_mint
     assert (await refused(notebook.call(page, elsewhere.pro))).code == ErrorCode.not_found
     listed = await notebook.call(t.GetNotebookTransfersV1(notebook_id=notebook_id), origin.manager)
     assert [r.active for r in listed.referrals] == [False]
+
+
+async def test_reading_a_notebook_s_transfers_is_in_its_access_log(notebook, token_mint):
+    origin = await territory(notebook, token_mint, "Drôme", "26")
+    notebook_id = await followed(notebook, origin, "Journal")
+    await notebook.call(t.GetNotebookTransfersV1(notebook_id=notebook_id), origin.manager)
+    assert await access_log_of(notebook, notebook_id) == ([("Marie Gérante26", "manager", 1)], 1)

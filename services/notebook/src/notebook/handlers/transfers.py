@@ -54,6 +54,7 @@ from notebook.handlers.beneficiaries import publish_profile
 from notebook.handlers.caller import Caller, caller_of, name_of, open_notebook
 from notebook.handlers.deps import Deps
 from notebook.handlers.timeline import record
+from notebook.handlers.visits import log_read
 from servicekit.errors import Conflict, Forbidden, NotFound
 
 TRANSFER_NOT_FOUND = "Ce transfert n'existe pas."
@@ -110,6 +111,7 @@ async def get_notebook_transfers(request: GetNotebookTransfersV1, ctx, deps: Dep
     caller = await caller_of(ctx, deps)
     async with deps.sessions() as session:
         notebook, relations = await open_notebook(session, caller, request.notebook_id, Operation.view_full)
+        await log_read(session, deps, caller, notebook)
         beneficiary = await session.get(Beneficiary, notebook.beneficiary_id)
         transfers = (await session.execute(select(NotebookTransfer).where(
             NotebookTransfer.notebook_id == notebook.id)

@@ -1,6 +1,6 @@
 """Reads of a notebook by anyone but its beneficiary go to the access log she reads (a line a day) and to the
 audit trail: its page (``notebook.handlers.page``) and what opens its content otherwise: a contract, a bilan,
-their PDFs, the professionals' thread."""
+their PDFs, the professionals' thread, its transfers and referrals."""
 from __future__ import annotations
 
 import uuid

@@ -167,6 +167,22 @@ async def test_the_magic_link_request_carries_the_client_and_no_token(app, rpc):
     assert headers == {"X-Request-Id": "req-42"}
 
 
+async def test_an_anonymous_form_with_a_file_is_refused_before_it_is_spooled(app, rpc, monkeypatch):
+    """Starlette writes a form's files to temporary files whatever their size: the forms posted before signing in
+    (login, sign-up) take none, so a file part is refused when its headers arrive, its content never stored."""
+    from starlette import formparsers
+
+    def never(*_args, **_kwargs):
+        raise AssertionError("a file part was spooled")
+
+    monkeypatch.setattr(formparsers, "SpooledTemporaryFile", never)
+    for path in ("/connexion", "/inscription", "/connexion/sms"):
+        reply = await answer(app, "POST", path, token=None, cookies={"carnet_csrf": "x"},
+                             data={"csrf": "x", "email": "a@b.fr"}, files={"f": ("big.bin", b"0" * 100_000)})
+        assert reply.status_code == 400, path
+    assert rpc.calls == []
+
+
 @pytest.mark.parametrize(("error", "status"), [
     (Unauthenticated("Votre session a expiré ou n'est pas valide. Reconnectez-vous."), 401),
     (Forbidden("Vous n'avez pas le droit de faire cette opération sur ce carnet.", details={"operation": "x"}), 403),

@@ -180,8 +180,10 @@ def posting(visitor_of=signed_in_visitor):
 
 
 async def anonymous_form_posted(request: Request) -> None:
-    """The CSRF check of a form posted before signing in (login, sign-up, a link's landing page)."""
-    require_csrf(request, form_text(await request.form(), "csrf"))
+    """The CSRF check of a form posted before signing in (login, sign-up, a link's landing page). Such a form takes
+    no file: Starlette would write any file part to disk, whatever its size, for anyone who posts one (a part is
+    refused, 400, as soon as its headers arrive). The route reads the same parsed form after this."""
+    require_csrf(request, form_text(await request.form(max_files=0), "csrf"))
 
 
 FormVisitorDep = posting()
